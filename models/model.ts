@@ -1,0 +1,20 @@
+import type { ModelScenarioParts } from '../sim/scenario/schema.js';
+import type { World } from '../sim/world.js';
+
+/**
+ * What a system contributes to mqsim: its part of the scenario schema (its own config names
+ * with their real defaults) and a builder that puts its nodes into a world.
+ */
+export interface ModelDefinition<S = any> {
+  readonly parts: ModelScenarioParts;
+  /** Adds the system's nodes (brokers, clients) to `world` for a validated scenario. */
+  build(world: World, scenario: S): ModelRun;
+}
+
+/** A built model, asked for its own numbers after the run. */
+export interface ModelRun {
+  /** A few lines describing the cluster as built (for human output). */
+  describe(): string[];
+  /** System-specific counts (deadLettered, expired, ...), merged into the result's counts. */
+  counts(): Record<string, number>;
+}

@@ -1,0 +1,190 @@
+import type { AnomalyName, CheckCounts, CheckResult } from '../sim/checkers/index.js';
+import type { BacklogPoint } from '../sim/checkers/backlog.js';
+import type { DelayReport } from '../sim/checkers/delay.js';
+import type { LatencyReport } from '../sim/checkers/latency.js';
+import type { FaultEvent } from '../sim/faults.js';
+import { evaluateExpectation, type ExpectationOutcome } from '../sim/scenario/expect.js';
+import { flushPolicyOf } from '../sim/scenario/schema.js';
+import type { Micros } from '../sim/time.js';
+import type { TraceRecord, TraceSink } from '../sim/trace.js';
+import { World, type DiskConfig, type WorldOptions } from '../sim/world.js';
+import type { LinkConfig } from '../sim/network.js';
+import { modelFor } from './index.js';
+import type { Scenario } from './scenario.js';
+
+export interface SimulateOptions {
+  /** Overrides the scenario's seed. */
+  seed?: number | string;
+  /** Ends the run at this virtual time (cutting the safety and liveness phases short). */
+  until?: Micros;
+  /** Streams every trace record here (e.g. a JSON-lines file). */
+  traceSink?: TraceSink;
+  /** Keep the whole client history in the result (memory grows with the run). */
+  keepHistory?: boolean;
+  /** Told the virtual time reached, about a hundred times per run (progress bars). */
+  progress?: (now: Micros, end: Micros) => void;
+  /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
+  checkDeterminism?: boolean;
+}
+
+/** The result object of one run (`mqsim run --json` prints it). */
+export interface RunResult {
+  scenario: string;
+  description?: string;
+  system: string;
+  seed: number | string;
+  /** Safety phase length, liveness (drain) length, and the virtual time the run ended at. */
+  duration: Micros;
+  drain: Micros;
+  virtualTime: Micros;
+  traceHash: string;
+  events: number;
+  traceRecords: number;
+  cluster: string[];
+  counts: CheckCounts & Record<string, number>;
+  latency: LatencyReport;
+  delay: Omit<DelayReport, 'worst'>;
+  backlog: { max: number; final: number; series: BacklogPoint[] };
+  network: { sent: number; delivered: number; dropped: number };
+  faults: FaultEvent[];
+  anomalies: Record<AnomalyName, CheckResult>;
+  nodes: { name: string; roles: readonly string[]; status: string; crashes: number }[];
+  expectations: ExpectationOutcome[];
+  /** True when every expectation holds. */
+  passed: boolean;
+  /** The history ops, when keepHistory was asked. */
+  history?: unknown[];
+}
+
+export class DeterminismError extends Error {
+  override name = 'DeterminismError';
+}
+
+/** Runs a validated scenario to its end and checks its expectations. */
+export function simulate(scenario: Scenario, options: SimulateOptions = {}): RunResult {
+  if (options.checkDeterminism) return simulateTwice(scenario, options);
+  return runOnce(scenario, options).result;
+}
+
+function worldOptions(scenario: Scenario, options: SimulateOptions, extra: Partial<WorldOptions>): WorldOptions {
+  const seed = options.seed ?? scenario.seed ?? 1;
+  const network: Partial<LinkConfig> = {};
+  const net = scenario.network;
+  if (net?.latency) network.latency = net.latency;
+  if (net?.loss !== undefined) network.loss = net.loss;
+  if (net?.duplicate !== undefined) network.duplicate = net.duplicate;
+  if (net?.reorder !== undefined) network.reorder = net.reorder;
+  if (net?.bandwidth !== undefined) network.bandwidth = net.bandwidth;
+  const disk: Partial<DiskConfig> = {};
+  if (scenario.disk?.fsync) disk.fsyncLatency = scenario.disk.fsync;
+  const policy = flushPolicyOf(scenario.disk?.flush);
+  if (policy) disk.policy = policy;
+  if (scenario.disk?.capacity !== undefined) disk.capacity = scenario.disk.capacity;
+  const result: WorldOptions = { seed, network, disk, ...extra };
+  if (scenario.sampleEvery !== undefined) result.sampleEvery = scenario.sampleEvery;
+  if (scenario.limits?.maxEvents !== undefined) result.maxEvents = scenario.limits.maxEvents;
+  // A runaway guard on virtual time: never past the planned end unless the scenario says so.
+  result.maxTime = scenario.limits?.maxTime ?? scenario.duration + (scenario.drain ?? 30_000_000);
+  if (options.traceSink) result.traceSink = options.traceSink;
+  if (options.keepHistory) result.keepHistory = true;
+  return result;
+}
+
+function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<WorldOptions> = {}): { result: RunResult; world: World } {
+  const model = modelFor(scenario.system);
+  if (!model) throw new Error(`unknown system ${scenario.system}`);
+  const world = new World(worldOptions(scenario, options, extra));
+  const built = model.build(world, scenario);
+  // Links name nodes, so they are configured once the model has added them.
+  for (const link of scenario.network?.links ?? []) {
+    const { from, to, ...config } = link;
+    for (const f of from) for (const t of to) world.network.configureLink(world.node(f).id, world.node(t).id, config);
+  }
+  let duration = scenario.duration;
+  let drain = scenario.drain ?? 30_000_000;
+  if (options.until !== undefined) {
+    duration = Math.min(duration, options.until);
+    drain = Math.max(0, Math.min(drain, options.until - duration));
+  }
+  const faults = (scenario.faults ?? []).filter((f) => f.at <= duration);
+  const run = world.run(options.progress ? { duration, drain, faults, progress: options.progress } : { duration, drain, faults });
+  const check = run.check;
+  const modelCounts = built.counts();
+  const counts = { ...check.counts, ...modelCounts, crashes: run.nodes.reduce((n, node) => n + node.crashes, 0) };
+  const { worst: _worst, ...delay } = check.delay;
+  const result: RunResult = {
+    scenario: scenario.name,
+    system: scenario.system,
+    seed: run.seed,
+    duration,
+    drain,
+    virtualTime: run.endTime,
+    traceHash: run.traceHash,
+    events: run.events,
+    traceRecords: run.traceRecords,
+    cluster: built.describe(),
+    counts,
+    latency: check.latency,
+    delay,
+    backlog: check.backlog,
+    network: run.network,
+    faults: run.faults,
+    anomalies: check.anomalies,
+    nodes: run.nodes,
+    expectations: [],
+    passed: true,
+  };
+  if (scenario.description !== undefined) result.description = scenario.description;
+  const metrics = flattenMetrics(result);
+  result.expectations = (scenario.expect ?? []).map((e) => evaluateExpectation(e, metrics));
+  result.passed = result.expectations.every((e) => e.pass);
+  if (options.keepHistory) result.history = world.history.ops;
+  return { result, world };
+}
+
+/** The numbers `expect:` can name: counts by their bare name, the rest by dotted path. */
+export function flattenMetrics(result: RunResult): Record<string, number> {
+  const metrics: Record<string, number> = { ...result.counts };
+  for (const [key, value] of Object.entries(result.latency)) metrics[`latency.${key}`] = value;
+  for (const [key, value] of Object.entries(result.delay)) if (typeof value === 'number') metrics[`delay.${key}`] = value;
+  metrics['backlog.max'] = result.backlog.max;
+  metrics['backlog.final'] = result.backlog.final;
+  metrics.events = result.events;
+  metrics.virtualTime = result.virtualTime;
+  for (const [key, value] of Object.entries(result.network)) metrics[`network.${key}`] = value;
+  return metrics;
+}
+
+/**
+ * The determinism self-check: two runs in one process must fold the same hash after every
+ * event. On a difference, both are run again with their trace records kept, and the first
+ * differing record is shown.
+ */
+function simulateTwice(scenario: Scenario, options: SimulateOptions): RunResult {
+  const plain: SimulateOptions = { ...options, checkDeterminism: false };
+  const first = runOnce(scenario, plain, { checkpoints: true });
+  const { traceSink: _sink, ...withoutSink } = plain;
+  const second = runOnce(scenario, withoutSink, { checkpoints: true });
+  const a = first.world.trace.checkpoints!;
+  const b = second.world.trace.checkpoints!;
+  let differ = a.length !== b.length ? Math.min(a.length, b.length) : -1;
+  for (let i = 0; i < Math.min(a.length, b.length); i++) {
+    if (a[i] !== b[i]) {
+      differ = i;
+      break;
+    }
+  }
+  if (differ < 0) return first.result;
+  const recordsA: TraceRecord[] = [];
+  const recordsB: TraceRecord[] = [];
+  runOnce(scenario, { ...withoutSink, traceSink: { write: (r) => recordsA.push(r) } });
+  runOnce(scenario, { ...withoutSink, traceSink: { write: (r) => recordsB.push(r) } });
+  for (let i = 0; i < Math.max(recordsA.length, recordsB.length); i++) {
+    const left = JSON.stringify(recordsA[i]);
+    const right = JSON.stringify(recordsB[i]);
+    if (left !== right) {
+      throw new DeterminismError(`scenario ${scenario.name} is not deterministic: trace record ${i} differs between two runs\n  first:  ${left}\n  second: ${right}`);
+    }
+  }
+  throw new DeterminismError(`scenario ${scenario.name} is not deterministic: the hash diverges at event ${differ >> 1} (in an event's timing or order, not in a trace record)`);
+}

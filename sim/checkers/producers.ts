@@ -1,0 +1,45 @@
+import { parseSeq } from '../history.js';
+import { IntervalSet } from './interval-set.js';
+
+/**
+ * What the checkers keep per producer: the seqs delivered to anyone and the seqs whose send
+ * definitely failed, both as interval sets (seqs arrive nearly in order, so they stay small).
+ */
+export interface ProducerRecord {
+  /** Dense small integer, in order of first appearance: an index into per-producer arrays. */
+  readonly id: number;
+  readonly name: string;
+  /** Seqs received by at least one consumer. */
+  readonly delivered: IntervalSet;
+  /** Seqs whose send failed before any delivery of them was seen. */
+  readonly failed: IntervalSet;
+}
+
+/**
+ * Interns producer names and splits message ids `${producer}-${seq}` (at the last '-') without
+ * allocating anything but the producer-name slice.
+ */
+export class ProducerTable {
+  readonly all: ProducerRecord[] = [];
+  private readonly byName = new Map<string, ProducerRecord>();
+  /** The seq of the id last passed to `resolve` (returned this way to avoid an object per call). */
+  seq = -1;
+
+  /** The producer of `msg`; its seq is left in `this.seq`. Throws on a malformed id. */
+  resolve(msg: string): ProducerRecord {
+    const dash = msg.lastIndexOf('-');
+    const seq = dash > 0 ? parseSeq(msg, dash + 1) : -1;
+    if (seq < 0) {
+      throw new Error(`checkers: message id "${msg}" is not "<producer>-<seq>" with seq a non-negative integer`);
+    }
+    this.seq = seq;
+    const name = msg.slice(0, dash);
+    let producer = this.byName.get(name);
+    if (producer === undefined) {
+      producer = { id: this.all.length, name, delivered: new IntervalSet(), failed: new IntervalSet() };
+      this.all.push(producer);
+      this.byName.set(name, producer);
+    }
+    return producer;
+  }
+}

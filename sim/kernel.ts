@@ -1,0 +1,138 @@
+import { EventQueue, type ScheduledEvent } from './heap.js';
+import { formatTimestamp, type Micros } from './time.js';
+import { KERNEL_NODE, Trace, type TraceKind } from './trace.js';
+
+export type Timer = ScheduledEvent;
+
+export interface KernelOptions {
+  /** Stop the run (GuardError) after this many events. Default 200 million. */
+  maxEvents?: number;
+  /** Stop the run (GuardError) when virtual time would pass this. Default: no limit but `run(until)`. */
+  maxTime?: Micros;
+  trace?: Trace;
+}
+
+/** Why `run` returned. */
+export type StopReason = 'idle' | 'until' | 'stopped';
+
+/** An event handler threw: the run ends here, with where and when. */
+export class SimulationError extends Error {
+  override name = 'SimulationError';
+  constructor(
+    message: string,
+    readonly time: Micros,
+    readonly node: string,
+    readonly event: string,
+    override readonly cause?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+/** A runaway run hit a guard (max events or max virtual time). */
+export class GuardError extends SimulationError {
+  override name = 'GuardError';
+}
+
+/**
+ * The kernel: a virtual clock and an event queue ordered by (time, insertion sequence).
+ * It knows nothing of nodes or messages; everything above schedules handlers on it.
+ */
+export class Kernel {
+  /** Current virtual time in microseconds. */
+  now: Micros = 0;
+  eventsRun = 0;
+  readonly trace: Trace;
+  readonly maxEvents: number;
+  readonly maxTime: Micros;
+  /** Trace kind of events scheduled without one. */
+  readonly genericKind: TraceKind;
+
+  private seq = 0;
+  private readonly queue = new EventQueue();
+  private stopRequested = false;
+
+  constructor(options: KernelOptions = {}) {
+    this.trace = options.trace ?? new Trace();
+    this.maxEvents = options.maxEvents ?? 200_000_000;
+    this.maxTime = options.maxTime ?? Number.POSITIVE_INFINITY;
+    this.genericKind = this.trace.kind('event');
+  }
+
+  /** Schedules `handler(data)` at absolute virtual time `time` (never in the past). */
+  at<D>(time: Micros, handler: (data: D) => void, data: D, kind: number = this.genericKind.id, node: number = KERNEL_NODE): Timer {
+    if (!(time >= this.now)) {
+      throw new Error(`cannot schedule at ${time}us: it is before now (${this.now}us) or not a number`);
+    }
+    const event: ScheduledEvent<D> = { time, seq: this.seq++, handler, data, kind, node, cancelled: false };
+    this.queue.push(event);
+    return event;
+  }
+
+  /** Schedules `handler(data)` after `delay` microseconds (rounded to a whole microsecond). */
+  after<D>(delay: Micros, handler: (data: D) => void, data: D, kind?: number, node?: number): Timer {
+    return this.at(this.now + Math.max(0, Math.round(delay)), handler, data, kind, node);
+  }
+
+  /** Cancels a timer; a cancelled timer never fires. Cancelling twice, or after it fired, is harmless. */
+  cancel(timer: Timer | null | undefined): void {
+    if (timer) timer.cancelled = true;
+  }
+
+  get pending(): number {
+    return this.queue.size;
+  }
+
+  /** Asks the loop to return after the current event. */
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /**
+   * Runs events in (time, seq) order until the queue is empty, the next event is after
+   * `until` (then the clock is set to `until`), or stop() is called.
+   */
+  run(until: Micros = Number.POSITIVE_INFINITY): StopReason {
+    const queue = this.queue;
+    const trace = this.trace;
+    this.stopRequested = false;
+    let event: ScheduledEvent | undefined;
+    try {
+      for (;;) {
+        event = queue.peek();
+        if (event === undefined) return 'idle';
+        if (event.time > until) {
+          this.now = until;
+          return 'until';
+        }
+        queue.pop();
+        if (event.cancelled) continue;
+        if (event.time > this.maxTime) {
+          throw new GuardError(
+            `guard: virtual time would pass maxTime ${formatTimestamp(this.maxTime)} (runaway run?)`,
+            this.now, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event',
+          );
+        }
+        if (++this.eventsRun > this.maxEvents) {
+          throw new GuardError(
+            `guard: more than ${this.maxEvents} events (runaway run?)`,
+            event.time, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event',
+          );
+        }
+        this.now = event.time;
+        trace.foldEvent(event.kind, event.time, event.node);
+        event.handler(event.data);
+        if (this.stopRequested) return 'stopped';
+      }
+    } catch (error) {
+      if (error instanceof SimulationError) throw error;
+      const node = event ? trace.nameOf(event.node) : 'kernel';
+      const kind = event ? (trace.kindById(event.kind)?.name ?? 'event') : 'event';
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new SimulationError(
+        `event ${kind} on ${node} at ${formatTimestamp(this.now)} threw: ${detail}`,
+        this.now, node, kind, error,
+      );
+    }
+  }
+}

@@ -1,0 +1,182 @@
+import { z } from 'zod';
+import type { FlushPolicy } from '../disk.js';
+import type { FaultStep } from '../faults.js';
+import type { Distribution } from '../random.js';
+import type { Micros } from '../time.js';
+import { parseExpectation, type Expectation } from './expect.js';
+import {
+  bandwidth, duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate,
+  size, sizeDistribution,
+} from './fields.js';
+import { closest } from './suggest.js';
+
+/**
+ * The scenario file's schema: the common part (name, system, seed, duration, network, disk,
+ * workload, faults, expect, limits) built around each model's own parts (its cluster config
+ * with the real system's names and defaults, its sections such as topics or queues, its
+ * producer and consumer fields). The models' registry assembles one schema per system.
+ */
+export interface ModelScenarioParts {
+  system: string;
+  description: string;
+  /** `cluster.config`: the system's own config names, with their real defaults. */
+  clusterConfig: z.ZodType;
+  /** Other `cluster` keys (brokers, metadata mode...). */
+  clusterFields?: z.ZodRawShape;
+  /** Top-level sections of this system (topics, queues, exchanges...). */
+  sections?: z.ZodRawShape;
+  producerFields?: z.ZodRawShape;
+  producerConfig: z.ZodType;
+  consumerFields?: z.ZodRawShape;
+  consumerConfig: z.ZodType;
+  /** Extra metrics the model reports, usable in `expect:` (deadLettered, expired...). */
+  metrics?: readonly string[];
+}
+
+/** Result metrics every system has, usable in `expect:`. */
+export const COMMON_METRICS = [
+  'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'duplicateDeliveries',
+  'duplicatedMessages', 'reorders', 'pollSkips', 'nonmonotonicPolls', 'nonmonotonicSends', 'failedButDelivered',
+  'unknownDelivered',
+  'latency.count', 'latency.mean', 'latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'latency.max',
+  'delay.count', 'delay.early', 'delay.p50', 'delay.p99', 'delay.max',
+  'backlog.max', 'backlog.final',
+  'events', 'virtualTime', 'network.sent', 'network.delivered', 'network.dropped', 'crashes',
+] as const;
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (no spaces)');
+
+const linkFields = {
+  latency: durationDistribution.optional(),
+  loss: probability.optional(),
+  duplicate: probability.optional(),
+  reorder: probability.optional(),
+  bandwidth: bandwidth.optional(),
+};
+
+const network = z.strictObject({
+  ...linkFields,
+  /** Per-link overrides: from each of `from` to each of `to`. */
+  links: z.array(z.strictObject({ from: z.array(z.string()).min(1), to: z.array(z.string()).min(1), ...linkFields })).optional(),
+});
+
+const flush = z.union([
+  z.literal('os'),
+  z.literal('every-write'),
+  z.strictObject({ interval: duration }),
+], { error: 'expected os (Linux writeback: every 5s, pages dirty for 30s), every-write, or { interval: 1s }' });
+
+const disk = z.strictObject({
+  fsync: durationDistribution.optional(),
+  flush: flush.optional(),
+  capacity: size.optional(),
+});
+
+const keys = z.union([
+  positiveInt,
+  z.strictObject({ count: positiveInt, zipf: z.number().positive().optional() }),
+], { error: 'expected a number of distinct keys, or { count: 100, zipf: 1.1 }' });
+
+const limits = z.strictObject({
+  maxEvents: positiveInt.optional(),
+  maxTime: duration.optional(),
+});
+
+function expectSchema(metrics: readonly string[]) {
+  return z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).transform((record, ctx): Expectation[] => {
+    const out: Expectation[] = [];
+    for (const [metric, raw] of Object.entries(record)) {
+      if (!metrics.includes(metric)) {
+        const guess = closest(metric, metrics);
+        ctx.addIssue({
+          code: 'custom',
+          path: [metric],
+          message: `unknown metric "${metric}"${guess ? ` (did you mean "${guess}"?)` : ''}`,
+          params: { allowed: metrics, unknownKey: metric },
+        });
+        continue;
+      }
+      try {
+        out.push(parseExpectation(metric, raw));
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: [metric], message: (error as Error).message });
+      }
+    }
+    return out;
+  });
+}
+
+/** Builds the schema of one system's scenario files. `forJsonSchema` swaps in representable variants. */
+export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSchema?: boolean } = {}) {
+  const producer = z.strictObject({
+    id: name,
+    rate: rate.optional(),
+    count: positiveInt.optional(),
+    keys: keys.optional(),
+    payload: sizeDistribution.optional(),
+    start: duration.optional(),
+    stop: duration.optional(),
+    /** The outbox pattern: keep every message until confirmed, resend the unconfirmed after `resendAfter`. */
+    outbox: z.strictObject({ resendAfter: duration, maxAttempts: positiveInt.optional() }).optional(),
+    ...parts.producerFields,
+    config: parts.producerConfig.optional(),
+  }).refine((p) => p.rate !== undefined || p.count !== undefined, { message: 'a producer needs a rate (1000/s), a count, or both' });
+  const consumer = z.strictObject({
+    group: name.optional(),
+    count: positiveInt.optional(),
+    processing: durationDistribution.optional(),
+    failureRate: probability.optional(),
+    idempotent: z.boolean().optional(),
+    start: duration.optional(),
+    stop: duration.optional(),
+    ...parts.consumerFields,
+    config: parts.consumerConfig.optional(),
+  });
+  const metrics = [...COMMON_METRICS, ...(parts.metrics ?? [])];
+  return z.strictObject({
+    name,
+    description: z.string().optional(),
+    system: z.literal(parts.system),
+    seed: z.union([z.number().int(), z.string()]).optional(),
+    duration,
+    drain: duration.optional(),
+    sampleEvery: duration.optional(),
+    cluster: z.strictObject({ ...parts.clusterFields, config: parts.clusterConfig.optional() }).optional(),
+    ...parts.sections,
+    network: network.optional(),
+    disk: disk.optional(),
+    workload: z.strictObject({
+      producers: z.array(producer).optional(),
+      consumers: z.array(consumer).optional(),
+    }).optional(),
+    faults: z.array(options.forJsonSchema ? faultStepForJsonSchema : faultStep).optional(),
+    expect: expectSchema(metrics).optional(),
+    limits: limits.optional(),
+  }).meta({ description: parts.description });
+}
+
+/** The common, system-independent part of a validated scenario (what the kernel needs). */
+export interface CommonScenario {
+  name: string;
+  description?: string;
+  system: string;
+  seed?: number | string;
+  duration: Micros;
+  drain?: Micros;
+  sampleEvery?: Micros;
+  network?: {
+    latency?: Distribution; loss?: number; duplicate?: number; reorder?: number; bandwidth?: number;
+    links?: { from: string[]; to: string[]; latency?: Distribution; loss?: number; duplicate?: number; reorder?: number; bandwidth?: number }[];
+  };
+  disk?: { fsync?: Distribution; flush?: 'os' | 'every-write' | { interval: Micros }; capacity?: number };
+  faults?: FaultStep[];
+  expect?: Expectation[];
+  limits?: { maxEvents?: number; maxTime?: Micros };
+}
+
+export function flushPolicyOf(flush: 'os' | 'every-write' | { interval: Micros } | undefined): FlushPolicy | undefined {
+  if (flush === undefined) return undefined;
+  if (flush === 'os') return { kind: 'os', writebackEvery: 5_000_000, expireAfter: 30_000_000 };
+  if (flush === 'every-write') return { kind: 'every-write' };
+  return { kind: 'interval', every: flush.interval };
+}

@@ -1,0 +1,592 @@
+import { CheckerSuite, type CheckReport } from './checkers/index.js';
+import { Disk, OS_FLUSH_POLICY, type FlushPolicy } from './disk.js';
+import { describeStep, faultKind, isGroups, stepTargets, type FaultEvent, type FaultStep, type Target } from './faults.js';
+import { History } from './history.js';
+import { Kernel, type Timer } from './kernel.js';
+import { Metrics, type SeriesPoint } from './metrics.js';
+import { DEFAULT_LINK, Network, type LinkConfig } from './network.js';
+import type { Actor, ActorFactory, Message, NodeContext, NodeStatus } from './node.js';
+import { RandomStreams, sampler, type Distribution, type RandomStream } from './random.js';
+import { StateStore } from './state.js';
+import { formatDuration, type Micros } from './time.js';
+import { KERNEL_NODE, Trace, type TraceKind, type TraceSink } from './trace.js';
+
+/**
+ * The world: the kernel plus the nodes, the network between them, their disks, the nemesis
+ * that injects faults, the client history and its checkers. A run is a safety phase (the
+ * scenario's faults) then a liveness phase (every fault healed, every node back, producers
+ * stopped) that drains for `drain`, so what is still missing at the end was really lost.
+ */
+
+export interface DiskConfig {
+  fsyncLatency: Distribution;
+  policy: FlushPolicy;
+  /** Bytes; Infinity for no limit. */
+  capacity: number;
+}
+
+export const DEFAULT_DISK: DiskConfig = {
+  // A datacenter SSD's fsync: around a millisecond, sometimes several.
+  fsyncLatency: { lognormal: { median: 1_000, sigma: 0.5 } },
+  policy: OS_FLUSH_POLICY,
+  capacity: Number.POSITIVE_INFINITY,
+};
+
+export interface WorldOptions {
+  seed: number | string;
+  network?: Partial<LinkConfig>;
+  disk?: Partial<DiskConfig>;
+  maxEvents?: number;
+  maxTime?: Micros;
+  /** How often metrics and backlog are sampled (virtual time). Default 1 s. */
+  sampleEvery?: Micros;
+  traceSink?: TraceSink;
+  /** Keep every history op in memory (tests, reports); off by default so memory stays flat. */
+  keepHistory?: boolean;
+  /** Record the hash after every event (the determinism self-check). */
+  checkpoints?: boolean;
+}
+
+export interface NodeOptions {
+  roles?: readonly string[];
+  disk?: Partial<DiskConfig>;
+}
+
+export type Phase = 'safety' | 'liveness' | 'done';
+
+/** Everything the world knows about one node across its incarnations. */
+export class NodeSlot {
+  status: NodeStatus = 'crashed';
+  /** Bumped by every crash: timers and connections of an earlier incarnation are dead. */
+  incarnation = 0;
+  actor: Actor | null = null;
+  context: NodeContext | null = null;
+  /** Clock skew applied to the node's local clock. */
+  skew: Micros = 0;
+  started = false;
+  crashes = 0;
+  /** Messages and timers that arrived while the node was paused, handed over on resume. */
+  deferred: (() => void)[] = [];
+
+  constructor(
+    readonly name: string,
+    readonly id: number,
+    readonly roles: readonly string[],
+    readonly factory: ActorFactory,
+    readonly disk: Disk,
+  ) {}
+}
+
+interface TimerFire {
+  slot: NodeSlot;
+  incarnation: number;
+  tag: string;
+  data: unknown;
+  /** Internal continuations (fsync completion) run this instead of the actor's onTimer. */
+  callback: (() => void) | null;
+}
+
+export interface WorldRunOptions {
+  /** End of the safety phase. */
+  duration: Micros;
+  /** Length of the liveness phase. Default 30 s. */
+  drain?: Micros;
+  faults?: readonly FaultStep[];
+  /** Called between slices of the run (1% of it each) with the virtual time reached and the end. */
+  progress?: (now: Micros, end: Micros) => void;
+}
+
+export interface WorldResult {
+  seed: number | string;
+  duration: Micros;
+  drain: Micros;
+  endTime: Micros;
+  traceHash: string;
+  events: number;
+  traceRecords: number;
+  faults: FaultEvent[];
+  check: CheckReport;
+  counters: Record<string, number>;
+  series: Record<string, SeriesPoint[]>;
+  network: { sent: number; delivered: number; dropped: number };
+  nodes: { name: string; roles: readonly string[]; status: NodeStatus; crashes: number }[];
+}
+
+export type Selector = (arg: string | undefined) => string[];
+
+export class World {
+  readonly kernel: Kernel;
+  readonly trace: Trace;
+  readonly random: RandomStreams;
+  readonly network: Network;
+  readonly history: History;
+  readonly checks: CheckerSuite;
+  readonly metrics = new Metrics();
+  readonly faultLog: FaultEvent[] = [];
+  phase: Phase = 'safety';
+
+  private readonly slots: NodeSlot[] = [];
+  private readonly slotsByName = new Map<string, NodeSlot>();
+  private readonly slotsById = new Map<number, NodeSlot>();
+  private readonly selectors = new Map<string, Selector>();
+  private readonly crashListeners: ((node: string) => void)[] = [];
+  private readonly startListeners: ((node: string, restarted: boolean) => void)[] = [];
+  private readonly phaseListeners: ((phase: Phase) => void)[] = [];
+  private readonly nemesisTimers: Timer[] = [];
+  private readonly nemesisRandom: RandomStream;
+  private readonly diskDefaults: DiskConfig;
+  private readonly sampleEvery: Micros;
+  private readonly kinds: Record<'start' | 'timer' | 'crash' | 'restart' | 'pause' | 'resume' | 'fault' | 'phase' | 'note' | 'sample' | 'flush', TraceKind>;
+  private readonly timerHandler = (fire: TimerFire) => this.fireTimer(fire);
+
+  constructor(readonly options: WorldOptions) {
+    this.trace = new Trace();
+    if (options.traceSink) this.trace.sink = options.traceSink;
+    if (options.checkpoints) this.trace.checkpoints = [];
+    const kernelOptions: { trace: Trace; maxEvents?: number; maxTime?: Micros } = { trace: this.trace };
+    if (options.maxEvents !== undefined) kernelOptions.maxEvents = options.maxEvents;
+    if (options.maxTime !== undefined) kernelOptions.maxTime = options.maxTime;
+    this.kernel = new Kernel(kernelOptions);
+    this.random = new RandomStreams(options.seed);
+    this.nemesisRandom = this.random.stream('nemesis');
+    this.diskDefaults = { ...DEFAULT_DISK, ...options.disk };
+    this.sampleEvery = options.sampleEvery ?? 1_000_000;
+    const trace = this.trace;
+    this.kinds = {
+      start: trace.kind('node.start', { incarnation: 'int' }),
+      timer: trace.kind('timer'),
+      crash: trace.kind('node.crash', { incarnation: 'int' }),
+      restart: trace.kind('node.restart', { incarnation: 'int' }),
+      pause: trace.kind('node.pause'),
+      resume: trace.kind('node.resume'),
+      fault: trace.kind('fault'),
+      phase: trace.kind('phase'),
+      note: trace.kind('note'),
+      sample: trace.kind('sample'),
+      flush: trace.kind('disk.writeback'),
+    };
+    this.network = new Network(this.kernel, this.random, trace, { ...DEFAULT_LINK, ...options.network }, {
+      incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
+      deliver: (from, to, message) => this.deliver(from, to, message),
+    });
+    this.history = new History({ keep: options.keepHistory ?? false });
+    this.checks = new CheckerSuite(this.history);
+    const historyKind = trace.kind('history');
+    this.history.subscribe((op) => trace.recordValue(historyKind, op.time, KERNEL_NODE, op));
+  }
+
+  get now(): Micros {
+    return this.kernel.now;
+  }
+
+  // ---------------------------------------------------------------- nodes
+
+  addNode(name: string, factory: ActorFactory, options: NodeOptions = {}): NodeSlot {
+    if (this.slotsByName.has(name)) throw new Error(`node ${name} added twice`);
+    if (this.kernel.eventsRun > 0) throw new Error(`node ${name} added after the run started`);
+    const diskConfig = { ...this.diskDefaults, ...options.disk };
+    const disk = new Disk({
+      fsyncLatency: sampler(diskConfig.fsyncLatency, this.random.stream(`disk:${name}`)),
+      policy: diskConfig.policy,
+      capacity: diskConfig.capacity,
+    });
+    const slot = new NodeSlot(name, this.trace.intern(name), options.roles ?? [], factory, disk);
+    this.slots.push(slot);
+    this.slotsByName.set(name, slot);
+    this.slotsById.set(slot.id, slot);
+    return slot;
+  }
+
+  node(name: string): NodeSlot {
+    const slot = this.slotsByName.get(name);
+    if (!slot) throw new Error(`no node named ${name} (nodes: ${this.nodeNames().join(', ')})`);
+    return slot;
+  }
+
+  hasNode(name: string): boolean {
+    return this.slotsByName.has(name);
+  }
+
+  nodeNames(): string[] {
+    return this.slots.map((s) => s.name);
+  }
+
+  nodesWithRole(role: string): NodeSlot[] {
+    return this.slots.filter((s) => s.roles.includes(role));
+  }
+
+  onCrash(listener: (node: string) => void): void {
+    this.crashListeners.push(listener);
+  }
+
+  onStart(listener: (node: string, restarted: boolean) => void): void {
+    this.startListeners.push(listener);
+  }
+
+  onPhase(listener: (phase: Phase) => void): void {
+    this.phaseListeners.push(listener);
+  }
+
+  /** A control-plane state store whose changes go into the trace. */
+  store<S extends object>(name: string, initial: S, node?: string): StateStore<S> {
+    return new StateStore(name, initial, this.trace, () => this.kernel.now, node ? this.node(node).id : KERNEL_NODE);
+  }
+
+  private startNode(slot: NodeSlot, restarted: boolean): void {
+    slot.status = 'up';
+    slot.started = true;
+    const incarnation = slot.incarnation;
+    slot.disk.attach({
+      nodeName: slot.name,
+      now: () => this.kernel.now,
+      schedule: (delay, callback) => {
+        this.kernel.after(delay, this.timerHandler, { slot, incarnation, tag: '', data: null, callback }, this.kinds.timer.id, slot.id);
+      },
+    });
+    const context = this.makeContext(slot, incarnation);
+    slot.context = context;
+    slot.actor = slot.factory();
+    this.trace.record(restarted ? this.kinds.restart : this.kinds.start, this.kernel.now, slot.id, incarnation);
+    slot.actor.start(context, restarted);
+    for (const listener of this.startListeners) listener(slot.name, restarted);
+  }
+
+  private makeContext(slot: NodeSlot, incarnation: number): NodeContext {
+    const world = this;
+    const kernel = this.kernel;
+    const network = this.network;
+    const timerKind = this.kinds.timer.id;
+    const noteKind = this.kinds.note;
+    const ownRandom = this.random.stream(`node:${slot.name}`);
+    return {
+      name: slot.name,
+      id: slot.id,
+      roles: slot.roles,
+      disk: slot.disk,
+      now: () => kernel.now + slot.skew,
+      trueNow: () => kernel.now,
+      send(to: string, message: Message, bytes = 128) {
+        if (slot.incarnation !== incarnation || slot.status === 'crashed') return; // a dead incarnation says nothing
+        const target = world.slotsByName.get(to);
+        if (!target) throw new Error(`${slot.name} sent ${message.type} to unknown node ${to}`);
+        network.send(slot.id, target.id, message, bytes);
+      },
+      setTimer(delay: Micros, tag: string, data?: unknown): Timer {
+        return kernel.after(delay, world.timerHandler, { slot, incarnation, tag, data, callback: null }, timerKind, slot.id);
+      },
+      cancelTimer(timer) {
+        kernel.cancel(timer);
+      },
+      random(sub?: string) {
+        return sub === undefined ? ownRandom : world.random.stream(`node:${slot.name}/${sub}`);
+      },
+      note(what: string, detail?: Record<string, unknown>) {
+        world.trace.recordValue(noteKind, kernel.now, slot.id, detail ? { what, ...detail } : { what });
+      },
+    };
+  }
+
+  private fireTimer(fire: TimerFire): void {
+    const slot = fire.slot;
+    if (slot.incarnation !== fire.incarnation || slot.status === 'crashed') return;
+    if (slot.status === 'paused') {
+      slot.deferred.push(() => this.fireTimer(fire));
+      return;
+    }
+    if (fire.callback !== null) fire.callback();
+    else slot.actor!.onTimer?.(fire.tag, fire.data);
+  }
+
+  private deliver(from: number, to: number, message: Message): void {
+    const slot = this.slotsById.get(to)!;
+    if (slot.status === 'crashed') return this.network.dropAtNode(from, to, message);
+    if (slot.status === 'paused') {
+      // The process is stopped but its socket buffers still take the bytes.
+      slot.deferred.push(() => this.deliver(from, to, message));
+      return;
+    }
+    slot.actor!.receive(this.trace.nameOf(from), message);
+  }
+
+  // ---------------------------------------------------------------- lifecycle faults
+
+  /**
+   * Crashes a node: its actor, timers and in-flight connections are gone. By default the
+   * machine goes down with it and the page cache is lost; `keepPageCache` models a process
+   * kill on a machine that stays up (unflushed writes survive in the OS).
+   */
+  crash(name: string, keepPageCache = false): boolean {
+    const slot = this.node(name);
+    if (slot.status === 'crashed') return false;
+    slot.status = 'crashed';
+    slot.incarnation++;
+    slot.crashes++;
+    slot.actor = null;
+    slot.context = null;
+    slot.deferred = [];
+    slot.disk.crash(keepPageCache);
+    this.trace.record(this.kinds.crash, this.kernel.now, slot.id, slot.incarnation);
+    for (const listener of this.crashListeners) listener(name);
+    return true;
+  }
+
+  /** Starts a crashed node again: a fresh actor rebuilt from what its disk kept. */
+  restart(name: string): boolean {
+    const slot = this.node(name);
+    if (slot.status !== 'crashed' || !slot.started) return false;
+    this.startNode(slot, true);
+    return true;
+  }
+
+  /** Stops a node's process (a GC or VM pause): it runs nothing until resumed, then catches up. */
+  pause(name: string): boolean {
+    const slot = this.node(name);
+    if (slot.status !== 'up') return false;
+    slot.status = 'paused';
+    this.trace.record(this.kinds.pause, this.kernel.now, slot.id);
+    return true;
+  }
+
+  resume(name: string): boolean {
+    const slot = this.node(name);
+    if (slot.status !== 'paused') return false;
+    slot.status = 'up';
+    this.trace.record(this.kinds.resume, this.kernel.now, slot.id);
+    const backlog = slot.deferred;
+    slot.deferred = [];
+    for (const run of backlog) this.kernel.after(0, runDeferred, run, this.kinds.timer.id, slot.id);
+    return true;
+  }
+
+  // ---------------------------------------------------------------- nemesis
+
+  /**
+   * Registers a role selector a model knows how to resolve at fire time (`controller`,
+   * `leader-of`): given the argument (if any), it returns node names.
+   */
+  registerSelector(name: string, resolve: Selector): void {
+    this.selectors.set(name, resolve);
+  }
+
+  /** Why a target cannot name a node of this world, or null when it can. Checked before the run. */
+  targetError(target: Target): string | null {
+    if (typeof target === 'string') {
+      if (this.slotsByName.has(target) || this.selectors.has(target)) return null;
+      const role = roleOf(target);
+      if (role !== null) {
+        return this.nodesWithRole(role).length > 0 ? null : `no node has role "${role}" (roles: ${this.allRoles().join(', ')})`;
+      }
+      return `no node or selector named "${target}" (nodes: ${this.nodeNames().join(', ')}; selectors: ${this.selectorNames().join(', ')})`;
+    }
+    const entries = Object.entries(target);
+    if (entries.length !== 1) return `a selector object has exactly one key, e.g. { leader-of: orders-0 }`;
+    const [selector] = entries[0]!;
+    return this.selectors.has(selector) ? null : `unknown selector "${selector}" (selectors: ${this.selectorNames().join(', ')})`;
+  }
+
+  selectorNames(): string[] {
+    return [...this.selectors.keys()];
+  }
+
+  allRoles(): string[] {
+    return [...new Set(this.slots.flatMap((s) => s.roles))];
+  }
+
+  /** Resolves a target to node names now, deterministically. */
+  resolve(target: Target): string[] {
+    if (typeof target === 'string') {
+      if (this.slotsByName.has(target)) return [target];
+      const selector = this.selectors.get(target);
+      if (selector) return selector(undefined);
+      if (target.startsWith('all-')) return this.nodesWithRole(target.slice(4)).map((s) => s.name);
+      if (target.startsWith('random-')) {
+        const candidates = this.nodesWithRole(target.slice(7));
+        const up = candidates.filter((s) => s.status === 'up');
+        const pool = up.length > 0 ? up : candidates;
+        return pool.length > 0 ? [this.nemesisRandom.pick(pool).name] : [];
+      }
+      throw new Error(this.targetError(target) ?? `cannot resolve ${target}`);
+    }
+    const [selector, arg] = Object.entries(target)[0]!;
+    const resolve = this.selectors.get(selector);
+    if (!resolve) throw new Error(this.targetError(target)!);
+    return resolve(arg);
+  }
+
+  /** Applies one fault step now. */
+  applyFault(step: FaultStep): void {
+    const kind = faultKind(step);
+    const description = describeStep(step);
+    const targets: string[] = [];
+    const each = (target: Target, act: (name: string) => void) => {
+      for (const name of this.resolve(target)) {
+        targets.push(name);
+        act(name);
+      }
+    };
+    if ('crash' in step) each(step.crash, (n) => this.crash(n, step.keepPageCache ?? false));
+    else if ('restart' in step) each(step.restart, (n) => this.restart(n));
+    else if ('kill' in step) {
+      each(step.kill, (n) => {
+        this.crash(n, step.keepPageCache ?? false);
+        this.nemesisTimers.push(this.kernel.after(step.for, (node: string) => this.restart(node), n, this.kinds.fault.id));
+      });
+    } else if ('pause' in step) {
+      each(step.pause, (n) => {
+        this.pause(n);
+        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, (node: string) => this.resume(node), n, this.kinds.fault.id));
+      });
+    } else if ('resume' in step) each(step.resume, (n) => this.resume(n));
+    else if ('partition' in step) {
+      const spec = step.partition;
+      const ids = (list: readonly Target[]) => list.flatMap((t) => this.resolve(t)).map((n) => this.node(n).id);
+      if (isGroups(spec)) {
+        const groups = spec.map(ids);
+        for (const g of groups) for (const id of g) targets.push(this.trace.nameOf(id));
+        this.network.partition(groups, description);
+      } else {
+        const from = ids(spec.from);
+        const to = ids(spec.to);
+        for (const id of [...from, ...to]) targets.push(this.trace.nameOf(id));
+        this.network.block(from, to, description);
+      }
+    } else if ('heal' in step) this.network.heal();
+    else if ('slow-disk' in step) {
+      each(step['slow-disk'], (n) => {
+        const disk = this.node(n).disk;
+        disk.slowFactor = step.factor;
+        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, () => { disk.slowFactor = 1; }, null, this.kinds.fault.id));
+      });
+    } else if ('disk-full' in step) {
+      each(step['disk-full'], (n) => {
+        const disk = this.node(n).disk;
+        disk.forcedFull = true;
+        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, () => { disk.forcedFull = false; }, null, this.kinds.fault.id));
+      });
+    } else if ('clock-skew' in step) each(step['clock-skew'], (n) => { this.node(n).skew = step.offset; });
+    const event: FaultEvent = { at: this.kernel.now, kind, targets, description };
+    this.faultLog.push(event);
+    this.trace.recordValue(this.kinds.fault, this.kernel.now, KERNEL_NODE, event);
+  }
+
+  /** Checks every target of a schedule against this world's nodes and selectors; returns the problems. */
+  validateFaults(faults: readonly FaultStep[], duration: Micros): string[] {
+    const problems: string[] = [];
+    faults.forEach((step, index) => {
+      if (step.at > duration) problems.push(`faults[${index}]: at ${formatDuration(step.at)} is after the run's duration ${formatDuration(duration)}`);
+      for (const target of stepTargets(step)) {
+        const error = this.targetError(target);
+        if (error) problems.push(`faults[${index}]: ${error}`);
+      }
+    });
+    return problems;
+  }
+
+  // ---------------------------------------------------------------- the run
+
+  /** Runs the safety phase (with `faults`) to `duration`, then the liveness phase for `drain`. */
+  run(options: WorldRunOptions): WorldResult {
+    const { duration } = options;
+    const drain = options.drain ?? 30_000_000;
+    const faults = options.faults ?? [];
+    const problems = this.validateFaults(faults, duration);
+    if (problems.length > 0) throw new Error(`invalid fault schedule:\n  ${problems.join('\n  ')}`);
+    const kernel = this.kernel;
+    for (const slot of this.slots) kernel.at(0, (s: NodeSlot) => this.startNode(s, false), slot, this.kinds.start.id, slot.id);
+    for (const slot of this.slots) this.scheduleBackgroundFlush(slot);
+    this.scheduleSampling();
+    for (const step of faults) this.nemesisTimers.push(kernel.at(step.at, (s: FaultStep) => this.applyFault(s), step, this.kinds.fault.id));
+    const end = duration + drain;
+    this.runSliced(duration, end, options.progress);
+    this.enterLiveness();
+    this.runSliced(end, end, options.progress);
+    this.phase = 'done';
+    for (const listener of this.phaseListeners) listener('done');
+    this.metrics.sample(kernel.now);
+    this.checks.sample(kernel.now);
+    return {
+      seed: this.options.seed,
+      duration,
+      drain,
+      endTime: kernel.now,
+      traceHash: this.trace.hex(),
+      events: kernel.eventsRun,
+      traceRecords: this.trace.records,
+      faults: this.faultLog,
+      check: this.checks.finish(kernel.now),
+      counters: this.metrics.counterValues(),
+      series: this.metrics.seriesValues(),
+      network: { sent: this.network.sent, delivered: this.network.delivered, dropped: this.network.dropped },
+      nodes: this.slots.map((s) => ({ name: s.name, roles: s.roles, status: s.status, crashes: s.crashes })),
+    };
+  }
+
+  /**
+   * Runs to `until`, in slices when someone watches progress. Slicing never changes the order
+   * of events: each slice runs every event up to its bound, the next one carries on.
+   */
+  private runSliced(until: Micros, end: Micros, progress: WorldRunOptions['progress']): void {
+    if (!progress) {
+      this.kernel.run(until);
+      return;
+    }
+    const step = Math.max(1, Math.ceil(end / 100));
+    for (let bound = Math.min(until, this.kernel.now + step); ; bound = Math.min(until, bound + step)) {
+      this.kernel.run(bound);
+      progress(this.kernel.now, end);
+      if (bound >= until) return;
+    }
+  }
+
+  /** End of the safety phase: heal everything, bring every node back, tell the models. */
+  private enterLiveness(): void {
+    this.phase = 'liveness';
+    for (const timer of this.nemesisTimers) this.kernel.cancel(timer);
+    this.nemesisTimers.length = 0;
+    this.network.heal();
+    const restored: string[] = [];
+    for (const slot of this.slots) {
+      slot.disk.slowFactor = 1;
+      slot.disk.forcedFull = false;
+      slot.skew = 0;
+      if (slot.status === 'paused' && this.resume(slot.name)) restored.push(slot.name);
+      if (slot.status === 'crashed' && this.restart(slot.name)) restored.push(slot.name);
+    }
+    const event: FaultEvent = { at: this.kernel.now, kind: 'liveness', targets: restored, description: 'liveness phase: heal all, restart and resume every node, stop producers' };
+    this.faultLog.push(event);
+    this.trace.recordValue(this.kinds.phase, this.kernel.now, KERNEL_NODE, event);
+    for (const listener of this.phaseListeners) listener('liveness');
+  }
+
+  private scheduleBackgroundFlush(slot: NodeSlot): void {
+    const interval = slot.disk.backgroundInterval;
+    if (interval <= 0) return;
+    const tick = () => {
+      // The OS flusher runs while the machine is up, even when the process is paused.
+      if (slot.status !== 'crashed') slot.disk.backgroundFlush(this.kernel.now);
+      this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);
+    };
+    this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);
+  }
+
+  private scheduleSampling(): void {
+    const every = this.sampleEvery;
+    const tick = () => {
+      this.metrics.sample(this.kernel.now);
+      this.checks.sample(this.kernel.now);
+      this.kernel.after(every, tick, null, this.kinds.sample.id);
+    };
+    this.kernel.at(0, tick, null, this.kinds.sample.id);
+  }
+}
+
+function runDeferred(run: () => void): void {
+  run();
+}
+
+/** `random-broker` -> `broker`, `all-broker` -> `broker`, anything else -> null. */
+function roleOf(target: string): string | null {
+  if (target.startsWith('random-')) return target.slice(7);
+  if (target.startsWith('all-')) return target.slice(4);
+  return null;
+}
