@@ -1,9 +1,5 @@
-import type { AnomalyName, CheckCounts, CheckResult } from '../sim/checkers/index.js';
-import type { BacklogPoint } from '../sim/checkers/backlog.js';
-import type { DelayReport } from '../sim/checkers/delay.js';
-import type { LatencyReport } from '../sim/checkers/latency.js';
-import type { FaultEvent } from '../sim/faults.js';
-import { evaluateExpectation, type ExpectationOutcome } from '../sim/scenario/expect.js';
+import { flattenMetrics, type RunResult } from '../sim/result.js';
+import { evaluateExpectation } from '../sim/scenario/expect.js';
 import { flushPolicyOf } from '../sim/scenario/schema.js';
 import type { Micros } from '../sim/time.js';
 import type { TraceRecord, TraceSink } from '../sim/trace.js';
@@ -25,35 +21,6 @@ export interface SimulateOptions {
   progress?: (now: Micros, end: Micros) => void;
   /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
   checkDeterminism?: boolean;
-}
-
-/** The result object of one run (`mqsim run --json` prints it). */
-export interface RunResult {
-  scenario: string;
-  description?: string;
-  system: string;
-  seed: number | string;
-  /** Safety phase length, liveness (drain) length, and the virtual time the run ended at. */
-  duration: Micros;
-  drain: Micros;
-  virtualTime: Micros;
-  traceHash: string;
-  events: number;
-  traceRecords: number;
-  cluster: string[];
-  counts: CheckCounts & Record<string, number>;
-  latency: LatencyReport;
-  delay: Omit<DelayReport, 'worst'>;
-  backlog: { max: number; final: number; series: BacklogPoint[] };
-  network: { sent: number; delivered: number; dropped: number };
-  faults: FaultEvent[];
-  anomalies: Record<AnomalyName, CheckResult>;
-  nodes: { name: string; roles: readonly string[]; status: string; crashes: number }[];
-  expectations: ExpectationOutcome[];
-  /** True when every expectation holds. */
-  passed: boolean;
-  /** The history ops, when keepHistory was asked. */
-  history?: unknown[];
 }
 
 export class DeterminismError extends Error {
@@ -140,19 +107,6 @@ function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<Wo
   result.passed = result.expectations.every((e) => e.pass);
   if (options.keepHistory) result.history = world.history.ops;
   return { result, world };
-}
-
-/** The numbers `expect:` can name: counts by their bare name, the rest by dotted path. */
-export function flattenMetrics(result: RunResult): Record<string, number> {
-  const metrics: Record<string, number> = { ...result.counts };
-  for (const [key, value] of Object.entries(result.latency)) metrics[`latency.${key}`] = value;
-  for (const [key, value] of Object.entries(result.delay)) if (typeof value === 'number') metrics[`delay.${key}`] = value;
-  metrics['backlog.max'] = result.backlog.max;
-  metrics['backlog.final'] = result.backlog.final;
-  metrics.events = result.events;
-  metrics.virtualTime = result.virtualTime;
-  for (const [key, value] of Object.entries(result.network)) metrics[`network.${key}`] = value;
-  return metrics;
 }
 
 /**

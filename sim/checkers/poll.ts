@@ -1,7 +1,7 @@
 import type { HistoryOp } from '../history.js';
 import { formatTimestamp, type Micros } from '../time.js';
 import { IntervalSet } from './interval-set.js';
-import { AnomalyTally, type CheckResult } from './types.js';
+import { AnomalyTally, MAX_EXAMPLES, type CheckResult, type Example } from './types.js';
 
 /** The last offset a process received from a queue, and the op that showed it. */
 interface PollCursor {
@@ -11,8 +11,8 @@ interface PollCursor {
 
 /**
  * A consumer jumped from offset `from` to `to` > from + 1. It is a poll-skip only if some offset
- * in between exists, which may be learnt later (a slower consumer reads it, or its send ok is
- * recorded after), so it is judged at finish.
+ * in between exists. When none is known yet it may be learnt later (a slower consumer reads it,
+ * or its send ok is recorded after), so the gap waits for finish.
  */
 interface GapCandidate {
   readonly process: string;
@@ -35,24 +35,23 @@ export interface PollResult {
  * An `assign` op of a process resets its cursors (after a rebalance it may legitimately resume
  * from a committed offset).
  *
- * Memory: known offsets are an interval set per queue (one interval when dense); gap candidates
- * are kept until finish, one per jump, which is as many as the jumps and not the messages.
+ * Memory: known offsets are an interval set per queue (one interval when dense). A jump over an
+ * offset already known is counted at once; only jumps over offsets not known yet are kept until
+ * finish, which is as many as those jumps and not the messages.
  */
 export class PollChecker {
   private readonly cursors = new Map<string, Map<string, PollCursor>>();
   /** Offsets known to exist per queue: from send oks and from receives, of any process. */
   private readonly knownOffsets = new Map<string, IntervalSet>();
+  /** Jumps over offsets not known (yet) when they happened, in history order. */
   private readonly gaps: GapCandidate[] = [];
+  /** Jumps over an offset already known when they happened. */
+  private readonly skipsSeen = new AnomalyTally();
   private readonly nonmonotonic = new AnomalyTally();
 
   /** An offset is known to exist in `queue` (a send ok reported it, or someone received it). */
   noteOffset(queue: string, offset: number): void {
-    let offsets = this.knownOffsets.get(queue);
-    if (offsets === undefined) {
-      offsets = new IntervalSet();
-      this.knownOffsets.set(queue, offsets);
-    }
-    offsets.add(offset);
+    this.offsetsOf(queue).add(offset);
   }
 
   /** A receive ok; ignored unless it names its queue and offset. */
@@ -60,7 +59,8 @@ export class PollChecker {
     const queue = op.queue;
     const offset = op.offset;
     if (queue === undefined || offset === undefined) return;
-    this.noteOffset(queue, offset);
+    const known = this.offsetsOf(queue);
+    known.add(offset);
 
     let byQueue = this.cursors.get(op.process);
     if (byQueue === undefined) {
@@ -86,7 +86,15 @@ export class PollChecker {
         });
       }
     } else if (offset > previous + 1) {
-      this.gaps.push({ process: op.process, queue, from: previous, to: offset, time: op.time, fromIndex: cursor.index, toIndex: op.index });
+      const existing = known.firstIn(previous + 1, offset - 1);
+      if (existing === undefined) {
+        this.gaps.push({ process: op.process, queue, from: previous, to: offset, time: op.time, fromIndex: cursor.index, toIndex: op.index });
+      } else {
+        this.skipsSeen.count++;
+        if (this.skipsSeen.wantsExample) {
+          this.skipsSeen.examples.push(skipExample({ process: op.process, queue, from: previous, to: offset, time: op.time, fromIndex: cursor.index, toIndex: op.index }, existing));
+        }
+      }
     }
     cursor.offset = offset;
     cursor.index = op.index;
@@ -97,24 +105,42 @@ export class PollChecker {
     this.cursors.get(op.process)?.clear();
   }
 
-  /** Judges the gap candidates against every offset known by now. Read-only. */
+  private offsetsOf(queue: string): IntervalSet {
+    let offsets = this.knownOffsets.get(queue);
+    if (offsets === undefined) {
+      offsets = new IntervalSet();
+      this.knownOffsets.set(queue, offsets);
+    }
+    return offsets;
+  }
+
+  /** Judges the waiting gaps against every offset known by now. Read-only. */
   finish(): PollResult {
-    const skips = new AnomalyTally();
+    const skipsLater = new AnomalyTally();
     for (const gap of this.gaps) {
       const existing = this.knownOffsets.get(gap.queue)?.firstIn(gap.from + 1, gap.to - 1);
       if (existing === undefined) continue;
-      skips.count++;
-      if (skips.wantsExample) {
-        const skipped = gap.to - gap.from === 2 ? `offset ${gap.from + 1}` : `offsets ${gap.from + 1}..${gap.to - 1}`;
-        skips.examples.push({
-          process: gap.process,
-          queue: gap.queue,
-          time: gap.time,
-          ops: [gap.fromIndex, gap.toIndex],
-          description: `${gap.process} received ${gap.queue} offset ${gap.to} at ${formatTimestamp(gap.time)} right after offset ${gap.from}, skipping ${skipped} (offset ${existing} exists)`,
-        });
-      }
+      skipsLater.count++;
+      if (skipsLater.wantsExample) skipsLater.examples.push(skipExample(gap, existing));
     }
-    return { pollSkips: skips.result(), nonmonotonicPolls: this.nonmonotonic.result() };
+    // Each list holds the first examples of its kind in history order; merged, the first overall.
+    const examples = [...this.skipsSeen.examples, ...skipsLater.examples]
+      .sort((a, b) => a.ops[1]! - b.ops[1]!)
+      .slice(0, MAX_EXAMPLES);
+    return {
+      pollSkips: { count: this.skipsSeen.count + skipsLater.count, examples },
+      nonmonotonicPolls: this.nonmonotonic.result(),
+    };
   }
+}
+
+function skipExample(gap: GapCandidate, existing: number): Example {
+  const skipped = gap.to - gap.from === 2 ? `offset ${gap.from + 1}` : `offsets ${gap.from + 1}..${gap.to - 1}`;
+  return {
+    process: gap.process,
+    queue: gap.queue,
+    time: gap.time,
+    ops: [gap.fromIndex, gap.toIndex],
+    description: `${gap.process} received ${gap.queue} offset ${gap.to} at ${formatTimestamp(gap.time)} right after offset ${gap.from}, skipping ${skipped} (offset ${existing} exists)`,
+  };
 }

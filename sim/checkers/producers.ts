@@ -1,4 +1,3 @@
-import { parseSeq } from '../history.js';
 import { IntervalSet } from './interval-set.js';
 
 /**
@@ -24,15 +23,25 @@ export class ProducerTable {
   private readonly byName = new Map<string, ProducerRecord>();
   /** The seq of the id last passed to `resolve` (returned this way to avoid an object per call). */
   seq = -1;
+  /** The producer last resolved: runs of ops from one producer then skip the slice and lookup. */
+  private last: ProducerRecord | undefined;
 
   /** The producer of `msg`; its seq is left in `this.seq`. Throws on a malformed id. */
   resolve(msg: string): ProducerRecord {
-    const dash = msg.lastIndexOf('-');
-    const seq = dash > 0 ? parseSeq(msg, dash + 1) : -1;
-    if (seq < 0) {
+    // Read the seq backwards from the end up to the last '-': one pass, no substring.
+    let dash = msg.length - 1;
+    let seq = 0;
+    let place = 1;
+    for (let code = msg.charCodeAt(dash); code >= 48 && code <= 57; code = msg.charCodeAt(--dash)) {
+      seq += (code - 48) * place;
+      place *= 10;
+    }
+    if (dash <= 0 || place === 1 || place > 1e15 || msg.charCodeAt(dash) !== 45) {
       throw new Error(`checkers: message id "${msg}" is not "<producer>-<seq>" with seq a non-negative integer`);
     }
     this.seq = seq;
+    const last = this.last;
+    if (last !== undefined && last.name.length === dash && msg.startsWith(last.name)) return last;
     const name = msg.slice(0, dash);
     let producer = this.byName.get(name);
     if (producer === undefined) {
@@ -40,6 +49,7 @@ export class ProducerTable {
       this.all.push(producer);
       this.byName.set(name, producer);
     }
+    this.last = producer;
     return producer;
   }
 }

@@ -1,0 +1,215 @@
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadScenario, scenarioJsonSchema, type Scenario } from '../models/scenario.js';
+import { DeterminismError, simulate, type SimulateOptions } from '../models/simulate.js';
+import { formatRunText } from '../reports/text.js';
+import { GuardError, SimulationError } from '../sim/kernel.js';
+import type { RunResult } from '../sim/result.js';
+import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
+import { parseDuration, formatTimestamp, type Micros } from '../sim/time.js';
+import { JsonlFileSink } from '../sim/trace-file.js';
+import { EXIT } from './exit.js';
+
+/** Where a command writes, so tests can run commands in-process too. */
+export interface CliIo {
+  stdout(text: string): void;
+  stderr(text: string): void;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Record<string, string | undefined>;
+  cwd: string;
+  exitCode: number;
+}
+
+export interface RunCommandOptions {
+  seed?: string;
+  json?: boolean;
+  trace?: string;
+  until?: string;
+  quiet?: boolean;
+  checkDeterminism?: boolean;
+}
+
+function useColor(io: CliIo): boolean {
+  return io.stdoutIsTTY && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb';
+}
+
+/** Loads every file first: if one is invalid, none runs. */
+function loadAll(files: string[], io: CliIo): Scenario[] | null {
+  const scenarios: Scenario[] = [];
+  let bad = false;
+  for (const file of files) {
+    try {
+      scenarios.push(loadScenario(resolve(io.cwd, file), { file }));
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      bad = true;
+      for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
+    }
+  }
+  return bad ? null : scenarios;
+}
+
+export function runCommand(files: string[], options: RunCommandOptions, io: CliIo): number {
+  let until: Micros | undefined;
+  let seed: number | string | undefined;
+  try {
+    if (options.until !== undefined) until = parseDuration(options.until);
+  } catch (error) {
+    io.stderr(`mqsim run: --until: ${(error as Error).message}\n`);
+    return EXIT.usage;
+  }
+  if (options.seed !== undefined) seed = /^-?\d+$/.test(options.seed) ? Number(options.seed) : options.seed;
+  if (options.trace !== undefined && files.length > 1) {
+    io.stderr('mqsim run: --trace writes one file: give one scenario with it\n');
+    return EXIT.usage;
+  }
+  const scenarios = loadAll(files, io);
+  if (!scenarios) return EXIT.usage;
+  const results: RunResult[] = [];
+  let code: number = EXIT.ok;
+  for (const scenario of scenarios) {
+    const sink = options.trace !== undefined ? new JsonlFileSink(resolve(io.cwd, options.trace)) : undefined;
+    const simulateOptions: SimulateOptions = {};
+    if (seed !== undefined) simulateOptions.seed = seed;
+    if (until !== undefined) simulateOptions.until = until;
+    if (sink) simulateOptions.traceSink = sink;
+    if (options.checkDeterminism) simulateOptions.checkDeterminism = true;
+    const progress = progressBar(io, scenario.name);
+    if (progress) simulateOptions.progress = progress.update;
+    let result: RunResult;
+    try {
+      result = simulate(scenario, simulateOptions);
+    } catch (error) {
+      progress?.clear();
+      sink?.close();
+      return reportRunError(error, scenario, seed, io);
+    }
+    progress?.clear();
+    sink?.close();
+    results.push(result);
+    if (!result.passed) code = EXIT.expectationFailed;
+    if (options.json) continue;
+    if (options.quiet) {
+      const mark = result.passed ? 'PASS' : 'FAIL';
+      io.stdout(`${mark} ${scenario.source} ${result.traceHash} ${result.events} events\n`);
+    } else {
+      io.stdout(formatRunText(result, { color: useColor(io) }) + '\n');
+      if (scenarios.length > 1) io.stdout('\n');
+    }
+  }
+  if (options.json) io.stdout(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  return code;
+}
+
+function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
+  const usedSeed = seed ?? scenario.seed ?? 1;
+  if (error instanceof GuardError) {
+    io.stderr(`mqsim: ${scenario.source}: ${error.message} at ${formatTimestamp(error.time)} (event ${error.event} on ${error.node}).\n` +
+      `Raise limits.maxEvents / limits.maxTime in the scenario if the run is meant to be this long; otherwise please report it with the scenario and seed ${usedSeed}.\n`);
+    return EXIT.internal;
+  }
+  if (error instanceof SimulationError) {
+    const cause = error.cause instanceof Error && error.cause.stack ? `\n${error.cause.stack}` : '';
+    io.stderr(`mqsim: internal error in ${scenario.source}: ${error.message}${cause}\n` +
+      `Please report this bug with the scenario file and seed ${usedSeed}.\n`);
+    return EXIT.internal;
+  }
+  if (error instanceof DeterminismError) {
+    io.stderr(`mqsim: ${error.message}\nPlease report this bug with the scenario file and seed ${usedSeed}.\n`);
+    return EXIT.internal;
+  }
+  throw error;
+}
+
+/** A progress bar on stderr, drawn only on a TTY and only once a run has taken a second. */
+function progressBar(io: CliIo, name: string): { update: (now: Micros, end: Micros) => void; clear: () => void } | null {
+  if (!io.stderrIsTTY) return null;
+  const started = Date.now();
+  let drawn = false;
+  return {
+    update(now, end) {
+      if (Date.now() - started < 1000) return;
+      const fraction = end > 0 ? Math.min(1, now / end) : 1;
+      const width = 30;
+      const filled = Math.round(fraction * width);
+      io.stderr(`\r${name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatTimestamp(now)}`);
+      drawn = true;
+    },
+    clear() {
+      if (drawn) io.stderr('\r\u001b[2K');
+    },
+  };
+}
+
+export function validateCommand(files: string[], io: CliIo): number {
+  let code: number = EXIT.ok;
+  for (const file of files) {
+    try {
+      const scenario = loadScenario(resolve(io.cwd, file), { file });
+      io.stdout(`ok ${file} (${scenario.system}: ${scenario.name})\n`);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      code = EXIT.usage;
+      for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
+    }
+  }
+  return code;
+}
+
+/** The scenarios shipped with the package (beside dist/ or the sources). */
+export function bundledScenariosDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url));
+  for (const candidate of [join(here, '..', 'scenarios'), join(here, '..', '..', 'scenarios')]) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(here, '..', 'scenarios');
+}
+
+export function scenarioFiles(dir: string): string[] {
+  const found: string[] = [];
+  const walk = (folder: string) => {
+    for (const entry of readdirSync(folder).sort()) {
+      const path = join(folder, entry);
+      if (statSync(path).isDirectory()) walk(path);
+      else if (/\.ya?ml$/.test(entry)) found.push(path);
+    }
+  };
+  walk(dir);
+  return found;
+}
+
+export function listCommand(dir: string | undefined, io: CliIo): number {
+  const local = resolve(io.cwd, 'scenarios');
+  const root = dir !== undefined ? resolve(io.cwd, dir) : existsSync(local) ? local : bundledScenariosDir();
+  if (!existsSync(root) || !statSync(root).isDirectory()) {
+    io.stderr(`mqsim list: no folder ${dir ?? root}\n`);
+    return EXIT.usage;
+  }
+  const rows: [string, string, string][] = [];
+  for (const path of scenarioFiles(root)) {
+    const shown = relative(io.cwd, path) || path;
+    try {
+      const scenario = loadScenario(path, { file: shown });
+      rows.push([shown, scenario.system, oneLine(scenario.description ?? scenario.name)]);
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      rows.push([shown, '?', `(invalid: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}; run mqsim validate)`]);
+    }
+  }
+  const width = Math.max(0, ...rows.map((r) => r[0].length));
+  for (const [file, system, description] of rows) io.stdout(`${file.padEnd(width)}  ${system.padEnd(8)}  ${description}\n`);
+  return EXIT.ok;
+}
+
+function oneLine(text: string): string {
+  const flat = text.trim().replace(/\s*\n\s*/g, ' ');
+  const sentence = /^(.*?[.!?])(\s|$)/.exec(flat)?.[1] ?? flat;
+  return sentence.length > 100 ? sentence.slice(0, 97) + '...' : sentence;
+}
+
+export function schemaCommand(io: CliIo): number {
+  io.stdout(JSON.stringify(scenarioJsonSchema(), null, 2) + '\n');
+  return EXIT.ok;
+}

@@ -1,0 +1,100 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { realpathSync } from 'node:fs';
+import { runCommand, validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
+import { EXIT } from './exit.js';
+
+/** The `mqsim` command line: thin wiring of the commands in commands.ts. */
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('mqsim')
+    .description('Deterministic discrete-event simulator of Kafka, RabbitMQ and RocketMQ semantics')
+    .version('0.1.0')
+    .configureOutput({ writeOut: (s) => io.stdout(s), writeErr: (s) => io.stderr(s) })
+    .exitOverride()
+    .showHelpAfterError('(run with --help for usage)');
+
+  program
+    .command('run')
+    .description('run scenario files and check their expectations')
+    .argument('<files...>', 'scenario YAML files')
+    .option('--seed <n>', 'override the scenario seed')
+    .option('--json', 'print the result object as JSON and nothing else on stdout')
+    .option('--trace <out.jsonl>', 'write every event and state change as JSON lines')
+    .option('--until <duration>', 'stop the run at this virtual time (e.g. 30s)')
+    .option('--quiet', 'print one line per scenario')
+    .addOption(new Option('--check-determinism', 'run each scenario twice and fail on the first differing event').hideHelp(false))
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl')
+    .action((files: string[], options) => {
+      io.exitCode = runCommand(files, options, io);
+    });
+
+  program
+    .command('validate')
+    .description('check scenario files without running them')
+    .argument('<files...>', 'scenario YAML files')
+    .addHelpText('after', '\nExample:\n  $ mqsim validate scenarios/demo/*.yaml')
+    .action((files: string[]) => {
+      io.exitCode = validateCommand(files, io);
+    });
+
+  program
+    .command('list')
+    .description('list scenarios with their one-line descriptions')
+    .argument('[dir]', 'folder to search (default: ./scenarios, else the bundled scenarios)')
+    .addHelpText('after', '\nExample:\n  $ mqsim list scenarios/demo')
+    .action((dir: string | undefined) => {
+      io.exitCode = listCommand(dir, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of scenario files (for editors)')
+    .addHelpText('after', '\nExample:\n  $ mqsim schema > mqsim.schema.json')
+    .action(() => {
+      io.exitCode = schemaCommand(io);
+    });
+  return program;
+}
+
+export function main(argv: string[], io: CliIo): number {
+  const program = buildProgram(io);
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw error;
+  }
+  return io.exitCode;
+}
+
+function isEntryPoint(): boolean {
+  try {
+    return realpathSync(process.argv[1] ?? '') === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const io: CliIo = {
+    stdout: (s) => process.stdout.write(s),
+    stderr: (s) => process.stderr.write(s),
+    stdoutIsTTY: Boolean(process.stdout.isTTY),
+    stderrIsTTY: Boolean(process.stderr.isTTY),
+    env: process.env,
+    cwd: process.cwd(),
+    exitCode: 0,
+  };
+  let code: number;
+  try {
+    code = main(process.argv.slice(2), io);
+  } catch (error) {
+    process.stderr.write(`mqsim: internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this bug with the scenario file and the seed.\n`);
+    code = EXIT.internal;
+  }
+  process.exitCode = code;
+}
