@@ -75,6 +75,13 @@ export function parseScenario(text: string, file: string): Scenario {
  */
 function checkAgainstModel(scenario: Scenario, source: YamlSource): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
+  const workload = scenario.workload as { producers?: { id: string }[] } | undefined;
+  const seen = new Set<string>();
+  (workload?.producers ?? []).forEach((producer, index) => {
+    if (seen.has(producer.id)) problems.push(source.problem(['workload', 'producers', index, 'id'], `duplicate producer id "${producer.id}"`));
+    seen.add(producer.id);
+  });
+  if (problems.length > 0) return problems;
   const world = new World({ seed: scenario.seed ?? 1 });
   try {
     modelFor(scenario.system)!.build(world, scenario);

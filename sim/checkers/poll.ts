@@ -32,8 +32,11 @@ export interface PollResult {
 /**
  * Poll order per (process, queue): successive receive offsets must go up by one. Going back or
  * standing still is a nonmonotonic poll; jumping over an offset that exists is a poll-skip.
- * An `assign` op of a process resets its cursors (after a rebalance it may legitimately resume
- * from a committed offset).
+ * Poll order is only judged on queues a process owns: those named by its latest `assign` op
+ * (a Kafka consumer's assigned partitions). Competing consumers on a shared queue (RabbitMQ,
+ * the demo broker) legitimately see gaps, so a process that never recorded an assign is not
+ * judged. An `assign` op also resets the process's cursors (after a rebalance it may
+ * legitimately resume from a committed offset).
  *
  * Memory: known offsets are an interval set per queue (one interval when dense). A jump over an
  * offset already known is counted at once; only jumps over offsets not known yet are kept until
@@ -41,6 +44,8 @@ export interface PollResult {
  */
 export class PollChecker {
   private readonly cursors = new Map<string, Map<string, PollCursor>>();
+  /** Per process, the queues its latest assign op gave it. */
+  private readonly owned = new Map<string, Set<string>>();
   /** Offsets known to exist per queue: from send oks and from receives, of any process. */
   private readonly knownOffsets = new Map<string, IntervalSet>();
   /** Jumps over offsets not known (yet) when they happened, in history order. */
@@ -61,6 +66,7 @@ export class PollChecker {
     if (queue === undefined || offset === undefined) return;
     const known = this.offsetsOf(queue);
     known.add(offset);
+    if (this.owned.get(op.process)?.has(queue) !== true) return;
 
     let byQueue = this.cursors.get(op.process);
     if (byQueue === undefined) {
@@ -100,8 +106,9 @@ export class PollChecker {
     cursor.index = op.index;
   }
 
-  /** An assign op: the process starts over on whatever it now holds. */
+  /** An assign op: the process now owns `op.queues` and starts over on them. */
   assign(op: HistoryOp): void {
+    this.owned.set(op.process, new Set(op.queues ?? []));
     this.cursors.get(op.process)?.clear();
   }
 
