@@ -7,8 +7,11 @@
  *  3. the same M/M/1 model in SimPy (bench/mm1_simpy.py, run with the system Python).
  *
  * It prints customers per wall-clock second for both and their ratio, and checks that both
- * mean waits agree with each other and with Wq = rho / (mu - lambda) within 5%. Exits 1 if a
- * check fails; SimPy missing is reported as skipped (with how to install it), not a failure.
+ * mean waits agree with each other and with Wq = rho / (mu - lambda) within 5%. The SimPy
+ * script replays mqsim's own random draws (a port of seedrandom's Alea), so both simulators
+ * follow the same sample path: a fourth check holds their mean waits to within 1e-4 of each
+ * other, which catches a modelling difference that 5% would let through. Exits 1 if a check
+ * fails; SimPy missing is reported as skipped (with how to install it), not a failure.
  *
  * Options: --events N, --chains N (bare loop), --customers N, --seed S, --no-simpy.
  * MQSIM_PYTHON picks the Python (default /usr/bin/python3, where Debian's python3-simpy3 lives).
@@ -24,6 +27,8 @@ import { RandomStreams } from '../sim/random.js';
 import { mm1ExpectedWait, runMm1, type Mm1Result } from './mm1.js';
 
 const TOLERANCE = 0.05;
+/** Same draws, same path: only mqsim's rounding of delays to whole microseconds differs. */
+const SAME_PATH_TOLERANCE = 1e-4;
 const TARGET_RATIO = 20;
 const ARRIVAL_RATE = 0.9;
 const SERVICE_RATE = 1;
@@ -167,7 +172,7 @@ let simpy: SimpyOutcome;
 if (options['no-simpy']) {
   simpy = { kind: 'skipped', reason: '--no-simpy' };
 } else {
-  console.log(`3. M/M/1 on SimPy (${model}) ...`);
+  console.log(`3. M/M/1 on SimPy (${model}, mqsim's random draws) ...`);
   simpy = runSimpy();
 }
 let simpyRate = 0;
@@ -206,7 +211,9 @@ check(within(mq.meanWait, expected) <= TOLERANCE, `mqsim mean wait ${fixed(mq.me
 if (simpy.kind === 'ran') {
   const mean = (mq.meanWait + simpy.meanWait) / 2;
   check(within(simpy.meanWait, expected) <= TOLERANCE, `SimPy mean wait ${fixed(simpy.meanWait, 4)} vs Wq ${fixed(expected, 4)}: ${fixed(100 * within(simpy.meanWait, expected), 2)}% off`);
-  check(Math.abs(mq.meanWait - simpy.meanWait) / mean <= TOLERANCE, `mqsim vs SimPy mean wait: ${fixed(100 * (Math.abs(mq.meanWait - simpy.meanWait) / mean), 2)}% apart`);
+  const apart = Math.abs(mq.meanWait - simpy.meanWait) / mean;
+  check(apart <= TOLERANCE, `mqsim vs SimPy mean wait: ${fixed(100 * apart, 2)}% apart`);
+  check(apart <= SAME_PATH_TOLERANCE, `mqsim vs SimPy on the same random draws: ${apart.toExponential(1)} apart (limit ${SAME_PATH_TOLERANCE.toExponential(0)})`);
 } else if (simpy.kind === 'skipped') {
   console.log(`SKIP SimPy mean wait vs Wq, mqsim vs SimPy (SimPy skipped: ${simpy.reason})`);
 } else {

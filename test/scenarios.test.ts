@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScenario } from '../models/scenario.js';
+import { readFileSync } from 'node:fs';
+import { loadScenario, scenarioJsonSchema } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
 import { readGoldenHashes, REPO_ROOT, runnableScenarios } from '../scripts/golden.js';
 import { scenarioFiles } from '../cli/commands.js';
@@ -14,9 +15,15 @@ describe('shipped scenarios', () => {
 
   it('every scenario file under scenarios/ validates and starts with the schema line', () => {
     for (const path of scenarioFiles(join(REPO_ROOT, 'scenarios'))) {
-      const text = loadScenario(path);
-      expect(text.name).toBeTruthy();
+      const firstLine = readFileSync(path, 'utf8').split('\n')[0];
+      expect(firstLine, path).toMatch(/^# yaml-language-server: \$schema=(\.\.\/)+mqsim\.schema\.json$/);
+      expect(loadScenario(path).name).toBeTruthy();
     }
+  });
+
+  it('the committed JSON Schema is the one the code generates (regenerate with: npx mqsim schema > scenarios/mqsim.schema.json)', () => {
+    const committed = JSON.parse(readFileSync(join(REPO_ROOT, 'scenarios', 'mqsim.schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(scenarioJsonSchema())));
   });
 
   const golden = readGoldenHashes();

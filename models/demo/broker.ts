@@ -152,13 +152,6 @@ export class DemoBroker implements Actor {
     if (tag === 'visibility') this.onVisibilityTimeout(data as VisibilityTimeout);
   }
 
-  /** Messages stored and not yet acked, over every queue (a gauge for reports). */
-  get depth(): number {
-    let total = 0;
-    for (const queue of this.queues.values()) total += queue.depth;
-    return total;
-  }
-
   // ------------------------------------------------------------------ produce
 
   private onProduce(from: string, produce: Produce): void {

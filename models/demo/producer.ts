@@ -10,8 +10,8 @@ import type { ResolvedProducerConfig } from './schema.js';
 /**
  * The demo producer: sends the messages its ProducerPlan schedules to the broker, one Produce
  * each, and records the Jepsen history: `invoke` when it sends, `ok` on a ProduceResponse,
- * `fail` when the broker refused it (disk full), `info` (outcome unknown) when every attempt
- * timed out. A timed-out Produce is resent with the same message id while `retries` allow, so a
+ * `fail` when the broker refused its only attempt (disk full; `info` if an earlier attempt may
+ * have been stored), `info` (outcome unknown) when every attempt timed out. A timed-out Produce is resent with the same message id while `retries` allow, so a
  * Produce that was stored but whose response was lost is stored twice.
  *
  * With the scenario's `outbox` the producer behaves like the outbox pattern instead: each message
