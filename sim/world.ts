@@ -376,12 +376,15 @@ export class World {
       if (role !== null) {
         return this.nodesWithRole(role).length > 0 ? null : `no node has role "${role}" (roles: ${this.allRoles().join(', ')})`;
       }
-      return `no node or selector named "${target}" (nodes: ${this.nodeNames().join(', ')}; selectors: ${this.selectorNames().join(', ')})`;
+      const selectors = this.selectorNames();
+      return `no node or selector named "${target}" (nodes: ${this.nodeNames().join(', ')}${selectors.length > 0 ? `; selectors: ${selectors.join(', ')}` : ''}; or random-<role>, all-<role>)`;
     }
     const entries = Object.entries(target);
     if (entries.length !== 1) return `a selector object has exactly one key, e.g. { leader-of: orders-0 }`;
     const [selector] = entries[0]!;
-    return this.selectors.has(selector) ? null : `unknown selector "${selector}" (selectors: ${this.selectorNames().join(', ')})`;
+    const selectors = this.selectorNames();
+    if (this.selectors.has(selector)) return null;
+    return `unknown selector "${selector}" (${selectors.length > 0 ? `selectors: ${selectors.join(', ')}` : 'this system has none'})`;
   }
 
   selectorNames(): string[] {

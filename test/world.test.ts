@@ -117,9 +117,9 @@ describe('nemesis targets', () => {
       { at: 5_000_000, crash: 'b1' },
     ], 1_000_000);
     expect(problems).toEqual([
-      'faults[0]: no node or selector named "b9" (nodes: b1; selectors: )',
+      'faults[0]: no node or selector named "b9" (nodes: b1; or random-<role>, all-<role>)',
       'faults[1]: no node has role "zookeeper" (roles: broker)',
-      'faults[2]: unknown selector "leader-of" (selectors: )',
+      'faults[2]: unknown selector "leader-of" (this system has none)',
       'faults[3]: at 5s is after the run\'s duration 1s',
     ]);
   });

@@ -3,6 +3,7 @@ import { FAULT_KINDS, type FaultStep, type Target } from '../faults.js';
 import { DISTRIBUTION_KINDS, type Distribution } from '../random.js';
 import { DURATION_UNITS, parseDuration, type Micros } from '../time.js';
 import { parseRate, parseSize, SIZE_UNIT_NAMES } from '../units.js';
+import { closest } from './suggest.js';
 
 /**
  * zod schemas for the values scenario files write: durations, sizes, rates, probabilities,
@@ -170,9 +171,21 @@ export const faultStep = z
       });
       return z.NEVER;
     }
-    const parsed = FAULT_VARIANTS[kinds[0]!].safeParse(value);
+    const variant = FAULT_VARIANTS[kinds[0]!];
+    const parsed = variant.safeParse(value);
     if (!parsed.success) {
-      for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, path: issue.path } as any);
+      const allowed = Object.keys(variant.shape);
+      for (const issue of parsed.error.issues) {
+        if (issue.code === 'unrecognized_keys') {
+          // Re-issued per key with the variant's keys, since the loader cannot see through this dispatcher.
+          for (const key of issue.keys) {
+            const suggestion = closest(key, allowed);
+            ctx.addIssue({ code: 'custom', path: [...issue.path, key], message: `unknown key "${key}"`, params: { allowed, unknownKey: key, ...(suggestion ? { suggestion } : {}) } });
+          }
+        } else {
+          ctx.addIssue({ ...issue, path: issue.path } as never);
+        }
+      }
       return z.NEVER;
     }
     return parsed.data as FaultStep;

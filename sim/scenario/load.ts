@@ -64,7 +64,16 @@ export class YamlSource {
       const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       this.problems.push({ file, line, column, path: '', message: `YAML: ${message}` });
     }
-    this.value = this.problems.length === 0 ? this.document.toJS({ maxAliasCount: 100 }) : undefined;
+    let value: unknown;
+    if (this.problems.length === 0) {
+      try {
+        value = this.document.toJS({ maxAliasCount: 100 });
+      } catch (error) {
+        // Unresolved aliases and alias bombs surface only here.
+        this.problems.push({ file, line: 1, column: 1, path: '', message: `YAML: ${(error as Error).message}` });
+      }
+    }
+    this.value = value;
   }
 
   private position(offset: number): [number, number] {
@@ -122,18 +131,30 @@ export function validateWith<T>(source: YamlSource, schema: z.ZodType<T>): { dat
       }
       continue;
     }
-    const params = (issue as { params?: { allowed?: readonly string[]; unknownKey?: string } }).params;
+    const params = (issue as { params?: { allowed?: readonly string[]; unknownKey?: string; suggestion?: string } }).params;
     const extra: Partial<ScenarioProblem> = {};
     if (params?.allowed) extra.allowed = params.allowed;
-    problems.push(source.problem(path, describeIssue(issue), extra, params?.unknownKey !== undefined));
+    if (params?.suggestion) extra.suggestion = params.suggestion;
+    problems.push(source.problem(path, describeIssue(issue, hasPath(source.value, path)), extra, params?.unknownKey !== undefined));
   }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
   return { problems };
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && issue.input === undefined) return `missing required key (${issue.message.replace(/^Invalid input: /, '')})`;
-  return issue.message.replace(/^Invalid input: /, '');
+function describeIssue(issue: z.core.$ZodIssue, present: boolean): string {
+  const message = issue.message.replace(/^Invalid input: /, '');
+  if (!present) return `missing required key (${message.replace(/, received undefined$/, '')})`;
+  return message;
+}
+
+/** Whether the data has a value at `path` (zod does not report the input by default). */
+function hasPath(value: unknown, path: readonly PropertyKey[]): boolean {
+  let current = value;
+  for (const segment of path) {
+    if (current === null || typeof current !== 'object' || !Object.hasOwn(current, segment)) return false;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current !== undefined;
 }
 
 /** The keys an object schema at `path` allows (optional, default, pipe, array and union unwrapped). */

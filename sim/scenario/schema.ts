@@ -137,7 +137,7 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     name,
     description: z.string().optional(),
     system: z.literal(parts.system),
-    seed: z.union([z.number().int(), z.string()]).optional(),
+    seed: z.union([z.number().int(), z.string()], { error: 'expected an integer or a string' }).optional(),
     duration,
     drain: duration.optional(),
     sampleEvery: duration.optional(),
