@@ -2,7 +2,9 @@ import { flattenMetrics, type RunResult } from '../sim/result.js';
 import { evaluateExpectation } from '../sim/scenario/expect.js';
 import { flushPolicyOf } from '../sim/scenario/schema.js';
 import type { Micros } from '../sim/time.js';
-import type { TraceRecord, TraceSink } from '../sim/trace.js';
+import type { TraceSink } from '../sim/trace.js';
+import { assertDeterministic } from '../sim/determinism.js';
+export { DeterminismError } from '../sim/determinism.js';
 import { World, type DiskConfig, type WorldOptions } from '../sim/world.js';
 import type { LinkConfig } from '../sim/network.js';
 import { modelFor } from './index.js';
@@ -21,10 +23,6 @@ export interface SimulateOptions {
   progress?: (now: Micros, end: Micros) => void;
   /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
   checkDeterminism?: boolean;
-}
-
-export class DeterminismError extends Error {
-  override name = 'DeterminismError';
 }
 
 /** Runs a validated scenario to its end and checks its expectations. */
@@ -95,6 +93,7 @@ function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<Wo
     delay,
     backlog: check.backlog,
     network: run.network,
+    metrics: { counters: run.counters, series: run.series },
     faults: run.faults,
     anomalies: check.anomalies,
     nodes: run.nodes,
@@ -109,36 +108,14 @@ function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<Wo
   return { result, world };
 }
 
-/**
- * The determinism self-check: two runs in one process must fold the same hash after every
- * event. On a difference, both are run again with their trace records kept, and the first
- * differing record is shown.
- */
+/** The determinism self-check on a scenario: see sim/determinism.ts. */
 function simulateTwice(scenario: Scenario, options: SimulateOptions): RunResult {
-  const plain: SimulateOptions = { ...options, checkDeterminism: false };
-  const first = runOnce(scenario, plain, { checkpoints: true });
-  const { traceSink: _sink, ...withoutSink } = plain;
-  const second = runOnce(scenario, withoutSink, { checkpoints: true });
-  const a = first.world.trace.checkpoints!;
-  const b = second.world.trace.checkpoints!;
-  let differ = a.length !== b.length ? Math.min(a.length, b.length) : -1;
-  for (let i = 0; i < Math.min(a.length, b.length); i++) {
-    if (a[i] !== b[i]) {
-      differ = i;
-      break;
-    }
-  }
-  if (differ < 0) return first.result;
-  const recordsA: TraceRecord[] = [];
-  const recordsB: TraceRecord[] = [];
-  runOnce(scenario, { ...withoutSink, traceSink: { write: (r) => recordsA.push(r) } });
-  runOnce(scenario, { ...withoutSink, traceSink: { write: (r) => recordsB.push(r) } });
-  for (let i = 0; i < Math.max(recordsA.length, recordsB.length); i++) {
-    const left = JSON.stringify(recordsA[i]);
-    const right = JSON.stringify(recordsB[i]);
-    if (left !== right) {
-      throw new DeterminismError(`scenario ${scenario.name} is not deterministic: trace record ${i} differs between two runs\n  first:  ${left}\n  second: ${right}`);
-    }
-  }
-  throw new DeterminismError(`scenario ${scenario.name} is not deterministic: the hash diverges at event ${differ >> 1} (in an event's timing or order, not in a trace record)`);
+  const { traceSink: _sink, checkDeterminism: _check, ...plain } = options;
+  let firstResult: RunResult | undefined;
+  assertDeterministic(`scenario ${scenario.name}`, ({ checkpoints, sink }) => {
+    const { result, world } = runOnce(scenario, sink ? { ...plain, traceSink: sink } : plain, { checkpoints });
+    firstResult ??= result;
+    return world.trace;
+  });
+  return firstResult!;
 }

@@ -70,11 +70,28 @@ export function formatRunText(result: RunResult, options: TextOptions): string {
     lines.push('', s('bold', 'anomalies'));
     for (const [name, anomaly] of anomalies) {
       lines.push(`  ${s('yellow', name)}: ${anomaly.count}`);
-      for (const example of anomaly.examples) lines.push(`    ${example.description}`);
+      for (const example of anomaly.examples) {
+        lines.push(`    ${example.description}`);
+        const context = faultContext(example.time, result.faults);
+        if (context) lines.push(s('dim', `      ${context}`));
+      }
     }
   }
   lines.push('', s('dim', `trace ${result.traceHash}  ${result.events} events  ${formatTimestamp(result.virtualTime)} virtual (${formatDuration(result.duration)} + ${formatDuration(result.drain)} drain)`));
   return lines.join('\n');
+}
+
+/**
+ * The faults nearest an anomaly in time (the last one at or before it, the first one after), so
+ * a reader sees what the nemesis did around it: "after 10.000s kill broker; before 13.000s ...".
+ */
+export function faultContext(time: number, faults: RunResult['faults']): string | null {
+  const before = faults.filter((f) => f.at <= time && f.kind !== 'liveness').at(-1);
+  const after = faults.find((f) => f.at > time);
+  const parts: string[] = [];
+  if (before) parts.push(`after ${formatTimestamp(before.at)} ${before.description}`);
+  if (after) parts.push(`before ${formatTimestamp(after.at)} ${after.kind === 'liveness' ? 'the liveness phase' : after.description}`);
+  return parts.length > 0 ? parts.join('; ') : null;
 }
 
 function pct(ratio: number): string {

@@ -5,6 +5,7 @@ import type { LatencyReport } from './checkers/latency.js';
 import type { FaultEvent } from './faults.js';
 import type { ExpectationOutcome } from './scenario/expect.js';
 import type { Micros } from './time.js';
+import type { SeriesPoint } from './metrics.js';
 
 /** The result object of one run (`mqsim run --json` prints it). */
 export interface RunResult {
@@ -25,6 +26,8 @@ export interface RunResult {
   delay: Omit<DelayReport, 'worst'>;
   backlog: { max: number; final: number; series: BacklogPoint[] };
   network: { sent: number; delivered: number; dropped: number };
+  /** Counters and gauges sampled every `sampleEvery` of virtual time (backlog, nodes up, the model's own). */
+  metrics: { counters: Record<string, number>; series: Record<string, SeriesPoint[]> };
   faults: FaultEvent[];
   anomalies: Record<AnomalyName, CheckResult>;
   nodes: { name: string; roles: readonly string[]; status: string; crashes: number }[];

@@ -171,6 +171,8 @@ export class World {
     });
     this.history = new History({ keep: options.keepHistory ?? false });
     this.checks = new CheckerSuite(this.history);
+    this.metrics.gauge('backlog', () => this.checks.currentBacklog);
+    this.metrics.gauge('nodes.up', () => this.slots.reduce((n, s) => n + (s.status === 'up' ? 1 : 0), 0));
     const historyKind = trace.kind('history');
     this.history.subscribe((op) => trace.recordValue(historyKind, op.time, KERNEL_NODE, op));
   }
@@ -505,8 +507,7 @@ export class World {
     this.runSliced(end, end, options.progress);
     this.phase = 'done';
     for (const listener of this.phaseListeners) listener('done');
-    this.metrics.sample(kernel.now);
-    this.checks.sample(kernel.now);
+    this.sampleNow();
     return {
       seed: this.options.seed,
       duration,
@@ -572,11 +573,15 @@ export class World {
     this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);
   }
 
+  private sampleNow(): void {
+    this.metrics.sample(this.kernel.now);
+    this.checks.sample(this.kernel.now);
+  }
+
   private scheduleSampling(): void {
     const every = this.sampleEvery;
     const tick = () => {
-      this.metrics.sample(this.kernel.now);
-      this.checks.sample(this.kernel.now);
+      this.sampleNow();
       this.kernel.after(every, tick, null, this.kinds.sample.id);
     };
     this.kernel.at(0, tick, null, this.kinds.sample.id);

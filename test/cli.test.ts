@@ -69,6 +69,14 @@ describe('mqsim CLI (child process)', () => {
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
+  it('exits 3 with the seed when a run trips a guard, without running into the machine\'s limits', () => {
+    const text = readFileSync(join(REPO_ROOT, STEADY), 'utf8').replace('drain: 5s', 'drain: 5s\nlimits: { maxEvents: 500 }');
+    const { code, stderr } = mqsim(['run', tempFile('runaway.yaml', text)]);
+    expect(code).toBe(3);
+    expect(stderr).toMatch(/guard: more than 500 events/);
+    expect(stderr).toMatch(/seed 1/);
+  });
+
   it('exits 2 on bad usage', () => {
     expect(mqsim(['run']).code).toBe(2);
     expect(mqsim(['frobnicate']).code).toBe(2);
