@@ -28,6 +28,27 @@ describe('event queue', () => {
     );
   });
 
+  it('grows past its initial capacity and reuses slots without losing or misordering events', () => {
+    const queue = new EventQueue();
+    let seq = 0;
+    let x = 12345;
+    const next = () => (x = (Math.imul(x, 1103515245) + 12345) >>> 0) % 1000;
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 5000; i++) queue.push(event(next(), seq++));
+      let last = -1;
+      let lastSeq = -1;
+      for (let i = 0; i < 4000; i++) {
+        const e = queue.pop()!;
+        expect(e.time > last || (e.time === last && e.seq > lastSeq)).toBe(true);
+        last = e.time;
+        lastSeq = e.seq;
+      }
+      // Drain the rest so each round starts from slots freed by the previous one.
+      while (queue.pop());
+      expect(queue.size).toBe(0);
+    }
+  });
+
   it('keeps order when pushes and pops interleave', () => {
     fc.assert(
       fc.property(fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 300 }), (ops) => {

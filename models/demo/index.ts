@@ -16,9 +16,8 @@
  * protocol is in protocol.ts, the behaviour in broker.ts, producer.ts and consumer.ts.
  */
 import type { History } from '../../sim/history.js';
-import type { Distribution } from '../../sim/random.js';
-import type { CommonScenario } from '../../sim/scenario/schema.js';
-import { formatDuration, type Micros } from '../../sim/time.js';
+import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { formatDuration } from '../../sim/time.js';
 import type { ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase, World } from '../../sim/world.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
@@ -34,28 +33,13 @@ export { demoParts } from './schema.js';
 export type { DemoClusterConfig, DemoConsumerConfig, DemoProducerConfig } from './schema.js';
 
 /** A producer of a validated demo scenario. */
-export interface DemoProducerSpec {
-  id: string;
-  rate?: number;
-  count?: number;
-  keys?: number | { count: number; zipf?: number };
-  payload?: Distribution;
-  start?: Micros;
-  stop?: Micros;
-  outbox?: { resendAfter: Micros; maxAttempts?: number };
+export interface DemoProducerSpec extends CommonProducer {
   queue?: string;
   config?: DemoProducerConfig;
 }
 
 /** A consumer (group of `count` consumers) of a validated demo scenario. */
-export interface DemoConsumerSpec {
-  group?: string;
-  count?: number;
-  processing?: Distribution;
-  failureRate?: number;
-  idempotent?: boolean;
-  start?: Micros;
-  stop?: Micros;
+export interface DemoConsumerSpec extends CommonConsumer {
   queue?: string;
   config?: DemoConsumerConfig;
 }

@@ -3,6 +3,7 @@ import type { FlushPolicy } from '../disk.js';
 import type { FaultStep } from '../faults.js';
 import type { Distribution } from '../random.js';
 import type { Micros } from '../time.js';
+import type { ProducerPlanSpec } from '../workload.js';
 import { parseExpectation, type Expectation } from './expect.js';
 import {
   bandwidth, duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate,
@@ -153,6 +154,24 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     expect: expectSchema(metrics).optional(),
     limits: limits.optional(),
   }).meta({ description: parts.description });
+}
+
+/** The fields every system's producers have (a model adds its own target fields and config). */
+export interface CommonProducer extends ProducerPlanSpec {
+  id: string;
+  /** The outbox pattern: keep every message until confirmed, resend the unconfirmed after `resendAfter`. */
+  outbox?: { resendAfter: Micros; maxAttempts?: number };
+}
+
+/** The fields every system's consumer groups have. */
+export interface CommonConsumer {
+  group?: string;
+  count?: number;
+  processing?: Distribution;
+  failureRate?: number;
+  idempotent?: boolean;
+  start?: Micros;
+  stop?: Micros;
 }
 
 /** The common, system-independent part of a validated scenario (what the kernel needs). */
