@@ -95,6 +95,7 @@ function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<Wo
     network: run.network,
     metrics: { counters: run.counters, series: run.series },
     faults: run.faults,
+    notes: run.notes,
     anomalies: check.anomalies,
     nodes: run.nodes,
     expectations: [],

@@ -1,3 +1,4 @@
+import type { Example } from '../sim/checkers/types.js';
 import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp } from '../sim/time.js';
 
@@ -72,8 +73,7 @@ export function formatRunText(result: RunResult, options: TextOptions): string {
       lines.push(`  ${s('yellow', name)}: ${anomaly.count}`);
       for (const example of anomaly.examples) {
         lines.push(`    ${example.description}`);
-        const context = faultContext(example.time, result.faults);
-        if (context) lines.push(s('dim', `      ${context}`));
+        for (const line of explainExample(example, result)) lines.push(s('dim', `      ${line}`));
       }
     }
   }
@@ -82,16 +82,40 @@ export function formatRunText(result: RunResult, options: TextOptions): string {
 }
 
 /**
- * The faults nearest an anomaly in time (the last one at or before it, the first one after), so
- * a reader sees what the nemesis did around it: "after 10.000s kill broker; before 13.000s ...".
+ * What the run recorded about an anomaly's example, from the facts only: notes that name its
+ * message, faults that hit its broker or client, then the nearest notes on them; failing all
+ * that, the faults nearest in time. At most three lines, in time order.
  */
-export function faultContext(time: number, faults: RunResult['faults']): string | null {
-  const before = faults.filter((f) => f.at <= time && f.kind !== 'liveness').at(-1);
-  const after = faults.find((f) => f.at > time);
-  const parts: string[] = [];
-  if (before) parts.push(`after ${formatTimestamp(before.at)} ${before.description}`);
-  if (after) parts.push(`before ${formatTimestamp(after.at)} ${after.kind === 'liveness' ? 'the liveness phase' : after.description}`);
-  return parts.length > 0 ? parts.join('; ') : null;
+export function explainExample(example: Example, result: RunResult): string[] {
+  const actors = new Set([example.node, example.process].filter((a): a is string => a !== undefined));
+  type Fact = { at: number; text: string; rank: number };
+  const facts: Fact[] = [];
+  const distance = (at: number) => Math.abs(at - example.time);
+  for (const note of result.notes) {
+    const namesMessage = example.msg !== undefined && note.detail !== undefined && Object.values(note.detail).includes(example.msg);
+    if (!namesMessage && !actors.has(note.node)) continue;
+    facts.push({ at: note.at, text: `${note.node}: ${note.what}${formatDetail(note.detail)}`, rank: namesMessage ? 0 : 2 });
+  }
+  for (const fault of result.faults) {
+    if (fault.kind === 'liveness' || !fault.targets.some((t) => actors.has(t))) continue;
+    facts.push({ at: fault.at, text: fault.description, rank: 1 });
+  }
+  if (facts.length === 0) {
+    const before = result.faults.filter((f) => f.at <= example.time && f.kind !== 'liveness').at(-1);
+    const after = result.faults.find((f) => f.at > example.time && f.kind !== 'liveness');
+    for (const fault of [before, after]) if (fault) facts.push({ at: fault.at, text: fault.description, rank: 1 });
+  }
+  return facts
+    .sort((a, b) => a.rank - b.rank || distance(a.at) - distance(b.at) || a.at - b.at)
+    .slice(0, 3)
+    .sort((a, b) => a.at - b.at)
+    .map((fact) => `${formatTimestamp(fact.at)} ${fact.text}`);
+}
+
+function formatDetail(detail: Record<string, unknown> | undefined): string {
+  if (!detail) return '';
+  const parts = Object.entries(detail).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`);
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 function pct(ratio: number): string {

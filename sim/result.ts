@@ -3,6 +3,7 @@ import type { BacklogPoint } from './checkers/backlog.js';
 import type { DelayReport } from './checkers/delay.js';
 import type { LatencyReport } from './checkers/latency.js';
 import type { FaultEvent } from './faults.js';
+import type { NoteEvent } from './world.js';
 import type { ExpectationOutcome } from './scenario/expect.js';
 import type { Micros } from './time.js';
 import type { SeriesPoint } from './metrics.js';
@@ -29,6 +30,8 @@ export interface RunResult {
   /** Counters and gauges sampled every `sampleEvery` of virtual time (backlog, nodes up, the model's own). */
   metrics: { counters: Record<string, number>; series: Record<string, SeriesPoint[]> };
   faults: FaultEvent[];
+  /** The models' notes (bounded), which explain anomalies. */
+  notes: NoteEvent[];
   anomalies: Record<AnomalyName, CheckResult>;
   nodes: { name: string; roles: readonly string[]; status: string; crashes: number }[];
   expectations: ExpectationOutcome[];

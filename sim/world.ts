@@ -105,6 +105,7 @@ export interface WorldResult {
   events: number;
   traceRecords: number;
   faults: FaultEvent[];
+  notes: NoteEvent[];
   check: CheckReport;
   counters: Record<string, number>;
   series: Record<string, SeriesPoint[]>;
@@ -113,6 +114,16 @@ export interface WorldResult {
 }
 
 export type Selector = (arg: string | undefined) => string[];
+
+/** A model's note about something that happened on a node ("queue-recovered", "isr-shrink"). */
+export interface NoteEvent {
+  at: Micros;
+  node: string;
+  what: string;
+  detail?: Record<string, unknown>;
+}
+
+const MAX_NOTES = 10_000;
 
 export class World {
   readonly kernel: Kernel;
@@ -123,6 +134,9 @@ export class World {
   readonly checks: CheckerSuite;
   readonly metrics = new Metrics();
   readonly faultLog: FaultEvent[] = [];
+  /** Models' notes (ctx.note), kept up to MAX_NOTES so reports can explain anomalies; the trace has all. */
+  readonly notes: NoteEvent[] = [];
+  notesDropped = 0;
   phase: Phase = 'safety';
 
   private readonly slots: NodeSlot[] = [];
@@ -284,6 +298,8 @@ export class World {
       },
       note(what: string, detail?: Record<string, unknown>) {
         world.trace.recordValue(noteKind, kernel.now, slot.id, detail ? { what, ...detail } : { what });
+        if (world.notes.length < MAX_NOTES) world.notes.push({ at: kernel.now, node: slot.name, what, ...(detail ? { detail } : {}) });
+        else world.notesDropped++;
       },
     };
   }
@@ -517,6 +533,7 @@ export class World {
       events: kernel.eventsRun,
       traceRecords: this.trace.records,
       faults: this.faultLog,
+      notes: this.notes,
       check: this.checks.finish(kernel.now),
       counters: this.metrics.counterValues(),
       series: this.metrics.seriesValues(),

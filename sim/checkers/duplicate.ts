@@ -50,6 +50,7 @@ export class DuplicateChecker {
           process: op.process,
           ...(op.queue === undefined ? {} : { queue: op.queue }),
           ...(op.key === undefined ? {} : { key: op.key }),
+          ...(op.node === undefined ? {} : { node: op.node }),
           time: op.time,
           ops: [op.index],
           description: `${op.msg} delivered a second time to group ${group} at ${formatTimestamp(op.time)} (to ${op.process}${from}${op.redelivered ? ', marked redelivered' : ''})`,

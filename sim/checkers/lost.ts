@@ -200,5 +200,6 @@ function example(message: InFlightMessage, endTime: Micros): Example {
   };
   if (message.queue !== undefined) result.queue = message.queue;
   if (message.key !== undefined) result.key = message.key;
+  if (message.node !== undefined) result.node = message.node;
   return result;
 }

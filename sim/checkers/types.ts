@@ -6,6 +6,8 @@ export interface Example {
   process?: string;
   queue?: string;
   key?: string;
+  /** The broker involved (the one that acked a lost write, delivered a duplicate...). */
+  node?: string;
   time: Micros;
   /** History indices of the ops that show it. */
   ops: number[];
