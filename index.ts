@@ -26,3 +26,12 @@ export { ProducerPlan, type ProducerPlanSpec, type PlannedSend } from './sim/wor
 export { History, messageId, parseMessageId, type HistoryOp, type OpType, type OpFunction } from './sim/history.js';
 export { CheckerSuite, type CheckReport, type CheckCounts, type Example } from './sim/checkers/index.js';
 export { ScenarioError, type ScenarioProblem } from './sim/scenario/load.js';
+
+// Property-based testing of delivery guarantees (mqsim check as a library).
+export {
+  faultSchedule, workload, scenarioVariant, rawVariant, choices,
+  noLostAcked, noDuplicates, orderedPerKey, delayWithin, latencyBelow, allOf, propertiesOf,
+  runCheck, mergeReports, planCheck, evaluateRun, shrinkFailure, CheckSetupError,
+  type RawFaultStep, type FaultScheduleOptions, type VariantOptions, type Property, type Verdict,
+  type CheckOptions, type CheckReport as PropertyCheckReport, type CheckPlan, type Counterexample, type Shard,
+} from './check/index.js';

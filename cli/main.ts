@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { runCommand, validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
 import { EXIT } from './exit.js';
+import { checkCommand, mergeCommand } from './check-commands.js';
 
 /** The `mqsim` command line: thin wiring of the commands in commands.ts. */
 export function buildProgram(io: CliIo): Command {
@@ -48,6 +49,32 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('check')
+    .description('search fault schedules and workloads for a counterexample to the scenario\'s property: section')
+    .argument('<file>', 'a scenario with explore: and property: sections')
+    .option('--runs <n>', 'variants to run (default: explore.runs, else 100)')
+    .option('--seed <s>', 'fast-check seed (default 1): the same seed and runs give the same verdict')
+    .option('--workers <w>', 'worker threads (default: the machine\'s cores)')
+    .option('--shard <i/n>', 'run the i-th of n disjoint slices of the runs (1-based); merge the JSON reports with mqsim merge')
+    .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
+    .option('--json', 'print the report as JSON')
+    .addHelpText('after', '\nExample:\n  $ mqsim check scenarios/properties/demo-ack-before-fsync.yaml --runs 200\n  $ mqsim check FILE --shard 1/4 --json > shard-1.json   # one CI matrix job\n  $ mqsim merge shard-*.json')
+    .action(async (file: string, options) => {
+      io.exitCode = await checkCommand(file, options, io);
+    });
+
+  program
+    .command('merge')
+    .description('combine the JSON reports of mqsim check --shard i/n runs into one verdict')
+    .argument('<reports...>', 'JSON reports from mqsim check --json --shard i/n')
+    .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
+    .option('--json', 'print the merged report as JSON')
+    .addHelpText('after', '\nExample:\n  $ mqsim merge shard-1.json shard-2.json shard-3.json shard-4.json')
+    .action((files: string[], options) => {
+      io.exitCode = mergeCommand(files, options, io);
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .addHelpText('after', '\nExample:\n  $ mqsim schema > mqsim.schema.json')
@@ -57,10 +84,10 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
-export function main(argv: string[], io: CliIo): number {
+export async function main(argv: string[], io: CliIo): Promise<number> {
   const program = buildProgram(io);
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
@@ -89,12 +116,13 @@ if (isEntryPoint()) {
     cwd: process.cwd(),
     exitCode: 0,
   };
-  let code: number;
-  try {
-    code = main(process.argv.slice(2), io);
-  } catch (error) {
-    process.stderr.write(`mqsim: internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this bug with the scenario file and the seed.\n`);
-    code = EXIT.internal;
-  }
-  process.exitCode = code;
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`mqsim: internal error: ${(error as Error)?.stack ?? String(error)}\nPlease report this bug with the scenario file and the seed.\n`);
+      process.exitCode = EXIT.internal;
+    },
+  );
 }

@@ -15,6 +15,8 @@ import { modelFor, MODELS, systemNames } from './index.js';
 export type Scenario = CommonScenario & Record<string, unknown> & {
   /** Where it came from, for messages: a file path or `<text>`. */
   source: string;
+  /** The file's data as written (YAML to JS), which `mqsim check` varies and writes back out. */
+  raw: Record<string, unknown>;
 };
 
 const schemas = new Map<string, z.ZodType>();
@@ -63,7 +65,7 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const { data, problems } = validateWith(source, schemaFor(system));
   if (!data) throw new ScenarioError(problems);
-  const scenario = { ...(data as object), source: file } as Scenario;
+  const scenario = { ...(data as object), source: file, raw: value as Record<string, unknown> } as Scenario;
   const semantic = checkAgainstModel(scenario, source);
   if (semantic.length > 0) throw new ScenarioError(semantic);
   return scenario;
@@ -115,7 +117,6 @@ export function scenarioJsonSchema(): Record<string, unknown> {
   for (const variant of variants) delete (variant as Record<string, unknown>).$schema;
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
-    $id: 'https://mqsim.dev/mqsim.schema.json',
     title: 'mqsim scenario',
     description: 'A deterministic message-queue simulation scenario. The `system` key selects the rest of the schema.',
     oneOf: variants,
