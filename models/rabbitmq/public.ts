@@ -1,0 +1,5 @@
+/**
+ * The RabbitMQ model's pure functions, for the model's actors and for tests, importable without
+ * building a world.
+ */
+export { topicMatches } from './topic.js';
