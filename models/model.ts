@@ -17,4 +17,11 @@ export interface ModelRun {
   describe(): string[];
   /** System-specific counts (deadLettered, expired, ...), merged into the result's counts. */
   counts(): Record<string, number>;
+  /**
+   * The final read: ids of messages still stored at the end of the run and deliverable (in a
+   * queue, in a log past the consumers' positions). An acked message that is neither delivered
+   * nor here is a lost write; one that is here is backlog (`stillQueued`). Without it, every
+   * acked undelivered message counts as lost.
+   */
+  retained?(): ReadonlySet<string>;
 }

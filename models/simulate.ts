@@ -72,7 +72,13 @@ function runOnce(scenario: Scenario, options: SimulateOptions, extra: Partial<Wo
     drain = Math.max(0, Math.min(drain, options.until - duration));
   }
   const faults = (scenario.faults ?? []).filter((f) => f.at <= duration);
-  const run = world.run(options.progress ? { duration, drain, faults, progress: options.progress } : { duration, drain, faults });
+  const run = world.run({
+    duration,
+    drain,
+    faults,
+    ...(options.progress ? { progress: options.progress } : {}),
+    ...(built.retained ? { finalRead: () => built.retained!() } : {}),
+  });
   const check = run.check;
   const modelCounts = built.counts();
   const counts = { ...check.counts, ...modelCounts, crashes: run.nodes.reduce((n, node) => n + node.crashes, 0) };

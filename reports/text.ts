@@ -18,7 +18,7 @@ function styler(color: boolean) {
 }
 
 const COUNT_ORDER = [
-  'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'duplicateDeliveries',
+  'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'stillQueued', 'duplicateDeliveries',
   'reorders', 'pollSkips', 'nonmonotonicPolls', 'nonmonotonicSends', 'crashes',
 ];
 const BAD_COUNTS = new Set(['lostAcked', 'duplicateDeliveries', 'reorders', 'pollSkips', 'nonmonotonicPolls', 'nonmonotonicSends']);

@@ -92,6 +92,11 @@ export interface WorldRunOptions {
   /** Length of the liveness phase. Default 30 s. */
   drain?: Micros;
   faults?: readonly FaultStep[];
+  /**
+   * The final read (Jepsen's): after the drain, the ids of messages the system still stores and
+   * would deliver. Acked messages found here are backlog, not lost writes.
+   */
+  finalRead?: () => ReadonlySet<string>;
   /** Called between slices of the run (1% of it each) with the virtual time reached and the end. */
   progress?: (now: Micros, end: Micros) => void;
 }
@@ -534,7 +539,7 @@ export class World {
       traceRecords: this.trace.records,
       faults: this.faultLog,
       notes: this.notes,
-      check: this.checks.finish(kernel.now),
+      check: this.checks.finish(kernel.now, options.finalRead?.()),
       counters: this.metrics.counterValues(),
       series: this.metrics.seriesValues(),
       network: { sent: this.network.sent, delivered: this.network.delivered, dropped: this.network.dropped },

@@ -128,3 +128,17 @@ describe('mqsim check', () => {
     expect(report.coverage.roles.broker).toBeGreaterThan(0);
   });
 });
+
+describe('the README vitest example', () => {
+  it('acks after fsync lose nothing under one fault at a time', () => {
+    const base = loadScenario(join(REPO_ROOT, 'scenarios/demo/ack-after-fsync-crash.yaml'));
+    const faults = faultSchedule({ nodes: ['broker', 'p1', 'workers-c1'], duration: base.duration, maxFaults: 3, kinds: ['crash', 'pause', 'partition'] });
+    fc.assert(
+      fc.property(scenarioVariant(base, { faults }), (scenario) => {
+        const verdict = noLostAcked(simulate(scenario));
+        expect(verdict.ok, verdict.ok ? '' : verdict.message).toBe(true);
+      }),
+      { numRuns: 25, seed: 1 },
+    );
+  });
+});

@@ -264,6 +264,16 @@ export class DemoBroker implements Actor {
 
   // ------------------------------------------------------------------ state
 
+  /** The final read: ids of stored messages not yet acked by a consumer (ready or in flight). */
+  storedMessages(into: Set<string>): void {
+    for (const queue of this.queues.values()) {
+      const records = queue.log.records;
+      for (let offset = queue.floor; offset < records.length; offset++) {
+        if (!queue.isAcked(offset)) into.add(records[offset]!.msg);
+      }
+    }
+  }
+
   private queue(name: string): QueueState {
     let queue = this.queues.get(name);
     if (!queue) {

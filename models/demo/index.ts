@@ -129,6 +129,12 @@ export const demoModel: ModelDefinition<DemoScenario> = {
     return {
       describe: () => lines.slice(),
       counts: () => ({ redeliveries: stats.redeliveries }),
+      retained: () => {
+        const stored = new Set<string>();
+        const broker = live.get('broker');
+        if (broker instanceof DemoBroker) broker.storedMessages(stored);
+        return stored;
+      },
     };
   },
 };

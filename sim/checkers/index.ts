@@ -59,6 +59,8 @@ export interface CheckCounts {
   deliveries: number;
   lostAcked: number;
   unseen: number;
+  /** Undelivered messages the final read found still stored (backlog at the end, not loss). */
+  stillQueued: number;
   /** Extra deliveries: n - 1 per message per group that got it n times. */
   duplicateDeliveries: number;
   /** (message, group) pairs delivered more than once. */
@@ -136,9 +138,12 @@ export class CheckerSuite {
     this.backlog.sample(time);
   }
 
-  /** The report as of `endTime`. Does not change the suite: it may be called again later. */
-  finish(endTime: Micros): CheckReport {
-    const lost = this.lost.finish(endTime);
+  /**
+   * The report as of `endTime`, given the final read (`stored`: message ids the system still
+   * holds). Does not change the suite: it may be called again later.
+   */
+  finish(endTime: Micros, stored?: ReadonlySet<string>): CheckReport {
+    const lost = this.lost.finish(endTime, stored);
     const duplicates = this.duplicates.finish();
     const reorders = this.order.finish();
     const poll = this.poll.finish();
@@ -148,6 +153,7 @@ export class CheckerSuite {
         ...this.tally,
         lostAcked: lost.lost.count,
         unseen: lost.unseen.count,
+        stillQueued: lost.stillQueued,
         duplicateDeliveries: duplicates.duplicates.count,
         duplicatedMessages: duplicates.duplicatedMessages,
         reorders: reorders.count,

@@ -31,8 +31,10 @@ export interface InFlightMessage {
 }
 
 export interface LostResult {
-  /** Acked (send ok) and never received by anyone. */
+  /** Acked (send ok), never received by anyone, and (when the model could say) no longer stored anywhere. */
   lost: CheckResult;
+  /** Not delivered but still stored at the end (the final read found it): backlog, not loss. */
+  stillQueued: number;
   /** Not failed (ok, info or still pending) and never received by anyone. */
   unseen: CheckResult;
   /** Send failed (definitely not written) and yet received. */
@@ -118,20 +120,29 @@ export class LostChecker {
     return message;
   }
 
-  /** Judges the messages still undelivered at `endTime`. Read-only: may be called again later. */
-  finish(endTime: Micros): LostResult {
+  /**
+   * Judges the messages still undelivered at `endTime`. `stored` is the final read (Jepsen's):
+   * the ids the system still holds and would deliver. An acked message it still holds is unseen
+   * backlog, not a lost write; without a final read every acked undelivered message counts as
+   * lost. Read-only: may be called again later.
+   */
+  finish(endTime: Micros, stored?: ReadonlySet<string>): LostResult {
     const lost = new AnomalyTally();
     const unseen = new AnomalyTally();
+    let stillQueued = 0;
     for (const message of this.inFlight.values()) {
-      if (message.status === 'ok') {
+      const queued = stored?.has(message.msg) === true;
+      if (queued) stillQueued++;
+      if (message.status === 'ok' && !queued) {
         lost.count++;
-        if (lost.wantsExample) lost.examples.push(example(message, endTime));
+        if (lost.wantsExample) lost.examples.push(example(message, endTime, false));
       }
       unseen.count++;
-      if (unseen.wantsExample) unseen.examples.push(example(message, endTime));
+      if (unseen.wantsExample) unseen.examples.push(example(message, endTime, queued));
     }
     return {
       lost: lost.result(),
+      stillQueued,
       unseen: unseen.result(),
       failedButDelivered: this.failedButDelivered,
       unknownDelivered: this.unknownDelivered,
@@ -173,7 +184,7 @@ export class LostChecker {
   }
 }
 
-function example(message: InFlightMessage, endTime: Micros): Example {
+function example(message: InFlightMessage, endTime: Micros, stillQueued: boolean): Example {
   const ops: number[] = [];
   if (message.invokeIndex >= 0) ops.push(message.invokeIndex);
   if (message.outcomeIndex >= 0) ops.push(message.outcomeIndex);
@@ -196,7 +207,7 @@ function example(message: InFlightMessage, endTime: Micros): Example {
     process: message.process,
     time: message.outcomeTime >= 0 ? message.outcomeTime : message.invokeTime,
     ops,
-    description: `${message.msg} ${what}, never delivered`,
+    description: `${message.msg} ${what}, never delivered${stillQueued ? ' (still queued at the end)' : ''}`,
   };
   if (message.queue !== undefined) result.queue = message.queue;
   if (message.key !== undefined) result.key = message.key;

@@ -36,7 +36,7 @@ export interface ModelScenarioParts {
 
 /** Result metrics every system has, usable in `expect:`. */
 export const COMMON_METRICS = [
-  'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'duplicateDeliveries',
+  'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'stillQueued', 'duplicateDeliveries',
   'duplicatedMessages', 'reorders', 'pollSkips', 'nonmonotonicPolls', 'nonmonotonicSends', 'failedButDelivered',
   'unknownDelivered',
   'latency.count', 'latency.mean', 'latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'latency.max',
