@@ -483,6 +483,7 @@ describe('CheckerSuite', () => {
       deliveries: 2,
       lostAcked: 0,
       unseen: 1,
+      stillQueued: 0,
       duplicateDeliveries: 1,
       duplicatedMessages: 1,
       reorders: 0,
@@ -493,6 +494,17 @@ describe('CheckerSuite', () => {
       unknownDelivered: 0,
     });
     expect(Object.keys(report.anomalies)).toEqual(['lost-write', 'duplicate', 'poll-skip', 'nonmonotonic-poll', 'nonmonotonic-send', 'reorder', 'unseen']);
+  });
+
+  it('the final read: acked, undelivered messages still stored are backlog (stillQueued), the others lost', () => {
+    const suite = new CheckerSuite();
+    for (const op of History.from([...sent(0, 'p1-0'), ...sent(1, 'p1-1'), ...sent(2, 'p1-2'), recv(5, 'c1', 'p1-0')]).ops) suite.observe(op);
+    const withoutRead = suite.finish(10);
+    expect([withoutRead.counts.lostAcked, withoutRead.counts.stillQueued, withoutRead.counts.unseen]).toEqual([2, 0, 2]);
+    const withRead = suite.finish(10, new Set(['p1-2']));
+    expect([withRead.counts.lostAcked, withRead.counts.stillQueued, withRead.counts.unseen]).toEqual([1, 1, 2]);
+    expect(withRead.anomalies['lost-write'].examples.map((e) => e.msg)).toEqual(['p1-1']);
+    expect(withRead.anomalies.unseen.examples[1]!.description).toMatch(/p1-2 .* never delivered \(still queued at the end\)$/);
   });
 
   it('finish is repeatable and the report is deterministic', () => {
