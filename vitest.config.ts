@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Simulation-heavy tests (property searches, worker threads) share 2 cores with the rest of
+    // the suite: generous limits, since no test here asserts on wall time.
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+  },
+});
