@@ -149,6 +149,25 @@ export class Trace {
     }
   }
 
+  /**
+   * Records a client history op. Folds its identifying fields by hand (type, function, process,
+   * message, queue, offset) rather than walking the object: this runs for every op of a run.
+   */
+  recordOp(kind: TraceKind, op: { time: Micros; type: string; f: string; process: string; msg?: string; queue?: string; offset?: number }): void {
+    const hash = this.hash;
+    hash.fold32(kind.hash);
+    hash.fold(op.time);
+    hash.foldString(op.type);
+    hash.foldString(op.f);
+    hash.foldString(op.process);
+    if (op.msg !== undefined) hash.foldString(op.msg);
+    if (op.queue !== undefined) hash.foldString(op.queue);
+    if (op.offset !== undefined) hash.fold(op.offset);
+    if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    const index = this.records++;
+    if (this.sink !== null) this.sink.write({ i: index, t: op.time, kind: kind.name, node: op.process, data: op });
+  }
+
   private foldField(type: FieldType, value: number): void {
     if (type === 'int') this.hash.fold(value);
     else this.hash.fold32(this.nameHash(value));

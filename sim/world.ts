@@ -193,7 +193,7 @@ export class World {
     this.metrics.gauge('backlog', () => this.checks.currentBacklog);
     this.metrics.gauge('nodes.up', () => this.slots.reduce((n, s) => n + (s.status === 'up' ? 1 : 0), 0));
     const historyKind = trace.kind('history');
-    this.history.subscribe((op) => trace.recordValue(historyKind, op.time, KERNEL_NODE, op));
+    this.history.subscribe((op) => trace.recordOp(historyKind, op));
   }
 
   get now(): Micros {
