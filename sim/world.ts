@@ -1,14 +1,17 @@
 import { CheckerSuite, type CheckReport } from './checkers/index.js';
 import { Disk, OS_FLUSH_POLICY, type FlushPolicy } from './disk.js';
-import { describeStep, faultKind, isGroups, stepTargets, type FaultEvent, type FaultStep, type Target } from './faults.js';
+import type { FaultEvent, FaultStep, Target } from './faults.js';
+import { Nemesis, type Selector } from './nemesis.js';
+
+export type { Selector } from './nemesis.js';
 import { History } from './history.js';
 import { Kernel, type Timer } from './kernel.js';
 import { Metrics, type SeriesPoint } from './metrics.js';
 import { DEFAULT_LINK, Network, type LinkConfig } from './network.js';
 import type { Actor, ActorFactory, Message, NodeContext, NodeStatus } from './node.js';
-import { RandomStreams, sampler, type Distribution, type RandomStream } from './random.js';
+import { RandomStreams, sampler, type Distribution } from './random.js';
 import { StateStore } from './state.js';
-import { formatDuration, type Micros } from './time.js';
+import type { Micros } from './time.js';
 import { KERNEL_NODE, Trace, type TraceKind, type TraceSink } from './trace.js';
 
 /**
@@ -118,7 +121,6 @@ export interface WorldResult {
   nodes: { name: string; roles: readonly string[]; status: NodeStatus; crashes: number }[];
 }
 
-export type Selector = (arg: string | undefined) => string[];
 
 /** A model's note about something that happened on a node ("queue-recovered", "isr-shrink"). */
 export interface NoteEvent {
@@ -147,12 +149,10 @@ export class World {
   private readonly slots: NodeSlot[] = [];
   private readonly slotsByName = new Map<string, NodeSlot>();
   private readonly slotsById = new Map<number, NodeSlot>();
-  private readonly selectors = new Map<string, Selector>();
   private readonly crashListeners: ((node: string) => void)[] = [];
   private readonly startListeners: ((node: string, restarted: boolean) => void)[] = [];
   private readonly phaseListeners: ((phase: Phase) => void)[] = [];
-  private readonly nemesisTimers: Timer[] = [];
-  private readonly nemesisRandom: RandomStream;
+  readonly nemesis: Nemesis;
   private readonly diskDefaults: DiskConfig;
   private readonly sampleEvery: Micros;
   private readonly kinds: Record<'start' | 'timer' | 'crash' | 'restart' | 'pause' | 'resume' | 'fault' | 'phase' | 'note' | 'sample' | 'flush', TraceKind>;
@@ -167,7 +167,6 @@ export class World {
     if (options.maxTime !== undefined) kernelOptions.maxTime = options.maxTime;
     this.kernel = new Kernel(kernelOptions);
     this.random = new RandomStreams(options.seed);
-    this.nemesisRandom = this.random.stream('nemesis');
     this.diskDefaults = { ...DEFAULT_DISK, ...options.disk };
     this.sampleEvery = options.sampleEvery ?? 1_000_000;
     const trace = this.trace;
@@ -188,6 +187,7 @@ export class World {
       incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
       deliver: (from, to, message) => this.deliver(from, to, message),
     });
+    this.nemesis = new Nemesis(this, this.random.stream('nemesis'), this.kinds.fault);
     this.history = new History({ keep: options.keepHistory ?? false });
     this.checks = new CheckerSuite(this.history);
     this.metrics.gauge('backlog', () => this.checks.currentBacklog);
@@ -381,131 +381,42 @@ export class World {
     return true;
   }
 
-  // ---------------------------------------------------------------- nemesis
+  // ---------------------------------------------------------------- nemesis (sim/nemesis.ts)
 
   /**
    * Registers a role selector a model knows how to resolve at fire time (`controller`,
    * `leader-of`): given the argument (if any), it returns node names.
    */
   registerSelector(name: string, resolve: Selector): void {
-    this.selectors.set(name, resolve);
+    this.nemesis.registerSelector(name, resolve);
   }
 
-  /** Why a target cannot name a node of this world, or null when it can. Checked before the run. */
+  /** Why a target cannot name a node of this world, or null when it can. */
   targetError(target: Target): string | null {
-    if (typeof target === 'string') {
-      if (this.slotsByName.has(target) || this.selectors.has(target)) return null;
-      const role = roleOf(target);
-      if (role !== null) {
-        return this.nodesWithRole(role).length > 0 ? null : `no node has role "${role}" (roles: ${this.allRoles().join(', ')})`;
-      }
-      const selectors = this.selectorNames();
-      return `no node or selector named "${target}" (nodes: ${this.nodeNames().join(', ')}${selectors.length > 0 ? `; selectors: ${selectors.join(', ')}` : ''}; or random-<role>, all-<role>)`;
-    }
-    const entries = Object.entries(target);
-    if (entries.length !== 1) return `a selector object has exactly one key, e.g. { leader-of: orders-0 }`;
-    const [selector] = entries[0]!;
-    const selectors = this.selectorNames();
-    if (this.selectors.has(selector)) return null;
-    return `unknown selector "${selector}" (${selectors.length > 0 ? `selectors: ${selectors.join(', ')}` : 'this system has none'})`;
-  }
-
-  selectorNames(): string[] {
-    return [...this.selectors.keys()];
-  }
-
-  allRoles(): string[] {
-    return [...new Set(this.slots.flatMap((s) => s.roles))];
+    return this.nemesis.targetError(target);
   }
 
   /** Resolves a target to node names now, deterministically. */
   resolve(target: Target): string[] {
-    if (typeof target === 'string') {
-      if (this.slotsByName.has(target)) return [target];
-      const selector = this.selectors.get(target);
-      if (selector) return selector(undefined);
-      if (target.startsWith('all-')) return this.nodesWithRole(target.slice(4)).map((s) => s.name);
-      if (target.startsWith('random-')) {
-        const candidates = this.nodesWithRole(target.slice(7));
-        const up = candidates.filter((s) => s.status === 'up');
-        const pool = up.length > 0 ? up : candidates;
-        return pool.length > 0 ? [this.nemesisRandom.pick(pool).name] : [];
-      }
-      throw new Error(this.targetError(target) ?? `cannot resolve ${target}`);
-    }
-    const [selector, arg] = Object.entries(target)[0]!;
-    const resolve = this.selectors.get(selector);
-    if (!resolve) throw new Error(this.targetError(target)!);
-    return resolve(arg);
+    return this.nemesis.resolve(target);
   }
 
   /** Applies one fault step now. */
   applyFault(step: FaultStep): void {
-    const kind = faultKind(step);
-    const description = describeStep(step);
-    const targets: string[] = [];
-    const each = (target: Target, act: (name: string) => void) => {
-      for (const name of this.resolve(target)) {
-        targets.push(name);
-        act(name);
-      }
-    };
-    if ('crash' in step) each(step.crash, (n) => this.crash(n, step.keepPageCache ?? false));
-    else if ('restart' in step) each(step.restart, (n) => this.restart(n));
-    else if ('kill' in step) {
-      each(step.kill, (n) => {
-        this.crash(n, step.keepPageCache ?? false);
-        this.nemesisTimers.push(this.kernel.after(step.for, (node: string) => this.restart(node), n, this.kinds.fault.id));
-      });
-    } else if ('pause' in step) {
-      each(step.pause, (n) => {
-        this.pause(n);
-        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, (node: string) => this.resume(node), n, this.kinds.fault.id));
-      });
-    } else if ('resume' in step) each(step.resume, (n) => this.resume(n));
-    else if ('partition' in step) {
-      const spec = step.partition;
-      const ids = (list: readonly Target[]) => list.flatMap((t) => this.resolve(t)).map((n) => this.node(n).id);
-      if (isGroups(spec)) {
-        const groups = spec.map(ids);
-        for (const g of groups) for (const id of g) targets.push(this.trace.nameOf(id));
-        this.network.partition(groups, description);
-      } else {
-        const from = ids(spec.from);
-        const to = ids(spec.to);
-        for (const id of [...from, ...to]) targets.push(this.trace.nameOf(id));
-        this.network.block(from, to, description);
-      }
-    } else if ('heal' in step) this.network.heal();
-    else if ('slow-disk' in step) {
-      each(step['slow-disk'], (n) => {
-        const disk = this.node(n).disk;
-        disk.slowFactor = step.factor;
-        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, () => { disk.slowFactor = 1; }, null, this.kinds.fault.id));
-      });
-    } else if ('disk-full' in step) {
-      each(step['disk-full'], (n) => {
-        const disk = this.node(n).disk;
-        disk.forcedFull = true;
-        if (step.for !== undefined) this.nemesisTimers.push(this.kernel.after(step.for, () => { disk.forcedFull = false; }, null, this.kinds.fault.id));
-      });
-    } else if ('clock-skew' in step) each(step['clock-skew'], (n) => { this.node(n).skew = step.offset; });
-    const event: FaultEvent = { at: this.kernel.now, kind, targets, description };
-    this.faultLog.push(event);
-    this.trace.recordValue(this.kinds.fault, this.kernel.now, KERNEL_NODE, event);
+    this.nemesis.apply(step);
   }
 
   /** Checks every target of a schedule against this world's nodes and selectors; returns the problems. */
   validateFaults(faults: readonly FaultStep[], duration: Micros): string[] {
-    const problems: string[] = [];
-    faults.forEach((step, index) => {
-      if (step.at > duration) problems.push(`faults[${index}]: at ${formatDuration(step.at)} is after the run's duration ${formatDuration(duration)}`);
-      for (const target of stepTargets(step)) {
-        const error = this.targetError(target);
-        if (error) problems.push(`faults[${index}]: ${error}`);
-      }
-    });
-    return problems;
+    return this.nemesis.validate(faults, duration);
+  }
+
+  selectorNames(): string[] {
+    return this.nemesis.selectorNames();
+  }
+
+  allRoles(): string[] {
+    return [...new Set(this.slots.flatMap((s) => s.roles))];
   }
 
   // ---------------------------------------------------------------- the run
@@ -521,7 +432,7 @@ export class World {
     for (const slot of this.slots) kernel.at(0, (s: NodeSlot) => this.startNode(s, false), slot, this.kinds.start.id, slot.id);
     for (const slot of this.slots) this.scheduleBackgroundFlush(slot);
     this.scheduleSampling();
-    for (const step of faults) this.nemesisTimers.push(kernel.at(step.at, (s: FaultStep) => this.applyFault(s), step, this.kinds.fault.id));
+    this.nemesis.schedule(faults);
     const end = duration + drain;
     this.runSliced(duration, end, options.progress);
     this.enterLiveness();
@@ -567,8 +478,7 @@ export class World {
   /** End of the safety phase: heal everything, bring every node back, tell the models. */
   private enterLiveness(): void {
     this.phase = 'liveness';
-    for (const timer of this.nemesisTimers) this.kernel.cancel(timer);
-    this.nemesisTimers.length = 0;
+    this.nemesis.cancelPending();
     this.network.heal();
     const restored: string[] = [];
     for (const slot of this.slots) {
@@ -614,9 +524,3 @@ function runDeferred(run: () => void): void {
   run();
 }
 
-/** `random-broker` -> `broker`, `all-broker` -> `broker`, anything else -> null. */
-function roleOf(target: string): string | null {
-  if (target.startsWith('random-')) return target.slice(7);
-  if (target.startsWith('all-')) return target.slice(4);
-  return null;
-}
