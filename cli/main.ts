@@ -5,6 +5,7 @@ import { realpathSync } from 'node:fs';
 import { runCommand, validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
 import { EXIT } from './exit.js';
 import { checkCommand, mergeCommand } from './check-commands.js';
+import { drillCommand } from './drill-command.js';
 
 /** The `mqsim` command line: thin wiring of the commands in commands.ts. */
 export function buildProgram(io: CliIo): Command {
@@ -72,6 +73,17 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ mqsim merge shard-1.json shard-2.json shard-3.json shard-4.json')
     .action((files: string[], options) => {
       io.exitCode = mergeCommand(files, options, io);
+    });
+
+  program
+    .command('drill')
+    .description('step through a classroom drill: the cluster at each moment that matters, questions, answers, evidence')
+    .argument('<file>', 'a scenario with a drill: section (scenarios/drills/)')
+    .option('--answers <list>', 'answers to the questions in order, e.g. 1,3,12')
+    .option('--non-interactive', 'do not read the keyboard: go straight through (with --answers, graded)')
+    .addHelpText('after', '\nExample:\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --non-interactive --answers 2,1')
+    .action(async (file: string, options) => {
+      io.exitCode = await drillCommand(file, options, io, process.stdin);
     });
 
   program

@@ -7,6 +7,15 @@ import type { World } from '../sim/world.js';
  */
 export interface ModelDefinition<S = any> {
   readonly parts: ModelScenarioParts;
+  /**
+   * Drill vocabulary of this system: condition aliases (`leader-changed orders-0` ->
+   * `state kafka.partitions orders-0.leader`) and fact aliases (`leader orders-0` -> the same
+   * state path), each expanding its argument into the generic form (drill/conditions.ts).
+   */
+  readonly drill?: {
+    conditions?: Readonly<Record<string, (arg: string) => string>>;
+    facts?: Readonly<Record<string, (arg: string) => string>>;
+  };
   /** Adds the system's nodes (brokers, clients) to `world` for a validated scenario. */
   build(world: World, scenario: S): ModelRun;
 }

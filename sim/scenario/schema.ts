@@ -10,6 +10,7 @@ import {
   size, sizeDistribution,
 } from './fields.js';
 import { closest } from './suggest.js';
+import { drillSection, type DrillSpec } from './drill-schema.js';
 
 /**
  * The scenario file's schema: the common part (name, system, seed, duration, network, disk,
@@ -187,6 +188,7 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     limits: limits.optional(),
     explore: explore.optional(),
     property: property.optional(),
+    drill: drillSection.optional(),
   }).meta({ description: parts.description });
 }
 
@@ -227,6 +229,7 @@ export interface CommonScenario {
   limits?: { maxEvents?: number; maxTime?: Micros };
   explore?: ExploreSpec;
   property?: PropertySpec[];
+  drill?: DrillSpec;
 }
 
 export interface ExploreSpec {

@@ -1,0 +1,118 @@
+import { formatTimestamp, parseDuration } from '../sim/time.js';
+import { isRight, snapshotAt, type DrillRun, type DrillStep, type Snapshot } from './engine.js';
+
+/**
+ * The drill in a terminal: each step shows the cluster (nodes, partitions, control-plane state,
+ * gauges), the latest events as a packet-capture list, the narration, then the question; the
+ * student answers and sees right/wrong and the explanation. Commands between steps: n(ext),
+ * b(ack), j(ump) <time>, q(uit). Works on a dumb terminal and without colour.
+ */
+export interface DrillIo {
+  write(text: string): void;
+  /** Reads one line (without the newline), or null at end of input. */
+  readLine(prompt: string): Promise<string | null>;
+  color: boolean;
+}
+
+export interface PlayOptions {
+  /** Scripted answers, in question order (`--answers 1,3,12`). */
+  answers?: string[];
+  /** Never read the keyboard: scripted answers (if any) and straight through. */
+  interactive: boolean;
+}
+
+export interface Score {
+  right: number;
+  questions: number;
+  answers: { step: number; given: string | null; right: boolean }[];
+}
+
+export async function playDrill(run: DrillRun, io: DrillIo, options: PlayOptions): Promise<Score> {
+  const paint = (code: number, text: string) => (io.color ? `\u001b[${code}m${text}\u001b[0m` : text);
+  const bold = (t: string) => paint(1, t);
+  const scripted = [...(options.answers ?? [])];
+  const given = new Map<number, { given: string | null; right: boolean }>();
+  io.write(`${bold(run.spec.title)}\n${run.scenario.name} (${run.scenario.system}, seed ${run.result.seed})\n\nGoals:\n`);
+  for (const goal of run.spec.goals) io.write(`  - ${goal}\n`);
+  let index = 0;
+  while (index < run.steps.length) {
+    const step = run.steps[index]!;
+    io.write(`\n${bold(`== Step ${index + 1}/${run.steps.length} at ${formatTimestamp(step.time)}: ${step.title} ==`)}${step.fired ? '' : ' (its condition never held: shown at the end of the run)'}\n`);
+    io.write(renderSnapshot(snapshotAt(run, step.time)));
+    io.write(`\n${step.narration.trim()}\n`);
+    if (step.question) {
+      let outcome = given.get(index);
+      if (!outcome) {
+        const q = step.question;
+        io.write(`\n${bold('Question:')} ${q.prompt.trim()}\n`);
+        q.choices?.forEach((choice, i) => io.write(`  ${i + 1}) ${choice}\n`));
+        let answer: string | null = scripted.length > 0 ? scripted.shift()! : null;
+        if (answer === null && options.interactive) answer = await io.readLine(q.choices ? `answer (1-${q.choices.length})> ` : 'answer (a number)> ');
+        if (answer !== null && !options.interactive) io.write(`answer> ${answer}\n`);
+        outcome = { given: answer, right: answer !== null && isRight(step, answer) };
+        given.set(index, outcome);
+        const correct = q.choices ? `${q.answer}) ${q.choices[q.answer - 1]}` : String(q.answer);
+        io.write(outcome.right ? `${paint(32, 'Right.')}\n` : `${paint(31, answer === null ? 'No answer.' : 'Not quite.')} The answer: ${correct}\n`);
+      } else {
+        io.write(`\n(answered: ${outcome.given ?? 'no answer'}, ${outcome.right ? 'right' : 'wrong'})\n`);
+      }
+    }
+    if (step.explanation) io.write(`\n${step.explanation.trim()}\n`);
+    if (!options.interactive) {
+      index++;
+      continue;
+    }
+    const command = await readCommand(io, run);
+    if (command.kind === 'quit') break;
+    if (command.kind === 'back') index = Math.max(0, index - 1);
+    else if (command.kind === 'next') index++;
+  }
+  const answers = run.steps.flatMap((step, i) => (step.question ? [{ step: i + 1, ...(given.get(i) ?? { given: null, right: false }) }] : []));
+  const score: Score = { right: answers.filter((a) => a.right).length, questions: answers.length, answers };
+  io.write(`\n${bold(`Score: ${score.right}/${score.questions}`)}\n`);
+  return score;
+}
+
+async function readCommand(io: DrillIo, run: DrillRun): Promise<{ kind: 'next' | 'back' | 'quit' }> {
+  for (;;) {
+    const line = await io.readLine('[n]ext [b]ack [j]ump <time> [q]uit> ');
+    if (line === null) return { kind: 'quit' };
+    const [word, arg] = line.trim().split(/\s+/);
+    if (word === '' || word === 'n' || word === 'next') return { kind: 'next' };
+    if (word === 'b' || word === 'back') return { kind: 'back' };
+    if (word === 'q' || word === 'quit') return { kind: 'quit' };
+    if (word === 'j' || word === 'jump') {
+      try {
+        const time = parseDuration(arg ?? '');
+        io.write(`\n== ${formatTimestamp(time)} ==\n${renderSnapshot(snapshotAt(run, time))}`);
+      } catch (error) {
+        io.write(`jump needs a time such as 12s: ${(error as Error).message}\n`);
+      }
+      continue;
+    }
+    io.write('n, b, j <time> or q\n');
+  }
+}
+
+/** The compact cluster diagram. */
+export function renderSnapshot(snapshot: Snapshot): string {
+  const lines: string[] = [];
+  const mark = { up: 'UP', down: 'DOWN', paused: 'PAUSED', 'not started': '-' } as const;
+  lines.push('cluster:');
+  lines.push('  ' + snapshot.nodes.map((n) => `${n.name} [${mark[n.status]}]`).join('  '));
+  for (const partition of snapshot.partitions) lines.push(`  cut: ${partition}`);
+  for (const [store, state] of Object.entries(snapshot.stores)) lines.push(`  ${store}: ${compact(state)}`);
+  const gauges = Object.entries(snapshot.gauges).filter(([name]) => name !== 'nodes.up');
+  if (gauges.length > 0) lines.push('  ' + gauges.map(([name, value]) => `${name}=${value}`).join('  '));
+  lines.push('recent events:');
+  if (snapshot.events.length === 0) lines.push('  (none yet)');
+  for (const event of snapshot.events) lines.push(`  ${event}`);
+  return lines.join('\n') + '\n';
+}
+
+function compact(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'none';
+  return text.length > 200 ? text.slice(0, 197) + '...' : text;
+}
+
+export type { DrillStep };
