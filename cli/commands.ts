@@ -1,4 +1,5 @@
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadScenario, scenarioJsonSchema, type Scenario } from '../models/scenario.js';
@@ -190,6 +191,18 @@ export function listCommand(dir: string | undefined, io: CliIo): number {
   const rows: [string, string, string][] = [];
   for (const path of scenarioFiles(root)) {
     const shown = relative(io.cwd, path) || path;
+    if (isCompareFile(path)) {
+      // Compare files are not scenarios: `mqsim compare` reads them.
+      let description = '(unreadable: run mqsim compare on it)';
+      try {
+        const data = parseYaml(readFileSync(path, 'utf8')) as { description?: unknown; name?: unknown };
+        description = String(data.description ?? data.name ?? '');
+      } catch {
+        // listed as unreadable
+      }
+      rows.push([shown, 'compare', oneLine(description)]);
+      continue;
+    }
     try {
       const scenario = loadScenario(path, { file: shown });
       rows.push([shown, scenario.system, oneLine(scenario.description ?? scenario.name)]);
@@ -201,6 +214,11 @@ export function listCommand(dir: string | undefined, io: CliIo): number {
   const width = Math.max(0, ...rows.map((r) => r[0].length));
   for (const [file, system, description] of rows) io.stdout(`${file.padEnd(width)}  ${system.padEnd(8)}  ${description}\n`);
   return EXIT.ok;
+}
+
+/** Files under a `compare/` folder are compare files, run by `mqsim compare`. */
+export function isCompareFile(path: string): boolean {
+  return /(^|[\\/])compare[\\/][^\\/]+$/.test(path);
 }
 
 function oneLine(text: string): string {

@@ -2,10 +2,11 @@
 import { Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
-import { runCommand, validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
+import { validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
 import { EXIT } from './exit.js';
 import { checkCommand, mergeCommand } from './check-commands.js';
 import { drillCommand } from './drill-command.js';
+import { compareCommand, runWithReport } from './report-commands.js';
 
 /** The `mqsim` command line: thin wiring of the commands in commands.ts. */
 export function buildProgram(io: CliIo): Command {
@@ -25,10 +26,12 @@ export function buildProgram(io: CliIo): Command {
     .option('--trace <out.jsonl>', 'write every event and state change as JSON lines')
     .option('--until <duration>', 'stop the run at this virtual time (e.g. 30s)')
     .option('--quiet', 'print one line per scenario')
+    .option('--report <run.html>', 'also write the run as a self-contained HTML report (charts, faults, anomalies)')
+    .option('--md <run.md>', 'also write the run as a Markdown report, with its SVG charts beside it')
     .addOption(new Option('--check-determinism', 'run each scenario twice and fail on the first differing event').hideHelp(false))
-    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl')
-    .action((files: string[], options) => {
-      io.exitCode = runCommand(files, options, io);
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --report run.html --md run.md')
+    .action(async (files: string[], options) => {
+      io.exitCode = await runWithReport(files, options, io);
     });
 
   program
@@ -76,6 +79,19 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('compare')
+    .description('run the variants of a compare file (one workload and fault schedule, several systems or configs) side by side')
+    .argument('<file>', 'a compare file (scenarios/compare/*.yaml)')
+    .option('--seeds <n>', 'run each variant with the file\'s seed and the next n-1 seeds; report medians and min-max (default 1)')
+    .option('--out <report.html>', 'write the comparison as a self-contained HTML report')
+    .option('--md <report.md>', 'write the comparison as a Markdown report, with its SVG charts beside it')
+    .option('--json', 'print one JSON row per variant and nothing else on stdout')
+    .addHelpText('after', '\nExample:\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --out report.html\n  $ mqsim compare scenarios/compare/demo-consumers.yaml --seeds 5 --md report.md\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --json')
+    .action(async (file: string, options) => {
+      io.exitCode = await compareCommand(file, options, io);
+    });
+
+  program
     .command('drill')
     .description('step through a classroom drill: the cluster at each moment that matters, questions, answers, evidence')
     .argument('<file>', 'a scenario with a drill: section (scenarios/drills/)')
@@ -119,6 +135,13 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `mqsim list | head`: a closed pipe ends the command quietly, as for any Unix tool.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   const io: CliIo = {
     stdout: (s) => process.stdout.write(s),
     stderr: (s) => process.stderr.write(s),

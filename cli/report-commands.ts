@@ -1,0 +1,114 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { loadScenario, parseScenario, type Scenario } from '../models/scenario.js';
+import { simulate, type SimulateOptions } from '../models/simulate.js';
+import { buildCompareReport } from '../reports/compare-report.js';
+import { comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
+import type { ReportDocument } from '../reports/document.js';
+import { renderHtml } from '../reports/html.js';
+import { renderMarkdown } from '../reports/markdown.js';
+import { buildRunReport } from '../reports/run-report.js';
+import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
+import { parseDuration } from '../sim/time.js';
+import { runCommand, type CliIo, type RunCommandOptions } from './commands.js';
+import { EXIT } from './exit.js';
+
+/**
+ * `mqsim run FILE --report run.html --md run.md` and `mqsim compare FILE`: thin wiring of the
+ * report builders in reports/. Files are written only after every run finished.
+ */
+
+export interface RunReportOptions extends RunCommandOptions {
+  report?: string;
+  md?: string;
+}
+
+/** Writes a report document as HTML and/or Markdown (with its SVG charts beside the Markdown). */
+function writeReport(doc: ReportDocument, html: string | undefined, md: string | undefined, io: CliIo): void {
+  if (html !== undefined) {
+    const path = resolve(io.cwd, html);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, renderHtml(doc));
+    io.stderr(`wrote ${html}\n`);
+  }
+  if (md !== undefined) {
+    const path = resolve(io.cwd, md);
+    const base = basename(path, extname(path));
+    const { markdown, files } = renderMarkdown(doc, base);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, markdown);
+    for (const file of files) writeFileSync(join(dirname(path), file.name), file.svg);
+    io.stderr(`wrote ${md} and ${files.length} SVG chart${files.length === 1 ? '' : 's'} beside it\n`);
+  }
+}
+
+/**
+ * `mqsim run` with --report/--md: runs as usual (same output, same exit code), then replays the
+ * scenario with its client history kept for the throughput chart. Keeping the history does not
+ * change the run (the trace hash is the same); the report says which trace it shows.
+ */
+export async function runWithReport(files: string[], options: RunReportOptions, io: CliIo): Promise<number> {
+  const { report, md, ...runOptions } = options;
+  if (report === undefined && md === undefined) return runCommand(files, runOptions, io);
+  if (files.length !== 1) {
+    io.stderr('mqsim run: --report and --md describe one run: give one scenario with them\n');
+    return EXIT.usage;
+  }
+  const code = runCommand(files, runOptions, io);
+  if (code === EXIT.usage || code === EXIT.internal) return code;
+  const scenario: Scenario = loadScenario(resolve(io.cwd, files[0]!), { file: files[0]! });
+  const simulateOptions: SimulateOptions = { keepHistory: true };
+  if (options.seed !== undefined) simulateOptions.seed = /^-?\d+$/.test(options.seed) ? Number(options.seed) : options.seed;
+  if (options.until !== undefined) simulateOptions.until = parseDuration(options.until);
+  const result = simulate(scenario, simulateOptions);
+  writeReport(await buildRunReport(result), report, md, io);
+  return code;
+}
+
+export interface CompareOptions {
+  seeds?: string;
+  out?: string;
+  md?: string;
+  json?: boolean;
+}
+
+/** `mqsim compare`: 0 when it ran (and every variant's expect: held), 1 when an expect: failed, 2 for a bad file. */
+export async function compareCommand(file: string, options: CompareOptions, io: CliIo): Promise<number> {
+  let seeds = 1;
+  if (options.seeds !== undefined) {
+    if (!/^\d+$/.test(options.seeds) || Number(options.seeds) < 1 || Number(options.seeds) > 1000) {
+      io.stderr(`mqsim compare: --seeds: expected a number of seeds from 1 to 1000, got "${options.seeds}"\n`);
+      return EXIT.usage;
+    }
+    seeds = Number(options.seeds);
+  }
+  let comparison: Comparison;
+  try {
+    const compare = loadCompare(resolve(io.cwd, file), file);
+    comparison = runComparison(compare, seeds, {
+      parseScenario,
+      simulate: (scenario, opts) => simulate(scenario, opts),
+    });
+  } catch (error) {
+    if (!(error instanceof ScenarioError)) throw error;
+    for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
+    return EXIT.usage;
+  }
+  const rows = comparisonJson(comparison);
+  if (options.json) io.stdout(JSON.stringify(rows, null, 2) + '\n');
+  else io.stdout(formatCompareText(comparison));
+  if (options.out !== undefined || options.md !== undefined) writeReport(await buildCompareReport(comparison), options.out, options.md, io);
+  return rows.every((r) => r.passed) ? EXIT.ok : EXIT.expectationFailed;
+}
+
+/** The terminal summary: one line per variant. */
+function formatCompareText(comparison: Comparison): string {
+  const lines = [`${comparison.compare.name}: ${comparison.variants.length} variants, seed${comparison.seeds.length > 1 ? `s ${comparison.seeds[0]}-${comparison.seeds.at(-1)} (medians)` : ` ${comparison.seeds[0]}`}`];
+  const rows = comparisonJson(comparison);
+  const width = Math.max(...rows.map((r) => r.variant.length));
+  for (const row of rows) {
+    const latency = row.latencyP99 === null ? '-' : `${(row.latencyP99 / 1000).toFixed(1)}ms`;
+    lines.push(`  ${row.passed ? 'PASS' : 'FAIL'} ${row.variant.padEnd(width)} ${row.system.padEnd(8)} sent ${row.sent} acked ${row.acked} delivered ${row.delivered} lostAcked ${row.lostAcked} duplicates ${row.duplicates} reorders ${row.reorders} p99 ${latency} maxBacklog ${row.maxBacklog}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,410 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { stringify } from 'yaml';
+import { z } from 'zod';
+import { FAULT_KINDS, type FaultKind } from '../sim/faults.js';
+import type { RunResult } from '../sim/result.js';
+import { duration, durationDistribution, faultStep, positiveInt, probability, rate, sizeDistribution, target } from '../sim/scenario/fields.js';
+import { ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import { median, SUMMARY_FIELDS, summaryRow, type SummaryField, type SummaryRow } from './facts.js';
+
+/**
+ * Compare files (scenarios/compare/*.yaml): one logical workload and one fault schedule written
+ * with role names, and variants that each map them onto a system. `variantScenario` turns a
+ * variant into a plain scenario file's data, which is validated and run exactly like a file given
+ * to `mqsim run`, so a comparison's numbers are those of running each variant alone.
+ *
+ * This module stays free of models/ (reports/ never imports a model): the caller passes the
+ * scenario parser and `simulate` in.
+ */
+
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (no spaces)');
+const keys = z.union([positiveInt, z.strictObject({ count: positiveInt, zipf: z.number().positive().optional() })], {
+  error: 'expected a number of distinct keys, or { count: 100, zipf: 1.1 }',
+});
+
+/** The logical producer: what every system's producers share. A variant adds its own target fields. */
+const logicalProducer = z.strictObject({
+  id: name,
+  rate: rate.optional(),
+  count: positiveInt.optional(),
+  keys: keys.optional(),
+  payload: sizeDistribution.optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+}).refine((p) => p.rate !== undefined || p.count !== undefined, { message: 'a producer needs a rate (1000/s), a count, or both' });
+
+const logicalConsumer = z.strictObject({
+  group: name.optional(),
+  count: positiveInt.optional(),
+  processing: durationDistribution.optional(),
+  failureRate: probability.optional(),
+  idempotent: z.boolean().optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+});
+
+/** A role maps to one target, or to several (to stand for a group in a partition). */
+const roleTarget = z.union([target, z.array(target).min(1)], {
+  error: 'expected a node name, a selector such as { leader-of: orders-0 }, or a list of them',
+});
+
+/** Keys a variant may not set: they come from the compare file's top level, the same for every variant. */
+const RESERVED = ['seed', 'duration', 'drain', 'sampleEvery', 'workload', 'faults', 'explore', 'property', 'limits'] as const;
+
+const variantSchema = z.object({
+  name,
+  system: z.string({ error: 'expected the system name (demo, kafka, rabbitmq, rocketmq...)' }),
+  description: z.string().optional(),
+  roles: z.record(z.string(), roleTarget).optional(),
+  producer: z.record(z.string(), z.unknown()).optional().meta({ description: "Fields merged into every logical producer (the system's target: topic, exchange, routingKey, config...)." }),
+  consumer: z.record(z.string(), z.unknown()).optional().meta({ description: 'Fields merged into every logical consumer group (queue, config...).' }),
+  expect: z.record(z.string(), z.unknown()).optional(),
+}).catchall(z.unknown()).superRefine((variant, ctx) => {
+  for (const key of RESERVED) {
+    if (key in variant) ctx.addIssue({ code: 'custom', path: [key], message: `"${key}" is set once for every variant, at the compare file's top level` });
+  }
+});
+
+export const compareSchema = z.strictObject({
+  name,
+  description: z.string().optional(),
+  seed: z.number().int().optional(),
+  duration,
+  drain: duration.optional(),
+  sampleEvery: duration.optional(),
+  network: z.record(z.string(), z.unknown()).optional(),
+  disk: z.record(z.string(), z.unknown()).optional(),
+  limits: z.record(z.string(), z.unknown()).optional(),
+  workload: z.strictObject({
+    producers: z.array(logicalProducer).min(1),
+    consumers: z.array(logicalConsumer).optional(),
+  }),
+  faults: z.array(faultStep).optional(),
+  variants: z.array(variantSchema).min(1),
+});
+
+type RawRecord = Record<string, unknown>;
+
+export interface CompareVariant {
+  name: string;
+  system: string;
+  description?: string;
+  roles: Record<string, unknown>;
+  producer: RawRecord;
+  consumer: RawRecord;
+  /** The variant's system sections as written (cluster, topics, queues, exchanges...), expect included. */
+  sections: RawRecord;
+}
+
+/** A validated compare file. Values are kept as written (`10s`), since they become scenario data. */
+export interface CompareFile {
+  name: string;
+  description?: string;
+  seed: number;
+  source: string;
+  /** The file's data as written. */
+  raw: RawRecord;
+  variants: CompareVariant[];
+  /** Role names the fault schedule uses, in order of first use. */
+  roles: string[];
+  yaml: YamlSource;
+}
+
+const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer']);
+
+export function loadCompare(path: string, file = path): CompareFile {
+  if (!existsSync(path)) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'no such file' }]);
+  return parseCompare(readFileSync(path, 'utf8'), file);
+}
+
+/** Validates a compare file: its schema, unique variant names, and that each variant maps every role the faults name. */
+export function parseCompare(text: string, file: string): CompareFile {
+  const source = new YamlSource(text, file);
+  if (source.problems.length > 0) throw new ScenarioError(source.problems);
+  if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
+    throw new ScenarioError([source.problem([], 'a compare file is a YAML mapping (name:, duration:, workload:, faults:, variants:)')]);
+  }
+  const { data, problems } = validateWith(source, compareSchema);
+  if (!data) throw new ScenarioError(problems);
+  const raw = source.value as RawRecord;
+  const rawVariants = raw.variants as RawRecord[];
+  const roles: string[] = [];
+  for (const step of (raw.faults as RawRecord[] | undefined) ?? []) {
+    for (const role of stepTargets(step)) if (typeof role === 'string' && !roles.includes(role)) roles.push(role);
+  }
+  const semantic: ScenarioProblem[] = [];
+  const seen = new Set<string>();
+  const variants = rawVariants.map((v, index): CompareVariant => {
+    const variantName = v.name as string;
+    if (seen.has(variantName)) semantic.push(source.problem(['variants', index, 'name'], `duplicate variant name "${variantName}"`));
+    seen.add(variantName);
+    const variantRoles = (v.roles as Record<string, unknown> | undefined) ?? {};
+    for (const role of roles) {
+      if (!(role in variantRoles)) {
+        semantic.push(source.problem(v.roles ? ['variants', index, 'roles'] : ['variants', index],
+          `the faults name role "${role}", which this variant's roles: does not map to a node or selector`, { allowed: Object.keys(variantRoles) }));
+      }
+    }
+    const sections: RawRecord = {};
+    for (const [key, value] of Object.entries(v)) if (!VARIANT_OWN.has(key)) sections[key] = value;
+    const variant: CompareVariant = {
+      name: variantName, system: v.system as string, roles: variantRoles,
+      producer: (v.producer as RawRecord | undefined) ?? {}, consumer: (v.consumer as RawRecord | undefined) ?? {}, sections,
+    };
+    if (typeof v.description === 'string') variant.description = v.description;
+    return variant;
+  });
+  if (semantic.length > 0) throw new ScenarioError(semantic);
+  const compare: CompareFile = { name: data.name, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
+  if (data.description !== undefined) compare.description = data.description;
+  return compare;
+}
+
+const SINGLE_TARGET_KINDS = FAULT_KINDS.filter((k) => k !== 'partition' && k !== 'heal');
+
+function faultKindOf(step: RawRecord): FaultKind {
+  return FAULT_KINDS.find((k) => k in step)!;
+}
+
+/** The targets a raw fault step names (roles, in a compare file). */
+function stepTargets(step: RawRecord): unknown[] {
+  const kind = faultKindOf(step);
+  if (kind === 'heal') return [];
+  if (kind !== 'partition') return [step[kind]];
+  const spec = step.partition;
+  if (Array.isArray(spec)) return spec.flat();
+  const oneWay = spec as { from: unknown[]; to: unknown[] };
+  return [...oneWay.from, ...oneWay.to];
+}
+
+/** A role's targets as a list (a role may stand for several nodes). */
+function roleTargets(variant: CompareVariant, role: unknown): unknown[] {
+  if (typeof role !== 'string') return [role];
+  const mapped = variant.roles[role];
+  if (mapped === undefined) return [role];
+  return Array.isArray(mapped) ? mapped : [mapped];
+}
+
+/** One fault step with its roles replaced by the variant's targets. */
+export function mapFaultStep(step: RawRecord, variant: CompareVariant): RawRecord {
+  const kind = faultKindOf(step);
+  const out: RawRecord = { ...step };
+  if ((SINGLE_TARGET_KINDS as readonly string[]).includes(kind)) {
+    const targets = roleTargets(variant, step[kind]);
+    // A role standing for several nodes in a one-node fault: the scenario validation reports the list.
+    out[kind] = targets.length === 1 ? targets[0] : targets;
+  } else if (kind === 'partition') {
+    const spec = step.partition;
+    const group = (members: unknown[]) => members.flatMap((m) => roleTargets(variant, m));
+    out.partition = Array.isArray(spec)
+      ? (spec as unknown[][]).map(group)
+      : { from: group((spec as { from: unknown[] }).from), to: group((spec as { to: unknown[] }).to) };
+  }
+  return out;
+}
+
+/** A fault step in role terms, for the report: `kill main-broker for=3s`. */
+export function describeLogicalFault(step: RawRecord): string {
+  const kind = faultKindOf(step);
+  const value = step[kind];
+  const text = (t: unknown) => (typeof t === 'string' ? t : JSON.stringify(t));
+  let what: string;
+  if (kind === 'heal') what = 'heal all partitions';
+  else if (kind === 'partition') {
+    what = Array.isArray(value)
+      ? `partition ${(value as unknown[][]).map((g) => `[${g.map(text).join(', ')}]`).join(' | ')}`
+      : `partition from [${(value as { from: unknown[] }).from.map(text).join(', ')}] to [${(value as { to: unknown[] }).to.map(text).join(', ')}]`;
+  } else what = `${kind} ${text(value)}`;
+  const extras = Object.entries(step).filter(([k]) => k !== 'at' && k !== kind).map(([k, v]) => `${k} ${text(v)}`);
+  return extras.length > 0 ? `${what}, ${extras.join(', ')}` : what;
+}
+
+/**
+ * The full scenario data of one variant: the compare file's name, seed, durations, network,
+ * workload and faults, with the variant's system sections, its producer/consumer fields merged
+ * into every logical producer/consumer, and the faults' roles replaced by its targets.
+ */
+export function variantScenario(compare: CompareFile, variant: CompareVariant): RawRecord {
+  const raw = compare.raw;
+  const workload = raw.workload as { producers: RawRecord[]; consumers?: RawRecord[] };
+  const scenario: RawRecord = {
+    name: `${compare.name}.${variant.name}`,
+  };
+  const description = variant.description ?? compare.description;
+  if (description !== undefined) scenario.description = description;
+  scenario.system = variant.system;
+  scenario.seed = compare.seed;
+  for (const key of ['duration', 'drain', 'sampleEvery', 'network', 'disk', 'limits'] as const) if (raw[key] !== undefined) scenario[key] = raw[key];
+  const { expect, ...sections } = variant.sections;
+  Object.assign(scenario, sections);
+  scenario.workload = {
+    producers: workload.producers.map((p) => ({ ...p, ...variant.producer })),
+    ...(workload.consumers ? { consumers: workload.consumers.map((c) => ({ ...c, ...variant.consumer })) } : {}),
+  };
+  const faults = raw.faults as RawRecord[] | undefined;
+  if (faults && faults.length > 0) scenario.faults = faults.map((f) => mapFaultStep(f, variant));
+  if (expect !== undefined) scenario.expect = expect;
+  return scenario;
+}
+
+/** The variant scenario as YAML text, which `mqsim run` accepts as a file (and the runner parses). */
+export function variantScenarioYaml(compare: CompareFile, variant: CompareVariant): string {
+  return `# generated from ${compare.source}, variant ${variant.name}\n${stringify(variantScenario(compare, variant), { lineWidth: 0 })}`;
+}
+
+/** Where in the compare file a problem of a generated variant scenario comes from. */
+function relocate(compare: CompareFile, index: number, problem: ScenarioProblem, scenario: RawRecord): ScenarioProblem {
+  const variant = compare.variants[index]!;
+  const segments = splitPath(problem.path, scenario);
+  const [head, ...rest] = segments;
+  let path: (string | number)[];
+  if (head === undefined) path = ['variants', index];
+  else if (head === 'system') path = ['variants', index, 'system'];
+  else if (head === 'description' && variant.description !== undefined) path = ['variants', index, 'description'];
+  else if (['name', 'description', 'seed', 'duration', 'drain', 'sampleEvery', 'network', 'disk', 'limits', 'faults'].includes(String(head))) path = segments;
+  else if (head === 'workload') {
+    const [kind, position, field, ...tail] = rest;
+    const side = kind === 'producers' ? 'producer' : 'consumer';
+    if (field !== undefined && String(field) in (side === 'producer' ? variant.producer : variant.consumer)) path = ['variants', index, side, field, ...tail];
+    else path = segments;
+    if (position === undefined) path = ['workload'];
+  } else path = ['variants', index, ...segments];
+  const located = compare.yaml.problem(path, `variant "${variant.name}" (${variant.system}): ${problem.message}`);
+  const out: ScenarioProblem = { ...located };
+  if (problem.allowed) out.allowed = problem.allowed;
+  if (problem.suggestion) out.suggestion = problem.suggestion;
+  return out;
+}
+
+/** Splits `cluster.config.ack.after` into segments, rejoining dotted keys that exist in the data. */
+function splitPath(path: string, data: unknown): (string | number)[] {
+  const tokens: (string | number)[] = [];
+  for (const match of path.matchAll(/([^.[\]]+)|\[(\d+)\]/g)) tokens.push(match[2] !== undefined ? Number(match[2]) : match[1]!);
+  const out: (string | number)[] = [];
+  let current = data;
+  for (let i = 0; i < tokens.length; i++) {
+    let token = tokens[i]!;
+    if (typeof token === 'string' && current && typeof current === 'object' && !Array.isArray(current)) {
+      for (let j = i + 1; !(token in (current as object)) && j < tokens.length && typeof tokens[j] === 'string'; j++) {
+        const joined: string = `${String(token)}.${String(tokens[j])}`;
+        if (Object.keys(current as object).some((k) => k === joined || k.startsWith(`${joined}.`))) {
+          token = joined;
+          i = j;
+        } else break;
+      }
+    }
+    out.push(token);
+    current = current && typeof current === 'object' ? (current as Record<string | number, unknown>)[token] : undefined;
+  }
+  return out;
+}
+
+/** What the runner needs from models/: passed in, so reports/ imports no model. */
+export interface CompareRunner<S> {
+  parseScenario(text: string, file: string): S;
+  simulate(scenario: S, options: { seed: number; keepHistory?: boolean }): RunResult;
+}
+
+export interface VariantOutcome {
+  variant: CompareVariant;
+  /** The generated scenario data. */
+  scenario: RawRecord;
+  seeds: number[];
+  /** One result per seed; the first kept its client history (for the throughput charts). */
+  results: RunResult[];
+  rows: SummaryRow[];
+  median: SummaryRow;
+  /** Per field: [min, max] over the seeds (null where the runs have no value). */
+  spread: Record<SummaryField, [number, number] | null>;
+  passed: boolean;
+}
+
+export interface Comparison {
+  compare: CompareFile;
+  seeds: number[];
+  variants: VariantOutcome[];
+}
+
+/** The seeds a comparison runs: the file's seed, then the next ones (seed + i). */
+export function compareSeeds(compare: CompareFile, count: number): number[] {
+  return Array.from({ length: count }, (_, i) => compare.seed + i);
+}
+
+/**
+ * Validates every variant (nothing runs if one is bad: ScenarioError with each problem placed
+ * in the compare file), then runs each over the seeds. Deterministic: same file, same seeds,
+ * same numbers, in variant order.
+ */
+export function runComparison<S>(compare: CompareFile, seedCount: number, runner: CompareRunner<S>): Comparison {
+  const parsed: { variant: CompareVariant; scenario: RawRecord; parsed: S }[] = [];
+  const problems: ScenarioProblem[] = [];
+  compare.variants.forEach((variant, index) => {
+    const scenario = variantScenario(compare, variant);
+    try {
+      parsed.push({ variant, scenario, parsed: runner.parseScenario(variantScenarioYaml(compare, variant), `${compare.source}#${variant.name}`) });
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      for (const problem of error.problems) problems.push(relocate(compare, index, problem, scenario));
+    }
+  });
+  if (problems.length > 0) throw new ScenarioError(problems);
+  const seeds = compareSeeds(compare, seedCount);
+  const variants = parsed.map(({ variant, scenario, parsed: s }): VariantOutcome => {
+    // keepHistory does not change a run (same trace hash); the first seed keeps it for the charts.
+    const results = seeds.map((seed, i) => runner.simulate(s, i === 0 ? { seed, keepHistory: true } : { seed }));
+    const rows = results.map(summaryRow);
+    return { variant, scenario, seeds, results, rows, ...aggregate(rows), passed: results.every((r) => r.passed) };
+  });
+  return { compare, seeds, variants };
+}
+
+function aggregate(rows: SummaryRow[]): { median: SummaryRow; spread: Record<SummaryField, [number, number] | null> } {
+  const med = {} as Record<SummaryField, number | null>;
+  const spread = {} as Record<SummaryField, [number, number] | null>;
+  for (const field of SUMMARY_FIELDS) {
+    const values = rows.map((r) => r[field]).filter((v): v is number => v !== null);
+    if (field === 'drainTime') {
+      // "Not drained" ranks after every drain time: the median is null when most seeds did not drain.
+      const middle = median(rows.map((r) => r.drainTime ?? Number.POSITIVE_INFINITY));
+      med[field] = Number.isFinite(middle) ? middle : null;
+    } else {
+      // Counts a model does not report (deadLettered on demo) are null in every seed.
+      med[field] = values.length === rows.length ? median(values) : null;
+    }
+    spread[field] = values.length > 0 ? [Math.min(...values), Math.max(...values)] : null;
+  }
+  return { median: med as unknown as SummaryRow, spread };
+}
+
+/** One `mqsim compare --json` row per variant. */
+export interface CompareJsonRow extends SummaryRow {
+  variant: string;
+  system: string;
+  scenario: string;
+  seeds: number[];
+  traceHashes: string[];
+  passed: boolean;
+  /** With more than one seed: [min, max] per field; the row's fields are then medians. */
+  spread?: Record<SummaryField, [number, number] | null>;
+  /** With more than one seed: each seed's own row. */
+  runs?: (SummaryRow & { seed: number; traceHash: string })[];
+}
+
+export function comparisonJson(comparison: Comparison): CompareJsonRow[] {
+  return comparison.variants.map((v) => {
+    const row: CompareJsonRow = {
+      variant: v.variant.name,
+      system: v.variant.system,
+      scenario: v.results[0]!.scenario,
+      seeds: v.seeds,
+      ...v.median,
+      traceHashes: v.results.map((r) => r.traceHash),
+      passed: v.passed,
+    };
+    if (v.seeds.length > 1) {
+      row.spread = v.spread;
+      row.runs = v.rows.map((r, i) => ({ seed: v.seeds[i]!, traceHash: v.results[i]!.traceHash, ...r }));
+    }
+    return row;
+  });
+}

@@ -1,0 +1,26 @@
+import type { RenderedChart } from './charts.js';
+
+/**
+ * A report as plain blocks (headings, paragraphs, tables, charts, lists), built once from a run
+ * or a comparison and rendered by html.ts and markdown.ts, so both formats show the same numbers.
+ * Text here is raw: each renderer escapes it for its own format.
+ */
+export type Cell = string | { text: string; best?: boolean; bad?: boolean };
+
+export type Block =
+  | { kind: 'heading'; level: 2 | 3; text: string; id?: string }
+  | { kind: 'paragraph'; text: string; muted?: boolean }
+  | { kind: 'table'; headers: string[]; rows: Cell[][]; caption?: string; id?: string }
+  | { kind: 'chart'; chart: RenderedChart; caption?: string }
+  | { kind: 'list'; items: string[] }
+  | { kind: 'evidence'; title: string; lines: string[] };
+
+export interface ReportDocument {
+  title: string;
+  subtitle: string;
+  blocks: Block[];
+}
+
+export function cellText(cell: Cell): string {
+  return typeof cell === 'string' ? cell : cell.text;
+}

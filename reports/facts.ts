@@ -1,0 +1,163 @@
+import type { HistoryOp } from '../sim/history.js';
+import type { RunResult } from '../sim/result.js';
+import { formatDuration, formatTimestamp, type Micros } from '../sim/time.js';
+
+/**
+ * Facts derived from a run result for the reports: the summary row, throughput per second,
+ * drain time. Pure functions of the result, so a report never changes a run and the same
+ * result always gives the same report.
+ */
+
+/** The numbers a summary table (and `mqsim compare --json`) shows for one run. */
+export interface SummaryRow {
+  sent: number;
+  acked: number;
+  delivered: number;
+  lostAcked: number;
+  duplicates: number;
+  reorders: number;
+  /** null when the system has no dead letters (the model does not report the count). */
+  deadLettered: number | null;
+  expired: number | null;
+  /** End-to-end latency percentiles in microseconds (HDR histogram); null without deliveries. */
+  latencyP50: number | null;
+  latencyP99: number | null;
+  latencyP999: number | null;
+  maxBacklog: number;
+  /** Microseconds after the safety phase until the sampled backlog reached 0 for good; null if it was not 0 at the end. */
+  drainTime: number | null;
+}
+
+export const SUMMARY_FIELDS = [
+  'sent', 'acked', 'delivered', 'lostAcked', 'duplicates', 'reorders', 'deadLettered', 'expired',
+  'latencyP50', 'latencyP99', 'latencyP999', 'maxBacklog', 'drainTime',
+] as const satisfies readonly (keyof SummaryRow)[];
+
+export type SummaryField = (typeof SUMMARY_FIELDS)[number];
+
+export const FIELD_LABELS: Record<SummaryField, string> = {
+  sent: 'sent', acked: 'acked', delivered: 'delivered', lostAcked: 'lost acked', duplicates: 'duplicates',
+  reorders: 'reorders', deadLettered: 'dead-lettered', expired: 'expired', latencyP50: 'latency p50',
+  latencyP99: 'latency p99', latencyP999: 'latency p999', maxBacklog: 'max backlog', drainTime: 'drain time',
+};
+
+/** Which way is better, for marking the best value of a column; 'none' for the workload's own size. */
+export const FIELD_BETTER: Record<SummaryField, 'higher' | 'lower' | 'none'> = {
+  sent: 'none', acked: 'higher', delivered: 'higher', lostAcked: 'lower', duplicates: 'lower', reorders: 'lower',
+  deadLettered: 'lower', expired: 'lower', latencyP50: 'lower', latencyP99: 'lower', latencyP999: 'lower',
+  maxBacklog: 'lower', drainTime: 'lower',
+};
+
+const TIME_FIELDS = new Set<SummaryField>(['latencyP50', 'latencyP99', 'latencyP999', 'drainTime']);
+
+export function summaryRow(result: RunResult): SummaryRow {
+  const counts = result.counts as Record<string, number>;
+  const latency = result.latency.count > 0;
+  return {
+    sent: counts.sent ?? 0,
+    acked: counts.acked ?? 0,
+    delivered: counts.delivered ?? 0,
+    lostAcked: counts.lostAcked ?? 0,
+    duplicates: counts.duplicateDeliveries ?? 0,
+    reorders: counts.reorders ?? 0,
+    deadLettered: counts.deadLettered ?? null,
+    expired: counts.expired ?? null,
+    latencyP50: latency ? result.latency.p50 : null,
+    latencyP99: latency ? result.latency.p99 : null,
+    latencyP999: latency ? result.latency.p999 : null,
+    maxBacklog: result.backlog.max,
+    drainTime: drainTime(result),
+  };
+}
+
+/**
+ * The time after the safety phase at which the sampled backlog reached 0 for good (it stayed 0
+ * to the end of the run): 0 when it was empty from the start of the drain on; null when it was
+ * not empty at the end. "For good", since acks can arrive late (retries, an outbox) and refill
+ * a backlog that was momentarily empty.
+ */
+export function drainTime(result: RunResult): Micros | null {
+  const series = result.backlog.series;
+  if (series.length === 0 || series[series.length - 1]!.backlog > 0) return null;
+  let emptySince = series[series.length - 1]!.time;
+  for (let i = series.length - 1; i >= 0 && series[i]!.backlog === 0; i--) emptySince = series[i]!.time;
+  return Math.max(0, emptySince - result.duration);
+}
+
+/** A summary value as text: durations for the time columns, '—' for a value the run does not have. */
+export function formatField(field: SummaryField, value: number | null): string {
+  if (value === null) return field === 'drainTime' ? 'not drained' : '—';
+  if (field === 'drainTime') return formatDuration(Math.round(value));
+  if (TIME_FIELDS.has(field)) return formatLatency(value);
+  return String(value);
+}
+
+/** A latency to three significant digits (HDR percentiles carry no more): 870us, 14.4ms, 1.22s. */
+export function formatLatency(micros: number): string {
+  if (micros < 1000) return `${Math.round(micros)}us`;
+  if (micros < 1_000_000) return `${Number((micros / 1000).toPrecision(3))}ms`;
+  return `${Number((micros / 1_000_000).toPrecision(3))}s`;
+}
+
+export interface ThroughputPoint {
+  /** Start of the one-second bucket, in seconds of virtual time. */
+  second: number;
+  kind: 'sends' | 'acks' | 'deliveries';
+  count: number;
+}
+
+/**
+ * Sends (invoked), acks (send ok) and deliveries (receive ok, redeliveries included) per second
+ * of virtual time, from the client history; null when the run did not keep its history (the
+ * kernel samples no such counters: see the report's notes).
+ */
+export function throughput(result: RunResult): ThroughputPoint[] | null {
+  if (!result.history) return null;
+  const seconds = Math.max(1, Math.ceil(result.virtualTime / 1_000_000));
+  const buckets = { sends: new Array<number>(seconds).fill(0), acks: new Array<number>(seconds).fill(0), deliveries: new Array<number>(seconds).fill(0) };
+  for (const raw of result.history) {
+    const op = raw as HistoryOp;
+    const kind = op.f === 'send' ? (op.type === 'invoke' ? 'sends' : op.type === 'ok' ? 'acks' : null) : op.f === 'receive' && op.type === 'ok' ? 'deliveries' : null;
+    if (kind === null) continue;
+    const bucket = Math.min(seconds - 1, Math.floor(op.time / 1_000_000));
+    buckets[kind][bucket]!++;
+  }
+  const points: ThroughputPoint[] = [];
+  for (const kind of ['sends', 'acks', 'deliveries'] as const) {
+    buckets[kind].forEach((count, second) => points.push({ second, kind, count }));
+  }
+  return points;
+}
+
+/** The faults worth drawing on a time axis: every fault, and the start of the drain. */
+export interface FaultMark {
+  seconds: number;
+  label: string;
+  drain: boolean;
+}
+
+export function faultMarks(result: RunResult): FaultMark[] {
+  return result.faults.map((f) => ({
+    seconds: f.at / 1_000_000,
+    label: f.kind === 'liveness' ? 'drain begins (faults healed, producers stop)' : `${formatTimestamp(f.at)} ${f.description}`,
+    drain: f.kind === 'liveness',
+  }));
+}
+
+/** Median of numbers (the lower middle for an even count, so it is always a value some run had). */
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor((sorted.length - 1) / 2)]!;
+}
+
+/** Notes counted by what they say, in first-seen order: the model's own account of the run. */
+export function noteCounts(result: RunResult): { node: string; what: string; count: number; first: Micros }[] {
+  const byKey = new Map<string, { node: string; what: string; count: number; first: Micros }>();
+  for (const note of result.notes) {
+    const key = `${note.node}\u0000${note.what}`;
+    const entry = byKey.get(key);
+    if (entry) entry.count++;
+    else byKey.set(key, { node: note.node, what: note.what, count: 1, first: note.at });
+  }
+  return [...byKey.values()];
+}

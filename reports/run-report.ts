@@ -1,0 +1,70 @@
+import type { RunResult } from '../sim/result.js';
+import { formatDuration, formatTimestamp } from '../sim/time.js';
+import { latencyChart, renderAll, timeSeriesChart, type ChartSpec } from './charts.js';
+import type { Block, ReportDocument } from './document.js';
+import { faultMarks, FIELD_LABELS, formatField, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
+import { anomalyBlocks, clusterBlock, expectationBlock, faultTable, whatHappened } from './sections.js';
+import { formatMicros } from './text.js';
+
+/**
+ * The single-run report (`mqsim run FILE --report run.html --md run.md`): summary, charts of
+ * throughput, backlog and latency with the faults on the time axis, the fault schedule, the
+ * anomalies explained, the cluster. The result should come from a run with keepHistory, which
+ * the throughput chart needs; keeping the history does not change the run (same trace hash).
+ */
+export function runCharts(result: RunResult): ChartSpec[] {
+  const marks = faultMarks(result);
+  const charts: ChartSpec[] = [];
+  const rate = throughput(result);
+  if (rate) {
+    charts.push(timeSeriesChart('throughput', 'Throughput per second of virtual time', 'messages / s',
+      rate.map((p) => ({ seconds: p.second, value: p.count, series: p.kind })), marks, 'operation'));
+  }
+  charts.push(timeSeriesChart('backlog', 'Backlog over virtual time', 'messages not yet received',
+    result.backlog.series.map((p) => ({ seconds: p.time / 1_000_000, value: p.backlog, series: 'backlog' })), marks, 'series'));
+  if (result.latency.count > 0) {
+    const l = result.latency;
+    charts.push(latencyChart('latency', 'End-to-end latency percentiles (send to first delivery)',
+      (['p50', 'p90', 'p99', 'p999', 'max'] as const).map((p) => ({ series: result.scenario, percentile: p, ms: l[p] / 1000 }))));
+  }
+  return charts;
+}
+
+export async function buildRunReport(result: RunResult): Promise<ReportDocument> {
+  const charts = await renderAll(runCharts(result));
+  const row = summaryRow(result);
+  const blocks: Block[] = [];
+  if (result.description) blocks.push({ kind: 'paragraph', text: result.description.trim().replace(/\s*\n\s*/g, ' ') });
+  blocks.push({ kind: 'heading', level: 2, text: 'Summary', id: 'summary' });
+  blocks.push({
+    kind: 'table', id: 'summary-table',
+    headers: SUMMARY_FIELDS.map((f) => FIELD_LABELS[f]),
+    rows: [SUMMARY_FIELDS.map((f) => formatField(f, row[f]))],
+    caption: 'Latency from an HDR histogram of send-to-first-delivery times; drain time: from the end of the safety phase until the sampled backlog reached 0 and stayed there.',
+  });
+  blocks.push({ kind: 'paragraph', text: whatHappened(result) });
+  const expectations = expectationBlock(result);
+  if (expectations) blocks.push({ kind: 'heading', level: 2, text: `Expectations: ${result.passed ? 'all hold' : 'one or more FAIL'}` }, expectations);
+  blocks.push({ kind: 'heading', level: 2, text: 'Charts' });
+  if (!charts.some((c) => c.id === 'throughput')) blocks.push({ kind: 'paragraph', muted: true, text: 'No throughput chart: the run kept no client history.' });
+  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: chartCaption(chart.id) });
+  blocks.push({ kind: 'heading', level: 2, text: 'Fault schedule' }, faultTable(result));
+  blocks.push({ kind: 'heading', level: 2, text: 'Anomalies' }, ...anomalyBlocks(result));
+  blocks.push({ kind: 'heading', level: 2, text: 'Counts' });
+  const counts = Object.entries(result.counts as Record<string, number>);
+  blocks.push({ kind: 'table', headers: ['count', 'value'], rows: counts.map(([k, v]) => [k, String(v)]) });
+  const l = result.latency;
+  blocks.push({ kind: 'heading', level: 2, text: 'Latency' });
+  blocks.push(l.count === 0
+    ? { kind: 'paragraph', text: 'No deliveries, so no latency.' }
+    : { kind: 'table', headers: ['deliveries', 'mean', 'p50', 'p90', 'p99', 'p999', 'max'], rows: [[String(l.count), formatMicros(l.mean), formatMicros(l.p50), formatMicros(l.p90), formatMicros(l.p99), formatMicros(l.p999), formatMicros(l.max)]] });
+  blocks.push({ kind: 'heading', level: 2, text: 'Cluster' }, clusterBlock(result));
+  blocks.push({ kind: 'paragraph', muted: true, text: `trace ${result.traceHash}, ${result.events} events, ${formatTimestamp(result.virtualTime)} of virtual time (${formatDuration(result.duration)} + ${formatDuration(result.drain)} drain). Replay: mqsim run <file> --seed ${result.seed}.` });
+  return { title: result.scenario, subtitle: `${result.system}, seed ${result.seed}`, blocks };
+}
+
+function chartCaption(id: string): string {
+  if (id === 'throughput') return 'Sends invoked, sends acknowledged and deliveries (redeliveries included) per one-second bucket, from the client history. Red rules: faults; grey dashed: the drain begins.';
+  if (id === 'backlog') return 'Messages written (or maybe written) and not yet received by any consumer, sampled every second.';
+  return 'Percentiles from the HDR histogram of the whole run.';
+}

@@ -1,0 +1,163 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../cli/main.js';
+import type { CliIo } from '../cli/commands.js';
+import { parseScenario } from '../models/scenario.js';
+import { simulate } from '../models/simulate.js';
+import { loadCompare, parseCompare, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
+import { SUMMARY_FIELDS, summaryRow } from '../reports/facts.js';
+import { ScenarioError } from '../sim/scenario/load.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const ACK_MODES = 'scenarios/compare/demo-ack-modes.yaml';
+
+/** Runs the CLI in-process, capturing its output. */
+async function mqsim(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd: ROOT, exitCode: 0 };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
+}
+
+function tempFile(name: string, text: string): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'mqsim-compare-')), name);
+  writeFileSync(path, text);
+  return path;
+}
+
+const DOCUMENTED = ['variant', 'system', 'scenario', 'seeds', ...SUMMARY_FIELDS, 'traceHashes', 'passed'];
+
+describe('mqsim compare', () => {
+  it('--json prints one row per variant with the documented fields, equal to simulate on each variant alone', async () => {
+    const { code, stdout } = await mqsim(['compare', ACK_MODES, '--json']);
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout) as CompareJsonRow[];
+    const compare = loadCompare(join(ROOT, ACK_MODES));
+    expect(rows.map((r) => r.variant)).toEqual(compare.variants.map((v) => v.name));
+    for (const [i, row] of rows.entries()) {
+      expect(Object.keys(row).sort()).toEqual([...DOCUMENTED].sort());
+      // The variant alone, as `mqsim run` would load it from a file and run it.
+      const variant = compare.variants[i]!;
+      const alone = simulate(parseScenario(variantScenarioYaml(compare, variant), 'variant.yaml'));
+      expect(row.traceHashes).toEqual([alone.traceHash]);
+      const { variant: _v, system: _s, scenario, seeds, traceHashes: _t, passed, ...numbers } = row;
+      expect(numbers).toEqual(summaryRow(alone));
+      expect(scenario).toBe(alone.scenario);
+      expect(seeds).toEqual([42]);
+      expect(passed).toBe(alone.passed);
+    }
+    // The point of this comparison: acks from the page cache lose acked messages, acks after fsync do not.
+    expect(rows[0]!.lostAcked).toBeGreaterThan(0);
+    expect(rows[1]!.lostAcked).toBe(0);
+  });
+
+  it('the generated variant scenario is a plain scenario: system sections, merged producer/consumer fields, roles resolved', () => {
+    const compare = loadCompare(join(ROOT, 'scenarios/compare/demo-consumers.yaml'));
+    const three = variantScenario(compare, compare.variants[1]!);
+    expect(three).toMatchObject({ name: 'demo-consumers.three-consumers', system: 'demo', seed: 11, duration: '10s' });
+    expect((three.workload as { consumers: unknown[] }).consumers).toEqual([{ group: 'workers', count: 3, processing: { uniform: ['1ms', '12ms'] } }]);
+    const modes = loadCompare(join(ROOT, ACK_MODES));
+    expect(variantScenario(modes, modes.variants[0]!).faults).toEqual([{ at: '10s', kill: 'broker', for: '3s' }]);
+  });
+
+  it('is deterministic: the same file and seeds give the same JSON; --seeds N adds medians, spread and each run', async () => {
+    const first = await mqsim(['compare', 'scenarios/compare/demo-consumers.yaml', '--json', '--seeds', '2']);
+    const second = await mqsim(['compare', 'scenarios/compare/demo-consumers.yaml', '--json', '--seeds', '2']);
+    expect(first.code).toBe(0);
+    expect(first.stdout).toBe(second.stdout);
+    const rows = JSON.parse(first.stdout) as CompareJsonRow[];
+    expect(rows).toHaveLength(2);
+    for (const row of rows) {
+      expect(row.seeds).toEqual([11, 12]);
+      expect(row.runs).toHaveLength(2);
+      expect(row.spread!.sent).toEqual([row.runs![0]!.sent, row.runs![1]!.sent].sort((a, b) => a - b));
+      expect(row.traceHashes[0]).toBe(row.runs![0]!.traceHash);
+    }
+  });
+
+  it('a bad compare file exits 2 with file:line:column, the problem placed where it was written', async () => {
+    const bad = tempFile('bad.yaml', [
+      'name: bad',
+      'duration: 5s',
+      'workload:',
+      '  producers: [{ id: p1, rate: 10/s }]',
+      'faults:',
+      '  - { at: 1s, crash: main-broker }',
+      'variants:',
+      '  - name: a',
+      '    system: demo',
+      '    roles: { other: broker }',
+      '',
+    ].join('\n'));
+    const missingRole = await mqsim(['compare', bad]);
+    expect(missingRole.code).toBe(2);
+    expect(missingRole.stderr).toMatch(/bad\.yaml:10:\d+: variants\[0\]\.roles: the faults name role "main-broker"/);
+
+    const badConfig = tempFile('bad-config.yaml', [
+      'name: bad-config',
+      'duration: 5s',
+      'workload:',
+      '  producers: [{ id: p1, rate: 10/s }]',
+      'variants:',
+      '  - name: a',
+      '    system: demo',
+      '    cluster: { config: { ack.after: never } }',
+      '  - name: b',
+      '    system: kafak',
+      '',
+    ].join('\n'));
+    const result = await mqsim(['compare', badConfig]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bad-config\.yaml:8:\d+: variants\[0\]\.cluster\.config(\.ack\.after)?: variant "a" \(demo\)/);
+    expect(result.stderr).toMatch(/bad-config\.yaml:10:13: variants\[1\]\.system: variant "b" \(kafak\): unknown system/);
+  });
+
+  it('parseCompare refuses unknown keys and keys a variant may not set, with a suggestion', () => {
+    const text = ['name: x', 'duration: 5s', 'workload: { producers: [{ id: p1, rat: 10/s }] }', 'variants:', '  - { name: a, system: demo, seed: 3 }', ''].join('\n');
+    try {
+      parseCompare(text, 'x.yaml');
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(ScenarioError);
+      const messages = (error as ScenarioError).problems.map((p) => `${p.line}:${p.path}: ${p.message}`);
+      expect(messages.join('\n')).toMatch(/3:workload\.producers\[0\]\.rat: unknown key "rat"/);
+      expect(messages.join('\n')).toMatch(/5:variants\[0\]\.seed: "seed" is set once for every variant/);
+    }
+  });
+
+  it('exits 1 when a variant\'s own expect: fails', async () => {
+    const file = tempFile('expect.yaml', [
+      'name: expect-fails',
+      'duration: 2s',
+      'drain: 2s',
+      'workload:',
+      '  producers: [{ id: p1, rate: 20/s }]',
+      '  consumers: [{ group: g, count: 1 }]',
+      'variants:',
+      '  - { name: a, system: demo, expect: { sent: 0 } }',
+      '',
+    ].join('\n'));
+    const { code, stdout } = await mqsim(['compare', file]);
+    expect(code).toBe(1);
+    expect(stdout).toMatch(/FAIL a/);
+  });
+});
+
+describe('shipped compare files', () => {
+  const dir = join(ROOT, 'scenarios', 'compare');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
+
+  it('include the demo comparisons', () => {
+    expect(files).toEqual(expect.arrayContaining(['demo-ack-modes.yaml', 'demo-consumers.yaml']));
+  });
+
+  it.each(files)('%s validates, and so does every variant scenario it generates', (file) => {
+    const compare = loadCompare(join(dir, file), `scenarios/compare/${file}`);
+    for (const variant of compare.variants) {
+      expect(() => parseScenario(variantScenarioYaml(compare, variant), `${file}#${variant.name}`), variant.name).not.toThrow();
+    }
+  });
+});
