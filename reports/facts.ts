@@ -108,10 +108,25 @@ export interface ThroughputPoint {
 
 /**
  * Sends (invoked), acks (send ok) and deliveries (receive ok, redeliveries included) per second
- * of virtual time, from the client history; null when the run did not keep its history (the
- * kernel samples no such counters: see the report's notes).
+ * of virtual time: from the running totals the kernel samples (`total.*` series), else from the
+ * client history; null when the run has neither.
  */
 export function throughput(result: RunResult): ThroughputPoint[] | null {
+  const series = result.metrics?.series;
+  if (series?.['total.sent'] && series['total.acked'] && series['total.deliveries']) {
+    const points: ThroughputPoint[] = [];
+    const kinds = [['sends', 'total.sent'], ['acks', 'total.acked'], ['deliveries', 'total.deliveries']] as const;
+    for (const [kind, name] of kinds) {
+      const samples = series[name]!;
+      for (let i = 1; i < samples.length; i++) {
+        const span = samples[i]!.time - samples[i - 1]!.time;
+        if (span <= 0) continue;
+        const count = ((samples[i]!.value - samples[i - 1]!.value) * 1_000_000) / span;
+        points.push({ second: samples[i - 1]!.time / 1_000_000, kind, count: Math.round(count * 100) / 100 });
+      }
+    }
+    return points;
+  }
   if (!result.history) return null;
   const seconds = Math.max(1, Math.ceil(result.virtualTime / 1_000_000));
   const buckets = { sends: new Array<number>(seconds).fill(0), acks: new Array<number>(seconds).fill(0), deliveries: new Array<number>(seconds).fill(0) };

@@ -94,6 +94,8 @@ export function describeStep(step: FaultStep): string {
 /** A fault as it fired: what the nemesis did, to whom (resolved names), and when. */
 export interface FaultEvent {
   at: Micros;
+  /** When a fault with `for:` undoes itself (kill, pause, slow-disk, disk-full); absent otherwise. */
+  until?: Micros;
   kind: FaultKind | 'liveness';
   targets: string[];
   description: string;

@@ -173,6 +173,7 @@ export class Nemesis {
       });
     } else if ('clock-skew' in step) each(step['clock-skew'], (n) => { world.node(n).skew = step.offset; });
     const event: FaultEvent = { at: kernel.now, kind, targets, description };
+    if ('for' in step && typeof step.for === 'number') event.until = kernel.now + step.for;
     world.faultLog.push(event);
     world.trace.recordValue(this.faultKind, kernel.now, KERNEL_NODE, event);
   }

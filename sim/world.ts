@@ -191,6 +191,10 @@ export class World {
     this.history = new History({ keep: options.keepHistory ?? false });
     this.checks = new CheckerSuite(this.history);
     this.metrics.gauge('backlog', () => this.checks.currentBacklog);
+    // Running totals, so reports can chart throughput from the samples alone.
+    for (const total of ['sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries'] as const) {
+      this.metrics.gauge(`total.${total}`, () => this.checks.totals[total]);
+    }
     this.metrics.gauge('nodes.up', () => this.slots.reduce((n, s) => n + (s.status === 'up' ? 1 : 0), 0));
     const historyKind = trace.kind('history');
     this.history.subscribe((op) => trace.recordOp(historyKind, op));

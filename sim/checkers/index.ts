@@ -110,6 +110,11 @@ export class CheckerSuite {
     this.unsubscribe = undefined;
   }
 
+  /** Running totals so far (sends, acks, fails, unknowns, distinct deliveries, all deliveries). */
+  get totals(): Readonly<{ sent: number; acked: number; failed: number; unknown: number; delivered: number; deliveries: number }> {
+    return this.tally;
+  }
+
   /** The current backlog (acked or unknown, not yet received by anyone). */
   get currentBacklog(): number {
     return this.backlog.current;
