@@ -1,4 +1,5 @@
 import { demoModel } from './demo/index.js';
+import { rabbitmqModel } from './rabbitmq/index.js';
 import type { ModelDefinition } from './model.js';
 
 /**
@@ -7,6 +8,7 @@ import type { ModelDefinition } from './model.js';
  */
 export const MODELS: Readonly<Record<string, ModelDefinition>> = {
   demo: demoModel,
+  rabbitmq: rabbitmqModel,
 };
 
 export function systemNames(): string[] {

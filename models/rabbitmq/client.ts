@@ -1,0 +1,180 @@
+import type { Timer } from '../../sim/kernel.js';
+import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Micros } from '../../sim/time.js';
+import type { Phase } from '../../sim/world.js';
+import { FRAME_BYTES, type AmqpFrame } from './protocol.js';
+import { BROKER_NODE, RABBIT_DEFAULTS } from './schema.js';
+
+/**
+ * The client side of one AMQP connection with one channel, shared by producers and consumers:
+ * connection.open (naming the vhost and the requested heartbeat) -> connection.open-ok (the
+ * negotiated heartbeat) -> channel.open -> channel.open-ok -> the subclass's setup methods, each
+ * sent when the previous one's -ok arrives (confirm.select, basic.qos, basic.consume) -> ready.
+ *
+ * Heartbeat frames go out every heartbeat/2; the broker answers each. A connection from which
+ * nothing was heard for a whole heartbeat timeout, or one the broker resets (tcp.rst after a
+ * restart), is dead: the subclass is told, and the client reconnects after RECONNECT_DELAY (the
+ * automatic recovery of the Java client waits 5s). A channel.close from the broker (a channel
+ * error) closes the channel only: a new one is opened after the same RECONNECT_DELAY.
+ */
+
+export const CONNECT_TIMEOUT: Micros = 10_000_000;
+
+export abstract class AmqpClient implements Actor {
+  protected ctx!: NodeContext;
+  /** The connection in use (or being opened), and whether its channel is ready. */
+  protected conn: string | null = null;
+  protected channel = 0;
+  protected ready = false;
+  private connections = 0;
+  private heartbeat: Micros;
+  private lastHeard: Micros = 0;
+  private steps: AmqpFrame[] = [];
+  private heartbeatTimer: Timer | null = null;
+  private reconnectTimer: Timer | null = null;
+
+  constructor(protected readonly vhost: string, protected readonly user: string, requestedHeartbeat: Micros) {
+    this.heartbeat = requestedHeartbeat;
+  }
+
+  start(ctx: NodeContext, restarted: boolean): void {
+    this.ctx = ctx;
+    this.begin(restarted);
+  }
+
+  /** Starts the client's work; the default connects at once. */
+  protected begin(_restarted: boolean): void {
+    this.connect();
+  }
+
+  abstract onPhase(phase: Phase): void;
+
+  /** The methods to send after channel.open-ok, one at a time. */
+  protected abstract setup(): AmqpFrame[];
+  /** The channel is open and set up. */
+  protected abstract onReady(): void;
+  /** The connection or channel is gone: whatever was in flight on it will get no answer. */
+  protected abstract onLost(why: string): void;
+  /** Any other frame of the current connection. */
+  protected abstract onFrame(frame: AmqpFrame): void;
+
+  protected connect(): void {
+    this.ctx.cancelTimer(this.reconnectTimer);
+    this.reconnectTimer = null;
+    const conn = `${this.ctx.name}/${this.ctx.trueNow()}/${++this.connections}`;
+    this.conn = conn;
+    this.ready = false;
+    this.lastHeard = this.ctx.trueNow();
+    this.sendFrame({ type: 'connection.open', conn, vhost: this.vhost, user: this.user, heartbeat: this.heartbeat });
+    this.ctx.setTimer(CONNECT_TIMEOUT, 'connect-timeout', conn);
+  }
+
+  protected sendFrame(frame: AmqpFrame, bytes = FRAME_BYTES): void {
+    this.ctx.send(BROKER_NODE, frame, bytes);
+  }
+
+  receive(_from: string, message: Message): void {
+    const frame = message as AmqpFrame;
+    if (frame.conn !== this.conn) return; // a frame of an abandoned connection
+    this.lastHeard = this.ctx.trueNow();
+    switch (frame.type) {
+      case 'connection.open-ok':
+        if (frame.heartbeat > 0) {
+          this.heartbeat = frame.heartbeat;
+          this.heartbeatTimer = this.ctx.setTimer(this.heartbeat / 2, 'heartbeat', frame.conn);
+        }
+        this.openChannel();
+        return;
+      case 'channel.open-ok':
+        if (frame.channel !== this.channel) return;
+        this.steps = this.setup();
+        this.nextStep();
+        return;
+      case 'confirm.select-ok':
+      case 'basic.qos-ok':
+      case 'basic.consume-ok':
+        if (frame.channel !== this.channel) return;
+        if (!this.ready) this.nextStep();
+        else this.onFrame(frame);
+        return;
+      case 'heartbeat':
+        return;
+      case 'tcp.rst':
+        return this.lose('connection reset');
+      case 'connection.close':
+        this.ctx.note('connection-closed', { conn: frame.conn, replyCode: frame.replyCode, replyText: frame.replyText });
+        return this.lose(`connection.close ${frame.replyCode}`);
+      case 'channel.close':
+        if (frame.channel !== this.channel) return;
+        this.ctx.note('channel-closed', { conn: frame.conn, channel: frame.channel, replyCode: frame.replyCode, replyText: frame.replyText });
+        this.ready = false;
+        this.onLost(`channel.close ${frame.replyCode}`);
+        // A new channel on the same connection, after the same pause as a reconnect.
+        this.ctx.setTimer(RABBIT_DEFAULTS.reconnectDelay, 'reopen-channel', frame.conn);
+        return;
+      default:
+        if ('channel' in frame && frame.channel !== this.channel) return;
+        this.onFrame(frame);
+    }
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    switch (tag) {
+      case 'connect-timeout':
+        if (data === this.conn && !this.ready) this.lose('connect timeout');
+        return;
+      case 'heartbeat':
+        return this.onHeartbeatTimer(data as string);
+      case 'reopen-channel':
+        if (data === this.conn) this.openChannel();
+        return;
+      case 'reconnect':
+        this.reconnectTimer = null;
+        this.connect();
+        return;
+      default:
+        this.onClientTimer(tag, data);
+    }
+  }
+
+  protected abstract onClientTimer(tag: string, data: unknown): void;
+
+  private openChannel(): void {
+    this.channel++;
+    this.sendFrame({ type: 'channel.open', conn: this.conn!, channel: this.channel });
+  }
+
+  private nextStep(): void {
+    const step = this.steps.shift();
+    if (step) {
+      this.sendFrame(step);
+      return;
+    }
+    this.ready = true;
+    this.onReady();
+  }
+
+  private onHeartbeatTimer(conn: string): void {
+    if (conn !== this.conn) return;
+    const silent = this.ctx.trueNow() - this.lastHeard;
+    if (silent >= this.heartbeat) {
+      this.ctx.note('missed-heartbeats', { conn, silentFor: silent });
+      this.lose('heartbeat timeout');
+      return;
+    }
+    this.sendFrame({ type: 'heartbeat', conn }, 8);
+    this.heartbeatTimer = this.ctx.setTimer(this.heartbeat / 2, 'heartbeat', conn);
+  }
+
+  /** The connection is dead: tell the subclass, reconnect later. */
+  protected lose(why: string): void {
+    if (this.conn === null) return;
+    this.ctx.note('connection-lost', { conn: this.conn, why });
+    this.conn = null;
+    this.ready = false;
+    this.ctx.cancelTimer(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    this.onLost(why);
+    this.reconnectTimer = this.ctx.setTimer(RABBIT_DEFAULTS.reconnectDelay, 'reconnect');
+  }
+}

@@ -1,0 +1,182 @@
+import type { History, NewHistoryOp } from '../../sim/history.js';
+import { sampler, type Distribution, type RandomStream, type Sampler } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import type { Phase } from '../../sim/world.js';
+import { AmqpClient } from './client.js';
+import type { AmqpFrame, BasicDeliver } from './protocol.js';
+import { BROKER_NODE } from './schema.js';
+
+/**
+ * A consumer: one connection, one channel, basic.qos (when prefetch > 0) then basic.consume on
+ * its queue. Deliveries are handled one at a time in arrival order: a history `receive` ok when
+ * the application gets it, a `processing` sample, then basic.ack (or, on a `failureRate`
+ * failure, basic.nack / basic.reject with the configured requeue). With ackEvery n, acks go as
+ * one basic.ack multiple=true per n messages (and whenever the consumer runs out of work).
+ * With autoAck nothing is sent back: the broker forgot the message when it sent it.
+ *
+ * A delivery that arrived on a connection that has since died is dropped unprocessed: its ack
+ * could not reach the broker, which requeues it. After `stop` the consumer cancels its
+ * subscription (basic.cancel) until the liveness phase. A restarted consumer starts afresh.
+ */
+
+export interface ConsumerOptions {
+  vhost: string;
+  user: string;
+  queue: string;
+  group: string;
+  autoAck: boolean;
+  prefetch: number;
+  heartbeat: Micros;
+  requeue: boolean;
+  reject: boolean;
+  ackEvery: number;
+  processing: Distribution | undefined;
+  failureRate: number;
+  idempotent: boolean;
+  start: Micros | undefined;
+  stop: Micros | undefined;
+  history: History;
+  phase: () => Phase;
+}
+
+export class RabbitConsumer extends AmqpClient {
+  private processing!: Sampler;
+  private failures!: RandomStream;
+  private readonly buffer: { conn: string; frame: BasicDeliver }[] = [];
+  private busy = false;
+  private pendingAcks: { conn: string; frame: BasicDeliver }[] = [];
+  private consumerTag: string | null = null;
+  private tags = 0;
+  private stopped = false;
+  private readonly processed = new Set<string>();
+
+  constructor(private readonly options: ConsumerOptions) {
+    super(options.vhost, options.user, options.heartbeat);
+  }
+
+  protected override begin(_restarted: boolean): void {
+    this.processing = sampler(this.options.processing ?? { constant: 0 }, this.ctx.random('processing'));
+    this.failures = this.ctx.random('failure');
+    const now = this.ctx.trueNow();
+    const { start, stop } = this.options;
+    if (stop !== undefined && stop > now) this.ctx.setTimer(stop - now, 'stop');
+    if (start !== undefined && start > now && this.options.phase() === 'safety') this.ctx.setTimer(start - now, 'begin');
+    else this.connect();
+  }
+
+  onPhase(phase: Phase): void {
+    if (phase !== 'liveness' || !this.stopped) return;
+    this.stopped = false;
+    if (this.ready) this.subscribe();
+  }
+
+  protected setup(): AmqpFrame[] {
+    const steps: AmqpFrame[] = [];
+    if (this.options.prefetch > 0) steps.push({ type: 'basic.qos', conn: this.conn!, channel: this.channel, prefetchCount: this.options.prefetch });
+    return steps;
+  }
+
+  protected onReady(): void {
+    if (!this.stopped) this.subscribe();
+  }
+
+  private subscribe(): void {
+    this.consumerTag = `${this.ctx.name}-ctag-${++this.tags}`;
+    this.sendFrame({ type: 'basic.consume', conn: this.conn!, channel: this.channel, queue: this.options.queue, consumerTag: this.consumerTag, noAck: this.options.autoAck });
+  }
+
+  protected onLost(_why: string): void {
+    // Deliveries of the dead channel can no longer be acked: the broker requeues them.
+    this.consumerTag = null;
+    this.pendingAcks = [];
+    this.buffer.length = 0;
+  }
+
+  protected onFrame(frame: AmqpFrame): void {
+    if (frame.type !== 'basic.deliver') return;
+    this.buffer.push({ conn: this.conn!, frame });
+    if (!this.busy) this.handleNext();
+  }
+
+  protected onClientTimer(tag: string, data: unknown): void {
+    if (tag === 'processed') this.onProcessed(data as { conn: string; frame: BasicDeliver; skipped: boolean });
+    else if (tag === 'begin') this.connect();
+    else if (tag === 'stop') this.onStop();
+  }
+
+  private onStop(): void {
+    if (this.options.phase() !== 'safety') return;
+    this.stopped = true;
+    if (this.ready && this.consumerTag !== null) {
+      this.sendFrame({ type: 'basic.cancel', conn: this.conn!, channel: this.channel, consumerTag: this.consumerTag });
+      this.consumerTag = null;
+    }
+  }
+
+  private handleNext(): void {
+    const next = this.buffer.shift();
+    if (!next) {
+      this.busy = false;
+      this.flushAcks();
+      return;
+    }
+    this.busy = true;
+    const { frame } = next;
+    const msg = frame.content.properties.messageId;
+    const op: NewHistoryOp = {
+      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg, queue: frame.queue,
+      group: this.options.group, node: BROKER_NODE, redelivered: frame.redelivered,
+    };
+    if (frame.content.key !== undefined) op.key = frame.content.key;
+    this.options.history.record(op);
+    const skipped = this.options.idempotent && this.processed.has(msg);
+    this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', { ...next, skipped });
+  }
+
+  private onProcessed(work: { conn: string; frame: BasicDeliver; skipped: boolean }): void {
+    const { frame, conn } = work;
+    const msg = frame.content.properties.messageId;
+    const failed = !work.skipped && this.options.failureRate > 0 && this.failures.chance(this.options.failureRate);
+    if (!failed && this.options.idempotent) this.processed.add(msg);
+    if (!this.options.autoAck) {
+      if (!this.isLive(conn, frame)) {
+        this.ctx.note('ack-dropped', { msg, why: 'connection gone' });
+      } else if (failed) {
+        this.flushAcks();
+        this.ctx.note('processing-failed', { msg, requeue: this.options.requeue });
+        const base = { conn, channel: this.channel, deliveryTag: frame.deliveryTag, requeue: this.options.requeue };
+        if (this.options.reject) this.sendFrame({ type: 'basic.reject', ...base });
+        else this.sendFrame({ type: 'basic.nack', ...base, multiple: false });
+      } else {
+        this.pendingAcks.push(work);
+        if (this.pendingAcks.length >= this.options.ackEvery) this.flushAcks();
+      }
+    } else if (failed) {
+      this.ctx.note('processing-failed', { msg, autoAck: true });
+    }
+    this.handleNext();
+  }
+
+  /** Was this delivery made on the connection and channel still in use? */
+  private isLive(conn: string, frame: BasicDeliver): boolean {
+    return this.ready && conn === this.conn && frame.channel === this.channel;
+  }
+
+  private flushAcks(): void {
+    const acks = this.pendingAcks;
+    if (acks.length === 0) return;
+    this.pendingAcks = [];
+    const live = acks.filter((a) => this.isLive(a.conn, a.frame));
+    if (live.length === 0) return;
+    const last = live[live.length - 1]!;
+    this.sendFrame({ type: 'basic.ack', conn: last.conn, channel: this.channel, deliveryTag: last.frame.deliveryTag, multiple: live.length > 1 });
+    for (const { frame } of live) {
+      const op: NewHistoryOp = {
+        time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'ack', msg: frame.content.properties.messageId,
+        queue: frame.queue, group: this.options.group, node: BROKER_NODE,
+      };
+      if (frame.content.key !== undefined) op.key = frame.content.key;
+      this.options.history.record(op);
+    }
+  }
+}

@@ -1,0 +1,269 @@
+import type { Timer } from '../../sim/kernel.js';
+import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
+import type { RandomStream } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import { ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
+import type { Phase } from '../../sim/world.js';
+import { AmqpClient } from './client.js';
+import { FRAME_BYTES, type AmqpFrame, type Content, type Properties } from './protocol.js';
+import { BROKER_NODE, type HeaderValue } from './schema.js';
+
+/**
+ * A publisher: one connection, one channel, basic.publish per planned message.
+ *
+ * History: `invoke` when the application hands the message over. Without confirms the outcome is
+ * `ok` as soon as it is published (the client cannot know more) and `fail` if the connection was
+ * down. With confirms (confirm.select): `ok` on the broker's basic.ack (delivery-tag = the
+ * channel's publish sequence number, `multiple` covering every earlier one), `fail` on a
+ * basic.nack or when a basic.return (mandatory, NO_ROUTE) came before the ack, `info` when no
+ * confirm came within confirm.timeout or the connection died first.
+ *
+ * With the outbox pattern (`outbox:`), nothing is given up early: every unconfirmed message is
+ * published again every resendAfter (after a nack, a timeout or a lost connection) until
+ * confirmed, and after maxAttempts attempts its outcome is `info`. A resend reuses the message
+ * id, so a message stored twice is delivered twice (counted as duplicates).
+ */
+
+export interface ProducerOptions {
+  plan: ProducerPlanSpec;
+  duration: Micros;
+  vhost: string;
+  user: string;
+  exchange: string;
+  routingKey: string;
+  mandatory: boolean;
+  persistent: boolean;
+  expiration: Micros | undefined;
+  priority: number | number[] | undefined;
+  headers: Record<string, HeaderValue> | undefined;
+  delay: Micros | undefined;
+  delayBy: 'x-delay' | 'expiration' | 'queue-ttl';
+  confirm: boolean;
+  confirmTimeout: Micros;
+  heartbeat: Micros;
+  outbox: { resendAfter: Micros; maxAttempts?: number } | undefined;
+  history: History;
+}
+
+interface Outstanding {
+  readonly msg: string;
+  readonly key: string | undefined;
+  readonly routingKey: string;
+  readonly content: Content;
+  attempts: number;
+  /** Confirm sequence number of the latest attempt on the current channel (0: none pending). */
+  seq: number;
+  returned: boolean;
+  timer: Timer | null;
+}
+
+export class RabbitProducer extends AmqpClient {
+  private plan: ProducerPlan | null = null;
+  private planning = false;
+  private sendTimer: Timer | null = null;
+  private priorities!: RandomStream;
+  private publishSeq = 1;
+  private readonly outstanding = new Map<string, Outstanding>();
+  private readonly bySeq = new Map<number, string>();
+  private readonly maxAttempts: number;
+  /** Sends planned before the first connection was ready (the application waits for it). */
+  private waiting: Outstanding[] = [];
+  private everReady = false;
+
+  constructor(private readonly options: ProducerOptions) {
+    super(options.vhost, options.user, options.heartbeat);
+    this.maxAttempts = options.outbox ? options.outbox.maxAttempts ?? Number.POSITIVE_INFINITY : 1;
+  }
+
+  protected override begin(restarted: boolean): void {
+    this.priorities = this.ctx.random('priority');
+    if (restarted) {
+      this.ctx.note('producer-restarted', { resumes: false });
+      return;
+    }
+    this.plan = new ProducerPlan(this.options.plan, this.ctx.random('plan'), this.options.duration);
+    this.planning = true;
+    this.scheduleNext();
+    this.connect();
+  }
+
+  onPhase(phase: Phase): void {
+    if (phase === 'safety') return;
+    this.planning = false;
+    this.ctx.cancelTimer(this.sendTimer);
+    this.sendTimer = null;
+  }
+
+  protected setup(): AmqpFrame[] {
+    this.publishSeq = 1;
+    this.bySeq.clear();
+    return this.options.confirm ? [{ type: 'confirm.select', conn: this.conn!, channel: this.channel }] : [];
+  }
+
+  protected onReady(): void {
+    this.everReady = true;
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const o of waiting) if (this.outstanding.has(o.msg)) this.publish(o);
+  }
+
+  protected onLost(why: string): void {
+    this.bySeq.clear();
+    if (why.startsWith('connection.close') && !this.everReady) {
+      // The broker refused the connection (530): the application's connect fails, so do its sends.
+      this.everReady = true;
+      const waiting = this.waiting;
+      this.waiting = [];
+      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { msg: o.msg, attempt: 0 });
+      else this.settle(o, 'fail', why);
+    }
+    // A channel error (403, 404) answers the latest publish: that one was refused for sure.
+    const refused = why.startsWith('channel.close 40');
+    let latest: Outstanding | null = null;
+    for (const o of this.outstanding.values()) if (o.seq !== 0 && (latest === null || o.seq > latest.seq)) latest = o;
+    for (const o of [...this.outstanding.values()]) {
+      if (o.seq === 0) continue;
+      o.seq = 0;
+      if (this.options.outbox) continue;
+      if (refused && o === latest) this.settle(o, 'fail', why);
+      else this.settle(o, 'info', why);
+    }
+  }
+
+  protected onFrame(frame: AmqpFrame): void {
+    switch (frame.type) {
+      case 'basic.ack':
+      case 'basic.nack': {
+        const seqs: number[] = [];
+        if (frame.multiple) {
+          for (const seq of this.bySeq.keys()) if (seq <= frame.deliveryTag) seqs.push(seq);
+        } else if (this.bySeq.has(frame.deliveryTag)) seqs.push(frame.deliveryTag);
+        for (const seq of seqs) {
+          const msg = this.bySeq.get(seq)!;
+          this.bySeq.delete(seq);
+          const o = this.outstanding.get(msg);
+          if (!o || o.seq !== seq) continue;
+          o.seq = 0;
+          if (frame.type === 'basic.ack') {
+            if (o.returned) this.settle(o, 'fail', 'NO_ROUTE');
+            else this.settle(o, 'ok');
+          } else if (!this.options.outbox) {
+            this.settle(o, 'fail', 'nack');
+          } else {
+            this.ctx.note('publish-nacked', { msg: o.msg, attempt: o.attempts });
+          }
+        }
+        return;
+      }
+      case 'basic.return': {
+        const o = this.outstanding.get(frame.content.properties.messageId);
+        if (o) o.returned = true;
+        this.ctx.note('basic.return', { msg: frame.content.properties.messageId, replyCode: frame.replyCode, exchange: frame.exchange, routingKey: frame.routingKey });
+        return;
+      }
+    }
+  }
+
+  protected onClientTimer(tag: string, data: unknown): void {
+    if (tag === 'send') this.onSend(data as PlannedSend);
+    else if (tag === 'attempt-timeout') this.onAttemptTimeout(data as { msg: string; attempt: number });
+  }
+
+  private scheduleNext(): void {
+    const next = this.plan!.next();
+    if (next === null) {
+      this.planning = false;
+      return;
+    }
+    this.sendTimer = this.ctx.setTimer(Math.max(0, next.at - this.ctx.trueNow()), 'send', next);
+  }
+
+  private onSend(send: PlannedSend): void {
+    this.sendTimer = null;
+    if (!this.planning) return;
+    this.scheduleNext();
+    const msg = messageId(this.ctx.name, send.seq);
+    const routingKey = this.options.routingKey.split('{key}').join(send.key ?? '');
+    const invoke: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg };
+    if (send.key !== undefined) invoke.key = send.key;
+    if (this.options.delay !== undefined) invoke.delay = this.options.delay;
+    this.options.history.record(invoke);
+    const o: Outstanding = { msg, key: send.key, routingKey, content: this.content(msg, send), attempts: 0, seq: 0, returned: false, timer: null };
+    this.outstanding.set(msg, o);
+    if (this.ready) {
+      this.publish(o);
+      return;
+    }
+    if (!this.everReady) {
+      this.waiting.push(o);
+      return;
+    }
+    if (!this.options.outbox) {
+      this.settle(o, 'fail', 'connection closed');
+      return;
+    }
+    // The outbox keeps it and tries when its resend timer fires.
+    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { msg, attempt: 0 });
+  }
+
+  private content(msg: string, send: PlannedSend): Content {
+    const opts = this.options;
+    const properties: Properties = { deliveryMode: opts.persistent ? 2 : 1, messageId: msg, timestamp: this.ctx.now() };
+    const priority = Array.isArray(opts.priority) ? this.priorities.pick(opts.priority) : opts.priority;
+    if (priority !== undefined) properties.priority = priority;
+    let expiration = opts.expiration;
+    const headers: Record<string, HeaderValue> = { ...(opts.headers ?? {}) };
+    if (opts.delay !== undefined && opts.delayBy === 'x-delay') headers['x-delay'] = Math.round(opts.delay / 1000);
+    if (opts.delay !== undefined && opts.delayBy === 'expiration') expiration = opts.delay;
+    if (expiration !== undefined) properties.expiration = expiration;
+    if (Object.keys(headers).length > 0) properties.headers = headers;
+    return { properties, key: send.key, bytes: send.bytes };
+  }
+
+  private publish(o: Outstanding): void {
+    o.attempts++;
+    o.returned = false;
+    const opts = this.options;
+    this.sendFrame({
+      type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: opts.exchange, routingKey: o.routingKey,
+      mandatory: opts.mandatory, content: o.content,
+    }, FRAME_BYTES + o.content.bytes);
+    if (!opts.confirm) {
+      this.settle(o, 'ok');
+      return;
+    }
+    o.seq = this.publishSeq++;
+    this.bySeq.set(o.seq, o.msg);
+    const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
+    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
+  }
+
+  private onAttemptTimeout(data: { msg: string; attempt: number }): void {
+    const o = this.outstanding.get(data.msg);
+    if (!o || o.attempts !== data.attempt) return;
+    o.timer = null;
+    if (o.seq !== 0) this.bySeq.delete(o.seq);
+    o.seq = 0;
+    if (o.attempts >= this.maxAttempts) {
+      this.settle(o, 'info', this.options.outbox ? 'outbox gave up' : 'confirm timeout');
+      return;
+    }
+    if (this.ready) {
+      this.ctx.note('outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
+      this.publish(o);
+    } else {
+      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
+    }
+  }
+
+  private settle(o: Outstanding, type: 'ok' | 'fail' | 'info', error?: string): void {
+    this.ctx.cancelTimer(o.timer);
+    this.outstanding.delete(o.msg);
+    const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: o.msg };
+    if (o.key !== undefined) op.key = o.key;
+    if (this.options.delay !== undefined) op.delay = this.options.delay;
+    if (type === 'ok') op.node = BROKER_NODE;
+    if (error !== undefined) op.error = error;
+    this.options.history.record(op);
+  }
+}

@@ -1,0 +1,156 @@
+import { z } from 'zod';
+import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
+import { duration, nonNegativeInt, positiveInt, size } from '../../sim/scenario/fields.js';
+import type { Micros } from '../../sim/time.js';
+
+/**
+ * RabbitMQ's part of the scenario schema: the topology (vhosts, exchanges, queues, bindings)
+ * with AMQP 0-9-1 / RabbitMQ argument names, the producers' publish properties and the
+ * clients' config. Defaults are applied in code (RABBIT_DEFAULTS) and stated in each key's
+ * description; the schema itself fills in nothing.
+ */
+
+export const BROKER_NODE = 'rabbit-1';
+
+export const RABBIT_DEFAULTS = {
+  vhost: '/',
+  user: 'guest',
+  heartbeat: 60_000_000 as Micros,
+  fsyncInterval: 200_000 as Micros,
+  confirmTimeout: 30_000_000 as Micros,
+  reconnectDelay: 5_000_000 as Micros,
+  prefetch: 0,
+  exchangeDurable: false,
+} as const;
+
+const entityName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'use letters, digits, ".", "_", ":" and "-" (no spaces)');
+const vhostName = z.string().min(1).meta({ description: 'A virtual host name (default "/").' });
+const headerValue = z.union([z.string(), z.number(), z.boolean()]);
+
+export const EXCHANGE_TYPES = ['direct', 'fanout', 'topic', 'headers', 'x-delayed-message'] as const;
+export type ExchangeType = (typeof EXCHANGE_TYPES)[number];
+export const ROUTING_TYPES = ['direct', 'fanout', 'topic', 'headers'] as const;
+export type RoutingType = (typeof ROUTING_TYPES)[number];
+
+const exchange = z.strictObject({
+  name: entityName,
+  type: z.enum(EXCHANGE_TYPES).meta({ description: 'direct, fanout, topic, headers, or x-delayed-message (the delayed message exchange plugin; route by arguments.x-delayed-type).' }),
+  vhost: vhostName.optional(),
+  durable: z.boolean().optional().meta({ description: 'Survives a broker restart (default false, as exchange.declare).' }),
+  internal: z.boolean().optional().meta({ description: 'Clients cannot publish to it, only other exchanges (default false).' }),
+  arguments: z.strictObject({
+    'alternate-exchange': z.string().optional().meta({ description: 'Where messages this exchange cannot route go (the AE).' }),
+    'x-delayed-type': z.enum(ROUTING_TYPES).optional().meta({ description: 'For x-delayed-message: how to route once the x-delay has passed (required there).' }),
+  }).optional(),
+});
+
+const queueArguments = z.strictObject({
+  'x-message-ttl': duration.optional().meta({ description: 'Per-queue message TTL. Classic queues drop (or dead-letter) expired messages only at the head.' }),
+  'x-expires': duration.optional().meta({ description: 'Queue TTL: the queue is deleted after being unused (no consumers, not redeclared) this long.' }),
+  'x-dead-letter-exchange': z.string().optional().meta({ description: 'Exchange for dead-lettered messages (rejected/nacked without requeue, expired, overflow). "" is the default exchange.' }),
+  'x-dead-letter-routing-key': z.string().optional().meta({ description: 'Routing key for dead-lettered messages (default: the message\'s own routing key).' }),
+  'x-max-length': nonNegativeInt.optional().meta({ description: 'Most ready messages the queue keeps (no limit by default).' }),
+  'x-max-length-bytes': size.optional().meta({ description: 'Most bytes of ready message bodies the queue keeps (no limit by default).' }),
+  'x-overflow': z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional().meta({ description: 'What a full queue does: drop-head (default: drop or dead-letter the oldest), reject-publish (nack the publisher), reject-publish-dlx (nack and dead-letter).' }),
+  'x-max-priority': z.number().int().min(1).max(255).optional().meta({ description: 'Makes a priority queue with priorities 0..x-max-priority (RabbitMQ recommends at most 10).' }),
+  'x-queue-type': z.literal('classic').optional().meta({ description: 'Only classic queues are modelled so far (default classic).' }),
+});
+
+const queue = z.strictObject({
+  name: entityName,
+  vhost: vhostName.optional(),
+  durable: z.boolean().meta({ description: 'The queue (and its persistent messages) survives a broker restart.' }),
+  exclusive: z.boolean().optional().meta({ description: 'Owned by one connection; never survives a restart (default false).' }),
+  autoDelete: z.boolean().optional().meta({ description: 'Deleted when its last consumer goes away (default false).' }),
+  arguments: queueArguments.optional(),
+});
+
+const binding = z.strictObject({
+  vhost: vhostName.optional(),
+  exchange: z.string().meta({ description: 'The source exchange.' }),
+  queue: z.string().optional().meta({ description: 'The destination queue.' }),
+  toExchange: z.string().optional().meta({ description: 'The destination exchange (an exchange-to-exchange binding).' }),
+  routingKey: z.string().optional().meta({ description: 'The binding key (default ""). For topic: words split by ".", "*" one word, "#" zero or more.' }),
+  arguments: z.record(z.string(), headerValue).optional().meta({ description: 'For headers exchanges: x-match (all, default, or any) and the header values to match.' }),
+}).refine((b) => (b.queue === undefined) !== (b.toExchange === undefined), { message: 'a binding names exactly one destination: queue or toExchange' });
+
+const permission = z.strictObject({
+  user: z.string().min(1),
+  configure: z.string().optional().meta({ description: 'Regex of resource names the user may declare/delete (default "": none).' }),
+  write: z.string().optional().meta({ description: 'Regex of exchange names the user may publish to (default "": none; the default exchange is "amq.default").' }),
+  read: z.string().optional().meta({ description: 'Regex of queue names the user may consume from (default "": none).' }),
+});
+
+const vhost = z.strictObject({
+  name: vhostName,
+  permissions: z.array(permission).optional().meta({
+    description: 'Who may use this vhost (set_permissions). When omitted, every user has ".*" for configure, write and read.',
+  }),
+});
+
+export const rabbitClusterConfig = z.strictObject({
+  heartbeat: duration.optional().meta({ description: 'The server\'s heartbeat timeout (rabbitmq.conf heartbeat, default 60s); the lower of client and server values is used.' }),
+  'fsync.interval': duration.optional().meta({ description: 'Model parameter, not a rabbitmq.conf key: the message store fsyncs persistent messages in batches this far apart (default 200ms); confirms of persistent messages in durable queues wait for it.' }),
+});
+
+export const rabbitProducerConfig = z.strictObject({
+  confirm: z.boolean().optional().meta({ description: 'Put the channel in confirm mode (confirm.select) and wait for basic.ack/basic.nack (default false: ok when published).' }),
+  'confirm.timeout': duration.optional().meta({ description: 'Client side: how long to wait for a confirm before the outcome is unknown (or the outbox resends) (default 30s).' }),
+  heartbeat: duration.optional().meta({ description: 'The client\'s requested heartbeat timeout (default 60s).' }),
+});
+
+export const rabbitConsumerConfig = z.strictObject({
+  autoAck: z.boolean().optional().meta({ description: 'basic.consume no-ack: a message counts as delivered when sent (lost if the consumer dies) (default false: manual ack).' }),
+  prefetch: nonNegativeInt.optional().meta({ description: 'basic.qos prefetch-count: the most unacked deliveries per consumer (default 0: unlimited).' }),
+  heartbeat: duration.optional().meta({ description: 'The client\'s requested heartbeat timeout (default 60s); a dead consumer is noticed after it.' }),
+  requeue: z.boolean().optional().meta({ description: 'On a processing failure (failureRate): requeue (true, default) or dead-letter/drop (false).' }),
+  reject: z.boolean().optional().meta({ description: 'On a processing failure use basic.reject instead of basic.nack (default false).' }),
+  ackEvery: positiveInt.optional().meta({ description: 'Ack with multiple=true after every n messages (default 1: one basic.ack per message).' }),
+});
+
+export const rabbitParts: ModelScenarioParts = {
+  system: 'rabbitmq',
+  description:
+    'RabbitMQ (AMQP 0-9-1) on one broker node rabbit-1: vhosts, exchanges (direct, fanout, topic, headers, '
+    + 'default, x-delayed-message), classic queues with TTL, dead-lettering, max-length overflow and priority, '
+    + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart.',
+  clusterConfig: rabbitClusterConfig,
+  sections: {
+    vhosts: z.array(vhost).optional().meta({ description: 'Virtual hosts (default: just "/").' }),
+    exchanges: z.array(exchange).optional(),
+    queues: z.array(queue).optional(),
+    bindings: z.array(binding).optional(),
+  },
+  producerFields: {
+    vhost: vhostName.optional(),
+    user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
+    exchange: z.string().optional().meta({ description: 'The exchange to publish to (default "": the default exchange, routing key = queue name).' }),
+    routingKey: z.string().optional().meta({ description: 'The routing key; "{key}" is replaced by the workload key (default: the workload key, else "").' }),
+    mandatory: z.boolean().optional().meta({ description: 'Unroutable messages come back with basic.return (312 NO_ROUTE) (default false: dropped silently).' }),
+    persistent: z.boolean().optional().meta({ description: 'delivery-mode 2: written to disk in durable queues (default false: transient).' }),
+    expiration: duration.optional().meta({ description: 'Per-message TTL (the expiration property).' }),
+    priority: z.union([nonNegativeInt, z.array(nonNegativeInt).min(1)]).optional().meta({ description: 'The priority property: a number, or a list to pick from at random per message.' }),
+    headers: z.record(z.string(), headerValue).optional().meta({ description: 'Message headers.' }),
+    delay: duration.optional().meta({ description: 'A requested delivery delay, recorded on each send so delay accuracy is measured; sent as the x-delay header unless delayBy says otherwise.' }),
+    delayBy: z.enum(['x-delay', 'expiration', 'queue-ttl']).optional().meta({ description: 'How the delay is asked for: x-delay header (default, for x-delayed-message), expiration (per-message TTL + DLX), queue-ttl (only recorded: the queue\'s x-message-ttl + DLX delays).' }),
+  },
+  producerConfig: rabbitProducerConfig,
+  consumerFields: {
+    vhost: vhostName.optional(),
+    user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
+    queue: z.string().meta({ description: 'The queue to consume from (basic.consume).' }),
+  },
+  consumerConfig: rabbitConsumerConfig,
+  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted'],
+};
+
+export type ExchangeSpec = z.output<typeof exchange>;
+export type QueueSpec = z.output<typeof queue>;
+export type BindingSpec = z.output<typeof binding>;
+export type QueueArguments = z.output<typeof queueArguments>;
+export type RabbitClusterConfig = z.output<typeof rabbitClusterConfig>;
+export type RabbitProducerConfig = z.output<typeof rabbitProducerConfig>;
+export type RabbitConsumerConfig = z.output<typeof rabbitConsumerConfig>;
+export type HeaderValue = z.output<typeof headerValue>;
+export type VhostSpec = z.output<typeof vhost>;
+export type PermissionSpec = z.output<typeof permission>;
