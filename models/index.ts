@@ -1,4 +1,5 @@
 import { demoModel } from './demo/index.js';
+import { kafkaModel } from './kafka/index.js';
 import { rabbitmqModel } from './rabbitmq/index.js';
 import type { ModelDefinition } from './model.js';
 
@@ -8,6 +9,7 @@ import type { ModelDefinition } from './model.js';
  */
 export const MODELS: Readonly<Record<string, ModelDefinition>> = {
   demo: demoModel,
+  kafka: kafkaModel,
   rabbitmq: rabbitmqModel,
 };
 

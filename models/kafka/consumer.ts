@@ -1,0 +1,319 @@
+import type { History, NewHistoryOp } from '../../sim/history.js';
+import type { Timer } from '../../sim/kernel.js';
+import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import { sampler, type Distribution, type Sampler } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import type { Phase } from '../../sim/world.js';
+import { sendTo,
+  HEADER_BYTES,
+  type Fetch, type FetchResponse, type ListOffsetsResponse, type LogRecord, type MetadataResponse, type OffsetsForLeaderEpochResponse,
+} from './protocol.js';
+import type { ConsumerConfig } from './schema.js';
+
+/**
+ * A consumer using assign() (no group, no rebalance, no committed offsets): it assigns itself
+ * every partition of its topic, finds each partition's leader through Metadata, sets the
+ * starting position with ListOffsets (auto.offset.reset: earliest = log start, latest = high
+ * watermark), then fetches each partition from its leader (long poll up to fetch.max.wait.ms);
+ * the leader returns only records below the high watermark. Records are handed to the
+ * application one at a time, each taking a `processing` sample; a partition is fetched again
+ * once its previous records are processed.
+ *
+ * Leader changes: a fetch error (NOT_LEADER_OR_FOLLOWER, FENCED_LEADER_EPOCH...) or timeout
+ * refreshes metadata; when a partition's leader epoch changes, the position is validated with
+ * OffsetsForLeaderEpoch on the new leader (KIP-320) using the epoch of the last record consumed,
+ * and moved back to the end offset of that epoch if the new leader's log diverged (an unclean
+ * election). OFFSET_OUT_OF_RANGE does the same validation, or applies auto.offset.reset when
+ * nothing was consumed yet.
+ */
+
+interface PartitionCursor {
+  partition: number;
+  queue: string;
+  leader: string | null;
+  leaderEpoch: number;
+  /** Next offset to fetch; -1 until reset. */
+  position: number;
+  /** Leader epoch of the last record consumed (-1 none). */
+  lastEpoch: number;
+  /** Request in flight (0: none), and what it is. */
+  pending: number;
+  pendingKind: 'fetch' | 'list' | 'validate' | null;
+  timer: Timer | null;
+  /** Records fetched and not yet processed. */
+  buffered: number;
+  needsValidation: boolean;
+  backoff: Timer | null;
+}
+
+export interface ConsumerOptions {
+  group: string;
+  topic: string;
+  partitions: number;
+  brokers: readonly string[];
+  config: ConsumerConfig;
+  processing: Distribution | undefined;
+  start: Micros | undefined;
+  stop: Micros | undefined;
+  history: History;
+  phase: () => Phase;
+}
+
+interface Work {
+  cursor: PartitionCursor;
+  record: LogRecord;
+  node: string;
+}
+
+export class KafkaConsumer implements Actor {
+  private ctx!: NodeContext;
+  private processing!: Sampler;
+  private readonly cursors: PartitionCursor[] = [];
+  private metadataPending = 0;
+  private bootstrap = 0;
+  private nextId = 1;
+  private readonly work: Work[] = [];
+  private workHead = 0;
+  private busy = false;
+  private idle = false;
+  private started = false;
+
+  constructor(private readonly options: ConsumerOptions) {}
+
+  start(ctx: NodeContext, _restarted: boolean): void {
+    this.ctx = ctx;
+    this.processing = sampler(this.options.processing ?? { constant: 0 }, ctx.random('processing'));
+    this.bootstrap = ctx.random('bootstrap').int(this.options.brokers.length);
+    const start = this.options.start ?? 0;
+    const now = ctx.trueNow();
+    if (start > now && this.options.phase() === 'safety') ctx.setTimer(start - now, 'begin');
+    else this.begin();
+    if (this.options.stop !== undefined && this.options.stop > now) ctx.setTimer(this.options.stop - now, 'stop');
+  }
+
+  onPhase(phase: Phase): void {
+    if (phase === 'liveness' && (this.idle || !this.started)) {
+      this.idle = false;
+      if (!this.started) this.begin();
+      else for (const c of this.cursors) this.next(c);
+    }
+  }
+
+  private begin(): void {
+    if (this.started) return;
+    this.started = true;
+    const queues: string[] = [];
+    for (let p = 0; p < this.options.partitions; p++) {
+      const queue = `${this.options.topic}-${p}`;
+      queues.push(queue);
+      this.cursors.push({
+        partition: p, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
+        buffered: 0, needsValidation: false, backoff: null,
+      });
+    }
+    this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues, group: this.options.group });
+    this.requestMetadata();
+  }
+
+  receive(from: string, message: Message): void {
+    switch (message.type) {
+      case 'MetadataResponse': return this.onMetadata(message as MetadataResponse);
+      case 'FetchResponse': return this.onFetch(from, message as FetchResponse);
+      case 'ListOffsetsResponse': return this.onListOffsets(message as ListOffsetsResponse);
+      case 'OffsetsForLeaderEpochResponse': return this.onValidate(message as OffsetsForLeaderEpochResponse);
+      default:
+    }
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    switch (tag) {
+      case 'begin': return this.begin();
+      case 'stop':
+        if (this.options.phase() === 'safety') this.idle = true;
+        return;
+      case 'metadata-timeout':
+        if (this.metadataPending === data) {
+          this.metadataPending = 0;
+          this.bootstrap++;
+          this.requestMetadata();
+        }
+        return;
+      case 'metadata-retry': return this.requestMetadata();
+      case 'request-timeout': {
+        const { cursor, id } = data as { cursor: PartitionCursor; id: number };
+        if (cursor.pending !== id) return;
+        cursor.pending = 0;
+        cursor.pendingKind = null;
+        cursor.timer = null;
+        this.requestMetadata();
+        return this.next(cursor);
+      }
+      case 'retry': {
+        const cursor = data as PartitionCursor;
+        cursor.backoff = null;
+        return this.next(cursor);
+      }
+      case 'processed': return this.onProcessed();
+      default:
+    }
+  }
+
+  // ------------------------------------------------------------------ metadata
+
+  private requestMetadata(): void {
+    if (this.metadataPending !== 0) return;
+    const id = this.nextId++;
+    this.metadataPending = id;
+    const brokers = this.options.brokers;
+    sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
+    this.ctx.setTimer(10_000_000, 'metadata-timeout', id);
+  }
+
+  private onMetadata(response: MetadataResponse): void {
+    if (response.id !== this.metadataPending) return;
+    this.metadataPending = 0;
+    if (response.error !== 'NONE') {
+      this.bootstrap++;
+      this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+      return;
+    }
+    let missing = false;
+    for (const p of response.partitions) {
+      const cursor = this.cursors[p.partition];
+      if (!cursor) continue;
+      if (p.leader === null) missing = true;
+      if (p.leaderEpoch > cursor.leaderEpoch || cursor.leader === null) {
+        if (cursor.leaderEpoch >= 0 && p.leaderEpoch > cursor.leaderEpoch && cursor.lastEpoch >= 0) cursor.needsValidation = true;
+        cursor.leader = p.leader;
+        cursor.leaderEpoch = p.leaderEpoch;
+      }
+    }
+    if (missing) this.ctx.setTimer(Math.max(this.options.config.retryBackoff, 500_000), 'metadata-retry');
+    for (const c of this.cursors) this.next(c);
+  }
+
+  // ------------------------------------------------------------------ per-partition loop
+
+  /** Sends whatever the partition needs next: a position reset, a validation, or a fetch. */
+  private next(cursor: PartitionCursor): void {
+    if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started) return;
+    const leader = cursor.leader;
+    if (leader === null) return;
+    const id = this.nextId++;
+    cursor.pending = id;
+    const { topic } = this.options;
+    if (cursor.position < 0) {
+      cursor.pendingKind = 'list';
+      sendTo(this.ctx, leader, { type: 'ListOffsets', topic, partition: cursor.partition, timestamp: this.options.config.autoOffsetReset === 'earliest' ? -2 : -1, id }, HEADER_BYTES);
+    } else if (cursor.needsValidation) {
+      cursor.pendingKind = 'validate';
+      sendTo(this.ctx, leader, {
+        type: 'OffsetsForLeaderEpoch', topic, partition: cursor.partition, leaderEpoch: cursor.lastEpoch, currentLeaderEpoch: cursor.leaderEpoch, id,
+      }, HEADER_BYTES);
+    } else {
+      cursor.pendingKind = 'fetch';
+      const fetch: Fetch = {
+        type: 'Fetch', replica: null, topic, partition: cursor.partition, fetchOffset: cursor.position, currentLeaderEpoch: cursor.leaderEpoch,
+        maxWait: this.options.config.fetchMaxWait, maxBytes: this.options.config.maxPartitionFetchBytes, id,
+      };
+      sendTo(this.ctx, leader, fetch, HEADER_BYTES);
+    }
+    cursor.timer = this.ctx.setTimer(this.options.config.requestTimeout + this.options.config.fetchMaxWait, 'request-timeout', { cursor, id });
+  }
+
+  private take(id: number, partition: number, kind: PartitionCursor['pendingKind']): PartitionCursor | undefined {
+    const cursor = this.cursors[partition];
+    if (!cursor || cursor.pending !== id || cursor.pendingKind !== kind) return undefined;
+    cursor.pending = 0;
+    cursor.pendingKind = null;
+    this.ctx.cancelTimer(cursor.timer);
+    cursor.timer = null;
+    return cursor;
+  }
+
+  private failed(cursor: PartitionCursor): void {
+    this.requestMetadata();
+    cursor.backoff = this.ctx.setTimer(this.options.config.retryBackoff, 'retry', cursor);
+  }
+
+  private onListOffsets(response: ListOffsetsResponse): void {
+    const cursor = this.take(response.id, response.partition, 'list');
+    if (!cursor) return;
+    if (response.error !== 'NONE') return this.failed(cursor);
+    cursor.position = response.offset;
+    this.next(cursor);
+  }
+
+  private onValidate(response: OffsetsForLeaderEpochResponse): void {
+    const cursor = this.take(response.id, response.partition, 'validate');
+    if (!cursor) return;
+    if (response.error !== 'NONE') return this.failed(cursor);
+    cursor.needsValidation = false;
+    if (response.endOffset >= 0 && response.endOffset < cursor.position) {
+      this.ctx.note('consumer-truncation-detected', { partition: cursor.queue, from: cursor.position, to: response.endOffset });
+      cursor.position = response.endOffset;
+    }
+    this.next(cursor);
+  }
+
+  private onFetch(from: string, response: FetchResponse): void {
+    const cursor = this.take(response.id, response.partition, 'fetch');
+    if (!cursor) return;
+    if (response.error === 'OFFSET_OUT_OF_RANGE') {
+      if (cursor.lastEpoch >= 0 && cursor.position > response.logEndOffset) cursor.needsValidation = true;
+      else cursor.position = -1;
+      return this.next(cursor);
+    }
+    if (response.error !== 'NONE') return this.failed(cursor);
+    const records = response.records;
+    if (records.length === 0) return this.next(cursor);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (record.offset < cursor.position) continue;
+      this.work.push({ cursor, record, node: from });
+      cursor.buffered++;
+      cursor.position = record.offset + 1;
+    }
+    this.process();
+    this.next(cursor);
+  }
+
+  // ------------------------------------------------------------------ the application
+
+  private process(): void {
+    while (!this.busy && this.workHead < this.work.length) {
+      const item = this.work[this.workHead]!;
+      const { record, cursor } = item;
+      const op: NewHistoryOp = {
+        time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: record.msg, queue: cursor.queue,
+        offset: record.offset, group: this.options.group, node: item.node,
+      };
+      if (record.key !== undefined) op.key = record.key;
+      this.options.history.record(op);
+      cursor.lastEpoch = record.epoch;
+      if (this.options.processing === undefined) {
+        // No processing time: handled at once, without a timer per record.
+        this.done();
+        continue;
+      }
+      this.busy = true;
+      this.ctx.setTimer(Math.max(0, Math.round(this.processing())), 'processed');
+    }
+  }
+
+  private done(): void {
+    const item = this.work[this.workHead++]!;
+    if (this.workHead > 1024 && this.workHead * 2 > this.work.length) {
+      this.work.splice(0, this.workHead);
+      this.workHead = 0;
+    }
+    item.cursor.buffered--;
+    if (item.cursor.buffered === 0) this.next(item.cursor);
+  }
+
+  private onProcessed(): void {
+    this.busy = false;
+    this.done();
+    this.process();
+  }
+}

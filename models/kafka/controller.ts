@@ -1,0 +1,304 @@
+import type { NodeContext } from '../../sim/node.js';
+import type { Micros } from '../../sim/time.js';
+import { sendTo, type AlterPartition, type AlterPartitionResponse, type ControlResponse, type LeaderAndIsr, type PartitionState, type UpdateMetadata, type ZkCreateControllerResponse, type ZkSetPartitionsResponse } from './protocol.js';
+import type { KafkaStats } from './stats.js';
+
+/**
+ * The ZooKeeper-mode controller, run by the broker that won /controller. On election it reads
+ * the partition states and live brokers from ZooKeeper, initialises new partitions (leader: the
+ * first live replica, ISR: the live replicas), elects leaders for partitions whose leader is
+ * dead, writes the changes back and sends LeaderAndIsr and UpdateMetadata to the brokers. Then:
+ *
+ * - broker failure (its session expired): partitions it led get a new leader, the first
+ *   replica in assignment order that is alive and in the ISR (OfflinePartitionLeaderElection);
+ *   with none, the partition goes offline (leader none, ISR kept) unless
+ *   unclean.leader.election.enable, which elects the first live replica, ISR = [it]. Partitions
+ *   where it was a follower lose it from the ISR (ZooKeeper mode bumps the leader epoch for that).
+ * - broker startup: it is sent LeaderAndIsr for its replicas; offline partitions it can lead are
+ *   elected.
+ * - AlterPartition from a leader (ISR shrink/expand): checked against the leader epoch and the
+ *   partition epoch (zkVersion), written to ZooKeeper, answered, broadcast in UpdateMetadata.
+ *
+ * Requests to brokers are kept until answered and sent again after controller.socket.timeout.ms,
+ * as the controller's per-broker request threads do.
+ */
+
+export interface TopicAssignment {
+  topic: string;
+  partitions: string[][];
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+}
+
+interface PendingRequest {
+  to: string;
+  message: LeaderAndIsr | UpdateMetadata;
+  sentAt: Micros;
+}
+
+export class Controller {
+  readonly live = new Set<string>();
+  readonly states = new Map<string, PartitionState>();
+  private correlation = 0;
+  private readonly pending = new Map<number, PendingRequest>();
+  private readonly zkWrites = new Map<number, () => void>();
+  private zkWriteId = 0;
+  /** Set when ZooKeeper refused a write: another controller took over. */
+  fenced = false;
+
+  constructor(
+    private readonly ctx: NodeContext,
+    readonly epoch: number,
+    private readonly topics: readonly TopicAssignment[],
+    private readonly zk: string,
+    private readonly socketTimeout: Micros,
+    private readonly stats: KafkaStats,
+  ) {}
+
+  /** Becoming controller: load ZooKeeper's view, elect what needs electing, tell everyone. */
+  activate(snapshot: ZkCreateControllerResponse): void {
+    for (const b of snapshot.liveBrokers) this.live.add(b);
+    for (const s of snapshot.partitions) this.states.set(`${s.topic}-${s.partition}`, s);
+    const changed: PartitionState[] = [];
+    for (const topic of this.topics) {
+      topic.partitions.forEach((replicas, partition) => {
+        const key = `${topic.topic}-${partition}`;
+        const existing = this.states.get(key);
+        if (!existing) {
+          const liveReplicas = replicas.filter((r) => this.live.has(r));
+          const state: PartitionState = {
+            topic: topic.topic, partition, replicas,
+            leader: liveReplicas[0] ?? null,
+            leaderEpoch: 0,
+            isr: liveReplicas,
+            partitionEpoch: 0,
+          };
+          this.states.set(key, state);
+          changed.push(state);
+          return;
+        }
+        if (existing.leader === null || !this.live.has(existing.leader)) {
+          const elected = this.elect(existing, topic);
+          if (elected) changed.push(elected);
+        } else if (existing.isr.some((r) => !this.live.has(r))) {
+          // Replicas on brokers that died meanwhile go offline: out of the ISR.
+          const next = { ...existing, isr: existing.isr.filter((r) => this.live.has(r)), leaderEpoch: existing.leaderEpoch + 1, partitionEpoch: existing.partitionEpoch + 1 };
+          this.states.set(key, next);
+          changed.push(next);
+        }
+      });
+    }
+    this.writeZk(changed, () => {
+      for (const broker of this.live) this.sendLeaderAndIsr(broker, this.replicasOf(broker));
+      this.broadcastMetadata();
+    });
+  }
+
+  private topicOf(name: string): TopicAssignment {
+    return this.topics.find((t) => t.topic === name)!;
+  }
+
+  /** Partition states in which `broker` is a replica. */
+  private replicasOf(broker: string): PartitionState[] {
+    const out: PartitionState[] = [];
+    for (const s of this.states.values()) if (s.replicas.includes(broker)) out.push(s);
+    return out;
+  }
+
+  /**
+   * OfflinePartitionLeaderElection: the first replica in assignment order that is alive and in
+   * the ISR; else, if unclean election is enabled, the first live replica. Returns the new
+   * state, or null when nothing changed (the partition stays offline).
+   */
+  private elect(state: PartitionState, topic: TopicAssignment): PartitionState | null {
+    const isrLive = state.replicas.filter((r) => this.live.has(r) && state.isr.includes(r));
+    let leader: string | null = isrLive[0] ?? null;
+    let isr = isrLive;
+    let unclean = false;
+    if (leader === null && topic.uncleanLeaderElection) {
+      leader = state.replicas.find((r) => this.live.has(r)) ?? null;
+      isr = leader === null ? [] : [leader];
+      unclean = leader !== null;
+    }
+    if (leader === null) {
+      if (state.leader === null) return null;
+      // Offline: no leader; the ISR keeps its last members so one of them can come back.
+      const next = { ...state, leader: null, partitionEpoch: state.partitionEpoch + 1 };
+      this.states.set(`${state.topic}-${state.partition}`, next);
+      this.ctx.note('partition-offline', { partition: `${state.topic}-${state.partition}`, isr: state.isr });
+      return next;
+    }
+    const next: PartitionState = { ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
+    this.states.set(`${state.topic}-${state.partition}`, next);
+    this.stats.leaderElections++;
+    if (unclean) this.stats.uncleanElections++;
+    this.ctx.note(unclean ? 'unclean-leader-elected' : 'leader-elected', {
+      partition: `${state.topic}-${state.partition}`, leader, leaderEpoch: next.leaderEpoch, isr,
+    });
+    return next;
+  }
+
+  /** The /brokers/ids watch fired: handle failures, then startups. */
+  brokersChanged(liveBrokers: readonly string[]): void {
+    const now = new Set(liveBrokers);
+    const dead = [...this.live].filter((b) => !now.has(b));
+    const started = liveBrokers.filter((b) => !this.live.has(b));
+    const changed = new Map<string, PartitionState>();
+    for (const b of dead) {
+      this.live.delete(b);
+      for (const [id, request] of [...this.pending]) if (request.to === b) this.pending.delete(id);
+    }
+    if (dead.length > 0) {
+      this.ctx.note('brokers-failed', { brokers: dead });
+      for (const [key, state] of this.states) {
+        if (state.leader !== null && dead.includes(state.leader)) {
+          const next = this.elect(state, this.topicOf(state.topic));
+          if (next) changed.set(key, next);
+        } else if (state.leader !== null && state.isr.some((r) => dead.includes(r))) {
+          const isr = state.isr.filter((r) => !dead.includes(r));
+          const next = { ...state, isr, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
+          this.states.set(key, next);
+          changed.set(key, next);
+        }
+      }
+    }
+    for (const b of started) this.live.add(b);
+    if (started.length > 0) {
+      this.ctx.note('brokers-started', { brokers: started });
+      for (const [key, state] of this.states) {
+        if (state.leader === null && state.replicas.some((r) => started.includes(r))) {
+          const next = this.elect(state, this.topicOf(state.topic));
+          if (next) changed.set(key, next);
+        }
+      }
+    }
+    const list = [...changed.values()];
+    this.writeZk(list, () => this.announce(list, started));
+  }
+
+  /** After ZooKeeper took the new states: LeaderAndIsr to their replicas, metadata to everyone. */
+  private announce(list: PartitionState[], started: readonly string[]): void {
+    const targets = new Map<string, PartitionState[]>();
+    for (const s of list) {
+      for (const r of s.replicas) {
+        if (!this.live.has(r) || started.includes(r)) continue;
+        let l = targets.get(r);
+        if (!l) targets.set(r, (l = []));
+        l.push(s);
+      }
+    }
+    for (const [broker, states] of targets) this.sendLeaderAndIsr(broker, states);
+    // A started broker gets the full state of its replicas (it may have missed anything).
+    this.broadcastMetadata();
+    for (const b of started) this.sendLeaderAndIsr(b, this.replicasOf(b));
+  }
+
+  /**
+   * auto.leader.rebalance.enable: for each broker whose preferred partitions (it is their first
+   * replica) are led elsewhere more than `percentage` % of the time, elect it back where it is
+   * alive and in the ISR (PreferredReplicaPartitionLeaderElection).
+   */
+  rebalanceLeaders(percentage: number): void {
+    const changed: PartitionState[] = [];
+    const byPreferred = new Map<string, PartitionState[]>();
+    for (const s of this.states.values()) {
+      const preferred = s.replicas[0]!;
+      let list = byPreferred.get(preferred);
+      if (!list) byPreferred.set(preferred, (list = []));
+      list.push(s);
+    }
+    for (const [preferred, list] of byPreferred) {
+      const elsewhere = list.filter((s) => s.leader !== preferred);
+      if (elsewhere.length === 0 || (elsewhere.length * 100) / list.length <= percentage) continue;
+      if (!this.live.has(preferred)) continue;
+      for (const s of elsewhere) {
+        if (!s.isr.includes(preferred)) continue;
+        const next: PartitionState = { ...s, leader: preferred, leaderEpoch: s.leaderEpoch + 1, partitionEpoch: s.partitionEpoch + 1 };
+        this.states.set(`${s.topic}-${s.partition}`, next);
+        this.stats.leaderElections++;
+        this.ctx.note('preferred-leader-elected', { partition: `${s.topic}-${s.partition}`, leader: preferred, leaderEpoch: next.leaderEpoch });
+        changed.push(next);
+      }
+    }
+    if (changed.length > 0) this.writeZk(changed, () => this.announce(changed, []));
+  }
+
+  onAlterPartition(from: string, request: AlterPartition): void {
+    const key = `${request.topic}-${request.partition}`;
+    const state = this.states.get(key);
+    const reply = (response: AlterPartitionResponse) => sendTo(this.ctx, from, response);
+    if (!state || state.leader !== request.broker || state.leaderEpoch !== request.leaderEpoch) {
+      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: 'FENCED_LEADER_EPOCH' });
+      return;
+    }
+    if (state.partitionEpoch !== request.partitionEpoch) {
+      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: 'INVALID_UPDATE_VERSION', state });
+      return;
+    }
+    // KIP-841: only live brokers may join the ISR.
+    const isr = request.newIsr.filter((r) => r === state.leader || this.live.has(r) || state.isr.includes(r));
+    const next: PartitionState = { ...state, isr, partitionEpoch: state.partitionEpoch + 1 };
+    this.states.set(key, next);
+    if (isr.length < state.isr.length) this.stats.isrShrinks++;
+    else if (isr.length > state.isr.length) this.stats.isrExpands++;
+    // Answered only once ZooKeeper took it: a deposed controller's write is refused there.
+    this.writeZk([next], () => {
+      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: 'NONE', state: next });
+      this.broadcastMetadata();
+    });
+  }
+
+  onResponse(response: ControlResponse): void {
+    this.pending.delete(response.correlationId);
+  }
+
+  /** Called periodically: resend what brokers have not answered within controller.socket.timeout.ms. */
+  resendUnanswered(now: Micros): void {
+    for (const request of this.pending.values()) {
+      if (now - request.sentAt < this.socketTimeout || !this.live.has(request.to)) continue;
+      request.sentAt = now;
+      sendTo(this.ctx, request.to, request.message, 256);
+    }
+  }
+
+  private writeZk(states: PartitionState[], then: () => void): void {
+    if (states.length === 0) {
+      then();
+      return;
+    }
+    const id = ++this.zkWriteId;
+    this.zkWrites.set(id, then);
+    sendTo(this.ctx, this.zk, { type: 'ZkSetPartitions', id, controllerEpoch: this.epoch, partitions: states });
+  }
+
+  /** ZooKeeper's answer to a write: go on, or (refused) stop acting as controller. */
+  onZkWrite(response: ZkSetPartitionsResponse): void {
+    const then = this.zkWrites.get(response.id);
+    if (!then) return;
+    this.zkWrites.delete(response.id);
+    if (response.ok) then();
+    else {
+      this.fenced = true;
+      this.zkWrites.clear();
+    }
+  }
+
+  private sendLeaderAndIsr(broker: string, partitions: PartitionState[]): void {
+    if (partitions.length === 0) return;
+    const correlationId = ++this.correlation;
+    const message: LeaderAndIsr = { type: 'LeaderAndIsr', controller: this.ctx.name, controllerEpoch: this.epoch, correlationId, partitions };
+    this.pending.set(correlationId, { to: broker, message, sentAt: this.ctx.trueNow() });
+    sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
+  }
+
+  broadcastMetadata(): void {
+    const partitions = [...this.states.values()];
+    const liveBrokers = [...this.live];
+    for (const broker of this.live) {
+      const correlationId = ++this.correlation;
+      const message: UpdateMetadata = { type: 'UpdateMetadata', controller: this.ctx.name, controllerEpoch: this.epoch, correlationId, liveBrokers, partitions };
+      this.pending.set(correlationId, { to: broker, message, sentAt: this.ctx.trueNow() });
+      sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
+    }
+  }
+}

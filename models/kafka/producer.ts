@@ -1,0 +1,438 @@
+import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
+import type { Timer } from '../../sim/kernel.js';
+import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { RandomStream } from '../../sim/random.js';
+import type { Micros } from '../../sim/time.js';
+import { ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
+import type { Phase } from '../../sim/world.js';
+import { partitionForKey } from './partitioner.js';
+import { sendTo,
+  HEADER_BYTES, RECORD_OVERHEAD, RETRIABLE,
+  type InitProducerIdResponse, type KafkaError, type MetadataResponse, type Produce, type ProduceBatchRecord, type ProduceResponse,
+} from './protocol.js';
+import type { ProducerConfig } from './schema.js';
+import type { KafkaStats } from './stats.js';
+
+/**
+ * The Kafka producer (Java client semantics). send() puts the record into the accumulator: a
+ * per-partition queue of batches (keyed records go to partitionForKey(key), unkeyed ones to a
+ * sticky partition that changes each time its batch is sent). The sender drains a partition's
+ * first unsent batch when it is full (batch.size), has waited linger.ms, or is a retry whose
+ * retry.backoff.ms has passed, and only while the leader's connection has fewer than
+ * max.in.flight.requests.per.connection requests unanswered.
+ *
+ * acks=0: the batch is done once sent (history ok without an offset). acks=1/all: the
+ * ProduceResponse gives the base offset; a retriable error (NOT_LEADER_OR_FOLLOWER - which also
+ * refreshes metadata -, NOT_ENOUGH_REPLICAS, REQUEST_TIMED_OUT...) or no response within
+ * request.timeout.ms re-queues the batch, up to `retries` times and until delivery.timeout.ms
+ * after send(); then the records fail (`fail` if no attempt may have been written, `info` if one
+ * timed out and may have been). With enable.idempotence the producer first gets a producer id
+ * (InitProducerId) and numbers each partition's records; a resent batch keeps its sequence
+ * numbers so the leader recognises it and does not write it twice.
+ */
+
+interface PendingRecord {
+  msg: string;
+  key: string | undefined;
+  bytes: number;
+  timestamp: number;
+  seq: number;
+}
+
+interface Batch {
+  partition: number;
+  records: PendingRecord[];
+  bytes: number;
+  created: Micros;
+  deadline: Micros;
+  baseSequence: number;
+  /** The producer id its sequence numbers belong to. */
+  pid: number;
+  attempts: number;
+  retryAt: Micros;
+  inflight: boolean;
+  closed: boolean;
+  /** Some attempt timed out: it may have been written. */
+  unknown: boolean;
+  leader: string;
+  requestId: number;
+  timer: Timer | null;
+}
+
+export interface ProducerOptions {
+  plan: ProducerPlanSpec;
+  duration: Micros;
+  topic: string;
+  partitions: number;
+  brokers: readonly string[];
+  config: ProducerConfig;
+  history: History;
+  stats: KafkaStats;
+}
+
+/** How long the client waits for a Metadata or InitProducerId answer before asking another broker. */
+const CONNECTION_SETUP_TIMEOUT: Micros = 10_000_000;
+
+export class KafkaProducer implements Actor {
+  private ctx!: NodeContext;
+  private plan: ProducerPlan | null = null;
+  private planning = false;
+  private sendTimer: Timer | null = null;
+  private readonly queues: Batch[][];
+  private readonly leaders: (string | null)[];
+  private metadataReady = false;
+  private metadataPending = 0;
+  private bootstrap = 0;
+  private producerId = -1;
+  private pidPending = 0;
+  private readonly nextSequence: number[];
+  /** Highest sequence acknowledged per partition for the current producer id (-1 none). */
+  private readonly lastAcked: number[];
+  private readonly inflight = new Map<string, number>();
+  private readonly requests = new Map<number, Batch>();
+  private nextId = 1;
+  private sticky = 0;
+  private stickyRandom!: RandomStream;
+  private wakeTimer: Timer | null = null;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private readonly acks: 0 | 1 | -1;
+
+  constructor(private readonly options: ProducerOptions) {
+    this.queues = Array.from({ length: options.partitions }, () => []);
+    this.leaders = new Array(options.partitions).fill(null);
+    this.nextSequence = new Array(options.partitions).fill(0);
+    this.lastAcked = new Array(options.partitions).fill(-1);
+    this.acks = options.config.acks === 'all' ? -1 : options.config.acks === '1' ? 1 : 0;
+  }
+
+  start(ctx: NodeContext, restarted: boolean): void {
+    this.ctx = ctx;
+    this.stickyRandom = ctx.random('sticky');
+    this.sticky = this.stickyRandom.int(this.options.partitions);
+    if (restarted) {
+      // The plan and the accumulator lived in memory: a restarted producer sends nothing new.
+      ctx.note('producer-restarted', { resumes: false });
+      return;
+    }
+    this.plan = new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration);
+    this.planning = true;
+    this.requestMetadata();
+    ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+    if (this.options.config.idempotence) this.initProducerId();
+    this.scheduleNext();
+  }
+
+  onPhase(phase: Phase): void {
+    if (phase === 'safety') return;
+    this.planning = false;
+    this.ctx.cancelTimer(this.sendTimer);
+    this.sendTimer = null;
+  }
+
+  receive(from: string, message: Message): void {
+    switch (message.type) {
+      case 'ProduceResponse': return this.onProduceResponse(from, message as ProduceResponse);
+      case 'MetadataResponse': return this.onMetadata(message as MetadataResponse);
+      case 'InitProducerIdResponse': return this.onInitProducerId(message as InitProducerIdResponse);
+      default:
+    }
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    switch (tag) {
+      case 'send': return this.onSend(data as PlannedSend);
+      case 'wake':
+        this.wakeTimer = null;
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        return this.drain();
+      case 'request-timeout': return this.onRequestTimeout(data as { batch: Batch; id: number });
+      case 'metadata-timeout':
+        if (this.metadataPending === data) {
+          this.metadataPending = 0;
+          this.bootstrap++;
+          this.requestMetadata();
+        }
+        return;
+      case 'metadata-retry': return this.requestMetadata();
+      case 'metadata-max-age':
+        this.ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+        return this.requestMetadata();
+      case 'pid-timeout':
+        if (this.pidPending === data) {
+          this.pidPending = 0;
+          this.bootstrap++;
+          this.initProducerId();
+        }
+        return;
+      default:
+    }
+  }
+
+  // ------------------------------------------------------------------ plan -> accumulator
+
+  private scheduleNext(): void {
+    const next = this.plan!.next();
+    if (next === null) {
+      this.planning = false;
+      return;
+    }
+    this.sendTimer = this.ctx.setTimer(Math.max(0, next.at - this.ctx.trueNow()), 'send', next);
+  }
+
+  private onSend(send: PlannedSend): void {
+    this.sendTimer = null;
+    if (!this.planning) return;
+    const msg = messageId(this.ctx.name, send.seq);
+    const partition = send.key !== undefined ? partitionForKey(send.key, this.options.partitions) : this.sticky;
+    const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, queue: this.queueName(partition) };
+    if (send.key !== undefined) op.key = send.key;
+    this.options.history.record(op);
+    this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq });
+    this.drain();
+    this.scheduleNext();
+  }
+
+  private queueName(partition: number): string {
+    return `${this.options.topic}-${partition}`;
+  }
+
+  private append(partition: number, record: PendingRecord): void {
+    const queue = this.queues[partition]!;
+    const size = record.bytes + RECORD_OVERHEAD;
+    const last = queue[queue.length - 1];
+    if (last && !last.closed && !last.inflight && last.attempts === 0 && last.bytes + size <= this.options.config.batchSize) {
+      last.records.push(record);
+      last.bytes += size;
+      return;
+    }
+    const now = this.ctx.trueNow();
+    queue.push({
+      partition, records: [record], bytes: size, created: now, deadline: now + this.options.config.deliveryTimeout,
+      baseSequence: -1, pid: -1, attempts: 0, retryAt: 0, inflight: false, closed: false, unknown: false, leader: '', requestId: 0, timer: null,
+    });
+  }
+
+  // ------------------------------------------------------------------ sender
+
+  private drain(): void {
+    const config = this.options.config;
+    const now = this.ctx.trueNow();
+    let wake = Number.POSITIVE_INFINITY;
+    for (let p = 0; p < this.queues.length; p++) {
+      const queue = this.queues[p]!;
+      // delivery.timeout.ms for batches that are not in flight.
+      for (let i = 0; i < queue.length; i++) {
+        const batch = queue[i]!;
+        if (!batch.inflight && now >= batch.deadline) {
+          this.finish(batch, batch.unknown ? 'info' : 'fail', 'delivery.timeout.ms expired');
+          i--;
+        }
+      }
+      if (queue.length === 0) continue;
+      for (const batch of queue) if (!batch.inflight) wake = Math.min(wake, batch.deadline);
+      const leader = this.leaders[p] ?? null;
+      if (!this.metadataReady || leader === null) continue;
+      if (config.idempotence && this.producerId < 0) continue;
+      // With idempotence at most max.in.flight batches per partition are unresolved, across
+      // connections too, so a resent batch is always among the last 5 the leader remembers.
+      let unresolved = 0;
+      if (config.idempotence) for (const b of queue) if (b.attempts > 0) unresolved++;
+      for (let i = 0; i < queue.length; i++) {
+        const batch = queue[i]!;
+        if (batch.inflight) continue;
+        if (config.idempotence && batch.attempts === 0 && unresolved >= config.maxInFlight) break;
+        if (batch.attempts === 0) unresolved++;
+        const readyAt = batch.attempts > 0 ? batch.retryAt : batch.bytes >= config.batchSize ? batch.created : batch.created + config.linger;
+        if (readyAt > now) {
+          wake = Math.min(wake, readyAt);
+          break;
+        }
+        if ((this.inflight.get(leader) ?? 0) >= config.maxInFlight) break;
+        this.sendBatch(batch, leader);
+        if (this.acks === 0) i--;
+      }
+    }
+    if (wake < this.wakeAt) {
+      this.ctx.cancelTimer(this.wakeTimer);
+      this.wakeAt = wake;
+      this.wakeTimer = this.ctx.setTimer(Math.max(0, wake - now), 'wake');
+    }
+  }
+
+  private sendBatch(batch: Batch, leader: string): void {
+    const config = this.options.config;
+    batch.closed = true;
+    if (config.idempotence && (batch.baseSequence < 0 || batch.pid !== this.producerId)) {
+      batch.pid = this.producerId;
+      batch.baseSequence = this.nextSequence[batch.partition]!;
+      this.nextSequence[batch.partition]! += batch.records.length;
+    }
+    batch.attempts++;
+    batch.leader = leader;
+    const id = this.nextId++;
+    // The batch's records go as they are (a PendingRecord is a ProduceBatchRecord plus its seq).
+    const records: ProduceBatchRecord[] = batch.records;
+    const produce: Produce = {
+      type: 'Produce', topic: this.options.topic, partition: batch.partition, acks: this.acks, timeout: config.requestTimeout,
+      producerId: config.idempotence ? this.producerId : -1, baseSequence: config.idempotence ? batch.baseSequence : -1, records, id,
+    };
+    sendTo(this.ctx, leader, produce, HEADER_BYTES + batch.bytes);
+    if (batch.partition === this.sticky && this.options.partitions > 1) {
+      // Sticky partitioner: the sticky partition's batch went out; pick another one.
+      const next = this.stickyRandom.int(this.options.partitions - 1);
+      this.sticky = next >= this.sticky ? next + 1 : next;
+    }
+    if (this.acks === 0) {
+      this.finish(batch, 'ok', undefined, -1, leader);
+      return;
+    }
+    batch.inflight = true;
+    batch.requestId = id;
+    this.requests.set(id, batch);
+    this.inflight.set(leader, (this.inflight.get(leader) ?? 0) + 1);
+    batch.timer = this.ctx.setTimer(config.requestTimeout, 'request-timeout', { batch, id });
+  }
+
+  private settle(batch: Batch): void {
+    this.requests.delete(batch.requestId);
+    this.ctx.cancelTimer(batch.timer);
+    batch.timer = null;
+    batch.inflight = false;
+    this.inflight.set(batch.leader, (this.inflight.get(batch.leader) ?? 1) - 1);
+  }
+
+  private onProduceResponse(from: string, response: ProduceResponse): void {
+    const batch = this.requests.get(response.id);
+    if (!batch) return;
+    this.settle(batch);
+    if (response.error === 'NONE') {
+      if (batch.pid === this.producerId && batch.baseSequence >= 0) {
+        this.lastAcked[batch.partition] = Math.max(this.lastAcked[batch.partition]!, batch.baseSequence + batch.records.length - 1);
+      }
+      this.finish(batch, 'ok', undefined, response.baseOffset, from);
+    } else {
+      this.retryOrFail(batch, response.error);
+    }
+    this.drain();
+  }
+
+  private onRequestTimeout({ batch, id }: { batch: Batch; id: number }): void {
+    if (batch.requestId !== id || !this.requests.has(id)) return;
+    batch.timer = null;
+    this.settle(batch);
+    batch.unknown = true;
+    this.retryOrFail(batch, 'REQUEST_TIMED_OUT');
+    this.drain();
+  }
+
+  private retryOrFail(batch: Batch, error: KafkaError): void {
+    const now = this.ctx.trueNow();
+    // The leader wrote the batch but could not get it replicated in time: it may survive.
+    if (error === 'REQUEST_TIMED_OUT' || error === 'NOT_ENOUGH_REPLICAS_AFTER_APPEND') batch.unknown = true;
+    if (error === 'NOT_LEADER_OR_FOLLOWER' || error === 'FENCED_LEADER_EPOCH' || error === 'UNKNOWN_TOPIC_OR_PARTITION' || error === 'REQUEST_TIMED_OUT') {
+      this.requestMetadata();
+    }
+    if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && batch.pid === this.producerId && batch.baseSequence + batch.records.length - 1 <= this.lastAcked[batch.partition]!) {
+      // A later sequence of this producer id was acknowledged, and the leader appends a producer's
+      // batches only in sequence order: this one was written (its offset is no longer known).
+      this.ctx.note('batch-resolved-by-later-ack', { partition: this.queueName(batch.partition), sequence: batch.baseSequence });
+      this.finish(batch, 'ok', undefined, -1, batch.leader);
+      return;
+    }
+    if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && !this.hasEarlierOutstanding(batch)) {
+      // No earlier batch can fill the gap: the leader lost this producer's records (e.g. after a
+      // failover that truncated them). Fail the batch, get a new producer id, restart sequences.
+      this.finish(batch, batch.unknown ? 'info' : 'fail', error);
+      this.resetProducerId();
+      return;
+    }
+    if (RETRIABLE.has(error) && batch.attempts <= this.options.config.retries && now < batch.deadline) {
+      this.options.stats.producerRetries++;
+      batch.retryAt = now + this.options.config.retryBackoff;
+      this.ctx.note('produce-retry', { partition: this.queueName(batch.partition), error, attempt: batch.attempts + 1 });
+      return;
+    }
+    this.finish(batch, batch.unknown ? 'info' : 'fail', error);
+  }
+
+  private hasEarlierOutstanding(batch: Batch): boolean {
+    for (const other of this.queues[batch.partition]!) {
+      if (other !== batch && other.pid === batch.pid && other.baseSequence >= 0 && other.baseSequence < batch.baseSequence) return true;
+    }
+    return false;
+  }
+
+  private resetProducerId(): void {
+    this.ctx.note('producer-id-reset', { producerId: this.producerId });
+    this.producerId = -1;
+    this.nextSequence.fill(0);
+    this.lastAcked.fill(-1);
+    if (this.pidPending === 0) this.initProducerId();
+  }
+
+  private finish(batch: Batch, type: 'ok' | 'fail' | 'info', error?: string, baseOffset = -1, node?: string): void {
+    const queue = this.queues[batch.partition]!;
+    const index = queue.indexOf(batch);
+    if (index >= 0) queue.splice(index, 1);
+    const time = this.ctx.trueNow();
+    const process = this.ctx.name;
+    const queueName = this.queueName(batch.partition);
+    for (let i = 0; i < batch.records.length; i++) {
+      const r = batch.records[i]!;
+      const op: NewHistoryOp = { time, process, type, f: 'send', msg: r.msg, queue: queueName };
+      if (r.key !== undefined) op.key = r.key;
+      if (type === 'ok' && baseOffset >= 0) op.offset = baseOffset + i;
+      if (node !== undefined) op.node = node;
+      if (error !== undefined) op.error = error;
+      this.options.history.record(op);
+    }
+  }
+
+  // ------------------------------------------------------------------ metadata and producer id
+
+  private brokerFor(): string {
+    const brokers = this.options.brokers;
+    return brokers[this.bootstrap % brokers.length]!;
+  }
+
+  private requestMetadata(): void {
+    if (this.metadataPending !== 0) return;
+    const id = this.nextId++;
+    this.metadataPending = id;
+    sendTo(this.ctx, this.brokerFor(), { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
+    this.ctx.setTimer(CONNECTION_SETUP_TIMEOUT, 'metadata-timeout', id);
+  }
+
+  private onMetadata(response: MetadataResponse): void {
+    if (response.id !== this.metadataPending) return;
+    this.metadataPending = 0;
+    if (response.error !== 'NONE') {
+      this.bootstrap++;
+      this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+      return;
+    }
+    let missing = false;
+    for (const p of response.partitions) {
+      if (p.partition < this.leaders.length) this.leaders[p.partition] = p.leader;
+      if (p.leader === null) missing = true;
+    }
+    this.metadataReady = true;
+    if (missing) this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+    this.drain();
+  }
+
+  private initProducerId(): void {
+    const id = this.nextId++;
+    this.pidPending = id;
+    sendTo(this.ctx, this.brokerFor(), { type: 'InitProducerId', id }, HEADER_BYTES);
+    this.ctx.setTimer(CONNECTION_SETUP_TIMEOUT, 'pid-timeout', id);
+  }
+
+  private onInitProducerId(response: InitProducerIdResponse): void {
+    if (response.id !== this.pidPending) return;
+    this.pidPending = 0;
+    this.producerId = response.producerId;
+    this.ctx.note('producer-id', { producerId: response.producerId });
+    this.drain();
+  }
+}

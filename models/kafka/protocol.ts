@@ -1,0 +1,275 @@
+/**
+ * Kafka's wire protocol as mqsim models it: request and response names are Kafka's own
+ * (Produce, Fetch, Metadata, ListOffsets, OffsetsForLeaderEpoch, InitProducerId, LeaderAndIsr,
+ * UpdateMetadata, AlterPartition), and so are the error codes. The ZooKeeper side is a small
+ * set of `Zk*` messages standing for the znode operations Kafka's ZooKeeper client does
+ * (ephemeral /brokers/ids/N, ephemeral /controller, /controller_epoch, partition state znodes,
+ * watches).
+ */
+
+/** One record as stored in a partition log (plain object, no per-record strings beyond the id). */
+export interface LogRecord {
+  offset: number;
+  /** Leader epoch of the leader that appended it (the record batch's partitionLeaderEpoch). */
+  epoch: number;
+  msg: string;
+  key: string | undefined;
+  bytes: number;
+  /** Producer id (-1: not idempotent) and the record's sequence number. */
+  pid: number;
+  seq: number;
+  /** First sequence of the record's batch; the batch's last record has `last` true. */
+  batchFirst: number;
+  last: boolean;
+  /**
+   * The record's timestamp (CreateTime, Kafka's default message.timestamp.type): the producer's
+   * clock at send(), in microseconds. Used by the time index and time-based retention.
+   */
+  time: number;
+}
+
+export type KafkaError =
+  | 'NONE'
+  | 'NOT_LEADER_OR_FOLLOWER'
+  | 'NOT_ENOUGH_REPLICAS'
+  | 'NOT_ENOUGH_REPLICAS_AFTER_APPEND'
+  | 'REQUEST_TIMED_OUT'
+  | 'OFFSET_OUT_OF_RANGE'
+  | 'FENCED_LEADER_EPOCH'
+  | 'UNKNOWN_LEADER_EPOCH'
+  | 'OUT_OF_ORDER_SEQUENCE_NUMBER'
+  | 'UNKNOWN_TOPIC_OR_PARTITION'
+  | 'KAFKA_STORAGE_ERROR'
+  | 'STALE_CONTROLLER_EPOCH'
+  | 'INVALID_UPDATE_VERSION'
+  | 'COORDINATOR_NOT_AVAILABLE';
+
+/** Errors a producer retries. */
+export const RETRIABLE: ReadonlySet<KafkaError> = new Set<KafkaError>([
+  'NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT',
+  'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_TOPIC_OR_PARTITION',
+  'KAFKA_STORAGE_ERROR',
+]);
+
+export const HEADER_BYTES = 64;
+/** Record overhead in a v2 record batch (varint header fields), roughly. */
+export const RECORD_OVERHEAD = 20;
+
+// ------------------------------------------------------------------ control plane
+
+/** A partition's state as the controller keeps it in ZooKeeper (/brokers/topics/T/partitions/P/state). */
+export interface PartitionState {
+  topic: string;
+  partition: number;
+  /** Broker name, or null when the partition is offline (leader -1). */
+  leader: string | null;
+  leaderEpoch: number;
+  isr: string[];
+  /** The znode version: bumped by every write (Kafka's partition epoch). */
+  partitionEpoch: number;
+  replicas: string[];
+}
+
+export interface LeaderAndIsr {
+  type: 'LeaderAndIsr';
+  controller: string;
+  controllerEpoch: number;
+  correlationId: number;
+  partitions: PartitionState[];
+}
+
+export interface UpdateMetadata {
+  type: 'UpdateMetadata';
+  controller: string;
+  controllerEpoch: number;
+  correlationId: number;
+  liveBrokers: string[];
+  partitions: PartitionState[];
+}
+
+export interface ControlResponse {
+  type: 'LeaderAndIsrResponse' | 'UpdateMetadataResponse';
+  correlationId: number;
+  error: KafkaError;
+}
+
+export interface AlterPartition {
+  type: 'AlterPartition';
+  broker: string;
+  topic: string;
+  partition: number;
+  leaderEpoch: number;
+  partitionEpoch: number;
+  newIsr: string[];
+}
+
+export interface AlterPartitionResponse {
+  type: 'AlterPartitionResponse';
+  topic: string;
+  partition: number;
+  error: KafkaError;
+  state?: PartitionState;
+}
+
+// ------------------------------------------------------------------ replication and clients
+
+export interface Fetch {
+  type: 'Fetch';
+  /** The fetching broker for a replica fetch, or null for a consumer. */
+  replica: string | null;
+  topic: string;
+  partition: number;
+  fetchOffset: number;
+  currentLeaderEpoch: number;
+  maxWait: number;
+  maxBytes: number;
+  id: number;
+}
+
+export interface FetchResponse {
+  type: 'FetchResponse';
+  topic: string;
+  partition: number;
+  id: number;
+  error: KafkaError;
+  highWatermark: number;
+  logEndOffset: number;
+  logStartOffset: number;
+  records: LogRecord[];
+}
+
+export interface OffsetsForLeaderEpoch {
+  type: 'OffsetsForLeaderEpoch';
+  topic: string;
+  partition: number;
+  /** The epoch whose end offset is asked. */
+  leaderEpoch: number;
+  currentLeaderEpoch: number;
+  id: number;
+}
+
+export interface OffsetsForLeaderEpochResponse {
+  type: 'OffsetsForLeaderEpochResponse';
+  topic: string;
+  partition: number;
+  id: number;
+  error: KafkaError;
+  /** The largest epoch <= the one asked that the leader has (-1: none), and where it ends. */
+  leaderEpoch: number;
+  endOffset: number;
+}
+
+export interface ListOffsets {
+  type: 'ListOffsets';
+  topic: string;
+  partition: number;
+  /** -2 earliest, -1 latest, or a timestamp (microseconds): the first offset at or after it. */
+  timestamp: number;
+  id: number;
+}
+
+export interface ListOffsetsResponse {
+  type: 'ListOffsetsResponse';
+  topic: string;
+  partition: number;
+  id: number;
+  error: KafkaError;
+  offset: number;
+}
+
+export interface MetadataRequest {
+  type: 'Metadata';
+  topic: string;
+  id: number;
+}
+
+export interface PartitionMetadata {
+  partition: number;
+  leader: string | null;
+  leaderEpoch: number;
+}
+
+export interface MetadataResponse {
+  type: 'MetadataResponse';
+  topic: string;
+  id: number;
+  error: KafkaError;
+  partitions: PartitionMetadata[];
+}
+
+export interface InitProducerId {
+  type: 'InitProducerId';
+  id: number;
+}
+
+export interface InitProducerIdResponse {
+  type: 'InitProducerIdResponse';
+  id: number;
+  error: KafkaError;
+  producerId: number;
+  producerEpoch: number;
+}
+
+export interface ProduceBatchRecord {
+  msg: string;
+  key: string | undefined;
+  bytes: number;
+  /** CreateTime: the producer's clock when the application called send(). */
+  timestamp: number;
+}
+
+export interface Produce {
+  type: 'Produce';
+  topic: string;
+  partition: number;
+  acks: 0 | 1 | -1;
+  timeout: number;
+  producerId: number;
+  baseSequence: number;
+  records: ProduceBatchRecord[];
+  id: number;
+}
+
+export interface ProduceResponse {
+  type: 'ProduceResponse';
+  topic: string;
+  partition: number;
+  id: number;
+  error: KafkaError;
+  baseOffset: number;
+}
+
+// ------------------------------------------------------------------ ZooKeeper
+
+export interface ZkConnect { type: 'ZkConnect'; broker: string }
+export interface ZkConnectResponse { type: 'ZkConnectResponse'; ok: boolean; session: number; error?: 'NODE_EXISTS' }
+export interface ZkPing { type: 'ZkPing'; session: number }
+export interface ZkPingResponse { type: 'ZkPingResponse'; session: number; expired: boolean }
+export interface ZkCreateController { type: 'ZkCreateController'; session: number; broker: string }
+export interface ZkCreateControllerResponse {
+  type: 'ZkCreateControllerResponse';
+  ok: boolean;
+  controller: string | null;
+  controllerEpoch: number;
+  liveBrokers: string[];
+  partitions: PartitionState[];
+}
+export interface ZkControllerChanged { type: 'ZkControllerChanged'; controller: string | null }
+export interface ZkBrokersChanged { type: 'ZkBrokersChanged'; liveBrokers: string[] }
+export interface ZkSetPartitions { type: 'ZkSetPartitions'; id: number; controllerEpoch: number; partitions: PartitionState[] }
+export interface ZkSetPartitionsResponse { type: 'ZkSetPartitionsResponse'; id: number; ok: boolean }
+export interface ZkAllocateProducerIds { type: 'ZkAllocateProducerIds'; broker: string }
+export interface ZkAllocateProducerIdsResponse { type: 'ZkAllocateProducerIdsResponse'; first: number; count: number }
+
+/** Every message of the model (so sends are type-checked against the protocol). */
+export type KafkaMessage =
+  | LeaderAndIsr | UpdateMetadata | ControlResponse | AlterPartition | AlterPartitionResponse
+  | Fetch | FetchResponse | OffsetsForLeaderEpoch | OffsetsForLeaderEpochResponse | ListOffsets | ListOffsetsResponse
+  | MetadataRequest | MetadataResponse | InitProducerId | InitProducerIdResponse | Produce | ProduceResponse
+  | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
+  | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse;
+
+/** Sends a protocol message through a node context. */
+export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {
+  ctx.send(to, message, bytes);
+}

@@ -1,0 +1,291 @@
+import { z } from 'zod';
+import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
+import { positiveInt } from '../../sim/scenario/fields.js';
+import type { Micros } from '../../sim/time.js';
+
+/**
+ * Kafka's part of the scenario schema. Config keys are Kafka's own names, with Kafka's units
+ * (`*.ms` keys are integer milliseconds, `*.bytes` integer bytes) and Kafka's defaults (3.x),
+ * applied in code by the resolve* functions so the JSON Schema shows every key as optional.
+ */
+
+const ms = (description: string) => z.number().int().min(0).optional().meta({ description });
+const bytes = (description: string) => z.number().int().min(1).optional().meta({ description });
+/** Long.MAX_VALUE: never. */
+const LONG_MAX = Number.POSITIVE_INFINITY;
+
+export const KAFKA_DEFAULTS = {
+  brokers: 3,
+  'unclean.leader.election.enable': false,
+  'min.insync.replicas': 1,
+  'replica.lag.time.max.ms': 30_000,
+  'replica.fetch.wait.max.ms': 500,
+  'replica.fetch.max.bytes': 1_048_576,
+  'replica.fetch.backoff.ms': 1_000,
+  'replica.socket.timeout.ms': 30_000,
+  'replica.high.watermark.checkpoint.interval.ms': 5_000,
+  'zookeeper.session.timeout.ms': 18_000,
+  'controller.socket.timeout.ms': 30_000,
+  'inter.broker.protocol.version': '3.7',
+  'auto.leader.rebalance.enable': true,
+  'leader.imbalance.check.interval.seconds': 300,
+  'leader.imbalance.per.broker.percentage': 10,
+  'log.segment.bytes': 1_073_741_824,
+  'index.interval.bytes': 4_096,
+  'log.flush.interval.messages': LONG_MAX,
+  'log.retention.ms': 604_800_000,
+  'log.retention.bytes': -1,
+  'log.retention.check.interval.ms': 300_000,
+  // producer
+  acks: 'all' as Acks,
+  retries: 2_147_483_647,
+  'delivery.timeout.ms': 120_000,
+  'request.timeout.ms': 30_000,
+  'retry.backoff.ms': 100,
+  'max.in.flight.requests.per.connection': 5,
+  'linger.ms': 0,
+  'batch.size': 16_384,
+  // consumer
+  'fetch.max.wait.ms': 500,
+  'fetch.min.bytes': 1,
+  'max.partition.fetch.bytes': 1_048_576,
+  'auto.offset.reset': 'latest' as 'earliest' | 'latest',
+} as const;
+
+export type Acks = '0' | '1' | 'all';
+
+const IBP = /^(0\.(8|9|10|11)(\.\d+){0,2}|[1-9]\d*\.\d+(\.\d+)?(-IV\d+)?)$/;
+
+export const kafkaClusterConfig = z.strictObject({
+  'unclean.leader.election.enable': z.boolean().optional().meta({
+    description: 'Elect a replica outside the ISR when no ISR member is alive (default false: the partition stays offline; true: acknowledged records can be lost).',
+  }),
+  'min.insync.replicas': positiveInt.optional().meta({
+    description: 'With acks=all, the fewest in-sync replicas a write needs; with fewer the leader answers NOT_ENOUGH_REPLICAS (default 1).',
+  }),
+  'replica.lag.time.max.ms': ms('A follower that has not caught up to the leader\'s log end for this long is removed from the ISR (default 30000).'),
+  'replica.fetch.wait.max.ms': ms('How long a leader holds a follower\'s Fetch when there is nothing new (long poll; default 500).'),
+  'replica.fetch.max.bytes': bytes('The most bytes a follower fetches per partition in one Fetch (default 1048576).'),
+  'replica.fetch.backoff.ms': ms('How long a follower waits after a failed Fetch (default 1000).'),
+  'replica.socket.timeout.ms': ms('How long a follower waits for a FetchResponse before sending the Fetch again (default 30000).'),
+  'replica.high.watermark.checkpoint.interval.ms': ms('How often each broker writes its high watermarks to replication-offset-checkpoint (default 5000).'),
+  'zookeeper.session.timeout.ms': ms('A broker whose ZooKeeper session has not heartbeated for this long is dead: its ephemeral nodes go (default 18000).'),
+  'controller.socket.timeout.ms': ms('How long the controller waits for a broker to answer LeaderAndIsr / UpdateMetadata before sending it again (default 30000).'),
+  'inter.broker.protocol.version': z.string().regex(IBP, 'expected a Kafka version such as 0.10.2, 0.11.0, 2.8, 3.7').optional().meta({
+    description: 'Inter-broker protocol version (default 3.7). Below 0.11.0 followers truncate to their high watermark when they become followers (the pre-KIP-101 behaviour); from 0.11.0 on they truncate by leader epoch (OffsetsForLeaderEpoch).',
+  }),
+  'auto.leader.rebalance.enable': z.boolean().optional().meta({
+    description: 'The controller periodically moves leadership back to each partition\'s preferred (first) replica when it is alive and in the ISR (default true).',
+  }),
+  'leader.imbalance.check.interval.seconds': positiveInt.optional().meta({ description: 'How often the controller checks leader imbalance (default 300).' }),
+  'leader.imbalance.per.broker.percentage': z.number().int().min(0).max(100).optional().meta({
+    description: 'A broker\'s partitions are moved back to it when more than this percentage of those it prefers are led elsewhere (default 10).',
+  }),
+  'log.segment.bytes': bytes('Size at which a partition\'s active segment is rolled (default 1073741824).'),
+  'index.interval.bytes': bytes('An offset index entry is written every this many bytes of log (default 4096).'),
+  'log.flush.interval.messages': positiveInt.optional().meta({
+    description: 'fsync a partition log every this many appended records (default Long.MAX_VALUE: never; rely on the page cache and OS writeback).',
+  }),
+  'log.retention.ms': z.number().int().min(-1).optional().meta({ description: 'Delete closed segments whose newest record is older than this (default 604800000 = 7 days; -1 no limit).' }),
+  'log.retention.bytes': z.number().int().min(-1).optional().meta({ description: 'Delete the oldest closed segments while a partition is larger than this (default -1: no limit).' }),
+  'log.retention.check.interval.ms': ms('How often retention is checked (default 300000).'),
+});
+
+const topicName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a topic name uses letters, digits, ".", "_" and "-"');
+
+export const kafkaTopic = z.strictObject({
+  name: topicName,
+  partitions: positiveInt.optional().meta({ description: 'Number of partitions (default 1).' }),
+  replicationFactor: positiveInt.optional().meta({ description: 'Replicas per partition (default min(3, brokers)).' }),
+  config: z.strictObject({
+    'min.insync.replicas': positiveInt.optional().meta({ description: 'Topic override of min.insync.replicas.' }),
+    'unclean.leader.election.enable': z.boolean().optional().meta({ description: 'Topic override of unclean.leader.election.enable.' }),
+  }).optional(),
+});
+
+const acks = z.union([z.literal('0'), z.literal('1'), z.literal('all'), z.literal('-1'), z.literal(0), z.literal(1), z.literal(-1)], {
+  error: 'expected acks "0", "1" or "all" (-1 is all)',
+}).transform((v): Acks => (v === 'all' || v === '-1' || v === -1 ? 'all' : v === 0 || v === '0' ? '0' : '1'));
+
+export const kafkaProducerConfig = z.strictObject({
+  acks: acks.optional().meta({ description: 'Acknowledgements the producer waits for: "0" none, "1" the leader\'s, "all" every ISR member\'s (default all).' }),
+  retries: z.number().int().min(0).optional().meta({ description: 'How many times a failed batch is resent (default 2147483647, bounded by delivery.timeout.ms).' }),
+  'delivery.timeout.ms': ms('Upper bound on the time from send() to success or failure, retries included (default 120000).'),
+  'request.timeout.ms': ms('How long the producer waits for a ProduceResponse (default 30000); the leader waits as long for acks=all.'),
+  'retry.backoff.ms': ms('Wait before resending a failed batch (default 100).'),
+  'max.in.flight.requests.per.connection': positiveInt.optional().meta({ description: 'Unanswered Produce requests per broker (default 5; at most 5 with idempotence).' }),
+  'linger.ms': ms('How long a batch waits for more records before it is sent (default 0).'),
+  'batch.size': bytes('Bytes at which a partition\'s batch is full and sent (default 16384).'),
+  'metadata.max.age.ms': ms('How often the producer refreshes metadata even without an error (default 300000).'),
+  'enable.idempotence': z.boolean().optional().meta({
+    description: 'Producer id and per-partition sequence numbers so the leader drops a resent batch it already has (default true when acks=all, retries > 0 and max.in.flight <= 5, as in Kafka 3.x; requires acks=all).',
+  }),
+}).superRefine((c, ctx) => {
+  if (c['enable.idempotence'] === true && c.acks !== undefined && c.acks !== 'all') {
+    ctx.addIssue({ code: 'custom', path: ['enable.idempotence'], message: 'enable.idempotence=true requires acks=all (Kafka refuses this config)' });
+  }
+  if (c['enable.idempotence'] === true && (c['max.in.flight.requests.per.connection'] ?? 5) > 5) {
+    ctx.addIssue({ code: 'custom', path: ['max.in.flight.requests.per.connection'], message: 'enable.idempotence=true requires max.in.flight.requests.per.connection <= 5' });
+  }
+});
+
+export const kafkaConsumerConfig = z.strictObject({
+  'fetch.max.wait.ms': ms('How long the leader holds a consumer Fetch when nothing new is below the high watermark (default 500).'),
+  'fetch.min.bytes': bytes('Accepted for completeness; the leader answers as soon as one record is available (default 1).'),
+  'max.partition.fetch.bytes': bytes('The most bytes fetched per partition in one Fetch (default 1048576).'),
+  'auto.offset.reset': z.enum(['earliest', 'latest']).optional().meta({ description: 'Where a consumer without a position starts: earliest (log start) or latest (high watermark; default).' }),
+  'request.timeout.ms': ms('How long the consumer waits for a response (default 30000).'),
+  'retry.backoff.ms': ms('Wait before retrying after an error (default 100).'),
+});
+
+const metadataMode = z.enum(['zookeeper', 'kraft']).superRefine((v, ctx) => {
+  if (v === 'kraft') ctx.addIssue({ code: 'custom', message: 'cluster.metadata: kraft is not modelled yet; use zookeeper (the ZooKeeper-mode controller)' });
+});
+
+export const kafkaParts: ModelScenarioParts = {
+  system: 'kafka',
+  description:
+    'Apache Kafka (ZooKeeper mode): brokers with replicated partition logs, a ZooKeeper session/controller election, '
+    + 'the controller electing leaders from the ISR, idempotent producers with acks 0/1/all, and assign()-mode consumers.',
+  clusterConfig: kafkaClusterConfig,
+  clusterFields: {
+    brokers: positiveInt.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
+    metadata: metadataMode.optional().meta({ description: 'Cluster metadata mode: zookeeper (default). kraft is not modelled yet.' }),
+  },
+  sections: {
+    topics: z.array(kafkaTopic).min(1).optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
+  },
+  producerFields: {
+    topic: topicName.optional().meta({ description: 'Topic the producer writes to (default the first topic).' }),
+  },
+  producerConfig: kafkaProducerConfig,
+  consumerFields: {
+    topic: topicName.optional().meta({ description: 'Topic the consumer reads: it assign()s every partition (default the first topic).' }),
+  },
+  consumerConfig: kafkaConsumerConfig,
+  metrics: [
+    'leaderElections', 'uncleanElections', 'controllerElections', 'isrShrinks', 'isrExpands', 'truncatedRecords',
+    'notEnoughReplicas', 'offlinePartitionsMax', 'producerRetries', 'duplicateBatches', 'segmentsRolled', 'segmentsDeleted',
+  ],
+};
+
+export type KafkaClusterConfig = z.output<typeof kafkaClusterConfig>;
+export type KafkaTopicSpec = z.output<typeof kafkaTopic>;
+export type KafkaProducerConfig = z.output<typeof kafkaProducerConfig>;
+export type KafkaConsumerConfig = z.output<typeof kafkaConsumerConfig>;
+
+const MS = 1_000;
+
+export interface BrokerConfig {
+  uncleanLeaderElection: boolean;
+  minInsyncReplicas: number;
+  replicaLagTimeMax: Micros;
+  replicaFetchWaitMax: Micros;
+  replicaFetchMaxBytes: number;
+  replicaFetchBackoff: Micros;
+  replicaSocketTimeout: Micros;
+  hwCheckpointInterval: Micros;
+  zkSessionTimeout: Micros;
+  controllerSocketTimeout: Micros;
+  ibp: string;
+  /** True when inter.broker.protocol.version >= 0.11.0 (KIP-101 leader epochs). */
+  leaderEpochs: boolean;
+  autoLeaderRebalance: boolean;
+  leaderImbalanceCheckInterval: Micros;
+  leaderImbalancePercentage: number;
+  segmentBytes: number;
+  indexIntervalBytes: number;
+  flushMessages: number;
+  retentionMs: number;
+  retentionBytes: number;
+  retentionCheckInterval: Micros;
+}
+
+/** Whether a version string is at least 0.11.0 (leader-epoch truncation). */
+export function ibpHasLeaderEpochs(version: string): boolean {
+  const [major, minor] = version.split('.').map((p) => Number.parseInt(p, 10));
+  if (major === undefined || Number.isNaN(major)) return true;
+  if (major >= 1) return true;
+  return (minor ?? 0) >= 11;
+}
+
+export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerConfig {
+  const d = KAFKA_DEFAULTS;
+  const ibp = c?.['inter.broker.protocol.version'] ?? d['inter.broker.protocol.version'];
+  return {
+    uncleanLeaderElection: c?.['unclean.leader.election.enable'] ?? d['unclean.leader.election.enable'],
+    minInsyncReplicas: c?.['min.insync.replicas'] ?? d['min.insync.replicas'],
+    replicaLagTimeMax: (c?.['replica.lag.time.max.ms'] ?? d['replica.lag.time.max.ms']) * MS,
+    replicaFetchWaitMax: (c?.['replica.fetch.wait.max.ms'] ?? d['replica.fetch.wait.max.ms']) * MS,
+    replicaFetchMaxBytes: c?.['replica.fetch.max.bytes'] ?? d['replica.fetch.max.bytes'],
+    replicaFetchBackoff: (c?.['replica.fetch.backoff.ms'] ?? d['replica.fetch.backoff.ms']) * MS,
+    replicaSocketTimeout: (c?.['replica.socket.timeout.ms'] ?? d['replica.socket.timeout.ms']) * MS,
+    hwCheckpointInterval: (c?.['replica.high.watermark.checkpoint.interval.ms'] ?? d['replica.high.watermark.checkpoint.interval.ms']) * MS,
+    zkSessionTimeout: (c?.['zookeeper.session.timeout.ms'] ?? d['zookeeper.session.timeout.ms']) * MS,
+    controllerSocketTimeout: (c?.['controller.socket.timeout.ms'] ?? d['controller.socket.timeout.ms']) * MS,
+    ibp,
+    leaderEpochs: ibpHasLeaderEpochs(ibp),
+    autoLeaderRebalance: c?.['auto.leader.rebalance.enable'] ?? d['auto.leader.rebalance.enable'],
+    leaderImbalanceCheckInterval: (c?.['leader.imbalance.check.interval.seconds'] ?? d['leader.imbalance.check.interval.seconds']) * 1_000_000,
+    leaderImbalancePercentage: c?.['leader.imbalance.per.broker.percentage'] ?? d['leader.imbalance.per.broker.percentage'],
+    segmentBytes: c?.['log.segment.bytes'] ?? d['log.segment.bytes'],
+    indexIntervalBytes: c?.['index.interval.bytes'] ?? d['index.interval.bytes'],
+    flushMessages: c?.['log.flush.interval.messages'] ?? d['log.flush.interval.messages'],
+    retentionMs: c?.['log.retention.ms'] ?? d['log.retention.ms'],
+    retentionBytes: c?.['log.retention.bytes'] ?? d['log.retention.bytes'],
+    retentionCheckInterval: (c?.['log.retention.check.interval.ms'] ?? d['log.retention.check.interval.ms']) * MS,
+  };
+}
+
+export interface ProducerConfig {
+  acks: Acks;
+  retries: number;
+  deliveryTimeout: Micros;
+  requestTimeout: Micros;
+  retryBackoff: Micros;
+  maxInFlight: number;
+  linger: Micros;
+  batchSize: number;
+  idempotence: boolean;
+  metadataMaxAge: Micros;
+}
+
+export function resolveProducerConfig(c: KafkaProducerConfig | undefined): ProducerConfig {
+  const d = KAFKA_DEFAULTS;
+  const acksValue = c?.acks ?? d.acks;
+  const retries = c?.retries ?? d.retries;
+  const maxInFlight = c?.['max.in.flight.requests.per.connection'] ?? d['max.in.flight.requests.per.connection'];
+  // Kafka 3.x: idempotence is on by default unless the other settings conflict with it.
+  const idempotence = c?.['enable.idempotence'] ?? (acksValue === 'all' && retries > 0 && maxInFlight <= 5);
+  return {
+    acks: acksValue,
+    retries,
+    deliveryTimeout: (c?.['delivery.timeout.ms'] ?? d['delivery.timeout.ms']) * MS,
+    requestTimeout: (c?.['request.timeout.ms'] ?? d['request.timeout.ms']) * MS,
+    retryBackoff: (c?.['retry.backoff.ms'] ?? d['retry.backoff.ms']) * MS,
+    maxInFlight,
+    linger: (c?.['linger.ms'] ?? d['linger.ms']) * MS,
+    batchSize: c?.['batch.size'] ?? d['batch.size'],
+    idempotence,
+    metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
+  };
+}
+
+export interface ConsumerConfig {
+  fetchMaxWait: Micros;
+  maxPartitionFetchBytes: number;
+  autoOffsetReset: 'earliest' | 'latest';
+  requestTimeout: Micros;
+  retryBackoff: Micros;
+}
+
+export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
+  const d = KAFKA_DEFAULTS;
+  return {
+    fetchMaxWait: (c?.['fetch.max.wait.ms'] ?? d['fetch.max.wait.ms']) * MS,
+    maxPartitionFetchBytes: c?.['max.partition.fetch.bytes'] ?? d['max.partition.fetch.bytes'],
+    autoOffsetReset: c?.['auto.offset.reset'] ?? d['auto.offset.reset'],
+    requestTimeout: (c?.['request.timeout.ms'] ?? 30_000) * MS,
+    retryBackoff: (c?.['retry.backoff.ms'] ?? 100) * MS,
+  };
+}
