@@ -13,7 +13,7 @@ import type { ModelDefinition, ModelRun } from '../model.js';
 import { emptyStats, RabbitBroker, type Permission, type QueueDef } from './broker.js';
 import { RabbitConsumer } from './consumer.js';
 import { RabbitProducer } from './producer.js';
-import type { BindingDef, ExchangeDef } from './routing.js';
+import { vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import {
   BROKER_NODE, RABBIT_DEFAULTS, rabbitParts, type BindingSpec, type ExchangeSpec, type HeaderValue, type QueueSpec,
   type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec,
@@ -132,8 +132,64 @@ export function topologyOf(scenario: RabbitScenario): {
   return { vhosts, restrictedVhosts, permissions, exchanges, queues, bindings };
 }
 
+/** `queue [key=value ...]` -> `queue=<queue> key=value ...` (a word with `=` passes through as a note filter). */
+function noteFilters(arg: string, firstKey: string): string {
+  return arg.split(/\s+/).filter((w) => w !== '').map((w) => (w.includes('=') ? w : `${firstKey}=${w}`)).join(' ');
+}
+
+function noteCondition(what: string, firstKey: string): (arg: string) => string {
+  return (arg) => `note ${what} ${noteFilters(arg, firstKey)}`.trimEnd();
+}
+
+/**
+ * Drill aliases (drill/conditions.ts): conditions named after what a class watches for, expanding
+ * to the nodes and notes this model really writes; facts reading those notes.
+ */
+const rabbitDrill = {
+  conditions: {
+    /** `consumer-crashed jobs-c1`: the consumer node's crash. */
+    'consumer-crashed': (arg: string) => `crash ${arg}`,
+    'consumer-restarted': (arg: string) => `restart ${arg}`,
+    /** `broker-crashed`: rabbit-1 goes down (the argument, if any, names the node). */
+    'broker-crashed': (arg: string) => `crash ${arg || BROKER_NODE}`,
+    'broker-restarted': (arg: string) => `restart ${arg || BROKER_NODE}`,
+    /** `message-dead-lettered [queue] [reason=expired]`: a message left the queue for its x-dead-letter-exchange. */
+    'message-dead-lettered': noteCondition('dead-lettered', 'queue'),
+    /** `consumer-failed [requeue=true]`: a consumer failed a message (basic.nack / basic.reject follows unless autoAck). */
+    'consumer-failed': noteCondition('processing-failed', 'msg'),
+    /** `connection-dead [client]`: the broker gave up on a connection after missed heartbeats; its unacked deliveries are requeued. */
+    'connection-dead': noteCondition('missed-heartbeats', 'client'),
+    /** `queue-recovered [queue]`: a restarted broker rebuilt a durable queue from its message store. */
+    'queue-recovered': noteCondition('queue-recovered', 'queue'),
+    'broker-recovered': noteCondition('broker-recovered', 'queues'),
+    /** `outbox-resend`: a producer republished a message still unconfirmed after resendAfter. */
+    'outbox-resend': noteCondition('outbox-resend', 'msg'),
+    'publish-nacked': noteCondition('publish-nacked', 'msg'),
+    'message-returned': noteCondition('basic.return', 'msg'),
+    'overflow-drop-head': noteCondition('overflow-drop-head', 'queue'),
+    'overflow-reject': noteCondition('overflow-reject', 'queue'),
+  },
+  facts: {
+    /** `{{recovered-messages}}`: messages the next (else last) recovered queue held (queue-recovered). */
+    'recovered-messages': () => 'note queue-recovered messages',
+    /** `{{dead-letter-reason}}`, `{{dead-letter-queue}}`, `{{dead-letter-exchange}}`, `{{dead-letter-key}}`: from the dead-lettered note. */
+    'dead-letter-reason': () => 'note dead-lettered reason',
+    'dead-letter-queue': () => 'note dead-lettered queue',
+    'dead-letter-exchange': () => 'note dead-lettered dlx',
+    'dead-letter-key': () => 'note dead-lettered routingKey',
+    'dead-letter-msg': () => 'note dead-lettered msg',
+    /** `{{resend-attempt}}` / `{{resent-msg}}`: the outbox's republish. */
+    'resend-attempt': () => 'note outbox-resend attempt',
+    'resent-msg': () => 'note outbox-resend msg',
+    /** `{{silent-for}}`: how long the dead connection had been silent when the broker noticed. */
+    'silent-for': () => 'note missed-heartbeats silentFor',
+    'dead-client': () => 'note missed-heartbeats client',
+  },
+};
+
 export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
   parts: rabbitParts,
+  drill: rabbitDrill,
   build(world: World, scenario: RabbitScenario): ModelRun {
     const history: History = world.history;
     const topology = topologyOf(scenario);
@@ -152,7 +208,21 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
       for (const actor of [...live.values()]) actor.onPhase(phase);
     });
 
-    world.addNode(BROKER_NODE, () => new RabbitBroker({ ...topology, heartbeat, fsyncInterval, stats }), { roles: ['broker'] });
+    // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
+    let broker: RabbitBroker | null = null;
+    world.onCrash((name) => {
+      if (name === BROKER_NODE) broker = null;
+    });
+    for (const q of topology.queues) {
+      const key = vhostKey(q.vhost, q.name);
+      const label = q.vhost === RABBIT_DEFAULTS.vhost ? q.name : `${q.vhost}/${q.name}`;
+      world.metrics.gauge(`depth.${label}`, () => broker?.queues.get(key)?.ready.count ?? 0);
+      world.metrics.gauge(`unacked.${label}`, () => broker?.queues.get(key)?.unacked ?? 0);
+    }
+    const onStart = (live: RabbitBroker) => {
+      broker = live;
+    };
+    world.addNode(BROKER_NODE, () => new RabbitBroker({ ...topology, heartbeat, fsyncInterval, stats, onStart }), { roles: ['broker'] });
     lines.push(
       `broker ${BROKER_NODE}: vhosts ${topology.vhosts.join(', ')}; ${topology.exchanges.length} exchanges, ${topology.queues.length} queues, `
       + `${topology.bindings.length} bindings; heartbeat=${formatDuration(heartbeat)}, fsync every ${formatDuration(fsyncInterval)}`,
