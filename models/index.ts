@@ -1,6 +1,7 @@
 import { demoModel } from './demo/index.js';
 import { kafkaModel } from './kafka/index.js';
 import { rabbitmqModel } from './rabbitmq/index.js';
+import { rocketmqModel } from './rocketmq/index.js';
 import type { ModelDefinition } from './model.js';
 
 /**
@@ -11,6 +12,7 @@ export const MODELS: Readonly<Record<string, ModelDefinition>> = {
   demo: demoModel,
   kafka: kafkaModel,
   rabbitmq: rabbitmqModel,
+  rocketmq: rocketmqModel,
 };
 
 export function systemNames(): string[] {

@@ -1,0 +1,293 @@
+/**
+ * The RocketMQ model (4.x semantics; DLedger groups of 4.5+ with enableDLegerCommitLog): NameServers,
+ * broker groups of a master and slaves, producers and push consumers, all actors speaking
+ * RocketMQ's remoting request codes.
+ *
+ * Nodes: `namesrv-1..N` (role namesrv); per broker group `broker-a`, `broker-b`, ...: the master
+ * `broker-a-0` (brokerId 0) and slaves `broker-a-1`, ... (role broker; the master also has role
+ * master, slaves role slave); one node per producer, named by its id (role producer); and
+ * `${group}-c${i}` per consumer (role consumer). Selectors: `{ master-of: broker-a }`,
+ * `{ slave-of: broker-a }` (with DLedger: the current leader, the other members; the static roles
+ * master and slave are then not given).
+ *
+ * Control-plane state in the trace: each NameServer's route table (`namesrv-1`...), the
+ * consumer groups each broker knows (`rocketmq.consumers`), the consumers' queue assignments
+ * (`rocketmq.assignments`) and the DLedger leaders (`rocketmq.dledger`).
+ */
+import type { History } from '../../sim/history.js';
+import type { StateStore } from '../../sim/state.js';
+import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { formatDuration } from '../../sim/time.js';
+import type { ProducerPlanSpec } from '../../sim/workload.js';
+import type { Phase, World } from '../../sim/world.js';
+import type { ModelDefinition, ModelRun } from '../model.js';
+import { Broker, type BrokerStats, type RetainedGroup, type TopicConfig } from './broker.js';
+import { RocketConsumer, type ConsumerStats } from './consumer.js';
+import { NameServer, type NamesrvStats, type NamesrvView } from './namesrv.js';
+import { RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
+import { PERM_READ, PERM_WRITE } from './protocol.js';
+import {
+  resolveBrokerSettings, resolveConsumerSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
+  type RocketClusterConfig, type RocketConsumerConfig, type RocketProducerConfig,
+} from './schema.js';
+import { tagsCodeOf } from './store.js';
+
+export * from './public.js';
+export { rocketmqParts } from './schema.js';
+export type { RocketClusterConfig, RocketConsumerConfig, RocketProducerConfig } from './schema.js';
+
+export interface RocketTopicSpec {
+  name: string;
+  readQueueNums?: number;
+  writeQueueNums?: number;
+  brokerGroups?: string[];
+}
+
+export interface RocketProducerSpec extends CommonProducer {
+  topic?: string;
+  sendMode?: 'sync' | 'async' | 'oneway';
+  tags?: string[];
+  delayLevel?: number;
+  delayLevels?: number[];
+  orderly?: boolean;
+  transaction?: { commit?: number; unknown?: number; checkUnknown?: number; duration?: number };
+  config?: RocketProducerConfig;
+}
+
+export interface RocketConsumerSpec extends CommonConsumer {
+  topic?: string;
+  subscription?: string;
+  orderly?: boolean;
+  config?: RocketConsumerConfig;
+}
+
+export interface RocketScenario extends CommonScenario {
+  system: 'rocketmq';
+  cluster?: { nameServers?: number; brokerGroups?: number; slavesPerGroup?: number; config?: RocketClusterConfig };
+  topics?: RocketTopicSpec[];
+  workload?: { producers?: RocketProducerSpec[]; consumers?: RocketConsumerSpec[] };
+}
+
+interface PhaseAware {
+  onPhase(phase: Phase): void;
+}
+
+/** A built RocketMQ model, with its control-plane stores for tests and reports. */
+export interface RocketModelRun extends ModelRun {
+  /** Each NameServer's route table (namesrv-1...), the brokers' consumer groups, the consumers' assignments. */
+  readonly stores: {
+    namesrv: Record<string, StateStore<NamesrvView>>;
+    consumers: StateStore<Record<string, Record<string, string[]>>>;
+    assignments: StateStore<Record<string, Record<string, string[]>>>;
+  };
+}
+
+export const rocketmqModel: ModelDefinition<RocketScenario> = {
+  parts: rocketmqParts,
+  build: (world, scenario) => buildRocketmq(world, scenario),
+};
+
+/** Adds the RocketMQ nodes of a validated scenario to `world`. */
+export function buildRocketmq(world: World, scenario: RocketScenario): RocketModelRun {
+  const history: History = world.history;
+  const d = ROCKETMQ_DEFAULTS;
+  const settings = resolveBrokerSettings(scenario.cluster?.config);
+  const nsCount = scenario.cluster?.nameServers ?? d.nameServers;
+  const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
+  const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
+  const brokerStats: BrokerStats = {
+    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
+    transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
+  };
+  const nsStats: NamesrvStats = { brokersExpired: 0 };
+  const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
+  const consumerStats: ConsumerStats = { rebalances: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0 };
+  const lines: string[] = [];
+
+  const live = new Map<string, PhaseAware | Broker | RocketConsumer>();
+  const track = <A extends object>(name: string, actor: A): A => {
+    live.set(name, actor as unknown as PhaseAware);
+    return actor;
+  };
+  world.onCrash((name) => live.delete(name));
+  world.onPhase((phase) => {
+    for (const actor of [...live.values()]) if ('onPhase' in actor) (actor as PhaseAware).onPhase(phase);
+  });
+
+  const nameServers: string[] = [];
+  const namesrvStores: Record<string, StateStore<NamesrvView>> = {};
+  for (let i = 1; i <= nsCount; i++) {
+    const name = `namesrv-${i}`;
+    nameServers.push(name);
+    const store = world.store<NamesrvView>(name, { brokers: {}, topics: {} });
+    namesrvStores[name] = store;
+    world.addNode(name, () => track(name, new NameServer(store, nsStats)), { roles: ['namesrv'] });
+  }
+  lines.push(`namesrv: ${nsCount} (${nameServers.join(', ')}), independent`);
+
+  const brokerNames = Array.from({ length: groupCount }, (_, i) => `broker-${String.fromCharCode(97 + i)}`);
+  const topicSpecs: RocketTopicSpec[] = scenario.topics ?? [{ name: 'TopicTest' }];
+  for (const t of topicSpecs) {
+    for (const g of t.brokerGroups ?? []) {
+      if (!brokerNames.includes(g)) throw new Error(`topic ${t.name}: no broker group ${g} (groups: ${brokerNames.join(', ')})`);
+    }
+  }
+  const groupsStore = world.store<Record<string, Record<string, string[]>>>('rocketmq.consumers', {});
+  const assignments = world.store<Record<string, Record<string, string[]>>>('rocketmq.assignments', {});
+  const leaders = world.store<Record<string, { leader: string; term: number }>>('rocketmq.dledger', {});
+  const onLeader = (brokerName: string, node: string, term: number) => leaders.update((d) => {
+    d[brokerName] = { leader: node, term };
+  }, `${node} elected`);
+  for (const brokerName of brokerNames) {
+    const groupNodes = Array.from({ length: slaves + 1 }, (_, id) => `${brokerName}-${id}`);
+    const topics: Record<string, TopicConfig> = {};
+    for (const t of topicSpecs) {
+      if (t.brokerGroups && !t.brokerGroups.includes(brokerName)) continue;
+      topics[t.name] = { readQueueNums: t.readQueueNums ?? d.queueNums, writeQueueNums: t.writeQueueNums ?? d.queueNums, perm: PERM_READ | PERM_WRITE };
+    }
+    for (let id = 0; id <= slaves; id++) {
+      const name = `${brokerName}-${id}`;
+      const options = {
+        settings, clusterName: 'DefaultCluster', brokerName, brokerId: id, master: `${brokerName}-0`, nameServers, topics,
+        stats: brokerStats, groups: groupsStore, groupNodes, onLeader,
+      };
+      world.addNode(name, () => track(name, new Broker(options)), { roles: settings.enableDLegerCommitLog ? ['broker'] : ['broker', id === 0 ? 'master' : 'slave'] });
+    }
+  }
+  lines.push(
+    `brokers: ${groupCount} group(s) x ${settings.enableDLegerCommitLog ? `DLedger group of ${slaves + 1}` : `(1 master + ${slaves} slave(s)), brokerRole=${settings.brokerRole}`}, flushDiskType=${settings.flushDiskType}, `
+    + `mappedFileSizeCommitLog=${settings.mappedFileSizeCommitLog}, syncFlushTimeout=${formatDuration(settings.syncFlushTimeout)}`,
+  );
+  for (const t of topicSpecs) {
+    lines.push(`topic ${t.name}: read/write queues ${t.readQueueNums ?? d.queueNums}/${t.writeQueueNums ?? d.queueNums} on ${(t.brokerGroups ?? brokerNames).join(', ')}`);
+  }
+  // The master of a group: brokerId 0, or with DLedger the leader now.
+  world.registerSelector('master-of', (arg) => {
+    if (!arg || !brokerNames.includes(arg)) return [];
+    if (!settings.enableDLegerCommitLog) return [`${arg}-0`];
+    const leader = leaders.state[arg];
+    return leader ? [leader.leader] : [];
+  });
+  // The slaves of a group (DLedger: the members other than the leader now).
+  world.registerSelector('slave-of', (arg) => {
+    if (!arg || !brokerNames.includes(arg)) return [];
+    const members = Array.from({ length: slaves + 1 }, (_, i) => `${arg}-${i}`);
+    if (!settings.enableDLegerCommitLog) return members.slice(1);
+    const leader = leaders.state[arg]?.leader;
+    return members.filter((m) => m !== leader);
+  });
+
+  const txDbs = new Map<string, Map<string, TxState>>();
+  const isUp = (node: string) => world.hasNode(node) && world.node(node).status !== 'crashed';
+  const defaultTopic = topicSpecs[0]!.name;
+  for (const spec of scenario.workload?.producers ?? []) {
+    const config = resolveProducerSettings(spec.config);
+    const plan: ProducerPlanSpec = {};
+    if (spec.rate !== undefined) plan.rate = spec.rate;
+    if (spec.count !== undefined) plan.count = spec.count;
+    if (spec.keys !== undefined) plan.keys = spec.keys;
+    if (spec.payload !== undefined) plan.payload = spec.payload;
+    if (spec.start !== undefined) plan.start = spec.start;
+    if (spec.stop !== undefined) plan.stop = spec.stop;
+    const topic = spec.topic ?? defaultTopic;
+    const delayLevels = spec.delayLevels ?? (spec.delayLevel !== undefined ? [spec.delayLevel] : undefined);
+    let txDb = txDbs.get(config.producerGroup);
+    if (!txDb) {
+      txDb = new Map();
+      txDbs.set(config.producerGroup, txDb);
+    }
+    const transaction: TransactionSpec | undefined = spec.transaction
+      ? { commit: spec.transaction.commit ?? 1, unknown: spec.transaction.unknown ?? 0, checkUnknown: spec.transaction.checkUnknown ?? 0, duration: spec.transaction.duration ?? 0 }
+      : undefined;
+    const options: ProducerOptions = {
+      plan, duration: scenario.duration, topic,
+      // sendMessageInTransaction is a sync send.
+      sendMode: transaction ? 'sync' : spec.sendMode ?? 'sync',
+      tags: spec.tags, delayLevels, levelDelays: settings.delayLevels, orderly: spec.orderly ?? false, settings: config, nameServers,
+      history, stats: producerStats, isUp, transaction, txDb,
+    };
+    world.addNode(spec.id, () => track(spec.id, new RocketProducer(options)), { roles: ['producer'] });
+    lines.push(
+      `producer ${spec.id} (${config.producerGroup}): -> ${topic}, ${transaction ? `transactional (commit ${transaction.commit}, unknown ${transaction.unknown})` : options.sendMode}${options.orderly ? ', orderly (hash of key)' : ''}`
+      + `${delayLevels ? `, delay levels ${delayLevels.join(' ')}` : ''}, sendMsgTimeout=${formatDuration(config.sendMsgTimeout)}, `
+      + `retryTimesWhenSendFailed=${config.retryTimesWhenSendFailed}, sendLatencyFaultEnable=${config.sendLatencyFaultEnable}`,
+    );
+  }
+
+  const perGroup = new Map<string, number>();
+  const retainedGroups: RetainedGroup[] = [];
+  const consumersOf = new Map<string, string[]>();
+  const clusteringGroups = new Set<string>();
+  for (const spec of scenario.workload?.consumers ?? []) {
+    const config = resolveConsumerSettings(spec.config);
+    const group = spec.group ?? d.consumerGroup;
+    const topic = spec.topic ?? defaultTopic;
+    const subscription = spec.subscription ?? '*';
+    const count = spec.count ?? 1;
+    const first = (perGroup.get(group) ?? 0) + 1;
+    perGroup.set(group, first - 1 + count);
+    const dedupe = spec.idempotent ? new Set<string>() : null;
+    const names: string[] = consumersOf.get(group) ?? [];
+    consumersOf.set(group, names);
+    for (let i = first; i < first + count; i++) {
+      const name = `${group}-c${i}`;
+      names.push(name);
+      const options = {
+        group, topic, subscription, settings: config, nameServers, history, stats: consumerStats,
+        processing: spec.processing, failureRate: spec.failureRate ?? 0, dedupe, start: spec.start, stop: spec.stop,
+        phase: () => world.phase, assignments, orderly: spec.orderly ?? false,
+      };
+      world.addNode(name, () => track(name, new RocketConsumer(options)), { roles: ['consumer'] });
+    }
+    const tags = subscription.trim() === '*' ? null : subscription.split('||').map((t) => tagsCodeOf(t.trim()));
+    const entry: RetainedGroup = { group, topic, tagsCodes: tags };
+    if (config.messageModel === 'BROADCASTING') {
+      entry.offsetOf = (brokerName, t, queueId) => {
+        let min: number | undefined;
+        for (const n of names) {
+          const actor = live.get(n);
+          const offset = actor instanceof RocketConsumer ? actor.localOffset(`${brokerName}:${t}:${queueId}`) ?? 0 : 0;
+          min = min === undefined ? offset : Math.min(min, offset);
+        }
+        return min;
+      };
+    }
+    else clusteringGroups.add(group);
+    retainedGroups.push(entry);
+    lines.push(
+      `consumers ${group}: ${count} x <- ${topic} (${subscription}), ${config.messageModel}, ${spec.orderly ? 'orderly' : 'concurrently'}, ${config.allocateMessageQueueStrategy}, `
+      + `maxReconsumeTimes=${config.maxReconsumeTimes}${spec.idempotent ? ', idempotent' : ''}`,
+    );
+  }
+
+  return {
+    stores: { namesrv: namesrvStores, consumers: groupsStore, assignments },
+    describe: () => lines.slice(),
+    counts: () => {
+      // Consumers of a clustering group owning no queue of their topic at the end (more consumers than queues).
+      let idleConsumers = 0;
+      for (const [group, names] of consumersOf) {
+        if (!clusteringGroups.has(group)) continue;
+        for (const name of names) {
+          const actor = live.get(name);
+          if (actor instanceof RocketConsumer && actor.running && actor.ownedTopicQueues() === 0) idleConsumers++;
+        }
+      }
+      return { ...brokerStats, ...nsStats, ...producerStats, ...consumerStats, idleConsumers };
+    },
+    retained: () => {
+      const stored = new Set<string>();
+      // Per group, what its master holds (DLedger: its leader); with the master down, its first live slave.
+      for (const brokerName of brokerNames) {
+        const members: Broker[] = [];
+        for (let id = 0; id <= slaves; id++) {
+          const actor = live.get(`${brokerName}-${id}`);
+          if (actor instanceof Broker) members.push(actor);
+        }
+        const source = members.find((b) => b.acceptsWrites) ?? members[0];
+        source?.retained(stored, retainedGroups);
+      }
+      return stored;
+    },
+  };
+}

@@ -1,0 +1,286 @@
+import type { Disk, DiskFile } from '../../sim/disk.js';
+import { javaStringHashCode } from './queue-selector.js';
+import type { StoredMessage } from './protocol.js';
+
+/**
+ * A broker's message store (DefaultMessageStore): one CommitLog for every topic, made of mapped
+ * files of a fixed size named by their first physical offset (20 digits), and one ConsumeQueue
+ * per topic-queue of fixed 20-byte entries (commit log offset, size, tag hash code) written by the
+ * dispatcher (ReputMessageService) right behind the commit log. A queue offset is an index in a
+ * ConsumeQueue.
+ *
+ * Recovery after a crash keeps what the disk kept: the commit log up to its first missing record;
+ * consume queue entries pointing past the recovered commit log are truncated, and commit log
+ * records missing from their consume queue are dispatched again.
+ */
+
+export const CQ_ENTRY_BYTES = 20;
+/** A message's fixed header in the commit log (total size, magic, CRC, flags, offsets, times, hosts...). */
+const MSG_HEADER_BYTES = 91;
+
+export interface CqEntry {
+  readonly phy: number;
+  readonly size: number;
+  readonly tagsCode: number;
+}
+
+export function tagsCodeOf(tags: string | undefined): number {
+  return tags === undefined ? 0 : javaStringHashCode(tags);
+}
+
+export function messageBytes(topic: string, body: number, tags: string | undefined, key: string | undefined): number {
+  return MSG_HEADER_BYTES + body + topic.length + 20 + (tags?.length ?? 0) + (key?.length ?? 0);
+}
+
+export function commitLogFileName(start: number): string {
+  return `commitlog/${String(start).padStart(20, '0')}`;
+}
+
+export class ConsumeQueue {
+  constructor(readonly topic: string, readonly queueId: number, readonly file: DiskFile<CqEntry>) {}
+  get length(): number {
+    return this.file.length;
+  }
+}
+
+export type NewMessage = Omit<StoredMessage, 'phy' | 'size' | 'queueOffset' | 'storeTime' | 'tagsCode'> & { tagsCode?: number };
+
+export class MessageStore {
+  /** Every commit log record in offset order, blanks (end-of-file fillers) included. */
+  readonly records: StoredMessage[] = [];
+  readonly files: { start: number; file: DiskFile<StoredMessage> }[] = [];
+  readonly queues = new Map<string, ConsumeQueue>();
+  maxPhy = 0;
+  /** Called after a new consume queue entry (long polling wakes up on it). */
+  onDispatch: ((cq: ConsumeQueue) => void) | null = null;
+  /**
+   * DLedger: consume queue entries are written only for committed records (dispatchUpTo), so
+   * consumers never see a message a new leader may drop. `dispatched` indexes the next record.
+   */
+  deferDispatch = false;
+  dispatched = 0;
+
+  constructor(private readonly disk: Disk, private readonly fileSize: number) {}
+
+  static key(topic: string, queueId: number): string {
+    return `${topic}/${queueId}`;
+  }
+
+  queue(topic: string, queueId: number): ConsumeQueue {
+    let byId = this.byTopic.get(topic);
+    if (!byId) {
+      byId = [];
+      this.byTopic.set(topic, byId);
+    }
+    let cq = byId[queueId];
+    if (!cq) {
+      cq = new ConsumeQueue(topic, queueId, this.disk.file<CqEntry>(`consumequeue/${topic}/${queueId}`));
+      this.queues.set(MessageStore.key(topic, queueId), cq);
+      byId[queueId] = cq;
+    }
+    return cq;
+  }
+
+  /** The same consume queues by topic then queue id (no key string per lookup). */
+  private readonly byTopic = new Map<string, ConsumeQueue[]>();
+
+  findQueue(topic: string, queueId: number): ConsumeQueue | undefined {
+    return this.byTopic.get(topic)?.[queueId];
+  }
+
+  /** Appends a new message (master): assigns its physical and queue offsets; throws DiskFullError. */
+  append(m: NewMessage, now: number): StoredMessage {
+    const size = messageBytes(m.topic, m.body, m.tags, m.key);
+    const queueOffset = this.deferDispatch ? this.nextQueueOffset(m.topic, m.queueId) : this.queue(m.topic, m.queueId).length;
+    this.roll(size);
+    // Every field written, in one order: one object shape for every record (this runs per message).
+    const record: StoredMessage = {
+      phy: this.maxPhy, size, topic: m.topic, queueId: m.queueId, queueOffset, msg: m.msg, key: m.key, tags: m.tags,
+      tagsCode: m.tagsCode ?? tagsCodeOf(m.tags), body: m.body, bornTime: m.bornTime, storeTime: now, reconsumeTimes: m.reconsumeTimes,
+      realTopic: m.realTopic, realQueueId: m.realQueueId, delayLevel: m.delayLevel, retryTopic: m.retryTopic,
+      producerGroup: m.producerGroup, checkTimes: m.checkTimes, term: m.term, blank: undefined,
+    };
+    this.write(record);
+    if (!this.deferDispatch) this.dispatch(record);
+    return record;
+  }
+
+  /** Appends a record replicated from the master (slave): same offsets as on the master. */
+  appendReplica(record: StoredMessage): void {
+    if (record.blank) {
+      this.write(record);
+      this.files.push({ start: this.maxPhy, file: this.disk.file<StoredMessage>(commitLogFileName(this.maxPhy)) });
+      return;
+    }
+    if (this.files.length === 0) this.files.push({ start: 0, file: this.disk.file<StoredMessage>(commitLogFileName(0)) });
+    this.write(record);
+    if (!this.deferDispatch) this.dispatch(record);
+  }
+
+  /** The next queue offset of a topic-queue, counting records appended but not dispatched yet. */
+  nextQueueOffset(topic: string, queueId: number): number {
+    let next = this.queue(topic, queueId).length;
+    for (let i = this.dispatched; i < this.records.length; i++) {
+      const r = this.records[i]!;
+      if (!r.blank && r.topic === topic && r.queueId === queueId) next = Math.max(next, r.queueOffset + 1);
+    }
+    return next;
+  }
+
+  /** Writes the consume queue entries of every record ending at or before `phy`. */
+  dispatchUpTo(phy: number): void {
+    const records = this.records;
+    while (this.dispatched < records.length && records[this.dispatched]!.phy + records[this.dispatched]!.size <= phy) {
+      const record = records[this.dispatched++]!;
+      if (!record.blank) this.dispatch(record);
+    }
+  }
+
+  /** Drops every record from `phy` on (a DLedger follower's uncommitted tail that the leader does not have). */
+  truncateTo(phy: number): number {
+    const from = this.indexAt(phy);
+    const dropped = this.records.length - from;
+    if (dropped <= 0) return 0;
+    this.records.length = from;
+    while (this.files.length > 0) {
+      const last = this.files[this.files.length - 1]!;
+      if (last.start >= phy && this.files.length > 1) {
+        this.disk.deleteFile(last.file.name);
+        this.files.pop();
+        continue;
+      }
+      let keep = 0;
+      while (keep < last.file.records.length && last.file.records[keep]!.phy < phy) keep++;
+      last.file.truncate(keep);
+      break;
+    }
+    this.maxPhy = phy;
+    if (this.dispatched > from) this.dispatched = from;
+    return dropped;
+  }
+
+  /** Starts a new mapped file when the message does not fit: the rest of the file is a blank. */
+  private roll(size: number): void {
+    if (this.files.length === 0) {
+      this.files.push({ start: 0, file: this.disk.file<StoredMessage>(commitLogFileName(0)) });
+      return;
+    }
+    const current = this.files[this.files.length - 1]!;
+    const free = current.start + this.fileSize - this.maxPhy;
+    if (size <= free) return;
+    if (free > 0) {
+      const blank: StoredMessage = {
+        phy: this.maxPhy, size: free, topic: '', queueId: 0, queueOffset: -1, msg: '', key: undefined, tags: undefined,
+        tagsCode: 0, body: 0, bornTime: 0, storeTime: 0, reconsumeTimes: 0, blank: true,
+      };
+      this.write(blank);
+    }
+    this.files.push({ start: this.maxPhy, file: this.disk.file<StoredMessage>(commitLogFileName(this.maxPhy)) });
+  }
+
+  private write(record: StoredMessage): void {
+    this.files[this.files.length - 1]!.file.append(record, record.size);
+    this.records.push(record);
+    this.maxPhy = record.phy + record.size;
+  }
+
+  private dispatch(record: StoredMessage): void {
+    const cq = this.queue(record.topic, record.queueId);
+    if (cq.length !== record.queueOffset) return; // already there (recovery) or a gap: never both
+    cq.file.append({ phy: record.phy, size: record.size, tagsCode: record.tagsCode }, CQ_ENTRY_BYTES);
+    this.onDispatch?.(cq);
+  }
+
+  /** The message at a physical offset (binary search), or undefined. */
+  lookup(phy: number): StoredMessage | undefined {
+    const records = this.records;
+    let lo = 0;
+    let hi = records.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const p = records[mid]!.phy;
+      if (p === phy) return records[mid];
+      if (p < phy) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
+  }
+
+  /** Index in `records` of the first record at or after `phy`. */
+  indexAt(phy: number): number {
+    const records = this.records;
+    let lo = 0;
+    let hi = records.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (records[mid]!.phy < phy) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  commitLogFiles(): DiskFile<StoredMessage>[] {
+    return this.files.map((f) => f.file);
+  }
+
+  consumeQueueFiles(): DiskFile<CqEntry>[] {
+    return [...this.queues.values()].map((q) => q.file);
+  }
+
+  /** Rebuilds the store from what the disk kept (after a restart). Returns what recovery did. */
+  recover(): { records: number; truncatedCq: number; redispatched: number } {
+    const names = this.disk.fileNames();
+    const logs = names.filter((n) => n.startsWith('commitlog/')).sort();
+    let expected = 0;
+    let broken = false;
+    for (const name of logs) {
+      const start = Number(name.slice('commitlog/'.length));
+      if (broken || start !== expected) {
+        this.disk.deleteFile(name);
+        continue;
+      }
+      const file = this.disk.file<StoredMessage>(name);
+      this.files.push({ start, file });
+      for (const record of file.records) {
+        this.records.push(record);
+        expected = record.phy + record.size;
+      }
+      if (expected !== start + this.fileSize) broken = true; // the tail of this file was lost: later files cannot follow
+    }
+    this.maxPhy = expected;
+    let truncatedCq = 0;
+    for (const name of names) {
+      if (!name.startsWith('consumequeue/')) continue;
+      const [, topic, queueId] = name.split('/');
+      const cq = this.queue(topic!, Number(queueId));
+      const entries = cq.file.records;
+      let keep = entries.length;
+      while (keep > 0 && entries[keep - 1]!.phy >= this.maxPhy) keep--;
+      truncatedCq += entries.length - keep;
+      cq.file.truncate(keep);
+    }
+    let redispatched = 0;
+    if (this.deferDispatch) {
+      // DLedger: only what the consume queues kept is known committed; the rest waits for the leader.
+      this.dispatched = this.records.length;
+      for (let i = 0; i < this.records.length; i++) {
+        const record = this.records[i]!;
+        if (!record.blank && this.queue(record.topic, record.queueId).length <= record.queueOffset) {
+          this.dispatched = i;
+          break;
+        }
+      }
+      return { records: this.records.length, truncatedCq, redispatched };
+    }
+    for (const record of this.records) {
+      if (record.blank) continue;
+      const cq = this.queue(record.topic, record.queueId);
+      if (cq.length === record.queueOffset) {
+        this.dispatch(record);
+        redispatched++;
+      }
+    }
+    this.dispatched = this.records.length;
+    return { records: this.records.length, truncatedCq, redispatched };
+  }
+}
