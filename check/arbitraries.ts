@@ -29,6 +29,14 @@ export interface FaultScheduleOptions {
   window?: readonly [Micros | string, Micros | string];
   /** How long a fault lasts before it heals (default 1s to 10s). */
   faultLength?: readonly [Micros | string, Micros | string];
+  /**
+   * One at a time: the quiet time after a fault heals before the next may start (default 0).
+   * A restarted broker is not yet back in service (a ZooKeeper session to expire, a replica to
+   * catch up): a spacing lets the system recover, so "one fault at a time" holds for it too.
+   */
+  spacing?: Micros | string;
+  /** Crashes and kills are process kills that keep the page cache (default false: machine crashes). */
+  keepPageCache?: boolean;
 }
 
 interface Episode {
@@ -60,6 +68,8 @@ export function faultSchedule(options: FaultScheduleOptions): fc.Arbitrary<RawFa
   const [minLength, maxLength] = (options.faultLength ?? [1_000_000, 10_000_000]).map(toMicros) as [Micros, Micros];
   const windowMs = Math.max(0, ms(Math.min(windowEnd, duration) - windowStart));
   const oneAtATime = options.oneAtATime ?? true;
+  const spacingMs = ms(toMicros(options.spacing ?? 0));
+  const keepPageCache = options.keepPageCache ?? false;
   const episode: fc.Arbitrary<Episode> = fc.record({
     kind: fc.constantFrom(...kinds),
     node: fc.constantFrom(...nodes),
@@ -70,33 +80,34 @@ export function faultSchedule(options: FaultScheduleOptions): fc.Arbitrary<RawFa
     skewMs: fc.integer({ min: -60_000, max: 60_000 }),
   });
   return fc.array(episode, { minLength: 0, maxLength: options.maxFaults ?? 3 }).map((episodes) =>
-    layOut(episodes, { oneAtATime, windowStartMs: ms(windowStart), windowEndMs: ms(Math.min(windowEnd, duration)), durationMs: ms(duration), nodes }),
+    layOut(episodes, { oneAtATime, spacingMs, keepPageCache, windowStartMs: ms(windowStart), windowEndMs: ms(Math.min(windowEnd, duration)), durationMs: ms(duration), nodes }),
   );
 }
 
 function layOut(
   episodes: readonly Episode[],
-  frame: { oneAtATime: boolean; windowStartMs: number; windowEndMs: number; durationMs: number; nodes: readonly string[] },
+  frame: { oneAtATime: boolean; spacingMs: number; keepPageCache: boolean; windowStartMs: number; windowEndMs: number; durationMs: number; nodes: readonly string[] },
 ): RawFaultStep[] {
   const steps: { atMs: number; order: number; step: RawFaultStep }[] = [];
   let cursor = frame.windowStartMs;
   let order = 0;
+  const page = frame.keepPageCache ? { keepPageCache: true } : {};
   for (const e of episodes) {
     const startMs = frame.oneAtATime ? cursor + e.startMs : frame.windowStartMs + e.startMs;
     if (startMs > frame.windowEndMs) break;
     const healMs = startMs + e.lengthMs;
-    cursor = healMs;
+    cursor = healMs + frame.spacingMs;
     const push = (atMs: number, step: RawFaultStep) => {
       if (atMs <= frame.durationMs) steps.push({ atMs, order: order++, step: { at: at(atMs), ...step } });
     };
     const length = at(e.lengthMs);
     switch (e.kind) {
       case 'crash':
-        push(startMs, { crash: e.node });
+        push(startMs, { crash: e.node, ...page });
         push(healMs, { restart: e.node });
         break;
       case 'kill':
-        push(startMs, { kill: e.node, for: length });
+        push(startMs, { kill: e.node, for: length, ...page });
         break;
       case 'pause':
         push(startMs, { pause: e.node, for: length });

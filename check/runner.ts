@@ -52,6 +52,8 @@ export function planCheck(scenario: Scenario, options: { seed?: number; runs?: n
       ...(spec.oneAtATime !== undefined ? { oneAtATime: spec.oneAtATime } : {}),
       ...(spec.window ? { window: spec.window } : {}),
       ...(spec.for ? { faultLength: spec.for } : {}),
+      ...(spec.spacing !== undefined ? { spacing: spec.spacing } : {}),
+      ...(spec.keepPageCache !== undefined ? { keepPageCache: spec.keepPageCache } : {}),
     });
   }
   if (explore.config) variant.config = choices(explore.config);

@@ -342,6 +342,17 @@ export class RabbitBroker implements Actor {
     }
   }
 
+  /**
+   * The final read: message ids still held in a queue, ready or delivered and not yet acked
+   * (an unacked delivery comes back when its channel closes), so they count as backlog, not loss.
+   */
+  storedMessages(into: Set<string>): void {
+    for (const queue of this.queues.values()) for (const message of queue.ready) into.add(message.content.properties.messageId);
+    for (const conn of this.connections.values()) {
+      for (const channel of conn.channels.values()) for (const entry of channel.unacked.values()) into.add(entry.message.content.properties.messageId);
+    }
+  }
+
   /** A restarted broker: durable definitions, then each durable queue's stored messages, then the delayed ones. */
   private recover(): void {
     const deleted = new Set<string>();

@@ -285,6 +285,11 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     return {
       describe: () => lines.slice(),
       counts: () => ({ ...stats }),
+      retained: () => {
+        const stored = new Set<string>();
+        broker?.storedMessages(stored);
+        return stored;
+      },
     };
   },
 };

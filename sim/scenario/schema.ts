@@ -98,6 +98,8 @@ const explore = z.strictObject({
     oneAtATime: z.boolean().optional().meta({ description: 'Each fault is healed before the next starts (default true).' }),
     window: z.tuple([duration, duration]).optional().meta({ description: 'When faults may start (default: the whole safety phase).' }),
     for: z.tuple([duration, duration]).optional().meta({ description: 'How long a fault lasts before it heals (default [1s, 10s]).' }),
+    spacing: duration.optional().meta({ description: 'One at a time: quiet time after a fault heals before the next starts (default 0s), so the system can recover.' }),
+    keepPageCache: z.boolean().optional().meta({ description: 'Crashes and kills are process kills that keep the page cache (default false: machine crashes lose unflushed writes).' }),
   }).optional(),
   config: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional()
     .meta({ description: 'cluster.config keys and the values to try for each.' }),
@@ -242,6 +244,8 @@ export interface ExploreSpec {
     oneAtATime?: boolean;
     window?: [Micros, Micros];
     for?: [Micros, Micros];
+    spacing?: Micros;
+    keepPageCache?: boolean;
   };
   config?: Record<string, (string | number | boolean)[]>;
   workload?: { producers?: Record<string, (string | number | boolean)[]>; consumers?: Record<string, (string | number | boolean)[]> };
