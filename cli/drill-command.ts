@@ -1,5 +1,7 @@
+import { writeFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
+import { renderDrillHtml } from '../drill/html.js';
 import { runDrill } from '../drill/engine.js';
 import { playDrill, type DrillIo } from '../drill/terminal.js';
 import { loadScenario } from '../models/scenario.js';
@@ -10,9 +12,14 @@ import { EXIT } from './exit.js';
 export interface DrillCommandOptions {
   answers?: string;
   nonInteractive?: boolean;
+  /** Write the drill as a self-contained web page to this file instead of playing it in the terminal. */
+  html?: string;
 }
 
-/** `mqsim drill FILE`: the drill in the terminal, reading answers and commands from stdin. */
+/**
+ * `mqsim drill FILE`: the drill in the terminal, reading answers and commands from stdin.
+ * With `--html FILE`, writes the drill's web page instead (the terminal drill does not run).
+ */
 export async function drillCommand(file: string, options: DrillCommandOptions, io: CliIo, stdin: NodeJS.ReadableStream): Promise<number> {
   let run;
   try {
@@ -23,6 +30,17 @@ export async function drillCommand(file: string, options: DrillCommandOptions, i
       return EXIT.usage;
     }
     throw error;
+  }
+  if (options.html !== undefined) {
+    const out = resolve(io.cwd, options.html);
+    try {
+      writeFileSync(out, renderDrillHtml(run));
+    } catch (error) {
+      io.stderr(`mqsim drill: cannot write ${options.html}: ${(error as Error).message}\n`);
+      return EXIT.usage;
+    }
+    io.stdout(`wrote ${options.html}: ${run.spec.title} (${run.steps.length} steps; open it in a browser, it works offline)\n`);
+    return EXIT.ok;
   }
   const answers = options.answers === undefined ? undefined : options.answers.split(',').map((a) => a.trim());
   const interactive = !options.nonInteractive;

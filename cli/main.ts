@@ -97,7 +97,8 @@ export function buildProgram(io: CliIo): Command {
     .argument('<file>', 'a scenario with a drill: section (scenarios/drills/)')
     .option('--answers <list>', 'answers to the questions in order, e.g. 1,3,12')
     .option('--non-interactive', 'do not read the keyboard: go straight through (with --answers, graded)')
-    .addHelpText('after', '\nExample:\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --non-interactive --answers 2,1')
+    .option('--html <drill.html>', 'write the drill as one self-contained web page (timeline, cluster, message inspector, questions) and exit; the terminal drill does not run')
+    .addHelpText('after', '\nExample:\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --non-interactive --answers 2,1\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --html drill.html')
     .action(async (file: string, options) => {
       io.exitCode = await drillCommand(file, options, io, process.stdin);
     });
