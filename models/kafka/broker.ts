@@ -2,7 +2,9 @@ import { DiskFullError, type DiskFile } from '../../sim/disk.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
+import type { StateStore } from '../../sim/state.js';
 import { Controller, type TopicAssignment } from './controller.js';
+import { GroupCoordinator, OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
 import { epochTruncationOffset, PartitionLog } from './log.js';
 import { sendTo,
   HEADER_BYTES, RECORD_OVERHEAD,
@@ -11,6 +13,7 @@ import { sendTo,
   type OffsetsForLeaderEpochResponse, type PartitionState, type Produce, type ProduceResponse, type UpdateMetadata,
   type ZkAllocateProducerIdsResponse, type ZkBrokersChanged, type ZkConnectResponse, type ZkControllerChanged,
   type ZkCreateControllerResponse, type ZkPingResponse, type ZkSetPartitionsResponse,
+  type FindCoordinator, type Heartbeat, type JoinGroup, type LeaveGroup, type OffsetCommit, type OffsetFetch, type SyncGroup,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
@@ -54,6 +57,13 @@ interface DelayedProduce {
   timer: Timer;
 }
 
+/** An internal append (offset commit, group metadata) waiting for the high watermark. */
+interface InternalWaiter {
+  requiredOffset: number;
+  done: (error: KafkaError) => void;
+  timer: Timer;
+}
+
 interface ParkedFetch {
   from: string;
   request: Fetch;
@@ -73,6 +83,7 @@ class Replica {
   epochStartOffset = 0;
   readonly followers = new Map<string, FollowerState>();
   delayed: DelayedProduce[] = [];
+  internal: InternalWaiter[] = [];
   parked: ParkedFetch[] = [];
   /** Follower side: the Fetch (or OffsetsForLeaderEpoch) in flight, by id; 0 none. */
   fetchId = 0;
@@ -95,6 +106,8 @@ export interface BrokerOptions {
   topics: readonly TopicAssignment[];
   stats: KafkaStats;
   zk: string;
+  /** The consumer groups' state store, when the scenario uses groups (the broker then coordinates). */
+  groups?: StateStore<GroupsState>;
 }
 
 export class KafkaBroker implements Actor {
@@ -113,6 +126,7 @@ export class KafkaBroker implements Actor {
   private pidWaiters: { from: string; request: InitProducerId }[] = [];
   private pidRequested = false;
   private readonly minIsr = new Map<string, number>();
+  private coordinator: GroupCoordinator | null = null;
 
   constructor(private readonly options: BrokerOptions) {
     for (const t of options.topics) this.minIsr.set(t.topic, t.minInsyncReplicas);
@@ -126,6 +140,16 @@ export class KafkaBroker implements Actor {
     this.ctx = ctx;
     this.hwFile = ctx.disk.file<HwCheckpoint>('replication-offset-checkpoint');
     if (restarted) this.recover();
+    if (this.options.groups) {
+      this.coordinator = new GroupCoordinator(ctx, {
+        isLeaderOf: (p) => this.replicas.get(`${OFFSETS_TOPIC}-${p}`)?.isLeaderOn(ctx.name) === true,
+        append: (p, records, done) => this.appendInternal(p, records, done),
+        readAll: (p) => {
+          const r = this.replicas.get(`${OFFSETS_TOPIC}-${p}`);
+          return r ? r.log.read(r.log.logStartOffset, r.log.logEndOffset, Number.POSITIVE_INFINITY) : [];
+        },
+      }, this.config, this.options.stats, this.options.groups);
+    }
     this.zkConnect();
     ctx.setTimer(this.config.hwCheckpointInterval, 'hw-checkpoint');
     ctx.setTimer(Math.max(1_000, Math.floor(this.config.replicaLagTimeMax / 2)), 'isr-expiration');
@@ -178,6 +202,25 @@ export class KafkaBroker implements Actor {
         }
         return;
       case 'ZkAllocateProducerIdsResponse': return this.onPidBlock(message as ZkAllocateProducerIdsResponse);
+      case 'FindCoordinator': return this.onFindCoordinator(from, message as FindCoordinator);
+      case 'JoinGroup':
+        if (this.coordinator) this.coordinator.onJoinGroup(from, message as JoinGroup);
+        return;
+      case 'SyncGroup':
+        if (this.coordinator) this.coordinator.onSyncGroup(from, message as SyncGroup);
+        return;
+      case 'Heartbeat':
+        if (this.coordinator) this.coordinator.onHeartbeat(from, message as Heartbeat);
+        return;
+      case 'LeaveGroup':
+        if (this.coordinator) this.coordinator.onLeaveGroup(from, message as LeaveGroup);
+        return;
+      case 'OffsetCommit':
+        if (this.coordinator) this.coordinator.onOffsetCommit(from, message as OffsetCommit);
+        return;
+      case 'OffsetFetch':
+        if (this.coordinator) this.coordinator.onOffsetFetch(from, message as OffsetFetch);
+        return;
       default:
     }
   }
@@ -212,6 +255,14 @@ export class KafkaBroker implements Actor {
         this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'leader-rebalance');
         return;
       case 'produce-timeout': return this.onProduceTimeout(data as DelayedProduce);
+      case 'internal-timeout': {
+        const { replica, waiter } = data as { replica: Replica; waiter: InternalWaiter };
+        const index = replica.internal.indexOf(waiter);
+        if (index < 0) return;
+        replica.internal.splice(index, 1);
+        waiter.done('REQUEST_TIMED_OUT');
+        return;
+      }
       case 'fetch-wait': return this.onFetchWait(data as ParkedFetch);
       case 'replica-fetch': return this.sendReplicaFetch(data as Replica);
       case 'replica-fetch-timeout': {
@@ -229,6 +280,7 @@ export class KafkaBroker implements Actor {
         return;
       }
       default:
+        this.coordinator?.onTimer(tag, data);
     }
   }
 
@@ -361,6 +413,7 @@ export class KafkaBroker implements Actor {
     if (replica.hw > replica.log.logEndOffset) replica.hw = replica.log.logEndOffset;
     this.ctx.note('became-leader', { partition: replica.key, leaderEpoch: state.leaderEpoch, leo: replica.log.logEndOffset, hw: replica.hw, isr: state.isr });
     this.maybeAdvanceHw(replica);
+    if (replica.topic === OFFSETS_TOPIC) this.coordinator?.load(replica.partition);
   }
 
   private makeFollower(replica: Replica, state: PartitionState): void {
@@ -377,6 +430,8 @@ export class KafkaBroker implements Actor {
         this.produceResponse(d.from, d.request, 'NOT_LEADER_OR_FOLLOWER', -1);
       }
       replica.delayed = [];
+      this.failInternal(replica);
+      if (replica.topic === OFFSETS_TOPIC) this.coordinator?.unload(replica.partition);
     }
     this.flushParked(replica, 'NOT_LEADER_OR_FOLLOWER');
     this.stopFetching(replica);
@@ -749,6 +804,7 @@ export class KafkaBroker implements Actor {
   }
 
   private completeDelayed(replica: Replica): void {
+    if (replica.internal.length > 0) this.completeInternal(replica);
     if (replica.delayed.length === 0) return;
     const minIsr = this.minIsr.get(replica.topic) ?? this.config.minInsyncReplicas;
     const keep: DelayedProduce[] = [];
@@ -762,6 +818,71 @@ export class KafkaBroker implements Actor {
       } else keep.push(d);
     }
     replica.delayed = keep;
+  }
+
+  /**
+   * The group coordinator's writes to its __consumer_offsets partition: appended as the leader,
+   * `done` once the high watermark passes them (acks=all), NOT_ENOUGH_REPLICAS below
+   * min.insync.replicas, REQUEST_TIMED_OUT after offsets.commit.timeout.ms.
+   */
+  private appendInternal(partition: number, items: { msg: string; key: string }[], done: (error: KafkaError) => void): void {
+    const replica = this.replicas.get(`${OFFSETS_TOPIC}-${partition}`);
+    if (!replica || !replica.isLeaderOn(this.ctx.name)) return done('NOT_LEADER_OR_FOLLOWER');
+    const minIsr = this.minIsr.get(OFFSETS_TOPIC) ?? this.config.minInsyncReplicas;
+    if (replica.isr.length < minIsr) return done('NOT_ENOUGH_REPLICAS');
+    const log = replica.log;
+    const base = log.logEndOffset;
+    const now = this.ctx.now();
+    const records: LogRecord[] = items.map((item, i) => ({
+      offset: base + i, epoch: replica.leaderEpoch, msg: item.msg, key: item.key, bytes: item.msg.length + item.key.length,
+      pid: -1, seq: -1, batchFirst: -1, last: i === items.length - 1, time: now,
+    }));
+    try {
+      log.append(records);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      return done('KAFKA_STORAGE_ERROR');
+    }
+    this.maybeFlush(replica);
+    const waiter: InternalWaiter = { requiredOffset: base + items.length, done, timer: null as unknown as Timer };
+    waiter.timer = this.ctx.setTimer(this.config.offsetsCommitTimeout, 'internal-timeout', { replica, waiter });
+    replica.internal.push(waiter);
+    this.wakeParked(replica);
+    this.maybeAdvanceHw(replica);
+    this.completeInternal(replica);
+  }
+
+  private completeInternal(replica: Replica): void {
+    const ready = replica.internal.filter((w) => replica.hw >= w.requiredOffset);
+    if (ready.length === 0) return;
+    replica.internal = replica.internal.filter((w) => replica.hw < w.requiredOffset);
+    for (const w of ready) {
+      this.ctx.cancelTimer(w.timer);
+      w.done('NONE');
+    }
+  }
+
+  private failInternal(replica: Replica): void {
+    const waiting = replica.internal;
+    replica.internal = [];
+    for (const w of waiting) {
+      this.ctx.cancelTimer(w.timer);
+      w.done('NOT_LEADER_OR_FOLLOWER');
+    }
+  }
+
+  private onFindCoordinator(from: string, request: FindCoordinator): void {
+    const partition = this.coordinator?.partitionFor(request.key) ?? -1;
+    const state = this.metadata.get(`${OFFSETS_TOPIC}-${partition}`);
+    const coordinator = state?.leader ?? null;
+    sendTo(this.ctx, from, {
+      type: 'FindCoordinatorResponse', id: request.id, error: coordinator === null ? 'COORDINATOR_NOT_AVAILABLE' : 'NONE', coordinator,
+    }, HEADER_BYTES);
+  }
+
+  /** For tests: the committed offsets of the groups this broker coordinates. */
+  committedOffsets(): Map<string, Map<string, number>> {
+    return this.coordinator?.committed() ?? new Map();
   }
 
   private onProduceTimeout(delayed: DelayedProduce): void {
@@ -899,6 +1020,8 @@ export class KafkaBroker implements Actor {
   private applyRetention(): void {
     const now = this.ctx.trueNow();
     for (const r of this.replicas.values()) {
+      // __consumer_offsets is compacted in Kafka (cleanup.policy=compact), never deleted by time or size.
+      if (r.topic === OFFSETS_TOPIC) continue;
       const deleted = r.log.applyRetention(now, this.config.retentionMs, this.config.retentionBytes, r.hw);
       if (deleted > 0) this.ctx.note('segments-deleted', { partition: r.key, deleted, logStartOffset: r.log.logStartOffset });
     }

@@ -9,6 +9,8 @@ import { sendTo,
   type Fetch, type FetchResponse, type ListOffsetsResponse, type LogRecord, type MetadataResponse, type OffsetsForLeaderEpochResponse,
 } from './protocol.js';
 import type { ConsumerConfig } from './schema.js';
+import type { KafkaStats } from './stats.js';
+import { GroupMembership } from './membership.js';
 
 /**
  * A consumer using assign() (no group, no rebalance, no committed offsets): it assigns itself
@@ -27,7 +29,10 @@ import type { ConsumerConfig } from './schema.js';
  * nothing was consumed yet.
  */
 
-interface PartitionCursor {
+/** position while the committed offset is being fetched (OffsetFetch). */
+export const AWAITING_COMMITTED = -2;
+
+export interface PartitionCursor {
   partition: number;
   queue: string;
   leader: string | null;
@@ -44,6 +49,17 @@ interface PartitionCursor {
   buffered: number;
   needsValidation: boolean;
   backoff: Timer | null;
+  /** Group mode: offset after the last record poll() returned (what auto-commit commits); -1 none. */
+  consumed: number;
+  /** Group mode: offset after the last record the application finished processing; -1 none. */
+  processed: number;
+}
+
+export function newCursor(partition: number, queue: string): PartitionCursor {
+  return {
+    partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
+    buffered: 0, needsValidation: false, backoff: null, consumed: -1, processed: -1,
+  };
 }
 
 export interface ConsumerOptions {
@@ -57,9 +73,17 @@ export interface ConsumerOptions {
   stop: Micros | undefined;
   history: History;
   phase: () => Phase;
+  /** subscribe: a group member; assign (default): every partition, no group. */
+  mode?: 'subscribe' | 'assign';
+  processingMode?: 'sync' | 'async-pool';
+  workers?: number;
+  commit?: CommitMode;
+  stats?: KafkaStats;
 }
 
-interface Work {
+export type CommitMode = 'auto' | 'manual-sync-after' | 'manual-async-after' | 'manual-before';
+
+export interface Work {
   cursor: PartitionCursor;
   record: LogRecord;
   node: string;
@@ -68,15 +92,18 @@ interface Work {
 export class KafkaConsumer implements Actor {
   private ctx!: NodeContext;
   private processing!: Sampler;
-  private readonly cursors: PartitionCursor[] = [];
+  private readonly cursors = new Map<number, PartitionCursor>();
   private metadataPending = 0;
   private bootstrap = 0;
   private nextId = 1;
   private readonly work: Work[] = [];
   private workHead = 0;
   private busy = false;
-  private idle = false;
+  idle = false;
   private started = false;
+  private group: GroupMembership | null = null;
+  /** Latest leader per partition from Metadata (for partitions assigned later). */
+  readonly leaders = new Map<number, { leader: string | null; leaderEpoch: number }>();
 
   constructor(private readonly options: ConsumerOptions) {}
 
@@ -95,24 +122,42 @@ export class KafkaConsumer implements Actor {
     if (phase === 'liveness' && (this.idle || !this.started)) {
       this.idle = false;
       if (!this.started) this.begin();
-      else for (const c of this.cursors) this.next(c);
+      else if (this.group) this.group.onLiveness();
+      else for (const c of this.cursors.values()) this.next(c);
     }
   }
 
   private begin(): void {
     if (this.started) return;
     this.started = true;
+    if (this.options.mode === 'subscribe') {
+      this.group = new GroupMembership(this, this.ctx, this.options, this.cursors, this.work);
+      this.group.start();
+      this.requestMetadata();
+      return;
+    }
     const queues: string[] = [];
     for (let p = 0; p < this.options.partitions; p++) {
       const queue = `${this.options.topic}-${p}`;
       queues.push(queue);
-      this.cursors.push({
-        partition: p, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
-        buffered: 0, needsValidation: false, backoff: null,
-      });
+      this.cursors.set(p, newCursor(p, queue));
     }
     this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues, group: this.options.group });
     this.requestMetadata();
+  }
+
+  /** The next offset this consumer would read from `partition` (-1: none yet); for the final read. */
+  positionOf(partition: number): number {
+    const cursor = this.cursors.get(partition);
+    if (!cursor) return -1;
+    if (this.group) return cursor.consumed;
+    // assign(): records fetched but not yet processed are still to be delivered.
+    let pos = cursor.position;
+    for (let i = this.workHead; i < this.work.length; i++) {
+      const w = this.work[i]!;
+      if (w.cursor === cursor && w.record.offset < pos) pos = w.record.offset;
+    }
+    return pos;
   }
 
   receive(from: string, message: Message): void {
@@ -122,6 +167,7 @@ export class KafkaConsumer implements Actor {
       case 'ListOffsetsResponse': return this.onListOffsets(message as ListOffsetsResponse);
       case 'OffsetsForLeaderEpochResponse': return this.onValidate(message as OffsetsForLeaderEpochResponse);
       default:
+        this.group?.receive(from, message);
     }
   }
 
@@ -129,7 +175,10 @@ export class KafkaConsumer implements Actor {
     switch (tag) {
       case 'begin': return this.begin();
       case 'stop':
-        if (this.options.phase() === 'safety') this.idle = true;
+        if (this.options.phase() === 'safety') {
+          if (this.group) this.group.close();
+          this.idle = true;
+        }
         return;
       case 'metadata-timeout':
         if (this.metadataPending === data) {
@@ -141,7 +190,7 @@ export class KafkaConsumer implements Actor {
       case 'metadata-retry': return this.requestMetadata();
       case 'request-timeout': {
         const { cursor, id } = data as { cursor: PartitionCursor; id: number };
-        if (cursor.pending !== id) return;
+        if (cursor.pending !== id || this.cursors.get(cursor.partition) !== cursor) return;
         cursor.pending = 0;
         cursor.pendingKind = null;
         cursor.timer = null;
@@ -151,16 +200,18 @@ export class KafkaConsumer implements Actor {
       case 'retry': {
         const cursor = data as PartitionCursor;
         cursor.backoff = null;
+        if (this.cursors.get(cursor.partition) !== cursor) return;
         return this.next(cursor);
       }
       case 'processed': return this.onProcessed();
       default:
+        this.group?.onTimer(tag, data);
     }
   }
 
   // ------------------------------------------------------------------ metadata
 
-  private requestMetadata(): void {
+  requestMetadata(): void {
     if (this.metadataPending !== 0) return;
     const id = this.nextId++;
     this.metadataPending = id;
@@ -179,7 +230,8 @@ export class KafkaConsumer implements Actor {
     }
     let missing = false;
     for (const p of response.partitions) {
-      const cursor = this.cursors[p.partition];
+      this.leaders.set(p.partition, { leader: p.leader, leaderEpoch: p.leaderEpoch });
+      const cursor = this.cursors.get(p.partition);
       if (!cursor) continue;
       if (p.leader === null) missing = true;
       if (p.leaderEpoch > cursor.leaderEpoch || cursor.leader === null) {
@@ -189,14 +241,14 @@ export class KafkaConsumer implements Actor {
       }
     }
     if (missing) this.ctx.setTimer(Math.max(this.options.config.retryBackoff, 500_000), 'metadata-retry');
-    for (const c of this.cursors) this.next(c);
+    for (const c of this.cursors.values()) this.next(c);
   }
 
   // ------------------------------------------------------------------ per-partition loop
 
   /** Sends whatever the partition needs next: a position reset, a validation, or a fetch. */
-  private next(cursor: PartitionCursor): void {
-    if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started) return;
+  next(cursor: PartitionCursor): void {
+    if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started || cursor.position === AWAITING_COMMITTED) return;
     const leader = cursor.leader;
     if (leader === null) return;
     const id = this.nextId++;
@@ -222,7 +274,7 @@ export class KafkaConsumer implements Actor {
   }
 
   private take(id: number, partition: number, kind: PartitionCursor['pendingKind']): PartitionCursor | undefined {
-    const cursor = this.cursors[partition];
+    const cursor = this.cursors.get(partition);
     if (!cursor || cursor.pending !== id || cursor.pendingKind !== kind) return undefined;
     cursor.pending = 0;
     cursor.pendingKind = null;
@@ -241,6 +293,7 @@ export class KafkaConsumer implements Actor {
     if (!cursor) return;
     if (response.error !== 'NONE') return this.failed(cursor);
     cursor.position = response.offset;
+    if (cursor.consumed < 0) cursor.consumed = cursor.processed = response.offset;
     this.next(cursor);
   }
 
@@ -274,7 +327,8 @@ export class KafkaConsumer implements Actor {
       cursor.buffered++;
       cursor.position = record.offset + 1;
     }
-    this.process();
+    if (this.group) this.group.dataArrived();
+    else this.process();
     this.next(cursor);
   }
 

@@ -4,7 +4,14 @@
  * - `zookeeper` (role zookeeper): broker sessions, /controller election, partition state znodes;
  * - `broker-1..N` (role broker): replicated partition logs, the controller when elected;
  * - one node per producer, named by its `id` (role producer);
- * - `${group}-c1` per consumer (role consumer), reading every partition of its topic by assign().
+ * - consumers (role consumer): `mode: assign` (default) one `${group}-c1` reading every partition
+ *   of its topic by assign(); `mode: subscribe` `${group}-c1..c${count}`, members of consumer
+ *   group `group` (membership.ts), coordinated by the leader of the group's `__consumer_offsets`
+ *   partition (group-coordinator.ts). That internal topic (offsets.topic.num.partitions,
+ *   offsets.topic.replication.factor capped by the broker count) is created, replicated like any
+ *   topic, only when some consumer subscribes; group state is mirrored into
+ *   world.store('kafka-groups'). Gauges `lag.<group>.<topic-partition>`: high watermark minus the
+ *   group's committed offset.
  *
  * Replicas are assigned as Kafka's rack-unaware assignment does, with its random start index and
  * shift fixed at 0 so runs are reproducible: partition p's first (preferred) replica is broker
@@ -28,6 +35,9 @@ import {
 } from './schema.js';
 import { newStats, type KafkaStats } from './stats.js';
 import { ZooKeeperNode, type KafkaControlState, type ZkData } from './zookeeper.js';
+import { OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
+import { coordinatorPartition } from './coordinator.js';
+import type { CommitMode } from './consumer.js';
 
 export { kafkaParts } from './schema.js';
 export * from './public.js';
@@ -39,6 +49,10 @@ export interface KafkaProducerSpec extends CommonProducer {
 
 export interface KafkaConsumerSpec extends CommonConsumer {
   topic?: string;
+  mode?: 'subscribe' | 'assign';
+  processingMode?: 'sync' | 'async-pool';
+  workers?: number;
+  commit?: CommitMode;
   config?: KafkaConsumerConfig;
 }
 
@@ -76,12 +90,45 @@ export interface KafkaModel extends ModelDefinition<KafkaScenario> {
 export interface KafkaRun extends ModelRun {
   stats: KafkaStats;
   state(): KafkaControlState;
+  /** Consumer groups as their coordinators last published them. */
+  groups(): GroupsState;
+  /** A group's committed offsets ("topic-partition" -> offset), from its current coordinator. */
+  committed(group: string): ReadonlyMap<string, number>;
   broker(name: string): KafkaBroker | undefined;
 }
+
+const groupNote = (what: string) => (arg: string) => (arg ? `note ${what} group=${arg}` : `note ${what}`);
+
+/**
+ * Drill aliases for consumer groups: conditions on the notes the coordinator and the members
+ * write (group-rebalance, group-stable, group-member-removed, partitions-revoked,
+ * coordinator-loaded), facts read from them. The group state itself is `state kafka-groups <group>`.
+ */
+const kafkaDrill = {
+  conditions: {
+    /** `group-rebalance [group]`: the coordinator starts a rebalance (PreparingRebalance). */
+    'group-rebalance': groupNote('group-rebalance'),
+    /** `group-stable [group]`: SyncGroup done, every member has its assignment. */
+    'group-stable': groupNote('group-stable'),
+    /** `member-removed [group]`: session timeout, LeaveGroup or rebalance timeout. */
+    'member-removed': groupNote('group-member-removed'),
+    'partitions-revoked': groupNote('partitions-revoked'),
+    /** `coordinator-failover [group]`: a new coordinator loaded the group from __consumer_offsets. */
+    'coordinator-failover': groupNote('coordinator-loaded'),
+  },
+  facts: {
+    /** `{{rebalance-reason}}`: why the next (else last) rebalance started. */
+    'rebalance-reason': () => 'note group-rebalance reason',
+    'removed-member': () => 'note group-member-removed member',
+    'removed-why': () => 'note group-member-removed why',
+    'stable-generation': () => 'note group-stable generation',
+  },
+};
 
 /** The Kafka model (its build returns a KafkaRun, a ModelRun with handles for tests). */
 export const kafkaModel: KafkaModel = {
   parts: kafkaParts,
+  drill: kafkaDrill,
   build(world: World, scenario: KafkaScenario): KafkaRun {
     const history: History = world.history;
     const config = resolveBrokerConfig(scenario.cluster?.config);
@@ -102,15 +149,26 @@ export const kafkaModel: KafkaModel = {
         uncleanLeaderElection: spec.config?.['unclean.leader.election.enable'] ?? config.uncleanLeaderElection,
       });
     }
+    const consumerSpecs = scenario.workload?.consumers ?? [];
+    const groupsUsed = consumerSpecs.some((c) => c.mode === 'subscribe');
+    if (groupsUsed) {
+      topics.push({
+        topic: OFFSETS_TOPIC,
+        partitions: assignReplicas(brokers, config.offsetsTopicPartitions, Math.min(config.offsetsTopicReplicationFactor, brokerCount)),
+        minInsyncReplicas: config.minInsyncReplicas,
+        uncleanLeaderElection: config.uncleanLeaderElection,
+      });
+    }
     const topicOf = (name: string | undefined, what: string): TopicAssignment => {
       if (name === undefined) return topics[0]!;
-      const topic = topics.find((t) => t.topic === name);
+      const topic = topics.find((t) => t.topic === name && t.topic !== OFFSETS_TOPIC);
       if (!topic) throw new Error(`${what}: no topic named "${name}" (topics: ${topics.map((t) => t.topic).join(', ')})`);
       return topic;
     };
 
     const stats = newStats();
     const store = world.store<KafkaControlState>('kafka', { controller: null, controllerEpoch: 0, liveBrokers: [], partitions: {} });
+    const groupStore = groupsUsed ? world.store<GroupsState>('kafka-groups', {}) : undefined;
     const zkData: ZkData = {
       nextSession: 1, sessions: new Map(), brokers: new Map(), controller: null, controllerEpoch: 0, partitions: new Map(), nextProducerId: 0,
     };
@@ -132,7 +190,7 @@ export const kafkaModel: KafkaModel = {
     });
     for (const name of brokers) {
       world.addNode(name, () => {
-        const broker = new KafkaBroker({ config, topics, stats, zk: 'zookeeper' });
+        const broker = new KafkaBroker({ config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}) });
         brokerActors.set(name, broker);
         return broker;
       }, { roles: ['broker'] });
@@ -156,6 +214,10 @@ export const kafkaModel: KafkaModel = {
       + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
     ];
     for (const t of topics) {
+      if (t.topic === OFFSETS_TOPIC) {
+        lines.push(`topic ${OFFSETS_TOPIC} (internal): ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}`);
+        continue;
+      }
       lines.push(`topic ${t.topic}: ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
     }
 
@@ -175,28 +237,119 @@ export const kafkaModel: KafkaModel = {
       lines.push(`producer ${id} -> ${topic.topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}`);
     }
 
-    for (const spec of scenario.workload?.consumers ?? []) {
+    const consumerGroups: { group: string; topic: TopicAssignment; mode: 'subscribe' | 'assign'; names: string[] }[] = [];
+    for (const spec of consumerSpecs) {
       const topic = topicOf(spec.topic, 'consumer');
       const group = spec.group ?? 'consumers';
-      if ((spec.count ?? 1) > 1) throw new Error(`consumers ${group}: count > 1 needs consumer groups, not modelled yet (an assign() consumer reads every partition)`);
-      const name = `${group}-c1`;
-      const options = {
-        group, topic: topic.topic, partitions: topic.partitions.length, brokers, config: resolveConsumerConfig(spec.config),
-        processing: spec.processing, start: spec.start, stop: spec.stop, history, phase: () => world.phase,
-      };
-      world.addNode(name, () => {
-        const actor = new KafkaConsumer(options);
-        live.set(name, actor);
-        return actor;
-      }, { roles: ['consumer'] });
-      lines.push(`consumer ${name} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${options.config.autoOffsetReset}`);
+      const mode = spec.mode ?? 'assign';
+      const count = spec.count ?? 1;
+      const cconfig = resolveConsumerConfig(spec.config);
+      if (mode === 'assign' && count > 1) throw new Error(`consumers ${group}: count > 1 needs mode: subscribe (an assign() consumer reads every partition)`);
+      const commit: CommitMode = spec.commit ?? (cconfig.enableAutoCommit ? 'auto' : 'manual-sync-after');
+      if (mode === 'subscribe') {
+        if (commit === 'auto' && !cconfig.enableAutoCommit) throw new Error(`consumers ${group}: commit: auto needs enable.auto.commit: true`);
+        if (commit !== 'auto' && cconfig.autoCommitExplicit && cconfig.enableAutoCommit) throw new Error(`consumers ${group}: commit: ${commit} needs enable.auto.commit: false`);
+        if (spec.processingMode === 'async-pool' && (commit === 'manual-sync-after' || commit === 'manual-async-after')) {
+          throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
+        }
+        if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+      } else if (spec.commit !== undefined || spec.processingMode !== undefined) {
+        throw new Error(`consumers ${group}: commit and processingMode need mode: subscribe`);
+      }
+      const names: string[] = [];
+      // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
+      const first = consumerGroups.filter((g) => g.group === group).reduce((n, g) => n + g.names.length, 0);
+      for (let i = first + 1; i <= first + count; i++) {
+        const name = `${group}-c${i}`;
+        names.push(name);
+        const options = {
+          group, topic: topic.topic, partitions: topic.partitions.length, brokers, config: cconfig,
+          processing: spec.processing, start: spec.start, stop: spec.stop, history, phase: () => world.phase,
+          mode, commit, stats,
+          ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
+          ...(spec.workers ? { workers: spec.workers } : {}),
+        };
+        world.addNode(name, () => {
+          const actor = new KafkaConsumer(options);
+          live.set(name, actor);
+          return actor;
+        }, { roles: ['consumer'] });
+      }
+      consumerGroups.push({ group, topic, mode, names });
+      if (mode === 'assign') {
+        lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
+      } else {
+        lines.push(`consumer group ${group} (${names.join(', ')}) <- ${topic.topic}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
+          + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, config.offsetsTopicPartitions)}, `
+          + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
+      }
     }
+
+    const committed = (group: string): ReadonlyMap<string, number> => {
+      const view = groupStore?.state[group];
+      const broker = view ? brokerActors.get(view.coordinator) : undefined;
+      return broker?.committedOffsets().get(group) ?? new Map();
+    };
+    const highWatermark = (tp: string): number => {
+      const leader = store.state.partitions[tp]?.leader;
+      const broker = leader ? brokerActors.get(leader) : undefined;
+      return broker?.inspect(tp)?.hw ?? -1;
+    };
+    for (const g of consumerGroups) {
+      if (g.mode !== 'subscribe') continue;
+      for (let p = 0; p < g.topic.partitions.length; p++) {
+        const tp = `${g.topic.topic}-${p}`;
+        world.metrics.gauge(`lag.${g.group}.${tp}`, () => {
+          const hw = highWatermark(tp);
+          if (hw < 0) return 0;
+          const offset = committed(g.group).get(tp) ?? 0;
+          return Math.max(0, hw - offset);
+        });
+      }
+    }
+
+    /**
+     * The final read: per partition, the records below the high watermark of its leader (or,
+     * when offline, of the replica with the longest log) that some group reading the topic has
+     * not consumed yet: past its committed offset (subscribe) or the consumer's fetch position
+     * (assign). Topics nobody reads keep everything.
+     */
+    const retained = (): ReadonlySet<string> => {
+      const out = new Set<string>();
+      for (const t of topics) {
+        if (t.topic === OFFSETS_TOPIC) continue;
+        const readers = consumerGroups.filter((g) => g.topic === t);
+        for (let p = 0; p < t.partitions.length; p++) {
+          const tp = `${t.topic}-${p}`;
+          const leader = store.state.partitions[tp]?.leader ?? null;
+          let source = leader ? brokerActors.get(leader)?.inspect(tp) : undefined;
+          if (!source) {
+            for (const b of brokerActors.values()) {
+              const r = b.inspect(tp);
+              if (r && (!source || r.leo > source.leo)) source = r;
+            }
+          }
+          if (!source) continue;
+          let from = readers.length === 0 ? 0 : Number.POSITIVE_INFINITY;
+          for (const g of readers) {
+            if (g.mode === 'subscribe') from = Math.min(from, committed(g.group).get(tp) ?? 0);
+            else for (const name of g.names) from = Math.min(from, (live.get(name) as KafkaConsumer | undefined)?.positionOf(p) ?? 0);
+          }
+          const start = Math.max(from, source.log.logStartOffset);
+          for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) out.add(r.msg);
+        }
+      }
+      return out;
+    };
 
     return {
       stats,
       describe: () => lines.slice(),
       counts: () => ({ ...stats }),
       state: () => store.state,
+      groups: () => groupStore?.state ?? {},
+      committed,
+      retained,
       broker: (name) => brokerActors.get(name),
     };
   },

@@ -42,7 +42,13 @@ export type KafkaError =
   | 'KAFKA_STORAGE_ERROR'
   | 'STALE_CONTROLLER_EPOCH'
   | 'INVALID_UPDATE_VERSION'
-  | 'COORDINATOR_NOT_AVAILABLE';
+  | 'COORDINATOR_NOT_AVAILABLE'
+  | 'NOT_COORDINATOR'
+  | 'COORDINATOR_LOAD_IN_PROGRESS'
+  | 'ILLEGAL_GENERATION'
+  | 'UNKNOWN_MEMBER_ID'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'INCONSISTENT_GROUP_PROTOCOL';
 
 /** Errors a producer retries. */
 export const RETRIABLE: ReadonlySet<KafkaError> = new Set<KafkaError>([
@@ -239,6 +245,70 @@ export interface ProduceResponse {
   baseOffset: number;
 }
 
+// ------------------------------------------------------------------ consumer groups
+
+/** A member's subscription as sent in JoinGroup's protocol metadata (ConsumerProtocolSubscription). */
+export interface GroupSubscriptionMetadata {
+  topics: string[];
+  /** Partitions it owns now (sent by cooperative members; KIP-429), as "topic-partition". */
+  ownedPartitions: string[];
+  /** Generation those partitions were owned in (-1: none). */
+  generation: number;
+}
+
+export interface FindCoordinator { type: 'FindCoordinator'; key: string; id: number }
+export interface FindCoordinatorResponse { type: 'FindCoordinatorResponse'; id: number; error: KafkaError; coordinator: string | null }
+
+export interface JoinGroup {
+  type: 'JoinGroup';
+  groupId: string;
+  /** '' for a new member. */
+  memberId: string;
+  clientId: string;
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+  /** Assignor names in preference order, each with the member's subscription. */
+  protocols: { name: string; metadata: GroupSubscriptionMetadata }[];
+  id: number;
+}
+export interface JoinGroupResponse {
+  type: 'JoinGroupResponse';
+  id: number;
+  error: KafkaError;
+  generationId: number;
+  protocolName: string;
+  leader: string;
+  memberId: string;
+  /** Only for the leader: every member with its subscription for the chosen protocol. */
+  members: { memberId: string; metadata: GroupSubscriptionMetadata }[];
+}
+export interface SyncGroup {
+  type: 'SyncGroup';
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  /** Only from the leader: each member's partitions ("topic-partition"). */
+  assignments: { memberId: string; partitions: string[] }[];
+  id: number;
+}
+export interface SyncGroupResponse { type: 'SyncGroupResponse'; id: number; error: KafkaError; partitions: string[] }
+export interface Heartbeat { type: 'Heartbeat'; groupId: string; generationId: number; memberId: string; id: number }
+export interface HeartbeatResponse { type: 'HeartbeatResponse'; id: number; error: KafkaError }
+export interface LeaveGroup { type: 'LeaveGroup'; groupId: string; memberId: string; id: number }
+export interface LeaveGroupResponse { type: 'LeaveGroupResponse'; id: number; error: KafkaError }
+export interface OffsetCommit {
+  type: 'OffsetCommit';
+  groupId: string;
+  /** -1 with memberId '' for a commit outside group management (assign()). */
+  generationId: number;
+  memberId: string;
+  offsets: { partition: string; offset: number }[];
+  id: number;
+}
+export interface OffsetCommitResponse { type: 'OffsetCommitResponse'; id: number; error: KafkaError }
+export interface OffsetFetch { type: 'OffsetFetch'; groupId: string; partitions: string[]; id: number }
+export interface OffsetFetchResponse { type: 'OffsetFetchResponse'; id: number; error: KafkaError; offsets: { partition: string; offset: number }[] }
+
 // ------------------------------------------------------------------ ZooKeeper
 
 export interface ZkConnect { type: 'ZkConnect'; broker: string }
@@ -266,6 +336,8 @@ export type KafkaMessage =
   | LeaderAndIsr | UpdateMetadata | ControlResponse | AlterPartition | AlterPartitionResponse
   | Fetch | FetchResponse | OffsetsForLeaderEpoch | OffsetsForLeaderEpochResponse | ListOffsets | ListOffsetsResponse
   | MetadataRequest | MetadataResponse | InitProducerId | InitProducerIdResponse | Produce | ProduceResponse
+  | FindCoordinator | FindCoordinatorResponse | JoinGroup | JoinGroupResponse | SyncGroup | SyncGroupResponse
+  | Heartbeat | HeartbeatResponse | LeaveGroup | LeaveGroupResponse | OffsetCommit | OffsetCommitResponse | OffsetFetch | OffsetFetchResponse
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse;
 

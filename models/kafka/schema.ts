@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
 import { positiveInt } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
+import type { AssignmentStrategy } from './assignors/index.js';
 
 /**
  * Kafka's part of the scenario schema. Config keys are Kafka's own names, with Kafka's units
@@ -36,6 +37,10 @@ export const KAFKA_DEFAULTS = {
   'log.retention.ms': 604_800_000,
   'log.retention.bytes': -1,
   'log.retention.check.interval.ms': 300_000,
+  'offsets.topic.num.partitions': 50,
+  'offsets.topic.replication.factor': 3,
+  'offsets.commit.timeout.ms': 5_000,
+  'group.initial.rebalance.delay.ms': 3_000,
   // producer
   acks: 'all' as Acks,
   retries: 2_147_483_647,
@@ -50,6 +55,13 @@ export const KAFKA_DEFAULTS = {
   'fetch.min.bytes': 1,
   'max.partition.fetch.bytes': 1_048_576,
   'auto.offset.reset': 'latest' as 'earliest' | 'latest',
+  'enable.auto.commit': true,
+  'auto.commit.interval.ms': 5_000,
+  'session.timeout.ms': 45_000,
+  'heartbeat.interval.ms': 3_000,
+  'max.poll.interval.ms': 300_000,
+  'max.poll.records': 500,
+  'partition.assignment.strategy': 'range' as AssignmentStrategy,
 } as const;
 
 export type Acks = '0' | '1' | 'all';
@@ -89,6 +101,12 @@ export const kafkaClusterConfig = z.strictObject({
   'log.retention.ms': z.number().int().min(-1).optional().meta({ description: 'Delete closed segments whose newest record is older than this (default 604800000 = 7 days; -1 no limit).' }),
   'log.retention.bytes': z.number().int().min(-1).optional().meta({ description: 'Delete the oldest closed segments while a partition is larger than this (default -1: no limit).' }),
   'log.retention.check.interval.ms': ms('How often retention is checked (default 300000).'),
+  'offsets.topic.num.partitions': positiveInt.optional().meta({
+    description: 'Partitions of the internal __consumer_offsets topic (default 50); a group\'s coordinator is the leader of partition abs(groupId.hashCode()) % this. The topic is created when a scenario uses consumer groups.',
+  }),
+  'offsets.topic.replication.factor': positiveInt.optional().meta({ description: 'Replication factor of __consumer_offsets (default 3, capped here by the broker count).' }),
+  'offsets.commit.timeout.ms': ms('How long the coordinator waits for an OffsetCommit to reach every ISR member of its __consumer_offsets partition (default 5000).'),
+  'group.initial.rebalance.delay.ms': ms('How long the coordinator waits for more members before the first rebalance of an empty group (default 3000).'),
 });
 
 const topicName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a topic name uses letters, digits, ".", "_" and "-"');
@@ -136,6 +154,17 @@ export const kafkaConsumerConfig = z.strictObject({
   'auto.offset.reset': z.enum(['earliest', 'latest']).optional().meta({ description: 'Where a consumer without a position starts: earliest (log start) or latest (high watermark; default).' }),
   'request.timeout.ms': ms('How long the consumer waits for a response (default 30000).'),
   'retry.backoff.ms': ms('Wait before retrying after an error (default 100).'),
+  'enable.auto.commit': z.boolean().optional().meta({
+    description: 'Commit, inside poll() once auto.commit.interval.ms has passed, the offsets of the records returned by earlier polls (default true).',
+  }),
+  'auto.commit.interval.ms': ms('How often poll() auto-commits (default 5000).'),
+  'session.timeout.ms': ms('A member whose heartbeats stop for this long is removed by the coordinator, which rebalances the group (default 45000).'),
+  'heartbeat.interval.ms': ms('How often the heartbeat thread sends Heartbeat to the coordinator (default 3000).'),
+  'max.poll.interval.ms': ms('A member that does not call poll() for this long leaves the group (KIP-62; default 300000); also its rebalance timeout.'),
+  'max.poll.records': positiveInt.optional().meta({ description: 'The most records one poll() returns (default 500).' }),
+  'partition.assignment.strategy': z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']).optional().meta({
+    description: 'The assignor the group uses (default range: Kafka 3.x lists [range, cooperative-sticky] and a group uses the first one every member supports, which is range). cooperative-sticky selects the incremental cooperative protocol (KIP-429).',
+  }),
 });
 
 const metadataMode = z.enum(['zookeeper', 'kraft']).superRefine((v, ctx) => {
@@ -146,7 +175,7 @@ export const kafkaParts: ModelScenarioParts = {
   system: 'kafka',
   description:
     'Apache Kafka (ZooKeeper mode): brokers with replicated partition logs, a ZooKeeper session/controller election, '
-    + 'the controller electing leaders from the ISR, idempotent producers with acks 0/1/all, and assign()-mode consumers.',
+    + 'the controller electing leaders from the ISR, idempotent producers with acks 0/1/all, consumer groups (coordinator on __consumer_offsets, JoinGroup/SyncGroup rebalances, committed offsets) and assign()-mode consumers.',
   clusterConfig: kafkaClusterConfig,
   clusterFields: {
     brokers: positiveInt.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
@@ -160,12 +189,23 @@ export const kafkaParts: ModelScenarioParts = {
   },
   producerConfig: kafkaProducerConfig,
   consumerFields: {
-    topic: topicName.optional().meta({ description: 'Topic the consumer reads: it assign()s every partition (default the first topic).' }),
+    topic: topicName.optional().meta({ description: 'Topic the consumer reads (default the first topic).' }),
+    mode: z.enum(['subscribe', 'assign']).optional().meta({
+      description: 'subscribe: a consumer group member (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, committed offsets, rebalances); assign (default, one consumer only): assign() every partition, no group membership, never rebalances.',
+    }),
+    processingMode: z.enum(['sync', 'async-pool']).optional().meta({
+      description: 'mqsim model key, not a Kafka config: how the application handles what poll() returns. sync (default): processes each record in the poll loop, then polls again; async-pool: hands records to a worker pool and polls again at once (auto-commit may then commit records not yet processed).',
+    }),
+    workers: positiveInt.optional().meta({ description: 'mqsim model key: worker threads of an async-pool (default 4).' }),
+    commit: z.enum(['auto', 'manual-sync-after', 'manual-async-after', 'manual-before']).optional().meta({
+      description: 'mqsim model key, the application\'s commit pattern (subscribe mode): auto (enable.auto.commit; the default unless enable.auto.commit is false); manual-sync-after: commitSync() after processing each poll\'s records (the default when enable.auto.commit is false); manual-async-after: commitAsync() after processing; manual-before: commitSync() of what poll() returned before processing it. The manual modes need enable.auto.commit: false.',
+    }),
   },
   consumerConfig: kafkaConsumerConfig,
   metrics: [
     'leaderElections', 'uncleanElections', 'controllerElections', 'isrShrinks', 'isrExpands', 'truncatedRecords',
     'notEnoughReplicas', 'offlinePartitionsMax', 'producerRetries', 'duplicateBatches', 'segmentsRolled', 'segmentsDeleted',
+    'rebalances', 'membersRemoved', 'sessionTimeouts', 'maxPollLeaves', 'offsetCommits', 'coordinatorLoads', 'idleConsumersMax', 'revocations',
   ],
 };
 
@@ -199,6 +239,10 @@ export interface BrokerConfig {
   retentionMs: number;
   retentionBytes: number;
   retentionCheckInterval: Micros;
+  offsetsTopicPartitions: number;
+  offsetsTopicReplicationFactor: number;
+  offsetsCommitTimeout: Micros;
+  groupInitialRebalanceDelay: Micros;
 }
 
 /** Whether a version string is at least 0.11.0 (leader-epoch truncation). */
@@ -234,6 +278,10 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     retentionMs: c?.['log.retention.ms'] ?? d['log.retention.ms'],
     retentionBytes: c?.['log.retention.bytes'] ?? d['log.retention.bytes'],
     retentionCheckInterval: (c?.['log.retention.check.interval.ms'] ?? d['log.retention.check.interval.ms']) * MS,
+    offsetsTopicPartitions: c?.['offsets.topic.num.partitions'] ?? d['offsets.topic.num.partitions'],
+    offsetsTopicReplicationFactor: c?.['offsets.topic.replication.factor'] ?? d['offsets.topic.replication.factor'],
+    offsetsCommitTimeout: (c?.['offsets.commit.timeout.ms'] ?? d['offsets.commit.timeout.ms']) * MS,
+    groupInitialRebalanceDelay: (c?.['group.initial.rebalance.delay.ms'] ?? d['group.initial.rebalance.delay.ms']) * MS,
   };
 }
 
@@ -277,6 +325,15 @@ export interface ConsumerConfig {
   autoOffsetReset: 'earliest' | 'latest';
   requestTimeout: Micros;
   retryBackoff: Micros;
+  enableAutoCommit: boolean;
+  /** Whether enable.auto.commit was set explicitly. */
+  autoCommitExplicit: boolean;
+  autoCommitInterval: Micros;
+  sessionTimeout: Micros;
+  heartbeatInterval: Micros;
+  maxPollInterval: Micros;
+  maxPollRecords: number;
+  strategy: AssignmentStrategy;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -287,5 +344,13 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     autoOffsetReset: c?.['auto.offset.reset'] ?? d['auto.offset.reset'],
     requestTimeout: (c?.['request.timeout.ms'] ?? 30_000) * MS,
     retryBackoff: (c?.['retry.backoff.ms'] ?? 100) * MS,
+    enableAutoCommit: c?.['enable.auto.commit'] ?? d['enable.auto.commit'],
+    autoCommitExplicit: c?.['enable.auto.commit'] !== undefined,
+    autoCommitInterval: (c?.['auto.commit.interval.ms'] ?? d['auto.commit.interval.ms']) * MS,
+    sessionTimeout: (c?.['session.timeout.ms'] ?? d['session.timeout.ms']) * MS,
+    heartbeatInterval: (c?.['heartbeat.interval.ms'] ?? d['heartbeat.interval.ms']) * MS,
+    maxPollInterval: (c?.['max.poll.interval.ms'] ?? d['max.poll.interval.ms']) * MS,
+    maxPollRecords: c?.['max.poll.records'] ?? d['max.poll.records'],
+    strategy: c?.['partition.assignment.strategy'] ?? d['partition.assignment.strategy'],
   };
 }

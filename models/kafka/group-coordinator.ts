@@ -1,0 +1,531 @@
+import type { Timer } from '../../sim/kernel.js';
+import type { NodeContext } from '../../sim/node.js';
+import type { StateStore } from '../../sim/state.js';
+import { coordinatorPartition } from './coordinator.js';
+import { sendTo,
+  HEADER_BYTES,
+  type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
+  type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup,
+} from './protocol.js';
+import type { BrokerConfig } from './schema.js';
+import type { KafkaStats } from './stats.js';
+
+/**
+ * The group coordinator a broker runs for the groups whose `__consumer_offsets` partition it
+ * leads (GroupCoordinator / GroupMetadataManager, the classic protocol). Group states are
+ * Kafka's: Empty, PreparingRebalance, CompletingRebalance, Stable.
+ *
+ * - JoinGroup: a new member gets an id (`${clientId}-${n}`; the KIP-394 MEMBER_ID_REQUIRED round
+ *   trip is not modelled) and the group prepares a rebalance. The join phase ends when every
+ *   known member has sent JoinGroup, or when the rebalance timeout (the largest member
+ *   max.poll.interval.ms) expires, removing the members that did not rejoin. An empty group
+ *   first waits group.initial.rebalance.delay.ms. Then the generation goes up; the first member
+ *   to have joined leads (the leader stays while it is a member); the protocol is the first
+ *   of the first member's assignors every member supports; the leader gets every
+ *   member's subscription.
+ * - SyncGroup: the leader sends the assignment; the coordinator writes the group metadata to the
+ *   offsets partition and answers every member with its partitions (Stable).
+ * - Heartbeat: resets the member's session timer (session.timeout.ms); REBALANCE_IN_PROGRESS
+ *   while preparing a rebalance, UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION for stale members. A
+ *   member whose session expires is removed and the group rebalances.
+ * - LeaveGroup: the member is removed at once and the group rebalances.
+ * - OffsetCommit: written to the offsets partition as records, answered once the partition's
+ *   high watermark passes them (every ISR member has them, like acks=all; NOT_ENOUGH_REPLICAS
+ *   below min.insync.replicas), within offsets.commit.timeout.ms.
+ * - OffsetFetch: the committed offsets (-1: none).
+ *
+ * Failover: when a broker becomes leader of an offsets partition it loads its groups by
+ * replaying the partition's log (offset commits and group metadata, last one wins) and
+ * restores each group as written at its last SyncGroup, the members' session timers started
+ * afresh; when it stops leading it unloads them (requests then get NOT_COORDINATOR).
+ */
+
+export const OFFSETS_TOPIC = '__consumer_offsets';
+
+export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+
+/** The group as shown in world.store('kafka-groups'): what a drill or report can show. */
+export interface GroupView {
+  coordinator: string;
+  partition: number;
+  state: GroupStateName;
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  /** Member id -> the consumer node and the partitions it was assigned ("topic-partition"). */
+  members: Record<string, { client: string; assignment: string[] }>;
+}
+
+export type GroupsState = Record<string, GroupView>;
+
+interface Member {
+  id: string;
+  client: string;
+  clientId: string;
+  sessionTimeout: number;
+  rebalanceTimeout: number;
+  protocols: JoinGroup['protocols'];
+  join: { from: string; request: JoinGroup } | null;
+  sync: { from: string; request: SyncGroup } | null;
+  session: Timer | null;
+  assignment: string[];
+}
+
+interface Group {
+  id: string;
+  partition: number;
+  state: GroupStateName;
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  members: Map<string, Member>;
+  joinTimer: Timer | null;
+  delaying: boolean;
+  offsets: Map<string, number>;
+  nextMember: number;
+}
+
+export interface CoordinatorHost {
+  isLeaderOf(partition: number): boolean;
+  /** Appends to the leader's offsets partition; `done` once committed to its ISR (or failed). */
+  append(partition: number, records: { msg: string; key: string }[], done: (error: KafkaError) => void): void;
+  readAll(partition: number): LogRecord[];
+}
+
+interface StoredGroup {
+  generation: number;
+  protocol: string | null;
+  leader: string | null;
+  members: { id: string; client: string; clientId: string; sessionTimeout: number; rebalanceTimeout: number; assignment: string[] }[];
+}
+
+export class GroupCoordinator {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    private readonly ctx: NodeContext,
+    private readonly host: CoordinatorHost,
+    private readonly config: BrokerConfig,
+    private readonly stats: KafkaStats,
+    private readonly store: StateStore<GroupsState>,
+  ) {}
+
+  partitionFor(groupId: string): number {
+    return coordinatorPartition(groupId, this.config.offsetsTopicPartitions);
+  }
+
+  // ------------------------------------------------------------------ load / unload
+
+  /** This broker became leader of offsets partition `partition`: load its groups from the log. */
+  load(partition: number): void {
+    const offsets = new Map<string, Map<string, number>>();
+    const metadata = new Map<string, StoredGroup>();
+    for (const record of this.host.readAll(partition)) {
+      const msg = record.msg;
+      if (msg.startsWith('O|')) {
+        const [, group, tp, offset] = msg.split('|');
+        let byGroup = offsets.get(group!);
+        if (!byGroup) offsets.set(group!, (byGroup = new Map()));
+        byGroup.set(tp!, Number(offset));
+      } else if (msg.startsWith('G|')) {
+        const bar = msg.indexOf('|', 2);
+        metadata.set(msg.slice(2, bar), JSON.parse(msg.slice(bar + 1)) as StoredGroup);
+      }
+    }
+    const names = new Set<string>([...metadata.keys(), ...offsets.keys()]);
+    for (const name of names) {
+      this.unloadGroup(name);
+      const stored = metadata.get(name);
+      const group = this.newGroup(name, partition);
+      group.offsets = offsets.get(name) ?? new Map();
+      if (stored) {
+        group.generation = stored.generation;
+        group.protocol = stored.protocol;
+        group.leader = stored.leader;
+        for (const m of stored.members) {
+          const member: Member = {
+            id: m.id, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout,
+            protocols: [], join: null, sync: null, session: null, assignment: m.assignment,
+          };
+          group.members.set(m.id, member);
+          this.touch(group, member);
+        }
+        group.state = group.members.size > 0 ? 'Stable' : 'Empty';
+        group.nextMember = stored.members.length + 1;
+      }
+      this.groups.set(name, group);
+      this.stats.coordinatorLoads++;
+      this.ctx.note('coordinator-loaded', { group: name, partition, generation: group.generation, members: group.members.size, offsets: group.offsets.size });
+      this.publish(group);
+    }
+  }
+
+  /** No longer the leader of `partition`: drop its groups. */
+  unload(partition: number): void {
+    for (const group of [...this.groups.values()]) if (group.partition === partition) this.unloadGroup(group.id);
+  }
+
+  private unloadGroup(name: string): void {
+    const group = this.groups.get(name);
+    if (!group) return;
+    this.ctx.cancelTimer(group.joinTimer);
+    for (const m of group.members.values()) {
+      this.ctx.cancelTimer(m.session);
+      if (m.join) this.joinError(m.join.from, m.join.request, 'NOT_COORDINATOR');
+      if (m.sync) this.reply(m.sync.from, { type: 'SyncGroupResponse', id: m.sync.request.id, error: 'NOT_COORDINATOR', partitions: [] });
+    }
+    this.groups.delete(name);
+  }
+
+  private newGroup(id: string, partition: number): Group {
+    return {
+      id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), joinTimer: null, delaying: false,
+      offsets: new Map(), nextMember: 1,
+    };
+  }
+
+  /** The group, created when this broker coordinates it; undefined when it does not. */
+  private groupFor(groupId: string, create: boolean): Group | undefined | 'not-coordinator' {
+    const partition = this.partitionFor(groupId);
+    if (!this.host.isLeaderOf(partition)) return 'not-coordinator';
+    let group = this.groups.get(groupId);
+    if (!group && create) {
+      group = this.newGroup(groupId, partition);
+      this.groups.set(groupId, group);
+    }
+    return group;
+  }
+
+  // ------------------------------------------------------------------ JoinGroup
+
+  onJoinGroup(from: string, request: JoinGroup): void {
+    const group = this.groupFor(request.groupId, true);
+    if (group === 'not-coordinator' || group === undefined) return this.joinError(from, request, 'NOT_COORDINATOR');
+    let member: Member | undefined;
+    if (request.memberId !== '') {
+      member = group.members.get(request.memberId);
+      if (!member) return this.joinError(from, request, 'UNKNOWN_MEMBER_ID');
+    } else {
+      const id = `${request.clientId}-${group.nextMember++}`;
+      member = {
+        id, client: from, clientId: request.clientId, sessionTimeout: request.sessionTimeout, rebalanceTimeout: request.rebalanceTimeout,
+        protocols: request.protocols, join: null, sync: null, session: null, assignment: [],
+      };
+      group.members.set(id, member);
+      this.ctx.note('group-member-added', { group: group.id, member: id });
+    }
+    if (group.members.size > 0 && !this.commonProtocol(group, member, request.protocols)) {
+      if (request.memberId === '') group.members.delete(member.id);
+      return this.joinError(from, request, 'INCONSISTENT_GROUP_PROTOCOL');
+    }
+    if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
+    member.client = from;
+    member.protocols = request.protocols;
+    member.rebalanceTimeout = request.rebalanceTimeout;
+    member.join = { from, request };
+    this.touch(group, member);
+    if (group.state !== 'PreparingRebalance') this.prepareRebalance(group, `${member.id} joined`);
+    this.tryCompleteJoin(group);
+  }
+
+  private commonProtocol(group: Group, member: Member, protocols: JoinGroup['protocols']): boolean {
+    for (const p of protocols) {
+      let all = true;
+      for (const m of group.members.values()) if (m !== member && m.protocols.length > 0 && !m.protocols.some((q) => q.name === p.name)) all = false;
+      if (all) return true;
+    }
+    return false;
+  }
+
+  private prepareRebalance(group: Group, reason: string): void {
+    if (group.state === 'CompletingRebalance') {
+      for (const m of group.members.values()) {
+        if (m.sync) this.reply(m.sync.from, { type: 'SyncGroupResponse', id: m.sync.request.id, error: 'REBALANCE_IN_PROGRESS', partitions: [] });
+        m.sync = null;
+      }
+    }
+    const wasEmpty = group.state === 'Empty';
+    group.state = 'PreparingRebalance';
+    this.stats.rebalances++;
+    this.ctx.note('group-rebalance', { group: group.id, generation: group.generation, reason });
+    this.ctx.cancelTimer(group.joinTimer);
+    let timeout = 0;
+    for (const m of group.members.values()) timeout = Math.max(timeout, m.rebalanceTimeout);
+    if (wasEmpty) {
+      group.delaying = this.config.groupInitialRebalanceDelay > 0;
+      group.joinTimer = this.ctx.setTimer(Math.min(this.config.groupInitialRebalanceDelay, timeout), 'group-initial-delay', group);
+    } else {
+      group.delaying = false;
+      group.joinTimer = this.ctx.setTimer(timeout, 'group-join-timeout', group);
+    }
+    this.publish(group);
+  }
+
+  private tryCompleteJoin(group: Group): void {
+    if (group.state !== 'PreparingRebalance' || group.delaying) return;
+    for (const m of group.members.values()) if (!m.join) return;
+    this.completeJoin(group);
+  }
+
+  /** Timers of the coordinator (the broker forwards its own). */
+  onTimer(tag: string, data: unknown): boolean {
+    switch (tag) {
+      case 'group-initial-delay': {
+        const group = data as Group;
+        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return true;
+        group.delaying = false;
+        group.joinTimer = null;
+        let timeout = 0;
+        for (const m of group.members.values()) timeout = Math.max(timeout, m.rebalanceTimeout);
+        group.joinTimer = this.ctx.setTimer(Math.max(0, timeout - this.config.groupInitialRebalanceDelay), 'group-join-timeout', group);
+        this.tryCompleteJoin(group);
+        return true;
+      }
+      case 'group-join-timeout': {
+        const group = data as Group;
+        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return true;
+        group.joinTimer = null;
+        group.delaying = false;
+        for (const m of [...group.members.values()]) {
+          if (!m.join) this.removeMember(group, m, 'rebalance-timeout');
+        }
+        this.completeJoin(group);
+        return true;
+      }
+      case 'group-session': {
+        const { group, member } = data as { group: Group; member: Member };
+        if (this.groups.get(group.id) !== group || group.members.get(member.id) !== member) return true;
+        member.session = null;
+        this.stats.sessionTimeouts++;
+        this.ctx.note('group-session-timeout', { group: group.id, member: member.id });
+        this.removeMember(group, member, 'session-timeout');
+        this.afterRemoval(group, `${member.id} session timed out`);
+        return true;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private removeMember(group: Group, member: Member, why: string): void {
+    this.ctx.cancelTimer(member.session);
+    group.members.delete(member.id);
+    this.stats.membersRemoved++;
+    if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
+    if (group.leader === member.id) group.leader = null;
+    this.ctx.note('group-member-removed', { group: group.id, member: member.id, why });
+  }
+
+  private afterRemoval(group: Group, reason: string): void {
+    if (group.state === 'PreparingRebalance') {
+      if (group.members.size === 0) this.toEmpty(group);
+      else this.tryCompleteJoin(group);
+      return;
+    }
+    if (group.members.size === 0) {
+      this.toEmpty(group);
+      return;
+    }
+    this.prepareRebalance(group, reason);
+  }
+
+  private toEmpty(group: Group): void {
+    this.ctx.cancelTimer(group.joinTimer);
+    group.joinTimer = null;
+    group.delaying = false;
+    group.generation++;
+    group.state = 'Empty';
+    group.protocol = null;
+    group.leader = null;
+    this.persist(group, () => {});
+    this.publish(group);
+  }
+
+  private completeJoin(group: Group): void {
+    this.ctx.cancelTimer(group.joinTimer);
+    group.joinTimer = null;
+    if (group.members.size === 0) return this.toEmpty(group);
+    group.generation++;
+    const members = [...group.members.values()];
+    if (group.leader === null || !group.members.has(group.leader)) group.leader = members[0]!.id;
+    const first = members[0]!;
+    const choice = first.protocols.find((p) => members.every((m) => m.protocols.some((q) => q.name === p.name)));
+    group.protocol = choice?.name ?? first.protocols[0]?.name ?? null;
+    group.state = 'CompletingRebalance';
+    this.ctx.note('group-join-complete', { group: group.id, generation: group.generation, leader: group.leader, protocol: group.protocol, members: members.map((m) => m.id) });
+    const all = members.map((m) => ({ memberId: m.id, metadata: this.metadataOf(m, group.protocol) }));
+    for (const m of members) {
+      const join = m.join!;
+      m.join = null;
+      const isLeader = m.id === group.leader;
+      const response: JoinGroupResponse = {
+        type: 'JoinGroupResponse', id: join.request.id, error: 'NONE', generationId: group.generation, protocolName: group.protocol ?? '',
+        leader: group.leader, memberId: m.id, members: isLeader ? all : [],
+      };
+      this.reply(join.from, response, HEADER_BYTES + (isLeader ? 64 * all.length : 0));
+      this.touch(group, m);
+    }
+    this.publish(group);
+  }
+
+  private metadataOf(member: Member, protocol: string | null): GroupSubscriptionMetadata {
+    return (member.protocols.find((p) => p.name === protocol) ?? member.protocols[0])?.metadata ?? { topics: [], ownedPartitions: [], generation: -1 };
+  }
+
+  private joinError(to: string, request: JoinGroup, error: KafkaError): void {
+    this.reply(to, {
+      type: 'JoinGroupResponse', id: request.id, error, generationId: -1, protocolName: '', leader: '', memberId: request.memberId, members: [],
+    } satisfies JoinGroupResponse);
+  }
+
+  // ------------------------------------------------------------------ SyncGroup
+
+  onSyncGroup(from: string, request: SyncGroup): void {
+    const error = (e: KafkaError) => this.reply(from, { type: 'SyncGroupResponse', id: request.id, error: e, partitions: [] });
+    const group = this.groupFor(request.groupId, false);
+    if (group === 'not-coordinator' || group === undefined) return error(group === undefined ? 'UNKNOWN_MEMBER_ID' : 'NOT_COORDINATOR');
+    const member = group.members.get(request.memberId);
+    if (!member) return error('UNKNOWN_MEMBER_ID');
+    if (request.generationId !== group.generation) return error('ILLEGAL_GENERATION');
+    if (group.state === 'PreparingRebalance') return error('REBALANCE_IN_PROGRESS');
+    this.touch(group, member);
+    if (group.state === 'Stable') {
+      this.reply(from, { type: 'SyncGroupResponse', id: request.id, error: 'NONE', partitions: member.assignment });
+      return;
+    }
+    member.sync = { from, request };
+    if (member.id !== group.leader) return;
+    for (const m of group.members.values()) m.assignment = [];
+    for (const a of request.assignments) {
+      const target = group.members.get(a.memberId);
+      if (target) target.assignment = [...a.partitions];
+    }
+    const generation = group.generation;
+    this.persist(group, (e) => {
+      if (this.groups.get(group.id) !== group || group.generation !== generation || group.state !== 'CompletingRebalance') return;
+      if (e !== 'NONE') {
+        // The group metadata could not be written: members rejoin (Kafka answers with the error and rebalances).
+        for (const m of group.members.values()) {
+          if (m.sync) this.reply(m.sync.from, { type: 'SyncGroupResponse', id: m.sync.request.id, error: 'NOT_COORDINATOR', partitions: [] });
+          m.sync = null;
+        }
+        this.prepareRebalance(group, 'group metadata write failed');
+        return;
+      }
+      group.state = 'Stable';
+      for (const m of group.members.values()) {
+        if (!m.sync) continue;
+        this.reply(m.sync.from, { type: 'SyncGroupResponse', id: m.sync.request.id, error: 'NONE', partitions: m.assignment }, HEADER_BYTES + 16 * m.assignment.length);
+        m.sync = null;
+      }
+      this.ctx.note('group-stable', { group: group.id, generation: group.generation });
+      this.publish(group);
+    });
+  }
+
+  // ------------------------------------------------------------------ Heartbeat, LeaveGroup
+
+  onHeartbeat(from: string, request: Heartbeat): void {
+    const reply = (error: KafkaError) => this.reply(from, { type: 'HeartbeatResponse', id: request.id, error });
+    const group = this.groupFor(request.groupId, false);
+    if (group === 'not-coordinator') return reply('NOT_COORDINATOR');
+    if (group === undefined) return reply('UNKNOWN_MEMBER_ID');
+    const member = group.members.get(request.memberId);
+    if (!member) return reply('UNKNOWN_MEMBER_ID');
+    if (request.generationId !== group.generation) {
+      // A member of an older generation during a rebalance is told to rejoin, not fenced.
+      if (group.state === 'PreparingRebalance') {
+        this.touch(group, member);
+        return reply('REBALANCE_IN_PROGRESS');
+      }
+      return reply('ILLEGAL_GENERATION');
+    }
+    this.touch(group, member);
+    reply(group.state === 'PreparingRebalance' ? 'REBALANCE_IN_PROGRESS' : 'NONE');
+  }
+
+  onLeaveGroup(from: string, request: LeaveGroup): void {
+    const reply = (error: KafkaError) => this.reply(from, { type: 'LeaveGroupResponse', id: request.id, error });
+    const group = this.groupFor(request.groupId, false);
+    if (group === 'not-coordinator') return reply('NOT_COORDINATOR');
+    const member = group?.members.get(request.memberId);
+    if (!group || !member) return reply('UNKNOWN_MEMBER_ID');
+    this.removeMember(group, member, 'leave-group');
+    this.afterRemoval(group, `${member.id} left`);
+    reply('NONE');
+  }
+
+  private touch(group: Group, member: Member): void {
+    this.ctx.cancelTimer(member.session);
+    member.session = this.ctx.setTimer(member.sessionTimeout, 'group-session', { group, member });
+  }
+
+  // ------------------------------------------------------------------ offsets
+
+  onOffsetCommit(from: string, request: OffsetCommit): void {
+    const reply = (error: KafkaError) => this.reply(from, { type: 'OffsetCommitResponse', id: request.id, error });
+    const group = this.groupFor(request.groupId, true);
+    if (group === 'not-coordinator' || group === undefined) return reply('NOT_COORDINATOR');
+    if (request.generationId >= 0 || group.state !== 'Empty') {
+      if (group.state === 'CompletingRebalance') return reply('REBALANCE_IN_PROGRESS');
+      if (!group.members.has(request.memberId)) return reply('UNKNOWN_MEMBER_ID');
+      if (request.generationId !== group.generation) return reply('ILLEGAL_GENERATION');
+      this.touch(group, group.members.get(request.memberId)!);
+    }
+    const records = request.offsets.map((o) => ({ msg: `O|${group.id}|${o.partition}|${o.offset}`, key: `offset:${group.id}:${o.partition}` }));
+    this.host.append(group.partition, records, (error) => {
+      if (error !== 'NONE') {
+        reply(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : error === 'REQUEST_TIMED_OUT' ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE');
+        return;
+      }
+      if (this.groups.get(group.id) === group) for (const o of request.offsets) group.offsets.set(o.partition, o.offset);
+      this.stats.offsetCommits++;
+      reply('NONE');
+    });
+  }
+
+  onOffsetFetch(from: string, request: OffsetFetch): void {
+    const group = this.groupFor(request.groupId, false);
+    if (group === 'not-coordinator') {
+      this.reply(from, { type: 'OffsetFetchResponse', id: request.id, error: 'NOT_COORDINATOR', offsets: [] });
+      return;
+    }
+    const offsets = request.partitions.map((partition) => ({ partition, offset: group?.offsets.get(partition) ?? -1 }));
+    this.reply(from, { type: 'OffsetFetchResponse', id: request.id, error: 'NONE', offsets }, HEADER_BYTES + 16 * offsets.length);
+  }
+
+  /** Committed offsets of every group this broker coordinates (for the final read and tests). */
+  committed(): Map<string, Map<string, number>> {
+    const out = new Map<string, Map<string, number>>();
+    for (const g of this.groups.values()) out.set(g.id, g.offsets);
+    return out;
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  private persist(group: Group, done: (error: KafkaError) => void): void {
+    const stored: StoredGroup = {
+      generation: group.generation, protocol: group.protocol, leader: group.leader,
+      members: [...group.members.values()].map((m) => ({
+        id: m.id, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout, assignment: m.assignment,
+      })),
+    };
+    this.host.append(group.partition, [{ msg: `G|${group.id}|${JSON.stringify(stored)}`, key: `group:${group.id}` }], done);
+  }
+
+  private publish(group: Group): void {
+    const members: GroupView['members'] = {};
+    for (const m of group.members.values()) members[m.id] = { client: m.client, assignment: [...m.assignment] };
+    const view: GroupView = {
+      coordinator: this.ctx.name, partition: group.partition, state: group.state, generation: group.generation,
+      protocol: group.protocol, leader: group.leader, members,
+    };
+    this.store.update((draft) => {
+      draft[group.id] = view;
+    }, `${group.id} ${group.state}`);
+  }
+
+  private reply(to: string, message: Parameters<typeof sendTo>[2], bytes = HEADER_BYTES): void {
+    sendTo(this.ctx, to, message, bytes);
+  }
+}

@@ -1,0 +1,670 @@
+import type { NewHistoryOp } from '../../sim/history.js';
+import type { Timer } from '../../sim/kernel.js';
+import type { Message, NodeContext } from '../../sim/node.js';
+import { sampler, type Sampler } from '../../sim/random.js';
+import { assignPartitions, type MemberSubscription } from './assignors/index.js';
+import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
+import { sendTo,
+  HEADER_BYTES,
+  type FindCoordinatorResponse, type GroupSubscriptionMetadata, type HeartbeatResponse, type JoinGroupResponse, type KafkaError,
+  type OffsetCommitResponse, type OffsetFetchResponse, type SyncGroupResponse,
+} from './protocol.js';
+
+/**
+ * A subscribe()-mode consumer's group membership and poll loop (ConsumerCoordinator /
+ * AbstractCoordinator, the classic protocol):
+ *
+ * - FindCoordinator to any broker, then JoinGroup (session.timeout.ms, rebalance timeout =
+ *   max.poll.interval.ms, the subscription and, for the sticky assignors, the partitions owned),
+ *   SyncGroup (the leader computes the assignment with assignPartitions), OffsetFetch for the
+ *   assigned partitions (no committed offset: auto.offset.reset through ListOffsets).
+ * - A heartbeat thread: Heartbeat every heartbeat.interval.ms; REBALANCE_IN_PROGRESS makes the
+ *   next poll() rejoin; UNKNOWN_MEMBER_ID / ILLEGAL_GENERATION lose the partitions and rejoin;
+ *   no successful heartbeat for session.timeout.ms marks the coordinator unknown; no poll() for
+ *   max.poll.interval.ms sends LeaveGroup (KIP-62) and the partitions are lost.
+ * - Rebalances happen inside poll(). Eager protocols (range, roundrobin, sticky): before
+ *   rejoining, auto-commit commits synchronously and every partition is revoked, so nothing is
+ *   consumed until SyncGroup. cooperative-sticky (KIP-429): the member keeps consuming what it
+ *   owns while rejoining; after SyncGroup it revokes only what moved and, if anything did, rejoins
+ *   at once so the next rebalance can hand those partitions over.
+ * - The application: poll() returns up to max.poll.records buffered records. processingMode
+ *   sync processes them one by one in the loop; async-pool hands them to `workers` threads and
+ *   polls again (the hand-off queue holds max.poll.records; poll() blocks while it is full).
+ *   A receive is recorded in the history when the application has processed the record: a
+ *   record that was returned by poll() and committed but never processed (a crash) was never
+ *   delivered.
+ * - Commits: auto (enable.auto.commit: inside poll(), once auto.commit.interval.ms has passed,
+ *   commitAsync of the positions of records returned by earlier polls; also synchronously before
+ *   a rebalance and on close), manual-sync-after / manual-async-after (commitSync / commitAsync
+ *   of the processed positions after each poll's records), manual-before (commitSync of what
+ *   poll() returned, then processing).
+ */
+export class GroupMembership {
+  private coordinator: string | null = null;
+  private findPending = 0;
+  private memberId = '';
+  private generation = -1;
+  private joinPending = 0;
+  private syncPending = 0;
+  private rejoinNeeded = true;
+  private stable = false;
+  private bootstrap: number;
+  private nextId = 1;
+  private heartbeatTimer: Timer | null = null;
+  private heartbeatPending = 0;
+  private nextHeartbeat = 0;
+  private lastHeartbeatOk = 0;
+  private lastPoll = 0;
+  private nextAutoCommit = 0;
+  private readonly commitMode: CommitMode;
+  private readonly processingMode: 'sync' | 'async-pool';
+  private readonly workers: number;
+  private readonly processing: Sampler;
+  /** Sync processing: the batch being processed and where it is. */
+  private batch: Work[] = [];
+  private batchIndex = 0;
+  private inBatch = false;
+  /** A commitSync the loop waits for. */
+  private blockingCommit = 0;
+  private blockingThen: (() => void) | null = null;
+  private blockingAttempts = 0;
+  private blockingOffsets: { partition: string; offset: number }[] = [];
+  private readonly commits = new Map<number, { offsets: { partition: string; offset: number }[] }>();
+  private pollTimer: Timer | null = null;
+  private waiting = false;
+  /** Async pool: records handed off, and busy workers. */
+  private readonly pool: Work[] = [];
+  private poolHead = 0;
+  private busyWorkers = 0;
+  /** Last assignment from SyncGroup (the sticky assignors' user data). */
+  private lastAssignment: string[] = [];
+  private ownedGeneration = -1;
+  private offsetFetchPending = 0;
+  private closed = false;
+  /** Whether this member id has had an assignment (its first one is recorded even when empty). */
+  private assignedOnce = false;
+
+  constructor(
+    private readonly consumer: KafkaConsumer,
+    private readonly ctx: NodeContext,
+    private readonly options: ConsumerOptions,
+    private readonly cursors: Map<number, PartitionCursor>,
+    private readonly buffer: Work[],
+  ) {
+    this.bootstrap = ctx.random('group-bootstrap').int(options.brokers.length);
+    this.commitMode = options.commit ?? (options.config.enableAutoCommit ? 'auto' : 'manual-sync-after');
+    this.processingMode = options.processingMode ?? 'sync';
+    this.workers = options.workers ?? 4;
+    this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
+  }
+
+  private get config() {
+    return this.options.config;
+  }
+
+  start(): void {
+    const now = this.ctx.trueNow();
+    this.lastPoll = now;
+    this.nextAutoCommit = now + this.config.autoCommitInterval;
+    this.lastHeartbeatOk = now;
+    this.poll();
+  }
+
+  onLiveness(): void {
+    this.closed = false;
+    this.rejoinNeeded = true;
+    this.lastPoll = this.ctx.trueNow();
+    this.poll();
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  receive(_from: string, message: Message): void {
+    switch (message.type) {
+      case 'FindCoordinatorResponse': return this.onFindCoordinator(message as FindCoordinatorResponse);
+      case 'JoinGroupResponse': return this.onJoin(message as JoinGroupResponse);
+      case 'SyncGroupResponse': return this.onSync(message as SyncGroupResponse);
+      case 'HeartbeatResponse': return this.onHeartbeat(message as HeartbeatResponse);
+      case 'OffsetCommitResponse': return this.onCommit(message as OffsetCommitResponse);
+      case 'OffsetFetchResponse': return this.onOffsetFetch(message as OffsetFetchResponse);
+      default:
+    }
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    switch (tag) {
+      case 'poll':
+        this.pollTimer = null;
+        return this.poll();
+      case 'heartbeat': return this.heartbeat();
+      case 'find-timeout':
+        if (this.findPending === data) {
+          this.findPending = 0;
+          this.bootstrap++;
+          this.findCoordinator();
+        }
+        return;
+      case 'find-retry': return this.findCoordinator();
+      case 'join-timeout':
+        if (this.joinPending === data || this.syncPending === data) {
+          this.joinPending = 0;
+          this.syncPending = 0;
+          this.coordinatorUnknown();
+        }
+        return;
+      case 'commit-timeout':
+        if (this.commits.has(data as number)) this.onCommit({ type: 'OffsetCommitResponse', id: data as number, error: 'REQUEST_TIMED_OUT' });
+        return;
+      case 'fetch-offsets-timeout':
+        if (this.offsetFetchPending === data) {
+          this.offsetFetchPending = 0;
+          this.coordinatorUnknown();
+        }
+        return;
+      case 'group-processed': return this.onProcessed();
+      case 'worker-done': return this.onWorkerDone(data as Work);
+      case 'commit-retry': return this.sendBlockingCommit();
+      default:
+    }
+  }
+
+  // ------------------------------------------------------------------ coordinator discovery
+
+  private findCoordinator(): void {
+    if (this.findPending !== 0 || this.coordinator !== null || this.closed) return;
+    const id = this.nextId++;
+    this.findPending = id;
+    const brokers = this.options.brokers;
+    sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'FindCoordinator', key: this.options.group, id });
+    // A dead bootstrap broker: the connection attempt fails after socket.connection.setup.timeout.ms (10000).
+    this.ctx.setTimer(Math.min(this.config.requestTimeout, 10_000_000), 'find-timeout', id);
+  }
+
+  private onFindCoordinator(response: FindCoordinatorResponse): void {
+    if (response.id !== this.findPending) return;
+    this.findPending = 0;
+    if (response.error !== 'NONE' || response.coordinator === null) {
+      this.bootstrap++;
+      this.ctx.setTimer(Math.max(this.config.retryBackoff, 100_000), 'find-retry');
+      return;
+    }
+    this.coordinator = response.coordinator;
+    this.lastHeartbeatOk = this.ctx.trueNow();
+    this.ctx.note('coordinator-found', { group: this.options.group, coordinator: response.coordinator });
+    if (this.blockingCommit === -1) this.sendBlockingCommit();
+    if (this.stable && this.offsetFetchPending === -1) this.fetchCommitted();
+    this.poll();
+  }
+
+  private coordinatorUnknown(): void {
+    if (this.coordinator !== null) this.ctx.note('coordinator-unknown', { group: this.options.group, coordinator: this.coordinator });
+    this.coordinator = null;
+    this.joinPending = 0;
+    this.syncPending = 0;
+    if (this.offsetFetchPending > 0) this.offsetFetchPending = -1;
+    this.findCoordinator();
+  }
+
+  private send(message: Parameters<typeof sendTo>[2], bytes = HEADER_BYTES): void {
+    sendTo(this.ctx, this.coordinator!, message, bytes);
+  }
+
+  // ------------------------------------------------------------------ join / sync
+
+  private get cooperative(): boolean {
+    return this.config.strategy === 'cooperative-sticky';
+  }
+
+  /** onJoinPrepare then JoinGroup. */
+  private startJoin(): void {
+    if (this.joinPending !== 0 || this.syncPending !== 0 || this.coordinator === null) return;
+    if (this.stable && this.commitMode === 'auto' && this.generation >= 0 && this.blockingCommit === 0) {
+      // onJoinPrepare: auto-commit synchronously before the rebalance.
+      this.stable = false;
+      this.commitSync(this.consumedOffsets(), () => this.startJoin());
+      return;
+    }
+    this.stable = false;
+    if (!this.cooperative && this.cursors.size > 0) this.revoke([...this.cursors.values()].map((c) => c.partition), 'revoked');
+    this.rejoinNeeded = false;
+    const id = this.nextId++;
+    this.joinPending = id;
+    const owned = this.cooperative ? [...this.cursors.values()].map((c) => c.queue)
+      : this.config.strategy === 'sticky' ? this.lastAssignment : [];
+    const metadata: GroupSubscriptionMetadata = { topics: [this.options.topic], ownedPartitions: owned, generation: owned.length > 0 ? this.ownedGeneration : -1 };
+    this.send({
+      type: 'JoinGroup', groupId: this.options.group, memberId: this.memberId, clientId: this.ctx.name,
+      sessionTimeout: this.config.sessionTimeout, rebalanceTimeout: this.config.maxPollInterval,
+      protocols: [{ name: this.config.strategy, metadata }], id,
+    });
+    this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
+  }
+
+  private onJoin(response: JoinGroupResponse): void {
+    if (response.id !== this.joinPending) return;
+    this.joinPending = 0;
+    if (response.error !== 'NONE') return this.joinFailed(response.error);
+    this.memberId = response.memberId;
+    this.generation = response.generationId;
+    const assignments: { memberId: string; partitions: string[] }[] = [];
+    if (response.leader === response.memberId) {
+      const subscriptions: Record<string, MemberSubscription> = {};
+      for (const m of response.members) {
+        const sub: MemberSubscription = { topics: m.metadata.topics };
+        if (m.metadata.ownedPartitions.length > 0) {
+          sub.ownedPartitions = m.metadata.ownedPartitions.map(parsePartition);
+          if (m.metadata.generation >= 0) sub.generation = m.metadata.generation;
+        }
+        subscriptions[m.memberId] = sub;
+      }
+      const assignment = assignPartitions(this.config.strategy, { partitionsPerTopic: { [this.options.topic]: this.options.partitions }, subscriptions });
+      let idle = 0;
+      for (const m of response.members) {
+        const partitions = (assignment[m.memberId] ?? []).map((tp) => `${tp.topic}-${tp.partition}`);
+        if (partitions.length === 0) idle++;
+        assignments.push({ memberId: m.memberId, partitions });
+      }
+      const stats = this.options.stats;
+      if (stats && idle > stats.idleConsumersMax) stats.idleConsumersMax = idle;
+      this.ctx.note('group-assignment-computed', { group: this.options.group, generation: this.generation, strategy: this.config.strategy, assignments });
+    }
+    const id = this.nextId++;
+    this.syncPending = id;
+    this.send({ type: 'SyncGroup', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, assignments, id }, HEADER_BYTES + 32 * assignments.length);
+    this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
+  }
+
+  private joinFailed(error: KafkaError): void {
+    if (error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION') this.resetMember('lost');
+    this.rejoinNeeded = true;
+    if (error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE') this.coordinatorUnknown();
+    else this.schedulePoll(this.config.retryBackoff);
+  }
+
+  private onSync(response: SyncGroupResponse): void {
+    if (response.id !== this.syncPending) return;
+    this.syncPending = 0;
+    if (response.error !== 'NONE') return this.joinFailed(response.error);
+    const assigned = response.partitions;
+    this.lastAssignment = assigned;
+    this.ownedGeneration = this.generation;
+    const assignedSet = new Set(assigned);
+    const revoked = [...this.cursors.values()].filter((c) => !assignedSet.has(c.queue)).map((c) => c.partition);
+    if (revoked.length > 0) {
+      this.options.stats && this.options.stats.revocations++;
+      this.revoke(revoked, 'revoked', false);
+      // KIP-429: partitions revoked in a cooperative rebalance go to their new owner in the next one.
+      this.rejoinNeeded = true;
+    }
+    let added = false;
+    for (const q of assigned) {
+      const p = parsePartition(q).partition;
+      if (this.cursors.has(p)) continue;
+      const cursor = newCursor(p, q);
+      cursor.position = AWAITING_COMMITTED;
+      const leader = this.consumer.leaders.get(p);
+      if (leader) {
+        cursor.leader = leader.leader;
+        cursor.leaderEpoch = leader.leaderEpoch;
+      }
+      this.cursors.set(p, cursor);
+      added = true;
+    }
+    if (added || revoked.length > 0 || !this.cooperative || !this.assignedOnce) this.recordAssign();
+    this.assignedOnce = true;
+    this.stable = true;
+    this.ctx.note('group-synced', { group: this.options.group, member: this.memberId, generation: this.generation, partitions: assigned });
+    this.startHeartbeats();
+    if (added) this.fetchCommitted();
+    this.poll();
+  }
+
+  private recordAssign(): void {
+    const queues = [...this.cursors.values()].map((c) => c.queue).sort();
+    this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues, group: this.options.group });
+  }
+
+  /** Drops partitions: their buffered records and in-flight fetches go. */
+  private revoke(partitions: number[], why: 'revoked' | 'lost', record = true): void {
+    const gone = new Set(partitions);
+    for (const p of partitions) {
+      const cursor = this.cursors.get(p);
+      if (!cursor) continue;
+      this.ctx.cancelTimer(cursor.timer);
+      this.ctx.cancelTimer(cursor.backoff);
+      this.cursors.delete(p);
+    }
+    let w = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const item = this.buffer[i]!;
+      if (!gone.has(item.cursor.partition) || this.cursors.get(item.cursor.partition) === item.cursor) this.buffer[w++] = item;
+    }
+    this.buffer.length = w;
+    this.ctx.note(why === 'lost' ? 'partitions-lost' : 'partitions-revoked', { group: this.options.group, partitions: partitions.map((p) => `${this.options.topic}-${p}`) });
+    if (record) this.recordAssign();
+  }
+
+  private resetMember(why: 'lost' | 'left'): void {
+    this.memberId = '';
+    this.generation = -1;
+    this.stable = false;
+    this.assignedOnce = false;
+    this.ctx.cancelTimer(this.heartbeatTimer);
+    this.heartbeatTimer = null;
+    if (this.cursors.size > 0) this.revoke([...this.cursors.values()].map((c) => c.partition), why === 'lost' ? 'lost' : 'revoked');
+  }
+
+  private fetchCommitted(): void {
+    if (this.coordinator === null) {
+      this.offsetFetchPending = -1;
+      return this.findCoordinator();
+    }
+    const partitions = [...this.cursors.values()].filter((c) => c.position === AWAITING_COMMITTED).map((c) => c.queue);
+    if (partitions.length === 0) return;
+    const id = this.nextId++;
+    this.offsetFetchPending = id;
+    this.send({ type: 'OffsetFetch', groupId: this.options.group, partitions, id });
+    this.ctx.setTimer(this.config.requestTimeout, 'fetch-offsets-timeout', id);
+  }
+
+  private onOffsetFetch(response: OffsetFetchResponse): void {
+    if (response.id !== this.offsetFetchPending) return;
+    this.offsetFetchPending = 0;
+    if (response.error !== 'NONE') {
+      this.offsetFetchPending = -1;
+      return this.coordinatorUnknown();
+    }
+    for (const o of response.offsets) {
+      const cursor = this.cursors.get(parsePartition(o.partition).partition);
+      if (!cursor || cursor.position !== AWAITING_COMMITTED) continue;
+      if (o.offset >= 0) {
+        cursor.position = o.offset;
+        cursor.consumed = cursor.processed = o.offset;
+      } else cursor.position = -1;
+      this.consumer.next(cursor);
+    }
+    if ([...this.cursors.values()].some((c) => c.leader === null)) this.consumer.requestMetadata();
+  }
+
+  // ------------------------------------------------------------------ heartbeat thread
+
+  private startHeartbeats(): void {
+    this.ctx.cancelTimer(this.heartbeatTimer);
+    this.nextHeartbeat = this.ctx.trueNow() + this.config.heartbeatInterval;
+    this.heartbeatTimer = this.ctx.setTimer(this.config.heartbeatInterval, 'heartbeat');
+  }
+
+  private heartbeat(): void {
+    this.heartbeatTimer = null;
+    if (this.memberId === '' || this.closed) return;
+    const now = this.ctx.trueNow();
+    if (now - this.lastPoll > this.config.maxPollInterval) {
+      // KIP-62: the application stopped calling poll(); the heartbeat thread leaves the group.
+      this.options.stats && this.options.stats.maxPollLeaves++;
+      this.ctx.note('max-poll-interval-exceeded', { group: this.options.group, member: this.memberId, sincePoll: now - this.lastPoll });
+      if (this.coordinator !== null) this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+      this.resetMember('lost');
+      this.rejoinNeeded = true;
+      return;
+    }
+    if (this.coordinator !== null && now - this.lastHeartbeatOk > this.config.sessionTimeout) this.coordinatorUnknown();
+    if (this.coordinator !== null && this.generation >= 0 && now >= this.nextHeartbeat) {
+      const id = this.nextId++;
+      this.heartbeatPending = id;
+      this.nextHeartbeat = now + this.config.heartbeatInterval;
+      this.send({ type: 'Heartbeat', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, id });
+    }
+    // The heartbeat thread wakes for the next heartbeat or the poll deadline, whichever comes first.
+    const pollDeadline = this.lastPoll + this.config.maxPollInterval + 1;
+    this.heartbeatTimer = this.ctx.setTimer(Math.max(1, Math.min(this.nextHeartbeat, pollDeadline) - now), 'heartbeat');
+  }
+
+  private onHeartbeat(response: HeartbeatResponse): void {
+    if (response.id !== this.heartbeatPending) return;
+    this.heartbeatPending = 0;
+    if (response.error !== 'NONE' && (this.joinPending !== 0 || this.syncPending !== 0 || !this.stable)) {
+      // Already rebalancing: the JoinGroup / SyncGroup response decides (AbstractCoordinator ignores these).
+      if (response.error === 'REBALANCE_IN_PROGRESS') this.lastHeartbeatOk = this.ctx.trueNow();
+      return;
+    }
+    switch (response.error) {
+      case 'NONE':
+        this.lastHeartbeatOk = this.ctx.trueNow();
+        return;
+      case 'REBALANCE_IN_PROGRESS':
+        this.lastHeartbeatOk = this.ctx.trueNow();
+        if (!this.rejoinNeeded) this.ctx.note('rebalance-in-progress', { group: this.options.group, member: this.memberId });
+        this.rejoinNeeded = true;
+        if (this.waiting) this.poll();
+        return;
+      case 'UNKNOWN_MEMBER_ID':
+      case 'ILLEGAL_GENERATION':
+        this.resetMember('lost');
+        this.rejoinNeeded = true;
+        if (this.waiting) this.poll();
+        return;
+      default:
+        this.coordinatorUnknown();
+    }
+  }
+
+  // ------------------------------------------------------------------ commits
+
+  private consumedOffsets(): { partition: string; offset: number }[] {
+    const out: { partition: string; offset: number }[] = [];
+    for (const c of this.cursors.values()) if (c.consumed >= 0) out.push({ partition: c.queue, offset: c.consumed });
+    return out;
+  }
+
+  private processedOffsets(): { partition: string; offset: number }[] {
+    const out: { partition: string; offset: number }[] = [];
+    for (const c of this.cursors.values()) if (c.processed >= 0) out.push({ partition: c.queue, offset: c.processed });
+    return out;
+  }
+
+  private commitAsync(offsets: { partition: string; offset: number }[]): void {
+    if (offsets.length === 0 || this.coordinator === null || this.generation < 0) return;
+    const id = this.nextId++;
+    this.commits.set(id, { offsets });
+    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
+    this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
+  }
+
+  /** commitSync: the loop waits; retriable errors retry (coordinator rediscovery) a few times. */
+  private commitSync(offsets: { partition: string; offset: number }[], then: () => void): void {
+    if (offsets.length === 0 || this.generation < 0) return then();
+    this.blockingThen = then;
+    this.blockingOffsets = offsets;
+    this.blockingAttempts = 0;
+    this.sendBlockingCommit();
+  }
+
+  private sendBlockingCommit(): void {
+    if (this.blockingThen === null) return;
+    if (this.coordinator === null) {
+      this.blockingCommit = -1;
+      return this.findCoordinator();
+    }
+    const id = this.nextId++;
+    this.blockingCommit = id;
+    this.commits.set(id, { offsets: this.blockingOffsets });
+    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, offsets: this.blockingOffsets, id });
+    this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
+  }
+
+  private onCommit(response: OffsetCommitResponse): void {
+    const pending = this.commits.get(response.id);
+    if (!pending) return;
+    this.commits.delete(response.id);
+    if (response.error === 'NONE') {
+      for (const o of pending.offsets) {
+        this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'commit', queue: o.partition, offset: o.offset, group: this.options.group });
+      }
+    } else this.ctx.note('commit-failed', { group: this.options.group, error: response.error });
+    if (response.id !== this.blockingCommit) return;
+    const retriable = response.error === 'NOT_COORDINATOR' || response.error === 'COORDINATOR_NOT_AVAILABLE' || response.error === 'REQUEST_TIMED_OUT';
+    if (retriable) {
+      if (response.error !== 'COORDINATOR_NOT_AVAILABLE') this.coordinatorUnknown();
+      if (++this.blockingAttempts < 5) {
+        this.blockingCommit = -2;
+        this.ctx.setTimer(this.config.retryBackoff, 'commit-retry');
+        return;
+      }
+    }
+    // Done, or CommitFailedException (the member was fenced by a rebalance): the loop goes on.
+    if (response.error === 'UNKNOWN_MEMBER_ID' || response.error === 'ILLEGAL_GENERATION') {
+      this.resetMember('lost');
+      this.rejoinNeeded = true;
+    } else if (response.error === 'REBALANCE_IN_PROGRESS') this.rejoinNeeded = true;
+    const then = this.blockingThen;
+    this.blockingThen = null;
+    this.blockingCommit = 0;
+    then?.();
+  }
+
+  // ------------------------------------------------------------------ the poll loop
+
+  private schedulePoll(delay: number): void {
+    if (this.pollTimer !== null) return;
+    this.pollTimer = this.ctx.setTimer(delay, 'poll');
+  }
+
+  /** New records were fetched. */
+  dataArrived(): void {
+    if (this.waiting) this.poll();
+  }
+
+  /** The application's poll(): rebalance work, auto-commit, then up to max.poll.records records. */
+  poll(): void {
+    if (this.inBatch || this.blockingCommit !== 0 || this.closed || this.consumer.idle) return;
+    this.waiting = false;
+    const now = this.ctx.trueNow();
+    this.lastPoll = now;
+    if (this.coordinator === null) {
+      this.findCoordinator();
+      this.waiting = true;
+      return;
+    }
+    if (this.rejoinNeeded && this.joinPending === 0 && this.syncPending === 0) {
+      this.startJoin();
+      if (this.blockingCommit !== 0) return;
+    }
+    if (this.commitMode === 'auto' && this.stable && now >= this.nextAutoCommit) {
+      this.commitAsync(this.consumedOffsets());
+      this.nextAutoCommit = now + this.config.autoCommitInterval;
+    }
+    // Eager: nothing is consumed until the rebalance completes; cooperative: owned partitions go on.
+    const canConsume = this.stable || (this.cooperative && this.generation >= 0);
+    if (this.processingMode === 'async-pool' && this.pool.length - this.poolHead >= this.config.maxPollRecords) {
+      this.waiting = true; // the hand-off queue is full: the poll thread is blocked in put()
+      return;
+    }
+    const batch: Work[] = [];
+    if (canConsume && this.buffer.length > 0) {
+      const max = this.config.maxPollRecords;
+      let taken = 0;
+      for (; taken < this.buffer.length && batch.length < max; taken++) {
+        const item = this.buffer[taken]!;
+        if (this.cursors.get(item.cursor.partition) !== item.cursor) continue;
+        batch.push(item);
+        item.cursor.consumed = item.record.offset + 1;
+      }
+      this.buffer.splice(0, taken);
+      for (const item of batch) {
+        item.cursor.buffered--;
+        if (item.cursor.buffered === 0) this.consumer.next(item.cursor);
+      }
+    }
+    if (batch.length === 0) {
+      this.waiting = true;
+      if (this.commitMode === 'auto' && this.stable) this.schedulePoll(Math.max(1, this.nextAutoCommit - now));
+      return;
+    }
+    if (this.processingMode === 'async-pool') {
+      for (const item of batch) this.pool.push(item);
+      this.startWorkers();
+      this.schedulePoll(0);
+      return;
+    }
+    this.batch = batch;
+    this.batchIndex = 0;
+    this.inBatch = true;
+    if (this.commitMode === 'manual-before') {
+      this.commitSync(this.consumedOffsets(), () => this.processNext());
+      return;
+    }
+    this.processNext();
+  }
+
+  private processNext(): void {
+    if (this.batchIndex >= this.batch.length) return this.batchDone();
+    if (this.options.processing === undefined) {
+      // No processing time: every record at once, without a timer per record.
+      while (this.batchIndex < this.batch.length) this.delivered(this.batch[this.batchIndex++]!);
+      return this.batchDone();
+    }
+    this.ctx.setTimer(Math.max(0, Math.round(this.processing())), 'group-processed');
+  }
+
+  private onProcessed(): void {
+    this.delivered(this.batch[this.batchIndex++]!);
+    this.processNext();
+  }
+
+  private batchDone(): void {
+    this.batch = [];
+    this.inBatch = false;
+    if (this.commitMode === 'manual-sync-after') {
+      this.commitSync(this.processedOffsets(), () => this.poll());
+      return;
+    }
+    if (this.commitMode === 'manual-async-after') this.commitAsync(this.processedOffsets());
+    this.poll();
+  }
+
+  private startWorkers(): void {
+    while (this.busyWorkers < this.workers && this.poolHead < this.pool.length) {
+      const item = this.pool[this.poolHead++]!;
+      if (this.poolHead > 1024 && this.poolHead * 2 > this.pool.length) {
+        this.pool.splice(0, this.poolHead);
+        this.poolHead = 0;
+      }
+      this.busyWorkers++;
+      this.ctx.setTimer(this.options.processing === undefined ? 0 : Math.max(0, Math.round(this.processing())), 'worker-done', item);
+    }
+  }
+
+  private onWorkerDone(item: Work): void {
+    this.busyWorkers--;
+    this.delivered(item);
+    this.startWorkers();
+    if (this.waiting) this.poll();
+  }
+
+  /** The application finished processing a record: that is its delivery. */
+  private delivered(item: Work): void {
+    const { record, cursor } = item;
+    const op: NewHistoryOp = {
+      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: record.msg, queue: cursor.queue,
+      offset: record.offset, group: this.options.group, node: item.node,
+    };
+    if (record.key !== undefined) op.key = record.key;
+    this.options.history.record(op);
+    cursor.lastEpoch = record.epoch;
+    if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+  }
+
+  /** close(): auto-commit, LeaveGroup, stop. */
+  close(): void {
+    if (this.closed) return;
+    if (this.commitMode === 'auto' && this.stable) this.commitAsync(this.consumedOffsets());
+    if (this.coordinator !== null && this.memberId !== '') this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+    this.resetMember('left');
+    this.closed = true;
+  }
+}
+
+function parsePartition(text: string): { topic: string; partition: number } {
+  const dash = text.lastIndexOf('-');
+  return { topic: text.slice(0, dash), partition: Number.parseInt(text.slice(dash + 1), 10) };
+}
