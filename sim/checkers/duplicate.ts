@@ -1,14 +1,14 @@
 import type { HistoryOp } from '../history.js';
 import { formatTimestamp } from '../time.js';
-import { IntervalSet } from './interval-set.js';
+import { SeqSet } from './seq-set.js';
 import type { ProducerRecord } from './producers.js';
 import { AnomalyTally, type CheckResult } from './types.js';
 
 /** Per consumer group: which seqs of each producer it received, and which more than once. */
 interface GroupDeliveries {
   /** Indexed by ProducerRecord.id. */
-  readonly received: IntervalSet[];
-  readonly duplicated: IntervalSet[];
+  readonly received: SeqSet[];
+  readonly duplicated: SeqSet[];
 }
 
 export interface DuplicateResult {
@@ -35,11 +35,11 @@ export class DuplicateChecker {
       deliveries = { received: [], duplicated: [] };
       this.groups.set(group, deliveries);
     }
-    const received = (deliveries.received[producer.id] ??= new IntervalSet());
+    const received = (deliveries.received[producer.id] ??= new SeqSet());
     if (received.add(seq)) return true;
 
     this.tally.count++;
-    const duplicated = (deliveries.duplicated[producer.id] ??= new IntervalSet());
+    const duplicated = (deliveries.duplicated[producer.id] ??= new SeqSet());
     if (duplicated.add(seq)) {
       // The first extra delivery of this (message, group): the one worth showing.
       this.duplicatedMessages++;

@@ -16,6 +16,7 @@ export { DelayChecker, type DelayReport } from './delay.js';
 export { DuplicateChecker, type DuplicateResult } from './duplicate.js';
 export { createHistogram, SignedHistogram } from './histogram.js';
 export { IntervalSet } from './interval-set.js';
+export { SeqSet } from './seq-set.js';
 export { LatencyChecker, type LatencyReport } from './latency.js';
 export { LostChecker, type InFlightMessage, type LostResult, type SendStatus } from './lost.js';
 export { ReorderChecker } from './order.js';

@@ -23,17 +23,42 @@ export class IntervalSet {
     return i < this.ends.length && this.starts[i]! <= value;
   }
 
-  /** Adds one integer; returns true when it was not in the set yet. */
+  /**
+   * Adds one integer; returns true when it was not in the set yet. Handled in place (one binary
+   * search, no splice) when the value extends a neighbouring interval, which is the common case:
+   * seqs delivered out of order across partitions still mostly extend a run. Only a value with
+   * no neighbour (a new interval) or one that joins two intervals moves array elements.
+   */
   add(value: number): boolean {
-    const last = this.ends.length - 1;
+    const starts = this.starts;
+    const ends = this.ends;
+    const count = ends.length;
     // Fast path: the next value in sequence extends the last interval.
-    if (last >= 0 && this.ends[last] === value - 1) {
-      this.ends[last] = value;
+    if (count > 0 && ends[count - 1] === value - 1) {
+      ends[count - 1] = value;
       this.size++;
       return true;
     }
-    if (this.has(value)) return false;
-    this.addRange(value, value);
+    // The first interval that ends at or after value - 1: it contains value, touches it on the
+    // left (ends at value - 1), or starts after it.
+    const i = this.firstEndingAtOrAfter(value - 1);
+    if (i < count && starts[i]! <= value) {
+      if (ends[i]! >= value) return false; // already a member
+      // ends[i] === value - 1: extend interval i, and join it with the next if that starts at value + 1.
+      if (i + 1 < count && starts[i + 1] === value + 1) {
+        ends[i] = ends[i + 1]!;
+        starts.splice(i + 1, 1);
+        ends.splice(i + 1, 1);
+      } else {
+        ends[i] = value;
+      }
+    } else if (i < count && starts[i] === value + 1) {
+      starts[i] = value; // extends interval i to the left
+    } else {
+      starts.splice(i, 0, value);
+      ends.splice(i, 0, value);
+    }
+    this.size++;
     return true;
   }
 

@@ -1,17 +1,17 @@
-import { IntervalSet } from './interval-set.js';
+import { SeqSet } from './seq-set.js';
 
 /**
  * What the checkers keep per producer: the seqs delivered to anyone and the seqs whose send
- * definitely failed, both as interval sets (seqs arrive nearly in order, so they stay small).
+ * definitely failed, as sliding-window bitmaps (seq-set.ts).
  */
 export interface ProducerRecord {
   /** Dense small integer, in order of first appearance: an index into per-producer arrays. */
   readonly id: number;
   readonly name: string;
   /** Seqs received by at least one consumer. */
-  readonly delivered: IntervalSet;
+  readonly delivered: SeqSet;
   /** Seqs whose send failed before any delivery of them was seen. */
-  readonly failed: IntervalSet;
+  readonly failed: SeqSet;
 }
 
 /**
@@ -45,7 +45,7 @@ export class ProducerTable {
     const name = msg.slice(0, dash);
     let producer = this.byName.get(name);
     if (producer === undefined) {
-      producer = { id: this.all.length, name, delivered: new IntervalSet(), failed: new IntervalSet() };
+      producer = { id: this.all.length, name, delivered: new SeqSet(), failed: new SeqSet() };
       this.all.push(producer);
       this.byName.set(name, producer);
     }
