@@ -17,7 +17,9 @@ import { MessageStore, type ConsumeQueue, type NewMessage } from './store.js';
  * - Registration: REGISTER_BROKER to every NameServer at start and every registerNameServerPeriod
  *   (and at once when it creates a topic).
  * - Writes (master only; a slave answers SERVICE_NOT_AVAILABLE): SEND_MESSAGE appends to the
- *   commit log (store.ts), the dispatcher adds the consume queue entry. ASYNC_FLUSH answers at
+ *   commit log (store.ts), the dispatcher adds the consume queue entry (under SYNC_FLUSH only
+ *   once the record is fsynced: ReputMessageService stops at the confirm offset, the flushed
+ *   position, so a pull never returns a message a crash can take back). ASYNC_FLUSH answers at
  *   once and the flush service fsyncs every flushIntervalCommitLog when flushCommitLogLeastPages
  *   pages are dirty, or every flushCommitLogThoroughInterval; SYNC_FLUSH group-commits and
  *   answers after the fsync, or FLUSH_DISK_TIMEOUT after syncFlushTimeout. SYNC_MASTER then waits
@@ -242,7 +244,8 @@ export class Broker implements Actor {
     this.delayFile = ctx.disk.file('config/delayOffset.json');
     this.delayOffsets = s.delayLevels.map(() => 0);
     this.idleLevels = s.delayLevels.map(() => false);
-    this.store.deferDispatch = this.dl;
+    // DLedger dispatches committed entries; SYNC_FLUSH (master and slave) dispatches fsynced records only.
+    this.store.deferDispatch = this.dl || s.flushDiskType === 'SYNC_FLUSH';
     this.termFile = ctx.disk.file('dledger/term');
     if (restarted) this.recover();
     if (this.dl) {
@@ -284,7 +287,7 @@ export class Broker implements Actor {
   }
 
   private recover(): void {
-    const result = this.store.recover();
+    const result = this.store.recover(this.dl);
     for (const { topic, config } of this.topicsFile.records) this.topics.set(topic, config);
     const offsets = this.offsetsFile.records[this.offsetsFile.length - 1];
     if (offsets) for (const [k, v] of offsets) this.offsets.set(k, v);
@@ -574,6 +577,8 @@ export class Broker implements Actor {
     const upTo = this.store.maxPhy;
     this.ctx.disk.fsync(() => {
       this.fsyncRunning = false;
+      // ReputMessageService: under SYNC_FLUSH the consume queues follow the flushed position.
+      if (!this.dl) this.store.dispatchUpTo(upTo);
       const still: Waiter[] = [];
       for (const w of this.flushWaiters) {
         if (w.end <= upTo) {
@@ -695,6 +700,24 @@ export class Broker implements Actor {
       this.ctx.note('disk-full', { replica: true });
     }
     this.reportOffset();
+    if (this.store.deferDispatch) this.slaveFlush();
+  }
+
+  /**
+   * A SYNC_FLUSH slave: its GroupCommitService, with no put requests, flushes the commit log every
+   * 10 ms (doCommit -> mappedFileQueue.flush(0)); replicated records reach the consume queues
+   * once fsynced (the confirm offset of a SYNC_FLUSH store is its flushed position). Modelled as
+   * one fsync at a time, covering everything received before it started.
+   */
+  private slaveFlush(): void {
+    if (this.fsyncRunning || this.store.dispatched >= this.store.records.length) return;
+    this.fsyncRunning = true;
+    const upTo = this.store.maxPhy;
+    this.ctx.disk.fsync(() => {
+      this.fsyncRunning = false;
+      this.store.dispatchUpTo(upTo);
+      this.slaveFlush();
+    }, this.store.commitLogFiles().filter((f) => f.durableLength < f.length));
   }
 
   // ------------------------------------------------------------------ DLedger

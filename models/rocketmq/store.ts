@@ -54,8 +54,11 @@ export class MessageStore {
   /** Called after a new consume queue entry (long polling wakes up on it). */
   onDispatch: ((cq: ConsumeQueue) => void) | null = null;
   /**
-   * DLedger: consume queue entries are written only for committed records (dispatchUpTo), so
-   * consumers never see a message a new leader may drop. `dispatched` indexes the next record.
+   * Consume queue entries are written only up to a confirmed point (dispatchUpTo), so consumers
+   * never see a message the store may still drop. DLedger: committed records (a new leader may
+   * drop the rest). SYNC_FLUSH: fsynced records (ReputMessageService stops at
+   * CommitLog.getConfirmOffset(), which is the flushed position under SYNC_FLUSH unless
+   * readUnCommitted). `dispatched` indexes the next record.
    */
   deferDispatch = false;
   dispatched = 0;
@@ -227,8 +230,12 @@ export class MessageStore {
     return [...this.queues.values()].map((q) => q.file);
   }
 
-  /** Rebuilds the store from what the disk kept (after a restart). Returns what recovery did. */
-  recover(): { records: number; truncatedCq: number; redispatched: number } {
+  /**
+   * Rebuilds the store from what the disk kept (after a restart). Returns what recovery did.
+   * `waitForCommit` (DLedger): records missing from their consume queue stay undispatched until
+   * the leader confirms them; otherwise every recovered record is on disk and is dispatched.
+   */
+  recover(waitForCommit = this.deferDispatch): { records: number; truncatedCq: number; redispatched: number } {
     const names = this.disk.fileNames();
     const logs = names.filter((n) => n.startsWith('commitlog/')).sort();
     let expected = 0;
@@ -260,7 +267,7 @@ export class MessageStore {
       cq.file.truncate(keep);
     }
     let redispatched = 0;
-    if (this.deferDispatch) {
+    if (waitForCommit) {
       // DLedger: only what the consume queues kept is known committed; the rest waits for the leader.
       this.dispatched = this.records.length;
       for (let i = 0; i < this.records.length; i++) {
