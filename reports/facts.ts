@@ -71,13 +71,15 @@ export function summaryRow(result: RunResult): SummaryRow {
 }
 
 /**
- * The time after the safety phase at which the sampled backlog reached 0 for good (it stayed 0
- * to the end of the run): 0 when it was empty from the start of the drain on; null when it was
- * not empty at the end. "For good", since acks can arrive late (retries, an outbox) and refill
- * a backlog that was momentarily empty.
+ * The time after the safety phase at which the sampled backlog of acked messages reached 0 for
+ * good (it stayed 0 to the end of the run): 0 when it was empty from the start of the drain on;
+ * null when it was not empty at the end. "For good", since acks can arrive late (retries, an
+ * outbox) and refill a backlog that was momentarily empty. Acked only when the run sampled it
+ * (`backlog.acked`): a send of unknown outcome that was never written is not a backlog to drain.
  */
 export function drainTime(result: RunResult): Micros | null {
-  const series = result.backlog.series;
+  const acked = result.metrics?.series?.['backlog.acked'];
+  const series = acked ? acked.map((p) => ({ time: p.time, backlog: p.value })) : result.backlog.series;
   if (series.length === 0 || series[series.length - 1]!.backlog > 0) return null;
   let emptySince = series[series.length - 1]!.time;
   for (let i = series.length - 1; i >= 0 && series[i]!.backlog === 0; i--) emptySince = series[i]!.time;

@@ -191,6 +191,8 @@ export class World {
     this.history = new History({ keep: options.keepHistory ?? false });
     this.checks = new CheckerSuite(this.history);
     this.metrics.gauge('backlog', () => this.checks.currentBacklog);
+    // Acked only: a send that timed out and was never written would keep `backlog` above 0 forever.
+    this.metrics.gauge('backlog.acked', () => this.checks.ackedBacklog);
     // Running totals, so reports can chart throughput from the samples alone.
     for (const total of ['sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries'] as const) {
       this.metrics.gauge(`total.${total}`, () => this.checks.totals[total]);

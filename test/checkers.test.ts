@@ -507,6 +507,25 @@ describe('CheckerSuite', () => {
     expect(withRead.anomalies.unseen.examples[1]!.description).toMatch(/p1-2 .* never delivered \(still queued at the end\)$/);
   });
 
+  it('counts the acked backlog apart from sends of unknown outcome', () => {
+    const suite = new CheckerSuite();
+    const ops = History.from([
+      ...sent(0, 'p1-0'), // acked
+      invoke(1, 'p1-1'), info(2, 'p1-1'), // unknown
+      invoke(3, 'p1-2'), info(4, 'p1-2'), ok(5, 'p1-2'), // unknown, then acked after all
+      invoke(6, 'p1-3'), ok(7, 'p1-3'), fail(8, 'p1-3'), // acked then failed: out
+    ]).ops;
+    const seen: number[] = [];
+    for (const op of ops) {
+      suite.observe(op);
+      seen.push(suite.ackedBacklog);
+    }
+    expect(seen).toEqual([0, 1, 1, 1, 1, 1, 2, 2, 3, 2]);
+    expect(suite.currentBacklog).toBe(3);
+    suite.observe({ ...recv(9, 'c1', 'p1-2'), index: 99 });
+    expect(suite.ackedBacklog).toBe(1);
+  });
+
   it('finish is repeatable and the report is deterministic', () => {
     const ops = [...sent(0, 'p1-0'), ...sent(0, 'p1-1'), recv(5, 'c1', 'p1-1', { key: 'k' }), recv(6, 'c1', 'p1-0', { key: 'k' })];
     const history = History.from(ops);

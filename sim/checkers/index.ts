@@ -116,6 +116,11 @@ export class CheckerSuite {
     return this.tally;
   }
 
+  /** Acked messages not yet received by anyone (the backlog without sends of unknown outcome). */
+  get ackedBacklog(): number {
+    return this.lost.ackedUndelivered;
+  }
+
   /** The current backlog (acked or unknown, not yet received by anyone). */
   get currentBacklog(): number {
     return this.backlog.current;

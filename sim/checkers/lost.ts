@@ -56,6 +56,8 @@ export class LostChecker {
   private readonly inFlight = new Map<string, InFlightMessage>();
   private failedButDelivered = 0;
   private unknownDelivered = 0;
+  /** Messages acked (send ok) and not yet delivered: the backlog the system has promised to deliver. */
+  ackedUndelivered = 0;
 
   /** Messages sent and not yet delivered (any status). */
   get size(): number {
@@ -76,6 +78,7 @@ export class LostChecker {
     if (producer.delivered.has(seq)) return false; // the ack arrived after a consumer already had it
     const message = this.inFlight.get(op.msg!) ?? this.track(op, producer, seq);
     const entersBacklog = message.status === 'pending';
+    if (message.status !== 'ok') this.ackedUndelivered++;
     message.status = 'ok';
     this.noteOutcome(message, op);
     return entersBacklog;
@@ -105,6 +108,7 @@ export class LostChecker {
     const message = this.inFlight.get(op.msg!);
     if (message === undefined) return false;
     this.inFlight.delete(op.msg!);
+    if (message.status === 'ok') this.ackedUndelivered--;
     return message.status !== 'pending';
   }
 
@@ -117,6 +121,7 @@ export class LostChecker {
     }
     this.inFlight.delete(op.msg!);
     if (message.status === 'info') this.unknownDelivered++;
+    if (message.status === 'ok') this.ackedUndelivered--;
     return message;
   }
 
