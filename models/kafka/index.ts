@@ -98,6 +98,7 @@ export interface KafkaRun extends ModelRun {
 }
 
 const groupNote = (what: string) => (arg: string) => (arg ? `note ${what} group=${arg}` : `note ${what}`);
+const partitionNote = (what: string) => (arg: string) => (arg ? `note ${what} partition=${arg}` : `note ${what}`);
 
 /**
  * Drill aliases for consumer groups: conditions on the notes the coordinator and the members
@@ -115,8 +116,52 @@ const kafkaDrill = {
     'partitions-revoked': groupNote('partitions-revoked'),
     /** `coordinator-failover [group]`: a new coordinator loaded the group from __consumer_offsets. */
     'coordinator-failover': groupNote('coordinator-loaded'),
+    /** `rebalance-starts [group]`: the issue's name for group-rebalance. */
+    'rebalance-starts': groupNote('group-rebalance'),
+    /** `consumer-crashed billing-c2`: the consumer node's crash. */
+    'consumer-crashed': (arg: string) => `crash ${arg}`,
+    /**
+     * `leader-changed orders-0`: a broker took over as leader (became-leader, clean or unclean
+     * election; the first leader at start-up counts too, so place it after an earlier step).
+     */
+    'leader-changed': partitionNote('became-leader'),
+    /** `leader-elected orders-0`: the controller elected a leader from the ISR. */
+    'leader-elected': partitionNote('leader-elected'),
+    /** `unclean-election orders-0`: the controller elected a replica outside the ISR. */
+    'unclean-election': partitionNote('unclean-leader-elected'),
+    'partition-offline': partitionNote('partition-offline'),
+    /** `isr-shrinks orders-0` / `isr-expands orders-0`: the leader changed the ISR. */
+    'isr-shrinks': partitionNote('isr-shrink'),
+    'isr-expands': partitionNote('isr-expand'),
+    /** `log-truncated orders-0`: a replica cut records off its log (reason hw or leader-epoch). */
+    'log-truncated': partitionNote('log-truncated'),
+    /** `broker-failed [broker-1]`: the controller saw a broker's ZooKeeper session end. */
+    'broker-failed': (arg: string) => (arg ? `note zk-session-expired broker=${arg}` : 'note zk-session-expired'),
+    'controller-changed': () => 'note controller-elected',
+    'produce-retry': partitionNote('produce-retry'),
+    'max-poll-exceeded': groupNote('max-poll-interval-exceeded'),
   },
   facts: {
+    /** `{{leader orders-0}}`, `{{isr orders-0}}`, `{{leader-epoch orders-0}}`: the partition state at the step. */
+    leader: (arg: string) => `state kafka partitions.${arg || 'orders-0'}.leader`,
+    isr: (arg: string) => `state kafka partitions.${arg || 'orders-0'}.isr`,
+    'leader-epoch': (arg: string) => `state kafka partitions.${arg || 'orders-0'}.leaderEpoch`,
+    controller: () => 'state kafka controller',
+    'live-brokers': () => 'state kafka liveBrokers',
+    /** `{{group-state billing}}`, `{{generation billing}}`, `{{group-members billing}}`: from the kafka-groups store. */
+    'group-state': (arg: string) => `state kafka-groups ${arg}.state`,
+    generation: (arg: string) => `state kafka-groups ${arg}.generation`,
+    'group-members': (arg: string) => `state kafka-groups ${arg}.members`,
+    /** From the next (else last) note of its kind: the elected leader, the truncation. */
+    'elected-leader': () => 'note leader-elected leader',
+    'unclean-leader': () => 'note unclean-leader-elected leader',
+    'new-leader-leo': () => 'note became-leader leo',
+    'new-leader-hw': () => 'note became-leader hw',
+    'truncated-records': () => 'note log-truncated removed',
+    'truncated-to': () => 'note log-truncated to',
+    'truncation-reason': () => 'note log-truncated reason',
+    'recovered-leo': () => 'note log-recovered leo',
+    'produce-error': () => 'note produce-retry error',
     /** `{{rebalance-reason}}`: why the next (else last) rebalance started. */
     'rebalance-reason': () => 'note group-rebalance reason',
     'removed-member': () => 'note group-member-removed member',
