@@ -143,7 +143,7 @@ function locate(scenario: Scenario, problems: { path: (string | number)[]; messa
 }
 
 const FACT = /\{\{\s*([^}]+?)\s*\}\}/g;
-export const FACT_KINDS = ['count', 'metric', 'time', 'status', 'state', 'note', 'backlog'] as const;
+export const FACT_KINDS = ['count', 'metric', 'time', 'status', 'state', 'note', 'backlog', 'gauge', 'gauge-sum'] as const;
 
 function factsIn(text: string): string[] {
   return [...text.matchAll(FACT)].map((m) => m[1]!);
@@ -153,7 +153,7 @@ function factProblem(fact: string, aliases: Aliases): string | null {
   const [head, ...rest] = fact.split(/\s+/) as [string, ...string[]];
   if (aliases[head]) return factProblem(aliases[head](rest.join(' ')), {});
   if (!(FACT_KINDS as readonly string[]).includes(head)) return `unknown fact "{{${fact}}}" (facts: ${[...FACT_KINDS, ...Object.keys(aliases)].join(', ')})`;
-  const arity: Record<string, number> = { count: 1, metric: 1, time: 0, status: 1, state: 2, note: 2, backlog: 0 };
+  const arity: Record<string, number> = { count: 1, metric: 1, time: 0, status: 1, state: 2, note: 2, backlog: 0, gauge: 1, 'gauge-sum': 1 };
   if (rest.length < arity[head]!) return `fact "{{${fact}}}" needs ${arity[head]} argument${arity[head] === 1 ? '' : 's'}`;
   return null;
 }
@@ -207,6 +207,15 @@ function factValue(fact: string, context: FactContext): string {
     }
     case 'backlog':
       return String(gaugesAt(result, time).backlog ?? 0);
+    case 'gauge':
+      // A sampled gauge (the model's queue depths, lag...) at the last sample at or before the step.
+      return String(gaugesAt(result, time)[rest[0]!] ?? 'none');
+    case 'gauge-sum': {
+      // The sum of the gauges whose names start with a prefix: `lag.billing.` for a group's lag.
+      let total = 0;
+      for (const [name, value] of Object.entries(gaugesAt(result, time))) if (name.startsWith(rest[0]!)) total += value;
+      return String(total);
+    }
     default:
       throw new DrillSpecError(`unknown fact ${fact}`);
   }

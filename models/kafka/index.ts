@@ -142,6 +142,8 @@ const kafkaDrill = {
     'max-poll-exceeded': groupNote('max-poll-interval-exceeded'),
   },
   facts: {
+    /** `{{lag billing}}`: the group's lag summed over its partitions (high watermark minus committed offset) at the step. */
+    lag: (arg: string) => `gauge-sum lag.${arg || 'billing'}.`,
     /** `{{leader orders-0}}`, `{{isr orders-0}}`, `{{leader-epoch orders-0}}`: the partition state at the step. */
     leader: (arg: string) => `state kafka partitions.${arg || 'orders-0'}.leader`,
     isr: (arg: string) => `state kafka partitions.${arg || 'orders-0'}.isr`,
