@@ -101,13 +101,50 @@ export function renderSnapshot(snapshot: Snapshot): string {
   lines.push('cluster:');
   lines.push('  ' + snapshot.nodes.map((n) => `${n.name} [${mark[n.status]}]`).join('  '));
   for (const partition of snapshot.partitions) lines.push(`  cut: ${partition}`);
-  for (const [store, state] of Object.entries(snapshot.stores)) lines.push(`  ${store}: ${compact(state)}`);
-  const gauges = Object.entries(snapshot.gauges).filter(([name]) => name !== 'nodes.up');
+  for (const [store, state] of Object.entries(snapshot.stores)) lines.push(...renderStore(store, state));
+  // Running totals are for charts; the diagram shows what is queued now.
+  const gauges = Object.entries(snapshot.gauges).filter(([name]) => name !== 'nodes.up' && !name.startsWith('total.'));
   if (gauges.length > 0) lines.push('  ' + gauges.map(([name, value]) => `${name}=${value}`).join('  '));
   lines.push('recent events:');
   if (snapshot.events.length === 0) lines.push('  (none yet)');
   for (const event of snapshot.events) lines.push(`  ${event}`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A store as a few lines: scalar fields on one line, then one line per entry of each map-like
+ * field (per partition, per group...), e.g. `  partitions orders-0: leader=broker-1 isr=[broker-1]`.
+ */
+function renderStore(store: string, state: unknown): string[] {
+  if (state === null || typeof state !== 'object' || Array.isArray(state)) return [`  ${store}: ${compact(state)}`];
+  const scalars: string[] = [];
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(state as Record<string, unknown>)) {
+    if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+      const entries = Object.entries(value as Record<string, unknown>);
+      const isMap = entries.length > 0 && entries.every(([, v]) => v !== null && typeof v === 'object' && !Array.isArray(v));
+      if (!isMap) {
+        lines.push(`    ${key}: ${fields(value)}`); // a record (a group's state): one line
+        continue;
+      }
+      for (const [name, entry] of entries.slice(0, 12)) lines.push(`    ${key} ${name}: ${fields(entry)}`);
+      if (entries.length > 12) lines.push(`    ${key}: ${entries.length - 12} more`);
+    } else {
+      scalars.push(`${key}=${compactValue(value)}`);
+    }
+  }
+  return [`  ${store}:${scalars.length > 0 ? ` ${scalars.join(' ')}` : ''}`, ...lines];
+}
+
+function fields(entry: unknown): string {
+  if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) return compactValue(entry);
+  return Object.entries(entry as Record<string, unknown>).map(([k, v]) => `${k}=${compactValue(v)}`).join(' ');
+}
+
+function compactValue(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(',')}]`;
+  if (value !== null && typeof value === 'object') return compact(value);
+  return String(value);
 }
 
 function compact(value: unknown): string {
