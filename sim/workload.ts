@@ -1,3 +1,5 @@
+import type { Timer } from './kernel.js';
+import type { NodeContext } from './node.js';
 import { sampler, type Distribution, type RandomStream, type Sampler } from './random.js';
 import type { Micros } from './time.js';
 
@@ -83,4 +85,14 @@ function keyChooser(keys: ProducerPlanSpec['keys'], random: RandomStream): (() =
     }
     return names[low]!;
   };
+}
+
+/**
+ * Schedules a plan's next send as the node's `send` timer, carrying the PlannedSend as its data;
+ * returns the timer, or null when the plan is done. Every model's producer drives its plan so.
+ */
+export function scheduleNextSend(ctx: NodeContext, plan: ProducerPlan): Timer | null {
+  const next = plan.next();
+  if (next === null) return null;
+  return ctx.setTimer(Math.max(0, next.at - ctx.trueNow()), 'send', next);
 }

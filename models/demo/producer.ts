@@ -2,7 +2,7 @@ import type { Timer } from '../../sim/kernel.js';
 import { messageId, type History } from '../../sim/history.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
+import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import { HEADER_BYTES, type Produce, type ProduceResponse } from './protocol.js';
 import type { ResolvedProducerConfig } from './schema.js';
@@ -95,12 +95,8 @@ export class DemoProducer implements Actor {
   }
 
   private scheduleNext(): void {
-    const next = this.plan!.next();
-    if (next === null) {
-      this.planning = false;
-      return;
-    }
-    this.sendTimer = this.ctx.setTimer(Math.max(0, next.at - this.ctx.trueNow()), 'send', next);
+    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
+    if (this.sendTimer === null) this.planning = false;
   }
 
   private onSend(send: PlannedSend): void {

@@ -2,7 +2,7 @@ import type { Timer } from '../../sim/kernel.js';
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
+import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import { AmqpClient } from './client.js';
 import { FRAME_BYTES, type AmqpFrame, type Content, type Properties } from './protocol.js';
@@ -170,12 +170,8 @@ export class RabbitProducer extends AmqpClient {
   }
 
   private scheduleNext(): void {
-    const next = this.plan!.next();
-    if (next === null) {
-      this.planning = false;
-      return;
-    }
-    this.sendTimer = this.ctx.setTimer(Math.max(0, next.at - this.ctx.trueNow()), 'send', next);
+    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
+    if (this.sendTimer === null) this.planning = false;
   }
 
   private onSend(send: PlannedSend): void {
