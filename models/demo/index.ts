@@ -19,7 +19,8 @@ import type { History } from '../../sim/history.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import { formatDuration } from '../../sim/time.js';
 import type { ProducerPlanSpec } from '../../sim/workload.js';
-import type { Phase, World } from '../../sim/world.js';
+import type { World } from '../../sim/world.js';
+import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { DemoBroker, type BrokerStats } from './broker.js';
 import { DemoConsumer } from './consumer.js';
@@ -51,11 +52,6 @@ export interface DemoScenario extends CommonScenario {
   workload?: { producers?: DemoProducerSpec[]; consumers?: DemoConsumerSpec[] };
 }
 
-/** What the model tells its live actors when the world's phase changes. */
-interface PhaseAware {
-  onPhase(phase: Phase): void;
-}
-
 export const demoModel: ModelDefinition<DemoScenario> = {
   parts: demoParts,
   build(world: World, scenario: DemoScenario): ModelRun {
@@ -64,17 +60,8 @@ export const demoModel: ModelDefinition<DemoScenario> = {
     const stats: BrokerStats = { redeliveries: 0 };
     const lines: string[] = [];
 
-    // The live actor of each node, told about phase changes (a crashed node's actor is gone).
-    const live = new Map<string, PhaseAware>();
-    // Called from each node's factory, which the world calls right before starting the actor.
-    const track = <A extends PhaseAware>(name: string, actor: A): A => {
-      live.set(name, actor);
-      return actor;
-    };
-    world.onCrash((name) => live.delete(name));
-    world.onPhase((phase) => {
-      for (const actor of [...live.values()]) actor.onPhase(phase);
-    });
+    const live = new LiveActors(world);
+    const track = <A extends object>(name: string, actor: A): A => live.track(name, actor);
 
     world.addNode('broker', () => track('broker', new DemoBroker(cluster, stats)), { roles: ['broker'] });
     lines.push(

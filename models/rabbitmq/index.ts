@@ -8,7 +8,8 @@ import type { History } from '../../sim/history.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import { formatDuration } from '../../sim/time.js';
 import type { ProducerPlanSpec } from '../../sim/workload.js';
-import type { Phase, World } from '../../sim/world.js';
+import type { World } from '../../sim/world.js';
+import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { emptyStats, RabbitBroker, type Permission, type QueueDef } from './broker.js';
 import { RabbitConsumer } from './consumer.js';
@@ -54,10 +55,6 @@ export interface RabbitScenario extends CommonScenario {
   queues?: QueueSpec[];
   bindings?: BindingSpec[];
   workload?: { producers?: RabbitProducerSpec[]; consumers?: RabbitConsumerSpec[] };
-}
-
-interface PhaseAware {
-  onPhase(phase: Phase): void;
 }
 
 /** The scenario's topology as definitions, checked for dangling names. Throws on a bad reference. */
@@ -198,15 +195,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const fsyncInterval = config?.['fsync.interval'] ?? RABBIT_DEFAULTS.fsyncInterval;
     const stats = emptyStats();
     const lines: string[] = [];
-    const live = new Map<string, PhaseAware>();
-    const track = <A extends PhaseAware>(name: string, actor: A): A => {
-      live.set(name, actor);
-      return actor;
-    };
-    world.onCrash((name) => live.delete(name));
-    world.onPhase((phase) => {
-      for (const actor of [...live.values()]) actor.onPhase(phase);
-    });
+    const live = new LiveActors(world);
+    const track = <A extends object>(name: string, actor: A): A => live.track(name, actor);
 
     // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
     let broker: RabbitBroker | null = null;

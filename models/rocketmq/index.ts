@@ -19,7 +19,8 @@ import type { StateStore } from '../../sim/state.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import { formatDuration } from '../../sim/time.js';
 import type { ProducerPlanSpec } from '../../sim/workload.js';
-import type { Phase, World } from '../../sim/world.js';
+import type { World } from '../../sim/world.js';
+import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { Broker, type BrokerStats, type RetainedGroup, type TopicConfig } from './broker.js';
 import { RocketConsumer, type ConsumerStats } from './consumer.js';
@@ -66,10 +67,6 @@ export interface RocketScenario extends CommonScenario {
   cluster?: { nameServers?: number; brokerGroups?: number; slavesPerGroup?: number; config?: RocketClusterConfig };
   topics?: RocketTopicSpec[];
   workload?: { producers?: RocketProducerSpec[]; consumers?: RocketConsumerSpec[] };
-}
-
-interface PhaseAware {
-  onPhase(phase: Phase): void;
 }
 
 /** A built RocketMQ model, with its control-plane stores for tests and reports. */
@@ -173,15 +170,8 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const consumerStats: ConsumerStats = { rebalances: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0 };
   const lines: string[] = [];
 
-  const live = new Map<string, PhaseAware | Broker | RocketConsumer>();
-  const track = <A extends object>(name: string, actor: A): A => {
-    live.set(name, actor as unknown as PhaseAware);
-    return actor;
-  };
-  world.onCrash((name) => live.delete(name));
-  world.onPhase((phase) => {
-    for (const actor of [...live.values()]) if ('onPhase' in actor) (actor as PhaseAware).onPhase(phase);
-  });
+  const live = new LiveActors(world);
+  const track = <A extends object>(name: string, actor: A): A => live.track(name, actor);
 
   const nameServers: string[] = [];
   const namesrvStores: Record<string, StateStore<NamesrvView>> = {};
