@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { loadScenario } from '../models/scenario.js';
 import { evaluateRun, planCheck, shrinkFailure, type Counterexample, type RunEvaluation } from './runner.js';
 import type { WorkerMessage, WorkerTask } from './worker.js';
+import { NEXT_POSITION, STOP_ABOVE } from './work-queue.js';
 
 /**
  * `mqsim check` as a library call: run numbers 0..runs-1 (or one shard's share of them) on
@@ -130,16 +131,19 @@ function runOnWorkers(
   progress: (evaluation: RunEvaluation) => void,
 ): Promise<void> {
   const script = workerScript();
+  const shared = new SharedArrayBuffer(2 * Int32Array.BYTES_PER_ELEMENT);
+  const cells = new Int32Array(shared);
+  cells[NEXT_POSITION] = 0;
+  cells[STOP_ABOVE] = 0x7fffffff;
+  const task: WorkerTask = { file, seed, runs, indices, shared };
   return new Promise((resolve, reject) => {
     const threads: Worker[] = [];
     let finished = 0;
-    let minFailure = Number.POSITIVE_INFINITY;
     let failed = false;
     const stopAll = () => {
       for (const thread of threads) void thread.terminate();
     };
     for (let k = 0; k < count; k++) {
-      const task: WorkerTask = { file, seed, runs, indices: indices.filter((_, position) => position % count === k) };
       const thread = new Worker(script, { workerData: task });
       threads.push(thread);
       thread.on('message', (message: WorkerMessage) => {
@@ -149,11 +153,7 @@ function runOnWorkers(
           stopAll();
           reject(new Error(`run ${message.index}: ${message.message}`));
         } else if (message.type === 'result') {
-          progress(message);
-          if (!message.ok && message.index < minFailure) {
-            minFailure = message.index;
-            for (const other of threads) other.postMessage({ stopAbove: minFailure });
-          }
+          progress({ index: message.index, ok: message.ok, kinds: message.kinds, roles: message.roles });
         } else if (++finished === count) {
           stopAll();
           resolve();
