@@ -28,6 +28,9 @@ import type { QueueArguments } from './schema.js';
  *
  * Delivery: each queue hands its ready head to its consumers in round-robin, skipping consumers
  * at their prefetch limit (basic.qos, per consumer); with no-ack the message is gone when sent.
+ * With x-single-active-consumer only the earliest registered consumer still subscribed gets
+ * messages (the next one takes over when it goes); an exclusive basic.consume is refused (403)
+ * on a queue with consumers, and refuses every later one while it lasts.
  * Unacked messages belong to their channel; closing it (connection dead after the heartbeat
  * timeout, or a channel error) requeues them at their original position with redelivered set.
  *
@@ -49,12 +52,18 @@ export interface RabbitStats {
   rejectedPublishes: number;
   redelivered: number;
   queuesDeleted: number;
+  /** x-single-active-consumer: a waiting consumer became the active one because the active one went away. */
+  sacFailovers: number;
+  /** Deliveries to consumers that became active by such a failover. */
+  standbyDeliveries: number;
+  /** basic.consume refused with ACCESS_REFUSED because of an exclusive consumer. */
+  consumeRefused: number;
 }
 
 export function emptyStats(): RabbitStats {
   return {
     deadLettered: 0, expired: 0, returned: 0, unroutable: 0, nacked: 0, requeued: 0, confirmed: 0,
-    overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0,
+    overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0, sacFailovers: 0, standbyDeliveries: 0, consumeRefused: 0,
   };
 }
 
@@ -108,6 +117,8 @@ export interface QueueState {
   readonly def: QueueDef;
   readonly ready: ReadyMessages;
   readonly maxPriority: number;
+  /** x-single-active-consumer: only consumers[0] (the earliest registered still subscribed) gets messages. */
+  readonly single: boolean;
   readonly store: DiskFile<StoreRecord> | null;
   nextPos: number;
   consumers: Consumer[];
@@ -127,6 +138,10 @@ interface Consumer {
   readonly queue: QueueState;
   readonly noAck: boolean;
   readonly prefetch: number;
+  /** basic.consume exclusive: the only consumer of its queue. */
+  readonly exclusive: boolean;
+  /** Became the single active consumer by a failover (its deliveries count as standbyDeliveries). */
+  promoted: boolean;
   unacked: number;
 }
 
@@ -306,7 +321,7 @@ export class RabbitBroker implements Actor {
     const key = vhostKey(def.vhost, def.name);
     const maxPriority = def.args['x-max-priority'] ?? 0;
     const queue: QueueState = {
-      key, def, ready: new ReadyMessages(maxPriority), maxPriority,
+      key, def, ready: new ReadyMessages(maxPriority), maxPriority, single: def.args['x-single-active-consumer'] === true,
       store: isDurableQueue(def) ? this.ctx.disk.file<StoreRecord>(`queue:${key}`) : null,
       nextPos: 0, consumers: [], rr: 0, unacked: 0, expiryTimer: null, expiryAt: Number.POSITIVE_INFINITY,
       dispatching: false, lastUsed: this.ctx.trueNow(), hadConsumer: false, deleted: false,
@@ -487,9 +502,15 @@ export class RabbitBroker implements Actor {
     if (!this.allowed(channel.conn, 'read', frame.queue)) {
       return this.channelError(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${channel.conn.vhost}' refused for user '${channel.conn.user}'`);
     }
-    const consumer: Consumer = { tag: frame.consumerTag, channel, queue, noAck: frame.noAck, prefetch: channel.prefetch, unacked: 0 };
+    const exclusive = frame.exclusive === true;
+    if (queue.consumers.length > 0 && (exclusive || queue.consumers.some((c) => c.exclusive))) {
+      this.stats.consumeRefused++;
+      return this.channelError(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - queue '${frame.queue}' in vhost '${channel.conn.vhost}' in exclusive use`);
+    }
+    const consumer: Consumer = { tag: frame.consumerTag, channel, queue, noAck: frame.noAck, prefetch: channel.prefetch, exclusive, promoted: false, unacked: 0 };
     channel.consumers.set(consumer.tag, consumer);
     queue.consumers.push(consumer);
+    if (queue.single) this.ctx.note(queue.consumers.length === 1 ? 'sac-active' : 'sac-waiting', { queue: queue.def.name, consumerTag: consumer.tag, client: channel.conn.client });
     queue.hadConsumer = true;
     queue.lastUsed = this.ctx.trueNow();
     this.send(channel.conn, { type: 'basic.consume-ok', conn: channel.conn.id, channel: channel.number, consumerTag: consumer.tag });
@@ -503,6 +524,14 @@ export class RabbitBroker implements Actor {
     if (at < 0) return;
     queue.consumers.splice(at, 1);
     if (queue.rr > at) queue.rr--;
+    if (queue.single && at === 0 && queue.consumers.length > 0) {
+      // The next registered consumer takes over (the unacked messages of a closed channel were requeued first).
+      const next = queue.consumers[0]!;
+      next.promoted = true;
+      this.stats.sacFailovers++;
+      this.ctx.note('sac-active', { queue: queue.def.name, consumerTag: next.tag, client: next.channel.conn.client, after: consumer.tag });
+      this.dispatch(queue);
+    }
     if (queue.consumers.length === 0) {
       queue.lastUsed = this.ctx.trueNow();
       if (queue.def.autoDelete && queue.hadConsumer && !queue.deleted) this.deleteQueue(queue, 'auto-delete');
@@ -670,6 +699,10 @@ export class RabbitBroker implements Actor {
   }
 
   private nextConsumer(queue: QueueState): Consumer | undefined {
+    if (queue.single) {
+      const active = queue.consumers[0];
+      return active !== undefined && (active.noAck || active.prefetch === 0 || active.unacked < active.prefetch) ? active : undefined;
+    }
     const n = queue.consumers.length;
     for (let i = 0; i < n; i++) {
       const at = (queue.rr + i) % n;
@@ -687,6 +720,7 @@ export class RabbitBroker implements Actor {
     const queue = consumer.queue;
     const deliveryTag = channel.nextDeliveryTag++;
     if (message.redelivered) this.stats.redelivered++;
+    if (consumer.promoted) this.stats.standbyDeliveries++;
     this.send(channel.conn, {
       type: 'basic.deliver', conn: channel.conn.id, channel: channel.number, consumerTag: consumer.tag, deliveryTag,
       redelivered: message.redelivered, exchange: message.exchange, routingKey: message.routingKey, queue: queue.def.name,

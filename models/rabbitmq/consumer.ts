@@ -25,6 +25,8 @@ export interface ConsumerOptions {
   queue: string;
   group: string;
   autoAck: boolean;
+  /** basic.consume exclusive (only sent when true). */
+  exclusive?: boolean;
   prefetch: number;
   heartbeat: Micros;
   requeue: boolean;
@@ -82,7 +84,10 @@ export class RabbitConsumer extends AmqpClient {
 
   private subscribe(): void {
     this.consumerTag = `${this.ctx.name}-ctag-${++this.tags}`;
-    this.sendFrame({ type: 'basic.consume', conn: this.conn!, channel: this.channel, queue: this.options.queue, consumerTag: this.consumerTag, noAck: this.options.autoAck });
+    this.sendFrame({
+      type: 'basic.consume', conn: this.conn!, channel: this.channel, queue: this.options.queue, consumerTag: this.consumerTag, noAck: this.options.autoAck,
+      ...(this.options.exclusive === true ? { exclusive: true } : {}),
+    });
   }
 
   protected onLost(_why: string): void {

@@ -257,7 +257,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
       perGroup.set(group, first - 1 + count);
       const options = {
         vhost: spec.vhost ?? RABBIT_DEFAULTS.vhost, user: spec.user ?? RABBIT_DEFAULTS.user, queue: spec.queue, group,
-        autoAck: cfg?.autoAck ?? false, prefetch: cfg?.prefetch ?? RABBIT_DEFAULTS.prefetch, heartbeat: cfg?.heartbeat ?? RABBIT_DEFAULTS.heartbeat,
+        autoAck: cfg?.autoAck ?? false, exclusive: cfg?.exclusive ?? false, prefetch: cfg?.prefetch ?? RABBIT_DEFAULTS.prefetch, heartbeat: cfg?.heartbeat ?? RABBIT_DEFAULTS.heartbeat,
         requeue: cfg?.requeue ?? true, reject: cfg?.reject ?? false, ackEvery: cfg?.ackEvery ?? 1,
         processing: spec.processing, failureRate: spec.failureRate ?? 0, idempotent: spec.idempotent ?? false,
         start: spec.start, stop: spec.stop, history, phase: () => world.phase,
@@ -267,7 +267,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         world.addNode(name, () => track(name, new RabbitConsumer(options)), { roles: ['consumer'] });
       }
       lines.push(
-        `consumers ${group}: ${count} x <- ${spec.queue}, ${options.autoAck ? 'autoAck' : 'manual ack'}, prefetch=${options.prefetch}`
+        `consumers ${group}: ${count} x <- ${spec.queue}, ${options.autoAck ? 'autoAck' : 'manual ack'}, prefetch=${options.prefetch}${options.exclusive ? ', exclusive' : ''}`
         + (options.failureRate > 0 ? `, failures ${options.reject ? 'basic.reject' : 'basic.nack'} requeue=${options.requeue}` : ''),
       );
     }

@@ -60,7 +60,14 @@ export interface ConfirmSelect extends ChannelFrame { readonly type: 'confirm.se
 export interface ConfirmSelectOk extends ChannelFrame { readonly type: 'confirm.select-ok' }
 export interface BasicQos extends ChannelFrame { readonly type: 'basic.qos'; readonly prefetchCount: number }
 export interface BasicQosOk extends ChannelFrame { readonly type: 'basic.qos-ok' }
-export interface BasicConsume extends ChannelFrame { readonly type: 'basic.consume'; readonly queue: string; readonly consumerTag: string; readonly noAck: boolean }
+export interface BasicConsume extends ChannelFrame {
+  readonly type: 'basic.consume';
+  readonly queue: string;
+  readonly consumerTag: string;
+  readonly noAck: boolean;
+  /** Request exclusive access: refused (403) if the queue has other consumers; others are refused while it lasts. */
+  readonly exclusive?: boolean;
+}
 export interface BasicConsumeOk extends ChannelFrame { readonly type: 'basic.consume-ok'; readonly consumerTag: string }
 export interface BasicCancel extends ChannelFrame { readonly type: 'basic.cancel'; readonly consumerTag: string }
 export interface BasicCancelOk extends ChannelFrame { readonly type: 'basic.cancel-ok'; readonly consumerTag: string }

@@ -53,6 +53,7 @@ const queueArguments = z.strictObject({
   'x-max-length-bytes': size.optional().meta({ description: 'Most bytes of ready message bodies the queue keeps (no limit by default).' }),
   'x-overflow': z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional().meta({ description: 'What a full queue does: drop-head (default: drop or dead-letter the oldest), reject-publish (nack the publisher), reject-publish-dlx (nack and dead-letter).' }),
   'x-max-priority': z.number().int().min(1).max(255).optional().meta({ description: 'Makes a priority queue with priorities 0..x-max-priority (RabbitMQ recommends at most 10).' }),
+  'x-single-active-consumer': z.boolean().optional().meta({ description: 'Single active consumer: only one consumer (the earliest registered still subscribed) gets messages; when it is cancelled or its channel closes, the next registered one takes over and gets the requeued unacked messages (default false).' }),
   'x-queue-type': z.literal('classic').optional().meta({ description: 'Only classic queues are modelled so far (default classic).' }),
 });
 
@@ -105,6 +106,7 @@ export const rabbitConsumerConfig = z.strictObject({
   heartbeat: duration.optional().meta({ description: 'The client\'s requested heartbeat timeout (default 60s); a dead consumer is noticed after it.' }),
   requeue: z.boolean().optional().meta({ description: 'On a processing failure (failureRate): requeue (true, default) or dead-letter/drop (false).' }),
   reject: z.boolean().optional().meta({ description: 'On a processing failure use basic.reject instead of basic.nack (default false).' }),
+  exclusive: z.boolean().optional().meta({ description: 'basic.consume exclusive: be the only consumer of the queue. Refused with ACCESS_REFUSED (403, channel closed) when the queue has another consumer; while it is subscribed every other basic.consume is refused. The client retries on a new channel every 5s (default false).' }),
   ackEvery: positiveInt.optional().meta({ description: 'Ack with multiple=true after every n messages (default 1: one basic.ack per message).' }),
 });
 
@@ -141,7 +143,7 @@ export const rabbitParts: ModelScenarioParts = {
     queue: z.string().meta({ description: 'The queue to consume from (basic.consume).' }),
   },
   consumerConfig: rabbitConsumerConfig,
-  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted'],
+  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused'],
 };
 
 export type ExchangeSpec = z.output<typeof exchange>;
