@@ -14,6 +14,8 @@ import type { NodeSlot } from './world.js';
 
 /** Resolves a model's role selector (`controller`, `{ leader-of: orders-0 }`) to node names. */
 export type Selector = (arg: string | undefined) => string[];
+/** Why a selector's argument names nothing in this world (checked before the run), or null. */
+export type SelectorArgumentCheck = (arg: string | undefined) => string | null;
 
 /** What the nemesis acts on: the world's nodes, lifecycle operations, network and log. */
 export interface NemesisHost {
@@ -34,6 +36,7 @@ export interface NemesisHost {
 
 export class Nemesis {
   private readonly selectors = new Map<string, Selector>();
+  private readonly argumentChecks = new Map<string, SelectorArgumentCheck>();
   /** Scheduled steps and the self-heals of steps with `for`: cancelled when the liveness phase starts. */
   private readonly pending: Timer[] = [];
 
@@ -43,8 +46,9 @@ export class Nemesis {
     private readonly faultKind: TraceKind,
   ) {}
 
-  registerSelector(name: string, resolve: Selector): void {
+  registerSelector(name: string, resolve: Selector, checkArgument?: SelectorArgumentCheck): void {
     this.selectors.set(name, resolve);
+    if (checkArgument) this.argumentChecks.set(name, checkArgument);
   }
 
   selectorNames(): string[] {
@@ -65,7 +69,8 @@ export class Nemesis {
   targetError(target: Target): string | null {
     const world = this.world;
     if (typeof target === 'string') {
-      if (world.hasNode(target) || this.selectors.has(target)) return null;
+      if (world.hasNode(target)) return null;
+      if (this.selectors.has(target)) return this.argumentChecks.get(target)?.(undefined) ?? null;
       const role = roleOf(target);
       if (role !== null) {
         return world.nodesWithRole(role).length > 0 ? null : `no node has role "${role}" (roles: ${world.allRoles().join(', ')})`;
@@ -75,8 +80,11 @@ export class Nemesis {
     }
     const entries = Object.entries(target);
     if (entries.length !== 1) return `a selector object has exactly one key, e.g. { leader-of: orders-0 }`;
-    const [selector] = entries[0]!;
-    if (this.selectors.has(selector)) return null;
+    const [selector, arg] = entries[0]!;
+    if (this.selectors.has(selector)) {
+      const problem = this.argumentChecks.get(selector)?.(String(arg));
+      return problem ? `${selector}: ${problem}` : null;
+    }
     const selectors = this.selectorNames();
     return `unknown selector "${selector}" (${selectors.length > 0 ? `selectors: ${selectors.join(', ')}` : 'this system has none'})`;
   }

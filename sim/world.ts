@@ -1,7 +1,7 @@
 import { CheckerSuite, type CheckReport } from './checkers/index.js';
 import { Disk, OS_FLUSH_POLICY, type FlushPolicy } from './disk.js';
 import type { FaultEvent, FaultStep, Target } from './faults.js';
-import { Nemesis, type Selector } from './nemesis.js';
+import { Nemesis, type Selector, type SelectorArgumentCheck } from './nemesis.js';
 
 export type { Selector } from './nemesis.js';
 import { History } from './history.js';
@@ -197,6 +197,8 @@ export class World {
     for (const total of ['sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries'] as const) {
       this.metrics.gauge(`total.${total}`, () => this.checks.totals[total]);
     }
+    // Sends awaiting their answer (the producers' in-flight requests), for the reports' in-flight charts.
+    this.metrics.gauge('inflight', () => this.checks.pendingSends);
     this.metrics.gauge('nodes.up', () => this.slots.reduce((n, s) => n + (s.status === 'up' ? 1 : 0), 0));
     const historyKind = trace.kind('history');
     this.history.subscribe((op) => trace.recordOp(historyKind, op));
@@ -391,10 +393,12 @@ export class World {
 
   /**
    * Registers a role selector a model knows how to resolve at fire time (`controller`,
-   * `leader-of`): given the argument (if any), it returns node names.
+   * `leader-of`): given the argument (if any), it returns node names. `checkArgument` says
+   * before the run why an argument names nothing (`{ leader-of: orders-9 }` with 6 partitions),
+   * so a bad schedule is refused with the scenario's other problems instead of failing mid-run.
    */
-  registerSelector(name: string, resolve: Selector): void {
-    this.nemesis.registerSelector(name, resolve);
+  registerSelector(name: string, resolve: Selector, checkArgument?: SelectorArgumentCheck): void {
+    this.nemesis.registerSelector(name, resolve, checkArgument);
   }
 
   /** Why a target cannot name a node of this world, or null when it can. */

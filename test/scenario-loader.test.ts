@@ -47,6 +47,12 @@ describe('bad scenario files', () => {
       ['bad.yaml:5:3: expect.lostAked: unknown metric "lostAked" (did you mean "lostAcked"?)']],
     ['a link naming an unknown node', `${BASE}workload: { producers: [{ id: p1, rate: 1/s }] }\nnetwork:\n  links:\n    - { from: [p1], to: [brokr], loss: 0.1 }\n`,
       ['bad.yaml:7:26: network.links[0].to[0]: no node named "brokr" (did you mean "broker"?)']],
+    ['a Kafka leader-of selector naming a partition that does not exist',
+      'name: x\nsystem: kafka\nduration: 10s\ntopics: [{ name: orders, partitions: 6 }]\nfaults:\n  - { at: 1s, crash: { leader-of: orders-9 } }\n',
+      ['bad.yaml:6:5: faults[0]: leader-of: no partition "orders-9" (partitions are <topic>-<n>: orders-0..5)']],
+    ['a RocketMQ master-of selector naming no broker group',
+      'name: x\nsystem: rocketmq\nduration: 10s\nfaults:\n  - { at: 1s, crash: { master-of: broker-z } }\n',
+      ['bad.yaml:5:5: faults[0]: master-of: needs a broker group (brokerName), e.g. { master-of: broker-a }; groups: broker-a, broker-b']],
   ])('%s: exact position and message', (_what, text, expected) => {
     expect(problemsOf(text)).toEqual(expected);
   });

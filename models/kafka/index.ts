@@ -254,6 +254,14 @@ export const kafkaModel: KafkaModel = {
         return [topic.partitions[p]![0]!];
       }
       return state.leader === null ? [] : [state.leader];
+    }, (arg) => {
+      if (arg === undefined) return 'needs a partition, e.g. { leader-of: orders-0 }';
+      const dash = arg.lastIndexOf('-');
+      const name = arg.slice(0, dash);
+      const topic = topics.find((t) => t.topic === name);
+      const p = Number(arg.slice(dash + 1));
+      if (dash > 0 && topic && Number.isInteger(p) && p >= 0 && p < topic.partitions.length) return null;
+      return `no partition "${arg}" (partitions are <topic>-<n>: ${topics.filter((t) => !t.topic.startsWith('__')).map((t) => `${t.topic}-0..${t.partitions.length - 1}`).join(', ')})`;
     });
 
     const lines: string[] = [

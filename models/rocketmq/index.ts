@@ -220,13 +220,15 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   for (const t of topicSpecs) {
     lines.push(`topic ${t.name}: read/write queues ${t.readQueueNums ?? d.queueNums}/${t.writeQueueNums ?? d.queueNums} on ${(t.brokerGroups ?? brokerNames).join(', ')}`);
   }
+  const brokerGroupProblem = (selector: string, arg: string | undefined): string | null =>
+    arg !== undefined && brokerNames.includes(arg) ? null : `needs a broker group (brokerName), e.g. { ${selector}: ${brokerNames[0]} }; groups: ${brokerNames.join(', ')}`;
   // The master of a group: brokerId 0, or with DLedger the leader now.
   world.registerSelector('master-of', (arg) => {
     if (!arg || !brokerNames.includes(arg)) return [];
     if (!settings.enableDLegerCommitLog) return [`${arg}-0`];
     const leader = leaders.state[arg];
     return leader ? [leader.leader] : [];
-  });
+  }, (arg) => brokerGroupProblem('master-of', arg));
   // The slaves of a group (DLedger: the members other than the leader now).
   world.registerSelector('slave-of', (arg) => {
     if (!arg || !brokerNames.includes(arg)) return [];
@@ -234,7 +236,7 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     if (!settings.enableDLegerCommitLog) return members.slice(1);
     const leader = leaders.state[arg]?.leader;
     return members.filter((m) => m !== leader);
-  });
+  }, (arg) => brokerGroupProblem('slave-of', arg));
 
   const txDbs = new Map<string, Map<string, TxState>>();
   const isUp = (node: string) => world.hasNode(node) && world.node(node).status !== 'crashed';
@@ -285,12 +287,15 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     const count = spec.count ?? 1;
     const first = (perGroup.get(group) ?? 0) + 1;
     perGroup.set(group, first - 1 + count);
-    const dedupe = spec.idempotent ? new Set<string>() : null;
+    // The processed-ids table: shared by a clustering group; each broadcasting consumer must process every message, so has its own.
+    const broadcasting = config.messageModel === 'BROADCASTING';
+    const groupDedupe = spec.idempotent && !broadcasting ? new Set<string>() : null;
     const names: string[] = consumersOf.get(group) ?? [];
     consumersOf.set(group, names);
     for (let i = first; i < first + count; i++) {
       const name = `${group}-c${i}`;
       names.push(name);
+      const dedupe = spec.idempotent && broadcasting ? new Set<string>() : groupDedupe;
       const options = {
         group, topic, subscription, settings: config, nameServers, history, stats: consumerStats,
         processing: spec.processing, failureRate: spec.failureRate ?? 0, dedupe, start: spec.start, stop: spec.stop,
