@@ -126,6 +126,12 @@ export class CheckerSuite {
     return this.backlog.current;
   }
 
+  /** Sends in flight: invoked, with no answer yet (no ok, fail or timeout) and not yet received by anyone. */
+  get pendingSends(): number {
+    // The lost checker holds every sent-and-undelivered message; the backlog is those of them acked or unknown.
+    return Math.max(0, this.lost.size - this.backlog.current);
+  }
+
   observe(op: HistoryOp): void {
     switch (op.f) {
       case 'send':
