@@ -12,7 +12,11 @@ import type { Micros } from './time.js';
 
 /** `info` = outcome unknown (a timeout, a broken connection): the op may or may not have happened. */
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
-export type OpFunction = 'send' | 'receive' | 'ack' | 'commit' | 'assign';
+/**
+ * `skip`: an idempotent consumer was handed a message it had already processed (found in its
+ * store of processed ids) and did not process it again; counted apart from receives.
+ */
+export type OpFunction = 'send' | 'receive' | 'ack' | 'commit' | 'assign' | 'skip';
 
 export interface HistoryOp {
   /** Position in the history, assigned by History.record. */

@@ -35,9 +35,11 @@ import { tagsCodeOf } from './store.js';
  *
  * A failed consumption (failureRate: RECONSUME_LATER) is sent back with CONSUMER_SEND_MSG_BACK
  * (delay level 0: the broker picks 3 + reconsumeTimes); if that fails the message is consumed
- * again here after 5 s. Broadcasting drops failed messages. `idempotent` checks a per-group store
- * of processed message ids (shared by the group's consumers and surviving their crashes, as a
- * database table would) before processing.
+ * again here after 5 s. Broadcasting drops failed messages. `idempotent` keeps a table of
+ * processed message ids (per group when clustering, per consumer when broadcasting; it survives
+ * crashes, as a database table would): a message already in it is not processed again, and the
+ * insert commits with the processing (see commitIdempotent). Such a consumer records its history
+ * receive when the processing commits, and a history `skip` for each duplicate it did not process.
  */
 
 export interface ConsumerStats {
@@ -474,24 +476,48 @@ export class RocketConsumer implements Actor {
       }
       if (task.pq.dropped) continue;
       this.busyThreads++;
-      const { pq, m } = task;
-      const op: NewHistoryOp = {
-        time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: m.msg, queue: pq.name,
-        offset: m.queueOffset, group: this.historyGroup, node: task.addr, redelivered: m.reconsumeTimes > 0,
-      };
-      if (m.key !== undefined) op.key = m.key;
-      this.o.history.record(op);
       const dedupe = this.o.dedupe;
-      task.skipped = dedupe !== null && dedupe.has(m.msg);
-      if (task.skipped) this.o.stats.duplicatesSkipped++;
+      // An idempotent consumer records when its local transaction ends (onConsumed); others when handed the message.
+      if (dedupe === null) this.recordConsume(task.pq, task.m, task.addr, 'receive');
+      task.skipped = dedupe !== null && dedupe.has(task.m.msg);
       this.ctx.setTimer(task.skipped ? 0 : Math.max(0, Math.round(this.processing())), 'consumed', task);
     }
+  }
+
+  /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
+  private recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
+    const op: NewHistoryOp = {
+      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: m.msg, queue: pq.name,
+      offset: m.queueOffset, group: this.historyGroup, node, redelivered: m.reconsumeTimes > 0,
+    };
+    if (m.key !== undefined) op.key = m.key;
+    this.o.history.record(op);
+  }
+
+  /**
+   * The idempotent consumer's local transaction ends: the business update and the INSERT of the
+   * message id into the processed-ids table (unique key) commit together, so a message is
+   * processed once. Already in the table when handed over, or inserted meanwhile by another
+   * consumer of the group (a rebalance overlap: the unique key rejects the second insert and its
+   * transaction rolls back): a skip. A failed consumption rolls back and records nothing, and a
+   * crash mid-transaction commits nothing: the redelivery is then the first processing.
+   */
+  private commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
+    if (failed) return;
+    const { pq, m } = task;
+    if (task.skipped || dedupe.has(m.msg)) {
+      this.o.stats.duplicatesSkipped++;
+      this.recordConsume(pq, m, task.addr, 'skip');
+      return;
+    }
+    dedupe.add(m.msg);
+    this.recordConsume(pq, m, task.addr, 'receive');
   }
 
   private onConsumed(task: Task): void {
     const { pq, m } = task;
     const failed = !task.skipped && this.o.failureRate > 0 && this.failures.chance(this.o.failureRate);
-    if (!failed && this.o.dedupe !== null) this.o.dedupe.add(m.msg);
+    if (this.o.dedupe !== null) this.commitIdempotent(task, this.o.dedupe, failed);
     if (pq.dropped || !this.running) {
       // processConsumeResult is skipped for a dropped queue: the new owner consumes it again.
       this.threadDone();
@@ -598,14 +624,8 @@ export class RocketConsumer implements Actor {
     const m = pq.pending[0]!;
     pq.consuming = true;
     const node = addr ?? this.routes.forRead(pq.mq.brokerName) ?? '';
-    const op: NewHistoryOp = {
-      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: m.msg, queue: pq.name,
-      offset: m.queueOffset, group: this.historyGroup, node, redelivered: m.reconsumeTimes > 0,
-    };
-    if (m.key !== undefined) op.key = m.key;
-    this.o.history.record(op);
+    if (this.o.dedupe === null) this.recordConsume(pq, m, node, 'receive');
     const skipped = this.o.dedupe !== null && this.o.dedupe.has(m.msg);
-    if (skipped) this.o.stats.duplicatesSkipped++;
     this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'orderly-consumed', { pq, m, skipped, addr: node } as Task);
   }
 
@@ -613,7 +633,7 @@ export class RocketConsumer implements Actor {
   private onOrderlyConsumed(task: Task): void {
     const { pq, m } = task;
     const failed = !task.skipped && this.o.failureRate > 0 && this.failures.chance(this.o.failureRate);
-    if (!failed && this.o.dedupe !== null) this.o.dedupe.add(m.msg);
+    if (this.o.dedupe !== null) this.commitIdempotent(task, this.o.dedupe, failed);
     if (pq.dropped || !this.running) {
       pq.consuming = false;
       if (pq.dropped && this.clustering) this.unlock(pq);

@@ -144,6 +144,11 @@ export class CheckerSuite {
       case 'assign':
         if (op.type !== 'fail') this.poll.assign(op);
         break;
+      case 'skip':
+        // A duplicate an idempotent consumer read and did not process: not a delivery, but the
+        // consumer did read that offset, so poll order counts it.
+        if (op.type === 'ok') this.poll.receive(op);
+        break;
       case 'ack':
       case 'commit':
         break; // recorded for reports and drills; no checker judges them yet
