@@ -79,6 +79,8 @@ export interface ConsumerOptions {
   workers?: number;
   commit?: CommitMode;
   stats?: KafkaStats;
+  /** group.instance.id (subscribe mode): a static member. */
+  groupInstanceId?: string;
 }
 
 export type CommitMode = 'auto' | 'manual-sync-after' | 'manual-async-after' | 'manual-before';

@@ -15,14 +15,25 @@ import type { KafkaStats } from './stats.js';
  * leads (GroupCoordinator / GroupMetadataManager, the classic protocol). Group states are
  * Kafka's: Empty, PreparingRebalance, CompletingRebalance, Stable.
  *
- * - JoinGroup: a new member gets an id (`${clientId}-${n}`; the KIP-394 MEMBER_ID_REQUIRED round
- *   trip is not modelled) and the group prepares a rebalance. The join phase ends when every
+ * - JoinGroup: a new member gets an id (`${clientId}-${n}`, or `${group.instance.id}-${n}` for a
+ *   static member; the KIP-394 MEMBER_ID_REQUIRED round trip is not modelled) and the group
+ *   prepares a rebalance. A known member rejoining a Stable group triggers a rebalance only when it
+ *   is the leader (the leader rejoins to make the group reassign, e.g. after a metadata change) or
+ *   its subscription metadata changed; otherwise it gets the current generation back. The join phase ends when every
  *   known member has sent JoinGroup, or when the rebalance timeout (the largest member
  *   max.poll.interval.ms) expires, removing the members that did not rejoin. An empty group
  *   first waits group.initial.rebalance.delay.ms. Then the generation goes up; the first member
  *   to have joined leads (the leader stays while it is a member); the protocol is the first
  *   of the first member's assignors every member supports; the leader gets every
  *   member's subscription.
+ * - Static membership (KIP-345): a JoinGroup with an empty member id and a group.instance.id the
+ *   group already maps replaces the old member id with a new one (the old id is fenced:
+ *   FENCED_INSTANCE_ID for its Heartbeat, SyncGroup, OffsetCommit, JoinGroup). In a Stable group
+ *   whose selected protocol does not change this is no rebalance: the group metadata is written
+ *   with the new id, the member gets the current generation and, at SyncGroup, its old assignment;
+ *   a static leader is told it leads with skipAssignment (JoinGroup v9, KIP-814). During
+ *   CompletingRebalance it starts a new rebalance; during PreparingRebalance it just joins it.
+ *   A static member leaves only by session timeout (its client sends no LeaveGroup).
  * - SyncGroup: the leader sends the assignment; the coordinator writes the group metadata to the
  *   offsets partition and answers every member with its partitions (Stable).
  * - Heartbeat: resets the member's session timer (session.timeout.ms); REBALANCE_IN_PROGRESS
@@ -52,14 +63,16 @@ export interface GroupView {
   generation: number;
   protocol: string | null;
   leader: string | null;
-  /** Member id -> the consumer node and the partitions it was assigned ("topic-partition"). */
-  members: Record<string, { client: string; assignment: string[] }>;
+  /** Member id -> the consumer node, its group.instance.id (static members) and the partitions it was assigned ("topic-partition"). */
+  members: Record<string, { client: string; instanceId?: string; assignment: string[] }>;
 }
 
 export type GroupsState = Record<string, GroupView>;
 
 interface Member {
   id: string;
+  /** group.instance.id: a static member (KIP-345). */
+  instanceId: string | null;
   client: string;
   clientId: string;
   sessionTimeout: number;
@@ -79,6 +92,8 @@ interface Group {
   protocol: string | null;
   leader: string | null;
   members: Map<string, Member>;
+  /** group.instance.id -> the member id it currently maps to. */
+  staticMembers: Map<string, string>;
   joinTimer: Timer | null;
   delaying: boolean;
   offsets: Map<string, number>;
@@ -96,7 +111,7 @@ interface StoredGroup {
   generation: number;
   protocol: string | null;
   leader: string | null;
-  members: { id: string; client: string; clientId: string; sessionTimeout: number; rebalanceTimeout: number; assignment: string[] }[];
+  members: { id: string; instanceId?: string; client: string; clientId: string; sessionTimeout: number; rebalanceTimeout: number; assignment: string[]; protocols?: JoinGroup['protocols'] }[];
 }
 
 export class GroupCoordinator {
@@ -144,10 +159,11 @@ export class GroupCoordinator {
         group.leader = stored.leader;
         for (const m of stored.members) {
           const member: Member = {
-            id: m.id, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout,
-            protocols: [], join: null, sync: null, session: null, assignment: m.assignment,
+            id: m.id, instanceId: m.instanceId ?? null, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout,
+            protocols: m.protocols ?? [], join: null, sync: null, session: null, assignment: m.assignment,
           };
           group.members.set(m.id, member);
+          if (member.instanceId !== null) group.staticMembers.set(member.instanceId, m.id);
           this.touch(group, member);
         }
         group.state = group.members.size > 0 ? 'Stable' : 'Empty';
@@ -179,7 +195,7 @@ export class GroupCoordinator {
 
   private newGroup(id: string, partition: number): Group {
     return {
-      id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), joinTimer: null, delaying: false,
+      id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), staticMembers: new Map(), joinTimer: null, delaying: false,
       offsets: new Map(), nextMember: 1,
     };
   }
@@ -201,34 +217,157 @@ export class GroupCoordinator {
   onJoinGroup(from: string, request: JoinGroup): void {
     const group = this.groupFor(request.groupId, true);
     if (group === 'not-coordinator' || group === undefined) return this.joinError(from, request, 'NOT_COORDINATOR');
+    const instanceId = request.groupInstanceId;
     let member: Member | undefined;
     if (request.memberId !== '') {
-      member = group.members.get(request.memberId);
-      if (!member) return this.joinError(from, request, 'UNKNOWN_MEMBER_ID');
-    } else {
-      const id = `${request.clientId}-${group.nextMember++}`;
-      member = {
-        id, client: from, clientId: request.clientId, sessionTimeout: request.sessionTimeout, rebalanceTimeout: request.rebalanceTimeout,
-        protocols: request.protocols, join: null, sync: null, session: null, assignment: [],
-      };
-      group.members.set(id, member);
-      this.ctx.note('group-member-added', { group: group.id, member: id });
+      const error = this.validateMember(group, request.memberId, instanceId);
+      if (error !== 'NONE') return this.joinError(from, request, error);
+      member = group.members.get(request.memberId)!;
+      if (group.state === 'Empty') return this.joinError(from, request, 'UNKNOWN_MEMBER_ID');
+      if (!this.commonProtocol(group, member, request.protocols)) return this.joinError(from, request, 'INCONSISTENT_GROUP_PROTOCOL');
+      if (group.state === 'Stable' || group.state === 'CompletingRebalance') {
+        const same = sameProtocols(member.protocols, request.protocols);
+        // A follower rejoining with unchanged metadata gets the current generation back (it missed
+        // the response); the leader rejoining, or changed metadata, starts a rebalance.
+        if (same && (group.state === 'CompletingRebalance' || member.id !== group.leader)) {
+          this.touch(group, member);
+          member.client = from;
+          return this.joinResponse(group, member, { from, request }, group.state === 'CompletingRebalance' && member.id === group.leader, false);
+        }
+        const why = member.id === group.leader && same ? `leader ${member.id} rejoined` : `${member.id} changed its subscription`;
+        this.updateMember(group, member, from, request);
+        this.prepareRebalance(group, why);
+        return this.tryCompleteJoin(group);
+      }
+      this.updateMember(group, member, from, request);
+      return this.tryCompleteJoin(group);
     }
-    if (group.members.size > 0 && !this.commonProtocol(group, member, request.protocols)) {
-      if (request.memberId === '') group.members.delete(member.id);
-      return this.joinError(from, request, 'INCONSISTENT_GROUP_PROTOCOL');
-    }
-    if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
-    member.client = from;
-    member.protocols = request.protocols;
-    member.rebalanceTimeout = request.rebalanceTimeout;
-    member.join = { from, request };
-    this.touch(group, member);
+    if (group.members.size > 0 && !this.commonProtocol(group, undefined, request.protocols)) return this.joinError(from, request, 'INCONSISTENT_GROUP_PROTOCOL');
+    const known = instanceId !== null ? group.staticMembers.get(instanceId) : undefined;
+    if (instanceId !== null && known !== undefined) return this.replaceStaticMember(group, group.members.get(known)!, from, request);
+    const id = `${instanceId ?? request.clientId}-${group.nextMember++}`;
+    member = {
+      id, instanceId, client: from, clientId: request.clientId, sessionTimeout: request.sessionTimeout, rebalanceTimeout: request.rebalanceTimeout,
+      protocols: request.protocols, join: null, sync: null, session: null, assignment: [],
+    };
+    group.members.set(id, member);
+    if (instanceId !== null) group.staticMembers.set(instanceId, id);
+    this.ctx.note('group-member-added', { group: group.id, member: id, ...(instanceId !== null ? { instance: instanceId } : {}) });
+    this.updateMember(group, member, from, request);
     if (group.state !== 'PreparingRebalance') this.prepareRebalance(group, `${member.id} joined`);
     this.tryCompleteJoin(group);
   }
 
-  private commonProtocol(group: Group, member: Member, protocols: JoinGroup['protocols']): boolean {
+  /** The member's new JoinGroup: it waits in the join phase. */
+  private updateMember(group: Group, member: Member, from: string, request: JoinGroup): void {
+    if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
+    member.client = from;
+    member.protocols = request.protocols;
+    member.rebalanceTimeout = request.rebalanceTimeout;
+    member.sessionTimeout = request.sessionTimeout;
+    member.join = { from, request };
+    this.touch(group, member);
+  }
+
+  /**
+   * KIP-345: a static member with an unknown member id and a group.instance.id the group knows
+   * (the same consumer, restarted): the old member id is replaced and fenced.
+   */
+  private replaceStaticMember(group: Group, old: Member, from: string, request: JoinGroup): void {
+    const oldId = old.id;
+    const newId = `${request.groupInstanceId}-${group.nextMember++}`;
+    // The old incarnation's pending requests are fenced.
+    if (old.join) this.joinError(old.join.from, old.join.request, 'FENCED_INSTANCE_ID');
+    if (old.sync) this.reply(old.sync.from, { type: 'SyncGroupResponse', id: old.sync.request.id, error: 'FENCED_INSTANCE_ID', partitions: [] });
+    old.join = null;
+    old.sync = null;
+    const wasLeader = group.leader === oldId;
+    const previous = { protocols: old.protocols, rebalanceTimeout: old.rebalanceTimeout, sessionTimeout: old.sessionTimeout, client: old.client };
+    group.members.delete(oldId);
+    old.id = newId;
+    group.members.set(newId, old);
+    group.staticMembers.set(request.groupInstanceId!, newId);
+    if (wasLeader) group.leader = newId;
+    this.stats.staticMemberReplacements++;
+    this.ctx.note('group-static-member-replaced', { group: group.id, instance: request.groupInstanceId, oldMember: oldId, member: newId, state: group.state });
+    old.client = from;
+    old.protocols = request.protocols;
+    old.rebalanceTimeout = request.rebalanceTimeout;
+    old.sessionTimeout = request.sessionTimeout;
+    this.touch(group, old);
+    switch (group.state) {
+      case 'Stable': {
+        const members = [...group.members.values()];
+        const first = members[0]!;
+        const choice = first.protocols.find((p) => members.every((m) => m.protocols.some((q) => q.name === p.name)))?.name ?? null;
+        if (choice !== group.protocol) {
+          old.join = { from, request };
+          this.prepareRebalance(group, `static member ${newId} (${request.groupInstanceId}) joined with a change of protocol`);
+          return this.tryCompleteJoin(group);
+        }
+        const generation = group.generation;
+        this.persist(group, (error) => {
+          if (this.groups.get(group.id) !== group || group.members.get(newId) !== old) return;
+          if (error !== 'NONE') {
+            // Could not write the new member id: revert to the old one.
+            group.members.delete(newId);
+            old.id = oldId;
+            Object.assign(old, previous);
+            group.members.set(oldId, old);
+            group.staticMembers.set(request.groupInstanceId!, oldId);
+            if (wasLeader) group.leader = oldId;
+            this.touch(group, old);
+            this.joinError(from, { ...request, memberId: '' }, error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : 'COORDINATOR_NOT_AVAILABLE');
+            this.publish(group);
+            return;
+          }
+          if (group.generation !== generation || group.state !== 'Stable') {
+            // A rebalance started meanwhile: the member takes part in it.
+            old.join = { from, request };
+            return this.tryCompleteJoin(group);
+          }
+          this.joinResponse(group, old, { from, request }, group.leader === newId, group.leader === newId);
+        });
+        this.publish(group);
+        return;
+      }
+      case 'CompletingRebalance':
+        old.join = { from, request };
+        this.prepareRebalance(group, `static member ${newId} (${request.groupInstanceId}) rejoined during CompletingRebalance`);
+        return this.tryCompleteJoin(group);
+      default:
+        old.join = { from, request };
+        this.publish(group);
+        return this.tryCompleteJoin(group);
+    }
+  }
+
+  /** Answers a JoinGroup with the group's current generation (no rebalance). */
+  private joinResponse(group: Group, member: Member, join: { from: string; request: JoinGroup }, withMembers: boolean, skipAssignment: boolean): void {
+    const members = withMembers ? [...group.members.values()].map((m) => ({ memberId: m.id, groupInstanceId: m.instanceId, metadata: this.metadataOf(m, group.protocol) })) : [];
+    const response: JoinGroupResponse = {
+      type: 'JoinGroupResponse', id: join.request.id, error: 'NONE', generationId: group.generation, protocolName: group.protocol ?? '',
+      leader: group.leader ?? '', memberId: member.id, members, skipAssignment,
+    };
+    this.reply(join.from, response, HEADER_BYTES + 64 * members.length);
+  }
+
+  /** KIP-345 validateCurrentMember: a static member's instance id must map to this member id. */
+  private validateMember(group: Group, memberId: string, instanceId: string | null | undefined): KafkaError {
+    if (instanceId) {
+      const current = group.staticMembers.get(instanceId);
+      if (current === undefined) return 'UNKNOWN_MEMBER_ID';
+      if (current !== memberId) {
+        this.stats.fencedInstanceRequests++;
+        this.ctx.note('group-instance-fenced', { group: group.id, instance: instanceId, member: memberId, current });
+        return 'FENCED_INSTANCE_ID';
+      }
+      return 'NONE';
+    }
+    return group.members.has(memberId) ? 'NONE' : 'UNKNOWN_MEMBER_ID';
+  }
+
+  private commonProtocol(group: Group, member: Member | undefined, protocols: JoinGroup['protocols']): boolean {
     for (const p of protocols) {
       let all = true;
       for (const m of group.members.values()) if (m !== member && m.protocols.length > 0 && !m.protocols.some((q) => q.name === p.name)) all = false;
@@ -310,6 +449,7 @@ export class GroupCoordinator {
   private removeMember(group: Group, member: Member, why: string): void {
     this.ctx.cancelTimer(member.session);
     group.members.delete(member.id);
+    if (member.instanceId !== null && group.staticMembers.get(member.instanceId) === member.id) group.staticMembers.delete(member.instanceId);
     this.stats.membersRemoved++;
     if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
     if (group.leader === member.id) group.leader = null;
@@ -353,14 +493,15 @@ export class GroupCoordinator {
     group.protocol = choice?.name ?? first.protocols[0]?.name ?? null;
     group.state = 'CompletingRebalance';
     this.ctx.note('group-join-complete', { group: group.id, generation: group.generation, leader: group.leader, protocol: group.protocol, members: members.map((m) => m.id) });
-    const all = members.map((m) => ({ memberId: m.id, metadata: this.metadataOf(m, group.protocol) }));
+    const all = members.map((m) => ({ memberId: m.id, groupInstanceId: m.instanceId, metadata: this.metadataOf(m, group.protocol) }));
+    if (group.generation > this.stats.generationMax) this.stats.generationMax = group.generation;
     for (const m of members) {
       const join = m.join!;
       m.join = null;
       const isLeader = m.id === group.leader;
       const response: JoinGroupResponse = {
         type: 'JoinGroupResponse', id: join.request.id, error: 'NONE', generationId: group.generation, protocolName: group.protocol ?? '',
-        leader: group.leader, memberId: m.id, members: isLeader ? all : [],
+        leader: group.leader, memberId: m.id, members: isLeader ? all : [], skipAssignment: false,
       };
       this.reply(join.from, response, HEADER_BYTES + (isLeader ? 64 * all.length : 0));
       this.touch(group, m);
@@ -374,7 +515,7 @@ export class GroupCoordinator {
 
   private joinError(to: string, request: JoinGroup, error: KafkaError): void {
     this.reply(to, {
-      type: 'JoinGroupResponse', id: request.id, error, generationId: -1, protocolName: '', leader: '', memberId: request.memberId, members: [],
+      type: 'JoinGroupResponse', id: request.id, error, generationId: -1, protocolName: '', leader: '', memberId: request.memberId, members: [], skipAssignment: false,
     } satisfies JoinGroupResponse);
   }
 
@@ -384,8 +525,9 @@ export class GroupCoordinator {
     const error = (e: KafkaError) => this.reply(from, { type: 'SyncGroupResponse', id: request.id, error: e, partitions: [] });
     const group = this.groupFor(request.groupId, false);
     if (group === 'not-coordinator' || group === undefined) return error(group === undefined ? 'UNKNOWN_MEMBER_ID' : 'NOT_COORDINATOR');
-    const member = group.members.get(request.memberId);
-    if (!member) return error('UNKNOWN_MEMBER_ID');
+    const invalid = this.validateMember(group, request.memberId, request.groupInstanceId);
+    if (invalid !== 'NONE') return error(invalid);
+    const member = group.members.get(request.memberId)!;
     if (request.generationId !== group.generation) return error('ILLEGAL_GENERATION');
     if (group.state === 'PreparingRebalance') return error('REBALANCE_IN_PROGRESS');
     this.touch(group, member);
@@ -430,8 +572,9 @@ export class GroupCoordinator {
     const group = this.groupFor(request.groupId, false);
     if (group === 'not-coordinator') return reply('NOT_COORDINATOR');
     if (group === undefined) return reply('UNKNOWN_MEMBER_ID');
-    const member = group.members.get(request.memberId);
-    if (!member) return reply('UNKNOWN_MEMBER_ID');
+    const invalid = this.validateMember(group, request.memberId, request.groupInstanceId);
+    if (invalid !== 'NONE') return reply(invalid);
+    const member = group.members.get(request.memberId)!;
     if (request.generationId !== group.generation) {
       // A member of an older generation during a rebalance is told to rejoin, not fenced.
       if (group.state === 'PreparingRebalance') {
@@ -468,7 +611,8 @@ export class GroupCoordinator {
     if (group === 'not-coordinator' || group === undefined) return reply('NOT_COORDINATOR');
     if (request.generationId >= 0 || group.state !== 'Empty') {
       if (group.state === 'CompletingRebalance') return reply('REBALANCE_IN_PROGRESS');
-      if (!group.members.has(request.memberId)) return reply('UNKNOWN_MEMBER_ID');
+      const invalid = this.validateMember(group, request.memberId, request.groupInstanceId);
+      if (invalid !== 'NONE') return reply(invalid);
       if (request.generationId !== group.generation) return reply('ILLEGAL_GENERATION');
       this.touch(group, group.members.get(request.memberId)!);
     }
@@ -508,6 +652,7 @@ export class GroupCoordinator {
       generation: group.generation, protocol: group.protocol, leader: group.leader,
       members: [...group.members.values()].map((m) => ({
         id: m.id, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout, assignment: m.assignment,
+        protocols: m.protocols, ...(m.instanceId !== null ? { instanceId: m.instanceId } : {}),
       })),
     };
     this.host.append(group.partition, [{ msg: `G|${group.id}|${JSON.stringify(stored)}`, key: `group:${group.id}` }], done);
@@ -515,7 +660,7 @@ export class GroupCoordinator {
 
   private publish(group: Group): void {
     const members: GroupView['members'] = {};
-    for (const m of group.members.values()) members[m.id] = { client: m.client, assignment: [...m.assignment] };
+    for (const m of group.members.values()) members[m.id] = { client: m.client, ...(m.instanceId !== null ? { instanceId: m.instanceId } : {}), assignment: [...m.assignment] };
     const view: GroupView = {
       coordinator: this.ctx.name, partition: group.partition, state: group.state, generation: group.generation,
       protocol: group.protocol, leader: group.leader, members,
@@ -528,4 +673,22 @@ export class GroupCoordinator {
   private reply(to: string, message: Parameters<typeof sendTo>[2], bytes = HEADER_BYTES): void {
     sendTo(this.ctx, to, message, bytes);
   }
+}
+
+/** Whether two JoinGroup protocol lists carry the same assignors and subscription metadata (MemberMetadata.matches). */
+function sameProtocols(a: JoinGroup['protocols'], b: JoinGroup['protocols']): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    const y = b[i]!;
+    if (x.name !== y.name || x.metadata.generation !== y.metadata.generation) return false;
+    if (!sameList(x.metadata.topics, y.metadata.topics) || !sameList(x.metadata.ownedPartitions, y.metadata.ownedPartitions)) return false;
+  }
+  return true;
+}
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

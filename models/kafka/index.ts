@@ -308,8 +308,8 @@ export const kafkaModel: KafkaModel = {
           throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
         }
         if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
-      } else if (spec.commit !== undefined || spec.processingMode !== undefined) {
-        throw new Error(`consumers ${group}: commit and processingMode need mode: subscribe`);
+      } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined) {
+        throw new Error(`consumers ${group}: commit, processingMode and group.instance.id need mode: subscribe`);
       }
       const names: string[] = [];
       // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
@@ -317,12 +317,14 @@ export const kafkaModel: KafkaModel = {
       for (let i = first + 1; i <= first + count; i++) {
         const name = `${group}-c${i}`;
         names.push(name);
+        const instanceId = spec.config?.['group.instance.id'];
         const options = {
           group, topic: topic.topic, partitions: topic.partitions.length, brokers, config: cconfig,
           processing: spec.processing, start: spec.start, stop: spec.stop, history, phase: () => world.phase,
           mode, commit, stats,
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
+          ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -336,7 +338,8 @@ export const kafkaModel: KafkaModel = {
       } else {
         lines.push(`consumer group ${group} (${names.join(', ')}) <- ${topic.topic}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
           + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, config.offsetsTopicPartitions)}, `
-          + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
+          + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, `
+          + `${spec.config?.['group.instance.id'] !== undefined ? `group.instance.id=${spec.config['group.instance.id']}${count > 1 ? '-<n>' : ''} (static), ` : ''}session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
       }
     }
 

@@ -33,6 +33,11 @@ import { sendTo,
  *   A receive is recorded in the history when the application has processed the record: a
  *   record that was returned by poll() and committed but never processed (a crash) was never
  *   delivered.
+ * - Static membership (group.instance.id, KIP-345): the member sends its instance id with every
+ *   group request; it sends no LeaveGroup, neither on close() nor when max.poll.interval.ms
+ *   expires, so a restart within session.timeout.ms gets its old partitions back without a
+ *   rebalance. FENCED_INSTANCE_ID (another process took the instance id) is fatal: the consumer
+ *   stops, as FencedInstanceIdException ends the Java consumer's poll loop.
  * - Commits: auto (enable.auto.commit: inside poll(), once auto.commit.interval.ms has passed,
  *   commitAsync of the positions of records returned by earlier polls; also synchronously before
  *   a rebalance and on close), manual-sync-after / manual-async-after (commitSync / commitAsync
@@ -100,6 +105,10 @@ export class GroupMembership {
 
   private get config() {
     return this.options.config;
+  }
+
+  private get instanceId(): string | null {
+    return this.options.groupInstanceId ?? null;
   }
 
   start(): void {
@@ -233,7 +242,7 @@ export class GroupMembership {
       : this.config.strategy === 'sticky' ? this.lastAssignment : [];
     const metadata: GroupSubscriptionMetadata = { topics: [this.options.topic], ownedPartitions: owned, generation: owned.length > 0 ? this.ownedGeneration : -1 };
     this.send({
-      type: 'JoinGroup', groupId: this.options.group, memberId: this.memberId, clientId: this.ctx.name,
+      type: 'JoinGroup', groupId: this.options.group, memberId: this.memberId, groupInstanceId: this.instanceId, clientId: this.ctx.name,
       sessionTimeout: this.config.sessionTimeout, rebalanceTimeout: this.config.maxPollInterval,
       protocols: [{ name: this.config.strategy, metadata }], id,
     });
@@ -247,10 +256,14 @@ export class GroupMembership {
     this.memberId = response.memberId;
     this.generation = response.generationId;
     const assignments: { memberId: string; partitions: string[] }[] = [];
-    if (response.leader === response.memberId) {
+    if (response.leader === response.memberId && response.skipAssignment) {
+      // KIP-814: a static leader that rejoined a Stable group leads without reassigning.
+      this.ctx.note('group-assignment-skipped', { group: this.options.group, generation: this.generation });
+    } else if (response.leader === response.memberId) {
       const subscriptions: Record<string, MemberSubscription> = {};
       for (const m of response.members) {
         const sub: MemberSubscription = { topics: m.metadata.topics };
+        if (m.groupInstanceId !== null) sub.groupInstanceId = m.groupInstanceId;
         if (m.metadata.ownedPartitions.length > 0) {
           sub.ownedPartitions = m.metadata.ownedPartitions.map(parsePartition);
           if (m.metadata.generation >= 0) sub.generation = m.metadata.generation;
@@ -270,11 +283,12 @@ export class GroupMembership {
     }
     const id = this.nextId++;
     this.syncPending = id;
-    this.send({ type: 'SyncGroup', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, assignments, id }, HEADER_BYTES + 32 * assignments.length);
+    this.send({ type: 'SyncGroup', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, assignments, id }, HEADER_BYTES + 32 * assignments.length);
     this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
   }
 
   private joinFailed(error: KafkaError): void {
+    if (error === 'FENCED_INSTANCE_ID') return this.fenced();
     if (error === 'UNKNOWN_MEMBER_ID' || error === 'ILLEGAL_GENERATION') this.resetMember('lost');
     this.rejoinNeeded = true;
     if (error === 'NOT_COORDINATOR' || error === 'COORDINATOR_NOT_AVAILABLE') this.coordinatorUnknown();
@@ -402,7 +416,8 @@ export class GroupMembership {
       // KIP-62: the application stopped calling poll(); the heartbeat thread leaves the group.
       this.options.stats && this.options.stats.maxPollLeaves++;
       this.ctx.note('max-poll-interval-exceeded', { group: this.options.group, member: this.memberId, sincePoll: now - this.lastPoll });
-      if (this.coordinator !== null) this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+      // A static member sends no LeaveGroup: it stays in the group until its session times out.
+      if (this.coordinator !== null && this.instanceId === null) this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
       this.resetMember('lost');
       this.rejoinNeeded = true;
       return;
@@ -412,7 +427,7 @@ export class GroupMembership {
       const id = this.nextId++;
       this.heartbeatPending = id;
       this.nextHeartbeat = now + this.config.heartbeatInterval;
-      this.send({ type: 'Heartbeat', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, id });
+      this.send({ type: 'Heartbeat', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, id });
     }
     // The heartbeat thread wakes for the next heartbeat or the poll deadline, whichever comes first.
     const pollDeadline = this.lastPoll + this.config.maxPollInterval + 1;
@@ -431,6 +446,8 @@ export class GroupMembership {
       case 'NONE':
         this.lastHeartbeatOk = this.ctx.trueNow();
         return;
+      case 'FENCED_INSTANCE_ID':
+        return this.fenced();
       case 'REBALANCE_IN_PROGRESS':
         this.lastHeartbeatOk = this.ctx.trueNow();
         if (!this.rejoinNeeded) this.ctx.note('rebalance-in-progress', { group: this.options.group, member: this.memberId });
@@ -466,7 +483,7 @@ export class GroupMembership {
     if (offsets.length === 0 || this.coordinator === null || this.generation < 0) return;
     const id = this.nextId++;
     this.commits.set(id, { offsets });
-    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
+    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
     this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
   }
 
@@ -488,7 +505,7 @@ export class GroupMembership {
     const id = this.nextId++;
     this.blockingCommit = id;
     this.commits.set(id, { offsets: this.blockingOffsets });
-    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, offsets: this.blockingOffsets, id });
+    this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets: this.blockingOffsets, id });
     this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
   }
 
@@ -510,6 +527,11 @@ export class GroupMembership {
         this.ctx.setTimer(this.config.retryBackoff, 'commit-retry');
         return;
       }
+    }
+    if (response.error === 'FENCED_INSTANCE_ID') {
+      this.blockingThen = null;
+      this.blockingCommit = 0;
+      return this.fenced();
     }
     // Done, or CommitFailedException (the member was fenced by a rebalance): the loop goes on.
     if (response.error === 'UNKNOWN_MEMBER_ID' || response.error === 'ILLEGAL_GENERATION') {
@@ -654,13 +676,24 @@ export class GroupMembership {
     if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
   }
 
-  /** close(): auto-commit, LeaveGroup, stop. */
+  /** close(): auto-commit, LeaveGroup (dynamic members only), stop. */
   close(): void {
     if (this.closed) return;
     if (this.commitMode === 'auto' && this.stable) this.commitAsync(this.consumedOffsets());
-    if (this.coordinator !== null && this.memberId !== '') this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+    if (this.coordinator !== null && this.memberId !== '' && this.instanceId === null) {
+      this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+    }
     this.resetMember('left');
     this.closed = true;
+  }
+
+  /** FencedInstanceIdException: another consumer with this group.instance.id took over; this one stops. */
+  private fenced(): void {
+    if (this.closed) return;
+    this.ctx.note('fenced-instance-id', { group: this.options.group, instance: this.instanceId, member: this.memberId });
+    this.resetMember('lost');
+    this.closed = true;
+    this.consumer.idle = true;
   }
 }
 

@@ -48,7 +48,10 @@ export type KafkaError =
   | 'ILLEGAL_GENERATION'
   | 'UNKNOWN_MEMBER_ID'
   | 'REBALANCE_IN_PROGRESS'
-  | 'INCONSISTENT_GROUP_PROTOCOL';
+  | 'INCONSISTENT_GROUP_PROTOCOL'
+  | 'FENCED_INSTANCE_ID'
+  | 'NOT_CONTROLLER'
+  | 'INVALID_PARTITIONS';
 
 /** Errors a producer retries. */
 export const RETRIABLE: ReadonlySet<KafkaError> = new Set<KafkaError>([
@@ -264,6 +267,8 @@ export interface JoinGroup {
   groupId: string;
   /** '' for a new member. */
   memberId: string;
+  /** group.instance.id of a static member (KIP-345), null for a dynamic one. */
+  groupInstanceId: string | null;
   clientId: string;
   sessionTimeout: number;
   rebalanceTimeout: number;
@@ -280,19 +285,25 @@ export interface JoinGroupResponse {
   leader: string;
   memberId: string;
   /** Only for the leader: every member with its subscription for the chosen protocol. */
-  members: { memberId: string; metadata: GroupSubscriptionMetadata }[];
+  members: { memberId: string; groupInstanceId: string | null; metadata: GroupSubscriptionMetadata }[];
+  /**
+   * JoinGroup v9 (KIP-814): a static leader rejoining a Stable group is told it leads but must not
+   * run the assignor (the group keeps its assignment).
+   */
+  skipAssignment: boolean;
 }
 export interface SyncGroup {
   type: 'SyncGroup';
   groupId: string;
   generationId: number;
   memberId: string;
+  groupInstanceId: string | null;
   /** Only from the leader: each member's partitions ("topic-partition"). */
   assignments: { memberId: string; partitions: string[] }[];
   id: number;
 }
 export interface SyncGroupResponse { type: 'SyncGroupResponse'; id: number; error: KafkaError; partitions: string[] }
-export interface Heartbeat { type: 'Heartbeat'; groupId: string; generationId: number; memberId: string; id: number }
+export interface Heartbeat { type: 'Heartbeat'; groupId: string; generationId: number; memberId: string; groupInstanceId: string | null; id: number }
 export interface HeartbeatResponse { type: 'HeartbeatResponse'; id: number; error: KafkaError }
 export interface LeaveGroup { type: 'LeaveGroup'; groupId: string; memberId: string; id: number }
 export interface LeaveGroupResponse { type: 'LeaveGroupResponse'; id: number; error: KafkaError }
@@ -302,6 +313,7 @@ export interface OffsetCommit {
   /** -1 with memberId '' for a commit outside group management (assign()). */
   generationId: number;
   memberId: string;
+  groupInstanceId: string | null;
   offsets: { partition: string; offset: number }[];
   id: number;
 }

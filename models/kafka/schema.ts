@@ -27,6 +27,14 @@ export const KAFKA_DEFAULTS = {
   'replica.high.watermark.checkpoint.interval.ms': 5_000,
   'zookeeper.session.timeout.ms': 18_000,
   'controller.socket.timeout.ms': 30_000,
+  // KRaft (KIP-595, KIP-631)
+  controllers: 3,
+  'controller.quorum.election.timeout.ms': 1_000,
+  'controller.quorum.fetch.timeout.ms': 2_000,
+  'controller.quorum.election.backoff.max.ms': 1_000,
+  'controller.quorum.request.timeout.ms': 2_000,
+  'broker.heartbeat.interval.ms': 2_000,
+  'broker.session.timeout.ms': 9_000,
   'inter.broker.protocol.version': '3.7',
   'auto.leader.rebalance.enable': true,
   'leader.imbalance.check.interval.seconds': 300,
@@ -83,6 +91,12 @@ export const kafkaClusterConfig = z.strictObject({
   'replica.high.watermark.checkpoint.interval.ms': ms('How often each broker writes its high watermarks to replication-offset-checkpoint (default 5000).'),
   'zookeeper.session.timeout.ms': ms('A broker whose ZooKeeper session has not heartbeated for this long is dead: its ephemeral nodes go (default 18000).'),
   'controller.socket.timeout.ms': ms('How long the controller waits for a broker to answer LeaderAndIsr / UpdateMetadata before sending it again (default 30000).'),
+  'controller.quorum.election.timeout.ms': ms('KRaft: a voter that hears from no leader for this long (randomised between 1x and 2x) starts an election; a candidate that has not won by then backs off and tries again (default 1000).'),
+  'controller.quorum.fetch.timeout.ms': ms('KRaft: a follower voter that gets no Fetch response from the leader for this long starts an election; a leader not fetched from by a majority for 1.5x this resigns (default 2000).'),
+  'controller.quorum.election.backoff.max.ms': ms('KRaft: the longest random backoff before a candidate that lost an election tries again (default 1000).'),
+  'controller.quorum.request.timeout.ms': ms('KRaft: how long a voter waits for an answer to BeginQuorumEpoch before sending it again (default 2000).'),
+  'broker.heartbeat.interval.ms': ms('KRaft: how often a broker sends BrokerHeartbeat to the active controller (default 2000).'),
+  'broker.session.timeout.ms': ms('KRaft: a broker without a heartbeat for this long is fenced by the active controller: out of every ISR, its leaderships moved (default 9000).'),
   'inter.broker.protocol.version': z.string().regex(IBP, 'expected a Kafka version such as 0.10.2, 0.11.0, 2.8, 3.7').optional().meta({
     description: 'Inter-broker protocol version (default 3.7). Below 0.11.0 followers truncate to their high watermark when they become followers (the pre-KIP-101 behaviour); from 0.11.0 on they truncate by leader epoch (OffsetsForLeaderEpoch).',
   }),
@@ -162,24 +176,34 @@ export const kafkaConsumerConfig = z.strictObject({
   'heartbeat.interval.ms': ms('How often the heartbeat thread sends Heartbeat to the coordinator (default 3000).'),
   'max.poll.interval.ms': ms('A member that does not call poll() for this long leaves the group (KIP-62; default 300000); also its rebalance timeout.'),
   'max.poll.records': positiveInt.optional().meta({ description: 'The most records one poll() returns (default 500).' }),
+  'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a group.instance.id uses letters, digits, ".", "_" and "-"').optional().meta({
+    description: 'Static membership (KIP-345, subscribe mode): the member keeps this identity across restarts, sends no LeaveGroup on close, and a restart within session.timeout.ms gets its partitions back without a rebalance. With count > 1 each member gets "<id>-<n>" (n = 1..count); two processes with the same id fence each other (FENCED_INSTANCE_ID). Default: none (a dynamic member).',
+  }),
   'partition.assignment.strategy': z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']).optional().meta({
     description: 'The assignor the group uses (default range: Kafka 3.x lists [range, cooperative-sticky] and a group uses the first one every member supports, which is range). cooperative-sticky selects the incremental cooperative protocol (KIP-429).',
   }),
 });
 
-const metadataMode = z.enum(['zookeeper', 'kraft']).superRefine((v, ctx) => {
-  if (v === 'kraft') ctx.addIssue({ code: 'custom', message: 'cluster.metadata: kraft is not modelled yet; use zookeeper (the ZooKeeper-mode controller)' });
-});
+const metadataMode = z.enum(['zookeeper', 'kraft'], { error: 'expected cluster.metadata zookeeper or kraft' });
 
 export const kafkaParts: ModelScenarioParts = {
   system: 'kafka',
   description:
-    'Apache Kafka (ZooKeeper mode): brokers with replicated partition logs, a ZooKeeper session/controller election, '
+    'Apache Kafka: brokers with replicated partition logs; cluster metadata in ZooKeeper (a session/ephemeral-node controller election) '
+    + 'or KRaft (a Raft quorum of controllers, brokers registering, heartbeating and fetching the __cluster_metadata log); '
     + 'the controller electing leaders from the ISR, idempotent producers with acks 0/1/all, consumer groups (coordinator on __consumer_offsets, JoinGroup/SyncGroup rebalances, committed offsets) and assign()-mode consumers.',
   clusterConfig: kafkaClusterConfig,
   clusterFields: {
     brokers: positiveInt.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
-    metadata: metadataMode.optional().meta({ description: 'Cluster metadata mode: zookeeper (default). kraft is not modelled yet.' }),
+    metadata: metadataMode.optional().meta({
+      description: 'Cluster metadata mode: zookeeper (default: a `zookeeper` node, the controller elected by the ephemeral /controller znode) or kraft (KIP-500: dedicated controller nodes controller-1..N form a Raft quorum, KIP-595, whose leader is the active controller; brokers register and heartbeat, KIP-631, and learn metadata by fetching __cluster_metadata).',
+    }),
+    controllers: positiveInt.optional().meta({
+      description: 'KRaft: the controller quorum voters (controller.quorum.voters), dedicated controller nodes named controller-1..controller-N (default 3; a majority must be up to elect a leader or commit a metadata record). Only with metadata: kraft.',
+    }),
+    invariants: z.boolean().optional().meta({
+      description: 'mqsim model key: check the replication invariants (leader in ISR, strong ISR, no committed record lost, log matching, consumers below the high watermark) after every control-plane change, stopping the run at the first violation (default false).',
+    }),
   },
   sections: {
     topics: z.array(kafkaTopic).min(1).optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
@@ -206,6 +230,8 @@ export const kafkaParts: ModelScenarioParts = {
     'leaderElections', 'uncleanElections', 'controllerElections', 'isrShrinks', 'isrExpands', 'truncatedRecords',
     'notEnoughReplicas', 'offlinePartitionsMax', 'producerRetries', 'duplicateBatches', 'segmentsRolled', 'segmentsDeleted',
     'rebalances', 'membersRemoved', 'sessionTimeouts', 'maxPollLeaves', 'offsetCommits', 'coordinatorLoads', 'idleConsumersMax', 'revocations',
+    'brokerFencings', 'brokerFailureDetectionMsMax',
+    'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
   ],
 };
 
@@ -227,6 +253,12 @@ export interface BrokerConfig {
   hwCheckpointInterval: Micros;
   zkSessionTimeout: Micros;
   controllerSocketTimeout: Micros;
+  quorumElectionTimeout: Micros;
+  quorumFetchTimeout: Micros;
+  quorumElectionBackoffMax: Micros;
+  quorumRequestTimeout: Micros;
+  brokerHeartbeatInterval: Micros;
+  brokerSessionTimeout: Micros;
   ibp: string;
   /** True when inter.broker.protocol.version >= 0.11.0 (KIP-101 leader epochs). */
   leaderEpochs: boolean;
@@ -267,6 +299,12 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     hwCheckpointInterval: (c?.['replica.high.watermark.checkpoint.interval.ms'] ?? d['replica.high.watermark.checkpoint.interval.ms']) * MS,
     zkSessionTimeout: (c?.['zookeeper.session.timeout.ms'] ?? d['zookeeper.session.timeout.ms']) * MS,
     controllerSocketTimeout: (c?.['controller.socket.timeout.ms'] ?? d['controller.socket.timeout.ms']) * MS,
+    quorumElectionTimeout: (c?.['controller.quorum.election.timeout.ms'] ?? d['controller.quorum.election.timeout.ms']) * MS,
+    quorumFetchTimeout: (c?.['controller.quorum.fetch.timeout.ms'] ?? d['controller.quorum.fetch.timeout.ms']) * MS,
+    quorumElectionBackoffMax: (c?.['controller.quorum.election.backoff.max.ms'] ?? d['controller.quorum.election.backoff.max.ms']) * MS,
+    quorumRequestTimeout: (c?.['controller.quorum.request.timeout.ms'] ?? d['controller.quorum.request.timeout.ms']) * MS,
+    brokerHeartbeatInterval: (c?.['broker.heartbeat.interval.ms'] ?? d['broker.heartbeat.interval.ms']) * MS,
+    brokerSessionTimeout: (c?.['broker.session.timeout.ms'] ?? d['broker.session.timeout.ms']) * MS,
     ibp,
     leaderEpochs: ibpHasLeaderEpochs(ibp),
     autoLeaderRebalance: c?.['auto.leader.rebalance.enable'] ?? d['auto.leader.rebalance.enable'],

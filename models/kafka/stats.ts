@@ -20,6 +20,23 @@ export interface KafkaStats {
   coordinatorLoads: number;
   idleConsumersMax: number;
   revocations: number;
+  /** KRaft: brokers the active controller fenced after broker.session.timeout.ms without a heartbeat. */
+  brokerFencings: number;
+  /**
+   * The longest time, in ms, from a broker's crash to the controller acting on it (ZooKeeper mode: its session
+   * expired; KRaft: the active controller fenced it). 0 when no crashed broker was detected.
+   */
+  brokerFailureDetectionMsMax: number;
+  /** Static members (group.instance.id) that rejoined with a new member id replacing the old one (KIP-345). */
+  staticMemberReplacements: number;
+  /** Requests refused with FENCED_INSTANCE_ID (a stale member id for a static instance). */
+  fencedInstanceRequests: number;
+  /** The highest generation any consumer group reached. */
+  generationMax: number;
+  /** The largest lag of one group on one partition at any sample (high watermark minus committed offset). */
+  lagMax: number;
+  /** Partitions added to topics while running (CreatePartitions). */
+  partitionsAdded: number;
 }
 
 export function newStats(): KafkaStats {
@@ -27,5 +44,7 @@ export function newStats(): KafkaStats {
     leaderElections: 0, uncleanElections: 0, controllerElections: 0, isrShrinks: 0, isrExpands: 0, truncatedRecords: 0,
     notEnoughReplicas: 0, offlinePartitionsMax: 0, producerRetries: 0, duplicateBatches: 0, segmentsRolled: 0, segmentsDeleted: 0,
     rebalances: 0, membersRemoved: 0, sessionTimeouts: 0, maxPollLeaves: 0, offsetCommits: 0, coordinatorLoads: 0, idleConsumersMax: 0, revocations: 0,
+    brokerFencings: 0, brokerFailureDetectionMsMax: 0,
+    staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
   };
 }
