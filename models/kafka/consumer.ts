@@ -11,6 +11,7 @@ import { sendTo,
 import type { ConsumerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
 import { GroupMembership } from './membership.js';
+import type { PatternSpec } from './patterns/index.js';
 
 /**
  * A consumer using assign() (no group, no rebalance, no committed offsets): it assigns itself
@@ -53,12 +54,16 @@ export interface PartitionCursor {
   consumed: number;
   /** Group mode: offset after the last record the application finished processing; -1 none. */
   processed: number;
+  /** consumer.pause(): not fetched until resumed (the delay scheduler pauses until the head is due). */
+  paused: boolean;
+  /** When paused by the delay scheduler: when its head record is due (local clock). */
+  dueAt: number;
 }
 
 export function newCursor(partition: number, queue: string): PartitionCursor {
   return {
     partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
-    buffered: 0, needsValidation: false, backoff: null, consumed: -1, processed: -1,
+    buffered: 0, needsValidation: false, backoff: null, consumed: -1, processed: -1, paused: false, dueAt: 0,
   };
 }
 
@@ -81,6 +86,8 @@ export interface ConsumerOptions {
   stats?: KafkaStats;
   /** group.instance.id (subscribe mode): a static member. */
   groupInstanceId?: string;
+  /** A pattern the group's application runs instead of delivering records (delay scheduler, dispatcher). */
+  pattern?: PatternSpec;
 }
 
 export type CommitMode = 'auto' | 'manual-sync-after' | 'manual-async-after' | 'manual-before';
@@ -164,7 +171,9 @@ export class KafkaConsumer implements Actor {
 
   receive(from: string, message: Message): void {
     switch (message.type) {
-      case 'MetadataResponse': return this.onMetadata(message as MetadataResponse);
+      case 'MetadataResponse':
+        if (this.group?.forwarderReceive(message)) return;
+        return this.onMetadata(message as MetadataResponse);
       case 'FetchResponse': return this.onFetch(from, message as FetchResponse);
       case 'ListOffsetsResponse': return this.onListOffsets(message as ListOffsetsResponse);
       case 'OffsetsForLeaderEpochResponse': return this.onValidate(message as OffsetsForLeaderEpochResponse);
@@ -250,7 +259,7 @@ export class KafkaConsumer implements Actor {
 
   /** Sends whatever the partition needs next: a position reset, a validation, or a fetch. */
   next(cursor: PartitionCursor): void {
-    if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started || cursor.position === AWAITING_COMMITTED) return;
+    if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started || cursor.position === AWAITING_COMMITTED || cursor.paused) return;
     const leader = cursor.leader;
     if (leader === null) return;
     const id = this.nextId++;

@@ -38,12 +38,16 @@ import { ZooKeeperNode, type KafkaControlState, type ZkData } from './zookeeper.
 import { OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
 import { coordinatorPartition } from './coordinator.js';
 import type { CommitMode } from './consumer.js';
+import type { DelaySchedulerSpec, DispatchSpec } from './patterns/index.js';
+import { formatDuration } from '../../sim/time.js';
 
 export { kafkaParts } from './schema.js';
 export * from './public.js';
 
 export interface KafkaProducerSpec extends CommonProducer {
   topic?: string;
+  /** mqsim model key: the requested delivery delay (through a delay topic and a delay scheduler). */
+  delay?: number;
   config?: KafkaProducerConfig;
 }
 
@@ -53,6 +57,8 @@ export interface KafkaConsumerSpec extends CommonConsumer {
   processingMode?: 'sync' | 'async-pool';
   workers?: number;
   commit?: CommitMode;
+  delayScheduler?: DelaySchedulerSpec;
+  dispatch?: DispatchSpec;
   config?: KafkaConsumerConfig;
 }
 
@@ -279,10 +285,18 @@ export const kafkaModel: KafkaModel = {
     for (const spec of scenario.workload?.producers ?? []) {
       const topic = topicOf(spec.topic, `producer ${spec.id}`);
       const producerConfig = resolveProducerConfig(spec.config);
-      const { id, topic: _t, config: _c, outbox, ...plan } = spec;
+      const { id, topic: _t, config: _c, outbox, delay, ...plan } = spec;
       if (outbox) throw new Error(`producer ${id}: the outbox pattern is not modelled for kafka`);
+      if (delay !== undefined) {
+        const scheduler = consumerSpecs.find((c) => c.delayScheduler !== undefined && (c.topic ?? topics[0]!.topic) === topic.topic);
+        if (!scheduler) throw new Error(`producer ${id}: delay needs a consumer group with delayScheduler reading its topic ${topic.topic} (Kafka has no delayed delivery of its own)`);
+        if (scheduler.delayScheduler!.delay !== delay) {
+          throw new Error(`producer ${id}: delay ${formatDuration(delay)} differs from the delayScheduler delay ${formatDuration(scheduler.delayScheduler!.delay)} of topic ${topic.topic} (one fixed delay per delay topic)`);
+        }
+      }
       const options = {
         plan, duration: scenario.duration, topic: topic.topic, partitions: topic.partitions.length, brokers, config: producerConfig, history, stats,
+        ...(delay !== undefined ? { delay } : {}),
       };
       world.addNode(id, () => {
         const actor = new KafkaProducer(options);
@@ -308,8 +322,18 @@ export const kafkaModel: KafkaModel = {
           throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
         }
         if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
-      } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined) {
-        throw new Error(`consumers ${group}: commit, processingMode and group.instance.id need mode: subscribe`);
+      } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined
+        || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
+        throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
+      }
+      if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
+        if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
+        if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
+        const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
+        for (const t of targets) {
+          if (t === topic.topic) throw new Error(`consumers ${group}: forwarding ${topic.topic} to itself`);
+          topicOf(t, `consumers ${group}`);
+        }
       }
       const names: string[] = [];
       // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
@@ -325,6 +349,7 @@ export const kafkaModel: KafkaModel = {
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
+          ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -340,6 +365,10 @@ export const kafkaModel: KafkaModel = {
           + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, config.offsetsTopicPartitions)}, `
           + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, `
           + `${spec.config?.['group.instance.id'] !== undefined ? `group.instance.id=${spec.config['group.instance.id']}${count > 1 ? '-<n>' : ''} (static), ` : ''}session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
+        if (spec.delayScheduler) {
+          lines.push(`  ${group} is a delay scheduler: each record due ${formatDuration(spec.delayScheduler.delay)} after its timestamp, then forwarded to ${spec.delayScheduler.target} (poll timeout ${formatDuration(spec.delayScheduler.pollTimeout ?? 1_000_000)}; pause and seek until due)`);
+        }
+        if (spec.dispatch) lines.push(`  ${group} is a dispatcher: every record re-produced to one of ${spec.dispatch.targets.join(', ')} by ${spec.dispatch.by ?? 'key'}`);
       }
     }
 
@@ -361,7 +390,9 @@ export const kafkaModel: KafkaModel = {
           const hw = highWatermark(tp);
           if (hw < 0) return 0;
           const offset = committed(g.group).get(tp) ?? 0;
-          return Math.max(0, hw - offset);
+          const lag = Math.max(0, hw - offset);
+          if (lag > stats.lagMax) stats.lagMax = lag;
+          return lag;
         });
       }
     }

@@ -4,6 +4,7 @@ import type { Message, NodeContext } from '../../sim/node.js';
 import { sampler, type Sampler } from '../../sim/random.js';
 import { assignPartitions, type MemberSubscription } from './assignors/index.js';
 import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
+import { makePattern, type RecordPattern } from './patterns/index.js';
 import { sendTo,
   HEADER_BYTES,
   type FindCoordinatorResponse, type GroupSubscriptionMetadata, type HeartbeatResponse, type JoinGroupResponse, type KafkaError,
@@ -88,6 +89,10 @@ export class GroupMembership {
   private closed = false;
   /** Whether this member id has had an assignment (its first one is recorded even when empty). */
   private assignedOnce = false;
+  /** The application's pattern (delay scheduler, dispatcher), or null: it delivers records itself. */
+  private readonly pattern: RecordPattern | null;
+  /** producer.flush() before the commit: the loop waits. */
+  private flushing = false;
 
   constructor(
     private readonly consumer: KafkaConsumer,
@@ -101,6 +106,14 @@ export class GroupMembership {
     this.processingMode = options.processingMode ?? 'sync';
     this.workers = options.workers ?? 4;
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
+    this.pattern = options.pattern
+      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff })
+      : null;
+  }
+
+  /** A MetadataResponse for the pattern's producer: true when it was its own. */
+  forwarderReceive(message: Message): boolean {
+    return this.pattern !== null && this.pattern.forwarder.receive(message);
   }
 
   private get config() {
@@ -136,6 +149,9 @@ export class GroupMembership {
       case 'HeartbeatResponse': return this.onHeartbeat(message as HeartbeatResponse);
       case 'OffsetCommitResponse': return this.onCommit(message as OffsetCommitResponse);
       case 'OffsetFetchResponse': return this.onOffsetFetch(message as OffsetFetchResponse);
+      case 'ProduceResponse':
+        this.pattern?.forwarder.receive(message);
+        return;
       default:
     }
   }
@@ -174,6 +190,7 @@ export class GroupMembership {
       case 'worker-done': return this.onWorkerDone(data as Work);
       case 'commit-retry': return this.sendBlockingCommit();
       default:
+        this.pattern?.forwarder.onTimer(tag, data);
     }
   }
 
@@ -558,10 +575,11 @@ export class GroupMembership {
 
   /** The application's poll(): rebalance work, auto-commit, then up to max.poll.records records. */
   poll(): void {
-    if (this.inBatch || this.blockingCommit !== 0 || this.closed || this.consumer.idle) return;
+    if (this.inBatch || this.blockingCommit !== 0 || this.closed || this.consumer.idle || this.flushing) return;
     this.waiting = false;
     const now = this.ctx.trueNow();
     this.lastPoll = now;
+    if (this.pattern !== null && this.pattern.paused.size > 0) this.resumeDue();
     if (this.coordinator === null) {
       this.findCoordinator();
       this.waiting = true;
@@ -600,6 +618,8 @@ export class GroupMembership {
     if (batch.length === 0) {
       this.waiting = true;
       if (this.commitMode === 'auto' && this.stable) this.schedulePoll(Math.max(1, this.nextAutoCommit - now));
+      // poll(Duration) returns empty after its timeout: the loop then checks its paused partitions.
+      if (this.pattern !== null && this.pattern.pollTimeout > 0) this.schedulePoll(this.pattern.pollTimeout);
       return;
     }
     if (this.processingMode === 'async-pool') {
@@ -619,10 +639,17 @@ export class GroupMembership {
   }
 
   private processNext(): void {
+    if (this.pattern !== null) {
+      // Records behind a paused (sought back) partition's head are dropped, not processed.
+      while (this.batchIndex < this.batch.length && this.batch[this.batchIndex]!.cursor.paused) this.batchIndex++;
+    }
     if (this.batchIndex >= this.batch.length) return this.batchDone();
     if (this.options.processing === undefined) {
       // No processing time: every record at once, without a timer per record.
-      while (this.batchIndex < this.batch.length) this.delivered(this.batch[this.batchIndex++]!);
+      while (this.batchIndex < this.batch.length) {
+        const item = this.batch[this.batchIndex++]!;
+        if (!item.cursor.paused) this.delivered(item);
+      }
       return this.batchDone();
     }
     this.ctx.setTimer(Math.max(0, Math.round(this.processing())), 'group-processed');
@@ -636,6 +663,19 @@ export class GroupMembership {
   private batchDone(): void {
     this.batch = [];
     this.inBatch = false;
+    if (this.pattern !== null && !this.pattern.forwarder.idle) {
+      // producer.flush() before committing what was forwarded.
+      this.flushing = true;
+      this.pattern.forwarder.flush(() => {
+        this.flushing = false;
+        if (!this.closed) this.afterBatch();
+      });
+      return;
+    }
+    this.afterBatch();
+  }
+
+  private afterBatch(): void {
     if (this.commitMode === 'manual-sync-after') {
       this.commitSync(this.processedOffsets(), () => this.poll());
       return;
@@ -666,6 +706,13 @@ export class GroupMembership {
   /** The application finished processing a record: that is its delivery. */
   private delivered(item: Work): void {
     const { record, cursor } = item;
+    if (this.pattern !== null) {
+      const outcome = this.pattern.handle(item, this.ctx.now());
+      if (outcome !== 'forwarded') return this.pauseAndSeek(cursor, record.offset, outcome);
+      cursor.lastEpoch = record.epoch;
+      if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+      return;
+    }
     const op: NewHistoryOp = {
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: record.msg, queue: cursor.queue,
       offset: record.offset, group: this.options.group, node: item.node,
@@ -674,6 +721,48 @@ export class GroupMembership {
     this.options.history.record(op);
     cursor.lastEpoch = record.epoch;
     if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+  }
+
+  /**
+   * The delay scheduler's pause(partition) and seek(partition, offset) at a record not yet due:
+   * what was fetched behind it is dropped, the fetch in flight forgotten; resumed when due.
+   */
+  private pauseAndSeek(cursor: PartitionCursor, offset: number, dueAt: number): void {
+    if (this.cursors.get(cursor.partition) !== cursor) return;
+    cursor.paused = true;
+    cursor.dueAt = dueAt;
+    this.pattern!.paused.add(cursor);
+    cursor.position = offset;
+    if (cursor.consumed > offset) cursor.consumed = offset;
+    if (cursor.pending !== 0) {
+      this.ctx.cancelTimer(cursor.timer);
+      cursor.timer = null;
+      cursor.pending = 0;
+      cursor.pendingKind = null;
+    }
+    let w = 0;
+    for (let i = 0; i < this.buffer.length; i++) {
+      const item = this.buffer[i]!;
+      if (item.cursor !== cursor) this.buffer[w++] = item;
+    }
+    this.buffer.length = w;
+    cursor.buffered = 0;
+    this.ctx.note('partition-paused', { group: this.options.group, partition: cursor.queue, offset, dueIn: dueAt - this.ctx.now() });
+  }
+
+  /** After poll() returns: resume() the paused partitions whose head is due. */
+  private resumeDue(): void {
+    const now = this.ctx.now();
+    for (const cursor of [...this.pattern!.paused]) {
+      if (this.cursors.get(cursor.partition) !== cursor) {
+        this.pattern!.paused.delete(cursor);
+        continue;
+      }
+      if (now < cursor.dueAt) continue;
+      cursor.paused = false;
+      this.pattern!.paused.delete(cursor);
+      this.consumer.next(cursor);
+    }
   }
 
   /** close(): auto-commit, LeaveGroup (dynamic members only), stop. */

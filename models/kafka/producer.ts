@@ -68,6 +68,11 @@ export interface ProducerOptions {
   config: ProducerConfig;
   history: History;
   stats: KafkaStats;
+  /**
+   * The delivery delay the application asks for (a delay topic served by a delay scheduler):
+   * recorded with each send so the delay checker measures the accuracy.
+   */
+  delay?: Micros;
 }
 
 /** How long the client waits for a Metadata or InitProducerId answer before asking another broker. */
@@ -182,6 +187,7 @@ export class KafkaProducer implements Actor {
     const partition = send.key !== undefined ? partitionForKey(send.key, this.options.partitions) : this.sticky;
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, queue: this.queueName(partition) };
     if (send.key !== undefined) op.key = send.key;
+    if (this.options.delay !== undefined) op.delay = this.options.delay;
     this.options.history.record(op);
     this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq });
     this.drain();

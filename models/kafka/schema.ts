@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
-import { positiveInt } from '../../sim/scenario/fields.js';
+import { duration, positiveInt } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 import type { AssignmentStrategy } from './assignors/index.js';
 
@@ -210,6 +210,9 @@ export const kafkaParts: ModelScenarioParts = {
   },
   producerFields: {
     topic: topicName.optional().meta({ description: 'Topic the producer writes to (default the first topic).' }),
+    delay: duration.optional().meta({
+      description: 'mqsim model key: the delivery delay the application wants (Kafka has none built in). The producer writes to its topic, a delay topic that a consumer group with `delayScheduler: { delay: <the same>, target: ... }` forwards when due; the delay is recorded with each send so delay accuracy is measured.',
+    }),
   },
   producerConfig: kafkaProducerConfig,
   consumerFields: {
@@ -223,6 +226,19 @@ export const kafkaParts: ModelScenarioParts = {
     workers: positiveInt.optional().meta({ description: 'mqsim model key: worker threads of an async-pool (default 4).' }),
     commit: z.enum(['auto', 'manual-sync-after', 'manual-async-after', 'manual-before']).optional().meta({
       description: 'mqsim model key, the application\'s commit pattern (subscribe mode): auto (enable.auto.commit; the default unless enable.auto.commit is false); manual-sync-after: commitSync() after processing each poll\'s records (the default when enable.auto.commit is false); manual-async-after: commitAsync() after processing; manual-before: commitSync() of what poll() returned before processing it. The manual modes need enable.auto.commit: false.',
+    }),
+    delayScheduler: z.strictObject({
+      delay: duration.meta({ description: 'How long every record of the delay topic waits: due at its timestamp (CreateTime) plus this.' }),
+      target: topicName.meta({ description: 'The topic due records are forwarded to (same key).' }),
+      pollTimeout: duration.optional().meta({ description: 'The scheduler loop\'s poll(Duration) timeout (default 1s): how often it checks whether a paused partition\'s head is due, hence how late a message may leave.' }),
+    }).optional().meta({
+      description: 'mqsim model key (subscribe mode), the seed article\'s Kafka delay recipe: this group reads a delay topic and forwards each record to `target` once due, pausing a partition (consumer.pause + seek) while its head is not due; forward, flush, commitSync: at-least-once. Its own receives are not deliveries: the target topic\'s consumers deliver.',
+    }),
+    dispatch: z.strictObject({
+      targets: z.array(topicName).min(1).meta({ description: 'The N topics records are fanned out to, each read by its own group.' }),
+      by: z.enum(['key', 'round-robin']).optional().meta({ description: 'key (default): topic toPositive(murmur2(key)) % N, per-key order kept; round-robin: in turn.' }),
+    }).optional().meta({
+      description: 'mqsim model key (subscribe mode), the seed article\'s backlog cure: this group re-produces every record it reads to one of `targets` (forward, flush, commitSync: at-least-once), multiplying the consumers that can work in parallel. Its own receives are not deliveries.',
     }),
   },
   consumerConfig: kafkaConsumerConfig,

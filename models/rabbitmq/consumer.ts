@@ -3,8 +3,9 @@ import { sampler, type Distribution, type RandomStream, type Sampler } from '../
 import type { Micros } from '../../sim/time.js';
 import type { Phase } from '../../sim/world.js';
 import { AmqpClient } from './client.js';
-import type { AmqpFrame, BasicDeliver } from './protocol.js';
+import { FRAME_BYTES, type AmqpFrame, type BasicDeliver } from './protocol.js';
 import { BROKER_NODE } from './schema.js';
+import { confirmationContent, type ConfirmToOptions, type PatternStats } from './patterns/delayed-confirmation.js';
 
 /**
  * A consumer: one connection, one channel, basic.qos (when prefetch > 0) then basic.consume on
@@ -17,6 +18,11 @@ import { BROKER_NODE } from './schema.js';
  * A delivery that arrived on a connection that has since died is dropped unprocessed: its ack
  * could not reach the broker, which requeues it. After `stop` the consumer cancels its
  * subscription (basic.cancel) until the liveness phase. A restarted consumer starts afresh.
+ *
+ * With `confirmTo` (the delayed-confirmation pattern), after processing a message successfully the
+ * consumer publishes a confirmation (correlation-id = the message id) there, before its ack, on its
+ * channel if it is open (otherwise the confirmation is not sent, and the callback service's check
+ * will ask for a resend).
  */
 
 export interface ConsumerOptions {
@@ -35,6 +41,8 @@ export interface ConsumerOptions {
   processing: Distribution | undefined;
   failureRate: number;
   idempotent: boolean;
+  confirmTo?: ConfirmToOptions | undefined;
+  patternStats?: PatternStats;
   start: Micros | undefined;
   stop: Micros | undefined;
   history: History;
@@ -143,6 +151,7 @@ export class RabbitConsumer extends AmqpClient {
     const msg = frame.content.properties.messageId;
     const failed = !work.skipped && this.options.failureRate > 0 && this.failures.chance(this.options.failureRate);
     if (!failed && this.options.idempotent) this.processed.add(msg);
+    if (!failed && this.options.confirmTo !== undefined) this.sendConfirmation(msg);
     if (!this.options.autoAck) {
       if (!this.isLive(conn, frame)) {
         this.ctx.note('ack-dropped', { msg, why: 'connection gone' });
@@ -160,6 +169,18 @@ export class RabbitConsumer extends AmqpClient {
       this.ctx.note('processing-failed', { msg, autoAck: true });
     }
     this.handleNext();
+  }
+
+  /** delayed-confirmation: tell the callback service this message was processed. */
+  private sendConfirmation(msg: string): void {
+    if (!this.ready) {
+      this.ctx.note('confirmation-not-sent', { msg, why: 'channel down' });
+      return;
+    }
+    const to = this.options.confirmTo!;
+    const content = confirmationContent(msg, to.persistent, this.ctx.now());
+    this.sendFrame({ type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: to.exchange, routingKey: to.routingKey, mandatory: false, content }, FRAME_BYTES + content.bytes);
+    this.options.patternStats!.confirmationsSent++;
   }
 
   /** Was this delivery made on the connection and channel still in use? */

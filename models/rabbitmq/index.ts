@@ -14,10 +14,11 @@ import type { ModelDefinition, ModelRun } from '../model.js';
 import { emptyStats, RabbitBroker, type Permission, type QueueDef } from './broker.js';
 import { RabbitConsumer } from './consumer.js';
 import { RabbitProducer } from './producer.js';
+import { DelayedConfirmationBuilder } from './patterns/delayed-confirmation.js';
 import { vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import {
   BROKER_NODE, RABBIT_DEFAULTS, rabbitParts, type BindingSpec, type ExchangeSpec, type HeaderValue, type QueueSpec,
-  type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec,
+  type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec, type DelayedConfirmationSpec, type ConfirmToSpec,
 } from './schema.js';
 
 export * from './public.js';
@@ -37,6 +38,7 @@ export interface RabbitProducerSpec extends CommonProducer {
   headers?: Record<string, HeaderValue>;
   delay?: number;
   delayBy?: 'x-delay' | 'expiration' | 'queue-ttl';
+  delayedConfirmation?: DelayedConfirmationSpec;
   config?: RabbitProducerConfig;
 }
 
@@ -44,6 +46,7 @@ export interface RabbitConsumerSpec extends CommonConsumer {
   vhost?: string;
   user?: string;
   queue: string;
+  confirmTo?: ConfirmToSpec;
   config?: RabbitConsumerConfig;
 }
 
@@ -197,6 +200,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const lines: string[] = [];
     const live = new LiveActors(world);
     const track = <A extends object>(name: string, actor: A): A => live.track(name, actor);
+    const pattern = new DelayedConfirmationBuilder(topology);
 
     // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
     let broker: RabbitBroker | null = null;
@@ -239,6 +243,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         headers: spec.headers, delay: spec.delay, delayBy: spec.delayBy ?? 'x-delay' as const,
         confirm: cfg?.confirm ?? false, confirmTimeout: cfg?.['confirm.timeout'] ?? RABBIT_DEFAULTS.confirmTimeout,
         heartbeat: cfg?.heartbeat ?? RABBIT_DEFAULTS.heartbeat, outbox: spec.outbox, history,
+        delayedConfirmation: pattern.producer(spec.id, spec.vhost ?? RABBIT_DEFAULTS.vhost, spec.user ?? RABBIT_DEFAULTS.user, spec.delayedConfirmation),
+        patternStats: pattern.stats,
       };
       world.addNode(spec.id, () => track(spec.id, new RabbitProducer(options)), { roles: ['producer'] });
       lines.push(
@@ -261,6 +267,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         requeue: cfg?.requeue ?? true, reject: cfg?.reject ?? false, ackEvery: cfg?.ackEvery ?? 1,
         processing: spec.processing, failureRate: spec.failureRate ?? 0, idempotent: spec.idempotent ?? false,
         start: spec.start, stop: spec.stop, history, phase: () => world.phase,
+        confirmTo: pattern.consumer(`consumers ${group}`, spec.vhost ?? RABBIT_DEFAULTS.vhost, spec.confirmTo), patternStats: pattern.stats,
       };
       for (let i = first; i < first + count; i++) {
         const name = `${group}-c${i}`;
@@ -272,9 +279,11 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
       );
     }
 
+    lines.push(...pattern.addServices((name, factory) => world.addNode(name, () => track(name, factory()), { roles: ['callback-service'] }), heartbeat));
+
     return {
       describe: () => lines.slice(),
-      counts: () => ({ ...stats }),
+      counts: () => ({ ...stats, ...pattern.stats }),
       retained: () => {
         const stored = new Set<string>();
         broker?.storedMessages(stored);

@@ -1,4 +1,5 @@
 import type { Timer } from '../../sim/kernel.js';
+import type { Message } from '../../sim/node.js';
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
@@ -7,6 +8,7 @@ import type { Phase } from '../../sim/world.js';
 import { AmqpClient } from './client.js';
 import { FRAME_BYTES, type AmqpFrame, type Content, type Properties } from './protocol.js';
 import { BROKER_NODE, type HeaderValue } from './schema.js';
+import { checkContent, type DelayedConfirmationOptions, type PatternStats, type ResendRequest } from './patterns/delayed-confirmation.js';
 
 /**
  * A publisher: one connection, one channel, basic.publish per planned message.
@@ -22,6 +24,11 @@ import { BROKER_NODE, type HeaderValue } from './schema.js';
  * published again every resendAfter (after a nack, a timeout or a lost connection) until
  * confirmed, and after maxAttempts attempts its outcome is `info`. A resend reuses the message
  * id, so a message stored twice is delivered twice (counted as duplicates).
+ *
+ * With the delayed-confirmation pattern (`delayedConfirmation:`, patterns/delayed-confirmation.ts)
+ * the producer keeps every message it published in its store and publishes a delayed check
+ * message right after the first publish; on a `resend.request` from the callback service it
+ * republishes the message (same id, no new history op) with a new check message.
  */
 
 export interface ProducerOptions {
@@ -42,7 +49,15 @@ export interface ProducerOptions {
   confirmTimeout: Micros;
   heartbeat: Micros;
   outbox: { resendAfter: Micros; maxAttempts?: number } | undefined;
+  delayedConfirmation?: DelayedConfirmationOptions | undefined;
+  patternStats?: PatternStats;
   history: History;
+}
+
+/** What the delayed-confirmation producer keeps of each published message (its "business DB"). */
+interface Stored {
+  readonly routingKey: string;
+  readonly content: Content;
 }
 
 interface Outstanding {
@@ -69,6 +84,9 @@ export class RabbitProducer extends AmqpClient {
   /** Sends planned before the first connection was ready (the application waits for it). */
   private waiting: Outstanding[] = [];
   private everReady = false;
+  /** delayed-confirmation: published messages, and resends asked for while the channel was down. */
+  private readonly stored = new Map<string, Stored>();
+  private pendingResends: ResendRequest[] = [];
 
   constructor(private readonly options: ProducerOptions) {
     super(options.vhost, options.user, options.heartbeat);
@@ -105,6 +123,17 @@ export class RabbitProducer extends AmqpClient {
     const waiting = this.waiting;
     this.waiting = [];
     for (const o of waiting) if (this.outstanding.has(o.msg)) this.publish(o);
+    const resends = this.pendingResends;
+    this.pendingResends = [];
+    for (const request of resends) this.resend(request);
+  }
+
+  override receive(from: string, message: Message): void {
+    if (message.type === 'resend.request') {
+      this.onResendRequest(message as unknown as ResendRequest);
+      return;
+    }
+    super.receive(from, message);
   }
 
   protected onLost(why: string): void {
@@ -224,6 +253,10 @@ export class RabbitProducer extends AmqpClient {
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: opts.exchange, routingKey: o.routingKey,
       mandatory: opts.mandatory, content: o.content,
     }, FRAME_BYTES + o.content.bytes);
+    if (opts.delayedConfirmation !== undefined && !this.stored.has(o.msg)) {
+      this.stored.set(o.msg, { routingKey: o.routingKey, content: o.content });
+      this.publishCheck(o.content, 1);
+    }
     if (!opts.confirm) {
       this.settle(o, 'ok');
       return;
@@ -232,6 +265,43 @@ export class RabbitProducer extends AmqpClient {
     this.bySeq.set(o.seq, o.msg);
     const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
     o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
+  }
+
+  /**
+   * delayed-confirmation: the check message for send `attempt` of a message. With confirms it takes a
+   * publish sequence number like any publish; its confirm is mapped to no outstanding message.
+   */
+  private publishCheck(main: Content, attempt: number): void {
+    const dc = this.options.delayedConfirmation!;
+    const content = checkContent(main, attempt, dc, this.ctx.now());
+    this.sendFrame({
+      type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: dc.checkExchange, routingKey: dc.checkRoutingKey,
+      mandatory: false, content,
+    }, FRAME_BYTES + content.bytes);
+    if (this.options.confirm) this.bySeq.set(this.publishSeq++, content.properties.messageId);
+    this.options.patternStats!.checksSent++;
+  }
+
+  private onResendRequest(request: ResendRequest): void {
+    if (this.options.delayedConfirmation === undefined || !this.stored.has(request.msg)) {
+      this.ctx.note('resend-request-ignored', { msg: request.msg });
+      return;
+    }
+    if (this.ready) this.resend(request);
+    else this.pendingResends.push(request);
+  }
+
+  /** Republishes a stored message (same id and content: no new history op) with a new check message. */
+  private resend(request: ResendRequest): void {
+    const stored = this.stored.get(request.msg)!;
+    this.ctx.note('delayed-confirmation-resend', { msg: request.msg, attempt: request.attempt + 1 });
+    this.options.patternStats!.resends++;
+    this.sendFrame({
+      type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: this.options.exchange, routingKey: stored.routingKey,
+      mandatory: this.options.mandatory, content: stored.content,
+    }, FRAME_BYTES + stored.content.bytes);
+    if (this.options.confirm) this.bySeq.set(this.publishSeq++, `resend:${request.msg}`);
+    this.publishCheck(stored.content, request.attempt + 1);
   }
 
   private onAttemptTimeout(data: { msg: string; attempt: number }): void {

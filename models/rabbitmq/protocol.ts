@@ -29,6 +29,10 @@ export interface Properties {
   expiration?: Micros;
   /** message-id: the history's message id. */
   messageId: string;
+  /** correlation-id: the message an answer refers to (set by the delayed-confirmation pattern). */
+  correlationId?: string;
+  /** type: the application's message type name (set by the delayed-confirmation pattern). */
+  type?: string;
   timestamp: Micros;
   headers?: Record<string, HeaderValue>;
   /** The x-death header (kept apart from the scalar headers). */

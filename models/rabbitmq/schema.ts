@@ -110,6 +110,26 @@ export const rabbitConsumerConfig = z.strictObject({
   ackEvery: positiveInt.optional().meta({ description: 'Ack with multiple=true after every n messages (default 1: one basic.ack per message).' }),
 });
 
+/** The delayed-confirmation pattern on a producer (models/rabbitmq/patterns/delayed-confirmation.ts). */
+const delayedConfirmation = z.strictObject({
+  checkExchange: z.string().optional().meta({ description: 'Exchange the delayed check message is published to (default "": the default exchange).' }),
+  checkRoutingKey: z.string().meta({ description: 'Routing key of the check message: e.g. a queue with x-message-ttl and an x-dead-letter-exchange that routes to the callback queue.' }),
+  checkDelay: duration.meta({ description: 'How long after the main message the check should reach the callback service.' }),
+  checkDelayBy: z.enum(['expiration', 'x-delay', 'queue-ttl']).optional().meta({ description: 'How the delay is asked for: expiration (per-message TTL + DLX, default), x-delay (an x-delayed-message exchange), queue-ttl (the check queue\'s own x-message-ttl; checkDelay only documents it).' }),
+  checkPersistent: z.boolean().optional().meta({ description: 'Publish check messages with delivery-mode 2 (default: as the main message).' }),
+  callbackQueue: z.string().meta({ description: 'The queue the callback service consumes: confirmations and the delayed check messages end up there.' }),
+  maxResends: positiveInt.optional().meta({ description: 'Resend requests per message before the callback service gives up (default 3).' }),
+  service: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional().meta({ description: 'Node name of the callback service (default "<producer id>-callback"; producers naming the same service share it).' }),
+}).meta({
+  description: 'Model pattern, not a RabbitMQ key: the delayed-confirmation (二次确认) pattern. The producer keeps each message, publishes it and a delayed check message; consumers with confirmTo publish a confirmation after processing; the callback service asks the producer to resend a message whose check arrives unconfirmed.',
+});
+
+const confirmTo = z.strictObject({
+  exchange: z.string().optional().meta({ description: 'Exchange for the confirmation (default "").' }),
+  routingKey: z.string().meta({ description: 'Routing key of the confirmation (with the default exchange: the callback queue\'s name).' }),
+  persistent: z.boolean().optional().meta({ description: 'Publish the confirmation with delivery-mode 2 (default false).' }),
+}).meta({ description: 'Model pattern: after processing a message, publish a confirmation (correlation-id = its message id) for the delayed-confirmation callback service.' });
+
 export const rabbitParts: ModelScenarioParts = {
   system: 'rabbitmq',
   description:
@@ -135,15 +155,19 @@ export const rabbitParts: ModelScenarioParts = {
     headers: z.record(z.string(), headerValue).optional().meta({ description: 'Message headers.' }),
     delay: duration.optional().meta({ description: 'A requested delivery delay, recorded on each send so delay accuracy is measured; sent as the x-delay header unless delayBy says otherwise.' }),
     delayBy: z.enum(['x-delay', 'expiration', 'queue-ttl']).optional().meta({ description: 'How the delay is asked for: x-delay header (default, for x-delayed-message), expiration (per-message TTL + DLX), queue-ttl (only recorded: the queue\'s x-message-ttl + DLX delays).' }),
+    delayedConfirmation: delayedConfirmation.optional(),
   },
   producerConfig: rabbitProducerConfig,
   consumerFields: {
     vhost: vhostName.optional(),
     user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
     queue: z.string().meta({ description: 'The queue to consume from (basic.consume).' }),
+    confirmTo: confirmTo.optional(),
   },
   consumerConfig: rabbitConsumerConfig,
-  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused'],
+  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused',
+    // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
+    'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };
 
 export type ExchangeSpec = z.output<typeof exchange>;
@@ -154,5 +178,7 @@ export type RabbitClusterConfig = z.output<typeof rabbitClusterConfig>;
 export type RabbitProducerConfig = z.output<typeof rabbitProducerConfig>;
 export type RabbitConsumerConfig = z.output<typeof rabbitConsumerConfig>;
 export type HeaderValue = z.output<typeof headerValue>;
+export type DelayedConfirmationSpec = z.output<typeof delayedConfirmation>;
+export type ConfirmToSpec = z.output<typeof confirmTo>;
 export type VhostSpec = z.output<typeof vhost>;
 export type PermissionSpec = z.output<typeof permission>;

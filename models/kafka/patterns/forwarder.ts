@@ -1,0 +1,269 @@
+import type { Timer } from '../../../sim/kernel.js';
+import type { NodeContext } from '../../../sim/node.js';
+import type { Micros } from '../../../sim/time.js';
+import { partitionForKey } from '../partitioner.js';
+import { sendTo,
+  HEADER_BYTES, RECORD_OVERHEAD, RETRIABLE,
+  type KafkaError, type LogRecord, type MetadataResponse, type ProduceBatchRecord, type ProduceResponse,
+} from '../protocol.js';
+
+/**
+ * The KafkaProducer a pattern consumer (the delay scheduler, the dispatcher) owns to write what it
+ * consumed to other topics: the consume-transform-produce loop of an at-least-once application.
+ * It speaks the real protocol (Metadata, then Produce to each partition's leader) with acks=all,
+ * enable.idempotence=false and max.in.flight.requests.per.connection=1 per partition, so records
+ * of one partition stay in order; what is queued for a partition while a request is in flight
+ * goes in the next batch. Keyed records go to partitionForKey(key), unkeyed ones round robin over
+ * the partitions. Retriable errors refresh metadata and resend after retry.backoff.ms, without a
+ * limit (the application would otherwise fail the batch and re-read it anyway).
+ *
+ * The forwarded record keeps its message id and key; its timestamp is the forwarding time (a new
+ * ProducerRecord gets CreateTime now). It records nothing in the client history: the message's
+ * send is the original producer's, its delivery the downstream consumer's receive. flush() calls
+ * back once everything handed to send() is acknowledged, which is when the application commits
+ * the offsets it consumed: a crash between the two forwards the records again (duplicates
+ * downstream), never loses them.
+ */
+
+interface Pending {
+  record: ProduceBatchRecord;
+}
+
+interface TargetPartition {
+  topic: string;
+  partition: number;
+  leader: string | null;
+  queue: Pending[];
+  inflight: Pending[] | null;
+  requestId: number;
+  timer: Timer | null;
+  retryAt: Micros;
+}
+
+interface Target {
+  name: string;
+  partitions: TargetPartition[];
+  metadataPending: number;
+  ready: boolean;
+  roundRobin: number;
+}
+
+export interface ForwarderConfig {
+  brokers: readonly string[];
+  requestTimeout: Micros;
+  retryBackoff: Micros;
+}
+
+export class Forwarder {
+  private readonly targets = new Map<string, Target>();
+  private readonly byRequest = new Map<number, TargetPartition>();
+  private nextId = 1_000_000_000;
+  private bootstrap = 0;
+  private outstanding = 0;
+  private flushWaiters: (() => void)[] = [];
+  private wake: Timer | null = null;
+  /** Records forwarded and acknowledged. */
+  forwarded = 0;
+
+  constructor(private readonly ctx: NodeContext, private readonly config: ForwarderConfig) {
+    this.bootstrap = ctx.random('forwarder-bootstrap').int(config.brokers.length);
+  }
+
+  /** producer.send(new ProducerRecord(topic, key, value)). */
+  send(topic: string, record: LogRecord): void {
+    const target = this.target(topic);
+    this.outstanding++;
+    const pending: Pending = { record: { msg: record.msg, key: record.key, bytes: record.bytes, timestamp: this.ctx.now() } };
+    if (!target.ready) {
+      // Waits in the accumulator for metadata, in partition -1.
+      this.unrouted(target).push(pending);
+      return;
+    }
+    this.route(target, pending);
+  }
+
+  /** producer.flush(): `done` once every record sent so far is acknowledged. */
+  flush(done: () => void): void {
+    if (this.outstanding === 0) return done();
+    this.flushWaiters.push(done);
+  }
+
+  get idle(): boolean {
+    return this.outstanding === 0;
+  }
+
+  /** Responses for the forwarder (Metadata / Produce with its ids); false when not its own. */
+  receive(message: { type: string; id?: number }): boolean {
+    if (message.type === 'ProduceResponse') {
+      const tp = this.byRequest.get((message as ProduceResponse).id);
+      if (!tp) return false;
+      this.onProduce(tp, message as ProduceResponse);
+      return true;
+    }
+    if (message.type === 'MetadataResponse') {
+      const response = message as MetadataResponse;
+      for (const target of this.targets.values()) {
+        if (target.metadataPending === response.id) {
+          this.onMetadata(target, response);
+          return true;
+        }
+      }
+    }
+    return false;
+  }
+
+  /** Timers for the forwarder; false when not its own. */
+  onTimer(tag: string, data: unknown): boolean {
+    switch (tag) {
+      case 'fwd-metadata-timeout': {
+        const { target, id } = data as { target: Target; id: number };
+        if (target.metadataPending === id) {
+          target.metadataPending = 0;
+          this.bootstrap++;
+          this.requestMetadata(target);
+        }
+        return true;
+      }
+      case 'fwd-metadata-retry':
+        this.requestMetadata(data as Target);
+        return true;
+      case 'fwd-request-timeout': {
+        const { tp, id } = data as { tp: TargetPartition; id: number };
+        if (tp.requestId !== id || tp.inflight === null) return true;
+        tp.timer = null;
+        this.failed(tp, 'REQUEST_TIMED_OUT');
+        return true;
+      }
+      case 'fwd-wake':
+        this.wake = null;
+        for (const target of this.targets.values()) for (const tp of target.partitions) this.drain(tp);
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private readonly waiting = new Map<Target, Pending[]>();
+
+  private unrouted(target: Target): Pending[] {
+    let list = this.waiting.get(target);
+    if (!list) this.waiting.set(target, (list = []));
+    return list;
+  }
+
+  private target(topic: string): Target {
+    let target = this.targets.get(topic);
+    if (!target) {
+      target = { name: topic, partitions: [], metadataPending: 0, ready: false, roundRobin: 0 };
+      this.targets.set(topic, target);
+      this.requestMetadata(target);
+    }
+    return target;
+  }
+
+  private route(target: Target, pending: Pending): void {
+    const n = target.partitions.length;
+    const p = pending.record.key !== undefined ? partitionForKey(pending.record.key, n) : target.roundRobin++ % n;
+    const tp = target.partitions[p]!;
+    tp.queue.push(pending);
+    this.drain(tp);
+  }
+
+  private requestMetadata(target: Target): void {
+    if (target.metadataPending !== 0) return;
+    const id = this.nextId++;
+    target.metadataPending = id;
+    const brokers = this.config.brokers;
+    sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic: target.name, id }, HEADER_BYTES);
+    this.ctx.setTimer(10_000_000, 'fwd-metadata-timeout', { target, id });
+  }
+
+  private onMetadata(target: Target, response: MetadataResponse): void {
+    target.metadataPending = 0;
+    if (response.error !== 'NONE') {
+      this.bootstrap++;
+      this.ctx.setTimer(Math.max(this.config.retryBackoff, 100_000), 'fwd-metadata-retry', target);
+      return;
+    }
+    let missing = false;
+    for (const p of response.partitions) {
+      let tp = target.partitions[p.partition];
+      if (!tp) {
+        tp = { topic: target.name, partition: p.partition, leader: null, queue: [], inflight: null, requestId: 0, timer: null, retryAt: 0 };
+        target.partitions[p.partition] = tp;
+      }
+      tp.leader = p.leader;
+      if (p.leader === null) missing = true;
+    }
+    if (missing) this.ctx.setTimer(Math.max(this.config.retryBackoff, 500_000), 'fwd-metadata-retry', target);
+    let complete = target.partitions.length > 0;
+    for (let i = 0; i < target.partitions.length; i++) if (target.partitions[i] === undefined) complete = false;
+    if (!target.ready && complete) {
+      target.ready = true;
+      const waiting = this.waiting.get(target) ?? [];
+      this.waiting.delete(target);
+      for (const pending of waiting) this.route(target, pending);
+    }
+    for (const tp of target.partitions) this.drain(tp);
+  }
+
+  private drain(tp: TargetPartition): void {
+    if (tp.inflight !== null || tp.queue.length === 0 || tp.leader === null) return;
+    const now = this.ctx.trueNow();
+    if (tp.retryAt > now) {
+      if (this.wake === null) this.wake = this.ctx.setTimer(tp.retryAt - now, 'fwd-wake');
+      return;
+    }
+    const batch = tp.queue;
+    tp.queue = [];
+    tp.inflight = batch;
+    const id = this.nextId++;
+    tp.requestId = id;
+    this.byRequest.set(id, tp);
+    let bytes = HEADER_BYTES;
+    const records: ProduceBatchRecord[] = new Array(batch.length);
+    for (let i = 0; i < batch.length; i++) {
+      records[i] = batch[i]!.record;
+      bytes += batch[i]!.record.bytes + RECORD_OVERHEAD;
+    }
+    sendTo(this.ctx, tp.leader, {
+      type: 'Produce', topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id,
+    }, bytes);
+    tp.timer = this.ctx.setTimer(this.config.requestTimeout, 'fwd-request-timeout', { tp, id });
+  }
+
+  private onProduce(tp: TargetPartition, response: ProduceResponse): void {
+    if (response.id !== tp.requestId || tp.inflight === null) return;
+    this.byRequest.delete(response.id);
+    this.ctx.cancelTimer(tp.timer);
+    tp.timer = null;
+    if (response.error !== 'NONE') return this.failed(tp, response.error);
+    const done = tp.inflight.length;
+    tp.inflight = null;
+    this.forwarded += done;
+    this.outstanding -= done;
+    if (this.outstanding === 0 && this.flushWaiters.length > 0) {
+      const waiters = this.flushWaiters;
+      this.flushWaiters = [];
+      for (const w of waiters) w();
+    }
+    this.drain(tp);
+  }
+
+  private failed(tp: TargetPartition, error: KafkaError): void {
+    this.byRequest.delete(tp.requestId);
+    tp.requestId = 0;
+    // Resent in front of what queued meanwhile, so the partition's order holds.
+    tp.queue = [...tp.inflight!, ...tp.queue];
+    tp.inflight = null;
+    tp.retryAt = this.ctx.trueNow() + this.config.retryBackoff;
+    this.ctx.note('forward-retry', { partition: `${tp.topic}-${tp.partition}`, error });
+    if (!RETRIABLE.has(error) || error === 'NOT_LEADER_OR_FOLLOWER' || error === 'REQUEST_TIMED_OUT' || error === 'FENCED_LEADER_EPOCH') {
+      const target = this.targets.get(tp.topic);
+      if (target) this.requestMetadata(target);
+    }
+    this.drain(tp);
+  }
+}

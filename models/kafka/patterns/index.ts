@@ -1,0 +1,40 @@
+import type { NodeContext } from '../../../sim/node.js';
+import type { Micros } from '../../../sim/time.js';
+import type { PartitionCursor, Work } from '../consumer.js';
+import { DelayScheduler, type DelaySchedulerSpec } from './delay-scheduler.js';
+import { Dispatcher, type DispatchSpec } from './dispatcher.js';
+import { Forwarder, type ForwarderConfig } from './forwarder.js';
+
+export type { DelaySchedulerSpec } from './delay-scheduler.js';
+export type { DispatchSpec } from './dispatcher.js';
+
+/**
+ * Patterns from the seed article that a consumer group's application runs instead of delivering
+ * records itself: the delay scheduler (a delay topic forwarded to the real topic when due) and
+ * the dispatcher (one topic fanned out to N topics). Both consume in the sync poll loop, forward
+ * with their own producer (Forwarder), flush, then commit: at-least-once.
+ */
+export interface RecordPattern {
+  readonly forwarder: Forwarder;
+  /**
+   * A record poll() returned, after its processing time: forward it, or (the scheduler) report
+   * the time it is due at when it is not due yet; the loop then pauses and seeks its partition.
+   */
+  handle(item: Work, now: Micros): 'forwarded' | Micros;
+  /** poll(Duration) timeout of the application's loop (0: the loop blocks until records come). */
+  readonly pollTimeout: Micros;
+  /** Partitions paused until due (the scheduler), resumed by the loop. */
+  readonly paused: Set<PartitionCursor>;
+  describe(): string;
+}
+
+export interface PatternSpec {
+  delayScheduler?: DelaySchedulerSpec;
+  dispatch?: DispatchSpec;
+}
+
+export function makePattern(spec: PatternSpec, ctx: NodeContext, config: ForwarderConfig): RecordPattern | null {
+  if (spec.delayScheduler) return new DelayScheduler(spec.delayScheduler, new Forwarder(ctx, config));
+  if (spec.dispatch) return new Dispatcher(spec.dispatch, new Forwarder(ctx, config));
+  return null;
+}
