@@ -24,6 +24,8 @@ export interface CheckOptions {
   runs?: number;
   workers?: number;
   shard?: Shard;
+  /** Shrink the first failing run to a counterexample (default true); false only finds it. */
+  shrink?: boolean;
   onProgress?: (progress: { done: number; total: number; failures: number }) => void;
 }
 
@@ -78,7 +80,7 @@ export async function runCheck(file: string, options: CheckOptions = {}): Promis
   }
   const firstFailure = indices.find((i) => results.get(i)?.ok === false) ?? null;
   const deciding = indices.filter((i) => firstFailure === null || i <= firstFailure).map((i) => results.get(i)!);
-  const counterexample = firstFailure === null ? null : shrinkFailure(plan, firstFailure);
+  const counterexample = firstFailure === null || options.shrink === false ? null : shrinkFailure(plan, firstFailure);
   const wallMs = Date.now() - started;
   return {
     file,
