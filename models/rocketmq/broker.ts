@@ -322,6 +322,12 @@ export class Broker implements Actor {
         return this.onUnregister(from, message as Request & { clientId: string; group: string });
       case 'GET_CONSUMER_LIST_BY_GROUP':
         return this.onConsumerList(from, message as Request & { group: string });
+      case 'GET_MIN_OFFSET':
+      case 'GET_MAX_OFFSET': {
+        // The consume queue's first (no file is ever deleted here: 0) and next offset.
+        const m = message as Request & { topic: string; queueId: number };
+        return respond(this.ctx, from, m, 'SUCCESS', { offset: m.type === 'GET_MIN_OFFSET' ? 0 : this.store.queue(m.topic, m.queueId).length });
+      }
       case 'QUERY_CONSUMER_OFFSET':
         return this.onQueryOffset(from, message as Request & { group: string; topic: string; queueId: number });
       case 'UPDATE_CONSUMER_OFFSET': {

@@ -9,7 +9,7 @@ import { allocateMessageQueues, type MessageQueue } from './allocate.js';
 import { compareQueues, RouteTable, subscribeQueues } from './client.js';
 import { HEADER_BYTES, queueName, Remoting, RETRY_PREFIX, type PulledMessage, type Response, type TopicRouteData } from './protocol.js';
 import { CLIENT_START_DELAY } from './producer.js';
-import type { ConsumerSettings } from './schema.js';
+import type { ConsumerSettings, LitePullSettings } from './schema.js';
 import { tagsCodeOf } from './store.js';
 
 /**
@@ -44,6 +44,10 @@ import { tagsCodeOf } from './store.js';
 
 export interface ConsumerStats {
   rebalances: number;
+  /** Pulls put off 50 ms because the client's cache was full (pullThresholdForQueue, and for lite pull pullThresholdForAll, consumeMaxSpan). */
+  flowControlledPulls: number;
+  /** Lite pull: the most messages one consumer held pulled and not yet returned by poll(). */
+  pullCacheMax: number;
   offsetResets: number;
   duplicatesSkipped: number;
   clientTagFiltered: number;
@@ -68,6 +72,8 @@ export interface ConsumerOptions {
   assignments: StateStore<Record<string, Record<string, string[]>>>;
   /** MessageListenerOrderly (ConsumeMessageOrderlyService) instead of concurrently. */
   orderly: boolean;
+  /** Set for a DefaultLitePullConsumer (lite-pull-consumer.ts). */
+  pull?: LitePullSettings;
 }
 
 /** BROKER_SUSPEND_MAX_TIME_MILLIS and CONSUMER_TIMEOUT_MILLIS_WHEN_SUSPEND. */
@@ -86,7 +92,7 @@ const SUSPEND_CURRENT_QUEUE_TIME: Micros = 1_000_000;
 const TRY_LOCK_LATER: Micros = 100_000;
 const TRY_LOCK_FAILED_LATER: Micros = 3_000_000;
 
-class ProcessQueue {
+export class ProcessQueue {
   dropped = false;
   /** Orderly: the broker lock and when it was last confirmed; messages waiting in offset order; one in process. */
   locked = false;
@@ -98,6 +104,8 @@ class ProcessQueue {
   readonly msgs = new Map<number, PulledMessage>();
   maxOffset = -1;
   nextOffset = 0;
+  /** Lite pull: the offset after the messages poll() returned (AssignedMessageQueue's consume offset), -1 before the first. */
+  consumeOffset = -1;
   constructor(readonly mq: MessageQueue, readonly name: string) {}
 
   /** Removes a finished message; returns the offset to commit. */
@@ -108,7 +116,7 @@ class ProcessQueue {
   }
 }
 
-interface Task {
+export interface Task {
   pq: ProcessQueue;
   m: PulledMessage;
   skipped: boolean;
@@ -116,28 +124,28 @@ interface Task {
 }
 
 export class RocketConsumer implements Actor {
-  private ctx!: NodeContext;
-  private remoting!: Remoting;
-  private routes!: RouteTable;
-  private processing!: Sampler;
+  protected ctx!: NodeContext;
+  protected remoting!: Remoting;
+  protected routes!: RouteTable;
+  protected processing!: Sampler;
   private failures!: RandomStream;
-  private clientId = '';
+  protected clientId = '';
   /** Started and not shut down. */
   running = false;
-  private ready = false;
-  private readonly pqs = new Map<string, ProcessQueue>();
-  private readonly offsets = new Map<string, number>();
+  protected ready = false;
+  protected readonly pqs = new Map<string, ProcessQueue>();
+  protected readonly offsets = new Map<string, number>();
   private readonly tasks: Task[] = [];
   private taskHead = 0;
   private busyThreads = 0;
   private readonly generation = new Map<string, number>();
   private localOffsets: DiskFile<[string, number][]> | null = null;
-  private readonly tagSet: Set<string> | null;
-  private readonly tagsCodes: number[] | null;
-  private readonly clustering: boolean;
-  private readonly topics: string[];
+  protected readonly tagSet: Set<string> | null;
+  protected readonly tagsCodes: number[] | null;
+  protected readonly clustering: boolean;
+  protected readonly topics: string[];
 
-  constructor(private readonly o: ConsumerOptions) {
+  constructor(protected readonly o: ConsumerOptions) {
     const expr = o.subscription.trim();
     if (expr === '*' || expr === '') {
       this.tagSet = null;
@@ -148,11 +156,12 @@ export class RocketConsumer implements Actor {
       this.tagsCodes = tags.map((t) => tagsCodeOf(t));
     }
     this.clustering = o.settings.messageModel === 'CLUSTERING';
-    this.topics = this.clustering ? [o.topic, RETRY_PREFIX + o.group] : [o.topic];
+    // The push consumer also subscribes %RETRY%<group> (copySubscription); the lite pull consumer does not.
+    this.topics = this.clustering && o.pull === undefined ? [o.topic, RETRY_PREFIX + o.group] : [o.topic];
   }
 
   /** The history's consumer group: the group, or the consumer itself when broadcasting. */
-  private get historyGroup(): string {
+  protected get historyGroup(): string {
     return this.clustering ? this.o.group : this.ctx.name;
   }
 
@@ -174,7 +183,7 @@ export class RocketConsumer implements Actor {
     else this.begin();
   }
 
-  private begin(): void {
+  protected begin(): void {
     this.running = true;
     for (const topic of this.topics) this.routes.update(topic);
     const s = this.o.settings;
@@ -265,7 +274,7 @@ export class RocketConsumer implements Actor {
     }
   }
 
-  private onRoute(topic: string, _route: TopicRouteData): void {
+  protected onRoute(topic: string, _route: TopicRouteData): void {
     if (!this.ready && topic === this.o.topic && this.running) {
       this.ready = true;
       this.heartbeat();
@@ -273,14 +282,14 @@ export class RocketConsumer implements Actor {
     }
   }
 
-  private heartbeat(): void {
+  protected heartbeat(): void {
     const consumerDatas = [{ group: this.o.group, messageModel: this.o.settings.messageModel, topics: this.topics }];
     for (const addr of this.routes.allAddrs(false)) {
       this.remoting.invoke(addr, 'HEART_BEAT', { clientId: this.clientId, consumerDatas }, HEADER_BYTES, RPC_TIMEOUT, () => undefined);
     }
   }
 
-  private shutdown(): void {
+  protected shutdown(): void {
     this.persistAll();
     for (const addr of this.routes.allAddrs(false)) this.remoting.oneway(addr, 'UNREGISTER_CLIENT', { clientId: this.clientId, group: this.o.group });
     for (const pq of this.pqs.values()) pq.dropped = true;
@@ -291,7 +300,7 @@ export class RocketConsumer implements Actor {
 
   // ------------------------------------------------------------------ rebalance
 
-  private rebalance(): void {
+  protected rebalance(): void {
     if (!this.ready) return;
     for (const topic of this.topics) {
       const route = this.routes.routes.get(topic);
@@ -319,7 +328,7 @@ export class RocketConsumer implements Actor {
     }
   }
 
-  private updateProcessQueues(topic: string, mine: MessageQueue[]): void {
+  protected updateProcessQueues(topic: string, mine: MessageQueue[]): void {
     const wanted = new Map<string, MessageQueue>();
     for (const mq of mine) wanted.set(queueName(mq.brokerName, mq.topic, mq.queueId), mq);
     let changed = false;
@@ -362,7 +371,7 @@ export class RocketConsumer implements Actor {
     this.ctx.note('rebalanced', { clientId: this.clientId, queues: queues.length });
   }
 
-  private computePullFromWhere(pq: ProcessQueue): void {
+  protected computePullFromWhere(pq: ProcessQueue): void {
     if (!this.clustering) {
       pq.nextOffset = this.offsets.get(pq.name) ?? 0;
       this.pull(pq);
@@ -387,9 +396,10 @@ export class RocketConsumer implements Actor {
 
   // ------------------------------------------------------------------ pulling
 
-  private pull(pq: ProcessQueue): void {
+  protected pull(pq: ProcessQueue): void {
     if (pq.dropped || !this.running) return;
     if (pq.msgs.size > this.o.settings.pullThresholdForQueue) {
+      this.o.stats.flowControlledPulls++;
       this.ctx.setTimer(PULL_DELAY_WHEN_FLOW_CONTROL, 'pull', pq);
       return;
     }
@@ -406,7 +416,7 @@ export class RocketConsumer implements Actor {
     }, HEADER_BYTES, PULL_TIMEOUT, (response) => this.onPulled(pq, addr, response));
   }
 
-  private onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
+  protected onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
     if (pq.dropped || !this.running) return;
     if (response === null) {
       this.ctx.setTimer(PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
@@ -485,7 +495,7 @@ export class RocketConsumer implements Actor {
   }
 
   /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
-  private recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
+  protected recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
     const op: NewHistoryOp = {
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: m.msg, queue: pq.name,
       offset: m.queueOffset, group: this.historyGroup, node, redelivered: m.reconsumeTimes > 0,
@@ -502,7 +512,7 @@ export class RocketConsumer implements Actor {
    * transaction rolls back): a skip. A failed consumption rolls back and records nothing, and a
    * crash mid-transaction commits nothing: the redelivery is then the first processing.
    */
-  private commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
+  protected commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
     if (failed) return;
     const { pq, m } = task;
     if (task.skipped || dedupe.has(m.msg)) {
@@ -652,7 +662,7 @@ export class RocketConsumer implements Actor {
 
   // ------------------------------------------------------------------ offsets
 
-  private persistAll(): void {
+  protected persistAll(): void {
     if (!this.clustering) {
       if (this.offsets.size > 0) {
         try {
@@ -666,7 +676,7 @@ export class RocketConsumer implements Actor {
     for (const pq of this.pqs.values()) this.persistOne(pq);
   }
 
-  private persistOne(pq: ProcessQueue): void {
+  protected persistOne(pq: ProcessQueue): void {
     if (!this.clustering) return;
     const offset = this.offsets.get(pq.name);
     const addr = this.routes.forRead(pq.mq.brokerName);

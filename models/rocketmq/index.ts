@@ -1,7 +1,7 @@
 /**
  * The RocketMQ model (4.x semantics; DLedger groups of 4.5+ with enableDLegerCommitLog): NameServers,
- * broker groups of a master and slaves, producers and push consumers, all actors speaking
- * RocketMQ's remoting request codes.
+ * broker groups of a master and slaves, producers, push consumers and lite pull consumers
+ * (consumerType: pull, lite-pull-consumer.ts), all actors speaking RocketMQ's remoting request codes.
  *
  * Nodes: `namesrv-1..N` (role namesrv); per broker group `broker-a`, `broker-b`, ...: the master
  * `broker-a-0` (brokerId 0) and slaves `broker-a-1`, ... (role broker; the master also has role
@@ -23,12 +23,13 @@ import type { World } from '../../sim/world.js';
 import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { Broker, type BrokerStats, type RetainedGroup, type TopicConfig } from './broker.js';
-import { RocketConsumer, type ConsumerStats } from './consumer.js';
+import { RocketConsumer, type ConsumerOptions, type ConsumerStats } from './consumer.js';
+import { RocketLitePullConsumer } from './lite-pull-consumer.js';
 import { NameServer, type NamesrvStats, type NamesrvView } from './namesrv.js';
 import { RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
 import { PERM_READ, PERM_WRITE } from './protocol.js';
 import {
-  resolveBrokerSettings, resolveConsumerSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
+  LITE_PULL_ONLY_KEYS, resolveBrokerSettings, resolveConsumerSettings, resolveLitePullSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
   type RocketClusterConfig, type RocketConsumerConfig, type RocketProducerConfig,
 } from './schema.js';
 import { tagsCodeOf } from './store.js';
@@ -59,6 +60,11 @@ export interface RocketConsumerSpec extends CommonConsumer {
   topic?: string;
   subscription?: string;
   orderly?: boolean;
+  consumerType?: 'push' | 'pull';
+  mode?: 'subscribe' | 'assign';
+  processingMode?: 'sync' | 'async-pool';
+  workers?: number;
+  seek?: { at: number; offset: number | 'begin' | 'end' }[];
   config?: RocketConsumerConfig;
 }
 
@@ -167,7 +173,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   };
   const nsStats: NamesrvStats = { brokersExpired: 0 };
   const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
-  const consumerStats: ConsumerStats = { rebalances: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0 };
+  const consumerStats: ConsumerStats = {
+    rebalances: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,
+  };
   const lines: string[] = [];
 
   const live = new LiveActors(world);
@@ -280,8 +288,25 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const consumersOf = new Map<string, string[]>();
   const clusteringGroups = new Set<string>();
   for (const spec of scenario.workload?.consumers ?? []) {
-    const config = resolveConsumerSettings(spec.config);
+    const isPull = spec.consumerType === 'pull';
+    const config = resolveConsumerSettings(spec.config, isPull);
     const group = spec.group ?? d.consumerGroup;
+    const what = `consumers ${group}`;
+    if (isPull) {
+      if (spec.orderly) throw new Error(`${what}: orderly is a push consumer listener (MessageListenerOrderly); a pull consumer's application orders its own processing`);
+      if ((spec.failureRate ?? 0) > 0) throw new Error(`${what}: failureRate needs a push consumer (RECONSUME_LATER and send-back); a pull consumer has no consume status`);
+      if (spec.mode === 'assign' && (spec.count ?? 1) > 1) throw new Error(`${what}: count > 1 needs mode: subscribe (an assign() consumer reads every queue)`);
+      if (spec.config?.consumeThreadMin !== undefined) throw new Error(`${what}: consumeThreadMin is a push consumer setting; a pull consumer processes with processingMode and workers`);
+    } else {
+      for (const key of ['mode', 'processingMode', 'workers', 'seek'] as const) {
+        if (spec[key] !== undefined) throw new Error(`${what}: ${key} needs consumerType: pull`);
+      }
+      for (const key of LITE_PULL_ONLY_KEYS) {
+        if (spec.config?.[key] !== undefined) throw new Error(`${what}: config ${key} is a DefaultLitePullConsumer setting; it needs consumerType: pull`);
+      }
+    }
+    if (spec.workers !== undefined && spec.processingMode !== 'async-pool') throw new Error(`${what}: workers needs processingMode: async-pool`);
+    const lite = isPull ? resolveLitePullSettings(spec.config, spec) : undefined;
     const topic = spec.topic ?? defaultTopic;
     const subscription = spec.subscription ?? '*';
     const count = spec.count ?? 1;
@@ -296,12 +321,15 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
       const name = `${group}-c${i}`;
       names.push(name);
       const dedupe = spec.idempotent && broadcasting ? new Set<string>() : groupDedupe;
-      const options = {
+      const options: ConsumerOptions = {
         group, topic, subscription, settings: config, nameServers, history, stats: consumerStats,
         processing: spec.processing, failureRate: spec.failureRate ?? 0, dedupe, start: spec.start, stop: spec.stop,
         phase: () => world.phase, assignments, orderly: spec.orderly ?? false,
       };
-      world.addNode(name, () => track(name, new RocketConsumer(options)), { roles: ['consumer'] });
+      if (lite !== undefined) {
+        const pullOptions = { ...options, pull: lite };
+        world.addNode(name, () => track(name, new RocketLitePullConsumer(pullOptions)), { roles: ['consumer'] });
+      } else world.addNode(name, () => track(name, new RocketConsumer(options)), { roles: ['consumer'] });
     }
     const tags = subscription.trim() === '*' ? null : subscription.split('||').map((t) => tagsCodeOf(t.trim()));
     const entry: RetainedGroup = { group, topic, tagsCodes: tags };
@@ -318,10 +346,18 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     }
     else clusteringGroups.add(group);
     retainedGroups.push(entry);
-    lines.push(
-      `consumers ${group}: ${count} x <- ${topic} (${subscription}), ${config.messageModel}, ${spec.orderly ? 'orderly' : 'concurrently'}, ${config.allocateMessageQueueStrategy}, `
-      + `maxReconsumeTimes=${config.maxReconsumeTimes}${spec.idempotent ? ', idempotent' : ''}`,
-    );
+    if (lite !== undefined) {
+      lines.push(
+        `consumers ${group}: ${count} x DefaultLitePullConsumer <- ${topic} (${subscription}), ${config.messageModel}, ${lite.mode}${lite.mode === 'subscribe' ? ` (${config.allocateMessageQueueStrategy})` : ''}, `
+        + `pullBatchSize=${config.pullBatchSize}, autoCommit=${lite.autoCommit}${lite.autoCommit ? ` every ${formatDuration(lite.autoCommitInterval)}` : ' (commitSync after each batch)'}, `
+        + `processing ${lite.processingMode === 'sync' ? 'sync in the poll loop' : `async-pool of ${lite.workers}`}${spec.idempotent ? ', idempotent' : ''}`,
+      );
+    } else {
+      lines.push(
+        `consumers ${group}: ${count} x <- ${topic} (${subscription}), ${config.messageModel}, ${spec.orderly ? 'orderly' : 'concurrently'}, ${config.allocateMessageQueueStrategy}, `
+        + `maxReconsumeTimes=${config.maxReconsumeTimes}${spec.idempotent ? ', idempotent' : ''}`,
+      );
+    }
   }
 
   return {

@@ -61,6 +61,17 @@ export const ROCKETMQ_DEFAULTS = {
   pullThresholdForQueue: 1000,
   persistConsumerOffsetInterval: 5000,
   rebalanceWaitInterval: 20_000,
+  // DefaultLitePullConsumer (4.6+)
+  litePullBatchSize: 10,
+  autoCommit: true,
+  autoCommitIntervalMillis: 5000,
+  pollTimeoutMillis: 5000,
+  pullThresholdForAll: 10_000,
+  consumeMaxSpan: 2000,
+  brokerSuspendMaxTimeMillis: 20_000,
+  consumerTimeoutMillisWhenSuspend: 30_000,
+  pullTimeDelayMillsWhenException: 1000,
+  litePullWorkers: 4,
 } as const;
 
 const ms = (description: string) => nonNegativeInt.optional().meta({ description: `${description} In milliseconds.` });
@@ -126,21 +137,39 @@ export const rocketmqConsumerConfig = z.strictObject({
     description: 'Rebalance strategy: AllocateMessageQueueAveragely (default), AllocateMessageQueueAveragelyByCircle, AllocateMessageQueueConsistentHash.',
   }),
   maxReconsumeTimes: z.number().int().min(-1).optional().meta({ description: 'Failed consumptions sent back before the message goes to %DLQ%<group> (default -1, meaning 16).' }),
-  pullBatchSize: positiveInt.optional().meta({ description: 'Messages asked for in one PULL_MESSAGE (default 32).' }),
+  pullBatchSize: positiveInt.optional().meta({ description: 'Messages asked for in one PULL_MESSAGE (default 32 for the push consumer, 10 for the lite pull consumer).' }),
   consumeThreadMin: positiveInt.optional().meta({ description: 'Consume threads of the push consumer (default 20).' }),
   pullThresholdForQueue: positiveInt.optional().meta({ description: 'Cached messages per queue above which pulling pauses 50 ms (default 1000).' }),
   persistConsumerOffsetInterval: ms('How often offsets are committed (UPDATE_CONSUMER_OFFSET, or the local file when broadcasting; default 5000).'),
   'rocketmq.client.rebalance.waitInterval': ms('How often the consumer rebalances on its own (default 20000).'),
   pollNameServerInterval: ms('How often the client refreshes routes (default 30000).'),
   heartbeatBrokerInterval: ms('How often the client sends HEART_BEAT to every broker (default 30000).'),
+  // DefaultLitePullConsumer only (consumerType: pull)
+  autoCommit: z.boolean().optional().meta({
+    description: 'Pull consumer: each poll() commits, at most every autoCommitIntervalMillis, the offsets after the messages earlier polls returned, processed or not (default true); '
+      + 'false: the application calls commitSync() after processing each batch.',
+  }),
+  autoCommitIntervalMillis: ms('Pull consumer: the least time between two auto-commits (default 5000).'),
+  pollTimeoutMillis: ms('Pull consumer: how long poll() waits for messages before returning an empty list (default 5000).'),
+  pullThresholdForAll: positiveInt.optional().meta({ description: 'Pull consumer: pull tasks pause 50 ms while (cached batches x pullBatchSize) exceeds this (default 10000).' }),
+  consumeMaxSpan: positiveInt.optional().meta({ description: 'Pull consumer: a queue\'s pull task pauses 50 ms while its cached messages span more offsets than this (default 2000).' }),
+  brokerSuspendMaxTimeMillis: ms('Pull consumer: how long the broker holds a PULL_MESSAGE that finds nothing (default 20000).'),
+  consumerTimeoutMillisWhenSuspend: ms('Pull consumer: the client timeout of such a PULL_MESSAGE (default 30000).'),
+  pullTimeDelayMillsWhenException: ms('Pull consumer: the pause of a pull task after a failed PULL_MESSAGE (default 1000).'),
 });
+
+/** The config keys only a DefaultLitePullConsumer has. */
+export const LITE_PULL_ONLY_KEYS = [
+  'autoCommit', 'autoCommitIntervalMillis', 'pollTimeoutMillis', 'pullThresholdForAll', 'consumeMaxSpan',
+  'brokerSuspendMaxTimeMillis', 'consumerTimeoutMillisWhenSuspend', 'pullTimeDelayMillsWhenException',
+] as const;
 
 export const rocketmqParts: ModelScenarioParts = {
   system: 'rocketmq',
   description:
     'RocketMQ 4.x: NameServers, broker groups (master brokerId 0 and slaves) with a commit log and consume queues, '
     + 'sync/async flush and replication, producers (sync, async, one-way; retries, latency fault tolerance, hash selector), '
-    + 'push consumers (long polling, rebalance, clustering/broadcasting, offsets), retries with delay levels and %DLQ%.',
+    + 'push consumers (long polling, rebalance, clustering/broadcasting, offsets) and lite pull consumers (poll, autoCommit, assign), retries with delay levels and %DLQ%.',
   clusterConfig: rocketmqClusterConfig,
   clusterFields: {
     nameServers: positiveInt.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
@@ -169,6 +198,25 @@ export const rocketmqParts: ModelScenarioParts = {
     topic: topicName.optional().meta({ description: 'Topic subscribed (default the first topic).' }),
     subscription: z.string().optional().meta({ description: 'Tag expression: "*" (default) or "TagA || TagB".' }),
     orderly: z.boolean().optional().meta({ description: 'MessageListenerOrderly: lock each queue at the broker (LOCK_BATCH_MQ), consume it one message at a time, retry a failure locally after 1 s (default false: concurrently).' }),
+    consumerType: z.enum(['push', 'pull']).optional().meta({
+      description: 'push (default): DefaultMQPushConsumer, a listener called by consume threads, offsets committed by the client after consumption. '
+        + 'pull: DefaultLitePullConsumer (4.6+): pull tasks prefetch into a client cache, the application calls poll() (pullBatchSize messages from one queue), processes them and polls again; offsets per autoCommit.',
+    }),
+    mode: z.enum(['subscribe', 'assign']).optional().meta({
+      description: 'Pull consumer: subscribe (default): a member of the group, queues allocated by rebalance; assign: assign() every queue of the topic, no rebalance (one consumer only).',
+    }),
+    processingMode: z.enum(['sync', 'async-pool']).optional().meta({
+      description: 'mqsim model key, pull consumer: how the application handles what poll() returns. sync (default): processes the batch in the poll loop, then polls again; '
+        + 'async-pool: hands the messages to a worker pool and polls again at once (auto-commit may then commit messages not yet processed).',
+    }),
+    workers: positiveInt.optional().meta({ description: 'mqsim model key: worker threads of an async-pool (default 4).' }),
+    seek: z.array(z.strictObject({
+      at: duration,
+      offset: z.union([nonNegativeInt, z.enum(['begin', 'end'])]).meta({ description: 'An offset, begin (seekToBegin: the queue\'s min offset) or end (seekToEnd: its max offset).' }),
+    })).min(1).optional().meta({
+      description: 'Pull consumer: at each time, the application calls seek() on every queue assigned to it then: its cached messages are dropped and the next poll() returns messages from that offset '
+        + '(checked against GET_MIN_OFFSET / GET_MAX_OFFSET; out of range: refused, as RocketMQ\'s "Seek offset illegal").',
+    }),
   },
   consumerConfig: rocketmqConsumerConfig,
   metrics: [
@@ -176,6 +224,7 @@ export const rocketmqParts: ModelScenarioParts = {
     'retried', 'deadLettered', 'rebalances', 'brokersExpired', 'slavePulls', 'offsetResets', 'delayedDelivered',
     'duplicatesSkipped', 'commitLogFiles', 'tagFiltered', 'clientTagFiltered', 'idleConsumers', 'sendBackFailed',
     'transactionChecks', 'transactionCommitted', 'transactionRolledBack', 'transactionDiscarded', 'dledgerElections',
+    'flowControlledPulls', 'pullCacheMax',
   ],
 };
 
@@ -280,19 +329,60 @@ export interface ConsumerSettings {
   heartbeatBrokerInterval: Micros;
 }
 
-export function resolveConsumerSettings(c: RocketConsumerConfig | undefined): ConsumerSettings {
+export function resolveConsumerSettings(c: RocketConsumerConfig | undefined, pull = false): ConsumerSettings {
   const d = ROCKETMQ_DEFAULTS;
   const max = c?.maxReconsumeTimes ?? -1;
   return {
     messageModel: c?.messageModel ?? d.messageModel,
     allocateMessageQueueStrategy: c?.allocateMessageQueueStrategy ?? d.allocateMessageQueueStrategy,
     maxReconsumeTimes: max === -1 ? d.maxReconsumeTimes : max,
-    pullBatchSize: c?.pullBatchSize ?? d.pullBatchSize,
+    pullBatchSize: c?.pullBatchSize ?? (pull ? d.litePullBatchSize : d.pullBatchSize),
     consumeThreadMin: c?.consumeThreadMin ?? d.consumeThreadMin,
     pullThresholdForQueue: c?.pullThresholdForQueue ?? d.pullThresholdForQueue,
     persistConsumerOffsetInterval: (c?.persistConsumerOffsetInterval ?? d.persistConsumerOffsetInterval) * MS,
     rebalanceWaitInterval: (c?.['rocketmq.client.rebalance.waitInterval'] ?? d.rebalanceWaitInterval) * MS,
     pollNameServerInterval: (c?.pollNameServerInterval ?? d.pollNameServerInterval) * MS,
     heartbeatBrokerInterval: (c?.heartbeatBrokerInterval ?? d.heartbeatBrokerInterval) * MS,
+  };
+}
+
+/** What a DefaultLitePullConsumer does beyond ConsumerSettings (times in microseconds). */
+export interface LitePullSettings {
+  mode: 'subscribe' | 'assign';
+  /** The application's seek() calls: when, and to what offset of every assigned queue. */
+  seeks: { at: Micros; offset: number | 'begin' | 'end' }[];
+  processingMode: 'sync' | 'async-pool';
+  workers: number;
+  autoCommit: boolean;
+  autoCommitInterval: Micros;
+  pollTimeout: Micros;
+  pullThresholdForAll: number;
+  consumeMaxSpan: number;
+  brokerSuspendMaxTime: Micros;
+  consumerTimeoutWhenSuspend: Micros;
+  pullTimeDelayWhenException: Micros;
+}
+
+export function resolveLitePullSettings(
+  c: RocketConsumerConfig | undefined,
+  spec: {
+    mode?: 'subscribe' | 'assign' | undefined; processingMode?: 'sync' | 'async-pool' | undefined; workers?: number | undefined;
+    seek?: { at: Micros; offset: number | 'begin' | 'end' }[] | undefined;
+  },
+): LitePullSettings {
+  const d = ROCKETMQ_DEFAULTS;
+  return {
+    seeks: spec.seek ?? [],
+    mode: spec.mode ?? 'subscribe',
+    processingMode: spec.processingMode ?? 'sync',
+    workers: spec.workers ?? d.litePullWorkers,
+    autoCommit: c?.autoCommit ?? d.autoCommit,
+    autoCommitInterval: (c?.autoCommitIntervalMillis ?? d.autoCommitIntervalMillis) * MS,
+    pollTimeout: (c?.pollTimeoutMillis ?? d.pollTimeoutMillis) * MS,
+    pullThresholdForAll: c?.pullThresholdForAll ?? d.pullThresholdForAll,
+    consumeMaxSpan: c?.consumeMaxSpan ?? d.consumeMaxSpan,
+    brokerSuspendMaxTime: (c?.brokerSuspendMaxTimeMillis ?? d.brokerSuspendMaxTimeMillis) * MS,
+    consumerTimeoutWhenSuspend: (c?.consumerTimeoutMillisWhenSuspend ?? d.consumerTimeoutMillisWhenSuspend) * MS,
+    pullTimeDelayWhenException: (c?.pullTimeDelayMillsWhenException ?? d.pullTimeDelayMillsWhenException) * MS,
   };
 }
