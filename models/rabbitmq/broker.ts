@@ -9,6 +9,8 @@ import { FRAME_BYTES, REPLY } from './protocol.js';
 import { ReadyMessages, type QueuedMessage } from './queue.js';
 import { predeclaredExchanges, Topology, vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import type { QueueArguments } from './schema.js';
+import type { ClusterView, RabbitApp } from './cluster/node.js';
+import { ClusterLink } from './cluster/link.js';
 
 /**
  * The RabbitMQ broker node (rabbit-1): vhosts, exchanges, bindings and classic queues, and the
@@ -74,6 +76,12 @@ export interface QueueDef {
   readonly exclusive: boolean;
   readonly autoDelete: boolean;
   readonly args: QueueArguments;
+  /** Quorum queue (x-queue-type quorum); classic otherwise. */
+  readonly quorum?: boolean;
+  /** The node that declared it: a classic queue's home, a quorum queue's first member. Default rabbit-1. */
+  readonly node?: string;
+  /** A quorum queue's members (x-quorum-initial-group-size nodes from `node` on). */
+  readonly members?: readonly string[];
 }
 
 /** One set_permissions entry: regexes over resource names (an empty one grants nothing). */
@@ -99,6 +107,11 @@ export interface BrokerOptions {
   stats: RabbitStats;
   /** Called with the live broker so tests can look inside. */
   onStart?: (broker: RabbitBroker) => void;
+  /** In a cluster (cluster.brokers > 1, or quorum queues): the node's view of its peers and the quorum settings. */
+  cluster?: ClusterView;
+  quorum?: { electionTimeout: Micros; heartbeat: Micros; commandTimeout: Micros };
+  /** A quorum queue member became leader (for the control-plane store). */
+  onLeader?: (queue: string, leader: string, term: number) => void;
 }
 
 type StoreRecord = { op: 'pub'; m: QueuedMessage } | { op: 'ack'; id: number };
@@ -145,14 +158,15 @@ interface Consumer {
   unacked: number;
 }
 
-interface Unacked {
+export interface Unacked {
+  readonly remote?: undefined;
   readonly tag: number;
   readonly queue: QueueState;
   readonly message: QueuedMessage;
   readonly consumer: Consumer;
 }
 
-interface Channel {
+export interface Channel {
   readonly conn: Connection;
   readonly number: number;
   open: boolean;
@@ -163,11 +177,17 @@ interface Channel {
   prefetch: number;
   readonly consumers: Map<string, Consumer>;
   /** Delivery tag -> unacked delivery, ascending. */
-  readonly unacked: Map<number, Unacked>;
+  readonly unacked: Map<number, Unacked | RemoteUnacked>;
+  /** Consumers of queues on other nodes or of quorum queues (cluster only). */
+  remoteConsumers?: Map<string, RemoteConsumer>;
+  /** Publishes waiting on other nodes too: seq -> parts outstanding (cluster only). */
+  pending?: Map<number, PendingConfirm>;
+  /** Quorum enqueue sequence of this channel (its enqueuer id is node/conn#channel). */
+  quorumSeq?: number;
   nextDeliveryTag: number;
 }
 
-interface Connection {
+export interface Connection {
   readonly id: string;
   readonly client: string;
   readonly vhost: string;
@@ -178,11 +198,38 @@ interface Connection {
   open: boolean;
 }
 
-export class RabbitBroker implements Actor {
+/** A consumer on this node's channel of a queue served elsewhere (a classic queue's home, a quorum queue's leader). */
+export interface RemoteConsumer {
+  readonly tag: string;
+  readonly channel: Channel;
+  readonly key: string;
+  readonly queue: string;
+  readonly quorum: boolean;
+  /** Classic: the queue's home node. */
+  readonly node: string;
+  readonly noAck: boolean;
+  readonly prefetch: number;
+}
+
+/** A delivery from a remote queue: `id` is the home node's delivery tag (classic) or the message's Raft index (quorum). */
+export interface RemoteUnacked {
+  readonly tag: number;
+  readonly remote: RemoteConsumer;
+  readonly id: number;
+}
+
+export interface PendingConfirm {
+  remaining: number;
+  nack: boolean;
+  /** Classic queues' home nodes still to answer (a nodedown nacks their parts). */
+  readonly nodes: string[];
+}
+
+export class RabbitBroker implements Actor, RabbitApp {
   ctx!: NodeContext;
   readonly topology = new Topology();
   readonly queues = new Map<string, QueueState>();
-  private readonly connections = new Map<string, Connection>();
+  readonly connections = new Map<string, Connection>();
   private definitions!: DiskFile<DefinitionRecord>;
   private delayedFile!: DiskFile<DelayedRecord>;
   private readonly delayed = new Map<number, DelayedMessage>();
@@ -191,9 +238,11 @@ export class RabbitBroker implements Actor {
   private syncing = false;
   private dirty = false;
   /** Confirms waiting for the next fsync, in publish order. */
-  private syncWaiters: { channel: Channel; seq: number }[] = [];
-  private readonly stats: RabbitStats;
-  private readonly exists = (key: string): boolean => this.queues.has(key);
+  private syncWaiters: { channel: Channel; seq: number; remote?: { node: string; conn: string; channel: number } }[] = [];
+  readonly stats: RabbitStats;
+  private exists = (key: string): boolean => this.queues.has(key);
+  /** Cluster and quorum queue machinery (null on a lone node without quorum queues: the fast path). */
+  link: ClusterLink | null = null;
 
   constructor(private readonly options: BrokerOptions) {
     this.stats = options.stats;
@@ -204,12 +253,19 @@ export class RabbitBroker implements Actor {
     this.definitions = ctx.disk.file<DefinitionRecord>('definitions');
     this.delayedFile = ctx.disk.file<DelayedRecord>('delayed');
     for (const vhost of this.options.vhosts) for (const def of predeclaredExchanges(vhost)) this.topology.addExchange(def);
+    if (this.options.cluster !== undefined || this.options.queues.some((q) => q.quorum)) {
+      const link = new ClusterLink(this, this.options);
+      this.link = link;
+      this.exists = (key) => this.queues.has(key) || link.exists(key);
+    }
     if (restarted) this.recover();
     else this.declareAll();
+    this.link?.start(restarted);
     this.options.onStart?.(this);
   }
 
   receive(from: string, message: Message): void {
+    if (this.link !== null && this.link.isPeer(from)) return this.link.onPeer(from, message);
     const frame = message as AmqpFrame;
     if (frame.type === 'connection.open') return this.onConnectionOpen(from, frame.conn, frame.vhost, frame.user, frame.heartbeat);
     const conn = this.connections.get(frame.conn);
@@ -283,6 +339,8 @@ export class RabbitBroker implements Actor {
         return this.checkQueueExpires(data as QueueState);
       case 'delayed':
         return this.releaseDelayed(data as number);
+      case 'link':
+        return this.link?.onTimer(data);
     }
   }
 
@@ -296,6 +354,10 @@ export class RabbitBroker implements Actor {
       if (def.durable) durable.push({ kind: 'exchange', def });
     }
     for (const def of this.options.queues) {
+      if (this.link !== null && !this.link.declaresLocally(def)) {
+        if (isDurableQueue(def)) durable.push({ kind: 'queue', def });
+        continue;
+      }
       this.declareQueue(def);
       this.ctx.note('queue.declare', { vhost: def.vhost, queue: def.name, durable: def.durable });
       if (isDurableQueue(def)) durable.push({ kind: 'queue', def });
@@ -344,6 +406,7 @@ export class RabbitBroker implements Actor {
       this.appendDefinition({ kind: 'queue.delete', vhost: queue.def.vhost, name: queue.def.name });
     }
     this.stats.queuesDeleted++;
+    this.link?.queueDeleted(queue.key);
     this.ctx.note('queue.delete', { vhost: queue.def.vhost, queue: queue.def.name, why, dropped });
   }
 
@@ -364,8 +427,9 @@ export class RabbitBroker implements Actor {
   storedMessages(into: Set<string>): void {
     for (const queue of this.queues.values()) for (const message of queue.ready) into.add(message.content.properties.messageId);
     for (const conn of this.connections.values()) {
-      for (const channel of conn.channels.values()) for (const entry of channel.unacked.values()) into.add(entry.message.content.properties.messageId);
+      for (const channel of conn.channels.values()) for (const entry of channel.unacked.values()) if (!entry.remote) into.add(entry.message.content.properties.messageId);
     }
+    this.link?.storedMessages(into);
   }
 
   /** A restarted broker: durable definitions, then each durable queue's stored messages, then the delayed ones. */
@@ -375,10 +439,11 @@ export class RabbitBroker implements Actor {
     for (const record of records) if (record.kind === 'queue.delete') deleted.add(vhostKey(record.vhost, record.name));
     for (const record of records) {
       if (record.kind === 'exchange') this.topology.addExchange(record.def);
-      else if (record.kind === 'queue' && !deleted.has(vhostKey(record.def.vhost, record.def.name))) this.declareQueue(record.def);
+      else if (record.kind === 'queue' && !deleted.has(vhostKey(record.def.vhost, record.def.name)) && (this.link === null || this.link.declaresLocally(record.def))) this.declareQueue(record.def);
     }
     for (const record of records) {
-      if (record.kind === 'binding' && (record.def.destinationType === 'exchange' || this.queues.has(vhostKey(record.def.vhost, record.def.destination)))) {
+      if (record.kind === 'binding' && (record.def.destinationType === 'exchange' || this.queues.has(vhostKey(record.def.vhost, record.def.destination))
+        || (this.link?.known(vhostKey(record.def.vhost, record.def.destination)) ?? false))) {
         this.topology.addBinding(record.def);
       }
     }
@@ -414,7 +479,7 @@ export class RabbitBroker implements Actor {
 
   // ------------------------------------------------------------------ connections
 
-  private send(conn: Connection, frame: AmqpFrame, bytes = FRAME_BYTES): void {
+  send(conn: Connection, frame: AmqpFrame, bytes = FRAME_BYTES): void {
     this.ctx.send(conn.client, frame, bytes);
   }
 
@@ -447,7 +512,7 @@ export class RabbitBroker implements Actor {
   }
 
   /** Does the connection's user have `kind` permission on the named resource? */
-  private allowed(conn: Connection, kind: 'configure' | 'write' | 'read', resource: string): boolean {
+  allowed(conn: Connection, kind: 'configure' | 'write' | 'read', resource: string): boolean {
     const permission = this.permission(conn.vhost, conn.user);
     if (permission === 'all') return true;
     if (permission === null || permission[kind] === '') return false;
@@ -465,18 +530,19 @@ export class RabbitBroker implements Actor {
     this.ctx.setTimer(conn.heartbeat - silent, 'heartbeat-check', conn);
   }
 
-  private closeConnection(conn: Connection): void {
+  closeConnection(conn: Connection): void {
     conn.open = false;
     for (const channel of conn.channels.values()) this.closeChannel(channel);
     this.connections.delete(conn.id);
   }
 
   /** Channel gone: its unacked deliveries are requeued (redelivered), its consumers cancelled. */
-  private closeChannel(channel: Channel): void {
+  closeChannel(channel: Channel): void {
     if (!channel.open) return;
     channel.open = false;
     const touched = new Set<QueueState>();
     for (const entry of channel.unacked.values()) {
+      if (entry.remote) continue; // the remote queue requeues them (link.channelClosed)
       entry.consumer.unacked--;
       entry.queue.unacked--;
       if (entry.queue.deleted) continue;
@@ -486,9 +552,10 @@ export class RabbitBroker implements Actor {
     channel.unacked.clear();
     for (const consumer of [...channel.consumers.values()]) this.removeConsumer(consumer);
     for (const queue of touched) this.dispatch(queue);
+    if (channel.remoteConsumers !== undefined) this.link?.channelClosed(channel);
   }
 
-  private channelError(channel: Channel, replyCode: number, replyText: string): void {
+  channelError(channel: Channel, replyCode: number, replyText: string): void {
     this.ctx.note('channel-error', { conn: channel.conn.id, channel: channel.number, replyCode, replyText });
     this.send(channel.conn, { type: 'channel.close', conn: channel.conn.id, channel: channel.number, replyCode, replyText });
     this.closeChannel(channel);
@@ -496,8 +563,14 @@ export class RabbitBroker implements Actor {
 
   // ------------------------------------------------------------------ consumers
 
-  private onConsume(channel: Channel, frame: BasicConsume): void {
+  onConsume(channel: Channel, frame: BasicConsume): void {
     const queue = this.queues.get(vhostKey(channel.conn.vhost, frame.queue));
+    if (!queue && this.link?.known(vhostKey(channel.conn.vhost, frame.queue))) {
+      if (!this.allowed(channel.conn, 'read', frame.queue)) {
+        return this.channelError(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${channel.conn.vhost}' refused for user '${channel.conn.user}'`);
+      }
+      return this.link.consume(channel, frame, vhostKey(channel.conn.vhost, frame.queue));
+    }
     if (!queue) return this.channelError(channel, REPLY.NOT_FOUND, `NOT_FOUND - no queue '${frame.queue}' in vhost '${channel.conn.vhost}'`);
     if (!this.allowed(channel.conn, 'read', frame.queue)) {
       return this.channelError(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${channel.conn.vhost}' refused for user '${channel.conn.user}'`);
@@ -588,13 +661,23 @@ export class RabbitBroker implements Actor {
         this.stats.unroutable++;
       }
     }
+    let elsewhere = 0;
+    let homes: string[] | null = null;
     for (const key of route.queues) {
-      const outcome = this.enqueue(this.queues.get(key)!, frame.exchange, frame.routingKey, content);
+      const local = this.queues.get(key);
+      if (local === undefined) {
+        // A queue served by another node (classic home) or a quorum queue: the link forwards it.
+        elsewhere++;
+        this.link!.publish(channel, seq, key, frame.exchange, frame.routingKey, content, (homes ??= []));
+        continue;
+      }
+      const outcome = this.enqueue(local, frame.exchange, frame.routingKey, content);
       if (outcome === 'rejected') rejected = true;
       else if (outcome === 'stored') waitForSync = true;
       else if (outcome === 'disk-full') diskFull = true;
     }
     if (seq === 0) return;
+    if (elsewhere > 0) return this.link!.awaitParts(channel, seq, elsewhere, waitForSync, rejected || diskFull, homes ?? []);
     if (rejected || diskFull) this.confirm(channel, [seq], false);
     else if (waitForSync) this.afterSync(channel, seq);
     else this.confirm(channel, [seq], true);
@@ -604,7 +687,7 @@ export class RabbitBroker implements Actor {
    * Sends the confirms of `seqs` (ascending) on a channel: one basic.ack with multiple=true when
    * they are all the channel's oldest outstanding ones, otherwise one frame each.
    */
-  private confirm(channel: Channel, seqs: number[], ack: boolean): void {
+  confirm(channel: Channel, seqs: number[], ack: boolean): void {
     if (!channel.open) return;
     const conn = channel.conn;
     if (ack) this.stats.confirmed += seqs.length;
@@ -684,7 +767,7 @@ export class RabbitBroker implements Actor {
   // ------------------------------------------------------------------ delivery
 
   /** Hands ready messages to consumers with room, round-robin, expiring heads first. */
-  private dispatch(queue: QueueState): void {
+  dispatch(queue: QueueState): void {
     if (queue.dispatching || queue.deleted) return;
     queue.dispatching = true;
     for (;;) {
@@ -736,7 +819,7 @@ export class RabbitBroker implements Actor {
   }
 
   /** The unacked deliveries an ack/nack names: one tag, or every tag up to it with multiple (0 = all). */
-  private settle(channel: Channel, deliveryTag: number, multiple: boolean): Unacked[] | null {
+  private settle(channel: Channel, deliveryTag: number, multiple: boolean): (Unacked | RemoteUnacked)[] | null {
     if (!multiple) {
       const entry = channel.unacked.get(deliveryTag);
       if (!entry) return null;
@@ -744,7 +827,7 @@ export class RabbitBroker implements Actor {
       this.release(entry);
       return [entry];
     }
-    const entries: Unacked[] = [];
+    const entries: (Unacked | RemoteUnacked)[] = [];
     for (const entry of channel.unacked.values()) {
       if (deliveryTag !== 0 && entry.tag > deliveryTag) break;
       entries.push(entry);
@@ -756,29 +839,41 @@ export class RabbitBroker implements Actor {
     return entries;
   }
 
-  private release(entry: Unacked): void {
+  private release(entry: Unacked | RemoteUnacked): void {
+    if (entry.remote) return;
     entry.consumer.unacked--;
     entry.queue.unacked--;
   }
 
-  private onAck(channel: Channel, frame: BasicAck): void {
+  onAck(channel: Channel, frame: BasicAck): void {
     const entries = this.settle(channel, frame.deliveryTag, frame.multiple);
     if (entries === null) return this.channelError(channel, REPLY.PRECONDITION_FAILED, `PRECONDITION_FAILED - unknown delivery tag ${frame.deliveryTag}`);
     const touched = new Set<QueueState>();
+    let remote: RemoteUnacked[] | null = null;
     for (const entry of entries) {
+      if (entry.remote) {
+        (remote ??= []).push(entry);
+        continue;
+      }
       if (entry.queue.deleted) continue;
       this.removeStored(entry.queue, entry.message);
       touched.add(entry.queue);
     }
     for (const queue of touched) this.dispatch(queue);
+    if (remote !== null) this.link!.settleRemote(channel, remote, 'ack', false);
   }
 
-  private onNack(channel: Channel, deliveryTag: number, multiple: boolean, requeue: boolean): void {
+  onNack(channel: Channel, deliveryTag: number, multiple: boolean, requeue: boolean): void {
     const entries = this.settle(channel, deliveryTag, multiple);
     if (entries === null) return this.channelError(channel, REPLY.PRECONDITION_FAILED, `PRECONDITION_FAILED - unknown delivery tag ${deliveryTag}`);
     const touched = new Set<QueueState>();
+    let remote: RemoteUnacked[] | null = null;
     for (const entry of entries) {
       this.stats.nacked++;
+      if (entry.remote) {
+        (remote ??= []).push(entry);
+        continue;
+      }
       const queue = entry.queue;
       if (queue.deleted) continue;
       if (requeue) {
@@ -790,6 +885,7 @@ export class RabbitBroker implements Actor {
       touched.add(queue);
     }
     for (const queue of touched) this.dispatch(queue);
+    if (remote !== null) this.link!.settleRemote(channel, remote, 'nack', requeue);
   }
 
   private requeue(queue: QueueState, message: QueuedMessage): void {
@@ -827,7 +923,7 @@ export class RabbitBroker implements Actor {
    * removed. A message that would come back to a queue it already died in, with no rejection in
    * its history (an automatic cycle), is dropped there, as RabbitMQ does.
    */
-  private deadLetter(queue: QueueState, message: QueuedMessage, reason: XDeath['reason']): void {
+  deadLetter(queue: { readonly def: QueueDef }, message: Pick<QueuedMessage, 'exchange' | 'routingKey' | 'content'>, reason: XDeath['reason']): void {
     const dlx = queue.def.args['x-dead-letter-exchange'];
     if (dlx === undefined) return;
     this.stats.deadLettered++;
@@ -855,12 +951,14 @@ export class RabbitBroker implements Actor {
     const rejectedBefore = deaths.some((d) => d.reason === 'rejected');
     let placed = 0;
     for (const key of route.queues) {
-      const target = this.queues.get(key)!;
-      if (!rejectedBefore && deaths.some((d) => d.queue === target.def.name)) {
-        this.ctx.note('dead-letter-cycle-dropped', { queue: target.def.name, msg: props.messageId });
+      const target = this.queues.get(key);
+      const targetName = target !== undefined ? target.def.name : this.link!.nameOf(key);
+      if (!rejectedBefore && deaths.some((d) => d.queue === targetName)) {
+        this.ctx.note('dead-letter-cycle-dropped', { queue: targetName, msg: props.messageId });
         continue;
       }
-      this.enqueue(target, dlx, routingKey, content);
+      if (target !== undefined) this.enqueue(target, dlx, routingKey, content);
+      else this.link!.publish(null, 0, key, dlx, routingKey, content, []);
       placed++;
     }
     if (route.delayedAt) this.holdDelayed(vhost, route.delayedAt, routingKey, content);
@@ -910,7 +1008,11 @@ export class RabbitBroker implements Actor {
       this.stats.unroutable++;
       this.ctx.note('delayed-unroutable', { exchange: m.exchange, msg: m.content.properties.messageId });
     }
-    for (const key of route.queues) this.enqueue(this.queues.get(key)!, m.exchange, m.routingKey, m.content);
+    for (const key of route.queues) {
+      const local = this.queues.get(key);
+      if (local !== undefined) this.enqueue(local, m.exchange, m.routingKey, m.content);
+      else this.link!.publish(null, 0, key, m.exchange, m.routingKey, m.content, []);
+    }
   }
 
   // ------------------------------------------------------------------ fsync batching
@@ -920,8 +1022,8 @@ export class RabbitBroker implements Actor {
     this.scheduleSync();
   }
 
-  private afterSync(channel: Channel, seq: number): void {
-    this.syncWaiters.push({ channel, seq });
+  afterSync(channel: Channel, seq: number, remote?: { node: string; conn: string; channel: number }): void {
+    this.syncWaiters.push(remote === undefined ? { channel, seq } : { channel, seq, remote });
     this.scheduleSync();
   }
 
@@ -940,7 +1042,15 @@ export class RabbitBroker implements Actor {
       this.syncing = false;
       // One confirm frame per channel where possible (multiple=true).
       const byChannel = new Map<Channel, number[]>();
-      for (const { channel, seq } of batch) {
+      for (const { channel, seq, remote } of batch) {
+        if (remote !== undefined) {
+          this.link!.confirmRemote(remote, seq, true);
+          continue;
+        }
+        if (channel.pending?.has(seq)) {
+          this.link!.partDone(channel, seq, true);
+          continue;
+        }
         let seqs = byChannel.get(channel);
         if (!seqs) byChannel.set(channel, (seqs = []));
         seqs.push(seq);
@@ -949,9 +1059,29 @@ export class RabbitBroker implements Actor {
       if (this.dirty || this.syncWaiters.length > 0) this.scheduleSync();
     });
   }
+
+  // ------------------------------------------------------------------ cluster (cluster/node.ts calls these)
+
+  nodeDown(node: string): void {
+    this.link?.nodeDown(node);
+  }
+
+  nodeUp(node: string): void {
+    this.link?.nodeUp(node);
+  }
+
+  /** The application stops (pause_minority, autoheal): clients are told (320 CONNECTION_FORCED), quorum members stop. */
+  shutdown(why: string): void {
+    for (const conn of [...this.connections.values()]) {
+      if (this.link?.isPeer(conn.client)) continue;
+      this.send(conn, { type: 'connection.close', conn: conn.id, replyCode: REPLY.CONNECTION_FORCED, replyText: `CONNECTION_FORCED - broker forced connection closure with reason '${why}'` });
+      this.closeConnection(conn);
+    }
+    this.link?.stop();
+  }
 }
 
-function isDurableQueue(def: QueueDef): boolean {
+export function isDurableQueue(def: QueueDef): boolean {
   return def.durable && !def.exclusive;
 }
 

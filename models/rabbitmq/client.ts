@@ -32,6 +32,9 @@ export abstract class AmqpClient implements Actor {
   private steps: AmqpFrame[] = [];
   private heartbeatTimer: Timer | null = null;
   private reconnectTimer: Timer | null = null;
+  /** The nodes to connect to (scenario `node:`), tried in turn on each reconnect; `broker` is the current one. */
+  brokers: readonly string[] = [BROKER_NODE];
+  protected broker: string = BROKER_NODE;
 
   constructor(protected readonly vhost: string, protected readonly user: string, requestedHeartbeat: Micros) {
     this.heartbeat = requestedHeartbeat;
@@ -61,6 +64,7 @@ export abstract class AmqpClient implements Actor {
   protected connect(): void {
     this.ctx.cancelTimer(this.reconnectTimer);
     this.reconnectTimer = null;
+    this.broker = this.brokers[this.connections % this.brokers.length]!;
     const conn = `${this.ctx.name}/${this.ctx.trueNow()}/${++this.connections}`;
     this.conn = conn;
     this.ready = false;
@@ -70,7 +74,7 @@ export abstract class AmqpClient implements Actor {
   }
 
   protected sendFrame(frame: AmqpFrame, bytes = FRAME_BYTES): void {
-    this.ctx.send(BROKER_NODE, frame, bytes);
+    this.ctx.send(this.broker, frame, bytes);
   }
 
   receive(_from: string, message: Message): void {

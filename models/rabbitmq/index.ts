@@ -12,12 +12,13 @@ import type { World } from '../../sim/world.js';
 import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { emptyStats, RabbitBroker, type Permission, type QueueDef } from './broker.js';
+import { RabbitNode, type PartitionHandling } from './cluster/node.js';
 import { RabbitConsumer } from './consumer.js';
 import { RabbitProducer } from './producer.js';
 import { DelayedConfirmationBuilder } from './patterns/delayed-confirmation.js';
 import { vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import {
-  BROKER_NODE, RABBIT_DEFAULTS, rabbitParts, type BindingSpec, type ExchangeSpec, type HeaderValue, type QueueSpec,
+  BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, rabbitParts, type BindingSpec, type ExchangeSpec, type HeaderValue, type QueueSpec,
   type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec, type DelayedConfirmationSpec, type ConfirmToSpec,
 } from './schema.js';
 
@@ -26,7 +27,13 @@ export { rabbitParts, BROKER_NODE } from './schema.js';
 export { RabbitBroker, emptyStats, updateDeaths, type RabbitStats, type QueueDef, type Permission } from './broker.js';
 export { Topology, headersMatch, vhostKey, predeclaredExchanges, type ExchangeDef, type BindingDef } from './routing.js';
 
+/** The cluster's node names: rabbit-1..rabbit-N. */
+export function rabbitNodes(scenario: { cluster?: { brokers?: number } }): string[] {
+  return Array.from({ length: scenario.cluster?.brokers ?? 1 }, (_, i) => `rabbit-${i + 1}`);
+}
+
 export interface RabbitProducerSpec extends CommonProducer {
+  node?: string | string[];
   vhost?: string;
   user?: string;
   exchange?: string;
@@ -43,6 +50,7 @@ export interface RabbitProducerSpec extends CommonProducer {
 }
 
 export interface RabbitConsumerSpec extends CommonConsumer {
+  node?: string | string[];
   vhost?: string;
   user?: string;
   queue: string;
@@ -52,7 +60,7 @@ export interface RabbitConsumerSpec extends CommonConsumer {
 
 export interface RabbitScenario extends CommonScenario {
   system: 'rabbitmq';
-  cluster?: { config?: RabbitClusterConfig };
+  cluster?: { brokers?: number; config?: RabbitClusterConfig };
   vhosts?: VhostSpec[];
   exchanges?: ExchangeSpec[];
   queues?: QueueSpec[];
@@ -80,9 +88,22 @@ export function topologyOf(scenario: RabbitScenario): {
     if (e.type === 'x-delayed-message' && def.delayedType === undefined) problems.push(`exchanges[${i}]: an x-delayed-message exchange needs arguments.x-delayed-type`);
     return def;
   });
+  const nodes = rabbitNodes(scenario);
+  const checkNodes = (names: string | string[] | undefined, where: string) => {
+    for (const n of names === undefined ? [] : Array.isArray(names) ? names : [names]) {
+      if (!nodes.includes(n)) problems.push(`${where}: no node "${n}" (nodes: ${nodes.join(', ')}; cluster.brokers sets how many)`);
+    }
+  };
   const queues: QueueDef[] = (scenario.queues ?? []).map((q, i) => {
+    checkNodes(q.node, `queues[${i}].node`);
+    const home = q.node !== undefined && nodes.includes(q.node) ? q.node : nodes[0]!;
+    const quorum = q.arguments?.['x-queue-type'] === 'quorum';
+    const size = Math.min(nodes.length, q.arguments?.['x-quorum-initial-group-size'] ?? QUORUM_DEFAULTS.initialGroupSize);
+    const from = nodes.indexOf(home);
     const def: QueueDef = {
       vhost: vhost(q.vhost), name: q.name, durable: q.durable, exclusive: q.exclusive ?? false, autoDelete: q.autoDelete ?? false, args: q.arguments ?? {},
+      ...(quorum ? { quorum: true, members: Array.from({ length: size }, (_, k) => nodes[(from + k) % nodes.length]!) } : {}),
+      ...(q.node !== undefined || quorum ? { node: home } : {}),
     };
     checkVhost(def.vhost, `queues[${i}]`);
     return def;
@@ -105,11 +126,13 @@ export function topologyOf(scenario: RabbitScenario): {
     return def;
   });
   for (const [i, p] of (scenario.workload?.producers ?? []).entries()) {
+    checkNodes(p.node, `workload.producers[${i}].node`);
     const v = vhost(p.vhost);
     checkVhost(v, `workload.producers[${i}]`);
     if (!hasExchange(v, p.exchange ?? '')) problems.push(`workload.producers[${i}]: no exchange "${p.exchange}" in vhost ${v}`);
   }
   for (const [i, c] of (scenario.workload?.consumers ?? []).entries()) {
+    checkNodes(c.node, `workload.consumers[${i}].node`);
     const v = vhost(c.vhost);
     checkVhost(v, `workload.consumers[${i}]`);
     if (!hasQueue(v, c.queue)) problems.push(`workload.consumers[${i}]: no queue "${c.queue}" in vhost ${v}`);
@@ -203,28 +226,87 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const pattern = new DelayedConfirmationBuilder(topology);
 
     // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
-    let broker: RabbitBroker | null = null;
+    const nodes = rabbitNodes(scenario);
+    const brokers = new Map<string, RabbitBroker>();
     world.onCrash((name) => {
-      if (name === BROKER_NODE) broker = null;
+      brokers.delete(name);
     });
+    const onStart = (live: RabbitBroker) => {
+      brokers.set(live.ctx.name, live);
+    };
+    // Control plane for drills and reports: each quorum queue's members, leader and term.
+    const quorumQueues = topology.queues.filter((q) => q.quorum);
+    // (Only with quorum queues: a store's initial state goes into the trace.)
+    type LeaderState = { queues: Record<string, { members: string[]; leader: string | null; term: number }> };
+    const initial: LeaderState = { queues: Object.fromEntries(quorumQueues.map((q) => [q.name, { members: [...(q.members ?? [])], leader: null, term: 0 }])) };
+    const leaders = quorumQueues.length > 0 ? world.store<LeaderState>('rabbitmq-queues', initial) : { state: initial, update: () => [] };
+    const onLeader = (key: string, leader: string, term: number) => {
+      const name = key.slice(key.indexOf('|') + 1);
+      if ((leaders.state.queues[name]?.term ?? 0) > term) return;
+      leaders.update((draft) => {
+        const q = draft.queues[name];
+        if (q) {
+          q.leader = leader;
+          q.term = term;
+        }
+      }, 'leader-elected');
+    };
+    const leaderBroker = (key: string) => {
+      const name = key.slice(key.indexOf('|') + 1);
+      const leader = leaders.state.queues[name]?.leader;
+      const b = leader ? brokers.get(leader) : undefined;
+      return b?.link?.members.get(key)?.raft.role === 'leader' ? b.link.members.get(key) : undefined;
+    };
     for (const q of topology.queues) {
       const key = vhostKey(q.vhost, q.name);
       const label = q.vhost === RABBIT_DEFAULTS.vhost ? q.name : `${q.vhost}/${q.name}`;
-      world.metrics.gauge(`depth.${label}`, () => broker?.queues.get(key)?.ready.count ?? 0);
-      world.metrics.gauge(`unacked.${label}`, () => broker?.queues.get(key)?.unacked ?? 0);
+      if (q.quorum) {
+        world.metrics.gauge(`depth.${label}`, () => leaderBroker(key)?.fifo.ready.count ?? 0);
+        world.metrics.gauge(`unacked.${label}`, () => leaderBroker(key)?.fifo.checkedOut ?? 0);
+        continue;
+      }
+      const home = q.node ?? BROKER_NODE;
+      world.metrics.gauge(`depth.${label}`, () => brokers.get(home)?.queues.get(key)?.ready.count ?? 0);
+      world.metrics.gauge(`unacked.${label}`, () => brokers.get(home)?.queues.get(key)?.unacked ?? 0);
     }
-    const onStart = (live: RabbitBroker) => {
-      broker = live;
+    const clustered = nodes.length > 1;
+    const partitionHandling: PartitionHandling = config?.cluster_partition_handling ?? 'ignore';
+    const netTicktime = config?.net_ticktime ?? QUORUM_DEFAULTS.netTicktime;
+    const quorum = {
+      electionTimeout: config?.['quorum.election.timeout'] ?? QUORUM_DEFAULTS.electionTimeout,
+      heartbeat: config?.['quorum.heartbeat'] ?? QUORUM_DEFAULTS.heartbeat,
+      commandTimeout: config?.['quorum.command.timeout'] ?? QUORUM_DEFAULTS.commandTimeout,
     };
-    world.addNode(BROKER_NODE, () => new RabbitBroker({ ...topology, heartbeat, fsyncInterval, stats, onStart }), { roles: ['broker'] });
+    for (const name of nodes) {
+      if (!clustered) {
+        // One node: the broker is the node's actor (no net ticks), as before clustering existed.
+        const options = { ...topology, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}) };
+        world.addNode(name, () => new RabbitBroker(options), { roles: ['broker'] });
+        continue;
+      }
+      world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
+        ...topology, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader,
+      }), (app) => {
+        if (app === null) brokers.delete(name);
+      }), { roles: ['broker'] });
+    }
+    if (quorumQueues.length > 0) world.registerSelector('leader-of', (arg) => {
+      const q = arg === undefined ? undefined : leaders.state.queues[arg];
+      if (q === undefined) throw new Error(`leader-of needs a quorum queue, e.g. { leader-of: ${quorumQueues[0]?.name ?? 'orders'} }`);
+      return q.leader === null ? [] : [q.leader];
+    }, (arg) => (arg === undefined || leaders.state.queues[arg] === undefined
+      ? `needs a quorum queue (${quorumQueues.map((q) => q.name).join(', ') || 'none declared'})` : null));
     lines.push(
-      `broker ${BROKER_NODE}: vhosts ${topology.vhosts.join(', ')}; ${topology.exchanges.length} exchanges, ${topology.queues.length} queues, `
-      + `${topology.bindings.length} bindings; heartbeat=${formatDuration(heartbeat)}, fsync every ${formatDuration(fsyncInterval)}`,
+      `broker${clustered ? 's' : ''} ${nodes.join(', ')}: vhosts ${topology.vhosts.join(', ')}; ${topology.exchanges.length} exchanges, ${topology.queues.length} queues, `
+      + `${topology.bindings.length} bindings; heartbeat=${formatDuration(heartbeat)}, fsync every ${formatDuration(fsyncInterval)}`
+      + (clustered ? `; cluster_partition_handling=${partitionHandling}, net_ticktime=${formatDuration(netTicktime)}` : ''),
     );
     for (const q of topology.queues) {
       const args = Object.entries(q.args).map(([k, v]) => `${k}=${typeof v === 'number' && k.endsWith('ttl') || k === 'x-expires' ? formatDuration(v as number) : String(v)}`);
-      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${args.length ? `, ${args.join(', ')}` : ''}`);
+      const where = q.quorum ? ` on ${(q.members ?? []).join(', ')}` : clustered ? ` on ${q.node ?? BROKER_NODE}` : '';
+      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${where}${args.length ? `, ${args.join(', ')}` : ''}`);
     }
+    const clientNodes = (node: string | string[] | undefined): string[] => (node === undefined ? [BROKER_NODE] : Array.isArray(node) ? node : [node]);
 
     for (const spec of scenario.workload?.producers ?? []) {
       const cfg = spec.config;
@@ -246,7 +328,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         delayedConfirmation: pattern.producer(spec.id, spec.vhost ?? RABBIT_DEFAULTS.vhost, spec.user ?? RABBIT_DEFAULTS.user, spec.delayedConfirmation),
         patternStats: pattern.stats,
       };
-      world.addNode(spec.id, () => track(spec.id, new RabbitProducer(options)), { roles: ['producer'] });
+      const producerNodes = clientNodes(spec.node);
+      world.addNode(spec.id, () => {
+        const producer = new RabbitProducer(options);
+        producer.brokers = producerNodes;
+        return track(spec.id, producer);
+      }, { roles: ['producer'] });
       lines.push(
         `producer ${spec.id}: -> exchange "${exchange}" key "${routingKey}", ${options.persistent ? 'persistent' : 'transient'}`
         + `${options.mandatory ? ', mandatory' : ''}, confirm=${options.confirm}`
@@ -271,7 +358,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
       };
       for (let i = first; i < first + count; i++) {
         const name = `${group}-c${i}`;
-        world.addNode(name, () => track(name, new RabbitConsumer(options)), { roles: ['consumer'] });
+        const consumerNodes = clientNodes(spec.node);
+        world.addNode(name, () => {
+          const consumer = new RabbitConsumer(options);
+          consumer.brokers = consumerNodes;
+          return track(name, consumer);
+        }, { roles: ['consumer'] });
       }
       lines.push(
         `consumers ${group}: ${count} x <- ${spec.queue}, ${options.autoAck ? 'autoAck' : 'manual ack'}, prefetch=${options.prefetch}${options.exclusive ? ', exclusive' : ''}`
@@ -282,11 +374,17 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     lines.push(...pattern.addServices((name, factory) => world.addNode(name, () => track(name, factory()), { roles: ['callback-service'] }), heartbeat));
 
     return {
-      describe: () => lines.slice(),
+      describe: () => [
+        ...lines,
+        ...quorumQueues.map((q) => {
+          const s = leaders.state.queues[q.name]!;
+          return `quorum queue ${q.name}: leader ${s.leader ?? 'none'} (term ${s.term}) at the end`;
+        }),
+      ],
       counts: () => ({ ...stats, ...pattern.stats }),
       retained: () => {
         const stored = new Set<string>();
-        broker?.storedMessages(stored);
+        for (const b of brokers.values()) b.storedMessages(stored);
         return stored;
       },
     };

@@ -12,7 +12,7 @@ import type { HeaderValue } from './schema.js';
 /** One x-death entry, as RabbitMQ adds them to the headers of a dead-lettered message. */
 export interface XDeath {
   queue: string;
-  reason: 'rejected' | 'expired' | 'maxlen';
+  reason: 'rejected' | 'expired' | 'maxlen' | 'delivery_limit';
   count: number;
   exchange: string;
   'routing-keys': string[];
@@ -118,6 +118,7 @@ export const REPLY = {
   NOT_FOUND: 404,
   ACCESS_REFUSED: 403,
   PRECONDITION_FAILED: 406,
+  CONNECTION_FORCED: 320,
   NOT_ALLOWED: 530,
 } as const;
 

@@ -12,6 +12,21 @@ import type { Micros } from '../../sim/time.js';
 
 export const BROKER_NODE = 'rabbit-1';
 
+/**
+ * Quorum queue and cluster defaults (RabbitMQ 4.0). Timing of Ra (election, heartbeat) and of the
+ * client's command resend are model parameters, not rabbitmq.conf keys.
+ */
+export const QUORUM_DEFAULTS = {
+  /** x-delivery-limit: 20 since RabbitMQ 4.0 (unlimited before). */
+  deliveryLimit: 20,
+  /** Replicas: up to three, one per node. */
+  initialGroupSize: 3,
+  electionTimeout: 1_000_000 as Micros,
+  heartbeat: 250_000 as Micros,
+  commandTimeout: 5_000_000 as Micros,
+  netTicktime: 60_000_000 as Micros,
+} as const;
+
 export const RABBIT_DEFAULTS = {
   vhost: '/',
   user: 'guest',
@@ -54,7 +69,9 @@ const queueArguments = z.strictObject({
   'x-overflow': z.enum(['drop-head', 'reject-publish', 'reject-publish-dlx']).optional().meta({ description: 'What a full queue does: drop-head (default: drop or dead-letter the oldest), reject-publish (nack the publisher), reject-publish-dlx (nack and dead-letter).' }),
   'x-max-priority': z.number().int().min(1).max(255).optional().meta({ description: 'Makes a priority queue with priorities 0..x-max-priority (RabbitMQ recommends at most 10).' }),
   'x-single-active-consumer': z.boolean().optional().meta({ description: 'Single active consumer: only one consumer (the earliest registered still subscribed) gets messages; when it is cancelled or its channel closes, the next registered one takes over and gets the requeued unacked messages (default false).' }),
-  'x-queue-type': z.literal('classic').optional().meta({ description: 'Only classic queues are modelled so far (default classic).' }),
+  'x-queue-type': z.enum(['classic', 'quorum']).optional().meta({ description: 'classic (default) or quorum: a durable queue replicated by Raft over x-quorum-initial-group-size nodes; publishes are confirmed once a majority has fsynced them; must be durable, not exclusive, not auto-delete.' }),
+  'x-quorum-initial-group-size': positiveInt.optional().meta({ description: 'Quorum queues: how many nodes hold a replica, from the declaring node on (default: up to three, one per node).' }),
+  'x-delivery-limit': z.number().int().min(-1).optional().meta({ description: 'Quorum queues: a message returned (nack/reject with requeue, consumer gone, leader change) more times than this is dead-lettered (reason delivery_limit) or dropped; the count is the x-delivery-count header (default 20 as in RabbitMQ 4.0; -1: no limit).' }),
 });
 
 const queue = z.strictObject({
@@ -64,6 +81,21 @@ const queue = z.strictObject({
   exclusive: z.boolean().optional().meta({ description: 'Owned by one connection; never survives a restart (default false).' }),
   autoDelete: z.boolean().optional().meta({ description: 'Deleted when its last consumer goes away (default false).' }),
   arguments: queueArguments.optional(),
+  node: z.string().optional().meta({ description: 'The node that declares the queue (its client was connected there): a classic queue lives there (its home), a quorum queue\'s replicas start there (default rabbit-1).' }),
+}).superRefine((q, ctx) => {
+  if (q.arguments?.['x-queue-type'] !== 'quorum') {
+    for (const key of ['x-quorum-initial-group-size', 'x-delivery-limit'] as const) {
+      if (q.arguments?.[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['arguments', key], message: `${key} applies to quorum queues only (x-queue-type: quorum)` });
+    }
+    return;
+  }
+  // As RabbitMQ answers queue.declare: 406 PRECONDITION_FAILED for what a quorum queue cannot be.
+  if (!q.durable) ctx.addIssue({ code: 'custom', path: ['durable'], message: 'a quorum queue must be durable (PRECONDITION_FAILED - invalid property \'non-durable\' for queue)' });
+  if (q.exclusive) ctx.addIssue({ code: 'custom', path: ['exclusive'], message: 'a quorum queue cannot be exclusive (PRECONDITION_FAILED - invalid property \'exclusive-owner\' for queue)' });
+  if (q.autoDelete) ctx.addIssue({ code: 'custom', path: ['autoDelete'], message: 'a quorum queue cannot be auto-delete (PRECONDITION_FAILED - invalid property \'auto-delete\' for queue)' });
+  for (const key of ['x-message-ttl', 'x-expires', 'x-max-length', 'x-max-length-bytes', 'x-overflow', 'x-max-priority', 'x-single-active-consumer'] as const) {
+    if (q.arguments?.[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['arguments', key], message: `${key} is not modelled for quorum queues yet` });
+  }
 });
 
 const binding = z.strictObject({
@@ -91,6 +123,11 @@ const vhost = z.strictObject({
 
 export const rabbitClusterConfig = z.strictObject({
   heartbeat: duration.optional().meta({ description: 'The server\'s heartbeat timeout (rabbitmq.conf heartbeat, default 60s); the lower of client and server values is used.' }),
+  cluster_partition_handling: z.enum(['ignore', 'pause_minority', 'autoheal']).optional().meta({ description: 'What nodes do about a network partition (rabbitmq.conf cluster_partition_handling): ignore (default: both sides keep serving), pause_minority (nodes that see no majority stop serving until they do), autoheal (on heal, the losing side restarts).' }),
+  net_ticktime: duration.optional().meta({ description: 'Erlang\'s net ticktime (kernel net_ticktime, default 60s): nodes tick each other every net_ticktime/4 and a peer silent for net_ticktime is down.' }),
+  'quorum.election.timeout': duration.optional().meta({ description: 'Model parameter: a quorum queue follower that hears no leader for a random time in [t, 2t) starts an election (default 1s).' }),
+  'quorum.heartbeat': duration.optional().meta({ description: 'Model parameter: how often a quorum queue leader sends append_entries to idle followers (default 250ms).' }),
+  'quorum.command.timeout': duration.optional().meta({ description: 'Model parameter: a channel resends a quorum queue command (enqueue, checkout) unanswered this long, to the next member (default 5s).' }),
   'fsync.interval': duration.optional().meta({ description: 'Model parameter, not a rabbitmq.conf key: the message store fsyncs persistent messages in batches this far apart (default 200ms); confirms of persistent messages in durable queues wait for it.' }),
 });
 
@@ -137,6 +174,9 @@ export const rabbitParts: ModelScenarioParts = {
     + 'default, x-delayed-message), classic queues with TTL, dead-lettering, max-length overflow and priority, '
     + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart.',
   clusterConfig: rabbitClusterConfig,
+  clusterFields: {
+    brokers: positiveInt.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
+  },
   sections: {
     vhosts: z.array(vhost).optional().meta({ description: 'Virtual hosts (default: just "/").' }),
     exchanges: z.array(exchange).optional(),
@@ -146,6 +186,7 @@ export const rabbitParts: ModelScenarioParts = {
   producerFields: {
     vhost: vhostName.optional(),
     user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
+    node: z.union([z.string(), z.array(z.string()).min(1)]).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
     exchange: z.string().optional().meta({ description: 'The exchange to publish to (default "": the default exchange, routing key = queue name).' }),
     routingKey: z.string().optional().meta({ description: 'The routing key; "{key}" is replaced by the workload key (default: the workload key, else "").' }),
     mandatory: z.boolean().optional().meta({ description: 'Unroutable messages come back with basic.return (312 NO_ROUTE) (default false: dropped silently).' }),
@@ -161,6 +202,7 @@ export const rabbitParts: ModelScenarioParts = {
   consumerFields: {
     vhost: vhostName.optional(),
     user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
+    node: z.union([z.string(), z.array(z.string()).min(1)]).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
     queue: z.string().meta({ description: 'The queue to consume from (basic.consume).' }),
     confirmTo: confirmTo.optional(),
   },

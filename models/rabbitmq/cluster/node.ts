@@ -1,0 +1,224 @@
+import type { Actor, Message, NodeContext } from '../../../sim/node.js';
+import type { Micros } from '../../../sim/time.js';
+import { FRAME_BYTES } from '../protocol.js';
+
+/**
+ * One RabbitMQ node of a cluster (rabbit-1..rabbit-N): the Erlang VM around the rabbit
+ * application. The VM keeps running while the application (the broker: queues, connections,
+ * quorum queue members) may be stopped and started again, which is what pause_minority and
+ * autoheal do; a crash of the node (a fault) takes both.
+ *
+ * Peer liveness is Erlang's net ticktime (`net_ticktime`, default 60s): every net_ticktime/4
+ * the node sends a `tick` to each peer, and a peer from which nothing (tick or other traffic)
+ * arrived for net_ticktime (four tick periods) is down (`nodedown` note, reason
+ * net_tick_timeout). Anything heard from a down peer brings it back up (`nodeup`); a peer that
+ * comes back with a new incarnation (it restarted) was down in between. A peer seen down and
+ * then up again without having restarted means there was a network partition
+ * (`partition-detected`).
+ *
+ * `cluster_partition_handling`:
+ * - `ignore` (default): nothing; both sides keep serving their clients (split brain for
+ *   classic queues).
+ * - `pause_minority`: a node that sees itself in a minority (the nodes it can reach, itself
+ *   included, are no more than half the cluster) stops the rabbit application: client
+ *   connections are closed (connection.close 320 CONNECTION_FORCED), new ones refused, its
+ *   quorum queue members stop; ticks go on, and once it sees a majority again it starts the
+ *   application afresh, as a restart (classic queues recover from disk).
+ * - `autoheal`: when the partition heals, the nodes of the losing side restart the rabbit
+ *   application (losing what a restart loses). The winner is the side with more nodes, ties to
+ *   the side holding the lowest-named node (RabbitMQ picks the side with the most client
+ *   connections first; the model does not count connections).
+ */
+
+export type PartitionHandling = 'ignore' | 'pause_minority' | 'autoheal';
+
+export interface ClusterView {
+  readonly self: string;
+  readonly nodes: readonly string[];
+  isUp(node: string): boolean;
+}
+
+/** What the node needs of the application it runs (RabbitBroker). */
+export interface RabbitApp extends Actor {
+  nodeDown(node: string): void;
+  nodeUp(node: string): void;
+  /** The application is stopping (pause_minority, autoheal restart): close connections, stop members. */
+  shutdown(why: string): void;
+}
+
+export interface Tick {
+  readonly type: 'tick';
+  readonly incarnation: Micros;
+}
+
+interface Peer {
+  lastHeard: Micros;
+  up: boolean;
+  incarnation: Micros | null;
+}
+
+export class RabbitNode implements Actor {
+  private ctx!: NodeContext;
+  private app: RabbitApp | null = null;
+  private generation = 0;
+  private incarnation: Micros = 0;
+  private readonly peers = new Map<string, Peer>();
+  private paused = false;
+  /** autoheal: this split's decision is taken (until every peer is back). */
+  private autohealDecided = false;
+  readonly view: ClusterView;
+
+  constructor(
+    private readonly nodes: readonly string[],
+    private readonly netTicktime: Micros,
+    private readonly handling: PartitionHandling,
+    private readonly makeApp: (view: ClusterView) => RabbitApp,
+    private readonly onApp?: (app: RabbitApp | null) => void,
+  ) {
+    const self = this;
+    this.view = {
+      get self() {
+        return self.ctx.name;
+      },
+      nodes,
+      isUp: (node) => node === self.ctx.name || (self.peers.get(node)?.up ?? false),
+    };
+  }
+
+  get running(): boolean {
+    return !this.paused;
+  }
+
+  start(ctx: NodeContext, restarted: boolean): void {
+    this.ctx = ctx;
+    this.incarnation = ctx.trueNow();
+    for (const n of this.nodes) if (n !== ctx.name) this.peers.set(n, { lastHeard: ctx.trueNow(), up: true, incarnation: null });
+    this.startApp(restarted);
+    this.tick();
+  }
+
+  /** Starts a new generation of the application with a context that goes quiet when it ends. */
+  private startApp(restarted: boolean): void {
+    const gen = ++this.generation;
+    const base = this.ctx;
+    const node = this;
+    const ctx: NodeContext = Object.assign(Object.create(base) as NodeContext, {
+      send(to: string, message: Message, bytes?: number) {
+        if (node.generation === gen) base.send(to, message, bytes);
+      },
+      setTimer(delay: Micros, tag: string, data?: unknown) {
+        return base.setTimer(delay, 'app', { gen, tag, data });
+      },
+      note(what: string, detail?: Record<string, unknown>) {
+        if (node.generation === gen) base.note(what, detail);
+      },
+    });
+    this.app = this.makeApp(this.view);
+    this.app.start(ctx, restarted);
+    this.onApp?.(this.app);
+  }
+
+  private stopApp(why: string): void {
+    this.app?.shutdown(why);
+    this.generation++;
+    this.app = null;
+    this.onApp?.(null);
+  }
+
+  receive(from: string, message: Message): void {
+    const peer = this.peers.get(from);
+    if (peer) this.heard(from, peer, message.type === 'tick' ? (message as Tick).incarnation : null);
+    if (message.type === 'tick') return;
+    if (this.app) {
+      this.app.receive(from, message);
+      return;
+    }
+    // The application is stopped: the AMQP listener is closed, a client's segment gets a reset.
+    if (!peer && 'conn' in message) this.ctx.send(from, { type: 'tcp.rst', conn: (message as { conn: string }).conn } as Message, FRAME_BYTES);
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    if (tag === 'tick') return this.tick();
+    if (tag !== 'app') return;
+    const d = data as { gen: number; tag: string; data: unknown };
+    if (d.gen === this.generation && this.app) this.app.onTimer?.(d.tag, d.data);
+  }
+
+  private heard(name: string, peer: Peer, incarnation: Micros | null): void {
+    peer.lastHeard = this.ctx.trueNow();
+    if (incarnation !== null && peer.incarnation !== null && incarnation !== peer.incarnation && peer.up) {
+      // It restarted since we last heard it: it was down in between.
+      peer.incarnation = incarnation;
+      this.down(name, peer, 'restarted');
+      this.up(name, peer, false);
+      return;
+    }
+    const sameIncarnation = incarnation === null || peer.incarnation === null || incarnation === peer.incarnation;
+    if (incarnation !== null) peer.incarnation = incarnation;
+    if (!peer.up) this.up(name, peer, sameIncarnation);
+  }
+
+  private tick(): void {
+    const now = this.ctx.trueNow();
+    for (const [name, peer] of this.peers) {
+      this.ctx.send(name, { type: 'tick', incarnation: this.incarnation } as Tick, 16);
+      if (peer.up && now - peer.lastHeard >= this.netTicktime) this.down(name, peer, 'net_tick_timeout');
+    }
+    this.ctx.setTimer(Math.max(1, Math.round(this.netTicktime / 4)), 'tick');
+  }
+
+  private down(name: string, peer: Peer, reason: string): void {
+    peer.up = false;
+    this.ctx.note('nodedown', { node: name, reason });
+    this.app?.nodeDown(name);
+    if (this.handling === 'pause_minority' && !this.paused && !this.inMajority()) {
+      this.paused = true;
+      this.ctx.note('pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'pause' });
+      this.stopApp('pause_minority');
+    }
+  }
+
+  private up(name: string, peer: Peer, partitioned: boolean): void {
+    const downPeers = [...this.peers].filter(([, p]) => !p.up).map(([n]) => n);
+    peer.up = true;
+    this.ctx.note('nodeup', { node: name });
+    if (partitioned) this.ctx.note('partition-detected', { node: this.ctx.name, peer: name });
+    if (this.paused) {
+      if (this.inMajority()) {
+        this.paused = false;
+        this.ctx.note('pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'resume' });
+        this.startApp(true);
+        for (const [n, p] of this.peers) if (!p.up) this.app?.nodeDown(n);
+      }
+      return;
+    }
+    this.app?.nodeUp(name);
+    const decided = this.autohealDecided;
+    if (downPeers.length === 1) this.autohealDecided = false; // every peer is back: the episode is over
+    if (this.handling === 'autoheal' && partitioned && this.app && !decided) {
+      this.autohealDecided = downPeers.length > 1;
+      // Sides of the split as this node saw it just before the heal.
+      const mine = this.nodes.filter((n) => !downPeers.includes(n));
+      const theirs = downPeers;
+      const loses = mine.length < theirs.length || (mine.length === theirs.length && minName(theirs) < minName(mine));
+      this.ctx.note('autoheal', { node: this.ctx.name, winner: (loses ? theirs : mine).join(','), losers: (loses ? mine : theirs).join(',') });
+      if (loses) {
+        this.stopApp('autoheal');
+        this.startApp(true);
+        for (const [n, p] of this.peers) if (!p.up) this.app?.nodeDown(n);
+      }
+    }
+  }
+
+  private reachable(): string[] {
+    return this.nodes.filter((n) => n === this.ctx.name || this.peers.get(n)?.up);
+  }
+
+  private inMajority(): boolean {
+    return this.reachable().length * 2 > this.nodes.length;
+  }
+}
+
+function minName(names: readonly string[]): string {
+  return [...names].sort()[0] ?? '';
+}
