@@ -17,6 +17,9 @@ import { sendTo,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
+import { BrokerKraftClient } from './kraft/broker-client.js';
+import { METADATA_TOPIC, type AllocateProducerIdsResponse, type BrokerHeartbeatResponse, type BrokerRegistrationResponse, type MetadataFetchResponse } from './kraft/protocol.js';
+import type { InvariantProbe } from './invariants.js';
 
 /**
  * A Kafka broker (ZooKeeper mode). It registers with ZooKeeper (ephemeral /brokers/ids/N; a
@@ -108,6 +111,10 @@ export interface BrokerOptions {
   zk: string;
   /** The consumer groups' state store, when the scenario uses groups (the broker then coordinates). */
   groups?: StateStore<GroupsState>;
+  /** KRaft mode: the controller quorum voters (the broker registers with, heartbeats to and fetches metadata from them; no ZooKeeper). */
+  kraft?: { voters: readonly string[] };
+  /** The invariant checker, when the scenario turns it on (cluster.invariants); absent, nothing is checked. */
+  invariants?: InvariantProbe;
 }
 
 export class KafkaBroker implements Actor {
@@ -127,6 +134,7 @@ export class KafkaBroker implements Actor {
   private pidRequested = false;
   private readonly minIsr = new Map<string, number>();
   private coordinator: GroupCoordinator | null = null;
+  private kraft: BrokerKraftClient | null = null;
 
   constructor(private readonly options: BrokerOptions) {
     for (const t of options.topics) this.minIsr.set(t.topic, t.minInsyncReplicas);
@@ -150,7 +158,8 @@ export class KafkaBroker implements Actor {
         },
       }, this.config, this.options.stats, this.options.groups);
     }
-    this.zkConnect();
+    if (this.options.kraft) this.startKraft(this.options.kraft.voters);
+    else this.zkConnect();
     ctx.setTimer(this.config.hwCheckpointInterval, 'hw-checkpoint');
     ctx.setTimer(Math.max(1_000, Math.floor(this.config.replicaLagTimeMax / 2)), 'isr-expiration');
     ctx.setTimer(this.config.retentionCheckInterval, 'retention');
@@ -171,7 +180,18 @@ export class KafkaBroker implements Actor {
     switch (message.type) {
       case 'Produce': return this.onProduce(from, message as Produce);
       case 'Fetch': return this.onFetch(from, message as Fetch);
-      case 'FetchResponse': return this.onFetchResponse(message as FetchResponse);
+      case 'FetchResponse':
+        if (this.kraft !== null && (message as FetchResponse).topic === METADATA_TOPIC) return this.kraft.onFetchResponse(message as unknown as MetadataFetchResponse);
+        return this.onFetchResponse(message as FetchResponse);
+      case 'BrokerRegistrationResponse':
+        this.kraft?.onRegistrationResponse(message as BrokerRegistrationResponse);
+        return;
+      case 'BrokerHeartbeatResponse':
+        this.kraft?.onHeartbeatResponse(message as BrokerHeartbeatResponse);
+        return;
+      case 'AllocateProducerIdsResponse':
+        this.kraft?.onAllocateResponse(message as AllocateProducerIdsResponse);
+        return;
       case 'OffsetsForLeaderEpoch': return this.onOffsetsForLeaderEpoch(from, message as OffsetsForLeaderEpoch);
       case 'OffsetsForLeaderEpochResponse': return this.onOffsetsForLeaderEpochResponse(message as OffsetsForLeaderEpochResponse);
       case 'ListOffsets': return this.onListOffsets(from, message as ListOffsets);
@@ -280,7 +300,8 @@ export class KafkaBroker implements Actor {
         return;
       }
       default:
-        this.coordinator?.onTimer(tag, data);
+        if (this.kraft !== null && tag.startsWith('kraft-')) this.kraft.onTimer(tag, data);
+        else this.coordinator?.onTimer(tag, data);
     }
   }
 
@@ -362,23 +383,53 @@ export class KafkaBroker implements Actor {
     }
     this.controllerEpochSeen = request.controllerEpoch;
     this.controllerName = request.controller;
-    const me = this.ctx.name;
-    for (const state of request.partitions) {
-      if (!state.replicas.includes(me)) continue;
-      const replica = this.replica(state.topic, state.partition);
-      replica.replicas = state.replicas;
-      if (state.leaderEpoch < replica.leaderEpoch) continue;
-      if (state.leaderEpoch === replica.leaderEpoch && state.leader === replica.leader) {
-        if (state.partitionEpoch > replica.partitionEpoch && replica.isLeaderOn(me) && replica.pendingIsr === null) {
-          replica.isr = [...state.isr];
-          replica.partitionEpoch = state.partitionEpoch;
-        }
-        continue;
-      }
-      if (state.leader === me) this.makeLeader(replica, state);
-      else this.makeFollower(replica, state);
-    }
+    for (const state of request.partitions) this.applyPartitionState(state);
     sendTo(this.ctx, from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' } satisfies ControlResponse);
+    this.options.invariants?.changed(this.ctx.name, 'LeaderAndIsr');
+  }
+
+  /**
+   * One partition's new state from the controller (a LeaderAndIsr entry in ZooKeeper mode, a
+   * committed PartitionRecord / PartitionChangeRecord in KRaft mode): become leader or follower
+   * when the leader epoch moved on, else take a newer ISR.
+   */
+  private applyPartitionState(state: PartitionState): void {
+    const me = this.ctx.name;
+    if (!state.replicas.includes(me)) return;
+    const replica = this.replica(state.topic, state.partition);
+    replica.replicas = state.replicas;
+    if (state.leaderEpoch < replica.leaderEpoch) return;
+    if (state.leaderEpoch === replica.leaderEpoch && state.leader === replica.leader) {
+      if (state.partitionEpoch > replica.partitionEpoch && replica.isLeaderOn(me) && replica.pendingIsr === null) {
+        replica.isr = [...state.isr];
+        replica.partitionEpoch = state.partitionEpoch;
+      }
+      return;
+    }
+    if (state.leader === me) this.makeLeader(replica, state);
+    else this.makeFollower(replica, state);
+  }
+
+  // ------------------------------------------------------------------ KRaft mode: metadata from the quorum
+
+  private startKraft(voters: readonly string[]): void {
+    // The incarnation id: unique per start of this broker (KIP-631 uses a random UUID).
+    const incarnation = this.ctx.trueNow() * 1000 + Math.floor(this.ctx.random('incarnation').next() * 1000);
+    this.registered = true;
+    this.kraft = new BrokerKraftClient(this.ctx, voters, this.config, incarnation, {
+      applyPartitions: (states) => {
+        for (const state of states) this.applyPartitionState(state);
+        this.options.invariants?.changed(this.ctx.name, 'metadata records applied');
+      },
+      metadataChanged: (states) => {
+        for (const s of states) this.metadata.set(`${s.topic}-${s.partition}`, s);
+      },
+      controllerChanged: (controller) => {
+        this.controllerName = controller;
+      },
+      producerIds: (first, count) => this.onPidBlock({ type: 'ZkAllocateProducerIdsResponse', first, count }),
+    });
+    this.kraft.start();
   }
 
   private onUpdateMetadata(from: string, request: UpdateMetadata): void {
@@ -451,6 +502,7 @@ export class KafkaBroker implements Actor {
     if (removed > 0) {
       this.options.stats.truncatedRecords += removed;
       this.ctx.note('log-truncated', { partition: replica.key, to: offset, removed, reason });
+      this.options.invariants?.changed(this.ctx.name, `truncation of ${replica.key} (${reason})`);
     }
   }
 
@@ -593,6 +645,7 @@ export class KafkaBroker implements Actor {
     const log = replica.log;
     const upTo = request.replica !== null ? log.logEndOffset : replica.hw;
     const records = log.read(request.fetchOffset, upTo, request.maxBytes);
+    if (request.replica === null && this.options.invariants !== undefined && records.length > 0) this.options.invariants.consumerRead(this.ctx.name, replica.key, records, replica.hw);
     let bytes = HEADER_BYTES;
     for (let i = 0; i < records.length; i++) bytes += records[i]!.bytes + RECORD_OVERHEAD;
     const response: FetchResponse = {
@@ -670,6 +723,7 @@ export class KafkaBroker implements Actor {
     }
     if (hw > replica.hw) {
       replica.hw = hw;
+      if (this.options.invariants !== undefined) this.options.invariants.hwAdvanced(me, replica.key);
       this.completeDelayed(replica);
       this.wakeParked(replica);
     }
@@ -727,6 +781,7 @@ export class KafkaBroker implements Actor {
     this.ctx.note(replica.isr.length < before.length ? 'isr-shrink' : 'isr-expand', { partition: replica.key, isr: replica.isr, proposed });
     this.maybeAdvanceHw(replica);
     this.completeDelayed(replica);
+    this.options.invariants?.changed(this.ctx.name, `ISR change of ${replica.key}`);
   }
 
   // ------------------------------------------------------------------ produce
@@ -951,7 +1006,8 @@ export class KafkaBroker implements Actor {
     this.pidWaiters.push({ from, request });
     if (!this.pidRequested) {
       this.pidRequested = true;
-      sendTo(this.ctx, this.options.zk, { type: 'ZkAllocateProducerIds', broker: this.ctx.name });
+      if (this.kraft !== null) this.kraft.allocateProducerIds();
+      else sendTo(this.ctx, this.options.zk, { type: 'ZkAllocateProducerIds', broker: this.ctx.name });
     }
   }
 

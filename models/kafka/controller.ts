@@ -105,37 +105,13 @@ export class Controller {
     return out;
   }
 
-  /**
-   * OfflinePartitionLeaderElection: the first replica in assignment order that is alive and in
-   * the ISR; else, if unclean election is enabled, the first live replica. Returns the new
-   * state, or null when nothing changed (the partition stays offline).
-   */
+  /** Leader election shared with the KRaft controller (electPartitionLeader), with this controller's notes and counts. */
   private elect(state: PartitionState, topic: TopicAssignment): PartitionState | null {
-    const isrLive = state.replicas.filter((r) => this.live.has(r) && state.isr.includes(r));
-    let leader: string | null = isrLive[0] ?? null;
-    let isr = isrLive;
-    let unclean = false;
-    if (leader === null && topic.uncleanLeaderElection) {
-      leader = state.replicas.find((r) => this.live.has(r)) ?? null;
-      isr = leader === null ? [] : [leader];
-      unclean = leader !== null;
-    }
-    if (leader === null) {
-      if (state.leader === null) return null;
-      // Offline: no leader; the ISR keeps its last members so one of them can come back.
-      const next = { ...state, leader: null, partitionEpoch: state.partitionEpoch + 1 };
-      this.states.set(`${state.topic}-${state.partition}`, next);
-      this.ctx.note('partition-offline', { partition: `${state.topic}-${state.partition}`, isr: state.isr });
-      return next;
-    }
-    const next: PartitionState = { ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
-    this.states.set(`${state.topic}-${state.partition}`, next);
-    this.stats.leaderElections++;
-    if (unclean) this.stats.uncleanElections++;
-    this.ctx.note(unclean ? 'unclean-leader-elected' : 'leader-elected', {
-      partition: `${state.topic}-${state.partition}`, leader, leaderEpoch: next.leaderEpoch, isr,
-    });
-    return next;
+    const result = electPartitionLeader(state, (r) => this.live.has(r), topic.uncleanLeaderElection);
+    if (result === null) return null;
+    this.states.set(`${state.topic}-${state.partition}`, result.state);
+    reportElection(this.ctx, this.stats, state, result);
+    return result.state;
   }
 
   /** The /brokers/ids watch fired: handle failures, then startups. */
@@ -150,16 +126,12 @@ export class Controller {
     }
     if (dead.length > 0) {
       this.ctx.note('brokers-failed', { brokers: dead });
-      for (const [key, state] of this.states) {
-        if (state.leader !== null && dead.includes(state.leader)) {
-          const next = this.elect(state, this.topicOf(state.topic));
-          if (next) changed.set(key, next);
-        } else if (state.leader !== null && state.isr.some((r) => dead.includes(r))) {
-          const isr = state.isr.filter((r) => !dead.includes(r));
-          const next = { ...state, isr, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
-          this.states.set(key, next);
-          changed.set(key, next);
-        }
+      const gone = (b: string) => dead.includes(b);
+      for (const { before, result } of partitionChangesOnFailure([...this.states.values()], gone, (r) => this.live.has(r), (t) => this.topicOf(t).uncleanLeaderElection, true)) {
+        const key = `${before.topic}-${before.partition}`;
+        this.states.set(key, result.state);
+        if (before.leader !== null && gone(before.leader)) reportElection(this.ctx, this.stats, before, result);
+        changed.set(key, result.state);
       }
     }
     for (const b of started) this.live.add(b);
@@ -199,26 +171,11 @@ export class Controller {
    * alive and in the ISR (PreferredReplicaPartitionLeaderElection).
    */
   rebalanceLeaders(percentage: number): void {
-    const changed: PartitionState[] = [];
-    const byPreferred = new Map<string, PartitionState[]>();
-    for (const s of this.states.values()) {
-      const preferred = s.replicas[0]!;
-      let list = byPreferred.get(preferred);
-      if (!list) byPreferred.set(preferred, (list = []));
-      list.push(s);
-    }
-    for (const [preferred, list] of byPreferred) {
-      const elsewhere = list.filter((s) => s.leader !== preferred);
-      if (elsewhere.length === 0 || (elsewhere.length * 100) / list.length <= percentage) continue;
-      if (!this.live.has(preferred)) continue;
-      for (const s of elsewhere) {
-        if (!s.isr.includes(preferred)) continue;
-        const next: PartitionState = { ...s, leader: preferred, leaderEpoch: s.leaderEpoch + 1, partitionEpoch: s.partitionEpoch + 1 };
-        this.states.set(`${s.topic}-${s.partition}`, next);
-        this.stats.leaderElections++;
-        this.ctx.note('preferred-leader-elected', { partition: `${s.topic}-${s.partition}`, leader: preferred, leaderEpoch: next.leaderEpoch });
-        changed.push(next);
-      }
+    const changed = preferredLeaderElections(this.states.values(), (b) => this.live.has(b), percentage);
+    for (const next of changed) {
+      this.states.set(`${next.topic}-${next.partition}`, next);
+      this.stats.leaderElections++;
+      this.ctx.note('preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
     }
     if (changed.length > 0) this.writeZk(changed, () => this.announce(changed, []));
   }
@@ -227,17 +184,13 @@ export class Controller {
     const key = `${request.topic}-${request.partition}`;
     const state = this.states.get(key);
     const reply = (response: AlterPartitionResponse) => sendTo(this.ctx, from, response);
-    if (!state || state.leader !== request.broker || state.leaderEpoch !== request.leaderEpoch) {
-      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: 'FENCED_LEADER_EPOCH' });
+    const checked = validateAlterPartition(state, request, (r) => this.live.has(r));
+    if (checked.error !== 'NONE' || !state) {
+      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: checked.error, ...(checked.state ? { state: checked.state } : {}) });
       return;
     }
-    if (state.partitionEpoch !== request.partitionEpoch) {
-      reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: 'INVALID_UPDATE_VERSION', state });
-      return;
-    }
-    // KIP-841: only live brokers may join the ISR.
-    const isr = request.newIsr.filter((r) => r === state.leader || this.live.has(r) || state.isr.includes(r));
-    const next: PartitionState = { ...state, isr, partitionEpoch: state.partitionEpoch + 1 };
+    const next = checked.state;
+    const isr = next.isr;
     this.states.set(key, next);
     if (isr.length < state.isr.length) this.stats.isrShrinks++;
     else if (isr.length > state.isr.length) this.stats.isrExpands++;
@@ -291,6 +244,46 @@ export class Controller {
     sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
   }
 
+  /**
+   * CreatePartitions (added by the consumer-groups work, issue #4): AdminZkClient.addPartitions
+   * writes the topic's new replica assignment, then onNewPartitionCreation brings each new
+   * partition online with the first live replica as leader and the live replicas as ISR, writes
+   * the partition states to ZooKeeper, sends LeaderAndIsr to the replicas and metadata to every
+   * broker. `done` gets the error (INVALID_PARTITIONS when the count does not grow).
+   */
+  createPartitions(topicName: string, count: number, assignments: readonly string[][], done: (error: 'NONE' | 'UNKNOWN_TOPIC_OR_PARTITION' | 'INVALID_PARTITIONS', message?: string) => void): void {
+    const topic = this.topics.find((t) => t.topic === topicName);
+    if (!topic) return done('UNKNOWN_TOPIC_OR_PARTITION');
+    const current = topic.partitions.length;
+    if (count <= current) return done('INVALID_PARTITIONS', `Topic currently has ${current} partitions, ${count} would not increase the count.`);
+    if (assignments.length !== count - current) return done('INVALID_PARTITIONS', `${count - current} new partitions need ${count - current} replica assignments.`);
+    const created: PartitionState[] = [];
+    for (let i = 0; i < assignments.length; i++) {
+      const replicas = [...assignments[i]!];
+      const partition = current + i;
+      topic.partitions.push(replicas);
+      const liveReplicas = replicas.filter((r) => this.live.has(r));
+      const state: PartitionState = { topic: topic.topic, partition, replicas, leader: liveReplicas[0] ?? null, leaderEpoch: 0, isr: liveReplicas, partitionEpoch: 0 };
+      this.states.set(`${topic.topic}-${partition}`, state);
+      created.push(state);
+    }
+    this.ctx.note('partitions-created', { topic: topicName, from: current, to: count });
+    this.writeZk(created, () => {
+      const targets = new Map<string, PartitionState[]>();
+      for (const s of created) {
+        for (const r of s.replicas) {
+          if (!this.live.has(r)) continue;
+          let list = targets.get(r);
+          if (!list) targets.set(r, (list = []));
+          list.push(s);
+        }
+      }
+      for (const [broker, states] of targets) this.sendLeaderAndIsr(broker, states);
+      this.broadcastMetadata();
+      done('NONE');
+    });
+  }
+
   broadcastMetadata(): void {
     const partitions = [...this.states.values()];
     const liveBrokers = [...this.live];
@@ -301,4 +294,115 @@ export class Controller {
       sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
     }
   }
+}
+
+// ------------------------------------------------------------------ partition leader election, shared by both metadata modes
+
+/** What an election decided: a new leader (clean from the ISR, or unclean), or the partition goes offline. */
+export interface ElectionResult {
+  state: PartitionState;
+  kind: 'clean' | 'unclean' | 'offline';
+}
+
+/**
+ * OfflinePartitionLeaderElection, as both controllers (ZooKeeper mode and KRaft) run it: the
+ * first replica in assignment order that is alive and in the ISR; else, with unclean election
+ * enabled, the first live replica (ISR = [it]). Without either the partition goes offline: no
+ * leader, the ISR keeps its last members so one of them can come back (and the partition epoch
+ * is bumped). Returns null when nothing changes (already offline). `live` is the controller's
+ * liveness: a registered ZooKeeper session, or an unfenced KRaft registration.
+ */
+export function electPartitionLeader(state: PartitionState, live: (broker: string) => boolean, uncleanLeaderElection: boolean): ElectionResult | null {
+  const isrLive = state.replicas.filter((r) => live(r) && state.isr.includes(r));
+  let leader: string | null = isrLive[0] ?? null;
+  let isr = isrLive;
+  let unclean = false;
+  if (leader === null && uncleanLeaderElection) {
+    leader = state.replicas.find((r) => live(r)) ?? null;
+    isr = leader === null ? [] : [leader];
+    unclean = leader !== null;
+  }
+  if (leader === null) {
+    if (state.leader === null) return null;
+    return { state: { ...state, leader: null, partitionEpoch: state.partitionEpoch + 1 }, kind: 'offline' };
+  }
+  return {
+    state: { ...state, leader, isr, leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 },
+    kind: unclean ? 'unclean' : 'clean',
+  };
+}
+
+/** The note and counters of an election (leader-elected, unclean-leader-elected, partition-offline). */
+export function reportElection(ctx: NodeContext, stats: KafkaStats, before: PartitionState, result: ElectionResult): void {
+  const partition = `${before.topic}-${before.partition}`;
+  if (result.kind === 'offline') {
+    ctx.note('partition-offline', { partition, isr: before.isr });
+    return;
+  }
+  stats.leaderElections++;
+  if (result.kind === 'unclean') stats.uncleanElections++;
+  ctx.note(result.kind === 'unclean' ? 'unclean-leader-elected' : 'leader-elected', {
+    partition, leader: result.state.leader, leaderEpoch: result.state.leaderEpoch, isr: result.state.isr,
+  });
+}
+
+/**
+ * A broker went away (session expired, or fenced): partitions it led get a new leader
+ * (electPartitionLeader); partitions where it was only an ISR member lose it from the ISR. The
+ * ZooKeeper-mode controller bumps the leader epoch for that ISR shrink too; KRaft (metadata
+ * version 3.6 and later, KAFKA-15021) bumps only the partition epoch.
+ */
+export function partitionChangesOnFailure(
+  states: Iterable<PartitionState>, dead: (broker: string) => boolean, live: (broker: string) => boolean,
+  unclean: (topic: string) => boolean, bumpLeaderEpochOnShrink: boolean,
+): { before: PartitionState; result: ElectionResult }[] {
+  const out: { before: PartitionState; result: ElectionResult }[] = [];
+  for (const state of states) {
+    if (state.leader !== null && dead(state.leader)) {
+      const result = electPartitionLeader(state, live, unclean(state.topic));
+      if (result) out.push({ before: state, result });
+    } else if (state.leader !== null && state.isr.some(dead)) {
+      const isr = state.isr.filter((r) => !dead(r));
+      const next = { ...state, isr, leaderEpoch: state.leaderEpoch + (bumpLeaderEpochOnShrink ? 1 : 0), partitionEpoch: state.partitionEpoch + 1 };
+      out.push({ before: state, result: { state: next, kind: 'clean' } });
+    }
+  }
+  return out;
+}
+
+/**
+ * auto.leader.rebalance.enable (PreferredReplicaPartitionLeaderElection): for each broker whose
+ * preferred partitions (it is their first replica) are led elsewhere more than `percentage` %
+ * of the time, the partitions where it is alive and in the ISR get it back as leader.
+ */
+export function preferredLeaderElections(states: Iterable<PartitionState>, live: (broker: string) => boolean, percentage: number): PartitionState[] {
+  const changed: PartitionState[] = [];
+  const byPreferred = new Map<string, PartitionState[]>();
+  for (const s of states) {
+    const preferred = s.replicas[0]!;
+    let list = byPreferred.get(preferred);
+    if (!list) byPreferred.set(preferred, (list = []));
+    list.push(s);
+  }
+  for (const [preferred, list] of byPreferred) {
+    const elsewhere = list.filter((s) => s.leader !== preferred);
+    if (elsewhere.length === 0 || (elsewhere.length * 100) / list.length <= percentage) continue;
+    if (!live(preferred)) continue;
+    for (const s of elsewhere) {
+      if (!s.isr.includes(preferred)) continue;
+      changed.push({ ...s, leader: preferred, leaderEpoch: s.leaderEpoch + 1, partitionEpoch: s.partitionEpoch + 1 });
+    }
+  }
+  return changed;
+}
+
+/** AlterPartition as both controllers validate it; null when accepted (with the new state). */
+export function validateAlterPartition(
+  state: PartitionState | undefined, request: AlterPartition, live: (broker: string) => boolean,
+): { error: 'FENCED_LEADER_EPOCH' | 'INVALID_UPDATE_VERSION'; state?: PartitionState } | { error: 'NONE'; state: PartitionState } {
+  if (!state || state.leader !== request.broker || state.leaderEpoch !== request.leaderEpoch) return { error: 'FENCED_LEADER_EPOCH' };
+  if (state.partitionEpoch !== request.partitionEpoch) return { error: 'INVALID_UPDATE_VERSION', state };
+  // KIP-841: only live (registered, unfenced) brokers may join the ISR.
+  const isr = request.newIsr.filter((r) => r === state.leader || live(r) || state.isr.includes(r));
+  return { error: 'NONE', state: { ...state, isr, partitionEpoch: state.partitionEpoch + 1 } };
 }

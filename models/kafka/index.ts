@@ -35,6 +35,9 @@ import {
 } from './schema.js';
 import { newStats, type KafkaStats } from './stats.js';
 import { ZooKeeperNode, type KafkaControlState, type ZkData } from './zookeeper.js';
+import { KraftController, type RaftData } from './kraft/controller.js';
+import { kraftPublisher } from './kraft/publisher.js';
+import { InvariantChecker } from './invariants.js';
 import { OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
 import { coordinatorPartition } from './coordinator.js';
 import type { CommitMode } from './consumer.js';
@@ -64,7 +67,7 @@ export interface KafkaConsumerSpec extends CommonConsumer {
 
 export interface KafkaScenario extends CommonScenario {
   system: 'kafka';
-  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; config?: KafkaClusterConfig };
+  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; invariants?: boolean; config?: KafkaClusterConfig };
   topics?: KafkaTopicSpec[];
   workload?: { producers?: KafkaProducerSpec[]; consumers?: KafkaConsumerSpec[] };
 }
@@ -222,18 +225,71 @@ export const kafkaModel: KafkaModel = {
     const stats = newStats();
     const store = world.store<KafkaControlState>('kafka', { controller: null, controllerEpoch: 0, liveBrokers: [], partitions: {} });
     const groupStore = groupsUsed ? world.store<GroupsState>('kafka-groups', {}) : undefined;
-    const zkData: ZkData = {
-      nextSession: 1, sessions: new Map(), brokers: new Map(), controller: null, controllerEpoch: 0, partitions: new Map(), nextProducerId: 0,
-    };
     const countOffline = () => {
       let offline = 0;
       for (const p of Object.values(store.state.partitions)) if (p.leader === null) offline++;
       if (offline > stats.offlinePartitionsMax) stats.offlinePartitionsMax = offline;
     };
-    world.addNode('zookeeper', () => new ZooKeeperNode(zkData, config.zkSessionTimeout, store, countOffline), { roles: ['zookeeper'] });
-
     const live = new Map<string, PhaseAware>();
     const brokerActors = new Map<string, KafkaBroker>();
+
+    // Failure detection time: from a broker's crash to its session expiring (ZooKeeper) or its fencing (KRaft).
+    const crashedAt = new Map<string, number>();
+    const detected = (broker: string) => {
+      const t = crashedAt.get(broker);
+      if (t === undefined) return;
+      crashedAt.delete(broker);
+      stats.brokerFailureDetectionMsMax = Math.max(stats.brokerFailureDetectionMsMax, (world.now - t) / 1000);
+    };
+    const replicasOf = new Map<string, readonly string[]>();
+    for (const t of topics) t.partitions.forEach((replicas, p) => replicasOf.set(`${t.topic}-${p}`, replicas));
+    // cluster.invariants: the replication invariants after every control-plane change (invariants.ts).
+    const checker = scenario.cluster?.invariants ? new InvariantChecker({
+      now: () => world.now,
+      partitions: () => store.state.partitions,
+      replicasOf: (p) => replicasOf.get(p) ?? [],
+      isUp: (b) => world.node(b).status !== 'crashed' && brokerActors.has(b),
+      replica: (b, p) => brokerActors.get(b)?.inspect(p),
+      safe: (p) => config.leaderEpochs && !(topics.find((t) => t.topic === p.slice(0, p.lastIndexOf('-')))?.uncleanLeaderElection ?? config.uncleanLeaderElection),
+    }) : undefined;
+    world.onCrash((name) => {
+      if (!brokers.includes(name)) return;
+      crashedAt.set(name, world.now);
+      checker?.beforeCrash(name, [...replicasOf.keys()]);
+    });
+    world.onStart((name, restarted) => {
+      if (restarted && brokers.includes(name)) checker?.afterRestart(name);
+    });
+
+    const metadataMode = scenario.cluster?.metadata ?? 'zookeeper';
+    if (metadataMode !== 'kraft' && scenario.cluster?.controllers !== undefined) {
+      throw new Error('cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
+    }
+    const voters = metadataMode === 'kraft' ? Array.from({ length: scenario.cluster?.controllers ?? KAFKA_DEFAULTS.controllers }, (_, i) => `controller-${i + 1}`) : [];
+    if (metadataMode === 'kraft') {
+      const publish = kraftPublisher(store, (node) => {
+        countOffline();
+        checker?.changed(node, 'metadata records committed');
+      });
+      for (const name of voters) {
+        const data: RaftData = { log: [], epoch: 0, votedFor: null };
+        world.addNode(name, () => new KraftController(data, {
+          voters, brokers, topics, config, stats,
+          publish: (log, hw) => publish(name, log, hw),
+          brokerFenced: detected,
+        }), { roles: ['controller'] });
+      }
+    } else {
+      const zkData: ZkData = {
+        nextSession: 1, sessions: new Map(), brokers: new Map(), controller: null, controllerEpoch: 0, partitions: new Map(), nextProducerId: 0,
+      };
+      const afterWrite = checker ? () => {
+        countOffline();
+        checker.changed('zookeeper', 'partition state written');
+      } : countOffline;
+      world.addNode('zookeeper', () => new ZooKeeperNode(zkData, config.zkSessionTimeout, store, afterWrite, detected), { roles: ['zookeeper'] });
+    }
+
     world.onCrash((name) => {
       live.delete(name);
       brokerActors.delete(name);
@@ -243,7 +299,10 @@ export const kafkaModel: KafkaModel = {
     });
     for (const name of brokers) {
       world.addNode(name, () => {
-        const broker = new KafkaBroker({ config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}) });
+        const broker = new KafkaBroker({
+          config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}),
+          ...(metadataMode === 'kraft' ? { kraft: { voters } } : {}), ...(checker ? { invariants: checker } : {}),
+        });
         brokerActors.set(name, broker);
         return broker;
       }, { roles: ['broker'] });
@@ -271,7 +330,7 @@ export const kafkaModel: KafkaModel = {
     });
 
     const lines: string[] = [
-      `cluster: ${brokerCount} brokers, metadata zookeeper, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
+      `cluster: ${brokerCount} brokers, metadata ${metadataMode === 'kraft' ? `kraft (controller.quorum.voters ${voters.join(',')}, broker.session.timeout.ms=${config.brokerSessionTimeout / 1000})` : `zookeeper (zookeeper.session.timeout.ms=${config.zkSessionTimeout / 1000})`}${checker ? ', invariants checked' : ''}, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
       + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
     ];
     for (const t of topics) {

@@ -54,6 +54,8 @@ export class ZooKeeperNode implements Actor {
     private readonly sessionTimeout: Micros,
     private readonly store: StateStore<KafkaControlState>,
     private readonly onOffline: () => void,
+    /** A broker's session expired (for the failure-detection metric). */
+    private readonly onSessionExpired?: (broker: string) => void,
   ) {}
 
   start(ctx: NodeContext, _restarted: boolean): void {
@@ -165,6 +167,7 @@ export class ZooKeeperNode implements Actor {
       data.sessions.delete(session.id);
       if (data.brokers.get(session.broker) === session.id) data.brokers.delete(session.broker);
       this.ctx.note('zk-session-expired', { broker: session.broker, session: session.id });
+      this.onSessionExpired?.(session.broker);
       changed = true;
       if (data.controller?.session === session.id) {
         data.controller = null;

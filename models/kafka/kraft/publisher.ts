@@ -1,0 +1,40 @@
+import type { StateStore } from '../../../sim/state.js';
+import { compareBrokers, type KafkaControlState } from '../zookeeper.js';
+import { MetadataImage } from './image.js';
+import type { MetadataEntry } from './protocol.js';
+
+/**
+ * Mirrors the committed `__cluster_metadata` log into world.store('kafka') (controller, epoch,
+ * unfenced brokers, partition states), so KRaft runs trace the same control-plane view as
+ * ZooKeeper mode. Whichever voter first learns that the high watermark passed some records
+ * publishes them; Raft guarantees every voter's log holds the same committed prefix.
+ */
+export function kraftPublisher(store: StateStore<KafkaControlState>, after: (node: string) => void): (node: string, log: readonly MetadataEntry[], highWatermark: number) => void {
+  const image = new MetadataImage();
+  return (node, log, highWatermark) => {
+    if (highWatermark <= image.offset) return;
+    const touched = new Set<string>();
+    let controller: { name: string; epoch: number } | null = null;
+    let brokersChanged = false;
+    for (let o = image.offset; o < highWatermark && o < log.length; o++) {
+      const entry = log[o]!;
+      image.apply(entry);
+      const r = entry.record;
+      if (r.type === 'PartitionRecord' || r.type === 'PartitionChangeRecord') touched.add(`${r.state.topic}-${r.state.partition}`);
+      else if (r.type === 'LeaderChangeMessage') controller = { name: r.leader, epoch: entry.epoch };
+      else if (r.type === 'RegisterBrokerRecord' || r.type === 'BrokerRegistrationChangeRecord') brokersChanged = true;
+    }
+    store.update((s) => {
+      if (controller) {
+        s.controller = controller.name;
+        s.controllerEpoch = controller.epoch;
+      }
+      if (brokersChanged) s.liveBrokers = image.unfencedBrokers().sort(compareBrokers);
+      for (const key of touched) {
+        const p = image.partitions.get(key)!;
+        s.partitions[key] = { leader: p.leader, leaderEpoch: p.leaderEpoch, isr: [...p.isr], partitionEpoch: p.partitionEpoch };
+      }
+    }, 'metadata records committed');
+    after(node);
+  };
+}
