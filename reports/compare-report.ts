@@ -3,7 +3,7 @@ import { formatDuration, formatTimestamp } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec, type SeriesPoint } from './charts.js';
 import { describeLogicalFault, mapFaultStep, type Comparison, type VariantOutcome } from './compare.js';
 import type { Block, Cell, ReportDocument } from './document.js';
-import { FIELD_BETTER, FIELD_LABELS, faultMarks, formatField, median, SUMMARY_FIELDS, throughput, type FaultMark, type SummaryField } from './facts.js';
+import { FIELD_BETTER, FIELD_LABELS, faultMarks, formatField, inFlightSeries, median, OPTIONAL_FIELDS, SIGNED_FIELDS, SUMMARY_FIELDS, systemLagSeries, throughput, type FaultMark, type SummaryField } from './facts.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, whatHappened } from './sections.js';
 
 /**
@@ -32,9 +32,13 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
   const backlog: SeriesPoint[] = [];
   const deliveries: SeriesPoint[] = [];
   const acks: SeriesPoint[] = [];
+  const inflight: SeriesPoint[] = [];
+  const lag: SeriesPoint[] = [];
   for (const v of comparison.variants) {
     const result = v.results[0]!;
     for (const p of result.backlog.series) backlog.push({ seconds: p.time / 1_000_000, value: p.backlog, series: v.variant.name });
+    for (const p of inFlightSeries(result) ?? []) inflight.push({ ...p, series: v.variant.name });
+    for (const p of systemLagSeries(result) ?? []) lag.push({ ...p, series: v.variant.name });
     for (const p of throughput(result) ?? []) {
       if (p.kind === 'deliveries') deliveries.push({ seconds: p.second, value: p.count, series: v.variant.name });
       if (p.kind === 'acks') acks.push({ seconds: p.second, value: p.count, series: v.variant.name });
@@ -42,6 +46,8 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
   }
   const charts = [
     timeSeriesChart('backlog', 'Backlog over virtual time', 'messages not yet received', backlog, marks, 'variant'),
+    ...(lag.length > 0 ? [timeSeriesChart('lag', 'Consumer lag / queue depth as each system reports it', 'messages', lag, marks, 'variant')] : []),
+    timeSeriesChart('inflight', 'Sends in flight over virtual time', 'sends awaiting an answer', inflight, marks, 'variant'),
     timeSeriesChart('deliveries', 'Deliveries per second of virtual time', 'deliveries / s', deliveries, marks, 'variant'),
     timeSeriesChart('acks', 'Acknowledged sends per second of virtual time', 'acks / s', acks, marks, 'variant'),
   ];
@@ -54,6 +60,15 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
   return charts;
 }
 
+function compareChartCaption(id: string): string {
+  const rules = 'Red rules: the faults (in role names); grey dashed: the drain begins.';
+  if (id === 'latency') return 'HDR-histogram percentiles, log scale.';
+  if (id === 'backlog') return `Messages acknowledged (or of unknown outcome) and not yet received by any consumer, from the client history, sampled every second. ${rules}`;
+  if (id === 'lag') return `The systems' own gauges summed over their queues: Kafka consumer lag (high watermark minus committed offset), RabbitMQ queue depth (ready + unacknowledged); a variant whose system reports neither has no line. ${rules}`;
+  if (id === 'inflight') return `Sends invoked whose answer (ack, failure or timeout) has not arrived yet, and not yet received by a consumer. ${rules}`;
+  return rules;
+}
+
 /** Marks the best value of a column (not when every variant has the same value: nothing to choose). */
 function bestOf(comparison: Comparison, field: SummaryField): number | null {
   const better = FIELD_BETTER[field];
@@ -62,29 +77,37 @@ function bestOf(comparison: Comparison, field: SummaryField): number | null {
   const known = values.filter((x): x is number => x !== null);
   if (known.length === 0) return null;
   if (known.length === values.length && known.every((x) => x === known[0])) return null;
+  if (SIGNED_FIELDS.has(field)) return known.reduce((a, b) => (Math.abs(b) < Math.abs(a) ? b : a));
   return better === 'higher' ? Math.max(...known) : Math.min(...known);
+}
+
+/** The summary columns this comparison shows: the delay columns only when some variant delivered delayed messages. */
+export function shownFields(rows: { [F in SummaryField]: number | null }[]): SummaryField[] {
+  return SUMMARY_FIELDS.filter((f) => !OPTIONAL_FIELDS.has(f) || rows.some((r) => r[f] !== null));
 }
 
 function summaryTable(comparison: Comparison): Block {
   const best = Object.fromEntries(SUMMARY_FIELDS.map((f) => [f, bestOf(comparison, f)])) as Record<SummaryField, number | null>;
   const several = comparison.seeds.length > 1;
+  const fields = shownFields(comparison.variants.map((v) => v.median));
   const rows: Cell[][] = comparison.variants.map((v) => [
     v.variant.name,
     v.variant.system,
-    ...SUMMARY_FIELDS.map((field): Cell => {
+    ...fields.map((field): Cell => {
       const value = v.median[field];
       const spread = v.spread[field];
       let text = formatField(field, value);
       if (several && spread && spread[0] !== spread[1]) text += ` (${formatField(field, spread[0])}–${formatField(field, spread[1])})`;
       const isBest = value !== null && best[field] !== null && value === best[field];
-      const bad = value !== null && value > 0 && ['lostAcked', 'duplicates', 'reorders'].includes(field);
+      const bad = value !== null && value > 0 && ['lostAcked', 'duplicates', 'reorders', 'deliveredEarly'].includes(field);
       return { text, best: isBest, bad };
     }),
   ]);
   const caption = (several ? `Median over seeds ${comparison.seeds[0]}–${comparison.seeds.at(-1)} (min–max in brackets where they differ). ` : `Seed ${comparison.seeds[0]}. `)
     + 'The best value of each column is marked ★ (higher acked and delivered, lower everything else; no mark when all variants agree). '
-    + 'Latency: HDR histogram of send-to-first-delivery; drain time: from the end of the safety phase until the sampled backlog reached 0 and stayed there.';
-  return { kind: 'table', id: 'summary-table', headers: ['variant', 'system', ...SUMMARY_FIELDS.map((f) => FIELD_LABELS[f])], rows, caption };
+    + 'Latency: HDR histogram of send-to-first-delivery; drain time: from the end of the safety phase until the sampled backlog reached 0 and stayed there.'
+    + (fields.includes('delayErrorP50') ? ' Delay error: (actual - requested delay) / requested, for messages sent with a delay (+10% = a tenth late; best = closest to 0).' : '');
+  return { kind: 'table', id: 'summary-table', headers: ['variant', 'system', ...fields.map((f) => FIELD_LABELS[f])], rows, caption };
 }
 
 function faultScheduleTable(comparison: Comparison): Block {
@@ -115,6 +138,7 @@ function mappingBlocks(comparison: Comparison): Block[] {
     const name = v.variant.name;
     for (const [key, value] of Object.entries(v.variant.sections)) if (key !== 'expect') rows.push([name, key, flow(value)]);
     if (Object.keys(v.variant.producer).length > 0) rows.push([name, 'every producer +', flow(v.variant.producer)]);
+    for (const [id, fields] of Object.entries(v.variant.producers)) rows.push([name, `producer ${id} +`, flow(fields)]);
     if (Object.keys(v.variant.consumer).length > 0) rows.push([name, 'every consumer +', flow(v.variant.consumer)]);
     for (const role of comparison.compare.roles) rows.push([name, `role ${role}`, flow(v.variant.roles[role])]);
   }
@@ -145,7 +169,7 @@ export async function buildCompareReport(comparison: Comparison): Promise<Report
   blocks.push({ kind: 'heading', level: 2, text: 'Summary', id: 'summary' }, summaryTable(comparison));
   blocks.push({ kind: 'heading', level: 2, text: 'Charts' });
   if (several) blocks.push({ kind: 'paragraph', muted: true, text: `Time series show seed ${comparison.seeds[0]}; latency bars are medians over the seeds.` });
-  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: chart.id === 'latency' ? 'HDR-histogram percentiles, log scale.' : 'Red rules: the faults (in role names); grey dashed: the drain begins.' });
+  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: compareChartCaption(chart.id) });
   blocks.push({ kind: 'heading', level: 2, text: 'Fault schedule' }, faultScheduleTable(comparison));
   blocks.push({ kind: 'heading', level: 2, text: 'Mapping of the workload and roles onto each system' }, ...mappingBlocks(comparison));
   for (const v of comparison.variants) blocks.push(...variantBlocks(v, several));

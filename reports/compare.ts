@@ -58,6 +58,7 @@ const variantSchema = z.object({
   roles: z.record(z.string(), roleTarget).optional(),
   producer: z.record(z.string(), z.unknown()).optional().meta({ description: "Fields merged into every logical producer (the system's target: topic, exchange, routingKey, config...)." }),
   consumer: z.record(z.string(), z.unknown()).optional().meta({ description: 'Fields merged into every logical consumer group (queue, config...).' }),
+  producers: z.record(z.string(), z.record(z.string(), z.unknown())).optional().meta({ description: 'Per logical producer id: fields merged into that producer only, after producer: (a delay level per producer...).' }),
   expect: z.record(z.string(), z.unknown()).optional(),
 }).catchall(z.unknown()).superRefine((variant, ctx) => {
   for (const key of RESERVED) {
@@ -92,6 +93,8 @@ export interface CompareVariant {
   roles: Record<string, unknown>;
   producer: RawRecord;
   consumer: RawRecord;
+  /** Per logical producer id, fields merged into that producer only (after `producer`). */
+  producers: Record<string, RawRecord>;
   /** The variant's system sections as written (cluster, topics, queues, exchanges...), expect included. */
   sections: RawRecord;
 }
@@ -110,7 +113,7 @@ export interface CompareFile {
   yaml: YamlSource;
 }
 
-const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer']);
+const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer', 'producers']);
 
 export function loadCompare(path: string, file = path): CompareFile {
   if (!existsSync(path)) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'no such file' }]);
@@ -145,11 +148,16 @@ export function parseCompare(text: string, file: string): CompareFile {
           `the faults name role "${role}", which this variant's roles: does not map to a node or selector`, { allowed: Object.keys(variantRoles) }));
       }
     }
+    const producerIds = (raw.workload as { producers: RawRecord[] }).producers.map((p) => p.id as string);
+    const perProducer = (v.producers as Record<string, RawRecord> | undefined) ?? {};
+    for (const id of Object.keys(perProducer)) {
+      if (!producerIds.includes(id)) semantic.push(source.problem(['variants', index, 'producers', id], `no logical producer "${id}" in workload.producers`, { allowed: producerIds }));
+    }
     const sections: RawRecord = {};
     for (const [key, value] of Object.entries(v)) if (!VARIANT_OWN.has(key)) sections[key] = value;
     const variant: CompareVariant = {
       name: variantName, system: v.system as string, roles: variantRoles,
-      producer: (v.producer as RawRecord | undefined) ?? {}, consumer: (v.consumer as RawRecord | undefined) ?? {}, sections,
+      producer: (v.producer as RawRecord | undefined) ?? {}, consumer: (v.consumer as RawRecord | undefined) ?? {}, producers: perProducer, sections,
     };
     if (typeof v.description === 'string') variant.description = v.description;
     return variant;
@@ -238,7 +246,7 @@ export function variantScenario(compare: CompareFile, variant: CompareVariant): 
   const { expect, ...sections } = variant.sections;
   Object.assign(scenario, sections);
   scenario.workload = {
-    producers: workload.producers.map((p) => ({ ...p, ...variant.producer })),
+    producers: workload.producers.map((p) => ({ ...p, ...variant.producer, ...variant.producers[p.id as string] })),
     ...(workload.consumers ? { consumers: workload.consumers.map((c) => ({ ...c, ...variant.consumer })) } : {}),
   };
   const faults = raw.faults as RawRecord[] | undefined;
@@ -265,7 +273,9 @@ function relocate(compare: CompareFile, index: number, problem: ScenarioProblem,
   else if (head === 'workload') {
     const [kind, position, field, ...tail] = rest;
     const side = kind === 'producers' ? 'producer' : 'consumer';
-    if (field !== undefined && String(field) in (side === 'producer' ? variant.producer : variant.consumer)) path = ['variants', index, side, field, ...tail];
+    const own = side === 'producer' && typeof position === 'number' ? variant.producers[String((compare.raw.workload as { producers: RawRecord[] }).producers[position]?.id)] : undefined;
+    if (field !== undefined && own !== undefined && String(field) in own) path = ['variants', index, 'producers', String((compare.raw.workload as { producers: RawRecord[] }).producers[position as number]!.id), field, ...tail];
+    else if (field !== undefined && String(field) in (side === 'producer' ? variant.producer : variant.consumer)) path = ['variants', index, side, field, ...tail];
     else path = segments;
     if (position === undefined) path = ['workload'];
   } else path = ['variants', index, ...segments];

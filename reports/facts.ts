@@ -26,11 +26,22 @@ export interface SummaryRow {
   maxBacklog: number;
   /** Microseconds after the safety phase until the sampled backlog reached 0 for good; null if it was not 0 at the end. */
   drainTime: number | null;
+  /**
+   * Delay accuracy of the messages sent with a requested delay (null when none was delivered):
+   * relative error (actual - requested) / requested at p50, p99 and its worst (largest
+   * magnitude, either side); 0 = on time, 0.1 = 10% late, -0.5 = at half the delay.
+   */
+  delayErrorP50: number | null;
+  delayErrorP99: number | null;
+  delayErrorMax: number | null;
+  /** Delayed messages delivered before their delay had passed (null when none was delivered). */
+  deliveredEarly: number | null;
 }
 
 export const SUMMARY_FIELDS = [
   'sent', 'acked', 'delivered', 'lostAcked', 'duplicates', 'reorders', 'deadLettered', 'expired',
   'latencyP50', 'latencyP99', 'latencyP999', 'maxBacklog', 'drainTime',
+  'delayErrorP50', 'delayErrorP99', 'delayErrorMax', 'deliveredEarly',
 ] as const satisfies readonly (keyof SummaryRow)[];
 
 export type SummaryField = (typeof SUMMARY_FIELDS)[number];
@@ -39,13 +50,21 @@ export const FIELD_LABELS: Record<SummaryField, string> = {
   sent: 'sent', acked: 'acked', delivered: 'delivered', lostAcked: 'lost acked', duplicates: 'duplicates',
   reorders: 'reorders', deadLettered: 'dead-lettered', expired: 'expired', latencyP50: 'latency p50',
   latencyP99: 'latency p99', latencyP999: 'latency p999', maxBacklog: 'max backlog', drainTime: 'drain time',
+  delayErrorP50: 'delay error p50', delayErrorP99: 'delay error p99', delayErrorMax: 'delay error worst', deliveredEarly: 'delivered early',
 };
+
+/** Columns a table shows only when some run has a value (the delay columns, for runs with delayed messages). */
+export const OPTIONAL_FIELDS: ReadonlySet<SummaryField> = new Set(['delayErrorP50', 'delayErrorP99', 'delayErrorMax', 'deliveredEarly']);
+
+/** Columns whose best value is the one closest to 0 (an error either side). */
+export const SIGNED_FIELDS: ReadonlySet<SummaryField> = new Set(['delayErrorP50', 'delayErrorP99', 'delayErrorMax']);
 
 /** Which way is better, for marking the best value of a column; 'none' for the workload's own size. */
 export const FIELD_BETTER: Record<SummaryField, 'higher' | 'lower' | 'none'> = {
   sent: 'none', acked: 'higher', delivered: 'higher', lostAcked: 'lower', duplicates: 'lower', reorders: 'lower',
   deadLettered: 'lower', expired: 'lower', latencyP50: 'lower', latencyP99: 'lower', latencyP999: 'lower',
   maxBacklog: 'lower', drainTime: 'lower',
+  delayErrorP50: 'lower', delayErrorP99: 'lower', delayErrorMax: 'lower', deliveredEarly: 'lower',
 };
 
 const TIME_FIELDS = new Set<SummaryField>(['latencyP50', 'latencyP99', 'latencyP999', 'drainTime']);
@@ -67,7 +86,14 @@ export function summaryRow(result: RunResult): SummaryRow {
     latencyP999: latency ? result.latency.p999 : null,
     maxBacklog: result.backlog.max,
     drainTime: drainTime(result),
+    ...delayFields(result),
   };
+}
+
+function delayFields(result: RunResult): Pick<SummaryRow, 'delayErrorP50' | 'delayErrorP99' | 'delayErrorMax' | 'deliveredEarly'> {
+  const d = result.delay;
+  if (d.count === 0) return { delayErrorP50: null, delayErrorP99: null, delayErrorMax: null, deliveredEarly: null };
+  return { delayErrorP50: d.p50, delayErrorP99: d.p99, delayErrorMax: Math.abs(d.min) > Math.abs(d.max) ? d.min : d.max, deliveredEarly: d.early };
 }
 
 /**
@@ -90,8 +116,16 @@ export function drainTime(result: RunResult): Micros | null {
 export function formatField(field: SummaryField, value: number | null): string {
   if (value === null) return field === 'drainTime' ? 'not drained' : '—';
   if (field === 'drainTime') return formatDuration(Math.round(value));
+  if (SIGNED_FIELDS.has(field)) return formatRelative(value);
   if (TIME_FIELDS.has(field)) return formatLatency(value);
   return String(value);
+}
+
+/** A relative error as a signed percentage to three significant digits: +0.12%, -50%, +900%. */
+export function formatRelative(ratio: number): string {
+  if (ratio === 0) return '0%';
+  const percent = Number((ratio * 100).toPrecision(3));
+  return `${percent > 0 ? '+' : ''}${percent}%`;
 }
 
 /** A latency to three significant digits (HDR percentiles carry no more): 870us, 14.4ms, 1.22s. */
@@ -144,6 +178,32 @@ export function throughput(result: RunResult): ThroughputPoint[] | null {
     buckets[kind].forEach((count, second) => points.push({ second, kind, count }));
   }
   return points;
+}
+
+/** Sends in flight (invoked, no answer yet, not yet received) over virtual time, from the `inflight` gauge; null if not sampled. */
+export function inFlightSeries(result: RunResult): { seconds: number; value: number }[] | null {
+  const samples = result.metrics?.series?.['inflight'];
+  return samples ? samples.map((p) => ({ seconds: p.time / 1_000_000, value: p.value })) : null;
+}
+
+/**
+ * The backlog as the system itself reports it, summed over its queues: Kafka's consumer lag
+ * (`lag.<group>.<partition>`: high watermark minus committed offset) and RabbitMQ's queue depth
+ * (`depth.<queue>` ready + `unacked.<queue>` delivered and not yet acked). Null when the model
+ * samples neither (demo, RocketMQ).
+ */
+export function systemLagSeries(result: RunResult): { seconds: number; value: number }[] | null {
+  const series = result.metrics?.series ?? {};
+  const names = Object.keys(series).filter((n) => n.startsWith('lag.') || n.startsWith('depth.') || n.startsWith('unacked.'));
+  if (names.length === 0) return null;
+  const byTime = new Map<number, number>();
+  for (const name of names) {
+    // The world samples once more at the very end, possibly at the time of the last tick: keep one value per time.
+    const last = new Map<number, number>();
+    for (const p of series[name]!) last.set(p.time, p.value);
+    for (const [time, value] of last) byTime.set(time, (byTime.get(time) ?? 0) + value);
+  }
+  return [...byTime.entries()].sort((a, b) => a[0] - b[0]).map(([time, value]) => ({ seconds: time / 1_000_000, value }));
 }
 
 /** The faults worth drawing on a time axis: every fault, and the start of the drain. */

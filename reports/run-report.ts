@@ -2,7 +2,7 @@ import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec } from './charts.js';
 import type { Block, ReportDocument } from './document.js';
-import { faultMarks, FIELD_LABELS, formatField, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
+import { faultMarks, FIELD_LABELS, inFlightSeries, systemLagSeries, formatField, OPTIONAL_FIELDS, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, faultTable, whatHappened } from './sections.js';
 import { formatMicros } from './text.js';
 
@@ -22,6 +22,10 @@ export function runCharts(result: RunResult): ChartSpec[] {
   }
   charts.push(timeSeriesChart('backlog', 'Backlog over virtual time', 'messages not yet received',
     result.backlog.series.map((p) => ({ seconds: p.time / 1_000_000, value: p.backlog, series: 'backlog' })), marks, 'series'));
+  const lag = systemLagSeries(result);
+  if (lag) charts.push(timeSeriesChart('lag', 'Consumer lag / queue depth as the system reports it', 'messages', lag.map((p) => ({ ...p, series: 'system lag' })), marks, 'series'));
+  const inflight = inFlightSeries(result);
+  if (inflight) charts.push(timeSeriesChart('inflight', 'Sends in flight over virtual time', 'sends awaiting an answer', inflight.map((p) => ({ ...p, series: 'in flight' })), marks, 'series'));
   if (result.latency.count > 0) {
     const l = result.latency;
     charts.push(latencyChart('latency', 'End-to-end latency percentiles (send to first delivery)',
@@ -33,13 +37,14 @@ export function runCharts(result: RunResult): ChartSpec[] {
 export async function buildRunReport(result: RunResult): Promise<ReportDocument> {
   const charts = await renderAll(runCharts(result));
   const row = summaryRow(result);
+  const fields = SUMMARY_FIELDS.filter((f) => !OPTIONAL_FIELDS.has(f) || row[f] !== null);
   const blocks: Block[] = [];
   if (result.description) blocks.push({ kind: 'paragraph', text: result.description.trim().replace(/\s*\n\s*/g, ' ') });
   blocks.push({ kind: 'heading', level: 2, text: 'Summary', id: 'summary' });
   blocks.push({
     kind: 'table', id: 'summary-table',
-    headers: SUMMARY_FIELDS.map((f) => FIELD_LABELS[f]),
-    rows: [SUMMARY_FIELDS.map((f) => formatField(f, row[f]))],
+    headers: fields.map((f) => FIELD_LABELS[f]),
+    rows: [fields.map((f) => formatField(f, row[f]))],
     caption: 'Latency from an HDR histogram of send-to-first-delivery times; drain time: from the end of the safety phase until the sampled backlog reached 0 and stayed there.',
   });
   blocks.push({ kind: 'paragraph', text: whatHappened(result) });
@@ -66,5 +71,7 @@ export async function buildRunReport(result: RunResult): Promise<ReportDocument>
 function chartCaption(id: string): string {
   if (id === 'throughput') return 'Sends invoked, sends acknowledged and deliveries (redeliveries included) per one-second bucket, from the client history. Red rules: faults; grey dashed: the drain begins.';
   if (id === 'backlog') return 'Messages written (or maybe written) and not yet received by any consumer, sampled every second.';
+  if (id === 'lag') return 'The system\'s own gauges summed over its queues: Kafka consumer lag (high watermark minus committed offset), RabbitMQ queue depth (ready + unacknowledged).';
+  if (id === 'inflight') return 'Sends invoked whose answer (ack, failure or timeout) has not arrived yet, and not yet received by a consumer, sampled every second.';
   return 'Percentiles from the HDR histogram of the whole run.';
 }

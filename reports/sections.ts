@@ -1,7 +1,7 @@
 import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp } from '../sim/time.js';
 import type { Block } from './document.js';
-import { drainTime, formatLatency, noteCounts, summaryRow } from './facts.js';
+import { drainTime, formatLatency, formatRelative, noteCounts, summaryRow } from './facts.js';
 import { explainExample, formatMicros } from './text.js';
 
 /**
@@ -74,6 +74,9 @@ export function whatHappened(result: RunResult): string {
   if (row.reorders > 0) sentences.push(`${plural(row.reorders, 'message was', 'messages were')} delivered after a later message of the same key.`);
   if (row.deadLettered) sentences.push(`${plural(row.deadLettered, 'message was', 'messages were')} dead-lettered.`);
   if (row.expired) sentences.push(`${plural(row.expired, 'message', 'messages')} expired.`);
+  if (result.delay.count > 0) {
+    sentences.push(`${plural(result.delay.count, 'message sent with a delay was', 'messages sent with a delay were')} delivered, ${formatRelative(row.delayErrorP50!)} off the requested delay at p50, ${formatRelative(row.delayErrorP99!)} at p99 and ${formatRelative(row.delayErrorMax!)} at worst; ${row.deliveredEarly} early.`);
+  }
   if (row.latencyP50 !== null) sentences.push(`End-to-end latency was ${formatLatency(row.latencyP50)} at p50 and ${formatLatency(row.latencyP99!)} at p99.`);
   const drained = drainTime(result);
   sentences.push(`The backlog peaked at ${row.maxBacklog}` + (drained === null

@@ -45,8 +45,8 @@ describe.skipIf(!available && !mustRun)('reports in headless Chromium', () => {
   });
 
   const cases = [
-    { name: 'comparison', file: 'compare.html', args: (out: string) => ['compare', 'scenarios/compare/demo-ack-modes.yaml', '--out', out], charts: ['backlog', 'deliveries', 'acks', 'latency'] },
-    { name: 'single run', file: 'run.html', args: (out: string) => ['run', 'scenarios/demo/ack-before-fsync-crash.yaml', '--quiet', '--report', out], charts: ['throughput', 'backlog', 'latency'] },
+    { name: 'comparison', file: 'compare.html', args: (out: string) => ['compare', 'scenarios/compare/demo-ack-modes.yaml', '--out', out], charts: ['backlog', 'inflight', 'deliveries', 'acks', 'latency'] },
+    { name: 'single run', file: 'run.html', args: (out: string) => ['run', 'scenarios/demo/ack-before-fsync-crash.yaml', '--quiet', '--report', out], charts: ['throughput', 'backlog', 'inflight', 'latency'] },
   ];
 
   for (const c of cases) {

@@ -1,0 +1,72 @@
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadScenario, parseScenario } from '../models/scenario.js';
+import { simulate } from '../models/simulate.js';
+import { compareCharts } from '../reports/compare-report.js';
+import { parseCompare, runComparison } from '../reports/compare.js';
+import { inFlightSeries, systemLagSeries } from '../reports/facts.js';
+import { runCharts } from '../reports/run-report.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+/** The fault rules a time-series spec draws: the x values of its rule layer. */
+function ruleSeconds(spec: unknown): number[] {
+  const layers = (spec as { layer: { mark: { type: string }; data?: { values: { seconds: number }[] } }[] }).layer;
+  return layers.filter((l) => l.mark.type === 'rule').flatMap((l) => l.data!.values.map((v) => v.seconds));
+}
+
+describe('in-flight and lag charts', () => {
+  it('in flight: the sends awaiting an answer, 0 before a producer is cut off, its request.timeout worth of sends while cut off, 0 after the heal', () => {
+    // demo-partition-timeouts: p1 (50/s, request.timeout 1s) is cut off from 5s to 9s.
+    const result = simulate(loadScenario(join(ROOT, 'scenarios/demo/partition-timeouts.yaml')));
+    const points = inFlightSeries(result)!;
+    const at = (s: number) => points.find((p) => p.seconds === s)!.value;
+    for (const s of [1, 2, 3, 4]) expect(at(s), `${s}s`).toBe(0);
+    for (const s of [6, 7, 8]) expect(at(s), `${s}s`).toBeGreaterThanOrEqual(45);
+    for (const s of [6, 7, 8]) expect(at(s), `${s}s`).toBeLessThanOrEqual(51);
+    for (const s of [11, 20, 30]) expect(at(s), `${s}s`).toBe(0);
+    const chart = runCharts(result).find((c) => c.id === 'inflight')!;
+    expect(ruleSeconds(chart.spec)).toEqual([5, 9, 15]);
+  });
+
+  it('lag: the queue depth a RabbitMQ model samples (ready + unacked); none for the demo queue', () => {
+    const rabbit = simulate(loadScenario(join(ROOT, 'scenarios/rabbitmq/nack-requeue-loop.yaml')));
+    const lag = systemLagSeries(rabbit)!;
+    // 20 messages, 5 of them cycling in the consumer's prefetch and 15 behind them, never delivered.
+    expect(lag.at(-1)!.value).toBe(20);
+    expect(runCharts(rabbit).map((c) => c.id)).toContain('lag');
+    const demo = simulate(loadScenario(join(ROOT, 'scenarios/demo/steady-state.yaml')));
+    expect(systemLagSeries(demo)).toBeNull();
+    expect(runCharts(demo).map((c) => c.id)).not.toContain('lag');
+  });
+
+  it('a comparison draws backlog, lag, in-flight, throughput and latency, one line per variant, with the faults on the time axis', () => {
+    const compare = parseCompare([
+      'name: charts',
+      'seed: 3',
+      'duration: 4s',
+      'drain: 4s',
+      'workload: { producers: [{ id: p1, rate: 50/s }], consumers: [{ group: g, count: 1, processing: 2ms }] }',
+      'faults: [{ at: 1s, kill: main-broker, for: 1s }]',
+      'variants:',
+      '  - { name: demo, system: demo, roles: { main-broker: broker } }',
+      '  - name: rabbit',
+      '    system: rabbitmq',
+      '    queues: [{ name: q, durable: true }]',
+      '    producer: { routingKey: q, config: { confirm: true } }',
+      '    consumer: { queue: q }',
+      '    roles: { main-broker: rabbit-1 }',
+      '',
+    ].join('\n'), 'charts.yaml');
+    const comparison = runComparison(compare, 1, { parseScenario, simulate });
+    const charts = compareCharts(comparison);
+    expect(charts.map((c) => c.id)).toEqual(['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency']);
+    for (const chart of charts.filter((c) => c.id !== 'latency')) {
+      expect(ruleSeconds(chart.spec), chart.id).toEqual([1, 4]);
+    }
+    const series = (id: string) => new Set(((charts.find((c) => c.id === id)!.spec as { layer: { data: { values: { series: string }[] } }[] }).layer[0]!.data.values).map((v) => v.series));
+    expect(series('inflight')).toEqual(new Set(['demo', 'rabbit']));
+    // Only RabbitMQ samples its queue depth.
+    expect(series('lag')).toEqual(new Set(['rabbit']));
+  });
+});
