@@ -13,6 +13,7 @@ import { sendTo,
   type OffsetsForLeaderEpochResponse, type PartitionState, type Produce, type ProduceResponse, type UpdateMetadata,
   type ZkAllocateProducerIdsResponse, type ZkBrokersChanged, type ZkConnectResponse, type ZkControllerChanged,
   type ZkCreateControllerResponse, type ZkPingResponse, type ZkSetPartitionsResponse,
+  type CreatePartitions, type CreatePartitionsResponse,
   type FindCoordinator, type Heartbeat, type JoinGroup, type LeaveGroup, type OffsetCommit, type OffsetFetch, type SyncGroup,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
@@ -222,6 +223,7 @@ export class KafkaBroker implements Actor {
         }
         return;
       case 'ZkAllocateProducerIdsResponse': return this.onPidBlock(message as ZkAllocateProducerIdsResponse);
+      case 'CreatePartitions': return this.onCreatePartitions(from, message as CreatePartitions);
       case 'FindCoordinator': return this.onFindCoordinator(from, message as FindCoordinator);
       case 'JoinGroup':
         if (this.coordinator) this.coordinator.onJoinGroup(from, message as JoinGroup);
@@ -995,6 +997,15 @@ export class KafkaBroker implements Actor {
       type: 'MetadataResponse', topic: request.topic, id: request.id,
       error: partitions.length === 0 ? 'UNKNOWN_TOPIC_OR_PARTITION' : 'NONE', partitions,
     }, HEADER_BYTES + 16 * partitions.length);
+  }
+
+  /** CreatePartitions: only the controller takes it (added by the consumer-groups work, issue #4). */
+  private onCreatePartitions(from: string, request: CreatePartitions): void {
+    const reply = (error: KafkaError, message?: string) => sendTo(this.ctx, from, {
+      type: 'CreatePartitionsResponse', id: request.id, error, ...(message !== undefined ? { message } : {}),
+    } satisfies CreatePartitionsResponse);
+    if (!this.controller) return reply('NOT_CONTROLLER');
+    this.controller.createPartitions(request.topic, request.count, request.assignments, reply);
   }
 
   private onInitProducerId(from: string, request: InitProducerId): void {

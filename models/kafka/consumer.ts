@@ -34,6 +34,7 @@ import type { PatternSpec } from './patterns/index.js';
 export const AWAITING_COMMITTED = -2;
 
 export interface PartitionCursor {
+  topic: string;
   partition: number;
   queue: string;
   leader: string | null;
@@ -60,11 +61,59 @@ export interface PartitionCursor {
   dueAt: number;
 }
 
-export function newCursor(partition: number, queue: string): PartitionCursor {
+export function newCursor(topic: string, partition: number, queue: string): PartitionCursor {
   return {
-    partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
+    topic, partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
     buffered: 0, needsValidation: false, backoff: null, consumed: -1, processed: -1, paused: false, dueAt: 0,
   };
+}
+
+/** The consumer's partitions, by "topic-partition" and by topic and partition number. */
+export class CursorTable {
+  private readonly byQueue = new Map<string, PartitionCursor>();
+  private readonly byTopic = new Map<string, (PartitionCursor | undefined)[]>();
+
+  get size(): number {
+    return this.byQueue.size;
+  }
+
+  get(queue: string): PartitionCursor | undefined {
+    return this.byQueue.get(queue);
+  }
+
+  at(topic: string, partition: number): PartitionCursor | undefined {
+    return this.byTopic.get(topic)?.[partition];
+  }
+
+  add(cursor: PartitionCursor): void {
+    this.byQueue.set(cursor.queue, cursor);
+    let list = this.byTopic.get(cursor.topic);
+    if (!list) this.byTopic.set(cursor.topic, (list = []));
+    list[cursor.partition] = cursor;
+  }
+
+  delete(cursor: PartitionCursor): void {
+    if (this.byQueue.get(cursor.queue) !== cursor) return;
+    this.byQueue.delete(cursor.queue);
+    const list = this.byTopic.get(cursor.topic);
+    if (list && list[cursor.partition] === cursor) list[cursor.partition] = undefined;
+  }
+
+  /** Whether `cursor` is still the consumer's cursor for its partition. */
+  owns(cursor: PartitionCursor): boolean {
+    return this.byQueue.get(cursor.queue) === cursor;
+  }
+
+  values(): IterableIterator<PartitionCursor> {
+    return this.byQueue.values();
+  }
+}
+
+/** A change the consumer's application makes at a time (mqsim scenario key `steps`). */
+export interface ConsumerStep {
+  at: Micros;
+  /** subscribe(topics): a new subscription (subscribe mode). */
+  subscribe?: string[];
 }
 
 export interface ConsumerOptions {
@@ -88,6 +137,10 @@ export interface ConsumerOptions {
   groupInstanceId?: string;
   /** A pattern the group's application runs instead of delivering records (delay scheduler, dispatcher). */
   pattern?: PatternSpec;
+  /** subscribe mode: the topics subscribed at start (default [topic]). */
+  topics?: string[];
+  /** Changes at given times (subscription changes). */
+  steps?: ConsumerStep[];
 }
 
 export type CommitMode = 'auto' | 'manual-sync-after' | 'manual-async-after' | 'manual-before';
@@ -101,8 +154,14 @@ export interface Work {
 export class KafkaConsumer implements Actor {
   private ctx!: NodeContext;
   private processing!: Sampler;
-  private readonly cursors = new Map<number, PartitionCursor>();
-  private metadataPending = 0;
+  private readonly cursors = new CursorTable();
+  /** Metadata request in flight per topic (0: none). */
+  private readonly metadataPending = new Map<string, number>();
+  /** Topics whose metadata this consumer needs: its subscription, and (the group leader) the whole group's. */
+  readonly topics = new Set<string>();
+  /** Partition count per topic from the latest Metadata. */
+  readonly partitionCounts = new Map<string, number>();
+  private metadataWaiters: { topics: string[]; then: () => void }[] = [];
   private bootstrap = 0;
   private nextId = 1;
   private readonly work: Work[] = [];
@@ -111,8 +170,8 @@ export class KafkaConsumer implements Actor {
   idle = false;
   private started = false;
   private group: GroupMembership | null = null;
-  /** Latest leader per partition from Metadata (for partitions assigned later). */
-  readonly leaders = new Map<number, { leader: string | null; leaderEpoch: number }>();
+  /** Latest leader per "topic-partition" from Metadata (for partitions assigned later). */
+  readonly leaders = new Map<string, { leader: string | null; leaderEpoch: number }>();
 
   constructor(private readonly options: ConsumerOptions) {}
 
@@ -125,6 +184,8 @@ export class KafkaConsumer implements Actor {
     if (start > now && this.options.phase() === 'safety') ctx.setTimer(start - now, 'begin');
     else this.begin();
     if (this.options.stop !== undefined && this.options.stop > now) ctx.setTimer(this.options.stop - now, 'stop');
+    for (const step of this.options.steps ?? []) if (step.at > now) ctx.setTimer(step.at - now, 'step', step);
+    ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
   }
 
   onPhase(phase: Phase): void {
@@ -140,16 +201,18 @@ export class KafkaConsumer implements Actor {
     if (this.started) return;
     this.started = true;
     if (this.options.mode === 'subscribe') {
+      for (const t of this.options.topics ?? [this.options.topic]) this.topics.add(t);
       this.group = new GroupMembership(this, this.ctx, this.options, this.cursors, this.work);
       this.group.start();
       this.requestMetadata();
       return;
     }
+    this.topics.add(this.options.topic);
     const queues: string[] = [];
     for (let p = 0; p < this.options.partitions; p++) {
       const queue = `${this.options.topic}-${p}`;
       queues.push(queue);
-      this.cursors.set(p, newCursor(p, queue));
+      this.cursors.add(newCursor(this.options.topic, p, queue));
     }
     this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues, group: this.options.group });
     this.requestMetadata();
@@ -157,7 +220,7 @@ export class KafkaConsumer implements Actor {
 
   /** The next offset this consumer would read from `partition` (-1: none yet); for the final read. */
   positionOf(partition: number): number {
-    const cursor = this.cursors.get(partition);
+    const cursor = this.cursors.at(this.options.topic, partition);
     if (!cursor) return -1;
     if (this.group) return cursor.consumed;
     // assign(): records fetched but not yet processed are still to be delivered.
@@ -191,17 +254,24 @@ export class KafkaConsumer implements Actor {
           this.idle = true;
         }
         return;
-      case 'metadata-timeout':
-        if (this.metadataPending === data) {
-          this.metadataPending = 0;
+      case 'metadata-timeout': {
+        const { topic, id } = data as { topic: string; id: number };
+        if (this.metadataPending.get(topic) === id) {
+          this.metadataPending.delete(topic);
           this.bootstrap++;
           this.requestMetadata();
         }
         return;
+      }
       case 'metadata-retry': return this.requestMetadata();
+      case 'metadata-max-age':
+        // metadata.max.age.ms: refresh even without an error (how a group leader notices added partitions).
+        this.ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+        return this.requestMetadata();
+      case 'step': return this.onStep(data as ConsumerStep);
       case 'request-timeout': {
         const { cursor, id } = data as { cursor: PartitionCursor; id: number };
-        if (cursor.pending !== id || this.cursors.get(cursor.partition) !== cursor) return;
+        if (cursor.pending !== id || !this.cursors.owns(cursor)) return;
         cursor.pending = 0;
         cursor.pendingKind = null;
         cursor.timer = null;
@@ -211,7 +281,7 @@ export class KafkaConsumer implements Actor {
       case 'retry': {
         const cursor = data as PartitionCursor;
         cursor.backoff = null;
-        if (this.cursors.get(cursor.partition) !== cursor) return;
+        if (!this.cursors.owns(cursor)) return;
         return this.next(cursor);
       }
       case 'processed': return this.onProcessed();
@@ -222,27 +292,49 @@ export class KafkaConsumer implements Actor {
 
   // ------------------------------------------------------------------ metadata
 
+  /** Metadata for every topic the consumer needs (one request per topic). */
   requestMetadata(): void {
-    if (this.metadataPending !== 0) return;
-    const id = this.nextId++;
-    this.metadataPending = id;
-    const brokers = this.options.brokers;
-    sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
-    this.ctx.setTimer(10_000_000, 'metadata-timeout', id);
+    for (const topic of this.topics) {
+      if (this.metadataPending.has(topic)) continue;
+      const id = this.nextId++;
+      this.metadataPending.set(topic, id);
+      const brokers = this.options.brokers;
+      sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic, id }, HEADER_BYTES);
+      this.ctx.setTimer(10_000_000, 'metadata-timeout', { topic, id });
+    }
+  }
+
+  /** Metadata for `topics` (added to what the consumer tracks), then `then` once every one has a partition count. */
+  ensureMetadata(topics: readonly string[], then: () => void): void {
+    let missing = false;
+    for (const t of topics) {
+      this.topics.add(t);
+      if (!this.partitionCounts.has(t)) missing = true;
+    }
+    if (!missing) return then();
+    this.metadataWaiters.push({ topics: [...topics], then });
+    this.requestMetadata();
   }
 
   private onMetadata(response: MetadataResponse): void {
-    if (response.id !== this.metadataPending) return;
-    this.metadataPending = 0;
+    if (this.metadataPending.get(response.topic) !== response.id) return;
+    this.metadataPending.delete(response.topic);
     if (response.error !== 'NONE') {
       this.bootstrap++;
       this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
       return;
     }
     let missing = false;
+    const topic = response.topic;
+    const before = this.partitionCounts.get(topic);
+    if (before !== response.partitions.length) {
+      this.partitionCounts.set(topic, response.partitions.length);
+      if (before !== undefined) this.ctx.note('metadata-partitions-changed', { topic, from: before, to: response.partitions.length });
+    }
     for (const p of response.partitions) {
-      this.leaders.set(p.partition, { leader: p.leader, leaderEpoch: p.leaderEpoch });
-      const cursor = this.cursors.get(p.partition);
+      const queue = `${topic}-${p.partition}`;
+      this.leaders.set(queue, { leader: p.leader, leaderEpoch: p.leaderEpoch });
+      const cursor = this.cursors.at(topic, p.partition);
       if (!cursor) continue;
       if (p.leader === null) missing = true;
       if (p.leaderEpoch > cursor.leaderEpoch || cursor.leader === null) {
@@ -253,6 +345,24 @@ export class KafkaConsumer implements Actor {
     }
     if (missing) this.ctx.setTimer(Math.max(this.options.config.retryBackoff, 500_000), 'metadata-retry');
     for (const c of this.cursors.values()) this.next(c);
+    if (this.metadataWaiters.length > 0) {
+      const ready = this.metadataWaiters.filter((w) => w.topics.every((t) => this.partitionCounts.has(t)));
+      if (ready.length > 0) {
+        this.metadataWaiters = this.metadataWaiters.filter((w) => !ready.includes(w));
+        for (const w of ready) w.then();
+      }
+    }
+    this.group?.metadataUpdated();
+  }
+
+  /** A scheduled change of the application (`steps`). */
+  private onStep(step: ConsumerStep): void {
+    if (step.subscribe && this.group) {
+      this.ctx.note('subscription-changed', { group: this.options.group, topics: step.subscribe });
+      for (const t of step.subscribe) this.topics.add(t);
+      this.group.subscribe(step.subscribe);
+      this.requestMetadata();
+    }
   }
 
   // ------------------------------------------------------------------ per-partition loop
@@ -264,7 +374,7 @@ export class KafkaConsumer implements Actor {
     if (leader === null) return;
     const id = this.nextId++;
     cursor.pending = id;
-    const { topic } = this.options;
+    const topic = cursor.topic;
     if (cursor.position < 0) {
       cursor.pendingKind = 'list';
       sendTo(this.ctx, leader, { type: 'ListOffsets', topic, partition: cursor.partition, timestamp: this.options.config.autoOffsetReset === 'earliest' ? -2 : -1, id }, HEADER_BYTES);
@@ -284,8 +394,8 @@ export class KafkaConsumer implements Actor {
     cursor.timer = this.ctx.setTimer(this.options.config.requestTimeout + this.options.config.fetchMaxWait, 'request-timeout', { cursor, id });
   }
 
-  private take(id: number, partition: number, kind: PartitionCursor['pendingKind']): PartitionCursor | undefined {
-    const cursor = this.cursors.get(partition);
+  private take(id: number, topic: string, partition: number, kind: PartitionCursor['pendingKind']): PartitionCursor | undefined {
+    const cursor = this.cursors.at(topic, partition);
     if (!cursor || cursor.pending !== id || cursor.pendingKind !== kind) return undefined;
     cursor.pending = 0;
     cursor.pendingKind = null;
@@ -300,7 +410,7 @@ export class KafkaConsumer implements Actor {
   }
 
   private onListOffsets(response: ListOffsetsResponse): void {
-    const cursor = this.take(response.id, response.partition, 'list');
+    const cursor = this.take(response.id, response.topic, response.partition, 'list');
     if (!cursor) return;
     if (response.error !== 'NONE') return this.failed(cursor);
     cursor.position = response.offset;
@@ -309,7 +419,7 @@ export class KafkaConsumer implements Actor {
   }
 
   private onValidate(response: OffsetsForLeaderEpochResponse): void {
-    const cursor = this.take(response.id, response.partition, 'validate');
+    const cursor = this.take(response.id, response.topic, response.partition, 'validate');
     if (!cursor) return;
     if (response.error !== 'NONE') return this.failed(cursor);
     cursor.needsValidation = false;
@@ -321,7 +431,7 @@ export class KafkaConsumer implements Actor {
   }
 
   private onFetch(from: string, response: FetchResponse): void {
-    const cursor = this.take(response.id, response.partition, 'fetch');
+    const cursor = this.take(response.id, response.topic, response.partition, 'fetch');
     if (!cursor) return;
     if (response.error === 'OFFSET_OUT_OF_RANGE') {
       if (cursor.lastEpoch >= 0 && cursor.position > response.logEndOffset) cursor.needsValidation = true;

@@ -42,6 +42,7 @@ import { OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
 import { coordinatorPartition } from './coordinator.js';
 import type { CommitMode } from './consumer.js';
 import type { DelaySchedulerSpec, DispatchSpec } from './patterns/index.js';
+import { KafkaAdmin, type AdminStep } from './admin.js';
 import { formatDuration } from '../../sim/time.js';
 
 export { kafkaParts } from './schema.js';
@@ -62,6 +63,8 @@ export interface KafkaConsumerSpec extends CommonConsumer {
   commit?: CommitMode;
   delayScheduler?: DelaySchedulerSpec;
   dispatch?: DispatchSpec;
+  /** mqsim model key: subscription changes at given times. */
+  steps?: { at: number; subscribe: string[] }[];
   config?: KafkaConsumerConfig;
 }
 
@@ -69,6 +72,8 @@ export interface KafkaScenario extends CommonScenario {
   system: 'kafka';
   cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; invariants?: boolean; config?: KafkaClusterConfig };
   topics?: KafkaTopicSpec[];
+  /** Admin client operations at given times (CreatePartitions). */
+  admin?: AdminStep[];
   workload?: { producers?: KafkaProducerSpec[]; consumers?: KafkaConsumerSpec[] };
 }
 
@@ -365,7 +370,7 @@ export const kafkaModel: KafkaModel = {
       lines.push(`producer ${id} -> ${topic.topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}`);
     }
 
-    const consumerGroups: { group: string; topic: TopicAssignment; mode: 'subscribe' | 'assign'; names: string[] }[] = [];
+    const consumerGroups: { group: string; topic: TopicAssignment; topics: TopicAssignment[]; mode: 'subscribe' | 'assign'; names: string[] }[] = [];
     for (const spec of consumerSpecs) {
       const topic = topicOf(spec.topic, 'consumer');
       const group = spec.group ?? 'consumers';
@@ -385,7 +390,18 @@ export const kafkaModel: KafkaModel = {
         || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
         throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
       }
+      const groupTopics = [topic];
+      if (spec.steps !== undefined) {
+        if (mode !== 'subscribe') throw new Error(`consumers ${group}: steps (subscribe) need mode: subscribe`);
+        for (const step of spec.steps) {
+          for (const t of step.subscribe) {
+            const assignment = topicOf(t, `consumers ${group} steps`);
+            if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
+          }
+        }
+      }
       if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
+        if (spec.steps !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch read one topic; steps are not supported with them`);
         if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
         if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
         const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
@@ -409,6 +425,7 @@ export const kafkaModel: KafkaModel = {
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
           ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
+          ...(spec.steps ? { steps: spec.steps } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -416,7 +433,8 @@ export const kafkaModel: KafkaModel = {
           return actor;
         }, { roles: ['consumer'] });
       }
-      consumerGroups.push({ group, topic, mode, names });
+      consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
+      for (const step of spec.steps ?? []) lines.push(`  at ${formatDuration(step.at)} ${group} subscribes to ${step.subscribe.join(', ')}`);
       if (mode === 'assign') {
         lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
       } else {
@@ -441,19 +459,59 @@ export const kafkaModel: KafkaModel = {
       const broker = leader ? brokerActors.get(leader) : undefined;
       return broker?.inspect(tp)?.hw ?? -1;
     };
-    for (const g of consumerGroups) {
-      if (g.mode !== 'subscribe') continue;
-      for (let p = 0; p < g.topic.partitions.length; p++) {
-        const tp = `${g.topic.topic}-${p}`;
-        world.metrics.gauge(`lag.${g.group}.${tp}`, () => {
-          const hw = highWatermark(tp);
-          if (hw < 0) return 0;
-          const offset = committed(g.group).get(tp) ?? 0;
-          const lag = Math.max(0, hw - offset);
-          if (lag > stats.lagMax) stats.lagMax = lag;
-          return lag;
-        });
+    const lagGauge = (group: string, tp: string) => {
+      world.metrics.gauge(`lag.${group}.${tp}`, () => {
+        const hw = highWatermark(tp);
+        if (hw < 0) return 0;
+        const offset = committed(group).get(tp) ?? 0;
+        const lag = Math.max(0, hw - offset);
+        if (lag > stats.lagMax) stats.lagMax = lag;
+        return lag;
+      });
+    };
+    const lagGauges = new Set<string>();
+    const addLagGauges = (t: TopicAssignment) => {
+      for (const g of consumerGroups) {
+        if (g.mode !== 'subscribe' || !g.topics.includes(t)) continue;
+        for (let p = 0; p < t.partitions.length; p++) {
+          const key = `${g.group}|${t.topic}-${p}`;
+          if (lagGauges.has(key)) continue;
+          lagGauges.add(key);
+          lagGauge(g.group, `${t.topic}-${p}`);
+        }
       }
+    };
+    for (const t of topics) addLagGauges(t);
+
+    // Admin operations (CreatePartitions) at given times.
+    const adminSteps = scenario.admin ?? [];
+    if (adminSteps.length > 0) {
+      if (metadataMode === 'kraft') throw new Error('admin addPartitions is modelled in ZooKeeper mode only (cluster.metadata: zookeeper)');
+      const counts = new Map<string, number>();
+      for (const [i, step] of [...adminSteps].sort((a, b) => a.at - b.at).entries()) {
+        const t = topicOf(step.addPartitions.topic, `admin[${i}]`);
+        const current = counts.get(t.topic) ?? t.partitions.length;
+        if (step.addPartitions.count <= current) {
+          throw new Error(`admin[${i}]: addPartitions ${t.topic} to ${step.addPartitions.count}: the topic has ${current} partitions by then (a topic's partition count can only grow)`);
+        }
+        if (step.at > scenario.duration) throw new Error(`admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
+        counts.set(t.topic, step.addPartitions.count);
+        lines.push(`admin at ${formatDuration(step.at)}: CreatePartitions ${t.topic} to ${step.addPartitions.count} partitions`);
+      }
+      world.addNode('admin', () => new KafkaAdmin({
+        brokers, steps: adminSteps, stats,
+        assignments: (name, count) => {
+          const t = topicOf(name, 'admin');
+          const current = t.partitions.length;
+          // Kafka's rack-unaware assignment continued past the existing partitions.
+          return { current, assignments: count > current ? assignReplicas(brokers, count, t.partitions[0]!.length).slice(current) : [] };
+        },
+        created: (name) => {
+          const t = topicOf(name, 'admin');
+          for (let p = 0; p < t.partitions.length; p++) replicasOf.set(`${t.topic}-${p}`, t.partitions[p]!);
+          addLagGauges(t);
+        },
+      }), { roles: ['admin'] });
     }
 
     /**
@@ -466,7 +524,7 @@ export const kafkaModel: KafkaModel = {
       const out = new Set<string>();
       for (const t of topics) {
         if (t.topic === OFFSETS_TOPIC) continue;
-        const readers = consumerGroups.filter((g) => g.topic === t);
+        const readers = consumerGroups.filter((g) => g.topics.includes(t));
         for (let p = 0; p < t.partitions.length; p++) {
           const tp = `${t.topic}-${p}`;
           const leader = store.state.partitions[tp]?.leader ?? null;
@@ -481,7 +539,7 @@ export const kafkaModel: KafkaModel = {
           let from = readers.length === 0 ? 0 : Number.POSITIVE_INFINITY;
           for (const g of readers) {
             if (g.mode === 'subscribe') from = Math.min(from, committed(g.group).get(tp) ?? 0);
-            else for (const name of g.names) from = Math.min(from, (live.get(name) as KafkaConsumer | undefined)?.positionOf(p) ?? 0);
+            else if (g.topic === t) for (const name of g.names) from = Math.min(from, (live.get(name) as KafkaConsumer | undefined)?.positionOf(p) ?? 0);
           }
           const start = Math.max(from, source.log.logStartOffset);
           for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) out.add(r.msg);

@@ -3,7 +3,7 @@ import type { Timer } from '../../sim/kernel.js';
 import type { Message, NodeContext } from '../../sim/node.js';
 import { sampler, type Sampler } from '../../sim/random.js';
 import { assignPartitions, type MemberSubscription } from './assignors/index.js';
-import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
+import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type CursorTable, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
 import { makePattern, type RecordPattern } from './patterns/index.js';
 import { sendTo,
   HEADER_BYTES,
@@ -93,12 +93,19 @@ export class GroupMembership {
   private readonly pattern: RecordPattern | null;
   /** producer.flush() before the commit: the loop waits. */
   private flushing = false;
+  /** subscribe(): the topics, sorted; and what the member last joined with (null: not joined). */
+  private subscription: string[];
+  private joinedSubscription: string[] | null = null;
+  /** The leader's partition counts when it assigned (ConsumerCoordinator's assignmentSnapshot); null for followers. */
+  private assignmentSnapshot: Map<string, number> | null = null;
+  /** The leader waits for metadata of every subscribed topic before assigning. */
+  private assigning = 0;
 
   constructor(
     private readonly consumer: KafkaConsumer,
     private readonly ctx: NodeContext,
     private readonly options: ConsumerOptions,
-    private readonly cursors: Map<number, PartitionCursor>,
+    private readonly cursors: CursorTable,
     private readonly buffer: Work[],
   ) {
     this.bootstrap = ctx.random('group-bootstrap').int(options.brokers.length);
@@ -106,6 +113,7 @@ export class GroupMembership {
     this.processingMode = options.processingMode ?? 'sync';
     this.workers = options.workers ?? 4;
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
+    this.subscription = [...new Set(options.topics ?? [options.topic])].sort();
     this.pattern = options.pattern
       ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff })
       : null;
@@ -251,13 +259,19 @@ export class GroupMembership {
       return;
     }
     this.stable = false;
-    if (!this.cooperative && this.cursors.size > 0) this.revoke([...this.cursors.values()].map((c) => c.partition), 'revoked');
+    if (!this.cooperative && this.cursors.size > 0) this.revoke([...this.cursors.values()], 'revoked');
+    if (this.cooperative) {
+      // onJoinPrepare: partitions of topics no longer subscribed are revoked before rejoining.
+      const dropped = [...this.cursors.values()].filter((c) => !this.subscription.includes(c.topic));
+      if (dropped.length > 0) this.revoke(dropped, 'revoked');
+    }
     this.rejoinNeeded = false;
     const id = this.nextId++;
     this.joinPending = id;
+    this.joinedSubscription = this.subscription;
     const owned = this.cooperative ? [...this.cursors.values()].map((c) => c.queue)
-      : this.config.strategy === 'sticky' ? this.lastAssignment : [];
-    const metadata: GroupSubscriptionMetadata = { topics: [this.options.topic], ownedPartitions: owned, generation: owned.length > 0 ? this.ownedGeneration : -1 };
+      : this.config.strategy === 'sticky' ? this.lastAssignment.filter((q) => this.subscription.includes(parsePartition(q).topic)) : [];
+    const metadata: GroupSubscriptionMetadata = { topics: this.subscription, ownedPartitions: owned, generation: owned.length > 0 ? this.ownedGeneration : -1 };
     this.send({
       type: 'JoinGroup', groupId: this.options.group, memberId: this.memberId, groupInstanceId: this.instanceId, clientId: this.ctx.name,
       sessionTimeout: this.config.sessionTimeout, rebalanceTimeout: this.config.maxPollInterval,
@@ -272,36 +286,94 @@ export class GroupMembership {
     if (response.error !== 'NONE') return this.joinFailed(response.error);
     this.memberId = response.memberId;
     this.generation = response.generationId;
-    const assignments: { memberId: string; partitions: string[] }[] = [];
+    this.assignmentSnapshot = null;
     if (response.leader === response.memberId && response.skipAssignment) {
-      // KIP-814: a static leader that rejoined a Stable group leads without reassigning.
+      // KIP-814: a static leader that rejoined a Stable group leads without reassigning; it keeps
+      // watching metadata from the partition counts it knows now.
       this.ctx.note('group-assignment-skipped', { group: this.options.group, generation: this.generation });
-    } else if (response.leader === response.memberId) {
-      const subscriptions: Record<string, MemberSubscription> = {};
-      for (const m of response.members) {
-        const sub: MemberSubscription = { topics: m.metadata.topics };
-        if (m.groupInstanceId !== null) sub.groupInstanceId = m.groupInstanceId;
-        if (m.metadata.ownedPartitions.length > 0) {
-          sub.ownedPartitions = m.metadata.ownedPartitions.map(parsePartition);
-          if (m.metadata.generation >= 0) sub.generation = m.metadata.generation;
-        }
-        subscriptions[m.memberId] = sub;
-      }
-      const assignment = assignPartitions(this.config.strategy, { partitionsPerTopic: { [this.options.topic]: this.options.partitions }, subscriptions });
-      let idle = 0;
-      for (const m of response.members) {
-        const partitions = (assignment[m.memberId] ?? []).map((tp) => `${tp.topic}-${tp.partition}`);
-        if (partitions.length === 0) idle++;
-        assignments.push({ memberId: m.memberId, partitions });
-      }
-      const stats = this.options.stats;
-      if (stats && idle > stats.idleConsumersMax) stats.idleConsumersMax = idle;
-      this.ctx.note('group-assignment-computed', { group: this.options.group, generation: this.generation, strategy: this.config.strategy, assignments });
+      this.assignmentSnapshot = this.snapshot(this.subscription);
+      return this.sync([]);
     }
+    if (response.leader !== response.memberId) return this.sync([]);
+    // The leader assigns from fresh metadata of every topic any member subscribes to.
+    const topics = [...new Set(response.members.flatMap((m) => m.metadata.topics))].sort();
+    const assigning = ++this.assigning;
+    const generation = this.generation;
+    this.consumer.ensureMetadata(topics, () => {
+      if (assigning !== this.assigning || generation !== this.generation || this.memberId !== response.memberId || this.joinPending !== 0) return;
+      this.sync(this.assign(response, topics));
+    });
+  }
+
+  private snapshot(topics: readonly string[]): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const t of topics) out.set(t, this.consumer.partitionCounts.get(t) ?? 0);
+    return out;
+  }
+
+  /** The leader runs the assignor. */
+  private assign(response: JoinGroupResponse, topics: readonly string[]): { memberId: string; partitions: string[] }[] {
+    const subscriptions: Record<string, MemberSubscription> = {};
+    for (const m of response.members) {
+      const sub: MemberSubscription = { topics: m.metadata.topics };
+      if (m.groupInstanceId !== null) sub.groupInstanceId = m.groupInstanceId;
+      if (m.metadata.ownedPartitions.length > 0) {
+        sub.ownedPartitions = m.metadata.ownedPartitions.map(parsePartition);
+        if (m.metadata.generation >= 0) sub.generation = m.metadata.generation;
+      }
+      subscriptions[m.memberId] = sub;
+    }
+    const partitionsPerTopic: Record<string, number> = {};
+    for (const t of topics) partitionsPerTopic[t] = this.consumer.partitionCounts.get(t) ?? 0;
+    this.assignmentSnapshot = this.snapshot(topics);
+    const assignment = assignPartitions(this.config.strategy, { partitionsPerTopic, subscriptions });
+    const assignments: { memberId: string; partitions: string[] }[] = [];
+    let idle = 0;
+    for (const m of response.members) {
+      const partitions = (assignment[m.memberId] ?? []).map((tp) => `${tp.topic}-${tp.partition}`);
+      if (partitions.length === 0) idle++;
+      assignments.push({ memberId: m.memberId, partitions });
+    }
+    const stats = this.options.stats;
+    if (stats && idle > stats.idleConsumersMax) stats.idleConsumersMax = idle;
+    this.ctx.note('group-assignment-computed', { group: this.options.group, generation: this.generation, strategy: this.config.strategy, assignments });
+    return assignments;
+  }
+
+  private sync(assignments: { memberId: string; partitions: string[] }[]): void {
     const id = this.nextId++;
     this.syncPending = id;
     this.send({ type: 'SyncGroup', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, assignments, id }, HEADER_BYTES + 32 * assignments.length);
     this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
+  }
+
+  /** subscribe(topics): the next poll() rejoins with the new subscription. */
+  subscribe(topics: readonly string[]): void {
+    this.subscription = [...new Set(topics)].sort();
+    if (this.joinedSubscription !== null && !sameTopics(this.joinedSubscription, this.subscription)) {
+      this.rejoinNeeded = true;
+      if (this.waiting) this.poll();
+    }
+  }
+
+  /**
+   * New metadata: the leader compares the partition counts of the group's topics with those it
+   * assigned from and, when one changed, rejoins so the group rebalances (the leader rejoining a
+   * Stable group always triggers one).
+   */
+  metadataUpdated(): void {
+    const snapshot = this.assignmentSnapshot;
+    if (snapshot === null || this.closed) return;
+    for (const [topic, count] of snapshot) {
+      const now = this.consumer.partitionCounts.get(topic);
+      if (now !== undefined && now !== count) {
+        this.ctx.note('group-metadata-changed', { group: this.options.group, topic, from: count, to: now });
+        this.assignmentSnapshot = null;
+        this.rejoinNeeded = true;
+        if (this.waiting) this.poll();
+        return;
+      }
+    }
   }
 
   private joinFailed(error: KafkaError): void {
@@ -320,7 +392,7 @@ export class GroupMembership {
     this.lastAssignment = assigned;
     this.ownedGeneration = this.generation;
     const assignedSet = new Set(assigned);
-    const revoked = [...this.cursors.values()].filter((c) => !assignedSet.has(c.queue)).map((c) => c.partition);
+    const revoked = [...this.cursors.values()].filter((c) => !assignedSet.has(c.queue));
     if (revoked.length > 0) {
       this.options.stats && this.options.stats.revocations++;
       this.revoke(revoked, 'revoked', false);
@@ -329,16 +401,20 @@ export class GroupMembership {
     }
     let added = false;
     for (const q of assigned) {
-      const p = parsePartition(q).partition;
-      if (this.cursors.has(p)) continue;
-      const cursor = newCursor(p, q);
+      if (this.cursors.get(q)) continue;
+      const { topic, partition } = parsePartition(q);
+      const cursor = newCursor(topic, partition, q);
       cursor.position = AWAITING_COMMITTED;
-      const leader = this.consumer.leaders.get(p);
+      const leader = this.consumer.leaders.get(q);
       if (leader) {
         cursor.leader = leader.leader;
         cursor.leaderEpoch = leader.leaderEpoch;
       }
-      this.cursors.set(p, cursor);
+      if (!this.consumer.topics.has(topic)) {
+        this.consumer.topics.add(topic);
+        this.consumer.requestMetadata();
+      }
+      this.cursors.add(cursor);
       added = true;
     }
     if (added || revoked.length > 0 || !this.cooperative || !this.assignedOnce) this.recordAssign();
@@ -356,22 +432,20 @@ export class GroupMembership {
   }
 
   /** Drops partitions: their buffered records and in-flight fetches go. */
-  private revoke(partitions: number[], why: 'revoked' | 'lost', record = true): void {
-    const gone = new Set(partitions);
-    for (const p of partitions) {
-      const cursor = this.cursors.get(p);
-      if (!cursor) continue;
+  private revoke(cursors: PartitionCursor[], why: 'revoked' | 'lost', record = true): void {
+    for (const cursor of cursors) {
+      if (!this.cursors.owns(cursor)) continue;
       this.ctx.cancelTimer(cursor.timer);
       this.ctx.cancelTimer(cursor.backoff);
-      this.cursors.delete(p);
+      this.cursors.delete(cursor);
     }
     let w = 0;
     for (let i = 0; i < this.buffer.length; i++) {
       const item = this.buffer[i]!;
-      if (!gone.has(item.cursor.partition) || this.cursors.get(item.cursor.partition) === item.cursor) this.buffer[w++] = item;
+      if (this.cursors.owns(item.cursor)) this.buffer[w++] = item;
     }
     this.buffer.length = w;
-    this.ctx.note(why === 'lost' ? 'partitions-lost' : 'partitions-revoked', { group: this.options.group, partitions: partitions.map((p) => `${this.options.topic}-${p}`) });
+    this.ctx.note(why === 'lost' ? 'partitions-lost' : 'partitions-revoked', { group: this.options.group, partitions: cursors.map((c) => c.queue) });
     if (record) this.recordAssign();
   }
 
@@ -382,7 +456,8 @@ export class GroupMembership {
     this.assignedOnce = false;
     this.ctx.cancelTimer(this.heartbeatTimer);
     this.heartbeatTimer = null;
-    if (this.cursors.size > 0) this.revoke([...this.cursors.values()].map((c) => c.partition), why === 'lost' ? 'lost' : 'revoked');
+    this.assignmentSnapshot = null;
+    if (this.cursors.size > 0) this.revoke([...this.cursors.values()], why === 'lost' ? 'lost' : 'revoked');
   }
 
   private fetchCommitted(): void {
@@ -406,7 +481,7 @@ export class GroupMembership {
       return this.coordinatorUnknown();
     }
     for (const o of response.offsets) {
-      const cursor = this.cursors.get(parsePartition(o.partition).partition);
+      const cursor = this.cursors.get(o.partition);
       if (!cursor || cursor.position !== AWAITING_COMMITTED) continue;
       if (o.offset >= 0) {
         cursor.position = o.offset;
@@ -605,7 +680,7 @@ export class GroupMembership {
       let taken = 0;
       for (; taken < this.buffer.length && batch.length < max; taken++) {
         const item = this.buffer[taken]!;
-        if (this.cursors.get(item.cursor.partition) !== item.cursor) continue;
+        if (!this.cursors.owns(item.cursor)) continue;
         batch.push(item);
         item.cursor.consumed = item.record.offset + 1;
       }
@@ -710,7 +785,7 @@ export class GroupMembership {
       const outcome = this.pattern.handle(item, this.ctx.now());
       if (outcome !== 'forwarded') return this.pauseAndSeek(cursor, record.offset, outcome);
       cursor.lastEpoch = record.epoch;
-      if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+      if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
       return;
     }
     const op: NewHistoryOp = {
@@ -720,7 +795,7 @@ export class GroupMembership {
     if (record.key !== undefined) op.key = record.key;
     this.options.history.record(op);
     cursor.lastEpoch = record.epoch;
-    if (this.cursors.get(cursor.partition) === cursor && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+    if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
   }
 
   /**
@@ -728,7 +803,7 @@ export class GroupMembership {
    * what was fetched behind it is dropped, the fetch in flight forgotten; resumed when due.
    */
   private pauseAndSeek(cursor: PartitionCursor, offset: number, dueAt: number): void {
-    if (this.cursors.get(cursor.partition) !== cursor) return;
+    if (!this.cursors.owns(cursor)) return;
     cursor.paused = true;
     cursor.dueAt = dueAt;
     this.pattern!.paused.add(cursor);
@@ -754,7 +829,7 @@ export class GroupMembership {
   private resumeDue(): void {
     const now = this.ctx.now();
     for (const cursor of [...this.pattern!.paused]) {
-      if (this.cursors.get(cursor.partition) !== cursor) {
+      if (!this.cursors.owns(cursor)) {
         this.pattern!.paused.delete(cursor);
         continue;
       }
@@ -789,4 +864,8 @@ export class GroupMembership {
 function parsePartition(text: string): { topic: string; partition: number } {
   const dash = text.lastIndexOf('-');
   return { topic: text.slice(0, dash), partition: Number.parseInt(text.slice(dash + 1), 10) };
+}
+
+function sameTopics(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((t, i) => t === b[i]);
 }

@@ -321,6 +321,16 @@ export interface OffsetCommitResponse { type: 'OffsetCommitResponse'; id: number
 export interface OffsetFetch { type: 'OffsetFetch'; groupId: string; partitions: string[]; id: number }
 export interface OffsetFetchResponse { type: 'OffsetFetchResponse'; id: number; error: KafkaError; offsets: { partition: string; offset: number }[] }
 
+// ------------------------------------------------------------------ admin
+
+/**
+ * CreatePartitions (the admin client's createPartitions, kafka-topics --alter --partitions): to the
+ * controller, which refuses from any other broker with NOT_CONTROLLER. `assignments` are the new
+ * partitions' replica lists (the request may carry them; the admin computes them here).
+ */
+export interface CreatePartitions { type: 'CreatePartitions'; topic: string; count: number; assignments: string[][]; id: number }
+export interface CreatePartitionsResponse { type: 'CreatePartitionsResponse'; id: number; error: KafkaError; message?: string }
+
 // ------------------------------------------------------------------ ZooKeeper
 
 export interface ZkConnect { type: 'ZkConnect'; broker: string }
@@ -351,7 +361,8 @@ export type KafkaMessage =
   | FindCoordinator | FindCoordinatorResponse | JoinGroup | JoinGroupResponse | SyncGroup | SyncGroupResponse
   | Heartbeat | HeartbeatResponse | LeaveGroup | LeaveGroupResponse | OffsetCommit | OffsetCommitResponse | OffsetFetch | OffsetFetchResponse
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
-  | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse;
+  | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
+  | CreatePartitions | CreatePartitionsResponse;
 
 /** Sends a protocol message through a node context. */
 export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {

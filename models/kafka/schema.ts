@@ -176,6 +176,7 @@ export const kafkaConsumerConfig = z.strictObject({
   'heartbeat.interval.ms': ms('How often the heartbeat thread sends Heartbeat to the coordinator (default 3000).'),
   'max.poll.interval.ms': ms('A member that does not call poll() for this long leaves the group (KIP-62; default 300000); also its rebalance timeout.'),
   'max.poll.records': positiveInt.optional().meta({ description: 'The most records one poll() returns (default 500).' }),
+  'metadata.max.age.ms': ms('How often the consumer refreshes metadata even without an error (default 300000); the group leader notices added partitions then.'),
   'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a group.instance.id uses letters, digits, ".", "_" and "-"').optional().meta({
     description: 'Static membership (KIP-345, subscribe mode): the member keeps this identity across restarts, sends no LeaveGroup on close, and a restart within session.timeout.ms gets its partitions back without a rebalance. With count > 1 each member gets "<id>-<n>" (n = 1..count); two processes with the same id fence each other (FENCED_INSTANCE_ID). Default: none (a dynamic member).',
   }),
@@ -207,6 +208,15 @@ export const kafkaParts: ModelScenarioParts = {
   },
   sections: {
     topics: z.array(kafkaTopic).min(1).optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
+    admin: z.array(z.strictObject({
+      at: duration,
+      addPartitions: z.strictObject({
+        topic: topicName,
+        count: positiveInt.meta({ description: 'The new partition count (must be larger than the current one).' }),
+      }).meta({ description: 'CreatePartitions (kafka-topics --alter --partitions N) to the controller: the topic grows to `count` partitions.' }),
+    })).optional().meta({
+      description: 'Admin client operations at given times (ZooKeeper mode), e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',
+    }),
   },
   producerFields: {
     topic: topicName.optional().meta({ description: 'Topic the producer writes to (default the first topic).' }),
@@ -227,6 +237,12 @@ export const kafkaParts: ModelScenarioParts = {
     commit: z.enum(['auto', 'manual-sync-after', 'manual-async-after', 'manual-before']).optional().meta({
       description: 'mqsim model key, the application\'s commit pattern (subscribe mode): auto (enable.auto.commit; the default unless enable.auto.commit is false); manual-sync-after: commitSync() after processing each poll\'s records (the default when enable.auto.commit is false); manual-async-after: commitAsync() after processing; manual-before: commitSync() of what poll() returned before processing it. The manual modes need enable.auto.commit: false.',
     }),
+    steps: z.array(z.strictObject({
+      at: duration,
+      subscribe: z.array(topicName).min(1).meta({ description: 'consumer.subscribe(topics): the new subscription; the member rejoins with the new topics in its JoinGroup metadata and the group rebalances.' }),
+    })).optional().meta({
+      description: 'mqsim model key (subscribe mode): changes the application makes at given times, applied to every consumer of the entry, e.g. [{ at: 10s, subscribe: [orders, payments] }].',
+    }),
     delayScheduler: z.strictObject({
       delay: duration.meta({ description: 'How long every record of the delay topic waits: due at its timestamp (CreateTime) plus this.' }),
       target: topicName.meta({ description: 'The topic due records are forwarded to (same key).' }),
@@ -246,7 +262,7 @@ export const kafkaParts: ModelScenarioParts = {
     'leaderElections', 'uncleanElections', 'controllerElections', 'isrShrinks', 'isrExpands', 'truncatedRecords',
     'notEnoughReplicas', 'offlinePartitionsMax', 'producerRetries', 'duplicateBatches', 'segmentsRolled', 'segmentsDeleted',
     'rebalances', 'membersRemoved', 'sessionTimeouts', 'maxPollLeaves', 'offsetCommits', 'coordinatorLoads', 'idleConsumersMax', 'revocations',
-    'brokerFencings', 'brokerFailureDetectionMsMax',
+    'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
   ],
 };
@@ -388,6 +404,7 @@ export interface ConsumerConfig {
   maxPollInterval: Micros;
   maxPollRecords: number;
   strategy: AssignmentStrategy;
+  metadataMaxAge: Micros;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -406,5 +423,6 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     maxPollInterval: (c?.['max.poll.interval.ms'] ?? d['max.poll.interval.ms']) * MS,
     maxPollRecords: c?.['max.poll.records'] ?? d['max.poll.records'],
     strategy: c?.['partition.assignment.strategy'] ?? d['partition.assignment.strategy'],
+    metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
   };
 }

@@ -1,0 +1,100 @@
+import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Micros } from '../../sim/time.js';
+import { sendTo, HEADER_BYTES, type CreatePartitionsResponse } from './protocol.js';
+import type { KafkaStats } from './stats.js';
+
+/**
+ * An admin client (Admin.createPartitions, what `kafka-topics --alter --partitions N` does) run
+ * by the scenario's `admin:` steps. At each step's time it sends CreatePartitions with the new
+ * partitions' replica assignment to a broker; a broker that is not the controller answers
+ * NOT_CONTROLLER and the client tries the next one (the Java admin client finds the controller
+ * through Metadata). The controller creates the partitions and tells the brokers; clients learn
+ * the new partition count from their next Metadata (consumers: metadata.max.age.ms), and a
+ * consumer group's leader that sees a subscribed topic grow rejoins, so the group rebalances.
+ */
+export interface AdminStep {
+  at: Micros;
+  addPartitions: { topic: string; count: number };
+}
+
+export interface AdminOptions {
+  brokers: readonly string[];
+  steps: readonly AdminStep[];
+  stats: KafkaStats;
+  /** The replica lists of partitions [current, count) of `topic` (the assignment the request carries). */
+  assignments(topic: string, count: number): { current: number; assignments: string[][] };
+  /** The topic now has `to` partitions (was `from`). */
+  created(topic: string, from: number, to: number): void;
+}
+
+const REQUEST_TIMEOUT: Micros = 5_000_000;
+
+interface Pending {
+  step: AdminStep;
+  id: number;
+  broker: number;
+  attempts: number;
+  current: number;
+}
+
+export class KafkaAdmin implements Actor {
+  private ctx!: NodeContext;
+  private nextId = 1;
+  private readonly pending = new Map<number, Pending>();
+
+  constructor(private readonly options: AdminOptions) {}
+
+  start(ctx: NodeContext, _restarted: boolean): void {
+    this.ctx = ctx;
+    const now = ctx.trueNow();
+    for (const step of this.options.steps) if (step.at >= now) ctx.setTimer(step.at - now, 'admin-step', step);
+  }
+
+  receive(_from: string, message: Message): void {
+    if (message.type !== 'CreatePartitionsResponse') return;
+    const response = message as CreatePartitionsResponse;
+    const pending = this.pending.get(response.id);
+    if (!pending) return;
+    this.pending.delete(response.id);
+    const { topic, count } = pending.step.addPartitions;
+    if (response.error === 'NONE') {
+      this.options.stats.partitionsAdded += count - pending.current;
+      this.ctx.note('admin-partitions-created', { topic, from: pending.current, to: count });
+      this.options.created(topic, pending.current, count);
+      return;
+    }
+    if (response.error === 'NOT_CONTROLLER' && pending.attempts < 10 * this.options.brokers.length) {
+      this.ctx.setTimer(100_000, 'admin-retry', { ...pending, broker: pending.broker + 1 });
+      return;
+    }
+    this.ctx.note('admin-create-partitions-failed', { topic, count, error: response.error, ...(response.message ? { message: response.message } : {}) });
+  }
+
+  onTimer(tag: string, data: unknown): void {
+    switch (tag) {
+      case 'admin-step': return this.send(data as AdminStep, 0, 0);
+      case 'admin-retry': {
+        const p = data as Pending;
+        return this.send(p.step, p.broker, p.attempts);
+      }
+      case 'admin-timeout': {
+        const p = data as Pending;
+        if (!this.pending.has(p.id)) return;
+        this.pending.delete(p.id);
+        return this.send(p.step, p.broker + 1, p.attempts);
+      }
+      default:
+    }
+  }
+
+  private send(step: AdminStep, broker: number, attempts: number): void {
+    const { topic, count } = step.addPartitions;
+    const { current, assignments } = this.options.assignments(topic, count);
+    const id = this.nextId++;
+    const pending: Pending = { step, id, broker, attempts: attempts + 1, current };
+    this.pending.set(id, pending);
+    const to = this.options.brokers[broker % this.options.brokers.length]!;
+    sendTo(this.ctx, to, { type: 'CreatePartitions', topic, count, assignments, id }, HEADER_BYTES + 32 * assignments.length);
+    this.ctx.setTimer(REQUEST_TIMEOUT, 'admin-timeout', pending);
+  }
+}
