@@ -49,12 +49,21 @@ export interface ConsumerOptions {
   phase: () => Phase;
 }
 
+/** A delivery waiting for, or in, processing: the connection it came on and whether it is a known duplicate. */
+interface Work {
+  readonly conn: string;
+  readonly frame: BasicDeliver;
+  skipped: boolean;
+}
+
 export class RabbitConsumer extends AmqpClient {
   private processing!: Sampler;
   private failures!: RandomStream;
-  private readonly buffer: { conn: string; frame: BasicDeliver }[] = [];
+  /** Deliveries not yet handed to the application, from bufferHead on. */
+  private readonly buffer: (Work | undefined)[] = [];
+  private bufferHead = 0;
   private busy = false;
-  private pendingAcks: { conn: string; frame: BasicDeliver }[] = [];
+  private pendingAcks: Work[] = [];
   private consumerTag: string | null = null;
   private tags = 0;
   private stopped = false;
@@ -103,16 +112,17 @@ export class RabbitConsumer extends AmqpClient {
     this.consumerTag = null;
     this.pendingAcks = [];
     this.buffer.length = 0;
+    this.bufferHead = 0;
   }
 
   protected onFrame(frame: AmqpFrame): void {
     if (frame.type !== 'basic.deliver') return;
-    this.buffer.push({ conn: this.conn!, frame });
+    this.buffer.push({ conn: this.conn!, frame, skipped: false });
     if (!this.busy) this.handleNext();
   }
 
   protected onClientTimer(tag: string, data: unknown): void {
-    if (tag === 'processed') this.onProcessed(data as { conn: string; frame: BasicDeliver; skipped: boolean });
+    if (tag === 'processed') this.onProcessed(data as Work);
     else if (tag === 'begin') this.connect();
     else if (tag === 'stop') this.onStop();
   }
@@ -127,11 +137,19 @@ export class RabbitConsumer extends AmqpClient {
   }
 
   private handleNext(): void {
-    const next = this.buffer.shift();
-    if (!next) {
+    const buffer = this.buffer;
+    if (this.bufferHead >= buffer.length) {
+      buffer.length = 0;
+      this.bufferHead = 0;
       this.busy = false;
       this.flushAcks();
       return;
+    }
+    const next = buffer[this.bufferHead]!;
+    buffer[this.bufferHead++] = undefined;
+    if (this.bufferHead > 1024 && this.bufferHead * 2 > buffer.length) {
+      buffer.splice(0, this.bufferHead);
+      this.bufferHead = 0;
     }
     this.busy = true;
     const { frame } = next;
@@ -143,10 +161,11 @@ export class RabbitConsumer extends AmqpClient {
     if (frame.content.key !== undefined) op.key = frame.content.key;
     this.options.history.record(op);
     const skipped = this.options.idempotent && this.processed.has(msg);
-    this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', { ...next, skipped });
+    next.skipped = skipped;
+    this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', next);
   }
 
-  private onProcessed(work: { conn: string; frame: BasicDeliver; skipped: boolean }): void {
+  private onProcessed(work: Work): void {
     const { frame, conn } = work;
     const msg = frame.content.properties.messageId;
     const failed = !work.skipped && this.options.failureRate > 0 && this.failures.chance(this.options.failureRate);
@@ -191,12 +210,23 @@ export class RabbitConsumer extends AmqpClient {
   private flushAcks(): void {
     const acks = this.pendingAcks;
     if (acks.length === 0) return;
-    this.pendingAcks = [];
-    const live = acks.filter((a) => this.isLive(a.conn, a.frame));
-    if (live.length === 0) return;
-    const last = live[live.length - 1]!;
-    this.sendFrame({ type: 'basic.ack', conn: last.conn, channel: this.channel, deliveryTag: last.frame.deliveryTag, multiple: live.length > 1 });
-    for (const { frame } of live) {
+    // Nothing below adds to pendingAcks (sends and history records do not call back), so the
+    // array is reused: emptied at the end.
+    let live = 0;
+    let last: Work | undefined;
+    for (const a of acks) {
+      if (!this.isLive(a.conn, a.frame)) continue;
+      live++;
+      last = a;
+    }
+    if (last === undefined) {
+      acks.length = 0;
+      return;
+    }
+    this.sendFrame({ type: 'basic.ack', conn: last.conn, channel: this.channel, deliveryTag: last.frame.deliveryTag, multiple: live > 1 });
+    for (const a of acks) {
+      if (!this.isLive(a.conn, a.frame)) continue;
+      const frame = a.frame;
       const op: NewHistoryOp = {
         time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'ack', msg: frame.content.properties.messageId,
         queue: frame.queue, group: this.options.group, node: BROKER_NODE,
@@ -204,5 +234,6 @@ export class RabbitConsumer extends AmqpClient {
       if (frame.content.key !== undefined) op.key = frame.content.key;
       this.options.history.record(op);
     }
+    acks.length = 0;
   }
 }

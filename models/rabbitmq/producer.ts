@@ -79,7 +79,14 @@ export class RabbitProducer extends AmqpClient {
   private priorities!: RandomStream;
   private publishSeq = 1;
   private readonly outstanding = new Map<string, Outstanding>();
-  private readonly bySeq = new Map<number, string>();
+  /** Confirm sequence number -> the message published with it (null: a check message or a resend, whose confirm settles nothing). Ascending. */
+  private readonly bySeq = new Map<number, Outstanding | null>();
+  /** Scratch list of the sequence numbers one confirm frame covers. */
+  private readonly covered: number[] = [];
+  /** Routing key per workload key, from the "{key}" template. */
+  private readonly routingKeys = new Map<string, string>();
+  /** Whether messages carry headers (configured ones, or x-delay). */
+  private readonly withHeaders: boolean;
   private readonly maxAttempts: number;
   /** Sends planned before the first connection was ready (the application waits for it). */
   private waiting: Outstanding[] = [];
@@ -91,6 +98,7 @@ export class RabbitProducer extends AmqpClient {
   constructor(private readonly options: ProducerOptions) {
     super(options.vhost, options.user, options.heartbeat);
     this.maxAttempts = options.outbox ? options.outbox.maxAttempts ?? Number.POSITIVE_INFINITY : 1;
+    this.withHeaders = (options.headers !== undefined && Object.keys(options.headers).length > 0) || (options.delay !== undefined && options.delayBy === 'x-delay');
   }
 
   protected override begin(restarted: boolean): void {
@@ -163,14 +171,18 @@ export class RabbitProducer extends AmqpClient {
     switch (frame.type) {
       case 'basic.ack':
       case 'basic.nack': {
-        const seqs: number[] = [];
+        const seqs = this.covered;
+        seqs.length = 0;
         if (frame.multiple) {
-          for (const seq of this.bySeq.keys()) if (seq <= frame.deliveryTag) seqs.push(seq);
+          for (const seq of this.bySeq.keys()) {
+            if (seq > frame.deliveryTag) break; // bySeq is in ascending order
+            seqs.push(seq);
+          }
         } else if (this.bySeq.has(frame.deliveryTag)) seqs.push(frame.deliveryTag);
         for (const seq of seqs) {
-          const msg = this.bySeq.get(seq)!;
+          const o = this.bySeq.get(seq);
           this.bySeq.delete(seq);
-          const o = this.outstanding.get(msg);
+          // A settled message has seq 0; a check message or a resend maps to null.
           if (!o || o.seq !== seq) continue;
           o.seq = 0;
           if (frame.type === 'basic.ack') {
@@ -208,7 +220,7 @@ export class RabbitProducer extends AmqpClient {
     if (!this.planning) return;
     this.scheduleNext();
     const msg = messageId(this.ctx.name, send.seq);
-    const routingKey = this.options.routingKey.split('{key}').join(send.key ?? '');
+    const routingKey = this.routingKeyFor(send.key ?? '');
     const invoke: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg };
     if (send.key !== undefined) invoke.key = send.key;
     if (this.options.delay !== undefined) invoke.delay = this.options.delay;
@@ -231,17 +243,28 @@ export class RabbitProducer extends AmqpClient {
     o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { msg, attempt: 0 });
   }
 
+  private routingKeyFor(key: string): string {
+    let routingKey = this.routingKeys.get(key);
+    if (routingKey === undefined) {
+      routingKey = this.options.routingKey.split('{key}').join(key);
+      this.routingKeys.set(key, routingKey);
+    }
+    return routingKey;
+  }
+
   private content(msg: string, send: PlannedSend): Content {
     const opts = this.options;
     const properties: Properties = { deliveryMode: opts.persistent ? 2 : 1, messageId: msg, timestamp: this.ctx.now() };
     const priority = Array.isArray(opts.priority) ? this.priorities.pick(opts.priority) : opts.priority;
     if (priority !== undefined) properties.priority = priority;
     let expiration = opts.expiration;
-    const headers: Record<string, HeaderValue> = { ...(opts.headers ?? {}) };
-    if (opts.delay !== undefined && opts.delayBy === 'x-delay') headers['x-delay'] = Math.round(opts.delay / 1000);
     if (opts.delay !== undefined && opts.delayBy === 'expiration') expiration = opts.delay;
     if (expiration !== undefined) properties.expiration = expiration;
-    if (Object.keys(headers).length > 0) properties.headers = headers;
+    if (this.withHeaders) {
+      const headers: Record<string, HeaderValue> = { ...(opts.headers ?? {}) };
+      if (opts.delay !== undefined && opts.delayBy === 'x-delay') headers['x-delay'] = Math.round(opts.delay / 1000);
+      properties.headers = headers;
+    }
     return { properties, key: send.key, bytes: send.bytes };
   }
 
@@ -262,7 +285,7 @@ export class RabbitProducer extends AmqpClient {
       return;
     }
     o.seq = this.publishSeq++;
-    this.bySeq.set(o.seq, o.msg);
+    this.bySeq.set(o.seq, o);
     const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
     o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
   }
@@ -278,7 +301,7 @@ export class RabbitProducer extends AmqpClient {
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: dc.checkExchange, routingKey: dc.checkRoutingKey,
       mandatory: false, content,
     }, FRAME_BYTES + content.bytes);
-    if (this.options.confirm) this.bySeq.set(this.publishSeq++, content.properties.messageId);
+    if (this.options.confirm) this.bySeq.set(this.publishSeq++, null);
     this.options.patternStats!.checksSent++;
   }
 
@@ -300,7 +323,7 @@ export class RabbitProducer extends AmqpClient {
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: this.options.exchange, routingKey: stored.routingKey,
       mandatory: this.options.mandatory, content: stored.content,
     }, FRAME_BYTES + stored.content.bytes);
-    if (this.options.confirm) this.bySeq.set(this.publishSeq++, `resend:${request.msg}`);
+    if (this.options.confirm) this.bySeq.set(this.publishSeq++, null);
     this.publishCheck(stored.content, request.attempt + 1);
   }
 

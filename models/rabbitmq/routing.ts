@@ -88,37 +88,72 @@ export interface RouteResult {
   readonly delayedAt?: ExchangeDef;
 }
 
+/** Most routing keys remembered per exchange before its match cache is cleared. */
+const MATCH_CACHE_LIMIT = 4096;
+
+/**
+ * The bindings of one source exchange, with what routing needs precomputed: each binding's
+ * destination key, and per routing key the indices of the bindings it matches (direct and topic
+ * exchanges only: their match depends on the routing key alone). Any change to the bindings or
+ * to the exchange clears the cache.
+ */
+interface Source {
+  readonly bindings: BindingDef[];
+  /** vhostKey of each binding's destination (queue or exchange). */
+  readonly destinations: string[];
+  readonly matches: Map<string, readonly number[]>;
+}
+
 export class Topology {
   readonly exchanges = new Map<string, ExchangeDef>();
-  private readonly bySource = new Map<string, BindingDef[]>();
+  /** vhost -> exchange name -> definition (no key string built per lookup). */
+  private readonly byVhost = new Map<string, Map<string, ExchangeDef>>();
+  /** vhost -> source exchange name -> its bindings. */
+  private readonly sources = new Map<string, Map<string, Source>>();
+  /** The route call that last visited each exchange (each exchange at most once per message). */
+  private readonly visited = new Map<ExchangeDef, number>();
+  private routeCount = 0;
 
   addExchange(def: ExchangeDef): void {
     this.exchanges.set(vhostKey(def.vhost, def.name), def);
+    let names = this.byVhost.get(def.vhost);
+    if (!names) this.byVhost.set(def.vhost, (names = new Map()));
+    names.set(def.name, def);
+    this.sources.get(def.vhost)?.get(def.name)?.matches.clear();
   }
 
   addBinding(def: BindingDef): void {
-    const key = vhostKey(def.vhost, def.source);
-    let list = this.bySource.get(key);
-    if (!list) this.bySource.set(key, (list = []));
-    if (!list.some((b) => sameBinding(b, def))) list.push(def);
+    let names = this.sources.get(def.vhost);
+    if (!names) this.sources.set(def.vhost, (names = new Map()));
+    let source = names.get(def.source);
+    if (!source) names.set(def.source, (source = { bindings: [], destinations: [], matches: new Map() }));
+    if (source.bindings.some((b) => sameBinding(b, def))) return;
+    source.bindings.push(def);
+    source.destinations.push(vhostKey(def.vhost, def.destination));
+    source.matches.clear();
   }
 
   /** Removes every binding to a queue (when the queue is deleted). */
   unbindQueue(vhost: string, queue: string): void {
-    for (const list of this.bySource.values()) {
+    for (const source of this.sources.get(vhost)?.values() ?? []) {
+      const list = source.bindings;
       for (let i = list.length - 1; i >= 0; i--) {
         const b = list[i]!;
-        if (b.vhost === vhost && b.destinationType === 'queue' && b.destination === queue) list.splice(i, 1);
+        if (b.vhost === vhost && b.destinationType === 'queue' && b.destination === queue) {
+          list.splice(i, 1);
+          source.destinations.splice(i, 1);
+          source.matches.clear();
+        }
       }
     }
   }
 
   exchange(vhost: string, name: string): ExchangeDef | undefined {
-    return this.exchanges.get(vhostKey(vhost, name));
+    return this.byVhost.get(vhost)?.get(name);
   }
 
   bindingsOf(vhost: string, source: string): readonly BindingDef[] {
-    return this.bySource.get(vhostKey(vhost, source)) ?? [];
+    return this.sources.get(vhost)?.get(source)?.bindings ?? [];
   }
 
   /**
@@ -130,38 +165,78 @@ export class Topology {
     vhost: string, exchange: string, routingKey: string, headers: Headers | undefined,
     queueExists: (key: string) => boolean, afterDelay = false,
   ): RouteResult {
-    const queues = new Set<string>();
-    const visited = new Set<string>();
-    let delayedAt: ExchangeDef | undefined;
-    const visit = (name: string, top: boolean): void => {
-      const key = vhostKey(vhost, name);
-      if (visited.has(key)) return;
-      visited.add(key);
-      const def = this.exchanges.get(key);
-      if (!def) return;
-      if (def.type === 'x-delayed-message' && !(top && afterDelay)) {
-        delayedAt ??= def;
-        return;
-      }
-      const before = queues.size;
-      if (name === '') {
-        const qkey = vhostKey(vhost, routingKey);
-        if (queueExists(qkey)) queues.add(qkey);
+    const names = this.byVhost.get(vhost);
+    const queues: string[] = [];
+    if (names === undefined) return { queues };
+    const state: RouteState = { call: ++this.routeCount, vhost, names, sources: this.sources.get(vhost), routingKey, headers, queueExists, afterDelay, queues, delayedAt: undefined };
+    this.visit(state, exchange, true);
+    return state.delayedAt ? { queues, delayedAt: state.delayedAt } : { queues };
+  }
+
+  private visit(state: RouteState, name: string, top: boolean): void {
+    const def = state.names.get(name);
+    if (!def || this.visited.get(def) === state.call) return;
+    this.visited.set(def, state.call);
+    const source = name === '' ? undefined : state.sources?.get(name);
+    if (def.type === 'x-delayed-message' && !(top && state.afterDelay)) {
+      state.delayedAt ??= def;
+      return;
+    }
+    const queues = state.queues;
+    const before = queues.length;
+    if (name === '') {
+      const qkey = vhostKey(state.vhost, state.routingKey);
+      if (state.queueExists(qkey) && !queues.includes(qkey)) queues.push(qkey);
+    } else if (source !== undefined) {
+      const type: RoutingType = def.type === 'x-delayed-message' ? def.delayedType ?? 'direct' : def.type;
+      const bindings = source.bindings;
+      if (type === 'direct' || type === 'topic') {
+        for (const i of this.matching(source, type, state.routingKey)) this.follow(state, bindings[i]!, source.destinations[i]!);
       } else {
-        const type: RoutingType = def.type === 'x-delayed-message' ? def.delayedType ?? 'direct' : def.type;
-        for (const binding of this.bySource.get(key) ?? []) {
-          if (!bindingMatches(type, binding, routingKey, headers)) continue;
-          if (binding.destinationType === 'queue') {
-            const qkey = vhostKey(vhost, binding.destination);
-            if (queueExists(qkey)) queues.add(qkey);
-          } else visit(binding.destination, false);
+        for (let i = 0; i < bindings.length; i++) {
+          const binding = bindings[i]!;
+          if (bindingMatches(type, binding, state.routingKey, state.headers)) this.follow(state, binding, source.destinations[i]!);
         }
       }
-      if (queues.size === before && delayedAt === undefined && def.alternateExchange !== undefined) visit(def.alternateExchange, false);
-    };
-    visit(exchange, true);
-    return delayedAt ? { queues: [...queues], delayedAt } : { queues: [...queues] };
+    }
+    if (queues.length === before && state.delayedAt === undefined && def.alternateExchange !== undefined) this.visit(state, def.alternateExchange, false);
   }
+
+  private follow(state: RouteState, binding: BindingDef, destination: string): void {
+    if (binding.destinationType === 'exchange') {
+      this.visit(state, binding.destination, false);
+      return;
+    }
+    if (state.queueExists(destination) && !state.queues.includes(destination)) state.queues.push(destination);
+  }
+
+  /** Indices of the bindings a routing key matches on a direct or topic exchange, remembered per key. */
+  private matching(source: Source, type: 'direct' | 'topic', routingKey: string): readonly number[] {
+    const cached = source.matches.get(routingKey);
+    if (cached !== undefined) return cached;
+    const found: number[] = [];
+    const bindings = source.bindings;
+    for (let i = 0; i < bindings.length; i++) {
+      const key = bindings[i]!.routingKey;
+      if (type === 'direct' ? key === routingKey : topicMatches(key, routingKey)) found.push(i);
+    }
+    if (source.matches.size >= MATCH_CACHE_LIMIT) source.matches.clear();
+    source.matches.set(routingKey, found);
+    return found;
+  }
+}
+
+interface RouteState {
+  readonly call: number;
+  readonly vhost: string;
+  readonly names: ReadonlyMap<string, ExchangeDef>;
+  readonly sources: ReadonlyMap<string, Source> | undefined;
+  readonly routingKey: string;
+  readonly headers: Headers | undefined;
+  readonly queueExists: (key: string) => boolean;
+  readonly afterDelay: boolean;
+  readonly queues: string[];
+  delayedAt: ExchangeDef | undefined;
 }
 
 function sameBinding(a: BindingDef, b: BindingDef): boolean {
