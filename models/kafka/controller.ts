@@ -332,15 +332,20 @@ export function electPartitionLeader(state: PartitionState, live: (broker: strin
   };
 }
 
-/** The note and counters of an election (leader-elected, unclean-leader-elected, partition-offline). */
-export function reportElection(ctx: NodeContext, stats: KafkaStats, before: PartitionState, result: ElectionResult): void {
+/**
+ * The note and counters of an election (leader-elected, unclean-leader-elected, partition-offline).
+ * KRaft counts at commit instead (`count` false): a deposed leader's elections never take effect.
+ */
+export function reportElection(ctx: NodeContext, stats: KafkaStats, before: PartitionState, result: ElectionResult, count = true): void {
   const partition = `${before.topic}-${before.partition}`;
   if (result.kind === 'offline') {
     ctx.note('partition-offline', { partition, isr: before.isr });
     return;
   }
-  stats.leaderElections++;
-  if (result.kind === 'unclean') stats.uncleanElections++;
+  if (count) {
+    stats.leaderElections++;
+    if (result.kind === 'unclean') stats.uncleanElections++;
+  }
   ctx.note(result.kind === 'unclean' ? 'unclean-leader-elected' : 'leader-elected', {
     partition, leader: result.state.leader, leaderEpoch: result.state.leaderEpoch, isr: result.state.isr,
   });

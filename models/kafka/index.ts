@@ -257,7 +257,10 @@ export const kafkaModel: KafkaModel = {
       replica: (b, p) => brokerActors.get(b)?.inspect(p),
       safe: (p) => config.leaderEpochs && !(topics.find((t) => t.topic === p.slice(0, p.lastIndexOf('-')))?.uncleanLeaderElection ?? config.uncleanLeaderElection),
     }) : undefined;
+    // KRaft: from the active controller's crash to the next activation.
+    let controllerCrash: { name: string; at: number } | null = null;
     world.onCrash((name) => {
+      if (name === store.state.controller && name.startsWith('controller-')) controllerCrash = { name, at: world.now };
       if (!brokers.includes(name)) return;
       crashedAt.set(name, world.now);
       checker?.beforeCrash(name, [...replicasOf.keys()]);
@@ -272,16 +275,19 @@ export const kafkaModel: KafkaModel = {
     }
     const voters = metadataMode === 'kraft' ? Array.from({ length: scenario.cluster?.controllers ?? KAFKA_DEFAULTS.controllers }, (_, i) => `controller-${i + 1}`) : [];
     if (metadataMode === 'kraft') {
-      const publish = kraftPublisher(store, (node) => {
+      const publish = kraftPublisher(store, stats, { fenced: detected, after: (node) => {
+        if (controllerCrash !== null && store.state.controller !== controllerCrash.name) {
+          stats.controllerFailoverMsMax = Math.max(stats.controllerFailoverMsMax, (world.now - controllerCrash.at) / 1000);
+          controllerCrash = null;
+        }
         countOffline();
         checker?.changed(node, 'metadata records committed');
-      });
+      } });
       for (const name of voters) {
         const data: RaftData = { log: [], epoch: 0, votedFor: null };
         world.addNode(name, () => new KraftController(data, {
           voters, brokers, topics, config, stats,
           publish: (log, hw) => publish(name, log, hw),
-          brokerFenced: detected,
         }), { roles: ['controller'] });
       }
     } else {

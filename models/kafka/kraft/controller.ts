@@ -45,7 +45,9 @@ import {
  * registration; fences a broker without a heartbeat for broker.session.timeout.ms, moving its
  * leaderships with the leader election shared with ZooKeeper mode and taking it out of every
  * ISR), AlterPartition and AllocateProducerIds. Every change is a record committed to the log by
- * a majority before the request is answered; brokers learn it by fetching the log.
+ * a majority before the request is answered; brokers learn it by fetching the log. Counts
+ * (elections, ISR changes, fencings) are taken when records commit (kraft/publisher.ts), so the
+ * decisions of a leader cut off in a minority, which never commit, are not counted.
  *
  * The log and the quorum state (epoch, vote) are fsynced by KRaft before they count; the model
  * keeps them in `RaftData`, outside the actor, so they survive a crash.
@@ -65,8 +67,6 @@ export interface KraftOptions {
   stats: KafkaStats;
   /** Called with the log and the new high watermark whenever this node learns of commits. */
   publish(log: readonly MetadataEntry[], highWatermark: number): void;
-  /** The controller fenced a broker whose session expired (for the detection-time metric). */
-  brokerFenced?(broker: string): void;
 }
 
 type Role = 'unattached' | 'voted' | 'follower' | 'candidate' | 'leader' | 'resigned';
@@ -536,6 +536,7 @@ export class KraftController implements Actor {
       const to = Math.min(response.divergingEpoch.endOffset, mine.endOffset);
       if (to < this.logEnd) {
         this.ctx.note('raft-log-truncated', { to, removed: this.logEnd - to, epoch: this.data.epoch });
+        this.options.stats.metadataRecordsTruncated += this.logEnd - to;
         this.data.log.length = to;
       }
       this.sendFetch();
@@ -668,7 +669,7 @@ export class KraftController implements Actor {
         if (state.leader !== null || !state.replicas.includes(request.broker)) continue;
         const result = electPartitionLeader(state, live, this.topicOf(state.topic)?.uncleanLeaderElection ?? this.config.uncleanLeaderElection);
         if (result) {
-          reportElection(this.ctx, this.options.stats, state, result);
+          reportElection(this.ctx, this.options.stats, state, result, false);
           records.push({ type: 'PartitionChangeRecord', state: result.state });
         }
       }
@@ -690,7 +691,7 @@ export class KraftController implements Actor {
     const live = (b: string) => b !== broker && image.isUnfenced(b);
     const unclean = (t: string) => this.topicOf(t)?.uncleanLeaderElection ?? this.config.uncleanLeaderElection;
     for (const { before, result } of partitionChangesOnFailure([...image.partitions.values()], dead, live, unclean, false)) {
-      if (before.leader === broker) reportElection(this.ctx, this.options.stats, before, result);
+      if (before.leader === broker) reportElection(this.ctx, this.options.stats, before, result, false);
       records.push({ type: 'PartitionChangeRecord', state: result.state });
     }
     return records;
@@ -713,8 +714,6 @@ export class KraftController implements Actor {
       if (now - last < this.config.brokerSessionTimeout) continue;
       const registration = image.brokers.get(broker)!;
       this.ctx.note('broker-fenced', { broker, brokerEpoch: registration.brokerEpoch, sinceHeartbeatMs: (now - last) / 1000 });
-      this.options.stats.brokerFencings++;
-      this.options.brokerFenced?.(broker);
       this.sessions.delete(broker);
       this.appendEntries(this.fencingRecords(broker, registration.brokerEpoch));
     }
@@ -732,8 +731,6 @@ export class KraftController implements Actor {
     const checked = validateAlterPartition(state, request, (b) => image.isUnfenced(b));
     if (checked.error !== 'NONE' || !state) return reply({ error: checked.error, ...(checked.state ? { state: checked.state } : {}) });
     const next = checked.state;
-    if (next.isr.length < state.isr.length) this.options.stats.isrShrinks++;
-    else if (next.isr.length > state.isr.length) this.options.stats.isrExpands++;
     this.appendEntries([{ type: 'PartitionChangeRecord', state: next }], () => reply({ error: 'NONE', state: next }));
   }
 
@@ -754,7 +751,6 @@ export class KraftController implements Actor {
     const image = this.image!;
     const changed = preferredLeaderElections(image.partitions.values(), (b) => image.isUnfenced(b), this.config.leaderImbalancePercentage);
     for (const next of changed) {
-      this.options.stats.leaderElections++;
       this.ctx.note('preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
     }
     if (changed.length > 0) this.appendEntries(changed.map((state) => ({ type: 'PartitionChangeRecord', state })));
