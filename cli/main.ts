@@ -6,7 +6,7 @@ import { validateCommand, listCommand, schemaCommand, type CliIo } from './comma
 import { EXIT } from './exit.js';
 import { checkCommand, mergeCommand } from './check-commands.js';
 import { drillCommand } from './drill-command.js';
-import { compareCommand, runWithReport } from './report-commands.js';
+import { compareCommand, compareSchemaCommand, runWithReport } from './report-commands.js';
 
 /** The `mqsim` command line: thin wiring of the commands in commands.ts. */
 export function buildProgram(io: CliIo): Command {
@@ -106,9 +106,10 @@ export function buildProgram(io: CliIo): Command {
   program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
-    .addHelpText('after', '\nExample:\n  $ mqsim schema > mqsim.schema.json')
-    .action(() => {
-      io.exitCode = schemaCommand(io);
+    .option('--compare', 'the JSON Schema of compare files (scenarios/compare/) instead')
+    .addHelpText('after', '\nExample:\n  $ mqsim schema > mqsim.schema.json\n  $ mqsim schema --compare > mqsim-compare.schema.json')
+    .action((options: { compare?: boolean }) => {
+      io.exitCode = options.compare ? compareSchemaCommand(io) : schemaCommand(io);
     });
   return program;
 }

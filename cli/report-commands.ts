@@ -3,7 +3,8 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadScenario, parseScenario, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
 import { buildCompareReport } from '../reports/compare-report.js';
-import { comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
+import { compareJsonSchema, comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
+import { MODELS } from '../models/index.js';
 import type { ReportDocument } from '../reports/document.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
@@ -111,4 +112,10 @@ function formatCompareText(comparison: Comparison): string {
     lines.push(`  ${row.passed ? 'PASS' : 'FAIL'} ${row.variant.padEnd(width)} ${row.system.padEnd(8)} sent ${row.sent} acked ${row.acked} delivered ${row.delivered} lostAcked ${row.lostAcked} duplicates ${row.duplicates} reorders ${row.reorders} p99 ${latency} maxBacklog ${row.maxBacklog}`);
   }
   return lines.join('\n') + '\n';
+}
+
+/** `mqsim schema --compare`: the JSON Schema of compare files, one variant shape per system. */
+export function compareSchemaCommand(io: CliIo): number {
+  io.stdout(JSON.stringify(compareJsonSchema(Object.values(MODELS).map((m) => m.parts)), null, 2) + '\n');
+  return EXIT.ok;
 }

@@ -3,8 +3,9 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { FAULT_KINDS, type FaultKind } from '../sim/faults.js';
 import type { RunResult } from '../sim/result.js';
-import { duration, durationDistribution, faultStep, positiveInt, probability, rate, sizeDistribution, target } from '../sim/scenario/fields.js';
+import { duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate, sizeDistribution, target } from '../sim/scenario/fields.js';
 import { ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import { scenarioSchema, type ModelScenarioParts } from '../sim/scenario/schema.js';
 import { median, SUMMARY_FIELDS, summaryRow, type SummaryField, type SummaryRow } from './facts.js';
 
 /**
@@ -79,7 +80,7 @@ export const compareSchema = z.strictObject({
   workload: z.strictObject({
     producers: z.array(logicalProducer).min(1),
     consumers: z.array(logicalConsumer).optional(),
-  }),
+  }).meta({ description: 'The logical workload, the same on every variant: producers (rates, keys, payloads) and consumer groups (count, processing time, failures); each variant adds its system\'s target fields.' }),
   faults: z.array(faultStep).optional(),
   variants: z.array(variantSchema).min(1),
 });
@@ -417,4 +418,54 @@ export function comparisonJson(comparison: Comparison): CompareJsonRow[] {
     }
     return row;
   });
+}
+
+/**
+ * The JSON Schema of compare files (`mqsim schema --compare`, committed as
+ * scenarios/mqsim-compare.schema.json), for editors. Stricter than `compareSchema`, which leaves
+ * a variant's system sections to the scenario validation: here each variant is one of the
+ * systems, with that system's own sections (`cluster`, `topics`, `queues`...), producer and
+ * consumer fields and `expect:` names, so an editor completes them. Built from the same zod
+ * schemas as the scenario files' JSON Schema; the systems' parts are passed in (reports/
+ * imports no model).
+ */
+export function compareJsonSchema(systems: readonly ModelScenarioParts[]): Record<string, unknown> {
+  const variants = systems.map((parts) => {
+    const scenario = scenarioSchema(parts, { forJsonSchema: true }) as unknown as z.ZodObject;
+    const shape = scenario.shape as Record<string, z.ZodType>;
+    const workload = (shape.workload as z.ZodOptional<z.ZodObject>).unwrap().shape as Record<string, z.ZodOptional<z.ZodArray<z.ZodObject>>>;
+    const { id: _id, ...producerShape } = workload.producers!.unwrap().element.shape;
+    const consumerShape = workload.consumers!.unwrap().element.shape;
+    const producerFields = z.strictObject(producerShape).partial();
+    const sections = Object.fromEntries(Object.keys(parts.sections ?? {}).map((key) => [key, shape[key]!]));
+    return z.strictObject({
+      name,
+      system: z.literal(parts.system),
+      description: z.string().optional(),
+      roles: z.record(z.string(), z.union([z.string(), z.record(z.string(), z.string()), z.array(z.union([z.string(), z.record(z.string(), z.string())]))])).optional()
+        .meta({ description: 'Each role the faults name, mapped to a node name, a selector such as { leader-of: orders-0 }, or a list of them.' }),
+      producer: producerFields.optional().meta({ description: `Fields merged into every logical producer: the ${parts.system} producer's own fields and config.` }),
+      producers: z.record(z.string(), producerFields).optional().meta({ description: 'Per logical producer id: fields merged into that producer only, after producer:.' }),
+      consumer: z.strictObject(consumerShape).partial().optional().meta({ description: `Fields merged into every logical consumer: the ${parts.system} consumer's own fields and config.` }),
+      cluster: shape.cluster!,
+      ...sections,
+      expect: shape.expect!,
+    }).meta({ description: `A ${parts.system} variant. ${parts.description}` });
+  });
+  const common = (scenarioSchema(systems[0]!, { forJsonSchema: true }) as unknown as z.ZodObject).shape as Record<string, z.ZodType>;
+  const file = compareSchema.extend({
+    network: common.network!,
+    disk: common.disk!,
+    limits: common.limits!,
+    faults: z.array(faultStepForJsonSchema).optional().meta({ description: 'The fault schedule, with roles (any name) as targets; each variant maps its roles to its own nodes.' }),
+    variants: z.array(z.union(variants)).min(1).meta({ description: 'The systems or configurations to compare: each runs the workload and faults above as its own scenario.' }),
+  });
+  const schema = z.toJSONSchema(file, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as Record<string, unknown>;
+  delete schema.$schema;
+  return {
+    $schema: 'https://json-schema.org/draft/2020-12/schema',
+    title: 'mqsim compare file',
+    description: 'One logical workload and fault schedule (targets written as roles), run once per variant by `mqsim compare`; each variant is a system with its configuration and the mapping of the roles onto its nodes.',
+    ...schema,
+  };
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { main } from '../cli/main.js';
 import type { CliIo } from '../cli/commands.js';
 import { parseScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
-import { loadCompare, parseCompare, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
+import { compareJsonSchema, loadCompare, parseCompare, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
+import { MODELS } from '../models/index.js';
 import { SUMMARY_FIELDS, summaryRow } from '../reports/facts.js';
 import { ScenarioError } from '../sim/scenario/load.js';
 
@@ -128,6 +129,20 @@ describe('mqsim compare', () => {
     }
   });
 
+  it('producers: merges fields into one logical producer, after producer:; an unknown producer id is refused', () => {
+    const text = ['name: x', 'duration: 5s', 'workload: { producers: [{ id: a, rate: 10/s }, { id: b, rate: 10/s }] }', 'variants:',
+      '  - { name: v, system: demo, producer: { keys: 3 }, producers: { b: { keys: 7, count: 5 } } }', ''].join('\n');
+    const compare = parseCompare(text, 'x.yaml');
+    expect((variantScenario(compare, compare.variants[0]!).workload as { producers: unknown[] }).producers)
+      .toEqual([{ id: 'a', rate: '10/s', keys: 3 }, { id: 'b', rate: '10/s', keys: 7, count: 5 }]);
+    try {
+      parseCompare(text.replace('producers: { b:', 'producers: { c:'), 'x.yaml');
+      expect.unreachable();
+    } catch (error) {
+      expect((error as ScenarioError).problems.map((p) => `${p.line}:${p.path}: ${p.message}`)).toEqual(['5:variants[0].producers.c: no logical producer "c" in workload.producers']);
+    }
+  });
+
   it('exits 1 when a variant\'s own expect: fails', async () => {
     const file = tempFile('expect.yaml', [
       'name: expect-fails',
@@ -146,12 +161,38 @@ describe('mqsim compare', () => {
   });
 });
 
+describe('compare JSON Schema', () => {
+  it('mqsim schema --compare prints it: one variant shape per system, with that system\'s own sections and producer fields', async () => {
+    const { code, stdout } = await mqsim(['schema', '--compare']);
+    expect(code).toBe(0);
+    const schema = JSON.parse(stdout) as { title: string; properties: Record<string, { items?: { anyOf: { properties: Record<string, { const?: string; properties?: Record<string, unknown> }> }[] } }> };
+    expect(schema.title).toBe('mqsim compare file');
+    const variants = schema.properties.variants!.items!.anyOf;
+    expect(variants.map((v) => v.properties.system!.const)).toEqual(Object.keys(MODELS));
+    const of = (system: string) => variants.find((v) => v.properties.system!.const === system)!.properties;
+    expect(Object.keys(of('kafka'))).toEqual(expect.arrayContaining(['roles', 'producer', 'producers', 'consumer', 'cluster', 'topics', 'expect']));
+    expect(Object.keys(of('rabbitmq'))).toEqual(expect.arrayContaining(['queues', 'exchanges', 'bindings']));
+    expect(Object.keys(of('kafka').producer!.properties!)).toContain('topic');
+    expect(Object.keys(of('kafka').producer!.properties!)).not.toContain('routingKey');
+    expect(Object.keys(of('rabbitmq').producer!.properties!)).toContain('routingKey');
+  });
+});
+
 describe('shipped compare files', () => {
   const dir = join(ROOT, 'scenarios', 'compare');
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort();
 
   it('include the demo comparisons', () => {
     expect(files).toEqual(expect.arrayContaining(['demo-ack-modes.yaml', 'demo-consumers.yaml']));
+  });
+
+  it.each(files)('%s starts with the compare schema line', (file) => {
+    expect(readFileSync(join(dir, file), 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../mqsim-compare.schema.json');
+  });
+
+  it('the committed compare JSON Schema is the one the code generates (regenerate with: npx mqsim schema --compare > scenarios/mqsim-compare.schema.json)', () => {
+    const committed = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'mqsim-compare.schema.json'), 'utf8'));
+    expect(committed).toEqual(JSON.parse(JSON.stringify(compareJsonSchema(Object.values(MODELS).map((m) => m.parts)))));
   });
 
   it.each(files)('%s validates, and so does every variant scenario it generates', (file) => {
