@@ -93,6 +93,8 @@ export class GroupMembership {
   private readonly pattern: RecordPattern | null;
   /** producer.flush() before the commit: the loop waits. */
   private flushing = false;
+  /** FENCED_INSTANCE_ID was received: the consumer is dead for good. */
+  private fencedOut = false;
   /** subscribe(): the topics, sorted; and what the member last joined with (null: not joined). */
   private subscription: string[];
   private joinedSubscription: string[] | null = null;
@@ -141,6 +143,8 @@ export class GroupMembership {
   }
 
   onLiveness(): void {
+    // A fenced consumer's poll loop died with FencedInstanceIdException; nothing brings it back.
+    if (this.fencedOut) return;
     this.closed = false;
     this.rejoinNeeded = true;
     this.lastPoll = this.ctx.trueNow();
@@ -857,6 +861,7 @@ export class GroupMembership {
     this.ctx.note('fenced-instance-id', { group: this.options.group, instance: this.instanceId, member: this.memberId });
     this.resetMember('lost');
     this.closed = true;
+    this.fencedOut = true;
     this.consumer.idle = true;
   }
 }
