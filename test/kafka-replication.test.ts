@@ -10,10 +10,11 @@ const base = {
 };
 
 describe('kafka: scenario parts', () => {
-  it('validates real config names and values, rejects kraft and unknown keys', () => {
+  it('validates real config names and values, rejects unknown keys and metadata modes', () => {
     const s = parseKafka({ duration: '1s', cluster: { brokers: 5, metadata: 'zookeeper', config: { 'min.insync.replicas': 2, 'inter.broker.protocol.version': '0.10.2' } } });
     expect(s.cluster?.config?.['min.insync.replicas']).toBe(2);
-    expect(() => parseKafka({ duration: '1s', cluster: { metadata: 'kraft' } })).toThrow(/kraft is not modelled yet/);
+    expect(parseKafka({ duration: '1s', cluster: { metadata: 'kraft', controllers: 5 } }).cluster?.controllers).toBe(5);
+    expect(() => parseKafka({ duration: '1s', cluster: { metadata: 'raft' } })).toThrow(/zookeeper or kraft/);
     expect(() => parseKafka({ duration: '1s', cluster: { config: { 'min.insync.replica': 2 } } })).toThrow();
     expect(() => parseKafka({ duration: '1s', workload: { producers: [{ id: 'p', count: 1, config: { acks: '2' } }] } })).toThrow();
     expect(() => parseKafka({ duration: '1s', workload: { producers: [{ id: 'p', count: 1, config: { acks: '1', 'enable.idempotence': true } }] } })).toThrow(/requires acks=all/);

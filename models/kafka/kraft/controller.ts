@@ -78,7 +78,8 @@ const CHECK_QUORUM_FACTOR = 1.5;
 interface VoterProgress {
   /** Its log end offset from its last Fetch (-1 unknown). */
   endOffset: number;
-  fetchedSinceCheck: boolean;
+  /** When it last fetched (the leader's election time before its first Fetch). */
+  lastFetch: Micros;
 }
 
 interface ParkedFetch {
@@ -276,13 +277,18 @@ export class KraftController implements Actor {
     this.electionTimer = null;
     this.epochStartOffset = this.logEnd;
     this.progress.clear();
-    for (const v of this.others) this.progress.set(v, { endOffset: -1, fetchedSinceCheck: false });
+    const now = this.ctx.trueNow();
+    for (const v of this.others) this.progress.set(v, { endOffset: -1, lastFetch: now });
     this.ctx.note('raft-leader', { epoch: this.data.epoch, epochStartOffset: this.epochStartOffset, votes: [...this.votes] });
     this.appendEntries([{ type: 'LeaderChangeMessage', leader: this.me, voters: [...this.options.voters] }]);
     this.unacknowledged = new Set(this.others);
     this.sendBeginQuorumEpochs();
-    this.ctx.setTimer(Math.floor(this.config.quorumFetchTimeout * CHECK_QUORUM_FACTOR), 'raft-check-quorum', this.data.epoch);
+    this.ctx.setTimer(this.checkQuorumTimeout, 'raft-check-quorum', this.data.epoch);
     this.maybeAdvanceHighWatermark();
+  }
+
+  private get checkQuorumTimeout(): Micros {
+    return Math.floor(this.config.quorumFetchTimeout * CHECK_QUORUM_FACTOR);
   }
 
   /** Leaving the leader role (or a resigned one): waiters are dropped, parked fetches answered. */
@@ -400,7 +406,7 @@ export class KraftController implements Actor {
       const p = this.progress.get(from);
       if (p) {
         p.endOffset = request.fetchOffset;
-        p.fetchedSinceCheck = true;
+        p.lastFetch = this.ctx.trueNow();
         this.maybeAdvanceHighWatermark();
       }
     }
@@ -480,18 +486,19 @@ export class KraftController implements Actor {
     this.wakeParked();
   }
 
+  /** Check quorum: resign when no majority (this leader included) has fetched within 1.5 x the fetch timeout. */
   private checkQuorum(): void {
     if (this.role !== 'leader') return;
-    let fetched = 1;
-    for (const p of this.progress.values()) {
-      if (p.fetchedSinceCheck) fetched++;
-      p.fetchedSinceCheck = false;
-    }
-    if (fetched < this.majority) {
+    // The latest time at which a majority had been in touch: the (majority-1)-th most recent other voter's fetch.
+    const times = [...this.progress.values()].map((p) => p.lastFetch).sort((a, b) => b - a);
+    const majorityContact = this.majority <= 1 ? this.ctx.trueNow() : times[this.majority - 2]!;
+    const expiry = majorityContact + this.checkQuorumTimeout;
+    const now = this.ctx.trueNow();
+    if (now >= expiry) {
       this.resign('check-quorum: no Fetch from a majority of voters');
       return;
     }
-    this.ctx.setTimer(Math.floor(this.config.quorumFetchTimeout * CHECK_QUORUM_FACTOR), 'raft-check-quorum', this.data.epoch);
+    this.ctx.setTimer(expiry - now, 'raft-check-quorum', this.data.epoch);
   }
 
   // ------------------------------------------------------------------ Fetch (follower side)

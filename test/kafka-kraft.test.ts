@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import type { KraftController } from '../models/kafka/kraft/controller.js';
+import type { World } from '../sim/world.js';
+import { at, earliest, parseKafka, runKafka } from './kafka-helpers.js';
+
+/** KRaft mode: the Raft metadata quorum (KIP-595) and the broker lifecycle (KIP-631). */
+
+const VOTERS = ['controller-1', 'controller-2', 'controller-3'];
+
+function kraft(extra: Record<string, unknown> = {}, config: Record<string, unknown> = {}) {
+  return {
+    cluster: { brokers: 3, metadata: 'kraft', invariants: true, config },
+    topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }],
+    network: { latency: { uniform: ['1ms', '3ms'] } },
+    workload: {
+      producers: [{ id: 'p1', rate: '50/s', keys: 20, config: { acks: 'all' } }],
+      consumers: [{ group: 'g', config: earliest }],
+    },
+    ...extra,
+  };
+}
+
+function raft(world: World, name: string) {
+  return (world.node(name).actor as KraftController | null)?.inspect();
+}
+
+/** Every 'raft-leader' note: (epoch, node). */
+function leadersByEpoch(world: World): Map<number, string[]> {
+  const out = new Map<number, string[]>();
+  for (const n of world.notes) {
+    if (n.what !== 'raft-leader') continue;
+    const epoch = n.detail!['epoch'] as number;
+    out.set(epoch, [...(out.get(epoch) ?? []), n.node]);
+  }
+  return out;
+}
+
+describe('kafka kraft: schema and start-up', () => {
+  it('accepts metadata: kraft with controllers and the quorum / heartbeat keys; refuses controllers in ZooKeeper mode', () => {
+    const s = parseKafka({
+      duration: '1s',
+      cluster: { metadata: 'kraft', controllers: 5, config: { 'controller.quorum.election.timeout.ms': 500, 'broker.session.timeout.ms': 6000 } },
+    });
+    expect(s.cluster?.controllers).toBe(5);
+    expect(() => parseKafka({ duration: '1s', cluster: { metadata: 'kraft', controllers: 0 } })).toThrow();
+    expect(() => parseKafka({ duration: '1s', cluster: { config: { 'broker.session.timeout.ms': -1 } } })).toThrow();
+    expect(() => runKafka({ duration: '1s', cluster: { controllers: 3 } })).toThrow(/needs cluster.metadata: kraft/);
+  });
+
+  it('elects one active controller, registers and unfences every broker, creates the topics; no ZooKeeper', () => {
+    const { world, model, result } = runKafka(kraft({ duration: '10s', drain: '5s' }), { seed: 3 });
+    const state = model.state();
+    expect(world.nodesWithRole('zookeeper')).toEqual([]);
+    expect(world.nodesWithRole('controller').map((s) => s.name)).toEqual(VOTERS);
+    expect(VOTERS).toContain(state.controller);
+    expect(world.resolve('controller')).toEqual([state.controller]);
+    expect(state.liveBrokers).toEqual(['broker-1', 'broker-2', 'broker-3']);
+    expect(state.partitions['orders-0']).toEqual({ leader: 'broker-1', leaderEpoch: 0, isr: ['broker-1', 'broker-2', 'broker-3'], partitionEpoch: 0 });
+    // One leader, the others follow it in its epoch; all hold the same committed log.
+    const views = VOTERS.map((v) => raft(world, v)!);
+    expect(views.filter((v) => v.role === 'leader')).toHaveLength(1);
+    expect(new Set(views.map((v) => v.epoch)).size).toBe(1);
+    expect(views.filter((v) => v.role === 'follower')).toHaveLength(2);
+    expect(model.stats.controllerElections).toBe(1);
+    // Brokers learnt the metadata by fetching the log, never from LeaderAndIsr.
+    expect(world.notes.filter((n) => n.what === 'broker-registered')).toHaveLength(3);
+    expect(result.check.counts.acked).toBeGreaterThan(0);
+    expect(result.check.counts.lostAcked).toBe(0);
+  });
+});
+
+describe('kafka kraft: controller failover', () => {
+  it('kills the active controller: a new one is elected within fetch timeout + election timeouts, partitions keep their leaders, a later broker crash is still handled', () => {
+    let leadersBefore: Record<string, string | null> = {};
+    let leadersAfterFailover: Record<string, string | null> = {};
+    let killed = '';
+    const { model, world, result } = runKafka(kraft({
+      duration: '40s', drain: '20s',
+      faults: [{ at: '10s', crash: 'controller' }, { at: '20s', crash: 'broker-2' }, { at: '30s', restart: 'broker-2' }],
+    }), {
+      seed: 8,
+      probe: (w, m) => {
+        const leaders = () => Object.fromEntries(Object.entries(m.state().partitions).map(([k, v]) => [k, v.leader]));
+        at(w, 9_999_000, () => {
+          leadersBefore = leaders();
+          killed = m.state().controller!;
+        });
+        at(w, 19_999_000, () => {
+          leadersAfterFailover = leaders();
+        });
+      },
+    });
+    expect(killed).not.toBe('');
+    const state = model.state();
+    expect(state.controller).not.toBe(killed);
+    expect(model.stats.controllerElections).toBe(2);
+    // controller.quorum.fetch.timeout.ms (2 s) to notice, then an election of 1 s..2 s (plus a backoff on a split vote).
+    expect(model.stats.controllerFailoverMsMax).toBeGreaterThan(2_000);
+    expect(model.stats.controllerFailoverMsMax).toBeLessThan(5_000);
+    expect(leadersAfterFailover).toEqual(leadersBefore);
+    // The broker crash: fenced by the new controller, its partition moved, nothing acknowledged lost.
+    expect(model.stats.brokerFencings).toBe(1);
+    expect(model.stats.leaderElections).toBeGreaterThanOrEqual(1);
+    expect(world.notes.some((n) => n.what === 'broker-fenced' && n.node === state.controller && n.detail!['broker'] === 'broker-2')).toBe(true);
+    expect(result.check.counts.lostAcked).toBe(0);
+    // Election safety: at most one leader per epoch.
+    for (const [, leaders] of leadersByEpoch(world)) expect(leaders).toHaveLength(1);
+  });
+});
+
+describe('kafka kraft: broker fencing', () => {
+  const detection = (metadata: 'kraft' | 'zookeeper', seed: number) => {
+    const raw = kraft({ duration: '40s', drain: '10s', faults: [{ at: '10s', crash: 'broker-3' }] });
+    raw.cluster = { brokers: 3, metadata, invariants: true, config: {} };
+    const { model } = runKafka(raw, { seed });
+    return model.stats.brokerFailureDetectionMsMax;
+  };
+
+  it('fences a crashed broker after broker.session.timeout.ms (9 s), faster than a ZooKeeper session expiry (18 s)', () => {
+    for (const seed of [1, 2, 3]) {
+      const k = detection('kraft', seed);
+      const z = detection('zookeeper', seed);
+      // Last heartbeat 0..2 s before the crash: fenced 7..9 s after it (plus the commit).
+      expect(k).toBeGreaterThanOrEqual(7_000);
+      expect(k).toBeLessThan(9_200);
+      // Last ping 0..6 s before the crash, expiry checked every 1.8 s.
+      expect(z).toBeGreaterThanOrEqual(12_000);
+      expect(z).toBeLessThan(20_000);
+      expect(k).toBeLessThan(z);
+    }
+  });
+
+  it('a broker that stops heartbeating (cut off from the controllers) is fenced and loses its leaderships', () => {
+    let during: { leader: string | null; isr: string[] } | undefined;
+    const { model, world } = runKafka(kraft({
+      duration: '30s', drain: '10s',
+      faults: [{ at: '5s', partition: [['broker-1'], [...VOTERS]] }, { at: '25s', heal: true }],
+    }), { seed: 4, probe: (w, m) => at(w, 20_000_000, () => { during = m.state().partitions['orders-0']; }) });
+    // broker-1 led orders-0 (its preferred replica); fenced, it is out of the leadership and the ISR.
+    expect(during!.leader).not.toBe('broker-1');
+    expect(during!.isr).not.toContain('broker-1');
+    const fenced = world.notes.filter((n) => n.what === 'broker-fenced');
+    expect(fenced.map((n) => n.detail!['broker'])).toContain('broker-1');
+    expect(model.stats.brokerFencings).toBeGreaterThanOrEqual(1);
+    // After the heal it heartbeats again and is unfenced.
+    expect(world.notes.some((n) => n.what === 'broker-unfenced' && n.detail!['broker'] === 'broker-1' && n.at > 25_000_000)).toBe(true);
+    expect(model.state().liveBrokers).toContain('broker-1');
+  });
+});
+
+describe('kafka kraft: minority controller', () => {
+  it('the active controller cut off alone cannot commit: its high watermark stays, its records are truncated after the heal', () => {
+    let isolated = '';
+    let hwAtCut = -1;
+    let hwBeforeHeal = -1;
+    let endBeforeHeal = -1;
+    let committedFencings = -1;
+    const { model, world, result } = runKafka(kraft({
+      duration: '40s', drain: '20s',
+    }, { 'controller.quorum.fetch.timeout.ms': 12_000 }), {
+      seed: 11,
+      probe: (w, m) => {
+        at(w, 9_999_000, () => {
+          isolated = m.state().controller!;
+          hwAtCut = raft(w, isolated)!.highWatermark;
+        });
+        at(w, 10_000_000, () => w.applyFault({ at: 10_000_000, partition: [[isolated], w.nodeNames().filter((n) => n !== isolated)] }));
+        at(w, 29_999_000, () => {
+          hwBeforeHeal = raft(w, isolated)!.highWatermark;
+          endBeforeHeal = raft(w, isolated)!.logEnd;
+          committedFencings = m.stats.brokerFencings;
+        });
+        at(w, 30_000_000, () => w.applyFault({ at: 30_000_000, heal: true }));
+      },
+    });
+    expect(VOTERS).toContain(isolated);
+    // It fenced the brokers whose heartbeats stopped (9 s) before resigning (1.5 x 12 s): records appended, none committed.
+    expect(world.notes.some((n) => n.node === isolated && n.what === 'broker-fenced')).toBe(true);
+    expect(endBeforeHeal).toBeGreaterThan(hwBeforeHeal);
+    expect(hwBeforeHeal).toBe(hwAtCut);
+    expect(committedFencings).toBe(0);
+    expect(world.notes.some((n) => n.node === isolated && n.what === 'raft-resigned')).toBe(true);
+    expect(model.stats.metadataRecordsTruncated).toBeGreaterThan(0);
+    expect(model.state().liveBrokers).toEqual(['broker-1', 'broker-2', 'broker-3']);
+    expect(model.state().controller).not.toBe(isolated);
+    expect(result.check.counts.lostAcked).toBe(0);
+    for (const [, leaders] of leadersByEpoch(world)) expect(leaders).toHaveLength(1);
+  });
+});
