@@ -54,6 +54,85 @@ export interface ProducerOptions {
   history: History;
 }
 
+/** An attempt's confirm (or outbox resend) timer: which message, which attempt. */
+interface AttemptTimer {
+  readonly id: number;
+  readonly attempt: number;
+}
+
+/**
+ * Confirm sequence numbers -> what was published with them: the channel's numbers ascend from 1
+ * and are mostly settled in order, so an array from the oldest unsettled one does (no hashing).
+ */
+class SeqWindow<T> {
+  private items: (T | undefined)[] = [];
+  /** Seq of items[0]. */
+  private base = 0;
+  private head = 0;
+
+  clear(): void {
+    this.items = [];
+    this.base = 0;
+    this.head = 0;
+  }
+
+  set(seq: number, value: T): void {
+    this.place(seq, value);
+  }
+
+  /** A seq used by something no confirm settles. */
+  skip(seq: number): void {
+    this.place(seq, undefined);
+  }
+
+  private place(seq: number, value: T | undefined): void {
+    if (this.items.length === 0) {
+      this.base = seq;
+      this.head = 0;
+    }
+    const at = seq - this.base;
+    if (at < this.items.length) throw new Error(`confirm seq ${seq} is not above the last one`);
+    while (this.items.length < at) this.items.push(undefined);
+    this.items.push(value);
+  }
+
+  /** Removes and returns what seq was published with. */
+  take(seq: number): T | undefined {
+    const at = seq - this.base;
+    if (at < this.head || at >= this.items.length) return undefined;
+    const value = this.items[at];
+    this.items[at] = undefined;
+    this.advance();
+    return value;
+  }
+
+  /** Removes everything up to seq (inclusive), appending the values and their seqs in ascending order. */
+  takeUpTo(seq: number, values: T[], seqs: number[]): void {
+    const end = Math.min(seq - this.base, this.items.length - 1);
+    for (let at = this.head; at <= end; at++) {
+      const value = this.items[at];
+      if (value === undefined) continue;
+      this.items[at] = undefined;
+      values.push(value);
+      seqs.push(at + this.base);
+    }
+    this.advance();
+  }
+
+  private advance(): void {
+    const items = this.items;
+    while (this.head < items.length && items[this.head] === undefined) this.head++;
+    if (this.head === items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head > 1024 && this.head * 2 > items.length) {
+      this.items = items.slice(this.head);
+      this.base += this.head;
+      this.head = 0;
+    }
+  }
+}
+
 /** What the delayed-confirmation producer keeps of each published message (its "business DB"). */
 interface Stored {
   readonly routingKey: string;
@@ -61,6 +140,8 @@ interface Stored {
 }
 
 interface Outstanding {
+  /** The plan's send seq (the number in the message id). */
+  readonly id: number;
   readonly msg: string;
   readonly key: string | undefined;
   readonly routingKey: string;
@@ -78,11 +159,13 @@ export class RabbitProducer extends AmqpClient {
   private sendTimer: Timer | null = null;
   private priorities!: RandomStream;
   private publishSeq = 1;
-  private readonly outstanding = new Map<string, Outstanding>();
-  /** Confirm sequence number -> the message published with it (null: a check message or a resend, whose confirm settles nothing). Ascending. */
-  private readonly bySeq = new Map<number, Outstanding | null>();
-  /** Scratch list of the sequence numbers one confirm frame covers. */
-  private readonly covered: number[] = [];
+  /** Unsettled messages by send seq, in send order. */
+  private readonly outstanding = new Map<number, Outstanding>();
+  /** Confirm sequence number -> the message published with it (none for a check message or a resend: their confirm settles nothing). */
+  private readonly bySeq = new SeqWindow<Outstanding>();
+  /** Scratch lists of the messages one confirm frame covers and their seqs. */
+  private readonly covered: Outstanding[] = [];
+  private readonly coveredSeqs: number[] = [];
   /** Routing key per workload key, from the "{key}" template. */
   private readonly routingKeys = new Map<string, string>();
   /** Whether messages carry headers (configured ones, or x-delay). */
@@ -130,7 +213,7 @@ export class RabbitProducer extends AmqpClient {
     this.everReady = true;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const o of waiting) if (this.outstanding.has(o.msg)) this.publish(o);
+    for (const o of waiting) if (this.outstanding.has(o.id)) this.publish(o);
     const resends = this.pendingResends;
     this.pendingResends = [];
     for (const request of resends) this.resend(request);
@@ -151,7 +234,7 @@ export class RabbitProducer extends AmqpClient {
       this.everReady = true;
       const waiting = this.waiting;
       this.waiting = [];
-      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { msg: o.msg, attempt: 0 });
+      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { id: o.id, attempt: 0 });
       else this.settle(o, 'fail', why);
     }
     // A channel error (403, 404) answers the latest publish: that one was refused for sure.
@@ -171,19 +254,22 @@ export class RabbitProducer extends AmqpClient {
     switch (frame.type) {
       case 'basic.ack':
       case 'basic.nack': {
-        const seqs = this.covered;
+        const covered = this.covered;
+        const seqs = this.coveredSeqs;
+        covered.length = 0;
         seqs.length = 0;
-        if (frame.multiple) {
-          for (const seq of this.bySeq.keys()) {
-            if (seq > frame.deliveryTag) break; // bySeq is in ascending order
-            seqs.push(seq);
+        if (frame.multiple) this.bySeq.takeUpTo(frame.deliveryTag, covered, seqs);
+        else {
+          const o = this.bySeq.take(frame.deliveryTag);
+          if (o !== undefined) {
+            covered.push(o);
+            seqs.push(frame.deliveryTag);
           }
-        } else if (this.bySeq.has(frame.deliveryTag)) seqs.push(frame.deliveryTag);
-        for (const seq of seqs) {
-          const o = this.bySeq.get(seq);
-          this.bySeq.delete(seq);
-          // A settled message has seq 0; a check message or a resend maps to null.
-          if (!o || o.seq !== seq) continue;
+        }
+        for (let i = 0; i < covered.length; i++) {
+          const o = covered[i]!;
+          // A settled message has seq 0.
+          if (o.seq !== seqs[i]) continue;
           o.seq = 0;
           if (frame.type === 'basic.ack') {
             if (o.returned) this.settle(o, 'fail', 'NO_ROUTE');
@@ -197,8 +283,9 @@ export class RabbitProducer extends AmqpClient {
         return;
       }
       case 'basic.return': {
-        const o = this.outstanding.get(frame.content.properties.messageId);
-        if (o) o.returned = true;
+        const id = frame.content.properties.messageId;
+        const o = this.outstanding.get(Number(id.slice(id.lastIndexOf('-') + 1)));
+        if (o && o.msg === id) o.returned = true;
         this.ctx.note('basic.return', { msg: frame.content.properties.messageId, replyCode: frame.replyCode, exchange: frame.exchange, routingKey: frame.routingKey });
         return;
       }
@@ -207,7 +294,7 @@ export class RabbitProducer extends AmqpClient {
 
   protected onClientTimer(tag: string, data: unknown): void {
     if (tag === 'send') this.onSend(data as PlannedSend);
-    else if (tag === 'attempt-timeout') this.onAttemptTimeout(data as { msg: string; attempt: number });
+    else if (tag === 'attempt-timeout') this.onAttemptTimeout(data as AttemptTimer);
   }
 
   private scheduleNext(): void {
@@ -225,8 +312,8 @@ export class RabbitProducer extends AmqpClient {
     if (send.key !== undefined) invoke.key = send.key;
     if (this.options.delay !== undefined) invoke.delay = this.options.delay;
     this.options.history.record(invoke);
-    const o: Outstanding = { msg, key: send.key, routingKey, content: this.content(msg, send), attempts: 0, seq: 0, returned: false, timer: null };
-    this.outstanding.set(msg, o);
+    const o: Outstanding = { id: send.seq, msg, key: send.key, routingKey, content: this.content(msg, send), attempts: 0, seq: 0, returned: false, timer: null };
+    this.outstanding.set(send.seq, o);
     if (this.ready) {
       this.publish(o);
       return;
@@ -240,7 +327,7 @@ export class RabbitProducer extends AmqpClient {
       return;
     }
     // The outbox keeps it and tries when its resend timer fires.
-    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { msg, attempt: 0 });
+    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { id: o.id, attempt: 0 });
   }
 
   private routingKeyFor(key: string): string {
@@ -287,7 +374,7 @@ export class RabbitProducer extends AmqpClient {
     o.seq = this.publishSeq++;
     this.bySeq.set(o.seq, o);
     const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
-    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
+    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { id: o.id, attempt: o.attempts });
   }
 
   /**
@@ -301,7 +388,7 @@ export class RabbitProducer extends AmqpClient {
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: dc.checkExchange, routingKey: dc.checkRoutingKey,
       mandatory: false, content,
     }, FRAME_BYTES + content.bytes);
-    if (this.options.confirm) this.bySeq.set(this.publishSeq++, null);
+    if (this.options.confirm) this.bySeq.skip(this.publishSeq++);
     this.options.patternStats!.checksSent++;
   }
 
@@ -323,15 +410,15 @@ export class RabbitProducer extends AmqpClient {
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: this.options.exchange, routingKey: stored.routingKey,
       mandatory: this.options.mandatory, content: stored.content,
     }, FRAME_BYTES + stored.content.bytes);
-    if (this.options.confirm) this.bySeq.set(this.publishSeq++, null);
+    if (this.options.confirm) this.bySeq.skip(this.publishSeq++);
     this.publishCheck(stored.content, request.attempt + 1);
   }
 
-  private onAttemptTimeout(data: { msg: string; attempt: number }): void {
-    const o = this.outstanding.get(data.msg);
+  private onAttemptTimeout(data: AttemptTimer): void {
+    const o = this.outstanding.get(data.id);
     if (!o || o.attempts !== data.attempt) return;
     o.timer = null;
-    if (o.seq !== 0) this.bySeq.delete(o.seq);
+    if (o.seq !== 0) this.bySeq.take(o.seq);
     o.seq = 0;
     if (o.attempts >= this.maxAttempts) {
       this.settle(o, 'info', this.options.outbox ? 'outbox gave up' : 'confirm timeout');
@@ -341,13 +428,13 @@ export class RabbitProducer extends AmqpClient {
       this.ctx.note('outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
       this.publish(o);
     } else {
-      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', { msg: o.msg, attempt: o.attempts });
+      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', { id: o.id, attempt: o.attempts });
     }
   }
 
   private settle(o: Outstanding, type: 'ok' | 'fail' | 'info', error?: string): void {
     this.ctx.cancelTimer(o.timer);
-    this.outstanding.delete(o.msg);
+    this.outstanding.delete(o.id);
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: o.msg };
     if (o.key !== undefined) op.key = o.key;
     if (this.options.delay !== undefined) op.delay = this.options.delay;
