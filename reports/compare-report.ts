@@ -140,6 +140,7 @@ function mappingBlocks(comparison: Comparison): Block[] {
     if (Object.keys(v.variant.producer).length > 0) rows.push([name, 'every producer +', flow(v.variant.producer)]);
     for (const [id, fields] of Object.entries(v.variant.producers)) rows.push([name, `producer ${id} +`, flow(fields)]);
     if (Object.keys(v.variant.consumer).length > 0) rows.push([name, 'every consumer +', flow(v.variant.consumer)]);
+    for (const extra of v.variant.extraConsumers) rows.push([name, 'extra consumer', flow(extra)]);
     for (const role of comparison.compare.roles) rows.push([name, `role ${role}`, flow(v.variant.roles[role])]);
   }
   blocks.push({ kind: 'table', id: 'mapping', headers: ['variant', 'maps', 'to'], rows, caption: 'Producer and consumer fields are merged into every logical producer and consumer (a field the workload also sets is overridden).' });

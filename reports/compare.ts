@@ -60,6 +60,7 @@ const variantSchema = z.object({
   producer: z.record(z.string(), z.unknown()).optional().meta({ description: "Fields merged into every logical producer (the system's target: topic, exchange, routingKey, config...)." }),
   consumer: z.record(z.string(), z.unknown()).optional().meta({ description: 'Fields merged into every logical consumer group (queue, config...).' }),
   producers: z.record(z.string(), z.record(z.string(), z.unknown())).optional().meta({ description: 'Per logical producer id: fields merged into that producer only, after producer: (a delay level per producer...).' }),
+  extraConsumers: z.array(z.record(z.string(), z.unknown())).optional().meta({ description: "Consumers this variant adds to the workload: the system's own plumbing for a pattern (Kafka's delay-topic scheduler...), not part of the logical workload." }),
   expect: z.record(z.string(), z.unknown()).optional(),
 }).catchall(z.unknown()).superRefine((variant, ctx) => {
   for (const key of RESERVED) {
@@ -96,6 +97,8 @@ export interface CompareVariant {
   consumer: RawRecord;
   /** Per logical producer id, fields merged into that producer only (after `producer`). */
   producers: Record<string, RawRecord>;
+  /** Consumers only this variant has (a pattern's plumbing), appended to the logical ones as written. */
+  extraConsumers: RawRecord[];
   /** The variant's system sections as written (cluster, topics, queues, exchanges...), expect included. */
   sections: RawRecord;
 }
@@ -114,7 +117,7 @@ export interface CompareFile {
   yaml: YamlSource;
 }
 
-const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer', 'producers']);
+const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer', 'producers', 'extraConsumers']);
 
 export function loadCompare(path: string, file = path): CompareFile {
   if (!existsSync(path)) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'no such file' }]);
@@ -158,7 +161,7 @@ export function parseCompare(text: string, file: string): CompareFile {
     for (const [key, value] of Object.entries(v)) if (!VARIANT_OWN.has(key)) sections[key] = value;
     const variant: CompareVariant = {
       name: variantName, system: v.system as string, roles: variantRoles,
-      producer: (v.producer as RawRecord | undefined) ?? {}, consumer: (v.consumer as RawRecord | undefined) ?? {}, producers: perProducer, sections,
+      producer: (v.producer as RawRecord | undefined) ?? {}, consumer: (v.consumer as RawRecord | undefined) ?? {}, producers: perProducer, extraConsumers: (v.extraConsumers as RawRecord[] | undefined) ?? [], sections,
     };
     if (typeof v.description === 'string') variant.description = v.description;
     return variant;
@@ -248,7 +251,9 @@ export function variantScenario(compare: CompareFile, variant: CompareVariant): 
   Object.assign(scenario, sections);
   scenario.workload = {
     producers: workload.producers.map((p) => ({ ...p, ...variant.producer, ...variant.producers[p.id as string] })),
-    ...(workload.consumers ? { consumers: workload.consumers.map((c) => ({ ...c, ...variant.consumer })) } : {}),
+    ...(workload.consumers || variant.extraConsumers.length > 0
+      ? { consumers: [...(workload.consumers ?? []).map((c) => ({ ...c, ...variant.consumer })), ...variant.extraConsumers] }
+      : {}),
   };
   const faults = raw.faults as RawRecord[] | undefined;
   if (faults && faults.length > 0) scenario.faults = faults.map((f) => mapFaultStep(f, variant));
@@ -274,6 +279,12 @@ function relocate(compare: CompareFile, index: number, problem: ScenarioProblem,
   else if (head === 'workload') {
     const [kind, position, field, ...tail] = rest;
     const side = kind === 'producers' ? 'producer' : 'consumer';
+    const logicalConsumers = ((compare.raw.workload as { consumers?: RawRecord[] }).consumers ?? []).length;
+    if (side === 'consumer' && typeof position === 'number' && position >= logicalConsumers) {
+      path = ['variants', index, 'extraConsumers', position - logicalConsumers, ...(field === undefined ? [] : [field, ...tail])];
+      const located = compare.yaml.problem(path, `variant "${variant.name}" (${variant.system}): ${problem.message}`);
+      return { ...located, ...(problem.allowed ? { allowed: problem.allowed } : {}), ...(problem.suggestion ? { suggestion: problem.suggestion } : {}) };
+    }
     const own = side === 'producer' && typeof position === 'number' ? variant.producers[String((compare.raw.workload as { producers: RawRecord[] }).producers[position]?.id)] : undefined;
     if (field !== undefined && own !== undefined && String(field) in own) path = ['variants', index, 'producers', String((compare.raw.workload as { producers: RawRecord[] }).producers[position as number]!.id), field, ...tail];
     else if (field !== undefined && String(field) in (side === 'producer' ? variant.producer : variant.consumer)) path = ['variants', index, side, field, ...tail];
@@ -447,6 +458,7 @@ export function compareJsonSchema(systems: readonly ModelScenarioParts[]): Recor
       producer: producerFields.optional().meta({ description: `Fields merged into every logical producer: the ${parts.system} producer's own fields and config.` }),
       producers: z.record(z.string(), producerFields).optional().meta({ description: 'Per logical producer id: fields merged into that producer only, after producer:.' }),
       consumer: z.strictObject(consumerShape).partial().optional().meta({ description: `Fields merged into every logical consumer: the ${parts.system} consumer's own fields and config.` }),
+      extraConsumers: z.array(workload.consumers!.unwrap().element).optional().meta({ description: `${parts.system} consumers only this variant has (a pattern's plumbing, such as a delay scheduler), appended to the logical ones.` }),
       cluster: shape.cluster!,
       ...sections,
       expect: shape.expect!,

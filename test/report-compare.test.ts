@@ -143,6 +143,21 @@ describe('mqsim compare', () => {
     }
   });
 
+  it('extraConsumers: appended after the logical consumers of that variant only; a problem in one is placed where it was written', async () => {
+    const lines = ['name: x', 'duration: 2s', 'drain: 2s', 'workload: { producers: [{ id: p1, rate: 10/s }], consumers: [{ group: g }] }', 'variants:',
+      '  - { name: a, system: demo }',
+      '  - name: b',
+      '    system: demo',
+      '    extraConsumers: [{ group: audit, count: 2 }]', ''];
+    const compare = parseCompare(lines.join('\n'), 'x.yaml');
+    expect((variantScenario(compare, compare.variants[0]!).workload as { consumers: unknown[] }).consumers).toEqual([{ group: 'g' }]);
+    expect((variantScenario(compare, compare.variants[1]!).workload as { consumers: unknown[] }).consumers).toEqual([{ group: 'g' }, { group: 'audit', count: 2 }]);
+    const bad = tempFile('extra.yaml', lines.join('\n').replace('count: 2', 'cuont: 2'));
+    const result = await mqsim(['compare', bad]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/extra\.yaml:9:\d+: variants\[1\]\.extraConsumers\[0\](\.cuont)?: variant "b" \(demo\): .*unknown key "cuont"/);
+  });
+
   it('exits 1 when a variant\'s own expect: fails', async () => {
     const file = tempFile('expect.yaml', [
       'name: expect-fails',
