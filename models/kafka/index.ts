@@ -256,7 +256,7 @@ export const kafkaModel: KafkaModel = {
       isUp: (b) => world.node(b).status !== 'crashed' && brokerActors.has(b),
       replica: (b, p) => brokerActors.get(b)?.inspect(p),
       safe: (p) => config.leaderEpochs && !(topics.find((t) => t.topic === p.slice(0, p.lastIndexOf('-')))?.uncleanLeaderElection ?? config.uncleanLeaderElection),
-    }) : undefined;
+    }, stats) : undefined;
     // KRaft: from the active controller's crash to the next activation.
     let controllerCrash: { name: string; at: number } | null = null;
     world.onCrash((name) => {

@@ -259,7 +259,7 @@ export class InvariantChecker implements InvariantProbe {
   private readonly atCrash = new Map<string, Map<string, number>>();
   checks = 0;
 
-  constructor(private readonly source: CheckerSource) {}
+  constructor(private readonly source: CheckerSource, private readonly stats?: { invariantChecks: number }) {}
 
   private view(): ReplicationView {
     const s = this.source;
@@ -276,6 +276,7 @@ export class InvariantChecker implements InvariantProbe {
 
   changed(node: string, event: string): void {
     this.checks++;
+    if (this.stats) this.stats.invariantChecks++;
     const view = this.view();
     // A tainted replica stops being tainted once the committed ISR no longer names it.
     for (const [partition, brokers] of this.taint) {

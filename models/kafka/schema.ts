@@ -262,7 +262,7 @@ export const kafkaParts: ModelScenarioParts = {
     'leaderElections', 'uncleanElections', 'controllerElections', 'isrShrinks', 'isrExpands', 'truncatedRecords',
     'notEnoughReplicas', 'offlinePartitionsMax', 'producerRetries', 'duplicateBatches', 'segmentsRolled', 'segmentsDeleted',
     'rebalances', 'membersRemoved', 'sessionTimeouts', 'maxPollLeaves', 'offsetCommits', 'coordinatorLoads', 'idleConsumersMax', 'revocations',
-    'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated',
+    'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated', 'invariantChecks',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
   ],
 };

@@ -31,6 +31,8 @@ export interface KafkaStats {
   controllerFailoverMsMax: number;
   /** KRaft: uncommitted __cluster_metadata records a voter cut off its log when it learnt of a newer leader (a deposed leader's writes). */
   metadataRecordsTruncated: number;
+  /** cluster.invariants: how many times the replication invariants were checked (after control-plane changes). */
+  invariantChecks: number;
   /** Static members (group.instance.id) that rejoined with a new member id replacing the old one (KIP-345). */
   staticMemberReplacements: number;
   /** Requests refused with FENCED_INSTANCE_ID (a stale member id for a static instance). */
@@ -48,7 +50,7 @@ export function newStats(): KafkaStats {
     leaderElections: 0, uncleanElections: 0, controllerElections: 0, isrShrinks: 0, isrExpands: 0, truncatedRecords: 0,
     notEnoughReplicas: 0, offlinePartitionsMax: 0, producerRetries: 0, duplicateBatches: 0, segmentsRolled: 0, segmentsDeleted: 0,
     rebalances: 0, membersRemoved: 0, sessionTimeouts: 0, maxPollLeaves: 0, offsetCommits: 0, coordinatorLoads: 0, idleConsumersMax: 0, revocations: 0,
-    brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0,
+    brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
   };
 }
