@@ -1,7 +1,11 @@
 /**
- * The Kafka model (ZooKeeper mode). Nodes:
+ * The Kafka model. Nodes:
  *
- * - `zookeeper` (role zookeeper): broker sessions, /controller election, partition state znodes;
+ * - `zookeeper` (role zookeeper; cluster.metadata: zookeeper, the default): broker sessions,
+ *   /controller election, partition state znodes;
+ * - or, with cluster.metadata: kraft, `controller-1..N` (role controller, cluster.controllers):
+ *   the KRaft quorum (kraft/controller.ts), whose Raft leader is the active controller; brokers
+ *   register, heartbeat and fetch __cluster_metadata (kraft/broker-client.ts);
  * - `broker-1..N` (role broker): replicated partition logs, the controller when elected;
  * - one node per producer, named by its `id` (role producer);
  * - consumers (role consumer): `mode: assign` (default) one `${group}-c1` reading every partition
@@ -152,6 +156,10 @@ const kafkaDrill = {
     /** `broker-failed [broker-1]`: the controller saw a broker's ZooKeeper session end. */
     'broker-failed': (arg: string) => (arg ? `note zk-session-expired broker=${arg}` : 'note zk-session-expired'),
     'controller-changed': () => 'note controller-elected',
+    /** `broker-fenced [broker-1]`: KRaft, the active controller fenced a broker whose heartbeats stopped. */
+    'broker-fenced': (arg: string) => (arg ? `note broker-fenced broker=${arg}` : 'note broker-fenced'),
+    /** `controller-activated`: KRaft, a new Raft leader became the active controller. */
+    'controller-activated': () => 'note became-controller',
     'produce-retry': partitionNote('produce-retry'),
     'max-poll-exceeded': groupNote('max-poll-interval-exceeded'),
   },
