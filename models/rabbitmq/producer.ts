@@ -61,8 +61,9 @@ interface AttemptTimer {
 }
 
 /**
- * Confirm sequence numbers -> what was published with them: the channel's numbers ascend from 1
- * and are mostly settled in order, so an array from the oldest unsettled one does (no hashing).
+ * Ascending sequence numbers -> values, for numbers handed out in order and mostly removed in
+ * order (a channel's confirm seqs, a producer's send seqs): an array from the oldest one still
+ * held, no hashing.
  */
 class SeqWindow<T> {
   private items: (T | undefined)[] = [];
@@ -94,6 +95,19 @@ class SeqWindow<T> {
     if (at < this.items.length) throw new Error(`confirm seq ${seq} is not above the last one`);
     while (this.items.length < at) this.items.push(undefined);
     this.items.push(value);
+  }
+
+  get(seq: number): T | undefined {
+    const at = seq - this.base;
+    return at >= this.head && at < this.items.length ? this.items[at] : undefined;
+  }
+
+  /** The values in ascending seq order. */
+  *values(): IterableIterator<T> {
+    for (let at = this.head; at < this.items.length; at++) {
+      const value = this.items[at];
+      if (value !== undefined) yield value;
+    }
   }
 
   /** Removes and returns what seq was published with. */
@@ -160,7 +174,7 @@ export class RabbitProducer extends AmqpClient {
   private priorities!: RandomStream;
   private publishSeq = 1;
   /** Unsettled messages by send seq, in send order. */
-  private readonly outstanding = new Map<number, Outstanding>();
+  private readonly outstanding = new SeqWindow<Outstanding>();
   /** Confirm sequence number -> the message published with it (none for a check message or a resend: their confirm settles nothing). */
   private readonly bySeq = new SeqWindow<Outstanding>();
   /** Scratch lists of the messages one confirm frame covers and their seqs. */
@@ -213,7 +227,7 @@ export class RabbitProducer extends AmqpClient {
     this.everReady = true;
     const waiting = this.waiting;
     this.waiting = [];
-    for (const o of waiting) if (this.outstanding.has(o.id)) this.publish(o);
+    for (const o of waiting) if (this.outstanding.get(o.id) !== undefined) this.publish(o);
     const resends = this.pendingResends;
     this.pendingResends = [];
     for (const request of resends) this.resend(request);
@@ -284,7 +298,8 @@ export class RabbitProducer extends AmqpClient {
       }
       case 'basic.return': {
         const id = frame.content.properties.messageId;
-        const o = this.outstanding.get(Number(id.slice(id.lastIndexOf('-') + 1)));
+        const seq = Number(id.slice(id.lastIndexOf('-') + 1));
+        const o = Number.isInteger(seq) ? this.outstanding.get(seq) : undefined;
         if (o && o.msg === id) o.returned = true;
         this.ctx.note('basic.return', { msg: frame.content.properties.messageId, replyCode: frame.replyCode, exchange: frame.exchange, routingKey: frame.routingKey });
         return;
@@ -434,7 +449,7 @@ export class RabbitProducer extends AmqpClient {
 
   private settle(o: Outstanding, type: 'ok' | 'fail' | 'info', error?: string): void {
     this.ctx.cancelTimer(o.timer);
-    this.outstanding.delete(o.id);
+    this.outstanding.take(o.id);
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: o.msg };
     if (o.key !== undefined) op.key = o.key;
     if (this.options.delay !== undefined) op.delay = this.options.delay;
