@@ -59,7 +59,7 @@ interface PendingCommand {
 export type PeerMessage =
   | { type: 'ra.command'; queue: string; cmd: FifoCommand; forwarded: boolean }
   | { type: 'ra.applied'; queue: string; req: string }
-  | { type: 'ra.deliver'; queue: string; cid: ConsumerId; deliveries: Delivery[] }
+  | { type: 'ra.deliver'; queue: string; term: number; cid: ConsumerId; deliveries: Delivery[] }
   | { type: 'delegate.publish'; queue: string; exchange: string; routingKey: string; content: Content; conn: string; channel: number; seq: number }
   | { type: 'delegate.confirm'; conn: string; channel: number; seq: number; ack: boolean }
   | { type: 'delegate.consume'; conn: string; channel: number; vhost: string; user: string; queue: string; tag: string; noAck: boolean; prefetch: number }
@@ -75,6 +75,8 @@ export class ClusterLink {
   private readonly deletedElsewhere = new Set<string>();
   readonly members = new Map<string, QuorumMember>();
   private readonly leaderHint = new Map<string, string>();
+  /** Per quorum queue: the highest leader term deliveries came from. */
+  private readonly deliveryTerm = new Map<string, number>();
   private readonly pending = new Map<string, PendingCommand>();
   private nextReq = 0;
   private dlxSeq = 0;
@@ -402,7 +404,10 @@ export class ClusterLink {
   private applied(member: QuorumMember, index: number, cmd: FifoCommand, leader: boolean): void {
     const effects = member.fifo.apply(index, cmd);
     if (!leader) return;
-    for (const e of effects) this.perform(member, e);
+    // Deliveries decided by entries of an earlier term were the earlier leader's to send (it may
+    // have): this term's no-op returns whatever is checked out and delivers it again, redelivered.
+    const fresh = index >= member.raft.leaderSince;
+    for (const e of effects) if (fresh || e.kind !== 'deliver') this.perform(member, e);
   }
 
   private perform(member: QuorumMember, e: FifoEffect): void {
@@ -412,11 +417,11 @@ export class ClusterLink {
         else this.toPeer(e.reply.node, { type: 'ra.applied', queue: member.key, req: e.reply.req }, FRAME_BYTES);
         return;
       case 'deliver': {
-        if (e.cid.node === this.self) this.onDeliver(member.key, e.cid, e.deliveries as Delivery[], this.self);
+        if (e.cid.node === this.self) this.onDeliver(member.key, member.raft.term, e.cid, e.deliveries as Delivery[], this.self);
         else {
           let bytes = FRAME_BYTES;
           for (const d of e.deliveries) bytes += d.message.content.bytes + FRAME_BYTES;
-          this.toPeer(e.cid.node, { type: 'ra.deliver', queue: member.key, cid: e.cid, deliveries: e.deliveries as Delivery[] }, bytes);
+          this.toPeer(e.cid.node, { type: 'ra.deliver', queue: member.key, term: member.raft.term, cid: e.cid, deliveries: e.deliveries as Delivery[] }, bytes);
         }
         return;
       }
@@ -454,7 +459,12 @@ export class ClusterLink {
     if (p.confirm !== null && p.confirm.channel.open) this.partDone(p.confirm.channel, p.confirm.seq, true);
   }
 
-  private onDeliver(key: string, cid: ConsumerId, deliveries: readonly Delivery[], from: string): void {
+  private onDeliver(key: string, term: number, cid: ConsumerId, deliveries: readonly Delivery[], from: string): void {
+    // A deposed leader's deliveries that arrive late (held up by a cut) are stale: the new
+    // leader's no-op took those messages back and delivers them again (rabbit_fifo_client
+    // likewise drops deliveries it has already moved past).
+    if (term < (this.deliveryTerm.get(key) ?? 0)) return;
+    this.deliveryTerm.set(key, term);
     this.leaderHint.set(key, from);
     const conn = this.broker.connections.get(cid.conn);
     const ch = conn?.channels.get(cid.channel);
@@ -495,7 +505,7 @@ export class ClusterLink {
       case 'ra.applied':
         return this.onApplied(msg.queue, msg.req, from);
       case 'ra.deliver':
-        return this.onDeliver(msg.queue, msg.cid, msg.deliveries, from);
+        return this.onDeliver(msg.queue, msg.term, msg.cid, msg.deliveries, from);
       case 'delegate.publish':
         return this.onDelegatePublish(from, msg);
       case 'delegate.confirm': {

@@ -8,6 +8,12 @@ import { FRAME_BYTES } from '../protocol.js';
  * quorum queue members) may be stopped and started again, which is what pause_minority and
  * autoheal do; a crash of the node (a fault) takes both.
  *
+ * Node-to-node traffic is Erlang distribution: one TCP connection per pair of nodes, so a
+ * message is not lost to a short network cut: it is retransmitted (every 200ms, like TCP's
+ * retransmission timer) until the peer acknowledges it, and only a connection torn down (the peer
+ * seen down) loses what was in flight. The model numbers each message to a peer (`dseq`, per
+ * connection `depoch`), drops duplicates on arrival and acknowledges with `dist.ack`.
+ *
  * Peer liveness is Erlang's net ticktime (`net_ticktime`, default 60s): every net_ticktime/4
  * the node sends a `tick` to each peer, and a peer from which nothing (tick or other traffic)
  * arrived for net_ticktime (four tick periods) is down (`nodedown` note, reason
@@ -57,6 +63,26 @@ interface Peer {
   incarnation: Micros | null;
 }
 
+/** The sending side of the distribution connection to one peer. */
+interface Outbound {
+  epoch: number;
+  next: number;
+  readonly unacked: Map<number, { wire: Message; bytes: number; sentAt: Micros }>;
+}
+
+/** The receiving side: what arrived of the peer's connection `epoch`. */
+interface Inbound {
+  epoch: number;
+  upTo: number;
+  readonly above: Set<number>;
+  ackPending: boolean;
+}
+
+const RETRANSMIT: Micros = 200_000;
+const ACK_DELAY: Micros = 20_000;
+
+interface Wire { readonly dseq?: number; readonly depoch?: number }
+
 export class RabbitNode implements Actor {
   private ctx!: NodeContext;
   private app: RabbitApp | null = null;
@@ -64,6 +90,10 @@ export class RabbitNode implements Actor {
   private incarnation: Micros = 0;
   private readonly peers = new Map<string, Peer>();
   private paused = false;
+  private readonly outbound = new Map<string, Outbound>();
+  private readonly inbound = new Map<string, Inbound>();
+  private epochs = 0;
+  private retransmitArmed = false;
   /** autoheal: this split's decision is taken (until every peer is back). */
   private autohealDecided = false;
   readonly view: ClusterView;
@@ -104,7 +134,9 @@ export class RabbitNode implements Actor {
     const node = this;
     const ctx: NodeContext = Object.assign(Object.create(base) as NodeContext, {
       send(to: string, message: Message, bytes?: number) {
-        if (node.generation === gen) base.send(to, message, bytes);
+        if (node.generation !== gen) return;
+        if (node.peers.has(to)) node.distSend(to, message, bytes ?? 128);
+        else base.send(to, message, bytes);
       },
       setTimer(delay: Micros, tag: string, data?: unknown) {
         return base.setTimer(delay, 'app', { gen, tag, data });
@@ -129,6 +161,10 @@ export class RabbitNode implements Actor {
     const peer = this.peers.get(from);
     if (peer) this.heard(from, peer, message.type === 'tick' ? (message as Tick).incarnation : null);
     if (message.type === 'tick') return;
+    if (peer) {
+      if (message.type === 'dist.ack') return this.onDistAck(from, message as unknown as { depoch: number; upTo: number });
+      if (!this.distReceive(from, message as Message & Wire)) return; // a duplicate
+    }
     if (this.app) {
       this.app.receive(from, message);
       return;
@@ -139,6 +175,8 @@ export class RabbitNode implements Actor {
 
   onTimer(tag: string, data: unknown): void {
     if (tag === 'tick') return this.tick();
+    if (tag === 'dist-rto') return this.retransmit();
+    if (tag === 'dist-ack') return this.sendAck(data as string);
     if (tag !== 'app') return;
     const d = data as { gen: number; tag: string; data: unknown };
     if (d.gen === this.generation && this.app) this.app.onTimer?.(d.tag, d.data);
@@ -169,6 +207,9 @@ export class RabbitNode implements Actor {
 
   private down(name: string, peer: Peer, reason: string): void {
     peer.up = false;
+    // The distribution connection is torn down: what was in flight on it is gone.
+    this.outbound.delete(name);
+    this.inbound.delete(name);
     this.ctx.note('nodedown', { node: name, reason });
     this.app?.nodeDown(name);
     if (this.handling === 'pause_minority' && !this.paused && !this.inMajority()) {
@@ -210,6 +251,82 @@ export class RabbitNode implements Actor {
     }
   }
 
+  // ------------------------------------------------------------------ distribution connections
+
+  private distSend(to: string, message: Message, bytes: number): void {
+    let out = this.outbound.get(to);
+    if (!out) this.outbound.set(to, (out = { epoch: distEpochBase(this.incarnation) + ++this.epochs, next: 0, unacked: new Map() }));
+    const seq = ++out.next;
+    const wire = { ...message, dseq: seq, depoch: out.epoch } as Message;
+    out.unacked.set(seq, { wire, bytes, sentAt: this.ctx.trueNow() });
+    this.ctx.send(to, wire, bytes);
+    if (!this.retransmitArmed) {
+      this.retransmitArmed = true;
+      this.ctx.setTimer(RETRANSMIT, 'dist-rto');
+    }
+  }
+
+  private retransmit(): void {
+    this.retransmitArmed = false;
+    const now = this.ctx.trueNow();
+    let waiting = false;
+    for (const [to, out] of this.outbound) {
+      for (const entry of out.unacked.values()) {
+        waiting = true;
+        if (now - entry.sentAt < RETRANSMIT) continue;
+        entry.sentAt = now;
+        this.ctx.send(to, entry.wire, entry.bytes);
+      }
+    }
+    if (waiting) {
+      this.retransmitArmed = true;
+      this.ctx.setTimer(RETRANSMIT, 'dist-rto');
+    }
+  }
+
+  /** False for a message already received on this connection (a retransmission). */
+  private distReceive(from: string, wire: Message & Wire): boolean {
+    if (wire.dseq === undefined || wire.depoch === undefined) return true;
+    let inb = this.inbound.get(from);
+    if (inb && wire.depoch < inb.epoch) return false; // an older connection's straggler
+    if (!inb || wire.depoch > inb.epoch) this.inbound.set(from, (inb = { epoch: wire.depoch, upTo: 0, above: new Set(), ackPending: false }));
+    const seq = wire.dseq;
+    if (seq <= inb.upTo || inb.above.has(seq)) {
+      this.scheduleAck(from, inb);
+      return false;
+    }
+    if (seq === inb.upTo + 1) {
+      inb.upTo++;
+      while (inb.above.delete(inb.upTo + 1)) inb.upTo++;
+    } else {
+      inb.above.add(seq);
+    }
+    this.scheduleAck(from, inb);
+    return true;
+  }
+
+  private scheduleAck(from: string, inb: Inbound): void {
+    if (inb.ackPending) return;
+    inb.ackPending = true;
+    this.ctx.setTimer(ACK_DELAY, 'dist-ack', from);
+  }
+
+  private sendAck(to: string): void {
+    const inb = this.inbound.get(to);
+    if (!inb) return;
+    inb.ackPending = false;
+    this.ctx.send(to, { type: 'dist.ack', depoch: inb.epoch, upTo: inb.upTo } as Message, 16);
+  }
+
+  private onDistAck(from: string, ack: { depoch: number; upTo: number }): void {
+    const out = this.outbound.get(from);
+    if (!out || out.epoch !== ack.depoch) return;
+    for (const seq of out.unacked.keys()) {
+      if (seq > ack.upTo) break;
+      out.unacked.delete(seq);
+    }
+  }
+
   private reachable(): string[] {
     return this.nodes.filter((n) => n === this.ctx.name || this.peers.get(n)?.up);
   }
@@ -217,6 +334,10 @@ export class RabbitNode implements Actor {
   private inMajority(): boolean {
     return this.reachable().length * 2 > this.nodes.length;
   }
+}
+
+export function distEpochBase(incarnation: Micros): number {
+  return incarnation * 1024;
 }
 
 function minName(names: readonly string[]): string {

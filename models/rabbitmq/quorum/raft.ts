@@ -117,6 +117,8 @@ export class RaftMember<C> {
   lastApplied = 0;
   /** Highest index this member has fsynced. */
   durableIndex = 0;
+  /** As leader: the index of this term's no-op (entries before it were a previous leader's to act on). */
+  leaderSince = 0;
   private votes = new Set<string>();
   private readonly nextIndex = new Map<string, number>();
   private readonly matchIndex = new Map<string, number>();
@@ -294,7 +296,7 @@ export class RaftMember<C> {
     }
     this.host.note('ra-leader-elected', { queue: this.queue, leader: this.self, term: this.term, lastIndex: this.lastIndex });
     this.host.onRoleChange('leader', this.term, this.self);
-    this.appendAsLeader(this.host.noop());
+    this.leaderSince = this.appendAsLeader(this.host.noop());
     this.host.cancelTimer(this.heartbeatTimer);
     this.heartbeatTimer = this.host.setTimer(this.timing.heartbeat, 'heartbeat');
   }
