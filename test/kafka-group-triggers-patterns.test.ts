@@ -100,6 +100,36 @@ describe('static membership (group.instance.id)', () => {
   });
 });
 
+describe('rolling restart (close, then a new process)', () => {
+  const run = (instance: boolean) => runKafka({
+    duration: '40s', drain: '5s', cluster, network,
+    topics: [{ name: 'orders', partitions: 4, replicationFactor: 3 }],
+    workload: {
+      producers: [{ id: 'p1', topic: 'orders', rate: '100/s', keys: 50 }],
+      consumers: [
+        billing(1, instance ? { 'group.instance.id': 'a', 'session.timeout.ms': 20000 } : { 'session.timeout.ms': 20000 }),
+        billing(1, instance ? { 'group.instance.id': 'b', 'session.timeout.ms': 20000 } : { 'session.timeout.ms': 20000 }, { steps: [{ at: '15s', close: true }, { at: '18s', start: true }] }),
+      ],
+    },
+  });
+
+  test('close() leaves the group at once for a dynamic member (two rebalances), not for a static one (none)', () => {
+    const dynamic = run(false);
+    expect(dynamic.model.stats.generationMax).toBe(3);
+    const removed = notes(dynamic.result, 'group-member-removed');
+    expect(removed.map((n) => n.detail!.why)).toEqual(['leave-group']);
+    expect(removed[0]!.at).toBeLessThan(15_100_000);
+    const staticRun = run(true);
+    expect(staticRun.model.stats.generationMax).toBe(1);
+    expect(notes(staticRun.result, 'group-member-removed')).toHaveLength(0);
+    // The restarted static member owns what it owned before; billing-c1 never lost anything.
+    const c2 = ops(staticRun.world.history.ops, 'assign', 'billing-c2').filter((op) => op.queues!.length > 0);
+    expect(c2.at(-1)!.queues).toEqual(c2[0]!.queues);
+    expect(ops(staticRun.world.history.ops, 'assign', 'billing-c1').filter((op) => op.queues!.length === 0)).toHaveLength(0);
+    for (const r of [dynamic, staticRun]) expect(r.result.check.counts.duplicateDeliveries).toBe(0);
+  });
+});
+
 describe('rebalance triggers: subscription and partition count', () => {
   test('subscribe([orders, payments]) at 15s: a rebalance whose assignment covers both topics once', () => {
     const { model, world } = runKafka({
@@ -148,6 +178,10 @@ describe('rebalance triggers: subscription and partition count', () => {
     expect(() => runKafka({ duration: '10s', cluster, topics, admin: [{ at: '5s', addPartitions: { topic: 'nope', count: 4 } }] })).toThrow(/no topic named "nope"/);
     expect(() => runKafka({ duration: '10s', cluster, topics, workload: { consumers: [{ group: 'g', topic: 'orders', steps: [{ at: '5s', subscribe: ['orders'] }] }] } })).toThrow(/need mode: subscribe/);
     expect(() => parseKafka({ duration: '10s', admin: [{ at: '5s', addPartitions: { topic: 'orders', count: 0 } }] })).toThrow();
+    const consumers = (steps: unknown[]) => ({ consumers: [{ group: 'g', topic: 'orders', mode: 'subscribe', steps }] });
+    expect(() => runKafka({ duration: '10s', cluster, topics, workload: consumers([{ at: '5s', start: true }]) })).toThrow(/needs a close before it/);
+    expect(() => runKafka({ duration: '10s', cluster, topics, workload: consumers([{ at: '2s', close: true }, { at: '5s', close: true }]) })).toThrow(/already closed/);
+    expect(() => parseKafka({ duration: '10s', workload: consumers([{ at: '5s', close: false }]) })).toThrow(/expected a consumer step/);
   });
 });
 

@@ -114,6 +114,10 @@ export interface ConsumerStep {
   at: Micros;
   /** subscribe(topics): a new subscription (subscribe mode). */
   subscribe?: string[];
+  /** close(): the application finishes its batch, commits as its commit mode does, leaves (dynamic members) and exits. */
+  close?: boolean;
+  /** A new process of the same consumer (same client id and group.instance.id) starts and subscribes. */
+  start?: boolean;
 }
 
 export interface ConsumerOptions {
@@ -170,6 +174,12 @@ export class KafkaConsumer implements Actor {
   idle = false;
   private started = false;
   private group: GroupMembership | null = null;
+  /** Processes started by `steps` (close, then start): timers of older ones are ignored. */
+  private incarnation = 1;
+  private timerPrefix = '';
+  private processClosed = false;
+  /** The subscription as the latest steps left it (a restarted process subscribes to it). */
+  private subscription: string[] | null = null;
   /** Latest leader per "topic-partition" from Metadata (for partitions assigned later). */
   readonly leaders = new Map<string, { leader: string | null; leaderEpoch: number }>();
 
@@ -202,7 +212,7 @@ export class KafkaConsumer implements Actor {
     this.started = true;
     if (this.options.mode === 'subscribe') {
       for (const t of this.options.topics ?? [this.options.topic]) this.topics.add(t);
-      this.group = new GroupMembership(this, this.ctx, this.options, this.cursors, this.work);
+      this.group = this.newGroup();
       this.group.start();
       this.requestMetadata();
       return;
@@ -286,8 +296,21 @@ export class KafkaConsumer implements Actor {
       }
       case 'processed': return this.onProcessed();
       default:
-        this.group?.onTimer(tag, data);
+        if (this.incarnation === 1) this.group?.onTimer(tag, data);
+        else if (tag.startsWith(this.timerPrefix)) this.group?.onTimer(tag.slice(this.timerPrefix.length), data);
     }
+  }
+
+  /**
+   * The group membership of the current process. A process started by a `start` step gets its
+   * own timer tags and request ids, so what the closed one left in flight reaches nobody.
+   */
+  private newGroup(): GroupMembership {
+    if (this.incarnation === 1) return new GroupMembership(this, this.ctx, this.options, this.cursors, this.work);
+    const prefix = this.timerPrefix;
+    const base = this.ctx;
+    const ctx: NodeContext = { ...base, setTimer: (delay, tag, data) => base.setTimer(delay, prefix + tag, data) };
+    return new GroupMembership(this, ctx, this.options, this.cursors, this.work, this.subscription ?? undefined, (this.incarnation - 1) * 1_000_000 + 1);
   }
 
   // ------------------------------------------------------------------ metadata
@@ -359,8 +382,29 @@ export class KafkaConsumer implements Actor {
   private onStep(step: ConsumerStep): void {
     if (step.subscribe && this.group) {
       this.ctx.note('subscription-changed', { group: this.options.group, topics: step.subscribe });
+      this.subscription = [...step.subscribe];
       for (const t of step.subscribe) this.topics.add(t);
       this.group.subscribe(step.subscribe);
+      this.requestMetadata();
+    }
+    if (step.close && this.group && !this.processClosed && !this.idle) {
+      this.ctx.note('consumer-closing', { group: this.options.group });
+      this.processClosed = true;
+      this.group.closeGracefully(() => {
+        this.idle = true;
+        this.work.length = 0;
+        this.workHead = 0;
+        this.ctx.note('consumer-closed', { group: this.options.group });
+      });
+    }
+    if (step.start && this.processClosed) {
+      this.processClosed = false;
+      this.idle = false;
+      this.incarnation++;
+      this.timerPrefix = `p${this.incarnation}:`;
+      this.ctx.note('consumer-started', { group: this.options.group, process: this.incarnation });
+      this.group = this.newGroup();
+      this.group.start();
       this.requestMetadata();
     }
   }

@@ -67,8 +67,8 @@ export interface KafkaConsumerSpec extends CommonConsumer {
   commit?: CommitMode;
   delayScheduler?: DelaySchedulerSpec;
   dispatch?: DispatchSpec;
-  /** mqsim model key: subscription changes at given times. */
-  steps?: { at: number; subscribe: string[] }[];
+  /** mqsim model key: subscription changes, close() and a new process at given times. */
+  steps?: { at: number; subscribe?: string[]; close?: true; start?: true }[];
   config?: KafkaConsumerConfig;
 }
 
@@ -407,8 +407,18 @@ export const kafkaModel: KafkaModel = {
       const groupTopics = [topic];
       if (spec.steps !== undefined) {
         if (mode !== 'subscribe') throw new Error(`consumers ${group}: steps (subscribe) need mode: subscribe`);
-        for (const step of spec.steps) {
-          for (const t of step.subscribe) {
+        let open = true;
+        for (const step of [...spec.steps].sort((a, b) => a.at - b.at)) {
+          if (step.at > scenario.duration) throw new Error(`consumers ${group}: a step at ${formatDuration(step.at)} is after the scenario's duration`);
+          if (step.close) {
+            if (!open) throw new Error(`consumers ${group}: close at ${formatDuration(step.at)} but the consumer is already closed`);
+            open = false;
+          }
+          if (step.start) {
+            if (open) throw new Error(`consumers ${group}: start at ${formatDuration(step.at)} needs a close before it (the consumer is running)`);
+            open = true;
+          }
+          for (const t of step.subscribe ?? []) {
             const assignment = topicOf(t, `consumers ${group} steps`);
             if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
           }
@@ -448,7 +458,10 @@ export const kafkaModel: KafkaModel = {
         }, { roles: ['consumer'] });
       }
       consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
-      for (const step of spec.steps ?? []) lines.push(`  at ${formatDuration(step.at)} ${group} subscribes to ${step.subscribe.join(', ')}`);
+      for (const step of spec.steps ?? []) {
+        const what = step.subscribe ? `subscribe to ${step.subscribe.join(', ')}` : step.close ? 'close()' : 'start a new process';
+        lines.push(`  at ${formatDuration(step.at)} ${names.join(', ')}: ${what}`);
+      }
       if (mode === 'assign') {
         lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
       } else {

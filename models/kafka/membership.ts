@@ -95,6 +95,8 @@ export class GroupMembership {
   private flushing = false;
   /** FENCED_INSTANCE_ID was received: the consumer is dead for good. */
   private fencedOut = false;
+  /** close() was called: done once the loop reaches its next poll(). */
+  private closeRequested: (() => void) | null = null;
   /** subscribe(): the topics, sorted; and what the member last joined with (null: not joined). */
   private subscription: string[];
   private joinedSubscription: string[] | null = null;
@@ -109,13 +111,16 @@ export class GroupMembership {
     private readonly options: ConsumerOptions,
     private readonly cursors: CursorTable,
     private readonly buffer: Work[],
+    subscription?: readonly string[],
+    firstId = 1,
   ) {
+    this.nextId = firstId;
     this.bootstrap = ctx.random('group-bootstrap').int(options.brokers.length);
     this.commitMode = options.commit ?? (options.config.enableAutoCommit ? 'auto' : 'manual-sync-after');
     this.processingMode = options.processingMode ?? 'sync';
     this.workers = options.workers ?? 4;
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
-    this.subscription = [...new Set(options.topics ?? [options.topic])].sort();
+    this.subscription = [...new Set(subscription ?? options.topics ?? [options.topic])].sort();
     this.pattern = options.pattern
       ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff })
       : null;
@@ -655,6 +660,7 @@ export class GroupMembership {
   /** The application's poll(): rebalance work, auto-commit, then up to max.poll.records records. */
   poll(): void {
     if (this.inBatch || this.blockingCommit !== 0 || this.closed || this.consumer.idle || this.flushing) return;
+    if (this.closeRequested !== null) return this.finishClose();
     this.waiting = false;
     const now = this.ctx.trueNow();
     this.lastPoll = now;
@@ -853,6 +859,36 @@ export class GroupMembership {
     }
     this.resetMember('left');
     this.closed = true;
+  }
+
+  /**
+   * The application's close() (a `close` step): the loop finishes the batch it is in (processing,
+   * its commit), then close() commits synchronously with auto-commit, sends LeaveGroup unless the
+   * member is static, and the process exits.
+   */
+  closeGracefully(done: () => void): void {
+    if (this.closed) return done();
+    this.closeRequested = done;
+    if (!this.inBatch && this.blockingCommit === 0 && !this.flushing) this.finishClose();
+  }
+
+  private finishClose(): void {
+    const done = this.closeRequested!;
+    this.closeRequested = null;
+    this.ctx.cancelTimer(this.pollTimer);
+    this.pollTimer = null;
+    const leave = () => {
+      if (this.coordinator !== null && this.memberId !== '' && this.instanceId === null) {
+        this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+      }
+      this.resetMember('left');
+      this.joinPending = 0;
+      this.syncPending = 0;
+      this.closed = true;
+      done();
+    };
+    if (this.commitMode === 'auto' && this.stable) this.commitSync(this.consumedOffsets(), leave);
+    else leave();
   }
 
   /** FencedInstanceIdException: another consumer with this group.instance.id took over; this one stops. */

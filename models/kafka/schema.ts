@@ -237,11 +237,21 @@ export const kafkaParts: ModelScenarioParts = {
     commit: z.enum(['auto', 'manual-sync-after', 'manual-async-after', 'manual-before']).optional().meta({
       description: 'mqsim model key, the application\'s commit pattern (subscribe mode): auto (enable.auto.commit; the default unless enable.auto.commit is false); manual-sync-after: commitSync() after processing each poll\'s records (the default when enable.auto.commit is false); manual-async-after: commitAsync() after processing; manual-before: commitSync() of what poll() returned before processing it. The manual modes need enable.auto.commit: false.',
     }),
-    steps: z.array(z.strictObject({
-      at: duration,
-      subscribe: z.array(topicName).min(1).meta({ description: 'consumer.subscribe(topics): the new subscription; the member rejoins with the new topics in its JoinGroup metadata and the group rebalances.' }),
-    })).optional().meta({
-      description: 'mqsim model key (subscribe mode): changes the application makes at given times, applied to every consumer of the entry, e.g. [{ at: 10s, subscribe: [orders, payments] }].',
+    steps: z.array(z.union([
+      z.strictObject({
+        at: duration,
+        subscribe: z.array(topicName).min(1).meta({ description: 'consumer.subscribe(topics): the new subscription; the member rejoins with the new topics in its JoinGroup metadata and the group rebalances.' }),
+      }),
+      z.strictObject({
+        at: duration,
+        close: z.literal(true).meta({ description: 'consumer.close(): the loop finishes its batch and its commit, auto-commit commits synchronously, a dynamic member sends LeaveGroup (a static one does not), the process exits.' }),
+      }),
+      z.strictObject({
+        at: duration,
+        start: z.literal(true).meta({ description: 'A new process of the same consumer (same name, same group.instance.id) starts after a close and subscribes: a rolling restart.' }),
+      }),
+    ], { error: 'expected a consumer step: { at: 10s, subscribe: [orders, payments] }, { at: 20s, close: true } or { at: 25s, start: true }' })).optional().meta({
+      description: 'mqsim model key (subscribe mode): what the application does at given times, applied to every consumer of the entry: subscribe to other topics, close() the consumer, start a new process (close then start = a rolling restart).',
     }),
     delayScheduler: z.strictObject({
       delay: duration.meta({ description: 'How long every record of the delay topic waits: due at its timestamp (CreateTime) plus this.' }),
