@@ -4,7 +4,6 @@ import type { Micros } from '../../sim/time.js';
 import type { Phase } from '../../sim/world.js';
 import { AmqpClient } from './client.js';
 import { FRAME_BYTES, type AmqpFrame, type BasicDeliver } from './protocol.js';
-import { BROKER_NODE } from './schema.js';
 import { confirmationContent, type ConfirmToOptions, type PatternStats } from './patterns/delayed-confirmation.js';
 
 /**
@@ -156,7 +155,7 @@ export class RabbitConsumer extends AmqpClient {
     const msg = frame.content.properties.messageId;
     const op: NewHistoryOp = {
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg, queue: frame.queue,
-      group: this.options.group, node: BROKER_NODE, redelivered: frame.redelivered,
+      group: this.options.group, node: this.broker, redelivered: frame.redelivered,
     };
     if (frame.content.key !== undefined) op.key = frame.content.key;
     this.options.history.record(op);
@@ -229,7 +228,7 @@ export class RabbitConsumer extends AmqpClient {
       const frame = a.frame;
       const op: NewHistoryOp = {
         time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'ack', msg: frame.content.properties.messageId,
-        queue: frame.queue, group: this.options.group, node: BROKER_NODE,
+        queue: frame.queue, group: this.options.group, node: this.broker,
       };
       if (frame.content.key !== undefined) op.key = frame.content.key;
       this.options.history.record(op);

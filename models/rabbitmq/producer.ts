@@ -7,7 +7,7 @@ import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend
 import type { Phase } from '../../sim/world.js';
 import { AmqpClient } from './client.js';
 import { FRAME_BYTES, type AmqpFrame, type Content, type Properties } from './protocol.js';
-import { BROKER_NODE, type HeaderValue } from './schema.js';
+import type { HeaderValue } from './schema.js';
 import { checkContent, type DelayedConfirmationOptions, type PatternStats, type ResendRequest } from './patterns/delayed-confirmation.js';
 
 /**
@@ -453,7 +453,7 @@ export class RabbitProducer extends AmqpClient {
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: o.msg };
     if (o.key !== undefined) op.key = o.key;
     if (this.options.delay !== undefined) op.delay = this.options.delay;
-    if (type === 'ok') op.node = BROKER_NODE;
+    if (type === 'ok') op.node = this.broker;
     if (error !== undefined) op.error = error;
     this.options.history.record(op);
   }
