@@ -191,6 +191,16 @@ const rabbitDrill = {
     'message-returned': noteCondition('basic.return', 'msg'),
     'overflow-drop-head': noteCondition('overflow-drop-head', 'queue'),
     'overflow-reject': noteCondition('overflow-reject', 'queue'),
+    /** `quorum-leader-elected [queue=/|orders] [leader=rabbit-2]`: a quorum queue member won an election. */
+    'quorum-leader-elected': noteCondition('ra-leader-elected', 'queue'),
+    /** `node-down [node=rabbit-1]`: a node saw a peer down (net_ticktime). */
+    'node-down': noteCondition('nodedown', 'node'),
+    'partition-detected': noteCondition('partition-detected', 'peer'),
+    /** `minority-paused [node=rabbit-3]`: pause_minority stopped (or restarted) a node's RabbitMQ application. */
+    'minority-paused': noteCondition('pause_minority', 'node'),
+    'autoheal': noteCondition('autoheal', 'node'),
+    /** `delivery-limit [queue]`: a quorum queue message was returned more than x-delivery-limit times. */
+    'delivery-limit': noteCondition('delivery-limit', 'queue'),
   },
   facts: {
     /** `{{recovered-messages}}`: messages the next (else last) recovered queue held (queue-recovered). */
@@ -207,6 +217,10 @@ const rabbitDrill = {
     /** `{{silent-for}}`: how long the dead connection had been silent when the broker noticed. */
     'silent-for': () => 'note missed-heartbeats silentFor',
     'dead-client': () => 'note missed-heartbeats client',
+    /** `{{new-leader}}`, `{{leader-term}}`: from the next (else last) ra-leader-elected note. */
+    'new-leader': () => 'note ra-leader-elected leader',
+    'leader-term': () => 'note ra-leader-elected term',
+    'autoheal-losers': () => 'note autoheal losers',
   },
 };
 

@@ -170,9 +170,11 @@ const confirmTo = z.strictObject({
 export const rabbitParts: ModelScenarioParts = {
   system: 'rabbitmq',
   description:
-    'RabbitMQ (AMQP 0-9-1) on one broker node rabbit-1: vhosts, exchanges (direct, fanout, topic, headers, '
-    + 'default, x-delayed-message), classic queues with TTL, dead-lettering, max-length overflow and priority, '
-    + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart.',
+    'RabbitMQ (AMQP 0-9-1) on a cluster of nodes rabbit-1..N (cluster.brokers, default 1): vhosts, exchanges (direct, fanout, topic, headers, '
+    + 'default, x-delayed-message), classic queues on their home node with TTL, dead-lettering, max-length overflow and priority, '
+    + 'quorum queues (Raft over up to three nodes: confirms after a majority fsync, leader election, x-delivery-limit), '
+    + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart, '
+    + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
   clusterFields: {
     brokers: positiveInt.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
