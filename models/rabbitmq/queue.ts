@@ -77,6 +77,8 @@ export class ReadyMessages {
   private readonly levels: Level[];
   count = 0;
   bytes = 0;
+  /** Ready messages with a finite expiresAt: with none, expiry checks are skipped. */
+  private expiring = 0;
 
   constructor(maxPriority: number) {
     this.levels = Array.from({ length: maxPriority + 1 }, () => new Level());
@@ -87,6 +89,7 @@ export class ReadyMessages {
     this.levels[message.priority]!.insert(message);
     this.count++;
     this.bytes += message.content.bytes;
+    if (message.expiresAt !== Number.POSITIVE_INFINITY) this.expiring++;
   }
 
   /** The message delivered next: the head of the highest non-empty priority. */
@@ -105,6 +108,7 @@ export class ReadyMessages {
         const message = level.shift()!;
         this.count--;
         this.bytes -= message.content.bytes;
+        if (message.expiresAt !== Number.POSITIVE_INFINITY) this.expiring--;
         return message;
       }
     }
@@ -113,6 +117,7 @@ export class ReadyMessages {
 
   /** Removes the head of each level that has expired by `now` (classic queues look at heads only). */
   shiftExpired(now: Micros): QueuedMessage | undefined {
+    if (this.expiring === 0) return undefined;
     for (let p = this.levels.length - 1; p >= 0; p--) {
       const level = this.levels[p]!;
       const head = level.peek();
@@ -120,6 +125,7 @@ export class ReadyMessages {
         level.shift();
         this.count--;
         this.bytes -= head.content.bytes;
+        this.expiring--;
         return head;
       }
     }
@@ -129,6 +135,7 @@ export class ReadyMessages {
   /** The earliest expiry among the level heads (Infinity if none). */
   nextHeadExpiry(): Micros {
     let next = Number.POSITIVE_INFINITY;
+    if (this.expiring === 0) return next;
     for (const level of this.levels) {
       const head = level.peek();
       if (head !== undefined && head.expiresAt < next) next = head.expiresAt;
@@ -146,6 +153,7 @@ export class ReadyMessages {
     for (let p = 0; p < this.levels.length; p++) this.levels[p] = new Level();
     this.count = 0;
     this.bytes = 0;
+    this.expiring = 0;
     return all;
   }
 }
