@@ -6,7 +6,8 @@ import type { FaultMark } from './facts.js';
  * Charts as vega-lite specs, compiled with vega-lite and rendered to SVG by vega in Node (no
  * browser, no canvas): the specs are real chart specs a reader can reuse, and the SVG embeds in
  * an HTML page or sits beside a Markdown file with nothing to fetch. Every spec draws the run's
- * faults as rules on its time axis, labelled with what happened.
+ * faults as rules on its time axis, labelled with what happened (red), the start of the drain
+ * (grey, dashed) and steps of the workload such as consumers joining (blue, dashed).
  */
 
 export interface ChartSpec {
@@ -37,11 +38,11 @@ export interface SeriesPoint {
 /** Rules and labels for the faults: red for a fault, grey dashed for the start of the drain. */
 function faultLayers(faults: FaultMark[]): NonNullable<Extract<TopLevelSpec, { layer: unknown }>['layer']> {
   if (faults.length === 0) return [];
-  const values = faults.map((f) => ({ seconds: f.seconds, label: f.label.length > 60 ? `${f.label.slice(0, 57)}...` : f.label, drain: f.drain }));
+  const values = faults.map((f) => ({ seconds: f.seconds, label: f.label.length > 60 ? `${f.label.slice(0, 57)}...` : f.label, drain: f.drain, workload: f.workload === true }));
   const x = { field: 'seconds', type: 'quantitative' as const };
-  const color = { condition: { test: 'datum.drain', value: '#888' }, value: '#d62728' };
+  const color = { condition: [{ test: 'datum.drain', value: '#888' }, { test: 'datum.workload', value: '#1f5fa8' }], value: '#d62728' };
   return [
-    { data: { values }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, color, strokeDash: { condition: { test: 'datum.drain', value: [4, 3] }, value: [1, 0] } } },
+    { data: { values }, mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x, color, strokeDash: { condition: { test: 'datum.drain || datum.workload', value: [4, 3] }, value: [1, 0] } } },
     {
       data: { values },
       mark: { type: 'text', angle: 270, align: 'right', baseline: 'bottom', dx: -4, dy: -3, fontSize: 9 },

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { formatDuration, formatTimestamp } from '../sim/time.js';
+import { formatDuration, formatTimestamp, parseDuration } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec, type SeriesPoint } from './charts.js';
 import { describeLogicalFault, mapFaultStep, type Comparison, type VariantOutcome } from './compare.js';
 import type { Block, Cell, ReportDocument } from './document.js';
@@ -24,7 +24,19 @@ function logicalMarks(comparison: Comparison): FaultMark[] {
     const at = faults[i]?.at;
     return { seconds: at !== undefined ? at / 1_000_000 : NaN, label: `${at !== undefined ? formatTimestamp(at) : ''} ${describeLogicalFault(step)}`.trim(), drain: false };
   }).filter((m) => Number.isFinite(m.seconds));
-  return [...marks, ...drain];
+  return [...marks, ...workloadMarks(comparison), ...drain];
+}
+
+/** Consumers that join after the start (`start:` in the logical workload): a step of the workload on the time axis. */
+function workloadMarks(comparison: Comparison): FaultMark[] {
+  const consumers = (comparison.compare.raw.workload as { consumers?: Record<string, unknown>[] }).consumers ?? [];
+  return consumers.flatMap((c, i) => {
+    if (c.start === undefined) return [];
+    const at = parseDuration(String(c.start));
+    if (at <= 0) return [];
+    const count = typeof c.count === 'number' ? c.count : 1;
+    return [{ seconds: at / 1_000_000, label: `${formatTimestamp(at)} +${count} consumer${count === 1 ? '' : 's'} (${String(c.group ?? `group ${i + 1}`)})`, drain: false, workload: true }];
+  });
 }
 
 export function compareCharts(comparison: Comparison): ChartSpec[] {
@@ -60,8 +72,8 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
   return charts;
 }
 
-function compareChartCaption(id: string): string {
-  const rules = 'Red rules: the faults (in role names); grey dashed: the drain begins.';
+function compareChartCaption(id: string, joins: boolean): string {
+  const rules = `Red rules: the faults (in role names); ${joins ? 'blue dashed: consumers joining; ' : ''}grey dashed: the drain begins.`;
   if (id === 'latency') return 'HDR-histogram percentiles, log scale.';
   if (id === 'backlog') return `Messages acknowledged (or of unknown outcome) and not yet received by any consumer, from the client history, sampled every second. ${rules}`;
   if (id === 'lag') return `The systems' own gauges summed over their queues: Kafka consumer lag (high watermark minus committed offset), RabbitMQ queue depth (ready + unacknowledged); a variant whose system reports neither has no line. ${rules}`;
@@ -170,7 +182,7 @@ export async function buildCompareReport(comparison: Comparison): Promise<Report
   blocks.push({ kind: 'heading', level: 2, text: 'Summary', id: 'summary' }, summaryTable(comparison));
   blocks.push({ kind: 'heading', level: 2, text: 'Charts' });
   if (several) blocks.push({ kind: 'paragraph', muted: true, text: `Time series show seed ${comparison.seeds[0]}; latency bars are medians over the seeds.` });
-  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: compareChartCaption(chart.id) });
+  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: compareChartCaption(chart.id, workloadMarks(comparison).length > 0) });
   blocks.push({ kind: 'heading', level: 2, text: 'Fault schedule' }, faultScheduleTable(comparison));
   blocks.push({ kind: 'heading', level: 2, text: 'Mapping of the workload and roles onto each system' }, ...mappingBlocks(comparison));
   for (const v of comparison.variants) blocks.push(...variantBlocks(v, several));

@@ -211,6 +211,8 @@ export interface FaultMark {
   seconds: number;
   label: string;
   drain: boolean;
+  /** A step of the workload rather than a fault (consumers joining at a time): drawn in blue. */
+  workload?: boolean;
 }
 
 export function faultMarks(result: RunResult): FaultMark[] {

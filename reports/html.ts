@@ -8,7 +8,7 @@ import { escapeHtml } from './escape.js';
  */
 const CSS = `
 :root { color-scheme: light; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0 auto; max-width: 1100px; padding: 24px; }
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #222; margin: 0 auto; max-width: 1400px; padding: 24px; }
 h1 { font-size: 22px; margin: 0 0 4px; }
 h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
 h3 { font-size: 15px; margin: 18px 0 6px; }
@@ -21,6 +21,7 @@ td.num { text-align: right; }
 td.best { background: #e3f4e1; font-weight: 600; }
 td.best::after { content: " \\2605"; color: #2e7d32; }
 td.bad { color: #b35c00; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
 caption { caption-side: bottom; text-align: left; color: #666; font-size: 12px; padding-top: 4px; }
 figure.chart { margin: 12px 0; }
 figure.chart svg { max-width: 100%; height: auto; }
@@ -70,7 +71,8 @@ function renderBlock(block: Block): string {
 function renderTable(headers: string[], rows: Cell[][], caption: string | undefined, id: string | undefined): string {
   const head = `<tr>${headers.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = rows.map((row) => `<tr>${row.map(renderCell).join('')}</tr>`).join('\n');
-  return `<table${id ? ` id="${escapeHtml(id)}"` : ''}>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>${caption ? `\n<caption>${escapeHtml(caption)}</caption>` : ''}\n</table>`;
+  // Wide tables (a comparison's summary has a column per count) scroll sideways instead of spilling out of the page.
+  return `<div class="table-scroll"><table${id ? ` id="${escapeHtml(id)}"` : ''}>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>${caption ? `\n<caption>${escapeHtml(caption)}</caption>` : ''}\n</table></div>`;
 }
 
 function renderCell(cell: Cell): string {
