@@ -178,6 +178,8 @@ describe('rebalance triggers: subscription and partition count', () => {
     expect(() => runKafka({ duration: '10s', cluster, topics, admin: [{ at: '5s', addPartitions: { topic: 'nope', count: 4 } }] })).toThrow(/no topic named "nope"/);
     expect(() => runKafka({ duration: '10s', cluster, topics, workload: { consumers: [{ group: 'g', topic: 'orders', steps: [{ at: '5s', subscribe: ['orders'] }] }] } })).toThrow(/need mode: subscribe/);
     expect(() => parseKafka({ duration: '10s', admin: [{ at: '5s', addPartitions: { topic: 'orders', count: 0 } }] })).toThrow();
+    expect(() => runKafka({ duration: '10s', cluster, topics, workload: { consumers: [{ group: 'g', topic: 'orders', topics: ['orders'], mode: 'subscribe' }] } })).toThrow(/topic or topics, not both/);
+    expect(() => runKafka({ duration: '10s', cluster, topics, workload: { consumers: [{ group: 'g', topics: ['orders'] }] } })).toThrow(/need mode: subscribe/);
     const consumers = (steps: unknown[]) => ({ consumers: [{ group: 'g', topic: 'orders', mode: 'subscribe', steps }] });
     expect(() => runKafka({ duration: '10s', cluster, topics, workload: consumers([{ at: '5s', start: true }]) })).toThrow(/needs a close before it/);
     expect(() => runKafka({ duration: '10s', cluster, topics, workload: consumers([{ at: '2s', close: true }, { at: '5s', close: true }]) })).toThrow(/already closed/);

@@ -61,6 +61,8 @@ export interface KafkaProducerSpec extends CommonProducer {
 
 export interface KafkaConsumerSpec extends CommonConsumer {
   topic?: string;
+  /** subscribe mode: several topics at start. */
+  topics?: string[];
   mode?: 'subscribe' | 'assign';
   processingMode?: 'sync' | 'async-pool';
   workers?: number;
@@ -386,7 +388,8 @@ export const kafkaModel: KafkaModel = {
 
     const consumerGroups: { group: string; topic: TopicAssignment; topics: TopicAssignment[]; mode: 'subscribe' | 'assign'; names: string[] }[] = [];
     for (const spec of consumerSpecs) {
-      const topic = topicOf(spec.topic, 'consumer');
+      if (spec.topics !== undefined && spec.topic !== undefined) throw new Error(`consumers ${spec.group ?? 'consumers'}: give topic or topics, not both`);
+      const topic = topicOf(spec.topics?.[0] ?? spec.topic, 'consumer');
       const group = spec.group ?? 'consumers';
       const mode = spec.mode ?? 'assign';
       const count = spec.count ?? 1;
@@ -405,6 +408,13 @@ export const kafkaModel: KafkaModel = {
         throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
       }
       const groupTopics = [topic];
+      if (spec.topics !== undefined) {
+        if (mode !== 'subscribe') throw new Error(`consumers ${group}: topics (several) need mode: subscribe`);
+        for (const t of spec.topics) {
+          const assignment = topicOf(t, `consumers ${group}`);
+          if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
+        }
+      }
       if (spec.steps !== undefined) {
         if (mode !== 'subscribe') throw new Error(`consumers ${group}: steps (subscribe) need mode: subscribe`);
         let open = true;
@@ -425,7 +435,7 @@ export const kafkaModel: KafkaModel = {
         }
       }
       if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
-        if (spec.steps !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch read one topic; steps are not supported with them`);
+        if (spec.steps !== undefined || spec.topics !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch read one topic; steps and topics are not supported with them`);
         if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
         if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
         const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
@@ -450,6 +460,7 @@ export const kafkaModel: KafkaModel = {
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
           ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
           ...(spec.steps ? { steps: spec.steps } : {}),
+          ...(spec.topics ? { topics: spec.topics } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -465,7 +476,7 @@ export const kafkaModel: KafkaModel = {
       if (mode === 'assign') {
         lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
       } else {
-        lines.push(`consumer group ${group} (${names.join(', ')}) <- ${topic.topic}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
+        lines.push(`consumer group ${group} (${names.join(', ')}) <- ${groupTopics.slice(0, spec.topics?.length ?? 1).map((t) => t.topic).join(', ')}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
           + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, config.offsetsTopicPartitions)}, `
           + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, `
           + `${spec.config?.['group.instance.id'] !== undefined ? `group.instance.id=${spec.config['group.instance.id']}${count > 1 ? '-<n>' : ''} (static), ` : ''}session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);

@@ -227,6 +227,7 @@ export const kafkaParts: ModelScenarioParts = {
   producerConfig: kafkaProducerConfig,
   consumerFields: {
     topic: topicName.optional().meta({ description: 'Topic the consumer reads (default the first topic).' }),
+    topics: z.array(topicName).min(1).optional().meta({ description: 'subscribe mode: subscribe(topics) to several topics at start (instead of topic); the assignor spreads their partitions over the group.' }),
     mode: z.enum(['subscribe', 'assign']).optional().meta({
       description: 'subscribe: a consumer group member (FindCoordinator, JoinGroup, SyncGroup, Heartbeat, committed offsets, rebalances); assign (default, one consumer only): assign() every partition, no group membership, never rebalances.',
     }),
