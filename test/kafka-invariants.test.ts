@@ -120,8 +120,11 @@ describe('kafka invariants: each one catches a hand-broken state', () => {
 
 const BROKERS = ['broker-1', 'broker-2', 'broker-3'];
 
-function cluster(metadata: 'zookeeper' | 'kraft', invariants: boolean, config: Record<string, unknown> = {}) {
-  return { brokers: 3, metadata, invariants, config: { 'min.insync.replicas': 2, ...config } };
+type Mode = 'zookeeper' | 'kraft' | 'kraft-combined';
+
+function cluster(mode: Mode, invariants: boolean, config: Record<string, unknown> = {}) {
+  const metadata = mode === 'zookeeper' ? 'zookeeper' : 'kraft';
+  return { brokers: 3, metadata, ...(mode === 'kraft-combined' ? { combined: true } : {}), invariants, config: { 'min.insync.replicas': 2, ...config } };
 }
 
 describe('kafka invariants: a corrupted model stops the run', () => {
@@ -195,7 +198,7 @@ const END = 60;
  * Faults at any time, overlapping or not (the invariants hold under every schedule; only
  * "nothing acknowledged lost" needs faults one at a time, see kafka-property.test.ts).
  */
-function schedule(faults: readonly Fault[], metadata: 'zookeeper' | 'kraft'): unknown[] {
+function schedule(faults: readonly Fault[], metadata: Mode): unknown[] {
   const steps: unknown[] = [];
   for (const f of faults) {
     const name = BROKERS[f.node]!;
@@ -209,7 +212,7 @@ function schedule(faults: readonly Fault[], metadata: 'zookeeper' | 'kraft'): un
       steps.push({ at: `${f.at}s`, partition: [[name], BROKERS.filter((b) => b !== name)] });
       steps.push({ at: `${end}s`, heal: true });
     } else {
-      // The controller: the ZooKeeper-mode controller broker, or a KRaft controller node.
+      // The controller: the ZooKeeper-mode controller broker, a KRaft controller node, or the combined node that is active.
       const target = metadata === 'kraft' ? `controller-${f.node + 1}` : 'controller';
       steps.push({ at: `${f.at}s`, crash: target });
       steps.push({ at: `${end}s`, restart: metadata === 'kraft' ? target : 'all-broker' });
@@ -226,7 +229,7 @@ const configArb = fc.record({
 });
 
 describe('kafka invariants: random fault schedules with the invariants checked after every control-plane change', () => {
-  for (const metadata of ['zookeeper', 'kraft'] as const) {
+  for (const metadata of ['zookeeper', 'kraft', 'kraft-combined'] as const) {
     it(`${metadata}: no invariant breaks under any schedule, in safe and unsafe configurations`, () => {
       let checked = 0;
       fc.assert(

@@ -148,6 +148,27 @@ describe('kafka kraft: broker fencing', () => {
   });
 });
 
+describe('kafka kraft: combined mode', () => {
+  it('process.roles=broker,controller: the brokers are the voters; the active controller broker crashes and the others take over', () => {
+    const raw = kraft({ duration: '40s', drain: '20s', faults: [{ at: '10s', crash: 'controller' }, { at: '25s', restart: 'all-broker' }] });
+    raw.cluster = { ...raw.cluster, combined: true } as typeof raw.cluster;
+    let killed = '';
+    const { world, model, result } = runKafka(raw, { seed: 8, probe: (w, m) => at(w, 9_999_000, () => { killed = m.state().controller!; }) });
+    expect(world.nodesWithRole('controller')).toEqual([]);
+    expect(['broker-1', 'broker-2', 'broker-3']).toContain(killed);
+    expect(model.state().controller).not.toBe(killed);
+    expect(model.stats.controllerElections).toBe(2);
+    expect(model.stats.controllerFailoverMsMax).toBeLessThan(5_000);
+    // The new controller starts the dead broker's session at its activation: fenced 9 s after that.
+    expect(model.stats.brokerFencings).toBe(1);
+    expect(model.stats.brokerFailureDetectionMsMax).toBeGreaterThan(9_000);
+    expect(result.check.counts.lostAcked).toBe(0);
+    for (const [, leaders] of leadersByEpoch(world)) expect(leaders).toHaveLength(1);
+    expect(() => runKafka({ duration: '1s', cluster: { metadata: 'kraft', combined: true, brokers: 2, controllers: 3 } })).toThrow(/only 2/);
+    expect(() => runKafka({ duration: '1s', cluster: { combined: true } })).toThrow(/needs cluster.metadata: kraft/);
+  });
+});
+
 describe('kafka kraft: minority controller', () => {
   it('the active controller cut off alone cannot commit: its high watermark stays, its records are truncated after the heal', () => {
     let isolated = '';

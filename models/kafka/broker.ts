@@ -19,6 +19,7 @@ import { sendTo,
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
 import { BrokerKraftClient } from './kraft/broker-client.js';
+import { CONTROLLER_MESSAGES, isControllerTimer, type KraftController } from './kraft/controller.js';
 import { METADATA_TOPIC, type AllocateProducerIdsResponse, type BrokerHeartbeatResponse, type BrokerRegistrationResponse, type MetadataFetchResponse } from './kraft/protocol.js';
 import type { InvariantProbe } from './invariants.js';
 
@@ -113,7 +114,11 @@ export interface BrokerOptions {
   /** The consumer groups' state store, when the scenario uses groups (the broker then coordinates). */
   groups?: StateStore<GroupsState>;
   /** KRaft mode: the controller quorum voters (the broker registers with, heartbeats to and fetches metadata from them; no ZooKeeper). */
-  kraft?: { voters: readonly string[] };
+  kraft?: {
+    voters: readonly string[];
+    /** Combined mode (process.roles=broker,controller): this broker also runs a quorum voter, made by this factory. */
+    controller?: () => KraftController;
+  };
   /** The invariant checker, when the scenario turns it on (cluster.invariants); absent, nothing is checked. */
   invariants?: InvariantProbe;
 }
@@ -136,6 +141,8 @@ export class KafkaBroker implements Actor {
   private readonly minIsr = new Map<string, number>();
   private coordinator: GroupCoordinator | null = null;
   private kraft: BrokerKraftClient | null = null;
+  /** Combined mode: the KRaft controller this broker process also runs. */
+  private kraftController: KraftController | null = null;
 
   constructor(private readonly options: BrokerOptions) {
     for (const t of options.topics) this.minIsr.set(t.topic, t.minInsyncReplicas);
@@ -159,6 +166,10 @@ export class KafkaBroker implements Actor {
         },
       }, this.config, this.options.stats, this.options.groups);
     }
+    if (this.options.kraft?.controller) {
+      this.kraftController = this.options.kraft.controller();
+      this.kraftController.start(ctx, restarted);
+    }
     if (this.options.kraft) this.startKraft(this.options.kraft.voters);
     else this.zkConnect();
     ctx.setTimer(this.config.hwCheckpointInterval, 'hw-checkpoint');
@@ -170,6 +181,10 @@ export class KafkaBroker implements Actor {
   // ------------------------------------------------------------------ dispatch
 
   receive(from: string, message: Message): void {
+    if (this.kraftController !== null && this.forController(message)) {
+      this.kraftController.receive(from, message);
+      return;
+    }
     // Until it is registered in ZooKeeper (startup fails while the previous incarnation's
     // /brokers/ids node is still there) the broker takes no orders from a controller.
     if (!this.registered && (message.type === 'LeaderAndIsr' || message.type === 'UpdateMetadata')) {
@@ -247,6 +262,14 @@ export class KafkaBroker implements Actor {
     }
   }
 
+  /** Combined mode: what the hosted controller takes (quorum RPCs, broker lifecycle, voters' metadata fetches, AlterPartition). */
+  private forController(message: Message): boolean {
+    if (CONTROLLER_MESSAGES.has(message.type) || message.type === 'AlterPartition') return true;
+    if (message.type === 'Fetch') return (message as Fetch).topic === METADATA_TOPIC;
+    if (message.type === 'FetchResponse') return (message as FetchResponse).topic === METADATA_TOPIC && (message as unknown as MetadataFetchResponse).voter;
+    return false;
+  }
+
   onTimer(tag: string, data: unknown): void {
     switch (tag) {
       case 'zk-connect':
@@ -302,7 +325,8 @@ export class KafkaBroker implements Actor {
         return;
       }
       default:
-        if (this.kraft !== null && tag.startsWith('kraft-')) this.kraft.onTimer(tag, data);
+        if (this.kraftController !== null && isControllerTimer(tag)) this.kraftController.onTimer(tag, data);
+        else if (this.kraft !== null && tag.startsWith('kraft-')) this.kraft.onTimer(tag, data);
         else this.coordinator?.onTimer(tag, data);
     }
   }
@@ -585,6 +609,7 @@ export class KafkaBroker implements Actor {
         this.options.stats.truncatedRecords += removed;
         replica.hw = response.logStartOffset;
         this.ctx.note('log-reset', { partition: replica.key, to: response.logStartOffset, removed });
+        this.options.invariants?.changed(this.ctx.name, `truncation of ${replica.key} (log reset)`);
       }
       this.sendReplicaFetch(replica);
       return;

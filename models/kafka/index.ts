@@ -76,7 +76,7 @@ export interface KafkaConsumerSpec extends CommonConsumer {
 
 export interface KafkaScenario extends CommonScenario {
   system: 'kafka';
-  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; invariants?: boolean; config?: KafkaClusterConfig };
+  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; combined?: boolean; invariants?: boolean; config?: KafkaClusterConfig };
   topics?: KafkaTopicSpec[];
   /** Admin client operations at given times (CreatePartitions). */
   admin?: AdminStep[];
@@ -270,7 +270,7 @@ export const kafkaModel: KafkaModel = {
     // KRaft: from the active controller's crash to the next activation.
     let controllerCrash: { name: string; at: number } | null = null;
     world.onCrash((name) => {
-      if (name === store.state.controller && name.startsWith('controller-')) controllerCrash = { name, at: world.now };
+      if (name === store.state.controller && voters.includes(name)) controllerCrash = { name, at: world.now };
       if (!brokers.includes(name)) return;
       crashedAt.set(name, world.now);
       checker?.beforeCrash(name, [...replicasOf.keys()]);
@@ -283,7 +283,15 @@ export const kafkaModel: KafkaModel = {
     if (metadataMode !== 'kraft' && scenario.cluster?.controllers !== undefined) {
       throw new Error('cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
     }
-    const voters = metadataMode === 'kraft' ? Array.from({ length: scenario.cluster?.controllers ?? KAFKA_DEFAULTS.controllers }, (_, i) => `controller-${i + 1}`) : [];
+    // KRaft: dedicated controller nodes controller-1..N, or (combined mode, process.roles=broker,controller) the first N brokers.
+    const combined = scenario.cluster?.combined ?? false;
+    if (combined && metadataMode !== 'kraft') throw new Error('cluster.combined needs cluster.metadata: kraft');
+    const controllerCount = scenario.cluster?.controllers ?? Math.min(KAFKA_DEFAULTS.controllers, combined ? brokerCount : KAFKA_DEFAULTS.controllers);
+    if (combined && controllerCount > brokerCount) throw new Error(`cluster.controllers ${controllerCount}: combined mode runs the controllers on the brokers, and there are only ${brokerCount}`);
+    const voters = metadataMode !== 'kraft' ? []
+      : combined ? brokers.slice(0, controllerCount)
+      : Array.from({ length: controllerCount }, (_, i) => `controller-${i + 1}`);
+    const hostedControllers = new Map<string, () => KraftController>();
     if (metadataMode === 'kraft') {
       const publish = kraftPublisher(store, stats, { fenced: detected, after: (node) => {
         if (controllerCrash !== null && store.state.controller !== controllerCrash.name) {
@@ -295,10 +303,12 @@ export const kafkaModel: KafkaModel = {
       } });
       for (const name of voters) {
         const data: RaftData = { log: [], epoch: 0, votedFor: null };
-        world.addNode(name, () => new KraftController(data, {
+        const make = () => new KraftController(data, {
           voters, brokers, topics, config, stats,
           publish: (log, hw) => publish(name, log, hw),
-        }), { roles: ['controller'] });
+        });
+        if (combined) hostedControllers.set(name, make);
+        else world.addNode(name, make, { roles: ['controller'] });
       }
     } else {
       const zkData: ZkData = {
@@ -322,7 +332,8 @@ export const kafkaModel: KafkaModel = {
       world.addNode(name, () => {
         const broker = new KafkaBroker({
           config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}),
-          ...(metadataMode === 'kraft' ? { kraft: { voters } } : {}), ...(checker ? { invariants: checker } : {}),
+          ...(metadataMode === 'kraft' ? { kraft: { voters, ...(hostedControllers.has(name) ? { controller: hostedControllers.get(name)! } : {}) } } : {}),
+          ...(checker ? { invariants: checker } : {}),
         });
         brokerActors.set(name, broker);
         return broker;
@@ -351,7 +362,7 @@ export const kafkaModel: KafkaModel = {
     });
 
     const lines: string[] = [
-      `cluster: ${brokerCount} brokers, metadata ${metadataMode === 'kraft' ? `kraft (controller.quorum.voters ${voters.join(',')}, broker.session.timeout.ms=${config.brokerSessionTimeout / 1000})` : `zookeeper (zookeeper.session.timeout.ms=${config.zkSessionTimeout / 1000})`}${checker ? ', invariants checked' : ''}, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
+      `cluster: ${brokerCount} brokers, metadata ${metadataMode === 'kraft' ? `kraft (${combined ? 'combined mode, ' : ''}controller.quorum.voters ${voters.join(',')}, broker.session.timeout.ms=${config.brokerSessionTimeout / 1000})` : `zookeeper (zookeeper.session.timeout.ms=${config.zkSessionTimeout / 1000})`}${checker ? ', invariants checked' : ''}, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
       + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
     ];
     for (const t of topics) {

@@ -202,6 +202,9 @@ export const kafkaParts: ModelScenarioParts = {
     controllers: positiveInt.optional().meta({
       description: 'KRaft: the controller quorum voters (controller.quorum.voters), dedicated controller nodes named controller-1..controller-N (default 3; a majority must be up to elect a leader or commit a metadata record). Only with metadata: kraft.',
     }),
+    combined: z.boolean().optional().meta({
+      description: 'KRaft combined mode (process.roles=broker,controller on the first `controllers` brokers, which then are the quorum voters; default false: dedicated controller nodes controller-1..N). A combined node\'s crash takes a broker and a voter down together. Only with metadata: kraft.',
+    }),
     invariants: z.boolean().optional().meta({
       description: 'mqsim model key: check the replication invariants (leader in ISR, strong ISR, no committed record lost, log matching, consumers below the high watermark) after every control-plane change, stopping the run at the first violation (default false).',
     }),

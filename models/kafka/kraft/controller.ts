@@ -93,6 +93,17 @@ interface CommitWaiter {
   then: () => void;
 }
 
+/** The timer tags of a KraftController (a combined-mode broker routes these to the controller it hosts). */
+export function isControllerTimer(tag: string): boolean {
+  return tag.startsWith('raft-') || tag.startsWith('qc-');
+}
+
+/** The message types a KraftController takes (a combined-mode broker routes these to it). */
+export const CONTROLLER_MESSAGES: ReadonlySet<string> = new Set([
+  'Vote', 'VoteResponse', 'BeginQuorumEpoch', 'BeginQuorumEpochResponse', 'EndQuorumEpoch', 'EndQuorumEpochResponse',
+  'BrokerRegistration', 'BrokerHeartbeat', 'AllocateProducerIds',
+]);
+
 export class KraftController implements Actor {
   private ctx!: NodeContext;
   private role: Role = 'unattached';
@@ -203,14 +214,14 @@ export class KraftController implements Actor {
         if (data === this.data.epoch) this.sendBeginQuorumEpochs();
         return;
       case 'raft-fetch-wait': return this.onFetchWait(data as ParkedFetch);
-      case 'fence-stale-brokers':
+      case 'qc-fence-stale-brokers':
         this.fenceTimer = null;
         this.fenceStaleBrokers();
         return;
-      case 'leader-rebalance':
+      case 'qc-leader-rebalance':
         if (data === this.data.epoch) this.rebalanceLeaders();
         return;
-      case 'create-topics':
+      case 'qc-create-topics':
         if (this.active && !this.topicsCreated) this.createTopics();
         return;
       default:
@@ -438,7 +449,7 @@ export class KraftController implements Actor {
     const upTo = request.voter ? this.logEnd : this.highWatermark;
     const entries = diverging ? [] : this.log.slice(request.fetchOffset, upTo);
     const response: MetadataFetchResponse = {
-      type: 'FetchResponse', topic: METADATA_TOPIC, id: request.id, error: 'NONE', leaderEpoch: this.data.epoch, leader: this.me,
+      type: 'FetchResponse', topic: METADATA_TOPIC, id: request.id, voter: request.voter, error: 'NONE', leaderEpoch: this.data.epoch, leader: this.me,
       highWatermark: this.highWatermark, divergingEpoch: diverging, entries,
     };
     sendKraft(this.ctx, from, response, KRAFT_HEADER_BYTES + 64 * entries.length);
@@ -446,7 +457,7 @@ export class KraftController implements Actor {
 
   private fetchError(from: string, request: MetadataFetch, error: 'NOT_LEADER_OR_FOLLOWER' | 'FENCED_LEADER_EPOCH'): void {
     sendKraft(this.ctx, from, {
-      type: 'FetchResponse', topic: METADATA_TOPIC, id: request.id, error, leaderEpoch: this.data.epoch, leader: this.leader,
+      type: 'FetchResponse', topic: METADATA_TOPIC, id: request.id, voter: request.voter, error, leaderEpoch: this.data.epoch, leader: this.leader,
       highWatermark: -1, divergingEpoch: null, entries: [],
     });
   }
@@ -597,8 +608,8 @@ export class KraftController implements Actor {
     for (const [broker, b] of this.image.brokers) if (!b.fenced) this.sessions.set(broker, now);
     this.scheduleFenceCheck();
     this.topicsCreated = this.options.topics.every((t) => this.image!.partitions.has(`${t.topic}-0`));
-    if (!this.topicsCreated) this.ctx.setTimer(this.config.brokerSessionTimeout, 'create-topics');
-    if (this.config.autoLeaderRebalance) this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'leader-rebalance', this.data.epoch);
+    if (!this.topicsCreated) this.ctx.setTimer(this.config.brokerSessionTimeout, 'qc-create-topics');
+    if (this.config.autoLeaderRebalance) this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'qc-leader-rebalance', this.data.epoch);
   }
 
   private notController(): boolean {
@@ -709,7 +720,7 @@ export class KraftController implements Actor {
     let earliest = Number.POSITIVE_INFINITY;
     for (const [broker, last] of this.sessions) if (this.image!.isUnfenced(broker)) earliest = Math.min(earliest, last + this.config.brokerSessionTimeout);
     if (earliest === Number.POSITIVE_INFINITY) return;
-    this.fenceTimer = this.ctx.setTimer(Math.max(0, earliest - this.ctx.trueNow()), 'fence-stale-brokers');
+    this.fenceTimer = this.ctx.setTimer(Math.max(0, earliest - this.ctx.trueNow()), 'qc-fence-stale-brokers');
   }
 
   private fenceStaleBrokers(): void {
@@ -761,7 +772,7 @@ export class KraftController implements Actor {
       this.ctx.note('preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
     }
     if (changed.length > 0) this.appendEntries(changed.map((state) => ({ type: 'PartitionChangeRecord', state })));
-    this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'leader-rebalance', this.data.epoch);
+    this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'qc-leader-rebalance', this.data.epoch);
   }
 
   /** For tests and the invariant checker: the node's Raft view. */

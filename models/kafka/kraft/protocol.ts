@@ -73,6 +73,8 @@ export interface MetadataFetchResponse {
   type: 'FetchResponse';
   topic: typeof METADATA_TOPIC;
   id: number;
+  /** Echoes the request's: a voter's answer (for the controller) or an observer's (for the broker). */
+  voter: boolean;
   error: KraftError;
   leaderEpoch: number;
   leader: string | null;
