@@ -164,6 +164,17 @@ const kafkaDrill = {
     'controller-activated': () => 'note became-controller',
     'produce-retry': partitionNote('produce-retry'),
     'max-poll-exceeded': groupNote('max-poll-interval-exceeded'),
+    /** `static-member-replaced [group]`: a restarted static member (group.instance.id) took over its old member id, no rebalance. */
+    'static-member-replaced': groupNote('group-static-member-replaced'),
+    /** `instance-fenced [group]`: a consumer got FENCED_INSTANCE_ID and stopped. */
+    'instance-fenced': groupNote('fenced-instance-id'),
+    /** `subscription-changed [group]` / `metadata-changed [group]`: the rebalance triggers of a subscription or partition-count change. */
+    'subscription-changed': groupNote('subscription-changed'),
+    'metadata-changed': groupNote('group-metadata-changed'),
+    /** `partitions-created`: the controller added partitions (CreatePartitions). */
+    'partitions-created': () => 'note partitions-created',
+    /** `partition-paused [group]`: the delay scheduler paused a partition whose head is not due. */
+    'partition-paused': groupNote('partition-paused'),
   },
   facts: {
     /** `{{lag billing}}`: the group's lag summed over its partitions (high watermark minus committed offset) at the step. */
@@ -193,6 +204,11 @@ const kafkaDrill = {
     'removed-member': () => 'note group-member-removed member',
     'removed-why': () => 'note group-member-removed why',
     'stable-generation': () => 'note group-stable generation',
+    /** `{{replaced-member}}` / `{{old-member}}`: the static member's new and old member ids. */
+    'replaced-member': () => 'note group-static-member-replaced member',
+    'old-member': () => 'note group-static-member-replaced oldMember',
+    /** `{{paused-due-in}}`: how long (µs) the paused partition's head still had to wait. */
+    'paused-due-in': () => 'note partition-paused dueIn',
   },
 };
 
