@@ -6,6 +6,7 @@ import { buildCompareReport } from '../reports/compare-report.js';
 import { compareJsonSchema, comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
 import { MODELS } from '../models/index.js';
 import type { ReportDocument } from '../reports/document.js';
+import { formatRelative } from '../reports/facts.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
 import { buildRunReport } from '../reports/run-report.js';
@@ -109,7 +110,9 @@ function formatCompareText(comparison: Comparison): string {
   const width = Math.max(...rows.map((r) => r.variant.length));
   for (const row of rows) {
     const latency = row.latencyP99 === null ? '-' : `${(row.latencyP99 / 1000).toFixed(1)}ms`;
-    lines.push(`  ${row.passed ? 'PASS' : 'FAIL'} ${row.variant.padEnd(width)} ${row.system.padEnd(8)} sent ${row.sent} acked ${row.acked} delivered ${row.delivered} lostAcked ${row.lostAcked} duplicates ${row.duplicates} reorders ${row.reorders} p99 ${latency} maxBacklog ${row.maxBacklog}`);
+    const delay = row.delayErrorP99 === null ? '' : ` delayError.p99 ${formatRelative(row.delayErrorP99)}`;
+    const dead = row.deadLettered ? ` deadLettered ${row.deadLettered}` : '';
+    lines.push(`  ${row.passed ? 'PASS' : 'FAIL'} ${row.variant.padEnd(width)} ${row.system.padEnd(8)} sent ${row.sent} acked ${row.acked} delivered ${row.delivered} lostAcked ${row.lostAcked} duplicates ${row.duplicates} reorders ${row.reorders}${dead} p99 ${latency} maxBacklog ${row.maxBacklog}${delay}`);
   }
   return lines.join('\n') + '\n';
 }
