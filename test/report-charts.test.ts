@@ -70,3 +70,34 @@ describe('in-flight and lag charts', () => {
     expect(series('lag')).toEqual(new Set(['rabbit']));
   });
 });
+
+describe('delay accuracy in the reports', () => {
+  it('summary rows carry the delay error (relative, signed) only when delayed messages were delivered; tables show the columns only then', async () => {
+    const { summaryRow, formatRelative } = await import('../reports/facts.js');
+    const { buildCompareReport } = await import('../reports/compare-report.js');
+    const late = summaryRow(simulate(loadScenario(join(ROOT, 'scenarios/rabbitmq/delay-ttl-dlx-head-of-queue.yaml'))));
+    expect(late.delayErrorMax).toBeGreaterThan(7);
+    expect(late.deliveredEarly).toBe(0);
+    const none = summaryRow(simulate(loadScenario(join(ROOT, 'scenarios/demo/steady-state.yaml'))));
+    expect([none.delayErrorP50, none.delayErrorP99, none.delayErrorMax, none.deliveredEarly]).toEqual([null, null, null, null]);
+    expect([formatRelative(0), formatRelative(0.00259), formatRelative(-0.5), formatRelative(8.9026)]).toEqual(['0%', '+0.259%', '-50%', '+890%']);
+
+    const compare = (withDelay: boolean) => parseCompare([
+      'name: d', 'duration: 3s', 'drain: 3s',
+      'workload: { producers: [{ id: p1, count: 5, rate: 10/s }], consumers: [{ group: g }] }',
+      'variants:',
+      '  - name: plugin',
+      '    system: rabbitmq',
+      '    exchanges: [{ name: delayed, type: x-delayed-message, durable: true, arguments: { x-delayed-type: direct } }]',
+      '    queues: [{ name: ready, durable: true }]',
+      '    bindings: [{ exchange: delayed, queue: ready, routingKey: ready }]',
+      `    producer: { exchange: delayed, routingKey: ready${withDelay ? ', delay: 1s' : ''} }`,
+      '    consumer: { queue: ready }', ''].join('\n'), 'd.yaml');
+    const headers = async (withDelay: boolean) => {
+      const doc = await buildCompareReport(runComparison(compare(withDelay), 1, { parseScenario, simulate }));
+      return (doc.blocks.find((b) => b.kind === 'table' && b.id === 'summary-table') as { headers: string[] }).headers;
+    };
+    expect(await headers(true)).toEqual(expect.arrayContaining(['delay error p50', 'delay error p99', 'delay error worst', 'delivered early']));
+    expect((await headers(false)).filter((h) => h.startsWith('delay') || h === 'delivered early')).toEqual([]);
+  });
+});
