@@ -149,6 +149,18 @@ describe('rebalance triggers: subscription and partition count', () => {
     expect(Math.min(...payments.map((op) => op.time))).toBeGreaterThan(15_000_000);
   });
 
+  test('cooperative-sticky with commitSync: a commit refused during the rebalance does not start another one once it is done', () => {
+    const { model } = runKafka({
+      duration: '30s', drain: '5s', cluster, network,
+      topics: [{ name: 'orders', partitions: 4, replicationFactor: 3 }, { name: 'payments', partitions: 2, replicationFactor: 3 }],
+      workload: {
+        producers: [{ id: 'p1', topic: 'orders', rate: '100/s', keys: 20 }, { id: 'p2', topic: 'payments', rate: '50/s', keys: 10 }],
+        consumers: [billing(2, { 'partition.assignment.strategy': 'cooperative-sticky' }, { steps: [{ at: '15s', subscribe: ['orders', 'payments'] }] })],
+      },
+    });
+    expect(model.stats.rebalances).toBe(2);
+  });
+
   test('added partitions: the leader rebalances at its next metadata refresh (metadata.max.age.ms), not before', () => {
     const rebalanceAfterAdd = (maxAge: number) => {
       const { model, result, world } = runKafka({

@@ -397,6 +397,10 @@ export class GroupMembership {
     if (response.id !== this.syncPending) return;
     this.syncPending = 0;
     if (response.error !== 'NONE') return this.joinFailed(response.error);
+    // A completed SyncGroup satisfies earlier requests to rejoin (AbstractCoordinator clears
+    // rejoinNeeded here), e.g. a commit answered REBALANCE_IN_PROGRESS during this very rebalance;
+    // a subscription changed meanwhile still needs one.
+    this.rejoinNeeded = this.joinedSubscription !== null && !sameTopics(this.joinedSubscription, this.subscription);
     const assigned = response.partitions;
     this.lastAssignment = assigned;
     this.ownedGeneration = this.generation;
