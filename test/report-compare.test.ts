@@ -6,7 +6,7 @@ import { main } from '../cli/main.js';
 import type { CliIo } from '../cli/commands.js';
 import { parseScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
-import { compareJsonSchema, loadCompare, parseCompare, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
+import { compareJsonSchema, loadCompare, parseCompare, runComparison, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
 import { MODELS } from '../models/index.js';
 import { SUMMARY_FIELDS, summaryRow } from '../reports/facts.js';
 import { ScenarioError } from '../sim/scenario/load.js';
@@ -209,6 +209,16 @@ describe('shipped compare files', () => {
     const committed = JSON.parse(readFileSync(join(ROOT, 'scenarios', 'mqsim-compare.schema.json'), 'utf8'));
     expect(committed).toEqual(JSON.parse(JSON.stringify(compareJsonSchema(Object.values(MODELS).map((m) => m.parts)))));
   });
+
+  it.each(files)('%s: every variant runs and its own expect: holds', (file) => {
+    const compare = loadCompare(join(dir, file), `scenarios/compare/${file}`);
+    const comparison = runComparison(compare, 1, { parseScenario, simulate });
+    for (const v of comparison.variants) {
+      const result = v.results[0]!;
+      expect(result.expectations.length, v.variant.name).toBeGreaterThan(0);
+      expect(result.expectations.filter((e) => !e.pass).map((e) => `${v.variant.name}: ${e.metric} ${e.op} ${e.value} (actual ${e.actual})`)).toEqual([]);
+    }
+  }, 180_000);
 
   it.each(files)('%s validates, and so does every variant scenario it generates', (file) => {
     const compare = loadCompare(join(dir, file), `scenarios/compare/${file}`);
