@@ -101,6 +101,10 @@ interface ClientInfo {
   lastUpdate: Micros;
 }
 
+/** What put calls once the message is stored as configured (SEND_OK or why not), with the argument given to put. */
+type PutDone<A> = (arg: A, code: string, stored: StoredMessage | null) => void;
+const ignorePut: PutDone<undefined> = () => undefined;
+
 interface Waiter {
   end: number;
   done: (ok: boolean) => void;
@@ -495,12 +499,16 @@ export class Broker implements Actor {
     const toStore = req.transactional
       ? { ...message, topic: TRANS_HALF_TOPIC, queueId: 0, realTopic: req.topic, realQueueId: req.queueId, producerGroup: req.producerGroup, checkTimes: 0 }
       : this.delayed(message, req.delayLevel);
-    this.put(toStore, (code, stored) => {
-      respond(this.ctx, from, req, code, stored
-        ? { brokerName: this.o.brokerName, queueId: req.queueId, queueOffset: stored.queueOffset, delayed: req.delayLevel > 0 || req.transactional === true, phy: stored.phy }
-        : { remark: 'put failed' });
-    });
+    this.put(toStore, this.sendStored, { from, req });
   }
+
+  /** SEND_MESSAGE's answer once the message is stored (and flushed / replicated as configured). */
+  private readonly sendStored = (to: { from: string; req: SendRequest }, code: string, stored: StoredMessage | null): void => {
+    const req = to.req;
+    respond(this.ctx, to.from, req, code, stored
+      ? { brokerName: this.o.brokerName, queueId: req.queueId, queueOffset: stored.queueOffset, delayed: req.delayLevel > 0 || req.transactional === true, phy: stored.phy }
+      : { remark: 'put failed' });
+  };
 
   /** A message with a delay level goes to SCHEDULE_TOPIC_XXXX queue level-1, due at now + delay. */
   private delayed(m: NewMessage, delayLevel: number): NewMessage {
@@ -514,7 +522,7 @@ export class Broker implements Actor {
    * Appends, then waits as flushDiskType and brokerRole say; `done` gets SUCCESS (SEND_OK),
    * FLUSH_DISK_TIMEOUT, FLUSH_SLAVE_TIMEOUT, SLAVE_NOT_AVAILABLE or SERVICE_NOT_AVAILABLE (disk full).
    */
-  private put(m: NewMessage, done: (code: string, stored: StoredMessage | null) => void): void {
+  private put<A>(m: NewMessage, done: PutDone<A>, arg: A): void {
     let stored: StoredMessage;
     const files = this.store.files.length;
     try {
@@ -522,7 +530,7 @@ export class Broker implements Actor {
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
       this.ctx.note('disk-full', { topic: m.topic, msg: m.msg });
-      done('SERVICE_NOT_AVAILABLE', null);
+      done(arg, 'SERVICE_NOT_AVAILABLE', null);
       return;
     }
     if (this.store.files.length !== files) {
@@ -530,44 +538,45 @@ export class Broker implements Actor {
       this.ctx.note('commitlog-new-mapped-file', { file: this.store.files[this.store.files.length - 1]!.start });
     }
     this.pushToSlaves();
-    const end = stored.phy + stored.size;
-    const s = this.o.settings;
-    const afterFlush = (flushed: boolean) => {
-      if (!flushed) {
-        this.o.stats.flushDiskTimeouts++;
-        done('FLUSH_DISK_TIMEOUT', stored);
-        return;
-      }
-      if (this.dl) {
-        // DLedger: SEND_OK once a majority of the group has the entry (it is then committed).
-        this.waitFor(this.haWaiters, 'ha-timeout', end, (ok) => {
-          if (!ok) this.o.stats.flushSlaveTimeouts++;
-          done(ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
-        });
-        this.advanceCommit();
-        return;
-      }
-      if (s.brokerRole !== 'SYNC_MASTER') {
-        done('SUCCESS', stored);
-        return;
-      }
-      if (!this.slaveOk(end)) {
-        this.o.stats.slaveNotAvailable++;
-        done('SLAVE_NOT_AVAILABLE', stored);
-        return;
-      }
-      this.waitFor(this.haWaiters, 'ha-timeout', end, (ok) => {
-        if (!ok) this.o.stats.flushSlaveTimeouts++;
-        done(ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
-      });
-      this.resolveHa();
-    };
-    if (s.flushDiskType === 'SYNC_FLUSH') {
-      this.waitFor(this.flushWaiters, 'flush-timeout', end, afterFlush);
+    if (this.o.settings.flushDiskType === 'SYNC_FLUSH') {
+      this.waitFor(this.flushWaiters, 'flush-timeout', stored.phy + stored.size, (flushed) => this.afterFlush(flushed, stored, done, arg));
       this.groupCommit();
     } else {
-      afterFlush(true);
+      this.afterFlush(true, stored, done, arg);
     }
+  }
+
+  /** After the flush (or at once with ASYNC_FLUSH): the replication wait brokerRole / DLedger asks for, then `done`. */
+  private afterFlush<A>(flushed: boolean, stored: StoredMessage, done: PutDone<A>, arg: A): void {
+    if (!flushed) {
+      this.o.stats.flushDiskTimeouts++;
+      done(arg, 'FLUSH_DISK_TIMEOUT', stored);
+      return;
+    }
+    const end = stored.phy + stored.size;
+    if (this.dl) {
+      // DLedger: SEND_OK once a majority of the group has the entry (it is then committed).
+      this.waitFor(this.haWaiters, 'ha-timeout', end, (ok) => {
+        if (!ok) this.o.stats.flushSlaveTimeouts++;
+        done(arg, ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
+      });
+      this.advanceCommit();
+      return;
+    }
+    if (this.o.settings.brokerRole !== 'SYNC_MASTER') {
+      done(arg, 'SUCCESS', stored);
+      return;
+    }
+    if (!this.slaveOk(end)) {
+      this.o.stats.slaveNotAvailable++;
+      done(arg, 'SLAVE_NOT_AVAILABLE', stored);
+      return;
+    }
+    this.waitFor(this.haWaiters, 'ha-timeout', end, (ok) => {
+      if (!ok) this.o.stats.flushSlaveTimeouts++;
+      done(arg, ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
+    });
+    this.resolveHa();
   }
 
   private waitFor(list: Waiter[], timeoutTag: string, end: number, done: (ok: boolean) => void): void {
@@ -936,7 +945,7 @@ export class Broker implements Actor {
         ...(stored.retryTopic !== undefined ? { retryTopic: stored.retryTopic } : {}),
       };
       this.o.stats.delayedDelivered++;
-      this.put(real, () => undefined);
+      this.put(real, ignorePut, undefined);
     }
     this.delayOffsets[level] = offset;
     // Empty: RocketMQ looks again every DELAY_FOR_A_WHILE (100 ms). Every delay is longer than that,
@@ -990,17 +999,16 @@ export class Broker implements Actor {
       }
       const m = this.store.lookup(entry.phy);
       if (!m) continue;
-      found.push({
-        msg: m.msg, key: m.key, tags: m.tags, topic: m.topic, queueOffset: m.queueOffset, phy: m.phy,
-        reconsumeTimes: m.reconsumeTimes, retryTopic: m.retryTopic, body: m.body,
-      });
+      // A stored message is immutable: it goes out as the pulled message itself.
+      found.push(m);
       bytes += m.size;
     }
     if (found.length === 0) {
-      respond(this.ctx, from, req, 'PULL_RETRY_IMMEDIATELY', { ...base, nextBeginOffset: i });
+      base.nextBeginOffset = i;
+      respond(this.ctx, from, req, 'PULL_RETRY_IMMEDIATELY', base);
       return;
     }
-    respond(this.ctx, from, req, 'SUCCESS', { ...base, nextBeginOffset: i, messages: found }, bytes);
+    respond(this.ctx, from, req, 'SUCCESS', { nextBeginOffset: i, minOffset: 0, maxOffset: max, brokerId: this.o.brokerId, messages: found }, bytes);
   }
 
   /** PullRequestHoldService.notifyMessageArriving: a held pull of this queue is answered now. */
@@ -1162,7 +1170,7 @@ export class Broker implements Actor {
       message = this.delayed({ ...base, topic: retryTopic, queueId: 0 }, level);
       this.o.stats.retried++;
     }
-    this.put(message, (code) => respond(this.ctx, from, m, code === 'SERVICE_NOT_AVAILABLE' ? code : 'SUCCESS'));
+    this.put(message, (_, code) => respond(this.ctx, from, m, code === 'SERVICE_NOT_AVAILABLE' ? code : 'SUCCESS'), undefined);
   }
 
   // ------------------------------------------------------------------ transactions
@@ -1185,9 +1193,9 @@ export class Broker implements Actor {
       this.put({
         topic: half.realTopic, queueId: half.realQueueId!, msg: half.msg, key: half.key, tags: half.tags, body: half.body,
         bornTime: half.bornTime, reconsumeTimes: 0,
-      }, () => undefined);
+      }, ignorePut, undefined);
     } else this.o.stats.transactionRolledBack++;
-    this.put({ topic: TRANS_OP_HALF_TOPIC, queueId: 0, msg: half.msg, key: undefined, tags: 'd', body: 8, bornTime: half.bornTime, reconsumeTimes: 0 }, () => undefined);
+    this.put({ topic: TRANS_OP_HALF_TOPIC, queueId: 0, msg: half.msg, key: undefined, tags: 'd', body: 8, bornTime: half.bornTime, reconsumeTimes: 0 }, ignorePut, undefined);
     this.ctx.note(m.commitOrRollback === 'COMMIT_MESSAGE' ? 'transaction-committed' : 'transaction-rolled-back', { msg: m.msg, fromCheck: m.fromTransactionCheck });
   }
 
@@ -1219,7 +1227,7 @@ export class Broker implements Actor {
       const renewed: NewMessage = { ...stripStored(half), checkTimes: checkTimes + 1 };
       const records = this.store.records;
       const before = records.length;
-      this.put(renewed, () => undefined);
+      this.put(renewed, ignorePut, undefined);
       const copy = records.length > before ? records[records.length - 1]! : undefined;
       const producer = this.liveProducer(half.producerGroup ?? '');
       if (producer === undefined || copy === undefined || copy.msg !== half.msg) continue;

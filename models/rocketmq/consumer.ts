@@ -92,6 +92,85 @@ const SUSPEND_CURRENT_QUEUE_TIME: Micros = 1_000_000;
 const TRY_LOCK_LATER: Micros = 100_000;
 const TRY_LOCK_FAILED_LATER: Micros = 3_000_000;
 
+/**
+ * A process queue's messages by offset, with a Map's semantics (insertion order, `first()` the
+ * earliest inserted) but no hash table: offsets arrive in increasing order, so they are appended
+ * to two arrays and found by binary search, and a deleted one leaves a hole the head skips. An
+ * offset added out of order (after an offset reset) switches to a linear search until the
+ * window empties.
+ */
+export class MessageWindow {
+  private readonly offsets: number[] = [];
+  private readonly messages: (PulledMessage | undefined)[] = [];
+  private head = 0;
+  private live = 0;
+  private ascending = true;
+
+  get size(): number {
+    return this.live;
+  }
+
+  /** The earliest inserted offset still present. */
+  first(): number | undefined {
+    return this.live === 0 ? undefined : this.offsets[this.head];
+  }
+
+  private find(offset: number): number {
+    const offsets = this.offsets;
+    const messages = this.messages;
+    if (this.ascending) {
+      let lo = this.head;
+      let hi = offsets.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >> 1;
+        const at = offsets[mid]!;
+        if (at === offset) return messages[mid] !== undefined ? mid : -1;
+        if (at < offset) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return -1;
+    }
+    for (let i = offsets.length - 1; i >= this.head; i--) if (offsets[i] === offset && messages[i] !== undefined) return i;
+    return -1;
+  }
+
+  set(offset: number, m: PulledMessage): void {
+    const at = this.find(offset);
+    if (at >= 0) {
+      this.messages[at] = m;
+      return;
+    }
+    const n = this.offsets.length;
+    if (n > this.head && this.offsets[n - 1]! >= offset) this.ascending = false;
+    this.offsets.push(offset);
+    this.messages.push(m);
+    this.live++;
+  }
+
+  delete(offset: number): boolean {
+    const at = this.find(offset);
+    if (at < 0) return false;
+    this.messages[at] = undefined;
+    this.live--;
+    const messages = this.messages;
+    const n = messages.length;
+    let head = this.head;
+    while (head < n && messages[head] === undefined) head++;
+    if (head === n) {
+      this.offsets.length = 0;
+      messages.length = 0;
+      head = 0;
+      this.ascending = true;
+    } else if (head > 1024 && head * 2 > n) {
+      this.offsets.splice(0, head);
+      messages.splice(0, head);
+      head = 0;
+    }
+    this.head = head;
+    return true;
+  }
+}
+
 export class ProcessQueue {
   dropped = false;
   /** Orderly: the broker lock and when it was last confirmed; messages waiting in offset order; one in process. */
@@ -101,9 +180,11 @@ export class ProcessQueue {
   consuming = false;
   lockRetry = false;
   /** Pulled and not finished, in offset order. */
-  readonly msgs = new Map<number, PulledMessage>();
+  readonly msgs = new MessageWindow();
   maxOffset = -1;
   nextOffset = 0;
+  /** The broker the pull in flight went to. */
+  pullAddr = '';
   /** Lite pull: the offset after the messages poll() returned (AssignedMessageQueue's consume offset), -1 before the first. */
   consumeOffset = -1;
   constructor(readonly mq: MessageQueue, readonly name: string) {}
@@ -112,7 +193,7 @@ export class ProcessQueue {
   remove(offset: number): number {
     this.msgs.delete(offset);
     if (this.msgs.size === 0) return this.maxOffset + 1;
-    return this.msgs.keys().next().value as number;
+    return this.msgs.first()!;
   }
 }
 
@@ -409,12 +490,16 @@ export class RocketConsumer implements Actor {
       return;
     }
     const commitOffset = this.clustering ? this.offsets.get(pq.name) ?? -1 : -1;
-    this.remoting.invoke(addr, 'PULL_MESSAGE', {
+    pq.pullAddr = addr;
+    this.remoting.invokeWith(addr, 'PULL_MESSAGE', {
       group: this.o.group, topic: pq.mq.topic, queueId: pq.mq.queueId, queueOffset: pq.nextOffset,
       maxMsgNums: this.o.settings.pullBatchSize, tagsCodes: pq.mq.topic === this.o.topic ? this.tagsCodes : null,
       suspendTimeoutMillis: SUSPEND, commitOffset,
-    }, HEADER_BYTES, PULL_TIMEOUT, (response) => this.onPulled(pq, addr, response));
+    }, HEADER_BYTES, PULL_TIMEOUT, this.pulled, pq);
   }
+
+  /** A PULL_MESSAGE answer (or its timeout) for a queue. */
+  protected readonly pulled = (pq: ProcessQueue, response: Response | null): void => this.onPulled(pq, pq.pullAddr, response);
 
   protected onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
     if (pq.dropped || !this.running) return;

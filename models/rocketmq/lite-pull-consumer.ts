@@ -110,11 +110,11 @@ export class RocketLitePullConsumer extends RocketConsumer {
       if (pq.dropped || pq.mq.topic !== this.o.topic) continue;
       const addr = this.routes.forRead(pq.mq.brokerName);
       if (addr === undefined) continue;
-      const mq = { topic: pq.mq.topic, queueId: pq.mq.queueId };
+      const { topic, queueId } = pq.mq;
       // minOffset() and maxOffset() ask the broker; seek checks the offset against both.
-      this.remoting.invoke(addr, 'GET_MIN_OFFSET', mq, HEADER_BYTES, RPC_TIMEOUT, (minResponse) => {
+      this.remoting.invoke(addr, 'GET_MIN_OFFSET', { topic, queueId }, HEADER_BYTES, RPC_TIMEOUT, (minResponse) => {
         if (minResponse === null || minResponse.code !== 'SUCCESS') return;
-        this.remoting.invoke(addr, 'GET_MAX_OFFSET', mq, HEADER_BYTES, RPC_TIMEOUT, (maxResponse) => {
+        this.remoting.invoke(addr, 'GET_MAX_OFFSET', { topic, queueId }, HEADER_BYTES, RPC_TIMEOUT, (maxResponse) => {
           if (maxResponse === null || maxResponse.code !== 'SUCCESS') return;
           const min = minResponse['offset'] as number;
           const max = maxResponse['offset'] as number;
@@ -178,7 +178,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
   protected override pull(pq: ProcessQueue): void {
     if (pq.dropped || !this.running) return;
     const s = this.o.settings;
-    const firstCached = pq.msgs.size === 0 ? -1 : (pq.msgs.keys().next().value as number);
+    const firstCached = pq.msgs.size === 0 ? -1 : pq.msgs.first()!;
     if ((this.cache.length - this.cacheHead) * s.pullBatchSize > this.lite.pullThresholdForAll
       || pq.msgs.size > s.pullThresholdForQueue
       || (firstCached >= 0 && pq.maxOffset - firstCached > this.lite.consumeMaxSpan)) {
@@ -192,10 +192,11 @@ export class RocketLitePullConsumer extends RocketConsumer {
       return;
     }
     // pullSyncImpl(block = true): long polling, no commit offset carried.
-    this.remoting.invoke(addr, 'PULL_MESSAGE', {
+    pq.pullAddr = addr;
+    this.remoting.invokeWith(addr, 'PULL_MESSAGE', {
       group: this.o.group, topic: pq.mq.topic, queueId: pq.mq.queueId, queueOffset: pq.nextOffset,
       maxMsgNums: s.pullBatchSize, tagsCodes: this.tagsCodes, suspendTimeoutMillis: this.lite.brokerSuspendMaxTime, commitOffset: -1,
-    }, HEADER_BYTES, this.lite.consumerTimeoutWhenSuspend, (response) => this.onPulled(pq, addr, response));
+    }, HEADER_BYTES, this.lite.consumerTimeoutWhenSuspend, this.pulled, pq);
   }
 
   protected override onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
@@ -294,7 +295,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
   private deliver(request: ConsumeRequest): boolean {
     const { pq, msgs, addr } = request;
     for (const m of msgs) pq.msgs.delete(m.queueOffset);
-    pq.consumeOffset = pq.msgs.size === 0 ? pq.maxOffset + 1 : (pq.msgs.keys().next().value as number);
+    pq.consumeOffset = pq.msgs.size === 0 ? pq.maxOffset + 1 : pq.msgs.first()!;
     const tasks: Task[] = msgs.map((m) => ({ pq, m, skipped: false, addr }));
     if (this.lite.processingMode === 'sync') {
       this.batch = tasks;

@@ -84,6 +84,10 @@ interface LocalTransaction {
 }
 
 interface Outstanding {
+  /** The attempt in flight: its queue, broker address and when it was sent. */
+  mq: MessageQueue | undefined;
+  addr: string;
+  sentAt: Micros;
   msg: string;
   key: string | undefined;
   tags: string | undefined;
@@ -113,6 +117,7 @@ export class RocketProducer implements Actor {
   private queues: MessageQueue[] = [];
   private sendWhichQueue = 0;
   private readonly faults = new Map<string, Micros>();
+  private readonly queueNames = new Map<MessageQueue, string>();
   private readonly backlog: PlannedSend[] = [];
   private busy = false;
   private tagIndex = 0;
@@ -194,8 +199,19 @@ export class RocketProducer implements Actor {
     }
   }
 
+  /** The history's name of a queue (`broker-a:TopicTest:3`), built once per route's queue object. */
+  private nameOf(mq: MessageQueue): string {
+    let name = this.queueNames.get(mq);
+    if (name === undefined) {
+      name = queueName(mq.brokerName, mq.topic, mq.queueId);
+      this.queueNames.set(mq, name);
+    }
+    return name;
+  }
+
   private onRoute(_topic: string, route: TopicRouteData): void {
     const first = this.queues.length === 0;
+    this.queueNames.clear();
     this.queues = publishQueues(this.o.topic, route);
     if (first && this.queues.length > 0) this.heartbeat();
     if (this.queues.length === 0 && !this.started) {
@@ -235,7 +251,7 @@ export class RocketProducer implements Actor {
     if (delayLevel > 0) op.delay = o.levelDelays[Math.min(delayLevel, o.levelDelays.length) - 1]!;
     o.history.record(op);
     const out: Outstanding = {
-      msg, key: send.key, tags, body: send.bytes, delayLevel, begin: this.ctx.trueNow(), attempts: 0, lastBroker: undefined, maybeStored: false,
+      mq: undefined, addr: '', sentAt: 0, msg, key: send.key, tags, body: send.bytes, delayLevel, begin: this.ctx.trueNow(), attempts: 0, lastBroker: undefined, maybeStored: false,
     };
     if (o.sendMode === 'sync') this.busy = true;
     this.attempt(out);
@@ -269,12 +285,18 @@ export class RocketProducer implements Actor {
       this.finish(out, 'info', undefined, 'oneway: no response');
       return;
     }
-    const sentAt = this.ctx.trueNow();
-    this.remoting.invoke(addr, 'SEND_MESSAGE', body, bytes, timeout - elapsed, (response) => {
-      this.updateFault(mq.brokerName, this.ctx.trueNow() - sentAt, response === null);
-      this.onResponse(out, mq, addr, response);
-    });
+    out.mq = mq;
+    out.addr = addr;
+    out.sentAt = this.ctx.trueNow();
+    this.remoting.invokeWith(addr, 'SEND_MESSAGE', body, bytes, timeout - elapsed, this.onSendResponse, out);
   }
+
+  /** The SEND_MESSAGE answer (or its timeout) of the attempt `out` has in flight. */
+  private readonly onSendResponse = (out: Outstanding, response: Response | null): void => {
+    const mq = out.mq!;
+    this.updateFault(mq.brokerName, this.ctx.trueNow() - out.sentAt, response === null);
+    this.onResponse(out, mq, out.addr, response);
+  };
 
   private onResponse(out: Outstanding, mq: MessageQueue, addr: string, response: Response | null): void {
     const sync = this.o.sendMode === 'sync';
@@ -298,7 +320,7 @@ export class RocketProducer implements Actor {
     if (code === 'SUCCESS') {
       const op: NewHistoryOp = {
         time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'send', msg: out.msg,
-        queue: queueName(mq.brokerName, mq.topic, mq.queueId), node: addr,
+        queue: this.nameOf(mq), node: addr,
       };
       if (!response['delayed']) op.offset = response['queueOffset'] as number;
       if (out.key !== undefined) op.key = out.key;
@@ -334,7 +356,7 @@ export class RocketProducer implements Actor {
       producerGroup: this.o.settings.producerGroup, msg: out.msg, phy: local.phy, commitOrRollback: state, fromTransactionCheck: false,
     });
     const type = state === 'COMMIT_MESSAGE' ? 'ok' : state === 'ROLLBACK_MESSAGE' ? 'fail' : 'info';
-    const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: out.msg, queue: queueName(mq.brokerName, mq.topic, mq.queueId), node: addr };
+    const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: out.msg, queue: this.nameOf(mq), node: addr };
     if (type !== 'ok') op.error = sendStatus ?? state;
     if (out.key !== undefined) op.key = out.key;
     this.o.history.record(op);
@@ -343,7 +365,7 @@ export class RocketProducer implements Actor {
 
   private finish(out: Outstanding, type: 'fail' | 'info', mq: MessageQueue | undefined, error: string, addr?: string): void {
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type, f: 'send', msg: out.msg, error };
-    if (mq) op.queue = queueName(mq.brokerName, mq.topic, mq.queueId);
+    if (mq) op.queue = this.nameOf(mq);
     if (addr) op.node = addr;
     if (out.key !== undefined) op.key = out.key;
     this.o.history.record(op);

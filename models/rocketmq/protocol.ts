@@ -99,42 +99,102 @@ export interface PulledMessage {
   readonly queueOffset: number;
   readonly phy: number;
   readonly reconsumeTimes: number;
-  readonly retryTopic: string | undefined;
+  readonly retryTopic?: string | undefined;
   readonly body: number;
 }
 
-type Pending = { onResponse: (response: Response | null) => void; timer: Timer };
+/** What a request's answer (or null: timed out) is handed to, with the argument given at invoke. */
+export type ResponseHandler<A> = (arg: A, response: Response | null) => void;
+
+interface Pending {
+  opaque: number;
+  handler: ResponseHandler<unknown>;
+  arg: unknown;
+  timer: Timer;
+}
+
+const callClosure: ResponseHandler<(response: Response | null) => void> = (onResponse, response) => onResponse(response);
 
 /**
  * The client side of remoting (NettyRemotingAbstract's responseTable): invokeAsync with a timeout,
  * invokeOneway. A timed-out request calls back with null; a late response is dropped.
+ *
+ * The body object passed to invoke / oneway becomes the request (its `type` and `opaque` are set
+ * on it, not copied): pass a fresh object each time. Requests in flight are kept in a table
+ * indexed by opaque modulo its size (opaques are handed out in order, so slots free up in order),
+ * which grows when a slot is still taken.
  */
 export class Remoting {
   private nextOpaque = 1;
-  private readonly pending = new Map<number, Pending>();
+  private slots: (Pending | undefined)[] = new Array<Pending | undefined>(16).fill(undefined);
+  private mask = 15;
 
   constructor(private readonly ctx: NodeContext) {}
 
-  invoke<M extends Record<string, unknown>>(to: string, type: string, body: M, bytes: number, timeout: Micros, onResponse: (response: Response | null) => void): void {
-    const opaque = this.nextOpaque++;
-    const timer = this.ctx.setTimer(Math.max(1, timeout), 'rpc-timeout', opaque);
-    this.pending.set(opaque, { onResponse, timer });
-    this.ctx.send(to, { type, opaque, ...body } as Request, bytes);
+  invoke<M extends object>(to: string, type: string, body: M, bytes: number, timeout: Micros, onResponse: (response: Response | null) => void): void {
+    this.invokeWith(to, type, body, bytes, timeout, callClosure, onResponse);
   }
 
-  oneway<M extends Record<string, unknown>>(to: string, type: string, body: M, bytes = HEADER_BYTES): void {
-    this.ctx.send(to, { type, opaque: 0, ...body } as Request, bytes);
+  /** invoke with a handler and an argument instead of a closure (the per-message paths). */
+  invokeWith<M extends object, A>(to: string, type: string, body: M, bytes: number, timeout: Micros, handler: ResponseHandler<A>, arg: A): void {
+    const opaque = this.nextOpaque++;
+    const timer = this.ctx.setTimer(Math.max(1, timeout), 'rpc-timeout', opaque);
+    this.store({ opaque, handler: handler as ResponseHandler<unknown>, arg, timer });
+    const request = body as M & { type: string; opaque: number };
+    request.type = type;
+    request.opaque = opaque;
+    this.ctx.send(to, request as unknown as Request, bytes);
+  }
+
+  oneway<M extends object>(to: string, type: string, body: M, bytes = HEADER_BYTES): void {
+    const request = body as M & { type: string; opaque: number };
+    request.type = type;
+    request.opaque = 0;
+    this.ctx.send(to, request as unknown as Request, bytes);
+  }
+
+  private store(pending: Pending): void {
+    let slot = pending.opaque & this.mask;
+    if (this.slots[slot] !== undefined) {
+      // An older request still waits in this slot: double the table until every request has its own.
+      const old = this.slots;
+      let size = old.length;
+      for (;;) {
+        size *= 2;
+        const slots = new Array<Pending | undefined>(size).fill(undefined);
+        const mask = size - 1;
+        let clash = slots[pending.opaque & mask] !== undefined;
+        for (const p of old) {
+          if (p === undefined) continue;
+          if (slots[p.opaque & mask] !== undefined || (p.opaque & mask) === (pending.opaque & mask)) clash = true;
+          slots[p.opaque & mask] = p;
+        }
+        if (clash) continue;
+        this.slots = slots;
+        this.mask = mask;
+        break;
+      }
+      slot = pending.opaque & this.mask;
+    }
+    this.slots[slot] = pending;
+  }
+
+  private take(opaque: number): Pending | undefined {
+    const slot = opaque & this.mask;
+    const pending = this.slots[slot];
+    if (pending === undefined || pending.opaque !== opaque) return undefined;
+    this.slots[slot] = undefined;
+    return pending;
   }
 
   /** Returns true when the message was a response (handled or stale). */
   handle(message: Message): boolean {
     if (message.type !== 'RESPONSE') return false;
     const response = message as Response;
-    const pending = this.pending.get(response.opaque);
+    const pending = this.take(response.opaque);
     if (pending) {
-      this.pending.delete(response.opaque);
       this.ctx.cancelTimer(pending.timer);
-      pending.onResponse(response);
+      pending.handler(pending.arg, response);
     }
     return true;
   }
@@ -142,17 +202,18 @@ export class Remoting {
   /** Returns true when the timer was a request timeout. */
   timer(tag: string, data: unknown): boolean {
     if (tag !== 'rpc-timeout') return false;
-    const pending = this.pending.get(data as number);
-    if (pending) {
-      this.pending.delete(data as number);
-      pending.onResponse(null);
-    }
+    const pending = this.take(data as number);
+    if (pending) pending.handler(pending.arg, null);
     return true;
   }
 }
 
-/** Sends a RESPONSE to a request. */
-export function respond(ctx: NodeContext, to: string, request: Request, code: string, body: Record<string, unknown> = {}, bytes = HEADER_BYTES): void {
+/** Sends a RESPONSE to a request. The body object becomes the response: pass a fresh object. */
+export function respond(ctx: NodeContext, to: string, request: Request, code: string, body?: Record<string, unknown>, bytes = HEADER_BYTES): void {
   if (request.opaque === 0) return; // one-way
-  ctx.send(to, { type: 'RESPONSE', opaque: request.opaque, code, ...body } as Response, bytes);
+  const response = (body ?? {}) as Record<string, unknown>;
+  response['type'] = 'RESPONSE';
+  response['opaque'] = request.opaque;
+  response['code'] = code;
+  ctx.send(to, response as unknown as Response, bytes);
 }

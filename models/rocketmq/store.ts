@@ -43,6 +43,8 @@ export class ConsumeQueue {
   }
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 export type NewMessage = Omit<StoredMessage, 'phy' | 'size' | 'queueOffset' | 'storeTime' | 'tagsCode'> & { tagsCode?: number };
 
 export class MessageStore {
@@ -96,13 +98,19 @@ export class MessageStore {
     const size = messageBytes(m.topic, m.body, m.tags, m.key);
     const queueOffset = this.deferDispatch ? this.nextQueueOffset(m.topic, m.queueId) : this.queue(m.topic, m.queueId).length;
     this.roll(size);
-    // Every field written, in one order: one object shape for every record (this runs per message).
-    const record: StoredMessage = {
+    // The fields every record has, in one order: one object shape for plain messages (this runs per
+    // message, and the store keeps every record, so the rare fields are only added when present).
+    const record: Mutable<StoredMessage> = {
       phy: this.maxPhy, size, topic: m.topic, queueId: m.queueId, queueOffset, msg: m.msg, key: m.key, tags: m.tags,
       tagsCode: m.tagsCode ?? tagsCodeOf(m.tags), body: m.body, bornTime: m.bornTime, storeTime: now, reconsumeTimes: m.reconsumeTimes,
-      realTopic: m.realTopic, realQueueId: m.realQueueId, delayLevel: m.delayLevel, retryTopic: m.retryTopic,
-      producerGroup: m.producerGroup, checkTimes: m.checkTimes, term: m.term, blank: undefined,
     };
+    if (m.realTopic !== undefined) record.realTopic = m.realTopic;
+    if (m.realQueueId !== undefined) record.realQueueId = m.realQueueId;
+    if (m.delayLevel !== undefined) record.delayLevel = m.delayLevel;
+    if (m.retryTopic !== undefined) record.retryTopic = m.retryTopic;
+    if (m.producerGroup !== undefined) record.producerGroup = m.producerGroup;
+    if (m.checkTimes !== undefined) record.checkTimes = m.checkTimes;
+    if (m.term !== undefined) record.term = m.term;
     this.write(record);
     if (!this.deferDispatch) this.dispatch(record);
     return record;
@@ -190,7 +198,8 @@ export class MessageStore {
   private dispatch(record: StoredMessage): void {
     const cq = this.queue(record.topic, record.queueId);
     if (cq.length !== record.queueOffset) return; // already there (recovery) or a gap: never both
-    cq.file.append({ phy: record.phy, size: record.size, tagsCode: record.tagsCode }, CQ_ENTRY_BYTES);
+    // The entry is the record itself, read only as a CqEntry (phy, size, tagsCode): no object per entry.
+    cq.file.append(record, CQ_ENTRY_BYTES);
     this.onDispatch?.(cq);
   }
 
