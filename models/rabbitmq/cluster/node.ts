@@ -9,10 +9,12 @@ import { FRAME_BYTES } from '../protocol.js';
  * autoheal do; a crash of the node (a fault) takes both.
  *
  * Node-to-node traffic is Erlang distribution: one TCP connection per pair of nodes, so a
- * message is not lost to a short network cut: it is retransmitted (every 200ms, like TCP's
- * retransmission timer) until the peer acknowledges it, and only a connection torn down (the peer
- * seen down) loses what was in flight. The model numbers each message to a peer (`dseq`, per
- * connection `depoch`), drops duplicates on arrival and acknowledges with `dist.ack`.
+ * message is not lost to a short network cut: it is retransmitted (after 200ms, then backing off
+ * by doubling up to 30s while the peer stays silent, like TCP's retransmission timer) until the
+ * peer acknowledges it, and only a connection torn down (the peer seen down) loses what was in
+ * flight; while a peer is down, messages to it are sent once and lost if they do not arrive (the
+ * connection attempt fails). The model numbers each message to a peer (`dseq`, per connection
+ * `depoch`), drops duplicates on arrival and acknowledges with `dist.ack`.
  *
  * Peer liveness is Erlang's net ticktime (`net_ticktime`, default 60s): every net_ticktime/4
  * the node sends a `tick` to each peer, and a peer from which nothing (tick or other traffic)
@@ -67,6 +69,9 @@ interface Peer {
 interface Outbound {
   epoch: number;
   next: number;
+  /** Current retransmission timeout (doubles while unanswered) and when this peer's entries were last resent. */
+  rto: Micros;
+  lastResend: Micros;
   readonly unacked: Map<number, { wire: Message; bytes: number; sentAt: Micros }>;
 }
 
@@ -79,6 +84,7 @@ interface Inbound {
 }
 
 const RETRANSMIT: Micros = 200_000;
+const MAX_RETRANSMIT: Micros = 30_000_000;
 const ACK_DELAY: Micros = 20_000;
 
 interface Wire { readonly dseq?: number; readonly depoch?: number }
@@ -254,8 +260,15 @@ export class RabbitNode implements Actor {
   // ------------------------------------------------------------------ distribution connections
 
   private distSend(to: string, message: Message, bytes: number): void {
+    if (!this.peers.get(to)!.up) {
+      this.ctx.send(to, message, bytes);
+      return;
+    }
     let out = this.outbound.get(to);
-    if (!out) this.outbound.set(to, (out = { epoch: distEpochBase(this.incarnation) + ++this.epochs, next: 0, unacked: new Map() }));
+    if (!out) {
+      out = { epoch: distEpochBase(this.incarnation) + ++this.epochs, next: 0, rto: RETRANSMIT, lastResend: this.ctx.trueNow(), unacked: new Map() };
+      this.outbound.set(to, out);
+    }
     const seq = ++out.next;
     const wire = { ...message, dseq: seq, depoch: out.epoch } as Message;
     out.unacked.set(seq, { wire, bytes, sentAt: this.ctx.trueNow() });
@@ -271,11 +284,19 @@ export class RabbitNode implements Actor {
     const now = this.ctx.trueNow();
     let waiting = false;
     for (const [to, out] of this.outbound) {
+      if (out.unacked.size === 0) continue;
+      waiting = true;
+      if (now - out.lastResend < out.rto) continue;
+      let resent = false;
       for (const entry of out.unacked.values()) {
-        waiting = true;
-        if (now - entry.sentAt < RETRANSMIT) continue;
+        if (now - entry.sentAt < out.rto) continue;
         entry.sentAt = now;
+        resent = true;
         this.ctx.send(to, entry.wire, entry.bytes);
+      }
+      if (resent) {
+        out.lastResend = now;
+        out.rto = Math.min(out.rto * 2, MAX_RETRANSMIT);
       }
     }
     if (waiting) {
@@ -321,6 +342,7 @@ export class RabbitNode implements Actor {
   private onDistAck(from: string, ack: { depoch: number; upTo: number }): void {
     const out = this.outbound.get(from);
     if (!out || out.epoch !== ack.depoch) return;
+    out.rto = RETRANSMIT;
     for (const seq of out.unacked.keys()) {
       if (seq > ack.upTo) break;
       out.unacked.delete(seq);
