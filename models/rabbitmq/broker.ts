@@ -13,8 +13,10 @@ import type { ClusterView, RabbitApp } from './cluster/node.js';
 import { ClusterLink } from './cluster/link.js';
 
 /**
- * The RabbitMQ broker node (rabbit-1): vhosts, exchanges, bindings and classic queues, and the
- * AMQP 0-9-1 server side of connections and channels.
+ * The RabbitMQ broker (the rabbit application of one node, rabbit-1 when alone): vhosts,
+ * exchanges, bindings and the classic queues homed here, and the AMQP 0-9-1 server side of
+ * connections and channels. In a cluster, or with quorum queues, `link` (cluster/link.ts) takes
+ * every queue this node does not hold: classic queues on other nodes and quorum queues.
  *
  * Topology: declared at the first start from the scenario (notes `exchange.declare`,
  * `queue.declare`, `queue.bind`); the durable part is written to the `definitions` file, and a

@@ -1,8 +1,12 @@
 /**
- * The RabbitMQ model: one broker node `rabbit-1` (role broker) speaking AMQP 0-9-1 to producer
- * nodes (named by their `id`, role producer) and consumer nodes (`${group ?? queue}-c${i}`,
- * role consumer). The topology comes from the scenario's vhosts, exchanges, queues and bindings;
- * see broker.ts for the broker's behaviour, producer.ts and consumer.ts for the clients.
+ * The RabbitMQ model: broker nodes `rabbit-1..rabbit-N` (cluster.brokers, default 1; role broker)
+ * speaking AMQP 0-9-1 to producer nodes (named by their `id`, role producer) and consumer nodes
+ * (`${group ?? queue}-c${i}`, role consumer), each client connected to the node(s) its `node:`
+ * names (default rabbit-1). The topology comes from the scenario's vhosts, exchanges, queues and
+ * bindings; see broker.ts for the broker's behaviour, producer.ts and consumer.ts for the
+ * clients, cluster/node.ts for a cluster node (net_ticktime, partition handling), cluster/link.ts
+ * for queues served by other nodes and quorum queues, quorum/raft.ts and quorum/fifo.ts for Raft
+ * and the quorum queue's state machine. A lone node (brokers 1) is the broker actor itself.
  */
 import type { History } from '../../sim/history.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
