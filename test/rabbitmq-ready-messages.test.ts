@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ReadyMessages, type QueuedMessage } from '../models/rabbitmq/queue.js';
+import { AscendingSeqs, ReadyMessages, type QueuedMessage } from '../models/rabbitmq/queue.js';
 
 /** A classic queue's ready list: priority levels, positions, and expiry at the heads only. */
 
@@ -45,5 +46,36 @@ describe('rabbitmq ready messages', () => {
     expect(first.pos).toBe(0);
     ready.insert(first);
     expect([...ready].map((m) => m.pos)).toEqual([0, 1, 2]);
+  });
+});
+
+describe('rabbitmq ascending seqs (a channel\'s unconfirmed publishes)', () => {
+  it('behaves as an insertion-ordered set of ascending numbers under any order of deletes', () => {
+    const op = fc.oneof(fc.record({ add: fc.integer({ min: 1, max: 3 }) }), fc.record({ del: fc.integer({ min: 0, max: 40 }) }), fc.record({ upTo: fc.integer({ min: 0, max: 40 }) }));
+    fc.assert(fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+      const seqs = new AscendingSeqs();
+      const reference = new Set<number>();
+      let next = 0;
+      for (const o of ops) {
+        if ('add' in o) {
+          next += o.add; // gaps allowed
+          seqs.add(next);
+          reference.add(next);
+        } else if ('del' in o) {
+          expect(seqs.delete(o.del)).toBe(reference.delete(o.del));
+        } else {
+          expect(seqs.countUpTo(o.upTo)).toBe([...reference].filter((s) => s <= o.upTo).length);
+        }
+        expect(seqs.size).toBe(reference.size);
+        expect([...seqs]).toEqual([...reference]);
+        for (let s = 0; s <= next + 1; s++) expect(seqs.has(s)).toBe(reference.has(s));
+      }
+    }), { numRuns: 300 });
+  });
+
+  it('refuses a seq that is not above the last one added', () => {
+    const seqs = new AscendingSeqs();
+    seqs.add(5);
+    expect(() => seqs.add(5)).toThrow();
   });
 });

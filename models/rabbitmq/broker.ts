@@ -6,7 +6,7 @@ import type {
   AmqpFrame, BasicAck, BasicConsume, BasicPublish, BasicReject, Content, Properties, XDeath,
 } from './protocol.js';
 import { FRAME_BYTES, REPLY } from './protocol.js';
-import { ReadyMessages, type QueuedMessage } from './queue.js';
+import { AscendingSeqs, ReadyMessages, type QueuedMessage } from './queue.js';
 import { predeclaredExchanges, Topology, vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import type { QueueArguments } from './schema.js';
 import type { ClusterView, RabbitApp } from './cluster/node.js';
@@ -175,7 +175,7 @@ export interface Channel {
   confirm: boolean;
   publishSeq: number;
   /** Confirm sequence numbers not yet acked or nacked, ascending. */
-  readonly outstanding: Set<number>;
+  readonly outstanding: AscendingSeqs;
   prefetch: number;
   readonly consumers: Map<string, Consumer>;
   /** Delivery tag -> unacked delivery, ascending. */
@@ -283,7 +283,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     }
     if (frame.type === 'channel.open') {
       const channel: Channel = {
-        conn, number: frame.channel, open: true, confirm: false, publishSeq: 1, outstanding: new Set(), prefetch: 0,
+        conn, number: frame.channel, open: true, confirm: false, publishSeq: 1, outstanding: new AscendingSeqs(), prefetch: 0,
         consumers: new Map(), unacked: new Map(), nextDeliveryTag: 1,
       };
       conn.channels.set(frame.channel, channel);
@@ -509,7 +509,8 @@ export class RabbitBroker implements Actor, RabbitApp {
 
   /** The user's permissions in a vhost: null when refused, 'all' for an unrestricted vhost. */
   private permission(vhost: string, user: string): Permission | 'all' | null {
-    if (!(this.options.restrictedVhosts ?? []).includes(vhost)) return 'all';
+    const restricted = this.options.restrictedVhosts;
+    if (restricted === undefined || !restricted.includes(vhost)) return 'all';
     return (this.options.permissions ?? []).find((p) => p.vhost === vhost && p.user === user) ?? null;
   }
 
@@ -695,11 +696,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     if (ack) this.stats.confirmed += seqs.length;
     const last = seqs[seqs.length - 1]!;
     let prefix = true;
-    let covered = 0;
-    for (const s of channel.outstanding) {
-      if (s > last) break;
-      covered++;
-    }
+    const covered = channel.outstanding.countUpTo(last);
     if (covered !== seqs.length) prefix = false;
     for (const s of seqs) channel.outstanding.delete(s);
     if (ack && prefix && seqs.length > 1) {

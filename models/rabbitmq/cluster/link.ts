@@ -7,6 +7,7 @@ import type {
 import { FRAME_BYTES, REPLY, type BasicDeliver, type ChannelClose, type Content } from '../protocol.js';
 import { consumerKey, QuorumFifo, type ConsumerId, type Delivery, type FifoCommand, type FifoEffect } from '../quorum/fifo.js';
 import { RAFT_MESSAGE_TYPES, RaftMember, type RaftHost, type RaftMessage, type RaftRecord, type RaftRole } from '../quorum/raft.js';
+import { AscendingSeqs } from '../queue.js';
 import { BROKER_NODE, QUORUM_DEFAULTS } from '../schema.js';
 
 /**
@@ -574,7 +575,7 @@ export class ClusterLink {
     let ch = conn.channels.get(msg.channel);
     if (ch === undefined || !ch.open) {
       ch = {
-        conn, number: msg.channel, open: true, confirm: false, publishSeq: 1, outstanding: new Set(), prefetch: msg.prefetch,
+        conn, number: msg.channel, open: true, confirm: false, publishSeq: 1, outstanding: new AscendingSeqs(), prefetch: msg.prefetch,
         consumers: new Map(), unacked: new Map(), nextDeliveryTag: 1,
       };
       conn.channels.set(msg.channel, ch);
