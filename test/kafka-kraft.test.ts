@@ -169,6 +169,29 @@ describe('kafka kraft: combined mode', () => {
   });
 });
 
+describe('kafka kraft: CreatePartitions', () => {
+  for (const combined of [false, true]) {
+    it(`${combined ? 'combined' : 'dedicated'} mode: a broker forwards it to the active controller (KIP-590), the new partitions are committed records and come online`, () => {
+      const raw = {
+        ...kraft({ duration: '20s', drain: '5s', admin: [{ at: '8s', addPartitions: { topic: 'orders', count: 5 } }] }),
+        topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }],
+      };
+      raw.cluster = { ...raw.cluster, ...(combined ? { combined: true } : {}) } as typeof raw.cluster;
+      const { model, world } = runKafka(raw, { seed: 6 });
+      expect(model.stats.partitionsAdded).toBe(3);
+      const state = model.state().partitions;
+      for (const p of [2, 3, 4]) {
+        expect(state[`orders-${p}`]?.leader).not.toBeNull();
+        expect(state[`orders-${p}`]?.isr).toHaveLength(3);
+      }
+      const controller = model.state().controller!;
+      expect(world.notes.some((n) => n.what === 'partitions-created' && n.node === controller)).toBe(true);
+      // Every replica's broker created the new partition from the metadata log.
+      for (const b of ['broker-1', 'broker-2', 'broker-3']) expect(model.broker(b)!.inspect('orders-4')).toBeDefined();
+    });
+  }
+});
+
 describe('kafka kraft: minority controller', () => {
   it('the active controller cut off alone cannot commit: its high watermark stays, its records are truncated after the heal', () => {
     let isolated = '';

@@ -143,6 +143,8 @@ export class KafkaBroker implements Actor {
   private kraft: BrokerKraftClient | null = null;
   /** Combined mode: the KRaft controller this broker process also runs. */
   private kraftController: KraftController | null = null;
+  /** KRaft: admin requests forwarded to the active controller, by forwarded id. */
+  private readonly forwarded = new Map<number, { from: string; id: number }>();
 
   constructor(private readonly options: BrokerOptions) {
     for (const t of options.topics) this.minIsr.set(t.topic, t.minInsyncReplicas);
@@ -239,6 +241,7 @@ export class KafkaBroker implements Actor {
         return;
       case 'ZkAllocateProducerIdsResponse': return this.onPidBlock(message as ZkAllocateProducerIdsResponse);
       case 'CreatePartitions': return this.onCreatePartitions(from, message as CreatePartitions);
+      case 'CreatePartitionsResponse': return this.onForwardedResponse(message as CreatePartitionsResponse);
       case 'FindCoordinator': return this.onFindCoordinator(from, message as FindCoordinator);
       case 'JoinGroup':
         if (this.coordinator) this.coordinator.onJoinGroup(from, message as JoinGroup);
@@ -1029,8 +1032,33 @@ export class KafkaBroker implements Actor {
     const reply = (error: KafkaError, message?: string) => sendTo(this.ctx, from, {
       type: 'CreatePartitionsResponse', id: request.id, error, ...(message !== undefined ? { message } : {}),
     } satisfies CreatePartitionsResponse);
+    if (!this.controller && this.kraft !== null) return this.forwardCreatePartitions(from, request);
     if (!this.controller) return reply('NOT_CONTROLLER');
     this.controller.createPartitions(request.topic, request.count, request.assignments, reply);
+  }
+
+  /**
+   * KRaft: brokers forward admin requests to the active controller (KIP-590) and relay its answer;
+   * a combined-mode broker hosting the active controller hands it over directly. A request
+   * another voter forwarded is not forwarded again (NOT_CONTROLLER: the sender retries).
+   */
+  private forwardCreatePartitions(from: string, request: CreatePartitions): void {
+    if (this.kraftController?.inspect().active) return this.kraftController.receive(from, request);
+    const to = this.controllerName;
+    if (to === null || to === this.ctx.name || this.options.kraft!.voters.includes(from)) {
+      sendTo(this.ctx, from, { type: 'CreatePartitionsResponse', id: request.id, error: 'NOT_CONTROLLER' } satisfies CreatePartitionsResponse);
+      return;
+    }
+    const id = this.nextId++;
+    this.forwarded.set(id, { from, id: request.id });
+    sendTo(this.ctx, to, { ...request, id }, HEADER_BYTES + 32 * request.assignments.length);
+  }
+
+  private onForwardedResponse(response: CreatePartitionsResponse): void {
+    const origin = this.forwarded.get(response.id);
+    if (!origin) return;
+    this.forwarded.delete(response.id);
+    sendTo(this.ctx, origin.from, { ...response, id: origin.id } satisfies CreatePartitionsResponse);
   }
 
   private onInitProducerId(from: string, request: InitProducerId): void {

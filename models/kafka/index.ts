@@ -309,7 +309,14 @@ export const kafkaModel: KafkaModel = {
       : Array.from({ length: controllerCount }, (_, i) => `controller-${i + 1}`);
     const hostedControllers = new Map<string, () => KraftController>();
     if (metadataMode === 'kraft') {
-      const publish = kraftPublisher(store, stats, { fenced: detected, after: (node) => {
+      const publish = kraftPublisher(store, stats, {
+        fenced: detected,
+        // CreatePartitions committed: the topic's assignment grows (as the ZooKeeper controller's does).
+        partitionCreated: (state) => {
+          const t = topics.find((x) => x.topic === state.topic);
+          if (t && state.partition === t.partitions.length) t.partitions.push([...state.replicas]);
+        },
+        after: (node) => {
         if (controllerCrash !== null && store.state.controller !== controllerCrash.name) {
           stats.controllerFailoverMsMax = Math.max(stats.controllerFailoverMsMax, (world.now - controllerCrash.at) / 1000);
           controllerCrash = null;
@@ -551,7 +558,6 @@ export const kafkaModel: KafkaModel = {
     // Admin operations (CreatePartitions) at given times.
     const adminSteps = scenario.admin ?? [];
     if (adminSteps.length > 0) {
-      if (metadataMode === 'kraft') throw new Error('admin addPartitions is modelled in ZooKeeper mode only (cluster.metadata: zookeeper)');
       const counts = new Map<string, number>();
       for (const [i, step] of [...adminSteps].sort((a, b) => a.at - b.at).entries()) {
         const t = topicOf(step.addPartitions.topic, `admin[${i}]`);

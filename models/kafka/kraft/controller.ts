@@ -4,7 +4,7 @@ import type { Micros } from '../../../sim/time.js';
 import {
   partitionChangesOnFailure, electPartitionLeader, preferredLeaderElections, reportElection, validateAlterPartition, type TopicAssignment,
 } from '../controller.js';
-import type { AlterPartition, AlterPartitionResponse, PartitionState } from '../protocol.js';
+import type { AlterPartition, AlterPartitionResponse, CreatePartitions, CreatePartitionsResponse, KafkaError, PartitionState } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
 import { MetadataImage } from './image.js';
@@ -179,6 +179,7 @@ export class KraftController implements Actor {
       case 'BrokerHeartbeat': return this.onBrokerHeartbeat(from, message as BrokerHeartbeat);
       case 'AlterPartition': return this.onAlterPartition(from, message as AlterPartition);
       case 'AllocateProducerIds': return this.onAllocateProducerIds(from, message as AllocateProducerIds);
+      case 'CreatePartitions': return this.onCreatePartitions(from, message as CreatePartitions);
       default:
     }
   }
@@ -762,6 +763,31 @@ export class KraftController implements Actor {
     this.appendEntries([{ type: 'ProducerIdsRecord', broker: request.broker, nextProducerId: first + count }], () => {
       sendKraft(this.ctx, from, { type: 'AllocateProducerIdsResponse', error: 'NONE', first, count });
     });
+  }
+
+  /**
+   * CreatePartitions (forwarded by a broker, KIP-590): one PartitionRecord per new partition,
+   * leader the first unfenced replica, ISR the unfenced replicas; answered once committed.
+   */
+  private onCreatePartitions(from: string, request: CreatePartitions): void {
+    const reply = (error: KafkaError, message?: string) => {
+      const response: CreatePartitionsResponse = { type: 'CreatePartitionsResponse', id: request.id, error, ...(message !== undefined ? { message } : {}) };
+      this.ctx.send(from, response, KRAFT_HEADER_BYTES);
+    };
+    if (this.notController()) return reply('NOT_CONTROLLER');
+    const image = this.image!;
+    if (!this.topicOf(request.topic)) return reply('UNKNOWN_TOPIC_OR_PARTITION');
+    let current = 0;
+    while (image.partitions.has(`${request.topic}-${current}`)) current++;
+    if (request.count <= current) return reply('INVALID_PARTITIONS', `Topic currently has ${current} partitions, ${request.count} would not increase the count.`);
+    if (request.assignments.length !== request.count - current) return reply('INVALID_PARTITIONS', `${request.count - current} new partitions need ${request.count - current} replica assignments.`);
+    const records: MetadataRecord[] = request.assignments.map((assigned, i) => {
+      const replicas = [...assigned];
+      const isr = replicas.filter((r) => image.isUnfenced(r));
+      return { type: 'PartitionRecord', state: { topic: request.topic, partition: current + i, replicas, leader: isr[0] ?? null, leaderEpoch: 0, isr, partitionEpoch: 0 } };
+    });
+    this.ctx.note('partitions-created', { topic: request.topic, from: current, to: request.count });
+    this.appendEntries(records, () => reply('NONE'));
   }
 
   private rebalanceLeaders(): void {

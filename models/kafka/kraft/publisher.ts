@@ -1,4 +1,5 @@
 import type { StateStore } from '../../../sim/state.js';
+import type { PartitionState } from '../protocol.js';
 import type { KafkaStats } from '../stats.js';
 import { compareBrokers, type KafkaControlState } from '../zookeeper.js';
 import { MetadataImage } from './image.js';
@@ -9,6 +10,8 @@ export interface PublisherHooks {
   fenced(broker: string): void;
   /** After each batch of committed records was published (offline count, invariants). */
   after(node: string): void;
+  /** A PartitionRecord committed (a topic created, or partitions added by CreatePartitions). */
+  partitionCreated?(state: PartitionState): void;
 }
 
 /**
@@ -44,6 +47,7 @@ export function kraftPublisher(store: StateStore<KafkaControlState>, stats: Kafk
         hooks.fenced(r.broker);
       }
       image.apply(entry);
+      if (r.type === 'PartitionRecord') hooks.partitionCreated?.(r.state);
       if (r.type === 'PartitionRecord' || r.type === 'PartitionChangeRecord') touched.add(`${r.state.topic}-${r.state.partition}`);
       else if (r.type === 'LeaderChangeMessage') controller = { name: r.leader, epoch: entry.epoch };
       else if (r.type === 'RegisterBrokerRecord' || r.type === 'BrokerRegistrationChangeRecord') brokersChanged = true;
