@@ -51,8 +51,12 @@ function faultLayers(faults: FaultMark[]): NonNullable<Extract<TopLevelSpec, { l
   ];
 }
 
-/** Lines over virtual time (one per series), with the faults on the time axis. */
-export function timeSeriesChart(id: string, title: string, yTitle: string, points: SeriesPoint[], faults: FaultMark[], seriesTitle: string): ChartSpec {
+/**
+ * Lines over virtual time (one per series), with the faults on the time axis; `points` draws one
+ * dot per sample instead (for values that exist only where something happened, such as the
+ * latency of the messages delivered in a bucket, where a line would bridge the empty buckets).
+ */
+export function timeSeriesChart(id: string, title: string, yTitle: string, points: SeriesPoint[], faults: FaultMark[], seriesTitle: string, options: { logY?: boolean; points?: boolean } = {}): ChartSpec {
   const series = [...new Set(points.map((p) => p.series))];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -63,10 +67,12 @@ export function timeSeriesChart(id: string, title: string, yTitle: string, point
     layer: [
       {
         data: { values: points },
-        mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
+        mark: options.points
+          ? { type: 'point', size: 18, filled: true }
+          : { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
         encoding: {
           x: { field: 'seconds', type: 'quantitative', title: 'virtual time (s)' },
-          y: { field: 'value', type: 'quantitative', title: yTitle },
+          y: { field: 'value', type: 'quantitative', title: yTitle, ...(options.logY ? { scale: { type: 'log' as const } } : {}) },
           color: { field: 'series', type: 'nominal', title: seriesTitle, scale: { domain: series, range: PALETTE } },
         },
       },

@@ -3,7 +3,7 @@ import { formatDuration, formatTimestamp, parseDuration } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec, type SeriesPoint } from './charts.js';
 import { describeLogicalFault, mapFaultStep, type Comparison, type VariantOutcome } from './compare.js';
 import type { Block, Cell, ReportDocument } from './document.js';
-import { FIELD_BETTER, FIELD_LABELS, faultMarks, formatField, inFlightSeries, median, OPTIONAL_FIELDS, SIGNED_FIELDS, SUMMARY_FIELDS, systemLagSeries, throughput, type FaultMark, type SummaryField } from './facts.js';
+import { FIELD_BETTER, FIELD_LABELS, faultMarks, formatField, inFlightSeries, latencyOverTime, median, OPTIONAL_FIELDS, SIGNED_FIELDS, SUMMARY_FIELDS, systemLagSeries, throughput, type FaultMark, type SummaryField } from './facts.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, whatHappened } from './sections.js';
 
 /**
@@ -46,11 +46,13 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
   const acks: SeriesPoint[] = [];
   const inflight: SeriesPoint[] = [];
   const lag: SeriesPoint[] = [];
+  const p99: SeriesPoint[] = [];
   for (const v of comparison.variants) {
     const result = v.results[0]!;
     for (const p of result.backlog.series) backlog.push({ seconds: p.time / 1_000_000, value: p.backlog, series: v.variant.name });
     for (const p of inFlightSeries(result) ?? []) inflight.push({ ...p, series: v.variant.name });
     for (const p of systemLagSeries(result) ?? []) lag.push({ ...p, series: v.variant.name });
+    for (const b of latencyOverTime(result) ?? []) p99.push({ seconds: b.seconds, value: Math.max(b.p99, 1) / 1000, series: v.variant.name });
     for (const p of throughput(result) ?? []) {
       if (p.kind === 'deliveries') deliveries.push({ seconds: p.second, value: p.count, series: v.variant.name });
       if (p.kind === 'acks') acks.push({ seconds: p.second, value: p.count, series: v.variant.name });
@@ -68,6 +70,7 @@ export function compareCharts(comparison: Comparison): ChartSpec[] {
     if (withLatency.length === 0) return [];
     return (['p50', 'p90', 'p99', 'p999', 'max'] as const).map((p) => ({ series: v.variant.name, percentile: p, ms: median(withLatency.map((r) => r.latency[p])) / 1000 }));
   });
+  if (p99.length > 0) charts.push(timeSeriesChart('latency-time', 'End-to-end latency p99 over virtual time (by time of first delivery)', 'latency p99 (ms, log scale)', p99, marks, 'variant', { logY: true, points: true }));
   if (bars.length > 0) charts.push(latencyChart('latency', 'End-to-end latency percentiles per variant', bars));
   return charts;
 }
@@ -77,6 +80,7 @@ function compareChartCaption(id: string, joins: boolean): string {
   if (id === 'latency') return 'HDR-histogram percentiles, log scale.';
   if (id === 'backlog') return `Messages acknowledged (or of unknown outcome) and not yet received by any consumer, from the client history, sampled every second. ${rules}`;
   if (id === 'lag') return `The systems' own gauges summed over their queues: Kafka consumer lag (high watermark minus committed offset), RabbitMQ queue depth (ready + unacknowledged); a variant whose system reports neither has no line. ${rules}`;
+  if (id === 'latency-time') return `The 99th percentile of send-to-first-delivery latency of the messages first delivered in each time bucket (an HDR histogram per bucket); log scale. ${rules}`;
   if (id === 'inflight') return `Sends invoked whose answer (ack, failure or timeout) has not arrived yet, and not yet received by a consumer. ${rules}`;
   return rules;
 }

@@ -1,3 +1,5 @@
+import type { Histogram } from 'hdr-histogram-js';
+import { createHistogram } from '../sim/checkers/histogram.js';
 import type { HistoryOp } from '../sim/history.js';
 import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp, type Micros } from '../sim/time.js';
@@ -178,6 +180,56 @@ export function throughput(result: RunResult): ThroughputPoint[] | null {
     buckets[kind].forEach((count, second) => points.push({ second, kind, count }));
   }
   return points;
+}
+
+export interface LatencyBucket {
+  /** Start of the bucket, in seconds of virtual time. */
+  seconds: number;
+  /** Percentiles of the end-to-end latencies of the first deliveries made in the bucket, in microseconds. */
+  p50: number;
+  p99: number;
+  max: number;
+  count: number;
+}
+
+/** At most this many buckets (each a whole number of seconds), so a long run costs a bounded number of histograms. */
+const MAX_LATENCY_BUCKETS = 120;
+
+/**
+ * End-to-end latency (send invoke to first delivery, as the latency checker measures it) over
+ * virtual time: an HDR histogram per time bucket of first deliveries, read at p50, p99 and max.
+ * From the client history; null when the run kept none.
+ */
+export function latencyOverTime(result: RunResult): LatencyBucket[] | null {
+  if (!result.history) return null;
+  const width = Math.max(1, Math.ceil(result.virtualTime / 1_000_000 / MAX_LATENCY_BUCKETS));
+  const invoked = new Map<string, number>();
+  const delivered = new Set<string>();
+  const buckets = new Map<number, Histogram>();
+  for (const raw of result.history) {
+    const op = raw as HistoryOp;
+    if (op.msg === undefined || op.type === 'fail' || op.type === 'info') continue;
+    if (op.f === 'send' && op.type === 'invoke') {
+      if (!invoked.has(op.msg) && !delivered.has(op.msg)) invoked.set(op.msg, op.time);
+    } else if (op.f === 'receive' && op.type === 'ok' && !delivered.has(op.msg)) {
+      delivered.add(op.msg);
+      const sent = invoked.get(op.msg);
+      if (sent === undefined) continue;
+      invoked.delete(op.msg);
+      const bucket = Math.floor(op.time / 1_000_000 / width);
+      let histogram = buckets.get(bucket);
+      if (!histogram) buckets.set(bucket, (histogram = createHistogram()));
+      histogram.recordValue(Math.max(0, Math.round(op.time - sent)));
+    }
+  }
+  return [...buckets.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, h]) => ({
+    seconds: bucket * width,
+    // A percentile reads its bucket's upper bound, which may lie just above the exact max.
+    p50: Math.min(h.getValueAtPercentile(50), h.maxValue),
+    p99: Math.min(h.getValueAtPercentile(99), h.maxValue),
+    max: h.maxValue,
+    count: h.totalCount,
+  }));
 }
 
 /** Sends in flight (invoked, no answer yet, not yet received) over virtual time, from the `inflight` gauge; null if not sampled. */

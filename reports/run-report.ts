@@ -2,7 +2,7 @@ import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec } from './charts.js';
 import type { Block, ReportDocument } from './document.js';
-import { faultMarks, FIELD_LABELS, inFlightSeries, systemLagSeries, formatField, OPTIONAL_FIELDS, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
+import { faultMarks, FIELD_LABELS, inFlightSeries, latencyOverTime, systemLagSeries, formatField, OPTIONAL_FIELDS, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, faultTable, whatHappened } from './sections.js';
 import { formatMicros } from './text.js';
 
@@ -26,6 +26,11 @@ export function runCharts(result: RunResult): ChartSpec[] {
   if (lag) charts.push(timeSeriesChart('lag', 'Consumer lag / queue depth as the system reports it', 'messages', lag.map((p) => ({ ...p, series: 'system lag' })), marks, 'series'));
   const inflight = inFlightSeries(result);
   if (inflight) charts.push(timeSeriesChart('inflight', 'Sends in flight over virtual time', 'sends awaiting an answer', inflight.map((p) => ({ ...p, series: 'in flight' })), marks, 'series'));
+  const overTime = latencyOverTime(result);
+  if (overTime && overTime.length > 0) {
+    const points = overTime.flatMap((b) => (['p50', 'p99', 'max'] as const).map((p) => ({ seconds: b.seconds, value: Math.max(b[p], 1) / 1000, series: p })));
+    charts.push(timeSeriesChart('latency-time', 'End-to-end latency over virtual time (by time of first delivery)', 'latency (ms, log scale)', points, marks, 'percentile', { logY: true, points: true }));
+  }
   if (result.latency.count > 0) {
     const l = result.latency;
     charts.push(latencyChart('latency', 'End-to-end latency percentiles (send to first delivery)',
@@ -72,6 +77,7 @@ function chartCaption(id: string): string {
   if (id === 'throughput') return 'Sends invoked, sends acknowledged and deliveries (redeliveries included) per one-second bucket, from the client history. Red rules: faults; grey dashed: the drain begins.';
   if (id === 'backlog') return 'Messages written (or maybe written) and not yet received by any consumer, sampled every second.';
   if (id === 'lag') return 'The system\'s own gauges summed over its queues: Kafka consumer lag (high watermark minus committed offset), RabbitMQ queue depth (ready + unacknowledged).';
+  if (id === 'latency-time') return 'Send-to-first-delivery latency of the messages first delivered in each time bucket (an HDR histogram per bucket), from the client history; log scale.';
   if (id === 'inflight') return 'Sends invoked whose answer (ack, failure or timeout) has not arrived yet, and not yet received by a consumer, sampled every second.';
   return 'Percentiles from the HDR histogram of the whole run.';
 }

@@ -45,10 +45,10 @@ describe.skipIf(!available && !mustRun)('reports in headless Chromium', () => {
   });
 
   const cases = [
-    { name: 'comparison', file: 'compare.html', args: (out: string) => ['compare', 'scenarios/compare/demo-ack-modes.yaml', '--out', out], charts: ['backlog', 'inflight', 'deliveries', 'acks', 'latency'] },
+    { name: 'comparison', file: 'compare.html', args: (out: string) => ['compare', 'scenarios/compare/demo-ack-modes.yaml', '--out', out], charts: ['backlog', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency'] },
     // Across systems: the systems' own lag / queue depth (Kafka, RabbitMQ), a consumer outage on the time axis.
-    { name: 'cross-system comparison', file: 'dead-letters.html', args: (out: string) => ['compare', 'scenarios/compare/dead-letters.yaml', '--out', out], charts: ['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency'] },
-    { name: 'single run', file: 'run.html', args: (out: string) => ['run', 'scenarios/demo/ack-before-fsync-crash.yaml', '--quiet', '--report', out], charts: ['throughput', 'backlog', 'inflight', 'latency'] },
+    { name: 'cross-system comparison', file: 'dead-letters.html', args: (out: string) => ['compare', 'scenarios/compare/dead-letters.yaml', '--out', out], charts: ['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency'] },
+    { name: 'single run', file: 'run.html', args: (out: string) => ['run', 'scenarios/demo/ack-before-fsync-crash.yaml', '--quiet', '--report', out], charts: ['throughput', 'backlog', 'inflight', 'latency-time', 'latency'] },
   ];
 
   for (const c of cases) {

@@ -60,7 +60,7 @@ describe('in-flight and lag charts', () => {
     ].join('\n'), 'charts.yaml');
     const comparison = runComparison(compare, 1, { parseScenario, simulate });
     const charts = compareCharts(comparison);
-    expect(charts.map((c) => c.id)).toEqual(['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency']);
+    expect(charts.map((c) => c.id)).toEqual(['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency']);
     for (const chart of charts.filter((c) => c.id !== 'latency')) {
       expect(ruleSeconds(chart.spec), chart.id).toEqual([1, 4]);
     }
@@ -68,6 +68,22 @@ describe('in-flight and lag charts', () => {
     expect(series('inflight')).toEqual(new Set(['demo', 'rabbit']));
     // Only RabbitMQ samples its queue depth.
     expect(series('lag')).toEqual(new Set(['rabbit']));
+  });
+});
+
+describe('latency over virtual time', () => {
+  it('buckets every first delivery once: counts add up to the run\'s latency count, p50 <= p99 <= max, and the worst bucket holds the run\'s max', async () => {
+    const { latencyOverTime } = await import('../reports/facts.js');
+    const result = simulate(loadScenario(join(ROOT, 'scenarios/demo/ack-before-fsync-crash.yaml')), { keepHistory: true });
+    const buckets = latencyOverTime(result)!;
+    expect(buckets.reduce((n, b) => n + b.count, 0)).toBe(result.latency.count);
+    for (const b of buckets) {
+      expect(b.p50).toBeLessThanOrEqual(b.p99);
+      expect(b.p99).toBeLessThanOrEqual(b.max);
+    }
+    expect(Math.max(...buckets.map((b) => b.max))).toBe(result.latency.max);
+    // Without the client history there is nothing to bucket.
+    expect(latencyOverTime(simulate(loadScenario(join(ROOT, 'scenarios/demo/ack-before-fsync-crash.yaml'))))).toBeNull();
   });
 });
 

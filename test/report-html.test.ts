@@ -74,14 +74,14 @@ describe('HTML and Markdown reports', () => {
     expect(html).toContain('id="summary-table"');
     expect(html).toContain('id="faults"');
     const charts = html.match(/<figure class="chart"/g) ?? [];
-    expect(charts).toHaveLength(4);
-    expect(html.match(/<svg\b/g)).toHaveLength(4);
-    for (const id of ['throughput', 'backlog', 'inflight', 'latency']) expect(html).toContain(`id="chart-${id}"`);
+    expect(charts).toHaveLength(5);
+    expect(html.match(/<svg\b/g)).toHaveLength(5);
+    for (const id of ['throughput', 'backlog', 'inflight', 'latency-time', 'latency']) expect(html).toContain(`id="chart-${id}"`);
     expect(html).toContain('kill broker (restart after 3s)');
     expect(html).toContain('lost-write: first 5 of 505');
     expect(externalUrls(html)).toEqual([]);
     const markdown = readFileSync(join(dir, 'run.md'), 'utf8');
-    for (const id of ['throughput', 'backlog', 'inflight', 'latency']) {
+    for (const id of ['throughput', 'backlog', 'inflight', 'latency-time', 'latency']) {
       expect(markdown).toContain(`(run-${id}.svg)`);
       expect(readFileSync(join(dir, `run-${id}.svg`), 'utf8')).toMatch(/^<svg /);
     }
@@ -105,11 +105,11 @@ describe('HTML and Markdown reports', () => {
     const html = readFileSync(join(dir, 'c.html'), 'utf8');
     expect(html).toContain('id="summary-table"');
     expect(html).toContain('id="mapping"');
-    expect(html.match(/<svg\b/g)).toHaveLength(5);
+    expect(html.match(/<svg\b/g)).toHaveLength(6);
     expect(html).toMatch(/class="[^"]*\bbest\b/);
     expect(externalUrls(html)).toEqual([]);
     const markdown = readFileSync(join(dir, 'c.md'), 'utf8');
-    for (const id of ['backlog', 'inflight', 'deliveries', 'acks', 'latency']) expect(existsSync(join(dir, `c-${id}.svg`)), id).toBe(true);
+    for (const id of ['backlog', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency']) expect(existsSync(join(dir, `c-${id}.svg`)), id).toBe(true);
     expect(markdown).toContain('kill main-broker, for 3s');
     writeFileSync(join(dir, 'done'), '');
   });

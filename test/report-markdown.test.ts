@@ -27,7 +27,7 @@ describe('Markdown comparison report', () => {
   it('matches the snapshot for a small fixed comparison', async () => {
     const comparison = runComparison(parseCompare(SMALL, 'small.yaml'), 1, { parseScenario, simulate });
     const { markdown, files } = renderMarkdown(await buildCompareReport(comparison), 'report');
-    expect(files.map((f) => f.name)).toEqual(['report-backlog.svg', 'report-inflight.svg', 'report-deliveries.svg', 'report-acks.svg', 'report-latency.svg']);
+    expect(files.map((f) => f.name)).toEqual(['report-backlog.svg', 'report-inflight.svg', 'report-deliveries.svg', 'report-acks.svg', 'report-latency-time.svg', 'report-latency.svg']);
     await expect(markdown).toMatchFileSnapshot('./__snapshots__/report-compare.md');
   });
 });
