@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { emptyStats, RabbitBroker, type QueueDef, type RabbitStats } from '../models/rabbitmq/broker.js';
 import { rabbitmqModel, type RabbitScenario } from '../models/rabbitmq/index.js';
@@ -247,5 +248,32 @@ describe('rabbitmq model: single active consumer and exclusive consumers end to 
     const seen = new Set<string>();
     const first = receives.filter((r) => !seen.has(r.msg!) && seen.add(r.msg!)).map((r) => Number(r.msg!.split('-')[1]));
     expect(first).toEqual([...first].sort((x, y) => x - y));
+  });
+
+  it('property: with a single active consumer, crashes of consumers one at a time never reorder a key and lose nothing confirmed', () => {
+    fc.assert(fc.property(
+      fc.integer({ min: 1, max: 1_000_000 }),
+      fc.array(fc.record({ at: fc.integer({ min: 200, max: 3_500 }), who: fc.integer({ min: 1, max: 3 }) }), { minLength: 1, maxLength: 2 }),
+      (seed, crashes) => {
+        const faults = crashes
+          .sort((a, b) => a.at - b.at)
+          .map((c, i) => ({ at: `${c.at + i * 1_500}ms`, kill: `q-c${c.who}`, for: '1s' }));
+        const scenario = schema.parse({
+          name: 't', system: 'rabbitmq', seed, duration: '6s', drain: '20s',
+          queues: [{ name: 'q', durable: true, arguments: { 'x-single-active-consumer': true } }],
+          workload: {
+            producers: [{ id: 'p1', rate: '40/s', keys: 3, routingKey: 'q', persistent: true, config: { confirm: true } }],
+            consumers: [{ queue: 'q', count: 3, processing: { uniform: ['1ms', '15ms'] }, config: { prefetch: 5, heartbeat: '1s' } }],
+          },
+          faults,
+        }) as RabbitScenario;
+        const world = new World({ seed, keepHistory: false });
+        const model = rabbitmqModel.build(world, scenario);
+        const result = world.run({ duration: scenario.duration, drain: scenario.drain!, faults: scenario.faults! });
+        expect(result.check.counts.reorders).toBe(0);
+        expect(result.check.counts.lostAcked).toBe(0);
+        expect(result.check.counts.delivered).toBe(result.check.counts.sent);
+      },
+    ), { numRuns: 15 });
   });
 });
