@@ -69,12 +69,12 @@ const variantSchema = z.object({
 });
 
 export const compareSchema = z.strictObject({
-  name,
-  description: z.string().optional(),
-  seed: z.number().int().optional(),
-  duration,
-  drain: duration.optional(),
-  sampleEvery: duration.optional(),
+  name: name.meta({ description: 'The comparison\'s name; each variant runs as the scenario <name>.<variant>.' }),
+  description: z.string().optional().meta({ description: 'What the comparison shows; the report\'s first paragraph.' }),
+  seed: z.number().int().optional().meta({ description: 'The seed of every variant (default 1); --seeds N runs seed, seed+1, ...' }),
+  duration: duration.meta({ description: 'The safety phase, the same for every variant: the workload runs and the faults fire.' }),
+  drain: duration.optional().meta({ description: 'The liveness phase: faults healed, nodes restarted, producers stopped; consumers keep going.' }),
+  sampleEvery: duration.optional().meta({ description: 'How often backlog and gauges are sampled for the charts (default 1s).' }),
   network: z.record(z.string(), z.unknown()).optional(),
   disk: z.record(z.string(), z.unknown()).optional(),
   limits: z.record(z.string(), z.unknown()).optional(),
