@@ -195,6 +195,11 @@ const rabbitDrill = {
     'message-returned': noteCondition('basic.return', 'msg'),
     'overflow-drop-head': noteCondition('overflow-drop-head', 'queue'),
     'overflow-reject': noteCondition('overflow-reject', 'queue'),
+    /** `consumer-activated [queue]`: x-single-active-consumer made a consumer the active one (the first, or a standby after a failover: the note has `after`). */
+    'consumer-activated': noteCondition('sac-active', 'queue'),
+    /** `check-unconfirmed [msg]`: the delayed-confirmation callback service found no confirmation for a checked message and asked for a resend. */
+    'check-unconfirmed': noteCondition('delayed-check-unconfirmed', 'msg'),
+    'confirmation-resend': noteCondition('delayed-confirmation-resend', 'msg'),
     /** `quorum-leader-elected [queue=/|orders] [leader=rabbit-2]`: a quorum queue member won an election. */
     'quorum-leader-elected': noteCondition('ra-leader-elected', 'queue'),
     /** `node-down [node=rabbit-1]`: a node saw a peer down (net_ticktime). */
