@@ -1,4 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { KafkaRun } from '../models/kafka/index.js';
 import type { KraftController } from '../models/kafka/kraft/controller.js';
 import type { World } from '../sim/world.js';
 import { at, earliest, parseKafka, runKafka } from './kafka-helpers.js';
@@ -230,4 +232,79 @@ describe('kafka kraft: minority controller', () => {
     expect(result.check.counts.lostAcked).toBe(0);
     for (const [, leaders] of leadersByEpoch(world)) expect(leaders).toHaveLength(1);
   });
+});
+
+// ------------------------------------------------------------------ property: durability and Raft safety under faults
+
+interface Fault {
+  kind: 'crash' | 'kill' | 'pause' | 'isolate' | 'controller-crash' | 'controller-isolate';
+  node: number;
+  gap: number;
+  length: number;
+}
+
+const faultArb: fc.Arbitrary<Fault> = fc.record({
+  kind: fc.constantFrom('crash', 'kill', 'pause', 'isolate', 'controller-crash', 'controller-isolate'),
+  node: fc.integer({ min: 0, max: 2 }),
+  gap: fc.integer({ min: 1, max: 6 }),
+  length: fc.integer({ min: 1, max: 20 }),
+});
+
+/** After each fault: a fencing (9 s) or a re-registration after the old session (9 s), and catching up. */
+const RECOVERY = 20;
+
+/** The voters' metadata logs (dedicated controller nodes, or the brokers hosting them in combined mode). */
+function voterViews(world: World, model: KafkaRun, voters: readonly string[]) {
+  return voters.map((v) => (v.startsWith('controller-') ? raft(world, v) : model.broker(v)?.hostedController?.inspect())).filter((x) => x !== undefined);
+}
+
+describe('kafka kraft: property', () => {
+  for (const combined of [false, true]) {
+    it(`${combined ? 'combined' : 'dedicated'}: acks=all, RF=3, min.insync.replicas=2, one broker or controller fault at a time: nothing acknowledged lost or duplicated; one Raft leader per epoch; voters agree on the committed metadata log`, () => {
+      const voters = combined ? ['broker-1', 'broker-2', 'broker-3'] : VOTERS;
+      fc.assert(
+        fc.property(fc.array(faultArb, { minLength: 1, maxLength: 2 }), fc.constantFrom(2_000, 12_000), fc.integer({ min: 1, max: 1_000 }), (faults, fetchTimeout, seed) => {
+          const steps: unknown[] = [];
+          let t = 2;
+          const brokers = ['broker-1', 'broker-2', 'broker-3'];
+          for (const f of faults) {
+            t += f.gap;
+            const name = f.kind.startsWith('controller') ? voters[f.node]! : brokers[f.node]!;
+            if (f.kind === 'crash' || f.kind === 'kill' || f.kind === 'controller-crash') {
+              steps.push({ at: `${t}s`, crash: name, keepPageCache: f.kind === 'kill' });
+              steps.push({ at: `${t + f.length}s`, restart: name });
+            } else if (f.kind === 'pause') {
+              steps.push({ at: `${t}s`, pause: name, for: `${f.length}s` });
+            } else {
+              const everyone = [...new Set([...brokers, ...voters, 'p1', 'g-c1'])].filter((n) => n !== name);
+              steps.push({ at: `${t}s`, partition: [[name], everyone] });
+              steps.push({ at: `${t + f.length}s`, heal: true });
+            }
+            t += f.length + RECOVERY;
+          }
+          // A long controller.quorum.fetch.timeout.ms lets an isolated leader act (fence brokers) before it resigns.
+          const raw = kraft({ duration: `${t}s`, drain: '60s', faults: steps }, { 'min.insync.replicas': 2, 'controller.quorum.fetch.timeout.ms': fetchTimeout });
+          raw.workload.producers[0] = { id: 'p1', rate: '20/s', keys: 10, config: { acks: 'all', 'enable.idempotence': true } } as never;
+          raw.topics = [{ name: 'orders', partitions: 2, replicationFactor: 3 }];
+          if (combined) raw.cluster = { ...raw.cluster, combined: true } as typeof raw.cluster;
+          const { result, world, model } = runKafka(raw, { seed });
+          const c = result.check.counts;
+          expect(c.acked).toBeGreaterThan(0);
+          expect(c.lostAcked).toBe(0);
+          expect(c.duplicateDeliveries).toBe(0);
+          // Election safety: one leader per epoch.
+          for (const [, leaders] of leadersByEpoch(world)) expect(leaders).toHaveLength(1);
+          // Log matching of __cluster_metadata: every voter's log agrees up to the smallest high watermark.
+          const views = voterViews(world, model, voters);
+          expect(views.length).toBe(3);
+          const hw = Math.min(...views.map((v) => v.highWatermark));
+          expect(hw).toBeGreaterThan(0);
+          const key = (e: { offset: number; epoch: number; record: unknown }) => JSON.stringify([e.offset, e.epoch, e.record]);
+          const reference = views[0]!.log.slice(0, hw).map(key);
+          for (const v of views.slice(1)) expect(v.log.slice(0, hw).map(key)).toEqual(reference);
+        }),
+        { numRuns: 20, seed: 7_2026 },
+      );
+    }, 300_000);
+  }
 });

@@ -1156,4 +1156,9 @@ export class KafkaBroker implements Actor {
   get isController(): boolean {
     return this.controller !== null;
   }
+
+  /** Combined mode: the KRaft controller this broker hosts (for tests). */
+  get hostedController(): KraftController | null {
+    return this.kraftController;
+  }
 }

@@ -802,7 +802,7 @@ export class KraftController implements Actor {
   }
 
   /** For tests and the invariant checker: the node's Raft view. */
-  inspect(): { role: Role; epoch: number; leader: string | null; logEnd: number; highWatermark: number; active: boolean } {
-    return { role: this.role, epoch: this.data.epoch, leader: this.leader, logEnd: this.logEnd, highWatermark: this.highWatermark, active: this.active };
+  inspect(): { role: Role; epoch: number; leader: string | null; logEnd: number; highWatermark: number; active: boolean; log: readonly MetadataEntry[] } {
+    return { role: this.role, epoch: this.data.epoch, leader: this.leader, logEnd: this.logEnd, highWatermark: this.highWatermark, active: this.active, log: this.data.log };
   }
 }
