@@ -15,7 +15,11 @@
  *   offsets.topic.replication.factor capped by the broker count) is created, replicated like any
  *   topic, only when some consumer subscribes; group state is mirrored into
  *   world.store('kafka-groups'). Gauges `lag.<group>.<topic-partition>`: high watermark minus the
- *   group's committed offset.
+ *   group's committed offset. A group may run a pattern instead of delivering records itself
+ *   (patterns/: `delayScheduler`, `dispatch`), and its members may change their subscription,
+ *   close and start again at given times (`steps`);
+ * - `admin` (role admin), when the scenario has `admin:` steps: CreatePartitions to the controller
+ *   (admin.ts).
  *
  * Replicas are assigned as Kafka's rack-unaware assignment does, with its random start index and
  * shift fixed at 0 so runs are reproducible: partition p's first (preferred) replica is broker
