@@ -9,8 +9,9 @@ import type { ReportDocument } from '../reports/document.js';
 import { formatRelative } from '../reports/facts.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
-import { buildRunReport } from '../reports/run-report.js';
+import { buildRunReport, consumerJoins } from '../reports/run-report.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
+import type { CommonConsumer } from '../sim/scenario/schema.js';
 import { parseDuration } from '../sim/time.js';
 import { runCommand, type CliIo, type RunCommandOptions } from './commands.js';
 import { EXIT } from './exit.js';
@@ -63,7 +64,7 @@ export async function runWithReport(files: string[], options: RunReportOptions, 
   if (options.seed !== undefined) simulateOptions.seed = /^-?\d+$/.test(options.seed) ? Number(options.seed) : options.seed;
   if (options.until !== undefined) simulateOptions.until = parseDuration(options.until);
   const result = simulate(scenario, simulateOptions);
-  writeReport(await buildRunReport(result), report, md, io);
+  writeReport(await buildRunReport(result, consumerJoins((scenario.workload as { consumers?: CommonConsumer[] } | undefined)?.consumers)), report, md, io);
   return code;
 }
 

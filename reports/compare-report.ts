@@ -4,6 +4,7 @@ import { latencyChart, renderAll, timeSeriesChart, type ChartSpec, type SeriesPo
 import { describeLogicalFault, mapFaultStep, type Comparison, type VariantOutcome } from './compare.js';
 import type { Block, Cell, ReportDocument } from './document.js';
 import { FIELD_BETTER, FIELD_LABELS, faultMarks, formatField, inFlightSeries, latencyOverTime, median, OPTIONAL_FIELDS, SIGNED_FIELDS, SUMMARY_FIELDS, systemLagSeries, throughput, type FaultMark, type SummaryField } from './facts.js';
+import { consumerJoins } from './run-report.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, whatHappened } from './sections.js';
 
 /**
@@ -30,13 +31,12 @@ function logicalMarks(comparison: Comparison): FaultMark[] {
 /** Consumers that join after the start (`start:` in the logical workload): a step of the workload on the time axis. */
 function workloadMarks(comparison: Comparison): FaultMark[] {
   const consumers = (comparison.compare.raw.workload as { consumers?: Record<string, unknown>[] }).consumers ?? [];
-  return consumers.flatMap((c, i) => {
-    if (c.start === undefined) return [];
-    const at = parseDuration(String(c.start));
-    if (at <= 0) return [];
-    const count = typeof c.count === 'number' ? c.count : 1;
-    return [{ seconds: at / 1_000_000, label: `${formatTimestamp(at)} +${count} consumer${count === 1 ? '' : 's'} (${String(c.group ?? `group ${i + 1}`)})`, drain: false, workload: true }];
-  });
+  const parsed = consumers.map((c) => ({
+    ...(typeof c.group === 'string' ? { group: c.group } : {}),
+    ...(typeof c.count === 'number' ? { count: c.count } : {}),
+    ...(c.start !== undefined ? { start: parseDuration(String(c.start)) } : {}),
+  }));
+  return consumerJoins(parsed).map((s) => ({ seconds: s.at / 1_000_000, label: `${formatTimestamp(s.at)} ${s.label}`, drain: false, workload: true }));
 }
 
 export function compareCharts(comparison: Comparison): ChartSpec[] {

@@ -1,8 +1,8 @@
 import type { RunResult } from '../sim/result.js';
-import { formatDuration, formatTimestamp } from '../sim/time.js';
+import { formatDuration, formatTimestamp, type Micros } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec } from './charts.js';
 import type { Block, ReportDocument } from './document.js';
-import { faultMarks, FIELD_LABELS, inFlightSeries, latencyOverTime, systemLagSeries, formatField, OPTIONAL_FIELDS, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
+import { faultMarks, type FaultMark, FIELD_LABELS, inFlightSeries, latencyOverTime, systemLagSeries, formatField, OPTIONAL_FIELDS, SUMMARY_FIELDS, summaryRow, throughput } from './facts.js';
 import { anomalyBlocks, clusterBlock, expectationBlock, faultTable, whatHappened } from './sections.js';
 import { formatMicros } from './text.js';
 
@@ -12,8 +12,8 @@ import { formatMicros } from './text.js';
  * anomalies explained, the cluster. The result should come from a run with keepHistory, which
  * the throughput chart needs; keeping the history does not change the run (same trace hash).
  */
-export function runCharts(result: RunResult): ChartSpec[] {
-  const marks = faultMarks(result);
+export function runCharts(result: RunResult, steps: WorkloadStep[] = []): ChartSpec[] {
+  const marks = [...faultMarks(result), ...workloadStepMarks(steps)];
   const charts: ChartSpec[] = [];
   const rate = throughput(result);
   if (rate) {
@@ -39,8 +39,26 @@ export function runCharts(result: RunResult): ChartSpec[] {
   return charts;
 }
 
-export async function buildRunReport(result: RunResult): Promise<ReportDocument> {
-  const charts = await renderAll(runCharts(result));
+/** A change of the workload at a time, drawn on the charts' time axis (consumers joining a group). */
+export interface WorkloadStep {
+  at: Micros;
+  label: string;
+}
+
+/** The workload steps of a scenario's consumers: each consumer entry starting after 0 (`start:`). */
+export function consumerJoins(consumers: readonly { group?: string; count?: number; start?: Micros }[] | undefined): WorkloadStep[] {
+  return (consumers ?? []).filter((c) => (c.start ?? 0) > 0).map((c) => {
+    const count = c.count ?? 1;
+    return { at: c.start!, label: `+${count} consumer${count === 1 ? '' : 's'}${c.group ? ` (${c.group})` : ''}` };
+  });
+}
+
+function workloadStepMarks(steps: WorkloadStep[]): FaultMark[] {
+  return steps.map((s) => ({ seconds: s.at / 1_000_000, label: `${formatTimestamp(s.at)} ${s.label}`, drain: false, workload: true }));
+}
+
+export async function buildRunReport(result: RunResult, steps: WorkloadStep[] = []): Promise<ReportDocument> {
+  const charts = await renderAll(runCharts(result, steps));
   const row = summaryRow(result);
   const fields = SUMMARY_FIELDS.filter((f) => !OPTIONAL_FIELDS.has(f) || row[f] !== null);
   const blocks: Block[] = [];
@@ -57,7 +75,7 @@ export async function buildRunReport(result: RunResult): Promise<ReportDocument>
   if (expectations) blocks.push({ kind: 'heading', level: 2, text: `Expectations: ${result.passed ? 'all hold' : 'one or more FAIL'}` }, expectations);
   blocks.push({ kind: 'heading', level: 2, text: 'Charts' });
   if (!charts.some((c) => c.id === 'throughput')) blocks.push({ kind: 'paragraph', muted: true, text: 'No throughput chart: the run kept no client history.' });
-  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: chartCaption(chart.id) });
+  for (const chart of charts) blocks.push({ kind: 'chart', chart, caption: chartCaption(chart.id) + (steps.length > 0 && chart.id !== 'latency' ? ' Blue dashed: consumers joining.' : '') });
   blocks.push({ kind: 'heading', level: 2, text: 'Fault schedule' }, faultTable(result));
   blocks.push({ kind: 'heading', level: 2, text: 'Anomalies' }, ...anomalyBlocks(result));
   blocks.push({ kind: 'heading', level: 2, text: 'Counts' });

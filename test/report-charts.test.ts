@@ -117,3 +117,16 @@ describe('delay accuracy in the reports', () => {
     expect((await headers(false)).filter((h) => h.startsWith('delay') || h === 'delivered early')).toEqual([]);
   });
 });
+
+describe('workload steps on the time axis', () => {
+  it('consumers joining later (start:) are drawn on a run report\'s charts, in blue, apart from the faults', async () => {
+    const { consumerJoins } = await import('../reports/run-report.js');
+    const scenario = loadScenario(join(ROOT, 'scenarios/kafka/group-backlog-drain.yaml'));
+    const steps = consumerJoins((scenario.workload as { consumers: { group?: string; count?: number; start?: number }[] }).consumers);
+    expect(steps).toEqual([{ at: 20_000_000, label: '+1 consumer (billing)' }, { at: 40_000_000, label: '+1 consumer (billing)' }]);
+    const charts = runCharts(simulate(scenario, { until: 5_000_000 }), steps);
+    const layers = (charts.find((c) => c.id === 'backlog')!.spec as { layer: { mark: { type: string }; data?: { values: { seconds: number; workload: boolean }[] } }[] }).layer;
+    const rules = layers.find((l) => l.mark.type === 'rule')!.data!.values;
+    expect(rules.filter((r) => r.workload).map((r) => r.seconds)).toEqual([20, 40]);
+  });
+});
