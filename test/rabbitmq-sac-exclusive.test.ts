@@ -268,7 +268,7 @@ describe('rabbitmq model: single active consumer and exclusive consumers end to 
           faults,
         }) as RabbitScenario;
         const world = new World({ seed, keepHistory: false });
-        const model = rabbitmqModel.build(world, scenario);
+        rabbitmqModel.build(world, scenario);
         const result = world.run({ duration: scenario.duration, drain: scenario.drain!, faults: scenario.faults! });
         expect(result.check.counts.reorders).toBe(0);
         expect(result.check.counts.lostAcked).toBe(0);
