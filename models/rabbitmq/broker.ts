@@ -307,6 +307,7 @@ export class RabbitBroker implements Actor, RabbitApp {
       case 'basic.cancel': {
         const consumer = channel.consumers.get(frame.consumerTag);
         if (consumer) this.removeConsumer(consumer);
+        else if (channel.remoteConsumers?.has(frame.consumerTag)) this.link?.cancel(channel, frame.consumerTag);
         this.send(conn, { type: 'basic.cancel-ok', conn: conn.id, channel: channel.number, consumerTag: frame.consumerTag });
         return;
       }
@@ -544,8 +545,12 @@ export class RabbitBroker implements Actor, RabbitApp {
     if (!channel.open) return;
     channel.open = false;
     const touched = new Set<QueueState>();
+    let remotes: Set<RemoteConsumer> | null = null;
     for (const entry of channel.unacked.values()) {
-      if (entry.remote) continue; // the remote queue requeues them (link.channelClosed)
+      if (entry.remote) {
+        (remotes ??= new Set()).add(entry.remote); // the remote queue requeues them (link.channelClosed)
+        continue;
+      }
       entry.consumer.unacked--;
       entry.queue.unacked--;
       if (entry.queue.deleted) continue;
@@ -555,7 +560,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     channel.unacked.clear();
     for (const consumer of [...channel.consumers.values()]) this.removeConsumer(consumer);
     for (const queue of touched) this.dispatch(queue);
-    if (channel.remoteConsumers !== undefined) this.link?.channelClosed(channel);
+    if (channel.remoteConsumers !== undefined || remotes !== null) this.link?.channelClosed(channel, remotes);
   }
 
   channelError(channel: Channel, replyCode: number, replyText: string): void {
@@ -593,7 +598,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     this.dispatch(queue);
   }
 
-  private removeConsumer(consumer: Consumer): void {
+  removeConsumer(consumer: Consumer): void {
     consumer.channel.consumers.delete(consumer.tag);
     const queue = consumer.queue;
     const at = queue.consumers.indexOf(consumer);

@@ -38,6 +38,8 @@ export interface BrokerKraftHooks {
 }
 
 const FETCH_MAX_WAIT = 500_000;
+/** controller.quorum.retry.backoff.ms default. */
+const RETRY_BACKOFF = 20_000;
 
 export class BrokerKraftClient {
   readonly image = new MetadataImage();
@@ -141,7 +143,8 @@ export class BrokerKraftClient {
     if (response.error !== 'NONE') {
       this.setLeader(response.leader, response.leaderEpoch);
       if (response.leader === null) this.leader = null;
-      this.fetchTimer = this.ctx.setTimer(response.leader !== null ? 0 : 100_000, 'kraft-fetch');
+      // controller.quorum.retry.backoff.ms (20) before following a redirect; longer without a leader hint.
+      this.fetchTimer = this.ctx.setTimer(response.leader !== null ? RETRY_BACKOFF : 100_000, 'kraft-fetch');
       return;
     }
     this.setLeader(response.leader, response.leaderEpoch);

@@ -323,6 +323,7 @@ export class KraftController implements Actor {
     this.ctx.note('raft-resigned', { epoch: this.data.epoch, why });
     this.leaveLeadership();
     this.role = 'resigned';
+    this.leader = null;
     const successors = [...this.progress.entries()].sort((a, b) => b[1].endOffset - a[1].endOffset).map(([v]) => v);
     for (const v of this.others) sendKraft(this.ctx, v, { type: 'EndQuorumEpoch', leaderEpoch: this.data.epoch, leader: this.me, preferredSuccessors: successors });
     this.resetElectionTimer();

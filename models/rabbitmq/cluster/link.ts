@@ -66,6 +66,7 @@ export type PeerMessage =
   | { type: 'delegate.consume'; conn: string; channel: number; vhost: string; user: string; queue: string; tag: string; noAck: boolean; prefetch: number }
   | { type: 'delegate.settle'; conn: string; channel: number; tags: number[]; op: 'ack' | 'nack'; requeue: boolean }
   | { type: 'delegate.close'; conn: string; channel: number }
+  | { type: 'delegate.cancel'; conn: string; channel: number; tag: string }
   | { type: 'delegate.queue_deleted'; queue: string };
 
 export class ClusterLink {
@@ -314,16 +315,27 @@ export class ClusterLink {
     }
   }
 
-  channelClosed(channel: Channel): void {
+  /** basic.cancel of a remote consumer: no more deliveries; what it holds unacked it may still ack. */
+  cancel(channel: Channel, tag: string): void {
+    const rc = channel.remoteConsumers!.get(tag)!;
+    channel.remoteConsumers!.delete(tag);
+    if (rc.quorum) this.sendReliable(rc.key, (reply) => ({ op: 'cancel', cid: this.cid(rc), keep: true, reply }));
+    else this.toPeer(rc.node, { type: 'delegate.cancel', conn: channel.conn.id, channel: channel.number, tag }, FRAME_BYTES);
+  }
+
+  /** The channel closed: its remote consumers (and cancelled ones still holding unacked messages) go, their messages return. */
+  channelClosed(channel: Channel, holding: ReadonlySet<RemoteConsumer> | null): void {
     const told = new Set<string>();
-    for (const rc of channel.remoteConsumers!.values()) {
+    const all = new Set<RemoteConsumer>(channel.remoteConsumers?.values() ?? []);
+    for (const rc of holding ?? []) all.add(rc);
+    for (const rc of all) {
       if (rc.quorum) this.sendReliable(rc.key, (reply) => ({ op: 'cancel', cid: this.cid(rc), reply }));
       else if (!told.has(rc.node)) {
         told.add(rc.node);
         this.toPeer(rc.node, { type: 'delegate.close', conn: channel.conn.id, channel: channel.number }, FRAME_BYTES);
       }
     }
-    channel.remoteConsumers!.clear();
+    channel.remoteConsumers?.clear();
   }
 
   queueDeleted(key: string): void {
@@ -535,6 +547,11 @@ export class ClusterLink {
         if (conn === undefined || ch === undefined) return;
         this.broker.closeChannel(ch);
         conn.channels.delete(msg.channel);
+        return;
+      }
+      case 'delegate.cancel': {
+        const consumer = this.broker.connections.get(msg.conn)?.channels.get(msg.channel)?.consumers.get(msg.tag);
+        if (consumer !== undefined) this.broker.removeConsumer(consumer);
         return;
       }
       case 'delegate.queue_deleted':

@@ -12,8 +12,9 @@ import { ReadyMessages, type QueuedMessage } from '../queue.js';
  * - `checkout` registers (or updates) a consumer: its node, channel, tag, prefetch (credit) and
  *   whether it settles on delivery (no-ack).
  * - `settle` (basic.ack), `return` (basic.nack/reject with requeue), `discard` (requeue=false:
- *   dead-letter, reason rejected), `cancel` (basic.cancel, a closed channel: its messages
- *   return), `down` (a node is down: its consumers go and their messages return).
+ *   dead-letter, reason rejected), `cancel` (a closed channel: its messages return; with `keep`,
+ *   basic.cancel: no more deliveries, the consumer stays until it has settled what it holds),
+ *   `down` (a node is down: its consumers go and their messages return).
  * - `noop`: a new leader's first entry; applying it returns every checked-out message (the
  *   consumers that still exist get them again, redelivered).
  *
@@ -50,7 +51,7 @@ export type FifoCommand =
   | { readonly op: 'settle'; readonly cid: ConsumerId; readonly ids: readonly number[] }
   | { readonly op: 'return'; readonly cid: ConsumerId; readonly ids: readonly number[] }
   | { readonly op: 'discard'; readonly cid: ConsumerId; readonly ids: readonly number[] }
-  | { readonly op: 'cancel'; readonly cid: ConsumerId; readonly reply?: Reply }
+  | { readonly op: 'cancel'; readonly cid: ConsumerId; readonly keep?: boolean; readonly reply?: Reply }
   | { readonly op: 'down'; readonly node: string }
   | { readonly op: 'noop'; readonly leader: string };
 
@@ -74,6 +75,8 @@ interface FifoConsumer {
   cid: ConsumerId;
   prefetch: number;
   noAck: boolean;
+  /** basic.cancel: gets nothing more, goes once its checked-out messages are settled or returned. */
+  cancelled?: boolean;
   readonly checkedOut: Map<number, FifoMessage>;
 }
 
@@ -138,11 +141,13 @@ export class QuorumFifo {
       case 'settle': {
         const c = this.consumers.get(consumerKey(cmd.cid));
         if (c) for (const id of cmd.ids) c.checkedOut.delete(id);
+        if (c?.cancelled && c.checkedOut.size === 0) this.removeConsumer(c, effects);
         break;
       }
       case 'return': {
         const c = this.consumers.get(consumerKey(cmd.cid));
         if (c) for (const id of cmd.ids) this.returnOne(c, id, effects);
+        if (c?.cancelled && c.checkedOut.size === 0) this.removeConsumer(c, effects);
         break;
       }
       case 'discard': {
@@ -154,11 +159,13 @@ export class QuorumFifo {
           c.checkedOut.delete(id);
           if (this.hasDeadLetterExchange) effects.push({ kind: 'dead-letter', message: m, reason: 'rejected' });
         }
+        if (c.cancelled && c.checkedOut.size === 0) this.removeConsumer(c, effects);
         break;
       }
       case 'cancel': {
         const c = this.consumers.get(consumerKey(cmd.cid));
-        if (c) this.removeConsumer(c, effects);
+        if (c && cmd.keep && c.checkedOut.size > 0) c.cancelled = true;
+        else if (c) this.removeConsumer(c, effects);
         if (cmd.reply) effects.push({ kind: 'applied', reply: cmd.reply, duplicate: c === undefined });
         break;
       }
@@ -228,7 +235,7 @@ export class QuorumFifo {
     for (let i = 0; i < n; i++) {
       const at = (this.rr + i) % n;
       const c = this.order[at]!;
-      if (c.noAck || c.prefetch === 0 || c.checkedOut.size < c.prefetch) {
+      if (!c.cancelled && (c.noAck || c.prefetch === 0 || c.checkedOut.size < c.prefetch)) {
         this.rr = (at + 1) % n;
         return c;
       }
