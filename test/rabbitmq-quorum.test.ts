@@ -264,6 +264,23 @@ describe('quorum queues: state machine (rabbit_fifo)', () => {
     expect(unlimited.checkedOut).toBe(1);
   });
 
+  it('basic.cancel (cancel with keep) stops deliveries but lets the consumer settle what it holds; a closed channel\'s cancel returns them', () => {
+    const fifo = new QuorumFifo(20, false);
+    for (let i = 1; i <= 3; i++) fifo.apply(i, { op: 'enqueue', enqueuer: 'p', seq: i, exchange: '', routingKey: 'q', content: content(`m${i}`) });
+    fifo.apply(4, { op: 'checkout', cid, prefetch: 2, noAck: false });
+    expect(fifo.apply(5, { op: 'cancel', cid, keep: true })).toEqual([]);
+    expect(fifo.checkedOut).toBe(2);
+    expect(fifo.apply(6, { op: 'settle', cid, ids: [1] }).some((e) => e.kind === 'deliver')).toBe(false);
+    fifo.apply(7, { op: 'settle', cid, ids: [2] });
+    expect(fifo.consumerCount).toBe(0);
+    expect(fifo.ready.count).toBe(1);
+    const other = { ...cid, tag: 't2' };
+    fifo.apply(8, { op: 'checkout', cid: other, prefetch: 0, noAck: false });
+    fifo.apply(9, { op: 'cancel', cid: other });
+    expect(fifo.ready.count).toBe(1);
+    expect(fifo.consumerCount).toBe(0);
+  });
+
   it('a new leader\'s noop and a node down return checked-out messages; prefetch limits what is checked out', () => {
     const fifo = new QuorumFifo(20, false);
     for (let i = 1; i <= 3; i++) fifo.apply(i, { op: 'enqueue', enqueuer: 'p', seq: i, exchange: '', routingKey: 'q', content: content(`m${i}`) });
@@ -361,6 +378,25 @@ describe('quorum queues and clusters: runs', () => {
     expect(ignored.world.notes.filter((n) => n.what === 'pause_minority')).toEqual([]);
     expect(ignored.world.notes.some((n) => n.what === 'partition-detected')).toBe(true);
     expect(ignored.result.check.counts.lostAcked).toBeGreaterThan(0);
+  });
+
+  it('a consumer that cancels (basic.cancel at its stop) gets nothing more from a quorum queue or a classic queue on another node', () => {
+    for (const queue of [
+      { name: 'q', durable: true, arguments: { 'x-queue-type': 'quorum' } },
+      { name: 'q', durable: true, node: 'rabbit-1' },
+    ]) {
+      const { result, world } = run({
+        duration: '10s', drain: '5s', cluster: { brokers: 3 }, queues: [queue],
+        workload: {
+          producers: [{ id: 'p1', node: 'rabbit-2', rate: '50/s', routingKey: 'q', persistent: true, config: { confirm: true } }],
+          consumers: [{ queue: 'q', node: 'rabbit-3', processing: '5ms', stop: '4s', config: { prefetch: 10 } }],
+        },
+      });
+      const receives = world.history.ops.filter((op) => op.f === 'receive');
+      expect(receives.length).toBeGreaterThan(150);
+      expect(receives.filter((op) => op.time > 4_100_000 && op.time < 10_000_000)).toEqual([]);
+      expect(result.check.counts.lostAcked).toBe(0);
+    }
   });
 
   it('net_ticktime: a silent peer is seen down after about net_ticktime (4 missed ticks), not before', () => {
