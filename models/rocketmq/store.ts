@@ -96,7 +96,8 @@ export class MessageStore {
   /** Appends a new message (master): assigns its physical and queue offsets; throws DiskFullError. */
   append(m: NewMessage, now: number): StoredMessage {
     const size = messageBytes(m.topic, m.body, m.tags, m.key);
-    const queueOffset = this.deferDispatch ? this.nextQueueOffset(m.topic, m.queueId) : this.queue(m.topic, m.queueId).length;
+    const cq = this.queue(m.topic, m.queueId);
+    const queueOffset = this.deferDispatch ? this.nextQueueOffset(m.topic, m.queueId) : cq.length;
     this.roll(size);
     // The fields every record has, in one order: one object shape for plain messages (this runs per
     // message, and the store keeps every record, so the rare fields are only added when present).
@@ -112,7 +113,7 @@ export class MessageStore {
     if (m.checkTimes !== undefined) record.checkTimes = m.checkTimes;
     if (m.term !== undefined) record.term = m.term;
     this.write(record);
-    if (!this.deferDispatch) this.dispatch(record);
+    if (!this.deferDispatch) this.dispatch(record, cq);
     return record;
   }
 
@@ -195,8 +196,7 @@ export class MessageStore {
     this.maxPhy = record.phy + record.size;
   }
 
-  private dispatch(record: StoredMessage): void {
-    const cq = this.queue(record.topic, record.queueId);
+  private dispatch(record: StoredMessage, cq = this.queue(record.topic, record.queueId)): void {
     if (cq.length !== record.queueOffset) return; // already there (recovery) or a gap: never both
     // The entry is the record itself, read only as a CqEntry (phy, size, tagsCode): no object per entry.
     cq.file.append(record, CQ_ENTRY_BYTES);
