@@ -159,7 +159,7 @@ function mappingBlocks(comparison: Comparison): Block[] {
     for (const extra of v.variant.extraConsumers) rows.push([name, 'extra consumer', flow(extra)]);
     for (const role of comparison.compare.roles) rows.push([name, `role ${role}`, flow(v.variant.roles[role])]);
   }
-  blocks.push({ kind: 'table', id: 'mapping', headers: ['variant', 'maps', 'to'], rows, caption: 'Producer and consumer fields are merged into every logical producer and consumer (a field the workload also sets is overridden).' });
+  blocks.push({ kind: 'table', id: 'mapping', headers: ['variant', 'maps', 'to'], rows, caption: 'Producer and consumer fields are merged into every logical producer and consumer (a field the workload also sets is overridden); "producer <id> +" fields into that producer only; an extra consumer is one only this variant runs.' });
   return blocks;
 }
 
