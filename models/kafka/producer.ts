@@ -85,6 +85,14 @@ export class KafkaProducer implements Actor {
   private sendTimer: Timer | null = null;
   private readonly queues: Batch[][];
   private readonly leaders: (string | null)[];
+  /**
+   * The topic's partition count as this producer knows it: the configured count until a
+   * Metadata answer shows more (partitions added by CreatePartitions, seen at the next refresh,
+   * at most metadata.max.age.ms later). Keyed records then hash over the new count, so a key
+   * can move to another partition — the reason Kafka warns that adding partitions breaks
+   * per-key order.
+   */
+  private partitionCount: number;
   private metadataReady = false;
   private metadataPending = 0;
   private bootstrap = 0;
@@ -103,6 +111,7 @@ export class KafkaProducer implements Actor {
   private readonly acks: 0 | 1 | -1;
 
   constructor(private readonly options: ProducerOptions) {
+    this.partitionCount = options.partitions;
     this.queues = Array.from({ length: options.partitions }, () => []);
     this.leaders = new Array(options.partitions).fill(null);
     this.nextSequence = new Array(options.partitions).fill(0);
@@ -113,7 +122,7 @@ export class KafkaProducer implements Actor {
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     this.stickyRandom = ctx.random('sticky');
-    this.sticky = this.stickyRandom.int(this.options.partitions);
+    this.sticky = this.stickyRandom.int(this.partitionCount);
     if (restarted) {
       // The plan and the accumulator lived in memory: a restarted producer sends nothing new.
       ctx.note('producer-restarted', { resumes: false });
@@ -184,11 +193,12 @@ export class KafkaProducer implements Actor {
     this.sendTimer = null;
     if (!this.planning) return;
     const msg = messageId(this.ctx.name, send.seq);
-    const partition = send.key !== undefined ? partitionForKey(send.key, this.options.partitions) : this.sticky;
+    const partition = send.key !== undefined ? partitionForKey(send.key, this.partitionCount) : this.sticky;
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, queue: this.queueName(partition) };
     if (send.key !== undefined) op.key = send.key;
     if (this.options.delay !== undefined) op.delay = this.options.delay;
     this.options.history.record(op);
+    if (partition >= this.options.partitions) this.options.stats.recordsToAddedPartitions++;
     this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq });
     this.drain();
     this.scheduleNext();
@@ -279,9 +289,9 @@ export class KafkaProducer implements Actor {
       producerId: config.idempotence ? this.producerId : -1, baseSequence: config.idempotence ? batch.baseSequence : -1, records, id,
     };
     sendTo(this.ctx, leader, produce, HEADER_BYTES + batch.bytes);
-    if (batch.partition === this.sticky && this.options.partitions > 1) {
+    if (batch.partition === this.sticky && this.partitionCount > 1) {
       // Sticky partitioner: the sticky partition's batch went out; pick another one.
-      const next = this.stickyRandom.int(this.options.partitions - 1);
+      const next = this.stickyRandom.int(this.partitionCount - 1);
       this.sticky = next >= this.sticky ? next + 1 : next;
     }
     if (this.acks === 0) {
@@ -414,6 +424,7 @@ export class KafkaProducer implements Actor {
       return;
     }
     let missing = false;
+    if (response.partitions.length > this.partitionCount) this.growPartitions(response.partitions.length);
     for (const p of response.partitions) {
       if (p.partition < this.leaders.length) this.leaders[p.partition] = p.leader;
       if (p.leader === null) missing = true;
@@ -421,6 +432,17 @@ export class KafkaProducer implements Actor {
     this.metadataReady = true;
     if (missing) this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
     this.drain();
+  }
+
+  private growPartitions(count: number): void {
+    this.ctx.note('partitions-discovered', { topic: this.options.topic, from: this.partitionCount, to: count });
+    for (let p = this.partitionCount; p < count; p++) {
+      this.queues.push([]);
+      this.leaders.push(null);
+      this.nextSequence.push(0);
+      this.lastAcked.push(-1);
+    }
+    this.partitionCount = count;
   }
 
   private initProducerId(): void {

@@ -43,6 +43,8 @@ export interface KafkaStats {
   lagMax: number;
   /** Partitions added to topics while running (CreatePartitions). */
   partitionsAdded: number;
+  /** Records producers sent to partitions beyond the topic's starting count, once their metadata showed them. */
+  recordsToAddedPartitions: number;
 }
 
 export function newStats(): KafkaStats {
@@ -52,5 +54,6 @@ export function newStats(): KafkaStats {
     rebalances: 0, membersRemoved: 0, sessionTimeouts: 0, maxPollLeaves: 0, offsetCommits: 0, coordinatorLoads: 0, idleConsumersMax: 0, revocations: 0,
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
+    recordsToAddedPartitions: 0,
   };
 }
