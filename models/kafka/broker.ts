@@ -116,8 +116,11 @@ export interface BrokerOptions {
   /** KRaft mode: the controller quorum voters (the broker registers with, heartbeats to and fetches metadata from them; no ZooKeeper). */
   kraft?: {
     voters: readonly string[];
-    /** Combined mode (process.roles=broker,controller): this broker also runs a quorum voter, made by this factory. */
-    controller?: () => KraftController;
+    /**
+     * Combined mode (process.roles=broker,controller): this broker also runs a quorum voter, made by
+     * this factory; the two share the node's Raft client (`leaderChanged`).
+     */
+    controller?: (shared: { leaderChanged(leader: string | null, epoch: number): void }) => KraftController;
   };
   /** The invariant checker, when the scenario turns it on (cluster.invariants); absent, nothing is checked. */
   invariants?: InvariantProbe;
@@ -169,7 +172,7 @@ export class KafkaBroker implements Actor {
       }, this.config, this.options.stats, this.options.groups);
     }
     if (this.options.kraft?.controller) {
-      this.kraftController = this.options.kraft.controller();
+      this.kraftController = this.options.kraft.controller({ leaderChanged: (leader, epoch) => this.kraft?.leaderHint(leader, epoch) });
       this.kraftController.start(ctx, restarted);
     }
     if (this.options.kraft) this.startKraft(this.options.kraft.voters);

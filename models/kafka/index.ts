@@ -311,7 +311,7 @@ export const kafkaModel: KafkaModel = {
     const voters = metadataMode !== 'kraft' ? []
       : combined ? brokers.slice(0, controllerCount)
       : Array.from({ length: controllerCount }, (_, i) => `controller-${i + 1}`);
-    const hostedControllers = new Map<string, () => KraftController>();
+    const hostedControllers = new Map<string, (shared: { leaderChanged(leader: string | null, epoch: number): void }) => KraftController>();
     if (metadataMode === 'kraft') {
       const publish = kraftPublisher(store, stats, {
         fenced: detected,
@@ -330,12 +330,13 @@ export const kafkaModel: KafkaModel = {
       } });
       for (const name of voters) {
         const data: RaftData = { log: [], epoch: 0, votedFor: null };
-        const make = () => new KraftController(data, {
+        const make = (shared?: { leaderChanged(leader: string | null, epoch: number): void }) => new KraftController(data, {
           voters, brokers, topics, config, stats,
           publish: (log, hw) => publish(name, log, hw),
+          ...(shared ? { leaderChanged: shared.leaderChanged } : {}),
         });
         if (combined) hostedControllers.set(name, make);
-        else world.addNode(name, make, { roles: ['controller'] });
+        else world.addNode(name, () => make(), { roles: ['controller'] });
       }
     } else {
       const zkData: ZkData = {

@@ -16,7 +16,8 @@ import {
  *   voter: a non-leader answers NOT_LEADER_OR_FOLLOWER with the leader it knows), applies the
  *   committed records to its metadata image and hands the partition changes to the replica
  *   manager (the KRaft replacement of LeaderAndIsr / UpdateMetadata). A fetch unanswered for
- *   controller.quorum.fetch.timeout.ms moves to the next voter.
+ *   controller.quorum.request.timeout.ms moves to the next voter. In combined mode the broker
+ *   shares its node's Raft client: it hears of a new leader as soon as its voter does.
  * - It registers (BrokerRegistration with this incarnation's id) with the active controller,
  *   retrying while the controller refuses (DUPLICATE_BROKER_REGISTRATION: an older incarnation's
  *   session is still live) or is unknown, then sends BrokerHeartbeat every
@@ -100,6 +101,9 @@ export class BrokerKraftClient {
       case 'kraft-register-timeout':
         if (data === this.registering) this.registering = 0;
         return;
+      case 'kraft-register-retry':
+        if (this.brokerEpoch < 0) this.register();
+        return;
       case 'kraft-pid-retry':
         if (this.pidPending) this.sendAllocate();
         return;
@@ -119,7 +123,8 @@ export class BrokerKraftClient {
       lastFetchedEpoch: this.image.lastEpoch, currentLeaderEpoch: this.leaderEpoch, maxWait: FETCH_MAX_WAIT, id,
     });
     this.ctx.cancelTimer(this.fetchTimer);
-    this.fetchTimer = this.ctx.setTimer(this.config.quorumFetchTimeout, 'kraft-fetch-timeout', id);
+    // A request unanswered for controller.quorum.request.timeout.ms fails: the next fetch goes elsewhere.
+    this.fetchTimer = this.ctx.setTimer(this.config.quorumRequestTimeout, 'kraft-fetch-timeout', id);
   }
 
   private setLeader(leader: string | null, epoch: number): void {
@@ -133,6 +138,17 @@ export class BrokerKraftClient {
     } else this.voterIndex = (this.voterIndex + 1) % this.voters.length;
     if (changed) this.hooks.controllerChanged(leader);
     if (changed && leader !== null && this.brokerEpoch < 0) this.register();
+  }
+
+  /**
+   * Combined mode: the broker and the controller of one process share the Raft client, so the
+   * broker knows at once when its voter learns of a new leader (or becomes it).
+   */
+  leaderHint(leader: string | null, epoch: number): void {
+    if (leader === null || epoch < this.leaderEpoch || (leader === this.leader && epoch === this.leaderEpoch)) return;
+    this.setLeader(leader, epoch);
+    this.ctx.cancelTimer(this.fetchTimer);
+    this.sendFetch();
   }
 
   onFetchResponse(response: MetadataFetchResponse): void {
@@ -185,6 +201,8 @@ export class BrokerKraftClient {
     this.registering = 0;
     if (response.error !== 'NONE') {
       if (response.error === 'DUPLICATE_BROKER_REGISTRATION') this.ctx.note('broker-registration-refused', { error: response.error });
+      // Not (yet) the active controller: ask again shortly (an older registration waits for the next heartbeat tick).
+      else this.ctx.setTimer(RETRY_BACKOFF * 5, 'kraft-register-retry');
       return;
     }
     this.brokerEpoch = response.brokerEpoch;

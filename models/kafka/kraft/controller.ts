@@ -67,6 +67,8 @@ export interface KraftOptions {
   stats: KafkaStats;
   /** Called with the log and the new high watermark whenever this node learns of commits. */
   publish(log: readonly MetadataEntry[], highWatermark: number): void;
+  /** Combined mode: the leader this voter knows changed (the broker of the same process shares it). */
+  leaderChanged?(leader: string | null, epoch: number): void;
 }
 
 type Role = 'unattached' | 'voted' | 'follower' | 'candidate' | 'leader' | 'resigned';
@@ -208,6 +210,9 @@ export class KraftController implements Actor {
       case 'raft-fetch-retry':
         if (this.role === 'follower') this.sendFetch();
         return;
+      case 'raft-fetch-request-timeout':
+        if (this.role === 'follower' && this.fetchId === data) this.sendFetch();
+        return;
       case 'raft-check-quorum':
         if (data === this.data.epoch) this.checkQuorum();
         return;
@@ -246,6 +251,7 @@ export class KraftController implements Actor {
     this.leader = null;
     this.stopFetching();
     this.resetElectionTimer();
+    this.options.leaderChanged?.(null, epoch);
   }
 
   private becomeCandidate(): void {
@@ -277,6 +283,7 @@ export class KraftController implements Actor {
     this.ctx.cancelTimer(this.electionTimer);
     this.electionTimer = null;
     this.ctx.note('raft-follower', { epoch, leader });
+    this.options.leaderChanged?.(leader, epoch);
     this.stopFetching();
     this.resetFetchTimeout();
     this.sendFetch();
@@ -292,6 +299,7 @@ export class KraftController implements Actor {
     const now = this.ctx.trueNow();
     for (const v of this.others) this.progress.set(v, { endOffset: -1, lastFetch: now });
     this.ctx.note('raft-leader', { epoch: this.data.epoch, epochStartOffset: this.epochStartOffset, votes: [...this.votes] });
+    this.options.leaderChanged?.(this.me, this.data.epoch);
     this.appendEntries([{ type: 'LeaderChangeMessage', leader: this.me, voters: [...this.options.voters] }]);
     this.unacknowledged = new Set(this.others);
     this.sendBeginQuorumEpochs();
@@ -535,6 +543,8 @@ export class KraftController implements Actor {
       type: 'Fetch', topic: METADATA_TOPIC, replica: this.me, voter: true, fetchOffset: this.logEnd, lastFetchedEpoch: this.lastEpoch,
       currentLeaderEpoch: this.data.epoch, maxWait: FETCH_MAX_WAIT, id,
     });
+    // Unanswered for controller.quorum.request.timeout.ms: send it again (the fetch timeout decides the election).
+    this.ctx.setTimer(this.config.quorumRequestTimeout, 'raft-fetch-request-timeout', id);
   }
 
   private onFetchResponse(response: MetadataFetchResponse): void {
