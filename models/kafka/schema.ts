@@ -94,7 +94,7 @@ export const kafkaClusterConfig = z.strictObject({
   'controller.quorum.election.timeout.ms': ms('KRaft: a voter that hears from no leader for this long (randomised between 1x and 2x) starts an election; a candidate that has not won by then backs off and tries again (default 1000).'),
   'controller.quorum.fetch.timeout.ms': ms('KRaft: a follower voter that gets no Fetch response from the leader for this long starts an election; a leader not fetched from by a majority for 1.5x this resigns (default 2000).'),
   'controller.quorum.election.backoff.max.ms': ms('KRaft: the longest random backoff before a candidate that lost an election tries again (default 1000).'),
-  'controller.quorum.request.timeout.ms': ms('KRaft: how long a voter waits for an answer to BeginQuorumEpoch before sending it again (default 2000).'),
+  'controller.quorum.request.timeout.ms': ms('KRaft: how long a quorum request (Fetch of __cluster_metadata, BeginQuorumEpoch, BrokerRegistration) waits for an answer before it is sent again or elsewhere (default 2000).'),
   'broker.heartbeat.interval.ms': ms('KRaft: how often a broker sends BrokerHeartbeat to the active controller (default 2000).'),
   'broker.session.timeout.ms': ms('KRaft: a broker without a heartbeat for this long is fenced by the active controller: out of every ISR, its leaderships moved (default 9000).'),
   'inter.broker.protocol.version': z.string().regex(IBP, 'expected a Kafka version such as 0.10.2, 0.11.0, 2.8, 3.7').optional().meta({
