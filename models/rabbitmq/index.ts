@@ -140,6 +140,14 @@ export function topologyOf(scenario: RabbitScenario): {
     const v = vhost(c.vhost);
     checkVhost(v, `workload.consumers[${i}]`);
     if (!hasQueue(v, c.queue)) problems.push(`workload.consumers[${i}]: no queue "${c.queue}" in vhost ${v}`);
+    if (c.config?.exclusive === true) {
+      // basic.consume exclusive is enforced by the queue's home node for its own clients only.
+      const q = queues.find((d) => d.vhost === v && d.name === c.queue);
+      const home = q?.node ?? nodes[0]!;
+      const via = c.node === undefined ? [BROKER_NODE] : Array.isArray(c.node) ? c.node : [c.node];
+      if (q?.quorum) problems.push(`workload.consumers[${i}]: exclusive consumers are not modelled for quorum queues yet`);
+      else if (q && via.some((n) => n !== home)) problems.push(`workload.consumers[${i}]: an exclusive consumer must connect to queue ${c.queue}'s node ${home} (exclusive is not modelled through another node)`);
+    }
   }
   if (problems.length > 0) throw new Error(`rabbitmq topology:\n  ${problems.join('\n  ')}`);
   const restrictedVhosts = (scenario.vhosts ?? []).filter((v) => v.permissions !== undefined).map((v) => v.name);

@@ -93,7 +93,7 @@ const queue = z.strictObject({
   if (!q.durable) ctx.addIssue({ code: 'custom', path: ['durable'], message: 'a quorum queue must be durable (PRECONDITION_FAILED - invalid property \'non-durable\' for queue)' });
   if (q.exclusive) ctx.addIssue({ code: 'custom', path: ['exclusive'], message: 'a quorum queue cannot be exclusive (PRECONDITION_FAILED - invalid property \'exclusive-owner\' for queue)' });
   if (q.autoDelete) ctx.addIssue({ code: 'custom', path: ['autoDelete'], message: 'a quorum queue cannot be auto-delete (PRECONDITION_FAILED - invalid property \'auto-delete\' for queue)' });
-  for (const key of ['x-message-ttl', 'x-expires', 'x-max-length', 'x-max-length-bytes', 'x-overflow', 'x-max-priority', 'x-single-active-consumer'] as const) {
+  for (const key of ['x-message-ttl', 'x-expires', 'x-max-length', 'x-max-length-bytes', 'x-overflow', 'x-max-priority'] as const) {
     if (q.arguments?.[key] !== undefined) ctx.addIssue({ code: 'custom', path: ['arguments', key], message: `${key} is not modelled for quorum queues yet` });
   }
 });

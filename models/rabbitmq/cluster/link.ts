@@ -160,7 +160,7 @@ export class ClusterLink {
     const file = this.ctx.disk.file<RaftRecord<FifoCommand>>(`ra:${key}`);
     const random: RandomStream = this.ctx.random(`ra:${key}`);
     const limit = def.args['x-delivery-limit'] ?? QUORUM_DEFAULTS.deliveryLimit;
-    const fifo = new QuorumFifo(limit, def.args['x-dead-letter-exchange'] !== undefined);
+    const fifo = new QuorumFifo(limit, def.args['x-dead-letter-exchange'] !== undefined, def.args['x-single-active-consumer'] === true);
     let member!: QuorumMember;
     const host: RaftHost<FifoCommand> = {
       send: (to, message, bytes) => this.ctx.send(to, message, bytes),

@@ -89,8 +89,12 @@ export class QuorumFifo {
   private readonly enqueuers = new Map<string, { next: number; above: Set<number> }>();
   enqueued = 0;
 
-  /** deliveryLimit < 0: no limit. */
-  constructor(private readonly deliveryLimit: number, private readonly hasDeadLetterExchange: boolean) {}
+  /**
+   * deliveryLimit < 0: no limit. singleActive (x-single-active-consumer): only the earliest
+   * registered consumer still checked out (and not cancelled) gets messages; when it goes, its
+   * messages return and the next one takes over.
+   */
+  constructor(private readonly deliveryLimit: number, private readonly hasDeadLetterExchange: boolean, private readonly singleActive = false) {}
 
   get checkedOut(): number {
     let n = 0;
@@ -231,6 +235,11 @@ export class QuorumFifo {
   }
 
   private nextConsumer(): FifoConsumer | undefined {
+    if (this.singleActive) {
+      // The earliest registered consumer not cancelled (a cancelled one still settling its messages gets no more).
+      const c = this.order.find((o) => !o.cancelled);
+      return c !== undefined && (c.noAck || c.prefetch === 0 || c.checkedOut.size < c.prefetch) ? c : undefined;
+    }
     const n = this.order.length;
     for (let i = 0; i < n; i++) {
       const at = (this.rr + i) % n;
