@@ -82,7 +82,11 @@ export function whatHappened(result: RunResult): string {
   sentences.push(`The backlog peaked at ${row.maxBacklog}` + (drained === null
     ? ` and had not drained when the run ended (${result.backlog.final} left).`
     : drained === 0 ? ' and was empty from the start of the drain on.' : ` and reached 0 for good ${formatDuration(drained)} into the drain.`));
+  // What the model noted from the first fault on comes first: start-up chatter (brokers
+  // registering, topics created) says little about what the faults did.
+  const firstFault = faults[0]?.at;
   const notes = noteCounts(result);
+  if (firstFault !== undefined) notes.sort((a, b) => Number(a.first < firstFault) - Number(b.first < firstFault));
   if (notes.length > 0) {
     const shown = notes.slice(0, 6).map((n) => `${n.node} ${n.what}${n.count > 1 ? ` ×${n.count}` : ''} (first at ${formatTimestamp(n.first)})`);
     sentences.push(`The model noted: ${shown.join(', ')}${notes.length > 6 ? `, and ${notes.length - 6} other kinds` : ''}.`);
