@@ -61,7 +61,9 @@ export function whatHappened(result: RunResult): string {
   const row = summaryRow(result);
   const counts = result.counts as Record<string, number>;
   const sentences: string[] = [];
-  const ackShare = row.sent > 0 ? ` (${((row.acked / row.sent) * 100).toFixed(1)}%)` : '';
+  // One decimal, or two when one would round a shortfall up to 100.0%.
+  const share = (row.acked / row.sent) * 100;
+  const ackShare = row.sent > 0 ? ` (${share.toFixed(share < 100 && share >= 99.95 ? 2 : 1)}%)` : '';
   sentences.push(`Producers sent ${plural(row.sent, 'message')}; ${row.acked}${ackShare} were acknowledged, ${counts.failed ?? 0} failed and ${counts.unknown ?? 0} timed out with an unknown outcome.`);
   const faults = result.faults.filter((f) => f.kind !== 'liveness');
   if (faults.length > 0) sentences.push(`Faults: ${faults.map((f) => `at ${formatTimestamp(f.at)} ${f.description}`).join('; ')}.`);
