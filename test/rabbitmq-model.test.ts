@@ -119,20 +119,8 @@ describe('rabbitmq model: property', () => {
             ],
           }, seed);
           expect(result.check.counts.lostAcked).toBe(0);
-          const byMsg = new Map<string, HistoryOp[]>();
-          for (const op of world.history.ops) {
-            if (op.f !== 'receive' || op.msg === undefined) continue;
-            let list = byMsg.get(op.msg);
-            if (!list) byMsg.set(op.msg, (list = []));
-            list.push(op);
-          }
-          const acked = new Set(world.history.ops.filter((op) => op.f === 'ack').map((op) => op.msg));
-          for (const [msg, receives] of byMsg) {
-            // Only the broker redelivers here (no outbox): every repeat is flagged redelivered.
-            for (const again of receives.slice(1)) expect(again.redelivered, msg).toBe(true);
-            // A delivered message is eventually acked: one not acked was redelivered until it was.
-            expect(acked.has(msg), msg).toBe(true);
-          }
+          // Only the broker redelivers here (no outbox).
+          expectRedeliveriesFlaggedAndAcked(world.history.ops);
         },
       ),
       { numRuns: 12, seed: 5 },
@@ -164,22 +152,30 @@ describe('rabbitmq model: property', () => {
             faults,
           }, seed);
           expect(result.check.counts.lostAcked).toBe(0);
-          const byMsg = new Map<string, HistoryOp[]>();
-          for (const op of world.history.ops) {
-            if (op.f !== 'receive' || op.msg === undefined) continue;
-            let list = byMsg.get(op.msg);
-            if (!list) byMsg.set(op.msg, (list = []));
-            list.push(op);
-          }
-          const acked = new Set(world.history.ops.filter((op) => op.f === 'ack').map((op) => op.msg));
-          for (const [msg, receives] of byMsg) {
-            // A resent enqueue is stored once (enqueuer + sequence dedup), so every repeat is the queue's redelivery.
-            for (const again of receives.slice(1)) expect(again.redelivered, msg).toBe(true);
-            expect(acked.has(msg), msg).toBe(true);
-          }
+          // A resent enqueue is stored once (enqueuer + sequence dedup), so every repeat is the queue's redelivery.
+          expectRedeliveriesFlaggedAndAcked(world.history.ops);
         },
       ),
       { numRuns: 12, seed: 7 },
     );
   });
 });
+
+/**
+ * Every repeat delivery of a message is flagged `redelivered`, and every delivered message is
+ * eventually acked (one not acked was redelivered until it was).
+ */
+function expectRedeliveriesFlaggedAndAcked(ops: readonly HistoryOp[]): void {
+  const byMsg = new Map<string, HistoryOp[]>();
+  for (const op of ops) {
+    if (op.f !== 'receive' || op.msg === undefined) continue;
+    let list = byMsg.get(op.msg);
+    if (!list) byMsg.set(op.msg, (list = []));
+    list.push(op);
+  }
+  const acked = new Set(ops.filter((op) => op.f === 'ack').map((op) => op.msg));
+  for (const [msg, receives] of byMsg) {
+    for (const again of receives.slice(1)) expect(again.redelivered, msg).toBe(true);
+    expect(acked.has(msg), msg).toBe(true);
+  }
+}
