@@ -492,6 +492,11 @@ export class Broker implements Actor {
       respond(this.ctx, from, req, 'SYSTEM_ERROR', { remark: `queueId ${req.queueId} is illegal` });
       return;
     }
+    if (!req.transactional && req.delayLevel <= 0 && !this.dl) {
+      // The common case: a plain message straight into its topic, without a NewMessage per message.
+      this.putPlain(req, this.sendStored, { from, req });
+      return;
+    }
     const message: NewMessage = {
       topic: req.topic, queueId: req.queueId, msg: req.msg, key: req.key, tags: req.tags, body: req.body,
       bornTime: req.bornTime, reconsumeTimes: 0,
@@ -505,8 +510,12 @@ export class Broker implements Actor {
   /** SEND_MESSAGE's answer once the message is stored (and flushed / replicated as configured). */
   private readonly sendStored = (to: { from: string; req: SendRequest }, code: string, stored: StoredMessage | null): void => {
     const req = to.req;
+    // type, opaque and code (set by respond) are in the literal: no properties added to the object later.
     respond(this.ctx, to.from, req, code, stored
-      ? { brokerName: this.o.brokerName, queueId: req.queueId, queueOffset: stored.queueOffset, delayed: req.delayLevel > 0 || req.transactional === true, phy: stored.phy }
+      ? {
+        type: 'RESPONSE', opaque: req.opaque, code, brokerName: this.o.brokerName, queueId: req.queueId, queueOffset: stored.queueOffset,
+        delayed: req.delayLevel > 0 || req.transactional === true, phy: stored.phy,
+      }
       : { remark: 'put failed' });
   };
 
@@ -533,6 +542,26 @@ export class Broker implements Actor {
       done(arg, 'SERVICE_NOT_AVAILABLE', null);
       return;
     }
+    this.stored(files, stored, done, arg);
+  }
+
+  /** put for a plain SEND_MESSAGE (not transactional, no delay level, not DLedger): appendPlain, then as put. */
+  private putPlain<A>(req: SendRequest, done: PutDone<A>, arg: A): void {
+    let stored: StoredMessage;
+    const files = this.store.files.length;
+    try {
+      stored = this.store.appendPlain(req.topic, req.queueId, req.msg, req.key, req.tags, req.body, req.bornTime, this.ctx.now());
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      this.ctx.note('disk-full', { topic: req.topic, msg: req.msg });
+      done(arg, 'SERVICE_NOT_AVAILABLE', null);
+      return;
+    }
+    this.stored(files, stored, done, arg);
+  }
+
+  /** put's rest once the record is appended: a new mapped file's note, replication, and the flush / replication wait. */
+  private stored<A>(files: number, stored: StoredMessage, done: PutDone<A>, arg: A): void {
     if (this.store.files.length !== files) {
       this.o.stats.commitLogFiles++;
       this.ctx.note('commitlog-new-mapped-file', { file: this.store.files[this.store.files.length - 1]!.start });
@@ -1008,7 +1037,9 @@ export class Broker implements Actor {
       respond(this.ctx, from, req, 'PULL_RETRY_IMMEDIATELY', base);
       return;
     }
-    respond(this.ctx, from, req, 'SUCCESS', { nextBeginOffset: i, minOffset: 0, maxOffset: max, brokerId: this.o.brokerId, messages: found }, bytes);
+    respond(this.ctx, from, req, 'SUCCESS', {
+      type: 'RESPONSE', opaque: req.opaque, code: 'SUCCESS', nextBeginOffset: i, minOffset: 0, maxOffset: max, brokerId: this.o.brokerId, messages: found,
+    }, bytes);
   }
 
   /** PullRequestHoldService.notifyMessageArriving: a held pull of this queue is answered now. */

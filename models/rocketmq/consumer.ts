@@ -1,5 +1,5 @@
 import { DiskFullError, type DiskFile } from '../../sim/disk.js';
-import type { History, NewHistoryOp } from '../../sim/history.js';
+import type { History } from '../../sim/history.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import { sampler, type Distribution, type RandomStream, type Sampler } from '../../sim/random.js';
 import type { StateStore } from '../../sim/state.js';
@@ -581,12 +581,11 @@ export class RocketConsumer implements Actor {
 
   /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
   protected recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
-    const op: NewHistoryOp = {
-      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: m.msg, queue: pq.name,
-      offset: m.queueOffset, group: this.historyGroup, node, redelivered: m.reconsumeTimes > 0,
-    };
-    if (m.key !== undefined) op.key = m.key;
-    this.o.history.record(op);
+    // Every field the op gets (History.record sets index) is in the literal: one shape, no properties added later.
+    this.o.history.record({
+      index: 0, time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: m.msg, queue: pq.name,
+      offset: m.queueOffset, group: this.historyGroup, node, redelivered: m.reconsumeTimes > 0, key: m.key,
+    });
   }
 
   /**

@@ -118,7 +118,9 @@ export class RocketProducer implements Actor {
   private sendWhichQueue = 0;
   private readonly faults = new Map<string, Micros>();
   private readonly queueNames = new Map<MessageQueue, string>();
-  private readonly backlog: PlannedSend[] = [];
+  /** Planned sends waiting for the sync send in flight, FIFO from backlogHead (no shift() per send). */
+  private backlog: PlannedSend[] = [];
+  private backlogHead = 0;
   private busy = false;
   private tagIndex = 0;
   private clientId = '';
@@ -148,7 +150,8 @@ export class RocketProducer implements Actor {
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
     this.planning = false;
-    this.backlog.length = 0;
+    this.backlog = [];
+    this.backlogHead = 0;
     this.ctx.cancelTimer(this.sendTimer);
     this.sendTimer = null;
   }
@@ -246,10 +249,11 @@ export class RocketProducer implements Actor {
     const msg = messageId(this.ctx.name, send.seq);
     const tags = o.tags ? o.tags[this.tagIndex++ % o.tags.length] : undefined;
     const delayLevel = o.delayLevels ? o.delayLevels[this.delayIndex++ % o.delayLevels.length]! : 0;
-    const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg };
-    if (send.key !== undefined) op.key = send.key;
-    if (delayLevel > 0) op.delay = o.levelDelays[Math.min(delayLevel, o.levelDelays.length) - 1]!;
-    o.history.record(op);
+    // Every field the op gets (History.record sets index) is in the literal: one shape, no properties added later.
+    o.history.record({
+      index: 0, time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, key: send.key,
+      delay: delayLevel > 0 ? o.levelDelays[Math.min(delayLevel, o.levelDelays.length) - 1]! : undefined,
+    });
     const out: Outstanding = {
       mq: undefined, addr: '', sentAt: 0, msg, key: send.key, tags, body: send.bytes, delayLevel, begin: this.ctx.trueNow(), attempts: 0, lastBroker: undefined, maybeStored: false,
     };
@@ -275,8 +279,9 @@ export class RocketProducer implements Actor {
     out.attempts++;
     out.lastBroker = mq.brokerName;
     if (!o.isUp(addr)) o.stats.staleRouteSends++;
+    // type and opaque (set by Remoting) are in the literal: no properties added to the object later.
     const body = {
-      producerGroup: o.settings.producerGroup, topic: o.topic, queueId: mq.queueId, msg: out.msg, key: out.key, tags: out.tags,
+      type: 'SEND_MESSAGE', opaque: 0, producerGroup: o.settings.producerGroup, topic: o.topic, queueId: mq.queueId, msg: out.msg, key: out.key, tags: out.tags,
       body: out.body, bornTime: this.ctx.trueNow(), delayLevel: out.delayLevel, transactional: o.transaction !== undefined,
     };
     const bytes = HEADER_BYTES + out.body;
@@ -318,13 +323,10 @@ export class RocketProducer implements Actor {
     }
     const code = response.code;
     if (code === 'SUCCESS') {
-      const op: NewHistoryOp = {
-        time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'send', msg: out.msg,
-        queue: this.nameOf(mq), node: addr,
-      };
-      if (!response['delayed']) op.offset = response['queueOffset'] as number;
-      if (out.key !== undefined) op.key = out.key;
-      this.o.history.record(op);
+      this.o.history.record({
+        index: 0, time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'send', msg: out.msg,
+        queue: this.nameOf(mq), node: addr, offset: response['delayed'] ? undefined : response['queueOffset'] as number, key: out.key,
+      });
       this.done();
       return;
     }
@@ -375,8 +377,18 @@ export class RocketProducer implements Actor {
   private done(): void {
     if (this.o.sendMode !== 'sync') return;
     this.busy = false;
-    const next = this.backlog.shift();
-    if (next) this.begin(next);
+    const backlog = this.backlog;
+    if (this.backlogHead >= backlog.length) return;
+    const next = backlog[this.backlogHead]!;
+    backlog[this.backlogHead++] = undefined as unknown as PlannedSend;
+    if (this.backlogHead === backlog.length) {
+      backlog.length = 0;
+      this.backlogHead = 0;
+    } else if (this.backlogHead >= 1024 && this.backlogHead * 2 >= backlog.length) {
+      backlog.splice(0, this.backlogHead);
+      this.backlogHead = 0;
+    }
+    this.begin(next);
   }
 
   // ------------------------------------------------------------------ queue selection

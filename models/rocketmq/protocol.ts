@@ -106,13 +106,6 @@ export interface PulledMessage {
 /** What a request's answer (or null: timed out) is handed to, with the argument given at invoke. */
 export type ResponseHandler<A> = (arg: A, response: Response | null) => void;
 
-interface Pending {
-  opaque: number;
-  handler: ResponseHandler<unknown>;
-  arg: unknown;
-  timer: Timer;
-}
-
 const callClosure: ResponseHandler<(response: Response | null) => void> = (onResponse, response) => onResponse(response);
 
 /**
@@ -126,7 +119,14 @@ const callClosure: ResponseHandler<(response: Response | null) => void> = (onRes
  */
 export class Remoting {
   private nextOpaque = 1;
-  private slots: (Pending | undefined)[] = new Array<Pending | undefined>(16).fill(undefined);
+  /**
+   * Requests in flight, as parallel arrays indexed by opaque & mask (0 in `opaques`: a free slot):
+   * no object per request besides its timer.
+   */
+  private opaques: number[] = new Array<number>(16).fill(0);
+  private handlers: (ResponseHandler<unknown> | undefined)[] = new Array<ResponseHandler<unknown> | undefined>(16).fill(undefined);
+  private args: unknown[] = new Array<unknown>(16).fill(undefined);
+  private timers: (Timer | undefined)[] = new Array<Timer | undefined>(16).fill(undefined);
   private mask = 15;
 
   constructor(private readonly ctx: NodeContext) {}
@@ -139,7 +139,12 @@ export class Remoting {
   invokeWith<M extends object, A>(to: string, type: string, body: M, bytes: number, timeout: Micros, handler: ResponseHandler<A>, arg: A): void {
     const opaque = this.nextOpaque++;
     const timer = this.ctx.setTimer(Math.max(1, timeout), 'rpc-timeout', opaque);
-    this.store({ opaque, handler: handler as ResponseHandler<unknown>, arg, timer });
+    let slot = opaque & this.mask;
+    if (this.opaques[slot] !== 0) slot = this.grow(opaque);
+    this.opaques[slot] = opaque;
+    this.handlers[slot] = handler as ResponseHandler<unknown>;
+    this.args[slot] = arg;
+    this.timers[slot] = timer;
     const request = body as M & { type: string; opaque: number };
     request.type = type;
     request.opaque = opaque;
@@ -153,48 +158,73 @@ export class Remoting {
     this.ctx.send(to, request as unknown as Request, bytes);
   }
 
-  private store(pending: Pending): void {
-    let slot = pending.opaque & this.mask;
-    if (this.slots[slot] !== undefined) {
-      // An older request still waits in this slot: double the table until every request has its own.
-      const old = this.slots;
-      let size = old.length;
-      for (;;) {
-        size *= 2;
-        const slots = new Array<Pending | undefined>(size).fill(undefined);
-        const mask = size - 1;
-        let clash = slots[pending.opaque & mask] !== undefined;
-        for (const p of old) {
-          if (p === undefined) continue;
-          if (slots[p.opaque & mask] !== undefined || (p.opaque & mask) === (pending.opaque & mask)) clash = true;
-          slots[p.opaque & mask] = p;
+  /** An older request still waits in the new one's slot: doubles the table until every request has its own. Returns the new one's slot. */
+  private grow(opaque: number): number {
+    const old = this.opaques;
+    let size = old.length;
+    for (;;) {
+      size *= 2;
+      const mask = size - 1;
+      const taken = new Uint8Array(size);
+      let clash = false;
+      taken[opaque & mask] = 1;
+      for (const o of old) {
+        if (o === 0) continue;
+        if (taken[o & mask] === 1) {
+          clash = true;
+          break;
         }
-        if (clash) continue;
-        this.slots = slots;
-        this.mask = mask;
-        break;
+        taken[o & mask] = 1;
       }
-      slot = pending.opaque & this.mask;
+      if (clash) continue;
+      const opaques = new Array<number>(size).fill(0);
+      const handlers = new Array<ResponseHandler<unknown> | undefined>(size).fill(undefined);
+      const args = new Array<unknown>(size).fill(undefined);
+      const timers = new Array<Timer | undefined>(size).fill(undefined);
+      for (let i = 0; i < old.length; i++) {
+        const o = old[i]!;
+        if (o === 0) continue;
+        const at = o & mask;
+        opaques[at] = o;
+        handlers[at] = this.handlers[i];
+        args[at] = this.args[i];
+        timers[at] = this.timers[i];
+      }
+      this.opaques = opaques;
+      this.handlers = handlers;
+      this.args = args;
+      this.timers = timers;
+      this.mask = mask;
+      return opaque & mask;
     }
-    this.slots[slot] = pending;
   }
 
-  private take(opaque: number): Pending | undefined {
+  /** Takes the request `opaque` out of the table: its slot, or -1 when it is not in flight (answered or timed out). */
+  private take(opaque: number): number {
     const slot = opaque & this.mask;
-    const pending = this.slots[slot];
-    if (pending === undefined || pending.opaque !== opaque) return undefined;
-    this.slots[slot] = undefined;
-    return pending;
+    if (this.opaques[slot] !== opaque) return -1;
+    this.opaques[slot] = 0;
+    return slot;
+  }
+
+  /** Calls the handler of the request in `slot` (just taken) and frees the slot's references. */
+  private complete(slot: number, response: Response | null): void {
+    const handler = this.handlers[slot]!;
+    const arg = this.args[slot];
+    this.handlers[slot] = undefined;
+    this.args[slot] = undefined;
+    this.timers[slot] = undefined;
+    handler(arg, response);
   }
 
   /** Returns true when the message was a response (handled or stale). */
   handle(message: Message): boolean {
     if (message.type !== 'RESPONSE') return false;
     const response = message as Response;
-    const pending = this.take(response.opaque);
-    if (pending) {
-      this.ctx.cancelTimer(pending.timer);
-      pending.handler(pending.arg, response);
+    const slot = this.take(response.opaque);
+    if (slot >= 0) {
+      this.ctx.cancelTimer(this.timers[slot]!);
+      this.complete(slot, response);
     }
     return true;
   }
@@ -202,8 +232,8 @@ export class Remoting {
   /** Returns true when the timer was a request timeout. */
   timer(tag: string, data: unknown): boolean {
     if (tag !== 'rpc-timeout') return false;
-    const pending = this.take(data as number);
-    if (pending) pending.handler(pending.arg, null);
+    const slot = this.take(data as number);
+    if (slot >= 0) this.complete(slot, null);
     return true;
   }
 }

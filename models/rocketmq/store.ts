@@ -1,5 +1,6 @@
 import type { Disk, DiskFile } from '../../sim/disk.js';
 import { javaStringHashCode } from './queue-selector.js';
+import type { Micros } from '../../sim/time.js';
 import type { StoredMessage } from './protocol.js';
 
 /**
@@ -95,16 +96,8 @@ export class MessageStore {
 
   /** Appends a new message (master): assigns its physical and queue offsets; throws DiskFullError. */
   append(m: NewMessage, now: number): StoredMessage {
-    const size = messageBytes(m.topic, m.body, m.tags, m.key);
     const cq = this.queue(m.topic, m.queueId);
-    const queueOffset = this.deferDispatch ? this.nextQueueOffset(m.topic, m.queueId) : cq.length;
-    this.roll(size);
-    // The fields every record has, in one order: one object shape for plain messages (this runs per
-    // message, and the store keeps every record, so the rare fields are only added when present).
-    const record: Mutable<StoredMessage> = {
-      phy: this.maxPhy, size, topic: m.topic, queueId: m.queueId, queueOffset, msg: m.msg, key: m.key, tags: m.tags,
-      tagsCode: m.tagsCode ?? tagsCodeOf(m.tags), body: m.body, bornTime: m.bornTime, storeTime: now, reconsumeTimes: m.reconsumeTimes,
-    };
+    const record = this.newRecord(cq, m.msg, m.key, m.tags, m.tagsCode ?? tagsCodeOf(m.tags), m.body, m.bornTime, m.reconsumeTimes, now);
     if (m.realTopic !== undefined) record.realTopic = m.realTopic;
     if (m.realQueueId !== undefined) record.realQueueId = m.realQueueId;
     if (m.delayLevel !== undefined) record.delayLevel = m.delayLevel;
@@ -115,6 +108,34 @@ export class MessageStore {
     this.write(record);
     if (!this.deferDispatch) this.dispatch(record, cq);
     return record;
+  }
+
+  /**
+   * append for a plain message (no delay, transaction or DLedger term; never redelivered): the
+   * producer's SEND_MESSAGE path, without a NewMessage object per message. Same record as append.
+   */
+  appendPlain(topic: string, queueId: number, msg: string, key: string | undefined, tags: string | undefined, body: number, bornTime: Micros, now: number): StoredMessage {
+    const cq = this.queue(topic, queueId);
+    const record = this.newRecord(cq, msg, key, tags, tagsCodeOf(tags), body, bornTime, 0, now);
+    this.write(record);
+    if (!this.deferDispatch) this.dispatch(record, cq);
+    return record;
+  }
+
+  /** Sizes the record, assigns its offsets (rolling to a new mapped file when it does not fit) and builds it. */
+  private newRecord(
+    cq: ConsumeQueue, msg: string, key: string | undefined, tags: string | undefined, tagsCode: number, body: number, bornTime: Micros, reconsumeTimes: number, now: number,
+  ): Mutable<StoredMessage> {
+    const topic = cq.topic;
+    const size = messageBytes(topic, body, tags, key);
+    const queueOffset = this.deferDispatch ? this.nextQueueOffset(topic, cq.queueId) : cq.length;
+    this.roll(size);
+    // The fields every record has, in one order: one object shape for plain messages (this runs per
+    // message, and the store keeps every record, so the rare fields are only added when present).
+    return {
+      phy: this.maxPhy, size, topic, queueId: cq.queueId, queueOffset, msg, key, tags,
+      tagsCode, body, bornTime, storeTime: now, reconsumeTimes,
+    };
   }
 
   /** Appends a record replicated from the master (slave): same offsets as on the master. */
