@@ -10,6 +10,7 @@ import { AscendingSeqs, ReadyMessages, type QueuedMessage } from './queue.js';
 import { predeclaredExchanges, Topology, vhostKey, type BindingDef, type ExchangeDef } from './routing.js';
 import type { QueueArguments } from './schema.js';
 import type { ClusterView, RabbitApp } from './cluster/node.js';
+import { QueueStore } from './store.js';
 import { ClusterLink } from './cluster/link.js';
 
 /**
@@ -24,8 +25,9 @@ import { ClusterLink } from './cluster/link.js';
  * exclusive queues) are gone, with their messages.
  *
  * Messages: a persistent (delivery-mode 2) message in a durable queue is appended to the queue's
- * store file `queue:<vhost>|<name>`; removing it (ack, expiry, dead-lettering, drop) appends an
- * `ack` record. The store is fsynced in batches: the first unsynced write starts a timer of
+ * store (store.ts: segment files `queue:<vhost>|<name>`, then `queue-segment:<n>:<vhost>|<name>`);
+ * removing it (ack, expiry, dead-lettering, drop) appends an ack record, and a segment whose
+ * messages have all left is deleted once durable. The store is fsynced in batches: the first unsynced write starts a timer of
  * `fsync.interval`, then one fsync covers everything written so far. A publisher confirm
  * (basic.ack) of a message stored by some queue waits for that fsync; otherwise it is sent at
  * once (transient messages, transient queues, unroutable messages after any basic.return).
@@ -116,7 +118,6 @@ export interface BrokerOptions {
   onLeader?: (queue: string, leader: string, term: number) => void;
 }
 
-type StoreRecord = { op: 'pub'; m: QueuedMessage } | { op: 'ack'; id: number };
 type DefinitionRecord =
   | { kind: 'exchange'; def: ExchangeDef }
   | { kind: 'queue'; def: QueueDef }
@@ -134,7 +135,7 @@ export interface QueueState {
   readonly maxPriority: number;
   /** x-single-active-consumer: only consumers[0] (the earliest registered still subscribed) gets messages. */
   readonly single: boolean;
-  readonly store: DiskFile<StoreRecord> | null;
+  readonly store: QueueStore | null;
   nextPos: number;
   consumers: Consumer[];
   rr: number;
@@ -387,7 +388,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     const maxPriority = def.args['x-max-priority'] ?? 0;
     const queue: QueueState = {
       key, def, ready: new ReadyMessages(maxPriority), maxPriority, single: def.args['x-single-active-consumer'] === true,
-      store: isDurableQueue(def) ? this.ctx.disk.file<StoreRecord>(`queue:${key}`) : null,
+      store: isDurableQueue(def) ? new QueueStore(this.ctx.disk, key) : null,
       nextPos: 0, consumers: [], rr: 0, unacked: 0, expiryTimer: null, expiryAt: Number.POSITIVE_INFINITY,
       dispatching: false, lastUsed: this.ctx.trueNow(), hadConsumer: false, deleted: false,
     };
@@ -405,7 +406,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     for (const consumer of [...queue.consumers]) consumer.channel.consumers.delete(consumer.tag);
     queue.consumers = [];
     if (queue.store) {
-      this.ctx.disk.deleteFile(queue.store.name);
+      queue.store.deleteAll();
       this.appendDefinition({ kind: 'queue.delete', vhost: queue.def.vhost, name: queue.def.name });
     }
     this.stats.queuesDeleted++;
@@ -452,11 +453,13 @@ export class RabbitBroker implements Actor, RabbitApp {
     }
     for (const queue of this.queues.values()) {
       const live = new Map<number, QueuedMessage>();
-      for (const record of queue.store!.records) {
-        if (record.op === 'pub') live.set(record.m.id, record.m);
-        else live.delete(record.id);
-        this.nextId = Math.max(this.nextId, (record.op === 'pub' ? record.m.id : record.id) + 1);
+      const store = queue.store!;
+      for (const record of store.recoverRecords()) {
+        if (typeof record === 'number') live.delete(record);
+        else live.set(record.id, record);
+        this.nextId = Math.max(this.nextId, (typeof record === 'number' ? record : record.id) + 1);
       }
+      store.recovered(live.values());
       // Whether a recovered message had been delivered is not known after a crash: it is
       // marked redelivered, so a consumer treats it as possibly seen.
       for (const m of live.values()) {
@@ -746,7 +749,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     }
     if (stored) {
       try {
-        queue.store!.append({ op: 'pub', m: message }, content.bytes + RECORD_OVERHEAD_BYTES);
+        queue.store!.publish(message, content.bytes + RECORD_OVERHEAD_BYTES);
       } catch (error) {
         if (!(error instanceof DiskFullError)) throw error;
         this.ctx.note('disk-full', { queue: queue.def.name, msg: props.messageId });
@@ -974,7 +977,7 @@ export class RabbitBroker implements Actor, RabbitApp {
   private removeStored(queue: QueueState, message: QueuedMessage): void {
     if (!message.stored || !queue.store || queue.deleted) return;
     try {
-      queue.store.append({ op: 'ack', id: message.id }, 16);
+      queue.store.ack(message);
       this.markDirty();
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
@@ -1060,6 +1063,7 @@ export class RabbitBroker implements Actor, RabbitApp {
         seqs.push(seq);
       }
       for (const [channel, seqs] of byChannel) this.confirm(channel, seqs, true);
+      for (const queue of this.queues.values()) queue.store?.reclaim(queue.nextPos);
       if (this.dirty || this.syncWaiters.length > 0) this.scheduleSync();
     });
   }
