@@ -853,6 +853,18 @@ export class RabbitBroker implements Actor, RabbitApp {
   }
 
   onAck(channel: Channel, frame: BasicAck): void {
+    if (!frame.multiple) {
+      // One delivery (the common case): as below, without the lists.
+      const entry = channel.unacked.get(frame.deliveryTag);
+      if (entry === undefined) return this.channelError(channel, REPLY.PRECONDITION_FAILED, `PRECONDITION_FAILED - unknown delivery tag ${frame.deliveryTag}`);
+      channel.unacked.delete(frame.deliveryTag);
+      this.release(entry);
+      if (entry.remote) return this.link!.settleRemote(channel, [entry], 'ack', false);
+      if (entry.queue.deleted) return;
+      this.removeStored(entry.queue, entry.message);
+      this.dispatch(entry.queue);
+      return;
+    }
     const entries = this.settle(channel, frame.deliveryTag, frame.multiple);
     if (entries === null) return this.channelError(channel, REPLY.PRECONDITION_FAILED, `PRECONDITION_FAILED - unknown delivery tag ${frame.deliveryTag}`);
     const touched = new Set<QueueState>();

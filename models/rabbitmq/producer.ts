@@ -61,6 +61,15 @@ interface AttemptTimer {
 }
 
 /**
+ * A timer's data: the message id alone for its first attempt (a small integer, not an object: a
+ * confirm timer cancelled by the confirm stays in the event queue until its time, so with a
+ * million publishes in confirm.timeout these add up), an AttemptTimer otherwise.
+ */
+function attemptTimer(id: number, attempt: number): AttemptTimer | number {
+  return attempt === 1 && id < 0x3fffffff ? id : { id, attempt };
+}
+
+/**
  * Ascending sequence numbers -> values, for numbers handed out in order and mostly removed in
  * order (a channel's confirm seqs, a producer's send seqs): an array from the oldest one still
  * held, no hashing.
@@ -248,7 +257,7 @@ export class RabbitProducer extends AmqpClient {
       this.everReady = true;
       const waiting = this.waiting;
       this.waiting = [];
-      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { id: o.id, attempt: 0 });
+      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', attemptTimer(o.id, 0));
       else this.settle(o, 'fail', why);
     }
     // A channel error (403, 404) answers the latest publish: that one was refused for sure.
@@ -309,7 +318,11 @@ export class RabbitProducer extends AmqpClient {
 
   protected onClientTimer(tag: string, data: unknown): void {
     if (tag === 'send') this.onSend(data as PlannedSend);
-    else if (tag === 'attempt-timeout') this.onAttemptTimeout(data as AttemptTimer);
+    else if (tag === 'attempt-timeout') {
+      const timer = data as AttemptTimer | number;
+      if (typeof timer === 'number') this.onAttemptTimeout(timer, 1);
+      else this.onAttemptTimeout(timer.id, timer.attempt);
+    }
   }
 
   private scheduleNext(): void {
@@ -342,7 +355,7 @@ export class RabbitProducer extends AmqpClient {
       return;
     }
     // The outbox keeps it and tries when its resend timer fires.
-    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', { id: o.id, attempt: 0 });
+    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', attemptTimer(o.id, 0));
   }
 
   private routingKeyFor(key: string): string {
@@ -389,7 +402,7 @@ export class RabbitProducer extends AmqpClient {
     o.seq = this.publishSeq++;
     this.bySeq.set(o.seq, o);
     const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
-    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', { id: o.id, attempt: o.attempts });
+    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', attemptTimer(o.id, o.attempts));
   }
 
   /**
@@ -429,9 +442,9 @@ export class RabbitProducer extends AmqpClient {
     this.publishCheck(stored.content, request.attempt + 1);
   }
 
-  private onAttemptTimeout(data: AttemptTimer): void {
-    const o = this.outstanding.get(data.id);
-    if (!o || o.attempts !== data.attempt) return;
+  private onAttemptTimeout(id: number, attempt: number): void {
+    const o = this.outstanding.get(id);
+    if (!o || o.attempts !== attempt) return;
     o.timer = null;
     if (o.seq !== 0) this.bySeq.take(o.seq);
     o.seq = 0;
@@ -443,7 +456,7 @@ export class RabbitProducer extends AmqpClient {
       this.ctx.note('outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
       this.publish(o);
     } else {
-      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', { id: o.id, attempt: o.attempts });
+      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', attemptTimer(o.id, o.attempts));
     }
   }
 

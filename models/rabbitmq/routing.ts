@@ -102,6 +102,12 @@ interface Source {
   /** vhostKey of each binding's destination (queue or exchange). */
   readonly destinations: string[];
   readonly matches: Map<string, readonly number[]>;
+  /**
+   * Per routing key, when every binding it matches leads to a queue: the route (queue keys, each
+   * once, in binding order) before the existence check; null when some lead to an exchange.
+   * Cleared with `matches`.
+   */
+  readonly plain: Map<string, RouteResult | null>;
 }
 
 export class Topology {
@@ -119,18 +125,21 @@ export class Topology {
     let names = this.byVhost.get(def.vhost);
     if (!names) this.byVhost.set(def.vhost, (names = new Map()));
     names.set(def.name, def);
-    this.sources.get(def.vhost)?.get(def.name)?.matches.clear();
+    const source = this.sources.get(def.vhost)?.get(def.name);
+    source?.matches.clear();
+    source?.plain.clear();
   }
 
   addBinding(def: BindingDef): void {
     let names = this.sources.get(def.vhost);
     if (!names) this.sources.set(def.vhost, (names = new Map()));
     let source = names.get(def.source);
-    if (!source) names.set(def.source, (source = { bindings: [], destinations: [], matches: new Map() }));
+    if (!source) names.set(def.source, (source = { bindings: [], destinations: [], matches: new Map(), plain: new Map() }));
     if (source.bindings.some((b) => sameBinding(b, def))) return;
     source.bindings.push(def);
     source.destinations.push(vhostKey(def.vhost, def.destination));
     source.matches.clear();
+    source.plain.clear();
   }
 
   /** Removes every binding to a queue (when the queue is deleted). */
@@ -143,6 +152,7 @@ export class Topology {
           list.splice(i, 1);
           source.destinations.splice(i, 1);
           source.matches.clear();
+          source.plain.clear();
         }
       }
     }
@@ -166,8 +176,18 @@ export class Topology {
     queueExists: (key: string) => boolean, afterDelay = false,
   ): RouteResult {
     const names = this.byVhost.get(vhost);
+    if (names === undefined) return { queues: [] };
+    if (!afterDelay && exchange !== '') {
+      // The common case, a direct or topic exchange whose matching bindings all lead to queues
+      // that exist: the remembered route, shared (callers only read it).
+      const def = names.get(exchange);
+      if (def !== undefined && (def.type === 'direct' || def.type === 'topic')) {
+        const source = this.sources.get(vhost)?.get(exchange);
+        const plain = source === undefined ? null : this.plainRoute(source, def.type, routingKey);
+        if (plain !== null && (plain.queues.length > 0 || def.alternateExchange === undefined) && plain.queues.every(queueExists)) return plain;
+      }
+    }
     const queues: string[] = [];
-    if (names === undefined) return { queues };
     const state: RouteState = { call: ++this.routeCount, vhost, names, sources: this.sources.get(vhost), routingKey, headers, queueExists, afterDelay, queues, delayedAt: undefined };
     this.visit(state, exchange, true);
     return state.delayedAt ? { queues, delayedAt: state.delayedAt } : { queues };
@@ -208,6 +228,24 @@ export class Topology {
       return;
     }
     if (state.queueExists(destination) && !state.queues.includes(destination)) state.queues.push(destination);
+  }
+
+  /** The queues a routing key reaches through a direct or topic exchange's own bindings, if they all lead to queues. */
+  private plainRoute(source: Source, type: 'direct' | 'topic', routingKey: string): RouteResult | null {
+    const cached = source.plain.get(routingKey);
+    if (cached !== undefined) return cached;
+    let route: RouteResult | null = { queues: [] };
+    for (const i of this.matching(source, type, routingKey)) {
+      if (source.bindings[i]!.destinationType === 'exchange') {
+        route = null;
+        break;
+      }
+      const destination = source.destinations[i]!;
+      if (!route.queues.includes(destination)) route.queues.push(destination);
+    }
+    if (source.plain.size >= MATCH_CACHE_LIMIT) source.plain.clear();
+    source.plain.set(routingKey, route);
+    return route;
   }
 
   /** Indices of the bindings a routing key matches on a direct or topic exchange, remembered per key. */
