@@ -22,6 +22,8 @@ export class RouteTable {
   readonly routes = new Map<string, TopicRouteData>();
   /** brokerName -> brokerId -> address, from the latest routes. */
   readonly brokerAddrs = new Map<string, Map<number, string>>();
+  /** brokerName -> the master's address (brokerId 0), for master(): one lookup per send. Rebuilt with brokerAddrs. */
+  private readonly masters = new Map<string, string>();
 
   constructor(
     private readonly ctx: NodeContext,
@@ -52,6 +54,7 @@ export class RouteTable {
 
   private rebuildAddrs(): void {
     this.brokerAddrs.clear();
+    this.masters.clear();
     for (const route of this.routes.values()) {
       for (const bd of route.brokerDatas) {
         const addrs = new Map<number, string>();
@@ -59,11 +62,15 @@ export class RouteTable {
         this.brokerAddrs.set(bd.brokerName, addrs);
       }
     }
+    for (const [brokerName, addrs] of this.brokerAddrs) {
+      const master = addrs.get(0);
+      if (master !== undefined) this.masters.set(brokerName, master);
+    }
   }
 
   /** findBrokerAddressInPublish: the master's address, if the route has one. */
   master(brokerName: string): string | undefined {
-    return this.brokerAddrs.get(brokerName)?.get(0);
+    return this.masters.get(brokerName);
   }
 
   /** findBrokerAddressInSubscribe(brokerName, MASTER_ID, false): the master, else any slave. */
