@@ -355,6 +355,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         mandatory: spec.mandatory ?? false, persistent: spec.persistent ?? false, expiration: spec.expiration, priority: spec.priority,
         headers: spec.headers, delay: spec.delay, delayBy: spec.delayBy ?? 'x-delay' as const,
         confirm: cfg?.confirm ?? false, confirmTimeout: cfg?.['confirm.timeout'] ?? RABBIT_DEFAULTS.confirmTimeout,
+        // The run ends at duration + drain (simulate.ts's default drain 30s) at the latest, or at the time guard.
+        horizon: Math.max(scenario.duration + (scenario.drain ?? 30_000_000), world.kernel.maxTime),
         heartbeat: cfg?.heartbeat ?? RABBIT_DEFAULTS.heartbeat, outbox: spec.outbox, history,
         delayedConfirmation: pattern.producer(spec.id, spec.vhost ?? RABBIT_DEFAULTS.vhost, spec.user ?? RABBIT_DEFAULTS.user, spec.delayedConfirmation),
         patternStats: pattern.stats,

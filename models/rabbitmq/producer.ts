@@ -47,6 +47,12 @@ export interface ProducerOptions {
   delayBy: 'x-delay' | 'expiration' | 'queue-ttl';
   confirm: boolean;
   confirmTimeout: Micros;
+  /**
+   * No event of the run happens after this virtual time (an upper bound on its end: duration plus
+   * drain). A confirm or outbox timer due later could never fire, so it is not set: a timer per
+   * publish, cancelled by the confirm, would otherwise stay in the event queue until its time.
+   */
+  horizon: Micros;
   heartbeat: Micros;
   outbox: { resendAfter: Micros; maxAttempts?: number } | undefined;
   delayedConfirmation?: DelayedConfirmationOptions | undefined;
@@ -257,7 +263,7 @@ export class RabbitProducer extends AmqpClient {
       this.everReady = true;
       const waiting = this.waiting;
       this.waiting = [];
-      for (const o of waiting) if (this.options.outbox) o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', attemptTimer(o.id, 0));
+      for (const o of waiting) if (this.options.outbox) o.timer = this.attemptTimer(o, 0, this.options.outbox.resendAfter);
       else this.settle(o, 'fail', why);
     }
     // A channel error (403, 404) answers the latest publish: that one was refused for sure.
@@ -355,7 +361,7 @@ export class RabbitProducer extends AmqpClient {
       return;
     }
     // The outbox keeps it and tries when its resend timer fires.
-    o.timer = this.ctx.setTimer(this.options.outbox.resendAfter, 'attempt-timeout', attemptTimer(o.id, 0));
+    o.timer = this.attemptTimer(o, 0, this.options.outbox.resendAfter);
   }
 
   private routingKeyFor(key: string): string {
@@ -402,7 +408,7 @@ export class RabbitProducer extends AmqpClient {
     o.seq = this.publishSeq++;
     this.bySeq.set(o.seq, o);
     const wait = opts.outbox ? opts.outbox.resendAfter : opts.confirmTimeout;
-    o.timer = this.ctx.setTimer(wait, 'attempt-timeout', attemptTimer(o.id, o.attempts));
+    o.timer = this.attemptTimer(o, o.attempts, wait);
   }
 
   /**
@@ -456,8 +462,14 @@ export class RabbitProducer extends AmqpClient {
       this.ctx.note('outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
       this.publish(o);
     } else {
-      o.timer = this.ctx.setTimer(this.options.outbox!.resendAfter, 'attempt-timeout', attemptTimer(o.id, o.attempts));
+      o.timer = this.attemptTimer(o, o.attempts, this.options.outbox!.resendAfter);
     }
+  }
+
+  /** The attempt's confirm (or outbox resend) timer, `wait` from now; none when due after the run's horizon. */
+  private attemptTimer(o: Outstanding, attempt: number, wait: Micros): Timer | null {
+    if (this.ctx.trueNow() + Math.max(0, Math.round(wait)) > this.options.horizon) return null;
+    return this.ctx.setTimer(wait, 'attempt-timeout', attemptTimer(o.id, attempt));
   }
 
   private settle(o: Outstanding, type: 'ok' | 'fail' | 'info', error?: string): void {
