@@ -2,7 +2,8 @@ import type { Micros } from './time.js';
 
 /**
  * One scheduled event. Allocated once per schedule call and never copied; `cancelled`
- * is how a timer is cancelled (the heap skips it when it reaches the top).
+ * is how a timer is cancelled (the heap skips it when it reaches the top). The kernel also
+ * sets it when the event fires, so a later cancel() knows the event is no longer queued.
  */
 export interface ScheduledEvent<D = any> {
   /** Virtual time at which the event runs. */
@@ -107,6 +108,67 @@ export class EventQueue {
       slots[index] = slot;
     }
     return top;
+  }
+
+  /**
+   * Drops every cancelled event and rebuilds the heap from what is left (Floyd's bottom-up
+   * heapify). The order events come out in is unchanged: (time, seq) is a total order. Returns
+   * how many were dropped.
+   */
+  compact(): number {
+    const times = this.times;
+    const seqs = this.seqs;
+    const slots = this.slots;
+    const events = this.events;
+    let kept = 0;
+    for (let index = 0; index < this.count; index++) {
+      const slot = slots[index]!;
+      if (events[slot]!.cancelled) {
+        events[slot] = undefined;
+        this.freeSlots.push(slot);
+        continue;
+      }
+      times[kept] = times[index]!;
+      seqs[kept] = seqs[index]!;
+      slots[kept] = slot;
+      kept++;
+    }
+    const dropped = this.count - kept;
+    this.count = kept;
+    for (let index = (kept >> 1) - 1; index >= 0; index--) this.siftDown(index);
+    return dropped;
+  }
+
+  private siftDown(start: number): void {
+    const times = this.times;
+    const seqs = this.seqs;
+    const slots = this.slots;
+    const size = this.count;
+    const time = times[start]!;
+    const seq = seqs[start]!;
+    const slot = slots[start]!;
+    let index = start;
+    for (;;) {
+      let child = 2 * index + 1;
+      if (child >= size) break;
+      let childTime = times[child]!;
+      const right = child + 1;
+      if (right < size) {
+        const rightTime = times[right]!;
+        if (rightTime < childTime || (rightTime === childTime && seqs[right]! < seqs[child]!)) {
+          child = right;
+          childTime = rightTime;
+        }
+      }
+      if (time < childTime || (time === childTime && seq < seqs[child]!)) break;
+      times[index] = childTime;
+      seqs[index] = seqs[child]!;
+      slots[index] = slots[child]!;
+      index = child;
+    }
+    times[index] = time;
+    seqs[index] = seq;
+    slots[index] = slot;
   }
 
   clear(): void {

@@ -4,6 +4,9 @@ import { KERNEL_NODE, Trace, type TraceKind } from './trace.js';
 
 export type Timer = ScheduledEvent;
 
+/** Compact the event queue only when at least this many cancelled events wait in it. */
+const COMPACT_AT_LEAST = 4096;
+
 export interface KernelOptions {
   /** Stop the run (GuardError) after this many events. Default 200 million. */
   maxEvents?: number;
@@ -50,6 +53,12 @@ export class Kernel {
 
   private seq = 0;
   private readonly queue = new EventQueue();
+  /**
+   * Cancelled events still in the queue. A cancelled timer waits in the heap until its time
+   * (a producer's confirm timeouts, 30 s out, one per message: a million at a time in a 1M
+   * run), costing memory and heap depth; when they are most of the queue it is compacted.
+   */
+  private cancelledQueued = 0;
   private stopRequested = false;
 
   constructor(options: KernelOptions = {}) {
@@ -76,7 +85,12 @@ export class Kernel {
 
   /** Cancels a timer; a cancelled timer never fires. Cancelling twice, or after it fired, is harmless. */
   cancel(timer: Timer | null | undefined): void {
-    if (timer) timer.cancelled = true;
+    if (!timer || timer.cancelled) return;
+    timer.cancelled = true;
+    if (++this.cancelledQueued >= COMPACT_AT_LEAST && this.cancelledQueued * 2 > this.queue.size) {
+      this.queue.compact();
+      this.cancelledQueued = 0;
+    }
   }
 
   get pending(): number {
@@ -106,7 +120,12 @@ export class Kernel {
           return 'until';
         }
         queue.pop();
-        if (event.cancelled) continue;
+        if (event.cancelled) {
+          this.cancelledQueued--;
+          continue;
+        }
+        // Fired: a cancel() from now on is a no-op and must not count it as queued.
+        event.cancelled = true;
         if (event.time > this.maxTime) {
           throw new GuardError(
             `guard: virtual time would pass maxTime ${formatTimestamp(this.maxTime)} (runaway run?)`,

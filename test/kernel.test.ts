@@ -28,6 +28,42 @@ describe('event queue', () => {
     );
   });
 
+  it('compact() drops exactly the cancelled events and leaves the order of the rest unchanged', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.boolean()), { maxLength: 300 }), fc.integer({ min: 0, max: 100 }), (spec, popsFirst) => {
+        const plain = new EventQueue();
+        const compacted = new EventQueue();
+        spec.forEach(([t], seq) => {
+          plain.push(event(t, seq));
+          compacted.push(event(t, seq));
+        });
+        // Pop some first, so compaction also meets a heap with reused slots.
+        for (let i = 0; i < popsFirst; i++) {
+          plain.pop();
+          compacted.pop();
+        }
+        const cancel = (queue: EventQueue) => {
+          const all: ScheduledEvent[] = [];
+          for (let e = queue.pop(); e; e = queue.pop()) all.push(e);
+          for (const e of all) {
+            e.cancelled = spec[e.seq]![1];
+            queue.push(e);
+          }
+        };
+        cancel(plain);
+        cancel(compacted);
+        const dropped = compacted.compact();
+        const live = (queue: EventQueue) => {
+          const seqs: number[] = [];
+          for (let e = queue.pop(); e; e = queue.pop()) if (!e.cancelled) seqs.push(e.seq);
+          return seqs;
+        };
+        expect(compacted.size).toBe(plain.size - dropped);
+        expect(live(compacted)).toEqual(live(plain));
+      }),
+    );
+  });
+
   it('grows past its initial capacity and reuses slots without losing or misordering events', () => {
     const queue = new EventQueue();
     let seq = 0;
@@ -71,6 +107,39 @@ describe('event queue', () => {
 });
 
 describe('kernel', () => {
+  it('compacts a queue mostly made of cancelled timers, and runs the rest in the same order', () => {
+    const order = (cancelEvery: number) => {
+      const kernel = new Kernel();
+      const fired: number[] = [];
+      const timers = [];
+      for (let i = 0; i < 20_000; i++) timers.push(kernel.at(1_000 + (i % 977), (n: number) => fired.push(n), i));
+      for (let i = 0; i < timers.length; i++) if (i % cancelEvery !== 0) kernel.cancel(timers[i]);
+      const pendingAfterCancels = kernel.pending;
+      kernel.run();
+      return { fired, pendingAfterCancels };
+    };
+    const { fired, pendingAfterCancels } = order(10);
+    // 18,000 of 20,000 cancelled: compaction ran and left about the live ones queued.
+    expect(pendingAfterCancels).toBeLessThan(20_000 / 2);
+    const expected = Array.from({ length: 20_000 }, (_, i) => i).filter((i) => i % 10 === 0)
+      .sort((a, b) => (a % 977) - (b % 977) || a - b);
+    expect(fired).toEqual(expected);
+  });
+
+  it('a timer cancelled after it fired, or twice, is not counted as queued', () => {
+    const kernel = new Kernel();
+    const fired: number[] = [];
+    const first = kernel.at(10, () => fired.push(1), null);
+    kernel.run();
+    kernel.cancel(first);
+    kernel.cancel(first);
+    const later = kernel.at(20, () => fired.push(2), null);
+    kernel.run();
+    expect(fired).toEqual([1, 2]);
+    expect(later.cancelled).toBe(true);
+    expect(kernel.pending).toBe(0);
+  });
+
   it('runs events in (time, insertion) order and advances the clock', () => {
     const kernel = new Kernel();
     const seen: string[] = [];
