@@ -39,7 +39,13 @@ export interface ConsumerOptions {
   ackEvery: number;
   processing: Distribution | undefined;
   failureRate: number;
-  idempotent: boolean;
+  /**
+   * The idempotent consumer's processed-ids table, shared by the group's consumers (a table in
+   * the application's database, so it outlives a consumer crash), or null without the pattern.
+   */
+  dedupe: Set<string> | null;
+  /** Counts duplicatesSkipped. */
+  stats: { duplicatesSkipped: number };
   confirmTo?: ConfirmToOptions | undefined;
   patternStats?: PatternStats;
   start: Micros | undefined;
@@ -66,7 +72,6 @@ export class RabbitConsumer extends AmqpClient {
   private consumerTag: string | null = null;
   private tags = 0;
   private stopped = false;
-  private readonly processed = new Set<string>();
 
   constructor(private readonly options: ConsumerOptions) {
     super(options.vhost, options.user, options.heartbeat);
@@ -153,13 +158,10 @@ export class RabbitConsumer extends AmqpClient {
     this.busy = true;
     const { frame } = next;
     const msg = frame.content.properties.messageId;
-    const op: NewHistoryOp = {
-      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg, queue: frame.queue,
-      group: this.options.group, node: this.broker, redelivered: frame.redelivered,
-    };
-    if (frame.content.key !== undefined) op.key = frame.content.key;
-    this.options.history.record(op);
-    const skipped = this.options.idempotent && this.processed.has(msg);
+    const dedupe = this.options.dedupe;
+    // An idempotent consumer records when its local transaction ends (onProcessed); others when handed the message.
+    if (dedupe === null) this.recordConsume(frame, 'receive');
+    const skipped = dedupe !== null && dedupe.has(msg);
     next.skipped = skipped;
     this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', next);
   }
@@ -168,7 +170,7 @@ export class RabbitConsumer extends AmqpClient {
     const { frame, conn } = work;
     const msg = frame.content.properties.messageId;
     const failed = !work.skipped && this.options.failureRate > 0 && this.failures.chance(this.options.failureRate);
-    if (!failed && this.options.idempotent) this.processed.add(msg);
+    if (this.options.dedupe !== null && !failed) this.commitIdempotent(work, this.options.dedupe);
     if (!failed && this.options.confirmTo !== undefined) this.sendConfirmation(msg);
     if (!this.options.autoAck) {
       if (!this.isLive(conn, frame)) {
@@ -187,6 +189,35 @@ export class RabbitConsumer extends AmqpClient {
       this.ctx.note('processing-failed', { msg, autoAck: true });
     }
     this.handleNext();
+  }
+
+  /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
+  private recordConsume(frame: BasicDeliver, f: 'receive' | 'skip'): void {
+    const op: NewHistoryOp = {
+      time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: frame.content.properties.messageId, queue: frame.queue,
+      group: this.options.group, node: this.broker, redelivered: frame.redelivered,
+    };
+    if (frame.content.key !== undefined) op.key = frame.content.key;
+    this.options.history.record(op);
+  }
+
+  /**
+   * The idempotent consumer's local transaction ends: the business update and the INSERT of the
+   * message id into the group's processed-ids table commit together. Already in the table when
+   * handed over, or inserted meanwhile by another consumer of the group (a redelivery racing the
+   * first processing): a skip, acked without processing. A failed processing rolls back and
+   * records nothing, and a crash mid-transaction commits nothing: the redelivery is then the
+   * first processing.
+   */
+  private commitIdempotent(work: Work, dedupe: Set<string>): void {
+    const msg = work.frame.content.properties.messageId;
+    if (work.skipped || dedupe.has(msg)) {
+      this.options.stats.duplicatesSkipped++;
+      this.recordConsume(work.frame, 'skip');
+      return;
+    }
+    dedupe.add(msg);
+    this.recordConsume(work.frame, 'receive');
   }
 
   /** delayed-confirmation: tell the callback service this message was processed. */

@@ -375,6 +375,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     }
 
     const perGroup = new Map<string, number>();
+    /** The idempotent consumers' processed-ids tables, one per group. */
+    const dedupeTables = new Map<string, Set<string>>();
     for (const spec of scenario.workload?.consumers ?? []) {
       const cfg = spec.config;
       const group = spec.group ?? spec.queue;
@@ -385,7 +387,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         vhost: spec.vhost ?? RABBIT_DEFAULTS.vhost, user: spec.user ?? RABBIT_DEFAULTS.user, queue: spec.queue, group,
         autoAck: cfg?.autoAck ?? false, exclusive: cfg?.exclusive ?? false, prefetch: cfg?.prefetch ?? RABBIT_DEFAULTS.prefetch, heartbeat: cfg?.heartbeat ?? RABBIT_DEFAULTS.heartbeat,
         requeue: cfg?.requeue ?? true, reject: cfg?.reject ?? false, ackEvery: cfg?.ackEvery ?? 1,
-        processing: spec.processing, failureRate: spec.failureRate ?? 0, idempotent: spec.idempotent ?? false,
+        processing: spec.processing, failureRate: spec.failureRate ?? 0, stats,
+        dedupe: spec.idempotent ? (dedupeTables.get(group) ?? dedupeTables.set(group, new Set()).get(group)!) : null,
         start: spec.start, stop: spec.stop, history, phase: () => world.phase,
         confirmTo: pattern.consumer(`consumers ${group}`, spec.vhost ?? RABBIT_DEFAULTS.vhost, spec.confirmTo), patternStats: pattern.stats,
       };

@@ -209,7 +209,7 @@ export const rabbitParts: ModelScenarioParts = {
     confirmTo: confirmTo.optional(),
   },
   consumerConfig: rabbitConsumerConfig,
-  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused',
+  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped',
     // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
     'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };
