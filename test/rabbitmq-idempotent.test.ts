@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rabbitmqModel } from '../models/rabbitmq/index.js';
+import { rabbitmqModel, type RabbitScenario } from '../models/rabbitmq/index.js';
 import { loadScenario } from '../models/scenario.js';
 import { World } from '../sim/world.js';
 
@@ -27,7 +27,7 @@ faults:
   - { at: 4s, kill: billing-c2, for: 5s }
 `);
   const world = new World({ seed: scenario.seed ?? 1, keepHistory: true });
-  const model = rabbitmqModel.build(world, scenario);
+  const model = rabbitmqModel.build(world, scenario as RabbitScenario);
   const result = world.run({ duration: scenario.duration, drain: scenario.drain!, faults: scenario.faults! });
   return { result, counts: model.counts(), ops: world.history.ops };
 }
