@@ -71,41 +71,17 @@ export class EventQueue {
 
   pop(): ScheduledEvent | undefined {
     if (this.count === 0) return undefined;
-    const times = this.times;
-    const seqs = this.seqs;
-    const slots = this.slots;
-    const topSlot = slots[0]!;
+    const topSlot = this.slots[0]!;
     const top = this.events[topSlot];
     this.events[topSlot] = undefined;
     this.freeSlots.push(topSlot);
     const size = --this.count;
     if (size > 0) {
-      // Sift the last entry down from the root.
-      const time = times[size]!;
-      const seq = seqs[size]!;
-      const slot = slots[size]!;
-      let index = 0;
-      for (;;) {
-        let child = 2 * index + 1;
-        if (child >= size) break;
-        let childTime = times[child]!;
-        const right = child + 1;
-        if (right < size) {
-          const rightTime = times[right]!;
-          if (rightTime < childTime || (rightTime === childTime && seqs[right]! < seqs[child]!)) {
-            child = right;
-            childTime = rightTime;
-          }
-        }
-        if (time < childTime || (time === childTime && seq < seqs[child]!)) break;
-        times[index] = childTime;
-        seqs[index] = seqs[child]!;
-        slots[index] = slots[child]!;
-        index = child;
-      }
-      times[index] = time;
-      seqs[index] = seq;
-      slots[index] = slot;
+      // Move the last entry to the root and sift it down.
+      this.times[0] = this.times[size]!;
+      this.seqs[0] = this.seqs[size]!;
+      this.slots[0] = this.slots[size]!;
+      this.siftDown(0);
     }
     return top;
   }
