@@ -40,6 +40,7 @@ export interface Actor {
   /** Called when the node starts; `restarted` is true after a crash. */
   start(ctx: NodeContext, restarted: boolean): void;
   receive(from: string, message: Message): void;
+  /** Typed per actor with `TimerArgs<K>` from sim/timers.ts. */
   onTimer?(tag: string, data: unknown): void;
 }
 
