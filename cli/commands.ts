@@ -10,6 +10,7 @@ import type { RunResult } from '../sim/result.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
 import { parseDuration, formatTimestamp, type Micros } from '../sim/time.js';
 import { JsonlFileSink } from '../sim/trace-file.js';
+import type { RunProgress } from '../sim/world.js';
 import { EXIT } from './exit.js';
 
 /** Where a command writes, so tests can run commands in-process too. */
@@ -125,12 +126,12 @@ function reportRunError(error: unknown, scenario: Scenario, seed: number | strin
 }
 
 /** A progress bar on stderr, drawn only on a TTY and only once a run has taken a second. */
-function progressBar(io: CliIo, name: string): { update: (now: Micros, end: Micros) => void; clear: () => void } | null {
+function progressBar(io: CliIo, name: string): { update: (p: RunProgress) => void; clear: () => void } | null {
   if (!io.stderrIsTTY) return null;
   const started = Date.now();
   let drawn = false;
   return {
-    update(now, end) {
+    update({ now, end }) {
       if (Date.now() - started < 1000) return;
       const fraction = end > 0 ? Math.min(1, now / end) : 1;
       const width = 30;

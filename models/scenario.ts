@@ -1,6 +1,9 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
-import { ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import { stepTargetPaths } from '../sim/faults.js';
+import { DEFAULT_MAX_MESSAGES, estimateCost, formatEstimate, type CostEstimate } from '../sim/scenario/cost.js';
+import { capProblems, ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import { formatDuration } from '../sim/time.js';
 import { scenarioSchema, type CommonScenario } from '../sim/scenario/schema.js';
 import { closest } from '../sim/scenario/suggest.js';
 import { World } from '../sim/world.js';
@@ -32,23 +35,72 @@ export function schemaFor(system: string): z.ZodType {
   return schema;
 }
 
-/**
- * Loads and validates a scenario from a file path, or from YAML text. Throws ScenarioError
- * listing every problem with file:line:column; nothing about the scenario is run.
- */
-export function loadScenario(pathOrText: string, options: { file?: string } = {}): Scenario {
-  const isPath = !pathOrText.includes('\n') && existsSync(pathOrText) && statSync(pathOrText).isFile();
-  if (!isPath && !pathOrText.includes('\n') && !pathOrText.includes(':')) {
-    throw new ScenarioError([{ file: pathOrText, line: 1, column: 1, path: '', message: 'no such file' }]);
-  }
-  const text = isPath ? readFileSync(pathOrText, 'utf8') : pathOrText;
-  const file = options.file ?? (isPath ? pathOrText : '<text>');
-  return parseScenario(text, file);
+export interface LoadOptions {
+  /** The name to show in messages (default: the path, or `<text>`). */
+  file?: string;
+  /**
+   * The message budget to hold the scenario to (default: its `limits.maxMessages`, else
+   * DEFAULT_MAX_MESSAGES); a scenario whose cost estimate is above it is refused.
+   */
+  maxMessages?: number;
 }
 
-export function parseScenario(text: string, file: string): Scenario {
+/** Scenario files are small; anything larger is a mistake (a log, a binary, a generated monster). */
+const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+/**
+ * Loads and validates a scenario from a file path, or from YAML text (anything with a line
+ * break). Throws ScenarioError listing every problem with file:line:column; nothing runs.
+ */
+export function loadScenario(pathOrText: string, options: LoadOptions = {}): Scenario {
+  if (pathOrText.includes('\n')) return parseScenario(pathOrText, options.file ?? '<text>', options);
+  return loadScenarioFile(pathOrText, options);
+}
+
+/** Loads a scenario file. A path is never read as YAML text, whatever characters it holds. */
+export function loadScenarioFile(path: string, options: LoadOptions = {}): Scenario {
+  const file = options.file ?? path;
+  return parseScenario(readScenarioText(path, file), file, options);
+}
+
+/**
+ * A file's text, or a ScenarioError saying what the path is instead: missing, a folder, a device
+ * or pipe, too large, UTF-16, or not UTF-8.
+ */
+export function readScenarioText(path: string, file = path): string {
+  const fail = (message: string): never => {
+    throw new ScenarioError([{ file, line: 1, column: 1, path: '', message }]);
+  };
+  let stat;
+  try {
+    stat = statSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return fail(code === 'ENOENT' || code === 'ENOTDIR' ? 'no such file' : `cannot read it (${code ?? (error as Error).message})`);
+  }
+  if (stat.isDirectory()) return fail('is a folder, not a scenario file (give the .yaml files in it, e.g. folder/*.yaml)');
+  if (!stat.isFile()) return fail('is not a regular file (a device, a pipe or a socket); give a .yaml scenario file');
+  if (stat.size > MAX_FILE_BYTES) return fail(`is ${(stat.size / 1024 / 1024).toFixed(1)} MB; a scenario file is at most ${MAX_FILE_BYTES / 1024 / 1024} MB`);
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    return fail(`cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return fail('is UTF-16 text; save it as UTF-8');
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  } catch {
+    return fail('is not UTF-8 text (a binary file, or another encoding); save it as UTF-8');
+  }
+}
+
+export function parseScenario(text: string, file: string, options: LoadOptions = {}): Scenario {
   const source = new YamlSource(text, file);
-  if (source.problems.length > 0) throw new ScenarioError(source.problems);
+  if (source.problems.length > 0) throw new ScenarioError(capProblems(source.problems));
   const value = source.value;
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
     throw new ScenarioError([source.problem([], 'a scenario is a YAML mapping (name:, system:, duration:, ...)')]);
@@ -56,6 +108,9 @@ export function parseScenario(text: string, file: string): Scenario {
   const system = (value as Record<string, unknown>).system;
   const systems = systemNames();
   if (typeof system !== 'string' || !modelFor(system)) {
+    if (system === undefined && looksLikeCompareFile(value as Record<string, unknown>)) {
+      throw new ScenarioError([source.problem([], 'this is a compare file (it has variants:), not a scenario: run it with mqsim compare')]);
+    }
     const problem: ScenarioProblem = system === undefined
       ? source.problem([], 'missing required key "system"', { allowed: systems })
       : source.problem(['system'], `unknown system ${JSON.stringify(system)}`, { allowed: systems });
@@ -63,19 +118,59 @@ export function parseScenario(text: string, file: string): Scenario {
     if (guess) problem.suggestion = guess;
     throw new ScenarioError([problem]);
   }
-  const { data, problems } = validateWith(source, schemaFor(system));
-  if (!data) throw new ScenarioError(problems);
+  const schema = schemaFor(system);
+  const { data, problems } = validateWith(source, schema);
+  if (!data) {
+    // The schema's problems, and the fault targets of whatever part of the file did validate:
+    // one pass shows them all, instead of the targets only once everything else is fixed.
+    const partial = partialScenario(source, schema, problems);
+    const more = partial ? checkFaultTargets(partial.scenario, source, partial.faultIndex) : [];
+    throw new ScenarioError(capProblems([...problems, ...more]));
+  }
   const scenario = { ...(data as object), source: file, raw: value as Record<string, unknown> } as Scenario;
-  const semantic = checkAgainstModel(scenario, source);
-  if (semantic.length > 0) throw new ScenarioError(semantic);
+  const semantic = checkAgainstModel(scenario, source, options);
+  if (semantic.length > 0) throw new ScenarioError(capProblems(semantic));
   return scenario;
 }
 
+function looksLikeCompareFile(value: Record<string, unknown>): boolean {
+  return 'variants' in value;
+}
+
 /**
- * Checks what only a built cluster can tell: node names must be unique, and every fault must
- * name nodes and selectors that exist. Builds the model into a throwaway world; runs nothing.
+ * The file with its invalid parts left out (top-level sections with a problem, single bad fault
+ * steps), validated again: enough to build the cluster and check the remaining fault targets.
+ * Null when a required key is bad or the rest still does not validate.
  */
-function checkAgainstModel(scenario: Scenario, source: YamlSource): ScenarioProblem[] {
+function partialScenario(source: YamlSource, schema: z.ZodType, problems: readonly ScenarioProblem[]): { scenario: Scenario; faultIndex: number[] } | null {
+  const raw = { ...(source.value as Record<string, unknown>) };
+  const badFaults = new Set<number>();
+  for (const problem of problems) {
+    const top = /^[^.[]+/.exec(problem.path)?.[0];
+    if (top === undefined || top === 'name' || top === 'system' || top === 'duration') return null;
+    const fault = /^faults\[(\d+)\]/.exec(problem.path);
+    if (fault) badFaults.add(Number(fault[1]));
+    else delete raw[top];
+  }
+  const faultIndex: number[] = [];
+  if (Array.isArray(raw.faults)) {
+    raw.faults = raw.faults.filter((_, index) => {
+      if (badFaults.has(index)) return false;
+      faultIndex.push(index);
+      return true;
+    });
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) return null;
+  return { scenario: { ...(parsed.data as object), source: source.file, raw } as Scenario, faultIndex };
+}
+
+/**
+ * Checks what only a built cluster can tell: node names must be unique, every fault must name
+ * nodes and selectors that exist, `limits` must be able to hold, and the run's cost must fit the
+ * message budget. Builds the model into a throwaway world; runs nothing.
+ */
+function checkAgainstModel(scenario: Scenario, source: YamlSource, options: LoadOptions): ScenarioProblem[] {
   const problems: ScenarioProblem[] = [];
   const workload = scenario.workload as { producers?: { id: string }[] } | undefined;
   const seen = new Set<string>();
@@ -83,7 +178,41 @@ function checkAgainstModel(scenario: Scenario, source: YamlSource): ScenarioProb
     if (seen.has(producer.id)) problems.push(source.problem(['workload', 'producers', index, 'id'], `duplicate producer id "${producer.id}"`));
     seen.add(producer.id);
   });
+  problems.push(...checkLimits(scenario, source, options));
   if (problems.length > 0) return problems;
+  return checkFaultTargets(scenario, source);
+}
+
+/** Limits that cannot hold for the scenario's own length and load, and the message budget. */
+function checkLimits(scenario: Scenario, source: YamlSource, options: LoadOptions): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
+  const estimate = estimateScenario(scenario);
+  const limits = scenario.limits;
+  const end = estimate.virtualTime;
+  if (limits?.maxTime !== undefined && limits.maxTime < end) {
+    problems.push(source.problem(['limits', 'maxTime'], `maxTime ${formatDuration(limits.maxTime)} is before the run's end (duration + drain = ${formatDuration(end)}): the run would always stop there; raise it or leave it out`));
+  }
+  if (limits?.maxEvents !== undefined && limits.maxEvents < estimate.messages) {
+    problems.push(source.problem(['limits', 'maxEvents'], `maxEvents ${limits.maxEvents} is below the ${estimate.messages} messages the producers send (each is at least one event): the run would always stop there; raise it or leave it out`));
+  }
+  const budget = options.maxMessages ?? limits?.maxMessages ?? DEFAULT_MAX_MESSAGES;
+  if (estimate.messages > budget) {
+    const where = limits?.maxMessages !== undefined && options.maxMessages === undefined ? ['limits', 'maxMessages'] : ['workload', 'producers'];
+    problems.push(source.problem(where, `this run would send ${estimate.messages.toLocaleString('en-US')} messages (${formatEstimate(estimate)}), over the budget of ${budget.toLocaleString('en-US')}: lower the rates, counts or duration, or raise the budget with limits.maxMessages in the file or --max-messages on the command line`));
+  }
+  return problems;
+}
+
+/** The run's cost estimate (see sim/scenario/cost.ts), with the system's measured cost model. */
+export function estimateScenario(scenario: Scenario): CostEstimate {
+  const model = modelFor(scenario.system);
+  if (!model) throw new Error(`unknown system ${scenario.system}`);
+  return estimateCost(scenario as Parameters<typeof estimateCost>[0], model.parts.cost);
+}
+
+/** Fault targets against a throwaway build of the cluster, each reported at its own node in the file. */
+function checkFaultTargets(scenario: Scenario, source: YamlSource, faultIndex?: readonly number[]): ScenarioProblem[] {
+  const problems: ScenarioProblem[] = [];
   const world = new World({ seed: scenario.seed ?? 1 });
   try {
     modelFor(scenario.system)!.build(world, scenario);
@@ -101,9 +230,23 @@ function checkAgainstModel(scenario: Scenario, source: YamlSource): ScenarioProb
       });
     }
   });
-  (scenario.faults ?? []).forEach((step, index) => {
-    for (const problem of world.validateFaults([step], scenario.duration)) {
-      problems.push(source.problem(['faults', index], problem.replace(/^faults\[0\]: /, '')));
+  const targetWords = [...world.nodeNames(), ...world.selectorNames(), ...world.allRoles().flatMap((r) => [`random-${r}`, `all-${r}`])];
+  (scenario.faults ?? []).forEach((step, i) => {
+    const index = faultIndex?.[i] ?? i;
+    if (step.at > scenario.duration) {
+      problems.push(source.problem(['faults', index, 'at'], `at ${formatDuration(step.at)} is after the run's duration ${formatDuration(scenario.duration)}`));
+    }
+    for (const [target, path] of stepTargetPaths(step)) {
+      const error = world.nemesis.targetError(target);
+      if (!error) continue;
+      const extra: Partial<ScenarioProblem> = {};
+      if (typeof target === 'string') {
+        const guess = closest(target, targetWords);
+        if (guess) extra.suggestion = guess;
+      }
+      // A selector's problem is its argument: point at `orders-9` in `{ leader-of: orders-9 }`.
+      const at = typeof target === 'string' ? path : [...path, ...Object.keys(target).slice(0, 1)];
+      problems.push(source.problem(['faults', index, ...at], error, extra));
     }
   });
   return problems;

@@ -5,7 +5,7 @@ import type { Micros } from '../sim/time.js';
 import type { TraceSink } from '../sim/trace.js';
 import { assertDeterministic } from '../sim/determinism.js';
 export { DeterminismError } from '../sim/determinism.js';
-import { World, type DiskConfig, type WorldOptions } from '../sim/world.js';
+import { World, type DiskConfig, type RunProgress, type WorldOptions } from '../sim/world.js';
 import type { LinkConfig } from '../sim/network.js';
 import { modelFor } from './index.js';
 import type { Scenario } from './scenario.js';
@@ -19,8 +19,13 @@ export interface SimulateOptions {
   traceSink?: TraceSink;
   /** Keep the whole client history in the result (memory grows with the run). */
   keepHistory?: boolean;
-  /** Told the virtual time reached, about a hundred times per run (progress bars). */
-  progress?: (now: Micros, end: Micros) => void;
+  /** Told where the run is every few thousand events (progress bars pace themselves by wall clock). */
+  progress?: (progress: RunProgress) => void;
+  /**
+   * The message budget: the run stops (GuardError, limit 'maxMessages') once producers have sent
+   * more. Default: the scenario's limits.maxMessages; none when neither is set.
+   */
+  maxMessages?: number;
   /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
   checkDeterminism?: boolean;
 }
@@ -50,6 +55,8 @@ function worldOptions(scenario: Scenario, options: SimulateOptions, extra: Parti
   if (scenario.limits?.maxEvents !== undefined) result.maxEvents = scenario.limits.maxEvents;
   // A runaway guard on virtual time: never past the planned end unless the scenario says so.
   result.maxTime = scenario.limits?.maxTime ?? scenario.duration + (scenario.drain ?? 30_000_000);
+  const maxMessages = options.maxMessages ?? scenario.limits?.maxMessages;
+  if (maxMessages !== undefined) result.maxMessages = maxMessages;
   if (options.traceSink) result.traceSink = options.traceSink;
   if (options.keepHistory) result.keepHistory = true;
   return result;

@@ -54,6 +54,21 @@ export function stepTargets(step: FaultStep): Target[] {
   return [(step as unknown as Record<string, Target>)[kind]!];
 }
 
+/** Each target of a step with its key path inside the step (for error positions in the file). */
+export function stepTargetPaths(step: FaultStep): [Target, (string | number)[]][] {
+  if ('partition' in step) {
+    const spec = step.partition as PartitionTargets;
+    if (isGroups(spec)) return spec.flatMap((group, g) => group.map((t, i): [Target, (string | number)[]] => [t, ['partition', g, i]]));
+    return [
+      ...spec.from.map((t, i): [Target, (string | number)[]] => [t, ['partition', 'from', i]]),
+      ...spec.to.map((t, i): [Target, (string | number)[]] => [t, ['partition', 'to', i]]),
+    ];
+  }
+  if ('heal' in step) return [];
+  const kind = faultKind(step);
+  return [[(step as unknown as Record<string, Target>)[kind]!, [kind]]];
+}
+
 export function describeTarget(target: Target): string {
   if (typeof target === 'string') return target;
   const [selector, arg] = Object.entries(target)[0] ?? ['?', ''];

@@ -35,7 +35,20 @@ export class SimulationError extends Error {
 /** A runaway run hit a guard (max events or max virtual time). */
 export class GuardError extends SimulationError {
   override name = 'GuardError';
+  constructor(
+    message: string,
+    time: Micros,
+    node: string,
+    event: string,
+    /** Which bound the run reached: the scenario's `limits:` key of the same name sets it. */
+    readonly limit: 'maxEvents' | 'maxTime' | 'maxMessages',
+  ) {
+    super(message, time, node, event);
+  }
 }
+
+/** Events between two calls of the kernel's `tick` (progress reporting); a power of two. */
+export const TICK_EVENTS = 1 << 14;
 
 /**
  * The kernel: a virtual clock and an event queue ordered by (time, insertion sequence).
@@ -60,6 +73,8 @@ export class Kernel {
    */
   private cancelledQueued = 0;
   private stopRequested = false;
+  /** Called every TICK_EVENTS events (progress bars); it must not touch the simulation. */
+  tick: (() => void) | null = null;
 
   constructor(options: KernelOptions = {}) {
     this.trace = options.trace ?? new Trace();
@@ -129,19 +144,20 @@ export class Kernel {
         if (event.time > this.maxTime) {
           throw new GuardError(
             `guard: virtual time would pass maxTime ${formatTimestamp(this.maxTime)} (runaway run?)`,
-            this.now, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event',
+            this.now, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event', 'maxTime',
           );
         }
         if (++this.eventsRun > this.maxEvents) {
           throw new GuardError(
             `guard: more than ${this.maxEvents} events (runaway run?)`,
-            event.time, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event',
+            event.time, trace.nameOf(event.node), trace.kindById(event.kind)?.name ?? 'event', 'maxEvents',
           );
         }
         this.now = event.time;
         trace.foldEvent(event.kind, event.time, event.node);
         event.handler(event.data);
         if (this.stopRequested) return 'stopped';
+        if ((this.eventsRun & (TICK_EVENTS - 1)) === 0 && this.tick !== null) this.tick();
       }
     } catch (error) {
       if (error instanceof SimulationError) throw error;

@@ -5,7 +5,7 @@ import { Nemesis, type Selector, type SelectorArgumentCheck } from './nemesis.js
 
 export type { Selector } from './nemesis.js';
 import { History } from './history.js';
-import { Kernel, type Timer } from './kernel.js';
+import { GuardError, Kernel, type Timer } from './kernel.js';
 import { Metrics, type SeriesPoint } from './metrics.js';
 import { DEFAULT_LINK, Network, type LinkConfig } from './network.js';
 import type { Actor, ActorFactory, Message, NodeContext, NodeStatus } from './node.js';
@@ -41,6 +41,8 @@ export interface WorldOptions {
   disk?: Partial<DiskConfig>;
   maxEvents?: number;
   maxTime?: Micros;
+  /** Stop the run (GuardError 'maxMessages') once producers have sent more than this many messages. */
+  maxMessages?: number;
   /** How often metrics and backlog are sampled (virtual time). Default 1 s. */
   sampleEvery?: Micros;
   traceSink?: TraceSink;
@@ -100,8 +102,18 @@ export interface WorldRunOptions {
    * would deliver. Acked messages found here are backlog, not lost writes.
    */
   finalRead?: () => ReadonlySet<string>;
-  /** Called between slices of the run (1% of it each) with the virtual time reached and the end. */
-  progress?: (now: Micros, end: Micros) => void;
+  /** Called every few thousand events and at the end of each phase (progress bars; wall-clock paced by the caller). */
+  progress?: (progress: RunProgress) => void;
+}
+
+/** Where a run is, for a progress display. */
+export interface RunProgress {
+  now: Micros;
+  /** The run's planned end: duration + drain. */
+  end: Micros;
+  events: number;
+  /** Messages the producers have sent so far. */
+  sent: number;
 }
 
 export interface WorldResult {
@@ -444,9 +456,13 @@ export class World {
     this.scheduleSampling();
     this.nemesis.schedule(faults);
     const end = duration + drain;
-    this.runSliced(duration, end, options.progress);
+    this.watch(end, options.progress);
+    kernel.run(duration);
+    options.progress?.(this.progressAt(end));
     this.enterLiveness();
-    this.runSliced(end, end, options.progress);
+    kernel.run(end);
+    options.progress?.(this.progressAt(end));
+    kernel.tick = null;
     this.phase = 'done';
     for (const listener of this.phaseListeners) listener('done');
     this.sampleNow();
@@ -468,21 +484,26 @@ export class World {
     };
   }
 
+  private progressAt(end: Micros): RunProgress {
+    return { now: this.kernel.now, end, events: this.kernel.eventsRun, sent: this.checks.totals.sent };
+  }
+
   /**
-   * Runs to `until`, in slices when someone watches progress. Slicing never changes the order
-   * of events: each slice runs every event up to its bound, the next one carries on.
+   * The kernel's tick, every few thousand events: the message budget (a run whose producers send
+   * more than `maxMessages` stops with a GuardError) and the caller's progress display. Neither
+   * changes the simulation, so a run with or without them has the same trace.
    */
-  private runSliced(until: Micros, end: Micros, progress: WorldRunOptions['progress']): void {
-    if (!progress) {
-      this.kernel.run(until);
-      return;
-    }
-    const step = Math.max(1, Math.ceil(end / 100));
-    for (let bound = Math.min(until, this.kernel.now + step); ; bound = Math.min(until, bound + step)) {
-      this.kernel.run(bound);
-      progress(this.kernel.now, end);
-      if (bound >= until) return;
-    }
+  private watch(end: Micros, progress: WorldRunOptions['progress']): void {
+    const maxMessages = this.options.maxMessages;
+    if (maxMessages === undefined && !progress) return;
+    const kernel = this.kernel;
+    kernel.tick = () => {
+      const sent = this.checks.totals.sent;
+      if (maxMessages !== undefined && sent > maxMessages) {
+        throw new GuardError(`guard: producers sent ${sent} messages, more than the budget of ${maxMessages}`, kernel.now, 'kernel', 'tick', 'maxMessages');
+      }
+      progress?.(this.progressAt(end));
+    };
   }
 
   /** End of the safety phase: heal everything, bring every node back, tell the models. */

@@ -32,9 +32,9 @@ describe('bad scenario files', () => {
     ['an unknown system', 'name: x\nsystem: demoo\nduration: 5s\n',
       ['bad.yaml:2:9: system: unknown system "demoo" (did you mean "demo"?)']],
     ['a fault naming a node that does not exist', `${BASE}faults:\n  - { at: 1s, crash: broker-9 }\n`,
-      ['bad.yaml:5:5: faults[0]: no node or selector named "broker-9" (nodes: broker; or random-<role>, all-<role>)']],
+      ['bad.yaml:5:22: faults[0].crash: no node or selector named "broker-9" (nodes: broker; or random-<role>, all-<role>) (did you mean "broker"?)']],
     ['a fault after the end of the run', `${BASE}faults:\n  - { at: 11s, crash: broker }\n`,
-      ['bad.yaml:5:5: faults[0]: at 11s is after the run\'s duration 10s']],
+      ['bad.yaml:5:11: faults[0].at: at 11s is after the run\'s duration 10s']],
     ['duplicate producer names', `${BASE}workload:\n  producers:\n    - { id: p1, rate: 1/s }\n    - { id: p1, rate: 2/s }\n`,
       ['bad.yaml:7:13: workload.producers[1].id: duplicate producer id "p1"']],
     ['a duplicate key', 'name: x\nname: y\nsystem: demo\nduration: 10s\n',
@@ -49,10 +49,10 @@ describe('bad scenario files', () => {
       ['bad.yaml:7:26: network.links[0].to[0]: no node named "brokr" (did you mean "broker"?)']],
     ['a Kafka leader-of selector naming a partition that does not exist',
       'name: x\nsystem: kafka\nduration: 10s\ntopics: [{ name: orders, partitions: 6 }]\nfaults:\n  - { at: 1s, crash: { leader-of: orders-9 } }\n',
-      ['bad.yaml:6:5: faults[0]: leader-of: no partition "orders-9" (partitions are <topic>-<n>: orders-0..5)']],
+      ['bad.yaml:6:35: faults[0].crash.leader-of: leader-of: no partition "orders-9" (partitions are <topic>-<n>: orders-0..5)']],
     ['a RocketMQ master-of selector naming no broker group',
       'name: x\nsystem: rocketmq\nduration: 10s\nfaults:\n  - { at: 1s, crash: { master-of: broker-z } }\n',
-      ['bad.yaml:5:5: faults[0]: master-of: needs a broker group (brokerName), e.g. { master-of: broker-a }; groups: broker-a, broker-b']],
+      ['bad.yaml:5:35: faults[0].crash.master-of: master-of: needs a broker group (brokerName), e.g. { master-of: broker-a }; groups: broker-a, broker-b']],
   ])('%s: exact position and message', (_what, text, expected) => {
     expect(problemsOf(text)).toEqual(expected);
   });

@@ -3,6 +3,7 @@ import { FAULT_KINDS, type FaultStep, type Target } from '../faults.js';
 import { DISTRIBUTION_KINDS, type Distribution } from '../random.js';
 import { DURATION_UNITS, parseDuration, type Micros } from '../time.js';
 import { parseRate, parseSize, SIZE_UNIT_NAMES } from '../units.js';
+import { BOUNDS } from './bounds.js';
 import { closest } from './suggest.js';
 
 /**
@@ -13,12 +14,18 @@ import { closest } from './suggest.js';
 
 const DURATION_HINT = `a duration such as 250ms, 5s, 2m, 1h (units: ${DURATION_UNITS.join(', ')})`;
 
+/** The longest duration a file may write: virtual time must stay an exact integer of microseconds. */
+function boundedDuration(micros: Micros, text: string): Micros {
+  if (!(micros <= BOUNDS.durationMicros)) throw new Error(`duration "${text}" is longer than the longest allowed, ${BOUNDS.durationMicros / 86_400_000_000}d`);
+  return micros;
+}
+
 /** A duration string (`250ms`) -> microseconds. Bare numbers are refused: the unit is not optional. */
 export const duration = z
   .string({ error: `expected ${DURATION_HINT}` })
   .transform((text, ctx): Micros => {
     try {
-      return parseDuration(text);
+      return boundedDuration(parseDuration(text), text);
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
       return z.NEVER;
@@ -32,7 +39,7 @@ export const signedDuration = z
   .transform((text, ctx): Micros => {
     const negative = text.trim().startsWith('-');
     try {
-      const value = parseDuration(negative ? text.trim().slice(1) : text);
+      const value = boundedDuration(parseDuration(negative ? text.trim().slice(1) : text), text);
       return negative ? -value : value;
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
@@ -45,7 +52,9 @@ export const size = z
   .union([z.number(), z.string()], { error: `expected a size such as 512B, 64KiB, 1MB (units: ${SIZE_UNIT_NAMES.join(', ')})` })
   .transform((value, ctx): number => {
     try {
-      return parseSize(value);
+      const bytes = parseSize(value);
+      if (!(bytes <= BOUNDS.sizeBytes)) throw new Error(`size ${JSON.stringify(value)} is larger than the largest allowed, 1TiB`);
+      return bytes;
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
       return z.NEVER;
@@ -58,7 +67,11 @@ export const rate = z
   .union([z.number(), z.string()], { error: 'expected a rate such as 1000/s, 5/ms, 60/m' })
   .transform((value, ctx): number => {
     try {
-      return parseRate(value);
+      const perSecond = parseRate(value);
+      // 0/s would make the send interval 0: a producer without a count would send forever at t=0.
+      if (!(perSecond > 0)) throw new Error(`rate ${JSON.stringify(value)} must be above 0; to stop a producer, give it a count or a stop time`);
+      if (!(perSecond <= BOUNDS.rate)) throw new Error(`rate ${JSON.stringify(value)} is above the highest allowed, ${BOUNDS.rate.toLocaleString('en-US')}/s per producer`);
+      return perSecond;
     } catch (error) {
       ctx.addIssue({ code: 'custom', message: (error as Error).message });
       return z.NEVER;
@@ -85,8 +98,15 @@ export const bandwidth = z
 
 export const probability = z.number({ error: 'expected a probability between 0 and 1' }).min(0).max(1);
 
-export const nonNegativeInt = z.number().int().min(0);
-export const positiveInt = z.number().int().min(1);
+export const nonNegativeInt = z.number().int().min(0).max(BOUNDS.int, 'at most 2147483647 (2^31 - 1)');
+export const positiveInt = z.number().int().min(1).max(BOUNDS.int, 'at most 2147483647 (2^31 - 1)');
+
+/** Nodes of one kind (brokers, controllers, NameServers). */
+export const nodeCount = positiveInt.max(BOUNDS.nodes, `at most ${BOUNDS.nodes.toLocaleString('en-US')} nodes of one kind`);
+/** Partitions of one topic, queues of one broker group. */
+export const partitionCount = positiveInt.max(BOUNDS.partitions, `at most ${BOUNDS.partitions.toLocaleString('en-US')}`);
+/** Members of one consumer group. */
+export const consumerCount = positiveInt.max(BOUNDS.consumers, `at most ${BOUNDS.consumers.toLocaleString('en-US')} consumers in one group`);
 
 /**
  * A distribution of values of one kind (durations or sizes). Written as a single value

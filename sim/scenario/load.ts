@@ -1,5 +1,6 @@
 import { isMap, isScalar, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import type { z } from 'zod';
+import { BOUNDS, checkShape } from './bounds.js';
 import { closest } from './suggest.js';
 
 /**
@@ -39,6 +40,18 @@ export function formatProblems(problems: readonly ScenarioProblem[]): string {
   return `${count} problem${count === 1 ? '' : 's'}:\n` + problems.map((p) => '  ' + formatProblem(p)).join('\n');
 }
 
+/**
+ * At most BOUNDS.problems problems, sorted by position; the rest counted in one last line, so a
+ * file with 100,000 unknown keys prints a screenful, not 100,000 lines.
+ */
+export function capProblems(problems: ScenarioProblem[], notLocated = 0): ScenarioProblem[] {
+  problems.sort((a, b) => a.line - b.line || a.column - b.column);
+  if (problems.length + notLocated <= BOUNDS.problems) return problems;
+  const rest = problems.length + notLocated - BOUNDS.problems;
+  const last = problems[BOUNDS.problems - 1]!;
+  return [...problems.slice(0, BOUNDS.problems), { file: last.file, line: last.line, column: last.column, path: '', message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix these first)` }];
+}
+
 export type PathSegment = string | number;
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -55,6 +68,8 @@ export class YamlSource {
   readonly lineCounter = new LineCounter();
   readonly document: Document.Parsed;
   readonly problems: ScenarioProblem[] = [];
+  /** Problems of the file's shape that do not stop validation (prototype keys): reported with the schema's. */
+  readonly shapeProblems: ScenarioProblem[] = [];
   readonly value: unknown;
 
   constructor(readonly text: string, readonly file: string) {
@@ -63,6 +78,13 @@ export class YamlSource {
       const [line, column] = this.position(error.pos[0]);
       const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
       this.problems.push({ file, line, column, path: '', message: `YAML: ${message}` });
+    }
+    if (this.problems.length === 0) {
+      for (const shape of checkShape(this.document)) {
+        const [line, column] = this.position(shape.offset);
+        const problem = { file, line, column, path: formatPath(shape.path), message: shape.message };
+        (shape.fatal ? this.problems : this.shapeProblems).push(problem);
+      }
     }
     let value: unknown;
     if (this.problems.length === 0) {
@@ -116,13 +138,24 @@ export class YamlSource {
  */
 export function validateWith<T>(source: YamlSource, schema: z.ZodType<T>): { data?: T; problems: ScenarioProblem[] } {
   const parsed = schema.safeParse(source.value);
-  if (parsed.success) return { data: parsed.data, problems: [] };
-  const problems: ScenarioProblem[] = [];
-  for (const issue of parsed.error.issues) {
+  if (parsed.success && source.shapeProblems.length === 0) return { data: parsed.data, problems: [] };
+  const problems: ScenarioProblem[] = [...source.shapeProblems];
+  // Each problem looks its node up in the document: stop well past the cap (the rest are only counted).
+  const issues = parsed.success ? [] : parsed.error.issues;
+  let uncounted = 0;
+  for (const issue of issues) {
+    if (problems.length > BOUNDS.problems * 2 && issue.code !== 'unrecognized_keys') {
+      uncounted++;
+      continue;
+    }
     const path = issue.path as PropertyKey[];
     if (issue.code === 'unrecognized_keys') {
       const allowed = allowedKeysAt(schema, path, source.value);
       for (const key of issue.keys) {
+        if (problems.length > BOUNDS.problems * 2) {
+          uncounted++;
+          continue;
+        }
         const suggestion = allowed ? closest(key, allowed) : undefined;
         const extra: Partial<ScenarioProblem> = {};
         if (allowed) extra.allowed = allowed;
@@ -137,8 +170,7 @@ export function validateWith<T>(source: YamlSource, schema: z.ZodType<T>): { dat
     if (params?.suggestion) extra.suggestion = params.suggestion;
     problems.push(source.problem(path, describeIssue(issue, hasPath(source.value, path)), extra, params?.unknownKey !== undefined));
   }
-  problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  return { problems };
+  return { problems: capProblems(problems, uncounted) };
 }
 
 function describeIssue(issue: z.core.$ZodIssue, present: boolean): string {

@@ -6,9 +6,11 @@ import type { Micros } from '../time.js';
 import type { ProducerPlanSpec } from '../workload.js';
 import { parseExpectation, type Expectation } from './expect.js';
 import {
-  bandwidth, duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate,
+  bandwidth, consumerCount, duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate,
   size, sizeDistribution,
 } from './fields.js';
+import { BOUNDS } from './bounds.js';
+import type { CostModel } from './cost.js';
 import { closest } from './suggest.js';
 import { drillSection, type DrillSpec } from './drill-schema.js';
 
@@ -33,6 +35,8 @@ export interface ModelScenarioParts {
   consumerConfig: z.ZodType;
   /** Extra metrics the model reports, usable in `expect:` (deadLettered, expired...). */
   metrics?: readonly string[];
+  /** How the system turns messages into kernel events, for the cost estimate (measured on the shipped scenarios). */
+  cost: CostModel;
 }
 
 /** Result metrics every system has, usable in `expect:`. */
@@ -46,7 +50,8 @@ export const COMMON_METRICS = [
   'events', 'virtualTime', 'network.sent', 'network.delivered', 'network.dropped', 'crashes',
 ] as const;
 
-const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (no spaces)');
+const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (no spaces)')
+  .max(200, 'at most 200 characters');
 
 const linkFields = {
   latency: durationDistribution.optional(),
@@ -76,12 +81,20 @@ const disk = z.strictObject({
 
 const keys = z.union([
   positiveInt,
-  z.strictObject({ count: positiveInt, zipf: z.number().positive().optional() }),
-], { error: 'expected a number of distinct keys, or { count: 100, zipf: 1.1 }' });
+  z.strictObject({ count: positiveInt, zipf: z.number().positive().optional() })
+    .refine((k) => k.zipf === undefined || k.count <= BOUNDS.zipfKeys, {
+      message: `with zipf, at most ${BOUNDS.zipfKeys.toLocaleString('en-US')} keys (the distribution's cumulative weights are kept in memory)`,
+      path: ['count'],
+    }),
+], { error: 'expected a number of distinct keys (at most 2147483647), or { count: 100, zipf: 1.1 }' });
 
 const limits = z.strictObject({
-  maxEvents: positiveInt.optional(),
-  maxTime: duration.optional(),
+  maxEvents: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional()
+    .meta({ description: 'Stop the run (exit 2) when it has processed this many events (default 200,000,000).' }),
+  maxTime: duration.optional()
+    .meta({ description: 'Stop the run (exit 2) at this virtual time; must be at least duration + drain.' }),
+  maxMessages: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional()
+    .meta({ description: 'The run\'s message budget: refuse a scenario whose cost estimate is above it, and stop a run whose producers send more (default 50,000,000; mqsim run --max-messages overrides).' }),
 });
 
 /** Fault kinds `explore:` may generate (each heals itself or is healed by a later step). */
@@ -159,7 +172,7 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
   }).refine((p) => p.rate !== undefined || p.count !== undefined, { message: 'a producer needs a rate (1000/s), a count, or both' });
   const consumer = z.strictObject({
     group: name.optional(),
-    count: positiveInt.optional(),
+    count: consumerCount.optional(),
     processing: durationDistribution.optional(),
     failureRate: probability.optional(),
     idempotent: z.boolean().optional(),
@@ -173,7 +186,9 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     name,
     description: z.string().optional(),
     system: z.literal(parts.system),
-    seed: z.union([z.number().int(), z.string()], { error: 'expected an integer or a string' }).optional(),
+    // Integers only, and only those a double keeps exactly: 2^53 and 2^53 + 1 would be the same run.
+    seed: z.number({ error: 'expected an integer seed' }).int('expected an integer seed')
+      .min(-Number.MAX_SAFE_INTEGER, 'at least -(2^53 - 1)').max(Number.MAX_SAFE_INTEGER, 'at most 2^53 - 1 (9007199254740991): larger integers are not kept exactly').optional(),
     duration,
     drain: duration.optional(),
     sampleEvery: duration.optional(),
@@ -228,7 +243,7 @@ export interface CommonScenario {
   disk?: { fsync?: Distribution; flush?: 'os' | 'every-write' | { interval: Micros }; capacity?: number };
   faults?: FaultStep[];
   expect?: Expectation[];
-  limits?: { maxEvents?: number; maxTime?: Micros };
+  limits?: { maxEvents?: number; maxTime?: Micros; maxMessages?: number };
   explore?: ExploreSpec;
   property?: PropertySpec[];
   drill?: DrillSpec;

@@ -1,5 +1,7 @@
 /** "Did you mean": the allowed word closest to a misspelt one, if it is close enough. */
 export function closest(word: string, allowed: readonly string[]): string | undefined {
+  // A long word is no typo of a config name (and the distance costs length x length).
+  if (word.length > 64) return undefined;
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
   const lower = word.toLowerCase();
