@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { z } from 'zod';
 import { loadScenario } from '../models/scenario.js';
 import { evaluateRun, planCheck, shrinkFailure, type Counterexample, type RunEvaluation } from './runner.js';
 import type { WorkerMessage, WorkerTask } from './worker.js';
@@ -46,6 +47,48 @@ export interface CheckReport {
   perRun: RunEvaluation[];
   wallMs: number;
   runsPerSecond: number;
+}
+
+/**
+ * The shape of a report `mqsim check --json` writes, for `mqsim merge`: shard reports come from
+ * other machines (CI artifacts), so each is validated before anything in it is used.
+ */
+const count = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+const text = z.string().max(100_000);
+const runEvaluationSchema = z.strictObject({ index: count, ok: z.boolean(), kinds: z.array(text).max(100), roles: z.array(text).max(100) });
+export const checkReportSchema = z.object({
+  file: text,
+  scenario: text,
+  system: text,
+  seed: z.number().int().min(-Number.MAX_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER),
+  runs: count.min(1),
+  shard: z.strictObject({ index: count.min(1), count: count.min(1) }).refine((s) => s.index <= s.count, 'shard index above the shard count').nullable(),
+  properties: text,
+  runsDone: count,
+  firstFailure: count.nullable(),
+  counterexample: z.strictObject({
+    index: count,
+    property: text,
+    message: text,
+    yaml: z.string().max(10 * 1024 * 1024),
+    faults: z.array(text).max(10_000),
+    traceHash: text,
+    shrinkSteps: count,
+  }).nullable(),
+  coverage: z.strictObject({ kinds: z.record(text, count), roles: z.record(text, count) }),
+  perRun: z.array(runEvaluationSchema).max(10_000_000),
+  wallMs: z.number().min(0),
+  runsPerSecond: z.number().min(0),
+}) satisfies z.ZodType<Omit<CheckReport, 'perRun'> & { perRun: RunEvaluation[] }>;
+
+/**
+ * The file name stem of a property's counterexample: its own character set only (letters,
+ * digits, `.`, `_`, `-`; no separator, no leading dot), so a name from a report can never
+ * climb out of the folder it is written to.
+ */
+export function counterexampleFileName(property: string): string {
+  const stem = property.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[.-]+/, '').slice(0, 80).replace(/[.-]+$/, '');
+  return `counterexample-${stem === '' ? 'property' : stem}.yaml`;
 }
 
 /** The run numbers of a shard (all of them without one). */
@@ -176,7 +219,7 @@ export function mergeReports(reports: readonly CheckReport[]): CheckReport {
   if (reports.length === 0) throw new Error('nothing to merge');
   const first = reports[0]!;
   for (const report of reports) {
-    if (report.scenario !== first.scenario || report.seed !== first.seed || report.runs !== first.runs || report.properties !== first.properties) {
+    if (report.scenario !== first.scenario || report.system !== first.system || report.seed !== first.seed || report.runs !== first.runs || report.properties !== first.properties) {
       throw new Error(`cannot merge: ${report.file} is a different check (scenario, seed, runs or properties differ)`);
     }
   }

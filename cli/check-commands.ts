@@ -1,10 +1,11 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative, resolve, sep } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { CheckSetupError, mergeReports, runCheck, type CheckReport, type Shard } from '../check/index.js';
+import { CheckSetupError, checkReportSchema, counterexampleFileName, mergeReports, runCheck, type CheckReport, type Shard } from '../check/index.js';
+import { parseScenario, readScenarioText } from '../models/scenario.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
-import { bundledScenariosDir, type CliIo } from './commands.js';
-import { EXIT } from './exit.js';
+import { bundledScenariosDir, parseSeedFlag, type CliIo } from './commands.js';
+import { EXIT, UsageError } from './exit.js';
+import { checkOutputDir, writeOutput } from './outputs.js';
 
 /** `mqsim check` and `mqsim merge`. */
 export interface CheckCommandOptions {
@@ -22,8 +23,6 @@ function positive(name: string, text: string | undefined): number | undefined {
   return Number(text);
 }
 
-class UsageError extends Error {}
-
 function parseShard(text: string | undefined): Shard | undefined {
   if (text === undefined) return undefined;
   const match = /^(\d+)\/(\d+)$/.exec(text);
@@ -37,7 +36,8 @@ export async function checkCommand(file: string, options: CheckCommandOptions, i
     const runs = positive('runs', options.runs);
     const workers = positive('workers', options.workers) ?? availableParallelism();
     const shard = parseShard(options.shard);
-    const seed = options.seed === undefined ? undefined : /^\d+$/.test(options.seed) ? Number(options.seed) : (() => { throw new UsageError(`--seed must be a non-negative integer`); })();
+    const seed = parseSeedFlag(options.seed);
+    checkOutputDir('--out', options.out, io.cwd);
     const bar = checkProgress(io);
     report = await runCheck(resolve(io.cwd, file), {
       workers,
@@ -63,14 +63,49 @@ export async function checkCommand(file: string, options: CheckCommandOptions, i
 }
 
 export function mergeCommand(files: string[], options: { out?: string; json?: boolean }, io: CliIo): number {
+  checkOutputDir('--out', options.out, io.cwd);
   let merged: CheckReport;
   try {
-    merged = mergeReports(files.map((f) => JSON.parse(readFileSync(resolve(io.cwd, f), 'utf8')) as CheckReport));
+    merged = mergeReports(files.map((f) => readShardReport(f, io)));
+    const example = merged.counterexample;
+    // The counterexample is written out as a scenario: it must be one, of the checked system.
+    if (example) {
+      const scenario = parseScenario(example.yaml, `${counterexampleFileName(example.property)} (from the shard reports)`);
+      if (scenario.system !== merged.system) throw new Error(`the counterexample is a ${scenario.system} scenario, the check is of ${merged.system}`);
+    }
   } catch (error) {
+    if (error instanceof ScenarioError) {
+      io.stderr('mqsim merge: the shard reports\' counterexample is not a valid scenario:\n');
+      for (const problem of error.problems) io.stderr(`  ${formatProblem(problem)}\n`);
+      return EXIT.usage;
+    }
     io.stderr(`mqsim merge: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
   return finish(merged, options, io);
+}
+
+/** One shard report: read as text (no folder, device or binary), parsed as JSON, checked against the report's shape. */
+function readShardReport(file: string, io: CliIo): CheckReport {
+  let text: string;
+  try {
+    text = readScenarioText(resolve(io.cwd, file), file);
+  } catch (error) {
+    if (error instanceof ScenarioError) throw new Error(`${file}: ${error.problems[0]!.message}`);
+    throw error;
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: not JSON (${(error as Error).message}); give the reports of mqsim check --json --shard i/n`);
+  }
+  const parsed = checkReportSchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new Error(`${file}: not a report of mqsim check --json (${issue.path.join('.') || 'the file'}: ${issue.message})`);
+  }
+  return parsed.data as CheckReport;
 }
 
 function finish(report: CheckReport, options: { out?: string; json?: boolean }, io: CliIo): number {
@@ -83,11 +118,13 @@ function finish(report: CheckReport, options: { out?: string; json?: boolean }, 
 
 function writeCounterexample(report: CheckReport, outDir: string, io: CliIo): string {
   const dir = resolve(io.cwd, outDir);
-  mkdirSync(dir, { recursive: true });
-  const path = join(dir, `counterexample-${report.counterexample!.property}.yaml`);
+  const path = join(dir, counterexampleFileName(report.counterexample!.property));
+  // The name is built from its own character set; this guards the rule, not the input.
+  if (!path.startsWith(dir.endsWith(sep) ? dir : dir + sep)) throw new UsageError(`refusing to write ${path}: outside ${dir}`);
   const schema = relative(dir, join(bundledScenariosDir(), 'mqsim.schema.json'));
-  writeFileSync(path, `# yaml-language-server: $schema=${schema}\n${report.counterexample!.yaml}`);
-  return relative(io.cwd, path) || path;
+  const shown = relative(io.cwd, path) || path;
+  writeOutput(shown, path, `# yaml-language-server: $schema=${schema}\n${report.counterexample!.yaml}`);
+  return shown;
 }
 
 export function formatCheckText(report: CheckReport, written: string | null): string {

@@ -1,8 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadScenario, scenarioJsonSchema, type Scenario } from '../models/scenario.js';
+import { estimateScenario, loadScenarioFile, scenarioJsonSchema, type Scenario } from '../models/scenario.js';
 import { DeterminismError, simulate, type SimulateOptions } from '../models/simulate.js';
 import { formatRunText } from '../reports/text.js';
 import { GuardError, SimulationError } from '../sim/kernel.js';
@@ -11,7 +11,9 @@ import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
 import { parseDuration, formatTimestamp, type Micros } from '../sim/time.js';
 import { JsonlFileSink } from '../sim/trace-file.js';
 import type { RunProgress } from '../sim/world.js';
-import { EXIT } from './exit.js';
+import { formatEstimate, type CostEstimate } from '../sim/scenario/cost.js';
+import { EXIT, UsageError } from './exit.js';
+import { checkOutputFile } from './outputs.js';
 
 /** Where a command writes, so tests can run commands in-process too. */
 export interface CliIo {
@@ -19,6 +21,8 @@ export interface CliIo {
   stderr(text: string): void;
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
+  /** The terminal's width when stdout is one (drills wrap to it). */
+  columns?: number;
   env: Record<string, string | undefined>;
   cwd: string;
   exitCode: number;
@@ -31,6 +35,28 @@ export interface RunCommandOptions {
   until?: string;
   quiet?: boolean;
   checkDeterminism?: boolean;
+  explain?: boolean;
+  maxMessages?: string;
+}
+
+/**
+ * `--seed`: an integer a double keeps exactly (|n| <= 2^53 - 1), so 9007199254740992 and ...993
+ * can never name the same run; anything else is refused.
+ */
+export function parseSeedFlag(text: string | undefined, flag = '--seed'): number | undefined {
+  if (text === undefined) return undefined;
+  if (!/^-?\d+$/.test(text.trim())) throw new UsageError(`${flag} takes an integer, not ${JSON.stringify(text)}`);
+  const value = Number(text.trim());
+  if (!Number.isSafeInteger(value)) throw new UsageError(`${flag} ${text}: at most 2^53 - 1 (9007199254740991) in size; larger integers are not kept exactly`);
+  return value;
+}
+
+/** `--max-messages`: a positive whole number (1_000_000 and 1,000,000 are read too). */
+export function parseCountFlag(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const digits = text.trim().replace(/[_,]/g, '');
+  if (!/^\d+$/.test(digits) || !Number.isSafeInteger(Number(digits)) || Number(digits) < 1) throw new UsageError(`${flag} takes a positive whole number, not ${JSON.stringify(text)}`);
+  return Number(digits);
 }
 
 function useColor(io: CliIo): boolean {
@@ -38,12 +64,12 @@ function useColor(io: CliIo): boolean {
 }
 
 /** Loads every file first: if one is invalid, none runs. */
-function loadAll(files: string[], io: CliIo): Scenario[] | null {
+function loadAll(files: string[], io: CliIo, maxMessages?: number): Scenario[] | null {
   const scenarios: Scenario[] = [];
   let bad = false;
   for (const file of files) {
     try {
-      scenarios.push(loadScenario(resolve(io.cwd, file), { file }));
+      scenarios.push(loadScenarioFile(resolve(io.cwd, file), maxMessages !== undefined ? { file, maxMessages } : { file }));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       bad = true;
@@ -55,30 +81,35 @@ function loadAll(files: string[], io: CliIo): Scenario[] | null {
 
 export function runCommand(files: string[], options: RunCommandOptions, io: CliIo): number {
   let until: Micros | undefined;
-  let seed: number | string | undefined;
   try {
     if (options.until !== undefined) until = parseDuration(options.until);
   } catch (error) {
     io.stderr(`mqsim run: --until: ${(error as Error).message}\n`);
     return EXIT.usage;
   }
-  if (options.seed !== undefined) seed = /^-?\d+$/.test(options.seed) ? Number(options.seed) : options.seed;
+  const seed = parseSeedFlag(options.seed);
+  const maxMessages = parseCountFlag('--max-messages', options.maxMessages);
   if (options.trace !== undefined && files.length > 1) {
     io.stderr('mqsim run: --trace writes one file: give one scenario with it\n');
     return EXIT.usage;
   }
-  const scenarios = loadAll(files, io);
+  checkOutputFile('--trace', options.trace, io.cwd);
+  const scenarios = loadAll(files, io, maxMessages);
   if (!scenarios) return EXIT.usage;
   const results: RunResult[] = [];
   let code: number = EXIT.ok;
   for (const scenario of scenarios) {
+    if (options.trace !== undefined) mkdirSync(dirname(resolve(io.cwd, options.trace)), { recursive: true });
     const sink = options.trace !== undefined ? new JsonlFileSink(resolve(io.cwd, options.trace)) : undefined;
     const simulateOptions: SimulateOptions = {};
     if (seed !== undefined) simulateOptions.seed = seed;
     if (until !== undefined) simulateOptions.until = until;
     if (sink) simulateOptions.traceSink = sink;
     if (options.checkDeterminism) simulateOptions.checkDeterminism = true;
-    const progress = progressBar(io, scenario.name);
+    if (maxMessages !== undefined) simulateOptions.maxMessages = maxMessages;
+    const estimate = estimateScenario(scenario);
+    if (options.explain) io.stderr(`${scenario.source}: ${formatEstimate(estimate)}\n`);
+    const progress = options.json ? null : progressBar(io, scenario.name, estimate);
     if (progress) simulateOptions.progress = progress.update;
     let result: RunResult;
     try {
@@ -107,6 +138,12 @@ export function runCommand(files: string[], options: RunCommandOptions, io: CliI
 
 function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
   const usedSeed = seed ?? scenario.seed ?? 1;
+  if (error instanceof GuardError && (error.limit === 'maxMessages' || scenario.limits?.[error.limit] !== undefined)) {
+    // The user's own budget (limits: in the file, or --max-messages): stopping there is not a bug.
+    const how = error.limit === 'maxMessages' ? 'raise limits.maxMessages or --max-messages' : `raise limits.${error.limit}`;
+    io.stderr(`mqsim: ${scenario.source}: the run stopped at ${formatTimestamp(error.time)}: ${error.message.replace(/^guard: /, '')}. It is over its budget: ${how} if the run is meant to be this large.\n`);
+    return EXIT.usage;
+  }
   if (error instanceof GuardError) {
     io.stderr(`mqsim: ${scenario.source}: ${error.message} at ${formatTimestamp(error.time)} (event ${error.event} on ${error.node}).\n` +
       `Raise limits.maxEvents / limits.maxTime in the scenario if the run is meant to be this long; otherwise please report it with the scenario and seed ${usedSeed}.\n`);
@@ -125,18 +162,29 @@ function reportRunError(error: unknown, scenario: Scenario, seed: number | strin
   throw error;
 }
 
-/** A progress bar on stderr, drawn only on a TTY and only once a run has taken a second. */
-function progressBar(io: CliIo, name: string): { update: (p: RunProgress) => void; clear: () => void } | null {
+/**
+ * Progress on stderr, on a TTY only (never on a pipe or with --json): once a run has taken a
+ * second, redrawn at most every 250 ms of wall time and at least about once a second (the kernel
+ * reports every few thousand events): virtual time reached, events, messages, rate, ETA from the
+ * cost estimate. Wall-clock time here paces the display only; the run never sees it.
+ */
+function progressBar(io: CliIo, name: string, estimate: CostEstimate): { update: (p: RunProgress) => void; clear: () => void } | null {
   if (!io.stderrIsTTY) return null;
   const started = Date.now();
+  let lastDrawn = 0;
   let drawn = false;
+  const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n));
   return {
-    update({ now, end }) {
-      if (Date.now() - started < 1000) return;
-      const fraction = end > 0 ? Math.min(1, now / end) : 1;
-      const width = 30;
-      const filled = Math.round(fraction * width);
-      io.stderr(`\r${name} [${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}% ${formatTimestamp(now)}`);
+    update({ now, end, events, sent }) {
+      const wall = Date.now();
+      if (wall - started < 1000 || wall - lastDrawn < 250) return;
+      lastDrawn = wall;
+      const seconds = (wall - started) / 1000;
+      // Events track work better than virtual time (a drain is cheap); past the estimate, time it is.
+      const done = events < estimate.events ? events / Math.max(1, estimate.events) : Math.min(1, end > 0 ? now / end : 1);
+      const eta = done > 0.001 ? (seconds * (1 - done)) / done : Number.NaN;
+      const etaText = Number.isFinite(eta) ? `ETA ${eta < 90 ? `${Math.ceil(eta)}s` : `${Math.ceil(eta / 60)}m`}` : 'ETA ?';
+      io.stderr(`\r\u001b[2K${name} ${formatTimestamp(now)}/${formatTimestamp(end)}  ${count(events)} events  ${count(sent)} messages  ${count(Math.round(events / seconds))} events/s  ${etaText}`);
       drawn = true;
     },
     clear() {
@@ -145,12 +193,13 @@ function progressBar(io: CliIo, name: string): { update: (p: RunProgress) => voi
   };
 }
 
-export function validateCommand(files: string[], io: CliIo): number {
+export function validateCommand(files: string[], io: CliIo, options: { verbose?: boolean } = {}): number {
   let code: number = EXIT.ok;
   for (const file of files) {
     try {
-      const scenario = loadScenario(resolve(io.cwd, file), { file });
+      const scenario = loadScenarioFile(resolve(io.cwd, file), { file });
       io.stdout(`ok ${file} (${scenario.system}: ${scenario.name})\n`);
+      if (options.verbose) io.stdout(`   cost: ${formatEstimate(estimateScenario(scenario))}\n`);
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       code = EXIT.usage;
@@ -205,7 +254,7 @@ export function listCommand(dir: string | undefined, io: CliIo): number {
       continue;
     }
     try {
-      const scenario = loadScenario(path, { file: shown });
+      const scenario = loadScenarioFile(path, { file: shown });
       rows.push([shown, scenario.system, oneLine(scenario.description ?? scenario.name)]);
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;

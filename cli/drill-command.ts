@@ -3,11 +3,12 @@ import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { renderDrillHtml } from '../drill/html.js';
 import { runDrill } from '../drill/engine.js';
-import { playDrill, type DrillIo } from '../drill/terminal.js';
-import { loadScenario } from '../models/scenario.js';
+import { answerProblem, playDrill, type DrillIo } from '../drill/terminal.js';
+import { loadScenarioFile } from '../models/scenario.js';
+import { checkOutputFile } from './outputs.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
 import type { CliIo } from './commands.js';
-import { EXIT } from './exit.js';
+import { EXIT, UsageError } from './exit.js';
 
 export interface DrillCommandOptions {
   answers?: string;
@@ -21,9 +22,10 @@ export interface DrillCommandOptions {
  * With `--html FILE`, writes the drill's web page instead (the terminal drill does not run).
  */
 export async function drillCommand(file: string, options: DrillCommandOptions, io: CliIo, stdin: NodeJS.ReadableStream): Promise<number> {
+  checkOutputFile('--html', options.html, io.cwd);
   let run;
   try {
-    run = runDrill(loadScenario(resolve(io.cwd, file), { file }));
+    run = runDrill(loadScenarioFile(resolve(io.cwd, file), { file }));
   } catch (error) {
     if (error instanceof ScenarioError) {
       for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
@@ -43,6 +45,14 @@ export async function drillCommand(file: string, options: DrillCommandOptions, i
     return EXIT.ok;
   }
   const answers = options.answers === undefined ? undefined : options.answers.split(',').map((a) => a.trim());
+  // Scripted answers are checked before the drill starts: one that cannot be graded is a typo.
+  const questions = run.steps.filter((step) => step.question);
+  for (const [i, answer] of (answers ?? []).entries()) {
+    const step = questions[i];
+    if (!step) throw new UsageError(`--answers: ${answers!.length} answers, but the drill asks ${questions.length} question${questions.length === 1 ? '' : 's'}`);
+    const problem = answerProblem(step, answer);
+    if (problem) throw new UsageError(`--answers: answer ${i + 1} is "${answer}"; question ${i + 1} (step ${step.index + 1}): ${problem}`);
+  }
   const interactive = !options.nonInteractive;
   const lines = interactive ? createInterface({ input: stdin, terminal: false }) : null;
   const pending: ((line: string | null) => void)[] = [];
@@ -55,6 +65,7 @@ export async function drillCommand(file: string, options: DrillCommandOptions, i
   const drillIo: DrillIo = {
     write: (text) => io.stdout(text),
     color: io.stdoutIsTTY && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb',
+    width: io.columns ?? 80,
     readLine: (prompt) => {
       io.stdout(prompt);
       if (buffered.length > 0) {

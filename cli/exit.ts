@@ -9,3 +9,11 @@ export const EXIT = {
   /** A bug in mqsim or a model (a handler threw, a guard tripped): reported with the seed. */
   internal: 3,
 } as const;
+
+/**
+ * A user's mistake found while a command works (an unwritable output path, a bad flag value):
+ * main() prints its message and exits with EXIT.usage, never a stack trace.
+ */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}

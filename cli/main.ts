@@ -3,7 +3,9 @@ import { Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
-import { EXIT } from './exit.js';
+import { EXIT, UsageError } from './exit.js';
+import { fileErrorReason, isFileSystemError } from './outputs.js';
+import { terminalSafe } from './terminal.js';
 import { checkCommand, mergeCommand } from './check-commands.js';
 import { drillCommand } from './drill-command.js';
 import { compareCommand, compareSchemaCommand, runWithReport } from './report-commands.js';
@@ -26,10 +28,13 @@ export function buildProgram(io: CliIo): Command {
     .option('--trace <out.jsonl>', 'write every event and state change as JSON lines')
     .option('--until <duration>', 'stop the run at this virtual time (e.g. 30s)')
     .option('--quiet', 'print one line per scenario')
-    .option('--report <run.html>', 'also write the run as a self-contained HTML report (charts, faults, anomalies)')
+    .option('--html <run.html>', 'also write the run as a self-contained HTML report (charts, faults, anomalies)')
+    .addOption(new Option('--report <run.html>', 'the same as --html (its older name)').hideHelp())
     .option('--md <run.md>', 'also write the run as a Markdown report, with its SVG charts beside it')
     .addOption(new Option('--check-determinism', 'run each scenario twice and fail on the first differing event').hideHelp(false))
-    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --report run.html --md run.md')
+    .option('--explain', 'print the cost estimate (messages, deliveries, events) before running')
+    .option('--max-messages <n>', 'the run\'s message budget (default: limits.maxMessages, else 50,000,000): a scenario estimated above it is refused, a run sending more is stopped')
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md')
     .action(async (files: string[], options) => {
       io.exitCode = await runWithReport(files, options, io);
     });
@@ -38,9 +43,10 @@ export function buildProgram(io: CliIo): Command {
     .command('validate')
     .description('check scenario files without running them')
     .argument('<files...>', 'scenario YAML files')
-    .addHelpText('after', '\nExample:\n  $ mqsim validate scenarios/demo/*.yaml')
-    .action((files: string[]) => {
-      io.exitCode = validateCommand(files, io);
+    .option('--verbose', 'also print each scenario\'s cost estimate (messages, deliveries, events)')
+    .addHelpText('after', '\nExample:\n  $ mqsim validate scenarios/demo/*.yaml\n  $ mqsim validate --verbose scenarios/kafka/acks-1-leader-failover.yaml')
+    .action((files: string[], options: { verbose?: boolean }) => {
+      io.exitCode = validateCommand(files, io, options);
     });
 
   program
@@ -83,10 +89,11 @@ export function buildProgram(io: CliIo): Command {
     .description('run the variants of a compare file (one workload and fault schedule, several systems or configs) side by side')
     .argument('<file>', 'a compare file (scenarios/compare/*.yaml)')
     .option('--seeds <n>', 'run each variant with the file\'s seed and the next n-1 seeds; report medians and min-max (default 1)')
-    .option('--out <report.html>', 'write the comparison as a self-contained HTML report')
+    .option('--html <report.html>', 'write the comparison as a self-contained HTML report')
+    .addOption(new Option('--out <report.html>', 'the same as --html (its older name)').hideHelp())
     .option('--md <report.md>', 'write the comparison as a Markdown report, with its SVG charts beside it')
     .option('--json', 'print one JSON row per variant and nothing else on stdout')
-    .addHelpText('after', '\nExample:\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --out report.html\n  $ mqsim compare scenarios/compare/demo-consumers.yaml --seeds 5 --md report.md\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --json')
+    .addHelpText('after', '\nExample:\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --html report.html\n  $ mqsim compare scenarios/compare/demo-consumers.yaml --seeds 5 --md report.md\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --json')
     .action(async (file: string, options) => {
       io.exitCode = await compareCommand(file, options, io);
     });
@@ -98,7 +105,7 @@ export function buildProgram(io: CliIo): Command {
     .option('--answers <list>', 'answers to the questions in order, e.g. 1,3,12')
     .option('--non-interactive', 'do not read the keyboard: go straight through (with --answers, graded)')
     .option('--html <drill.html>', 'write the drill as one self-contained web page (timeline, cluster, message inspector, questions) and exit; the terminal drill does not run')
-    .addHelpText('after', '\nExample:\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --non-interactive --answers 2,1\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --html drill.html')
+    .addHelpText('after', '\nExample:\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --non-interactive --answers 2,505\n  $ mqsim drill scenarios/drills/demo-ack-before-fsync.yaml --html drill.html')
     .action(async (file: string, options) => {
       io.exitCode = await drillCommand(file, options, io, process.stdin);
     });
@@ -114,8 +121,18 @@ export function buildProgram(io: CliIo): Command {
   return program;
 }
 
+/**
+ * Runs one command line. Every byte for the terminal passes through terminalSafe (a file's text
+ * cannot send escape sequences); a user's mistake found mid-command (UsageError, or a file the
+ * system will not let us write) ends in a message and exit 2; anything else is a bug (exit 3).
+ */
 export async function main(argv: string[], io: CliIo): Promise<number> {
-  const program = buildProgram(io);
+  const safe: CliIo = {
+    ...io,
+    stdout: (text) => io.stdout(terminalSafe(text)),
+    stderr: (text) => io.stderr(terminalSafe(text)),
+  };
+  const program = buildProgram(safe);
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (error) {
@@ -123,9 +140,18 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
+    if (error instanceof UsageError) {
+      safe.stderr(`mqsim: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (isFileSystemError(error)) {
+      safe.stderr(`mqsim: cannot ${error.syscall} ${error.path ?? ''}: ${fileErrorReason(error)}\n`);
+      return EXIT.usage;
+    }
     throw error;
   }
-  return io.exitCode;
+  io.exitCode = safe.exitCode;
+  return safe.exitCode;
 }
 
 function isEntryPoint(): boolean {
@@ -149,6 +175,7 @@ if (isEntryPoint()) {
     stderr: (s) => process.stderr.write(s),
     stdoutIsTTY: Boolean(process.stdout.isTTY),
     stderrIsTTY: Boolean(process.stderr.isTTY),
+    ...(process.stdout.isTTY && process.stdout.columns ? { columns: process.stdout.columns } : {}),
     env: process.env,
     cwd: process.cwd(),
     exitCode: 0,

@@ -1,6 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { loadScenario, parseScenario, type Scenario } from '../models/scenario.js';
+import { loadScenarioFile, parseScenario, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
 import { buildCompareReport } from '../reports/compare-report.js';
 import { compareJsonSchema, comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
@@ -13,8 +12,9 @@ import { buildRunReport, consumerJoins } from '../reports/run-report.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
 import type { CommonConsumer } from '../sim/scenario/schema.js';
 import { parseDuration } from '../sim/time.js';
-import { runCommand, type CliIo, type RunCommandOptions } from './commands.js';
+import { parseSeedFlag, runCommand, type CliIo, type RunCommandOptions } from './commands.js';
 import { EXIT } from './exit.js';
+import { checkOutputFile, writeOutput } from './outputs.js';
 
 /**
  * `mqsim run FILE --report run.html --md run.md` and `mqsim compare FILE`: thin wiring of the
@@ -22,6 +22,8 @@ import { EXIT } from './exit.js';
  */
 
 export interface RunReportOptions extends RunCommandOptions {
+  /** The HTML report (`--html`; `--report` is its older name). */
+  html?: string;
   report?: string;
   md?: string;
 }
@@ -29,18 +31,15 @@ export interface RunReportOptions extends RunCommandOptions {
 /** Writes a report document as HTML and/or Markdown (with its SVG charts beside the Markdown). */
 function writeReport(doc: ReportDocument, html: string | undefined, md: string | undefined, io: CliIo): void {
   if (html !== undefined) {
-    const path = resolve(io.cwd, html);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, renderHtml(doc));
+    writeOutput(html, resolve(io.cwd, html), renderHtml(doc));
     io.stderr(`wrote ${html}\n`);
   }
   if (md !== undefined) {
     const path = resolve(io.cwd, md);
     const base = basename(path, extname(path));
     const { markdown, files } = renderMarkdown(doc, base);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, markdown);
-    for (const file of files) writeFileSync(join(dirname(path), file.name), file.svg);
+    writeOutput(md, path, markdown);
+    for (const file of files) writeOutput(join(dirname(md), file.name), join(dirname(path), file.name), file.svg);
     io.stderr(`wrote ${md} and ${files.length} SVG chart${files.length === 1 ? '' : 's'} beside it\n`);
   }
 }
@@ -51,17 +50,21 @@ function writeReport(doc: ReportDocument, html: string | undefined, md: string |
  * change the run (the trace hash is the same); the report says which trace it shows.
  */
 export async function runWithReport(files: string[], options: RunReportOptions, io: CliIo): Promise<number> {
-  const { report, md, ...runOptions } = options;
+  const { html: htmlFlag, report: reportFlag, md, ...runOptions } = options;
+  const report = htmlFlag ?? reportFlag;
   if (report === undefined && md === undefined) return runCommand(files, runOptions, io);
   if (files.length !== 1) {
-    io.stderr('mqsim run: --report and --md describe one run: give one scenario with them\n');
+    io.stderr('mqsim run: --html and --md describe one run: give one scenario with them\n');
     return EXIT.usage;
   }
+  checkOutputFile(htmlFlag !== undefined ? '--html' : '--report', report, io.cwd);
+  checkOutputFile('--md', md, io.cwd);
   const code = runCommand(files, runOptions, io);
   if (code === EXIT.usage || code === EXIT.internal) return code;
-  const scenario: Scenario = loadScenario(resolve(io.cwd, files[0]!), { file: files[0]! });
+  const scenario: Scenario = loadScenarioFile(resolve(io.cwd, files[0]!), { file: files[0]! });
   const simulateOptions: SimulateOptions = { keepHistory: true };
-  if (options.seed !== undefined) simulateOptions.seed = /^-?\d+$/.test(options.seed) ? Number(options.seed) : options.seed;
+  const seed = parseSeedFlag(options.seed);
+  if (seed !== undefined) simulateOptions.seed = seed;
   if (options.until !== undefined) simulateOptions.until = parseDuration(options.until);
   const result = simulate(scenario, simulateOptions);
   writeReport(await buildRunReport(result, consumerJoins((scenario.workload as { consumers?: CommonConsumer[] } | undefined)?.consumers)), report, md, io);
@@ -70,6 +73,8 @@ export async function runWithReport(files: string[], options: RunReportOptions, 
 
 export interface CompareOptions {
   seeds?: string;
+  /** The HTML report (`--html`; `--out` is its older name). */
+  html?: string;
   out?: string;
   md?: string;
   json?: boolean;
@@ -85,6 +90,9 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
     }
     seeds = Number(options.seeds);
   }
+  const html = options.html ?? options.out;
+  checkOutputFile(options.html !== undefined ? '--html' : '--out', html, io.cwd);
+  checkOutputFile('--md', options.md, io.cwd);
   let comparison: Comparison;
   try {
     const compare = loadCompare(resolve(io.cwd, file), file);
@@ -100,7 +108,7 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
   const rows = comparisonJson(comparison);
   if (options.json) io.stdout(JSON.stringify(rows, null, 2) + '\n');
   else io.stdout(formatCompareText(comparison));
-  if (options.out !== undefined || options.md !== undefined) writeReport(await buildCompareReport(comparison), options.out, options.md, io);
+  if (html !== undefined || options.md !== undefined) writeReport(await buildCompareReport(comparison), html, options.md, io);
   return rows.every((r) => r.passed) ? EXIT.ok : EXIT.expectationFailed;
 }
 

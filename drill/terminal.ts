@@ -12,6 +12,8 @@ export interface DrillIo {
   /** Reads one line (without the newline), or null at end of input. */
   readLine(prompt: string): Promise<string | null>;
   color: boolean;
+  /** The terminal's width: narration, questions and explanations wrap to it (default 80). */
+  width?: number;
 }
 
 export interface PlayOptions {
@@ -27,27 +29,76 @@ export interface Score {
   answers: { step: number; given: string | null; right: boolean }[];
 }
 
+/**
+ * Why a scripted answer cannot be graded (not a number, or no such choice), or null. Interactive
+ * answers like these are asked again; `--answers` is checked before the drill starts.
+ */
+export function answerProblem(step: DrillStep, answer: string): string | null {
+  const question = step.question;
+  if (!question) return null;
+  const text = answer.trim();
+  if (question.choices) {
+    const n = question.choices.length;
+    if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > n) return `answer with a number from 1 to ${n}`;
+    return null;
+  }
+  return text !== '' && Number.isFinite(Number(text)) ? null : 'answer with a number';
+}
+
+/** Wraps text to `width` columns at spaces, keeping its line breaks and each line's indent. */
+export function wrap(text: string, width: number): string {
+  const limit = Math.max(20, width);
+  return text.split('\n').map((line) => {
+    if (line.length <= limit) return line;
+    const indent = /^\s*(?:[-*]\s+|\d+\)\s+)?/.exec(line)![0];
+    const hanging = ' '.repeat(indent.length);
+    const out: string[] = [];
+    let current = indent;
+    for (const word of line.slice(indent.length).split(/\s+/).filter((w) => w !== '')) {
+      const prefix = out.length === 0 ? indent : hanging;
+      if (current.length > prefix.length && current.length + 1 + word.length > limit) {
+        out.push(current);
+        current = hanging + word;
+      } else {
+        current += (current.length > prefix.length ? ' ' : '') + word;
+      }
+    }
+    out.push(current);
+    return out.join('\n');
+  }).join('\n');
+}
+
 export async function playDrill(run: DrillRun, io: DrillIo, options: PlayOptions): Promise<Score> {
   const paint = (code: number, text: string) => (io.color ? `\u001b[${code}m${text}\u001b[0m` : text);
   const bold = (t: string) => paint(1, t);
+  const width = io.width ?? 80;
   const scripted = [...(options.answers ?? [])];
   const given = new Map<number, { given: string | null; right: boolean }>();
   io.write(`${bold(run.spec.title)}\n${run.scenario.name} (${run.scenario.system}, seed ${run.result.seed})\n\nGoals:\n`);
-  for (const goal of run.spec.goals) io.write(`  - ${goal}\n`);
+  for (const goal of run.spec.goals) io.write(`${wrap(`  - ${goal}`, width)}\n`);
+  const end = run.result.virtualTime;
   let index = 0;
   while (index < run.steps.length) {
     const step = run.steps[index]!;
     io.write(`\n${bold(`== Step ${index + 1}/${run.steps.length} at ${formatTimestamp(step.time)}: ${step.title} ==`)}${step.fired ? '' : ' (its condition never held: shown at the end of the run)'}\n`);
     io.write(renderSnapshot(snapshotAt(run, step.time)));
-    io.write(`\n${step.narration.trim()}\n`);
+    io.write(`\n${wrap(step.narration.trim(), width)}\n`);
     if (step.question) {
       let outcome = given.get(index);
       if (!outcome) {
         const q = step.question;
-        io.write(`\n${bold('Question:')} ${q.prompt.trim()}\n`);
-        q.choices?.forEach((choice, i) => io.write(`  ${i + 1}) ${choice}\n`));
+        io.write(`\n${wrap(`${bold('Question:')} ${q.prompt.trim()}`, width + (io.color ? 8 : 0))}\n`);
+        q.choices?.forEach((choice, i) => io.write(`${wrap(`  ${i + 1}) ${choice}`, width)}\n`));
         let answer: string | null = scripted.length > 0 ? scripted.shift()! : null;
-        if (answer === null && options.interactive) answer = await io.readLine(q.choices ? `answer (1-${q.choices.length})> ` : 'answer (a number)> ');
+        while (answer === null && options.interactive) {
+          answer = await io.readLine(q.choices ? `answer (1-${q.choices.length})> ` : 'answer (a number)> ');
+          if (answer === null) break;
+          const problem = answerProblem(step, answer);
+          if (problem !== null) {
+            io.write(`${problem}\n`);
+            answer = null;
+          }
+        }
         if (answer !== null && !options.interactive) io.write(`answer> ${answer}\n`);
         outcome = { given: answer, right: answer !== null && isRight(step, answer) };
         given.set(index, outcome);
@@ -57,15 +108,32 @@ export async function playDrill(run: DrillRun, io: DrillIo, options: PlayOptions
         io.write(`\n(answered: ${outcome.given ?? 'no answer'}, ${outcome.right ? 'right' : 'wrong'})\n`);
       }
     }
-    if (step.explanation) io.write(`\n${step.explanation.trim()}\n`);
+    if (step.explanation) io.write(`\n${wrap(step.explanation.trim(), width)}\n`);
     if (!options.interactive) {
       index++;
       continue;
     }
-    const command = await readCommand(io, run);
+    // After a jump, n and b move from where the jump landed, not from the step shown before it.
+    let at = step.time;
+    let command = await readCommand(io, run, end);
+    while (command.kind === 'jump') {
+      at = command.time;
+      command = await readCommand(io, run, end);
+    }
     if (command.kind === 'quit') break;
-    if (command.kind === 'back') index = Math.max(0, index - 1);
-    else if (command.kind === 'next') index++;
+    if (at === step.time) {
+      if (command.kind === 'back') index = Math.max(0, index - 1);
+      else index++;
+    } else if (command.kind === 'next') {
+      const later = run.steps.findIndex((s) => s.time > at);
+      index = later === -1 ? run.steps.length : later;
+    } else {
+      let earlier = 0;
+      run.steps.forEach((s, i) => {
+        if (s.time < at) earlier = i;
+      });
+      index = earlier;
+    }
   }
   const answers = run.steps.flatMap((step, i) => (step.question ? [{ step: i + 1, ...(given.get(i) ?? { given: null, right: false }) }] : []));
   const score: Score = { right: answers.filter((a) => a.right).length, questions: answers.length, answers };
@@ -73,7 +141,9 @@ export async function playDrill(run: DrillRun, io: DrillIo, options: PlayOptions
   return score;
 }
 
-async function readCommand(io: DrillIo, run: DrillRun): Promise<{ kind: 'next' | 'back' | 'quit' }> {
+type Command = { kind: 'next' | 'back' | 'quit' } | { kind: 'jump'; time: number };
+
+async function readCommand(io: DrillIo, run: DrillRun, end: number): Promise<Command> {
   for (;;) {
     const line = await io.readLine('[n]ext [b]ack [j]ump <time> [q]uit> ');
     if (line === null) return { kind: 'quit' };
@@ -82,13 +152,17 @@ async function readCommand(io: DrillIo, run: DrillRun): Promise<{ kind: 'next' |
     if (word === 'b' || word === 'back') return { kind: 'back' };
     if (word === 'q' || word === 'quit') return { kind: 'quit' };
     if (word === 'j' || word === 'jump') {
+      let time: number;
       try {
-        const time = parseDuration(arg ?? '');
-        io.write(`\n== ${formatTimestamp(time)} ==\n${renderSnapshot(snapshotAt(run, time))}`);
+        time = parseDuration(arg ?? '');
       } catch (error) {
         io.write(`jump needs a time such as 12s: ${(error as Error).message}\n`);
+        continue;
       }
-      continue;
+      const clamped = Math.min(time, end);
+      const note = clamped < time ? ` (the run ends at ${formatTimestamp(end)})` : '';
+      io.write(`\n== ${formatTimestamp(clamped)}${note} ==\n${renderSnapshot(snapshotAt(run, clamped))}`);
+      return { kind: 'jump', time: clamped };
     }
     io.write('n, b, j <time> or q\n');
   }

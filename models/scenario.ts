@@ -133,6 +133,9 @@ export function parseScenario(text: string, file: string, options: LoadOptions =
   return scenario;
 }
 
+/** Top-level sections that do not shape the cluster (see partialScenario). */
+const PRUNABLE: ReadonlySet<string> = new Set(['description', 'seed', 'drain', 'sampleEvery', 'network', 'disk', 'expect', 'limits', 'explore', 'property', 'drill']);
+
 function looksLikeCompareFile(value: Record<string, unknown>): boolean {
   return 'variants' in value;
 }
@@ -147,7 +150,9 @@ function partialScenario(source: YamlSource, schema: z.ZodType, problems: readon
   const badFaults = new Set<number>();
   for (const problem of problems) {
     const top = /^[^.[]+/.exec(problem.path)?.[0];
-    if (top === undefined || top === 'name' || top === 'system' || top === 'duration') return null;
+    // Only sections that name no node, topic or queue may be left out: without the others the
+    // cluster would be built differently and its targets judged wrongly.
+    if (top === undefined || (top !== 'faults' && !PRUNABLE.has(top))) return null;
     const fault = /^faults\[(\d+)\]/.exec(problem.path);
     if (fault) badFaults.add(Number(fault[1]));
     else delete raw[top];
@@ -198,7 +203,7 @@ function checkLimits(scenario: Scenario, source: YamlSource, options: LoadOption
   const budget = options.maxMessages ?? limits?.maxMessages ?? DEFAULT_MAX_MESSAGES;
   if (estimate.messages > budget) {
     const where = limits?.maxMessages !== undefined && options.maxMessages === undefined ? ['limits', 'maxMessages'] : ['workload', 'producers'];
-    problems.push(source.problem(where, `this run would send ${estimate.messages.toLocaleString('en-US')} messages (${formatEstimate(estimate)}), over the budget of ${budget.toLocaleString('en-US')}: lower the rates, counts or duration, or raise the budget with limits.maxMessages in the file or --max-messages on the command line`));
+    problems.push(source.problem(where, `this run would cost ${formatEstimate(estimate)}: over the budget of ${budget.toLocaleString('en-US')} messages; lower the rates, counts or duration, or raise the budget with limits.maxMessages in the file or --max-messages on the command line`));
   }
   return problems;
 }
@@ -217,7 +222,8 @@ function checkFaultTargets(scenario: Scenario, source: YamlSource, faultIndex?: 
   try {
     modelFor(scenario.system)!.build(world, scenario);
   } catch (error) {
-    problems.push(source.problem(['workload'], (error as Error).message));
+    // A partial scenario that does not build says nothing the schema's problems did not.
+    if (faultIndex === undefined) problems.push(source.problem(['workload'], (error as Error).message));
     return problems;
   }
   (scenario.network?.links ?? []).forEach((link, index) => {

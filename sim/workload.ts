@@ -61,12 +61,17 @@ export class ProducerPlan {
   }
 }
 
+/** Key spaces up to this size keep their names in memory. */
+const NAMED_KEYS = 1 << 16;
+
 function keyChooser(keys: ProducerPlanSpec['keys'], random: RandomStream): (() => string) | null {
   if (keys === undefined) return null;
   const count = typeof keys === 'number' ? keys : keys.count;
-  const names = Array.from({ length: count }, (_, i) => `key-${i}`);
+  // Up to 2^31 - 1 keys: names are made once for a small key space, per message for a large one.
+  const names = count <= NAMED_KEYS ? Array.from({ length: count }, (_, i) => `key-${i}`) : null;
+  const nameOf = (i: number): string => names?.[i] ?? `key-${i}`;
   const zipf = typeof keys === 'number' ? undefined : keys.zipf;
-  if (zipf === undefined) return () => names[random.int(count)]!;
+  if (zipf === undefined) return () => nameOf(random.int(count));
   // Zipf: P(rank k) proportional to 1/k^s, sampled by binary search over the cumulative weights.
   const cumulative: number[] = [];
   let total = 0;
@@ -83,7 +88,7 @@ function keyChooser(keys: ProducerPlanSpec['keys'], random: RandomStream): (() =
       if (cumulative[mid]! > target) high = mid;
       else low = mid + 1;
     }
-    return names[low]!;
+    return nameOf(low);
   };
 }
 

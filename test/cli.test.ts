@@ -69,12 +69,21 @@ describe('mqsim CLI (child process)', () => {
     expect(stderr).not.toMatch(/\n\s+at /); // no stack trace
   });
 
-  it('exits 3 with the seed when a run trips a guard, without running into the machine\'s limits', () => {
+  it('exits 2 before running when the scenario\'s own limits cannot hold (maxEvents below the messages it sends)', () => {
     const text = readFileSync(join(REPO_ROOT, STEADY), 'utf8').replace('drain: 5s', 'drain: 5s\nlimits: { maxEvents: 500 }');
+    const { code, stdout, stderr } = mqsim(['run', tempFile('runaway.yaml', text)]);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/runaway\.yaml:\d+:\d+: limits\.maxEvents: maxEvents 500 is below the 4000 messages the producers send/);
+  });
+
+  it('exits 2 (the user\'s budget, not a bug) when a run reaches its own limits.maxEvents, naming the limit to raise', () => {
+    const text = readFileSync(join(REPO_ROOT, STEADY), 'utf8').replace('drain: 5s', 'drain: 5s\nlimits: { maxEvents: 5000 }');
     const { code, stderr } = mqsim(['run', tempFile('runaway.yaml', text)]);
-    expect(code).toBe(3);
-    expect(stderr).toMatch(/guard: more than 500 events/);
-    expect(stderr).toMatch(/seed 1/);
+    expect(code).toBe(2);
+    expect(stderr).toMatch(/more than 5000 events/);
+    expect(stderr).toMatch(/raise limits\.maxEvents/);
+    expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it('exits 2 on bad usage', () => {

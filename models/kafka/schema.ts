@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
-import { duration, positiveInt } from '../../sim/scenario/fields.js';
+import { BOUNDS } from '../../sim/scenario/bounds.js';
+import { duration, nodeCount, partitionCount, positiveInt } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 import type { AssignmentStrategy } from './assignors/index.js';
 
@@ -115,7 +116,7 @@ export const kafkaClusterConfig = z.strictObject({
   'log.retention.ms': z.number().int().min(-1).optional().meta({ description: 'Delete closed segments whose newest record is older than this (default 604800000 = 7 days; -1 no limit).' }),
   'log.retention.bytes': z.number().int().min(-1).optional().meta({ description: 'Delete the oldest closed segments while a partition is larger than this (default -1: no limit).' }),
   'log.retention.check.interval.ms': ms('How often retention is checked (default 300000).'),
-  'offsets.topic.num.partitions': positiveInt.optional().meta({
+  'offsets.topic.num.partitions': partitionCount.optional().meta({
     description: 'Partitions of the internal __consumer_offsets topic (default 50); a group\'s coordinator is the leader of partition abs(groupId.hashCode()) % this. The topic is created when a scenario uses consumer groups.',
   }),
   'offsets.topic.replication.factor': positiveInt.optional().meta({ description: 'Replication factor of __consumer_offsets (default 3, capped here by the broker count).' }),
@@ -127,7 +128,7 @@ const topicName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a topic name uses lette
 
 export const kafkaTopic = z.strictObject({
   name: topicName,
-  partitions: positiveInt.optional().meta({ description: 'Number of partitions (default 1).' }),
+  partitions: partitionCount.optional().meta({ description: 'Number of partitions (default 1).' }),
   replicationFactor: positiveInt.optional().meta({ description: 'Replicas per partition (default min(3, brokers)).' }),
   config: z.strictObject({
     'min.insync.replicas': positiveInt.optional().meta({ description: 'Topic override of min.insync.replicas.' }),
@@ -197,11 +198,11 @@ export const kafkaParts: ModelScenarioParts = {
     + 'the controller electing leaders from the ISR, idempotent producers with acks 0/1/all, consumer groups (coordinator on __consumer_offsets, JoinGroup/SyncGroup rebalances, committed offsets) and assign()-mode consumers.',
   clusterConfig: kafkaClusterConfig,
   clusterFields: {
-    brokers: positiveInt.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
+    brokers: nodeCount.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
     metadata: metadataMode.optional().meta({
       description: 'Cluster metadata mode: zookeeper (default: a `zookeeper` node, the controller elected by the ephemeral /controller znode) or kraft (KIP-500: dedicated controller nodes controller-1..N form a Raft quorum, KIP-595, whose leader is the active controller; brokers register and heartbeat, KIP-631, and learn metadata by fetching __cluster_metadata).',
     }),
-    controllers: positiveInt.optional().meta({
+    controllers: nodeCount.optional().meta({
       description: 'KRaft: the controller quorum voters (controller.quorum.voters), dedicated controller nodes named controller-1..controller-N (default 3; a majority must be up to elect a leader or commit a metadata record). Only with metadata: kraft.',
     }),
     combined: z.boolean().optional().meta({
@@ -212,12 +213,14 @@ export const kafkaParts: ModelScenarioParts = {
     }),
   },
   sections: {
-    topics: z.array(kafkaTopic).min(1).optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
+    topics: z.array(kafkaTopic).min(1)
+      .refine((topics) => topics.reduce((n, t) => n + (t.partitions ?? 1), 0) <= BOUNDS.partitions, `at most ${BOUNDS.partitions.toLocaleString('en-US')} partitions in the cluster, over all topics`)
+      .optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
     admin: z.array(z.strictObject({
       at: duration,
       addPartitions: z.strictObject({
         topic: topicName,
-        count: positiveInt.meta({ description: 'The new partition count (must be larger than the current one).' }),
+        count: partitionCount.meta({ description: 'The new partition count (must be larger than the current one).' }),
       }).meta({ description: 'CreatePartitions (kafka-topics --alter --partitions N) to the controller: the topic grows to `count` partitions.' }),
     })).optional().meta({
       description: 'Admin client operations at given times (ZooKeeper mode), e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',

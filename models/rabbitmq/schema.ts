@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
-import { duration, nonNegativeInt, positiveInt, size } from '../../sim/scenario/fields.js';
+import { duration, nodeCount, nonNegativeInt, positiveInt, size } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 
 /**
@@ -179,7 +179,7 @@ export const rabbitParts: ModelScenarioParts = {
     + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
   clusterFields: {
-    brokers: positiveInt.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
+    brokers: nodeCount.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
   },
   sections: {
     vhosts: z.array(vhost).optional().meta({ description: 'Virtual hosts (default: just "/").' }),

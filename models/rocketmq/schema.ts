@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
-import { duration, nonNegativeInt, positiveInt, probability, size } from '../../sim/scenario/fields.js';
+import { BOUNDS } from '../../sim/scenario/bounds.js';
+import { duration, nodeCount, nonNegativeInt, partitionCount, positiveInt, probability, size } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 import type { AllocateStrategy } from './allocate.js';
 import { DEFAULT_DELAY_LEVELS } from './delay-levels.js';
@@ -116,8 +117,8 @@ const topicName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/, 'letters, digi
 
 const rocketmqTopic = z.strictObject({
   name: topicName,
-  readQueueNums: positiveInt.optional().meta({ description: 'Queues consumers read, per broker group (default 4).' }),
-  writeQueueNums: positiveInt.optional().meta({ description: 'Queues producers write, per broker group (default 4).' }),
+  readQueueNums: partitionCount.optional().meta({ description: 'Queues consumers read, per broker group (default 4).' }),
+  writeQueueNums: partitionCount.optional().meta({ description: 'Queues producers write, per broker group (default 4).' }),
   brokerGroups: z.array(z.string()).min(1).optional().meta({ description: 'brokerNames holding the topic (default: every group).' }),
 });
 
@@ -174,12 +175,14 @@ export const rocketmqParts: ModelScenarioParts = {
     + 'push consumers (long polling, rebalance, clustering/broadcasting, offsets) and lite pull consumers (poll, autoCommit, assign), retries with delay levels and %DLQ%.',
   clusterConfig: rocketmqClusterConfig,
   clusterFields: {
-    nameServers: positiveInt.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
+    nameServers: nodeCount.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
     brokerGroups: positiveInt.max(26).optional().meta({ description: 'Broker groups broker-a, broker-b, ... (default 2); the master of broker-a is node broker-a-0.' }),
     slavesPerGroup: nonNegativeInt.optional().meta({ description: 'Slaves per group, nodes broker-a-1... (default 1).' }),
   },
   sections: {
-    topics: z.array(rocketmqTopic).min(1).optional().meta({ description: 'Topics created on the brokers at start (default one topic "TopicTest").' }),
+    topics: z.array(rocketmqTopic).min(1)
+      .refine((topics) => topics.reduce((n, t) => n + Math.max(t.readQueueNums ?? 4, t.writeQueueNums ?? 4), 0) <= BOUNDS.partitions, `at most ${BOUNDS.partitions.toLocaleString('en-US')} queues per broker group, over all topics`)
+      .optional().meta({ description: 'Topics created on the brokers at start (default one topic "TopicTest").' }),
   },
   producerFields: {
     topic: topicName.optional().meta({ description: 'Topic sent to (default the first topic).' }),

@@ -39,6 +39,13 @@ export const BOUNDS = {
 /** Keys that would reach an object's prototype when a file's mapping becomes a JS object. */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** C0 controls but tab and line breaks, DEL, and C1 controls (ESC among them). */
+const CONTROL_CHARACTER = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+
+function codePoint(char: string): string {
+  return `U+${char.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
 export interface ShapeProblem {
   /** Character offset of the offending node in the file. */
   offset: number;
@@ -72,6 +79,10 @@ export function checkShape(document: Document.Parsed): ShapeProblem[] {
           problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path: [...path, key], message: `the key "${key}" is not allowed (it names a JavaScript object's prototype)`, fatal: false });
           continue;
         }
+        if (key !== undefined && CONTROL_CHARACTER.test(key)) {
+          problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path, message: `a key with the control character ${codePoint(CONTROL_CHARACTER.exec(key)![0])}: remove it`, fatal: false });
+          continue;
+        }
         if (key !== undefined && key.length > BOUNDS.stringLength) {
           problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path, message: `a key of ${key.length.toLocaleString('en-US')} characters; at most ${BOUNDS.stringLength.toLocaleString('en-US')}`, fatal: true });
           continue;
@@ -88,8 +99,13 @@ export function checkShape(document: Document.Parsed): ShapeProblem[] {
       node.items.forEach((item, index) => walk(item, [...path, index], depth + 1));
       return;
     }
-    if (isScalar(node) && typeof node.value === 'string' && node.value.length > BOUNDS.stringLength) {
-      problems.push({ offset, path, message: `a text of ${node.value.length.toLocaleString('en-US')} characters; at most ${BOUNDS.stringLength.toLocaleString('en-US')}`, fatal: true });
+    if (isScalar(node) && typeof node.value === 'string') {
+      if (node.value.length > BOUNDS.stringLength) {
+        problems.push({ offset, path, message: `a text of ${node.value.length.toLocaleString('en-US')} characters; at most ${BOUNDS.stringLength.toLocaleString('en-US')}`, fatal: true });
+        return;
+      }
+      const control = CONTROL_CHARACTER.exec(node.value);
+      if (control) problems.push({ offset, path, message: `control character ${codePoint(control[0])} in the text (escape sequences would reach the terminal of whoever runs the file): remove it`, fatal: false });
     }
   };
   walk(document.contents, [], 0);

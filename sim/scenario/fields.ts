@@ -181,6 +181,15 @@ export const faultStep = z
   })
   .transform((value, ctx): FaultStep => {
     const kinds = FAULT_KINDS.filter((k) => k in value);
+    if (kinds.length === 0) {
+      // A misspelt kind (`crsh: broker-1`): point at the key and suggest the kind.
+      const misspelt = Object.keys(value).find((k) => k !== 'at' && closest(k, FAULT_KINDS) !== undefined);
+      if (misspelt !== undefined) {
+        const suggestion = closest(misspelt, FAULT_KINDS)!;
+        ctx.addIssue({ code: 'custom', path: [misspelt], message: `unknown fault kind "${misspelt}"`, params: { allowed: [...FAULT_KINDS], unknownKey: misspelt, suggestion } });
+        return z.NEVER;
+      }
+    }
     if (kinds.length !== 1) {
       ctx.addIssue({
         code: 'custom',

@@ -63,6 +63,15 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return text;
 }
 
+/** The YAML library's messages that speak to programmers, said for the people who write scenario files. */
+function userWording(message: string): string {
+  if (/multiple documents/i.test(message)) return 'the file holds more than one YAML document (a "---" line after the first); a scenario file is one document';
+  if (/Excessive alias count/i.test(message)) return 'too many *alias expansions (at most 100 in a file); write the values out';
+  const tag = /^Unresolved tag: (.*)$/.exec(message);
+  if (tag) return `unknown YAML tag ${tag[1]} (scenario files use plain values: no !tags)`;
+  return message;
+}
+
 /** A parsed YAML document that can tell where any key path is. */
 export class YamlSource {
   readonly lineCounter = new LineCounter();
@@ -77,7 +86,7 @@ export class YamlSource {
     for (const error of [...this.document.errors, ...this.document.warnings]) {
       const [line, column] = this.position(error.pos[0]);
       const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
-      this.problems.push({ file, line, column, path: '', message: `YAML: ${message}` });
+      this.problems.push({ file, line, column, path: '', message: `YAML: ${userWording(message)}` });
     }
     if (this.problems.length === 0) {
       for (const shape of checkShape(this.document)) {
@@ -92,7 +101,7 @@ export class YamlSource {
         value = this.document.toJS({ maxAliasCount: 100 });
       } catch (error) {
         // Unresolved aliases and alias bombs surface only here.
-        this.problems.push({ file, line: 1, column: 1, path: '', message: `YAML: ${(error as Error).message}` });
+        this.problems.push({ file, line: 1, column: 1, path: '', message: `YAML: ${userWording((error as Error).message)}` });
       }
     }
     this.value = value;
