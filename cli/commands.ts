@@ -168,15 +168,15 @@ function reportRunError(error: unknown, scenario: Scenario, seed: number | strin
  * reports every few thousand events): virtual time reached, events, messages, rate, ETA from the
  * cost estimate. Wall-clock time here paces the display only; the run never sees it.
  */
-function progressBar(io: CliIo, name: string, estimate: CostEstimate): { update: (p: RunProgress) => void; clear: () => void } | null {
+export function progressBar(io: CliIo, name: string, estimate: CostEstimate, clock: () => number = Date.now): { update: (p: RunProgress) => void; clear: () => void } | null {
   if (!io.stderrIsTTY) return null;
-  const started = Date.now();
+  const started = clock();
   let lastDrawn = 0;
   let drawn = false;
   const count = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)}M` : n >= 1e4 ? `${(n / 1e3).toFixed(0)}k` : String(n));
   return {
     update({ now, end, events, sent }) {
-      const wall = Date.now();
+      const wall = clock();
       if (wall - started < 1000 || wall - lastDrawn < 250) return;
       lastDrawn = wall;
       const seconds = (wall - started) / 1000;

@@ -73,8 +73,16 @@ export function checkShape(document: Document.Parsed): ShapeProblem[] {
         problems.push({ offset, path, message: `${node.items.length.toLocaleString('en-US')} keys in one mapping; at most ${BOUNDS.mappingKeys.toLocaleString('en-US')}`, fatal: true });
         return;
       }
+      const seen = new Set<string>();
       for (const pair of node.items) {
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
+        if (key !== undefined) {
+          if (seen.has(key)) {
+            problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path: [...path, key], message: 'YAML: Map keys must be unique', fatal: true });
+            continue;
+          }
+          seen.add(key);
+        }
         if (key !== undefined && FORBIDDEN_KEYS.has(key)) {
           problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path: [...path, key], message: `the key "${key}" is not allowed (it names a JavaScript object's prototype)`, fatal: false });
           continue;

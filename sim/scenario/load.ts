@@ -17,6 +17,8 @@ export interface ScenarioProblem {
   message: string;
   allowed?: readonly string[];
   suggestion?: string;
+  /** On the summary line of a capped list: how many problems it stands for. */
+  omitted?: number;
 }
 
 export class ScenarioError extends Error {
@@ -44,12 +46,20 @@ export function formatProblems(problems: readonly ScenarioProblem[]): string {
  * At most BOUNDS.problems problems, sorted by position; the rest counted in one last line, so a
  * file with 100,000 unknown keys prints a screenful, not 100,000 lines.
  */
-export function capProblems(problems: ScenarioProblem[], notLocated = 0): ScenarioProblem[] {
+export function capProblems(input: readonly ScenarioProblem[], notLocated = 0): ScenarioProblem[] {
+  // A list capped before (validateWith's) is capped again with its count carried over.
+  let omitted = notLocated;
+  const problems: ScenarioProblem[] = [];
+  for (const problem of input) {
+    if (problem.omitted !== undefined) omitted += problem.omitted;
+    else problems.push(problem);
+  }
   problems.sort((a, b) => a.line - b.line || a.column - b.column);
-  if (problems.length + notLocated <= BOUNDS.problems) return problems;
-  const rest = problems.length + notLocated - BOUNDS.problems;
-  const last = problems[BOUNDS.problems - 1]!;
-  return [...problems.slice(0, BOUNDS.problems), { file: last.file, line: last.line, column: last.column, path: '', message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix these first)` }];
+  if (problems.length + omitted <= BOUNDS.problems) return problems;
+  const kept = problems.slice(0, BOUNDS.problems);
+  const rest = problems.length - kept.length + omitted;
+  const last = kept[kept.length - 1] ?? input[0]!;
+  return [...kept, { file: last.file, line: last.line, column: last.column, path: '', message: `... and ${rest} more problem${rest === 1 ? '' : 's'} (fix these first)`, omitted: rest }];
 }
 
 export type PathSegment = string | number;
@@ -82,7 +92,9 @@ export class YamlSource {
   readonly value: unknown;
 
   constructor(readonly text: string, readonly file: string) {
-    this.document = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: true, prettyErrors: false });
+    // Unique keys are checked by checkShape with a set: the YAML library's own check compares every
+    // pair of keys (100,000 keys took minutes).
+    this.document = parseDocument(text, { lineCounter: this.lineCounter, uniqueKeys: false, prettyErrors: false });
     for (const error of [...this.document.errors, ...this.document.warnings]) {
       const [line, column] = this.position(error.pos[0]);
       const message = error.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');

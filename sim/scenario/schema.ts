@@ -197,8 +197,10 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     network: network.optional(),
     disk: disk.optional(),
     workload: z.strictObject({
-      producers: z.array(producer).optional(),
-      consumers: z.array(consumer).optional(),
+      producers: z.array(producer).max(BOUNDS.consumers, `at most ${BOUNDS.consumers.toLocaleString('en-US')} producers`).optional(),
+      consumers: z.array(consumer)
+        .refine((groups) => groups.reduce((n, c) => n + (c.count ?? 1), 0) <= BOUNDS.consumers, `at most ${BOUNDS.consumers.toLocaleString('en-US')} consumers in all (the sum of the counts)`)
+        .optional(),
     }).optional(),
     faults: z.array(options.forJsonSchema ? faultStepForJsonSchema : faultStep).optional(),
     expect: expectSchema(metrics).optional(),
