@@ -1,3 +1,5 @@
+import './scenario-sections.js';
+
 /**
  * mqsim's library API. `loadScenario` + `simulate` run a scenario file; the kernel pieces
  * (World, Kernel, RandomStreams, Network, Disk, History, CheckerSuite) build simulations by hand.

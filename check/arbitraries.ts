@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { parseScenario, type Scenario } from '../models/scenario.js';
-import { EXPLORABLE_FAULT_KINDS } from '../sim/scenario/schema.js';
+import { EXPLORABLE_FAULT_KINDS } from './section.js';
 import { formatDuration, toMicros, type Micros } from '../sim/time.js';
 
 /**

@@ -1,7 +1,7 @@
 import { explainExample } from '../reports/text.js';
 import type { Example } from '../sim/checkers/types.js';
 import type { RunResult } from '../sim/result.js';
-import type { PropertySpec } from '../sim/scenario/schema.js';
+import type { PropertySpec } from './section.js';
 import { formatDuration, type Micros } from '../sim/time.js';
 
 /**

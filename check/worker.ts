@@ -1,3 +1,4 @@
+import '../scenario-sections.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { loadScenario } from '../models/scenario.js';
 import { evaluateRun, planCheck } from './runner.js';

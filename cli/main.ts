@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import '../scenario-sections.js';
 import { Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';

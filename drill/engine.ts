@@ -3,7 +3,7 @@ import { modelFor } from '../models/index.js';
 import type { Scenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
 import { flattenMetrics, type RunResult } from '../sim/result.js';
-import { isChoiceQuestion, type DrillSpec } from '../sim/scenario/drill-schema.js';
+import { isChoiceQuestion, type DrillSpec } from './schema.js';
 import { formatPath, ScenarioError, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
 import { rebuildState } from '../sim/state.js';
 import { formatDuration, formatTimestamp, type Micros } from '../sim/time.js';

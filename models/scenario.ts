@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { stepTargetPaths } from '../sim/faults.js';
 import { DEFAULT_MAX_MESSAGES, estimateCost, formatEstimate, type CostEstimate } from '../sim/scenario/cost.js';
 import { capProblems, ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import { onSectionRegistered, registeredSectionKeys } from '../sim/scenario/sections.js';
 import { formatDuration } from '../sim/time.js';
 import { scenarioSchema, type CommonScenario } from '../sim/scenario/schema.js';
 import { closest } from '../sim/scenario/suggest.js';
@@ -23,6 +24,8 @@ export type Scenario = CommonScenario & Record<string, unknown> & {
 };
 
 const schemas = new Map<string, z.ZodType>();
+// A section registered later (check's, drill's) changes every system's schema.
+onSectionRegistered(() => schemas.clear());
 
 export function schemaFor(system: string): z.ZodType {
   let schema = schemas.get(system);
@@ -134,7 +137,7 @@ export function parseScenario(text: string, file: string, options: LoadOptions =
 }
 
 /** Top-level sections that do not shape the cluster (see partialScenario). */
-const PRUNABLE: ReadonlySet<string> = new Set(['description', 'seed', 'drain', 'sampleEvery', 'network', 'disk', 'expect', 'limits', 'explore', 'property', 'drill']);
+const PRUNABLE: ReadonlySet<string> = new Set(['description', 'seed', 'drain', 'sampleEvery', 'network', 'disk', 'expect', 'limits']);
 
 function looksLikeCompareFile(value: Record<string, unknown>): boolean {
   return 'variants' in value;
@@ -152,7 +155,7 @@ function partialScenario(source: YamlSource, schema: z.ZodType, problems: readon
     const top = /^[^.[]+/.exec(problem.path)?.[0];
     // Only sections that name no node, topic or queue may be left out: without the others the
     // cluster would be built differently and its targets judged wrongly.
-    if (top === undefined || (top !== 'faults' && !PRUNABLE.has(top))) return null;
+    if (top === undefined || (top !== 'faults' && !PRUNABLE.has(top) && !registeredSectionKeys().includes(top))) return null;
     const fault = /^faults\[(\d+)\]/.exec(problem.path);
     if (fault) badFaults.add(Number(fault[1]));
     else delete raw[top];

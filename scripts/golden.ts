@@ -1,3 +1,4 @@
+import '../scenario-sections.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';

@@ -38,7 +38,7 @@ describe('bad scenario files', () => {
     ['duplicate producer names', `${BASE}workload:\n  producers:\n    - { id: p1, rate: 1/s }\n    - { id: p1, rate: 2/s }\n`,
       ['bad.yaml:7:13: workload.producers[1].id: duplicate producer id "p1"']],
     ['a duplicate key', 'name: x\nname: y\nsystem: demo\nduration: 10s\n',
-      ['bad.yaml:2:1: YAML: Map keys must be unique']],
+      ['bad.yaml:2:1: name: the key "name" appears more than once in this mapping']],
     ['a config value outside the allowed ones', `${BASE}cluster:\n  config: { ack.after: never }\n`,
       ['bad.yaml:5:24: cluster.config.ack.after: Invalid option: expected one of "receive"|"fsync"']],
     ['an unknown key inside a fault', `${BASE}faults:\n  - { at: 1s, crash: broker, keepPagecache: true }\n`,

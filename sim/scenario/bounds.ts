@@ -78,7 +78,7 @@ export function checkShape(document: Document.Parsed): ShapeProblem[] {
         const key = isScalar(pair.key) ? String(pair.key.value) : undefined;
         if (key !== undefined) {
           if (seen.has(key)) {
-            problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path: [...path, key], message: 'YAML: Map keys must be unique', fatal: true });
+            problems.push({ offset: (pair.key as YamlNode).range?.[0] ?? offset, path: [...path, key], message: `the key "${key}" appears more than once in this mapping`, fatal: true });
             continue;
           }
           seen.add(key);

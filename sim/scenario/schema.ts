@@ -12,7 +12,7 @@ import {
 import { BOUNDS } from './bounds.js';
 import type { CostModel } from './cost.js';
 import { closest } from './suggest.js';
-import { drillSection, type DrillSpec } from './drill-schema.js';
+import { registeredSections } from './sections.js';
 
 /**
  * The scenario file's schema: the common part (name, system, seed, duration, network, disk,
@@ -97,40 +97,6 @@ const limits = z.strictObject({
     .meta({ description: 'The run\'s message budget: refuse a scenario whose cost estimate is above it, and stop a run whose producers send more (default 50,000,000; mqsim run --max-messages overrides).' }),
 });
 
-/** Fault kinds `explore:` may generate (each heals itself or is healed by a later step). */
-export const EXPLORABLE_FAULT_KINDS = ['crash', 'kill', 'pause', 'partition', 'slow-disk', 'disk-full', 'clock-skew'] as const;
-
-/** What `mqsim check` may vary: fault schedules, config values, workload values. */
-const explore = z.strictObject({
-  runs: positiveInt.optional().meta({ description: 'Variants to run by default (mqsim check --runs overrides); default 100.' }),
-  faults: z.strictObject({
-    kinds: z.array(z.enum(EXPLORABLE_FAULT_KINDS)).min(1),
-    max: positiveInt.optional().meta({ description: 'Most faults in one schedule (default 3).' }),
-    nodes: z.array(z.string()).min(1).optional().meta({ description: 'Node names faults may hit.' }),
-    roles: z.array(z.string()).min(1).optional().meta({ description: 'Roles whose nodes faults may hit (default: broker).' }),
-    oneAtATime: z.boolean().optional().meta({ description: 'Each fault is healed before the next starts (default true).' }),
-    window: z.tuple([duration, duration]).optional().meta({ description: 'When faults may start (default: the whole safety phase).' }),
-    for: z.tuple([duration, duration]).optional().meta({ description: 'How long a fault lasts before it heals (default [1s, 10s]).' }),
-    spacing: duration.optional().meta({ description: 'One at a time: quiet time after a fault heals before the next starts (default 0s), so the system can recover.' }),
-    keepPageCache: z.boolean().optional().meta({ description: 'Crashes and kills are process kills that keep the page cache (default false: machine crashes lose unflushed writes).' }),
-  }).optional(),
-  config: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional()
-    .meta({ description: 'cluster.config keys and the values to try for each.' }),
-  workload: z.strictObject({
-    producers: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional(),
-    consumers: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional(),
-  }).optional().meta({ description: 'Producer and consumer fields and the values to try, applied to every producer / consumer.' }),
-});
-
-export const PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey'] as const;
-
-/** The guarantees `mqsim check` searches counterexamples for. */
-const property = z.array(z.union([
-  z.enum(PROPERTY_NAMES),
-  z.strictObject({ delayWithin: z.number().positive() }),
-  z.strictObject({ latencyBelow: z.strictObject({ p: z.union([z.literal(50), z.literal(90), z.literal(99), z.literal(999)]), limit: duration }) }),
-], { error: `expected one of ${PROPERTY_NAMES.join(', ')}, { delayWithin: 0.1 }, { latencyBelow: { p: 99, limit: 50ms } }` })).min(1);
-
 function expectSchema(metrics: readonly string[]) {
   return z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).transform((record, ctx): Expectation[] => {
     const out: Expectation[] = [];
@@ -205,9 +171,9 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     faults: z.array(options.forJsonSchema ? faultStepForJsonSchema : faultStep).optional(),
     expect: expectSchema(metrics).optional(),
     limits: limits.optional(),
-    explore: explore.optional(),
-    property: property.optional(),
-    drill: drillSection.optional(),
+    // Sections other layers own (check's explore: and property:, drill's drill:), registered with
+    // sim/scenario/sections.ts: this layer validates them without knowing what they mean.
+    ...registeredSections(options.forJsonSchema ?? false),
   }).meta({ description: parts.description });
 }
 
@@ -229,8 +195,15 @@ export interface CommonConsumer {
   stop?: Micros;
 }
 
+/**
+ * The sections other layers register (sim/scenario/sections.ts) add their fields here by
+ * declaration merging: `declare module '../sim/scenario/schema.js' { interface ScenarioSections { drill?: DrillSpec } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface ScenarioSections {}
+
 /** The common, system-independent part of a validated scenario (what the kernel needs). */
-export interface CommonScenario {
+export interface CommonScenario extends ScenarioSections {
   name: string;
   description?: string;
   system: string;
@@ -246,32 +219,7 @@ export interface CommonScenario {
   faults?: FaultStep[];
   expect?: Expectation[];
   limits?: { maxEvents?: number; maxTime?: Micros; maxMessages?: number };
-  explore?: ExploreSpec;
-  property?: PropertySpec[];
-  drill?: DrillSpec;
 }
-
-export interface ExploreSpec {
-  runs?: number;
-  faults?: {
-    kinds: (typeof EXPLORABLE_FAULT_KINDS)[number][];
-    max?: number;
-    nodes?: string[];
-    roles?: string[];
-    oneAtATime?: boolean;
-    window?: [Micros, Micros];
-    for?: [Micros, Micros];
-    spacing?: Micros;
-    keepPageCache?: boolean;
-  };
-  config?: Record<string, (string | number | boolean)[]>;
-  workload?: { producers?: Record<string, (string | number | boolean)[]>; consumers?: Record<string, (string | number | boolean)[]> };
-}
-
-export type PropertySpec =
-  | (typeof PROPERTY_NAMES)[number]
-  | { delayWithin: number }
-  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: Micros } };
 
 export function flushPolicyOf(flush: 'os' | 'every-write' | { interval: Micros } | undefined): FlushPolicy | undefined {
   if (flush === undefined) return undefined;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import type { Micros } from '../time.js';
-import { duration } from './fields.js';
+import { duration } from '../sim/scenario/fields.js';
+import { registerScenarioSection } from '../sim/scenario/sections.js';
+import type { Micros } from '../sim/time.js';
 
 /**
  * The `drill:` section of a scenario: a classroom walk through the run. Steps fire at a virtual
@@ -63,3 +64,11 @@ export interface DrillSpec {
 export function isChoiceQuestion(question: DrillQuestion): question is ChoiceQuestion {
   return 'choices' in question;
 }
+
+declare module '../sim/scenario/schema.js' {
+  interface ScenarioSections {
+    drill?: DrillSpec;
+  }
+}
+
+registerScenarioSection({ key: 'drill', schema: drillSection });
