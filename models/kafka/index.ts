@@ -33,7 +33,7 @@ import type { History } from '../../sim/history.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import type { Phase, World } from '../../sim/world.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
-import { KafkaBroker } from './broker.js';
+import { KafkaBroker } from './broker/kafka-server.js';
 import { KafkaConsumer } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
 import { KafkaProducer } from './producer.js';

@@ -112,6 +112,16 @@ export type KraftMessage =
   | MetadataFetch | MetadataFetchResponse | BrokerRegistration | BrokerRegistrationResponse | BrokerHeartbeat | BrokerHeartbeatResponse
   | AllocateProducerIds | AllocateProducerIdsResponse;
 
+/** A Fetch of `__cluster_metadata` (the quorum's) rather than of a data partition. */
+export function isMetadataFetch(message: { type: 'Fetch'; topic: string }): message is MetadataFetch {
+  return message.topic === METADATA_TOPIC;
+}
+
+/** A FetchResponse from the metadata quorum rather than from a partition leader. */
+export function isMetadataFetchResponse(message: { type: 'FetchResponse'; topic: string }): message is MetadataFetchResponse {
+  return message.topic === METADATA_TOPIC;
+}
+
 export const KRAFT_HEADER_BYTES = 64;
 
 export function sendKraft(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KraftMessage, bytes = KRAFT_HEADER_BYTES): void {
