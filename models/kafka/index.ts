@@ -41,11 +41,11 @@ import { ZooKeeperNode, type KafkaControlState, type ZkData } from './zookeeper.
 import { KraftController, type RaftData } from './kraft/controller.js';
 import { kraftPublisher } from './kraft/publisher.js';
 import { InvariantChecker } from './invariants.js';
-import { OFFSETS_TOPIC, type GroupsState } from './group-coordinator.js';
-import { coordinatorPartition } from './coordinator.js';
+import type { GroupsState } from './group-coordinator.js';
 import { KafkaAdmin } from './admin.js';
 import { formatDuration } from '../../sim/time.js';
 import { kafkaDrill } from './drill-aliases.js';
+import { describeAdminStep, describeCluster, describeConsumers, describeProducer } from './describe.js';
 import { assignReplicas, planTopics } from './replica-assignment.js';
 import { checkConsumerSpec, type KafkaScenario } from './scenario.js';
 import { registerSelectors } from './selectors.js';
@@ -200,17 +200,7 @@ export const kafkaModel: KafkaModel = {
     }
     registerSelectors(world, store, topics);
 
-    const lines: string[] = [
-      `cluster: ${brokerCount} brokers, metadata ${metadataMode === 'kraft' ? `kraft (${combined ? 'combined mode, ' : ''}controller.quorum.voters ${voters.join(',')}, broker.session.timeout.ms=${config.brokerSessionTimeout / 1000})` : `zookeeper (zookeeper.session.timeout.ms=${config.zkSessionTimeout / 1000})`}${checker ? ', invariants checked' : ''}, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
-      + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
-    ];
-    for (const t of topics) {
-      if (t.topic === OFFSETS_TOPIC) {
-        lines.push(`topic ${OFFSETS_TOPIC} (internal): ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}`);
-        continue;
-      }
-      lines.push(`topic ${t.topic}: ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
-    }
+    const lines = describeCluster({ brokerCount, metadataMode, combined, voters, config, invariants: checker !== undefined, topics });
 
     for (const spec of scenario.workload?.producers ?? []) {
       const topic = topicOf(spec.topic, `producer ${spec.id}`);
@@ -233,7 +223,7 @@ export const kafkaModel: KafkaModel = {
         live.set(id, actor);
         return actor;
       }, { roles: ['producer'] });
-      lines.push(`producer ${id} -> ${topic.topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}`);
+      lines.push(describeProducer(id, topic.topic, producerConfig));
     }
 
     const consumerGroups: ConsumerGroupPlan[] = [];
@@ -264,22 +254,7 @@ export const kafkaModel: KafkaModel = {
         }, { roles: ['consumer'] });
       }
       consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
-      for (const step of spec.steps ?? []) {
-        const what = step.subscribe ? `subscribe to ${step.subscribe.join(', ')}` : step.close ? 'close()' : 'start a new process';
-        lines.push(`  at ${formatDuration(step.at)} ${names.join(', ')}: ${what}`);
-      }
-      if (mode === 'assign') {
-        lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
-      } else {
-        lines.push(`consumer group ${group} (${names.join(', ')}) <- ${groupTopics.slice(0, spec.topics?.length ?? 1).map((t) => t.topic).join(', ')}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
-          + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, config.offsetsTopicPartitions)}, `
-          + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, `
-          + `${spec.config?.['group.instance.id'] !== undefined ? `group.instance.id=${spec.config['group.instance.id']}${count > 1 ? '-<n>' : ''} (static), ` : ''}session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
-        if (spec.delayScheduler) {
-          lines.push(`  ${group} is a delay scheduler: each record due ${formatDuration(spec.delayScheduler.delay)} after its timestamp, then forwarded to ${spec.delayScheduler.target} (poll timeout ${formatDuration(spec.delayScheduler.pollTimeout ?? 1_000_000)}; pause and seek until due)`);
-        }
-        if (spec.dispatch) lines.push(`  ${group} is a dispatcher: every record re-produced to one of ${spec.dispatch.targets.join(', ')} by ${spec.dispatch.by ?? 'key'}`);
-      }
+      lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names }, config.offsetsTopicPartitions));
     }
 
     const results = new KafkaResults({
@@ -303,7 +278,7 @@ export const kafkaModel: KafkaModel = {
         }
         if (step.at > scenario.duration) throw new Error(`admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
         counts.set(t.topic, step.addPartitions.count);
-        lines.push(`admin at ${formatDuration(step.at)}: CreatePartitions ${t.topic} to ${step.addPartitions.count} partitions`);
+        lines.push(describeAdminStep(step.at, t.topic, step.addPartitions.count));
       }
       world.addNode('admin', () => new KafkaAdmin({
         brokers, steps: adminSteps, stats,
