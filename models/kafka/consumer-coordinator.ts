@@ -1,5 +1,8 @@
 import type { Timer } from '../../sim/kernel.js';
 import type { NodeContext } from '../../sim/node.js';
+import { timersOf } from '../../sim/timers.js';
+import { note } from './notes.js';
+import type { ForwarderTimer } from './patterns/forwarder.js';
 import { sampler, type Sampler } from '../../sim/random.js';
 import { assignPartitions, type MemberSubscription } from './assignors/index.js';
 import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type CursorTable, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
@@ -31,6 +34,21 @@ import { sendTo,
  * - Commits: commitAsync, and commitSync that the loop waits for (retried a few times through
  *   coordinator rediscovery); each successful commit is recorded in the history.
  */
+/** A group member's timers (the poll loop's included), and its pattern's forwarder's. */
+export type MembershipTimer =
+  | { tag: 'poll'; data: undefined }
+  | { tag: 'heartbeat'; data: undefined }
+  | { tag: 'find-timeout'; data: number }
+  | { tag: 'find-retry'; data: undefined }
+  | { tag: 'join-timeout'; data: number }
+  | { tag: 'commit-timeout'; data: number }
+  | { tag: 'fetch-offsets-timeout'; data: number }
+  | { tag: 'commit-retry'; data: undefined }
+  | { tag: 'group-processed'; data: undefined }
+  | { tag: 'worker-done'; data: Work }
+  | ForwarderTimer;
+export const membershipTimers = timersOf<MembershipTimer>();
+
 export abstract class ConsumerCoordinator {
   protected coordinator: string | null = null;
   protected findPending = 0;
@@ -117,7 +135,7 @@ export abstract class ConsumerCoordinator {
     const brokers = this.options.brokers;
     sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'FindCoordinator', key: this.options.group, id });
     // A dead bootstrap broker: the connection attempt fails after socket.connection.setup.timeout.ms (10000).
-    this.ctx.setTimer(Math.min(this.config.requestTimeout, 10_000_000), 'find-timeout', id);
+    membershipTimers.set(this.ctx, Math.min(this.config.requestTimeout, 10_000_000), 'find-timeout', id);
   }
 
   protected onFindCoordinator(response: FindCoordinatorResponse): void {
@@ -125,19 +143,19 @@ export abstract class ConsumerCoordinator {
     this.findPending = 0;
     if (response.error !== 'NONE' || response.coordinator === null) {
       this.bootstrap++;
-      this.ctx.setTimer(Math.max(this.config.retryBackoff, 100_000), 'find-retry');
+      membershipTimers.set(this.ctx, Math.max(this.config.retryBackoff, 100_000), 'find-retry', undefined);
       return;
     }
     this.coordinator = response.coordinator;
     this.lastHeartbeatOk = this.ctx.trueNow();
-    this.ctx.note('coordinator-found', { group: this.options.group, coordinator: response.coordinator });
+    note(this.ctx, 'coordinator-found', { group: this.options.group, coordinator: response.coordinator });
     if (this.blockingCommit === -1) this.sendBlockingCommit();
     if (this.stable && this.offsetFetchPending === -1) this.fetchCommitted();
     this.poll();
   }
 
   protected coordinatorUnknown(): void {
-    if (this.coordinator !== null) this.ctx.note('coordinator-unknown', { group: this.options.group, coordinator: this.coordinator });
+    if (this.coordinator !== null) note(this.ctx, 'coordinator-unknown', { group: this.options.group, coordinator: this.coordinator });
     this.coordinator = null;
     this.joinPending = 0;
     this.syncPending = 0;
@@ -183,7 +201,7 @@ export abstract class ConsumerCoordinator {
       sessionTimeout: this.config.sessionTimeout, rebalanceTimeout: this.config.maxPollInterval,
       protocols: [{ name: this.config.strategy, metadata }], id,
     });
-    this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
+    membershipTimers.set(this.ctx, this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
   }
 
   protected onJoin(response: JoinGroupResponse): void {
@@ -196,7 +214,7 @@ export abstract class ConsumerCoordinator {
     if (response.leader === response.memberId && response.skipAssignment) {
       // KIP-814: a static leader that rejoined a Stable group leads without reassigning; it keeps
       // watching metadata from the partition counts it knows now.
-      this.ctx.note('group-assignment-skipped', { group: this.options.group, generation: this.generation });
+      note(this.ctx, 'group-assignment-skipped', { group: this.options.group, generation: this.generation });
       this.assignmentSnapshot = this.snapshot(this.subscription);
       return this.sync([]);
     }
@@ -242,7 +260,7 @@ export abstract class ConsumerCoordinator {
     }
     const stats = this.options.stats;
     if (stats && idle > stats.idleConsumersMax) stats.idleConsumersMax = idle;
-    this.ctx.note('group-assignment-computed', { group: this.options.group, generation: this.generation, strategy: this.config.strategy, assignments });
+    note(this.ctx, 'group-assignment-computed', { group: this.options.group, generation: this.generation, strategy: this.config.strategy, assignments });
     return assignments;
   }
 
@@ -250,7 +268,7 @@ export abstract class ConsumerCoordinator {
     const id = this.nextId++;
     this.syncPending = id;
     this.send({ type: 'SyncGroup', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, assignments, id }, HEADER_BYTES + 32 * assignments.length);
-    this.ctx.setTimer(this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
+    membershipTimers.set(this.ctx, this.config.maxPollInterval + 5_000_000, 'join-timeout', id);
   }
 
   /** subscribe(topics): the next poll() rejoins with the new subscription. */
@@ -273,7 +291,7 @@ export abstract class ConsumerCoordinator {
     for (const [topic, count] of snapshot) {
       const now = this.consumer.partitionCounts.get(topic);
       if (now !== undefined && now !== count) {
-        this.ctx.note('group-metadata-changed', { group: this.options.group, topic, from: count, to: now });
+        note(this.ctx, 'group-metadata-changed', { group: this.options.group, topic, from: count, to: now });
         this.assignmentSnapshot = null;
         this.rejoinNeeded = true;
         if (this.waiting) this.poll();
@@ -330,7 +348,7 @@ export abstract class ConsumerCoordinator {
     if (added || revoked.length > 0 || !this.cooperative || !this.assignedOnce) this.recordAssign();
     this.assignedOnce = true;
     this.stable = true;
-    this.ctx.note('group-synced', { group: this.options.group, member: this.memberId, generation: this.generation, partitions: assigned });
+    note(this.ctx, 'group-synced', { group: this.options.group, member: this.memberId, generation: this.generation, partitions: assigned });
     this.startHeartbeats();
     if (added) this.fetchCommitted();
     this.poll();
@@ -355,7 +373,7 @@ export abstract class ConsumerCoordinator {
       if (this.cursors.owns(item.cursor)) this.buffer[w++] = item;
     }
     this.buffer.length = w;
-    this.ctx.note(why === 'lost' ? 'partitions-lost' : 'partitions-revoked', { group: this.options.group, partitions: cursors.map((c) => c.queue) });
+    note(this.ctx, why === 'lost' ? 'partitions-lost' : 'partitions-revoked', { group: this.options.group, partitions: cursors.map((c) => c.queue) });
     if (record) this.recordAssign();
   }
 
@@ -380,7 +398,7 @@ export abstract class ConsumerCoordinator {
     const id = this.nextId++;
     this.offsetFetchPending = id;
     this.send({ type: 'OffsetFetch', groupId: this.options.group, partitions, id });
-    this.ctx.setTimer(this.config.requestTimeout, 'fetch-offsets-timeout', id);
+    membershipTimers.set(this.ctx, this.config.requestTimeout, 'fetch-offsets-timeout', id);
   }
 
   protected onOffsetFetch(response: OffsetFetchResponse): void {
@@ -407,7 +425,7 @@ export abstract class ConsumerCoordinator {
   protected startHeartbeats(): void {
     this.ctx.cancelTimer(this.heartbeatTimer);
     this.nextHeartbeat = this.ctx.trueNow() + this.config.heartbeatInterval;
-    this.heartbeatTimer = this.ctx.setTimer(this.config.heartbeatInterval, 'heartbeat');
+    this.heartbeatTimer = membershipTimers.set(this.ctx, this.config.heartbeatInterval, 'heartbeat', undefined);
   }
 
   protected heartbeat(): void {
@@ -417,7 +435,7 @@ export abstract class ConsumerCoordinator {
     if (now - this.lastPoll > this.config.maxPollInterval) {
       // KIP-62: the application stopped calling poll(); the heartbeat thread leaves the group.
       this.options.stats && this.options.stats.maxPollLeaves++;
-      this.ctx.note('max-poll-interval-exceeded', { group: this.options.group, member: this.memberId, sincePoll: now - this.lastPoll });
+      note(this.ctx, 'max-poll-interval-exceeded', { group: this.options.group, member: this.memberId, sincePoll: now - this.lastPoll });
       // A static member sends no LeaveGroup: it stays in the group until its session times out.
       if (this.coordinator !== null && this.instanceId === null) this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
       this.resetMember('lost');
@@ -433,7 +451,7 @@ export abstract class ConsumerCoordinator {
     }
     // The heartbeat thread wakes for the next heartbeat or the poll deadline, whichever comes first.
     const pollDeadline = this.lastPoll + this.config.maxPollInterval + 1;
-    this.heartbeatTimer = this.ctx.setTimer(Math.max(1, Math.min(this.nextHeartbeat, pollDeadline) - now), 'heartbeat');
+    this.heartbeatTimer = membershipTimers.set(this.ctx, Math.max(1, Math.min(this.nextHeartbeat, pollDeadline) - now), 'heartbeat', undefined);
   }
 
   protected onHeartbeat(response: HeartbeatResponse): void {
@@ -452,7 +470,7 @@ export abstract class ConsumerCoordinator {
         return this.fenced();
       case 'REBALANCE_IN_PROGRESS':
         this.lastHeartbeatOk = this.ctx.trueNow();
-        if (!this.rejoinNeeded) this.ctx.note('rebalance-in-progress', { group: this.options.group, member: this.memberId });
+        if (!this.rejoinNeeded) note(this.ctx, 'rebalance-in-progress', { group: this.options.group, member: this.memberId });
         this.rejoinNeeded = true;
         if (this.waiting) this.poll();
         return;
@@ -486,7 +504,7 @@ export abstract class ConsumerCoordinator {
     const id = this.nextId++;
     this.commits.set(id, { offsets });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
-    this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
+    membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }
 
   /** commitSync: the loop waits; retriable errors retry (coordinator rediscovery) a few times. */
@@ -508,7 +526,7 @@ export abstract class ConsumerCoordinator {
     this.blockingCommit = id;
     this.commits.set(id, { offsets: this.blockingOffsets });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets: this.blockingOffsets, id });
-    this.ctx.setTimer(this.config.requestTimeout, 'commit-timeout', id);
+    membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }
 
   protected onCommit(response: OffsetCommitResponse): void {
@@ -519,14 +537,14 @@ export abstract class ConsumerCoordinator {
       for (const o of pending.offsets) {
         this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'commit', queue: o.partition, offset: o.offset, group: this.options.group });
       }
-    } else this.ctx.note('commit-failed', { group: this.options.group, error: response.error });
+    } else note(this.ctx, 'commit-failed', { group: this.options.group, error: response.error });
     if (response.id !== this.blockingCommit) return;
     const retriable = response.error === 'NOT_COORDINATOR' || response.error === 'COORDINATOR_NOT_AVAILABLE' || response.error === 'REQUEST_TIMED_OUT';
     if (retriable) {
       if (response.error !== 'COORDINATOR_NOT_AVAILABLE') this.coordinatorUnknown();
       if (++this.blockingAttempts < 5) {
         this.blockingCommit = -2;
-        this.ctx.setTimer(this.config.retryBackoff, 'commit-retry');
+        membershipTimers.set(this.ctx, this.config.retryBackoff, 'commit-retry', undefined);
         return;
       }
     }
@@ -548,7 +566,7 @@ export abstract class ConsumerCoordinator {
 
   protected schedulePoll(delay: number): void {
     if (this.pollTimer !== null) return;
-    this.pollTimer = this.ctx.setTimer(delay, 'poll');
+    this.pollTimer = membershipTimers.set(this.ctx, delay, 'poll', undefined);
   }
 
   /** The poll loop (membership.ts). */
@@ -557,7 +575,7 @@ export abstract class ConsumerCoordinator {
   /** FencedInstanceIdException: another consumer with this group.instance.id took over; this one stops. */
   protected fenced(): void {
     if (this.closed) return;
-    this.ctx.note('fenced-instance-id', { group: this.options.group, instance: this.instanceId, member: this.memberId });
+    note(this.ctx, 'fenced-instance-id', { group: this.options.group, instance: this.instanceId, member: this.memberId });
     this.resetMember('lost');
     this.closed = true;
     this.fencedOut = true;

@@ -1,8 +1,17 @@
 import type { NewHistoryOp } from '../../sim/history.js';
-import type { Message } from '../../sim/node.js';
+import { unreachable, type TimerArgs } from '../../sim/timers.js';
 import { type PartitionCursor, type Work } from './consumer.js';
-import { ConsumerCoordinator } from './consumer-coordinator.js';
-import type { FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, OffsetCommitResponse, OffsetFetchResponse, SyncGroupResponse } from './protocol.js';
+import { ConsumerCoordinator, membershipTimers, type MembershipTimer } from './consumer-coordinator.js';
+import { note } from './notes.js';
+import type {
+  FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
+  ProduceResponse, SyncGroupResponse,
+} from './protocol.js';
+
+/** What reaches a group member: the coordinator's answers, and its forwarder's Produce answers. */
+export type MembershipInbound =
+  | FindCoordinatorResponse | JoinGroupResponse | SyncGroupResponse | HeartbeatResponse | LeaveGroupResponse
+  | OffsetCommitResponse | OffsetFetchResponse | ProduceResponse;
 
 /**
  * A subscribe()-mode consumer's poll loop (KafkaConsumer.poll and the application around it) on
@@ -39,7 +48,7 @@ export class GroupMembership extends ConsumerCoordinator {
   private closeRequested: (() => void) | null = null;
 
   /** A MetadataResponse for the pattern's producer: true when it was its own. */
-  forwarderReceive(message: Message): boolean {
+  forwarderReceive(message: MetadataResponse): boolean {
     return this.pattern !== null && this.pattern.forwarder.receive(message);
   }
 
@@ -62,23 +71,25 @@ export class GroupMembership extends ConsumerCoordinator {
 
   // ------------------------------------------------------------------ dispatch
 
-  receive(_from: string, message: Message): void {
+  receive(_from: string, message: MembershipInbound): void {
     switch (message.type) {
-      case 'FindCoordinatorResponse': return this.onFindCoordinator(message as FindCoordinatorResponse);
-      case 'JoinGroupResponse': return this.onJoin(message as JoinGroupResponse);
-      case 'SyncGroupResponse': return this.onSync(message as SyncGroupResponse);
-      case 'HeartbeatResponse': return this.onHeartbeat(message as HeartbeatResponse);
-      case 'OffsetCommitResponse': return this.onCommit(message as OffsetCommitResponse);
-      case 'OffsetFetchResponse': return this.onOffsetFetch(message as OffsetFetchResponse);
+      case 'FindCoordinatorResponse': return this.onFindCoordinator(message);
+      case 'JoinGroupResponse': return this.onJoin(message);
+      case 'SyncGroupResponse': return this.onSync(message);
+      case 'HeartbeatResponse': return this.onHeartbeat(message);
+      case 'LeaveGroupResponse': return; // LeaveGroup is fire-and-forget (the member has reset itself)
+      case 'OffsetCommitResponse': return this.onCommit(message);
+      case 'OffsetFetchResponse': return this.onOffsetFetch(message);
       case 'ProduceResponse':
         this.pattern?.forwarder.receive(message);
         return;
-      default:
+      default: return unreachable(message, 'group member message');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
-    switch (tag) {
+  onTimer(...args: TimerArgs<MembershipTimer>): void {
+    const data = args[1];
+    switch (args[0]) {
       case 'poll':
         this.pollTimer = null;
         return this.poll();
@@ -99,7 +110,7 @@ export class GroupMembership extends ConsumerCoordinator {
         }
         return;
       case 'commit-timeout':
-        if (this.commits.has(data as number)) this.onCommit({ type: 'OffsetCommitResponse', id: data as number, error: 'REQUEST_TIMED_OUT' });
+        if (this.commits.has(args[1])) this.onCommit({ type: 'OffsetCommitResponse', id: args[1], error: 'REQUEST_TIMED_OUT' });
         return;
       case 'fetch-offsets-timeout':
         if (this.offsetFetchPending === data) {
@@ -108,10 +119,12 @@ export class GroupMembership extends ConsumerCoordinator {
         }
         return;
       case 'group-processed': return this.onProcessed();
-      case 'worker-done': return this.onWorkerDone(data as Work);
+      case 'worker-done': return this.onWorkerDone(args[1]);
       case 'commit-retry': return this.sendBlockingCommit();
-      default:
-        this.pattern?.forwarder.onTimer(tag, data);
+      case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
+        this.pattern?.forwarder.onTimer(...args);
+        return;
+      default: return unreachable(args[0], 'group member timer');
     }
   }
 
@@ -200,7 +213,7 @@ export class GroupMembership extends ConsumerCoordinator {
       }
       return this.batchDone();
     }
-    this.ctx.setTimer(Math.max(0, Math.round(this.processing())), 'group-processed');
+    membershipTimers.set(this.ctx, Math.max(0, Math.round(this.processing())), 'group-processed', undefined);
   }
 
   private onProcessed(): void {
@@ -240,7 +253,7 @@ export class GroupMembership extends ConsumerCoordinator {
         this.poolHead = 0;
       }
       this.busyWorkers++;
-      this.ctx.setTimer(this.options.processing === undefined ? 0 : Math.max(0, Math.round(this.processing())), 'worker-done', item);
+      membershipTimers.set(this.ctx, this.options.processing === undefined ? 0 : Math.max(0, Math.round(this.processing())), 'worker-done', item);
     }
   }
 
@@ -295,7 +308,7 @@ export class GroupMembership extends ConsumerCoordinator {
     }
     this.buffer.length = w;
     cursor.buffered = 0;
-    this.ctx.note('partition-paused', { group: this.options.group, partition: cursor.queue, offset, dueIn: dueAt - this.ctx.now() });
+    note(this.ctx, 'partition-paused', { group: this.options.group, partition: cursor.queue, offset, dueIn: dueAt - this.ctx.now() });
   }
 
   /** After poll() returns: resume() the paused partitions whose head is due. */
