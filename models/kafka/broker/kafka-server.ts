@@ -1,4 +1,4 @@
-import type { NodeContext } from '../../../sim/node.js';
+import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { StateStore } from '../../../sim/state.js';
 import { unreachable, type TimerArgs } from '../../../sim/timers.js';
 import type { TopicAssignment } from '../controller.js';
@@ -10,6 +10,7 @@ import type { KafkaStats } from '../stats.js';
 import { BrokerKraftClient, type KraftBrokerTimer } from '../kraft/broker-client.js';
 import type { KraftController, KraftControllerTimer } from '../kraft/controller.js';
 import { isMetadataFetch, isMetadataFetchResponse } from '../kraft/protocol.js';
+import type { PartitionLog } from './log.js';
 import { MetadataCache } from './metadata-cache.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -57,7 +58,7 @@ export interface BrokerOptions {
   invariants?: InvariantProbe;
 }
 
-export class KafkaBroker {
+export class KafkaBroker implements Actor {
   private ctx!: NodeContext;
   private replicaManager!: ReplicaManager;
   private readonly metadata = new MetadataCache(() => this.ctx);
@@ -337,7 +338,7 @@ export class KafkaBroker {
   }
 
   /** The replica state of a partition on this broker. */
-  inspect(key: string): { leo: number; hw: number; leader: string | null; leaderEpoch: number; isr: string[]; log: import('./log.js').PartitionLog } | undefined {
+  inspect(key: string): { leo: number; hw: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
     const r = this.replicaManager.partition(key);
     return r ? { leo: r.log.logEndOffset, hw: r.hw, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
   }

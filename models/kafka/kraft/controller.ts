@@ -3,16 +3,17 @@ import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
 import { note } from '../notes.js';
-import type { AlterPartition, CreatePartitions } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
 import type { TopicAssignment } from '../controller.js';
+import { endOffsetForEpoch, type RaftData } from './metadata-log.js';
 import { QuorumController, type QuorumControllerTimer } from './quorum-controller.js';
+
+export type { RaftData } from './metadata-log.js';
 import {
   KRAFT_HEADER_BYTES, METADATA_TOPIC, sendKraft,
-  type AllocateProducerIds, type BeginQuorumEpoch, type BeginQuorumEpochResponse, type BrokerHeartbeat, type BrokerRegistration,
-  type EndQuorumEpoch, type EndQuorumEpochResponse, type MetadataEntry, type MetadataFetch, type MetadataFetchResponse, type MetadataRecord,
-  type Vote, type VoteResponse,
+  type BeginQuorumEpoch, type BeginQuorumEpochResponse, type ControllerInbound, type EndQuorumEpoch, type MetadataEntry, type MetadataFetch,
+  type MetadataFetchResponse, type MetadataRecord, type Vote, type VoteResponse,
 } from './protocol.js';
 
 /**
@@ -39,26 +40,15 @@ import {
  *   1.5 x controller.quorum.fetch.timeout.ms resigns, sending EndQuorumEpoch, so a leader cut off
  *   in a minority stops acting as one. Until then it can append but never commit.
  *
- * The active controller (quorum-controller.ts): once the leader's epoch start has committed, it replays the log into
- * its image (QuorumController's claim) and serves BrokerRegistration (RegisterBrokerRecord, the
- * broker epoch being the record's offset; refused with DUPLICATE_BROKER_REGISTRATION while an
- * older incarnation's session is live), BrokerHeartbeat (unfences a broker caught up to its
- * registration; fences a broker without a heartbeat for broker.session.timeout.ms, moving its
- * leaderships with the leader election shared with ZooKeeper mode and taking it out of every
- * ISR), AlterPartition and AllocateProducerIds. Every change is a record committed to the log by
- * a majority before the request is answered; brokers learn it by fetching the log. Counts
- * (elections, ISR changes, fencings) are taken when records commit (kraft/publisher.ts), so the
- * decisions of a leader cut off in a minority, which never commit, are not counted.
+ * The active controller (quorum-controller.ts): once the leader's epoch start has committed,
+ * it serves broker registrations and heartbeats (fencing), AlterPartition, AllocateProducerIds
+ * and CreatePartitions, each change a record committed by a majority before it is answered;
+ * brokers learn it by fetching the log. Counts are taken when records commit (publisher.ts), so
+ * the decisions of a leader cut off in a minority, which never commit, are not counted.
  *
  * The log and the quorum state (epoch, vote) are fsynced by KRaft before they count; the model
  * keeps them in `RaftData`, outside the actor, so they survive a crash.
  */
-
-export interface RaftData {
-  log: MetadataEntry[];
-  epoch: number;
-  votedFor: string | null;
-}
 
 export interface KraftOptions {
   voters: readonly string[];
@@ -95,12 +85,6 @@ interface CommitWaiter {
   offset: number;
   then: () => void;
 }
-
-/** The messages that reach a KRaft controller node. */
-export type ControllerInbound =
-  | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
-  | MetadataFetch | MetadataFetchResponse
-  | BrokerRegistration | BrokerHeartbeat | AlterPartition | AllocateProducerIds | CreatePartitions;
 
 /** A controller node's timers: Raft's, and the active controller's (a combined-mode broker routes these to the voter it hosts). */
 export type KraftControllerTimer =
@@ -425,7 +409,7 @@ export class KraftController implements Actor {
     if (request.currentLeaderEpoch >= 0 && request.currentLeaderEpoch < this.data.epoch) return this.fetchError(from, request, 'FENCED_LEADER_EPOCH');
     // Diverging log: the fetcher's last fetched epoch ends earlier here (or is unknown).
     if (request.fetchOffset > 0) {
-      const end = this.endOffsetForEpoch(request.lastFetchedEpoch);
+      const end = endOffsetForEpoch(this.log, request.lastFetchedEpoch);
       if (end.epoch !== request.lastFetchedEpoch || end.endOffset < request.fetchOffset) {
         this.respondFetch(from, request, { epoch: end.epoch, endOffset: end.endOffset });
         return;
@@ -447,20 +431,6 @@ export class KraftController implements Actor {
     const parked: ParkedFetch = { from, request, timer: null as unknown as Timer };
     parked.timer = timers.set(this.ctx, request.maxWait, 'raft-fetch-wait', parked);
     this.parked.push(parked);
-  }
-
-  /** The largest epoch <= `epoch` in the log and the offset where it ends (KIP-595's diverging-epoch check). */
-  private endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
-    const log = this.log;
-    let found = -1;
-    for (let i = log.length - 1; i >= 0; i--) {
-      if (log[i]!.epoch <= epoch) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0) return { epoch: 0, endOffset: 0 };
-    return { epoch: log[found]!.epoch, endOffset: found + 1 };
   }
 
   private respondFetch(from: string, request: MetadataFetch, diverging: { epoch: number; endOffset: number } | null): void {
@@ -570,7 +540,7 @@ export class KraftController implements Actor {
     }
     this.resetFetchTimeout();
     if (response.divergingEpoch) {
-      const mine = this.endOffsetForEpoch(response.divergingEpoch.epoch);
+      const mine = endOffsetForEpoch(this.log, response.divergingEpoch.epoch);
       const to = Math.min(response.divergingEpoch.endOffset, mine.endOffset);
       if (to < this.logEnd) {
         note(this.ctx, 'raft-log-truncated', { to, removed: this.logEnd - to, epoch: this.data.epoch });

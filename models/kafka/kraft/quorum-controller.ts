@@ -30,7 +30,8 @@ import {
  *   auto.leader.rebalance.
  *
  * Every change is a record appended through the Raft leader and answered once a majority has
- * committed it.
+ * committed it; brokers learn it by fetching the log. Counts (elections, ISR changes, fencings)
+ * are taken when records commit (publisher.ts), not here.
  */
 
 /** What the active controller needs from its Raft side. */
