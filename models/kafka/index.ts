@@ -6,28 +6,31 @@
  * - or, with cluster.metadata: kraft, `controller-1..N` (role controller, cluster.controllers):
  *   the KRaft quorum (kraft/controller.ts), whose Raft leader is the active controller; brokers
  *   register, heartbeat and fetch __cluster_metadata (kraft/broker-client.ts);
- * - `broker-1..N` (role broker): replicated partition logs, the controller when elected;
+ * - `broker-1..N` (role broker, broker/kafka-server.ts and its components under broker/):
+ *   replicated partition logs, the controller when elected;
  * - one node per producer, named by its `id` (role producer);
  * - consumers (role consumer): `mode: assign` (default) one `${group}-c1` reading every partition
  *   of its topic by assign(); `mode: subscribe` `${group}-c1..c${count}`, members of consumer
- *   group `group` (membership.ts), coordinated by the leader of the group's `__consumer_offsets`
+ *   group `group` (consumer-coordinator.ts, membership.ts), coordinated by the leader of the group's `__consumer_offsets`
  *   partition (group-coordinator.ts). That internal topic (offsets.topic.num.partitions,
  *   offsets.topic.replication.factor capped by the broker count) is created, replicated like any
  *   topic, only when some consumer subscribes; group state is mirrored into
- *   world.store('kafka-groups'). Gauges `lag.<group>.<topic-partition>`: high watermark minus the
- *   group's committed offset. A group may run a pattern instead of delivering records itself
+ *   world.store('kafka-groups'). Gauges `lag.<group>.<topic-partition>` (results.ts): high
+ *   watermark minus the group's committed offset. A group may run a pattern instead of delivering records itself
  *   (patterns/: `delayScheduler`, `dispatch`), and its members may change their subscription,
  *   close and start again at given times (`steps`);
  * - `admin` (role admin), when the scenario has `admin:` steps: CreatePartitions to the controller
  *   (admin.ts).
  *
- * Replicas are assigned as Kafka's rack-unaware assignment does, with its random start index and
- * shift fixed at 0 so runs are reproducible: partition p's first (preferred) replica is broker
- * (p mod N)+1, the others follow with Kafka's shifting.
+ * Replicas are assigned as Kafka's rack-unaware assignment does (replica-assignment.ts).
  *
  * Control-plane state (controller, controller epoch, live brokers, each partition's leader,
  * leader epoch, ISR and partition epoch) is mirrored from ZooKeeper into world.store('kafka'),
- * so every change is in the trace. Selectors: `controller`, `{ leader-of: <topic>-<partition> }`.
+ * so every change is in the trace. Selectors (selectors.ts): `controller`,
+ * `{ leader-of: <topic>-<partition> }`.
+ *
+ * This file only wires the nodes together; what each piece does is in the files named above,
+ * the scenario's types and consumer checks in scenario.ts, the report lines in describe.ts.
  */
 import type { History } from '../../sim/history.js';
 import type { Phase, World } from '../../sim/world.js';
