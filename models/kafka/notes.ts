@@ -48,7 +48,7 @@ export const KAFKA_NOTES = {
   'raft-log-truncated': 'a voter truncated its metadata log where it diverged from the leader',
   'broker-registered': 'KRaft: the broker registered with the active controller (got its broker epoch)',
   'broker-registration-refused': 'KRaft: the controller refused the registration (an older incarnation still holds it)',
-  'broker-registration-seen': 'KRaft: the broker saw its own registration in the metadata log and starts heartbeating as caught up',
+  'broker-registration-seen': 'KRaft: the broker saw its own registration in the metadata log: it applies partition states from now on and heartbeats as caught up',
   'broker-epoch-stale': 'KRaft: the controller answered STALE_BROKER_EPOCH: the broker registers again',
   'broker-fenced-seen': 'KRaft: the broker learned from a heartbeat that it is fenced',
   'broker-unfenced-seen': 'KRaft: the broker learned from a heartbeat that it is unfenced',
@@ -60,7 +60,7 @@ export const KAFKA_NOTES = {
   'producer-id': 'the idempotent producer got its producer id (InitProducerId)',
   'producer-id-reset': 'the producer dropped its producer id and sequences after an unresolvable error',
   'produce-retry': 'a Produce failed with a retriable error and the batch is sent again',
-  'batch-resolved-by-later-ack': 'a batch whose answer was lost counts as written because a later batch of the same producer was acknowledged',
+  'batch-resolved-by-later-ack': 'an idempotent batch answered OUT_OF_ORDER_SEQUENCE_NUMBER counts as written: a later sequence of the same producer id was acknowledged',
   'partitions-discovered': "a producer's metadata refresh found more partitions",
   // ---- consumer, group member (consumer.ts, membership.ts)
   'metadata-partitions-changed': "a consumer's metadata refresh saw a topic's partition count change",
