@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Disk } from '../sim/disk.js';
-import { epochTruncationOffset, PartitionLog, PRODUCER_BATCHES_KEPT, segmentName } from '../models/kafka/log.js';
+import { epochTruncationOffset, PartitionLog, PRODUCER_BATCHES_KEPT, segmentName } from '../models/kafka/broker/log.js';
 import type { LogRecord } from '../models/kafka/protocol.js';
 
 /** A disk with an fsync that completes when `flush()` is called, and a clock we move by hand. */

@@ -1,4 +1,6 @@
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
+import { note } from './notes.js';
 import type { Micros } from '../../sim/time.js';
 import { sendTo, HEADER_BYTES, type CreatePartitionsResponse } from './protocol.js';
 import type { KafkaStats } from './stats.js';
@@ -29,6 +31,13 @@ export interface AdminOptions {
 
 const REQUEST_TIMEOUT: Micros = 5_000_000;
 
+/** The admin client's timers. */
+export type AdminTimer =
+  | { tag: 'admin-step'; data: AdminStep }
+  | { tag: 'admin-retry'; data: Pending }
+  | { tag: 'admin-timeout'; data: Pending };
+const timers = timersOf<AdminTimer>();
+
 interface Pending {
   step: AdminStep;
   id: number;
@@ -47,43 +56,48 @@ export class KafkaAdmin implements Actor {
   start(ctx: NodeContext, _restarted: boolean): void {
     this.ctx = ctx;
     const now = ctx.trueNow();
-    for (const step of this.options.steps) if (step.at >= now) ctx.setTimer(step.at - now, 'admin-step', step);
+    for (const step of this.options.steps) if (step.at >= now) timers.set(ctx, step.at - now, 'admin-step', step);
   }
 
-  receive(_from: string, message: Message): void {
-    if (message.type !== 'CreatePartitionsResponse') return;
-    const response = message as CreatePartitionsResponse;
+  receive(_from: string, response: CreatePartitionsResponse): void {
+    switch (response.type) {
+      case 'CreatePartitionsResponse': return this.onCreatePartitionsResponse(response);
+      default: return unreachable(response.type, 'admin message');
+    }
+  }
+
+  private onCreatePartitionsResponse(response: CreatePartitionsResponse): void {
     const pending = this.pending.get(response.id);
     if (!pending) return;
     this.pending.delete(response.id);
     const { topic, count } = pending.step.addPartitions;
     if (response.error === 'NONE') {
       this.options.stats.partitionsAdded += count - pending.current;
-      this.ctx.note('admin-partitions-created', { topic, from: pending.current, to: count });
+      note(this.ctx, 'admin-partitions-created', { topic, from: pending.current, to: count });
       this.options.created(topic, pending.current, count);
       return;
     }
     if (response.error === 'NOT_CONTROLLER' && pending.attempts < 10 * this.options.brokers.length) {
-      this.ctx.setTimer(100_000, 'admin-retry', { ...pending, broker: pending.broker + 1 });
+      timers.set(this.ctx, 100_000, 'admin-retry', { ...pending, broker: pending.broker + 1 });
       return;
     }
-    this.ctx.note('admin-create-partitions-failed', { topic, count, error: response.error, ...(response.message ? { message: response.message } : {}) });
+    note(this.ctx, 'admin-create-partitions-failed', { topic, count, error: response.error, ...(response.message ? { message: response.message } : {}) });
   }
 
-  onTimer(tag: string, data: unknown): void {
+  onTimer(...[tag, data]: TimerArgs<AdminTimer>): void {
     switch (tag) {
-      case 'admin-step': return this.send(data as AdminStep, 0, 0);
+      case 'admin-step': return this.send(data, 0, 0);
       case 'admin-retry': {
-        const p = data as Pending;
+        const p = data;
         return this.send(p.step, p.broker, p.attempts);
       }
       case 'admin-timeout': {
-        const p = data as Pending;
+        const p = data;
         if (!this.pending.has(p.id)) return;
         this.pending.delete(p.id);
         return this.send(p.step, p.broker + 1, p.attempts);
       }
-      default:
+      default: return unreachable(tag, 'admin timer');
     }
   }
 
@@ -95,6 +109,6 @@ export class KafkaAdmin implements Actor {
     this.pending.set(id, pending);
     const to = this.options.brokers[broker % this.options.brokers.length]!;
     sendTo(this.ctx, to, { type: 'CreatePartitions', topic, count, assignments, id }, HEADER_BYTES + 32 * assignments.length);
-    this.ctx.setTimer(REQUEST_TIMEOUT, 'admin-timeout', pending);
+    timers.set(this.ctx, REQUEST_TIMEOUT, 'admin-timeout', pending);
   }
 }

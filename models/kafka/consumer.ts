@@ -1,6 +1,9 @@
 import type { History, NewHistoryOp } from '../../sim/history.js';
 import type { Timer } from '../../sim/kernel.js';
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs, type TimerKind } from '../../sim/timers.js';
+import { note } from './notes.js';
+import type { MembershipTimer } from './consumer-coordinator.js';
 import { sampler, type Distribution, type Sampler } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import type { Phase } from '../../sim/world.js';
@@ -10,7 +13,7 @@ import { sendTo,
 } from './protocol.js';
 import type { ConsumerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
-import { GroupMembership } from './membership.js';
+import { GroupMembership, type MembershipInbound } from './membership.js';
 import type { PatternSpec } from './patterns/index.js';
 
 /**
@@ -155,6 +158,36 @@ export interface Work {
   node: string;
 }
 
+/** What reaches a consumer (its group membership takes the group's answers). */
+export type ConsumerInbound = MetadataResponse | FetchResponse | ListOffsetsResponse | OffsetsForLeaderEpochResponse | MembershipInbound;
+
+/** The consumer's own timers. */
+export type ConsumerTimer =
+  | { tag: 'begin'; data: undefined }
+  | { tag: 'stop'; data: undefined }
+  | { tag: 'metadata-timeout'; data: { topic: string; id: number } }
+  | { tag: 'metadata-retry'; data: undefined }
+  | { tag: 'metadata-max-age'; data: undefined }
+  | { tag: 'step'; data: ConsumerStep }
+  | { tag: 'request-timeout'; data: { cursor: PartitionCursor; id: number } }
+  | { tag: 'retry'; data: PartitionCursor }
+  | { tag: 'processed'; data: undefined };
+const timers = timersOf<ConsumerTimer>();
+
+/** A membership timer of a later process (`start` step): its tag carries the process's prefix. */
+type Prefixed<K extends TimerKind> = K extends TimerKind ? { tag: `p${number}:${K['tag']}`; data: K['data'] } : never;
+
+/** Every timer a consumer node fires. */
+export type ConsumerNodeTimer = ConsumerTimer | MembershipTimer | Prefixed<MembershipTimer>;
+
+/**
+ * A prefixed membership timer back to its own tag. Only the membership's context adds the prefix
+ * (newGroup), so what follows it is one of the membership's tags with that tag's data.
+ */
+function unprefixed(tag: string, data: unknown): TimerArgs<MembershipTimer> {
+  return [tag, data] as TimerArgs<MembershipTimer>;
+}
+
 export class KafkaConsumer implements Actor {
   private ctx!: NodeContext;
   private processing!: Sampler;
@@ -191,11 +224,11 @@ export class KafkaConsumer implements Actor {
     this.bootstrap = ctx.random('bootstrap').int(this.options.brokers.length);
     const start = this.options.start ?? 0;
     const now = ctx.trueNow();
-    if (start > now && this.options.phase() === 'safety') ctx.setTimer(start - now, 'begin');
+    if (start > now && this.options.phase() === 'safety') timers.set(ctx, start - now, 'begin', undefined);
     else this.begin();
-    if (this.options.stop !== undefined && this.options.stop > now) ctx.setTimer(this.options.stop - now, 'stop');
-    for (const step of this.options.steps ?? []) if (step.at > now) ctx.setTimer(step.at - now, 'step', step);
-    ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+    if (this.options.stop !== undefined && this.options.stop > now) timers.set(ctx, this.options.stop - now, 'stop', undefined);
+    for (const step of this.options.steps ?? []) if (step.at > now) timers.set(ctx, step.at - now, 'step', step);
+    timers.set(ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
   }
 
   onPhase(phase: Phase): void {
@@ -242,21 +275,25 @@ export class KafkaConsumer implements Actor {
     return pos;
   }
 
-  receive(from: string, message: Message): void {
+  receive(from: string, message: ConsumerInbound): void {
     switch (message.type) {
       case 'MetadataResponse':
         if (this.group?.forwarderReceive(message)) return;
-        return this.onMetadata(message as MetadataResponse);
-      case 'FetchResponse': return this.onFetch(from, message as FetchResponse);
-      case 'ListOffsetsResponse': return this.onListOffsets(message as ListOffsetsResponse);
-      case 'OffsetsForLeaderEpochResponse': return this.onValidate(message as OffsetsForLeaderEpochResponse);
-      default:
+        return this.onMetadata(message);
+      case 'FetchResponse': return this.onFetch(from, message);
+      case 'ListOffsetsResponse': return this.onListOffsets(message);
+      case 'OffsetsForLeaderEpochResponse': return this.onValidate(message);
+      case 'FindCoordinatorResponse': case 'JoinGroupResponse': case 'SyncGroupResponse': case 'HeartbeatResponse':
+      case 'LeaveGroupResponse': case 'OffsetCommitResponse': case 'OffsetFetchResponse': case 'ProduceResponse':
         this.group?.receive(from, message);
+        return;
+      default: return unreachable(message, 'consumer message');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
-    switch (tag) {
+  onTimer(...args: TimerArgs<ConsumerNodeTimer>): void {
+    const [tag, data] = args;
+    switch (args[0]) {
       case 'begin': return this.begin();
       case 'stop':
         if (this.options.phase() === 'safety') {
@@ -265,7 +302,7 @@ export class KafkaConsumer implements Actor {
         }
         return;
       case 'metadata-timeout': {
-        const { topic, id } = data as { topic: string; id: number };
+        const { topic, id } = args[1];
         if (this.metadataPending.get(topic) === id) {
           this.metadataPending.delete(topic);
           this.bootstrap++;
@@ -276,11 +313,11 @@ export class KafkaConsumer implements Actor {
       case 'metadata-retry': return this.requestMetadata();
       case 'metadata-max-age':
         // metadata.max.age.ms: refresh even without an error (how a group leader notices added partitions).
-        this.ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+        timers.set(this.ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
         return this.requestMetadata();
-      case 'step': return this.onStep(data as ConsumerStep);
+      case 'step': return this.onStep(args[1]);
       case 'request-timeout': {
-        const { cursor, id } = data as { cursor: PartitionCursor; id: number };
+        const { cursor, id } = args[1];
         if (cursor.pending !== id || !this.cursors.owns(cursor)) return;
         cursor.pending = 0;
         cursor.pendingKind = null;
@@ -289,15 +326,21 @@ export class KafkaConsumer implements Actor {
         return this.next(cursor);
       }
       case 'retry': {
-        const cursor = data as PartitionCursor;
+        const cursor = args[1];
         cursor.backoff = null;
         if (!this.cursors.owns(cursor)) return;
         return this.next(cursor);
       }
       case 'processed': return this.onProcessed();
+      case 'poll': case 'heartbeat': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
+      case 'fetch-offsets-timeout': case 'commit-retry': case 'group-processed': case 'worker-done':
+      case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
+        // The first process's membership (a later process's timers carry its prefix).
+        if (this.incarnation === 1) this.group?.onTimer(...args);
+        return;
       default:
-        if (this.incarnation === 1) this.group?.onTimer(tag, data);
-        else if (tag.startsWith(this.timerPrefix)) this.group?.onTimer(tag.slice(this.timerPrefix.length), data);
+        // A process started by a `start` step: its membership's timers, `p<n>:<tag>`; an older process's are dropped.
+        if (this.incarnation > 1 && tag.startsWith(this.timerPrefix)) this.group?.onTimer(...unprefixed(tag.slice(this.timerPrefix.length), data));
     }
   }
 
@@ -323,7 +366,7 @@ export class KafkaConsumer implements Actor {
       this.metadataPending.set(topic, id);
       const brokers = this.options.brokers;
       sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic, id }, HEADER_BYTES);
-      this.ctx.setTimer(10_000_000, 'metadata-timeout', { topic, id });
+      timers.set(this.ctx, 10_000_000, 'metadata-timeout', { topic, id });
     }
   }
 
@@ -344,7 +387,7 @@ export class KafkaConsumer implements Actor {
     this.metadataPending.delete(response.topic);
     if (response.error !== 'NONE') {
       this.bootstrap++;
-      this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+      timers.set(this.ctx, this.options.config.retryBackoff, 'metadata-retry', undefined);
       return;
     }
     let missing = false;
@@ -352,7 +395,7 @@ export class KafkaConsumer implements Actor {
     const before = this.partitionCounts.get(topic);
     if (before !== response.partitions.length) {
       this.partitionCounts.set(topic, response.partitions.length);
-      if (before !== undefined) this.ctx.note('metadata-partitions-changed', { topic, from: before, to: response.partitions.length });
+      if (before !== undefined) note(this.ctx, 'metadata-partitions-changed', { topic, from: before, to: response.partitions.length });
     }
     for (const p of response.partitions) {
       const queue = `${topic}-${p.partition}`;
@@ -366,7 +409,7 @@ export class KafkaConsumer implements Actor {
         cursor.leaderEpoch = p.leaderEpoch;
       }
     }
-    if (missing) this.ctx.setTimer(Math.max(this.options.config.retryBackoff, 500_000), 'metadata-retry');
+    if (missing) timers.set(this.ctx, Math.max(this.options.config.retryBackoff, 500_000), 'metadata-retry', undefined);
     for (const c of this.cursors.values()) this.next(c);
     if (this.metadataWaiters.length > 0) {
       const ready = this.metadataWaiters.filter((w) => w.topics.every((t) => this.partitionCounts.has(t)));
@@ -381,20 +424,20 @@ export class KafkaConsumer implements Actor {
   /** A scheduled change of the application (`steps`). */
   private onStep(step: ConsumerStep): void {
     if (step.subscribe && this.group) {
-      this.ctx.note('subscription-changed', { group: this.options.group, topics: step.subscribe });
+      note(this.ctx, 'subscription-changed', { group: this.options.group, topics: step.subscribe });
       this.subscription = [...step.subscribe];
       for (const t of step.subscribe) this.topics.add(t);
       this.group.subscribe(step.subscribe);
       this.requestMetadata();
     }
     if (step.close && this.group && !this.processClosed && !this.idle) {
-      this.ctx.note('consumer-closing', { group: this.options.group });
+      note(this.ctx, 'consumer-closing', { group: this.options.group });
       this.processClosed = true;
       this.group.closeGracefully(() => {
         this.idle = true;
         this.work.length = 0;
         this.workHead = 0;
-        this.ctx.note('consumer-closed', { group: this.options.group });
+        note(this.ctx, 'consumer-closed', { group: this.options.group });
       });
     }
     if (step.start && this.processClosed) {
@@ -402,7 +445,7 @@ export class KafkaConsumer implements Actor {
       this.idle = false;
       this.incarnation++;
       this.timerPrefix = `p${this.incarnation}:`;
-      this.ctx.note('consumer-started', { group: this.options.group, process: this.incarnation });
+      note(this.ctx, 'consumer-started', { group: this.options.group, process: this.incarnation });
       this.group = this.newGroup();
       this.group.start();
       this.requestMetadata();
@@ -435,7 +478,7 @@ export class KafkaConsumer implements Actor {
       };
       sendTo(this.ctx, leader, fetch, HEADER_BYTES);
     }
-    cursor.timer = this.ctx.setTimer(this.options.config.requestTimeout + this.options.config.fetchMaxWait, 'request-timeout', { cursor, id });
+    cursor.timer = timers.set(this.ctx, this.options.config.requestTimeout + this.options.config.fetchMaxWait, 'request-timeout', { cursor, id });
   }
 
   private take(id: number, topic: string, partition: number, kind: PartitionCursor['pendingKind']): PartitionCursor | undefined {
@@ -450,7 +493,7 @@ export class KafkaConsumer implements Actor {
 
   private failed(cursor: PartitionCursor): void {
     this.requestMetadata();
-    cursor.backoff = this.ctx.setTimer(this.options.config.retryBackoff, 'retry', cursor);
+    cursor.backoff = timers.set(this.ctx, this.options.config.retryBackoff, 'retry', cursor);
   }
 
   private onListOffsets(response: ListOffsetsResponse): void {
@@ -468,7 +511,7 @@ export class KafkaConsumer implements Actor {
     if (response.error !== 'NONE') return this.failed(cursor);
     cursor.needsValidation = false;
     if (response.endOffset >= 0 && response.endOffset < cursor.position) {
-      this.ctx.note('consumer-truncation-detected', { partition: cursor.queue, from: cursor.position, to: response.endOffset });
+      note(this.ctx, 'consumer-truncation-detected', { partition: cursor.queue, from: cursor.position, to: response.endOffset });
       cursor.position = response.endOffset;
     }
     this.next(cursor);
@@ -516,7 +559,7 @@ export class KafkaConsumer implements Actor {
         continue;
       }
       this.busy = true;
-      this.ctx.setTimer(Math.max(0, Math.round(this.processing())), 'processed');
+      timers.set(this.ctx, Math.max(0, Math.round(this.processing())), 'processed', undefined);
     }
   }
 

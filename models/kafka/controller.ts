@@ -2,6 +2,7 @@ import type { NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
 import { sendTo, type AlterPartition, type AlterPartitionResponse, type ControlResponse, type LeaderAndIsr, type PartitionState, type UpdateMetadata, type ZkCreateControllerResponse, type ZkSetPartitionsResponse } from './protocol.js';
 import type { KafkaStats } from './stats.js';
+import { note } from './notes.js';
 
 /**
  * The ZooKeeper-mode controller, run by the broker that won /controller. On election it reads
@@ -125,7 +126,7 @@ export class Controller {
       for (const [id, request] of [...this.pending]) if (request.to === b) this.pending.delete(id);
     }
     if (dead.length > 0) {
-      this.ctx.note('brokers-failed', { brokers: dead });
+      note(this.ctx, 'brokers-failed', { brokers: dead });
       const gone = (b: string) => dead.includes(b);
       for (const { before, result } of partitionChangesOnFailure([...this.states.values()], gone, (r) => this.live.has(r), (t) => this.topicOf(t).uncleanLeaderElection, true)) {
         const key = `${before.topic}-${before.partition}`;
@@ -136,7 +137,7 @@ export class Controller {
     }
     for (const b of started) this.live.add(b);
     if (started.length > 0) {
-      this.ctx.note('brokers-started', { brokers: started });
+      note(this.ctx, 'brokers-started', { brokers: started });
       for (const [key, state] of this.states) {
         if (state.leader === null && state.replicas.some((r) => started.includes(r))) {
           const next = this.elect(state, this.topicOf(state.topic));
@@ -175,7 +176,7 @@ export class Controller {
     for (const next of changed) {
       this.states.set(`${next.topic}-${next.partition}`, next);
       this.stats.leaderElections++;
-      this.ctx.note('preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
+      note(this.ctx, 'preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
     }
     if (changed.length > 0) this.writeZk(changed, () => this.announce(changed, []));
   }
@@ -267,7 +268,7 @@ export class Controller {
       this.states.set(`${topic.topic}-${partition}`, state);
       created.push(state);
     }
-    this.ctx.note('partitions-created', { topic: topicName, from: current, to: count });
+    note(this.ctx, 'partitions-created', { topic: topicName, from: current, to: count });
     this.writeZk(created, () => {
       const targets = new Map<string, PartitionState[]>();
       for (const s of created) {
@@ -339,14 +340,14 @@ export function electPartitionLeader(state: PartitionState, live: (broker: strin
 export function reportElection(ctx: NodeContext, stats: KafkaStats, before: PartitionState, result: ElectionResult, count = true): void {
   const partition = `${before.topic}-${before.partition}`;
   if (result.kind === 'offline') {
-    ctx.note('partition-offline', { partition, isr: before.isr });
+    note(ctx, 'partition-offline', { partition, isr: before.isr });
     return;
   }
   if (count) {
     stats.leaderElections++;
     if (result.kind === 'unclean') stats.uncleanElections++;
   }
-  ctx.note(result.kind === 'unclean' ? 'unclean-leader-elected' : 'leader-elected', {
+  note(ctx, result.kind === 'unclean' ? 'unclean-leader-elected' : 'leader-elected', {
     partition, leader: result.state.leader, leaderEpoch: result.state.leaderEpoch, isr: result.state.isr,
   });
 }

@@ -1,14 +1,16 @@
-import type { Timer } from '../../sim/kernel.js';
 import type { NodeContext } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { StateStore } from '../../sim/state.js';
 import { coordinatorPartition } from './coordinator.js';
-import { sendTo,
-  HEADER_BYTES,
-  type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
+import { sendTo, HEADER_BYTES, type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
   type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
+import { note } from './notes.js';
+import { groupMetadataRecord, groupView, newGroup, readOffsetsPartition, sameProtocols, type Group, type GroupsState, type Member } from './group-metadata-manager.js';
+
+export { OFFSETS_TOPIC, type GroupStateName, type GroupView, type GroupsState } from './group-metadata-manager.js';
 
 /**
  * The group coordinator a broker runs for the groups whose `__consumer_offsets` partition it
@@ -45,73 +47,23 @@ import type { KafkaStats } from './stats.js';
  *   below min.insync.replicas), within offsets.commit.timeout.ms.
  * - OffsetFetch: the committed offsets (-1: none).
  *
- * Failover: when a broker becomes leader of an offsets partition it loads its groups by
- * replaying the partition's log (offset commits and group metadata, last one wins) and
- * restores each group as written at its last SyncGroup, the members' session timers started
- * afresh; when it stops leading it unloads them (requests then get NOT_COORDINATOR).
+ * Failover: a broker that becomes leader of an offsets partition loads its groups from the log
+ * (group-metadata-manager.ts), session timers started afresh; when it stops leading it unloads
+ * them (requests then get NOT_COORDINATOR).
  */
 
-export const OFFSETS_TOPIC = '__consumer_offsets';
-
-export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
-
-/** The group as shown in world.store('kafka-groups'): what a drill or report can show. */
-export interface GroupView {
-  coordinator: string;
-  partition: number;
-  state: GroupStateName;
-  generation: number;
-  protocol: string | null;
-  leader: string | null;
-  /** Member id -> the consumer node, its group.instance.id (static members) and the partitions it was assigned ("topic-partition"). */
-  members: Record<string, { client: string; instanceId?: string; assignment: string[] }>;
-}
-
-export type GroupsState = Record<string, GroupView>;
-
-interface Member {
-  id: string;
-  /** group.instance.id: a static member (KIP-345). */
-  instanceId: string | null;
-  client: string;
-  clientId: string;
-  sessionTimeout: number;
-  rebalanceTimeout: number;
-  protocols: JoinGroup['protocols'];
-  join: { from: string; request: JoinGroup } | null;
-  sync: { from: string; request: SyncGroup } | null;
-  session: Timer | null;
-  assignment: string[];
-}
-
-interface Group {
-  id: string;
-  partition: number;
-  state: GroupStateName;
-  generation: number;
-  protocol: string | null;
-  leader: string | null;
-  members: Map<string, Member>;
-  /** group.instance.id -> the member id it currently maps to. */
-  staticMembers: Map<string, string>;
-  joinTimer: Timer | null;
-  delaying: boolean;
-  offsets: Map<string, number>;
-  nextMember: number;
-}
+/** The coordinator's timers (fired on its broker, which routes them here). */
+export type GroupCoordinatorTimer =
+  | { tag: 'group-initial-delay'; data: Group }
+  | { tag: 'group-join-timeout'; data: Group }
+  | { tag: 'group-session'; data: { group: Group; member: Member } };
+const timers = timersOf<GroupCoordinatorTimer>();
 
 export interface CoordinatorHost {
   isLeaderOf(partition: number): boolean;
   /** Appends to the leader's offsets partition; `done` once committed to its ISR (or failed). */
   append(partition: number, records: { msg: string; key: string }[], done: (error: KafkaError) => void): void;
   readAll(partition: number): LogRecord[];
-}
-
-interface StoredGroup {
-  generation: number;
-  protocol: string | null;
-  leader: string | null;
-  members: { id: string; instanceId?: string; client: string; clientId: string; sessionTimeout: number; rebalanceTimeout: number; assignment: string[]; protocols?: JoinGroup['protocols'] }[];
 }
 
 export class GroupCoordinator {
@@ -133,25 +85,12 @@ export class GroupCoordinator {
 
   /** This broker became leader of offsets partition `partition`: load its groups from the log. */
   load(partition: number): void {
-    const offsets = new Map<string, Map<string, number>>();
-    const metadata = new Map<string, StoredGroup>();
-    for (const record of this.host.readAll(partition)) {
-      const msg = record.msg;
-      if (msg.startsWith('O|')) {
-        const [, group, tp, offset] = msg.split('|');
-        let byGroup = offsets.get(group!);
-        if (!byGroup) offsets.set(group!, (byGroup = new Map()));
-        byGroup.set(tp!, Number(offset));
-      } else if (msg.startsWith('G|')) {
-        const bar = msg.indexOf('|', 2);
-        metadata.set(msg.slice(2, bar), JSON.parse(msg.slice(bar + 1)) as StoredGroup);
-      }
-    }
+    const { offsets, metadata } = readOffsetsPartition(this.host.readAll(partition));
     const names = new Set<string>([...metadata.keys(), ...offsets.keys()]);
     for (const name of names) {
       this.unloadGroup(name);
       const stored = metadata.get(name);
-      const group = this.newGroup(name, partition);
+      const group = newGroup(name, partition);
       group.offsets = offsets.get(name) ?? new Map();
       if (stored) {
         group.generation = stored.generation;
@@ -171,7 +110,7 @@ export class GroupCoordinator {
       }
       this.groups.set(name, group);
       this.stats.coordinatorLoads++;
-      this.ctx.note('coordinator-loaded', { group: name, partition, generation: group.generation, members: group.members.size, offsets: group.offsets.size });
+      note(this.ctx, 'coordinator-loaded', { group: name, partition, generation: group.generation, members: group.members.size, offsets: group.offsets.size });
       this.publish(group);
     }
   }
@@ -193,20 +132,13 @@ export class GroupCoordinator {
     this.groups.delete(name);
   }
 
-  private newGroup(id: string, partition: number): Group {
-    return {
-      id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), staticMembers: new Map(), joinTimer: null, delaying: false,
-      offsets: new Map(), nextMember: 1,
-    };
-  }
-
   /** The group, created when this broker coordinates it; undefined when it does not. */
   private groupFor(groupId: string, create: boolean): Group | undefined | 'not-coordinator' {
     const partition = this.partitionFor(groupId);
     if (!this.host.isLeaderOf(partition)) return 'not-coordinator';
     let group = this.groups.get(groupId);
     if (!group && create) {
-      group = this.newGroup(groupId, partition);
+      group = newGroup(groupId, partition);
       this.groups.set(groupId, group);
     }
     return group;
@@ -252,7 +184,7 @@ export class GroupCoordinator {
     };
     group.members.set(id, member);
     if (instanceId !== null) group.staticMembers.set(instanceId, id);
-    this.ctx.note('group-member-added', { group: group.id, member: id, ...(instanceId !== null ? { instance: instanceId } : {}) });
+    note(this.ctx, 'group-member-added', { group: group.id, member: id, ...(instanceId !== null ? { instance: instanceId } : {}) });
     this.updateMember(group, member, from, request);
     if (group.state !== 'PreparingRebalance') this.prepareRebalance(group, `${member.id} joined`);
     this.tryCompleteJoin(group);
@@ -289,7 +221,7 @@ export class GroupCoordinator {
     group.staticMembers.set(request.groupInstanceId!, newId);
     if (wasLeader) group.leader = newId;
     this.stats.staticMemberReplacements++;
-    this.ctx.note('group-static-member-replaced', { group: group.id, instance: request.groupInstanceId, oldMember: oldId, member: newId, state: group.state });
+    note(this.ctx, 'group-static-member-replaced', { group: group.id, instance: request.groupInstanceId, oldMember: oldId, member: newId, state: group.state });
     old.client = from;
     old.protocols = request.protocols;
     old.rebalanceTimeout = request.rebalanceTimeout;
@@ -359,7 +291,7 @@ export class GroupCoordinator {
       if (current === undefined) return 'UNKNOWN_MEMBER_ID';
       if (current !== memberId) {
         this.stats.fencedInstanceRequests++;
-        this.ctx.note('group-instance-fenced', { group: group.id, instance: instanceId, member: memberId, current });
+        note(this.ctx, 'group-instance-fenced', { group: group.id, instance: instanceId, member: memberId, current });
         return 'FENCED_INSTANCE_ID';
       }
       return 'NONE';
@@ -386,16 +318,16 @@ export class GroupCoordinator {
     const wasEmpty = group.state === 'Empty';
     group.state = 'PreparingRebalance';
     this.stats.rebalances++;
-    this.ctx.note('group-rebalance', { group: group.id, generation: group.generation, reason });
+    note(this.ctx, 'group-rebalance', { group: group.id, generation: group.generation, reason });
     this.ctx.cancelTimer(group.joinTimer);
     let timeout = 0;
     for (const m of group.members.values()) timeout = Math.max(timeout, m.rebalanceTimeout);
     if (wasEmpty) {
       group.delaying = this.config.groupInitialRebalanceDelay > 0;
-      group.joinTimer = this.ctx.setTimer(Math.min(this.config.groupInitialRebalanceDelay, timeout), 'group-initial-delay', group);
+      group.joinTimer = timers.set(this.ctx, Math.min(this.config.groupInitialRebalanceDelay, timeout), 'group-initial-delay', group);
     } else {
       group.delaying = false;
-      group.joinTimer = this.ctx.setTimer(timeout, 'group-join-timeout', group);
+      group.joinTimer = timers.set(this.ctx, timeout, 'group-join-timeout', group);
     }
     this.publish(group);
   }
@@ -407,42 +339,42 @@ export class GroupCoordinator {
   }
 
   /** Timers of the coordinator (the broker forwards its own). */
-  onTimer(tag: string, data: unknown): boolean {
+  onTimer(...[tag, data]: TimerArgs<GroupCoordinatorTimer>): void {
     switch (tag) {
       case 'group-initial-delay': {
-        const group = data as Group;
-        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return true;
+        const group = data;
+        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return;
         group.delaying = false;
         group.joinTimer = null;
         let timeout = 0;
         for (const m of group.members.values()) timeout = Math.max(timeout, m.rebalanceTimeout);
-        group.joinTimer = this.ctx.setTimer(Math.max(0, timeout - this.config.groupInitialRebalanceDelay), 'group-join-timeout', group);
+        group.joinTimer = timers.set(this.ctx, Math.max(0, timeout - this.config.groupInitialRebalanceDelay), 'group-join-timeout', group);
         this.tryCompleteJoin(group);
-        return true;
+        return;
       }
       case 'group-join-timeout': {
-        const group = data as Group;
-        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return true;
+        const group = data;
+        if (this.groups.get(group.id) !== group || group.state !== 'PreparingRebalance') return;
         group.joinTimer = null;
         group.delaying = false;
         for (const m of [...group.members.values()]) {
           if (!m.join) this.removeMember(group, m, 'rebalance-timeout');
         }
         this.completeJoin(group);
-        return true;
+        return;
       }
       case 'group-session': {
-        const { group, member } = data as { group: Group; member: Member };
-        if (this.groups.get(group.id) !== group || group.members.get(member.id) !== member) return true;
+        const { group, member } = data;
+        if (this.groups.get(group.id) !== group || group.members.get(member.id) !== member) return;
         member.session = null;
         this.stats.sessionTimeouts++;
-        this.ctx.note('group-session-timeout', { group: group.id, member: member.id });
+        note(this.ctx, 'group-session-timeout', { group: group.id, member: member.id });
         this.removeMember(group, member, 'session-timeout');
         this.afterRemoval(group, `${member.id} session timed out`);
-        return true;
+        return;
       }
       default:
-        return false;
+        unreachable(tag, 'coordinator timer');
     }
   }
 
@@ -453,7 +385,7 @@ export class GroupCoordinator {
     this.stats.membersRemoved++;
     if (member.join) this.joinError(member.join.from, member.join.request, 'UNKNOWN_MEMBER_ID');
     if (group.leader === member.id) group.leader = null;
-    this.ctx.note('group-member-removed', { group: group.id, member: member.id, why });
+    note(this.ctx, 'group-member-removed', { group: group.id, member: member.id, why });
   }
 
   private afterRemoval(group: Group, reason: string): void {
@@ -492,7 +424,7 @@ export class GroupCoordinator {
     const choice = first.protocols.find((p) => members.every((m) => m.protocols.some((q) => q.name === p.name)));
     group.protocol = choice?.name ?? first.protocols[0]?.name ?? null;
     group.state = 'CompletingRebalance';
-    this.ctx.note('group-join-complete', { group: group.id, generation: group.generation, leader: group.leader, protocol: group.protocol, members: members.map((m) => m.id) });
+    note(this.ctx, 'group-join-complete', { group: group.id, generation: group.generation, leader: group.leader, protocol: group.protocol, members: members.map((m) => m.id) });
     const all = members.map((m) => ({ memberId: m.id, groupInstanceId: m.instanceId, metadata: this.metadataOf(m, group.protocol) }));
     if (group.generation > this.stats.generationMax) this.stats.generationMax = group.generation;
     for (const m of members) {
@@ -560,7 +492,7 @@ export class GroupCoordinator {
         this.reply(m.sync.from, { type: 'SyncGroupResponse', id: m.sync.request.id, error: 'NONE', partitions: m.assignment }, HEADER_BYTES + 16 * m.assignment.length);
         m.sync = null;
       }
-      this.ctx.note('group-stable', { group: group.id, generation: group.generation });
+      note(this.ctx, 'group-stable', { group: group.id, generation: group.generation });
       this.publish(group);
     });
   }
@@ -600,7 +532,7 @@ export class GroupCoordinator {
 
   private touch(group: Group, member: Member): void {
     this.ctx.cancelTimer(member.session);
-    member.session = this.ctx.setTimer(member.sessionTimeout, 'group-session', { group, member });
+    member.session = timers.set(this.ctx, member.sessionTimeout, 'group-session', { group, member });
   }
 
   // ------------------------------------------------------------------ offsets
@@ -648,23 +580,11 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ helpers
 
   private persist(group: Group, done: (error: KafkaError) => void): void {
-    const stored: StoredGroup = {
-      generation: group.generation, protocol: group.protocol, leader: group.leader,
-      members: [...group.members.values()].map((m) => ({
-        id: m.id, client: m.client, clientId: m.clientId, sessionTimeout: m.sessionTimeout, rebalanceTimeout: m.rebalanceTimeout, assignment: m.assignment,
-        protocols: m.protocols, ...(m.instanceId !== null ? { instanceId: m.instanceId } : {}),
-      })),
-    };
-    this.host.append(group.partition, [{ msg: `G|${group.id}|${JSON.stringify(stored)}`, key: `group:${group.id}` }], done);
+    this.host.append(group.partition, [groupMetadataRecord(group)], done);
   }
 
   private publish(group: Group): void {
-    const members: GroupView['members'] = {};
-    for (const m of group.members.values()) members[m.id] = { client: m.client, ...(m.instanceId !== null ? { instanceId: m.instanceId } : {}), assignment: [...m.assignment] };
-    const view: GroupView = {
-      coordinator: this.ctx.name, partition: group.partition, state: group.state, generation: group.generation,
-      protocol: group.protocol, leader: group.leader, members,
-    };
+    const view = groupView(group, this.ctx.name);
     this.store.update((draft) => {
       draft[group.id] = view;
     }, `${group.id} ${group.state}`);
@@ -673,22 +593,4 @@ export class GroupCoordinator {
   private reply(to: string, message: Parameters<typeof sendTo>[2], bytes = HEADER_BYTES): void {
     sendTo(this.ctx, to, message, bytes);
   }
-}
-
-/** Whether two JoinGroup protocol lists carry the same assignors and subscription metadata (MemberMetadata.matches). */
-function sameProtocols(a: JoinGroup['protocols'], b: JoinGroup['protocols']): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i]!;
-    const y = b[i]!;
-    if (x.name !== y.name || x.metadata.generation !== y.metadata.generation) return false;
-    if (!sameList(x.metadata.topics, y.metadata.topics) || !sameList(x.metadata.ownedPartitions, y.metadata.ownedPartitions)) return false;
-  }
-  return true;
-}
-
-function sameList(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,6 +1,8 @@
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { Timer } from '../../sim/kernel.js';
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
+import { note } from './notes.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
@@ -78,6 +80,40 @@ export interface ProducerOptions {
 /** How long the client waits for a Metadata or InitProducerId answer before asking another broker. */
 const CONNECTION_SETUP_TIMEOUT: Micros = 10_000_000;
 
+/** A record's size in a v2 record batch (its bytes plus the per-record overhead). */
+export function recordSize(record: { bytes: number }): number {
+  return record.bytes + RECORD_OVERHEAD;
+}
+
+/**
+ * Sends one Produce request (a record batch for one partition) to the partition's leader: the one
+ * place a Kafka client builds and sizes a Produce, used by the producer and by the patterns'
+ * forwarder. `batchBytes` is the batch's size when the caller keeps it (else summed here).
+ */
+export function sendProduce(ctx: NodeContext, leader: string, request: Omit<Produce, 'type'>, batchBytes?: number): void {
+  let bytes = batchBytes;
+  if (bytes === undefined) {
+    bytes = 0;
+    for (let i = 0; i < request.records.length; i++) bytes += recordSize(request.records[i]!);
+  }
+  const produce: Produce = { type: 'Produce', ...request };
+  sendTo(ctx, leader, produce, HEADER_BYTES + bytes);
+}
+
+/** What reaches a producer. */
+export type ProducerInbound = ProduceResponse | MetadataResponse | InitProducerIdResponse;
+
+/** The producer's timers ('send' is the workload plan's, set by sim/workload.ts). */
+export type ProducerTimer =
+  | { tag: 'send'; data: PlannedSend }
+  | { tag: 'wake'; data: undefined }
+  | { tag: 'request-timeout'; data: { batch: Batch; id: number } }
+  | { tag: 'metadata-timeout'; data: number }
+  | { tag: 'metadata-retry'; data: undefined }
+  | { tag: 'metadata-max-age'; data: undefined }
+  | { tag: 'pid-timeout'; data: number };
+const timers = timersOf<ProducerTimer>();
+
 export class KafkaProducer implements Actor {
   private ctx!: NodeContext;
   private plan: ProducerPlan | null = null;
@@ -125,13 +161,13 @@ export class KafkaProducer implements Actor {
     this.sticky = this.stickyRandom.int(this.partitionCount);
     if (restarted) {
       // The plan and the accumulator lived in memory: a restarted producer sends nothing new.
-      ctx.note('producer-restarted', { resumes: false });
+      note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
     this.plan = new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration);
     this.planning = true;
     this.requestMetadata();
-    ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+    timers.set(ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
     if (this.options.config.idempotence) this.initProducerId();
     this.scheduleNext();
   }
@@ -143,23 +179,23 @@ export class KafkaProducer implements Actor {
     this.sendTimer = null;
   }
 
-  receive(from: string, message: Message): void {
+  receive(from: string, message: ProducerInbound): void {
     switch (message.type) {
-      case 'ProduceResponse': return this.onProduceResponse(from, message as ProduceResponse);
-      case 'MetadataResponse': return this.onMetadata(message as MetadataResponse);
-      case 'InitProducerIdResponse': return this.onInitProducerId(message as InitProducerIdResponse);
-      default:
+      case 'ProduceResponse': return this.onProduceResponse(from, message);
+      case 'MetadataResponse': return this.onMetadata(message);
+      case 'InitProducerIdResponse': return this.onInitProducerId(message);
+      default: return unreachable(message, 'producer message');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
+  onTimer(...[tag, data]: TimerArgs<ProducerTimer>): void {
     switch (tag) {
-      case 'send': return this.onSend(data as PlannedSend);
+      case 'send': return this.onSend(data);
       case 'wake':
         this.wakeTimer = null;
         this.wakeAt = Number.POSITIVE_INFINITY;
         return this.drain();
-      case 'request-timeout': return this.onRequestTimeout(data as { batch: Batch; id: number });
+      case 'request-timeout': return this.onRequestTimeout(data);
       case 'metadata-timeout':
         if (this.metadataPending === data) {
           this.metadataPending = 0;
@@ -169,7 +205,7 @@ export class KafkaProducer implements Actor {
         return;
       case 'metadata-retry': return this.requestMetadata();
       case 'metadata-max-age':
-        this.ctx.setTimer(this.options.config.metadataMaxAge, 'metadata-max-age');
+        timers.set(this.ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
         return this.requestMetadata();
       case 'pid-timeout':
         if (this.pidPending === data) {
@@ -178,7 +214,7 @@ export class KafkaProducer implements Actor {
           this.initProducerId();
         }
         return;
-      default:
+      default: return unreachable(tag, 'producer timer');
     }
   }
 
@@ -210,7 +246,7 @@ export class KafkaProducer implements Actor {
 
   private append(partition: number, record: PendingRecord): void {
     const queue = this.queues[partition]!;
-    const size = record.bytes + RECORD_OVERHEAD;
+    const size = recordSize(record);
     const last = queue[queue.length - 1];
     if (last && !last.closed && !last.inflight && last.attempts === 0 && last.bytes + size <= this.options.config.batchSize) {
       last.records.push(record);
@@ -267,7 +303,7 @@ export class KafkaProducer implements Actor {
     if (wake < this.wakeAt) {
       this.ctx.cancelTimer(this.wakeTimer);
       this.wakeAt = wake;
-      this.wakeTimer = this.ctx.setTimer(Math.max(0, wake - now), 'wake');
+      this.wakeTimer = timers.set(this.ctx, Math.max(0, wake - now), 'wake', undefined);
     }
   }
 
@@ -284,11 +320,10 @@ export class KafkaProducer implements Actor {
     const id = this.nextId++;
     // The batch's records go as they are (a PendingRecord is a ProduceBatchRecord plus its seq).
     const records: ProduceBatchRecord[] = batch.records;
-    const produce: Produce = {
-      type: 'Produce', topic: this.options.topic, partition: batch.partition, acks: this.acks, timeout: config.requestTimeout,
+    sendProduce(this.ctx, leader, {
+      topic: this.options.topic, partition: batch.partition, acks: this.acks, timeout: config.requestTimeout,
       producerId: config.idempotence ? this.producerId : -1, baseSequence: config.idempotence ? batch.baseSequence : -1, records, id,
-    };
-    sendTo(this.ctx, leader, produce, HEADER_BYTES + batch.bytes);
+    }, batch.bytes);
     if (batch.partition === this.sticky && this.partitionCount > 1) {
       // Sticky partitioner: the sticky partition's batch went out; pick another one.
       const next = this.stickyRandom.int(this.partitionCount - 1);
@@ -302,7 +337,7 @@ export class KafkaProducer implements Actor {
     batch.requestId = id;
     this.requests.set(id, batch);
     this.inflight.set(leader, (this.inflight.get(leader) ?? 0) + 1);
-    batch.timer = this.ctx.setTimer(config.requestTimeout, 'request-timeout', { batch, id });
+    batch.timer = timers.set(this.ctx, config.requestTimeout, 'request-timeout', { batch, id });
   }
 
   private settle(batch: Batch): void {
@@ -347,7 +382,7 @@ export class KafkaProducer implements Actor {
     if (error === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && batch.pid === this.producerId && batch.baseSequence + batch.records.length - 1 <= this.lastAcked[batch.partition]!) {
       // A later sequence of this producer id was acknowledged, and the leader appends a producer's
       // batches only in sequence order: this one was written (its offset is no longer known).
-      this.ctx.note('batch-resolved-by-later-ack', { partition: this.queueName(batch.partition), sequence: batch.baseSequence });
+      note(this.ctx, 'batch-resolved-by-later-ack', { partition: this.queueName(batch.partition), sequence: batch.baseSequence });
       this.finish(batch, 'ok', undefined, -1, batch.leader);
       return;
     }
@@ -361,7 +396,7 @@ export class KafkaProducer implements Actor {
     if (RETRIABLE.has(error) && batch.attempts <= this.options.config.retries && now < batch.deadline) {
       this.options.stats.producerRetries++;
       batch.retryAt = now + this.options.config.retryBackoff;
-      this.ctx.note('produce-retry', { partition: this.queueName(batch.partition), error, attempt: batch.attempts + 1 });
+      note(this.ctx, 'produce-retry', { partition: this.queueName(batch.partition), error, attempt: batch.attempts + 1 });
       return;
     }
     this.finish(batch, batch.unknown ? 'info' : 'fail', error);
@@ -375,7 +410,7 @@ export class KafkaProducer implements Actor {
   }
 
   private resetProducerId(): void {
-    this.ctx.note('producer-id-reset', { producerId: this.producerId });
+    note(this.ctx, 'producer-id-reset', { producerId: this.producerId });
     this.producerId = -1;
     this.nextSequence.fill(0);
     this.lastAcked.fill(-1);
@@ -412,7 +447,7 @@ export class KafkaProducer implements Actor {
     const id = this.nextId++;
     this.metadataPending = id;
     sendTo(this.ctx, this.brokerFor(), { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
-    this.ctx.setTimer(CONNECTION_SETUP_TIMEOUT, 'metadata-timeout', id);
+    timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'metadata-timeout', id);
   }
 
   private onMetadata(response: MetadataResponse): void {
@@ -420,7 +455,7 @@ export class KafkaProducer implements Actor {
     this.metadataPending = 0;
     if (response.error !== 'NONE') {
       this.bootstrap++;
-      this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+      timers.set(this.ctx, this.options.config.retryBackoff, 'metadata-retry', undefined);
       return;
     }
     let missing = false;
@@ -430,12 +465,12 @@ export class KafkaProducer implements Actor {
       if (p.leader === null) missing = true;
     }
     this.metadataReady = true;
-    if (missing) this.ctx.setTimer(this.options.config.retryBackoff, 'metadata-retry');
+    if (missing) timers.set(this.ctx, this.options.config.retryBackoff, 'metadata-retry', undefined);
     this.drain();
   }
 
   private growPartitions(count: number): void {
-    this.ctx.note('partitions-discovered', { topic: this.options.topic, from: this.partitionCount, to: count });
+    note(this.ctx, 'partitions-discovered', { topic: this.options.topic, from: this.partitionCount, to: count });
     for (let p = this.partitionCount; p < count; p++) {
       this.queues.push([]);
       this.leaders.push(null);
@@ -449,14 +484,14 @@ export class KafkaProducer implements Actor {
     const id = this.nextId++;
     this.pidPending = id;
     sendTo(this.ctx, this.brokerFor(), { type: 'InitProducerId', id }, HEADER_BYTES);
-    this.ctx.setTimer(CONNECTION_SETUP_TIMEOUT, 'pid-timeout', id);
+    timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'pid-timeout', id);
   }
 
   private onInitProducerId(response: InitProducerIdResponse): void {
     if (response.id !== this.pidPending) return;
     this.pidPending = 0;
     this.producerId = response.producerId;
-    this.ctx.note('producer-id', { producerId: response.producerId });
+    note(this.ctx, 'producer-id', { producerId: response.producerId });
     this.drain();
   }
 }

@@ -4,8 +4,16 @@
  * UpdateMetadata, AlterPartition), and so are the error codes. The ZooKeeper side is a small
  * set of `Zk*` messages standing for the znode operations Kafka's ZooKeeper client does
  * (ephemeral /brokers/ids/N, ephemeral /controller, /controller_epoch, partition state znodes,
- * watches).
+ * watches). KRaft's messages (Vote, BeginQuorumEpoch, EndQuorumEpoch, the metadata Fetch,
+ * BrokerRegistration, BrokerHeartbeat, AllocateProducerIds) are in kraft/protocol.ts;
+ * `KafkaWireMessage` is the union of both, and each actor's `receive` takes the part of it that
+ * reaches that actor, dispatched by an exhaustive `switch (message.type)`.
  */
+import type {
+  AllocateProducerIds, AllocateProducerIdsResponse, BeginQuorumEpoch, BeginQuorumEpochResponse, BrokerHeartbeat, BrokerHeartbeatResponse,
+  BrokerRegistration, BrokerRegistrationResponse, EndQuorumEpoch, EndQuorumEpochResponse, KraftMessage, MetadataFetch, MetadataFetchResponse,
+  Vote, VoteResponse,
+} from './kraft/protocol.js';
 
 /** One record as stored in a partition log (plain object, no per-record strings beyond the id). */
 export interface LogRecord {
@@ -363,6 +371,26 @@ export type KafkaMessage =
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
   | CreatePartitions | CreatePartitionsResponse;
+
+/** Every message of the model, ZooKeeper and KRaft modes, as one union discriminated by `type`. */
+export type KafkaWireMessage = KafkaMessage | KraftMessage;
+
+/** The messages that reach a broker node (kafka-server.ts dispatches each of them). */
+export type BrokerInbound =
+  // data plane
+  | Produce | Fetch | MetadataFetch | FetchResponse | MetadataFetchResponse | OffsetsForLeaderEpoch | OffsetsForLeaderEpochResponse
+  | ListOffsets | MetadataRequest | InitProducerId
+  // ZooKeeper-mode controller and ZooKeeper
+  | LeaderAndIsr | UpdateMetadata | ControlResponse | AlterPartition | AlterPartitionResponse
+  | ZkConnectResponse | ZkPingResponse | ZkCreateControllerResponse | ZkControllerChanged | ZkBrokersChanged
+  | ZkSetPartitionsResponse | ZkAllocateProducerIdsResponse
+  // KRaft: the broker's lifecycle, and a combined-mode broker's hosted voter
+  | BrokerRegistrationResponse | BrokerHeartbeatResponse | AllocateProducerIdsResponse
+  | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
+  | BrokerRegistration | BrokerHeartbeat | AllocateProducerIds
+  // admin and consumer groups
+  | CreatePartitions | CreatePartitionsResponse
+  | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | OffsetCommit | OffsetFetch;
 
 /** Sends a protocol message through a node context. */
 export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {

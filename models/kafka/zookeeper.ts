@@ -1,4 +1,6 @@
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
+import { note } from './notes.js';
 import type { StateStore } from '../../sim/state.js';
 import type { Micros } from '../../sim/time.js';
 import { sendTo, type PartitionState, type ZkAllocateProducerIds, type ZkConnect, type ZkCreateController, type ZkPing, type ZkSetPartitions } from './protocol.js';
@@ -14,6 +16,13 @@ import { sendTo, type PartitionState, type ZkAllocateProducerIds, type ZkConnect
  * ZooKeeper logs every write to disk before acknowledging it, so its data survives its own
  * crash (`ZkData` lives outside the actor); sessions get a fresh timeout when it comes back.
  */
+
+/** What reaches the ZooKeeper node: the znode operations of Kafka's ZooKeeper client. */
+export type ZkRequest = ZkConnect | ZkPing | ZkCreateController | ZkSetPartitions | ZkAllocateProducerIds;
+
+/** The session tracker's tick. */
+export type ZooKeeperTimer = { tag: 'expire-check'; data: undefined };
+const timers = timersOf<ZooKeeperTimer>();
 
 export interface ZkSession {
   id: number;
@@ -65,27 +74,30 @@ export class ZooKeeperNode implements Actor {
     this.scheduleCheck();
   }
 
-  receive(from: string, message: Message): void {
+  receive(from: string, message: ZkRequest): void {
     switch (message.type) {
-      case 'ZkConnect': return this.onConnect(from, message as ZkConnect);
-      case 'ZkPing': return this.onPing(from, message as ZkPing);
-      case 'ZkCreateController': return this.onCreateController(from, message as ZkCreateController);
-      case 'ZkSetPartitions': return this.onSetPartitions(from, message as ZkSetPartitions);
-      case 'ZkAllocateProducerIds': return this.onAllocate(from, message as ZkAllocateProducerIds);
-      default:
+      case 'ZkConnect': return this.onConnect(from, message);
+      case 'ZkPing': return this.onPing(from, message);
+      case 'ZkCreateController': return this.onCreateController(from, message);
+      case 'ZkSetPartitions': return this.onSetPartitions(from, message);
+      case 'ZkAllocateProducerIds': return this.onAllocate(from, message);
+      default: return unreachable(message, 'ZooKeeper request');
     }
   }
 
-  onTimer(tag: string): void {
-    if (tag === 'expire-check') {
-      this.expireSessions();
-      this.scheduleCheck();
+  onTimer(...[tag]: TimerArgs<ZooKeeperTimer>): void {
+    switch (tag) {
+      case 'expire-check':
+        this.expireSessions();
+        this.scheduleCheck();
+        return;
+      default: return unreachable(tag, 'ZooKeeper timer');
     }
   }
 
   private scheduleCheck(): void {
     // ZooKeeper's session tracker works in ticks; a tenth of the timeout is fine enough here.
-    this.ctx.setTimer(Math.max(1_000, Math.floor(this.sessionTimeout / 10)), 'expire-check');
+    timers.set(this.ctx, Math.max(1_000, Math.floor(this.sessionTimeout / 10)), 'expire-check', undefined);
   }
 
   private onConnect(from: string, connect: ZkConnect): void {
@@ -100,7 +112,7 @@ export class ZooKeeperNode implements Actor {
     data.sessions.set(id, { id, broker: connect.broker, lastPing: this.ctx.trueNow() });
     data.brokers.set(connect.broker, id);
     sendTo(this.ctx, from, { type: 'ZkConnectResponse', ok: true, session: id });
-    this.ctx.note('zk-broker-registered', { broker: connect.broker, session: id });
+    note(this.ctx, 'zk-broker-registered', { broker: connect.broker, session: id });
     this.brokersChanged();
   }
 
@@ -116,7 +128,7 @@ export class ZooKeeperNode implements Actor {
     if (data.controller === null && live) {
       data.controller = { broker: create.broker, session: create.session };
       data.controllerEpoch++;
-      this.ctx.note('controller-elected', { controller: create.broker, epoch: data.controllerEpoch });
+      note(this.ctx, 'controller-elected', { controller: create.broker, epoch: data.controllerEpoch });
       this.store.update((s) => {
         s.controller = create.broker;
         s.controllerEpoch = data.controllerEpoch;
@@ -136,7 +148,7 @@ export class ZooKeeperNode implements Actor {
   private onSetPartitions(from: string, set: ZkSetPartitions): void {
     // The controller's writes are conditional on /controller_epoch: a deposed controller is fenced.
     if (set.controllerEpoch !== this.data.controllerEpoch) {
-      this.ctx.note('zk-write-fenced', { controllerEpoch: set.controllerEpoch, current: this.data.controllerEpoch });
+      note(this.ctx, 'zk-write-fenced', { controllerEpoch: set.controllerEpoch, current: this.data.controllerEpoch });
       sendTo(this.ctx, from, { type: 'ZkSetPartitionsResponse', id: set.id, ok: false });
       return;
     }
@@ -166,7 +178,7 @@ export class ZooKeeperNode implements Actor {
       if (now - session.lastPing < this.sessionTimeout) continue;
       data.sessions.delete(session.id);
       if (data.brokers.get(session.broker) === session.id) data.brokers.delete(session.broker);
-      this.ctx.note('zk-session-expired', { broker: session.broker, session: session.id });
+      note(this.ctx, 'zk-session-expired', { broker: session.broker, session: session.id });
       this.onSessionExpired?.(session.broker);
       changed = true;
       if (data.controller?.session === session.id) {

@@ -2,6 +2,8 @@ import type { Timer } from '../../../sim/kernel.js';
 import type { NodeContext } from '../../../sim/node.js';
 import type { PartitionState } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
+import { note } from '../notes.js';
+import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
 import { MetadataImage } from './image.js';
 import {
   METADATA_TOPIC, sendKraft,
@@ -38,6 +40,16 @@ export interface BrokerKraftHooks {
   producerIds(first: number, count: number): void;
 }
 
+/** The KRaft broker client's timers (fired on the broker node, which routes them here). */
+export type KraftBrokerTimer =
+  | { tag: 'kraft-fetch'; data: undefined }
+  | { tag: 'kraft-fetch-timeout'; data: number }
+  | { tag: 'kraft-heartbeat'; data: undefined }
+  | { tag: 'kraft-register-timeout'; data: number }
+  | { tag: 'kraft-register-retry'; data: undefined }
+  | { tag: 'kraft-pid-retry'; data: undefined };
+const timers = timersOf<KraftBrokerTimer>();
+
 const FETCH_MAX_WAIT = 500_000;
 /** controller.quorum.retry.backoff.ms default. */
 const RETRY_BACKOFF = 20_000;
@@ -69,7 +81,7 @@ export class BrokerKraftClient {
   start(): void {
     this.voterIndex = this.voters.length > 0 ? Math.floor(this.ctx.random('kraft').next() * this.voters.length) : 0;
     this.sendFetch();
-    this.ctx.setTimer(this.config.brokerHeartbeatInterval, 'kraft-heartbeat');
+    timers.set(this.ctx, this.config.brokerHeartbeatInterval, 'kraft-heartbeat', undefined);
   }
 
   /** The active controller's broker epoch for this incarnation (-1 until registered). */
@@ -81,7 +93,7 @@ export class BrokerKraftClient {
     return this.leader;
   }
 
-  onTimer(tag: string, data: unknown): void {
+  onTimer(...[tag, data]: TimerArgs<KraftBrokerTimer>): void {
     switch (tag) {
       case 'kraft-fetch-timeout':
         if (data !== this.fetchId) return;
@@ -94,7 +106,7 @@ export class BrokerKraftClient {
         this.sendFetch();
         return;
       case 'kraft-heartbeat':
-        this.ctx.setTimer(this.config.brokerHeartbeatInterval, 'kraft-heartbeat');
+        timers.set(this.ctx, this.config.brokerHeartbeatInterval, 'kraft-heartbeat', undefined);
         if (this.brokerEpoch < 0) this.register();
         else this.heartbeat();
         return;
@@ -108,6 +120,7 @@ export class BrokerKraftClient {
         if (this.pidPending) this.sendAllocate();
         return;
       default:
+        unreachable(tag, 'KRaft broker timer');
     }
   }
 
@@ -124,7 +137,7 @@ export class BrokerKraftClient {
     });
     this.ctx.cancelTimer(this.fetchTimer);
     // A request unanswered for controller.quorum.request.timeout.ms fails: the next fetch goes elsewhere.
-    this.fetchTimer = this.ctx.setTimer(this.config.quorumRequestTimeout, 'kraft-fetch-timeout', id);
+    this.fetchTimer = timers.set(this.ctx, this.config.quorumRequestTimeout, 'kraft-fetch-timeout', id);
   }
 
   private setLeader(leader: string | null, epoch: number): void {
@@ -160,7 +173,7 @@ export class BrokerKraftClient {
       this.setLeader(response.leader, response.leaderEpoch);
       if (response.leader === null) this.leader = null;
       // controller.quorum.retry.backoff.ms (20) before following a redirect; longer without a leader hint.
-      this.fetchTimer = this.ctx.setTimer(response.leader !== null ? RETRY_BACKOFF : 100_000, 'kraft-fetch');
+      this.fetchTimer = timers.set(this.ctx, response.leader !== null ? RETRY_BACKOFF : 100_000, 'kraft-fetch', undefined);
       return;
     }
     this.setLeader(response.leader, response.leaderEpoch);
@@ -180,7 +193,7 @@ export class BrokerKraftClient {
     }
     if (changed.size > 0) this.hooks.metadataChanged([...changed.values()]);
     if (registeredNow) {
-      this.ctx.note('broker-registration-seen', { brokerEpoch: this.brokerEpoch, metadataOffset: this.image.offset });
+      note(this.ctx, 'broker-registration-seen', { brokerEpoch: this.brokerEpoch, metadataOffset: this.image.offset });
       this.hooks.applyPartitions([...this.image.partitions.values()]);
       // Caught up to its own registration: heartbeat now, so the controller can unfence it.
       if (this.brokerEpoch >= 0) this.heartbeat();
@@ -193,20 +206,20 @@ export class BrokerKraftClient {
     const id = this.nextId++;
     this.registering = id;
     sendKraft(this.ctx, this.leader, { type: 'BrokerRegistration', broker: this.ctx.name, incarnation: this.incarnation, id });
-    this.ctx.setTimer(this.config.quorumRequestTimeout, 'kraft-register-timeout', id);
+    timers.set(this.ctx, this.config.quorumRequestTimeout, 'kraft-register-timeout', id);
   }
 
   onRegistrationResponse(response: BrokerRegistrationResponse): void {
     if (response.id !== this.registering) return;
     this.registering = 0;
     if (response.error !== 'NONE') {
-      if (response.error === 'DUPLICATE_BROKER_REGISTRATION') this.ctx.note('broker-registration-refused', { error: response.error });
+      if (response.error === 'DUPLICATE_BROKER_REGISTRATION') note(this.ctx, 'broker-registration-refused', { error: response.error });
       // Not (yet) the active controller: ask again shortly (an older registration waits for the next heartbeat tick).
-      else this.ctx.setTimer(RETRY_BACKOFF * 5, 'kraft-register-retry');
+      else timers.set(this.ctx, RETRY_BACKOFF * 5, 'kraft-register-retry', undefined);
       return;
     }
     this.brokerEpoch = response.brokerEpoch;
-    this.ctx.note('broker-registered', { brokerEpoch: response.brokerEpoch });
+    note(this.ctx, 'broker-registered', { brokerEpoch: response.brokerEpoch });
     this.heartbeat();
   }
 
@@ -222,12 +235,12 @@ export class BrokerKraftClient {
   onHeartbeatResponse(response: BrokerHeartbeatResponse): void {
     if (response.id !== this.heartbeatId) return;
     if (response.error === 'STALE_BROKER_EPOCH') {
-      this.ctx.note('broker-epoch-stale', { brokerEpoch: this.brokerEpoch });
+      note(this.ctx, 'broker-epoch-stale', { brokerEpoch: this.brokerEpoch });
       this.brokerEpoch = -1;
       return;
     }
     if (response.error !== 'NONE') return;
-    if (this.fenced !== response.isFenced) this.ctx.note(response.isFenced ? 'broker-fenced-seen' : 'broker-unfenced-seen', { brokerEpoch: this.brokerEpoch });
+    if (this.fenced !== response.isFenced) note(this.ctx, response.isFenced ? 'broker-fenced-seen' : 'broker-unfenced-seen', { brokerEpoch: this.brokerEpoch });
     this.fenced = response.isFenced;
   }
 
@@ -240,7 +253,7 @@ export class BrokerKraftClient {
 
   private sendAllocate(): void {
     if (this.leader !== null) sendKraft(this.ctx, this.leader, { type: 'AllocateProducerIds', broker: this.ctx.name, brokerEpoch: this.brokerEpoch });
-    this.ctx.setTimer(this.config.quorumRequestTimeout, 'kraft-pid-retry');
+    timers.set(this.ctx, this.config.quorumRequestTimeout, 'kraft-pid-retry', undefined);
   }
 
   onAllocateResponse(response: AllocateProducerIdsResponse): void {

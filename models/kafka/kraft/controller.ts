@@ -1,17 +1,19 @@
 import type { Timer } from '../../../sim/kernel.js';
-import type { Actor, Message, NodeContext } from '../../../sim/node.js';
+import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
-import {
-  partitionChangesOnFailure, electPartitionLeader, preferredLeaderElections, reportElection, validateAlterPartition, type TopicAssignment,
-} from '../controller.js';
-import type { AlterPartition, AlterPartitionResponse, CreatePartitions, CreatePartitionsResponse, KafkaError, PartitionState } from '../protocol.js';
+import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
+import { note } from '../notes.js';
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
-import { MetadataImage } from './image.js';
+import type { TopicAssignment } from '../controller.js';
+import { endOffsetForEpoch, type RaftData } from './metadata-log.js';
+import { QuorumController, type QuorumControllerTimer } from './quorum-controller.js';
+
+export type { RaftData } from './metadata-log.js';
 import {
   KRAFT_HEADER_BYTES, METADATA_TOPIC, sendKraft,
-  type AllocateProducerIds, type BeginQuorumEpoch, type BeginQuorumEpochResponse, type BrokerHeartbeat, type BrokerRegistration,
-  type EndQuorumEpoch, type MetadataEntry, type MetadataFetch, type MetadataFetchResponse, type MetadataRecord, type Vote, type VoteResponse,
+  type BeginQuorumEpoch, type BeginQuorumEpochResponse, type ControllerInbound, type EndQuorumEpoch, type MetadataEntry, type MetadataFetch,
+  type MetadataFetchResponse, type MetadataRecord, type Vote, type VoteResponse,
 } from './protocol.js';
 
 /**
@@ -38,26 +40,15 @@ import {
  *   1.5 x controller.quorum.fetch.timeout.ms resigns, sending EndQuorumEpoch, so a leader cut off
  *   in a minority stops acting as one. Until then it can append but never commit.
  *
- * The active controller: once the leader's epoch start has committed, it replays the log into
- * its image (QuorumController's claim) and serves BrokerRegistration (RegisterBrokerRecord, the
- * broker epoch being the record's offset; refused with DUPLICATE_BROKER_REGISTRATION while an
- * older incarnation's session is live), BrokerHeartbeat (unfences a broker caught up to its
- * registration; fences a broker without a heartbeat for broker.session.timeout.ms, moving its
- * leaderships with the leader election shared with ZooKeeper mode and taking it out of every
- * ISR), AlterPartition and AllocateProducerIds. Every change is a record committed to the log by
- * a majority before the request is answered; brokers learn it by fetching the log. Counts
- * (elections, ISR changes, fencings) are taken when records commit (kraft/publisher.ts), so the
- * decisions of a leader cut off in a minority, which never commit, are not counted.
+ * The active controller (quorum-controller.ts): once the leader's epoch start has committed,
+ * it serves broker registrations and heartbeats (fencing), AlterPartition, AllocateProducerIds
+ * and CreatePartitions, each change a record committed by a majority before it is answered;
+ * brokers learn it by fetching the log. Counts are taken when records commit (publisher.ts), so
+ * the decisions of a leader cut off in a minority, which never commit, are not counted.
  *
  * The log and the quorum state (epoch, vote) are fsynced by KRaft before they count; the model
  * keeps them in `RaftData`, outside the actor, so they survive a crash.
  */
-
-export interface RaftData {
-  log: MetadataEntry[];
-  epoch: number;
-  votedFor: string | null;
-}
 
 export interface KraftOptions {
   voters: readonly string[];
@@ -95,16 +86,18 @@ interface CommitWaiter {
   then: () => void;
 }
 
-/** The timer tags of a KraftController (a combined-mode broker routes these to the controller it hosts). */
-export function isControllerTimer(tag: string): boolean {
-  return tag.startsWith('raft-') || tag.startsWith('qc-');
-}
-
-/** The message types a KraftController takes (a combined-mode broker routes these to it). */
-export const CONTROLLER_MESSAGES: ReadonlySet<string> = new Set([
-  'Vote', 'VoteResponse', 'BeginQuorumEpoch', 'BeginQuorumEpochResponse', 'EndQuorumEpoch', 'EndQuorumEpochResponse',
-  'BrokerRegistration', 'BrokerHeartbeat', 'AllocateProducerIds',
-]);
+/** A controller node's timers: Raft's, and the active controller's (a combined-mode broker routes these to the voter it hosts). */
+export type KraftControllerTimer =
+  | { tag: 'raft-election'; data: undefined }
+  | { tag: 'raft-backoff'; data: undefined }
+  | { tag: 'raft-fetch-timeout'; data: undefined }
+  | { tag: 'raft-fetch-retry'; data: undefined }
+  | { tag: 'raft-fetch-request-timeout'; data: number }
+  | { tag: 'raft-check-quorum'; data: number }
+  | { tag: 'raft-begin-epoch'; data: number }
+  | { tag: 'raft-fetch-wait'; data: ParkedFetch }
+  | QuorumControllerTimer;
+const timers = timersOf<KraftControllerTimer>();
 
 export class KraftController implements Actor {
   private ctx!: NodeContext;
@@ -122,14 +115,21 @@ export class KraftController implements Actor {
   private unacknowledged = new Set<string>();
   private parked: ParkedFetch[] = [];
   private waiters: CommitWaiter[] = [];
-  private active = false;
-  private image: MetadataImage | null = null;
-  private readonly sessions = new Map<string, Micros>();
-  private fenceTimer: Timer | null = null;
-  private topicsCreated = false;
-  private activatedAt: Micros = 0;
+  /** The active controller's duties, while this voter leads (quorum-controller.ts). */
+  private readonly quorum: QuorumController;
 
-  constructor(private readonly data: RaftData, private readonly options: KraftOptions) {}
+  constructor(private readonly data: RaftData, private readonly options: KraftOptions) {
+    const self = this;
+    this.quorum = new QuorumController({
+      get ctx() { return self.ctx; },
+      get epoch() { return self.data.epoch; },
+      get leader() { return self.leader; },
+      get logEnd() { return self.logEnd; },
+      get log() { return self.data.log; },
+      isLeader: () => this.role === 'leader',
+      append: (records, then) => this.appendEntries(records, then),
+    }, options);
+  }
 
   private get config(): BrokerConfig {
     return this.options.config;
@@ -168,32 +168,34 @@ export class KraftController implements Actor {
     this.resetElectionTimer();
   }
 
-  receive(from: string, message: Message): void {
+  receive(from: string, message: ControllerInbound): void {
+    const quorum = this.quorum;
     switch (message.type) {
-      case 'Vote': return this.onVote(from, message as Vote);
-      case 'VoteResponse': return this.onVoteResponse(from, message as VoteResponse);
-      case 'BeginQuorumEpoch': return this.onBeginQuorumEpoch(from, message as BeginQuorumEpoch);
-      case 'BeginQuorumEpochResponse': return this.onBeginQuorumEpochResponse(from, message as BeginQuorumEpochResponse);
-      case 'EndQuorumEpoch': return this.onEndQuorumEpoch(message as EndQuorumEpoch);
-      case 'Fetch': return this.onFetch(from, message as MetadataFetch);
-      case 'FetchResponse': return this.onFetchResponse(message as MetadataFetchResponse);
-      case 'BrokerRegistration': return this.onBrokerRegistration(from, message as BrokerRegistration);
-      case 'BrokerHeartbeat': return this.onBrokerHeartbeat(from, message as BrokerHeartbeat);
-      case 'AlterPartition': return this.onAlterPartition(from, message as AlterPartition);
-      case 'AllocateProducerIds': return this.onAllocateProducerIds(from, message as AllocateProducerIds);
-      case 'CreatePartitions': return this.onCreatePartitions(from, message as CreatePartitions);
-      default:
+      case 'Vote': return this.onVote(from, message);
+      case 'VoteResponse': return this.onVoteResponse(from, message);
+      case 'BeginQuorumEpoch': return this.onBeginQuorumEpoch(from, message);
+      case 'BeginQuorumEpochResponse': return this.onBeginQuorumEpochResponse(from, message);
+      case 'EndQuorumEpoch': return this.onEndQuorumEpoch(message);
+      case 'EndQuorumEpochResponse': return;
+      case 'Fetch': return this.onFetch(from, message);
+      case 'FetchResponse': return this.onFetchResponse(message);
+      case 'BrokerRegistration': return quorum.onBrokerRegistration(from, message);
+      case 'BrokerHeartbeat': return quorum.onBrokerHeartbeat(from, message);
+      case 'AlterPartition': return quorum.onAlterPartition(from, message);
+      case 'AllocateProducerIds': return quorum.onAllocateProducerIds(from, message);
+      case 'CreatePartitions': return quorum.onCreatePartitions(from, message);
+      default: return unreachable(message, 'controller message');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
+  onTimer(...[tag, data]: TimerArgs<KraftControllerTimer>): void {
     switch (tag) {
       case 'raft-election':
         this.electionTimer = null;
         if (this.role === 'candidate') {
           // Lost (or split) election: back off, then try again with a new epoch.
           const backoff = Math.floor(this.ctx.random('election').next() * this.config.quorumElectionBackoffMax);
-          this.electionTimer = this.ctx.setTimer(backoff, 'raft-backoff');
+          this.electionTimer = timers.set(this.ctx, backoff, 'raft-backoff', undefined);
         } else if (this.role !== 'leader' && this.role !== 'follower') this.becomeCandidate();
         return;
       case 'raft-backoff':
@@ -203,7 +205,7 @@ export class KraftController implements Actor {
       case 'raft-fetch-timeout':
         this.fetchTimer = null;
         if (this.role === 'follower') {
-          this.ctx.note('raft-fetch-timeout', { leader: this.leader, epoch: this.data.epoch });
+          note(this.ctx, 'raft-fetch-timeout', { leader: this.leader, epoch: this.data.epoch });
           this.becomeCandidate();
         }
         return;
@@ -219,18 +221,13 @@ export class KraftController implements Actor {
       case 'raft-begin-epoch':
         if (data === this.data.epoch) this.sendBeginQuorumEpochs();
         return;
-      case 'raft-fetch-wait': return this.onFetchWait(data as ParkedFetch);
-      case 'qc-fence-stale-brokers':
-        this.fenceTimer = null;
-        this.fenceStaleBrokers();
-        return;
+      case 'raft-fetch-wait': return this.onFetchWait(data);
+      case 'qc-fence-stale-brokers': return this.quorum.onFenceTimer();
       case 'qc-leader-rebalance':
-        if (data === this.data.epoch) this.rebalanceLeaders();
+        if (data === this.data.epoch) this.quorum.rebalanceLeaders();
         return;
-      case 'qc-create-topics':
-        if (this.active && !this.topicsCreated) this.createTopics();
-        return;
-      default:
+      case 'qc-create-topics': return this.quorum.onCreateTopicsTimer();
+      default: return unreachable(tag, 'controller timer');
     }
   }
 
@@ -239,7 +236,7 @@ export class KraftController implements Actor {
   private resetElectionTimer(): void {
     this.ctx.cancelTimer(this.electionTimer);
     const t = this.config.quorumElectionTimeout;
-    this.electionTimer = this.ctx.setTimer(t + Math.floor(this.ctx.random('election').next() * t), 'raft-election');
+    this.electionTimer = timers.set(this.ctx, t + Math.floor(this.ctx.random('election').next() * t), 'raft-election', undefined);
   }
 
   /** A higher epoch seen: leave whatever role this node had, without a vote in the new epoch. */
@@ -262,7 +259,7 @@ export class KraftController implements Actor {
     this.role = 'candidate';
     this.leader = null;
     this.votes = new Set([this.me]);
-    this.ctx.note('raft-candidate', { epoch: this.data.epoch, lastOffset: this.logEnd, lastEpoch: this.lastEpoch });
+    note(this.ctx, 'raft-candidate', { epoch: this.data.epoch, lastOffset: this.logEnd, lastEpoch: this.lastEpoch });
     if (this.votes.size >= this.majority) {
       this.becomeLeader();
       return;
@@ -282,7 +279,7 @@ export class KraftController implements Actor {
     this.leader = leader;
     this.ctx.cancelTimer(this.electionTimer);
     this.electionTimer = null;
-    this.ctx.note('raft-follower', { epoch, leader });
+    note(this.ctx, 'raft-follower', { epoch, leader });
     this.options.leaderChanged?.(leader, epoch);
     this.stopFetching();
     this.resetFetchTimeout();
@@ -298,12 +295,12 @@ export class KraftController implements Actor {
     this.progress.clear();
     const now = this.ctx.trueNow();
     for (const v of this.others) this.progress.set(v, { endOffset: -1, lastFetch: now });
-    this.ctx.note('raft-leader', { epoch: this.data.epoch, epochStartOffset: this.epochStartOffset, votes: [...this.votes] });
+    note(this.ctx, 'raft-leader', { epoch: this.data.epoch, epochStartOffset: this.epochStartOffset, votes: [...this.votes] });
     this.options.leaderChanged?.(this.me, this.data.epoch);
     this.appendEntries([{ type: 'LeaderChangeMessage', leader: this.me, voters: [...this.options.voters] }]);
     this.unacknowledged = new Set(this.others);
     this.sendBeginQuorumEpochs();
-    this.ctx.setTimer(this.checkQuorumTimeout, 'raft-check-quorum', this.data.epoch);
+    timers.set(this.ctx, this.checkQuorumTimeout, 'raft-check-quorum', this.data.epoch);
     this.maybeAdvanceHighWatermark();
   }
 
@@ -314,13 +311,8 @@ export class KraftController implements Actor {
   /** Leaving the leader role (or a resigned one): waiters are dropped, parked fetches answered. */
   private leaveLeadership(): void {
     if (this.role !== 'leader' && this.role !== 'resigned') return;
-    if (this.active) this.ctx.note('controller-resigned', { epoch: this.data.epoch });
-    this.active = false;
-    this.image = null;
+    this.quorum.deactivate();
     this.waiters = [];
-    this.sessions.clear();
-    this.ctx.cancelTimer(this.fenceTimer);
-    this.fenceTimer = null;
     for (const p of this.parked) this.ctx.cancelTimer(p.timer);
     const parked = this.parked;
     this.parked = [];
@@ -328,7 +320,7 @@ export class KraftController implements Actor {
   }
 
   private resign(why: string): void {
-    this.ctx.note('raft-resigned', { epoch: this.data.epoch, why });
+    note(this.ctx, 'raft-resigned', { epoch: this.data.epoch, why });
     this.leaveLeadership();
     this.role = 'resigned';
     this.leader = null;
@@ -372,7 +364,7 @@ export class KraftController implements Actor {
     if (this.role !== 'leader') return;
     for (const v of this.unacknowledged) sendKraft(this.ctx, v, { type: 'BeginQuorumEpoch', leaderEpoch: this.data.epoch, leader: this.me });
     // Resent until every voter answered (controller.quorum.request.timeout.ms).
-    if (this.unacknowledged.size > 0) this.ctx.setTimer(this.config.quorumRequestTimeout, 'raft-begin-epoch', this.data.epoch);
+    if (this.unacknowledged.size > 0) timers.set(this.ctx, this.config.quorumRequestTimeout, 'raft-begin-epoch', this.data.epoch);
   }
 
   private onBeginQuorumEpoch(from: string, begin: BeginQuorumEpoch): void {
@@ -402,7 +394,7 @@ export class KraftController implements Actor {
     this.ctx.cancelTimer(this.electionTimer);
     const position = end.preferredSuccessors.indexOf(this.me);
     const backoff = position === 0 ? 0 : Math.floor(this.ctx.random('election').next() * this.config.quorumElectionBackoffMax);
-    this.electionTimer = this.ctx.setTimer(backoff, 'raft-backoff');
+    this.electionTimer = timers.set(this.ctx, backoff, 'raft-backoff', undefined);
   }
 
   // ------------------------------------------------------------------ Fetch (leader side)
@@ -417,7 +409,7 @@ export class KraftController implements Actor {
     if (request.currentLeaderEpoch >= 0 && request.currentLeaderEpoch < this.data.epoch) return this.fetchError(from, request, 'FENCED_LEADER_EPOCH');
     // Diverging log: the fetcher's last fetched epoch ends earlier here (or is unknown).
     if (request.fetchOffset > 0) {
-      const end = this.endOffsetForEpoch(request.lastFetchedEpoch);
+      const end = endOffsetForEpoch(this.log, request.lastFetchedEpoch);
       if (end.epoch !== request.lastFetchedEpoch || end.endOffset < request.fetchOffset) {
         this.respondFetch(from, request, { epoch: end.epoch, endOffset: end.endOffset });
         return;
@@ -437,22 +429,8 @@ export class KraftController implements Actor {
       return;
     }
     const parked: ParkedFetch = { from, request, timer: null as unknown as Timer };
-    parked.timer = this.ctx.setTimer(request.maxWait, 'raft-fetch-wait', parked);
+    parked.timer = timers.set(this.ctx, request.maxWait, 'raft-fetch-wait', parked);
     this.parked.push(parked);
-  }
-
-  /** The largest epoch <= `epoch` in the log and the offset where it ends (KIP-595's diverging-epoch check). */
-  private endOffsetForEpoch(epoch: number): { epoch: number; endOffset: number } {
-    const log = this.log;
-    let found = -1;
-    for (let i = log.length - 1; i >= 0; i--) {
-      if (log[i]!.epoch <= epoch) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0) return { epoch: 0, endOffset: 0 };
-    return { epoch: log[found]!.epoch, endOffset: found + 1 };
   }
 
   private respondFetch(from: string, request: MetadataFetch, diverging: { epoch: number; endOffset: number } | null): void {
@@ -502,7 +480,7 @@ export class KraftController implements Actor {
     if (candidate <= this.epochStartOffset || candidate <= this.highWatermark) return;
     this.highWatermark = candidate;
     this.options.publish(this.log, candidate);
-    if (!this.active) this.activate();
+    if (!this.quorum.active) this.quorum.activate();
     this.runCommitted();
     this.wakeParked();
   }
@@ -519,7 +497,7 @@ export class KraftController implements Actor {
       this.resign('check-quorum: no Fetch from a majority of voters');
       return;
     }
-    this.ctx.setTimer(expiry - now, 'raft-check-quorum', this.data.epoch);
+    timers.set(this.ctx, expiry - now, 'raft-check-quorum', this.data.epoch);
   }
 
   // ------------------------------------------------------------------ Fetch (follower side)
@@ -532,7 +510,7 @@ export class KraftController implements Actor {
 
   private resetFetchTimeout(): void {
     this.ctx.cancelTimer(this.fetchTimer);
-    this.fetchTimer = this.ctx.setTimer(this.config.quorumFetchTimeout, 'raft-fetch-timeout');
+    this.fetchTimer = timers.set(this.ctx, this.config.quorumFetchTimeout, 'raft-fetch-timeout', undefined);
   }
 
   private sendFetch(): void {
@@ -544,7 +522,7 @@ export class KraftController implements Actor {
       currentLeaderEpoch: this.data.epoch, maxWait: FETCH_MAX_WAIT, id,
     });
     // Unanswered for controller.quorum.request.timeout.ms: send it again (the fetch timeout decides the election).
-    this.ctx.setTimer(this.config.quorumRequestTimeout, 'raft-fetch-request-timeout', id);
+    timers.set(this.ctx, this.config.quorumRequestTimeout, 'raft-fetch-request-timeout', id);
   }
 
   private onFetchResponse(response: MetadataFetchResponse): void {
@@ -557,15 +535,15 @@ export class KraftController implements Actor {
     if (this.role !== 'follower' || response.id !== this.fetchId) return;
     this.fetchId = 0;
     if (response.error !== 'NONE') {
-      this.ctx.setTimer(100_000, 'raft-fetch-retry');
+      timers.set(this.ctx, 100_000, 'raft-fetch-retry', undefined);
       return;
     }
     this.resetFetchTimeout();
     if (response.divergingEpoch) {
-      const mine = this.endOffsetForEpoch(response.divergingEpoch.epoch);
+      const mine = endOffsetForEpoch(this.log, response.divergingEpoch.epoch);
       const to = Math.min(response.divergingEpoch.endOffset, mine.endOffset);
       if (to < this.logEnd) {
-        this.ctx.note('raft-log-truncated', { to, removed: this.logEnd - to, epoch: this.data.epoch });
+        note(this.ctx, 'raft-log-truncated', { to, removed: this.logEnd - to, epoch: this.data.epoch });
         this.options.stats.metadataRecordsTruncated += this.logEnd - to;
         this.data.log.length = to;
       }
@@ -592,7 +570,7 @@ export class KraftController implements Actor {
       // Kafka sets the broker epoch to the registration record's offset.
       if (record.type === 'RegisterBrokerRecord') record.brokerEpoch = offset;
       this.data.log.push(entry);
-      this.image?.apply(entry);
+      this.quorum.apply(entry);
     }
     if (then) this.waiters.push({ offset, then });
     this.wakeParked();
@@ -608,212 +586,8 @@ export class KraftController implements Actor {
     for (const w of ready) w.then();
   }
 
-  /** The epoch start committed: this leader is now the active controller. */
-  private activate(): void {
-    this.active = true;
-    this.activatedAt = this.ctx.trueNow();
-    this.image = MetadataImage.replay(this.log);
-    this.options.stats.controllerElections++;
-    this.ctx.note('became-controller', { epoch: this.data.epoch, metadataOffset: this.logEnd });
-    // A new active controller gives every registered broker a fresh session.
-    const now = this.ctx.trueNow();
-    for (const [broker, b] of this.image.brokers) if (!b.fenced) this.sessions.set(broker, now);
-    this.scheduleFenceCheck();
-    this.topicsCreated = this.options.topics.every((t) => this.image!.partitions.has(`${t.topic}-0`));
-    if (!this.topicsCreated) this.ctx.setTimer(this.config.brokerSessionTimeout, 'qc-create-topics');
-    if (this.config.autoLeaderRebalance) this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'qc-leader-rebalance', this.data.epoch);
-  }
-
-  private notController(): boolean {
-    return !this.active || this.role !== 'leader';
-  }
-
-  private topicOf(name: string): TopicAssignment | undefined {
-    return this.options.topics.find((t) => t.topic === name);
-  }
-
-  /**
-   * The scenario's topics (CreateTopics at start-up): once every broker is registered and
-   * unfenced (or broker.session.timeout.ms after activation, with those that are), one
-   * PartitionRecord per partition: leader the first unfenced replica, ISR the unfenced replicas.
-   */
-  private createTopics(): void {
-    const image = this.image!;
-    this.topicsCreated = true;
-    const records: MetadataRecord[] = [];
-    for (const topic of this.options.topics) {
-      topic.partitions.forEach((replicas, partition) => {
-        if (image.partitions.has(`${topic.topic}-${partition}`)) return;
-        const isr = replicas.filter((r) => image.isUnfenced(r));
-        const state: PartitionState = { topic: topic.topic, partition, replicas, leader: isr[0] ?? null, leaderEpoch: 0, isr, partitionEpoch: 0 };
-        records.push({ type: 'PartitionRecord', state });
-      });
-    }
-    if (records.length > 0) {
-      this.ctx.note('topics-created', { partitions: records.length });
-      this.appendEntries(records);
-    }
-  }
-
-  private onBrokerRegistration(from: string, request: BrokerRegistration): void {
-    const reply = (error: 'NONE' | 'NOT_CONTROLLER' | 'DUPLICATE_BROKER_REGISTRATION', brokerEpoch: number) => sendKraft(this.ctx, from, {
-      type: 'BrokerRegistrationResponse', id: request.id, error, brokerEpoch, leader: this.leader,
-    });
-    if (this.notController()) return reply('NOT_CONTROLLER', -1);
-    const image = this.image!;
-    const existing = image.brokers.get(request.broker);
-    const now = this.ctx.trueNow();
-    if (existing && existing.incarnation !== request.incarnation && this.hasSession(request.broker, now)) {
-      this.ctx.note('duplicate-broker-registration', { broker: request.broker });
-      return reply('DUPLICATE_BROKER_REGISTRATION', -1);
-    }
-    const records: MetadataRecord[] = [];
-    if (existing && !existing.fenced) records.push(...this.fencingRecords(request.broker, existing.brokerEpoch));
-    records.push({ type: 'RegisterBrokerRecord', broker: request.broker, incarnation: request.incarnation, brokerEpoch: -1 });
-    this.sessions.set(request.broker, now);
-    const brokerEpoch = this.logEnd + records.length - 1;
-    this.appendEntries(records, () => reply('NONE', brokerEpoch));
-  }
-
-  private hasSession(broker: string, now: Micros): boolean {
-    const last = this.sessions.get(broker);
-    return last !== undefined && now - last < this.config.brokerSessionTimeout;
-  }
-
-  private onBrokerHeartbeat(from: string, request: BrokerHeartbeat): void {
-    const reply = (error: 'NONE' | 'NOT_CONTROLLER' | 'STALE_BROKER_EPOCH', fenced: boolean) => sendKraft(this.ctx, from, {
-      type: 'BrokerHeartbeatResponse', id: request.id, error, isCaughtUp: !fenced, isFenced: fenced, leader: this.leader,
-    });
-    if (this.notController()) return reply('NOT_CONTROLLER', true);
-    const image = this.image!;
-    const registration = image.brokers.get(request.broker);
-    if (!registration || registration.brokerEpoch !== request.brokerEpoch) return reply('STALE_BROKER_EPOCH', true);
-    const now = this.ctx.trueNow();
-    if (registration.fenced) {
-      // Unfenced once it has caught up with the metadata log to its own registration (KIP-631).
-      if (request.currentMetadataOffset <= registration.brokerEpoch) return reply('NONE', true);
-      this.sessions.set(request.broker, now);
-      const records: MetadataRecord[] = [{ type: 'BrokerRegistrationChangeRecord', broker: request.broker, brokerEpoch: registration.brokerEpoch, fenced: false }];
-      const live = (b: string) => b === request.broker || image.isUnfenced(b);
-      for (const state of image.partitions.values()) {
-        if (state.leader !== null || !state.replicas.includes(request.broker)) continue;
-        const result = electPartitionLeader(state, live, this.topicOf(state.topic)?.uncleanLeaderElection ?? this.config.uncleanLeaderElection);
-        if (result) {
-          reportElection(this.ctx, this.options.stats, state, result, false);
-          records.push({ type: 'PartitionChangeRecord', state: result.state });
-        }
-      }
-      this.ctx.note('broker-unfenced', { broker: request.broker, brokerEpoch: registration.brokerEpoch });
-      this.appendEntries(records, () => reply('NONE', false));
-      this.scheduleFenceCheck();
-      if (!this.topicsCreated && this.options.brokers.every((b) => image.isUnfenced(b))) this.createTopics();
-      return;
-    }
-    this.sessions.set(request.broker, now);
-    reply('NONE', false);
-  }
-
-  /** Records that fence a broker: its registration fenced, its leaderships moved, it leaves every ISR. */
-  private fencingRecords(broker: string, brokerEpoch: number): MetadataRecord[] {
-    const image = this.image!;
-    const records: MetadataRecord[] = [{ type: 'BrokerRegistrationChangeRecord', broker, brokerEpoch, fenced: true }];
-    const dead = (b: string) => b === broker;
-    const live = (b: string) => b !== broker && image.isUnfenced(b);
-    const unclean = (t: string) => this.topicOf(t)?.uncleanLeaderElection ?? this.config.uncleanLeaderElection;
-    for (const { before, result } of partitionChangesOnFailure([...image.partitions.values()], dead, live, unclean, false)) {
-      if (before.leader === broker) reportElection(this.ctx, this.options.stats, before, result, false);
-      records.push({ type: 'PartitionChangeRecord', state: result.state });
-    }
-    return records;
-  }
-
-  private scheduleFenceCheck(): void {
-    if (this.fenceTimer !== null || !this.active) return;
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const [broker, last] of this.sessions) if (this.image!.isUnfenced(broker)) earliest = Math.min(earliest, last + this.config.brokerSessionTimeout);
-    if (earliest === Number.POSITIVE_INFINITY) return;
-    this.fenceTimer = this.ctx.setTimer(Math.max(0, earliest - this.ctx.trueNow()), 'qc-fence-stale-brokers');
-  }
-
-  private fenceStaleBrokers(): void {
-    if (this.notController()) return;
-    const image = this.image!;
-    const now = this.ctx.trueNow();
-    for (const broker of image.unfencedBrokers()) {
-      const last = this.sessions.get(broker) ?? this.activatedAt;
-      if (now - last < this.config.brokerSessionTimeout) continue;
-      const registration = image.brokers.get(broker)!;
-      this.ctx.note('broker-fenced', { broker, brokerEpoch: registration.brokerEpoch, sinceHeartbeatMs: (now - last) / 1000 });
-      this.sessions.delete(broker);
-      this.appendEntries(this.fencingRecords(broker, registration.brokerEpoch));
-    }
-    this.scheduleFenceCheck();
-  }
-
-  private onAlterPartition(from: string, request: AlterPartition): void {
-    const reply = (response: Omit<AlterPartitionResponse, 'type' | 'topic' | 'partition'>) => {
-      const message: AlterPartitionResponse = { type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, ...response };
-      this.ctx.send(from, message, KRAFT_HEADER_BYTES);
-    };
-    if (this.notController()) return reply({ error: 'NOT_LEADER_OR_FOLLOWER' });
-    const image = this.image!;
-    const state = image.partitions.get(`${request.topic}-${request.partition}`);
-    const checked = validateAlterPartition(state, request, (b) => image.isUnfenced(b));
-    if (checked.error !== 'NONE' || !state) return reply({ error: checked.error, ...(checked.state ? { state: checked.state } : {}) });
-    const next = checked.state;
-    this.appendEntries([{ type: 'PartitionChangeRecord', state: next }], () => reply({ error: 'NONE', state: next }));
-  }
-
-  private onAllocateProducerIds(from: string, request: AllocateProducerIds): void {
-    if (this.notController()) {
-      sendKraft(this.ctx, from, { type: 'AllocateProducerIdsResponse', error: 'NOT_CONTROLLER', first: -1, count: 0 });
-      return;
-    }
-    const first = this.image!.nextProducerId;
-    const count = 1000;
-    this.appendEntries([{ type: 'ProducerIdsRecord', broker: request.broker, nextProducerId: first + count }], () => {
-      sendKraft(this.ctx, from, { type: 'AllocateProducerIdsResponse', error: 'NONE', first, count });
-    });
-  }
-
-  /**
-   * CreatePartitions (forwarded by a broker, KIP-590): one PartitionRecord per new partition,
-   * leader the first unfenced replica, ISR the unfenced replicas; answered once committed.
-   */
-  private onCreatePartitions(from: string, request: CreatePartitions): void {
-    const reply = (error: KafkaError, message?: string) => {
-      const response: CreatePartitionsResponse = { type: 'CreatePartitionsResponse', id: request.id, error, ...(message !== undefined ? { message } : {}) };
-      this.ctx.send(from, response, KRAFT_HEADER_BYTES);
-    };
-    if (this.notController()) return reply('NOT_CONTROLLER');
-    const image = this.image!;
-    if (!this.topicOf(request.topic)) return reply('UNKNOWN_TOPIC_OR_PARTITION');
-    let current = 0;
-    while (image.partitions.has(`${request.topic}-${current}`)) current++;
-    if (request.count <= current) return reply('INVALID_PARTITIONS', `Topic currently has ${current} partitions, ${request.count} would not increase the count.`);
-    if (request.assignments.length !== request.count - current) return reply('INVALID_PARTITIONS', `${request.count - current} new partitions need ${request.count - current} replica assignments.`);
-    const records: MetadataRecord[] = request.assignments.map((assigned, i) => {
-      const replicas = [...assigned];
-      const isr = replicas.filter((r) => image.isUnfenced(r));
-      return { type: 'PartitionRecord', state: { topic: request.topic, partition: current + i, replicas, leader: isr[0] ?? null, leaderEpoch: 0, isr, partitionEpoch: 0 } };
-    });
-    this.ctx.note('partitions-created', { topic: request.topic, from: current, to: request.count });
-    this.appendEntries(records, () => reply('NONE'));
-  }
-
-  private rebalanceLeaders(): void {
-    if (this.notController()) return;
-    const image = this.image!;
-    const changed = preferredLeaderElections(image.partitions.values(), (b) => image.isUnfenced(b), this.config.leaderImbalancePercentage);
-    for (const next of changed) {
-      this.ctx.note('preferred-leader-elected', { partition: `${next.topic}-${next.partition}`, leader: next.leader, leaderEpoch: next.leaderEpoch });
-    }
-    if (changed.length > 0) this.appendEntries(changed.map((state) => ({ type: 'PartitionChangeRecord', state })));
-    this.ctx.setTimer(this.config.leaderImbalanceCheckInterval, 'qc-leader-rebalance', this.data.epoch);
-  }
-
   /** For tests and the invariant checker: the node's Raft view. */
   inspect(): { role: Role; epoch: number; leader: string | null; logEnd: number; highWatermark: number; active: boolean; log: readonly MetadataEntry[] } {
-    return { role: this.role, epoch: this.data.epoch, leader: this.leader, logEnd: this.logEnd, highWatermark: this.highWatermark, active: this.active, log: this.data.log };
+    return { role: this.role, epoch: this.data.epoch, leader: this.leader, logEnd: this.logEnd, highWatermark: this.highWatermark, active: this.quorum.active, log: this.data.log };
   }
 }

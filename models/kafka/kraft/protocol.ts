@@ -1,4 +1,4 @@
-import type { PartitionState } from '../protocol.js';
+import type { AlterPartition, CreatePartitions, PartitionState } from '../protocol.js';
 
 /**
  * KRaft's messages as mqsim models them. The metadata quorum speaks KIP-595's four RPCs (Vote,
@@ -111,6 +111,22 @@ export type KraftMessage =
   | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
   | MetadataFetch | MetadataFetchResponse | BrokerRegistration | BrokerRegistrationResponse | BrokerHeartbeat | BrokerHeartbeatResponse
   | AllocateProducerIds | AllocateProducerIdsResponse;
+
+/** The messages that reach a KRaft controller node. */
+export type ControllerInbound =
+  | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
+  | MetadataFetch | MetadataFetchResponse
+  | BrokerRegistration | BrokerHeartbeat | AlterPartition | AllocateProducerIds | CreatePartitions;
+
+/** A Fetch of `__cluster_metadata` (the quorum's) rather than of a data partition. */
+export function isMetadataFetch(message: { type: 'Fetch'; topic: string }): message is MetadataFetch {
+  return message.topic === METADATA_TOPIC;
+}
+
+/** A FetchResponse from the metadata quorum rather than from a partition leader. */
+export function isMetadataFetchResponse(message: { type: 'FetchResponse'; topic: string }): message is MetadataFetchResponse {
+  return message.topic === METADATA_TOPIC;
+}
 
 export const KRAFT_HEADER_BYTES = 64;
 

@@ -1,9 +1,12 @@
 import type { Timer } from '../../../sim/kernel.js';
 import type { NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
+import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
+import { note } from '../notes.js';
+import { sendProduce } from '../producer.js';
 import { partitionForKey } from '../partitioner.js';
 import { sendTo,
-  HEADER_BYTES, RECORD_OVERHEAD, RETRIABLE,
+  HEADER_BYTES, RETRIABLE,
   type KafkaError, type LogRecord, type MetadataResponse, type ProduceBatchRecord, type ProduceResponse,
 } from '../protocol.js';
 
@@ -47,6 +50,17 @@ interface Target {
   ready: boolean;
   roundRobin: number;
 }
+
+/** The forwarder's timers (fired on its consumer's node, routed here by the membership). */
+export type ForwarderTimer =
+  | { tag: 'fwd-metadata-timeout'; data: { target: Target; id: number } }
+  | { tag: 'fwd-metadata-retry'; data: Target }
+  | { tag: 'fwd-request-timeout'; data: { tp: TargetPartition; id: number } }
+  | { tag: 'fwd-wake'; data: undefined };
+const timers = timersOf<ForwarderTimer>();
+
+/** Responses that may be the forwarder's (its own request ids tell). */
+export type ForwarderInbound = ProduceResponse | MetadataResponse;
 
 export interface ForwarderConfig {
   brokers: readonly string[];
@@ -93,53 +107,53 @@ export class Forwarder {
   }
 
   /** Responses for the forwarder (Metadata / Produce with its ids); false when not its own. */
-  receive(message: { type: string; id?: number }): boolean {
-    if (message.type === 'ProduceResponse') {
-      const tp = this.byRequest.get((message as ProduceResponse).id);
-      if (!tp) return false;
-      this.onProduce(tp, message as ProduceResponse);
-      return true;
-    }
-    if (message.type === 'MetadataResponse') {
-      const response = message as MetadataResponse;
-      for (const target of this.targets.values()) {
-        if (target.metadataPending === response.id) {
-          this.onMetadata(target, response);
-          return true;
-        }
+  receive(message: ForwarderInbound): boolean {
+    switch (message.type) {
+      case 'ProduceResponse': {
+        const tp = this.byRequest.get(message.id);
+        if (!tp) return false;
+        this.onProduce(tp, message);
+        return true;
       }
+      case 'MetadataResponse':
+        for (const target of this.targets.values()) {
+          if (target.metadataPending === message.id) {
+            this.onMetadata(target, message);
+            return true;
+          }
+        }
+        return false;
+      default: return unreachable(message, 'forwarder message');
     }
-    return false;
   }
 
-  /** Timers for the forwarder; false when not its own. */
-  onTimer(tag: string, data: unknown): boolean {
+  /** The forwarder's timers. */
+  onTimer(...[tag, data]: TimerArgs<ForwarderTimer>): void {
     switch (tag) {
       case 'fwd-metadata-timeout': {
-        const { target, id } = data as { target: Target; id: number };
+        const { target, id } = data;
         if (target.metadataPending === id) {
           target.metadataPending = 0;
           this.bootstrap++;
           this.requestMetadata(target);
         }
-        return true;
+        return;
       }
       case 'fwd-metadata-retry':
-        this.requestMetadata(data as Target);
-        return true;
+        this.requestMetadata(data);
+        return;
       case 'fwd-request-timeout': {
-        const { tp, id } = data as { tp: TargetPartition; id: number };
-        if (tp.requestId !== id || tp.inflight === null) return true;
+        const { tp, id } = data;
+        if (tp.requestId !== id || tp.inflight === null) return;
         tp.timer = null;
         this.failed(tp, 'REQUEST_TIMED_OUT');
-        return true;
+        return;
       }
       case 'fwd-wake':
         this.wake = null;
         for (const target of this.targets.values()) for (const tp of target.partitions) this.drain(tp);
-        return true;
-      default:
-        return false;
+        return;
+      default: return unreachable(tag, 'forwarder timer');
     }
   }
 
@@ -177,14 +191,14 @@ export class Forwarder {
     target.metadataPending = id;
     const brokers = this.config.brokers;
     sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic: target.name, id }, HEADER_BYTES);
-    this.ctx.setTimer(10_000_000, 'fwd-metadata-timeout', { target, id });
+    timers.set(this.ctx, 10_000_000, 'fwd-metadata-timeout', { target, id });
   }
 
   private onMetadata(target: Target, response: MetadataResponse): void {
     target.metadataPending = 0;
     if (response.error !== 'NONE') {
       this.bootstrap++;
-      this.ctx.setTimer(Math.max(this.config.retryBackoff, 100_000), 'fwd-metadata-retry', target);
+      timers.set(this.ctx, Math.max(this.config.retryBackoff, 100_000), 'fwd-metadata-retry', target);
       return;
     }
     let missing = false;
@@ -197,7 +211,7 @@ export class Forwarder {
       tp.leader = p.leader;
       if (p.leader === null) missing = true;
     }
-    if (missing) this.ctx.setTimer(Math.max(this.config.retryBackoff, 500_000), 'fwd-metadata-retry', target);
+    if (missing) timers.set(this.ctx, Math.max(this.config.retryBackoff, 500_000), 'fwd-metadata-retry', target);
     let complete = target.partitions.length > 0;
     for (let i = 0; i < target.partitions.length; i++) if (target.partitions[i] === undefined) complete = false;
     if (!target.ready && complete) {
@@ -213,7 +227,7 @@ export class Forwarder {
     if (tp.inflight !== null || tp.queue.length === 0 || tp.leader === null) return;
     const now = this.ctx.trueNow();
     if (tp.retryAt > now) {
-      if (this.wake === null) this.wake = this.ctx.setTimer(tp.retryAt - now, 'fwd-wake');
+      if (this.wake === null) this.wake = timers.set(this.ctx, tp.retryAt - now, 'fwd-wake', undefined);
       return;
     }
     const batch = tp.queue;
@@ -222,16 +236,11 @@ export class Forwarder {
     const id = this.nextId++;
     tp.requestId = id;
     this.byRequest.set(id, tp);
-    let bytes = HEADER_BYTES;
     const records: ProduceBatchRecord[] = new Array(batch.length);
-    for (let i = 0; i < batch.length; i++) {
-      records[i] = batch[i]!.record;
-      bytes += batch[i]!.record.bytes + RECORD_OVERHEAD;
-    }
-    sendTo(this.ctx, tp.leader, {
-      type: 'Produce', topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id,
-    }, bytes);
-    tp.timer = this.ctx.setTimer(this.config.requestTimeout, 'fwd-request-timeout', { tp, id });
+    for (let i = 0; i < batch.length; i++) records[i] = batch[i]!.record;
+    // acks=all, not idempotent (producer id -1), through the producer's own request builder.
+    sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id });
+    tp.timer = timers.set(this.ctx, this.config.requestTimeout, 'fwd-request-timeout', { tp, id });
   }
 
   private onProduce(tp: TargetPartition, response: ProduceResponse): void {
@@ -259,7 +268,7 @@ export class Forwarder {
     tp.queue = [...tp.inflight!, ...tp.queue];
     tp.inflight = null;
     tp.retryAt = this.ctx.trueNow() + this.config.retryBackoff;
-    this.ctx.note('forward-retry', { partition: `${tp.topic}-${tp.partition}`, error });
+    note(this.ctx, 'forward-retry', { partition: `${tp.topic}-${tp.partition}`, error });
     if (!RETRIABLE.has(error) || error === 'NOT_LEADER_OR_FOLLOWER' || error === 'REQUEST_TIMED_OUT' || error === 'FENCED_LEADER_EPOCH') {
       const target = this.targets.get(tp.topic);
       if (target) this.requestMetadata(target);

@@ -1,5 +1,10 @@
-import type { Disk, DiskFile } from '../../sim/disk.js';
-import { RECORD_OVERHEAD, type LogRecord } from './protocol.js';
+import type { Disk, DiskFile } from '../../../sim/disk.js';
+import { RECORD_OVERHEAD, type LogRecord } from '../protocol.js';
+import { LeaderEpochCache, type EpochEntry } from './leader-epoch-cache.js';
+import { ProducerStateManager } from './producer-state-manager.js';
+
+export { epochTruncationOffset, type EpochEntry } from './leader-epoch-cache.js';
+export { PRODUCER_BATCHES_KEPT, type ProducerEntry } from './producer-state-manager.js';
 
 /**
  * A partition's log on a broker's disk, as Kafka lays it out: a directory `<topic>-<partition>/`
@@ -8,7 +13,8 @@ import { RECORD_OVERHEAD, type LogRecord } from './protocol.js';
  * (`.timeindex`: the segment's largest timestamp so far and its offset, written with the offset
  * index entries when it grew), the active
  * segment rolled once it would pass `log.segment.bytes`, and a `leader-epoch-checkpoint` file
- * (epoch -> start offset, KIP-101). Records go to the page cache (ctx.disk); only fsync or the
+ * (epoch -> start offset, KIP-101; leader-epoch-cache.ts). The producer state of idempotent
+ * producers (producer-state-manager.ts) is rebuilt from the records. Records go to the page cache (ctx.disk); only fsync or the
  * OS writeback makes them survive a machine crash, and `recover` rebuilds the log from what
  * the disk kept.
  *
@@ -41,24 +47,10 @@ export interface Segment {
   offsetOfMaxTimestamp: number;
 }
 
-export interface EpochEntry {
-  epoch: number;
-  startOffset: number;
-}
-
 export interface LogConfig {
   segmentBytes: number;
   indexIntervalBytes: number;
 }
-
-/** A producer's last appended batches on one partition (Kafka keeps 5). */
-export interface ProducerEntry {
-  lastSeq: number;
-  /** [firstSeq, lastSeq, lastOffset] of the last batches, oldest first. */
-  batches: { first: number; last: number; lastOffset: number }[];
-}
-
-export const PRODUCER_BATCHES_KEPT = 5;
 
 export function segmentName(baseOffset: number): string {
   return String(baseOffset).padStart(20, '0');
@@ -73,9 +65,10 @@ export class PartitionLog {
   readonly segments: Segment[] = [];
   logStartOffset = 0;
   logEndOffset = 0;
-  readonly epochs: EpochEntry[] = [];
-  readonly producers = new Map<number, ProducerEntry>();
-  private epochFile: DiskFile<EpochEntry>;
+  /** The leader epoch cache (leader-epoch-checkpoint). */
+  private readonly epochCache: LeaderEpochCache;
+  /** Idempotent producers' last sequences on this partition. */
+  readonly producers = new ProducerStateManager();
   private unflushed = 0;
 
   constructor(
@@ -84,7 +77,7 @@ export class PartitionLog {
     private readonly config: LogConfig,
     private readonly stats: LogStats,
   ) {
-    this.epochFile = disk.file<EpochEntry>(`${dir}/leader-epoch-checkpoint`);
+    this.epochCache = new LeaderEpochCache(disk, dir);
   }
 
   /** Builds the log from the files on disk (after a restart: what the crash left). */
@@ -128,9 +121,8 @@ export class PartitionLog {
       log.logStartOffset = log.segments[0]!.baseOffset;
       log.logEndOffset = expected;
     }
-    for (const entry of log.epochFile.records) if (entry.startOffset <= log.logEndOffset) log.epochs.push(entry);
-    log.truncateEpochsFrom(log.logEndOffset);
-    for (const segment of log.segments) for (const record of segment.log.records) log.trackProducer(record);
+    log.epochCache.recover(log.logEndOffset);
+    for (const segment of log.segments) for (const record of segment.log.records) log.producers.update(record);
     return log;
   }
 
@@ -139,7 +131,12 @@ export class PartitionLog {
   }
 
   get latestEpoch(): number {
-    return this.epochs.length === 0 ? -1 : this.epochs[this.epochs.length - 1]!.epoch;
+    return this.epochCache.latestEpoch;
+  }
+
+  /** The leader epochs and their start offsets, oldest first. */
+  get epochs(): readonly EpochEntry[] {
+    return this.epochCache.epochs;
   }
 
   get sizeBytes(): number {
@@ -175,7 +172,7 @@ export class PartitionLog {
       segment.bytesSinceIndex += size;
       this.logEndOffset = record.offset + 1;
       if (record.epoch > this.latestEpoch) this.assignEpoch(record.epoch, record.offset);
-      this.trackProducer(record);
+      this.producers.update(record);
     }
     this.unflushed += records.length;
   }
@@ -338,7 +335,7 @@ export class PartitionLog {
       }
     }
     this.logEndOffset = Math.max(offset, this.logStartOffset);
-    this.truncateEpochsFrom(this.logEndOffset);
+    this.epochCache.truncateFromEnd(this.logEndOffset);
     this.rebuildProducers();
     return removed;
   }
@@ -350,7 +347,7 @@ export class PartitionLog {
     this.segments.length = 0;
     this.logStartOffset = offset;
     this.logEndOffset = offset;
-    this.truncateEpochsFrom(0);
+    this.epochCache.truncateFromEnd(0);
     this.producers.clear();
     return removed;
   }
@@ -365,59 +362,17 @@ export class PartitionLog {
 
   /** Records that `epoch` starts at `startOffset` (a new leader, or the first record of an epoch). */
   assignEpoch(epoch: number, startOffset: number): void {
-    if (epoch <= this.latestEpoch) return;
-    const entry = { epoch, startOffset };
-    this.epochs.push(entry);
-    this.epochFile.append(entry, 12);
-    this.disk.fsync(undefined, [this.epochFile]);
+    this.epochCache.assign(epoch, startOffset);
   }
 
-  /**
-   * OffsetsForLeaderEpoch on this log: the largest epoch <= `epoch` it knows and that epoch's
-   * end offset (the start of the next epoch, or the log end for the latest); -1/-1 if none.
-   */
+  /** OffsetsForLeaderEpoch on this log (LeaderEpochCache.endOffsetFor with this log's end). */
   endOffsetFor(epoch: number): { epoch: number; endOffset: number } {
-    let found = -1;
-    for (let i = this.epochs.length - 1; i >= 0; i--) {
-      if (this.epochs[i]!.epoch <= epoch) {
-        found = i;
-        break;
-      }
-    }
-    if (found < 0) return { epoch: -1, endOffset: -1 };
-    const next = this.epochs[found + 1];
-    return { epoch: this.epochs[found]!.epoch, endOffset: next ? next.startOffset : this.logEndOffset };
-  }
-
-  private truncateEpochsFrom(offset: number): void {
-    let keep = this.epochs.length;
-    while (keep > 0 && this.epochs[keep - 1]!.startOffset >= offset) keep--;
-    if (keep === this.epochs.length) return;
-    this.epochs.length = keep;
-    // Rewrite the checkpoint file (Kafka writes a temp file and renames it).
-    this.disk.deleteFile(this.epochFile.name);
-    this.epochFile = this.disk.file<EpochEntry>(`${this.dir}/leader-epoch-checkpoint`);
-    for (const entry of this.epochs) this.epochFile.append(entry, 12);
-    this.disk.fsync(undefined, [this.epochFile]);
-  }
-
-  // ---------------------------------------------------------------- producer state (KIP-98)
-
-  private trackProducer(record: LogRecord): void {
-    if (record.pid < 0 || !record.last) return;
-    let entry = this.producers.get(record.pid);
-    if (!entry) {
-      entry = { lastSeq: -1, batches: [] };
-      this.producers.set(record.pid, entry);
-    }
-    entry.lastSeq = record.seq;
-    entry.batches.push({ first: record.batchFirst, last: record.seq, lastOffset: record.offset });
-    if (entry.batches.length > PRODUCER_BATCHES_KEPT) entry.batches.shift();
+    return this.epochCache.endOffsetFor(epoch, this.logEndOffset);
   }
 
   private rebuildProducers(): void {
     this.producers.clear();
-    for (const segment of this.segments) for (const record of segment.log.records) this.trackProducer(record);
+    for (const segment of this.segments) for (const record of segment.log.records) this.producers.update(record);
   }
 
   // ---------------------------------------------------------------- retention
@@ -447,18 +402,4 @@ export class PartitionLog {
     this.stats.segmentsDeleted += deleted;
     return deleted;
   }
-}
-
-/**
- * Where a follower truncates after OffsetsForLeaderEpoch (KIP-101 with KIP-279's refinement):
- * the leader answered with the largest epoch it has at or below the follower's latest and that
- * epoch's end offset; the follower keeps the smaller of that end offset and its own end offset
- * for the same epoch. Returns -1 when the leader knows no such epoch (the caller falls back to
- * the high watermark).
- */
-export function epochTruncationOffset(log: PartitionLog, leaderEpoch: number, leaderEndOffset: number): number {
-  if (leaderEpoch < 0 || leaderEndOffset < 0) return -1;
-  const own = log.endOffsetFor(leaderEpoch);
-  const ownEnd = own.epoch === leaderEpoch ? own.endOffset : leaderEndOffset;
-  return Math.min(leaderEndOffset, ownEnd, log.logEndOffset);
 }

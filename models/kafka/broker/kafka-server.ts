@@ -1,0 +1,354 @@
+import type { Actor, NodeContext } from '../../../sim/node.js';
+import type { StateStore } from '../../../sim/state.js';
+import { unreachable, type TimerArgs } from '../../../sim/timers.js';
+import type { TopicAssignment } from '../controller.js';
+import { GroupCoordinator, type GroupCoordinatorTimer, type GroupsState } from '../group-coordinator.js';
+import type { InvariantProbe } from '../invariants.js';
+import { sendTo, HEADER_BYTES, type BrokerInbound, type CreatePartitions, type CreatePartitionsResponse, type KafkaError, type LeaderAndIsr } from '../protocol.js';
+import type { BrokerConfig } from '../schema.js';
+import type { KafkaStats } from '../stats.js';
+import { BrokerKraftClient, type KraftBrokerTimer } from '../kraft/broker-client.js';
+import type { KraftController, KraftControllerTimer } from '../kraft/controller.js';
+import { isMetadataFetch, isMetadataFetchResponse } from '../kraft/protocol.js';
+import type { PartitionLog } from './log.js';
+import { MetadataCache } from './metadata-cache.js';
+import { ProducerIdManager } from './producer-id-manager.js';
+import { ReplicaManager } from './replica-manager.js';
+import { brokerTimers, type BrokerTimer } from './timers.js';
+import { BrokerZkClient } from './zk-client.js';
+
+/**
+ * A Kafka broker node (Kafka's KafkaServer / BrokerServer, with KafkaApis' request dispatch):
+ * it starts its components and routes each request to the one that handles it.
+ *
+ * - replica-manager.ts: the partitions it hosts, Produce / Fetch / ListOffsets /
+ *   OffsetsForLeaderEpoch, the produce and fetch purgatories, HW checkpoints, recovery, retention;
+ *   partition.ts: one partition's leader state (ISR shrink / expand, HW advance);
+ *   replica-fetcher.ts: the follower side (fetching, truncation by leader epoch); log.ts the log.
+ * - zk-client.ts (ZooKeeper mode): session, registration, /controller election; the controller
+ *   it then runs is ../controller.ts. KRaft mode: ../kraft/broker-client.ts (registration,
+ *   heartbeats, metadata fetched from the quorum), and in combined mode a hosted
+ *   ../kraft/controller.ts voter that gets the quorum's messages and timers.
+ * - metadata-cache.ts (Metadata, FindCoordinator, UpdateMetadata), producer-id-manager.ts
+ *   (InitProducerId), ../group-coordinator.ts (JoinGroup ... OffsetFetch) when groups are used.
+ *
+ * After a crash the broker rebuilds everything from its disk.
+ */
+
+/** Every timer a broker node fires: its own, and those of the components it hosts. */
+export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer;
+
+export interface BrokerOptions {
+  config: BrokerConfig;
+  topics: readonly TopicAssignment[];
+  stats: KafkaStats;
+  zk: string;
+  /** The consumer groups' state store, when the scenario uses groups (the broker then coordinates). */
+  groups?: StateStore<GroupsState>;
+  /** KRaft mode: the controller quorum voters (the broker registers with, heartbeats to and fetches metadata from them; no ZooKeeper). */
+  kraft?: {
+    voters: readonly string[];
+    /**
+     * Combined mode (process.roles=broker,controller): this broker also runs a quorum voter, made by
+     * this factory; the two share the node's Raft client (`leaderChanged`).
+     */
+    controller?: (shared: { leaderChanged(leader: string | null, epoch: number): void }) => KraftController;
+  };
+  /** The invariant checker, when the scenario turns it on (cluster.invariants); absent, nothing is checked. */
+  invariants?: InvariantProbe;
+}
+
+export class KafkaBroker implements Actor {
+  private ctx!: NodeContext;
+  private replicaManager!: ReplicaManager;
+  private readonly metadata = new MetadataCache(() => this.ctx);
+  private readonly producerIds = new ProducerIdManager(() => this.ctx, () => this.requestProducerIdBlock());
+  private zk: BrokerZkClient | null = null;
+  private nextId = 1;
+  private coordinator: GroupCoordinator | null = null;
+  private kraft: BrokerKraftClient | null = null;
+  /** Combined mode: the KRaft controller this broker process also runs. */
+  private kraftController: KraftController | null = null;
+  /** KRaft: admin requests forwarded to the active controller, by forwarded id (Kafka's ForwardingManager). */
+  private readonly forwarded = new Map<number, { from: string; id: number }>();
+
+  constructor(private readonly options: BrokerOptions) {}
+
+  private get config(): BrokerConfig {
+    return this.options.config;
+  }
+
+  start(ctx: NodeContext, restarted: boolean): void {
+    this.ctx = ctx;
+    const options = this.options;
+    this.replicaManager = new ReplicaManager({
+      ctx, config: options.config, stats: options.stats, invariants: options.invariants, topics: options.topics,
+      nextId: () => this.nextId++,
+      coordinator: () => this.coordinator,
+      alterPartition: (request) => {
+        const controller = this.metadata.controller;
+        if (controller === null) return;
+        const local = this.zk?.controller;
+        if (controller === ctx.name && local) local.onAlterPartition(ctx.name, request);
+        else sendTo(ctx, controller, request, HEADER_BYTES);
+      },
+    });
+    if (restarted) this.replicaManager.recover();
+    if (options.groups) {
+      const rm = this.replicaManager;
+      this.coordinator = new GroupCoordinator(ctx, {
+        isLeaderOf: (p) => rm.isLeaderOf(`__consumer_offsets-${p}`),
+        append: (p, records, done) => rm.appendInternal(p, records, done),
+        readAll: (p) => rm.readAll(p),
+      }, this.config, options.stats, options.groups);
+    }
+    if (options.kraft?.controller) {
+      this.kraftController = options.kraft.controller({ leaderChanged: (leader, epoch) => this.kraft?.leaderHint(leader, epoch) });
+      this.kraftController.start(ctx, restarted);
+    }
+    if (options.kraft) this.startKraft(options.kraft.voters);
+    else this.startZk();
+    brokerTimers.set(ctx, this.config.hwCheckpointInterval, 'hw-checkpoint', undefined);
+    brokerTimers.set(ctx, Math.max(1_000, Math.floor(this.config.replicaLagTimeMax / 2)), 'isr-expiration', undefined);
+    brokerTimers.set(ctx, this.config.retentionCheckInterval, 'retention', undefined);
+    if (this.config.autoLeaderRebalance) brokerTimers.set(ctx, this.config.leaderImbalanceCheckInterval, 'leader-rebalance', undefined);
+  }
+
+  private startZk(): void {
+    this.zk = new BrokerZkClient({
+      ctx: this.ctx, config: this.config, stats: this.options.stats, topics: this.options.topics, zk: this.options.zk,
+      controllerChanged: (controller) => {
+        this.metadata.controller = controller;
+      },
+      controllerEpochSeen: (epoch) => {
+        this.metadata.controllerEpoch = Math.max(this.metadata.controllerEpoch, epoch);
+      },
+      redeliver: (from, message) => this.receive(from, message),
+    });
+    this.zk.connect();
+  }
+
+  /** KRaft: metadata from the quorum instead of LeaderAndIsr / UpdateMetadata. */
+  private startKraft(voters: readonly string[]): void {
+    // The incarnation id: unique per start of this broker (KIP-631 uses a random UUID).
+    const incarnation = this.ctx.trueNow() * 1000 + Math.floor(this.ctx.random('incarnation').next() * 1000);
+    this.kraft = new BrokerKraftClient(this.ctx, voters, this.config, incarnation, {
+      applyPartitions: (states) => {
+        for (const state of states) this.replicaManager.applyPartitionState(state);
+        this.options.invariants?.changed(this.ctx.name, 'metadata records applied');
+      },
+      metadataChanged: (states) => this.metadata.update(states),
+      controllerChanged: (controller) => {
+        this.metadata.controller = controller;
+      },
+      producerIds: (first, count) => this.producerIds.onBlock(first, count),
+    });
+    this.kraft.start();
+  }
+
+  /** Until it is registered in ZooKeeper the broker takes no orders from a controller (KRaft: always registered). */
+  private get registered(): boolean {
+    return this.zk === null || this.zk.registered;
+  }
+
+  // ------------------------------------------------------------------ dispatch (KafkaApis)
+
+  receive(from: string, message: BrokerInbound): void {
+    const rm = this.replicaManager;
+    switch (message.type) {
+      // ---- data plane
+      case 'Produce': return rm.onProduce(from, message);
+      case 'Fetch':
+        if (isMetadataFetch(message)) return this.kraftController?.receive(from, message);
+        return rm.onFetch(from, message);
+      case 'FetchResponse':
+        if (isMetadataFetchResponse(message)) {
+          // Combined mode: a voter's answer is for the hosted controller, an observer's for the broker.
+          if (this.kraftController !== null && message.voter) return this.kraftController.receive(from, message);
+          return this.kraft?.onFetchResponse(message);
+        }
+        return rm.fetcher.onFetchResponse(message);
+      case 'OffsetsForLeaderEpoch': return rm.onOffsetsForLeaderEpoch(from, message);
+      case 'OffsetsForLeaderEpochResponse': return rm.fetcher.onOffsetsForLeaderEpochResponse(message);
+      case 'ListOffsets': return rm.onListOffsets(from, message);
+      case 'Metadata': return this.metadata.onMetadata(from, message);
+      case 'InitProducerId': return this.producerIds.onInitProducerId(from, message);
+      // ---- from the ZooKeeper-mode controller (held until registered)
+      case 'LeaderAndIsr':
+        if (!this.registered) return this.zk!.holdUntilRegistered(from, message);
+        return this.onLeaderAndIsr(from, message);
+      case 'UpdateMetadata':
+        if (!this.registered) return this.zk!.holdUntilRegistered(from, message);
+        return this.metadata.onUpdateMetadata(from, message);
+      case 'LeaderAndIsrResponse':
+      case 'UpdateMetadataResponse':
+        this.zk?.controller?.onResponse(message);
+        return;
+      case 'AlterPartition': {
+        if (this.kraftController !== null) return this.kraftController.receive(from, message);
+        const controller = this.zk?.controller;
+        if (controller) controller.onAlterPartition(from, message);
+        else sendTo(this.ctx, from, { type: 'AlterPartitionResponse', topic: message.topic, partition: message.partition, error: 'NOT_LEADER_OR_FOLLOWER' });
+        return;
+      }
+      case 'AlterPartitionResponse': return rm.onAlterPartitionResponse(message);
+      // ---- ZooKeeper
+      case 'ZkConnectResponse': return this.zk?.onConnectResponse(message);
+      case 'ZkPingResponse': return this.zk?.onPingResponse(message);
+      case 'ZkCreateControllerResponse': return this.zk?.onCreateControllerResponse(message);
+      case 'ZkControllerChanged': return this.zk?.onControllerChanged(message);
+      case 'ZkBrokersChanged':
+        this.zk?.controller?.brokersChanged(message.liveBrokers);
+        return;
+      case 'ZkSetPartitionsResponse': {
+        const controller = this.zk?.controller;
+        if (controller) {
+          controller.onZkWrite(message);
+          if (controller.fenced) this.zk!.resign();
+        }
+        return;
+      }
+      case 'ZkAllocateProducerIdsResponse': return this.producerIds.onBlock(message.first, message.count);
+      // ---- KRaft: this broker's lifecycle, and (combined mode) the hosted voter's quorum traffic
+      case 'BrokerRegistrationResponse': return this.kraft?.onRegistrationResponse(message);
+      case 'BrokerHeartbeatResponse': return this.kraft?.onHeartbeatResponse(message);
+      case 'AllocateProducerIdsResponse': return this.kraft?.onAllocateResponse(message);
+      case 'Vote': case 'VoteResponse': case 'BeginQuorumEpoch': case 'BeginQuorumEpochResponse':
+      case 'EndQuorumEpoch': case 'EndQuorumEpochResponse': case 'BrokerRegistration': case 'BrokerHeartbeat':
+      case 'AllocateProducerIds':
+        return this.kraftController?.receive(from, message);
+      // ---- admin
+      case 'CreatePartitions': return this.onCreatePartitions(from, message);
+      case 'CreatePartitionsResponse': return this.onForwardedResponse(message);
+      // ---- consumer groups
+      case 'FindCoordinator': return this.metadata.onFindCoordinator(from, message, this.coordinator?.partitionFor(message.key) ?? -1);
+      case 'JoinGroup': return this.coordinator?.onJoinGroup(from, message);
+      case 'SyncGroup': return this.coordinator?.onSyncGroup(from, message);
+      case 'Heartbeat': return this.coordinator?.onHeartbeat(from, message);
+      case 'LeaveGroup': return this.coordinator?.onLeaveGroup(from, message);
+      case 'OffsetCommit': return this.coordinator?.onOffsetCommit(from, message);
+      case 'OffsetFetch': return this.coordinator?.onOffsetFetch(from, message);
+      default: return unreachable(message, 'broker message');
+    }
+  }
+
+  onTimer(...args: TimerArgs<KafkaBrokerTimer>): void {
+    const rm = this.replicaManager;
+    switch (args[0]) {
+      case 'zk-connect': return this.zk?.onConnectTimer();
+      case 'zk-ping': return this.zk?.ping();
+      case 'hw-checkpoint':
+        rm.checkpointHighWatermarks();
+        brokerTimers.set(this.ctx, this.config.hwCheckpointInterval, 'hw-checkpoint', undefined);
+        return;
+      case 'isr-expiration':
+        rm.maybeShrinkIsr();
+        this.zk?.controller?.resendUnanswered(this.ctx.trueNow());
+        brokerTimers.set(this.ctx, Math.max(1_000, Math.floor(this.config.replicaLagTimeMax / 2)), 'isr-expiration', undefined);
+        return;
+      case 'retention':
+        rm.applyRetention();
+        brokerTimers.set(this.ctx, this.config.retentionCheckInterval, 'retention', undefined);
+        return;
+      case 'leader-rebalance':
+        this.zk?.controller?.rebalanceLeaders(this.config.leaderImbalancePercentage);
+        brokerTimers.set(this.ctx, this.config.leaderImbalanceCheckInterval, 'leader-rebalance', undefined);
+        return;
+      case 'produce-timeout': return rm.onProduceTimeout(args[1]);
+      case 'internal-timeout': return rm.onInternalTimeout(args[1].replica, args[1].waiter);
+      case 'fetch-wait': return rm.onFetchWait(args[1]);
+      case 'replica-follow': return rm.fetcher.onFollowTimer(args[1]);
+      case 'replica-fetch': return rm.fetcher.sendReplicaFetch(args[1]);
+      case 'replica-fetch-timeout': return rm.fetcher.onFetchTimeout(args[1].replica, args[1].id);
+      case 'alter-partition-retry': return args[1].retryAlterPartition();
+      case 'kraft-fetch': case 'kraft-fetch-timeout': case 'kraft-heartbeat': case 'kraft-register-timeout':
+      case 'kraft-register-retry': case 'kraft-pid-retry':
+        return this.kraft?.onTimer(...args);
+      case 'raft-election': case 'raft-backoff': case 'raft-fetch-timeout': case 'raft-fetch-retry':
+      case 'raft-fetch-request-timeout': case 'raft-check-quorum': case 'raft-begin-epoch': case 'raft-fetch-wait':
+      case 'qc-fence-stale-brokers': case 'qc-leader-rebalance': case 'qc-create-topics':
+        return this.kraftController?.onTimer(...args);
+      case 'group-initial-delay': case 'group-join-timeout': case 'group-session':
+        this.coordinator?.onTimer(...args);
+        return;
+      default: return unreachable(args[0], 'broker timer');
+    }
+  }
+
+  // ------------------------------------------------------------------ control requests
+
+  /** LeaderAndIsr (ZooKeeper mode): refused from an older controller, else every partition's new state. */
+  private onLeaderAndIsr(from: string, request: LeaderAndIsr): void {
+    if (request.controllerEpoch < this.metadata.controllerEpoch) {
+      sendTo(this.ctx, from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'STALE_CONTROLLER_EPOCH' });
+      return;
+    }
+    this.metadata.controllerEpoch = request.controllerEpoch;
+    this.metadata.controller = request.controller;
+    for (const state of request.partitions) this.replicaManager.applyPartitionState(state);
+    sendTo(this.ctx, from, { type: 'LeaderAndIsrResponse', correlationId: request.correlationId, error: 'NONE' });
+    this.options.invariants?.changed(this.ctx.name, 'LeaderAndIsr');
+  }
+
+  private requestProducerIdBlock(): void {
+    if (this.kraft !== null) this.kraft.allocateProducerIds();
+    else sendTo(this.ctx, this.options.zk, { type: 'ZkAllocateProducerIds', broker: this.ctx.name });
+  }
+
+  /** CreatePartitions: only the controller takes it (added by the consumer-groups work, issue #4). */
+  private onCreatePartitions(from: string, request: CreatePartitions): void {
+    const reply = (error: KafkaError, message?: string) => sendTo(this.ctx, from, {
+      type: 'CreatePartitionsResponse', id: request.id, error, ...(message !== undefined ? { message } : {}),
+    } satisfies CreatePartitionsResponse);
+    const controller = this.zk?.controller;
+    if (!controller && this.kraft !== null) return this.forwardCreatePartitions(from, request);
+    if (!controller) return reply('NOT_CONTROLLER');
+    controller.createPartitions(request.topic, request.count, request.assignments, reply);
+  }
+
+  /**
+   * KRaft: brokers forward admin requests to the active controller (KIP-590) and relay its answer;
+   * a combined-mode broker hosting the active controller hands it over directly. A request
+   * another voter forwarded is not forwarded again (NOT_CONTROLLER: the sender retries).
+   */
+  private forwardCreatePartitions(from: string, request: CreatePartitions): void {
+    if (this.kraftController?.inspect().active) return this.kraftController.receive(from, request);
+    const to = this.metadata.controller;
+    if (to === null || to === this.ctx.name || this.options.kraft!.voters.includes(from)) {
+      sendTo(this.ctx, from, { type: 'CreatePartitionsResponse', id: request.id, error: 'NOT_CONTROLLER' });
+      return;
+    }
+    const id = this.nextId++;
+    this.forwarded.set(id, { from, id: request.id });
+    sendTo(this.ctx, to, { ...request, id }, HEADER_BYTES + 32 * request.assignments.length);
+  }
+
+  private onForwardedResponse(response: CreatePartitionsResponse): void {
+    const origin = this.forwarded.get(response.id);
+    if (!origin) return;
+    this.forwarded.delete(response.id);
+    sendTo(this.ctx, origin.from, { ...response, id: origin.id });
+  }
+
+  // ------------------------------------------------------------------ for tests and the model's results
+
+  /** The committed offsets of the groups this broker coordinates. */
+  committedOffsets(): Map<string, Map<string, number>> {
+    return this.coordinator?.committed() ?? new Map();
+  }
+
+  /** The replica state of a partition on this broker. */
+  inspect(key: string): { leo: number; hw: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
+    const r = this.replicaManager.partition(key);
+    return r ? { leo: r.log.logEndOffset, hw: r.hw, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
+  }
+
+  get isController(): boolean {
+    return (this.zk?.controller ?? null) !== null;
+  }
+
+  /** Combined mode: the KRaft controller this broker hosts (for tests). */
+  get hostedController(): KraftController | null {
+    return this.kraftController;
+  }
+}

@@ -1,0 +1,506 @@
+import { DiskFullError, type DiskFile } from '../../../sim/disk.js';
+import type { NodeContext } from '../../../sim/node.js';
+import type { TopicAssignment } from '../controller.js';
+import { OFFSETS_TOPIC, type GroupCoordinator } from '../group-coordinator.js';
+import type { InvariantProbe } from '../invariants.js';
+import { note } from '../notes.js';
+import {
+  sendTo, HEADER_BYTES, RECORD_OVERHEAD,
+  type AlterPartition, type AlterPartitionResponse, type Fetch, type FetchResponse, type KafkaError, type ListOffsets,
+  type LogRecord, type OffsetsForLeaderEpoch, type PartitionState, type Produce, type ProduceResponse,
+} from '../protocol.js';
+import type { BrokerConfig } from '../schema.js';
+import type { KafkaStats } from '../stats.js';
+import { PartitionLog } from './log.js';
+import { Partition, type DelayedProduce, type InternalWaiter, type ParkedFetch, type PartitionHost } from './partition.js';
+import { ReplicaFetcher, type ReplicaFetcherHost } from './replica-fetcher.js';
+import { brokerTimers } from './timers.js';
+
+/**
+ * The broker's replica manager (Kafka's ReplicaManager with its LogManager duties): the
+ * partitions this broker hosts and the requests on them.
+ *
+ * - becoming leader or follower from the controller's partition state (LeaderAndIsr, or KRaft
+ *   metadata records);
+ * - Produce on the leader: idempotent producers' sequences checked (producer-state-manager.ts),
+ *   append, acks=0/1 answered at once, acks=all parked in the produce purgatory until the high
+ *   watermark passes the batch; NOT_ENOUGH_REPLICAS below min.insync.replicas;
+ * - the group coordinator's own appends to __consumer_offsets (acks=all, offsets.commit.timeout.ms);
+ * - Fetch from followers (their fetch offset is their log end) and consumers (up to the HW),
+ *   long-polled in the fetch purgatory up to maxWait; ListOffsets; OffsetsForLeaderEpoch;
+ * - storage: the HW checkpoint file every replica.high.watermark.checkpoint.interval.ms, recovery
+ *   of every partition directory after a restart, retention.
+ *
+ * The follower side is replica-fetcher.ts, the per-partition leader state (ISR, HW) partition.ts.
+ */
+
+interface HwCheckpoint {
+  hws: [string, number][];
+}
+
+export interface ReplicaManagerHost {
+  readonly ctx: NodeContext;
+  readonly config: BrokerConfig;
+  readonly stats: KafkaStats;
+  readonly invariants: InvariantProbe | undefined;
+  readonly topics: readonly TopicAssignment[];
+  nextId(): number;
+  /** The group coordinator, when this broker runs one (offsets partitions load and unload with leadership). */
+  coordinator(): GroupCoordinator | null;
+  alterPartition(request: AlterPartition): void;
+}
+
+export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
+  private readonly partitions = new Map<string, Partition>();
+  private readonly hwFile: DiskFile<HwCheckpoint>;
+  private readonly minIsr = new Map<string, number>();
+  readonly fetcher: ReplicaFetcher;
+
+  constructor(private readonly host: ReplicaManagerHost) {
+    for (const t of host.topics) this.minIsr.set(t.topic, t.minInsyncReplicas);
+    this.hwFile = host.ctx.disk.file<HwCheckpoint>('replication-offset-checkpoint');
+    this.fetcher = new ReplicaFetcher(this);
+  }
+
+  get ctx(): NodeContext {
+    return this.host.ctx;
+  }
+
+  get config(): BrokerConfig {
+    return this.host.config;
+  }
+
+  get stats(): KafkaStats {
+    return this.host.stats;
+  }
+
+  get invariants(): InvariantProbe | undefined {
+    return this.host.invariants;
+  }
+
+  nextId(): number {
+    return this.host.nextId();
+  }
+
+  alterPartition(request: AlterPartition): void {
+    this.host.alterPartition(request);
+  }
+
+  partition(key: string): Partition | undefined {
+    return this.partitions.get(key);
+  }
+
+  get all(): IterableIterator<Partition> {
+    return this.partitions.values();
+  }
+
+  private minIsrOf(topic: string): number {
+    return this.minIsr.get(topic) ?? this.config.minInsyncReplicas;
+  }
+
+  // ------------------------------------------------------------------ leader and follower transitions
+
+  /**
+   * One partition's new state from the controller (a LeaderAndIsr entry in ZooKeeper mode, a
+   * committed PartitionRecord / PartitionChangeRecord in KRaft mode): become leader or follower
+   * when the leader epoch moved on, else take a newer ISR.
+   */
+  applyPartitionState(state: PartitionState): void {
+    const me = this.ctx.name;
+    if (!state.replicas.includes(me)) return;
+    const replica = this.getOrCreate(state.topic, state.partition);
+    replica.replicas = state.replicas;
+    if (state.leaderEpoch < replica.leaderEpoch) return;
+    if (state.leaderEpoch === replica.leaderEpoch && state.leader === replica.leader) {
+      if (state.partitionEpoch > replica.partitionEpoch && replica.isLeaderOn(me) && replica.pendingIsr === null) {
+        replica.isr = [...state.isr];
+        replica.partitionEpoch = state.partitionEpoch;
+      }
+      return;
+    }
+    if (state.leader === me) this.makeLeader(replica, state);
+    else this.makeFollower(replica, state);
+  }
+
+  private makeLeader(replica: Partition, state: PartitionState): void {
+    this.fetcher.stopFetching(replica);
+    replica.makeLeader(state);
+    if (replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.load(replica.partition);
+  }
+
+  private makeFollower(replica: Partition, state: PartitionState): void {
+    const wasLeader = replica.makeFollower(state);
+    if (wasLeader) {
+      for (const d of replica.delayed) {
+        this.ctx.cancelTimer(d.timer);
+        this.produceResponse(d.from, d.request, 'NOT_LEADER_OR_FOLLOWER', -1);
+      }
+      replica.delayed = [];
+      this.failInternal(replica);
+      if (replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.unload(replica.partition);
+    }
+    this.flushParked(replica, 'NOT_LEADER_OR_FOLLOWER');
+    this.fetcher.stopFetching(replica);
+    if (state.leader === null) return;
+    if (!this.config.leaderEpochs) {
+      // Pre-KIP-101: truncate to the local high watermark, then fetch.
+      this.fetcher.truncate(replica, replica.hw, 'hw');
+      this.fetcher.startFollowing(replica);
+      return;
+    }
+    this.fetcher.startFollowing(replica);
+  }
+
+  onAlterPartitionResponse(response: AlterPartitionResponse): void {
+    this.partitions.get(`${response.topic}-${response.partition}`)?.onAlterPartitionResponse(response);
+  }
+
+  /** 'isr-expiration': every partition this broker leads drops its lagging followers. */
+  maybeShrinkIsr(): void {
+    const now = this.ctx.trueNow();
+    for (const replica of this.partitions.values()) replica.maybeShrinkIsr(now);
+  }
+
+  // ------------------------------------------------------------------ Fetch on the leader (fetch purgatory)
+
+  onFetch(from: string, request: Fetch): void {
+    const replica = this.partitions.get(`${request.topic}-${request.partition}`);
+    const me = this.ctx.name;
+    if (!replica || !replica.isLeaderOn(me)) return this.fetchError(from, request, 'NOT_LEADER_OR_FOLLOWER', replica);
+    if (request.currentLeaderEpoch >= 0 && request.currentLeaderEpoch < replica.leaderEpoch) return this.fetchError(from, request, 'FENCED_LEADER_EPOCH', replica);
+    if (request.currentLeaderEpoch > replica.leaderEpoch) return this.fetchError(from, request, 'UNKNOWN_LEADER_EPOCH', replica);
+    const log = replica.log;
+    if (request.fetchOffset > log.logEndOffset || request.fetchOffset < log.logStartOffset) {
+      return this.fetchError(from, request, 'OFFSET_OUT_OF_RANGE', replica);
+    }
+    if (request.replica !== null) replica.updateFollower(request.replica, request.fetchOffset);
+    const upTo = request.replica !== null ? log.logEndOffset : replica.hw;
+    if (request.fetchOffset < upTo || request.maxWait <= 0) {
+      this.respondFetch(from, request, replica);
+      return;
+    }
+    const parked: ParkedFetch = { from, request, timer: null as unknown as ParkedFetch['timer'] };
+    parked.timer = brokerTimers.set(this.ctx, request.maxWait, 'fetch-wait', parked);
+    replica.parked.push(parked);
+  }
+
+  private fetchError(from: string, request: Fetch, error: KafkaError, replica: Partition | undefined): void {
+    const response: FetchResponse = {
+      type: 'FetchResponse', topic: request.topic, partition: request.partition, id: request.id, error,
+      highWatermark: replica?.hw ?? -1, logEndOffset: replica?.log.logEndOffset ?? -1, logStartOffset: replica?.log.logStartOffset ?? -1, records: [],
+    };
+    sendTo(this.ctx, from, response, HEADER_BYTES);
+  }
+
+  private respondFetch(from: string, request: Fetch, replica: Partition): void {
+    const log = replica.log;
+    const upTo = request.replica !== null ? log.logEndOffset : replica.hw;
+    const records = log.read(request.fetchOffset, upTo, request.maxBytes);
+    const invariants = this.invariants;
+    if (request.replica === null && invariants !== undefined && records.length > 0) invariants.consumerRead(this.ctx.name, replica.key, records, replica.hw);
+    let bytes = HEADER_BYTES;
+    for (let i = 0; i < records.length; i++) bytes += records[i]!.bytes + RECORD_OVERHEAD;
+    const response: FetchResponse = {
+      type: 'FetchResponse', topic: request.topic, partition: request.partition, id: request.id, error: 'NONE',
+      highWatermark: replica.hw, logEndOffset: log.logEndOffset, logStartOffset: log.logStartOffset, records,
+    };
+    sendTo(this.ctx, from, response, bytes);
+  }
+
+  /** 'fetch-wait': a parked Fetch's maxWait is over; answer with what there is. */
+  onFetchWait(parked: ParkedFetch): void {
+    const replica = this.partitions.get(`${parked.request.topic}-${parked.request.partition}`);
+    if (!replica) return;
+    const index = replica.parked.indexOf(parked);
+    if (index < 0) return;
+    replica.parked.splice(index, 1);
+    if (replica.isLeaderOn(this.ctx.name)) this.respondFetch(parked.from, parked.request, replica);
+    else this.fetchError(parked.from, parked.request, 'NOT_LEADER_OR_FOLLOWER', replica);
+  }
+
+  wakeParked(replica: Partition): void {
+    if (replica.parked.length === 0) return;
+    const keep: ParkedFetch[] = [];
+    for (const p of replica.parked) {
+      const upTo = p.request.replica !== null ? replica.log.logEndOffset : replica.hw;
+      if (p.request.fetchOffset < upTo) {
+        this.ctx.cancelTimer(p.timer);
+        this.respondFetch(p.from, p.request, replica);
+      } else keep.push(p);
+    }
+    replica.parked = keep;
+  }
+
+  private flushParked(replica: Partition, error: KafkaError): void {
+    for (const p of replica.parked) {
+      this.ctx.cancelTimer(p.timer);
+      this.fetchError(p.from, p.request, error, replica);
+    }
+    replica.parked = [];
+  }
+
+  // ------------------------------------------------------------------ Produce on the leader (produce purgatory)
+
+  onProduce(from: string, request: Produce): void {
+    const replica = this.partitions.get(`${request.topic}-${request.partition}`);
+    const me = this.ctx.name;
+    if (!replica || !replica.isLeaderOn(me)) return this.produceResponse(from, request, 'NOT_LEADER_OR_FOLLOWER', -1);
+    const minIsr = this.minIsrOf(request.topic);
+    if (request.acks === -1 && replica.isr.length < minIsr) {
+      this.stats.notEnoughReplicas++;
+      note(this.ctx, 'not-enough-replicas', { partition: replica.key, isr: replica.isr.length, minIsr });
+      return this.produceResponse(from, request, 'NOT_ENOUGH_REPLICAS', -1);
+    }
+    const log = replica.log;
+    const count = request.records.length;
+    const baseOffset = log.logEndOffset;
+    if (request.producerId >= 0) {
+      const first = request.baseSequence;
+      const check = log.producers.check(request.producerId, first, first + count - 1);
+      if (check.kind === 'duplicate') {
+        // DUPLICATE_SEQUENCE_NUMBER: already written; answer with where it is.
+        this.stats.duplicateBatches++;
+        note(this.ctx, 'duplicate-batch', { partition: replica.key, producerId: request.producerId, sequence: first });
+        return this.answerAfterAppend(from, request, replica, check.lastOffset - count + 1, check.lastOffset + 1);
+      }
+      if (check.kind === 'out-of-order') {
+        note(this.ctx, 'out-of-order-sequence', { partition: replica.key, producerId: request.producerId, sequence: first, lastSequence: check.lastSequence });
+        return this.produceResponse(from, request, 'OUT_OF_ORDER_SEQUENCE_NUMBER', -1);
+      }
+    }
+    const records: LogRecord[] = new Array(count);
+    for (let i = 0; i < count; i++) {
+      const r = request.records[i]!;
+      records[i] = {
+        offset: baseOffset + i, epoch: replica.leaderEpoch, msg: r.msg, key: r.key, bytes: r.bytes,
+        pid: request.producerId, seq: request.producerId >= 0 ? request.baseSequence + i : -1,
+        batchFirst: request.baseSequence, last: i === count - 1, time: r.timestamp,
+      };
+    }
+    try {
+      log.append(records);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      note(this.ctx, 'disk-full', { partition: replica.key });
+      return this.produceResponse(from, request, 'KAFKA_STORAGE_ERROR', -1);
+    }
+    replica.maybeFlush();
+    this.wakeParked(replica);
+    replica.maybeAdvanceHw();
+    this.answerAfterAppend(from, request, replica, baseOffset, baseOffset + count);
+  }
+
+  private answerAfterAppend(from: string, request: Produce, replica: Partition, baseOffset: number, requiredOffset: number): void {
+    if (request.acks === 0) return;
+    if (request.acks === 1) {
+      this.produceResponse(from, request, 'NONE', baseOffset);
+      return;
+    }
+    if (replica.hw >= requiredOffset) {
+      if (replica.isr.length < this.minIsrOf(replica.topic)) {
+        this.stats.notEnoughReplicas++;
+        this.produceResponse(from, request, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', -1);
+      } else this.produceResponse(from, request, 'NONE', baseOffset);
+      return;
+    }
+    const delayed: DelayedProduce = { from, request, baseOffset, requiredOffset, timer: null as unknown as DelayedProduce['timer'] };
+    delayed.timer = brokerTimers.set(this.ctx, request.timeout, 'produce-timeout', delayed);
+    replica.delayed.push(delayed);
+  }
+
+  completeDelayed(replica: Partition): void {
+    if (replica.internal.length > 0) this.completeInternal(replica);
+    if (replica.delayed.length === 0) return;
+    const minIsr = this.minIsrOf(replica.topic);
+    const keep: DelayedProduce[] = [];
+    for (const d of replica.delayed) {
+      if (replica.hw >= d.requiredOffset) {
+        this.ctx.cancelTimer(d.timer);
+        if (replica.isr.length < minIsr) {
+          this.stats.notEnoughReplicas++;
+          this.produceResponse(d.from, d.request, 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', -1);
+        } else this.produceResponse(d.from, d.request, 'NONE', d.baseOffset);
+      } else keep.push(d);
+    }
+    replica.delayed = keep;
+  }
+
+  /** 'produce-timeout': the HW did not pass the batch within the Produce's timeout. */
+  onProduceTimeout(delayed: DelayedProduce): void {
+    const replica = this.partitions.get(`${delayed.request.topic}-${delayed.request.partition}`);
+    if (!replica) return;
+    const index = replica.delayed.indexOf(delayed);
+    if (index < 0) return;
+    replica.delayed.splice(index, 1);
+    this.produceResponse(delayed.from, delayed.request, 'REQUEST_TIMED_OUT', -1);
+  }
+
+  private produceResponse(to: string, request: Produce, error: KafkaError, baseOffset: number): void {
+    if (request.acks === 0) return;
+    const response: ProduceResponse = { type: 'ProduceResponse', topic: request.topic, partition: request.partition, id: request.id, error, baseOffset };
+    sendTo(this.ctx, to, response, HEADER_BYTES);
+  }
+
+  // ------------------------------------------------------------------ the coordinator's appends to __consumer_offsets
+
+  /**
+   * The group coordinator's writes to its __consumer_offsets partition: appended as the leader,
+   * `done` once the high watermark passes them (acks=all), NOT_ENOUGH_REPLICAS below
+   * min.insync.replicas, REQUEST_TIMED_OUT after offsets.commit.timeout.ms.
+   */
+  appendInternal(partition: number, items: { msg: string; key: string }[], done: (error: KafkaError) => void): void {
+    const replica = this.partitions.get(`${OFFSETS_TOPIC}-${partition}`);
+    if (!replica || !replica.isLeaderOn(this.ctx.name)) return done('NOT_LEADER_OR_FOLLOWER');
+    if (replica.isr.length < this.minIsrOf(OFFSETS_TOPIC)) return done('NOT_ENOUGH_REPLICAS');
+    const log = replica.log;
+    const base = log.logEndOffset;
+    const now = this.ctx.now();
+    const records: LogRecord[] = items.map((item, i) => ({
+      offset: base + i, epoch: replica.leaderEpoch, msg: item.msg, key: item.key, bytes: item.msg.length + item.key.length,
+      pid: -1, seq: -1, batchFirst: -1, last: i === items.length - 1, time: now,
+    }));
+    try {
+      log.append(records);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      return done('KAFKA_STORAGE_ERROR');
+    }
+    replica.maybeFlush();
+    const waiter: InternalWaiter = { requiredOffset: base + items.length, done, timer: null as unknown as InternalWaiter['timer'] };
+    waiter.timer = brokerTimers.set(this.ctx, this.config.offsetsCommitTimeout, 'internal-timeout', { replica, waiter });
+    replica.internal.push(waiter);
+    this.wakeParked(replica);
+    replica.maybeAdvanceHw();
+    this.completeInternal(replica);
+  }
+
+  /** 'internal-timeout': offsets.commit.timeout.ms passed before the HW reached the append. */
+  onInternalTimeout(replica: Partition, waiter: InternalWaiter): void {
+    const index = replica.internal.indexOf(waiter);
+    if (index < 0) return;
+    replica.internal.splice(index, 1);
+    waiter.done('REQUEST_TIMED_OUT');
+  }
+
+  private completeInternal(replica: Partition): void {
+    const ready = replica.internal.filter((w) => replica.hw >= w.requiredOffset);
+    if (ready.length === 0) return;
+    replica.internal = replica.internal.filter((w) => replica.hw < w.requiredOffset);
+    for (const w of ready) {
+      this.ctx.cancelTimer(w.timer);
+      w.done('NONE');
+    }
+  }
+
+  private failInternal(replica: Partition): void {
+    const waiting = replica.internal;
+    replica.internal = [];
+    for (const w of waiting) {
+      this.ctx.cancelTimer(w.timer);
+      w.done('NOT_LEADER_OR_FOLLOWER');
+    }
+  }
+
+  /** Every record of an __consumer_offsets partition this broker hosts (the coordinator's load). */
+  readAll(partition: number): LogRecord[] {
+    const r = this.partitions.get(`${OFFSETS_TOPIC}-${partition}`);
+    return r ? r.log.read(r.log.logStartOffset, r.log.logEndOffset, Number.POSITIVE_INFINITY) : [];
+  }
+
+  isLeaderOf(key: string): boolean {
+    return this.partitions.get(key)?.isLeaderOn(this.ctx.name) === true;
+  }
+
+  // ------------------------------------------------------------------ OffsetsForLeaderEpoch and ListOffsets
+
+  onOffsetsForLeaderEpoch(from: string, request: OffsetsForLeaderEpoch): void {
+    const replica = this.partitions.get(`${request.topic}-${request.partition}`);
+    const reply = (error: KafkaError, leaderEpoch: number, endOffset: number) => sendTo(this.ctx, from, {
+      type: 'OffsetsForLeaderEpochResponse', topic: request.topic, partition: request.partition, id: request.id, error, leaderEpoch, endOffset,
+    }, HEADER_BYTES);
+    if (!replica || !replica.isLeaderOn(this.ctx.name)) return reply('NOT_LEADER_OR_FOLLOWER', -1, -1);
+    if (request.currentLeaderEpoch >= 0 && request.currentLeaderEpoch < replica.leaderEpoch) return reply('FENCED_LEADER_EPOCH', -1, -1);
+    if (request.currentLeaderEpoch > replica.leaderEpoch) return reply('UNKNOWN_LEADER_EPOCH', -1, -1);
+    const found = replica.log.endOffsetFor(request.leaderEpoch);
+    reply('NONE', found.epoch, found.endOffset);
+  }
+
+  onListOffsets(from: string, request: ListOffsets): void {
+    const replica = this.partitions.get(`${request.topic}-${request.partition}`);
+    const ok = replica !== undefined && replica.isLeaderOn(this.ctx.name);
+    sendTo(this.ctx, from, {
+      type: 'ListOffsetsResponse', topic: request.topic, partition: request.partition, id: request.id,
+      error: ok ? 'NONE' : 'NOT_LEADER_OR_FOLLOWER',
+      offset: !ok ? -1
+        : request.timestamp === -2 ? replica.log.logStartOffset
+        : request.timestamp === -1 ? replica.hw
+        : replica.log.offsetForTimestamp(request.timestamp, replica.hw),
+    }, HEADER_BYTES);
+  }
+
+  // ------------------------------------------------------------------ storage (LogManager's duties)
+
+  private getOrCreate(topic: string, partition: number): Partition {
+    const key = `${topic}-${partition}`;
+    let replica = this.partitions.get(key);
+    if (!replica) {
+      const log = new PartitionLog(this.ctx.disk, key, { segmentBytes: this.config.segmentBytes, indexIntervalBytes: this.config.indexIntervalBytes }, this.stats);
+      replica = new Partition(this, topic, partition, key, log);
+      this.partitions.set(key, replica);
+    }
+    return replica;
+  }
+
+  /** 'hw-checkpoint': every partition's HW to replication-offset-checkpoint, fsynced. */
+  checkpointHighWatermarks(): void {
+    if (this.partitions.size === 0) return;
+    const hws: [string, number][] = [];
+    for (const r of this.partitions.values()) hws.push([r.key, r.hw]);
+    try {
+      this.hwFile.append({ hws }, 16 * hws.length);
+    } catch (error) {
+      if (!(error instanceof DiskFullError)) throw error;
+      return;
+    }
+    this.ctx.disk.fsync(undefined, [this.hwFile]);
+  }
+
+  /** After a restart: every partition directory's log, and the HWs from the last durable checkpoint. */
+  recover(): void {
+    const disk = this.ctx.disk;
+    const seen = new Set<string>();
+    for (const name of disk.fileNames()) {
+      const slash = name.indexOf('/');
+      if (slash < 0) continue;
+      const dir = name.slice(0, slash);
+      if (seen.has(dir)) continue;
+      seen.add(dir);
+      const dash = dir.lastIndexOf('-');
+      const topic = dir.slice(0, dash);
+      const partition = Number.parseInt(dir.slice(dash + 1), 10);
+      const log = PartitionLog.recover(disk, dir, { segmentBytes: this.config.segmentBytes, indexIntervalBytes: this.config.indexIntervalBytes }, this.stats);
+      this.partitions.set(dir, new Partition(this, topic, partition, dir, log));
+    }
+    const checkpoint = this.hwFile.records[this.hwFile.length - 1];
+    if (checkpoint) {
+      for (const [key, hw] of checkpoint.hws) {
+        const r = this.partitions.get(key);
+        if (r) r.hw = Math.min(hw, r.log.logEndOffset);
+      }
+    }
+    for (const r of this.partitions.values()) {
+      note(this.ctx, 'log-recovered', { partition: r.key, leo: r.log.logEndOffset, hw: r.hw, segments: r.log.segments.length });
+    }
+  }
+
+  /** 'retention': deletes old segments (retention.ms, retention.bytes) below the HW. */
+  applyRetention(): void {
+    const now = this.ctx.trueNow();
+    for (const r of this.partitions.values()) {
+      // __consumer_offsets is compacted in Kafka (cleanup.policy=compact), never deleted by time or size.
+      if (r.topic === OFFSETS_TOPIC) continue;
+      const deleted = r.log.applyRetention(now, this.config.retentionMs, this.config.retentionBytes, r.hw);
+      if (deleted > 0) note(this.ctx, 'segments-deleted', { partition: r.key, deleted, logStartOffset: r.log.logStartOffset });
+    }
+  }
+}

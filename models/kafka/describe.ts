@@ -1,0 +1,57 @@
+import { formatDuration } from '../../sim/time.js';
+import { coordinatorPartition } from './coordinator.js';
+import type { TopicAssignment } from './controller.js';
+import { OFFSETS_TOPIC } from './group-coordinator.js';
+import type { ConsumerSpecPlan, KafkaConsumerSpec } from './scenario.js';
+import type { BrokerConfig, ProducerConfig } from './schema.js';
+
+/** The Kafka model's `describe()` lines for the human report: what was built, with the real config names. */
+
+export function describeCluster(c: {
+  brokerCount: number; metadataMode: 'zookeeper' | 'kraft'; combined: boolean; voters: readonly string[];
+  config: BrokerConfig; invariants: boolean; topics: readonly TopicAssignment[];
+}): string[] {
+  const { config } = c;
+  const lines = [
+    `cluster: ${c.brokerCount} brokers, metadata ${c.metadataMode === 'kraft' ? `kraft (${c.combined ? 'combined mode, ' : ''}controller.quorum.voters ${c.voters.join(',')}, broker.session.timeout.ms=${config.brokerSessionTimeout / 1000})` : `zookeeper (zookeeper.session.timeout.ms=${config.zkSessionTimeout / 1000})`}${c.invariants ? ', invariants checked' : ''}, inter.broker.protocol.version=${config.ibp} (${config.leaderEpochs ? 'leader-epoch' : 'high-watermark'} truncation), `
+    + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
+  ];
+  for (const t of c.topics) {
+    if (t.topic === OFFSETS_TOPIC) {
+      lines.push(`topic ${OFFSETS_TOPIC} (internal): ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}`);
+      continue;
+    }
+    lines.push(`topic ${t.topic}: ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
+  }
+  return lines;
+}
+
+export function describeProducer(id: string, topic: string, producerConfig: ProducerConfig): string {
+  return `producer ${id} -> ${topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}`;
+}
+
+export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPlan & { names: readonly string[] }, offsetsTopicPartitions: number): string[] {
+  const { group, topic, groupTopics, mode, count, cconfig, commit, names } = plan;
+  const lines: string[] = [];
+  for (const step of spec.steps ?? []) {
+    const what = step.subscribe ? `subscribe to ${step.subscribe.join(', ')}` : step.close ? 'close()' : 'start a new process';
+    lines.push(`  at ${formatDuration(step.at)} ${names.join(', ')}: ${what}`);
+  }
+  if (mode === 'assign') {
+    lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
+    return lines;
+  }
+  lines.push(`consumer group ${group} (${names.join(', ')}) <- ${groupTopics.slice(0, spec.topics?.length ?? 1).map((t) => t.topic).join(', ')}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
+    + `coordinator partition ${OFFSETS_TOPIC}-${coordinatorPartition(group, offsetsTopicPartitions)}, `
+    + `commit ${commit}, processing ${spec.processingMode ?? 'sync'}, `
+    + `${spec.config?.['group.instance.id'] !== undefined ? `group.instance.id=${spec.config['group.instance.id']}${count > 1 ? '-<n>' : ''} (static), ` : ''}session.timeout.ms=${cconfig.sessionTimeout / 1000}, max.poll.interval.ms=${cconfig.maxPollInterval / 1000}, auto.offset.reset=${cconfig.autoOffsetReset}`);
+  if (spec.delayScheduler) {
+    lines.push(`  ${group} is a delay scheduler: each record due ${formatDuration(spec.delayScheduler.delay)} after its timestamp, then forwarded to ${spec.delayScheduler.target} (poll timeout ${formatDuration(spec.delayScheduler.pollTimeout ?? 1_000_000)}; pause and seek until due)`);
+  }
+  if (spec.dispatch) lines.push(`  ${group} is a dispatcher: every record re-produced to one of ${spec.dispatch.targets.join(', ')} by ${spec.dispatch.by ?? 'key'}`);
+  return lines;
+}
+
+export function describeAdminStep(at: number, topic: string, count: number): string {
+  return `admin at ${formatDuration(at)}: CreatePartitions ${topic} to ${count} partitions`;
+}

@@ -1,0 +1,120 @@
+import type { StateStore } from '../../sim/state.js';
+import type { World } from '../../sim/world.js';
+import type { KafkaBroker } from './broker/kafka-server.js';
+import { KafkaConsumer } from './consumer.js';
+import type { TopicAssignment } from './controller.js';
+import { OFFSETS_TOPIC } from './group-coordinator.js';
+import type { KafkaStats } from './stats.js';
+import type { KafkaControlState } from './zookeeper.js';
+
+/** A consumer entry of the scenario as the model built it. */
+export interface ConsumerGroupPlan {
+  group: string;
+  topic: TopicAssignment;
+  topics: TopicAssignment[];
+  mode: 'subscribe' | 'assign';
+  names: string[];
+}
+
+export interface ResultSources {
+  world: World;
+  store: StateStore<KafkaControlState>;
+  topics: readonly TopicAssignment[];
+  consumerGroups: readonly ConsumerGroupPlan[];
+  stats: KafkaStats;
+  /** The live broker actors by node name. */
+  brokers: ReadonlyMap<string, KafkaBroker>;
+  /** The live actor of a node (undefined once crashed). */
+  consumer(name: string): unknown;
+  /** The broker coordinating a group, as the group store last showed it. */
+  groupCoordinator(group: string): string | undefined;
+}
+
+/**
+ * What the Kafka model reports beyond the client history: each group's committed offsets (from
+ * its current coordinator), the `lag.<group>.<topic-partition>` gauges (high watermark minus the
+ * committed offset), and the final read of what is still retained for some reader.
+ */
+export class KafkaResults {
+  private readonly lagGauges = new Set<string>();
+
+  constructor(private readonly from: ResultSources) {}
+
+  /** A group's committed offsets ("topic-partition" -> offset), from its current coordinator. */
+  committed(group: string): ReadonlyMap<string, number> {
+    const coordinator = this.from.groupCoordinator(group);
+    const broker = coordinator !== undefined ? this.from.brokers.get(coordinator) : undefined;
+    return broker?.committedOffsets().get(group) ?? new Map();
+  }
+
+  private highWatermark(tp: string): number {
+    const leader = this.from.store.state.partitions[tp]?.leader;
+    const broker = leader ? this.from.brokers.get(leader) : undefined;
+    return broker?.inspect(tp)?.hw ?? -1;
+  }
+
+  private lagGauge(group: string, tp: string): void {
+    const stats = this.from.stats;
+    this.from.world.metrics.gauge(`lag.${group}.${tp}`, () => {
+      const hw = this.highWatermark(tp);
+      if (hw < 0) return 0;
+      const offset = this.committed(group).get(tp) ?? 0;
+      const lag = Math.max(0, hw - offset);
+      if (lag > stats.lagMax) stats.lagMax = lag;
+      return lag;
+    });
+  }
+
+  /** Lag gauges for every subscribing group of topic `t` (again after CreatePartitions: only the new ones). */
+  addLagGauges(t: TopicAssignment): void {
+    for (const g of this.from.consumerGroups) {
+      if (g.mode !== 'subscribe' || !g.topics.includes(t)) continue;
+      for (let p = 0; p < t.partitions.length; p++) {
+        const key = `${g.group}|${t.topic}-${p}`;
+        if (this.lagGauges.has(key)) continue;
+        this.lagGauges.add(key);
+        this.lagGauge(g.group, `${t.topic}-${p}`);
+      }
+    }
+  }
+
+  /**
+   * The final read: per partition, the records below the high watermark of its leader (or,
+   * when offline, of the replica with the longest log) that some group reading the topic has
+   * not consumed yet: past its committed offset (subscribe) or the consumer's fetch position
+   * (assign). Topics nobody reads keep everything.
+   */
+  retained(): ReadonlySet<string> {
+    const { topics, consumerGroups, store, brokers } = this.from;
+    const out = new Set<string>();
+    for (const t of topics) {
+      if (t.topic === OFFSETS_TOPIC) continue;
+      const readers = consumerGroups.filter((g) => g.topics.includes(t));
+      for (let p = 0; p < t.partitions.length; p++) {
+        const tp = `${t.topic}-${p}`;
+        const leader = store.state.partitions[tp]?.leader ?? null;
+        let source = leader ? brokers.get(leader)?.inspect(tp) : undefined;
+        if (!source) {
+          for (const b of brokers.values()) {
+            const r = b.inspect(tp);
+            if (r && (!source || r.leo > source.leo)) source = r;
+          }
+        }
+        if (!source) continue;
+        let from = readers.length === 0 ? 0 : Number.POSITIVE_INFINITY;
+        for (const g of readers) {
+          if (g.mode === 'subscribe') from = Math.min(from, this.committed(g.group).get(tp) ?? 0);
+          else if (g.topic === t) {
+            for (const name of g.names) {
+              const consumer = this.from.consumer(name);
+              from = Math.min(from, (consumer instanceof KafkaConsumer ? consumer.positionOf(p) : undefined) ?? 0);
+            }
+          }
+        }
+        const start = Math.max(from, source.log.logStartOffset);
+        for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) out.add(r.msg);
+      }
+    }
+    return out;
+  }
+}

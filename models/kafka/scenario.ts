@@ -1,0 +1,117 @@
+import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { formatDuration } from '../../sim/time.js';
+import type { AdminStep } from './admin.js';
+import type { CommitMode } from './consumer.js';
+import type { TopicAssignment } from './controller.js';
+import type { DelaySchedulerSpec, DispatchSpec } from './patterns/index.js';
+import { resolveConsumerConfig, type KafkaClusterConfig, type KafkaConsumerConfig, type KafkaProducerConfig, type KafkaTopicSpec, type ConsumerConfig as ResolvedConsumerConfig } from './schema.js';
+
+/**
+ * A Kafka scenario as the model reads it (the schema, schema.ts, validated its shape), and the
+ * checks of a consumer entry that need more than the schema: combinations of mode, commit,
+ * processing, patterns and steps the model does not run.
+ */
+
+export interface KafkaProducerSpec extends CommonProducer {
+  topic?: string;
+  /** mqsim model key: the requested delivery delay (through a delay topic and a delay scheduler). */
+  delay?: number;
+  config?: KafkaProducerConfig;
+}
+
+export interface KafkaConsumerSpec extends CommonConsumer {
+  topic?: string;
+  /** subscribe mode: several topics at start. */
+  topics?: string[];
+  mode?: 'subscribe' | 'assign';
+  processingMode?: 'sync' | 'async-pool';
+  workers?: number;
+  commit?: CommitMode;
+  delayScheduler?: DelaySchedulerSpec;
+  dispatch?: DispatchSpec;
+  /** mqsim model key: subscription changes, close() and a new process at given times. */
+  steps?: { at: number; subscribe?: string[]; close?: true; start?: true }[];
+  config?: KafkaConsumerConfig;
+}
+
+export interface KafkaScenario extends CommonScenario {
+  system: 'kafka';
+  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; combined?: boolean; invariants?: boolean; config?: KafkaClusterConfig };
+  topics?: KafkaTopicSpec[];
+  /** Admin client operations at given times (CreatePartitions). */
+  admin?: AdminStep[];
+  workload?: { producers?: KafkaProducerSpec[]; consumers?: KafkaConsumerSpec[] };
+}
+
+/** A consumer entry, checked, with what the model builds from it. */
+export interface ConsumerSpecPlan {
+  topic: TopicAssignment;
+  group: string;
+  mode: 'subscribe' | 'assign';
+  count: number;
+  cconfig: ResolvedConsumerConfig;
+  commit: CommitMode;
+  /** Every topic the group may read (its subscription, its steps' subscriptions). */
+  groupTopics: TopicAssignment[];
+}
+
+/** Checks a consumer entry; throws with the group's name when it asks for what is not modelled. */
+export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, topicOf: (name: string | undefined, what: string) => TopicAssignment): ConsumerSpecPlan {
+  if (spec.topics !== undefined && spec.topic !== undefined) throw new Error(`consumers ${spec.group ?? 'consumers'}: give topic or topics, not both`);
+  const topic = topicOf(spec.topics?.[0] ?? spec.topic, 'consumer');
+  const group = spec.group ?? 'consumers';
+  const mode = spec.mode ?? 'assign';
+  const count = spec.count ?? 1;
+  const cconfig = resolveConsumerConfig(spec.config);
+  if (mode === 'assign' && count > 1) throw new Error(`consumers ${group}: count > 1 needs mode: subscribe (an assign() consumer reads every partition)`);
+  const commit: CommitMode = spec.commit ?? (cconfig.enableAutoCommit ? 'auto' : 'manual-sync-after');
+  if (mode === 'subscribe') {
+    if (commit === 'auto' && !cconfig.enableAutoCommit) throw new Error(`consumers ${group}: commit: auto needs enable.auto.commit: true`);
+    if (commit !== 'auto' && cconfig.autoCommitExplicit && cconfig.enableAutoCommit) throw new Error(`consumers ${group}: commit: ${commit} needs enable.auto.commit: false`);
+    if (spec.processingMode === 'async-pool' && (commit === 'manual-sync-after' || commit === 'manual-async-after')) {
+      throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
+    }
+    if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+  } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined
+    || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
+    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
+  }
+  const groupTopics = [topic];
+  if (spec.topics !== undefined) {
+    if (mode !== 'subscribe') throw new Error(`consumers ${group}: topics (several) need mode: subscribe`);
+    for (const t of spec.topics) {
+      const assignment = topicOf(t, `consumers ${group}`);
+      if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
+    }
+  }
+  if (spec.steps !== undefined) {
+    if (mode !== 'subscribe') throw new Error(`consumers ${group}: steps (subscribe) need mode: subscribe`);
+    let open = true;
+    for (const step of [...spec.steps].sort((a, b) => a.at - b.at)) {
+      if (step.at > duration) throw new Error(`consumers ${group}: a step at ${formatDuration(step.at)} is after the scenario's duration`);
+      if (step.close) {
+        if (!open) throw new Error(`consumers ${group}: close at ${formatDuration(step.at)} but the consumer is already closed`);
+        open = false;
+      }
+      if (step.start) {
+        if (open) throw new Error(`consumers ${group}: start at ${formatDuration(step.at)} needs a close before it (the consumer is running)`);
+        open = true;
+      }
+      for (const t of step.subscribe ?? []) {
+        const assignment = topicOf(t, `consumers ${group} steps`);
+        if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
+      }
+    }
+  }
+  if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
+    if (spec.steps !== undefined || spec.topics !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch read one topic; steps and topics are not supported with them`);
+    if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
+    if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
+    const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
+    for (const t of targets) {
+      if (t === topic.topic) throw new Error(`consumers ${group}: forwarding ${topic.topic} to itself`);
+      topicOf(t, `consumers ${group}`);
+    }
+  }
+  return { topic, group, mode, count, cconfig, commit, groupTopics };
+}
