@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyStats, RabbitBroker, type BrokerOptions, type QueueDef, type RabbitStats } from '../models/rabbitmq/broker.js';
+import { RabbitBroker, type BrokerOptions } from '../models/rabbitmq/broker/broker.js';
+import type { QueueDef } from '../models/rabbitmq/broker/queue-process.js';
+import { emptyStats, type RabbitStats } from '../models/rabbitmq/stats.js';
 import type { AmqpFrame, BasicDeliver, Content, Properties } from '../models/rabbitmq/protocol.js';
 import type { Actor, Message, NodeContext } from '../sim/node.js';
 import { World } from '../sim/world.js';

@@ -1,7 +1,14 @@
+import type { Message } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
+import type { ConsumerId, Delivery, FifoCommand } from './quorum/fifo.js';
+import type { RaftMessage } from './quorum/raft.js';
 import type { HeaderValue } from './schema.js';
 
 /**
+ * The wire protocol of the RabbitMQ model: AMQP 0-9-1 between clients and brokers, and what
+ * broker nodes say to each other (Erlang distribution: delegate calls to a queue's home node,
+ * Ra's Raft messages and rabbit_fifo commands for quorum queues, net ticks).
+ *
  * AMQP 0-9-1 methods as the model's actors exchange them. Every frame names its connection
  * (`conn`, unique per TCP connection) and channel. Field names follow the spec (delivery-tag,
  * multiple, requeue, reply-code) in camelCase. Two frames are not methods: `heartbeat` (the
@@ -111,6 +118,52 @@ export type AmqpFrame =
   | ConnectionOpen | ConnectionOpenOk | ConnectionClose | ChannelOpen | ChannelOpenOk | ChannelClose | ConfirmSelect | ConfirmSelectOk
   | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
   | BasicDeliver | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
+
+/** The AMQP methods that name a channel (all but connection.*, heartbeat and tcp.rst). */
+export type ChannelMethod = Extract<AmqpFrame, { readonly channel: number }>;
+
+// ---------------------------------------------------------------- between broker nodes
+
+/** Ra (quorum queue Raft) messages between a quorum queue's members, carrying rabbit_fifo commands. */
+export type RaMessage = RaftMessage<FifoCommand>;
+
+/**
+ * A node's cluster link (cluster/link.ts) to another's: rabbit_fifo client commands and their
+ * answers, and the delegate calls a channel makes to a classic queue on its home node.
+ */
+export type DelegateMessage =
+  | { readonly type: 'ra.command'; readonly queue: string; readonly cmd: FifoCommand; readonly forwarded: boolean }
+  | { readonly type: 'ra.applied'; readonly queue: string; readonly req: string }
+  | { readonly type: 'ra.deliver'; readonly queue: string; readonly term: number; readonly cid: ConsumerId; readonly deliveries: readonly Delivery[] }
+  | { readonly type: 'delegate.publish'; readonly queue: string; readonly exchange: string; readonly routingKey: string; readonly content: Content; readonly conn: string; readonly channel: number; readonly seq: number }
+  | { readonly type: 'delegate.confirm'; readonly conn: string; readonly channel: number; readonly seq: number; readonly ack: boolean }
+  | { readonly type: 'delegate.consume'; readonly conn: string; readonly channel: number; readonly vhost: string; readonly user: string; readonly queue: string; readonly tag: string; readonly noAck: boolean; readonly prefetch: number }
+  | { readonly type: 'delegate.settle'; readonly conn: string; readonly channel: number; readonly tags: number[]; readonly op: 'ack' | 'nack'; readonly requeue: boolean }
+  | { readonly type: 'delegate.close'; readonly conn: string; readonly channel: number }
+  | { readonly type: 'delegate.cancel'; readonly conn: string; readonly channel: number; readonly tag: string }
+  | { readonly type: 'delegate.queue_deleted'; readonly queue: string };
+
+/**
+ * Everything a broker gets from another broker node: Ra messages, link messages, and the AMQP
+ * frames a queue's home node sends on a proxy channel back to the channel's node.
+ */
+export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk;
+
+/** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
+export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }
+export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; readonly upTo: number }
+
+/**
+ * The network hands an actor a `Message`; every message a RabbitMQ node gets from a client is
+ * an AMQP frame, and from a peer node a PeerMessage (the model's actors send nothing else), so
+ * these are the one place their type is asserted.
+ */
+export function asAmqpFrame(message: Message): AmqpFrame {
+  return message as AmqpFrame;
+}
+export function asPeerMessage(message: Message): PeerMessage {
+  return message as PeerMessage;
+}
 
 /** Reply codes used. */
 export const REPLY = {

@@ -1,5 +1,5 @@
 import type { Content } from '../protocol.js';
-import { ReadyMessages, type QueuedMessage } from '../queue.js';
+import { ReadyMessages, type QueuedMessage } from '../broker/ready-messages.js';
 
 /**
  * A quorum queue's state machine (RabbitMQ's rabbit_fifo, in outline): what every member applies,
@@ -104,6 +104,11 @@ export class QuorumFifo {
 
   get consumerCount(): number {
     return this.order.length;
+  }
+
+  /** Each consumer's checked-out messages by Raft index (for the invariants). */
+  *checkedOutBy(): IterableIterator<readonly [string, ReadonlyMap<number, FifoMessage>]> {
+    for (const c of this.order) yield [c.key, c.checkedOut];
   }
 
   /** Message ids held (ready or checked out), for the final read. */

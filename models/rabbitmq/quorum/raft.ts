@@ -1,5 +1,6 @@
 import type { DiskFile } from '../../../sim/disk.js';
 import type { Micros } from '../../../sim/time.js';
+import type { RabbitNote } from '../notes.js';
 
 /**
  * Raft for one quorum queue member (RabbitMQ runs quorum queues on Ra, its Raft library; this
@@ -99,7 +100,7 @@ export interface RaftHost<C> {
   apply(index: number, cmd: C, leader: boolean): void;
   /** Role or leader changed (a new term's leader known, this member elected, stepped down). */
   onRoleChange(role: RaftRole, term: number, leader: string | null): void;
-  note(what: string, detail: Record<string, unknown>): void;
+  note(what: RabbitNote, detail: Record<string, unknown>): void;
   /** The command a new leader appends at the start of its term. */
   noop(): C;
   /** Size on the wire and on disk of a command. */
