@@ -119,6 +119,20 @@ export type AmqpFrame =
   | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
   | BasicDeliver | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
 
+/** What a broker sends a client on an open channel once it is set up (the client hands these to its application). */
+export type ServerChannelMethod = BasicDeliver | BasicAck | BasicNack | BasicReturn | BasicCancelOk;
+
+/**
+ * The delayed-confirmation pattern's callback service asks a producer (an application message,
+ * not AMQP) to publish a message again (patterns/delayed-confirmation.ts).
+ */
+export interface ResendRequest {
+  readonly type: 'resend.request';
+  readonly msg: string;
+  /** The send the unconfirmed check was for; the resend is attempt + 1. */
+  readonly attempt: number;
+}
+
 /** The AMQP methods that name a channel (all but connection.*, heartbeat and tcp.rst). */
 export type ChannelMethod = Extract<AmqpFrame, { readonly channel: number }>;
 
@@ -161,8 +175,18 @@ export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; r
 export function asAmqpFrame(message: Message): AmqpFrame {
   return message as AmqpFrame;
 }
+export function isNetTick(message: Message): message is NetTick {
+  return message.type === 'tick';
+}
+export function isDistAck(message: Message): message is DistAck {
+  return message.type === 'dist.ack';
+}
 export function asPeerMessage(message: Message): PeerMessage {
   return message as PeerMessage;
+}
+/** A producer gets AMQP frames from its broker and resend requests from a callback service. */
+export function asProducerMessage(message: Message): AmqpFrame | ResendRequest {
+  return message as AmqpFrame | ResendRequest;
 }
 
 /** Reply codes used. */

@@ -183,11 +183,15 @@ export class ClusterLink {
 
   onTimer(d: LinkTimer): void {
     if (this.stopped) return;
-    if (d.t === 'raft') {
-      if (this.members.get(d.key) === d.member) d.member.raft.onTimer(d.kind);
-      return;
+    switch (d.t) {
+      case 'raft':
+        if (this.members.get(d.key) === d.member) d.member.raft.onTimer(d.kind);
+        return;
+      case 'tick':
+        return this.tick();
+      default:
+        return unreachable(d, 'link timer');
     }
-    this.tick();
   }
 
   /** Every command timeout: resend unanswered commands (to the next member), renew consumers' checkouts. */
@@ -439,6 +443,8 @@ export class ClusterLink {
       case 'dropped':
         notes.note(this.ctx, 'delivery-limit', { queue: member.def.name, msg: e.message.content.properties.messageId, deliveryCount: e.message.deliveryCount, dropped: true });
         return;
+      default:
+        return unreachable(e, 'rabbit_fifo effect');
     }
   }
 

@@ -1,3 +1,4 @@
+import { unreachable } from '../../../sim/timers.js';
 import type { Content } from '../protocol.js';
 import { ReadyMessages, type QueuedMessage } from '../broker/ready-messages.js';
 
@@ -184,6 +185,8 @@ export class QuorumFifo {
       case 'noop':
         for (const c of this.order) for (const id of [...c.checkedOut.keys()]) this.returnOne(c, id, effects);
         break;
+      default:
+        return unreachable(cmd, 'rabbit_fifo command');
     }
     this.dispatch(effects);
     return effects;
