@@ -127,7 +127,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
 
     return {
       describe: () => [...lines, ...leaders.describe()],
-      counts: () => ({ ...stats, ...pattern.stats }),
+      // invariantChecks only with cluster.invariants (how many times the invariants were checked).
+      counts: () => ({ ...stats, ...pattern.stats, ...(checker ? { invariantChecks: checker.checks } : {}) }),
       retained: () => {
         const stored = new Set<string>();
         for (const b of brokers.values()) b.storedMessages(stored);
