@@ -1,13 +1,13 @@
+import type { RabbitNote } from './notes.js';
 import { BROKER_NODE } from './schema.js';
-
-/** Drill aliases of the RabbitMQ model (`mqsim drill`): what a class watches for, as the notes the model writes. */
 
 /** `queue [key=value ...]` -> `queue=<queue> key=value ...` (a word with `=` passes through as a note filter). */
 function noteFilters(arg: string, firstKey: string): string {
   return arg.split(/\s+/).filter((w) => w !== '').map((w) => (w.includes('=') ? w : `${firstKey}=${w}`)).join(' ');
 }
 
-function noteCondition(what: string, firstKey: string): (arg: string) => string {
+/** A condition on a note the model writes (a name notes.ts does not list does not compile). */
+function noteCondition(what: RabbitNote, firstKey: string): (arg: string) => string {
   return (arg) => `note ${what} ${noteFilters(arg, firstKey)}`.trimEnd();
 }
 

@@ -19,7 +19,8 @@ import { Delegate } from './delegate.js';
  *
  * Classic queues live on their home node (the node that declared them, `node:` in the scenario,
  * default rabbit-1). A channel on another node reaches them over the network, as RabbitMQ's
- * channel processes reach queue processes through the delegate:
+ * channel processes reach queue processes through the delegate (the home node's side, and the
+ * relaying of its deliveries, are cluster/delegate.ts):
  * - `delegate.publish` carries a routed message to the home node; its `delegate.confirm` (after
  *   the home's fsync for a persistent message in a durable queue) completes the publisher
  *   confirm, which waits for every queue the message went to. A home node seen down
