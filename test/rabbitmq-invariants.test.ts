@@ -179,6 +179,59 @@ describe('rabbitmq invariants: a corrupted broker stops the run', () => {
   });
 });
 
+describe('rabbitmq invariants: a quorum member made leader behind Raft\'s back stops the run', () => {
+  const schema = scenarioSchema(rabbitmqModel.parts);
+  /**
+   * Three nodes, quorum queue jobs led by rabbit-1. From 1.9s rabbit-2 and rabbit-1 are cut
+   * apart (so no append_entries of rabbit-1 puts rabbit-2 back in line); at 2s the test makes rabbit-2's
+   * member act as leader in rabbit-1's term (no election: two leaders in one term, what Raft's
+   * vote rules exclude); at 3s a consumer connects to rabbit-3, a control-plane change, whose
+   * check sees both.
+   */
+  const corrupted = (invariants: boolean) => {
+    const scenario = schema.parse({
+      name: 't', system: 'rabbitmq', duration: '5s', drain: '5s', cluster: { brokers: 3, invariants },
+      queues: [{ name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum' } }],
+      workload: {
+        producers: [{ id: 'p1', node: 'rabbit-2', rate: '50/s', routingKey: 'jobs', persistent: true, config: { confirm: true } }],
+        consumers: [{ queue: 'jobs', node: 'rabbit-3', start: '3s' }],
+      },
+      faults: [{ at: '1900ms', partition: [['rabbit-2'], ['rabbit-1']] }],
+    }) as RabbitScenario;
+    const world = new World({ seed: 1, keepHistory: true });
+    const model = rabbitmqModel.build(world, scenario);
+    world.kernel.at(2_000_000, () => {
+      const brokerOf = (name: string) => world.node(name).actor as unknown as { app: RabbitBroker };
+      const leader = brokerOf('rabbit-1').app.link!.members.get('/|jobs')!.raft;
+      const follower = brokerOf('rabbit-2').app.link!.members.get('/|jobs')!.raft;
+      expect(leader.role).toBe('leader');
+      expect(follower.term).toBe(leader.term);
+      follower.role = 'leader';
+    }, undefined);
+    world.run({ duration: scenario.duration, drain: scenario.drain!, faults: scenario.faults! });
+    return model;
+  };
+
+  it('the checker names QuorumLeaderPerTerm and both leaders', () => {
+    let error: unknown;
+    try {
+      corrupted(true);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(InvariantViolation);
+    const violation = (error as InvariantViolation).violation;
+    expect(violation.invariant).toBe('QuorumLeaderPerTerm');
+    expect(violation.queue).toBe('/|jobs');
+    expect(violation.message).toMatch(/^rabbit-2 is leader in term \d+, which rabbit-1 already led$/);
+    expect((error as InvariantViolation).time).toBeGreaterThanOrEqual(2_000_000);
+  });
+
+  it('with the checker off the run goes on', () => {
+    expect(corrupted(false).counts().invariantChecks).toBeUndefined();
+  });
+});
+
 // ------------------------------------------------------------------ every shipped scenario, checked
 
 describe('rabbitmq invariants: every shipped RabbitMQ scenario with cluster.invariants: true', () => {
