@@ -129,6 +129,8 @@ export abstract class AmqpClient implements Actor {
         timers.set(this.ctx, RABBIT_DEFAULTS.reconnectDelay, 'reopen-channel', frame.conn);
         return;
       case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
       case 'basic.ack':
       case 'basic.nack':
       case 'basic.return':
@@ -144,6 +146,7 @@ export abstract class AmqpClient implements Actor {
       case 'basic.consume':
       case 'basic.cancel':
       case 'basic.publish':
+      case 'basic.get':
       case 'basic.reject':
         return;
       default:

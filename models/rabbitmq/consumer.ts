@@ -135,7 +135,9 @@ export class RabbitConsumer extends AmqpClient {
       case 'basic.nack':
       case 'basic.return':
       case 'basic.cancel-ok':
-        return; // a consumer publishes nothing; its basic.cancel needs no answer
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+        return; // a consumer publishes nothing, never polls with basic.get, and its basic.cancel needs no answer
       default:
         return unreachable(frame, 'frame to a consumer');
     }

@@ -330,6 +330,8 @@ export class RabbitProducer extends AmqpClient {
         return;
       }
       case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
       case 'basic.cancel-ok':
         return; // a producer consumes nothing
       default:

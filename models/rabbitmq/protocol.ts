@@ -108,6 +108,21 @@ export interface BasicDeliver extends ChannelFrame {
   readonly queue: string;
   readonly content: Content;
 }
+/** basic.get: one message from the queue, without a consumer (answered by basic.get-ok or basic.get-empty). */
+export interface BasicGet extends ChannelFrame { readonly type: 'basic.get'; readonly queue: string; readonly noAck: boolean }
+export interface BasicGetOk extends ChannelFrame {
+  readonly type: 'basic.get-ok';
+  readonly deliveryTag: number;
+  readonly redelivered: boolean;
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** Ready messages left in the queue. */
+  readonly messageCount: number;
+  /** Not an AMQP field: the queue it came from, for the client history. */
+  readonly queue: string;
+  readonly content: Content;
+}
+export interface BasicGetEmpty extends ChannelFrame { readonly type: 'basic.get-empty' }
 export interface BasicAck extends ChannelFrame { readonly type: 'basic.ack'; readonly deliveryTag: number; readonly multiple: boolean }
 export interface BasicNack extends ChannelFrame { readonly type: 'basic.nack'; readonly deliveryTag: number; readonly multiple: boolean; readonly requeue: boolean }
 export interface BasicReject extends ChannelFrame { readonly type: 'basic.reject'; readonly deliveryTag: number; readonly requeue: boolean }
@@ -117,10 +132,10 @@ export interface TcpRst extends Frame { readonly type: 'tcp.rst' }
 export type AmqpFrame =
   | ConnectionOpen | ConnectionOpenOk | ConnectionClose | ChannelOpen | ChannelOpenOk | ChannelClose | ConfirmSelect | ConfirmSelectOk
   | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
-  | BasicDeliver | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
+  | BasicDeliver | BasicGet | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
 
 /** What a broker sends a client on an open channel once it is set up (the client hands these to its application). */
-export type ServerChannelMethod = BasicDeliver | BasicAck | BasicNack | BasicReturn | BasicCancelOk;
+export type ServerChannelMethod = BasicDeliver | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReturn | BasicCancelOk;
 
 /**
  * The delayed-confirmation pattern's callback service asks a producer (an application message,
@@ -196,6 +211,7 @@ export const REPLY = {
   ACCESS_REFUSED: 403,
   PRECONDITION_FAILED: 406,
   CONNECTION_FORCED: 320,
+  NOT_IMPLEMENTED: 540,
   NOT_ALLOWED: 530,
 } as const;
 

@@ -1,6 +1,6 @@
 import { DiskFullError } from '../../../sim/disk.js';
 import { notes } from '../notes.js';
-import type { BasicAck, BasicConsume, BasicPublish, ChannelMethod } from '../protocol.js';
+import type { BasicAck, BasicConsume, BasicGet, BasicPublish, ChannelMethod } from '../protocol.js';
 import { FRAME_BYTES, REPLY } from '../protocol.js';
 import { unreachable } from '../../../sim/timers.js';
 import type { RabbitBroker } from './broker.js';
@@ -53,7 +53,8 @@ export interface Unacked {
   readonly tag: number;
   readonly queue: QueueState;
   readonly message: QueuedMessage;
-  readonly consumer: Consumer;
+  /** The consumer it was delivered to; null for a basic.get. */
+  readonly consumer: Consumer | null;
 }
 
 /** A consumer on this node's channel of a queue served elsewhere (a classic queue's home, a quorum queue's leader). */
@@ -118,6 +119,8 @@ export class ChannelHandler {
       }
       case 'basic.publish':
         return this.publish(channel, frame);
+      case 'basic.get':
+        return this.get(channel, frame);
       case 'basic.ack':
         return this.ack(channel, frame);
       case 'basic.nack':
@@ -134,6 +137,8 @@ export class ChannelHandler {
       case 'basic.cancel-ok':
       case 'basic.return':
       case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
         notes.note(broker.ctx, 'unexpected-frame', { from, type: frame.type });
         return;
       default:
@@ -155,6 +160,22 @@ export class ChannelHandler {
       return this.error(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${channel.conn.vhost}' refused for user '${channel.conn.user}'`);
     }
     broker.queueProcess.addConsumer(queue, channel, frame);
+  }
+
+  /** basic.get of a classic queue on this node (not modelled for a queue on another node or a quorum queue: 540). */
+  private get(channel: Channel, frame: BasicGet): void {
+    const broker = this.broker;
+    const vhost = channel.conn.vhost;
+    const key = vhostKey(vhost, frame.queue);
+    const queue = broker.queues.get(key);
+    if (!queue && broker.link?.known(key)) {
+      return this.error(channel, REPLY.NOT_IMPLEMENTED, `NOT_IMPLEMENTED - basic.get of queue '${frame.queue}' in vhost '${vhost}' (on another node, or a quorum queue) is not modelled`);
+    }
+    if (!queue) return this.error(channel, REPLY.NOT_FOUND, `NOT_FOUND - no queue '${frame.queue}' in vhost '${vhost}'`);
+    if (!broker.connectionHandler.allowed(channel.conn, 'read', frame.queue)) {
+      return this.error(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${vhost}' refused for user '${channel.conn.user}'`);
+    }
+    broker.queueProcess.get(queue, channel, frame.noAck);
   }
 
   private publish(channel: Channel, frame: BasicPublish): void {
@@ -261,7 +282,7 @@ export class ChannelHandler {
 
   private release(entry: Unacked | RemoteUnacked): void {
     if (entry.remote) return;
-    entry.consumer.unacked--;
+    if (entry.consumer !== null) entry.consumer.unacked--;
     entry.queue.unacked--;
   }
 
@@ -336,7 +357,7 @@ export class ChannelHandler {
         (remotes ??= new Set()).add(entry.remote); // the remote queue requeues them (link.channelClosed)
         continue;
       }
-      entry.consumer.unacked--;
+      if (entry.consumer !== null) entry.consumer.unacked--;
       entry.queue.unacked--;
       if (entry.queue.deleted) continue;
       broker.queueProcess.requeue(entry.queue, entry.message);

@@ -314,6 +314,34 @@ export class QueueProcess {
     queue.unacked++;
   }
 
+  /**
+   * basic.get: the ready head (expired heads dropped first) to the channel as basic.get-ok,
+   * unacked there unless no-ack, or basic.get-empty. A basic.get counts as a use for x-expires.
+   */
+  get(queue: QueueState, channel: Channel, noAck: boolean): void {
+    const broker = this.broker;
+    const conn = channel.conn;
+    queue.lastUsed = broker.ctx.trueNow();
+    this.expireHeads(queue);
+    const message = queue.ready.shift();
+    if (message === undefined) {
+      broker.send(conn, { type: 'basic.get-empty', conn: conn.id, channel: channel.number });
+    } else {
+      const deliveryTag = channel.nextDeliveryTag++;
+      if (message.redelivered) broker.stats.redelivered++;
+      broker.send(conn, {
+        type: 'basic.get-ok', conn: conn.id, channel: channel.number, deliveryTag, redelivered: message.redelivered,
+        exchange: message.exchange, routingKey: message.routingKey, messageCount: queue.ready.count, queue: queue.def.name, content: message.content,
+      }, FRAME_BYTES + message.content.bytes);
+      if (noAck) this.removeStored(queue, message);
+      else {
+        channel.unacked.set(deliveryTag, { tag: deliveryTag, queue, message, consumer: null });
+        queue.unacked++;
+      }
+    }
+    this.armExpiry(queue);
+  }
+
   /** A message back to its original position (basic.nack / basic.reject with requeue, a closed channel), redelivered. */
   requeue(queue: QueueState, message: QueuedMessage): void {
     message.redelivered = true;

@@ -166,7 +166,9 @@ export class CallbackService extends AmqpClient {
       case 'basic.nack':
       case 'basic.return':
       case 'basic.cancel-ok':
-        return; // it publishes nothing and never cancels
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+        return; // it publishes nothing, never polls and never cancels
       default:
         return unreachable(frame, 'frame to the callback service');
     }
