@@ -44,11 +44,11 @@ function classic(ready: QueuedMessage[], unacked: QueuedMessage[], options: { du
   return { queue, unacked: entries, broker };
 }
 
-function member(key: string, role: string, term: number, ready: QueuedMessage[], out: Record<string, QueuedMessage[]>): MemberView {
+function member(key: string, role: string, term: number, ready: QueuedMessage[], out: Record<string, QueuedMessage[]>, lastApplied = 0): MemberView {
   const list = new ReadyMessages(0);
   for (const m of ready) list.insert(m);
   const byConsumer = Object.entries(out).map(([c, ms]) => [c, new Map(ms.map((m) => [m.id, m]))] as const);
-  return { key, raft: { role, term }, fifo: { ready: list, checkedOutBy: () => byConsumer } };
+  return { key, raft: { role, term, lastApplied }, fifo: { ready: list, checkedOutBy: () => byConsumer } };
 }
 
 function quorumBroker(name: string, members: MemberView[]): BrokerView {
@@ -72,6 +72,23 @@ describe('rabbitmq invariants: each one catches a hand-broken state', () => {
     expect(checkBrokers(split, new Map())).toMatchObject({ invariant: 'QuorumLeaderPerTerm', queue: '/|qq' });
     const deposed = [quorumBroker('rabbit-1', [member('/|qq', 'leader', 4, [], {})]), quorumBroker('rabbit-2', [member('/|qq', 'leader', 5, [], {})])];
     expect(checkBrokers(deposed, new Map())).toBeNull();
+  });
+
+  it('QuorumStateMachine: two members at one applied index holding different queues; at different indexes they may differ', () => {
+    const same = [
+      quorumBroker('rabbit-1', [member('/|qq', 'leader', 2, [message(3), message(4)], { a: [message(2)] }, 9)]),
+      quorumBroker('rabbit-2', [member('/|qq', 'follower', 2, [message(3), message(4)], { a: [message(2)] }, 9)]),
+      quorumBroker('rabbit-3', [member('/|qq', 'follower', 2, [message(2), message(3), message(4)], {}, 7)]),
+    ];
+    expect(checkBrokers(same, new Map())).toBeNull();
+    const diverged = [
+      quorumBroker('rabbit-1', [member('/|qq', 'leader', 2, [message(3), message(4)], { a: [message(2)] }, 9)]),
+      quorumBroker('rabbit-2', [member('/|qq', 'follower', 2, [message(4)], { a: [message(2)] }, 9)]),
+    ];
+    expect(checkBrokers(diverged, new Map())).toMatchObject({
+      invariant: 'QuorumStateMachine', queue: '/|qq', message: 'rabbit-1 and rabbit-2 have both applied 9 entries but hold different queues',
+      state: { applied: 9, 'rabbit-1': 'ready 3,4; out a:2', 'rabbit-2': 'ready 4; out a:2' },
+    });
   });
 
   it('ReadyXorUnacked: a delivered message put back in the ready list while still unacked (classic and quorum)', () => {

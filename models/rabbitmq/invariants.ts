@@ -12,6 +12,9 @@ import type { QueuedMessage } from './broker/ready-messages.js';
  * - QuorumLeaderPerTerm: a quorum queue never has two leaders in one term (Raft's Election
  *   Safety). Every leader seen, from elections and from the members' state, is remembered per
  *   (queue, term).
+ * - QuorumStateMachine: members of a quorum queue that have applied the same number of log
+ *   entries hold the same queue: the same ready messages in the same order, and each consumer
+ *   the same checked-out ones (Raft's State Machine Safety, seen through rabbit_fifo).
  * - ReadyXorUnacked: a message is never both ready in its queue and unacked on a channel (for
  *   a quorum queue: both ready and checked out by a consumer).
  * - SingleUnacked: a delivery is unacked on at most one channel under one delivery tag, and a
@@ -28,7 +31,7 @@ import type { QueuedMessage } from './broker/ready-messages.js';
  * the queue, the time, the event and the state.
  */
 
-export type InvariantName = 'QuorumLeaderPerTerm' | 'ReadyXorUnacked' | 'SingleUnacked' | 'ReadyCount' | 'StoreMatchesQueue' | 'ConfirmedOnDisk';
+export type InvariantName = 'QuorumLeaderPerTerm' | 'QuorumStateMachine' | 'ReadyXorUnacked' | 'SingleUnacked' | 'ReadyCount' | 'StoreMatchesQueue' | 'ConfirmedOnDisk';
 
 /** A queue's ready list as the invariants read it (ReadyMessages satisfies it). */
 export interface ReadyView extends Iterable<QueuedMessage> {
@@ -58,7 +61,7 @@ export interface ChannelView {
 /** A quorum queue member on a node. */
 export interface MemberView {
   readonly key: string;
-  readonly raft: { readonly role: string; readonly term: number };
+  readonly raft: { readonly role: string; readonly term: number; readonly lastApplied: number };
   readonly fifo: { readonly ready: ReadyView; checkedOutBy(): Iterable<readonly [string, ReadonlyMap<number, QueuedMessage>]> };
 }
 
@@ -96,11 +99,45 @@ export function checkLeader(ghost: LeaderGhost, queue: string, node: string, ter
 
 /** Every invariant over the live brokers (QuorumLeaderPerTerm against `ghost`). The first violation, or null. */
 export function checkBrokers(brokers: Iterable<BrokerView>, ghost: LeaderGhost): Violation | null {
-  for (const broker of brokers) {
+  const all = [...brokers];
+  for (const broker of all) {
     const v = checkClassic(broker) ?? checkQuorum(broker, ghost);
     if (v !== null) return v;
   }
+  return checkReplicas(all);
+}
+
+/** QuorumStateMachine: per queue, members at the same applied index hold the same rabbit_fifo state. */
+function checkReplicas(brokers: readonly BrokerView[]): Violation | null {
+  const seen = new Map<string, Map<number, { node: string; state: string }>>();
+  for (const broker of brokers) {
+    for (const member of broker.members) {
+      const applied = member.raft.lastApplied;
+      if (applied === 0) continue;
+      const state = fifoState(member.fifo);
+      let byIndex = seen.get(member.key);
+      if (byIndex === undefined) seen.set(member.key, (byIndex = new Map()));
+      const other = byIndex.get(applied);
+      if (other === undefined) byIndex.set(applied, { node: broker.name, state });
+      else if (other.state !== state) {
+        return {
+          invariant: 'QuorumStateMachine', queue: member.key,
+          message: `${other.node} and ${broker.name} have both applied ${applied} entries but hold different queues`,
+          state: { applied, [other.node]: other.state, [broker.name]: state },
+        };
+      }
+    }
+  }
   return null;
+}
+
+/** A member's queue as text: ready message ids in order, then each consumer's checked-out ids. */
+function fifoState(fifo: MemberView['fifo']): string {
+  const ready: number[] = [];
+  for (const m of fifo.ready) ready.push(m.id);
+  const out: string[] = [];
+  for (const [consumer, held] of fifo.checkedOutBy()) out.push(`${consumer}:${[...held.keys()].sort((a, b) => a - b).join(',')}`);
+  return `ready ${ready.join(',')}; out ${out.sort().join(' ')}`;
 }
 
 function checkClassic(broker: BrokerView): Violation | null {
