@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -270,4 +271,83 @@ describe('rabbitmq invariants: every shipped RabbitMQ scenario with cluster.inva
     // The checker only reads: the run is the same event for event.
     expect(result.traceHash).toBe(golden[path]);
   });
+});
+
+// ------------------------------------------------------------------ property: random fault schedules
+
+interface Fault {
+  kind: 'crash' | 'kill' | 'pause' | 'isolate';
+  node: number;
+  at: number;
+  length: number;
+}
+
+const NODES = ['rabbit-1', 'rabbit-2', 'rabbit-3'];
+const END = 30;
+
+const faultArb: fc.Arbitrary<Fault> = fc.record({
+  kind: fc.constantFrom('crash', 'kill', 'pause', 'isolate'),
+  node: fc.integer({ min: 0, max: 2 }),
+  at: fc.integer({ min: 2, max: 20 }),
+  length: fc.integer({ min: 1, max: 10 }),
+});
+
+/** Faults at any time, overlapping or not: the invariants hold under every schedule. */
+function schedule(faults: readonly Fault[]): unknown[] {
+  const steps: unknown[] = [];
+  for (const f of faults) {
+    const name = NODES[f.node]!;
+    const end = Math.min(END - 1, f.at + f.length);
+    if (f.kind === 'crash' || f.kind === 'kill') {
+      steps.push({ at: `${f.at}s`, crash: name, keepPageCache: f.kind === 'kill' });
+      steps.push({ at: `${end}s`, restart: name });
+    } else if (f.kind === 'pause') {
+      steps.push({ at: `${f.at}s`, pause: name, for: `${end - f.at}s` });
+    } else {
+      steps.push({ at: `${f.at}s`, partition: [[name], NODES.filter((n) => n !== name)] });
+      steps.push({ at: `${end}s`, heal: true });
+    }
+  }
+  return steps;
+}
+
+describe('rabbitmq invariants: random fault schedules on a three-node cluster, checked after every control-plane change', () => {
+  const schema = scenarioSchema(rabbitmqModel.parts);
+  it('no invariant breaks, with a quorum queue and a classic queue, under every partition handling', () => {
+    let checked = 0;
+    fc.assert(
+      fc.property(
+        fc.array(faultArb, { minLength: 1, maxLength: 4 }), fc.constantFrom('ignore', 'pause_minority', 'autoheal'), fc.integer({ min: 1, max: 1_000 }),
+        (faults, handling, seed) => {
+          const scenario = schema.parse({
+            name: 't', system: 'rabbitmq', seed, duration: `${END}s`, drain: '20s',
+            cluster: { brokers: 3, invariants: true, config: { net_ticktime: '8s', cluster_partition_handling: handling, heartbeat: '10s' } },
+            queues: [
+              { name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum', 'x-delivery-limit': 5 } },
+              { name: 'mail', durable: true, node: 'rabbit-1', arguments: { 'x-message-ttl': '3s', 'x-max-length': 40 } },
+            ],
+            network: { latency: { uniform: ['1ms', '3ms'] } },
+            workload: {
+              producers: [
+                { id: 'p1', node: ['rabbit-2', 'rabbit-3'], rate: '20/s', routingKey: 'jobs', persistent: true, config: { confirm: true } },
+                { id: 'p2', node: ['rabbit-1', 'rabbit-2'], rate: '20/s', routingKey: 'mail', persistent: true, config: { confirm: true } },
+              ],
+              consumers: [
+                { queue: 'jobs', node: ['rabbit-3', 'rabbit-1'], processing: '20ms', failureRate: 0.1, config: { prefetch: 5 } },
+                { queue: 'mail', node: ['rabbit-2', 'rabbit-1'], processing: '30ms', failureRate: 0.1, config: { prefetch: 3 } },
+              ],
+            },
+            faults: schedule(faults),
+          }) as RabbitScenario;
+          const world = new World({ seed, keepHistory: false });
+          const model = rabbitmqModel.build(world, scenario);
+          world.run({ duration: scenario.duration, drain: scenario.drain!, faults: scenario.faults! });
+          checked++;
+          expect(model.counts().invariantChecks).toBeGreaterThan(3);
+        },
+      ),
+      { numRuns: 15, seed: 16_2026 },
+    );
+    expect(checked).toBe(15);
+  }, 300_000);
 });
