@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { emptyStats, RabbitBroker, type BrokerOptions, type QueueDef, type RabbitStats } from '../models/rabbitmq/broker.js';
+import { RabbitBroker, type BrokerOptions } from '../models/rabbitmq/broker/broker.js';
+import type { QueueDef } from '../models/rabbitmq/broker/queue-process.js';
+import { emptyStats, type RabbitStats } from '../models/rabbitmq/stats.js';
 import type { AmqpFrame, BasicDeliver, Content, Properties } from '../models/rabbitmq/protocol.js';
 import type { Actor, Message, NodeContext } from '../sim/node.js';
 import { World } from '../sim/world.js';
@@ -161,6 +163,53 @@ describe('rabbitmq broker: consumers', () => {
     expect(q.unacked).toBe(0);
     expect(q.ready.count).toBe(1);
     expect([...q.ready][0]!.redelivered).toBe(true);
+  });
+});
+
+describe('rabbitmq broker: basic.get', () => {
+  const get = (h: ReturnType<typeof harness>, time: number, q: string, noAck = false) =>
+    h.at(time, () => h.client.send({ type: 'basic.get', conn: h.conn, channel: 1, queue: q, noAck }));
+
+  it('hands out the head with the count left, get-empty once the queue is empty; an acked get leaves the store, an unacked one is requeued on close', () => {
+    const h = harness({ queues: [queue('q')] });
+    h.open(1 * MS);
+    h.publish(5 * MS, 'q', content('m0', { deliveryMode: 2 }));
+    h.publish(6 * MS, 'q', content('m1', { deliveryMode: 2 }));
+    get(h, 10 * MS, 'q');
+    get(h, 20 * MS, 'q');
+    get(h, 30 * MS, 'q');
+    h.run(40 * MS);
+    const oks = h.client.frames('basic.get-ok');
+    expect(oks.map((o) => [o.content.properties.messageId, o.deliveryTag, o.messageCount, o.redelivered])).toEqual([['m0', 1, 1, false], ['m1', 2, 0, false]]);
+    expect(h.client.frames('basic.get-empty')).toHaveLength(1);
+    const q = h.broker().queues.get('/|q')!;
+    expect(q.unacked).toBe(2);
+    expect(q.store!.live).toBe(2);
+    h.at(50 * MS, () => h.client.send({ type: 'basic.ack', conn: h.conn, channel: 1, deliveryTag: 1, multiple: false }));
+    h.world.kernel.run(70 * MS);
+    expect(q.unacked).toBe(1);
+    expect(q.store!.live).toBe(1);
+    // The channel closes (a bad delivery tag is a channel error): the unacked get comes back, redelivered.
+    h.at(80 * MS, () => h.client.send({ type: 'basic.ack', conn: h.conn, channel: 1, deliveryTag: 9, multiple: false }));
+    h.world.kernel.run(90 * MS);
+    expect(h.client.frames('channel.close')[0]).toMatchObject({ replyCode: 406 });
+    expect(q.unacked).toBe(0);
+    expect([...q.ready].map((m) => [m.content.properties.messageId, m.redelivered])).toEqual([['m1', true]]);
+  });
+
+  it('with no-ack the message is gone when sent; expired heads are dropped first; an unknown queue is 404', () => {
+    const h = harness({ queues: [queue('q', { 'x-message-ttl': 10 * MS })] });
+    h.open(1 * MS);
+    h.publish(5 * MS, 'q', content('old'));
+    h.publish(30 * MS, 'q', content('new'));
+    get(h, 32 * MS, 'q', true);
+    h.run(40 * MS);
+    expect(h.client.frames('basic.get-ok').map((o) => o.content.properties.messageId)).toEqual(['new']);
+    expect(h.stats.expired).toBe(1);
+    expect(h.broker().queues.get('/|q')!.unacked).toBe(0);
+    get(h, 50 * MS, 'nope');
+    h.world.kernel.run(60 * MS);
+    expect(h.client.frames('channel.close')[0]).toMatchObject({ replyCode: 404 });
   });
 });
 

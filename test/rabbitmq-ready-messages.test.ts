@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { AscendingSeqs, ReadyMessages, type QueuedMessage } from '../models/rabbitmq/queue.js';
+import { AscendingSeqs } from '../models/rabbitmq/broker/channel.js';
+import { ReadyMessages, type QueuedMessage } from '../models/rabbitmq/broker/ready-messages.js';
 
 /** A classic queue's ready list: priority levels, positions, and expiry at the heads only. */
 

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { emptyStats, RabbitBroker, type QueueDef, type RabbitStats } from '../models/rabbitmq/broker.js';
+import { RabbitBroker } from '../models/rabbitmq/broker/broker.js';
+import type { QueueDef } from '../models/rabbitmq/broker/queue-process.js';
+import { emptyStats, type RabbitStats } from '../models/rabbitmq/stats.js';
 import { rabbitmqModel, type RabbitScenario } from '../models/rabbitmq/index.js';
 import type { AmqpFrame, BasicDeliver, Content } from '../models/rabbitmq/protocol.js';
 import type { Actor, Message, NodeContext } from '../sim/node.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { emptyStats, RabbitBroker, type QueueDef } from '../models/rabbitmq/broker.js';
-import { SEGMENT_ENTRY_COUNT } from '../models/rabbitmq/store.js';
+import { RabbitBroker } from '../models/rabbitmq/broker/broker.js';
+import type { QueueDef } from '../models/rabbitmq/broker/queue-process.js';
+import { emptyStats } from '../models/rabbitmq/stats.js';
+import { SEGMENT_ENTRY_COUNT } from '../models/rabbitmq/broker/message-store.js';
 import type { AmqpFrame, Content } from '../models/rabbitmq/protocol.js';
 import type { Actor, Message, NodeContext } from '../sim/node.js';
 import { World } from '../sim/world.js';

@@ -1,8 +1,10 @@
 import type { Timer } from '../../sim/kernel.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { Phase } from '../../sim/world.js';
-import { FRAME_BYTES, type AmqpFrame } from './protocol.js';
+import { notes } from './notes.js';
+import { asAmqpFrame, FRAME_BYTES, type AmqpFrame, type ServerChannelMethod } from './protocol.js';
 import { BROKER_NODE, RABBIT_DEFAULTS } from './schema.js';
 
 /**
@@ -19,6 +21,17 @@ import { BROKER_NODE, RABBIT_DEFAULTS } from './schema.js';
  */
 
 export const CONNECT_TIMEOUT: Micros = 10_000_000;
+
+/**
+ * The connection's timers (the data is the connection id they were set for); a subclass's own
+ * timers are its own union, whose `onTimer` hands these to `onConnectionTimer`.
+ */
+export type ClientTimer =
+  | { tag: 'connect-timeout'; data: string }
+  | { tag: 'heartbeat'; data: string }
+  | { tag: 'reopen-channel'; data: string }
+  | { tag: 'reconnect'; data: undefined };
+const timers = timersOf<ClientTimer>();
 
 export abstract class AmqpClient implements Actor {
   protected ctx!: NodeContext;
@@ -58,8 +71,8 @@ export abstract class AmqpClient implements Actor {
   protected abstract onReady(): void;
   /** The connection or channel is gone: whatever was in flight on it will get no answer. */
   protected abstract onLost(why: string): void;
-  /** Any other frame of the current connection. */
-  protected abstract onFrame(frame: AmqpFrame): void;
+  /** A delivery, confirm, return or cancel-ok on the current channel. */
+  protected abstract onFrame(frame: ServerChannelMethod): void;
 
   protected connect(): void {
     this.ctx.cancelTimer(this.reconnectTimer);
@@ -70,7 +83,7 @@ export abstract class AmqpClient implements Actor {
     this.ready = false;
     this.lastHeard = this.ctx.trueNow();
     this.sendFrame({ type: 'connection.open', conn, vhost: this.vhost, user: this.user, heartbeat: this.heartbeat });
-    this.ctx.setTimer(CONNECT_TIMEOUT, 'connect-timeout', conn);
+    timers.set(this.ctx, CONNECT_TIMEOUT, 'connect-timeout', conn);
   }
 
   protected sendFrame(frame: AmqpFrame, bytes = FRAME_BYTES): void {
@@ -78,14 +91,14 @@ export abstract class AmqpClient implements Actor {
   }
 
   receive(_from: string, message: Message): void {
-    const frame = message as AmqpFrame;
+    const frame = asAmqpFrame(message);
     if (frame.conn !== this.conn) return; // a frame of an abandoned connection
     this.lastHeard = this.ctx.trueNow();
     switch (frame.type) {
       case 'connection.open-ok':
         if (frame.heartbeat > 0) {
           this.heartbeat = frame.heartbeat;
-          this.heartbeatTimer = this.ctx.setTimer(this.heartbeat / 2, 'heartbeat', frame.conn);
+          this.heartbeatTimer = timers.set(this.ctx, this.heartbeat / 2, 'heartbeat', frame.conn);
         }
         this.openChannel();
         return;
@@ -99,36 +112,56 @@ export abstract class AmqpClient implements Actor {
       case 'basic.consume-ok':
         if (frame.channel !== this.channel) return;
         if (!this.ready) this.nextStep();
-        else this.onFrame(frame);
-        return;
+        return; // once ready, an -ok is nothing to the application
       case 'heartbeat':
         return;
       case 'tcp.rst':
         return this.lose('connection reset');
       case 'connection.close':
-        this.ctx.note('connection-closed', { conn: frame.conn, replyCode: frame.replyCode, replyText: frame.replyText });
+        notes.note(this.ctx, 'connection-closed', { conn: frame.conn, replyCode: frame.replyCode, replyText: frame.replyText });
         return this.lose(`connection.close ${frame.replyCode}`);
       case 'channel.close':
         if (frame.channel !== this.channel) return;
-        this.ctx.note('channel-closed', { conn: frame.conn, channel: frame.channel, replyCode: frame.replyCode, replyText: frame.replyText });
+        notes.note(this.ctx, 'channel-closed', { conn: frame.conn, channel: frame.channel, replyCode: frame.replyCode, replyText: frame.replyText });
         this.ready = false;
         this.onLost(`channel.close ${frame.replyCode}`);
         // A new channel on the same connection, after the same pause as a reconnect.
-        this.ctx.setTimer(RABBIT_DEFAULTS.reconnectDelay, 'reopen-channel', frame.conn);
+        timers.set(this.ctx, RABBIT_DEFAULTS.reconnectDelay, 'reopen-channel', frame.conn);
+        return;
+      case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+      case 'basic.ack':
+      case 'basic.nack':
+      case 'basic.return':
+      case 'basic.cancel-ok':
+        if (frame.channel !== this.channel) return;
+        this.onFrame(frame);
+        return;
+      // What a client sends and a broker never does.
+      case 'connection.open':
+      case 'channel.open':
+      case 'confirm.select':
+      case 'basic.qos':
+      case 'basic.consume':
+      case 'basic.cancel':
+      case 'basic.publish':
+      case 'basic.get':
+      case 'basic.reject':
         return;
       default:
-        if ('channel' in frame && frame.channel !== this.channel) return;
-        this.onFrame(frame);
+        return unreachable(frame, 'frame to a client');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
+  /** The connection's timers; a subclass's onTimer passes them on here. */
+  protected onConnectionTimer(...[tag, data]: TimerArgs<ClientTimer>): void {
     switch (tag) {
       case 'connect-timeout':
         if (data === this.conn && !this.ready) this.lose('connect timeout');
         return;
       case 'heartbeat':
-        return this.onHeartbeatTimer(data as string);
+        return this.onHeartbeatTimer(data);
       case 'reopen-channel':
         if (data === this.conn) this.openChannel();
         return;
@@ -137,11 +170,9 @@ export abstract class AmqpClient implements Actor {
         this.connect();
         return;
       default:
-        this.onClientTimer(tag, data);
+        return unreachable(tag, 'client timer');
     }
   }
-
-  protected abstract onClientTimer(tag: string, data: unknown): void;
 
   private openChannel(): void {
     this.channel++;
@@ -162,23 +193,23 @@ export abstract class AmqpClient implements Actor {
     if (conn !== this.conn) return;
     const silent = this.ctx.trueNow() - this.lastHeard;
     if (silent >= this.heartbeat) {
-      this.ctx.note('missed-heartbeats', { conn, silentFor: silent });
+      notes.note(this.ctx, 'missed-heartbeats', { conn, silentFor: silent });
       this.lose('heartbeat timeout');
       return;
     }
     this.sendFrame({ type: 'heartbeat', conn }, 8);
-    this.heartbeatTimer = this.ctx.setTimer(this.heartbeat / 2, 'heartbeat', conn);
+    this.heartbeatTimer = timers.set(this.ctx, this.heartbeat / 2, 'heartbeat', conn);
   }
 
   /** The connection is dead: tell the subclass, reconnect later. */
   protected lose(why: string): void {
     if (this.conn === null) return;
-    this.ctx.note('connection-lost', { conn: this.conn, why });
+    notes.note(this.ctx, 'connection-lost', { conn: this.conn, why });
     this.conn = null;
     this.ready = false;
     this.ctx.cancelTimer(this.heartbeatTimer);
     this.heartbeatTimer = null;
     this.onLost(why);
-    this.reconnectTimer = this.ctx.setTimer(RABBIT_DEFAULTS.reconnectDelay, 'reconnect');
+    this.reconnectTimer = timers.set(this.ctx, RABBIT_DEFAULTS.reconnectDelay, 'reconnect', undefined);
   }
 }

@@ -1,9 +1,11 @@
 import type { History, NewHistoryOp } from '../../sim/history.js';
 import { sampler, type Distribution, type RandomStream, type Sampler } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { Phase } from '../../sim/world.js';
-import { AmqpClient } from './client.js';
-import { FRAME_BYTES, type AmqpFrame, type BasicDeliver } from './protocol.js';
+import { AmqpClient, type ClientTimer } from './client.js';
+import { notes } from './notes.js';
+import { FRAME_BYTES, type AmqpFrame, type BasicDeliver, type ServerChannelMethod } from './protocol.js';
 import { confirmationContent, type ConfirmToOptions, type PatternStats } from './patterns/delayed-confirmation.js';
 
 /**
@@ -61,6 +63,10 @@ interface Work {
   skipped: boolean;
 }
 
+/** A consumer's timers: its connection's, the end of processing a delivery, and the scenario's start and stop. */
+type ConsumerTimer = ClientTimer | { tag: 'processed'; data: Work } | { tag: 'begin'; data: undefined } | { tag: 'stop'; data: undefined };
+const timers = timersOf<ConsumerTimer>();
+
 export class RabbitConsumer extends AmqpClient {
   private processing!: Sampler;
   private failures!: RandomStream;
@@ -82,8 +88,8 @@ export class RabbitConsumer extends AmqpClient {
     this.failures = this.ctx.random('failure');
     const now = this.ctx.trueNow();
     const { start, stop } = this.options;
-    if (stop !== undefined && stop > now) this.ctx.setTimer(stop - now, 'stop');
-    if (start !== undefined && start > now && this.options.phase() === 'safety') this.ctx.setTimer(start - now, 'begin');
+    if (stop !== undefined && stop > now) timers.set(this.ctx, stop - now, 'stop', undefined);
+    if (start !== undefined && start > now && this.options.phase() === 'safety') timers.set(this.ctx, start - now, 'begin', undefined);
     else this.connect();
   }
 
@@ -119,16 +125,40 @@ export class RabbitConsumer extends AmqpClient {
     this.bufferHead = 0;
   }
 
-  protected onFrame(frame: AmqpFrame): void {
-    if (frame.type !== 'basic.deliver') return;
-    this.buffer.push({ conn: this.conn!, frame, skipped: false });
-    if (!this.busy) this.handleNext();
+  protected onFrame(frame: ServerChannelMethod): void {
+    switch (frame.type) {
+      case 'basic.deliver':
+        this.buffer.push({ conn: this.conn!, frame, skipped: false });
+        if (!this.busy) this.handleNext();
+        return;
+      case 'basic.ack':
+      case 'basic.nack':
+      case 'basic.return':
+      case 'basic.cancel-ok':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+        return; // a consumer publishes nothing, never polls with basic.get, and its basic.cancel needs no answer
+      default:
+        return unreachable(frame, 'frame to a consumer');
+    }
   }
 
-  protected onClientTimer(tag: string, data: unknown): void {
-    if (tag === 'processed') this.onProcessed(data as Work);
-    else if (tag === 'begin') this.connect();
-    else if (tag === 'stop') this.onStop();
+  onTimer(...args: TimerArgs<ConsumerTimer>): void {
+    switch (args[0]) {
+      case 'processed':
+        return this.onProcessed(args[1]);
+      case 'begin':
+        return this.connect();
+      case 'stop':
+        return this.onStop();
+      case 'connect-timeout':
+      case 'heartbeat':
+      case 'reopen-channel':
+      case 'reconnect':
+        return this.onConnectionTimer(...args);
+      default:
+        return unreachable(args[0], 'consumer timer');
+    }
   }
 
   private onStop(): void {
@@ -163,7 +193,7 @@ export class RabbitConsumer extends AmqpClient {
     if (dedupe === null) this.recordConsume(frame, 'receive');
     const skipped = dedupe !== null && dedupe.has(msg);
     next.skipped = skipped;
-    this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', next);
+    timers.set(this.ctx, skipped ? 0 : Math.max(0, Math.round(this.processing())), 'processed', next);
   }
 
   private onProcessed(work: Work): void {
@@ -174,10 +204,10 @@ export class RabbitConsumer extends AmqpClient {
     if (!failed && this.options.confirmTo !== undefined) this.sendConfirmation(msg);
     if (!this.options.autoAck) {
       if (!this.isLive(conn, frame)) {
-        this.ctx.note('ack-dropped', { msg, why: 'connection gone' });
+        notes.note(this.ctx, 'ack-dropped', { msg, why: 'connection gone' });
       } else if (failed) {
         this.flushAcks();
-        this.ctx.note('processing-failed', { msg, requeue: this.options.requeue });
+        notes.note(this.ctx, 'processing-failed', { msg, requeue: this.options.requeue });
         const base = { conn, channel: this.channel, deliveryTag: frame.deliveryTag, requeue: this.options.requeue };
         if (this.options.reject) this.sendFrame({ type: 'basic.reject', ...base });
         else this.sendFrame({ type: 'basic.nack', ...base, multiple: false });
@@ -186,7 +216,7 @@ export class RabbitConsumer extends AmqpClient {
         if (this.pendingAcks.length >= this.options.ackEvery) this.flushAcks();
       }
     } else if (failed) {
-      this.ctx.note('processing-failed', { msg, autoAck: true });
+      notes.note(this.ctx, 'processing-failed', { msg, autoAck: true });
     }
     this.handleNext();
   }
@@ -223,7 +253,7 @@ export class RabbitConsumer extends AmqpClient {
   /** delayed-confirmation: tell the callback service this message was processed. */
   private sendConfirmation(msg: string): void {
     if (!this.ready) {
-      this.ctx.note('confirmation-not-sent', { msg, why: 'channel down' });
+      notes.note(this.ctx, 'confirmation-not-sent', { msg, why: 'channel down' });
       return;
     }
     const to = this.options.confirmTo!;

@@ -1,14 +1,16 @@
 import type { Timer } from '../../sim/kernel.js';
 import type { Message } from '../../sim/node.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
-import { AmqpClient } from './client.js';
-import { FRAME_BYTES, type AmqpFrame, type Content, type Properties } from './protocol.js';
+import { AmqpClient, type ClientTimer } from './client.js';
+import { notes } from './notes.js';
+import { asProducerMessage, FRAME_BYTES, type AmqpFrame, type Content, type Properties, type ResendRequest, type ServerChannelMethod } from './protocol.js';
 import type { HeaderValue } from './schema.js';
-import { checkContent, type DelayedConfirmationOptions, type PatternStats, type ResendRequest } from './patterns/delayed-confirmation.js';
+import { checkContent, type DelayedConfirmationOptions, type PatternStats } from './patterns/delayed-confirmation.js';
 
 /**
  * A publisher: one connection, one channel, basic.publish per planned message.
@@ -182,6 +184,13 @@ interface Outstanding {
   timer: Timer | null;
 }
 
+/**
+ * A producer's timers: its connection's, the workload's next send (`send`, set by
+ * sim/workload.ts's scheduleNextSend) and a publish's confirm timeout.
+ */
+type ProducerTimer = ClientTimer | { tag: 'send'; data: PlannedSend } | { tag: 'attempt-timeout'; data: AttemptTimer | number };
+const timers = timersOf<ProducerTimer>();
+
 export class RabbitProducer extends AmqpClient {
   private plan: ProducerPlan | null = null;
   private planning = false;
@@ -216,7 +225,7 @@ export class RabbitProducer extends AmqpClient {
   protected override begin(restarted: boolean): void {
     this.priorities = this.ctx.random('priority');
     if (restarted) {
-      this.ctx.note('producer-restarted', { resumes: false });
+      notes.note(this.ctx, 'producer-restarted', { resumes: false });
       return;
     }
     this.plan = new ProducerPlan(this.options.plan, this.ctx.random('plan'), this.options.duration);
@@ -249,11 +258,12 @@ export class RabbitProducer extends AmqpClient {
   }
 
   override receive(from: string, message: Message): void {
-    if (message.type === 'resend.request') {
-      this.onResendRequest(message as unknown as ResendRequest);
+    const m = asProducerMessage(message);
+    if (m.type === 'resend.request') {
+      this.onResendRequest(m);
       return;
     }
-    super.receive(from, message);
+    super.receive(from, m);
   }
 
   protected onLost(why: string): void {
@@ -279,7 +289,7 @@ export class RabbitProducer extends AmqpClient {
     }
   }
 
-  protected onFrame(frame: AmqpFrame): void {
+  protected onFrame(frame: ServerChannelMethod): void {
     switch (frame.type) {
       case 'basic.ack':
       case 'basic.nack': {
@@ -306,7 +316,7 @@ export class RabbitProducer extends AmqpClient {
           } else if (!this.options.outbox) {
             this.settle(o, 'fail', 'nack');
           } else {
-            this.ctx.note('publish-nacked', { msg: o.msg, attempt: o.attempts });
+            notes.note(this.ctx, 'publish-nacked', { msg: o.msg, attempt: o.attempts });
           }
         }
         return;
@@ -316,18 +326,36 @@ export class RabbitProducer extends AmqpClient {
         const seq = Number(id.slice(id.lastIndexOf('-') + 1));
         const o = Number.isInteger(seq) ? this.outstanding.get(seq) : undefined;
         if (o && o.msg === id) o.returned = true;
-        this.ctx.note('basic.return', { msg: frame.content.properties.messageId, replyCode: frame.replyCode, exchange: frame.exchange, routingKey: frame.routingKey });
+        notes.note(this.ctx, 'basic.return', { msg: frame.content.properties.messageId, replyCode: frame.replyCode, exchange: frame.exchange, routingKey: frame.routingKey });
         return;
       }
+      case 'basic.deliver':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+      case 'basic.cancel-ok':
+        return; // a producer consumes nothing
+      default:
+        return unreachable(frame, 'frame to a producer');
     }
   }
 
-  protected onClientTimer(tag: string, data: unknown): void {
-    if (tag === 'send') this.onSend(data as PlannedSend);
-    else if (tag === 'attempt-timeout') {
-      const timer = data as AttemptTimer | number;
-      if (typeof timer === 'number') this.onAttemptTimeout(timer, 1);
-      else this.onAttemptTimeout(timer.id, timer.attempt);
+  onTimer(...args: TimerArgs<ProducerTimer>): void {
+    switch (args[0]) {
+      case 'send':
+        return this.onSend(args[1]);
+      case 'attempt-timeout': {
+        const timer = args[1];
+        if (typeof timer === 'number') this.onAttemptTimeout(timer, 1);
+        else this.onAttemptTimeout(timer.id, timer.attempt);
+        return;
+      }
+      case 'connect-timeout':
+      case 'heartbeat':
+      case 'reopen-channel':
+      case 'reconnect':
+        return this.onConnectionTimer(...args);
+      default:
+        return unreachable(args[0], 'producer timer');
     }
   }
 
@@ -428,7 +456,7 @@ export class RabbitProducer extends AmqpClient {
 
   private onResendRequest(request: ResendRequest): void {
     if (this.options.delayedConfirmation === undefined || !this.stored.has(request.msg)) {
-      this.ctx.note('resend-request-ignored', { msg: request.msg });
+      notes.note(this.ctx, 'resend-request-ignored', { msg: request.msg });
       return;
     }
     if (this.ready) this.resend(request);
@@ -438,7 +466,7 @@ export class RabbitProducer extends AmqpClient {
   /** Republishes a stored message (same id and content: no new history op) with a new check message. */
   private resend(request: ResendRequest): void {
     const stored = this.stored.get(request.msg)!;
-    this.ctx.note('delayed-confirmation-resend', { msg: request.msg, attempt: request.attempt + 1 });
+    notes.note(this.ctx, 'delayed-confirmation-resend', { msg: request.msg, attempt: request.attempt + 1 });
     this.options.patternStats!.resends++;
     this.sendFrame({
       type: 'basic.publish', conn: this.conn!, channel: this.channel, exchange: this.options.exchange, routingKey: stored.routingKey,
@@ -459,7 +487,7 @@ export class RabbitProducer extends AmqpClient {
       return;
     }
     if (this.ready) {
-      this.ctx.note('outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
+      notes.note(this.ctx, 'outbox-resend', { msg: o.msg, attempt: o.attempts + 1 });
       this.publish(o);
     } else {
       o.timer = this.attemptTimer(o, o.attempts, this.options.outbox!.resendAfter);
@@ -469,7 +497,7 @@ export class RabbitProducer extends AmqpClient {
   /** The attempt's confirm (or outbox resend) timer, `wait` from now; none when due after the run's horizon. */
   private attemptTimer(o: Outstanding, attempt: number, wait: Micros): Timer | null {
     if (this.ctx.trueNow() + Math.max(0, Math.round(wait)) > this.options.horizon) return null;
-    return this.ctx.setTimer(wait, 'attempt-timeout', attemptTimer(o.id, attempt));
+    return timers.set(this.ctx, wait, 'attempt-timeout', attemptTimer(o.id, attempt));
   }
 
   private settle(o: Outstanding, type: 'ok' | 'fail' | 'info', error?: string): void {

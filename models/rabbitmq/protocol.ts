@@ -1,7 +1,14 @@
+import type { Message } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
+import type { ConsumerId, Delivery, FifoCommand } from './quorum/fifo.js';
+import type { RaftMessage } from './quorum/raft.js';
 import type { HeaderValue } from './schema.js';
 
 /**
+ * The wire protocol of the RabbitMQ model: AMQP 0-9-1 between clients and brokers, and what
+ * broker nodes say to each other (Erlang distribution: delegate calls to a queue's home node,
+ * Ra's Raft messages and rabbit_fifo commands for quorum queues, net ticks).
+ *
  * AMQP 0-9-1 methods as the model's actors exchange them. Every frame names its connection
  * (`conn`, unique per TCP connection) and channel. Field names follow the spec (delivery-tag,
  * multiple, requeue, reply-code) in camelCase. Two frames are not methods: `heartbeat` (the
@@ -101,6 +108,21 @@ export interface BasicDeliver extends ChannelFrame {
   readonly queue: string;
   readonly content: Content;
 }
+/** basic.get: one message from the queue, without a consumer (answered by basic.get-ok or basic.get-empty). */
+export interface BasicGet extends ChannelFrame { readonly type: 'basic.get'; readonly queue: string; readonly noAck: boolean }
+export interface BasicGetOk extends ChannelFrame {
+  readonly type: 'basic.get-ok';
+  readonly deliveryTag: number;
+  readonly redelivered: boolean;
+  readonly exchange: string;
+  readonly routingKey: string;
+  /** Ready messages left in the queue. */
+  readonly messageCount: number;
+  /** Not an AMQP field: the queue it came from, for the client history. */
+  readonly queue: string;
+  readonly content: Content;
+}
+export interface BasicGetEmpty extends ChannelFrame { readonly type: 'basic.get-empty' }
 export interface BasicAck extends ChannelFrame { readonly type: 'basic.ack'; readonly deliveryTag: number; readonly multiple: boolean }
 export interface BasicNack extends ChannelFrame { readonly type: 'basic.nack'; readonly deliveryTag: number; readonly multiple: boolean; readonly requeue: boolean }
 export interface BasicReject extends ChannelFrame { readonly type: 'basic.reject'; readonly deliveryTag: number; readonly requeue: boolean }
@@ -110,7 +132,77 @@ export interface TcpRst extends Frame { readonly type: 'tcp.rst' }
 export type AmqpFrame =
   | ConnectionOpen | ConnectionOpenOk | ConnectionClose | ChannelOpen | ChannelOpenOk | ChannelClose | ConfirmSelect | ConfirmSelectOk
   | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
-  | BasicDeliver | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
+  | BasicDeliver | BasicGet | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
+
+/** What a broker sends a client on an open channel once it is set up (the client hands these to its application). */
+export type ServerChannelMethod = BasicDeliver | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReturn | BasicCancelOk;
+
+/**
+ * The delayed-confirmation pattern's callback service asks a producer (an application message,
+ * not AMQP) to publish a message again (patterns/delayed-confirmation.ts).
+ */
+export interface ResendRequest {
+  readonly type: 'resend.request';
+  readonly msg: string;
+  /** The send the unconfirmed check was for; the resend is attempt + 1. */
+  readonly attempt: number;
+}
+
+/** The AMQP methods that name a channel (all but connection.*, heartbeat and tcp.rst). */
+export type ChannelMethod = Extract<AmqpFrame, { readonly channel: number }>;
+
+// ---------------------------------------------------------------- between broker nodes
+
+/** Ra (quorum queue Raft) messages between a quorum queue's members, carrying rabbit_fifo commands. */
+export type RaMessage = RaftMessage<FifoCommand>;
+
+/**
+ * A node's cluster link (cluster/link.ts) to another's: rabbit_fifo client commands and their
+ * answers, and the delegate calls a channel makes to a classic queue on its home node.
+ */
+export type DelegateMessage =
+  | { readonly type: 'ra.command'; readonly queue: string; readonly cmd: FifoCommand; readonly forwarded: boolean }
+  | { readonly type: 'ra.applied'; readonly queue: string; readonly req: string }
+  | { readonly type: 'ra.deliver'; readonly queue: string; readonly term: number; readonly cid: ConsumerId; readonly deliveries: readonly Delivery[] }
+  | { readonly type: 'delegate.publish'; readonly queue: string; readonly exchange: string; readonly routingKey: string; readonly content: Content; readonly conn: string; readonly channel: number; readonly seq: number }
+  | { readonly type: 'delegate.confirm'; readonly conn: string; readonly channel: number; readonly seq: number; readonly ack: boolean }
+  | { readonly type: 'delegate.consume'; readonly conn: string; readonly channel: number; readonly vhost: string; readonly user: string; readonly queue: string; readonly tag: string; readonly noAck: boolean; readonly prefetch: number }
+  | { readonly type: 'delegate.settle'; readonly conn: string; readonly channel: number; readonly tags: number[]; readonly op: 'ack' | 'nack'; readonly requeue: boolean }
+  | { readonly type: 'delegate.close'; readonly conn: string; readonly channel: number }
+  | { readonly type: 'delegate.cancel'; readonly conn: string; readonly channel: number; readonly tag: string }
+  | { readonly type: 'delegate.queue_deleted'; readonly queue: string };
+
+/**
+ * Everything a broker gets from another broker node: Ra messages, link messages, and the AMQP
+ * frames a queue's home node sends on a proxy channel back to the channel's node.
+ */
+export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk;
+
+/** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
+export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }
+export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; readonly upTo: number }
+
+/**
+ * The network hands an actor a `Message`; every message a RabbitMQ node gets from a client is
+ * an AMQP frame, and from a peer node a PeerMessage (the model's actors send nothing else), so
+ * these are the one place their type is asserted.
+ */
+export function asAmqpFrame(message: Message): AmqpFrame {
+  return message as AmqpFrame;
+}
+export function isNetTick(message: Message): message is NetTick {
+  return message.type === 'tick';
+}
+export function isDistAck(message: Message): message is DistAck {
+  return message.type === 'dist.ack';
+}
+export function asPeerMessage(message: Message): PeerMessage {
+  return message as PeerMessage;
+}
+/** A producer gets AMQP frames from its broker and resend requests from a callback service. */
+export function asProducerMessage(message: Message): AmqpFrame | ResendRequest {
+  return message as AmqpFrame | ResendRequest;
+}
 
 /** Reply codes used. */
 export const REPLY = {
@@ -119,6 +211,7 @@ export const REPLY = {
   ACCESS_REFUSED: 403,
   PRECONDITION_FAILED: 406,
   CONNECTION_FORCED: 320,
+  NOT_IMPLEMENTED: 540,
   NOT_ALLOWED: 530,
 } as const;
 

@@ -180,6 +180,9 @@ export const rabbitParts: ModelScenarioParts = {
   clusterConfig: rabbitClusterConfig,
   clusterFields: {
     brokers: nodeCount.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
+    invariants: z.boolean().optional().meta({
+      description: 'mqsim model key: check the RabbitMQ invariants (one quorum queue leader per term, quorum members agreeing at each applied index, no message both ready and unacked, a delivery unacked on one channel only, ready counts and message stores matching the queues, confirms only after the fsync that made their messages durable) after every control-plane change, stopping the run at the first violation (default false).',
+    }),
   },
   sections: {
     vhosts: z.array(vhost).optional().meta({ description: 'Virtual hosts (default: just "/").' }),

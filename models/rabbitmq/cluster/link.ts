@@ -1,23 +1,26 @@
 import type { Timer } from '../../../sim/kernel.js';
-import type { Message } from '../../../sim/node.js';
 import type { RandomStream } from '../../../sim/random.js';
-import type {
-  BrokerOptions, Channel, Connection, PendingConfirm, QueueDef, RabbitBroker, RemoteConsumer, RemoteUnacked,
-} from '../broker.js';
-import { FRAME_BYTES, REPLY, type BasicDeliver, type ChannelClose, type Content } from '../protocol.js';
+import { unreachable } from '../../../sim/timers.js';
+import type { BrokerOptions, RabbitBroker } from '../broker/broker.js';
+import type { Channel, RemoteConsumer, RemoteUnacked } from '../broker/channel.js';
+import type { RemoteChannel } from '../broker/message-store.js';
+import type { QueueDef } from '../broker/queue-process.js';
+import { notes } from '../notes.js';
+import { FRAME_BYTES, REPLY, type Content, type DelegateMessage, type PeerMessage } from '../protocol.js';
 import { consumerKey, QuorumFifo, type ConsumerId, type Delivery, type FifoCommand, type FifoEffect } from '../quorum/fifo.js';
-import { RAFT_MESSAGE_TYPES, RaftMember, type RaftHost, type RaftMessage, type RaftRecord, type RaftRole } from '../quorum/raft.js';
-import { AscendingSeqs } from '../queue.js';
+import { RaftMember, type RaftHost, type RaftRecord, type RaftRole } from '../quorum/raft.js';
 import { BROKER_NODE, QUORUM_DEFAULTS } from '../schema.js';
+import { Delegate } from './delegate.js';
 
 /**
  * What one broker node does for the cluster: queues served by other nodes and quorum queues.
- * The broker (broker.ts) keeps the AMQP side (connections, channels, delivery tags, confirms)
+ * The broker (broker/) keeps the AMQP side (connections, channels, delivery tags, confirms)
  * and its own classic queues; it hands this link every queue it does not hold itself.
  *
  * Classic queues live on their home node (the node that declared them, `node:` in the scenario,
  * default rabbit-1). A channel on another node reaches them over the network, as RabbitMQ's
- * channel processes reach queue processes through the delegate:
+ * channel processes reach queue processes through the delegate (the home node's side, and the
+ * relaying of its deliveries, are cluster/delegate.ts):
  * - `delegate.publish` carries a routed message to the home node; its `delegate.confirm` (after
  *   the home's fsync for a persistent message in a durable queue) completes the publisher
  *   confirm, which waits for every queue the message went to. A home node seen down
@@ -57,17 +60,8 @@ interface PendingCommand {
   readonly confirm: { channel: Channel; seq: number } | null;
 }
 
-export type PeerMessage =
-  | { type: 'ra.command'; queue: string; cmd: FifoCommand; forwarded: boolean }
-  | { type: 'ra.applied'; queue: string; req: string }
-  | { type: 'ra.deliver'; queue: string; term: number; cid: ConsumerId; deliveries: Delivery[] }
-  | { type: 'delegate.publish'; queue: string; exchange: string; routingKey: string; content: Content; conn: string; channel: number; seq: number }
-  | { type: 'delegate.confirm'; conn: string; channel: number; seq: number; ack: boolean }
-  | { type: 'delegate.consume'; conn: string; channel: number; vhost: string; user: string; queue: string; tag: string; noAck: boolean; prefetch: number }
-  | { type: 'delegate.settle'; conn: string; channel: number; tags: number[]; op: 'ack' | 'nack'; requeue: boolean }
-  | { type: 'delegate.close'; conn: string; channel: number }
-  | { type: 'delegate.cancel'; conn: string; channel: number; tag: string }
-  | { type: 'delegate.queue_deleted'; queue: string };
+/** The link's timers, all under the broker's `link` tag: the command-timeout tick, and each quorum member's Raft timers. */
+export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember };
 
 export class ClusterLink {
   private readonly self: string;
@@ -86,6 +80,7 @@ export class ClusterLink {
   private tickTimer: Timer | null = null;
   private stopped = false;
   private readonly commandTimeout: number;
+  private readonly delegate: Delegate;
 
   constructor(private readonly broker: RabbitBroker, private readonly options: BrokerOptions) {
     this.self = broker.ctx.name;
@@ -97,6 +92,7 @@ export class ClusterLink {
       if (def.quorum) this.leaderHint.set(key, def.members?.[0] ?? def.node ?? BROKER_NODE);
     }
     this.commandTimeout = options.quorum?.commandTimeout ?? QUORUM_DEFAULTS.commandTimeout;
+    this.delegate = new Delegate(broker, this);
   }
 
   private get ctx() {
@@ -147,7 +143,7 @@ export class ClusterLink {
         this.queueDeleted(key);
       }
     }
-    this.tickTimer = this.ctx.setTimer(this.commandTimeout, 'link', { t: 'tick' });
+    this.tickTimer = this.broker.timers.set(this.ctx, this.commandTimeout, 'link', { t: 'tick' });
   }
 
   stop(): void {
@@ -164,14 +160,14 @@ export class ClusterLink {
     let member!: QuorumMember;
     const host: RaftHost<FifoCommand> = {
       send: (to, message, bytes) => this.ctx.send(to, message, bytes),
-      setTimer: (delay, kind) => this.ctx.setTimer(delay, 'link', { t: 'raft', key, kind, member }),
+      setTimer: (delay, kind) => this.broker.timers.set(this.ctx, delay, 'link', { t: 'raft', key, kind, member }),
       cancelTimer: (handle) => this.ctx.cancelTimer(handle as Timer | null),
       random: () => random.next(),
       file,
       fsync: (done) => this.ctx.disk.fsync(done),
       apply: (index, cmd, leader) => this.applied(member, index, cmd, leader),
       onRoleChange: (role, term, leader) => this.roleChanged(member, role, term, leader),
-      note: (what, detail) => this.ctx.note(what, detail),
+      note: (what, detail) => notes.note(this.ctx, what, detail),
       noop: () => ({ op: 'noop', leader: this.self }),
       bytes: (cmd) => (cmd.op === 'enqueue' ? cmd.content.bytes + 96 : 64),
     };
@@ -182,18 +178,21 @@ export class ClusterLink {
     }, host);
     member = { key, def, raft, fifo };
     this.members.set(key, member);
-    if (!restarted) this.ctx.note('queue.declare', { vhost: def.vhost, queue: def.name, durable: true, type: 'quorum', members: (def.members ?? []).join(',') });
+    if (!restarted) notes.note(this.ctx, 'queue.declare', { vhost: def.vhost, queue: def.name, durable: true, type: 'quorum', members: (def.members ?? []).join(',') });
     raft.start(restarted, def.members?.[0] ?? null);
   }
 
-  onTimer(data: unknown): void {
+  onTimer(d: LinkTimer): void {
     if (this.stopped) return;
-    const d = data as { t: 'tick' } | { t: 'raft'; key: string; kind: 'election' | 'heartbeat'; member: QuorumMember };
-    if (d.t === 'raft') {
-      if (this.members.get(d.key) === d.member) d.member.raft.onTimer(d.kind);
-      return;
+    switch (d.t) {
+      case 'raft':
+        if (this.members.get(d.key) === d.member) d.member.raft.onTimer(d.kind);
+        return;
+      case 'tick':
+        return this.tick();
+      default:
+        return unreachable(d, 'link timer');
     }
-    this.tick();
   }
 
   /** Every command timeout: resend unanswered commands (to the next member), renew consumers' checkouts. */
@@ -212,7 +211,7 @@ export class ClusterLink {
       this.sendCommand(p.key, p.cmd);
     }
     this.recheckout();
-    this.tickTimer = this.ctx.setTimer(this.commandTimeout, 'link', { t: 'tick' });
+    this.tickTimer = this.broker.timers.set(this.ctx, this.commandTimeout, 'link', { t: 'tick' });
   }
 
   private recheckout(): void {
@@ -258,7 +257,7 @@ export class ClusterLink {
   /** The confirm of `seq` waits for `parts` answers from elsewhere (and the local fsync when `sync`). */
   awaitParts(channel: Channel, seq: number, parts: number, sync: boolean, nack: boolean, homes: string[]): void {
     (channel.pending ??= new Map()).set(seq, { remaining: parts + (sync ? 1 : 0), nack, nodes: homes });
-    if (sync) this.broker.afterSync(channel, seq);
+    if (sync) this.broker.storeSync.afterSync(channel, seq);
   }
 
   partDone(channel: Channel, seq: number, ack: boolean): void {
@@ -268,10 +267,10 @@ export class ClusterLink {
     if (!ack) p.nack = true;
     if (p.remaining > 0) return;
     channel.pending!.delete(seq);
-    this.broker.confirm(channel, [seq], !p.nack);
+    this.broker.channels.confirm(channel, [seq], !p.nack);
   }
 
-  confirmRemote(remote: { node: string; conn: string; channel: number }, seq: number, ack: boolean): void {
+  confirmRemote(remote: RemoteChannel, seq: number, ack: boolean): void {
     this.toPeer(remote.node, { type: 'delegate.confirm', conn: remote.conn, channel: remote.channel, seq, ack }, FRAME_BYTES);
   }
 
@@ -283,7 +282,7 @@ export class ClusterLink {
       noAck: frame.noAck, prefetch: channel.prefetch,
     };
     if (!rc.quorum && !this.isUp(rc.node)) {
-      return this.broker.channelError(channel, REPLY.NOT_FOUND,
+      return this.broker.channels.error(channel, REPLY.NOT_FOUND,
         `NOT_FOUND - home node '${rc.node}' of durable queue '${def.name}' in vhost '${def.vhost}' is down or inaccessible`);
     }
     (channel.remoteConsumers ??= new Map()).set(rc.tag, rc);
@@ -350,7 +349,7 @@ export class ClusterLink {
     if (this.stopped) return;
     for (const conn of [...this.broker.connections.values()]) {
       if (conn.client === node) {
-        this.broker.closeConnection(conn);
+        this.broker.connectionHandler.close(conn);
         continue;
       }
       for (const ch of conn.channels.values()) {
@@ -365,7 +364,7 @@ export class ClusterLink {
         }
         const lost = ch.remoteConsumers === undefined ? undefined : [...ch.remoteConsumers.values()].find((rc) => !rc.quorum && rc.node === node);
         if (lost) {
-          this.broker.channelError(ch, REPLY.NOT_FOUND,
+          this.broker.channels.error(ch, REPLY.NOT_FOUND,
             `NOT_FOUND - home node '${node}' of durable queue '${lost.queue}' is down or inaccessible`);
         }
       }
@@ -378,7 +377,7 @@ export class ClusterLink {
     this.recheckout();
   }
 
-  private toPeer(to: string, message: PeerMessage, bytes: number): void {
+  toPeer(to: string, message: DelegateMessage, bytes: number): void {
     this.ctx.send(to, message, bytes);
   }
 
@@ -430,21 +429,23 @@ export class ClusterLink {
         else this.toPeer(e.reply.node, { type: 'ra.applied', queue: member.key, req: e.reply.req }, FRAME_BYTES);
         return;
       case 'deliver': {
-        if (e.cid.node === this.self) this.onDeliver(member.key, member.raft.term, e.cid, e.deliveries as Delivery[], this.self);
+        if (e.cid.node === this.self) this.onDeliver(member.key, member.raft.term, e.cid, e.deliveries, this.self);
         else {
           let bytes = FRAME_BYTES;
           for (const d of e.deliveries) bytes += d.message.content.bytes + FRAME_BYTES;
-          this.toPeer(e.cid.node, { type: 'ra.deliver', queue: member.key, term: member.raft.term, cid: e.cid, deliveries: e.deliveries as Delivery[] }, bytes);
+          this.toPeer(e.cid.node, { type: 'ra.deliver', queue: member.key, term: member.raft.term, cid: e.cid, deliveries: e.deliveries }, bytes);
         }
         return;
       }
       case 'dead-letter':
-        if (e.reason === 'delivery_limit') this.ctx.note('delivery-limit', { queue: member.def.name, msg: e.message.content.properties.messageId, deliveryCount: e.message.deliveryCount });
-        this.broker.deadLetter(member, e.message, e.reason);
+        if (e.reason === 'delivery_limit') notes.note(this.ctx, 'delivery-limit', { queue: member.def.name, msg: e.message.content.properties.messageId, deliveryCount: e.message.deliveryCount });
+        this.broker.deadLettering.deadLetter(member, e.message, e.reason);
         return;
       case 'dropped':
-        this.ctx.note('delivery-limit', { queue: member.def.name, msg: e.message.content.properties.messageId, deliveryCount: e.message.deliveryCount, dropped: true });
+        notes.note(this.ctx, 'delivery-limit', { queue: member.def.name, msg: e.message.content.properties.messageId, deliveryCount: e.message.deliveryCount, dropped: true });
         return;
+      default:
+        return unreachable(e, 'rabbit_fifo effect');
     }
   }
 
@@ -459,7 +460,9 @@ export class ClusterLink {
         this.sendCommand(p.key, p.cmd);
       }
     }
+    this.broker.changed(`ra ${role} of ${member.key}`);
     if (role !== 'leader') return;
+    this.options.invariants?.leaderElected(member.key, this.self, term);
     this.options.onLeader?.(member.key, this.self, term);
     for (const node of this.nodes) if (!this.isUp(node)) member.raft.propose({ op: 'down', node });
   }
@@ -504,15 +507,15 @@ export class ClusterLink {
 
   // ------------------------------------------------------------------ messages from peers
 
-  onPeer(from: string, message: Message): void {
+  onPeer(from: string, msg: PeerMessage): void {
     if (this.stopped) return;
-    if (RAFT_MESSAGE_TYPES.has(message.type)) {
-      const m = message as RaftMessage<FifoCommand>;
-      this.members.get(m.queue)?.raft.receive(from, m);
-      return;
-    }
-    const msg = message as PeerMessage | BasicDeliver | ChannelClose;
     switch (msg.type) {
+      case 'ra.append_entries':
+      case 'ra.append_entries_reply':
+      case 'ra.request_vote':
+      case 'ra.request_vote_reply':
+        this.members.get(msg.queue)?.raft.receive(from, msg);
+        return;
       case 'ra.command':
         return this.onCommand(msg.queue, msg.cmd, msg.forwarded);
       case 'ra.applied':
@@ -520,7 +523,7 @@ export class ClusterLink {
       case 'ra.deliver':
         return this.onDeliver(msg.queue, msg.term, msg.cid, msg.deliveries, from);
       case 'delegate.publish':
-        return this.onDelegatePublish(from, msg);
+        return this.delegate.publish(from, msg);
       case 'delegate.confirm': {
         const ch = this.broker.connections.get(msg.conn)?.channels.get(msg.channel);
         const p = ch?.pending?.get(msg.seq);
@@ -531,90 +534,25 @@ export class ClusterLink {
         return this.partDone(ch, msg.seq, msg.ack);
       }
       case 'delegate.consume':
-        return this.onDelegateConsume(from, msg);
-      case 'delegate.settle': {
-        const ch = this.broker.connections.get(msg.conn)?.channels.get(msg.channel);
-        if (ch === undefined || !ch.open) return;
-        for (const tag of msg.tags) {
-          if (msg.op === 'ack') this.broker.onAck(ch, { type: 'basic.ack', conn: msg.conn, channel: msg.channel, deliveryTag: tag, multiple: false });
-          else this.broker.onNack(ch, tag, false, msg.requeue);
-        }
-        return;
-      }
-      case 'delegate.close': {
-        const conn = this.broker.connections.get(msg.conn);
-        const ch = conn?.channels.get(msg.channel);
-        if (conn === undefined || ch === undefined) return;
-        this.broker.closeChannel(ch);
-        conn.channels.delete(msg.channel);
-        return;
-      }
-      case 'delegate.cancel': {
-        const consumer = this.broker.connections.get(msg.conn)?.channels.get(msg.channel)?.consumers.get(msg.tag);
-        if (consumer !== undefined) this.broker.removeConsumer(consumer);
-        return;
-      }
+        return this.delegate.consume(from, msg);
+      case 'delegate.settle':
+        return this.delegate.settle(msg);
+      case 'delegate.close':
+        return this.delegate.close(msg);
+      case 'delegate.cancel':
+        return this.delegate.cancel(msg);
       case 'delegate.queue_deleted':
         this.deletedElsewhere.add(msg.queue);
         return;
       case 'basic.deliver':
-        return this.relayDeliver(from, msg);
-      case 'channel.close': {
-        // The home node closed our proxy channel (an error there): the client's channel closes with it.
-        const ch = this.broker.connections.get(msg.conn)?.channels.get(msg.channel);
-        if (ch !== undefined && ch.open) this.broker.channelError(ch, msg.replyCode, msg.replyText);
-        return;
-      }
+        return this.delegate.relayDeliver(from, msg);
+      case 'channel.close':
+        return this.delegate.proxyClosed(msg);
+      case 'basic.consume-ok':
+      case 'basic.cancel-ok':
+        return; // answers to the proxies' basic.consume / basic.cancel
       default:
-        return; // basic.consume-ok, basic.cancel-ok of proxies
+        return unreachable(msg, 'peer message');
     }
-  }
-
-  private onDelegatePublish(from: string, msg: Extract<PeerMessage, { type: 'delegate.publish' }>): void {
-    const queue = this.broker.queues.get(msg.queue);
-    const remote = { node: from, conn: msg.conn, channel: msg.channel };
-    if (queue === undefined) {
-      if (msg.seq > 0) this.confirmRemote(remote, msg.seq, true);
-      return;
-    }
-    const outcome = this.broker.enqueue(queue, msg.exchange, msg.routingKey, msg.content);
-    if (msg.seq === 0) return;
-    if (outcome === 'stored') this.broker.afterSync(null as unknown as Channel, msg.seq, remote);
-    else this.confirmRemote(remote, msg.seq, outcome === 'queued');
-  }
-
-  private onDelegateConsume(from: string, msg: Extract<PeerMessage, { type: 'delegate.consume' }>): void {
-    let conn = this.broker.connections.get(msg.conn);
-    if (conn === undefined) {
-      conn = { id: msg.conn, client: from, vhost: msg.vhost, user: msg.user, heartbeat: 0, lastSeen: this.ctx.trueNow(), channels: new Map(), open: true };
-      this.broker.connections.set(conn.id, conn);
-    }
-    let ch = conn.channels.get(msg.channel);
-    if (ch === undefined || !ch.open) {
-      ch = {
-        conn, number: msg.channel, open: true, confirm: false, publishSeq: 1, outstanding: new AscendingSeqs(), prefetch: msg.prefetch,
-        consumers: new Map(), unacked: new Map(), nextDeliveryTag: 1,
-      };
-      conn.channels.set(msg.channel, ch);
-    }
-    ch.prefetch = msg.prefetch;
-    this.broker.onConsume(ch, { type: 'basic.consume', conn: conn.id, channel: ch.number, queue: msg.queue, consumerTag: msg.tag, noAck: msg.noAck });
-  }
-
-  /** A delivery from a classic queue's home for a consumer on this node: our own delivery tag, then to the client. */
-  private relayDeliver(from: string, frame: BasicDeliver): void {
-    const conn = this.broker.connections.get(frame.conn);
-    const ch = conn?.channels.get(frame.channel);
-    const rc = ch?.open ? ch.remoteConsumers?.get(frame.consumerTag) : undefined;
-    if (conn === undefined || ch === undefined || rc === undefined || rc.quorum || rc.node !== from) {
-      this.toPeer(from, { type: 'delegate.close', conn: frame.conn, channel: frame.channel }, FRAME_BYTES);
-      return;
-    }
-    const tag = ch.nextDeliveryTag++;
-    if (!rc.noAck) ch.unacked.set(tag, { tag, remote: rc, id: frame.deliveryTag });
-    this.broker.send(conn, { ...frame, deliveryTag: tag }, FRAME_BYTES + frame.content.bytes);
   }
 }
-
-/** Proxy connections on a home node are never heartbeat-checked: node monitoring covers them. */
-export type { Connection, PendingConfirm };

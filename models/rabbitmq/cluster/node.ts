@@ -1,6 +1,8 @@
 import type { Actor, Message, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
-import { FRAME_BYTES } from '../protocol.js';
+import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
+import { notes } from '../notes.js';
+import { FRAME_BYTES, isDistAck, isNetTick, type DistAck, type NetTick, type TcpRst } from '../protocol.js';
 
 /**
  * One RabbitMQ node of a cluster (rabbit-1..rabbit-N): the Erlang VM around the rabbit
@@ -54,10 +56,17 @@ export interface RabbitApp extends Actor {
   shutdown(why: string): void;
 }
 
-export interface Tick {
-  readonly type: 'tick';
-  readonly incarnation: Micros;
-}
+/**
+ * The node's timers: the net tick, the distribution retransmission and delayed-ack timers, and
+ * the application's timers (`app`, tagged with the application's generation so a stopped
+ * application's timers die with it; the application's own tag and data inside).
+ */
+type NodeTimer =
+  | { tag: 'tick'; data: undefined }
+  | { tag: 'dist-rto'; data: undefined }
+  | { tag: 'dist-ack'; data: string }
+  | { tag: 'app'; data: { readonly gen: number; readonly tag: string; readonly data: unknown } };
+const timers = timersOf<NodeTimer>();
 
 interface Peer {
   lastHeard: Micros;
@@ -145,8 +154,9 @@ export class RabbitNode implements Actor {
         else base.send(to, message, bytes);
       },
       setTimer(delay: Micros, tag: string, data?: unknown) {
-        return base.setTimer(delay, 'app', { gen, tag, data });
+        return timers.set(base, delay, 'app', { gen, tag, data });
       },
+      // Untyped on purpose: the application's notes are typed where it writes them (notes.ts).
       note(what: string, detail?: Record<string, unknown>) {
         if (node.generation === gen) base.note(what, detail);
       },
@@ -165,27 +175,38 @@ export class RabbitNode implements Actor {
 
   receive(from: string, message: Message): void {
     const peer = this.peers.get(from);
-    if (peer) this.heard(from, peer, message.type === 'tick' ? (message as Tick).incarnation : null);
-    if (message.type === 'tick') return;
+    const tick = isNetTick(message);
+    if (peer) this.heard(from, peer, tick ? message.incarnation : null);
+    if (tick) return;
     if (peer) {
-      if (message.type === 'dist.ack') return this.onDistAck(from, message as unknown as { depoch: number; upTo: number });
-      if (!this.distReceive(from, message as Message & Wire)) return; // a duplicate
+      if (isDistAck(message)) return this.onDistAck(from, message);
+      if (!this.distReceive(from, message)) return; // a duplicate
     }
     if (this.app) {
       this.app.receive(from, message);
       return;
     }
     // The application is stopped: the AMQP listener is closed, a client's segment gets a reset.
-    if (!peer && 'conn' in message) this.ctx.send(from, { type: 'tcp.rst', conn: (message as { conn: string }).conn } as Message, FRAME_BYTES);
+    if (!peer && 'conn' in message && typeof message.conn === 'string') {
+      const rst: TcpRst = { type: 'tcp.rst', conn: message.conn };
+      this.ctx.send(from, rst, FRAME_BYTES);
+    }
   }
 
-  onTimer(tag: string, data: unknown): void {
-    if (tag === 'tick') return this.tick();
-    if (tag === 'dist-rto') return this.retransmit();
-    if (tag === 'dist-ack') return this.sendAck(data as string);
-    if (tag !== 'app') return;
-    const d = data as { gen: number; tag: string; data: unknown };
-    if (d.gen === this.generation && this.app) this.app.onTimer?.(d.tag, d.data);
+  onTimer(...[tag, data]: TimerArgs<NodeTimer>): void {
+    switch (tag) {
+      case 'tick':
+        return this.tick();
+      case 'dist-rto':
+        return this.retransmit();
+      case 'dist-ack':
+        return this.sendAck(data);
+      case 'app':
+        if (data.gen === this.generation && this.app) this.app.onTimer?.(data.tag, data.data);
+        return;
+      default:
+        return unreachable(tag, 'node timer');
+    }
   }
 
   private heard(name: string, peer: Peer, incarnation: Micros | null): void {
@@ -205,10 +226,11 @@ export class RabbitNode implements Actor {
   private tick(): void {
     const now = this.ctx.trueNow();
     for (const [name, peer] of this.peers) {
-      this.ctx.send(name, { type: 'tick', incarnation: this.incarnation } as Tick, 16);
+      const tick: NetTick = { type: 'tick', incarnation: this.incarnation };
+      this.ctx.send(name, tick, 16);
       if (peer.up && now - peer.lastHeard >= this.netTicktime) this.down(name, peer, 'net_tick_timeout');
     }
-    this.ctx.setTimer(Math.max(1, Math.round(this.netTicktime / 4)), 'tick');
+    timers.set(this.ctx, Math.max(1, Math.round(this.netTicktime / 4)), 'tick', undefined);
   }
 
   private down(name: string, peer: Peer, reason: string): void {
@@ -216,11 +238,11 @@ export class RabbitNode implements Actor {
     // The distribution connection is torn down: what was in flight on it is gone.
     this.outbound.delete(name);
     this.inbound.delete(name);
-    this.ctx.note('nodedown', { node: name, reason });
+    notes.note(this.ctx, 'nodedown', { node: name, reason });
     this.app?.nodeDown(name);
     if (this.handling === 'pause_minority' && !this.paused && !this.inMajority()) {
       this.paused = true;
-      this.ctx.note('pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'pause' });
+      notes.note(this.ctx, 'pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'pause' });
       this.stopApp('pause_minority');
     }
   }
@@ -228,12 +250,12 @@ export class RabbitNode implements Actor {
   private up(name: string, peer: Peer, partitioned: boolean): void {
     const downPeers = [...this.peers].filter(([, p]) => !p.up).map(([n]) => n);
     peer.up = true;
-    this.ctx.note('nodeup', { node: name });
-    if (partitioned) this.ctx.note('partition-detected', { node: this.ctx.name, peer: name });
+    notes.note(this.ctx, 'nodeup', { node: name });
+    if (partitioned) notes.note(this.ctx, 'partition-detected', { node: this.ctx.name, peer: name });
     if (this.paused) {
       if (this.inMajority()) {
         this.paused = false;
-        this.ctx.note('pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'resume' });
+        notes.note(this.ctx, 'pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'resume' });
         this.startApp(true);
         for (const [n, p] of this.peers) if (!p.up) this.app?.nodeDown(n);
       }
@@ -248,7 +270,7 @@ export class RabbitNode implements Actor {
       const mine = this.nodes.filter((n) => !downPeers.includes(n));
       const theirs = downPeers;
       const loses = mine.length < theirs.length || (mine.length === theirs.length && minName(theirs) < minName(mine));
-      this.ctx.note('autoheal', { node: this.ctx.name, winner: (loses ? theirs : mine).join(','), losers: (loses ? mine : theirs).join(',') });
+      notes.note(this.ctx, 'autoheal', { node: this.ctx.name, winner: (loses ? theirs : mine).join(','), losers: (loses ? mine : theirs).join(',') });
       if (loses) {
         this.stopApp('autoheal');
         this.startApp(true);
@@ -270,12 +292,12 @@ export class RabbitNode implements Actor {
       this.outbound.set(to, out);
     }
     const seq = ++out.next;
-    const wire = { ...message, dseq: seq, depoch: out.epoch } as Message;
+    const wire: Message & Wire = { ...message, dseq: seq, depoch: out.epoch };
     out.unacked.set(seq, { wire, bytes, sentAt: this.ctx.trueNow() });
     this.ctx.send(to, wire, bytes);
     if (!this.retransmitArmed) {
       this.retransmitArmed = true;
-      this.ctx.setTimer(RETRANSMIT, 'dist-rto');
+      timers.set(this.ctx, RETRANSMIT, 'dist-rto', undefined);
     }
   }
 
@@ -301,7 +323,7 @@ export class RabbitNode implements Actor {
     }
     if (waiting) {
       this.retransmitArmed = true;
-      this.ctx.setTimer(RETRANSMIT, 'dist-rto');
+      timers.set(this.ctx, RETRANSMIT, 'dist-rto', undefined);
     }
   }
 
@@ -329,17 +351,18 @@ export class RabbitNode implements Actor {
   private scheduleAck(from: string, inb: Inbound): void {
     if (inb.ackPending) return;
     inb.ackPending = true;
-    this.ctx.setTimer(ACK_DELAY, 'dist-ack', from);
+    timers.set(this.ctx, ACK_DELAY, 'dist-ack', from);
   }
 
   private sendAck(to: string): void {
     const inb = this.inbound.get(to);
     if (!inb) return;
     inb.ackPending = false;
-    this.ctx.send(to, { type: 'dist.ack', depoch: inb.epoch, upTo: inb.upTo } as Message, 16);
+    const ack: DistAck = { type: 'dist.ack', depoch: inb.epoch, upTo: inb.upTo };
+    this.ctx.send(to, ack, 16);
   }
 
-  private onDistAck(from: string, ack: { depoch: number; upTo: number }): void {
+  private onDistAck(from: string, ack: DistAck): void {
     const out = this.outbound.get(from);
     if (!out || out.epoch !== ack.depoch) return;
     out.rto = RETRANSMIT;

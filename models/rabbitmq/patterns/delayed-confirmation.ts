@@ -1,9 +1,10 @@
 import type { DiskFile } from '../../../sim/disk.js';
-import type { Message } from '../../../sim/node.js';
+import { unreachable, type TimerArgs } from '../../../sim/timers.js';
 import type { Micros } from '../../../sim/time.js';
 import type { Phase } from '../../../sim/world.js';
-import { AmqpClient } from '../client.js';
-import { type AmqpFrame, type BasicDeliver, type Content, type Properties } from '../protocol.js';
+import { AmqpClient, type ClientTimer } from '../client.js';
+import { notes } from '../notes.js';
+import type { AmqpFrame, BasicDeliver, Content, Properties, ResendRequest, ServerChannelMethod } from '../protocol.js';
 import type { HeaderValue } from '../schema.js';
 
 /**
@@ -83,12 +84,7 @@ export function emptyPatternStats(): PatternStats {
 }
 
 /** The application RPC from the callback service to the producer (step 7). */
-export interface ResendRequest {
-  readonly type: 'resend.request';
-  readonly msg: string;
-  /** The send the unconfirmed check was for; the resend is attempt + 1. */
-  readonly attempt: number;
-}
+export type { ResendRequest } from '../protocol.js';
 
 export const RESEND_REQUEST_BYTES = 128;
 
@@ -139,7 +135,7 @@ export class CallbackService extends AmqpClient {
   protected override begin(restarted: boolean): void {
     this.store = this.ctx.disk.file<StoreRecord>('msgdb');
     for (const record of this.store.records) this.confirmed.add(record.confirmed);
-    if (restarted) this.ctx.note('callback-service-recovered', { confirmed: this.confirmed.size });
+    if (restarted) notes.note(this.ctx, 'callback-service-recovered', { confirmed: this.confirmed.size });
     this.connect();
   }
 
@@ -155,19 +151,34 @@ export class CallbackService extends AmqpClient {
 
   protected onLost(_why: string): void {}
 
-  protected onClientTimer(_tag: string, _data: unknown): void {}
+  /** The service has no timers of its own: only its connection's. */
+  onTimer(...args: TimerArgs<ClientTimer>): void {
+    this.onConnectionTimer(...args);
+  }
 
-  protected onFrame(frame: AmqpFrame): void {
-    if (frame.type !== 'basic.deliver') return;
-    this.handle(frame);
-    this.sendFrame({ type: 'basic.ack', conn: this.conn!, channel: this.channel, deliveryTag: frame.deliveryTag, multiple: false });
+  protected onFrame(frame: ServerChannelMethod): void {
+    switch (frame.type) {
+      case 'basic.deliver':
+        this.handle(frame);
+        this.sendFrame({ type: 'basic.ack', conn: this.conn!, channel: this.channel, deliveryTag: frame.deliveryTag, multiple: false });
+        return;
+      case 'basic.ack':
+      case 'basic.nack':
+      case 'basic.return':
+      case 'basic.cancel-ok':
+      case 'basic.get-ok':
+      case 'basic.get-empty':
+        return; // it publishes nothing, never polls and never cancels
+      default:
+        return unreachable(frame, 'frame to the callback service');
+    }
   }
 
   private handle(frame: BasicDeliver): void {
     const props = frame.content.properties;
     const msg = props.correlationId;
     if (msg === undefined) {
-      this.ctx.note('callback-unknown-message', { msg: props.messageId });
+      notes.note(this.ctx, 'callback-unknown-message', { msg: props.messageId });
       return;
     }
     if (props.type === CONFIRM_TYPE) {
@@ -178,7 +189,7 @@ export class CallbackService extends AmqpClient {
       return;
     }
     if (props.type !== CHECK_TYPE) {
-      this.ctx.note('callback-unknown-message', { msg: props.messageId, type: props.type ?? null });
+      notes.note(this.ctx, 'callback-unknown-message', { msg: props.messageId, type: props.type ?? null });
       return;
     }
     if (this.confirmed.has(msg)) {
@@ -191,18 +202,18 @@ export class CallbackService extends AmqpClient {
     const producer = producerOf(msg);
     const options = this.producers.get(producer);
     if (options === undefined) {
-      this.ctx.note('callback-unknown-message', { msg, why: `no producer ${producer} uses this callback service` });
+      notes.note(this.ctx, 'callback-unknown-message', { msg, why: `no producer ${producer} uses this callback service` });
       return;
     }
     if (attempt > options.maxResends) {
       this.stats.checksGaveUp++;
-      this.ctx.note('delayed-check-gave-up', { msg, attempts: attempt });
+      notes.note(this.ctx, 'delayed-check-gave-up', { msg, attempts: attempt });
       return;
     }
     this.stats.resendRequests++;
-    this.ctx.note('delayed-check-unconfirmed', { msg, attempt, producer });
+    notes.note(this.ctx, 'delayed-check-unconfirmed', { msg, attempt, producer });
     const request: ResendRequest = { type: 'resend.request', msg, attempt };
-    this.ctx.send(producer, request as unknown as Message, RESEND_REQUEST_BYTES);
+    this.ctx.send(producer, request, RESEND_REQUEST_BYTES);
   }
 }
 

@@ -1,5 +1,6 @@
+import { unreachable } from '../../../sim/timers.js';
 import type { Content } from '../protocol.js';
-import { ReadyMessages, type QueuedMessage } from '../queue.js';
+import { ReadyMessages, type QueuedMessage } from '../broker/ready-messages.js';
 
 /**
  * A quorum queue's state machine (RabbitMQ's rabbit_fifo, in outline): what every member applies,
@@ -106,6 +107,11 @@ export class QuorumFifo {
     return this.order.length;
   }
 
+  /** Each consumer's checked-out messages by Raft index (for the invariants). */
+  *checkedOutBy(): IterableIterator<readonly [string, ReadonlyMap<number, FifoMessage>]> {
+    for (const c of this.order) yield [c.key, c.checkedOut];
+  }
+
   /** Message ids held (ready or checked out), for the final read. */
   *messages(): IterableIterator<FifoMessage> {
     for (const m of this.ready) yield m as FifoMessage;
@@ -179,6 +185,8 @@ export class QuorumFifo {
       case 'noop':
         for (const c of this.order) for (const id of [...c.checkedOut.keys()]) this.returnOne(c, id, effects);
         break;
+      default:
+        return unreachable(cmd, 'rabbit_fifo command');
     }
     this.dispatch(effects);
     return effects;

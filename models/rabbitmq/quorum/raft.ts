@@ -1,5 +1,7 @@
 import type { DiskFile } from '../../../sim/disk.js';
 import type { Micros } from '../../../sim/time.js';
+import { unreachable } from '../../../sim/timers.js';
+import type { RabbitNote } from '../notes.js';
 
 /**
  * Raft for one quorum queue member (RabbitMQ runs quorum queues on Ra, its Raft library; this
@@ -74,7 +76,6 @@ export interface RequestVoteReply {
 }
 export type RaftMessage<C> = AppendEntries<C> | AppendEntriesReply | RequestVote | RequestVoteReply;
 
-export const RAFT_MESSAGE_TYPES = new Set(['ra.append_entries', 'ra.append_entries_reply', 'ra.request_vote', 'ra.request_vote_reply']);
 
 export interface RaftTiming {
   /** The base election timeout; each wait is drawn uniformly in [electionTimeout, 2 x electionTimeout). */
@@ -99,7 +100,7 @@ export interface RaftHost<C> {
   apply(index: number, cmd: C, leader: boolean): void;
   /** Role or leader changed (a new term's leader known, this member elected, stepped down). */
   onRoleChange(role: RaftRole, term: number, leader: string | null): void;
-  note(what: string, detail: Record<string, unknown>): void;
+  note(what: RabbitNote, detail: Record<string, unknown>): void;
   /** The command a new leader appends at the start of its term. */
   noop(): C;
   /** Size on the wire and on disk of a command. */
@@ -194,11 +195,19 @@ export class RaftMember<C> {
 
   onTimer(kind: 'election' | 'heartbeat'): void {
     if (this.stopped) return;
-    if (kind === 'election') {
-      this.electionTimer = null;
-      if (this.role !== 'leader') this.startElection();
-      return;
+    switch (kind) {
+      case 'election':
+        this.electionTimer = null;
+        if (this.role !== 'leader') this.startElection();
+        return;
+      case 'heartbeat':
+        return this.onHeartbeatTimer();
+      default:
+        return unreachable(kind, 'raft timer');
     }
+  }
+
+  private onHeartbeatTimer(): void {
     this.heartbeatTimer = null;
     if (this.role !== 'leader') return;
     for (const peer of this.peers) {
@@ -229,6 +238,8 @@ export class RaftMember<C> {
         return this.onAppend(from, message);
       case 'ra.append_entries_reply':
         return this.onAppendReply(from, message);
+      default:
+        return unreachable(message, 'raft message');
     }
   }
 

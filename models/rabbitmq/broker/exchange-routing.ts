@@ -1,5 +1,5 @@
-import type { ExchangeType, HeaderValue, RoutingType } from './schema.js';
-import { topicMatches } from './topic.js';
+import type { ExchangeType, HeaderValue, RoutingType } from '../schema.js';
+import { topicMatches } from './exchange-type-topic.js';
 
 /**
  * Exchanges, bindings and routing: pure data and functions, no node, so tests can drive them

@@ -1,5 +1,5 @@
-import type { Micros } from '../../sim/time.js';
-import type { Content } from './protocol.js';
+import type { Micros } from '../../../sim/time.js';
+import type { Content } from '../protocol.js';
 
 /**
  * A classic queue's ready messages: one FIFO per priority level (one level unless
@@ -155,68 +155,5 @@ export class ReadyMessages {
     this.bytes = 0;
     this.expiring = 0;
     return all;
-  }
-}
-
-/**
- * A set of ascending sequence numbers (a channel's unconfirmed publishes): added in increasing
- * order, removed mostly in order, iterated in order. A window of flags from the oldest one still
- * held instead of a hash set.
- */
-export class AscendingSeqs {
-  private held: boolean[] = [];
-  /** The seq of held[0]. */
-  private base = 0;
-  private head = 0;
-  private last = 0;
-  /** How many are held. */
-  size = 0;
-
-  /** Adds a seq above every one added before. */
-  add(seq: number): void {
-    if (this.size > 0 && seq <= this.last) throw new Error(`seq ${seq} is not above ${this.last}`);
-    if (this.size === 0) {
-      this.held = [];
-      this.base = seq;
-      this.head = 0;
-    }
-    while (this.base + this.held.length < seq) this.held.push(false);
-    this.held.push(true);
-    this.last = seq;
-    this.size++;
-  }
-
-  has(seq: number): boolean {
-    const at = seq - this.base;
-    return this.size > 0 && at >= this.head && at < this.held.length && this.held[at] === true;
-  }
-
-  delete(seq: number): boolean {
-    if (!this.has(seq)) return false;
-    const held = this.held;
-    held[seq - this.base] = false;
-    this.size--;
-    while (this.head < held.length && !held[this.head]) this.head++;
-    if (this.head > 1024 && this.head * 2 > held.length) {
-      this.held = held.slice(this.head);
-      this.base += this.head;
-      this.head = 0;
-    }
-    return true;
-  }
-
-  /** How many held seqs are <= last. */
-  countUpTo(last: number): number {
-    if (this.size === 0) return 0;
-    const held = this.held;
-    const end = Math.min(last - this.base, held.length - 1);
-    let n = 0;
-    for (let at = this.head; at <= end; at++) if (held[at]) n++;
-    return n;
-  }
-
-  *[Symbol.iterator](): IterableIterator<number> {
-    if (this.size === 0) return;
-    for (let at = this.head; at < this.held.length; at++) if (this.held[at]) yield at + this.base;
   }
 }

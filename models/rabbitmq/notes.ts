@@ -1,0 +1,71 @@
+import { notesOf } from '../../sim/notes.js';
+
+/**
+ * Every trace note the RabbitMQ model writes, with what it means. The names are part of the
+ * trace hash and of drill conditions (`note dead-lettered queue=...`): never rename one.
+ * Every RabbitMQ actor writes its notes through `notes.note(ctx, ...)` below, so the compiler
+ * refuses a name that is not listed here.
+ */
+export const RABBITMQ_NOTES = {
+  // Topology (definitions.ts)
+  'exchange.declare': 'the broker declared an exchange from the scenario (first start only)',
+  'queue.declare': 'the broker declared a queue (classic on its home node, quorum on each member) from the scenario',
+  'queue.bind': 'the broker bound a queue or exchange to an exchange from the scenario',
+  'queue.delete': 'a queue was deleted (auto-delete after its last consumer, or x-expires unused), with the messages it dropped',
+  'broker-recovered': 'a restarted broker rebuilt its durable definitions, queues and delayed messages from disk',
+  'queue-recovered': 'a restarted broker rebuilt a durable classic queue from its message store (how many messages it found)',
+  'disk-full': 'a write to the broker\'s disk failed because the disk is full (a publish, an ack record or a definition)',
+  // Connections and channels (connection.ts, channel.ts, client.ts)
+  'connection-refused': 'the broker refused connection.open: unknown vhost or no permission for the user (530 NOT_ALLOWED)',
+  'missed-heartbeats': 'one side heard nothing on a connection for a heartbeat timeout and gave it up (the broker requeues its unacked messages)',
+  'channel-error': 'the broker closed a channel with an error (404 NOT_FOUND, 403 ACCESS_REFUSED, 406 PRECONDITION_FAILED)',
+  'unexpected-frame': 'the broker got a frame it does not handle on a channel (ignored)',
+  'connection-closed': 'a client got connection.close from the broker (e.g. 320 CONNECTION_FORCED when the node stops)',
+  'channel-closed': 'a client got channel.close from the broker (a channel error): it opens a new channel later',
+  'connection-lost': 'a client lost its connection (reset, heartbeat timeout, connect timeout, connection.close) and will reconnect',
+  // Queues (queue-process.ts)
+  'sac-active': 'x-single-active-consumer: this consumer became the queue\'s active one (the first, or a standby after a failover: `after`)',
+  'sac-waiting': 'x-single-active-consumer: this consumer registered and waits behind the active one',
+  'overflow-drop-head': 'a queue over x-max-length / x-max-length-bytes dropped its oldest message (overflow drop-head)',
+  'overflow-reject': 'a full queue refused a publish (overflow reject-publish or reject-publish-dlx): the publisher gets basic.nack',
+  // Dead-lettering (dead-lettering.ts)
+  'dead-lettered': 'a message left a queue (rejected, expired, maxlen, delivery_limit) for its x-dead-letter-exchange',
+  'dead-letter-dropped': 'a dead-lettered message was dropped: the dead-letter exchange is missing or routed it nowhere',
+  'dead-letter-cycle-dropped': 'a dead-lettered message would have come back to a queue it already died in, with no rejection: dropped',
+  // Delayed message exchange (delayed-message-exchange.ts)
+  'delayed-unroutable': 'an x-delayed-message exchange released a message after its x-delay and it reached no queue',
+  // Producers (producer.ts)
+  'producer-restarted': 'a producer process restarted (it does not resume its earlier sends)',
+  'publish-nacked': 'the broker answered a publish with basic.nack (not stored: full queue, disk full, queue home down)',
+  'basic.return': 'the broker returned a mandatory message that reached no queue (312 NO_ROUTE)',
+  'outbox-resend': 'the outbox republished a message still unconfirmed after resendAfter',
+  'resend-request-ignored': 'a producer got a resend request for a message it no longer has',
+  'delayed-confirmation-resend': 'a producer resent a message because the delayed-confirmation callback service asked it to',
+  // Consumers (consumer.ts)
+  'processing-failed': 'a consumer failed to process a message (basic.nack or basic.reject follows unless autoAck)',
+  'ack-dropped': 'a consumer could not ack: the connection the delivery came on is gone (the broker redelivers it)',
+  'confirmation-not-sent': 'a consumer could not tell the callback service about a processed message: its channel was down',
+  // Delayed-confirmation pattern (patterns/delayed-confirmation.ts)
+  'callback-service-recovered': 'the callback service restarted and reloaded the confirmations it had stored',
+  'callback-unknown-message': 'the callback service got a message it cannot place (unknown type, or no such producer)',
+  'delayed-check-unconfirmed': 'a check message found its main message unconfirmed: the callback service asked the producer to resend',
+  'delayed-check-gave-up': 'a check message found its main message still unconfirmed after the last attempt: no more resends',
+  // Cluster (cluster/node.ts)
+  'nodedown': 'a node saw a peer down (net_ticktime passed in silence, or it restarted)',
+  'nodeup': 'a node heard from a peer it had seen down',
+  'partition-detected': 'a peer seen down came back without having restarted: there was a network partition',
+  'pause_minority': 'cluster_partition_handling pause_minority stopped (or resumed) this node\'s RabbitMQ application',
+  'autoheal': 'cluster_partition_handling autoheal picked the winning side of a healed partition (the losers restart)',
+  // Quorum queues (quorum/raft.ts, quorum/fifo.ts, cluster/link.ts)
+  'ra-election': 'a quorum queue member timed out waiting for a leader and stood for election in a new term',
+  'ra-leader-elected': 'a quorum queue member won an election: it is the queue\'s leader for that term',
+  'ra-step-down': 'a quorum queue leader saw a higher term and became a follower',
+  'ra-truncate': 'a quorum queue follower dropped log entries that conflicted with the leader\'s',
+  'ra-recovered': 'a restarted quorum queue member rebuilt its term, vote and log from disk',
+  'delivery-limit': 'a quorum queue message was returned more than x-delivery-limit times (dead-lettered, or dropped)',
+} as const;
+
+export type RabbitNote = keyof typeof RABBITMQ_NOTES;
+
+/** The model's typed `note(ctx, what, detail)`. */
+export const notes = notesOf(RABBITMQ_NOTES);

@@ -1,0 +1,61 @@
+import type { World } from '../../../sim/world.js';
+import type { RabbitBroker } from '../broker/broker.js';
+import type { QueueDef } from '../broker/queue-process.js';
+import type { QuorumMember } from '../cluster/link.js';
+
+/**
+ * The control plane of the quorum queues, for drills, reports and fault selectors: each quorum
+ * queue's members, leader and term, as a world store (`rabbitmq-queues`, its changes in the
+ * trace as `leader-elected`), updated whenever a member is elected (an older term's election
+ * arriving late changes nothing). Only with quorum queues: a store's initial state goes into the trace.
+ */
+type LeaderState = { queues: Record<string, { members: string[]; leader: string | null; term: number }> };
+
+export class QuorumLeaders {
+  private readonly leaders: { readonly state: LeaderState; update(recipe: (draft: LeaderState) => void, why: string): unknown };
+
+  constructor(world: World, private readonly quorumQueues: readonly QueueDef[], private readonly brokers: ReadonlyMap<string, RabbitBroker>) {
+    const initial: LeaderState = { queues: Object.fromEntries(quorumQueues.map((q) => [q.name, { members: [...(q.members ?? [])], leader: null, term: 0 }])) };
+    this.leaders = quorumQueues.length > 0 ? world.store<LeaderState>('rabbitmq-queues', initial) : { state: initial, update: () => [] };
+  }
+
+  /** A member of queue `key` (vhost|name) was elected leader in `term`. */
+  readonly onLeader = (key: string, leader: string, term: number): void => {
+    const name = key.slice(key.indexOf('|') + 1);
+    if ((this.leaders.state.queues[name]?.term ?? 0) > term) return;
+    this.leaders.update((draft) => {
+      const q = draft.queues[name];
+      if (q) {
+        q.leader = leader;
+        q.term = term;
+      }
+    }, 'leader-elected');
+  };
+
+  /** The member acting as leader of queue `key`, if the store's leader still is one. */
+  leaderMember(key: string): QuorumMember | undefined {
+    const name = key.slice(key.indexOf('|') + 1);
+    const leader = this.leaders.state.queues[name]?.leader;
+    const b = leader ? this.brokers.get(leader) : undefined;
+    return b?.link?.members.get(key)?.raft.role === 'leader' ? b.link.members.get(key) : undefined;
+  }
+
+  /** The `leader-of` fault selector: `{ leader-of: orders }` is the node leading quorum queue orders. */
+  registerSelector(world: World): void {
+    const quorumQueues = this.quorumQueues;
+    if (quorumQueues.length === 0) return;
+    world.registerSelector('leader-of', (arg) => {
+      const q = arg === undefined ? undefined : this.leaders.state.queues[arg];
+      if (q === undefined) throw new Error(`leader-of needs a quorum queue, e.g. { leader-of: ${quorumQueues[0]?.name ?? 'orders'} }`);
+      return q.leader === null ? [] : [q.leader];
+    }, (arg) => (arg === undefined || this.leaders.state.queues[arg] === undefined
+      ? `needs a quorum queue (${quorumQueues.map((q) => q.name).join(', ') || 'none declared'})` : null));
+  }
+
+  describe(): string[] {
+    return this.quorumQueues.map((q) => {
+      const s = this.leaders.state.queues[q.name]!;
+      return `quorum queue ${q.name}: leader ${s.leader ?? 'none'} (term ${s.term}) at the end`;
+    });
+  }
+}

@@ -1,0 +1,30 @@
+/** The RabbitMQ model's counts (`counts()` of a run, usable in `expect:`), shared by every node of a run. */
+export interface RabbitStats {
+  deadLettered: number;
+  expired: number;
+  returned: number;
+  unroutable: number;
+  nacked: number;
+  requeued: number;
+  confirmed: number;
+  overflowDropped: number;
+  rejectedPublishes: number;
+  redelivered: number;
+  queuesDeleted: number;
+  /** x-single-active-consumer: a waiting consumer became the active one because the active one went away. */
+  sacFailovers: number;
+  /** Deliveries to consumers that became active by such a failover. */
+  standbyDeliveries: number;
+  /** basic.consume refused with ACCESS_REFUSED because of an exclusive consumer. */
+  consumeRefused: number;
+  /** Deliveries an idempotent consumer found already in its group's processed-ids table and did not process. */
+  duplicatesSkipped: number;
+}
+
+export function emptyStats(): RabbitStats {
+  return {
+    deadLettered: 0, expired: 0, returned: 0, unroutable: 0, nacked: 0, requeued: 0, confirmed: 0,
+    overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0, sacFailovers: 0, standbyDeliveries: 0, consumeRefused: 0,
+    duplicatesSkipped: 0,
+  };
+}
