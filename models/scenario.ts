@@ -2,6 +2,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { z } from 'zod';
 import { stepTargetPaths } from '../sim/faults.js';
 import { DEFAULT_MAX_MESSAGES, estimateCost, formatEstimate, type CostEstimate } from '../sim/scenario/cost.js';
+import { ConfigError } from '../sim/scenario/config-error.js';
 import { capProblems, ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
 import { onSectionRegistered, registeredSectionKeys } from '../sim/scenario/sections.js';
 import { formatDuration } from '../sim/time.js';
@@ -226,7 +227,17 @@ function checkFaultTargets(scenario: Scenario, source: YamlSource, faultIndex?: 
     modelFor(scenario.system)!.build(world, scenario);
   } catch (error) {
     // A partial scenario that does not build says nothing the schema's problems did not.
-    if (faultIndex === undefined) problems.push(source.problem(['workload'], (error as Error).message));
+    if (faultIndex !== undefined) return problems;
+    if (error instanceof ConfigError) {
+      for (const problem of error.problems) {
+        const extra: Partial<ScenarioProblem> = {};
+        if (problem.allowed) extra.allowed = problem.allowed;
+        if (problem.suggestion) extra.suggestion = problem.suggestion;
+        problems.push(source.problem(problem.path, problem.message, extra));
+      }
+    } else {
+      problems.push(source.problem(['workload'], (error as Error).message));
+    }
     return problems;
   }
   (scenario.network?.links ?? []).forEach((link, index) => {

@@ -32,6 +32,7 @@
  * This file only wires the nodes together; what each piece does is in the files named above,
  * the scenario's types and consumer checks in scenario.ts, the report lines in describe.ts.
  */
+import { ConfigError, withPath } from '../../sim/scenario/config-error.js';
 import type { History } from '../../sim/history.js';
 import type { Phase, World } from '../../sim/world.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
@@ -135,13 +136,13 @@ export const kafkaModel: KafkaModel = {
 
     const metadataMode = scenario.cluster?.metadata ?? 'zookeeper';
     if (metadataMode !== 'kraft' && scenario.cluster?.controllers !== undefined) {
-      throw new Error('cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
+      throw ConfigError.at(['cluster', 'controllers'], 'cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
     }
     // KRaft: dedicated controller nodes controller-1..N, or (combined mode, process.roles=broker,controller) the first N brokers.
     const combined = scenario.cluster?.combined ?? false;
-    if (combined && metadataMode !== 'kraft') throw new Error('cluster.combined needs cluster.metadata: kraft');
+    if (combined && metadataMode !== 'kraft') throw ConfigError.at(['cluster', 'combined'], 'cluster.combined needs cluster.metadata: kraft');
     const controllerCount = scenario.cluster?.controllers ?? Math.min(KAFKA_DEFAULTS.controllers, combined ? brokerCount : KAFKA_DEFAULTS.controllers);
-    if (combined && controllerCount > brokerCount) throw new Error(`cluster.controllers ${controllerCount}: combined mode runs the controllers on the brokers, and there are only ${brokerCount}`);
+    if (combined && controllerCount > brokerCount) throw ConfigError.at(['cluster', 'controllers'], `cluster.controllers ${controllerCount}: combined mode runs the controllers on the brokers, and there are only ${brokerCount}`);
     const voters = metadataMode !== 'kraft' ? []
       : combined ? brokers.slice(0, controllerCount)
       : Array.from({ length: controllerCount }, (_, i) => `controller-${i + 1}`);
@@ -205,8 +206,8 @@ export const kafkaModel: KafkaModel = {
 
     const lines = describeCluster({ brokerCount, metadataMode, combined, voters, config, invariants: checker !== undefined, topics });
 
-    for (const spec of scenario.workload?.producers ?? []) {
-      const topic = topicOf(spec.topic, `producer ${spec.id}`);
+    for (const [index, spec] of (scenario.workload?.producers ?? []).entries()) withPath(['workload', 'producers', index], () => {
+      const topic = topicOf(spec.topic, `producer ${spec.id}`, ['topic']);
       const producerConfig = resolveProducerConfig(spec.config);
       const { id, topic: _t, config: _c, outbox, delay, ...plan } = spec;
       if (outbox) throw new Error(`producer ${id}: the outbox pattern is not modelled for kafka`);
@@ -227,11 +228,11 @@ export const kafkaModel: KafkaModel = {
         return actor;
       }, { roles: ['producer'] });
       lines.push(describeProducer(id, topic.topic, producerConfig));
-    }
+    });
 
     const consumerGroups: ConsumerGroupPlan[] = [];
     for (const spec of consumerSpecs) {
-      const { topic, group, mode, count, cconfig, commit, groupTopics } = checkConsumerSpec(spec, scenario.duration, topicOf);
+      const { topic, group, mode, count, cconfig, commit, groupTopics } = withPath(['workload', 'consumers', consumerSpecs.indexOf(spec)], () => checkConsumerSpec(spec, scenario.duration, topicOf));
       const names: string[] = [];
       // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
       const first = consumerGroups.filter((g) => g.group === group).reduce((n, g) => n + g.names.length, 0);
@@ -273,13 +274,14 @@ export const kafkaModel: KafkaModel = {
     const adminSteps = scenario.admin ?? [];
     if (adminSteps.length > 0) {
       const counts = new Map<string, number>();
-      for (const [i, step] of [...adminSteps].sort((a, b) => a.at - b.at).entries()) {
-        const t = topicOf(step.addPartitions.topic, `admin[${i}]`);
+      for (const step of [...adminSteps].sort((a, b) => a.at - b.at)) {
+        const i = adminSteps.indexOf(step);
+        const t = topicOf(step.addPartitions.topic, `admin[${i}]`, ['admin', i, 'addPartitions', 'topic']);
         const current = counts.get(t.topic) ?? t.partitions.length;
         if (step.addPartitions.count <= current) {
-          throw new Error(`admin[${i}]: addPartitions ${t.topic} to ${step.addPartitions.count}: the topic has ${current} partitions by then (a topic's partition count can only grow)`);
+          throw ConfigError.at(['admin', i, 'addPartitions', 'count'], `admin[${i}]: addPartitions ${t.topic} to ${step.addPartitions.count}: the topic has ${current} partitions by then (a topic's partition count can only grow)`);
         }
-        if (step.at > scenario.duration) throw new Error(`admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
+        if (step.at > scenario.duration) throw ConfigError.at(['admin', i, 'at'], `admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
         counts.set(t.topic, step.addPartitions.count);
         lines.push(describeAdminStep(step.at, t.topic, step.addPartitions.count));
       }

@@ -1,4 +1,5 @@
 import { OFFSETS_TOPIC } from './group-coordinator.js';
+import { ConfigError, type ConfigPath } from '../../sim/scenario/config-error.js';
 import type { TopicAssignment } from './controller.js';
 import type { BrokerConfig, KafkaTopicSpec } from './schema.js';
 
@@ -31,16 +32,16 @@ export function assignReplicas(brokers: readonly string[], partitions: number, r
  */
 export function planTopics(topicSpecs: readonly KafkaTopicSpec[], brokers: readonly string[], config: BrokerConfig, groupsUsed: boolean): {
   topics: TopicAssignment[];
-  topicOf: (name: string | undefined, what: string) => TopicAssignment;
+  topicOf: (name: string | undefined, what: string, path?: ConfigPath) => TopicAssignment;
 } {
   const brokerCount = brokers.length;
   const topics: TopicAssignment[] = [];
   const seenTopics = new Set<string>();
-  for (const spec of topicSpecs) {
-    if (seenTopics.has(spec.name)) throw new Error(`topic ${spec.name} is defined twice`);
+  for (const [i, spec] of topicSpecs.entries()) {
+    if (seenTopics.has(spec.name)) throw ConfigError.at(['topics', i, 'name'], `topic ${spec.name} is defined twice`);
     seenTopics.add(spec.name);
     const rf = spec.replicationFactor ?? Math.min(3, brokerCount);
-    if (rf > brokerCount) throw new Error(`topic ${spec.name}: replicationFactor ${rf} is larger than the ${brokerCount} brokers`);
+    if (rf > brokerCount) throw ConfigError.at(['topics', i, 'replicationFactor'], `topic ${spec.name}: replicationFactor ${rf} is larger than the ${brokerCount} brokers`);
     topics.push({
       topic: spec.name,
       partitions: assignReplicas(brokers, spec.partitions ?? 1, rf),
@@ -56,10 +57,14 @@ export function planTopics(topicSpecs: readonly KafkaTopicSpec[], brokers: reado
       uncleanLeaderElection: config.uncleanLeaderElection,
     });
   }
-  const topicOf = (name: string | undefined, what: string): TopicAssignment => {
+  /** A topic by name; `path` is where the name stands in the scenario entry being checked (see withPath). */
+  const topicOf = (name: string | undefined, what: string, path: ConfigPath = []): TopicAssignment => {
     if (name === undefined) return topics[0]!;
     const topic = topics.find((t) => t.topic === name && t.topic !== OFFSETS_TOPIC);
-    if (!topic) throw new Error(`${what}: no topic named "${name}" (topics: ${topics.map((t) => t.topic).join(', ')})`);
+    if (!topic) {
+      const names = topics.filter((t) => t.topic !== OFFSETS_TOPIC).map((t) => t.topic);
+      throw ConfigError.at(path, `${what}: no topic named "${name}" (topics: ${names.join(', ')})`, names, name);
+    }
     return topic;
   };
   return { topics, topicOf };

@@ -1,4 +1,5 @@
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { ConfigError, type ConfigPath } from '../../sim/scenario/config-error.js';
 import { formatDuration } from '../../sim/time.js';
 import type { AdminStep } from './admin.js';
 import type { CommitMode } from './consumer.js';
@@ -56,9 +57,9 @@ export interface ConsumerSpecPlan {
 }
 
 /** Checks a consumer entry; throws with the group's name when it asks for what is not modelled. */
-export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, topicOf: (name: string | undefined, what: string) => TopicAssignment): ConsumerSpecPlan {
-  if (spec.topics !== undefined && spec.topic !== undefined) throw new Error(`consumers ${spec.group ?? 'consumers'}: give topic or topics, not both`);
-  const topic = topicOf(spec.topics?.[0] ?? spec.topic, 'consumer');
+export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, topicOf: (name: string | undefined, what: string, path?: ConfigPath) => TopicAssignment): ConsumerSpecPlan {
+  if (spec.topics !== undefined && spec.topic !== undefined) throw ConfigError.at(['topics'], `consumers ${spec.group ?? 'consumers'}: give topic or topics, not both`);
+  const topic = topicOf(spec.topics?.[0] ?? spec.topic, 'consumer', spec.topics !== undefined ? ['topics', 0] : ['topic']);
   const group = spec.group ?? 'consumers';
   const mode = spec.mode ?? 'assign';
   const count = spec.count ?? 1;
@@ -79,8 +80,8 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
   const groupTopics = [topic];
   if (spec.topics !== undefined) {
     if (mode !== 'subscribe') throw new Error(`consumers ${group}: topics (several) need mode: subscribe`);
-    for (const t of spec.topics) {
-      const assignment = topicOf(t, `consumers ${group}`);
+    for (const [k, t] of spec.topics.entries()) {
+      const assignment = topicOf(t, `consumers ${group}`, ['topics', k]);
       if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
     }
   }
@@ -97,8 +98,8 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
         if (open) throw new Error(`consumers ${group}: start at ${formatDuration(step.at)} needs a close before it (the consumer is running)`);
         open = true;
       }
-      for (const t of step.subscribe ?? []) {
-        const assignment = topicOf(t, `consumers ${group} steps`);
+      for (const [k, t] of (step.subscribe ?? []).entries()) {
+        const assignment = topicOf(t, `consumers ${group} steps`, ['steps', spec.steps.indexOf(step), 'subscribe', k]);
         if (!groupTopics.includes(assignment)) groupTopics.push(assignment);
       }
     }
@@ -108,9 +109,10 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
     if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
     const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
-    for (const t of targets) {
-      if (t === topic.topic) throw new Error(`consumers ${group}: forwarding ${topic.topic} to itself`);
-      topicOf(t, `consumers ${group}`);
+    for (const [k, t] of targets.entries()) {
+      const path = spec.delayScheduler ? ['delayScheduler', 'target'] : ['dispatch', 'targets', k];
+      if (t === topic.topic) throw ConfigError.at(path, `consumers ${group}: forwarding ${topic.topic} to itself`);
+      topicOf(t, `consumers ${group}`, path);
     }
   }
   return { topic, group, mode, count, cconfig, commit, groupTopics };

@@ -1,4 +1,5 @@
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { ConfigError, type ConfigPath, type ConfigProblem } from '../../sim/scenario/config-error.js';
 import type { Permission } from './broker/connection.js';
 import type { BindingDef, ExchangeDef } from './broker/exchange-routing.js';
 import type { QueueDef } from './broker/queue-process.js';
@@ -58,9 +59,10 @@ export function topologyOf(scenario: RabbitScenario): {
 } {
   const vhost = (v: string | undefined) => v ?? RABBIT_DEFAULTS.vhost;
   const vhosts = scenario.vhosts?.map((v) => v.name) ?? [RABBIT_DEFAULTS.vhost];
-  const problems: string[] = [];
-  const checkVhost = (v: string, where: string) => {
-    if (!vhosts.includes(v)) problems.push(`${where}: no vhost "${v}" (vhosts: ${vhosts.join(', ')})`);
+  const problems: ConfigProblem[] = [];
+  const problem = (path: ConfigPath, message: string, allowed?: readonly string[], given?: string) => problems.push(...ConfigError.at(path, message, allowed, given).problems);
+  const checkVhost = (v: string, path: ConfigPath) => {
+    if (!vhosts.includes(v)) problem(path, `no vhost "${v}" (vhosts: ${vhosts.join(', ')})`, vhosts, v);
   };
   const exchanges: ExchangeDef[] = (scenario.exchanges ?? []).map((e, i) => {
     const def: ExchangeDef = {
@@ -68,18 +70,19 @@ export function topologyOf(scenario: RabbitScenario): {
       ...(e.arguments?.['alternate-exchange'] !== undefined ? { alternateExchange: e.arguments['alternate-exchange'] } : {}),
       ...(e.arguments?.['x-delayed-type'] !== undefined ? { delayedType: e.arguments['x-delayed-type'] } : {}),
     };
-    checkVhost(def.vhost, `exchanges[${i}]`);
-    if (e.type === 'x-delayed-message' && def.delayedType === undefined) problems.push(`exchanges[${i}]: an x-delayed-message exchange needs arguments.x-delayed-type`);
+    checkVhost(def.vhost, ['exchanges', i, 'vhost']);
+    if (e.type === 'x-delayed-message' && def.delayedType === undefined) problem(['exchanges', i, 'arguments'], 'an x-delayed-message exchange needs arguments.x-delayed-type');
     return def;
   });
   const nodes = rabbitNodes(scenario);
-  const checkNodes = (names: string | string[] | undefined, where: string) => {
-    for (const n of names === undefined ? [] : Array.isArray(names) ? names : [names]) {
-      if (!nodes.includes(n)) problems.push(`${where}: no node "${n}" (nodes: ${nodes.join(', ')}; cluster.brokers sets how many)`);
-    }
+  const checkNodes = (names: string | string[] | undefined, path: ConfigPath) => {
+    const list = names === undefined ? [] : Array.isArray(names) ? names : [names];
+    list.forEach((n, k) => {
+      if (!nodes.includes(n)) problem(Array.isArray(names) ? [...path, k] : path, `no node "${n}" (nodes: ${nodes.join(', ')}; cluster.brokers sets how many)`, nodes, n);
+    });
   };
   const queues: QueueDef[] = (scenario.queues ?? []).map((q, i) => {
-    checkNodes(q.node, `queues[${i}].node`);
+    checkNodes(q.node, ['queues', i, 'node']);
     const home = q.node !== undefined && nodes.includes(q.node) ? q.node : nodes[0]!;
     const quorum = q.arguments?.['x-queue-type'] === 'quorum';
     const size = Math.min(nodes.length, q.arguments?.['x-quorum-initial-group-size'] ?? QUORUM_DEFAULTS.initialGroupSize);
@@ -89,13 +92,26 @@ export function topologyOf(scenario: RabbitScenario): {
       ...(quorum ? { quorum: true, members: Array.from({ length: size }, (_, k) => nodes[(from + k) % nodes.length]!) } : {}),
       ...(q.node !== undefined || quorum ? { node: home } : {}),
     };
-    checkVhost(def.vhost, `queues[${i}]`);
+    checkVhost(def.vhost, ['queues', i, 'vhost']);
     return def;
   });
   const hasExchange = (v: string, name: string) => name === '' || name.startsWith('amq.') || exchanges.some((e) => e.vhost === v && e.name === name);
   const hasQueue = (v: string, name: string) => queues.some((q) => q.vhost === v && q.name === name);
+  const exchangeNames = (v: string) => exchanges.filter((e) => e.vhost === v).map((e) => e.name);
+  const queueNames = (v: string) => queues.filter((q) => q.vhost === v).map((q) => q.name);
+  // Names defined twice in one vhost: RabbitMQ would answer the second declare with the first.
+  const seen = new Set<string>();
   exchanges.forEach((e, i) => {
-    if (e.alternateExchange !== undefined && !hasExchange(e.vhost, e.alternateExchange)) problems.push(`exchanges[${i}]: no alternate-exchange "${e.alternateExchange}" in vhost ${e.vhost}`);
+    if (seen.has(`${e.vhost}\u0000${e.name}`)) problem(['exchanges', i, 'name'], `exchange "${e.name}" is defined twice in vhost ${e.vhost}`);
+    seen.add(`${e.vhost}\u0000${e.name}`);
+  });
+  seen.clear();
+  queues.forEach((q, i) => {
+    if (seen.has(`${q.vhost}\u0000${q.name}`)) problem(['queues', i, 'name'], `queue "${q.name}" is defined twice in vhost ${q.vhost}`);
+    seen.add(`${q.vhost}\u0000${q.name}`);
+  });
+  exchanges.forEach((e, i) => {
+    if (e.alternateExchange !== undefined && !hasExchange(e.vhost, e.alternateExchange)) problem(['exchanges', i, 'arguments', 'alternate-exchange'], `no alternate-exchange "${e.alternateExchange}" in vhost ${e.vhost}`, exchangeNames(e.vhost), e.alternateExchange);
   });
   const bindings: BindingDef[] = (scenario.bindings ?? []).map((b, i) => {
     const v = vhost(b.vhost);
@@ -103,46 +119,46 @@ export function topologyOf(scenario: RabbitScenario): {
       vhost: v, source: b.exchange, destination: b.queue ?? b.toExchange!, destinationType: b.queue !== undefined ? 'queue' : 'exchange',
       routingKey: b.routingKey ?? '', arguments: b.arguments ?? {},
     };
-    if (b.exchange === '') problems.push(`bindings[${i}]: the default exchange cannot be bound to`);
-    else if (!hasExchange(v, b.exchange)) problems.push(`bindings[${i}]: no exchange "${b.exchange}" in vhost ${v}`);
-    if (def.destinationType === 'queue' && !hasQueue(v, def.destination)) problems.push(`bindings[${i}]: no queue "${def.destination}" in vhost ${v}`);
-    if (def.destinationType === 'exchange' && !hasExchange(v, def.destination)) problems.push(`bindings[${i}]: no exchange "${def.destination}" in vhost ${v}`);
+    if (b.exchange === '') problem(['bindings', i, 'exchange'], 'the default exchange cannot be bound to');
+    else if (!hasExchange(v, b.exchange)) problem(['bindings', i, 'exchange'], `no exchange "${b.exchange}" in vhost ${v}`, exchangeNames(v), b.exchange);
+    if (def.destinationType === 'queue' && !hasQueue(v, def.destination)) problem(['bindings', i, 'queue'], `no queue "${def.destination}" in vhost ${v}`, queueNames(v), def.destination);
+    if (def.destinationType === 'exchange' && !hasExchange(v, def.destination)) problem(['bindings', i, 'toExchange'], `no exchange "${def.destination}" in vhost ${v}`, exchangeNames(v), def.destination);
     return def;
   });
   for (const [i, p] of (scenario.workload?.producers ?? []).entries()) {
-    checkNodes(p.node, `workload.producers[${i}].node`);
+    checkNodes(p.node, ['workload', 'producers', i, 'node']);
     const v = vhost(p.vhost);
-    checkVhost(v, `workload.producers[${i}]`);
-    if (!hasExchange(v, p.exchange ?? '')) problems.push(`workload.producers[${i}]: no exchange "${p.exchange}" in vhost ${v}`);
+    checkVhost(v, ['workload', 'producers', i, 'vhost']);
+    if (!hasExchange(v, p.exchange ?? '')) problem(['workload', 'producers', i, 'exchange'], `no exchange "${p.exchange}" in vhost ${v}`, exchangeNames(v), p.exchange);
   }
   for (const [i, c] of (scenario.workload?.consumers ?? []).entries()) {
-    checkNodes(c.node, `workload.consumers[${i}].node`);
+    checkNodes(c.node, ['workload', 'consumers', i, 'node']);
     const v = vhost(c.vhost);
-    checkVhost(v, `workload.consumers[${i}]`);
-    if (!hasQueue(v, c.queue)) problems.push(`workload.consumers[${i}]: no queue "${c.queue}" in vhost ${v}`);
+    checkVhost(v, ['workload', 'consumers', i, 'vhost']);
+    if (!hasQueue(v, c.queue)) problem(['workload', 'consumers', i, 'queue'], `no queue "${c.queue}" in vhost ${v}`, queueNames(v), c.queue);
     if (c.config?.exclusive === true) {
       // basic.consume exclusive is enforced by the queue's home node for its own clients only.
       const q = queues.find((d) => d.vhost === v && d.name === c.queue);
       const home = q?.node ?? nodes[0]!;
       const via = c.node === undefined ? [BROKER_NODE] : Array.isArray(c.node) ? c.node : [c.node];
-      if (q?.quorum) problems.push(`workload.consumers[${i}]: exclusive consumers are not modelled for quorum queues yet`);
-      else if (q && via.some((n) => n !== home)) problems.push(`workload.consumers[${i}]: an exclusive consumer must connect to queue ${c.queue}'s node ${home} (exclusive is not modelled through another node)`);
+      if (q?.quorum) problem(['workload', 'consumers', i, 'config', 'exclusive'], 'exclusive consumers are not modelled for quorum queues yet');
+      else if (q && via.some((n) => n !== home)) problem(['workload', 'consumers', i, 'config', 'exclusive'], `an exclusive consumer must connect to queue ${c.queue}'s node ${home} (exclusive is not modelled through another node)`);
     }
   }
-  if (problems.length > 0) throw new Error(`rabbitmq topology:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new ConfigError(problems);
   const restrictedVhosts = (scenario.vhosts ?? []).filter((v) => v.permissions !== undefined).map((v) => v.name);
   const permissions: Permission[] = (scenario.vhosts ?? []).flatMap((v) => (v.permissions ?? []).map((p) => ({
     vhost: v.name, user: p.user, configure: p.configure ?? '', write: p.write ?? '', read: p.read ?? '',
   })));
-  for (const p of permissions) {
+  (scenario.vhosts ?? []).forEach((v, i) => (v.permissions ?? []).forEach((p, k) => {
     for (const kind of ['configure', 'write', 'read'] as const) {
       try {
-        new RegExp(p[kind]);
+        new RegExp(p[kind] ?? '');
       } catch {
-        problems.push(`vhosts ${p.vhost}: permission ${kind} of ${p.user} is not a valid regex: ${p[kind]}`);
+        problem(['vhosts', i, 'permissions', k, kind], `permission ${kind} of ${p.user} is not a valid regex: ${p[kind]}`);
       }
     }
-  }
-  if (problems.length > 0) throw new Error(`rabbitmq topology:\n  ${problems.join('\n  ')}`);
+  }));
+  if (problems.length > 0) throw new ConfigError(problems);
   return { vhosts, restrictedVhosts, permissions, exchanges, queues, bindings };
 }
