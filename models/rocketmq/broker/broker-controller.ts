@@ -12,7 +12,7 @@ import { CommitLog } from './commit-log.js';
 import type { ConsumeQueue } from './consume-queue.js';
 import { ConsumerManager, HOUSEKEEPING_INTERVAL } from './consumer-manager.js';
 import { ConsumerOffsetManager, offsetKey } from './consumer-offset-manager.js';
-import { DLEDGER_TICK as DLEDGER_TICK_INTERVAL, DLedger, type RaftRole } from './dledger.js';
+import { DLEDGER_TICK, DLedger, type RaftRole } from './dledger.js';
 import { FlushService, type Waiter } from './flush-service.js';
 import { HAService } from './ha-service.js';
 import { MessageStore } from './message-store.js';
@@ -319,7 +319,7 @@ export class BrokerController implements Actor {
         return;
       case 'dledger-tick':
         this.dledger?.tick();
-        timers.set(this.ctx, DLEDGER_TICK_INTERVAL, 'dledger-tick', undefined);
+        timers.set(this.ctx, DLEDGER_TICK, 'dledger-tick', undefined);
         return;
       case 'ha-heartbeat':
         this.ha.reportOffset();
