@@ -9,6 +9,7 @@ import type { Phase } from '../../sim/world.js';
 import { allocateMessageQueues, type MessageQueue } from './allocate.js';
 import { tagsCodeOf } from './broker/consume-queue.js';
 import { compareQueues, RouteTable, subscribeQueues } from './client.js';
+import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
 import { ConsumeMessageOrderlyService, REBALANCE_LOCK_INTERVAL } from './consume-message-orderly-service.js';
 import { notes } from './notes.js';
 import { ProcessQueue, type Task } from './process-queue.js';
@@ -37,6 +38,10 @@ import type { ConsumerSettings, LitePullSettings } from './schema.js';
  * by string. Messages go to a pool of consumeThreadMin threads; each records a history receive.
  * The offset committed for a queue is the lowest offset still in process; offsets go to the broker
  * every persistConsumerOffsetInterval (UPDATE_CONSUMER_OFFSET, one-way) and ride on every pull.
+ *
+ * Consuming is ConsumeMessageConcurrentlyService (consume-message-concurrently-service.ts) or, for
+ * MessageListenerOrderly, ConsumeMessageOrderlyService (consume-message-orderly-service.ts); the
+ * per-queue state is ProcessQueue (process-queue.ts).
  *
  * A failed consumption (failureRate: RECONSUME_LATER) is sent back with CONSUMER_SEND_MSG_BACK
  * (delay level 0: the broker picks 3 + reconsumeTimes); if that fails the message is consumed
@@ -86,9 +91,7 @@ const SUSPEND: Micros = 15_000_000;
 const PULL_TIMEOUT: Micros = 30_000_000;
 const PULL_DELAY_WHEN_EXCEPTION: Micros = 3_000_000;
 const PULL_DELAY_WHEN_FLOW_CONTROL: Micros = 50_000;
-const CONSUME_LATER: Micros = 5_000_000;
 const RPC_TIMEOUT: Micros = 3_000_000;
-const SEND_BACK_TIMEOUT: Micros = 5_000_000;
 
 /** The push consumer's timers (the orderly service's too: consume-message-orderly-service.ts). */
 export type ConsumerTimer =
@@ -121,9 +124,6 @@ export class RocketConsumer implements Actor {
   protected ready = false;
   readonly pqs = new Map<string, ProcessQueue>();
   protected readonly offsets = new Map<string, number>();
-  private readonly tasks: Task[] = [];
-  private taskHead = 0;
-  private busyThreads = 0;
   private readonly generation = new Map<string, number>();
   private localOffsets: DiskFile<[string, number][]> | null = null;
   protected readonly tagSet: Set<string> | null;
@@ -131,6 +131,7 @@ export class RocketConsumer implements Actor {
   readonly clustering: boolean;
   protected readonly topics: string[];
   private readonly orderly = new ConsumeMessageOrderlyService(this);
+  private readonly concurrently = new ConsumeMessageConcurrentlyService(this);
 
   constructor(readonly o: ConsumerOptions) {
     const expr = o.subscription.trim();
@@ -209,7 +210,7 @@ export class RocketConsumer implements Actor {
       case 'start':
         return this.begin();
       case 'consumed':
-        return this.onConsumed(data);
+        return this.concurrently.onConsumed(data);
       case 'orderly-consumed':
         return this.orderly.onConsumed(data);
       default:
@@ -235,8 +236,8 @@ export class RocketConsumer implements Actor {
       case 'pull':
         return this.pull(data);
       case 'consume-later':
-        this.tasks.push(data);
-        return this.runTasks();
+        this.concurrently.submit(data);
+        return this.concurrently.runTasks();
       case 'lock-all':
         this.orderly.lockAll();
         timers.set(this.ctx, REBALANCE_LOCK_INTERVAL, 'lock-all', undefined);
@@ -416,12 +417,12 @@ export class RocketConsumer implements Actor {
           pq.msgs.set(m.queueOffset, m);
           if (m.queueOffset > pq.maxOffset) pq.maxOffset = m.queueOffset;
           if (this.o.orderly) pq.pending.push(m);
-          else this.tasks.push({ pq, m, skipped: false, addr });
+          else this.concurrently.submit({ pq, m, skipped: false, addr });
         }
         pq.nextOffset = next!;
         this.correctTagsOffset(pq);
         if (this.o.orderly) this.orderly.consumeOrderly(pq, addr);
-        else this.runTasks();
+        else this.concurrently.runTasks();
         this.pull(pq);
         return;
       }
@@ -458,24 +459,6 @@ export class RocketConsumer implements Actor {
 
   // ------------------------------------------------------------------ consuming
 
-  private runTasks(): void {
-    while (this.busyThreads < this.o.settings.consumeThreadMin && this.taskHead < this.tasks.length) {
-      const task = this.tasks[this.taskHead++]!;
-      if (this.taskHead > 1024 && this.taskHead * 2 > this.tasks.length) {
-        // The consume thread pool's queue, FIFO: drop the consumed head now and then rather than shift() per task.
-        this.tasks.splice(0, this.taskHead);
-        this.taskHead = 0;
-      }
-      if (task.pq.dropped) continue;
-      this.busyThreads++;
-      const dedupe = this.o.dedupe;
-      // An idempotent consumer records when its local transaction ends (onConsumed); others when handed the message.
-      if (dedupe === null) this.recordConsume(task.pq, task.m, task.addr, 'receive');
-      task.skipped = dedupe !== null && dedupe.has(task.m.msg);
-      timers.set(this.ctx, task.skipped ? 0 : Math.max(0, Math.round(this.processing())), 'consumed', task);
-    }
-  }
-
   /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
   recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
     // Every field the op gets (History.record sets index) is in the literal: one shape, no properties added later.
@@ -503,50 +486,6 @@ export class RocketConsumer implements Actor {
     }
     dedupe.add(m.msg);
     this.recordConsume(pq, m, task.addr, 'receive');
-  }
-
-  private onConsumed(task: Task): void {
-    const { pq, m } = task;
-    const failed = !task.skipped && this.o.failureRate > 0 && this.failures.chance(this.o.failureRate);
-    if (this.o.dedupe !== null) this.commitIdempotent(task, this.o.dedupe, failed);
-    if (pq.dropped || !this.running) {
-      // processConsumeResult is skipped for a dropped queue: the new owner consumes it again.
-      this.threadDone();
-      return;
-    }
-    if (!failed || !this.clustering) {
-      if (failed) notes.note(this.ctx, 'broadcast-consume-failed-dropped', { msg: m.msg });
-      this.finish(pq, m);
-      this.threadDone();
-      return;
-    }
-    const addr = this.routes.master(pq.mq.brokerName);
-    if (addr === undefined) {
-      this.consumeLater(task);
-      return;
-    }
-    this.remoting.invoke(addr, 'CONSUMER_SEND_MSG_BACK', {
-      group: this.o.group, phy: m.phy, originMsgId: m.msg, maxReconsumeTimes: this.o.settings.maxReconsumeTimes, delayLevel: 0,
-    }, HEADER_BYTES, SEND_BACK_TIMEOUT, (response) => {
-      if (response !== null && response.code === 'SUCCESS') {
-        if (!pq.dropped) this.finish(pq, m);
-        this.threadDone();
-      } else this.consumeLater(task);
-    });
-  }
-
-  private consumeLater(task: Task): void {
-    this.o.stats.sendBackFailed++;
-    notes.note(this.ctx, 'send-back-failed-consume-later', { msg: task.m.msg });
-    const again: Task = { ...task, m: { ...task.m, reconsumeTimes: task.m.reconsumeTimes + 1 }, skipped: false };
-    task.pq.msgs.set(again.m.queueOffset, again.m);
-    timers.set(this.ctx, CONSUME_LATER, 'consume-later', again);
-    this.threadDone();
-  }
-
-  private threadDone(): void {
-    this.busyThreads--;
-    this.runTasks();
   }
 
   finish(pq: ProcessQueue, m: PulledMessage): void {
