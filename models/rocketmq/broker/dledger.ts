@@ -223,7 +223,10 @@ export class DLedger {
         notes.note(b.ctx, 'disk-full', { replica: true });
       }
     }
-    if (ok) store.dispatchUpTo(Math.min(a.commitPhy, store.maxPhy));
+    // Raft: commit only up to the last entry known to match the leader's log (the appended entries, or a
+    // heartbeat's prevPhy), never into a tail of this member's own that the leader has not confirmed.
+    const matched = a.records.length > 0 ? store.maxPhy : a.prevPhy;
+    if (ok) store.dispatchUpTo(Math.min(a.commitPhy, matched));
     this.ack(from, { type: 'DLEDGER_APPEND_ACK', term: this.term, ok, maxPhy: ok ? store.maxPhy : hint, data: a.records.length > 0 });
   }
 

@@ -151,7 +151,7 @@ export class MessageStore {
     }
   }
 
-  /** Drops every record from `phy` on (a DLedger follower's uncommitted tail that the leader does not have). */
+  /** Drops every record from `phy` on (a DLedger follower's tail that the leader does not have), with their consume queue entries. */
   truncateTo(phy: number): number {
     const from = this.indexAt(phy);
     const dropped = this.records.length - from;
@@ -171,6 +171,13 @@ export class MessageStore {
     }
     this.maxPhy = phy;
     if (this.dispatched > from) this.dispatched = from;
+    // truncateDirtyLogicFiles: consume queue entries of the dropped records go too (as at recovery).
+    for (const cq of this.queues.values()) {
+      const entries = cq.file.records;
+      let keep = entries.length;
+      while (keep > 0 && entries[keep - 1]!.phy >= phy) keep--;
+      if (keep < entries.length) cq.file.truncate(keep);
+    }
     return dropped;
   }
 
