@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +12,7 @@ import { loadScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
 import type { Scenario } from '../models/scenario.js';
 import { World } from '../sim/world.js';
-import { parseRocket } from './rocketmq-helpers.js';
+import { parseRocket, runRocket } from './rocketmq-helpers.js';
 
 // ------------------------------------------------------------------ hand-built states
 
@@ -24,6 +25,7 @@ interface Spec {
   node?: string;
   acceptsWrites?: boolean;
   dledger?: boolean;
+  term?: number;
   leaderTerm?: number | null;
   log?: RecordView[];
   flushedPhy?: number;
@@ -46,6 +48,7 @@ function broker(spec: Spec = {}): BrokerView {
     brokerName: 'broker-a',
     acceptsWrites: spec.acceptsWrites ?? true,
     dledger: spec.dledger ?? false,
+    term: spec.term ?? spec.leaderTerm ?? 0,
     leaderTerm: spec.leaderTerm ?? null,
     maxPhy,
     flushedPhy: spec.flushedPhy ?? maxPhy,
@@ -120,6 +123,10 @@ describe('rocketmq invariants: each one catches a hand-broken state', () => {
     // A deposed leader of an older term still taking writes is compared too, against the newer one.
     const stale = broker({ node: 'broker-a-2', dledger: true, leaderTerm: 2, log: records(['a', 'y']) });
     expect(checkGroup([stale, leader])?.message).toMatch(/broker-a-2 has y at offset 100 where broker-a-0 has b/);
+    // With the newer leader down, the deposed one is not the reference for a follower of the newer term.
+    const newer = broker({ node: 'broker-a-1', dledger: true, acceptsWrites: false, term: 3, log: records(['a', 'b']) });
+    expect(checkGroup([stale, newer])).toBeNull();
+    expect(checkGroup([stale, { ...newer, term: 2 }])).toMatchObject({ invariant: 'SlaveWithinMaster', node: 'broker-a-1' });
   });
 });
 
@@ -190,4 +197,89 @@ describe('rocketmq invariants: every shipped RocketMQ scenario, run with cluster
     expect(result.cluster.some((line) => line.includes('invariants checked'))).toBe(true);
     expect(result.events).toBeGreaterThan(0);
   });
+});
+
+// ------------------------------------------------------------------ property: random fault schedules
+
+interface Fault {
+  kind: 'crash' | 'kill' | 'pause' | 'isolate';
+  node: number;
+  at: number;
+  length: number;
+}
+
+const faultArb: fc.Arbitrary<Fault> = fc.record({
+  kind: fc.constantFrom('crash', 'kill', 'pause', 'isolate'),
+  node: fc.integer({ min: 0, max: 2 }),
+  at: fc.integer({ min: 3, max: 30 }),
+  length: fc.integer({ min: 1, max: 15 }),
+});
+
+const configArb = fc.record({
+  dledger: fc.boolean(),
+  flushDiskType: fc.constantFrom('ASYNC_FLUSH', 'SYNC_FLUSH'),
+  brokerRole: fc.constantFrom('ASYNC_MASTER', 'SYNC_MASTER'),
+});
+
+const END = 45;
+const MEMBERS = ['broker-a-0', 'broker-a-1', 'broker-a-2'];
+
+/** Faults on the three members of one broker group, at any time, overlapping or not. */
+function schedule(faults: readonly Fault[]): unknown[] {
+  const steps: unknown[] = [];
+  for (const f of faults) {
+    const name = MEMBERS[f.node]!;
+    const end = Math.min(END - 1, f.at + f.length);
+    if (f.kind === 'crash' || f.kind === 'kill') {
+      steps.push({ at: `${f.at}s`, crash: name, keepPageCache: f.kind === 'kill' });
+      steps.push({ at: `${end}s`, restart: name });
+    } else if (f.kind === 'pause') {
+      steps.push({ at: `${f.at}s`, pause: name, for: `${end - f.at}s` });
+    } else {
+      steps.push({ at: `${f.at}s`, partition: [[name], MEMBERS.filter((m) => m !== name)] });
+      steps.push({ at: `${end}s`, heal: true });
+    }
+  }
+  return steps;
+}
+
+/** One group of a master and two slaves (or a DLedger group of three), retries on, invariants on. */
+function runFaulted(faults: readonly Fault[], config: { dledger: boolean; flushDiskType: string; brokerRole: string }, seed: number) {
+  return runRocket({
+    cluster: {
+      brokerGroups: 1, slavesPerGroup: 2, invariants: true,
+      config: { enableDLegerCommitLog: config.dledger, flushDiskType: config.flushDiskType, brokerRole: config.brokerRole },
+    },
+    network: { latency: { uniform: ['1ms', '3ms'] } },
+    duration: `${END}s`, drain: '30s',
+    workload: { producers: [{ id: 'p1', rate: '20/s' }], consumers: [{ group: 'g', count: 2, failureRate: 0.1 }] },
+    faults: schedule(faults),
+  }, seed);
+}
+
+describe('rocketmq invariants: random fault schedules, checked after every broker step', () => {
+  const dledger = { dledger: true, flushDiskType: 'SYNC_FLUSH', brokerRole: 'ASYNC_MASTER' };
+
+  it('regression: a deposed DLedger leader\'s uncommitted tail is not dispatched when it rejoins (commit only up to the entries matched with the leader)', () => {
+    const faults: Fault[] = [{ kind: 'crash', node: 0, at: 5, length: 1 }, { kind: 'isolate', node: 0, at: 3, length: 9 }];
+    expect(runFaulted(faults, dledger, 888).counts['sent']).toBeGreaterThan(0);
+  });
+
+  it('regression: a DLedger follower\'s truncated records leave no consume queue entries behind', () => {
+    const faults: Fault[] = [{ kind: 'crash', node: 2, at: 4, length: 1 }, { kind: 'crash', node: 1, at: 3, length: 1 }, { kind: 'crash', node: 0, at: 3, length: 1 }];
+    expect(runFaulted(faults, dledger, 356).counts['sent']).toBeGreaterThan(0);
+  });
+
+  it('no invariant breaks under any schedule, with master/slave and DLedger, either flush type and either role', () => {
+    let runs = 0;
+    fc.assert(
+      fc.property(fc.array(faultArb, { minLength: 1, maxLength: 4 }), configArb, fc.integer({ min: 1, max: 1_000 }), (faults, config, seed) => {
+        const { counts } = runFaulted(faults, config, seed);
+        runs++;
+        expect(counts['sent']).toBeGreaterThan(0);
+      }),
+      { numRuns: 30, seed: 16_2026 },
+    );
+    expect(runs).toBe(30);
+  }, 300_000);
 });

@@ -11,16 +11,20 @@ import type { BrokerController } from './broker/broker-controller.js';
  *   the consume queues; a DLedger leader's commit point) is at most the commit log's max offset.
  * - ConsumeQueueWithinCommitLog: no consume queue entry points past the end of the commit log.
  * - ConsumerOffsetWithinQueue: on the broker taking writes, no group's committed offset of a queue
- *   is past that consume queue's max offset (the number of entries).
+ *   is past that consume queue's max offset (the number of entries). A new DLedger leader's
+ *   consume queues wait for its first commit while the offsets it copied from the old leader do
+ *   not, so in a DLedger group the bound is the queue offset its log has reached.
  * - SlaveWithinMaster: a slave's commit log is never ahead of its master's, and its last record is
  *   the master's record at that offset (the same data). In a DLedger group: a follower's
  *   committed (dispatched) records end within the leader's log, on the leader's record.
  *
- * As in the real broker, a machine crash that loses unflushed commit log records (ASYNC_FLUSH)
- * breaks the last two by design: consumers may have committed offsets past what survived (the
- * broker answers them PULL_OFFSET_MOVED), and a slave may hold records its master lost. A broker
- * that came back from a restart with a shorter commit log than it had is "lossy": its consumer
- * offsets, and its group's slave-vs-master relation, are not asserted from then on.
+ * As in the real broker, a machine crash that loses unflushed commit log records breaks the last
+ * two by design: consumers may have committed offsets past what survived (the broker answers them
+ * PULL_OFFSET_MOVED), and a slave may hold records its master lost. This happens with ASYNC_FLUSH,
+ * and in a DLedger group whose members crash together (a follower counts towards the commit
+ * before it flushes, so a committed entry can be lost and a shorter log elected). A broker group
+ * one of whose members came back from a restart with a shorter commit log than it had is "lossy":
+ * its consumer offsets and its slave-vs-master relation are not asserted from then on.
  */
 
 export type RocketInvariantName = 'FlushedWithinWritten' | 'ConfirmWithinCommitLog' | 'ConsumeQueueWithinCommitLog' | 'ConsumerOffsetWithinQueue' | 'SlaveWithinMaster';
@@ -46,8 +50,9 @@ export interface BrokerView {
   readonly brokerName: string;
   /** The master (brokerId 0) or the DLedger leader. */
   readonly acceptsWrites: boolean;
-  /** In a DLedger group; `leaderTerm` is its term when it is the leader, else null. */
+  /** In a DLedger group: its current term, and `leaderTerm` the same when it is the leader, else null. */
   readonly dledger: boolean;
+  readonly term: number;
   readonly leaderTerm: number | null;
   readonly maxPhy: number;
   readonly flushedPhy: number;
@@ -74,7 +79,7 @@ function brokerState(b: BrokerView): Record<string, unknown> {
   return { node: b.node, acceptsWrites: b.acceptsWrites, maxPhy: b.maxPhy, flushedPhy: b.flushedPhy, confirmPhy: b.confirmPhy };
 }
 
-/** The single-broker invariants. `lossy`: the broker lost commit log records in a crash (see above). */
+/** The single-broker invariants. `lossy`: its group lost commit log records in a crash (see above). */
 export function checkBroker(b: BrokerView, lossy = false): RocketViolation | null {
   const fail = (invariant: RocketInvariantName, message: string, extra: Record<string, unknown> = {}): RocketViolation => ({
     invariant, node: b.node, message, state: { ...brokerState(b), ...extra },
@@ -101,7 +106,8 @@ export function checkBroker(b: BrokerView, lossy = false): RocketViolation | nul
 
 /**
  * SlaveWithinMaster over one broker group's live members. Master/slave: every slave against the
- * master. DLedger: every follower's committed records against the leader of the highest term.
+ * master. DLedger: every follower's committed records against the leader of the highest term,
+ * except a follower already in a newer term (that leader is a deposed one that has not heard yet).
  */
 export function checkGroup(members: readonly BrokerView[]): RocketViolation | null {
   let master: BrokerView | undefined;
@@ -111,7 +117,7 @@ export function checkGroup(members: readonly BrokerView[]): RocketViolation | nu
   }
   if (!master) return null;
   for (const s of members) {
-    if (s === master) continue;
+    if (s === master || (s.dledger && s.term > (master.leaderTerm ?? 0))) continue;
     const last = s.dledger ? s.lastConfirmed() : s.lastRecord();
     const end = last ? last.phy + last.size : 0;
     const fail = (message: string): RocketViolation => ({
@@ -155,6 +161,7 @@ export function viewOf(b: BrokerController): BrokerView {
     brokerName: b.brokerName,
     acceptsWrites: b.acceptsWrites,
     dledger: b.dledger !== null,
+    term: b.dledger?.term ?? 0,
     leaderTerm: b.dledger !== null && b.dledger.role === 'leader' ? b.dledger.term : null,
     maxPhy: store.maxPhy,
     flushedPhy: flushedOffset(b),
@@ -168,7 +175,16 @@ export function viewOf(b: BrokerController): BrokerView {
         yield { topic: cq.topic, queueId: cq.queueId, length: cq.length, lastEnd: endOf(lastEntry) };
       }
     },
-    queueLength: (topic, queueId) => store.findQueue(topic, queueId)?.length ?? 0,
+    queueLength: (topic, queueId) => {
+      let next = store.findQueue(topic, queueId)?.length ?? 0;
+      if (b.dledger === null) return next;
+      // Records in the log not dispatched yet (uncommitted as far as this member knows) count too.
+      for (let i = store.dispatched; i < store.records.length; i++) {
+        const r = store.records[i]!;
+        if (!r.blank && r.topic === topic && r.queueId === queueId) next = Math.max(next, r.queueOffset + 1);
+      }
+      return next;
+    },
     consumerOffsets: () => b.offsets.table.entries(),
     lastRecord: () => asRecord(store.records[store.records.length - 1]),
     lastConfirmed: () => asRecord(deferred ? store.records[store.dispatched - 1] : store.records[store.records.length - 1]),
@@ -204,7 +220,7 @@ export class RocketInvariantChecker implements RocketInvariantProbe {
   checks = 0;
   /** Each broker's commit log end at its last step (read after a restart: did it come back shorter?). */
   private readonly lastMaxPhy = new Map<string, number>();
-  private readonly lossyBrokers = new Set<string>();
+  /** Broker groups a member of which lost commit log records in a crash (see above). */
   private readonly lossyGroups = new Set<string>();
 
   constructor(private readonly source: RocketCheckerSource) {}
@@ -214,17 +230,14 @@ export class RocketInvariantChecker implements RocketInvariantProbe {
     const node = broker.ctx.name;
     const view = viewOf(broker);
     this.lastMaxPhy.set(node, view.maxPhy);
-    const violation = checkBroker(view, this.lossyBrokers.has(node))
-      ?? (this.lossyGroups.has(broker.brokerName) ? null : checkGroup(this.source.groupMembers(broker.brokerName).map(viewOf)));
+    const lossy = this.lossyGroups.has(broker.brokerName);
+    const violation = checkBroker(view, lossy) ?? (lossy ? null : checkGroup(this.source.groupMembers(broker.brokerName).map(viewOf)));
     if (violation) throw new RocketInvariantViolation(violation, this.source.now(), node, event);
   }
 
   /** After a broker's restart (its store recovered): a shorter commit log than before the crash lost records. */
   afterRestart(broker: BrokerController): void {
     const before = this.lastMaxPhy.get(broker.ctx.name) ?? 0;
-    if (broker.store.maxPhy < before) {
-      this.lossyBrokers.add(broker.ctx.name);
-      this.lossyGroups.add(broker.brokerName);
-    }
+    if (broker.store.maxPhy < before) this.lossyGroups.add(broker.brokerName);
   }
 }
