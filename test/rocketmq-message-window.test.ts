@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MessageWindow } from '../models/rocketmq/consumer.js';
+import { MessageWindow } from '../models/rocketmq/process-queue.js';
 import type { PulledMessage } from '../models/rocketmq/protocol.js';
 
 /** The process queue's message window behaves as the Map<offset, message> it replaces. */

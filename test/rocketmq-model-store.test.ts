@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Disk } from '../sim/disk.js';
-import { MessageStore, CQ_ENTRY_BYTES, commitLogFileName } from '../models/rocketmq/store.js';
+import { CQ_ENTRY_BYTES } from '../models/rocketmq/broker/consume-queue.js';
+import { MessageStore, commitLogFileName } from '../models/rocketmq/broker/message-store.js';
 import { javaStringHashCode } from '../models/rocketmq/queue-selector.js';
 import { runRocket } from './rocketmq-helpers.js';
 

@@ -1,6 +1,8 @@
 import type { NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
-import { HEADER_BYTES, PERM_READ, PERM_WRITE, type Remoting, type TopicRouteData } from './protocol.js';
+import { HEADER_BYTES, PERM_READ, PERM_WRITE, type TopicRouteData } from './protocol.js';
+import { notes } from './notes.js';
+import type { Remoting } from './remoting.js';
 import type { MessageQueue } from './allocate.js';
 
 /**
@@ -41,11 +43,11 @@ export class RouteTable {
       if (response === null) {
         // Move on from this NameServer (once, however many requests to it timed out).
         if (this.nameServers[this.nsIndex % this.nameServers.length] === ns) this.nsIndex++;
-        this.ctx.note('namesrv-unreachable', { namesrv: ns, topic });
+        notes.note(this.ctx, 'namesrv-unreachable', { namesrv: ns, topic });
         return;
       }
       if (response.code !== 'SUCCESS') return; // TOPIC_NOT_EXIST: keep what we had
-      const route = response['route'] as TopicRouteData;
+      const route = response.route!;
       this.routes.set(topic, route);
       this.rebuildAddrs();
       this.listener.onRoute(topic, route);

@@ -1,16 +1,22 @@
 import { DiskFullError, type DiskFile } from '../../sim/disk.js';
 import type { History } from '../../sim/history.js';
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
 import { sampler, type Distribution, type RandomStream, type Sampler } from '../../sim/random.js';
 import type { StateStore } from '../../sim/state.js';
 import type { Micros } from '../../sim/time.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { Phase } from '../../sim/world.js';
 import { allocateMessageQueues, type MessageQueue } from './allocate.js';
+import { tagsCodeOf } from './broker/consume-queue.js';
 import { compareQueues, RouteTable, subscribeQueues } from './client.js';
-import { HEADER_BYTES, queueName, Remoting, RETRY_PREFIX, type PulledMessage, type Response, type TopicRouteData } from './protocol.js';
+import { ConsumeMessageConcurrentlyService } from './consume-message-concurrently-service.js';
+import { ConsumeMessageOrderlyService, REBALANCE_LOCK_INTERVAL } from './consume-message-orderly-service.js';
+import { notes } from './notes.js';
+import { ProcessQueue, type Task } from './process-queue.js';
+import { HEADER_BYTES, queueName, RETRY_PREFIX, type ConsumerInbound, type PulledMessage, type ResponseTo, type TopicRouteData } from './protocol.js';
 import { CLIENT_START_DELAY } from './producer.js';
+import { Remoting, type RemotingTimer } from './remoting.js';
 import type { ConsumerSettings, LitePullSettings } from './schema.js';
-import { tagsCodeOf } from './store.js';
 
 /**
  * A DefaultMQPushConsumer with ConsumeMessageConcurrentlyService.
@@ -32,6 +38,10 @@ import { tagsCodeOf } from './store.js';
  * by string. Messages go to a pool of consumeThreadMin threads; each records a history receive.
  * The offset committed for a queue is the lowest offset still in process; offsets go to the broker
  * every persistConsumerOffsetInterval (UPDATE_CONSUMER_OFFSET, one-way) and ride on every pull.
+ *
+ * Consuming is ConsumeMessageConcurrentlyService (consume-message-concurrently-service.ts) or, for
+ * MessageListenerOrderly, ConsumeMessageOrderlyService (consume-message-orderly-service.ts); the
+ * per-queue state is ProcessQueue (process-queue.ts).
  *
  * A failed consumption (failureRate: RECONSUME_LATER) is sent back with CONSUMER_SEND_MSG_BACK
  * (delay level 0: the broker picks 3 + reconsumeTimes); if that fails the message is consumed
@@ -81,152 +91,49 @@ const SUSPEND: Micros = 15_000_000;
 const PULL_TIMEOUT: Micros = 30_000_000;
 const PULL_DELAY_WHEN_EXCEPTION: Micros = 3_000_000;
 const PULL_DELAY_WHEN_FLOW_CONTROL: Micros = 50_000;
-const CONSUME_LATER: Micros = 5_000_000;
 const RPC_TIMEOUT: Micros = 3_000_000;
-const SEND_BACK_TIMEOUT: Micros = 5_000_000;
 
-/** ConsumeMessageOrderlyService: lockAll every 20 s; a client-side lock older than 30 s is not trusted. */
-const REBALANCE_LOCK_INTERVAL: Micros = 20_000_000;
-const REBALANCE_LOCK_MAX_LIVE_TIME: Micros = 30_000_000;
-const SUSPEND_CURRENT_QUEUE_TIME: Micros = 1_000_000;
-const TRY_LOCK_LATER: Micros = 100_000;
-const TRY_LOCK_FAILED_LATER: Micros = 3_000_000;
-
-/**
- * A process queue's messages by offset, with a Map's semantics (insertion order, `first()` the
- * earliest inserted) but no hash table: offsets arrive in increasing order, so they are appended
- * to two arrays and found by binary search, and a deleted one leaves a hole the head skips. An
- * offset added out of order (after an offset reset) switches to a linear search until the
- * window empties.
- */
-export class MessageWindow {
-  private readonly offsets: number[] = [];
-  private readonly messages: (PulledMessage | undefined)[] = [];
-  private head = 0;
-  private live = 0;
-  private ascending = true;
-
-  get size(): number {
-    return this.live;
-  }
-
-  /** The earliest inserted offset still present. */
-  first(): number | undefined {
-    return this.live === 0 ? undefined : this.offsets[this.head];
-  }
-
-  private find(offset: number): number {
-    const offsets = this.offsets;
-    const messages = this.messages;
-    if (this.ascending) {
-      let lo = this.head;
-      let hi = offsets.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const at = offsets[mid]!;
-        if (at === offset) return messages[mid] !== undefined ? mid : -1;
-        if (at < offset) lo = mid + 1;
-        else hi = mid - 1;
-      }
-      return -1;
-    }
-    for (let i = offsets.length - 1; i >= this.head; i--) if (offsets[i] === offset && messages[i] !== undefined) return i;
-    return -1;
-  }
-
-  set(offset: number, m: PulledMessage): void {
-    const at = this.find(offset);
-    if (at >= 0) {
-      this.messages[at] = m;
-      return;
-    }
-    const n = this.offsets.length;
-    if (n > this.head && this.offsets[n - 1]! >= offset) this.ascending = false;
-    this.offsets.push(offset);
-    this.messages.push(m);
-    this.live++;
-  }
-
-  delete(offset: number): boolean {
-    const at = this.find(offset);
-    if (at < 0) return false;
-    this.messages[at] = undefined;
-    this.live--;
-    const messages = this.messages;
-    const n = messages.length;
-    let head = this.head;
-    while (head < n && messages[head] === undefined) head++;
-    if (head === n) {
-      this.offsets.length = 0;
-      messages.length = 0;
-      head = 0;
-      this.ascending = true;
-    } else if (head > 1024 && head * 2 > n) {
-      this.offsets.splice(0, head);
-      messages.splice(0, head);
-      head = 0;
-    }
-    this.head = head;
-    return true;
-  }
-}
-
-export class ProcessQueue {
-  dropped = false;
-  /** Orderly: the broker lock and when it was last confirmed; messages waiting in offset order; one in process. */
-  locked = false;
-  lockedAt: Micros = 0;
-  readonly pending: PulledMessage[] = [];
-  consuming = false;
-  lockRetry = false;
-  /** Pulled and not finished, in offset order. */
-  readonly msgs = new MessageWindow();
-  maxOffset = -1;
-  nextOffset = 0;
-  /** The broker the pull in flight went to. */
-  pullAddr = '';
-  /** Lite pull: the offset after the messages poll() returned (AssignedMessageQueue's consume offset), -1 before the first. */
-  consumeOffset = -1;
-  constructor(readonly mq: MessageQueue, readonly name: string) {}
-
-  /** Removes a finished message; returns the offset to commit. */
-  remove(offset: number): number {
-    this.msgs.delete(offset);
-    if (this.msgs.size === 0) return this.maxOffset + 1;
-    return this.msgs.first()!;
-  }
-}
-
-export interface Task {
-  pq: ProcessQueue;
-  m: PulledMessage;
-  skipped: boolean;
-  addr: string;
-}
+/** The push consumer's timers (the orderly service's too: consume-message-orderly-service.ts). */
+export type ConsumerTimer =
+  | RemotingTimer
+  | { tag: 'start'; data: undefined }
+  | { tag: 'poll-ns'; data: undefined }
+  | { tag: 'heartbeat'; data: undefined }
+  | { tag: 'rebalance'; data: undefined }
+  | { tag: 'persist'; data: undefined }
+  | { tag: 'shutdown'; data: undefined }
+  | { tag: 'pull'; data: ProcessQueue }
+  | { tag: 'consumed'; data: Task }
+  | { tag: 'consume-later'; data: Task }
+  | { tag: 'lock-all'; data: undefined }
+  | { tag: 'orderly-consumed'; data: Task }
+  | { tag: 'orderly-resume'; data: ProcessQueue }
+  | { tag: 'orderly-lock-later'; data: ProcessQueue };
+const timers = timersOf<ConsumerTimer>();
 
 export class RocketConsumer implements Actor {
-  protected ctx!: NodeContext;
-  protected remoting!: Remoting;
-  protected routes!: RouteTable;
-  protected processing!: Sampler;
-  private failures!: RandomStream;
-  protected clientId = '';
+  // Read by the orderly consume service (consume-message-orderly-service.ts) too.
+  ctx!: NodeContext;
+  remoting!: Remoting;
+  routes!: RouteTable;
+  processing!: Sampler;
+  failures!: RandomStream;
+  clientId = '';
   /** Started and not shut down. */
   running = false;
   protected ready = false;
-  protected readonly pqs = new Map<string, ProcessQueue>();
+  readonly pqs = new Map<string, ProcessQueue>();
   protected readonly offsets = new Map<string, number>();
-  private readonly tasks: Task[] = [];
-  private taskHead = 0;
-  private busyThreads = 0;
   private readonly generation = new Map<string, number>();
   private localOffsets: DiskFile<[string, number][]> | null = null;
   protected readonly tagSet: Set<string> | null;
   protected readonly tagsCodes: number[] | null;
-  protected readonly clustering: boolean;
+  readonly clustering: boolean;
   protected readonly topics: string[];
+  private readonly orderly = new ConsumeMessageOrderlyService(this);
+  private readonly concurrently = new ConsumeMessageConcurrentlyService(this);
 
-  constructor(protected readonly o: ConsumerOptions) {
+  constructor(readonly o: ConsumerOptions) {
     const expr = o.subscription.trim();
     if (expr === '*' || expr === '') {
       this.tagSet = null;
@@ -260,7 +167,7 @@ export class RocketConsumer implements Actor {
       if (last) for (const [k, v] of last) this.offsets.set(k, v);
     }
     const start = Math.max(this.o.start ?? 0, CLIENT_START_DELAY);
-    if (start > ctx.trueNow() && this.o.phase() === 'safety') ctx.setTimer(start - ctx.trueNow(), 'start');
+    if (start > ctx.trueNow() && this.o.phase() === 'safety') timers.set(ctx, start - ctx.trueNow(), 'start', undefined);
     else this.begin();
   }
 
@@ -268,90 +175,81 @@ export class RocketConsumer implements Actor {
     this.running = true;
     for (const topic of this.topics) this.routes.update(topic);
     const s = this.o.settings;
-    this.ctx.setTimer(s.pollNameServerInterval, 'poll-ns');
-    this.ctx.setTimer(s.heartbeatBrokerInterval, 'heartbeat');
-    this.ctx.setTimer(s.rebalanceWaitInterval, 'rebalance');
-    this.ctx.setTimer(s.persistConsumerOffsetInterval, 'persist');
-    if (this.o.orderly && this.clustering) this.ctx.setTimer(REBALANCE_LOCK_INTERVAL, 'lock-all');
+    timers.set(this.ctx, s.pollNameServerInterval, 'poll-ns', undefined);
+    timers.set(this.ctx, s.heartbeatBrokerInterval, 'heartbeat', undefined);
+    timers.set(this.ctx, s.rebalanceWaitInterval, 'rebalance', undefined);
+    timers.set(this.ctx, s.persistConsumerOffsetInterval, 'persist', undefined);
+    if (this.o.orderly && this.clustering) timers.set(this.ctx, REBALANCE_LOCK_INTERVAL, 'lock-all', undefined);
     const stop = this.o.stop;
-    if (stop !== undefined && stop > this.ctx.trueNow()) this.ctx.setTimer(stop - this.ctx.trueNow(), 'shutdown');
+    if (stop !== undefined && stop > this.ctx.trueNow()) timers.set(this.ctx, stop - this.ctx.trueNow(), 'shutdown', undefined);
   }
 
   onPhase(_phase: Phase): void {
     // Consumers keep consuming in the liveness phase; a consumer shut down at `stop` stays down.
   }
 
-  receive(_from: string, message: Message): void {
-    if (this.remoting.handle(message)) return;
-    if (message.type === 'NOTIFY_CONSUMER_IDS_CHANGED' && this.running) {
-      this.ctx.note('consumer-ids-changed', { group: this.o.group });
-      this.rebalance();
+  receive(_from: string, message: ConsumerInbound): void {
+    switch (message.type) {
+      case 'RESPONSE':
+        return this.remoting.handle(message);
+      case 'NOTIFY_CONSUMER_IDS_CHANGED':
+        if (!this.running) return;
+        notes.note(this.ctx, 'consumer-ids-changed', { group: this.o.group });
+        return this.rebalance();
+      default:
+        return unreachable(message, 'consumer message');
     }
   }
 
-  onTimer(tag: string, data: unknown): void {
-    if (this.remoting.timer(tag, data)) return;
+  onTimer(...[tag, data]: TimerArgs<ConsumerTimer>): void {
     const s = this.o.settings;
+    // These run whether or not the consumer is running (a message in process finishes; start starts it).
     switch (tag) {
+      case 'rpc-timeout':
+        return this.remoting.timeout(data);
       case 'start':
-        this.begin();
-        return;
+        return this.begin();
       case 'consumed':
-        this.onConsumed(data as Task);
-        return;
+        return this.concurrently.onConsumed(data);
       case 'orderly-consumed':
-        this.onOrderlyConsumed(data as Task);
-        return;
+        return this.orderly.onConsumed(data);
+      default:
+        if (!this.running) return;
     }
-    if (!this.running) return;
     switch (tag) {
       case 'poll-ns':
         for (const topic of this.topics) this.routes.update(topic);
-        this.ctx.setTimer(s.pollNameServerInterval, 'poll-ns');
-        break;
+        timers.set(this.ctx, s.pollNameServerInterval, 'poll-ns', undefined);
+        return;
       case 'heartbeat':
         this.heartbeat();
-        this.ctx.setTimer(s.heartbeatBrokerInterval, 'heartbeat');
-        break;
+        timers.set(this.ctx, s.heartbeatBrokerInterval, 'heartbeat', undefined);
+        return;
       case 'rebalance':
         this.rebalance();
-        this.ctx.setTimer(s.rebalanceWaitInterval, 'rebalance');
-        break;
+        timers.set(this.ctx, s.rebalanceWaitInterval, 'rebalance', undefined);
+        return;
       case 'persist':
         this.persistAll();
-        this.ctx.setTimer(s.persistConsumerOffsetInterval, 'persist');
-        break;
+        timers.set(this.ctx, s.persistConsumerOffsetInterval, 'persist', undefined);
+        return;
       case 'pull':
-        this.pull(data as ProcessQueue);
-        break;
+        return this.pull(data);
       case 'consume-later':
-        this.tasks.push(data as Task);
-        this.runTasks();
-        break;
+        this.concurrently.submit(data);
+        return this.concurrently.runTasks();
       case 'lock-all':
-        this.lockAll();
-        this.ctx.setTimer(REBALANCE_LOCK_INTERVAL, 'lock-all');
-        break;
-      case 'orderly-resume': {
-        const pq = data as ProcessQueue;
-        pq.consuming = false;
-        this.consumeOrderly(pq);
-        break;
-      }
-      case 'orderly-lock-later': {
-        const pq = data as ProcessQueue;
-        if (pq.dropped) break;
-        this.lock([pq], () => {
-          if (pq.locked || pq.dropped) {
-            pq.lockRetry = false;
-            this.consumeOrderly(pq);
-          } else this.ctx.setTimer(TRY_LOCK_FAILED_LATER, 'orderly-lock-later', pq); // tryLockLaterAndReconsume: 3 s after a refusal
-        });
-        break;
-      }
+        this.orderly.lockAll();
+        timers.set(this.ctx, REBALANCE_LOCK_INTERVAL, 'lock-all', undefined);
+        return;
+      case 'orderly-resume':
+        return this.orderly.onResume(data);
+      case 'orderly-lock-later':
+        return this.orderly.onLockLater(data);
       case 'shutdown':
-        this.shutdown();
-        break;
+        return this.shutdown();
+      default:
+        return unreachable(tag, 'consumer timer');
     }
   }
 
@@ -376,7 +274,7 @@ export class RocketConsumer implements Actor {
     for (const pq of this.pqs.values()) pq.dropped = true;
     this.pqs.clear();
     this.running = false;
-    this.ctx.note('consumer-shutdown', { clientId: this.clientId });
+    notes.note(this.ctx, 'consumer-shutdown', { clientId: this.clientId });
   }
 
   // ------------------------------------------------------------------ rebalance
@@ -400,7 +298,7 @@ export class RocketConsumer implements Actor {
       this.generation.set(topic, gen);
       this.remoting.invoke(addr, 'GET_CONSUMER_LIST_BY_GROUP', { group: this.o.group }, HEADER_BYTES, RPC_TIMEOUT, (response) => {
         if (!this.running || this.generation.get(topic) !== gen || response === null || response.code !== 'SUCCESS') return;
-        const cidAll = (response['consumerIdList'] as string[]).slice().sort();
+        const cidAll = (response.consumerIdList ?? []).slice().sort();
         const mine = allocateMessageQueues(this.o.settings.allocateMessageQueueStrategy, {
           consumerGroup: this.o.group, currentCid: this.clientId, mqAll, cidAll,
         });
@@ -420,7 +318,7 @@ export class RocketConsumer implements Actor {
       this.persistOne(pq);
       this.offsets.delete(name);
       // An orderly queue is unlocked once its message in process is done (getConsumeLock).
-      if (this.o.orderly && this.clustering && !pq.consuming) this.unlock(pq);
+      if (this.o.orderly && this.clustering && !pq.consuming) this.orderly.unlock(pq);
       changed = true;
     }
     for (const [name, mq] of wanted) {
@@ -430,12 +328,12 @@ export class RocketConsumer implements Actor {
       changed = true;
       if (this.o.orderly && this.clustering) {
         // An orderly consumer takes a queue only once the broker locked it to it (else: next rebalance).
-        this.lock([pq], () => {
+        this.orderly.lock([pq], () => {
           if (pq.dropped) return;
           if (!pq.locked) {
             this.pqs.delete(pq.name);
             pq.dropped = true;
-            this.ctx.note('mq-lock-refused', { queue: pq.name });
+            notes.note(this.ctx, 'mq-lock-refused', { queue: pq.name });
             return;
           }
           this.computePullFromWhere(pq);
@@ -449,7 +347,7 @@ export class RocketConsumer implements Actor {
     this.o.assignments.update((d) => {
       (d[this.o.group] ??= {})[this.ctx.name] = queues;
     }, `rebalance ${this.ctx.name}`);
-    this.ctx.note('rebalanced', { clientId: this.clientId, queues: queues.length });
+    notes.note(this.ctx, 'rebalanced', { clientId: this.clientId, queues: queues.length });
   }
 
   protected computePullFromWhere(pq: ProcessQueue): void {
@@ -468,7 +366,7 @@ export class RocketConsumer implements Actor {
         pq.dropped = true;
         return;
       }
-      const offset = response['offset'] as number;
+      const offset = response.offset ?? 0;
       pq.nextOffset = offset;
       this.offsets.set(pq.name, offset);
       this.pull(pq);
@@ -481,12 +379,12 @@ export class RocketConsumer implements Actor {
     if (pq.dropped || !this.running) return;
     if (pq.msgs.size > this.o.settings.pullThresholdForQueue) {
       this.o.stats.flowControlledPulls++;
-      this.ctx.setTimer(PULL_DELAY_WHEN_FLOW_CONTROL, 'pull', pq);
+      timers.set(this.ctx, PULL_DELAY_WHEN_FLOW_CONTROL, 'pull', pq);
       return;
     }
     const addr = this.routes.forRead(pq.mq.brokerName);
     if (addr === undefined) {
-      this.ctx.setTimer(PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
+      timers.set(this.ctx, PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
       return;
     }
     const commitOffset = this.clustering ? this.offsets.get(pq.name) ?? -1 : -1;
@@ -499,19 +397,19 @@ export class RocketConsumer implements Actor {
   }
 
   /** A PULL_MESSAGE answer (or its timeout) for a queue. */
-  protected readonly pulled = (pq: ProcessQueue, response: Response | null): void => this.onPulled(pq, pq.pullAddr, response);
+  protected readonly pulled = (pq: ProcessQueue, response: ResponseTo<'PULL_MESSAGE'> | null): void => this.onPulled(pq, pq.pullAddr, response);
 
-  protected onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
+  protected onPulled(pq: ProcessQueue, addr: string, response: ResponseTo<'PULL_MESSAGE'> | null): void {
     if (pq.dropped || !this.running) return;
     if (response === null) {
-      this.ctx.setTimer(PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
+      timers.set(this.ctx, PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
       return;
     }
-    const next = response['nextBeginOffset'] as number | undefined;
+    const next = response.nextBeginOffset;
     switch (response.code) {
       case 'SUCCESS': {
         const filterTags = pq.mq.topic === this.o.topic ? this.tagSet : null;
-        for (const m of response['messages'] as PulledMessage[]) {
+        for (const m of response.messages!) {
           if (filterTags !== null && (m.tags === undefined || !filterTags.has(m.tags))) {
             this.o.stats.clientTagFiltered++;
             continue;
@@ -519,12 +417,12 @@ export class RocketConsumer implements Actor {
           pq.msgs.set(m.queueOffset, m);
           if (m.queueOffset > pq.maxOffset) pq.maxOffset = m.queueOffset;
           if (this.o.orderly) pq.pending.push(m);
-          else this.tasks.push({ pq, m, skipped: false, addr });
+          else this.concurrently.submit({ pq, m, skipped: false, addr });
         }
         pq.nextOffset = next!;
         this.correctTagsOffset(pq);
-        if (this.o.orderly) this.consumeOrderly(pq, addr);
-        else this.runTasks();
+        if (this.o.orderly) this.orderly.consumeOrderly(pq, addr);
+        else this.concurrently.runTasks();
         this.pull(pq);
         return;
       }
@@ -536,13 +434,13 @@ export class RocketConsumer implements Actor {
         return;
       case 'PULL_OFFSET_MOVED':
         this.o.stats.offsetResets++;
-        this.ctx.note('pull-offset-moved', { queue: pq.name, from: pq.nextOffset, to: next });
+        notes.note(this.ctx, 'pull-offset-moved', { queue: pq.name, from: pq.nextOffset, to: next });
         pq.nextOffset = next!;
         this.offsets.set(pq.name, next!);
         this.pull(pq);
         return;
       default:
-        this.ctx.setTimer(PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
+        timers.set(this.ctx, PULL_DELAY_WHEN_EXCEPTION, 'pull', pq);
     }
   }
 
@@ -561,26 +459,8 @@ export class RocketConsumer implements Actor {
 
   // ------------------------------------------------------------------ consuming
 
-  private runTasks(): void {
-    while (this.busyThreads < this.o.settings.consumeThreadMin && this.taskHead < this.tasks.length) {
-      const task = this.tasks[this.taskHead++]!;
-      if (this.taskHead > 1024 && this.taskHead * 2 > this.tasks.length) {
-        // The consume thread pool's queue, FIFO: drop the consumed head now and then rather than shift() per task.
-        this.tasks.splice(0, this.taskHead);
-        this.taskHead = 0;
-      }
-      if (task.pq.dropped) continue;
-      this.busyThreads++;
-      const dedupe = this.o.dedupe;
-      // An idempotent consumer records when its local transaction ends (onConsumed); others when handed the message.
-      if (dedupe === null) this.recordConsume(task.pq, task.m, task.addr, 'receive');
-      task.skipped = dedupe !== null && dedupe.has(task.m.msg);
-      this.ctx.setTimer(task.skipped ? 0 : Math.max(0, Math.round(this.processing())), 'consumed', task);
-    }
-  }
-
   /** A history receive (handed to / processed by the application) or skip (a duplicate the idempotent consumer did not process). */
-  protected recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
+  recordConsume(pq: ProcessQueue, m: PulledMessage, node: string, f: 'receive' | 'skip'): void {
     // Every field the op gets (History.record sets index) is in the literal: one shape, no properties added later.
     this.o.history.record({
       index: 0, time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f, msg: m.msg, queue: pq.name,
@@ -596,7 +476,7 @@ export class RocketConsumer implements Actor {
    * transaction rolls back): a skip. A failed consumption rolls back and records nothing, and a
    * crash mid-transaction commits nothing: the redelivery is then the first processing.
    */
-  protected commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
+  commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
     if (failed) return;
     const { pq, m } = task;
     if (task.skipped || dedupe.has(m.msg)) {
@@ -608,140 +488,9 @@ export class RocketConsumer implements Actor {
     this.recordConsume(pq, m, task.addr, 'receive');
   }
 
-  private onConsumed(task: Task): void {
-    const { pq, m } = task;
-    const failed = !task.skipped && this.o.failureRate > 0 && this.failures.chance(this.o.failureRate);
-    if (this.o.dedupe !== null) this.commitIdempotent(task, this.o.dedupe, failed);
-    if (pq.dropped || !this.running) {
-      // processConsumeResult is skipped for a dropped queue: the new owner consumes it again.
-      this.threadDone();
-      return;
-    }
-    if (!failed || !this.clustering) {
-      if (failed) this.ctx.note('broadcast-consume-failed-dropped', { msg: m.msg });
-      this.finish(pq, m);
-      this.threadDone();
-      return;
-    }
-    const addr = this.routes.master(pq.mq.brokerName);
-    if (addr === undefined) {
-      this.consumeLater(task);
-      return;
-    }
-    this.remoting.invoke(addr, 'CONSUMER_SEND_MSG_BACK', {
-      group: this.o.group, phy: m.phy, originMsgId: m.msg, maxReconsumeTimes: this.o.settings.maxReconsumeTimes, delayLevel: 0,
-    }, HEADER_BYTES, SEND_BACK_TIMEOUT, (response) => {
-      if (response !== null && response.code === 'SUCCESS') {
-        if (!pq.dropped) this.finish(pq, m);
-        this.threadDone();
-      } else this.consumeLater(task);
-    });
-  }
-
-  private consumeLater(task: Task): void {
-    this.o.stats.sendBackFailed++;
-    this.ctx.note('send-back-failed-consume-later', { msg: task.m.msg });
-    const again: Task = { ...task, m: { ...task.m, reconsumeTimes: task.m.reconsumeTimes + 1 }, skipped: false };
-    task.pq.msgs.set(again.m.queueOffset, again.m);
-    this.ctx.setTimer(CONSUME_LATER, 'consume-later', again);
-    this.threadDone();
-  }
-
-  private threadDone(): void {
-    this.busyThreads--;
-    this.runTasks();
-  }
-
-  private finish(pq: ProcessQueue, m: PulledMessage): void {
+  finish(pq: ProcessQueue, m: PulledMessage): void {
     const offset = pq.remove(m.queueOffset);
     this.updateOffset(pq, offset);
-  }
-
-  // ------------------------------------------------------------------ orderly
-
-  /** LOCK_BATCH_MQ for some queues of one broker group each; `then` runs after the answers. */
-  private lock(pqs: ProcessQueue[], then: () => void): void {
-    const byBroker = new Map<string, ProcessQueue[]>();
-    for (const pq of pqs) {
-      const list = byBroker.get(pq.mq.brokerName) ?? [];
-      list.push(pq);
-      byBroker.set(pq.mq.brokerName, list);
-    }
-    let waiting = byBroker.size;
-    if (waiting === 0) then();
-    for (const [brokerName, list] of byBroker) {
-      const addr = this.routes.master(brokerName);
-      const done = () => {
-        if (--waiting === 0) then();
-      };
-      if (addr === undefined) {
-        for (const pq of list) pq.locked = false;
-        done();
-        continue;
-      }
-      const mqs = list.map((pq) => ({ topic: pq.mq.topic, queueId: pq.mq.queueId }));
-      this.remoting.invoke(addr, 'LOCK_BATCH_MQ', { group: this.o.group, clientId: this.clientId, mqs }, HEADER_BYTES, RPC_TIMEOUT, (response) => {
-        const ok = new Set(((response?.['lockOKMQSet'] as { topic: string; queueId: number }[] | undefined) ?? []).map((q) => `${q.topic}/${q.queueId}`));
-        const now = this.ctx.trueNow();
-        for (const pq of list) {
-          const locked = ok.has(`${pq.mq.topic}/${pq.mq.queueId}`);
-          pq.locked = locked;
-          if (locked) pq.lockedAt = now;
-        }
-        done();
-      });
-    }
-  }
-
-  private lockAll(): void {
-    const pqs = [...this.pqs.values()];
-    this.lock(pqs, () => {
-      for (const pq of pqs) this.consumeOrderly(pq);
-    });
-  }
-
-  private unlock(pq: ProcessQueue): void {
-    const addr = this.routes.master(pq.mq.brokerName);
-    if (addr !== undefined) this.remoting.oneway(addr, 'UNLOCK_BATCH_MQ', { group: this.o.group, clientId: this.clientId, mqs: [{ topic: pq.mq.topic, queueId: pq.mq.queueId }] });
-  }
-
-  /** One message at a time per queue, in offset order, only while the queue's lock is fresh. */
-  private consumeOrderly(pq: ProcessQueue, addr?: string): void {
-    if (pq.dropped || pq.consuming || pq.pending.length === 0 || !this.running) return;
-    if (this.clustering && (!pq.locked || this.ctx.trueNow() - pq.lockedAt > REBALANCE_LOCK_MAX_LIVE_TIME)) {
-      if (!pq.lockRetry) {
-        pq.lockRetry = true;
-        this.ctx.setTimer(TRY_LOCK_LATER, 'orderly-lock-later', pq);
-      }
-      return;
-    }
-    const m = pq.pending[0]!;
-    pq.consuming = true;
-    const node = addr ?? this.routes.forRead(pq.mq.brokerName) ?? '';
-    if (this.o.dedupe === null) this.recordConsume(pq, m, node, 'receive');
-    const skipped = this.o.dedupe !== null && this.o.dedupe.has(m.msg);
-    this.ctx.setTimer(skipped ? 0 : Math.max(0, Math.round(this.processing())), 'orderly-consumed', { pq, m, skipped, addr: node } as Task);
-  }
-
-  /** SUCCESS commits the queue's offset; SUSPEND_CURRENT_QUEUE_A_MOMENT retries the same message after 1 s. */
-  private onOrderlyConsumed(task: Task): void {
-    const { pq, m } = task;
-    const failed = !task.skipped && this.o.failureRate > 0 && this.failures.chance(this.o.failureRate);
-    if (this.o.dedupe !== null) this.commitIdempotent(task, this.o.dedupe, failed);
-    if (pq.dropped || !this.running) {
-      pq.consuming = false;
-      if (pq.dropped && this.clustering) this.unlock(pq);
-      return;
-    }
-    if (failed) {
-      pq.pending[0] = { ...m, reconsumeTimes: m.reconsumeTimes + 1 };
-      this.ctx.setTimer(SUSPEND_CURRENT_QUEUE_TIME, 'orderly-resume', pq);
-      return;
-    }
-    pq.pending.shift();
-    this.finish(pq, m);
-    pq.consuming = false;
-    this.consumeOrderly(pq);
   }
 
   // ------------------------------------------------------------------ offsets

@@ -16,64 +16,30 @@
  */
 import type { History } from '../../sim/history.js';
 import type { StateStore } from '../../sim/state.js';
-import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import { formatDuration } from '../../sim/time.js';
 import type { ProducerPlanSpec } from '../../sim/workload.js';
 import type { World } from '../../sim/world.js';
 import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
-import { Broker, type BrokerStats, type RetainedGroup, type TopicConfig } from './broker.js';
+import { BrokerController, type BrokerOptions, type BrokerStats, type RetainedGroup } from './broker/broker-controller.js';
+import { tagsCodeOf } from './broker/consume-queue.js';
+import type { TopicConfig } from './broker/topic-config-manager.js';
 import { RocketConsumer, type ConsumerOptions, type ConsumerStats } from './consumer.js';
+import { rocketDrill } from './drill-aliases.js';
+import { RocketInvariantChecker } from './invariants.js';
 import { RocketLitePullConsumer } from './lite-pull-consumer.js';
 import { NameServer, type NamesrvStats, type NamesrvView } from './namesrv.js';
 import { RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
 import { PERM_READ, PERM_WRITE } from './protocol.js';
 import {
   LITE_PULL_ONLY_KEYS, resolveBrokerSettings, resolveConsumerSettings, resolveLitePullSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
-  type RocketClusterConfig, type RocketConsumerConfig, type RocketProducerConfig,
 } from './schema.js';
-import { tagsCodeOf } from './store.js';
+import type { RocketScenario, RocketTopicSpec } from './scenario.js';
 
 export * from './public.js';
 export { rocketmqParts } from './schema.js';
 export type { RocketClusterConfig, RocketConsumerConfig, RocketProducerConfig } from './schema.js';
-
-export interface RocketTopicSpec {
-  name: string;
-  readQueueNums?: number;
-  writeQueueNums?: number;
-  brokerGroups?: string[];
-}
-
-export interface RocketProducerSpec extends CommonProducer {
-  topic?: string;
-  sendMode?: 'sync' | 'async' | 'oneway';
-  tags?: string[];
-  delayLevel?: number;
-  delayLevels?: number[];
-  orderly?: boolean;
-  transaction?: { commit?: number; unknown?: number; checkUnknown?: number; duration?: number };
-  config?: RocketProducerConfig;
-}
-
-export interface RocketConsumerSpec extends CommonConsumer {
-  topic?: string;
-  subscription?: string;
-  orderly?: boolean;
-  consumerType?: 'push' | 'pull';
-  mode?: 'subscribe' | 'assign';
-  processingMode?: 'sync' | 'async-pool';
-  workers?: number;
-  seek?: { at: number; offset: number | 'begin' | 'end' }[];
-  config?: RocketConsumerConfig;
-}
-
-export interface RocketScenario extends CommonScenario {
-  system: 'rocketmq';
-  cluster?: { nameServers?: number; brokerGroups?: number; slavesPerGroup?: number; config?: RocketClusterConfig };
-  topics?: RocketTopicSpec[];
-  workload?: { producers?: RocketProducerSpec[]; consumers?: RocketConsumerSpec[] };
-}
+export type { RocketConsumerSpec, RocketProducerSpec, RocketScenario, RocketTopicSpec } from './scenario.js';
 
 /** A built RocketMQ model, with its control-plane stores for tests and reports. */
 export interface RocketModelRun extends ModelRun {
@@ -84,74 +50,6 @@ export interface RocketModelRun extends ModelRun {
     assignments: StateStore<Record<string, Record<string, string[]>>>;
   };
 }
-
-/** `arg [key=value ...]` -> `note <what> <firstKey>=<arg> key=value ...` (a word with `=` passes through). */
-function noteCondition(what: string, firstKey: string): (arg: string) => string {
-  return (arg) => {
-    const filters = arg.split(/\s+/).filter((w) => w !== '').map((w) => (w.includes('=') ? w : `${firstKey}=${w}`));
-    return `note ${what} ${filters.join(' ')}`.trimEnd();
-  };
-}
-
-/**
- * Drill aliases (drill/conditions.ts): conditions on the nodes and notes this model writes,
- * facts reading those notes and the control-plane stores (namesrv-N, rocketmq.assignments,
- * rocketmq.consumers, rocketmq.dledger).
- */
-const rocketDrill = {
-  conditions: {
-    /** `message-dead-lettered [group]`: a message went to %DLQ%<group> after maxReconsumeTimes. */
-    'message-dead-lettered': noteCondition('dead-lettered', 'group'),
-    /** `route-expired [broker-a-0]`: a NameServer dropped a broker silent for 120s (scanNotActiveBroker). */
-    'route-expired': noteCondition('broker-expired', 'broker'),
-    'broker-expired': noteCondition('broker-expired', 'broker'),
-    /** `topic-created [%DLQ%billing]`: a broker created a topic (auto-created retry and DLQ topics too). */
-    'topic-created': noteCondition('topic-created', 'topic'),
-    /** `broker-crashed broker-a-0`, `broker-restarted broker-a-0`, `consumer-crashed billing-c1`. */
-    'broker-crashed': (arg: string) => `crash ${arg || 'broker-a-0'}`,
-    'broker-restarted': (arg: string) => `restart ${arg || 'broker-a-0'}`,
-    'consumer-crashed': (arg: string) => `crash ${arg}`,
-    /** `store-recovered`: a restarted broker rebuilt its commit log and consume queues. */
-    'store-recovered': () => 'note store-recovered',
-    /** `consumer-rebalanced [clientId]`: a push consumer reallocated its message queues. */
-    'consumer-rebalanced': noteCondition('rebalanced', 'clientId'),
-    'consumer-ids-changed': noteCondition('consumer-ids-changed', 'group'),
-    /** `latency-fault [broker-a]`: a producer marked a broker unavailable (sendLatencyFaultEnable). */
-    'latency-fault': noteCondition('latency-fault', 'broker'),
-    'dledger-leader': () => 'note dledger-leader',
-    'transaction-check': noteCondition('check-transaction-state', 'msg'),
-    'transaction-discarded': noteCondition('transaction-discarded', 'msg'),
-    /** `transaction-committed [msg]` / `transaction-rolled-back [msg]`: the broker ended a half message. */
-    'transaction-committed': noteCondition('transaction-committed', 'msg'),
-    'transaction-rolled-back': noteCondition('transaction-rolled-back', 'msg'),
-    'client-expired': noteCondition('client-expired', 'group'),
-  },
-  facts: {
-    /** From the next (else last) dead-lettered note: the message, its group, its reconsumeTimes. */
-    'dead-letter-msg': () => 'note dead-lettered msg',
-    'dead-letter-group': () => 'note dead-lettered group',
-    'dead-letter-reconsume-times': () => 'note dead-lettered reconsumeTimes',
-    /** From the next (else last) broker-expired note. */
-    'expired-broker': () => 'note broker-expired broker',
-    'expired-silent-us': () => 'note broker-expired silentFor',
-    /** `{{route namesrv-1 TopicTest}}`: that NameServer's queue data for the topic at the step. */
-    route: (arg: string) => {
-      const [ns, topic] = arg.split(/\s+/);
-      return `state ${ns ?? 'namesrv-1'} topics.${topic ?? 'TopicTest'}`;
-    },
-    /** `{{route-brokers namesrv-1}}`: the broker address table of that NameServer. */
-    'route-brokers': (arg: string) => `state ${arg || 'namesrv-1'} brokers`,
-    /** `{{assignment billing}}`: each consumer's message queues. */
-    assignment: (arg: string) => `state rocketmq.assignments ${arg}`,
-    'recovered-records': () => 'note store-recovered records',
-    'recovered-max-phy': () => 'note store-recovered maxPhy',
-    /** From the next (else last) CHECK_TRANSACTION_STATE the producer answered: the message and the answer. */
-    'check-msg': () => 'note check-transaction-state msg',
-    'check-answer': () => 'note check-transaction-state answer',
-    'latency-fault-broker': () => 'note latency-fault broker',
-    'latency-fault-ms': () => 'note latency-fault notAvailableMs',
-  },
-};
 
 export const rocketmqModel: ModelDefinition<RocketScenario> = {
   parts: rocketmqParts,
@@ -205,6 +103,22 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const onLeader = (brokerName: string, node: string, term: number) => leaders.update((d) => {
     d[brokerName] = { leader: node, term };
   }, `${node} elected`);
+  const membersOf = (brokerName: string): BrokerController[] => {
+    const members: BrokerController[] = [];
+    for (let id = 0; id <= slaves; id++) {
+      const actor = live.get(`${brokerName}-${id}`);
+      if (actor instanceof BrokerController) members.push(actor);
+    }
+    return members;
+  };
+  // cluster.invariants: the store and replication invariants after every broker step (invariants.ts).
+  const checker = scenario.cluster?.invariants ? new RocketInvariantChecker({ now: () => world.now, groupMembers: membersOf }) : undefined;
+  if (checker) {
+    world.onStart((name, restarted) => {
+      const actor = live.get(name);
+      if (restarted && actor instanceof BrokerController) checker.afterRestart(actor);
+    });
+  }
   for (const brokerName of brokerNames) {
     const groupNodes = Array.from({ length: slaves + 1 }, (_, id) => `${brokerName}-${id}`);
     const topics: Record<string, TopicConfig> = {};
@@ -214,16 +128,16 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     }
     for (let id = 0; id <= slaves; id++) {
       const name = `${brokerName}-${id}`;
-      const options = {
+      const options: BrokerOptions = {
         settings, clusterName: 'DefaultCluster', brokerName, brokerId: id, master: `${brokerName}-0`, nameServers, topics,
-        stats: brokerStats, groups: groupsStore, groupNodes, onLeader,
+        stats: brokerStats, groups: groupsStore, groupNodes, onLeader, ...(checker ? { invariants: checker } : {}),
       };
-      world.addNode(name, () => track(name, new Broker(options)), { roles: settings.enableDLegerCommitLog ? ['broker'] : ['broker', id === 0 ? 'master' : 'slave'] });
+      world.addNode(name, () => track(name, new BrokerController(options)), { roles: settings.enableDLegerCommitLog ? ['broker'] : ['broker', id === 0 ? 'master' : 'slave'] });
     }
   }
   lines.push(
     `brokers: ${groupCount} group(s) x ${settings.enableDLegerCommitLog ? `DLedger group of ${slaves + 1}` : `(1 master + ${slaves} slave(s)), brokerRole=${settings.brokerRole}`}, flushDiskType=${settings.flushDiskType}, `
-    + `mappedFileSizeCommitLog=${settings.mappedFileSizeCommitLog}, syncFlushTimeout=${formatDuration(settings.syncFlushTimeout)}`,
+    + `mappedFileSizeCommitLog=${settings.mappedFileSizeCommitLog}, syncFlushTimeout=${formatDuration(settings.syncFlushTimeout)}${checker ? ', invariants checked' : ''}`,
   );
   for (const t of topicSpecs) {
     lines.push(`topic ${t.name}: read/write queues ${t.readQueueNums ?? d.queueNums}/${t.writeQueueNums ?? d.queueNums} on ${(t.brokerGroups ?? brokerNames).join(', ')}`);
@@ -379,11 +293,7 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
       const stored = new Set<string>();
       // Per group, what its master holds (DLedger: its leader); with the master down, its first live slave.
       for (const brokerName of brokerNames) {
-        const members: Broker[] = [];
-        for (let id = 0; id <= slaves; id++) {
-          const actor = live.get(`${brokerName}-${id}`);
-          if (actor instanceof Broker) members.push(actor);
-        }
+        const members = membersOf(brokerName);
         const source = members.find((b) => b.acceptsWrites) ?? members[0];
         source?.retained(stored, retainedGroups);
       }

@@ -1,8 +1,11 @@
 import type { Timer } from '../../sim/kernel.js';
 import type { Micros } from '../../sim/time.js';
+import { timersOf, type TimerArgs } from '../../sim/timers.js';
 import { compareQueues, subscribeQueues } from './client.js';
-import { ProcessQueue, RocketConsumer, type ConsumerOptions, type Task } from './consumer.js';
-import { HEADER_BYTES, type PulledMessage, type Response, type TopicRouteData } from './protocol.js';
+import { RocketConsumer, type ConsumerOptions, type ConsumerTimer } from './consumer.js';
+import { notes } from './notes.js';
+import { ProcessQueue, type Task } from './process-queue.js';
+import { HEADER_BYTES, type PulledMessage, type ResponseTo, type TopicRouteData } from './protocol.js';
 import type { LitePullSettings } from './schema.js';
 
 /**
@@ -46,6 +49,15 @@ interface ConsumeRequest {
   readonly addr: string;
 }
 
+/** The lite pull consumer's timers: the push consumer's (pull, rebalance, persist...) and the application's poll loop. */
+export type LitePullTimer =
+  | ConsumerTimer
+  | { tag: 'poll'; data: undefined }
+  | { tag: 'poll-timeout'; data: undefined }
+  | { tag: 'lite-processed'; data: Task }
+  | { tag: 'seek'; data: LitePullSettings['seeks'][number] };
+const timers = timersOf<LitePullTimer>();
+
 const PULL_TIME_DELAY_MILLS_WHEN_CACHE_FLOW_CONTROL: Micros = 50_000;
 const RPC_TIMEOUT: Micros = 3_000_000;
 
@@ -76,13 +88,13 @@ export class RocketLitePullConsumer extends RocketConsumer {
   protected override begin(): void {
     super.begin();
     // The application's loop starts calling poll() once the consumer is started.
-    this.ctx.setTimer(0, 'poll');
+    timers.set(this.ctx, 0, 'poll', undefined);
     const now = this.ctx.trueNow();
-    for (const seek of this.lite.seeks) if (seek.at >= now) this.ctx.setTimer(seek.at - now, 'seek', seek);
+    for (const seek of this.lite.seeks) if (seek.at >= now) timers.set(this.ctx, seek.at - now, 'seek', seek);
   }
 
-  override onTimer(tag: string, data: unknown): void {
-    switch (tag) {
+  override onTimer(...timer: TimerArgs<LitePullTimer>): void {
+    switch (timer[0]) {
       case 'poll':
         this.pollLoop();
         return;
@@ -93,13 +105,13 @@ export class RocketLitePullConsumer extends RocketConsumer {
         this.pollLoop();
         return;
       case 'lite-processed':
-        this.onProcessed(data as Task);
+        this.onProcessed(timer[1]);
         return;
       case 'seek':
-        if (this.running) this.seekAll((data as LitePullSettings['seeks'][number]).offset);
+        if (this.running) this.seekAll(timer[1].offset);
         return;
     }
-    super.onTimer(tag, data);
+    super.onTimer(...timer);
   }
 
   // ------------------------------------------------------------------ seek
@@ -116,8 +128,8 @@ export class RocketLitePullConsumer extends RocketConsumer {
         if (minResponse === null || minResponse.code !== 'SUCCESS') return;
         this.remoting.invoke(addr, 'GET_MAX_OFFSET', { topic, queueId }, HEADER_BYTES, RPC_TIMEOUT, (maxResponse) => {
           if (maxResponse === null || maxResponse.code !== 'SUCCESS') return;
-          const min = minResponse['offset'] as number;
-          const max = maxResponse['offset'] as number;
+          const min = minResponse.offset ?? 0;
+          const max = maxResponse.offset ?? 0;
           this.seek(pq, to === 'begin' ? min : to === 'end' ? max : to, min, max);
         });
       });
@@ -132,7 +144,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
   private seek(pq: ProcessQueue, offset: number, min: number, max: number): void {
     if (!this.running || this.pqs.get(pq.name) !== pq) return;
     if (offset < min || offset > max) {
-      this.ctx.note('seek-offset-illegal', { queue: pq.name, offset, min, max });
+      notes.note(this.ctx, 'seek-offset-illegal', { queue: pq.name, offset, min, max });
       return;
     }
     const fresh = new ProcessQueue(pq.mq, pq.name);
@@ -140,7 +152,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
     fresh.consumeOffset = offset;
     pq.dropped = true;
     this.pqs.set(pq.name, fresh);
-    this.ctx.note('seek', { queue: pq.name, offset });
+    notes.note(this.ctx, 'seek', { queue: pq.name, offset });
     // Poll order starts again from the new position: an assign op resets the checkers' cursors.
     this.o.history.record({
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues: [...this.pqs.keys()].sort(), group: this.historyGroup,
@@ -183,12 +195,12 @@ export class RocketLitePullConsumer extends RocketConsumer {
       || pq.msgs.size > s.pullThresholdForQueue
       || (firstCached >= 0 && pq.maxOffset - firstCached > this.lite.consumeMaxSpan)) {
       this.o.stats.flowControlledPulls++;
-      this.ctx.setTimer(PULL_TIME_DELAY_MILLS_WHEN_CACHE_FLOW_CONTROL, 'pull', pq);
+      timers.set(this.ctx, PULL_TIME_DELAY_MILLS_WHEN_CACHE_FLOW_CONTROL, 'pull', pq);
       return;
     }
     const addr = this.routes.forRead(pq.mq.brokerName);
     if (addr === undefined) {
-      this.ctx.setTimer(this.lite.pullTimeDelayWhenException, 'pull', pq);
+      timers.set(this.ctx, this.lite.pullTimeDelayWhenException, 'pull', pq);
       return;
     }
     // pullSyncImpl(block = true): long polling, no commit offset carried.
@@ -199,18 +211,18 @@ export class RocketLitePullConsumer extends RocketConsumer {
     }, HEADER_BYTES, this.lite.consumerTimeoutWhenSuspend, this.pulled, pq);
   }
 
-  protected override onPulled(pq: ProcessQueue, addr: string, response: Response | null): void {
+  protected override onPulled(pq: ProcessQueue, addr: string, response: ResponseTo<'PULL_MESSAGE'> | null): void {
     if (pq.dropped || !this.running) return;
     if (response === null) {
-      this.ctx.setTimer(this.lite.pullTimeDelayWhenException, 'pull', pq);
+      timers.set(this.ctx, this.lite.pullTimeDelayWhenException, 'pull', pq);
       return;
     }
-    const next = response['nextBeginOffset'] as number | undefined;
+    const next = response.nextBeginOffset;
     switch (response.code) {
       case 'SUCCESS': {
         const found: PulledMessage[] = [];
         const filterTags = this.tagSet;
-        for (const m of response['messages'] as PulledMessage[]) {
+        for (const m of response.messages!) {
           if (filterTags !== null && (m.tags === undefined || !filterTags.has(m.tags))) {
             this.o.stats.clientTagFiltered++;
             continue;
@@ -233,11 +245,11 @@ export class RocketLitePullConsumer extends RocketConsumer {
         break;
       case 'PULL_OFFSET_MOVED':
         this.o.stats.offsetResets++;
-        this.ctx.note('pull-offset-moved', { queue: pq.name, from: pq.nextOffset, to: next });
+        notes.note(this.ctx, 'pull-offset-moved', { queue: pq.name, from: pq.nextOffset, to: next });
         pq.nextOffset = next!;
         break;
       default:
-        this.ctx.setTimer(this.lite.pullTimeDelayWhenException, 'pull', pq);
+        timers.set(this.ctx, this.lite.pullTimeDelayWhenException, 'pull', pq);
         return;
     }
     this.pull(pq);
@@ -266,7 +278,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
       const request = this.take();
       if (request === undefined) {
         this.waiting = true;
-        this.pollTimer = this.ctx.setTimer(this.lite.pollTimeout, 'poll-timeout');
+        this.pollTimer = timers.set(this.ctx, this.lite.pollTimeout, 'poll-timeout', undefined);
         return;
       }
       if (this.deliver(request)) return;
@@ -312,7 +324,7 @@ export class RocketLitePullConsumer extends RocketConsumer {
     const dedupe = this.o.dedupe;
     if (dedupe === null) this.recordConsume(task.pq, task.m, task.addr, 'receive');
     task.skipped = dedupe !== null && dedupe.has(task.m.msg);
-    this.ctx.setTimer(task.skipped ? 0 : Math.max(0, Math.round(this.processing())), 'lite-processed', task);
+    timers.set(this.ctx, task.skipped ? 0 : Math.max(0, Math.round(this.processing())), 'lite-processed', task);
   }
 
   private processNext(): void {

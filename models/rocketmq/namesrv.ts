@@ -1,7 +1,12 @@
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
 import type { StateStore } from '../../sim/state.js';
 import type { Micros } from '../../sim/time.js';
-import { HEADER_BYTES, respond, type BrokerData, type QueueData, type Request, type TopicRouteData } from './protocol.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
+import { notes } from './notes.js';
+import {
+  HEADER_BYTES, type BrokerData, type GetRouteInfoByTopicRequest, type NamesrvInbound, type QueueData, type RegisterBrokerRequest, type TopicRouteData,
+} from './protocol.js';
+import { respond } from './remoting.js';
 
 /**
  * A NameServer (NamesrvController + RouteInfoManager): a stateless route registry that never
@@ -16,14 +21,9 @@ import { HEADER_BYTES, respond, type BrokerData, type QueueData, type Request, t
 export const BROKER_CHANNEL_EXPIRED_TIME: Micros = 120_000_000;
 export const SCAN_NOT_ACTIVE_BROKER_INTERVAL: Micros = 10_000_000;
 
-export interface RegisterBroker extends Request {
-  type: 'REGISTER_BROKER';
-  clusterName: string;
-  brokerName: string;
-  brokerId: number;
-  brokerAddr: string;
-  topics: Record<string, { readQueueNums: number; writeQueueNums: number; perm: number }>;
-}
+/** The NameServer's one timer: scanNotActiveBroker. */
+export type NamesrvTimer = { tag: 'scan'; data: undefined };
+const timers = timersOf<NamesrvTimer>();
 
 /** The control-plane view of one NameServer, mirrored into world.store for the trace. */
 export interface NamesrvView {
@@ -48,34 +48,45 @@ export class NameServer implements Actor {
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     if (restarted) this.store.update((d) => { d.brokers = {}; d.topics = {}; }, 'namesrv restarted (in-memory tables lost)');
-    ctx.setTimer(5_000_000, 'scan');
+    timers.set(ctx, 5_000_000, 'scan', undefined);
   }
 
-  receive(from: string, message: Message): void {
+  receive(from: string, message: NamesrvInbound): void {
     switch (message.type) {
       case 'REGISTER_BROKER':
-        return this.register(from, message as RegisterBroker);
+        return this.register(from, message);
       case 'UNREGISTER_BROKER':
-        return this.remove((message as Request & { brokerAddr: string }).brokerAddr, 'UNREGISTER_BROKER');
+        return this.remove(message.brokerAddr, 'UNREGISTER_BROKER');
       case 'GET_ROUTEINFO_BY_TOPIC':
-        return this.route(from, message as Request & { topic: string });
+        return this.route(from, message);
+      default:
+        return unreachable(message, 'NameServer request');
     }
   }
 
-  onTimer(tag: string): void {
-    if (tag !== 'scan') return;
+  onTimer(...[tag]: TimerArgs<NamesrvTimer>): void {
+    switch (tag) {
+      case 'scan':
+        return this.scanNotActiveBroker();
+      default:
+        return unreachable(tag, 'NameServer timer');
+    }
+  }
+
+  /** Drops every broker not heard from for BROKER_CHANNEL_EXPIRED_TIME. */
+  private scanNotActiveBroker(): void {
     const now = this.ctx.now();
     for (const [addr, info] of [...this.live]) {
       if (info.lastUpdate + BROKER_CHANNEL_EXPIRED_TIME < now) {
         this.stats.brokersExpired++;
-        this.ctx.note('broker-expired', { broker: addr, silentFor: now - info.lastUpdate });
+        notes.note(this.ctx, 'broker-expired', { broker: addr, silentFor: now - info.lastUpdate });
         this.remove(addr, 'scanNotActiveBroker');
       }
     }
-    this.ctx.setTimer(SCAN_NOT_ACTIVE_BROKER_INTERVAL, 'scan');
+    timers.set(this.ctx, SCAN_NOT_ACTIVE_BROKER_INTERVAL, 'scan', undefined);
   }
 
-  private register(from: string, req: RegisterBroker): void {
+  private register(from: string, req: RegisterBrokerRequest): void {
     const isNew = !this.live.has(req.brokerAddr);
     this.live.set(req.brokerAddr, { lastUpdate: this.ctx.now(), brokerName: req.brokerName, brokerId: req.brokerId });
     let addrs = this.brokerAddrTable.get(req.brokerName);
@@ -151,7 +162,7 @@ export class NameServer implements Actor {
     }, `${why} ${addr}`);
   }
 
-  private route(from: string, req: Request & { topic: string }): void {
+  private route(from: string, req: GetRouteInfoByTopicRequest): void {
     const queues = this.topicQueueTable.get(req.topic);
     if (!queues || queues.size === 0) {
       respond(this.ctx, from, req, 'TOPIC_NOT_EXIST', { remark: `No topic route info in name server for the topic: ${req.topic}` });

@@ -1,12 +1,17 @@
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { Timer } from '../../sim/kernel.js';
-import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { Actor, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
+import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import type { MessageQueue } from './allocate.js';
 import { publishQueues, RouteTable } from './client.js';
-import { HEADER_BYTES, queueName, Remoting, type Response, type TopicRouteData } from './protocol.js';
+import { notes } from './notes.js';
+import {
+  HEADER_BYTES, queueName, type CheckTransactionStateRequest, type ProducerInbound, type RequestBody, type ResponseCode, type ResponseTo, type TopicRouteData, type TransactionState,
+} from './protocol.js';
+import { Remoting, type RemotingTimer } from './remoting.js';
 import { selectQueueByHash } from './queue-selector.js';
 import type { ProducerSettings } from './schema.js';
 
@@ -67,7 +72,7 @@ export interface ProducerOptions {
   txDb: Map<string, TxState>;
 }
 
-export type TxState = 'COMMIT_MESSAGE' | 'ROLLBACK_MESSAGE' | 'UNKNOW';
+export type TxState = TransactionState;
 
 export interface TransactionSpec {
   commit: number;
@@ -100,8 +105,18 @@ interface Outstanding {
   maybeStored: boolean;
 }
 
-const RETRY_CODES = new Set(['TOPIC_NOT_EXIST', 'SERVICE_NOT_AVAILABLE', 'SYSTEM_ERROR', 'NO_PERMISSION', 'SYSTEM_BUSY', 'NO_BUYER_ID', 'NOT_IN_CURRENT_UNIT']);
-const NOT_STORE_OK = new Set(['FLUSH_DISK_TIMEOUT', 'FLUSH_SLAVE_TIMEOUT', 'SLAVE_NOT_AVAILABLE']);
+const RETRY_CODES = new Set<ResponseCode>(['TOPIC_NOT_EXIST', 'SERVICE_NOT_AVAILABLE', 'SYSTEM_ERROR', 'NO_PERMISSION', 'SYSTEM_BUSY', 'NO_BUYER_ID', 'NOT_IN_CURRENT_UNIT']);
+const NOT_STORE_OK = new Set<ResponseCode>(['FLUSH_DISK_TIMEOUT', 'FLUSH_SLAVE_TIMEOUT', 'SLAVE_NOT_AVAILABLE']);
+
+/** The producer's timers ('send' is set by the workload plan, sim/workload.ts). */
+export type ProducerTimer =
+  | RemotingTimer
+  | { tag: 'poll-ns'; data: undefined }
+  | { tag: 'heartbeat'; data: undefined }
+  | { tag: 'route-retry'; data: undefined }
+  | { tag: 'local-transaction'; data: LocalTransaction }
+  | { tag: 'send'; data: PlannedSend };
+const timers = timersOf<ProducerTimer>();
 /** MQFaultStrategy's tables (ms). */
 const LATENCY_MAX = [50, 100, 550, 1000, 2000, 3000, 15000];
 const NOT_AVAILABLE_DURATION = [0, 0, 30000, 60000, 120000, 180000, 600000];
@@ -137,10 +152,10 @@ export class RocketProducer implements Actor {
     this.sendWhichQueue = ctx.random('sendWhichQueue').int(1 << 30);
     this.clientId = `${ctx.name}@${Math.floor(ctx.trueNow() / 1000)}`;
     const delay = Math.max(0, CLIENT_START_DELAY - ctx.trueNow());
-    ctx.setTimer(delay, 'poll-ns');
-    ctx.setTimer(delay + this.o.settings.heartbeatBrokerInterval, 'heartbeat');
+    timers.set(ctx, delay, 'poll-ns', undefined);
+    timers.set(ctx, delay + this.o.settings.heartbeatBrokerInterval, 'heartbeat', undefined);
     if (restarted) {
-      ctx.note('producer-restarted', { resumes: false });
+      notes.note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
     this.plan = new ProducerPlan(this.o.plan, ctx.random('plan'), this.o.duration);
@@ -156,43 +171,53 @@ export class RocketProducer implements Actor {
     this.sendTimer = null;
   }
 
-  receive(from: string, message: Message): void {
-    if (this.remoting.handle(message)) return;
-    if (message.type === 'CHECK_TRANSACTION_STATE') this.onCheck(from, message as Message & { msg: string; phy: number });
+  receive(from: string, message: ProducerInbound): void {
+    switch (message.type) {
+      case 'RESPONSE':
+        return this.remoting.handle(message);
+      case 'CHECK_TRANSACTION_STATE':
+        return this.onCheck(from, message);
+      default:
+        return unreachable(message, 'producer message');
+    }
   }
 
   /** checkLocalTransaction: the state the application's database has (no record: it never ran, roll back). */
-  private onCheck(from: string, check: { msg: string; phy: number }): void {
+  private onCheck(from: string, check: CheckTransactionStateRequest): void {
     let state: TxState = this.o.txDb.get(check.msg) ?? 'ROLLBACK_MESSAGE';
     const spec = this.o.transaction;
     if (spec && spec.checkUnknown > 0 && this.ctx.random('transaction-check').chance(spec.checkUnknown)) state = 'UNKNOW';
-    this.ctx.note('check-transaction-state', { msg: check.msg, answer: state });
+    notes.note(this.ctx, 'check-transaction-state', { msg: check.msg, answer: state });
     this.remoting.oneway(from, 'END_TRANSACTION', {
       producerGroup: this.o.settings.producerGroup, msg: check.msg, phy: check.phy, commitOrRollback: state, fromTransactionCheck: true,
     });
   }
 
-  onTimer(tag: string, data: unknown): void {
-    if (this.remoting.timer(tag, data)) return;
+  onTimer(...[tag, data]: TimerArgs<ProducerTimer>): void {
     switch (tag) {
+      case 'rpc-timeout':
+        this.remoting.timeout(data);
+        break;
       case 'poll-ns':
         this.routes.update(this.o.topic);
-        this.ctx.setTimer(this.o.settings.pollNameServerInterval, 'poll-ns');
+        timers.set(this.ctx, this.o.settings.pollNameServerInterval, 'poll-ns', undefined);
         break;
       case 'heartbeat':
         this.heartbeat();
-        this.ctx.setTimer(this.o.settings.heartbeatBrokerInterval, 'heartbeat');
+        timers.set(this.ctx, this.o.settings.heartbeatBrokerInterval, 'heartbeat', undefined);
         break;
       case 'route-retry':
         this.routes.update(this.o.topic);
         break;
       case 'local-transaction':
-        this.endLocalTransaction(data as LocalTransaction);
+        this.endLocalTransaction(data);
         break;
       case 'send':
         this.sendTimer = null;
-        this.onPlanned(data as PlannedSend);
+        this.onPlanned(data);
         break;
+      default:
+        unreachable(tag, 'producer timer');
     }
   }
 
@@ -219,7 +244,7 @@ export class RocketProducer implements Actor {
     if (first && this.queues.length > 0) this.heartbeat();
     if (this.queues.length === 0 && !this.started) {
       // No master in the route yet (a DLedger group electing): ask again in a second.
-      this.ctx.setTimer(1_000_000, 'route-retry');
+      timers.set(this.ctx, 1_000_000, 'route-retry', undefined);
       return;
     }
     if (!this.started && this.planning) {
@@ -280,7 +305,7 @@ export class RocketProducer implements Actor {
     out.lastBroker = mq.brokerName;
     if (!o.isUp(addr)) o.stats.staleRouteSends++;
     // type and opaque (set by Remoting) are in the literal: no properties added to the object later.
-    const body = {
+    const body: RequestBody<'SEND_MESSAGE'> = {
       type: 'SEND_MESSAGE', opaque: 0, producerGroup: o.settings.producerGroup, topic: o.topic, queueId: mq.queueId, msg: out.msg, key: out.key, tags: out.tags,
       body: out.body, bornTime: this.ctx.trueNow(), delayLevel: out.delayLevel, transactional: o.transaction !== undefined,
     };
@@ -297,21 +322,21 @@ export class RocketProducer implements Actor {
   }
 
   /** The SEND_MESSAGE answer (or its timeout) of the attempt `out` has in flight. */
-  private readonly onSendResponse = (out: Outstanding, response: Response | null): void => {
+  private readonly onSendResponse = (out: Outstanding, response: ResponseTo<'SEND_MESSAGE'> | null): void => {
     const mq = out.mq!;
     this.updateFault(mq.brokerName, this.ctx.trueNow() - out.sentAt, response === null);
     this.onResponse(out, mq, out.addr, response);
   };
 
-  private onResponse(out: Outstanding, mq: MessageQueue, addr: string, response: Response | null): void {
+  private onResponse(out: Outstanding, mq: MessageQueue, addr: string, response: ResponseTo<'SEND_MESSAGE'> | null): void {
     const sync = this.o.sendMode === 'sync';
     const canRetry = sync && !this.o.orderly && out.attempts < 1 + this.o.settings.retryTimesWhenSendFailed;
     const tx = this.o.transaction;
     if (tx && response !== null && (response.code === 'SUCCESS' || NOT_STORE_OK.has(response.code))) {
-      const local: LocalTransaction = { out, mq, addr, phy: response['phy'] as number };
+      const local: LocalTransaction = { out, mq, addr, phy: response.phy! };
       // A half message not stored as asked is rolled back without running the local transaction.
       if (response.code !== 'SUCCESS') this.endTransaction(local, 'ROLLBACK_MESSAGE', response.code);
-      else this.ctx.setTimer(tx.duration, 'local-transaction', local);
+      else timers.set(this.ctx, tx.duration, 'local-transaction', local);
       return;
     }
     if (response === null) {
@@ -325,7 +350,7 @@ export class RocketProducer implements Actor {
     if (code === 'SUCCESS') {
       this.o.history.record({
         index: 0, time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'send', msg: out.msg,
-        queue: this.nameOf(mq), node: addr, offset: response['delayed'] ? undefined : response['queueOffset'] as number, key: out.key,
+        queue: this.nameOf(mq), node: addr, offset: response.delayed ? undefined : response.queueOffset, key: out.key,
       });
       this.done();
       return;
@@ -352,7 +377,7 @@ export class RocketProducer implements Actor {
     this.endTransaction(local, tx.unknown > 0 && random.chance(tx.unknown) ? 'UNKNOW' : outcome, undefined);
   }
 
-  private endTransaction(local: LocalTransaction, state: TxState, sendStatus: string | undefined): void {
+  private endTransaction(local: LocalTransaction, state: TxState, sendStatus: ResponseCode | undefined): void {
     const { out, mq, addr } = local;
     this.remoting.oneway(addr, 'END_TRANSACTION', {
       producerGroup: this.o.settings.producerGroup, msg: out.msg, phy: local.phy, commitOrRollback: state, fromTransactionCheck: false,
@@ -435,6 +460,6 @@ export class RocketProducer implements Actor {
       }
     }
     this.faults.set(brokerName, this.ctx.trueNow() + duration * 1000);
-    if (duration > 0) this.ctx.note('latency-fault', { broker: brokerName, latencyMs: ms, notAvailableMs: duration });
+    if (duration > 0) notes.note(this.ctx, 'latency-fault', { broker: brokerName, latencyMs: ms, notAvailableMs: duration });
   }
 }

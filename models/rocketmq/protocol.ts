@@ -1,5 +1,3 @@
-import type { Timer } from '../../sim/kernel.js';
-import type { Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
 
 /**
@@ -8,7 +6,12 @@ import type { Micros } from '../../sim/time.js';
  * with the same opaque and a ResponseCode (`code`: SUCCESS, FLUSH_DISK_TIMEOUT, PULL_NOT_FOUND...).
  * One-way requests (UPDATE_CONSUMER_OFFSET from persistAll, NOTIFY_CONSUMER_IDS_CHANGED) get no
  * response. The master-slave replication (HAService) is not remoting in RocketMQ either: it is
- * its own socket protocol, shown here as HA_TRANSFER (data) and HA_REPORT_OFFSET (slave's ack).
+ * its own socket protocol, shown here as HA_TRANSFER (data) and HA_REPORT_OFFSET (slave's ack);
+ * DLedger's Raft RPCs are DLEDGER_VOTE / DLEDGER_APPEND and their acks.
+ *
+ * Every message a RocketMQ node sends is one member of `RocketMessage` below; each actor's
+ * `receive` takes the union of what it can be sent and switches over `type` exhaustively.
+ * The client side (invoke, oneway, timeouts) is remoting.ts.
  */
 
 export const SCHEDULE_TOPIC = 'SCHEDULE_TOPIC_XXXX';
@@ -57,18 +60,6 @@ export interface StoredMessage {
   readonly blank?: boolean;
 }
 
-export interface Request extends Message {
-  readonly opaque: number;
-}
-
-export interface Response extends Message {
-  readonly type: 'RESPONSE';
-  readonly opaque: number;
-  readonly code: string;
-  readonly remark?: string;
-  readonly [field: string]: unknown;
-}
-
 export interface QueueData {
   brokerName: string;
   readQueueNums: number;
@@ -103,147 +94,316 @@ export interface PulledMessage {
   readonly body: number;
 }
 
-/** What a request's answer (or null: timed out) is handed to, with the argument given at invoke. */
-export type ResponseHandler<A> = (arg: A, response: Response | null) => void;
 
-const callClosure: ResponseHandler<(response: Response | null) => void> = (onResponse, response) => onResponse(response);
+// ------------------------------------------------------------------ response codes
 
-/**
- * The client side of remoting (NettyRemotingAbstract's responseTable): invokeAsync with a timeout,
- * invokeOneway. A timed-out request calls back with null; a late response is dropped.
- *
- * The body object passed to invoke / oneway becomes the request (its `type` and `opaque` are set
- * on it, not copied): pass a fresh object each time. Requests in flight are kept in a table
- * indexed by opaque modulo its size (opaques are handed out in order, so slots free up in order),
- * which grows when a slot is still taken.
- */
-export class Remoting {
-  private nextOpaque = 1;
-  /**
-   * Requests in flight, as parallel arrays indexed by opaque & mask (0 in `opaques`: a free slot):
-   * no object per request besides its timer.
-   */
-  private opaques: number[] = new Array<number>(16).fill(0);
-  private handlers: (ResponseHandler<unknown> | undefined)[] = new Array<ResponseHandler<unknown> | undefined>(16).fill(undefined);
-  private args: unknown[] = new Array<unknown>(16).fill(undefined);
-  private timers: (Timer | undefined)[] = new Array<Timer | undefined>(16).fill(undefined);
-  private mask = 15;
+/** ResponseCode names the model answers with. */
+export type ResponseCode =
+  | 'SUCCESS' | 'SYSTEM_ERROR' | 'SYSTEM_BUSY' | 'SERVICE_NOT_AVAILABLE' | 'TOPIC_NOT_EXIST' | 'NO_PERMISSION'
+  | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE'
+  | 'PULL_NOT_FOUND' | 'PULL_RETRY_IMMEDIATELY' | 'PULL_OFFSET_MOVED'
+  | 'NO_BUYER_ID' | 'NOT_IN_CURRENT_UNIT';
 
-  constructor(private readonly ctx: NodeContext) {}
+/** What a put into the commit log ends with (SEND_MESSAGE's answer codes). */
+export type PutCode = 'SUCCESS' | 'FLUSH_DISK_TIMEOUT' | 'FLUSH_SLAVE_TIMEOUT' | 'SLAVE_NOT_AVAILABLE' | 'SERVICE_NOT_AVAILABLE';
 
-  invoke<M extends object>(to: string, type: string, body: M, bytes: number, timeout: Micros, onResponse: (response: Response | null) => void): void {
-    this.invokeWith(to, type, body, bytes, timeout, callClosure, onResponse);
-  }
+/** LocalTransactionState as END_TRANSACTION and CHECK_TRANSACTION_STATE carry it. */
+export type TransactionState = 'COMMIT_MESSAGE' | 'ROLLBACK_MESSAGE' | 'UNKNOW';
 
-  /** invoke with a handler and an argument instead of a closure (the per-message paths). */
-  invokeWith<M extends object, A>(to: string, type: string, body: M, bytes: number, timeout: Micros, handler: ResponseHandler<A>, arg: A): void {
-    const opaque = this.nextOpaque++;
-    const timer = this.ctx.setTimer(Math.max(1, timeout), 'rpc-timeout', opaque);
-    let slot = opaque & this.mask;
-    if (this.opaques[slot] !== 0) slot = this.grow(opaque);
-    this.opaques[slot] = opaque;
-    this.handlers[slot] = handler as ResponseHandler<unknown>;
-    this.args[slot] = arg;
-    this.timers[slot] = timer;
-    const request = body as M & { type: string; opaque: number };
-    request.type = type;
-    request.opaque = opaque;
-    this.ctx.send(to, request as unknown as Request, bytes);
-  }
-
-  oneway<M extends object>(to: string, type: string, body: M, bytes = HEADER_BYTES): void {
-    const request = body as M & { type: string; opaque: number };
-    request.type = type;
-    request.opaque = 0;
-    this.ctx.send(to, request as unknown as Request, bytes);
-  }
-
-  /** An older request still waits in the new one's slot: doubles the table until every request has its own. Returns the new one's slot. */
-  private grow(opaque: number): number {
-    const old = this.opaques;
-    let size = old.length;
-    for (;;) {
-      size *= 2;
-      const mask = size - 1;
-      const taken = new Uint8Array(size);
-      let clash = false;
-      taken[opaque & mask] = 1;
-      for (const o of old) {
-        if (o === 0) continue;
-        if (taken[o & mask] === 1) {
-          clash = true;
-          break;
-        }
-        taken[o & mask] = 1;
-      }
-      if (clash) continue;
-      const opaques = new Array<number>(size).fill(0);
-      const handlers = new Array<ResponseHandler<unknown> | undefined>(size).fill(undefined);
-      const args = new Array<unknown>(size).fill(undefined);
-      const timers = new Array<Timer | undefined>(size).fill(undefined);
-      for (let i = 0; i < old.length; i++) {
-        const o = old[i]!;
-        if (o === 0) continue;
-        const at = o & mask;
-        opaques[at] = o;
-        handlers[at] = this.handlers[i];
-        args[at] = this.args[i];
-        timers[at] = this.timers[i];
-      }
-      this.opaques = opaques;
-      this.handlers = handlers;
-      this.args = args;
-      this.timers = timers;
-      this.mask = mask;
-      return opaque & mask;
-    }
-  }
-
-  /** Takes the request `opaque` out of the table: its slot, or -1 when it is not in flight (answered or timed out). */
-  private take(opaque: number): number {
-    const slot = opaque & this.mask;
-    if (this.opaques[slot] !== opaque) return -1;
-    this.opaques[slot] = 0;
-    return slot;
-  }
-
-  /** Calls the handler of the request in `slot` (just taken) and frees the slot's references. */
-  private complete(slot: number, response: Response | null): void {
-    const handler = this.handlers[slot]!;
-    const arg = this.args[slot];
-    this.handlers[slot] = undefined;
-    this.args[slot] = undefined;
-    this.timers[slot] = undefined;
-    handler(arg, response);
-  }
-
-  /** Returns true when the message was a response (handled or stale). */
-  handle(message: Message): boolean {
-    if (message.type !== 'RESPONSE') return false;
-    const response = message as Response;
-    const slot = this.take(response.opaque);
-    if (slot >= 0) {
-      this.ctx.cancelTimer(this.timers[slot]!);
-      this.complete(slot, response);
-    }
-    return true;
-  }
-
-  /** Returns true when the timer was a request timeout. */
-  timer(tag: string, data: unknown): boolean {
-    if (tag !== 'rpc-timeout') return false;
-    const slot = this.take(data as number);
-    if (slot >= 0) this.complete(slot, null);
-    return true;
-  }
+/** A message queue as LOCK_BATCH_MQ names it. */
+export interface MqRef {
+  topic: string;
+  queueId: number;
 }
 
-/** Sends a RESPONSE to a request. The body object becomes the response: pass a fresh object. */
-export function respond(ctx: NodeContext, to: string, request: Request, code: string, body?: Record<string, unknown>, bytes = HEADER_BYTES): void {
-  if (request.opaque === 0) return; // one-way
-  const response = (body ?? {}) as Record<string, unknown>;
-  response['type'] = 'RESPONSE';
-  response['opaque'] = request.opaque;
-  response['code'] = code;
-  ctx.send(to, response as unknown as Response, bytes);
+// ------------------------------------------------------------------ remoting requests
+
+interface RequestHeader {
+  /** The request id; 0 for a one-way request (no response). */
+  opaque: number;
 }
+
+/** SEND_MESSAGE (producer -> master). */
+export interface SendMessageRequest extends RequestHeader {
+  readonly type: 'SEND_MESSAGE';
+  producerGroup: string;
+  topic: string;
+  queueId: number;
+  msg: string;
+  key: string | undefined;
+  tags: string | undefined;
+  body: number;
+  bornTime: Micros;
+  delayLevel: number;
+  /** TRAN_MSG: a half message of a transaction. */
+  transactional?: boolean;
+}
+
+/** PULL_MESSAGE (consumer -> master, or a slave when the master is gone). */
+export interface PullMessageRequest extends RequestHeader {
+  readonly type: 'PULL_MESSAGE';
+  group: string;
+  topic: string;
+  queueId: number;
+  queueOffset: number;
+  maxMsgNums: number;
+  /** Subscribed tag hash codes; null for '*'. */
+  tagsCodes: number[] | null;
+  suspendTimeoutMillis: Micros;
+  /** The consumer's offset for the queue, committed on the way (-1: none). */
+  commitOffset: number;
+}
+
+export interface ConsumerData {
+  group: string;
+  messageModel: 'CLUSTERING' | 'BROADCASTING';
+  topics: string[];
+}
+
+/** HEART_BEAT (client -> every broker): consumer groups, and the producer group of a producer. */
+export interface HeartbeatRequest extends RequestHeader {
+  readonly type: 'HEART_BEAT';
+  clientId: string;
+  consumerDatas: ConsumerData[];
+  producerGroup?: string;
+}
+
+/** UNREGISTER_CLIENT (consumer shutdown -> every broker, one-way). */
+export interface UnregisterClientRequest extends RequestHeader {
+  readonly type: 'UNREGISTER_CLIENT';
+  clientId: string;
+  group: string;
+}
+
+/** GET_CONSUMER_LIST_BY_GROUP (rebalance's findConsumerIdList). */
+export interface GetConsumerListByGroupRequest extends RequestHeader {
+  readonly type: 'GET_CONSUMER_LIST_BY_GROUP';
+  group: string;
+}
+
+/** GET_MIN_OFFSET / GET_MAX_OFFSET: a consume queue's first and next offset (lite pull seek). */
+export interface QueueOffsetRequest extends RequestHeader {
+  readonly type: 'GET_MIN_OFFSET' | 'GET_MAX_OFFSET';
+  topic: string;
+  queueId: number;
+}
+
+/** QUERY_CONSUMER_OFFSET: a group's committed offset of a queue. */
+export interface QueryConsumerOffsetRequest extends RequestHeader {
+  readonly type: 'QUERY_CONSUMER_OFFSET';
+  group: string;
+  topic: string;
+  queueId: number;
+}
+
+/** UPDATE_CONSUMER_OFFSET (persistAll, one-way). */
+export interface UpdateConsumerOffsetRequest extends RequestHeader {
+  readonly type: 'UPDATE_CONSUMER_OFFSET';
+  group: string;
+  topic: string;
+  queueId: number;
+  offset: number;
+}
+
+/** GET_ALL_CONSUMER_OFFSET (SlaveSynchronize: a slave -> its master). */
+export interface GetAllConsumerOffsetRequest extends RequestHeader {
+  readonly type: 'GET_ALL_CONSUMER_OFFSET';
+}
+
+/** CONSUMER_SEND_MSG_BACK: a failed message goes to %RETRY%<group> (or %DLQ%<group>). */
+export interface ConsumerSendMsgBackRequest extends RequestHeader {
+  readonly type: 'CONSUMER_SEND_MSG_BACK';
+  group: string;
+  /** The commit log offset of the message consumed. */
+  phy: number;
+  originMsgId: string;
+  maxReconsumeTimes: number;
+  /** 0: the broker picks 3 + reconsumeTimes; < 0: straight to the DLQ. */
+  delayLevel: number;
+}
+
+/** END_TRANSACTION (producer -> master, one-way): the local transaction's outcome. */
+export interface EndTransactionRequest extends RequestHeader {
+  readonly type: 'END_TRANSACTION';
+  producerGroup: string;
+  msg: string;
+  /** Physical offset of the half message. */
+  phy: number;
+  commitOrRollback: TransactionState;
+  fromTransactionCheck: boolean;
+}
+
+/** LOCK_BATCH_MQ / UNLOCK_BATCH_MQ (orderly consumers -> masters). */
+export interface LockBatchRequest extends RequestHeader {
+  readonly type: 'LOCK_BATCH_MQ' | 'UNLOCK_BATCH_MQ';
+  group: string;
+  clientId: string;
+  mqs: MqRef[];
+}
+
+/** REGISTER_BROKER (broker -> every NameServer, one-way here): its topics' configs. */
+export interface RegisterBrokerRequest extends RequestHeader {
+  readonly type: 'REGISTER_BROKER';
+  clusterName: string;
+  brokerName: string;
+  brokerId: number;
+  brokerAddr: string;
+  topics: Record<string, { readQueueNums: number; writeQueueNums: number; perm: number }>;
+}
+
+/** UNREGISTER_BROKER (a broker shutting down -> NameServer). */
+export interface UnregisterBrokerRequest extends RequestHeader {
+  readonly type: 'UNREGISTER_BROKER';
+  brokerAddr: string;
+}
+
+/** GET_ROUTEINFO_BY_TOPIC (client -> NameServer). */
+export interface GetRouteInfoByTopicRequest extends RequestHeader {
+  readonly type: 'GET_ROUTEINFO_BY_TOPIC';
+  topic: string;
+}
+
+/** CHECK_TRANSACTION_STATE (broker -> a producer of the group, one-way): the check-back. */
+export interface CheckTransactionStateRequest extends RequestHeader {
+  readonly type: 'CHECK_TRANSACTION_STATE';
+  msg: string;
+  /** Physical offset of the (renewed) half message. */
+  phy: number;
+  producerGroup: string | undefined;
+  brokerName: string;
+}
+
+/** NOTIFY_CONSUMER_IDS_CHANGED (broker -> each consumer of the group, one-way). */
+export interface NotifyConsumerIdsChangedRequest extends RequestHeader {
+  readonly type: 'NOTIFY_CONSUMER_IDS_CHANGED';
+  group: string;
+}
+
+/** Every remoting request, by RequestCode. */
+export type RemotingRequest =
+  | SendMessageRequest | PullMessageRequest | HeartbeatRequest | UnregisterClientRequest | GetConsumerListByGroupRequest
+  | QueueOffsetRequest | QueryConsumerOffsetRequest | UpdateConsumerOffsetRequest | GetAllConsumerOffsetRequest
+  | ConsumerSendMsgBackRequest | EndTransactionRequest | LockBatchRequest | RegisterBrokerRequest | UnregisterBrokerRequest
+  | GetRouteInfoByTopicRequest | CheckTransactionStateRequest | NotifyConsumerIdsChangedRequest;
+
+export type RequestCode = RemotingRequest['type'];
+
+/** The request of a code (LOCK_BATCH_MQ and UNLOCK_BATCH_MQ share one shape, as do GET_MIN_OFFSET and GET_MAX_OFFSET). */
+export type RequestOf<C extends RequestCode> = RemotingRequest extends infer R ? (R extends { readonly type: infer T } ? (C extends T ? R : never) : never) : never;
+
+/** What a caller fills in (remoting sets type and opaque; a literal may carry them already for one object shape). */
+export type RequestBody<C extends RequestCode> = Omit<RequestOf<C>, 'type' | 'opaque'> & { type?: C; opaque?: number };
+
+// ------------------------------------------------------------------ remoting responses
+
+/** The fields of the RESPONSE to each request code (present when the code is SUCCESS unless noted). */
+export interface ResponseFields {
+  SEND_MESSAGE: { brokerName?: string; queueId?: number; queueOffset?: number; delayed?: boolean; phy?: number };
+  /** Every code but SUCCESS has no messages; nextBeginOffset / minOffset / maxOffset come with every pull answer. */
+  PULL_MESSAGE: { nextBeginOffset?: number; minOffset?: number; maxOffset?: number; brokerId?: number; messages?: readonly PulledMessage[] };
+  HEART_BEAT: object;
+  UNREGISTER_CLIENT: object;
+  GET_CONSUMER_LIST_BY_GROUP: { consumerIdList?: string[] };
+  GET_MIN_OFFSET: { offset?: number };
+  GET_MAX_OFFSET: { offset?: number };
+  QUERY_CONSUMER_OFFSET: { offset?: number };
+  UPDATE_CONSUMER_OFFSET: object;
+  GET_ALL_CONSUMER_OFFSET: { offsets?: [string, number][]; delayOffsets?: number[] };
+  CONSUMER_SEND_MSG_BACK: object;
+  END_TRANSACTION: object;
+  LOCK_BATCH_MQ: { lockOKMQSet?: MqRef[] };
+  UNLOCK_BATCH_MQ: object;
+  REGISTER_BROKER: object;
+  UNREGISTER_BROKER: object;
+  GET_ROUTEINFO_BY_TOPIC: { route?: TopicRouteData };
+  CHECK_TRANSACTION_STATE: object;
+  NOTIFY_CONSUMER_IDS_CHANGED: object;
+}
+
+interface ResponseHeader {
+  readonly type: 'RESPONSE';
+  readonly opaque: number;
+  readonly code: ResponseCode;
+  readonly remark?: string;
+}
+
+/** The RESPONSE to a request of code C. */
+export type ResponseTo<C extends RequestCode> = ResponseHeader & Readonly<ResponseFields[C]>;
+
+/** A RESPONSE on the wire: it names no request code (the caller finds its request by opaque). */
+export type RemotingResponse = ResponseHeader & { readonly [field: string]: unknown };
+
+/** What a responder fills in (respond sets type, opaque and code; a literal may carry them already). */
+export type ResponseBody<C extends RequestCode> = ResponseFields[C] & { type?: 'RESPONSE'; opaque?: number; code?: ResponseCode; remark?: string };
+
+// ------------------------------------------------------------------ HA and DLedger (not remoting)
+
+/** HAClient -> HAService: the slave's commit log end (its ack and its pull position). */
+export interface HaReportOffset {
+  readonly type: 'HA_REPORT_OFFSET';
+  offset: number;
+  /** The slave's connection: a new one after a mismatch. */
+  session: number;
+}
+
+/** HAConnection's WriteSocketService -> slave: commit log records from `from` on. */
+export interface HaTransfer {
+  readonly type: 'HA_TRANSFER';
+  from: number;
+  records: StoredMessage[];
+}
+
+/** DLedger leader -> follower: entries after (prevPhy, prevTerm), or a bare heartbeat. */
+export interface DledgerAppend {
+  readonly type: 'DLEDGER_APPEND';
+  term: number;
+  prevPhy: number;
+  prevTerm: number;
+  records: StoredMessage[];
+  commitPhy: number;
+}
+
+export interface DledgerAppendAck {
+  readonly type: 'DLEDGER_APPEND_ACK';
+  term: number;
+  ok: boolean;
+  maxPhy: number;
+  /** The append carried entries (not a bare heartbeat). */
+  data?: boolean;
+}
+
+export interface DledgerVote {
+  readonly type: 'DLEDGER_VOTE';
+  term: number;
+  lastPhy: number;
+  lastTerm: number;
+}
+
+export interface DledgerVoteAck {
+  readonly type: 'DLEDGER_VOTE_ACK';
+  term: number;
+  granted: boolean;
+}
+
+// ------------------------------------------------------------------ what each actor receives
+
+/** Everything a broker can be sent. */
+export type BrokerInbound =
+  | SendMessageRequest | PullMessageRequest | HeartbeatRequest | UnregisterClientRequest | GetConsumerListByGroupRequest
+  | QueueOffsetRequest | QueryConsumerOffsetRequest | UpdateConsumerOffsetRequest | GetAllConsumerOffsetRequest
+  | ConsumerSendMsgBackRequest | EndTransactionRequest | LockBatchRequest
+  | HaReportOffset | HaTransfer | DledgerAppend | DledgerAppendAck | DledgerVote | DledgerVoteAck
+  /** The only answer a broker gets: to SlaveSynchronize's GET_ALL_CONSUMER_OFFSET. */
+  | ResponseTo<'GET_ALL_CONSUMER_OFFSET'>;
+
+/** Everything a NameServer can be sent. */
+export type NamesrvInbound = RegisterBrokerRequest | UnregisterBrokerRequest | GetRouteInfoByTopicRequest;
+
+/** Everything a producer can be sent. */
+export type ProducerInbound = RemotingResponse | CheckTransactionStateRequest;
+
+/** Everything a consumer can be sent. */
+export type ConsumerInbound = RemotingResponse | NotifyConsumerIdsChangedRequest;
+
+/** Every message of the RocketMQ model. */
+export type RocketMessage = BrokerInbound | NamesrvInbound | ProducerInbound | ConsumerInbound;

@@ -178,6 +178,10 @@ export const rocketmqParts: ModelScenarioParts = {
     nameServers: nodeCount.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
     brokerGroups: positiveInt.max(26).optional().meta({ description: 'Broker groups broker-a, broker-b, ... (default 2); the master of broker-a is node broker-a-0.' }),
     slavesPerGroup: nonNegativeInt.optional().meta({ description: 'Slaves per group, nodes broker-a-1... (default 1).' }),
+    invariants: z.boolean().optional().meta({
+      description: 'mqsim model key: check the store and replication invariants (flushed <= written offset, confirm offset and consume queue entries within the commit log, '
+        + 'consumer offsets within their consume queue, a slave never ahead of its master) after every broker step, stopping the run at the first violation (default false).',
+    }),
   },
   sections: {
     topics: z.array(rocketmqTopic).min(1)

@@ -1,33 +1,22 @@
-import type { Disk, DiskFile } from '../../sim/disk.js';
-import { javaStringHashCode } from './queue-selector.js';
-import type { Micros } from '../../sim/time.js';
-import type { StoredMessage } from './protocol.js';
+import type { Disk, DiskFile } from '../../../sim/disk.js';
+import type { Micros } from '../../../sim/time.js';
+import type { StoredMessage } from '../protocol.js';
+import { ConsumeQueue, tagsCodeOf, type CqEntry } from './consume-queue.js';
 
 /**
- * A broker's message store (DefaultMessageStore): one CommitLog for every topic, made of mapped
+ * A broker's message store (DefaultMessageStore): one commit log for every topic, made of mapped
  * files of a fixed size named by their first physical offset (20 digits), and one ConsumeQueue
- * per topic-queue of fixed 20-byte entries (commit log offset, size, tag hash code) written by the
- * dispatcher (ReputMessageService) right behind the commit log. A queue offset is an index in a
- * ConsumeQueue.
+ * per topic-queue (consume-queue.ts) written by the dispatcher (ReputMessageService) right behind
+ * the commit log. A queue offset is an index in a ConsumeQueue. How a put waits for the flush and
+ * the slaves is commit-log.ts; the flush services are flush-service.ts.
  *
  * Recovery after a crash keeps what the disk kept: the commit log up to its first missing record;
  * consume queue entries pointing past the recovered commit log are truncated, and commit log
  * records missing from their consume queue are dispatched again.
  */
 
-export const CQ_ENTRY_BYTES = 20;
 /** A message's fixed header in the commit log (total size, magic, CRC, flags, offsets, times, hosts...). */
 const MSG_HEADER_BYTES = 91;
-
-export interface CqEntry {
-  readonly phy: number;
-  readonly size: number;
-  readonly tagsCode: number;
-}
-
-export function tagsCodeOf(tags: string | undefined): number {
-  return tags === undefined ? 0 : javaStringHashCode(tags);
-}
 
 export function messageBytes(topic: string, body: number, tags: string | undefined, key: string | undefined): number {
   return MSG_HEADER_BYTES + body + topic.length + 20 + (tags?.length ?? 0) + (key?.length ?? 0);
@@ -35,13 +24,6 @@ export function messageBytes(topic: string, body: number, tags: string | undefin
 
 export function commitLogFileName(start: number): string {
   return `commitlog/${String(start).padStart(20, '0')}`;
-}
-
-export class ConsumeQueue {
-  constructor(readonly topic: string, readonly queueId: number, readonly file: DiskFile<CqEntry>) {}
-  get length(): number {
-    return this.file.length;
-  }
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -169,7 +151,7 @@ export class MessageStore {
     }
   }
 
-  /** Drops every record from `phy` on (a DLedger follower's uncommitted tail that the leader does not have). */
+  /** Drops every record from `phy` on (a DLedger follower's tail that the leader does not have), with their consume queue entries. */
   truncateTo(phy: number): number {
     const from = this.indexAt(phy);
     const dropped = this.records.length - from;
@@ -189,6 +171,13 @@ export class MessageStore {
     }
     this.maxPhy = phy;
     if (this.dispatched > from) this.dispatched = from;
+    // truncateDirtyLogicFiles: consume queue entries of the dropped records go too (as at recovery).
+    for (const cq of this.queues.values()) {
+      const entries = cq.file.records;
+      let keep = entries.length;
+      while (keep > 0 && entries[keep - 1]!.phy >= phy) keep--;
+      if (keep < entries.length) cq.file.truncate(keep);
+    }
     return dropped;
   }
 
@@ -220,7 +209,7 @@ export class MessageStore {
   private dispatch(record: StoredMessage, cq = this.queue(record.topic, record.queueId)): void {
     if (cq.length !== record.queueOffset) return; // already there (recovery) or a gap: never both
     // The entry is the record itself, read only as a CqEntry (phy, size, tagsCode): no object per entry.
-    cq.file.append(record, CQ_ENTRY_BYTES);
+    cq.append(record);
     this.onDispatch?.(cq);
   }
 
