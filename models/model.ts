@@ -1,5 +1,6 @@
 import type { ModelScenarioParts } from '../sim/scenario/schema.js';
 import type { World } from '../sim/world.js';
+import type { NoteCatalogue } from '../sim/notes.js';
 
 /**
  * What a system contributes to mqsim: its part of the scenario schema (its own config names
@@ -7,6 +8,8 @@ import type { World } from '../sim/world.js';
  */
 export interface ModelDefinition<S = any> {
   readonly parts: ModelScenarioParts;
+  /** Every trace note the system's nodes write, with its meaning (docs/trace-notes.md is made from it). */
+  readonly notes: NoteCatalogue;
   /**
    * Drill vocabulary of this system: condition aliases (`leader-changed orders-0` ->
    * `state kafka.partitions orders-0.leader`) and fact aliases (`leader orders-0` -> the same

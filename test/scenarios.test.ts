@@ -5,6 +5,8 @@ import { loadScenario, scenarioJsonSchema } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
 import { readGoldenHashes, REPO_ROOT, runnableScenarios } from '../scripts/golden.js';
 import { scenarioFiles } from '../cli/commands.js';
+import { modelFor } from '../models/index.js';
+import { NOTES_DOC, notesDocument } from '../scripts/notes-doc.js';
 
 const files = runnableScenarios();
 
@@ -27,6 +29,10 @@ describe('shipped scenarios', () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(scenarioJsonSchema())));
   });
 
+  it('docs/trace-notes.md is the one the note catalogues give (regenerate with: npm run docs:notes)', () => {
+    expect(readFileSync(NOTES_DOC, 'utf8')).toBe(notesDocument());
+  });
+
   const golden = readGoldenHashes();
   it('the golden file lists exactly the shipped scenarios (npm run golden:update)', () => {
     expect(Object.keys(golden).sort()).toEqual([...files].sort());
@@ -39,6 +45,9 @@ describe('shipped scenarios', () => {
       expect(failed).toEqual([]);
       expect(result.expectations.length).toBeGreaterThan(0);
       expect(result.traceHash, `trace hash of ${path} changed: if the change is intended, run npm run golden:update`).toBe(golden[path]);
+      // Every note the run wrote is in its system's catalogue (models/<system>/notes.ts).
+      const catalogue = modelFor(result.system)!.notes;
+      expect([...new Set(result.notes.map((n) => n.what))].filter((what) => !Object.hasOwn(catalogue, what)), 'notes missing from the catalogue').toEqual([]);
     });
   });
 });

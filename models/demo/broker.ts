@@ -4,6 +4,7 @@ import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Phase } from '../../sim/world.js';
 import { HEADER_BYTES, type Ack, type Delivery, type Fetch, type FetchResponse, type Produce, type ProduceResponse } from './protocol.js';
 import type { ResolvedClusterConfig } from './schema.js';
+import { notes } from './notes.js';
 
 /**
  * The demo broker: one node holding every queue. Each queue is two files on the node's disk:
@@ -144,7 +145,7 @@ export class DemoBroker implements Actor {
       case 'Ack':
         return this.onAck(from, message as Ack);
       default:
-        this.ctx.note('unknown-request', { from, type: message.type });
+        notes.note(this.ctx, 'unknown-request', { from, type: message.type });
     }
   }
 
@@ -161,7 +162,7 @@ export class DemoBroker implements Actor {
       offset = queue.log.append({ msg: produce.msg, key: produce.key, producer: from, bytes: produce.bytes }, produce.bytes + RECORD_OVERHEAD_BYTES);
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
-      this.ctx.note('disk-full', { queue: produce.queue, msg: produce.msg });
+      notes.note(this.ctx, 'disk-full', { queue: produce.queue, msg: produce.msg });
       this.respond(from, { type: 'ProduceResponse', queue: produce.queue, msg: produce.msg, offset: -1, error: 'disk-full' });
       return;
     }
@@ -236,7 +237,7 @@ export class DemoBroker implements Actor {
     queue.inFlight.delete(timeout.offset);
     queue.requeue(timeout.offset);
     this.stats.redeliveries++;
-    this.ctx.note('visibility-timeout', { queue: queue.name, offset: timeout.offset, consumer: delivery.consumer });
+    notes.note(this.ctx, 'visibility-timeout', { queue: queue.name, offset: timeout.offset, consumer: delivery.consumer });
   }
 
   private onAck(from: string, ack: Ack): void {
@@ -244,7 +245,7 @@ export class DemoBroker implements Actor {
     const delivery = queue?.inFlight.get(ack.offset);
     if (!queue || !delivery || delivery.tag !== ack.tag) {
       // The delivery expired (and was handed out again) or the broker restarted since: the tag is stale.
-      this.ctx.note('stale-ack', { from, queue: ack.queue, offset: ack.offset, tag: ack.tag });
+      notes.note(this.ctx, 'stale-ack', { from, queue: ack.queue, offset: ack.offset, tag: ack.tag });
       return;
     }
     this.ctx.cancelTimer(delivery.timer);
@@ -256,7 +257,7 @@ export class DemoBroker implements Actor {
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
       // Acked in memory only: a restart will deliver the message again.
-      this.ctx.note('disk-full', { queue: ack.queue, ackOf: ack.offset });
+      notes.note(this.ctx, 'disk-full', { queue: ack.queue, ackOf: ack.offset });
       return;
     }
     if (this.config.ackAfter === 'fsync') this.commit();
@@ -299,7 +300,7 @@ export class DemoBroker implements Actor {
           acked++;
         }
       }
-      this.ctx.note('queue-recovered', { queue: name, records: log.length, acked, ready: queue.depth });
+      notes.note(this.ctx, 'queue-recovered', { queue: name, records: log.length, acked, ready: queue.depth });
     }
   }
 }

@@ -6,6 +6,7 @@ import type { Micros } from '../../sim/time.js';
 import type { Phase } from '../../sim/world.js';
 import { HEADER_BYTES, type Ack, type Delivery, type Fetch, type FetchResponse } from './protocol.js';
 import type { ResolvedConsumerConfig } from './schema.js';
+import { notes } from './notes.js';
 
 /**
  * The demo consumer: a pull loop. It sends a Fetch; an empty FetchResponse makes it wait
@@ -100,7 +101,7 @@ export class DemoConsumer implements Actor {
         if (data === this.awaiting) {
           this.fetchTimer = null;
           this.awaiting = 0;
-          this.ctx.note('fetch-timeout', { fetchId: data });
+          notes.note(this.ctx, 'fetch-timeout', { fetchId: data });
           this.poll();
         }
         break;
@@ -125,7 +126,7 @@ export class DemoConsumer implements Actor {
 
   private onFetchResponse(response: FetchResponse): void {
     if (response.fetchId !== this.awaiting) {
-      this.ctx.note('late-fetch-response', { fetchId: response.fetchId, deliveries: response.deliveries.length });
+      notes.note(this.ctx, 'late-fetch-response', { fetchId: response.fetchId, deliveries: response.deliveries.length });
       return;
     }
     this.ctx.cancelTimer(this.fetchTimer);
@@ -164,7 +165,7 @@ export class DemoConsumer implements Actor {
   private onProcessed({ delivery, skipped }: Processing): void {
     const failed = !skipped && this.options.failureRate > 0 && this.failures.chance(this.options.failureRate);
     if (failed) {
-      this.ctx.note('processing-failed', { msg: delivery.msg, offset: delivery.offset });
+      notes.note(this.ctx, 'processing-failed', { msg: delivery.msg, offset: delivery.offset });
     } else {
       if (this.options.idempotent) this.processed.add(delivery.msg);
       if (this.options.config.ack === 'after-processing') this.ack(delivery);

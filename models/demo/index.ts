@@ -29,6 +29,7 @@ import {
   DEMO_DEFAULTS, demoParts, resolveClusterConfig, resolveConsumerConfig, resolveProducerConfig,
   type DemoClusterConfig, type DemoConsumerConfig, type DemoProducerConfig,
 } from './schema.js';
+import { DEMO_NOTES } from './notes.js';
 
 export { demoParts } from './schema.js';
 export type { DemoClusterConfig, DemoConsumerConfig, DemoProducerConfig } from './schema.js';
@@ -54,6 +55,7 @@ export interface DemoScenario extends CommonScenario {
 
 export const demoModel: ModelDefinition<DemoScenario> = {
   parts: demoParts,
+  notes: DEMO_NOTES,
   build(world: World, scenario: DemoScenario): ModelRun {
     const history: History = world.history;
     const cluster = resolveClusterConfig(scenario.cluster?.config);

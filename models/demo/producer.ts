@@ -6,6 +6,7 @@ import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend
 import type { Phase } from '../../sim/world.js';
 import { HEADER_BYTES, type Produce, type ProduceResponse } from './protocol.js';
 import type { ResolvedProducerConfig } from './schema.js';
+import { notes } from './notes.js';
 
 /**
  * The demo producer: sends the messages its ProducerPlan schedules to the broker, one Produce
@@ -70,7 +71,7 @@ export class DemoProducer implements Actor {
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     if (restarted) {
-      ctx.note('producer-restarted', { resumes: false });
+      notes.note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
     this.plan = new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration);
@@ -123,7 +124,7 @@ export class DemoProducer implements Actor {
     const outstanding = this.outstanding.get(timeout.msg);
     if (!outstanding || outstanding.attempts !== timeout.attempt) return;
     if (outstanding.attempts < this.maxAttempts) {
-      this.ctx.note('produce-retry', { msg: outstanding.msg, attempt: outstanding.attempts + 1 });
+      notes.note(this.ctx, 'produce-retry', { msg: outstanding.msg, attempt: outstanding.attempts + 1 });
       this.attempt(outstanding);
       return;
     }

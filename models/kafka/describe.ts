@@ -18,10 +18,10 @@ export function describeCluster(c: {
   ];
   for (const t of c.topics) {
     if (t.topic === OFFSETS_TOPIC) {
-      lines.push(`topic ${OFFSETS_TOPIC} (internal): ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}`);
+      lines.push(`topic ${OFFSETS_TOPIC} (internal): ${plural(t.partitions.length, 'partition')}, RF ${t.partitions[0]!.length}`);
       continue;
     }
-    lines.push(`topic ${t.topic}: ${t.partitions.length} partitions, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
+    lines.push(`topic ${t.topic}: ${plural(t.partitions.length, 'partition')}, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
   }
   return lines;
 }
@@ -38,7 +38,7 @@ export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPla
     lines.push(`  at ${formatDuration(step.at)} ${names.join(', ')}: ${what}`);
   }
   if (mode === 'assign') {
-    lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${topic.partitions.length} partitions, auto.offset.reset=${cconfig.autoOffsetReset}`);
+    lines.push(`consumer ${names[0]} <- ${topic.topic}: assign() all ${plural(topic.partitions.length, 'partition')}, auto.offset.reset=${cconfig.autoOffsetReset}`);
     return lines;
   }
   lines.push(`consumer group ${group} (${names.join(', ')}) <- ${groupTopics.slice(0, spec.topics?.length ?? 1).map((t) => t.topic).join(', ')}: subscribe(), partition.assignment.strategy=${cconfig.strategy}, `
@@ -53,5 +53,10 @@ export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPla
 }
 
 export function describeAdminStep(at: number, topic: string, count: number): string {
-  return `admin at ${formatDuration(at)}: CreatePartitions ${topic} to ${count} partitions`;
+  return `admin at ${formatDuration(at)}: CreatePartitions ${topic} to ${plural(count, 'partition')}`;
+}
+
+/** `1 partition`, `6 partitions`. */
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

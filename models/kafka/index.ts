@@ -54,6 +54,7 @@ import { assignReplicas, planTopics } from './replica-assignment.js';
 import { checkConsumerSpec, type KafkaScenario } from './scenario.js';
 import { registerSelectors } from './selectors.js';
 import { KafkaResults, type ConsumerGroupPlan } from './results.js';
+import { KAFKA_NOTES } from './notes.js';
 
 export { kafkaParts } from './schema.js';
 export type { KafkaConsumerSpec, KafkaProducerSpec, KafkaScenario } from './scenario.js';
@@ -82,6 +83,7 @@ export interface KafkaRun extends ModelRun {
 /** The Kafka model (its build returns a KafkaRun, a ModelRun with handles for tests). */
 export const kafkaModel: KafkaModel = {
   parts: kafkaParts,
+  notes: KAFKA_NOTES,
   drill: kafkaDrill,
   build(world: World, scenario: KafkaScenario): KafkaRun {
     const history: History = world.history;

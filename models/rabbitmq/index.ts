@@ -32,6 +32,7 @@ import { rabbitNodes, topologyOf, type RabbitScenario } from './scenario.js';
 import { BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, rabbitParts } from './schema.js';
 import { emptyStats } from './stats.js';
 import { addConsumers, addProducers } from './workload.js';
+import { RABBITMQ_NOTES } from './notes.js';
 
 export * from './public.js';
 export { rabbitParts, BROKER_NODE } from './schema.js';
@@ -45,6 +46,7 @@ export { rabbitNodes, topologyOf, type RabbitScenario, type RabbitProducerSpec, 
 
 export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
   parts: rabbitParts,
+  notes: RABBITMQ_NOTES,
   drill: rabbitDrill,
   build(world: World, scenario: RabbitScenario): ModelRun {
     const topology = topologyOf(scenario);

@@ -35,6 +35,7 @@ import {
   LITE_PULL_ONLY_KEYS, resolveBrokerSettings, resolveConsumerSettings, resolveLitePullSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
 } from './schema.js';
 import type { RocketScenario, RocketTopicSpec } from './scenario.js';
+import { ROCKETMQ_NOTES } from './notes.js';
 
 export * from './public.js';
 export { rocketmqParts } from './schema.js';
@@ -53,6 +54,7 @@ export interface RocketModelRun extends ModelRun {
 
 export const rocketmqModel: ModelDefinition<RocketScenario> = {
   parts: rocketmqParts,
+  notes: ROCKETMQ_NOTES,
   drill: rocketDrill,
   build: (world, scenario) => buildRocketmq(world, scenario),
 };
