@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { loadScenario, parseScenario, type Scenario } from '../models/scenario.js';
+import { loadScenario, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
 import { compareJsonSchema, loadCompare, runComparison, type Comparison } from '../models/compare.js';
 import { buildCompareReport } from '../reports/compare-report.js';

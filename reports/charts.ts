@@ -36,6 +36,8 @@ const CONFIG = {
   font: 'sans-serif',
   view: { stroke: '#ccc' },
   axis: { labelFontSize: 11, titleFontSize: 11, gridColor: '#eee' },
+  // A fixed width for the y axis, so the charts stacked on the page share one time axis to the pixel.
+  axisY: { minExtent: 56, maxExtent: 56 },
   legend: { labelFontSize: 11, titleFontSize: 11, orient: 'bottom' as const, labelLimit: 400, columns: 3 },
   title: { fontSize: 13, anchor: 'start' as const },
 };
@@ -63,11 +65,12 @@ function faultLayers(faults: FaultMark[]): NonNullable<Extract<TopLevelSpec, { l
   if (bands.length > 0) {
     layers.push(
       { data: { values: bands }, mark: { type: 'rect', color: FAULT_COLOUR, opacity: 0.13, clip: true }, encoding: { x, x2: { field: 'until' } } },
-      {
-        data: { values: bands },
-        mark: { type: 'text', align: 'left', baseline: 'top', dx: 3, fontSize: 10, fontWeight: 'bold', color: '#a31515', clip: true },
-        encoding: { x, y: { field: 'row', type: 'quantitative', scale: { type: 'linear', domain: [0, 14], range: [2, HEIGHT] }, axis: null }, text: { field: 'label' } },
-      },
+      // One text layer per row of labels (a constant y each), so neighbouring bands' labels do not overlap.
+      ...[0, 1, 2].filter((row) => bands.some((b) => b.row === row)).map((row) => ({
+        data: { values: bands.filter((b) => b.row === row) },
+        mark: { type: 'text' as const, align: 'left' as const, baseline: 'top' as const, dx: 3, fontSize: 10, fontWeight: 'bold' as const, color: '#a31515', clip: true },
+        encoding: { x, y: { value: 3 + 13 * row }, text: { field: 'label' } },
+      })),
     );
   }
   if (values.length > 0) {
@@ -115,7 +118,6 @@ export function timeSeriesChart(id: string, title: string, yTitle: string, point
     layer: [
       {
         data: { values: points },
-        ...(options.hover ? { params: [{ name: 'hover', select: { type: 'point' as const, fields: ['seconds'], nearest: true, on: 'pointermove', clear: 'pointerout' } }] } : {}),
         mark: options.points
           ? { type: 'point', size: 18, filled: true, clip: true }
           : { type: 'line', interpolate: 'step-after', strokeWidth: 1.5, clip: true },
@@ -127,6 +129,13 @@ export function timeSeriesChart(id: string, title: string, yTitle: string, point
       },
       ...faultLayers(faults),
       ...(options.hover ? [
+        // The pointer picks the nearest sample (vega-lite's nearest works on points, not lines): invisible points carry the selection.
+        {
+          data: { values: points },
+          params: [{ name: 'hover', select: { type: 'point' as const, fields: ['seconds'], nearest: true, on: 'pointermove', clear: 'pointerout' } }],
+          mark: { type: 'point' as const, opacity: 0, size: 60, clip: true },
+          encoding: { x, y: { field: 'value', type: 'quantitative' as const } },
+        },
         { data: { values: points }, transform: [hovered], mark: { type: 'rule' as const, color: '#333', strokeWidth: 1, clip: true }, encoding: { x } },
         { data: { values: points }, transform: [hovered], mark: { type: 'point' as const, filled: true, size: 50, clip: true }, encoding: { x, y: { field: 'value', type: 'quantitative' as const }, color: colour } },
         {
@@ -184,11 +193,13 @@ export async function renderSvg(chart: ChartSpec): Promise<string> {
 
 export interface RenderedChart extends ChartSpec {
   svg: string;
+  /** The compiled vega spec, which the HTML can hand to vega's runtime for a live view. */
+  vega: unknown;
 }
 
 export async function renderAll(charts: ChartSpec[]): Promise<RenderedChart[]> {
   const out: RenderedChart[] = [];
   // One at a time: vega views are cheap, and sequential rendering keeps the output order fixed.
-  for (const chart of charts) out.push({ ...chart, svg: await renderSvg(chart) });
+  for (const chart of charts) out.push({ ...chart, svg: await renderSvg(chart), vega: compile(chart.spec).spec });
   return out;
 }

@@ -1,7 +1,7 @@
 import { FAULT_KINDS, type FaultEvent, type FaultKind } from '../sim/faults.js';
 import type { RunResult } from '../sim/result.js';
 import type { PropertySpec } from '../sim/scenario/schema.js';
-import { formatDuration, formatTimestamp } from '../sim/time.js';
+import { formatDuration } from '../sim/time.js';
 import { drainTime, formatLatency, formatRelative, median, sendOutcomes, SUMMARY_FIELDS, summaryRow, type SendOutcomes, type SummaryField, type SummaryRow } from './facts.js';
 
 /**
@@ -227,7 +227,7 @@ export function faultClause(step: RawRecord): string {
  * message was acknowledged (the crash that took what was acked); otherwise the last fault before
  * the anomaly was first seen. Returns its index among the run's faults.
  */
-function causeIndex(result: RunResult, at: number, lookForward: boolean): number | null {
+export function causeIndex(result: RunResult, at: number, lookForward: boolean): number | null {
   const faults = faultsOf(result);
   if (faults.length === 0) return null;
   if (lookForward) {
@@ -246,7 +246,7 @@ export function causePhrase(input: ComparisonInput, result: RunResult, index: nu
   const fault = faultsOf(result)[index];
   const step = steps[index];
   if (!fault) return '';
-  return ` ${word} ${step ? faultClause(step) : fault.description} at ${formatTimestamp(fault.at)}`;
+  return ` ${word} ${step ? faultClause(step) : fault.description} at ${formatDuration(fault.at)}`;
 }
 
 /** The first example's time of an anomaly, or null. */
