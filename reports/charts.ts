@@ -185,7 +185,13 @@ export async function renderSvg(chart: ChartSpec): Promise<string> {
   const compiled = compile(chart.spec).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   try {
-    return await view.toSVG();
+    // vega numbers clip paths from a counter shared by every view in the process; renumber them
+    // per chart so the same chart always renders the same SVG, and two charts in a page never clash.
+    const ids = new Map<string, string>();
+    return (await view.toSVG()).replace(/\bclip\d+\b/g, (id) => {
+      if (!ids.has(id)) ids.set(id, `${chart.id}-clip${ids.size + 1}`);
+      return ids.get(id)!;
+    });
   } finally {
     view.finalize();
   }

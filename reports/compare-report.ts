@@ -132,7 +132,7 @@ export function compareCharts(facts: ComparisonFacts): { charts: ChartSpec[]; x:
 }
 
 function compareChartCaption(id: string, joins: boolean, x: { clip: number; full: number }): string {
-  const clipped = x.clip < x.full ? ` Time axis: 0–${x.clip}s, the workload and the part of the drain where something still changes (the run lasts ${x.full}s; "Show the whole run" above the charts widens it).` : '';
+  const clipped = x.clip < x.full ? ` Time axis: 0–${x.clip}s, the workload and the part of the drain where something still changes (the run lasts ${x.full}s; in the HTML report, "Show the whole run" widens it).` : '';
   const rules = `Red bands: the faults while they last (in role names); ${joins ? 'blue dashed: consumers joining; ' : ''}grey dashed: the drain begins (faults healed, producers stop).${clipped}`;
   if (id === 'latency') return 'HDR-histogram percentiles, log scale; medians over the seeds.';
   if (id === 'backlog') return `Messages acknowledged (or of unknown outcome) and not yet received by a consumer, from the client history. Lost messages are not backlog: a message that never arrived and was not stored at the end is left out from the start, so a lossy variant drains to 0 too. ${rules}`;
@@ -156,7 +156,7 @@ function verdictTable(facts: ComparisonFacts): Block {
   ]);
   const several = facts.input.seeds.length > 1 ? ` Over seeds ${facts.input.seeds[0]}–${facts.input.seeds.at(-1)}: a variant is safe only if it is safe in every seed; counts are the first seed's, ranges in brackets.` : '';
   return {
-    kind: 'table', id: 'verdict', role: 'verdict', headers: ['#', 'variant', `safe: ${property}`, 'verdict, from the run'], rows,
+    kind: 'table', id: 'verdict', role: 'verdict', headers: ['rank', 'variant', `safe: ${property}`, 'verdict, from the run'], rows,
     caption: `Safest first by the property this file names (${property}); losing an acknowledged message is never safe.${several}`,
   };
 }
@@ -286,11 +286,12 @@ export function causes(facts: ComparisonFacts, v: VariantFacts): string[] {
     const i = ex ? causeIndex(result, ex.time, true) : null;
     const k = kind(i);
     const by = ex?.node ? ` by ${ex.node}` : '';
+    const they = row.lostAcked === 1 ? 'it was' : 'they were';
     const mechanism = k === 'partition'
-      ? 'they were acknowledged on one side of the partition, and the side whose log survived never had them'
+      ? `${they} acknowledged on one side of the partition, and the side whose log survived never had ${row.lostAcked === 1 ? 'it' : 'them'}`
       : k === 'crash' || k === 'kill'
-        ? `they were acknowledged${by} while held only where the crash wiped them (memory or the page cache, or a leader whose followers had not fetched them), so no copy survived`
-        : 'they were acknowledged and no consumer ever got them, nor were they stored at the end';
+        ? `${they} acknowledged${by} before any copy that survives a crash existed (in memory or the page cache only, or on a leader whose followers had not fetched ${row.lostAcked === 1 ? 'it' : 'them'}), so nothing was left to deliver`
+        : `${they} acknowledged, no consumer ever got ${row.lostAcked === 1 ? 'it' : 'them'}, and nothing stored ${row.lostAcked === 1 ? 'it' : 'them'} at the end`;
     out.push(`${num(row.lostAcked)} acknowledged ${row.lostAcked === 1 ? 'message was' : 'messages were'} lost${causePhrase(input, result, i, 'when')}: ${mechanism} (first: ${ex?.description ?? 'no example kept'}).${evidence(ex)}`);
   }
   if (row.duplicates > 0) {
@@ -313,8 +314,12 @@ export function causes(facts: ComparisonFacts, v: VariantFacts): string[] {
   }
   const o = v.outcomes[0]!;
   if (o.unknown > 0 || o.rejected > 0) {
-    const i = result.faults.some((f) => f.kind !== 'liveness') ? 0 : null;
-    out.push(`${num(o.unknown)} sends timed out or went unanswered and ${num(o.rejected)} were rejected${i === null ? '' : ' while the faults lasted'}: the producer does not know whether the unanswered ones were written${o.unknown > 0 ? '; those a consumer never got are not counted as lost' : ''}.`);
+    const during = result.faults.some((f) => f.kind !== 'liveness') ? ' while the faults lasted' : '';
+    const parts = [
+      ...(o.unknown > 0 ? [`${num(o.unknown)} ${o.unknown === 1 ? 'send' : 'sends'} timed out or went unanswered${during}: the producer does not know whether ${o.unknown === 1 ? 'it was' : 'they were'} written, and one a consumer never got is not counted as lost`] : []),
+      ...(o.rejected > 0 ? [`${num(o.rejected)} ${o.rejected === 1 ? 'send was' : 'sends were'} rejected (nacked or refused)${during}: the producer knows ${o.rejected === 1 ? 'it was' : 'they were'} not written and may send again`] : []),
+    ];
+    out.push(`${parts.join('; ')}.`);
   }
   if (row.deadLettered) out.push(`${num(row.deadLettered)} dead-lettered: the system moved messages that failed (or expired, or overflowed) aside, as configured; they are not lost, nobody consumed them.`);
   if (!v.drained) {

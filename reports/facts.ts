@@ -99,19 +99,23 @@ function delayFields(result: RunResult): Pick<SummaryRow, 'delayErrorP50' | 'del
 }
 
 /**
- * The time after the safety phase at which the backlog reached 0 for good (it stayed 0 to the end
- * of the run): 0 when it was empty from the start of the drain on; null when it was not empty at
- * the end. "For good", since acks can arrive late (retries, an outbox) and refill a backlog that
- * was momentarily empty. The backlog here is `deliverableBacklog`: a message that never arrived
- * and is not stored any more (an acknowledged message lost, a timed-out send never written) is
- * accounted for as such, not as backlog, so "drained" means every acknowledged message was
- * delivered or is counted as lost.
+ * The time after the safety phase at which every acknowledged message had been delivered or was
+ * lost for good: the sampled backlog of acked, undelivered messages fell to the number of lost
+ * acknowledged messages and stayed there to the end of the run. 0 when that held from the start
+ * of the drain on; null when acked messages were still stored undelivered at the end (a backlog
+ * not drained). Lost messages never arrive, so they are accounted for as lost, not as backlog: a
+ * variant that loses messages can still have drained. "For good", since acks can arrive late
+ * (retries, an outbox) and refill a backlog that was momentarily empty. Acked only when the run
+ * sampled it (`backlog.acked`): a send of unknown outcome that was never written is not a
+ * backlog to drain.
  */
 export function drainTime(result: RunResult): Micros | null {
-  const series = deliverableBacklog(result);
-  if (series.length === 0 || series[series.length - 1]!.backlog > 0) return null;
+  const acked = result.metrics?.series?.['backlog.acked'];
+  const series = acked ? acked.map((p) => ({ time: p.time, backlog: p.value })) : result.backlog.series;
+  const lost = (result.counts as Record<string, number>).lostAcked ?? 0;
+  if (series.length === 0 || series[series.length - 1]!.backlog > lost) return null;
   let emptySince = series[series.length - 1]!.time;
-  for (let i = series.length - 1; i >= 0 && series[i]!.backlog === 0; i--) emptySince = series[i]!.time;
+  for (let i = series.length - 1; i >= 0 && series[i]!.backlog <= lost; i--) emptySince = series[i]!.time;
   return Math.max(0, emptySince - result.duration);
 }
 
@@ -122,12 +126,13 @@ export function drainTime(result: RunResult): Micros | null {
  * of unknown outcome that were never written). Replays the client history with the backlog
  * checker's rules; the final read says how many undelivered messages are still stored
  * (`stillQueued`), and those — the last to enter the backlog — stay in it. Without a history,
- * the kernel's own series, in which a lost message stays backlog to the end.
+ * the kernel's own series, in which a lost message stays backlog to the end. (The drain time,
+ * `drainTime`, needs no history: it reads the acked backlog down to the lost count.)
  */
 export function deliverableBacklog(result: RunResult): { time: Micros; backlog: number }[] {
   const samples = result.backlog.series;
   if (!result.history) return samples;
-  type State = { status: 'pending' | 'ok' | 'info'; entered: number; enteredAt: Micros };
+  type State = { status: 'pending' | 'ok' | 'info' };
   const open = new Map<string, State>();
   const delivered = new Set<string>();
   /** Per message that entered the backlog: when it entered and when it left (Infinity: never). */
@@ -148,9 +153,9 @@ export function deliverableBacklog(result: RunResult): { time: Micros; backlog: 
     if (op.f !== 'send' || delivered.has(msg)) continue;
     let state = open.get(msg);
     if (op.type === 'invoke') {
-      if (!state) open.set(msg, { status: 'pending', entered: -1, enteredAt: op.time });
+      if (!state) open.set(msg, { status: 'pending' });
     } else if (op.type === 'ok' || op.type === 'info') {
-      if (!state) open.set(msg, (state = { status: 'pending', entered: -1, enteredAt: op.time }));
+      if (!state) open.set(msg, (state = { status: 'pending' }));
       if (state.status === 'pending') {
         spanOf.set(msg, spans.length);
         spans.push({ msg, from: op.time, to: Number.POSITIVE_INFINITY });
