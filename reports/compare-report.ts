@@ -69,8 +69,11 @@ function workloadMarks(facts: ComparisonFacts): FaultMark[] {
 }
 
 /**
- * The shared time axis: the workload (the safety phase) plus the part of the drain where some
- * series still changes, with a little margin; `full` is the whole run, one click away in the HTML.
+ * The shared time axis: the workload (the safety phase) plus the part of the drain where the
+ * state still changes — the last time a backlog, lag or in-flight line was more than 5% of its
+ * own range away from where it ended — with a little margin; `full` is the whole run, one click
+ * away in the HTML. Rates (deliveries, acks per second) are left out: a long tail of a few
+ * retried messages would stretch the axis until the faults are a sliver.
  */
 export function timeAxis(series: SeriesPoint[][], facts: ComparisonFacts): { clip: number; full: number } {
   const results = facts.input.variants.map((v) => v.results[0]!);
@@ -79,11 +82,17 @@ export function timeAxis(series: SeriesPoint[][], facts: ComparisonFacts): { cli
   let lastChange = duration;
   for (const points of series) {
     const bySeries = new Map<string, SeriesPoint[]>();
-    for (const p of points) bySeries.set(p.series, [...(bySeries.get(p.series) ?? []), p]);
+    for (const p of points) {
+      let line = bySeries.get(p.series);
+      if (!line) bySeries.set(p.series, (line = []));
+      line.push(p);
+    }
     for (const line of bySeries.values()) {
-      const final = line.at(-1)!.value;
+      const values = line.map((p) => p.value);
+      const final = values.at(-1)!;
+      const tolerance = Math.max(1, 0.05 * (Math.max(...values) - Math.min(...values)));
       for (let i = line.length - 1; i > 0; i--) {
-        if (line[i - 1]!.value !== final) { lastChange = Math.max(lastChange, line[i]!.seconds); break; }
+        if (Math.abs(line[i - 1]!.value - final) > tolerance) { lastChange = Math.max(lastChange, line[i]!.seconds); break; }
       }
     }
   }
@@ -112,7 +121,7 @@ export function compareCharts(facts: ComparisonFacts): { charts: ChartSpec[]; x:
       if (p.kind === 'acks') acks.push({ seconds: p.second, value: p.count, series: v.name });
     }
   }
-  const x = timeAxis([backlog, lag, inflight, deliveries, acks], facts);
+  const x = timeAxis([backlog, lag, inflight], facts);
   const options = { domain, x, hover: true };
   const charts = [
     timeSeriesChart('backlog', 'Backlog: messages still to deliver', 'messages not yet received', backlog, marks, 'variant', options),
@@ -251,18 +260,28 @@ function measuresTables(facts: ComparisonFacts): Block[] {
 
 /* ---------- what happened, and why ---------- */
 
-/** Whether a duplicated message was stored twice (two sends, or two positions) rather than redelivered from one copy. */
-function storedTwice(result: RunResult, msg: string | undefined): boolean {
-  if (!result.history || msg === undefined) return false;
-  let invokes = 0;
+/** What the client history says about one message: how often it was sent, at how many positions it was delivered, whether a delivery was a redelivery. */
+function messageStory(result: RunResult, msg: string | undefined): { sends: number; positions: number; redelivered: boolean } {
+  const story = { sends: 0, positions: 0, redelivered: false };
+  if (!result.history || msg === undefined) return story;
   const positions = new Set<string>();
   for (const raw of result.history) {
     const op = raw as HistoryOp;
     if (op.msg !== msg) continue;
-    if (op.f === 'send' && op.type === 'invoke') invokes++;
-    if (op.f === 'receive' && op.type === 'ok' && op.offset !== undefined) positions.add(`${op.queue}@${op.offset}`);
+    if (op.f === 'send' && op.type === 'invoke') story.sends++;
+    if (op.f === 'receive' && op.type === 'ok') {
+      if (op.offset !== undefined) positions.add(`${op.queue}@${op.offset}`);
+      if (op.redelivered) story.redelivered = true;
+    }
   }
-  return invokes > 1 || positions.size > 1;
+  story.positions = positions.size;
+  return story;
+}
+
+/** Whether a duplicated message was stored twice (sent twice, or delivered from two positions) rather than redelivered from one copy. */
+function storedTwice(result: RunResult, msg: string | undefined): boolean {
+  const story = messageStory(result, msg);
+  return story.sends > 1 || story.positions > 1;
 }
 
 function firstExample(result: RunResult, anomaly: string): Example | undefined {
@@ -306,10 +325,12 @@ export function causes(facts: ComparisonFacts, v: VariantFacts): string[] {
   if (row.reorders > 0) {
     const ex = firstExample(result, 'reorder');
     const i = ex ? causeIndex(result, ex.time, false) : null;
-    const k = kind(i);
-    const mechanism = k === 'kill' || k === 'crash' || k === 'pause'
-      ? 'the messages held by the consumer that went down (or failed and were requeued) came back after later messages of the same key had been delivered'
-      : 'messages of one key were consumed in parallel or retried, so a later one overtook an earlier one';
+    const story = messageStory(result, ex?.msg);
+    const mechanism = story.sends > 1
+      ? 'the producer sent a message again after its acknowledgement went missing, so it was stored after later messages of the same key'
+      : story.redelivered
+        ? 'a message was delivered again (its consumer went down, or it failed and was requeued) after later messages of the same key had been delivered'
+        : 'messages of one key were consumed in parallel, or one was retried, so a later one overtook an earlier one';
     out.push(`${num(row.reorders)} ${row.reorders === 1 ? 'message' : 'messages'} out of key order${causePhrase(input, result, i, 'after')}: ${mechanism} (first: ${ex?.description ?? 'no example kept'}).${evidence(ex)}`);
   }
   const o = v.outcomes[0]!;

@@ -47,7 +47,9 @@ figure.chart svg { width: 100%; height: auto; }
   table { width: 100%; font-size: 8pt; }
   table[data-role="verdict"] { font-size: 9pt; }
   table[data-role="verdict"] td:nth-child(4) { min-width: 0; }
+  /* Cells may break anywhere so a table always fits the page; headers keep their words whole. */
   th, td { padding: 2px 4px; overflow-wrap: anywhere; }
+  th { overflow-wrap: normal; hyphens: auto; }
   tr, figure.chart { break-inside: avoid; }
   .range-toggle { display: none; }
   .evidence pre { white-space: pre-wrap; overflow-wrap: anywhere; }
