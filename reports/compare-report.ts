@@ -260,7 +260,7 @@ function measuresTables(facts: ComparisonFacts): Block[] {
 
 /* ---------- what happened, and why ---------- */
 
-/** What the client history says about one message: how often it was sent, at how many positions it was delivered, whether a delivery was a redelivery. */
+/** What the run says about one message: how often it was sent, at how many positions it was delivered, whether a delivery was a redelivery. */
 function messageStory(result: RunResult, msg: string | undefined): { sends: number; positions: number; redelivered: boolean } {
   const story = { sends: 0, positions: 0, redelivered: false };
   if (!result.history || msg === undefined) return story;
@@ -275,6 +275,10 @@ function messageStory(result: RunResult, msg: string | undefined): { sends: numb
     }
   }
   story.positions = positions.size;
+  // Ids are `<producer>-<seq>`: a note of the producer itself naming the message (an outbox
+  // resend, a retry) means it went out again, which the history may record as one send.
+  const producer = msg.replace(/-\d+$/, '');
+  if (result.notes.some((n) => n.node === producer && n.detail !== undefined && Object.values(n.detail).includes(msg))) story.sends = Math.max(story.sends, 2);
   return story;
 }
 
