@@ -104,7 +104,7 @@ export interface TimeSeriesOptions {
  */
 export function timeSeriesChart(id: string, title: string, yTitle: string, points: SeriesPoint[], faults: FaultMark[], seriesTitle: string, options: TimeSeriesOptions = {}): ChartSpec {
   const series = options.domain ?? [...new Set(points.map((p) => p.series))];
-  const xScale = options.x ? { domainMin: 0, domainMax: { expr: `fullRange ? ${options.x.full} : ${options.x.clip}` }, nice: false } : {};
+  const xScale = options.x ? { domain: [0, { expr: `fullRange ? ${options.x.full} : ${options.x.clip}` }], nice: false } : {};
   const x = { field: 'seconds', type: 'quantitative' as const, title: 'virtual time (s)', scale: xScale };
   const colour = { field: 'series', type: 'nominal' as const, title: seriesTitle, scale: { domain: series, range: PALETTE } };
   const hovered = { filter: { param: 'hover', empty: false } };

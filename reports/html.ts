@@ -150,6 +150,7 @@ function liveCharts(): string {
 (function () {
   if (!window.vega) return;
   var views = [];
+  window.mqsimCharts = views;
   var syncing = false;
   var figures = document.querySelectorAll('figure.chart');
   var pending = [];

@@ -170,6 +170,26 @@ describe.skipIf(!available && !mustRun)('reports in headless Chromium', () => {
     expect(Object.values(of)).not.toContain(FAULT_COLOUR);
     expect(Object.keys(of).sort()).toEqual(Object.keys(marks.lost).sort());
 
+    if (file === 'demo-ack-modes.yaml') {
+      // The hover readout is shared: pointing at an instant in the backlog chart shows the values at that instant in the other charts too.
+      const readouts = () => page.evaluate(() => [...document.querySelectorAll('figure.chart')].map((f: any) => f.querySelectorAll('svg g.mark-text.role-mark text').length));
+      const before = await readouts();
+      const backlog = page.locator('#chart-backlog svg');
+      await backlog.scrollIntoViewIfNeeded();
+      const box = (await backlog.boundingBox())!;
+      await page.mouse.move(box.x + box.width * 0.45, box.y + box.height * 0.4);
+      await expect.poll(async () => (await readouts()).filter((n, i) => n > before[i]!).length).toBeGreaterThanOrEqual(4);
+      // "Show the whole run" widens every time axis from the clipped range to the whole run, and back.
+      // The last tick label of the in-flight chart's time axis (vega leaves the axis' aria-label as first drawn).
+      const axis = () => page.evaluate(() => [...document.querySelectorAll('#chart-inflight svg [aria-label^="X-axis"] .role-axis-label text')].map((t: any) => t.textContent).at(-1));
+      const clipped = await axis();
+      expect(Number(clipped)).toBeLessThan(50);
+      await page.locator('[data-role="full-range"]').click();
+      await expect.poll(axis).toBe('50');
+      await page.locator('[data-role="full-range"]').click();
+      await expect.poll(axis).toBe(clipped);
+    }
+
     // Printed portrait on A4 and on Letter: every table within the printable width, none cut off.
     await page.emulateMedia({ media: 'print' });
     for (const [paper, inches] of Object.entries(PAPER) as [keyof typeof PAPER, number][]) {
