@@ -75,7 +75,7 @@ describe('in-flight and lag charts', () => {
       expect(bandSeconds(chart.spec), chart.id).toEqual([[1, 2]]);
       expect(ruleSeconds(chart.spec), chart.id).toEqual([4]);
       // One shared time axis: the same clip and the same full range on every time chart.
-      const scale = (chart.spec as { layer: { encoding: { x: { scale: { domain: [number, { expr: string }] } } } }[] }).layer[0]!.encoding.x.scale;
+      const scale = (chart.spec as unknown as { layer: { encoding: { x: { scale: { domain: [number, { expr: string }] } } } }[] }).layer[0]!.encoding.x.scale;
       expect(scale.domain, chart.id).toEqual([0, { expr: `fullRange ? ${x.full} : ${x.clip}` }]);
     }
     expect(x.full).toBe(8);
