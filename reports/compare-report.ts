@@ -195,9 +195,9 @@ function bestValue(values: (number | null)[], eligible: boolean[], better: 'lowe
   return better === 'higher' ? Math.max(...known) : Math.min(...known);
 }
 
-function markedColumn(facts: ComparisonFacts, values: (number | null)[], better: 'lower' | 'higher' | 'zero' | undefined, format: (v: number | null) => string, bad = false): Cell[] {
+function markedColumn(facts: ComparisonFacts, values: (number | null)[], better: 'lower' | 'higher' | 'zero' | undefined, format: (v: number | null, variant: number) => string, bad = false): Cell[] {
   const best = bestValue(values, facts.variants.map((v) => !v.unsafe), better);
-  return values.map((value, i) => ({ text: format(value), best: best !== null && value === best && !facts.variants[i]!.unsafe, bad: bad && value !== null && value > 0 }));
+  return values.map((value, i) => ({ text: format(value, i), best: best !== null && value === best && !facts.variants[i]!.unsafe, bad: bad && value !== null && value > 0 }));
 }
 
 /** Rows of columns (one column per field) transposed into one row per variant, in the ranked order. */
@@ -237,9 +237,8 @@ const MEASURES: SummaryField[] = ['duplicates', 'reorders', 'deadLettered', 'exp
 function measuresTables(facts: ComparisonFacts): Block[] {
   const several = facts.input.seeds.length > 1;
   const fields = shownFields(facts.variants.map((v) => v.median));
-  const columnOf = (field: SummaryField): Cell[] => markedColumn(facts, facts.variants.map((v) => v.median[field]), BETTER[field], (value) => {
-    const i = facts.variants.findIndex((v) => v.median[field] === value);
-    const spread = i >= 0 ? facts.variants[i]!.spread[field] : null;
+  const columnOf = (field: SummaryField): Cell[] => markedColumn(facts, facts.variants.map((v) => v.median[field]), BETTER[field], (value, i) => {
+    const spread = facts.variants[i]!.spread[field];
     let text = formatField(field, value);
     if (several && spread && spread[0] !== spread[1]) text += ` (${formatField(field, spread[0])}–${formatField(field, spread[1])})`;
     return text;
