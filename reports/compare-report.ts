@@ -322,7 +322,9 @@ export function causes(facts: ComparisonFacts, v: VariantFacts): string[] {
     const i = ex ? causeIndex(result, ex.time, false) : null;
     const mechanism = twice
       ? 'the producer sent them again after their acknowledgement went missing, and the broker stored both copies'
-      : 'the same stored copy was delivered again: the consumer had it but had not acknowledged or committed it when it went down, so it came back';
+      : i === null
+        ? 'the same stored copy was delivered again: its consumption failed or was not acknowledged, so the system handed it out once more'
+        : 'the same stored copy was delivered again: it had been handed to a consumer and was not acknowledged or committed (the consumer went down, failed it, or lost its connection), so it came back';
     out.push(`${num(row.duplicates)} duplicate ${row.duplicates === 1 ? 'delivery' : 'deliveries'}${causePhrase(input, result, i, 'after')}: ${mechanism} (first: ${ex?.description ?? 'no example kept'}).${evidence(ex)}`);
   }
   if (row.reorders > 0) {

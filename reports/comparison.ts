@@ -225,7 +225,7 @@ export function faultClause(step: RawRecord): string {
 /**
  * The fault an anomaly belongs to: for lost messages, the first fault at or after the first lost
  * message was acknowledged (the crash that took what was acked); otherwise the last fault before
- * the anomaly was first seen. Returns its index among the run's faults.
+ * the anomaly was first seen; null when no fault came before it. Returns its index among the run's faults.
  */
 export function causeIndex(result: RunResult, at: number, lookForward: boolean): number | null {
   const faults = faultsOf(result);
@@ -234,9 +234,10 @@ export function causeIndex(result: RunResult, at: number, lookForward: boolean):
     const next = faults.findIndex((f) => f.at >= at && f.kind !== 'heal' && f.kind !== 'restart' && f.kind !== 'resume');
     if (next >= 0) return next;
   }
+  // No fault before it: the anomaly is not a fault's doing (failed consumptions, parallel consumers).
   let last: number | null = null;
   faults.forEach((f, i) => { if (f.at <= at && f.kind !== 'heal') last = i; });
-  return last ?? 0;
+  return last;
 }
 
 /** "when main-broker is killed for 3s at 5s": the fault in the file's role names and its time. */

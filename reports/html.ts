@@ -32,6 +32,7 @@ td.best::after { content: " \\2605"; color: #2e7d32; }
 p.lead { font-size: 19px; font-weight: 600; margin: 14px 0 8px; }
 table[data-role="verdict"] { width: 100%; font-size: 15px; }
 table[data-role="verdict"] td:nth-child(4) { min-width: 24em; }
+@media screen and (min-width: 1000px) { table[data-role="verdict"] td:nth-child(2) { white-space: nowrap; } }
 td.bad { color: #a31515; }
 .range-toggle { margin: 6px 0; }
 .range-toggle button { font: inherit; padding: 3px 10px; cursor: pointer; }
