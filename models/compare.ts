@@ -7,8 +7,8 @@ import type { RunResult } from '../sim/result.js';
 import { duration, faultStep, faultStepForJsonSchema, target } from '../sim/scenario/fields.js';
 import { ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
 import {
-  COMMON_CONSUMER_FIELDS, COMMON_PRODUCER_FIELDS, hasRateOrCount, propertySchema, RATE_OR_COUNT, scenarioSchema,
-  type CommonProducer, type ModelScenarioParts, type PropertySpec,
+  COMMON_CONSUMER_FIELDS, COMMON_PRODUCER_FIELDS, hasRateOrCount, RATE_OR_COUNT, scenarioSchema,
+  type CommonProducer, type ModelScenarioParts,
 } from '../sim/scenario/schema.js';
 import { ProducerPlan } from '../sim/workload.js';
 import { MODELS } from './index.js';
@@ -33,6 +33,22 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digi
  */
 const logicalProducer = z.strictObject(COMMON_PRODUCER_FIELDS).refine(hasRateOrCount, RATE_OR_COUNT);
 const logicalConsumer = z.strictObject(COMMON_CONSUMER_FIELDS);
+
+/**
+ * The safety property a comparison's verdict ranks by: the guarantees `mqsim check` knows, by the
+ * same names (a compare file states which one its question is about; it searches nothing).
+ */
+export type VerdictProperty =
+  | 'noLostAcked' | 'noDuplicates' | 'orderedPerKey'
+  | { delayWithin: number }
+  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: number } };
+
+const VERDICT_PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey'] as const;
+const verdictProperty = z.array(z.union([
+  z.enum(VERDICT_PROPERTY_NAMES),
+  z.strictObject({ delayWithin: z.number().positive() }),
+  z.strictObject({ latencyBelow: z.strictObject({ p: z.union([z.literal(50), z.literal(90), z.literal(99), z.literal(999)]), limit: duration }) }),
+], { error: `expected one of ${VERDICT_PROPERTY_NAMES.join(', ')}, { delayWithin: 0.1 }, { latencyBelow: { p: 99, limit: 10s } }` })).min(1);
 
 /** A role maps to one target, or to several (to stand for a group in a partition). */
 const roleTarget = z.union([target, z.array(target).min(1)], {
@@ -62,7 +78,7 @@ export const compareSchema = z.strictObject({
   name: name.meta({ description: 'The comparison\'s name; each variant runs as the scenario <name>.<variant>.' }),
   description: z.string().optional().meta({ description: 'What the comparison shows and why, under the verdict in the report.' }),
   question: z.string().optional().meta({ description: 'The reader\'s question, in plain words: the report\'s first line, above the verdict table ("Which configuration loses no acknowledged message when the broker crashes?").' }),
-  property: propertySchema.optional().meta({ description: 'The safety property the verdict orders the variants by, safest first (default [noLostAcked]); a variant that breaks it gets no "best" mark in the report.' }),
+  property: verdictProperty.optional().meta({ description: 'The safety property the verdict orders the variants by, safest first (default [noLostAcked]); a variant that breaks it gets no "best" mark in the report.' }),
   seed: z.number().int().optional().meta({ description: 'The seed of every variant (default 1); --seeds N runs seed, seed+1, ...' }),
   duration: duration.meta({ description: 'The safety phase, the same for every variant: the workload runs and the faults fire.' }),
   drain: duration.optional().meta({ description: 'The liveness phase: faults healed, nodes restarted, producers stopped; consumers keep going.' }),
@@ -102,7 +118,7 @@ export interface CompareFile {
   /** The reader's question (`question:`), which the report opens with. */
   question?: string;
   /** The safety property the verdict orders variants by (`property:`, default [noLostAcked]). */
-  property: PropertySpec[];
+  property: VerdictProperty[];
   seed: number;
   source: string;
   /** The file's data as written. */
@@ -163,7 +179,7 @@ export function parseCompare(text: string, file: string): CompareFile {
     return variant;
   });
   if (semantic.length > 0) throw new ScenarioError(semantic);
-  const property = (data.property ?? ['noLostAcked']) as PropertySpec[];
+  const property: VerdictProperty[] = data.property ?? ['noLostAcked'];
   const compare: CompareFile = { name: data.name, property, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
   if (data.description !== undefined) compare.description = data.description;
   if (data.question !== undefined) compare.question = data.question;

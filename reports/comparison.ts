@@ -1,6 +1,5 @@
 import { FAULT_KINDS, type FaultEvent, type FaultKind } from '../sim/faults.js';
 import type { RunResult } from '../sim/result.js';
-import type { PropertySpec } from '../sim/scenario/schema.js';
 import { formatDuration } from '../sim/time.js';
 import { drainTime, formatLatency, formatRelative, median, sendOutcomes, SUMMARY_FIELDS, summaryRow, type SendOutcomes, type SummaryField, type SummaryRow } from './facts.js';
 
@@ -15,6 +14,12 @@ import { drainTime, formatLatency, formatRelative, median, sendOutcomes, SUMMARY
  */
 
 type RawRecord = Record<string, unknown>;
+
+/** The property a verdict ranks by (a compare file's `property:`): the names `mqsim check` uses. */
+export type PropertySpec =
+  | 'noLostAcked' | 'noDuplicates' | 'orderedPerKey'
+  | { delayWithin: number }
+  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: number } };
 
 export interface ComparisonInput {
   compare: {

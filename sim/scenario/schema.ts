@@ -112,7 +112,7 @@ const explore = z.strictObject({
 export const PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey'] as const;
 
 /** The guarantees `mqsim check` searches counterexamples for. */
-export const propertySchema = z.array(z.union([
+const property = z.array(z.union([
   z.enum(PROPERTY_NAMES),
   z.strictObject({ delayWithin: z.number().positive() }),
   z.strictObject({ latencyBelow: z.strictObject({ p: z.union([z.literal(50), z.literal(90), z.literal(99), z.literal(999)]), limit: duration }) }),
@@ -206,7 +206,7 @@ export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSche
     expect: expectSchema(metrics).optional(),
     limits: limits.optional(),
     explore: explore.optional(),
-    property: propertySchema.optional(),
+    property: property.optional(),
     drill: drillSection.optional(),
   }).meta({ description: parts.description });
 }
