@@ -1,11 +1,10 @@
 import { basename, dirname, extname, join, resolve } from 'node:path';
-import { loadScenarioFile, parseScenario, type Scenario } from '../models/scenario.js';
+import { loadScenarioFile, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
+import { compareJsonSchema, loadCompare, runComparison, type Comparison } from '../models/compare.js';
 import { buildCompareReport } from '../reports/compare-report.js';
-import { compareJsonSchema, comparisonJson, loadCompare, runComparison, type Comparison } from '../reports/compare.js';
-import { MODELS } from '../models/index.js';
+import { comparisonFacts, comparisonJson, type ComparisonFacts } from '../reports/comparison.js';
 import type { ReportDocument } from '../reports/document.js';
-import { formatRelative } from '../reports/facts.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
 import { buildRunReport, consumerJoins } from '../reports/run-report.js';
@@ -18,7 +17,8 @@ import { checkOutputFile, writeOutput } from './outputs.js';
 
 /**
  * `mqsim run FILE --report run.html --md run.md` and `mqsim compare FILE`: thin wiring of the
- * report builders in reports/. Files are written only after every run finished.
+ * scenario layer (models/: loading, running) to the report builders in reports/ (rendering).
+ * Files are written only after every run finished.
  */
 
 export interface RunReportOptions extends RunCommandOptions {
@@ -95,39 +95,40 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
   checkOutputFile('--md', options.md, io.cwd);
   let comparison: Comparison;
   try {
-    const compare = loadCompare(resolve(io.cwd, file), file);
-    comparison = runComparison(compare, seeds, {
-      parseScenario,
-      simulate: (scenario, opts) => simulate(scenario, opts),
-    });
+    comparison = runComparison(loadCompare(resolve(io.cwd, file), file), seeds);
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);
     return EXIT.usage;
   }
-  const rows = comparisonJson(comparison);
+  const facts = comparisonFacts(comparison);
+  const rows = comparisonJson(facts);
   if (options.json) io.stdout(JSON.stringify(rows, null, 2) + '\n');
-  else io.stdout(formatCompareText(comparison));
-  if (html !== undefined || options.md !== undefined) writeReport(await buildCompareReport(comparison), html, options.md, io);
+  else io.stdout(formatCompareText(facts));
+  if (html !== undefined || options.md !== undefined) writeReport(await buildCompareReport(facts), html, options.md, io);
   return rows.every((r) => r.passed) ? EXIT.ok : EXIT.expectationFailed;
 }
 
-/** The terminal summary: one line per variant. */
-function formatCompareText(comparison: Comparison): string {
-  const lines = [`${comparison.compare.name}: ${comparison.variants.length} variants, seed${comparison.seeds.length > 1 ? `s ${comparison.seeds[0]}-${comparison.seeds.at(-1)} (medians)` : ` ${comparison.seeds[0]}`}`];
-  const rows = comparisonJson(comparison);
-  const width = Math.max(...rows.map((r) => r.variant.length));
-  for (const row of rows) {
-    const latency = row.latencyP99 === null ? '-' : `${(row.latencyP99 / 1000).toFixed(1)}ms`;
-    const delay = row.delayErrorP99 === null ? '' : ` delayError.p99 ${formatRelative(row.delayErrorP99)}`;
-    const dead = row.deadLettered ? ` deadLettered ${row.deadLettered}` : '';
-    lines.push(`  ${row.passed ? 'PASS' : 'FAIL'} ${row.variant.padEnd(width)} ${row.system.padEnd(8)} sent ${row.sent} acked ${row.acked} delivered ${row.delivered} lostAcked ${row.lostAcked} duplicates ${row.duplicates} reorders ${row.reorders}${dead} p99 ${latency} maxBacklog ${row.maxBacklog}${delay}`);
+/**
+ * The terminal summary: the question, then one line per variant, safest first, with its verdict;
+ * PASS/FAIL says whether the variant matched the file's own expectation (the model check), not
+ * whether it is safe.
+ */
+function formatCompareText(facts: ComparisonFacts): string {
+  const { input } = facts;
+  const seeds = input.seeds.length > 1 ? `seeds ${input.seeds[0]}-${input.seeds.at(-1)} (medians)` : `seed ${input.seeds[0]}`;
+  const lines = [`${input.compare.name}: ${input.variants.length} variants, ${seeds}`, `  ${facts.question}`];
+  const width = Math.max(...facts.ranked.map((v) => v.name.length));
+  for (const [i, v] of facts.ranked.entries()) {
+    lines.push(`  ${i + 1}. ${v.unsafe ? 'UNSAFE' : 'safe  '} ${v.name.padEnd(width)} ${v.input.variant.system.padEnd(8)} ${v.verdict}`);
   }
+  lines.push('  expectation of this file (model check):');
+  for (const v of facts.variants) lines.push(`     ${v.matchesExpectation ? 'PASS' : 'FAIL'} ${v.name}`);
   return lines.join('\n') + '\n';
 }
 
 /** `mqsim schema --compare`: the JSON Schema of compare files, one variant shape per system. */
 export function compareSchemaCommand(io: CliIo): number {
-  io.stdout(JSON.stringify(compareJsonSchema(Object.values(MODELS).map((m) => m.parts)), null, 2) + '\n');
+  io.stdout(JSON.stringify(compareJsonSchema(), null, 2) + '\n');
   return EXIT.ok;
 }

@@ -99,19 +99,141 @@ function delayFields(result: RunResult): Pick<SummaryRow, 'delayErrorP50' | 'del
 }
 
 /**
- * The time after the safety phase at which the sampled backlog of acked messages reached 0 for
- * good (it stayed 0 to the end of the run): 0 when it was empty from the start of the drain on;
- * null when it was not empty at the end. "For good", since acks can arrive late (retries, an
- * outbox) and refill a backlog that was momentarily empty. Acked only when the run sampled it
- * (`backlog.acked`): a send of unknown outcome that was never written is not a backlog to drain.
+ * The time after the safety phase at which every acknowledged message had been delivered or was
+ * lost for good: the sampled backlog of acked, undelivered messages fell to the number of lost
+ * acknowledged messages and stayed there to the end of the run. 0 when that held from the start
+ * of the drain on; null when acked messages were still stored undelivered at the end (a backlog
+ * not drained). Lost messages never arrive, so they are accounted for as lost, not as backlog: a
+ * variant that loses messages can still have drained. "For good", since acks can arrive late
+ * (retries, an outbox) and refill a backlog that was momentarily empty. Acked only when the run
+ * sampled it (`backlog.acked`): a send of unknown outcome that was never written is not a
+ * backlog to drain.
  */
 export function drainTime(result: RunResult): Micros | null {
   const acked = result.metrics?.series?.['backlog.acked'];
   const series = acked ? acked.map((p) => ({ time: p.time, backlog: p.value })) : result.backlog.series;
-  if (series.length === 0 || series[series.length - 1]!.backlog > 0) return null;
+  const lost = (result.counts as Record<string, number>).lostAcked ?? 0;
+  if (series.length === 0 || series[series.length - 1]!.backlog > lost) return null;
   let emptySince = series[series.length - 1]!.time;
-  for (let i = series.length - 1; i >= 0 && series[i]!.backlog === 0; i--) emptySince = series[i]!.time;
+  for (let i = series.length - 1; i >= 0 && series[i]!.backlog <= lost; i--) emptySince = series[i]!.time;
   return Math.max(0, emptySince - result.duration);
+}
+
+/**
+ * The backlog over time that consumers could still drain: messages written (send ok) or maybe
+ * written (info) and not yet received, at each of the run's backlog samples, without the
+ * messages that never arrived and are not stored at the end (lost acknowledged messages, sends
+ * of unknown outcome that were never written). Replays the client history with the backlog
+ * checker's rules; the final read says how many undelivered messages are still stored
+ * (`stillQueued`), and those — the last to enter the backlog — stay in it. Without a history,
+ * the kernel's own series, in which a lost message stays backlog to the end. (The drain time,
+ * `drainTime`, needs no history: it reads the acked backlog down to the lost count.)
+ */
+export function deliverableBacklog(result: RunResult): { time: Micros; backlog: number }[] {
+  const samples = result.backlog.series;
+  if (!result.history) return samples;
+  type State = { status: 'pending' | 'ok' | 'info' };
+  const open = new Map<string, State>();
+  const delivered = new Set<string>();
+  /** Per message that entered the backlog: when it entered and when it left (Infinity: never). */
+  const spans: { msg: string; from: Micros; to: Micros }[] = [];
+  const spanOf = new Map<string, number>();
+  for (const raw of result.history) {
+    const op = raw as HistoryOp;
+    const msg = op.msg;
+    if (msg === undefined) continue;
+    if (op.f === 'receive' && op.type === 'ok') {
+      if (delivered.has(msg)) continue;
+      delivered.add(msg);
+      const state = open.get(msg);
+      open.delete(msg);
+      if (state && state.status !== 'pending') spans[spanOf.get(msg)!]!.to = op.time;
+      continue;
+    }
+    if (op.f !== 'send' || delivered.has(msg)) continue;
+    let state = open.get(msg);
+    if (op.type === 'invoke') {
+      if (!state) open.set(msg, { status: 'pending' });
+    } else if (op.type === 'ok' || op.type === 'info') {
+      if (!state) open.set(msg, (state = { status: 'pending' }));
+      if (state.status === 'pending') {
+        spanOf.set(msg, spans.length);
+        spans.push({ msg, from: op.time, to: Number.POSITIVE_INFINITY });
+      }
+      if (op.type === 'ok' || state.status === 'pending') state.status = op.type;
+    } else if (op.type === 'fail' && state) {
+      open.delete(msg);
+      if (state.status !== 'pending') spans[spanOf.get(msg)!]!.to = op.time;
+    }
+  }
+  // Still stored at the end: the latest of the never-received to enter the backlog.
+  const neverLeft = spans.filter((s) => s.to === Number.POSITIVE_INFINITY);
+  const stored = new Set(neverLeft.slice(Math.max(0, neverLeft.length - ((result.counts as Record<string, number>).stillQueued ?? 0))).map((s) => s.msg));
+  const deltas: { time: Micros; by: number }[] = [];
+  for (const span of spans) {
+    if (span.to === Number.POSITIVE_INFINITY && !stored.has(span.msg)) continue;
+    deltas.push({ time: span.from, by: 1 });
+    if (span.to !== Number.POSITIVE_INFINITY) deltas.push({ time: span.to, by: -1 });
+  }
+  deltas.sort((a, b) => a.time - b.time || a.by - b.by);
+  const out: { time: Micros; backlog: number }[] = [];
+  let level = 0;
+  let next = 0;
+  for (const sample of samples) {
+    while (next < deltas.length && deltas[next]!.time <= sample.time) level += deltas[next++]!.by;
+    out.push({ time: sample.time, backlog: level });
+  }
+  return out;
+}
+
+/**
+ * What became of each message the workload planned, counted once per message (a resend of the
+ * same id is the same message): acknowledged (a send ok, at any attempt), rejected (only fails:
+ * nacked, refused, definitely not written), unknown (timed out or no answer by the end, never
+ * acknowledged), never sent (planned by the workload but the client never sent it). From the
+ * client history; without one, from the op counts (resends then count twice).
+ */
+export interface SendOutcomes {
+  planned: number | null;
+  /** Distinct messages sent at least once. */
+  sent: number;
+  acked: number;
+  rejected: number;
+  unknown: number;
+  /** planned - sent; null when the planned count is not known. */
+  neverSent: number | null;
+}
+
+export function sendOutcomes(result: RunResult, planned?: number): SendOutcomes {
+  const counts = result.counts as Record<string, number>;
+  let sent: number;
+  let acked: number;
+  let rejected: number;
+  let unknown: number;
+  if (result.history) {
+    const status = new Map<string, 'pending' | 'fail' | 'info' | 'ok'>();
+    for (const raw of result.history) {
+      const op = raw as HistoryOp;
+      if (op.f !== 'send' || op.msg === undefined) continue;
+      const now = status.get(op.msg);
+      if (op.type === 'invoke') { if (now === undefined) status.set(op.msg, 'pending'); }
+      else if (op.type === 'ok') status.set(op.msg, 'ok');
+      else if (now !== 'ok' && now !== 'info') status.set(op.msg, op.type);
+    }
+    sent = status.size;
+    acked = rejected = unknown = 0;
+    for (const s of status.values()) {
+      if (s === 'ok') acked++;
+      else if (s === 'fail') rejected++;
+      else unknown++;
+    }
+  } else {
+    sent = counts.sent ?? 0;
+    acked = counts.acked ?? 0;
+    rejected = counts.failed ?? 0;
+    unknown = Math.max(0, sent - acked - rejected);
+  }
+  return { planned: planned ?? null, sent, acked, rejected, unknown, neverSent: planned === undefined ? null : Math.max(0, planned - sent) };
 }
 
 /** A summary value as text: durations for the time columns, '—' for a value the run does not have. */
@@ -265,6 +387,8 @@ export interface FaultMark {
   drain: boolean;
   /** A step of the workload rather than a fault (consumers joining at a time): drawn in blue. */
   workload?: boolean;
+  /** When a lasting fault ends (a kill's restart, a partition's heal), in seconds: drawn as a band. */
+  until?: number;
 }
 
 export function faultMarks(result: RunResult): FaultMark[] {

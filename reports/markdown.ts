@@ -21,7 +21,11 @@ export function renderMarkdown(doc: ReportDocument, base: string): MarkdownRepor
         parts.push(`${'#'.repeat(block.level)} ${escapeMarkdown(block.text)}`);
         break;
       case 'paragraph':
-        parts.push(block.muted ? `_${escapeMarkdown(block.text)}_` : escapeMarkdown(block.text));
+        parts.push(block.lead ? `**${escapeMarkdown(block.text)}**` : block.muted ? `_${escapeMarkdown(block.text)}_` : escapeMarkdown(block.text));
+        break;
+      case 'range-toggle':
+        // The charts here are static SVG files, drawn over the clipped time axis their captions state.
+        parts.pop();
         break;
       case 'list':
         parts.push(...block.items.map((i) => `- ${escapeMarkdown(i)}`));

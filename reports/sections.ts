@@ -81,9 +81,11 @@ export function whatHappened(result: RunResult): string {
   }
   if (row.latencyP50 !== null) sentences.push(`End-to-end latency was ${formatLatency(row.latencyP50)} at p50 and ${formatLatency(row.latencyP99!)} at p99.`);
   const drained = drainTime(result);
+  // Lost messages never arrive: drained means every acknowledged message was delivered or is counted as lost.
+  const left = row.lostAcked > 0 ? ` apart from the ${row.lostAcked} lost` : '';
   sentences.push(`The backlog peaked at ${row.maxBacklog}` + (drained === null
-    ? ` and had not drained when the run ended (${result.backlog.final} left).`
-    : drained === 0 ? ' and was empty from the start of the drain on.' : ` and reached 0 for good ${formatDuration(drained)} into the drain.`));
+    ? ` and had not drained when the run ended (${result.backlog.final} left${row.lostAcked > 0 ? `, ${row.lostAcked} of them lost` : ''}).`
+    : drained === 0 ? ` and was empty${left} from the start of the drain on.` : ` and reached 0${left} for good ${formatDuration(drained)} into the drain.`));
   // What the model noted from the first fault on comes first: start-up chatter (brokers
   // registering, topics created) says little about what the faults did.
   const firstFault = faults[0]?.at;

@@ -1,9 +1,11 @@
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadScenario, parseScenario } from '../models/scenario.js';
+import { parseCompare, runComparison } from '../models/compare.js';
+import { loadScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
+import { PALETTE, FAULT_COLOUR } from '../reports/charts.js';
 import { compareCharts } from '../reports/compare-report.js';
-import { parseCompare, runComparison } from '../reports/compare.js';
+import { comparisonFacts } from '../reports/comparison.js';
 import { inFlightSeries, systemLagSeries } from '../reports/facts.js';
 import { runCharts } from '../reports/run-report.js';
 
@@ -11,8 +13,15 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 /** The fault rules a time-series spec draws: the x values of its rule layer. */
 function ruleSeconds(spec: unknown): number[] {
-  const layers = (spec as { layer: { mark: { type: string }; data?: { values: { seconds: number }[] } }[] }).layer;
-  return layers.filter((l) => l.mark.type === 'rule').flatMap((l) => l.data!.values.map((v) => v.seconds));
+  const layers = (spec as { layer: { mark: { type: string }; data?: { values: { seconds: number; label?: string }[] } }[] }).layer;
+  // Fault rules carry a label; the hover readout's rule (drawn over the series' own points) does not.
+  return layers.filter((l) => l.mark.type === 'rule' && l.data!.values.every((v) => v.label !== undefined)).flatMap((l) => l.data!.values.map((v) => v.seconds));
+}
+
+/** The fault bands a time-series spec draws: [from, until] of each rect. */
+function bandSeconds(spec: unknown): [number, number][] {
+  const layers = (spec as { layer: { mark: { type: string }; data?: { values: { seconds: number; until: number }[] } }[] }).layer;
+  return layers.filter((l) => l.mark.type === 'rect').flatMap((l) => l.data!.values.map((v): [number, number] => [v.seconds, v.until]));
 }
 
 describe('in-flight and lag charts', () => {
@@ -58,12 +67,25 @@ describe('in-flight and lag charts', () => {
       '    roles: { main-broker: rabbit-1 }',
       '',
     ].join('\n'), 'charts.yaml');
-    const comparison = runComparison(compare, 1, { parseScenario, simulate });
-    const charts = compareCharts(comparison);
+    const comparison = runComparison(compare, 1);
+    const { charts, x } = compareCharts(comparisonFacts(comparison));
     expect(charts.map((c) => c.id)).toEqual(['backlog', 'lag', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency']);
     for (const chart of charts.filter((c) => c.id !== 'latency')) {
-      expect(ruleSeconds(chart.spec), chart.id).toEqual([1, 4]);
+      // The kill lasts 1s: a band from 1s to 2s; the drain begins at 4s: a rule.
+      expect(bandSeconds(chart.spec), chart.id).toEqual([[1, 2]]);
+      expect(ruleSeconds(chart.spec), chart.id).toEqual([4]);
+      // One shared time axis: the same clip and the same full range on every time chart.
+      const scale = (chart.spec as unknown as { layer: { encoding: { x: { scale: { domain: [number, { expr: string }] } } } }[] }).layer[0]!.encoding.x.scale;
+      expect(scale.domain, chart.id).toEqual([0, { expr: `fullRange ? ${x.full} : ${x.clip}` }]);
     }
+    expect(x.full).toBe(8);
+    expect(x.clip).toBeLessThanOrEqual(8);
+    // Every chart colours the variants from the same list, in the file's order; the fault colour is none of them.
+    for (const chart of charts) {
+      const json = JSON.stringify(chart.spec);
+      expect(json, chart.id).toContain(JSON.stringify({ domain: ['demo', 'rabbit'], range: PALETTE }));
+    }
+    expect(PALETTE).not.toContain(FAULT_COLOUR);
     const series = (id: string) => new Set(((charts.find((c) => c.id === id)!.spec as { layer: { data: { values: { series: string }[] } }[] }).layer[0]!.data.values).map((v) => v.series));
     expect(series('inflight')).toEqual(new Set(['demo', 'rabbit']));
     // Only RabbitMQ samples its queue depth.
@@ -91,6 +113,7 @@ describe('delay accuracy in the reports', () => {
   it('summary rows carry the delay error (relative, signed) only when delayed messages were delivered; tables show the columns only then', async () => {
     const { summaryRow, formatRelative } = await import('../reports/facts.js');
     const { buildCompareReport } = await import('../reports/compare-report.js');
+    const { comparisonFacts } = await import('../reports/comparison.js');
     const late = summaryRow(simulate(loadScenario(join(ROOT, 'scenarios/rabbitmq/delay-ttl-dlx-head-of-queue.yaml'))));
     expect(late.delayErrorMax).toBeGreaterThan(7);
     expect(late.deliveredEarly).toBe(0);
@@ -110,8 +133,8 @@ describe('delay accuracy in the reports', () => {
       `    producer: { exchange: delayed, routingKey: ready${withDelay ? ', delay: 1s' : ''} }`,
       '    consumer: { queue: ready }', ''].join('\n'), 'd.yaml');
     const headers = async (withDelay: boolean) => {
-      const doc = await buildCompareReport(runComparison(compare(withDelay), 1, { parseScenario, simulate }));
-      return (doc.blocks.find((b) => b.kind === 'table' && b.id === 'summary-table') as { headers: string[] }).headers;
+      const doc = await buildCompareReport(comparisonFacts(runComparison(compare(withDelay), 1)));
+      return doc.blocks.filter((b) => b.kind === 'table' && (b.id === 'summary-table' || b.id === 'delay-table')).flatMap((b) => (b as { headers: string[] }).headers);
     };
     expect(await headers(true)).toEqual(expect.arrayContaining(['delay error p50', 'delay error p99', 'delay error worst', 'delivered early']));
     expect((await headers(false)).filter((h) => h.startsWith('delay') || h === 'delivered early')).toEqual([]);

@@ -4,11 +4,12 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import type { CliIo } from '../cli/commands.js';
+import { compareJsonSchema, loadCompare, parseCompare, plannedSends, runComparison, variantScenario, variantScenarioYaml } from '../models/compare.js';
+import { MODELS } from '../models/index.js';
 import { parseScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
-import { compareJsonSchema, loadCompare, parseCompare, runComparison, variantScenario, variantScenarioYaml, type CompareJsonRow } from '../reports/compare.js';
-import { MODELS } from '../models/index.js';
-import { SUMMARY_FIELDS, summaryRow } from '../reports/facts.js';
+import { comparisonFacts, type CompareJsonRow } from '../reports/comparison.js';
+import { sendOutcomes, SUMMARY_FIELDS, summaryRow } from '../reports/facts.js';
 import { ScenarioError } from '../sim/scenario/load.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -29,7 +30,7 @@ function tempFile(name: string, text: string): string {
   return path;
 }
 
-const DOCUMENTED = ['variant', 'system', 'scenario', 'seeds', ...SUMMARY_FIELDS, 'traceHashes', 'passed'];
+const DOCUMENTED = ['variant', 'system', 'scenario', 'seeds', ...SUMMARY_FIELDS, 'traceHashes', 'passed', 'outcomes', 'drained', 'safe', 'rank', 'verdict'];
 
 describe('mqsim compare', () => {
   it('--json prints one row per variant with the documented fields, equal to simulate on each variant alone', async () => {
@@ -44,15 +45,53 @@ describe('mqsim compare', () => {
       const variant = compare.variants[i]!;
       const alone = simulate(parseScenario(variantScenarioYaml(compare, variant), 'variant.yaml'));
       expect(row.traceHashes).toEqual([alone.traceHash]);
-      const { variant: _v, system: _s, scenario, seeds, traceHashes: _t, passed, ...numbers } = row;
+      const { variant: _v, system: _s, scenario, seeds, traceHashes: _t, passed, outcomes, drained, safe, rank, verdict, ...numbers } = row;
       expect(numbers).toEqual(summaryRow(alone));
       expect(scenario).toBe(alone.scenario);
       expect(seeds).toEqual([42]);
       expect(passed).toBe(alone.passed);
+      // Outcomes count messages (a kept history), the planned count from the producers' plan: 100/s for 20s.
+      const planned = plannedSends(parseScenario(variantScenarioYaml(compare, variant), 'variant.yaml'));
+      expect(planned).toBe(2000);
+      expect(outcomes).toEqual(sendOutcomes(simulate(parseScenario(variantScenarioYaml(compare, variant), 'variant.yaml'), { keepHistory: true }), planned));
+      expect(outcomes.acked + outcomes.rejected + outcomes.unknown + outcomes.neverSent!).toBe(planned);
+      expect(typeof drained).toBe('boolean');
+      expect(typeof verdict).toBe('string');
+      expect(safe).toBe(row.lostAcked === 0);
+      expect(rank).toBe(row.lostAcked === 0 ? 1 : 2);
     }
     // The point of this comparison: acks from the page cache lose acked messages, acks after fsync do not.
     expect(rows[0]!.lostAcked).toBeGreaterThan(0);
     expect(rows[1]!.lostAcked).toBe(0);
+    // Lost messages are not backlog: the lossy variant drained (every acked message delivered or counted as lost).
+    expect(rows[0]!.drained).toBe(true);
+    expect(rows[0]!.drainTime).not.toBeNull();
+    expect(rows[0]!.verdict).toMatch(/^Loses acknowledged messages: \d+ of [\d,]+ when main-broker is killed for 3s at 10s/);
+    expect(rows[1]!.verdict).toMatch(/^No loss/);
+  });
+
+  it('the verdict orders variants safest first by the file\'s property; an unsafe variant gets no best mark in any table', async () => {
+    // demo-consumers names orderedPerKey: three competing consumers reorder a key, so they rank second and are not safe.
+    const compare = loadCompare(join(ROOT, 'scenarios/compare/demo-consumers.yaml'));
+    expect(compare.property).toEqual(['orderedPerKey']);
+    const facts = comparisonFacts(runComparison(compare, 1));
+    expect(facts.question).toBe(compare.question);
+    expect(facts.ranked.map((v) => [v.name, v.unsafe])).toEqual([['one-consumer', false], ['three-consumers', true]]);
+    expect(facts.ranked[1]!.verdict).toMatch(/^No loss; \d+ messages out of key order\./);
+    const { buildCompareReport } = await import('../reports/compare-report.js');
+    const doc = await buildCompareReport(facts);
+    const tables = doc.blocks.filter((b) => b.kind === 'table');
+    expect(tables[0]).toMatchObject({ id: 'verdict', role: 'verdict' });
+    let marks = 0;
+    for (const table of tables) {
+      for (const row of table.rows) {
+        const best = row.filter((c) => typeof c !== 'string' && c.best).length;
+        if (row[0] === 'three-consumers') expect(best, `${table.id}: ${JSON.stringify(row)}`).toBe(0);
+        marks += best;
+      }
+    }
+    // The safe variant is marked where it is plainly better (fewer reorders at least).
+    expect(marks).toBeGreaterThan(0);
   });
 
   it('the generated variant scenario is a plain scenario: system sections, merged producer/consumer fields, roles resolved', () => {
@@ -210,9 +249,15 @@ describe('shipped compare files', () => {
     expect(committed).toEqual(JSON.parse(JSON.stringify(compareJsonSchema(Object.values(MODELS).map((m) => m.parts)))));
   });
 
+  it.each(files)('%s asks its question and names the property its verdict orders by', (file) => {
+    const compare = loadCompare(join(dir, file), `scenarios/compare/${file}`);
+    expect(compare.question).toMatch(/\?$/);
+    expect(compare.property.length).toBeGreaterThan(0);
+  });
+
   it.each(files)('%s: every variant runs and its own expect: holds', (file) => {
     const compare = loadCompare(join(dir, file), `scenarios/compare/${file}`);
-    const comparison = runComparison(compare, 1, { parseScenario, simulate });
+    const comparison = runComparison(compare, 1);
     for (const v of comparison.variants) {
       const result = v.results[0]!;
       expect(result.expectations.length, v.variant.name).toBeGreaterThan(0);

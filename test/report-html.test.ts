@@ -4,10 +4,11 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { CliIo } from '../cli/commands.js';
 import { main } from '../cli/main.js';
-import { loadScenario, parseScenario } from '../models/scenario.js';
+import { parseCompare, runComparison } from '../models/compare.js';
+import { loadScenario } from '../models/scenario.js';
 import { simulate } from '../models/simulate.js';
 import { buildCompareReport } from '../reports/compare-report.js';
-import { parseCompare, runComparison } from '../reports/compare.js';
+import { comparisonFacts } from '../reports/comparison.js';
 import { escapeHtml, escapeMarkdown } from '../reports/escape.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
@@ -24,10 +25,21 @@ async function mqsim(args: string[], cwd = ROOT) {
   return { code: await main(args, io), stdout, stderr };
 }
 
-/** No reference to anything outside the file: the only URLs allowed are SVG namespace declarations. */
+/**
+ * No reference to anything outside the file: the only URLs allowed are SVG namespace declarations.
+ * A comparison inlines vega's runtime (id="vega-runtime", whose code names the SVG namespaces), its
+ * own chart script and the charts' specs (JSON): those are left out of the search, and every
+ * other <script> counts as a reference, as does any script with a src. `url(#id)` points inside the file.
+ */
 function externalUrls(html: string): string[] {
-  const stripped = html.replace(/xmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]*"/g, '');
-  return stripped.match(/(https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}\/|<link\b|<script\b|@import|url\()/gi) ?? [];
+  const stripped = html
+    .replace(/<script id="vega-runtime">[\s\S]*?<\/script>/, '')
+    .replace(/<script type="application\/json" class="vega-spec">[^<]*<\/script>/g, '')
+    .replace(/<script>\s*\(function \(\) \{\s*if \(!window\.vega\) return;[\s\S]*?<\/script>/, '')
+    .replace(/xmlns(:\w+)?="http:\/\/www\.w3\.org\/[^"]*"/g, '')
+    // A chart's clip paths are referenced by fragment, inside the file: clip-path="url(#backlog-clip1)".
+    .replace(/url\(#[\w-]+\)/g, '');
+  return [...(stripped.match(/(https?:|\/\/[a-z0-9.-]+\.[a-z]{2,}\/|<link\b|<script\b|@import|url\()/gi) ?? []), ...(html.match(/<script[^>]*\bsrc=/gi) ?? [])];
 }
 
 describe('HTML and Markdown reports', () => {
@@ -59,8 +71,11 @@ describe('HTML and Markdown reports', () => {
       `  - { name: a, system: demo, description: "<img src=x onerror=alert(1)>" }`,
       '',
     ].join('\n'), 'evil.yaml');
-    const html = renderHtml(await buildCompareReport(runComparison(compare, 1, { parseScenario, simulate })));
-    expect(html).not.toContain('<script');
+    const html = renderHtml(await buildCompareReport(comparisonFacts(runComparison(compare, 1))));
+    // The only scripts are the report's own (vega's runtime, the chart script, the specs as JSON).
+    expect(externalUrls(html)).toEqual([]);
+    expect(html).not.toContain(EVIL);
+    expect(html).toContain(escapeHtml(EVIL));
     expect(html).not.toContain('<img');
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
   });
@@ -107,6 +122,9 @@ describe('HTML and Markdown reports', () => {
     expect(html).toContain('id="mapping"');
     expect(html.match(/<svg\b/g)).toHaveLength(6);
     expect(html).toMatch(/class="[^"]*\bbest\b/);
+    // The verdict table is the first table, with its hook; the question comes before it.
+    expect(html.indexOf('<table')).toBe(html.indexOf('<table id="verdict" data-role="verdict"'));
+    expect(html.indexOf('class="lead"')).toBeLessThan(html.indexOf('<table'));
     expect(externalUrls(html)).toEqual([]);
     const markdown = readFileSync(join(dir, 'c.md'), 'utf8');
     for (const id of ['backlog', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency']) expect(existsSync(join(dir, `c-${id}.svg`)), id).toBe(true);
@@ -120,7 +138,7 @@ describe('report determinism', () => {
     const text = ['name: det', 'duration: 2s', 'drain: 2s', 'workload: { producers: [{ id: p1, rate: 20/s }], consumers: [{ group: g }] }', 'faults: [{ at: 1s, pause: b, for: 200ms }]',
       'variants:', '  - { name: a, system: demo, roles: { b: broker } }', '  - { name: c, system: demo, consumer: { count: 2 }, roles: { b: broker } }', ''].join('\n');
     const render = async () => {
-      const doc = await buildCompareReport(runComparison(parseCompare(text, 'det.yaml'), 2, { parseScenario, simulate }));
+      const doc = await buildCompareReport(comparisonFacts(runComparison(parseCompare(text, 'det.yaml'), 2)));
       return [renderHtml(doc), renderMarkdown(doc, 'det').markdown];
     };
     expect(await render()).toEqual(await render());

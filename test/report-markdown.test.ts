@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseScenario } from '../models/scenario.js';
-import { simulate } from '../models/simulate.js';
+import { parseCompare, runComparison } from '../models/compare.js';
 import { buildCompareReport } from '../reports/compare-report.js';
-import { parseCompare, runComparison } from '../reports/compare.js';
+import { comparisonFacts } from '../reports/comparison.js';
 import { renderMarkdown } from '../reports/markdown.js';
 
 /** A small fixed comparison: two demo configurations, a short broker kill, three seconds of load. */
@@ -25,9 +24,16 @@ variants:
 
 describe('Markdown comparison report', () => {
   it('matches the snapshot for a small fixed comparison', async () => {
-    const comparison = runComparison(parseCompare(SMALL, 'small.yaml'), 1, { parseScenario, simulate });
-    const { markdown, files } = renderMarkdown(await buildCompareReport(comparison), 'report');
+    const comparison = runComparison(parseCompare(SMALL, 'small.yaml'), 1);
+    const { markdown, files } = renderMarkdown(await buildCompareReport(comparisonFacts(comparison)), 'report');
     expect(files.map((f) => f.name)).toEqual(['report-backlog.svg', 'report-inflight.svg', 'report-deliveries.svg', 'report-acks.svg', 'report-latency-time.svg', 'report-latency.svg']);
     await expect(markdown).toMatchFileSnapshot('./__snapshots__/report-compare.md');
+    // GitHub renders the question, then the verdict table before any other table.
+    const lines = markdown.split('\n');
+    const firstTable = lines.findIndex((l) => l.startsWith('| '));
+    expect(lines[firstTable]).toMatch(/^\| rank \| variant \| safe: no acknowledged message lost \| verdict, from the run \|$/);
+    expect(lines.slice(0, firstTable).join('\n')).toContain('**Which variant keeps no acknowledged message lost, and at what cost?**');
+    expect(lines[firstTable + 2]).toMatch(/^\| 1 \| fsync \(demo\) \| yes \|/);
+    expect(lines[firstTable + 3]).toMatch(/^\| 2 \| receive \(demo\) \| no \| Loses acknowledged messages: \d+ of \d+ when the-broker is killed for 500ms at 1s/);
   });
 });

@@ -121,29 +121,46 @@ function expectSchema(metrics: readonly string[]) {
   });
 }
 
+/**
+ * The fields every system's producers have, before the model's own target fields and config.
+ * The one producer schema: scenario files and the logical workload of compare files both use it.
+ */
+export const COMMON_PRODUCER_FIELDS = {
+  id: name,
+  rate: rate.optional(),
+  count: positiveInt.optional(),
+  keys: keys.optional(),
+  payload: sizeDistribution.optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+  /** The outbox pattern: keep every message until confirmed, resend the unconfirmed after `resendAfter`. */
+  outbox: z.strictObject({ resendAfter: duration, maxAttempts: positiveInt.optional() }).optional(),
+};
+
+/** A producer sends at a rate, a count of messages, or both. */
+export const hasRateOrCount = (p: { rate?: number | undefined; count?: number | undefined }): boolean => p.rate !== undefined || p.count !== undefined;
+export const RATE_OR_COUNT = { message: 'a producer needs a rate (1000/s), a count, or both' };
+
+/** The fields every system's consumer groups have: the one consumer schema (scenario and compare files). */
+export const COMMON_CONSUMER_FIELDS = {
+  group: name.optional(),
+  count: consumerCount.optional(),
+  processing: durationDistribution.optional(),
+  failureRate: probability.optional(),
+  idempotent: z.boolean().optional(),
+  start: duration.optional(),
+  stop: duration.optional(),
+};
+
 /** Builds the schema of one system's scenario files. `forJsonSchema` swaps in representable variants. */
 export function scenarioSchema(parts: ModelScenarioParts, options: { forJsonSchema?: boolean } = {}) {
   const producer = z.strictObject({
-    id: name,
-    rate: rate.optional(),
-    count: positiveInt.optional(),
-    keys: keys.optional(),
-    payload: sizeDistribution.optional(),
-    start: duration.optional(),
-    stop: duration.optional(),
-    /** The outbox pattern: keep every message until confirmed, resend the unconfirmed after `resendAfter`. */
-    outbox: z.strictObject({ resendAfter: duration, maxAttempts: positiveInt.optional() }).optional(),
+    ...COMMON_PRODUCER_FIELDS,
     ...parts.producerFields,
     config: parts.producerConfig.optional(),
-  }).refine((p) => p.rate !== undefined || p.count !== undefined, { message: 'a producer needs a rate (1000/s), a count, or both' });
+  }).refine(hasRateOrCount, RATE_OR_COUNT);
   const consumer = z.strictObject({
-    group: name.optional(),
-    count: consumerCount.optional(),
-    processing: durationDistribution.optional(),
-    failureRate: probability.optional(),
-    idempotent: z.boolean().optional(),
-    start: duration.optional(),
-    stop: duration.optional(),
+    ...COMMON_CONSUMER_FIELDS,
     ...parts.consumerFields,
     config: parts.consumerConfig.optional(),
   });

@@ -1,12 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
 import { stringify } from 'yaml';
 import { z } from 'zod';
 import { FAULT_KINDS, type FaultKind } from '../sim/faults.js';
+import { RandomStream } from '../sim/random.js';
 import type { RunResult } from '../sim/result.js';
-import { duration, durationDistribution, faultStep, faultStepForJsonSchema, positiveInt, probability, rate, sizeDistribution, target } from '../sim/scenario/fields.js';
-import { ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
-import { scenarioSchema, type ModelScenarioParts } from '../sim/scenario/schema.js';
-import { median, SUMMARY_FIELDS, summaryRow, type SummaryField, type SummaryRow } from './facts.js';
+import { duration, faultStep, faultStepForJsonSchema, target } from '../sim/scenario/fields.js';
+import { capProblems, ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
+import {
+  COMMON_CONSUMER_FIELDS, COMMON_PRODUCER_FIELDS, hasRateOrCount, RATE_OR_COUNT, scenarioSchema,
+  type CommonProducer, type ModelScenarioParts,
+} from '../sim/scenario/schema.js';
+import { ProducerPlan } from '../sim/workload.js';
+import { MODELS } from './index.js';
+import { parseScenario, readScenarioText, type Scenario } from './scenario.js';
+import { simulate } from './simulate.js';
 
 /**
  * Compare files (scenarios/compare/*.yaml): one logical workload and one fault schedule written
@@ -14,35 +20,34 @@ import { median, SUMMARY_FIELDS, summaryRow, type SummaryField, type SummaryRow 
  * variant into a plain scenario file's data, which is validated and run exactly like a file given
  * to `mqsim run`, so a comparison's numbers are those of running each variant alone.
  *
- * This module stays free of models/ (reports/ never imports a model): the caller passes the
- * scenario parser and `simulate` in.
+ * This is the scenario layer (beside scenario.ts and simulate.ts): it loads compare files and
+ * runs their variants. It renders nothing; reports/compare-report.ts turns a `Comparison` into a
+ * report, reading only the run results and the file as written.
  */
 
 const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digits, ".", "_" and "-" (no spaces)');
-const keys = z.union([positiveInt, z.strictObject({ count: positiveInt, zipf: z.number().positive().optional() })], {
-  error: 'expected a number of distinct keys, or { count: 100, zipf: 1.1 }',
-});
+/**
+ * The logical producer and consumer are the scenario's own producer and consumer with no system
+ * fields (one schema, sim/scenario/schema.ts): a variant adds its system's target fields.
+ */
+const logicalProducer = z.strictObject(COMMON_PRODUCER_FIELDS).refine(hasRateOrCount, RATE_OR_COUNT);
+const logicalConsumer = z.strictObject(COMMON_CONSUMER_FIELDS);
 
-/** The logical producer: what every system's producers share. A variant adds its own target fields. */
-const logicalProducer = z.strictObject({
-  id: name,
-  rate: rate.optional(),
-  count: positiveInt.optional(),
-  keys: keys.optional(),
-  payload: sizeDistribution.optional(),
-  start: duration.optional(),
-  stop: duration.optional(),
-}).refine((p) => p.rate !== undefined || p.count !== undefined, { message: 'a producer needs a rate (1000/s), a count, or both' });
+/**
+ * The safety property a comparison's verdict ranks by: the guarantees `mqsim check` knows, by the
+ * same names (a compare file states which one its question is about; it searches nothing).
+ */
+export type VerdictProperty =
+  | 'noLostAcked' | 'noDuplicates' | 'orderedPerKey'
+  | { delayWithin: number }
+  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: number } };
 
-const logicalConsumer = z.strictObject({
-  group: name.optional(),
-  count: positiveInt.optional(),
-  processing: durationDistribution.optional(),
-  failureRate: probability.optional(),
-  idempotent: z.boolean().optional(),
-  start: duration.optional(),
-  stop: duration.optional(),
-});
+const VERDICT_PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey'] as const;
+const verdictProperty = z.array(z.union([
+  z.enum(VERDICT_PROPERTY_NAMES),
+  z.strictObject({ delayWithin: z.number().positive() }),
+  z.strictObject({ latencyBelow: z.strictObject({ p: z.union([z.literal(50), z.literal(90), z.literal(99), z.literal(999)]), limit: duration }) }),
+], { error: `expected one of ${VERDICT_PROPERTY_NAMES.join(', ')}, { delayWithin: 0.1 }, { latencyBelow: { p: 99, limit: 10s } }` })).min(1);
 
 /** A role maps to one target, or to several (to stand for a group in a partition). */
 const roleTarget = z.union([target, z.array(target).min(1)], {
@@ -70,7 +75,9 @@ const variantSchema = z.object({
 
 export const compareSchema = z.strictObject({
   name: name.meta({ description: 'The comparison\'s name; each variant runs as the scenario <name>.<variant>.' }),
-  description: z.string().optional().meta({ description: 'What the comparison shows; the report\'s first paragraph.' }),
+  description: z.string().optional().meta({ description: 'What the comparison shows and why, under the verdict in the report.' }),
+  question: z.string().optional().meta({ description: 'The reader\'s question, in plain words: the report\'s first line, above the verdict table ("Which configuration loses no acknowledged message when the broker crashes?").' }),
+  property: verdictProperty.optional().meta({ description: 'The safety property the verdict orders the variants by, safest first (default [noLostAcked]); a variant that breaks it gets no "best" mark in the report.' }),
   seed: z.number().int().optional().meta({ description: 'The seed of every variant (default 1); --seeds N runs seed, seed+1, ...' }),
   duration: duration.meta({ description: 'The safety phase, the same for every variant: the workload runs and the faults fire.' }),
   drain: duration.optional().meta({ description: 'The liveness phase: faults healed, nodes restarted, producers stopped; consumers keep going.' }),
@@ -107,6 +114,10 @@ export interface CompareVariant {
 export interface CompareFile {
   name: string;
   description?: string;
+  /** The reader's question (`question:`), which the report opens with. */
+  question?: string;
+  /** The safety property the verdict orders variants by (`property:`, default [noLostAcked]). */
+  property: VerdictProperty[];
   seed: number;
   source: string;
   /** The file's data as written. */
@@ -120,19 +131,19 @@ export interface CompareFile {
 const VARIANT_OWN = new Set(['name', 'system', 'description', 'roles', 'producer', 'consumer', 'producers', 'extraConsumers']);
 
 export function loadCompare(path: string, file = path): CompareFile {
-  if (!existsSync(path)) throw new ScenarioError([{ file, line: 1, column: 1, path: '', message: 'no such file' }]);
-  return parseCompare(readFileSync(path, 'utf8'), file);
+  // The same file checks as a scenario's: missing, a folder, a device, UTF-16, not UTF-8.
+  return parseCompare(readScenarioText(path, file), file);
 }
 
 /** Validates a compare file: its schema, unique variant names, and that each variant maps every role the faults name. */
 export function parseCompare(text: string, file: string): CompareFile {
   const source = new YamlSource(text, file);
-  if (source.problems.length > 0) throw new ScenarioError(source.problems);
+  if (source.problems.length > 0) throw new ScenarioError(capProblems(source.problems));
   if (source.value === null || typeof source.value !== 'object' || Array.isArray(source.value)) {
     throw new ScenarioError([source.problem([], 'a compare file is a YAML mapping (name:, duration:, workload:, faults:, variants:)')]);
   }
   const { data, problems } = validateWith(source, compareSchema);
-  if (!data) throw new ScenarioError(problems);
+  if (!data) throw new ScenarioError(capProblems(problems));
   const raw = source.value as RawRecord;
   const rawVariants = raw.variants as RawRecord[];
   const roles: string[] = [];
@@ -167,8 +178,10 @@ export function parseCompare(text: string, file: string): CompareFile {
     return variant;
   });
   if (semantic.length > 0) throw new ScenarioError(semantic);
-  const compare: CompareFile = { name: data.name, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
+  const property: VerdictProperty[] = data.property ?? ['noLostAcked'];
+  const compare: CompareFile = { name: data.name, property, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
   if (data.description !== undefined) compare.description = data.description;
+  if (data.question !== undefined) compare.question = data.question;
   return compare;
 }
 
@@ -213,22 +226,6 @@ export function mapFaultStep(step: RawRecord, variant: CompareVariant): RawRecor
       : { from: group((spec as { from: unknown[] }).from), to: group((spec as { to: unknown[] }).to) };
   }
   return out;
-}
-
-/** A fault step in role terms, for the report: `kill main-broker for=3s`. */
-export function describeLogicalFault(step: RawRecord): string {
-  const kind = faultKindOf(step);
-  const value = step[kind];
-  const text = (t: unknown) => (typeof t === 'string' ? t : JSON.stringify(t));
-  let what: string;
-  if (kind === 'heal') what = 'heal all partitions';
-  else if (kind === 'partition') {
-    what = Array.isArray(value)
-      ? `partition ${(value as unknown[][]).map((g) => `[${g.map(text).join(', ')}]`).join(' | ')}`
-      : `partition from [${(value as { from: unknown[] }).from.map(text).join(', ')}] to [${(value as { to: unknown[] }).to.map(text).join(', ')}]`;
-  } else what = `${kind} ${text(value)}`;
-  const extras = Object.entries(step).filter(([k]) => k !== 'at' && k !== kind).map(([k, v]) => `${k} ${text(v)}`);
-  return extras.length > 0 ? `${what}, ${extras.join(', ')}` : what;
 }
 
 /**
@@ -321,30 +318,22 @@ function splitPath(path: string, data: unknown): (string | number)[] {
   return out;
 }
 
-/** What the runner needs from models/: passed in, so reports/ imports no model. */
-export interface CompareRunner<S> {
-  parseScenario(text: string, file: string): S;
-  simulate(scenario: S, options: { seed: number; keepHistory?: boolean }): RunResult;
-}
-
-export interface VariantOutcome {
+export interface VariantRuns {
   variant: CompareVariant;
-  /** The generated scenario data. */
+  /** The generated scenario data (its faults are the file's, with this variant's targets). */
   scenario: RawRecord;
   seeds: number[];
-  /** One result per seed; the first kept its client history (for the throughput charts). */
+  /** One result per seed, each with its client history kept (the report reads each message's outcome from it). */
   results: RunResult[];
-  rows: SummaryRow[];
-  median: SummaryRow;
-  /** Per field: [min, max] over the seeds (null where the runs have no value). */
-  spread: Record<SummaryField, [number, number] | null>;
-  passed: boolean;
+  /** Sends the workload planned (rate and count over the safety phase), whether or not the client got to send them. */
+  planned: number;
 }
 
+/** A compare file and what running its variants gave: the input of reports/compare-report.ts. */
 export interface Comparison {
   compare: CompareFile;
   seeds: number[];
-  variants: VariantOutcome[];
+  variants: VariantRuns[];
 }
 
 /** The seeds a comparison runs: the file's seed, then the next ones (seed + i). */
@@ -355,15 +344,16 @@ export function compareSeeds(compare: CompareFile, count: number): number[] {
 /**
  * Validates every variant (nothing runs if one is bad: ScenarioError with each problem placed
  * in the compare file), then runs each over the seeds. Deterministic: same file, same seeds,
- * same numbers, in variant order.
+ * same results, in variant order. Every run keeps its client history, which does not change it
+ * (same trace hash) and lets the report count each message's outcome once, resends included.
  */
-export function runComparison<S>(compare: CompareFile, seedCount: number, runner: CompareRunner<S>): Comparison {
-  const parsed: { variant: CompareVariant; scenario: RawRecord; parsed: S }[] = [];
+export function runComparison(compare: CompareFile, seedCount: number): Comparison {
+  const parsed: { variant: CompareVariant; scenario: RawRecord; parsed: Scenario }[] = [];
   const problems: ScenarioProblem[] = [];
   compare.variants.forEach((variant, index) => {
     const scenario = variantScenario(compare, variant);
     try {
-      parsed.push({ variant, scenario, parsed: runner.parseScenario(variantScenarioYaml(compare, variant), `${compare.source}#${variant.name}`) });
+      parsed.push({ variant, scenario, parsed: parseScenario(variantScenarioYaml(compare, variant), `${compare.source}#${variant.name}`) });
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       for (const problem of error.problems) problems.push(relocate(compare, index, problem, scenario));
@@ -371,64 +361,28 @@ export function runComparison<S>(compare: CompareFile, seedCount: number, runner
   });
   if (problems.length > 0) throw new ScenarioError(problems);
   const seeds = compareSeeds(compare, seedCount);
-  const variants = parsed.map(({ variant, scenario, parsed: s }): VariantOutcome => {
-    // keepHistory does not change a run (same trace hash); the first seed keeps it for the charts.
-    const results = seeds.map((seed, i) => runner.simulate(s, i === 0 ? { seed, keepHistory: true } : { seed }));
-    const rows = results.map(summaryRow);
-    return { variant, scenario, seeds, results, rows, ...aggregate(rows), passed: results.every((r) => r.passed) };
-  });
+  const variants = parsed.map(({ variant, scenario, parsed: s }): VariantRuns => ({
+    variant, scenario, seeds,
+    results: seeds.map((seed) => simulate(s, { seed, keepHistory: true })),
+    planned: plannedSends(s),
+  }));
   return { compare, seeds, variants };
 }
 
-function aggregate(rows: SummaryRow[]): { median: SummaryRow; spread: Record<SummaryField, [number, number] | null> } {
-  const med = {} as Record<SummaryField, number | null>;
-  const spread = {} as Record<SummaryField, [number, number] | null>;
-  for (const field of SUMMARY_FIELDS) {
-    const values = rows.map((r) => r[field]).filter((v): v is number => v !== null);
-    if (field === 'drainTime') {
-      // "Not drained" ranks after every drain time: the median is null when most seeds did not drain.
-      const middle = median(rows.map((r) => r.drainTime ?? Number.POSITIVE_INFINITY));
-      med[field] = Number.isFinite(middle) ? middle : null;
-    } else {
-      // Counts a model does not report (deadLettered on demo) are null in every seed.
-      med[field] = values.length === rows.length ? median(values) : null;
-    }
-    spread[field] = values.length > 0 ? [Math.min(...values), Math.max(...values)] : null;
+/**
+ * How many messages the workload asks the producers to send: each producer's plan (rate, count,
+ * start, stop) over the safety phase, as the producers' own ProducerPlan lays it out. Keys and
+ * payloads do not change the count, so the plan is walked with a stream of its own (nothing here
+ * touches a run's random streams).
+ */
+export function plannedSends(scenario: Scenario): number {
+  const producers = (scenario.workload as { producers?: CommonProducer[] } | undefined)?.producers ?? [];
+  let total = 0;
+  for (const producer of producers) {
+    const plan = new ProducerPlan(producer, new RandomStream('planned-sends', String(scenario.seed ?? 1)), scenario.duration);
+    while (plan.next() !== null) total++;
   }
-  return { median: med as unknown as SummaryRow, spread };
-}
-
-/** One `mqsim compare --json` row per variant. */
-export interface CompareJsonRow extends SummaryRow {
-  variant: string;
-  system: string;
-  scenario: string;
-  seeds: number[];
-  traceHashes: string[];
-  passed: boolean;
-  /** With more than one seed: [min, max] per field; the row's fields are then medians. */
-  spread?: Record<SummaryField, [number, number] | null>;
-  /** With more than one seed: each seed's own row. */
-  runs?: (SummaryRow & { seed: number; traceHash: string })[];
-}
-
-export function comparisonJson(comparison: Comparison): CompareJsonRow[] {
-  return comparison.variants.map((v) => {
-    const row: CompareJsonRow = {
-      variant: v.variant.name,
-      system: v.variant.system,
-      scenario: v.results[0]!.scenario,
-      seeds: v.seeds,
-      ...v.median,
-      traceHashes: v.results.map((r) => r.traceHash),
-      passed: v.passed,
-    };
-    if (v.seeds.length > 1) {
-      row.spread = v.spread;
-      row.runs = v.rows.map((r, i) => ({ seed: v.seeds[i]!, traceHash: v.results[i]!.traceHash, ...r }));
-    }
-    return row;
-  });
+  return total;
 }
 
 /**
@@ -437,10 +391,9 @@ export function comparisonJson(comparison: Comparison): CompareJsonRow[] {
  * a variant's system sections to the scenario validation: here each variant is one of the
  * systems, with that system's own sections (`cluster`, `topics`, `queues`...), producer and
  * consumer fields and `expect:` names, so an editor completes them. Built from the same zod
- * schemas as the scenario files' JSON Schema; the systems' parts are passed in (reports/
- * imports no model).
+ * schemas as the scenario files' JSON Schema; by default over every registered system.
  */
-export function compareJsonSchema(systems: readonly ModelScenarioParts[]): Record<string, unknown> {
+export function compareJsonSchema(systems: readonly ModelScenarioParts[] = Object.values(MODELS).map((m) => m.parts)): Record<string, unknown> {
   const variants = systems.map((parts) => {
     const scenario = scenarioSchema(parts, { forJsonSchema: true }) as unknown as z.ZodObject;
     const shape = scenario.shape as Record<string, z.ZodType>;
