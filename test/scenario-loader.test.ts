@@ -57,6 +57,22 @@ describe('bad scenario files', () => {
     expect(problemsOf(text)).toEqual(expected);
   });
 
+  // Cross-field problems a model finds when it builds the cluster, each at the offending node.
+  it.each([
+    ["a Kafka topic defined twice", 'name: x\nsystem: kafka\nduration: 10s\ntopics:\n  - { name: orders }\n  - { name: orders }\n', ["bad.yaml:6:13: topics[1].name: topic orders is defined twice"]],
+    ["a Kafka replication factor above the broker count", 'name: x\nsystem: kafka\nduration: 10s\ncluster: { brokers: 2 }\ntopics: [{ name: orders, replicationFactor: 3 }]\n', ["bad.yaml:5:45: topics[0].replicationFactor: topic orders: replicationFactor 3 is larger than the 2 brokers"]],
+    ["a Kafka producer of a topic that does not exist", 'name: x\nsystem: kafka\nduration: 10s\ntopics: [{ name: orders }]\nworkload:\n  producers: [{ id: p1, rate: 1/s, topic: order }]\n', ["bad.yaml:6:43: workload.producers[0].topic: producer p1: no topic named \"order\" (topics: orders) (did you mean \"orders\"?)"]],
+    ["a Kafka consumer of a topic that does not exist", 'name: x\nsystem: kafka\nduration: 10s\ntopics: [{ name: orders }]\nworkload:\n  consumers: [{ group: g, topic: ordrs }]\n', ["bad.yaml:6:34: workload.consumers[0].topic: consumer: no topic named \"ordrs\" (topics: orders) (did you mean \"orders\"?)"]],
+    ["a RabbitMQ binding to a queue that does not exist", 'name: x\nsystem: rabbitmq\nduration: 10s\nexchanges: [{ name: e, type: direct }]\nqueues: [{ name: jobs, durable: true }]\nbindings: [{ exchange: e, queue: jbos }]\n', ["bad.yaml:6:34: bindings[0].queue: no queue \"jbos\" in vhost / (did you mean \"jobs\"?)"]],
+    ["a RabbitMQ queue defined twice", 'name: x\nsystem: rabbitmq\nduration: 10s\nqueues:\n  - { name: jobs, durable: true }\n  - { name: jobs, durable: false }\n', ["bad.yaml:6:13: queues[1].name: queue \"jobs\" is defined twice in vhost /"]],
+    ["a RabbitMQ consumer of a queue that does not exist", 'name: x\nsystem: rabbitmq\nduration: 10s\nqueues: [{ name: jobs, durable: true }]\nworkload:\n  consumers: [{ queue: job }]\n', ["bad.yaml:6:24: workload.consumers[0].queue: no queue \"job\" in vhost / (did you mean \"jobs\"?)"]],
+    ["a RabbitMQ queue on a node that does not exist", 'name: x\nsystem: rabbitmq\nduration: 10s\ncluster: { brokers: 3 }\nqueues: [{ name: jobs, durable: true, node: rabbit-4 }]\n', ["bad.yaml:5:45: queues[0].node: no node \"rabbit-4\" (nodes: rabbit-1, rabbit-2, rabbit-3; cluster.brokers sets how many) (did you mean \"rabbit-1\"?)"]],
+    ["a RocketMQ topic on a broker group that does not exist", 'name: x\nsystem: rocketmq\nduration: 10s\ntopics: [{ name: T, brokerGroups: [broker-a, broker-z] }]\n', ["bad.yaml:4:46: topics[0].brokerGroups[1]: topic T: no broker group broker-z (groups: broker-a, broker-b) (did you mean \"broker-a\"?)"]],
+    ["a RocketMQ pull-consumer key on a push consumer", 'name: x\nsystem: rocketmq\nduration: 10s\nworkload:\n  consumers: [{ group: g, workers: 4 }]\n', ["bad.yaml:5:36: workload.consumers[0].workers: consumers g: workers needs consumerType: pull"]],
+  ])('%s: reported at its own line and column, with a did-you-mean', (_what, text, expected) => {
+    expect(problemsOf(text).map((p) => p.split('\n')[0])).toEqual(expected);
+  });
+
   it('reports every problem at once', () => {
     const text = 'name: x\nsystem: demo\nduration: 10\nseed: [1]\ncluster:\n  config: { ack.after: never }\nexpect:\n  lostAked: 0\n';
     expect(problemsOf(text)).toHaveLength(4);

@@ -36,6 +36,7 @@ import {
 } from './schema.js';
 import type { RocketScenario, RocketTopicSpec } from './scenario.js';
 import { ROCKETMQ_NOTES } from './notes.js';
+import { ConfigError } from '../../sim/scenario/config-error.js';
 
 export * from './public.js';
 export { rocketmqParts } from './schema.js';
@@ -94,11 +95,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
 
   const brokerNames = Array.from({ length: groupCount }, (_, i) => `broker-${String.fromCharCode(97 + i)}`);
   const topicSpecs: RocketTopicSpec[] = scenario.topics ?? [{ name: 'TopicTest' }];
-  for (const t of topicSpecs) {
-    for (const g of t.brokerGroups ?? []) {
-      if (!brokerNames.includes(g)) throw new Error(`topic ${t.name}: no broker group ${g} (groups: ${brokerNames.join(', ')})`);
-    }
-  }
+  topicSpecs.forEach((t, i) => (t.brokerGroups ?? []).forEach((g, k) => {
+    if (!brokerNames.includes(g)) throw ConfigError.at(['topics', i, 'brokerGroups', k], `topic ${t.name}: no broker group ${g} (groups: ${brokerNames.join(', ')})`, brokerNames, g);
+  }));
   const groupsStore = world.store<Record<string, Record<string, string[]>>>('rocketmq.consumers', {});
   const assignments = world.store<Record<string, Record<string, string[]>>>('rocketmq.assignments', {});
   const leaders = world.store<Record<string, { leader: string; term: number }>>('rocketmq.dledger', {});
@@ -203,25 +202,27 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const retainedGroups: RetainedGroup[] = [];
   const consumersOf = new Map<string, string[]>();
   const clusteringGroups = new Set<string>();
-  for (const spec of scenario.workload?.consumers ?? []) {
+  for (const [index, spec] of (scenario.workload?.consumers ?? []).entries()) {
     const isPull = spec.consumerType === 'pull';
     const config = resolveConsumerSettings(spec.config, isPull);
     const group = spec.group ?? d.consumerGroup;
     const what = `consumers ${group}`;
+    // Each problem at its key inside this consumer entry.
+    const at = (path: (string | number)[], message: string) => ConfigError.at(['workload', 'consumers', index, ...path], message);
     if (isPull) {
-      if (spec.orderly) throw new Error(`${what}: orderly is a push consumer listener (MessageListenerOrderly); a pull consumer's application orders its own processing`);
-      if ((spec.failureRate ?? 0) > 0) throw new Error(`${what}: failureRate needs a push consumer (RECONSUME_LATER and send-back); a pull consumer has no consume status`);
-      if (spec.mode === 'assign' && (spec.count ?? 1) > 1) throw new Error(`${what}: count > 1 needs mode: subscribe (an assign() consumer reads every queue)`);
-      if (spec.config?.consumeThreadMin !== undefined) throw new Error(`${what}: consumeThreadMin is a push consumer setting; a pull consumer processes with processingMode and workers`);
+      if (spec.orderly) throw at(['orderly'], `${what}: orderly is a push consumer listener (MessageListenerOrderly); a pull consumer's application orders its own processing`);
+      if ((spec.failureRate ?? 0) > 0) throw at(['failureRate'], `${what}: failureRate needs a push consumer (RECONSUME_LATER and send-back); a pull consumer has no consume status`);
+      if (spec.mode === 'assign' && (spec.count ?? 1) > 1) throw at(['count'], `${what}: count > 1 needs mode: subscribe (an assign() consumer reads every queue)`);
+      if (spec.config?.consumeThreadMin !== undefined) throw at(['config', 'consumeThreadMin'], `${what}: consumeThreadMin is a push consumer setting; a pull consumer processes with processingMode and workers`);
     } else {
       for (const key of ['mode', 'processingMode', 'workers', 'seek'] as const) {
-        if (spec[key] !== undefined) throw new Error(`${what}: ${key} needs consumerType: pull`);
+        if (spec[key] !== undefined) throw at([key], `${what}: ${key} needs consumerType: pull`);
       }
       for (const key of LITE_PULL_ONLY_KEYS) {
-        if (spec.config?.[key] !== undefined) throw new Error(`${what}: config ${key} is a DefaultLitePullConsumer setting; it needs consumerType: pull`);
+        if (spec.config?.[key] !== undefined) throw at(['config', key], `${what}: config ${key} is a DefaultLitePullConsumer setting; it needs consumerType: pull`);
       }
     }
-    if (spec.workers !== undefined && spec.processingMode !== 'async-pool') throw new Error(`${what}: workers needs processingMode: async-pool`);
+    if (spec.workers !== undefined && spec.processingMode !== 'async-pool') throw at(['workers'], `${what}: workers needs processingMode: async-pool`);
     const lite = isPull ? resolveLitePullSettings(spec.config, spec) : undefined;
     const topic = spec.topic ?? defaultTopic;
     const subscription = spec.subscription ?? '*';
