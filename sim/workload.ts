@@ -101,3 +101,39 @@ export function scheduleNextSend(ctx: NodeContext, plan: ProducerPlan): Timer | 
   if (next === null) return null;
   return ctx.setTimer(Math.max(0, next.at - ctx.trueNow()), 'send', next);
 }
+
+/**
+ * A producer's plan as `send` timers, the one piece every model's producer shares: one send
+ * timer at a time while planning; planning ends when the plan runs out or when the world enters
+ * the liveness phase (no new sends in the drain: outstanding ones may still be retried).
+ */
+export class PlannedSends {
+  private timer: Timer | null = null;
+  private active = true;
+
+  constructor(readonly plan: ProducerPlan) {}
+
+  /** Whether new sends are still planned. */
+  get planning(): boolean {
+    return this.active;
+  }
+
+  /** Schedules the plan's next send; planning ends when there is none. */
+  scheduleNext(ctx: NodeContext): void {
+    this.timer = scheduleNextSend(ctx, this.plan);
+    if (this.timer === null) this.active = false;
+  }
+
+  /** The `send` timer fired: whether the send still goes out (not after planning stopped). */
+  fired(): boolean {
+    this.timer = null;
+    return this.active;
+  }
+
+  /** The liveness phase: no new sends; the pending timer is cancelled. */
+  stop(ctx: NodeContext): void {
+    this.active = false;
+    ctx.cancelTimer(this.timer);
+    this.timer = null;
+  }
+}

@@ -2,7 +2,7 @@ import type { Timer } from '../../sim/kernel.js';
 import { messageId, type History } from '../../sim/history.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
+import { PlannedSends, ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import { HEADER_BYTES, type Produce, type ProduceResponse } from './protocol.js';
 import type { ResolvedProducerConfig } from './schema.js';
@@ -51,9 +51,8 @@ interface AttemptTimeout {
 
 export class DemoProducer implements Actor {
   private ctx!: NodeContext;
-  private plan: ProducerPlan | null = null;
-  private sendTimer: Timer | null = null;
-  private planning = false;
+  /** Null until started, and after a restart (the plan lived in memory). */
+  private sends: PlannedSends | null = null;
   private readonly outstanding = new Map<string, Outstanding>();
   private readonly attemptTimeout: Micros;
   private readonly maxAttempts: number;
@@ -74,16 +73,13 @@ export class DemoProducer implements Actor {
       notes.note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
-    this.plan = new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration);
-    this.planning = true;
-    this.scheduleNext();
+    this.sends = new PlannedSends(new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration));
+    this.sends.scheduleNext(ctx);
   }
 
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
-    this.planning = false;
-    this.ctx.cancelTimer(this.sendTimer);
-    this.sendTimer = null;
+    this.sends?.stop(this.ctx);
   }
 
   receive(_from: string, message: Message): void {
@@ -95,21 +91,16 @@ export class DemoProducer implements Actor {
     else if (tag === 'request-timeout') this.onTimeout(data as AttemptTimeout);
   }
 
-  private scheduleNext(): void {
-    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
-    if (this.sendTimer === null) this.planning = false;
-  }
 
   private onSend(send: PlannedSend): void {
-    this.sendTimer = null;
-    if (!this.planning) return;
+    if (!this.sends!.fired()) return;
     const msg = messageId(this.ctx.name, send.seq);
     const queue = this.options.queue;
     this.record({ type: 'invoke', msg, key: send.key, queue });
     const outstanding: Outstanding = { msg, key: send.key, bytes: send.bytes, attempts: 0, timer: null as unknown as Timer };
     this.outstanding.set(msg, outstanding);
     this.attempt(outstanding);
-    this.scheduleNext();
+    this.sends!.scheduleNext(this.ctx);
   }
 
   private attempt(outstanding: Outstanding): void {

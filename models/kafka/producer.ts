@@ -5,7 +5,7 @@ import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { note } from './notes.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
+import { PlannedSends, ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import { partitionForKey } from './partitioner.js';
 import { sendTo,
@@ -116,9 +116,6 @@ const timers = timersOf<ProducerTimer>();
 
 export class KafkaProducer implements Actor {
   private ctx!: NodeContext;
-  private plan: ProducerPlan | null = null;
-  private planning = false;
-  private sendTimer: Timer | null = null;
   private readonly queues: Batch[][];
   private readonly leaders: (string | null)[];
   /**
@@ -146,6 +143,8 @@ export class KafkaProducer implements Actor {
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly acks: 0 | 1 | -1;
 
+  /** The plan's send timers; null before start and after a restart (the plan lived in memory). */
+  private sends: PlannedSends | null = null;
   constructor(private readonly options: ProducerOptions) {
     this.partitionCount = options.partitions;
     this.queues = Array.from({ length: options.partitions }, () => []);
@@ -164,8 +163,7 @@ export class KafkaProducer implements Actor {
       note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
-    this.plan = new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration);
-    this.planning = true;
+    this.sends = new PlannedSends(new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration));
     this.requestMetadata();
     timers.set(ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
     if (this.options.config.idempotence) this.initProducerId();
@@ -174,9 +172,7 @@ export class KafkaProducer implements Actor {
 
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
-    this.planning = false;
-    this.ctx.cancelTimer(this.sendTimer);
-    this.sendTimer = null;
+    this.sends?.stop(this.ctx);
   }
 
   receive(from: string, message: ProducerInbound): void {
@@ -221,13 +217,11 @@ export class KafkaProducer implements Actor {
   // ------------------------------------------------------------------ plan -> accumulator
 
   private scheduleNext(): void {
-    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
-    if (this.sendTimer === null) this.planning = false;
+    this.sends!.scheduleNext(this.ctx);
   }
 
   private onSend(send: PlannedSend): void {
-    this.sendTimer = null;
-    if (!this.planning) return;
+    if (!this.sends!.fired()) return;
     const msg = messageId(this.ctx.name, send.seq);
     const partition = send.key !== undefined ? partitionForKey(send.key, this.partitionCount) : this.sticky;
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, queue: this.queueName(partition) };

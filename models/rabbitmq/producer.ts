@@ -4,7 +4,7 @@ import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
+import { PlannedSends, ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import { AmqpClient, type ClientTimer } from './client.js';
 import { notes } from './notes.js';
@@ -192,9 +192,6 @@ type ProducerTimer = ClientTimer | { tag: 'send'; data: PlannedSend } | { tag: '
 const timers = timersOf<ProducerTimer>();
 
 export class RabbitProducer extends AmqpClient {
-  private plan: ProducerPlan | null = null;
-  private planning = false;
-  private sendTimer: Timer | null = null;
   private priorities!: RandomStream;
   private publishSeq = 1;
   /** Unsettled messages by send seq, in send order. */
@@ -216,6 +213,8 @@ export class RabbitProducer extends AmqpClient {
   private readonly stored = new Map<string, Stored>();
   private pendingResends: ResendRequest[] = [];
 
+  /** The plan's send timers; null before start and after a restart (the plan lived in memory). */
+  private sends: PlannedSends | null = null;
   constructor(private readonly options: ProducerOptions) {
     super(options.vhost, options.user, options.heartbeat);
     this.maxAttempts = options.outbox ? options.outbox.maxAttempts ?? Number.POSITIVE_INFINITY : 1;
@@ -228,17 +227,14 @@ export class RabbitProducer extends AmqpClient {
       notes.note(this.ctx, 'producer-restarted', { resumes: false });
       return;
     }
-    this.plan = new ProducerPlan(this.options.plan, this.ctx.random('plan'), this.options.duration);
-    this.planning = true;
+    this.sends = new PlannedSends(new ProducerPlan(this.options.plan, this.ctx.random('plan'), this.options.duration));
     this.scheduleNext();
     this.connect();
   }
 
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
-    this.planning = false;
-    this.ctx.cancelTimer(this.sendTimer);
-    this.sendTimer = null;
+    this.sends?.stop(this.ctx);
   }
 
   protected setup(): AmqpFrame[] {
@@ -360,13 +356,11 @@ export class RabbitProducer extends AmqpClient {
   }
 
   private scheduleNext(): void {
-    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
-    if (this.sendTimer === null) this.planning = false;
+    this.sends!.scheduleNext(this.ctx);
   }
 
   private onSend(send: PlannedSend): void {
-    this.sendTimer = null;
-    if (!this.planning) return;
+    if (!this.sends!.fired()) return;
     this.scheduleNext();
     const msg = messageId(this.ctx.name, send.seq);
     const routingKey = this.routingKeyFor(send.key ?? '');

@@ -1,9 +1,8 @@
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
-import type { Timer } from '../../sim/kernel.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
-import { ProducerPlan, type PlannedSend, type ProducerPlanSpec, scheduleNextSend } from '../../sim/workload.js';
+import { PlannedSends, ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
 import type { MessageQueue } from './allocate.js';
 import { publishQueues, RouteTable } from './client.js';
@@ -125,10 +124,7 @@ export class RocketProducer implements Actor {
   private ctx!: NodeContext;
   private remoting!: Remoting;
   private routes!: RouteTable;
-  private plan: ProducerPlan | null = null;
-  private planning = false;
   private started = false;
-  private sendTimer: Timer | null = null;
   private queues: MessageQueue[] = [];
   private sendWhichQueue = 0;
   private readonly faults = new Map<string, Micros>();
@@ -141,6 +137,8 @@ export class RocketProducer implements Actor {
   private clientId = '';
   private delayIndex = 0;
 
+  /** The plan's send timers; null before start and after a restart (the plan lived in memory). */
+  private sends: PlannedSends | null = null;
   constructor(private readonly o: ProducerOptions) {}
 
   start(ctx: NodeContext, restarted: boolean): void {
@@ -158,17 +156,14 @@ export class RocketProducer implements Actor {
       notes.note(ctx, 'producer-restarted', { resumes: false });
       return;
     }
-    this.plan = new ProducerPlan(this.o.plan, ctx.random('plan'), this.o.duration);
-    this.planning = true;
+    this.sends = new PlannedSends(new ProducerPlan(this.o.plan, ctx.random('plan'), this.o.duration));
   }
 
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
-    this.planning = false;
+    this.sends?.stop(this.ctx);
     this.backlog = [];
     this.backlogHead = 0;
-    this.ctx.cancelTimer(this.sendTimer);
-    this.sendTimer = null;
   }
 
   receive(from: string, message: ProducerInbound): void {
@@ -213,7 +208,6 @@ export class RocketProducer implements Actor {
         this.endLocalTransaction(data);
         break;
       case 'send':
-        this.sendTimer = null;
         this.onPlanned(data);
         break;
       default:
@@ -247,7 +241,7 @@ export class RocketProducer implements Actor {
       timers.set(this.ctx, 1_000_000, 'route-retry', undefined);
       return;
     }
-    if (!this.started && this.planning) {
+    if (!this.started && this.sends?.planning) {
       // The first send waits for the route (tryToFindTopicPublishInfo).
       this.started = true;
       this.scheduleNext();
@@ -255,12 +249,11 @@ export class RocketProducer implements Actor {
   }
 
   private scheduleNext(): void {
-    this.sendTimer = scheduleNextSend(this.ctx, this.plan!);
-    if (this.sendTimer === null) this.planning = false;
+    this.sends!.scheduleNext(this.ctx);
   }
 
   private onPlanned(send: PlannedSend): void {
-    if (!this.planning) return;
+    if (!this.sends!.fired()) return;
     this.scheduleNext();
     if (this.o.sendMode === 'sync' && this.busy) {
       this.backlog.push(send);
