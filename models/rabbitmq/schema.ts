@@ -193,7 +193,7 @@ export const rabbitParts: ModelScenarioParts = {
   producerFields: {
     vhost: vhostName.optional(),
     user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
-    node: z.union([z.string(), z.array(z.string()).min(1)]).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
+    node: z.union([z.string(), z.array(z.string()).min(1)], { error: 'expected a node name (rabbit-1) or a list of them' }).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
     exchange: z.string().optional().meta({ description: 'The exchange to publish to (default "": the default exchange, routing key = queue name).' }),
     routingKey: z.string().optional().meta({ description: 'The routing key; "{key}" is replaced by the workload key (default: the workload key, else "").' }),
     mandatory: z.boolean().optional().meta({ description: 'Unroutable messages come back with basic.return (312 NO_ROUTE) (default false: dropped silently).' }),
@@ -209,7 +209,7 @@ export const rabbitParts: ModelScenarioParts = {
   consumerFields: {
     vhost: vhostName.optional(),
     user: z.string().min(1).optional().meta({ description: 'The user the connection authenticates as (default guest).' }),
-    node: z.union([z.string(), z.array(z.string()).min(1)]).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
+    node: z.union([z.string(), z.array(z.string()).min(1)], { error: 'expected a node name (rabbit-1) or a list of them' }).optional().meta({ description: 'The node(s) the client connects to: one name, or a list tried in turn on each reconnect (default rabbit-1).' }),
     queue: z.string().meta({ description: 'The queue to consume from (basic.consume).' }),
     confirmTo: confirmTo.optional(),
   },

@@ -128,7 +128,7 @@ export function distributionOf(value: z.ZodType<number, any>) {
     ],
     { error: `expected a value, or one of { ${DISTRIBUTION_KINDS.join(' | ')}: ... }` },
   );
-  return z.union([value, forms]).transform((spec, ctx): Distribution => {
+  return z.union([value, forms], { error: `expected a value (e.g. 5ms) or a distribution: { ${DISTRIBUTION_KINDS.join(' | ')}: ... }, e.g. { uniform: [1ms, 5ms] }` }).transform((spec, ctx): Distribution => {
     if (typeof spec === 'number') return { constant: spec };
     if ('exponential' in spec) {
       const mean = typeof spec.exponential === 'number' ? spec.exponential : spec.exponential.mean;

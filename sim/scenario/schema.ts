@@ -98,7 +98,7 @@ const limits = z.strictObject({
 });
 
 function expectSchema(metrics: readonly string[]) {
-  return z.record(z.string(), z.union([z.number(), z.string(), z.boolean()])).transform((record, ctx): Expectation[] => {
+  return z.record(z.string(), z.union([z.number(), z.string(), z.boolean()], { error: 'expected a number, or a comparison such as "> 0", "<= 100", "< 50ms"' })).transform((record, ctx): Expectation[] => {
     const out: Expectation[] = [];
     for (const [metric, raw] of Object.entries(record)) {
       if (!metrics.includes(metric)) {
