@@ -56,51 +56,39 @@ function checkAncestor(flag: string, shown: string, path: string): void {
   }
 }
 
-/** An output file: an existing folder, an unwritable file or an unwritable place is refused. */
-export function checkOutputFile(flag: string, shown: string | undefined, cwd: string): void {
+/**
+ * One output path, a file or a folder: what stands there must be of that kind and writable; where
+ * nothing stands yet, the nearest existing folder must be writable (missing folders are created).
+ */
+function checkOutput(kind: 'file' | 'folder', flag: string, shown: string | undefined, cwd: string): void {
   if (shown === undefined) return;
-  if (shown === '') throw new UsageError(`${flag}: give a file name`);
+  if (shown === '') throw new UsageError(`${flag}: give a ${kind} name`);
   const path = resolve(cwd, shown);
   let stat;
   try {
     stat = statSync(path);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UsageError(`${flag} ${shown}: cannot write there (${reason(error)})`);
-  }
-  if (stat?.isDirectory()) throw new UsageError(`${flag} ${shown}: is a folder; give a file name (e.g. ${shown.replace(/\/+$/, '')}/report.html)`);
-  if (stat) {
-    try {
-      accessSync(path, constants.W_OK);
-    } catch (error) {
-      throw new UsageError(`${flag} ${shown}: cannot write it (${reason(error)})`);
-    }
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new UsageError(`${flag} ${shown}: cannot write there (${reason(error)})`);
+    checkAncestor(flag, shown, path);
     return;
   }
-  checkAncestor(flag, shown, path);
+  if (kind === 'file' && stat.isDirectory()) throw new UsageError(`${flag} ${shown}: is a folder; give a file name (e.g. ${shown.replace(/\/+$/, '')}/report.html)`);
+  if (kind === 'folder' && !stat.isDirectory()) throw new UsageError(`${flag} ${shown}: is a file, not a folder`);
+  try {
+    accessSync(path, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${flag} ${shown}: cannot write ${kind === 'file' ? 'it' : 'into it'} (${reason(error)})`);
+  }
+}
+
+/** An output file: an existing folder, an unwritable file or an unwritable place is refused. */
+export function checkOutputFile(flag: string, shown: string | undefined, cwd: string): void {
+  checkOutput('file', flag, shown, cwd);
 }
 
 /** An output folder: must be a writable folder, or creatable. */
 export function checkOutputDir(flag: string, shown: string | undefined, cwd: string): void {
-  if (shown === undefined) return;
-  const path = resolve(cwd, shown);
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code !== 'ENOENT') throw new UsageError(`${flag} ${shown}: cannot write there (${reason(error)})`);
-  }
-  if (stat && !stat.isDirectory()) throw new UsageError(`${flag} ${shown}: is a file, not a folder`);
-  if (stat) {
-    try {
-      accessSync(path, constants.W_OK);
-    } catch (error) {
-      throw new UsageError(`${flag} ${shown}: cannot write into it (${reason(error)})`);
-    }
-    return;
-  }
-  checkAncestor(flag, shown, path);
+  checkOutput('folder', flag, shown, cwd);
 }
 
 /** Writes an output file (creating its folder); a failure (a full disk, /dev/full) is the user's to fix: UsageError. */
