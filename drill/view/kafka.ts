@@ -94,8 +94,8 @@ export function kafkaView(input: ViewInput): SystemView {
         fields: [
           { label: 'LEO', value: String(r.leo), term: 'LEO' },
           { label: 'HW', value: String(r.hw), term: 'HW' },
-          ...(leads ? [{ label: 'epoch', value: String(m.leaderEpoch ?? 0), term: 'leader epoch' }] : []),
           inIsr ? { label: 'ISR', value: 'in', term: 'ISR' } : { label: 'ISR', value: 'out', term: 'ISR', warn: true },
+          ...(leads ? [{ label: 'epoch', value: String(m.leaderEpoch ?? 0), term: 'leader epoch' }] : []),
         ],
         bar: { end: r.leo, scale, marks: [{ at: r.hw, label: 'HW' }] },
       };
@@ -106,8 +106,9 @@ export function kafkaView(input: ViewInput): SystemView {
   }
   const controller = (input.stores.kafka as { controller?: string | null } | undefined)?.controller;
   if (controller) push(view.badges, controller, 'controller');
-  for (const [client, parts] of assigned) {
-    const mine = [...parts].filter((p) => owners.get(p) === client).sort(byPartition);
+  const consumers = new Set([...assigned.keys(), ...owners.values()]);
+  for (const client of consumers) {
+    const mine = [...owners].filter(([p, c]) => c === client && !p.startsWith('__')).map(([p]) => p).sort(byPartition);
     view.clientDetails.set(client, [mine.length > 0 ? `reads ${mine.join(', ')}` : 'no partition assigned']);
   }
   for (const [group, g] of Object.entries((input.stores['kafka-groups'] ?? {}) as Record<string, { coordinator?: string; state?: string; generation?: number }>)) {
