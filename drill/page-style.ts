@@ -28,12 +28,15 @@ button:focus-visible, input:focus-visible, .term:focus-visible { outline: 3px so
 .count.bad b { color: var(--down); } .count.warn b { color: var(--paused); }
 .controls { grid-area: controls; display: flex; gap: 6px; }
 /* Main: diagram pane beside the text */
-main { flex: 1 1 0; display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(0, 1fr); min-height: 0; }
+main { flex: 1 1 0; min-height: 0; display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(0, 1fr); min-height: 0; }
 body.large main { grid-template-columns: minmax(0, 1.4fr) minmax(0, 1fr); }
 .stage { position: relative; min-height: 0; border-right: 1px solid var(--line); }
 .diagram { position: absolute; inset: 0; overflow: hidden; padding: 8px 12px; font-size: 17px; }
 body.large .diagram { font-size: 20px; }
-.text { min-height: 0; overflow-y: auto; padding: 8px 16px 12px; background: #fff; display: flex; flex-direction: column; gap: 8px; }
+.text { min-height: 0; overflow: hidden; padding: 8px 16px 12px; background: #fff; display: flex; flex-direction: column; gap: 8px; }
+.narration { flex: 0 1 auto; min-height: 3em; overflow-y: auto; }
+.question { flex: none; }
+.answer { flex: 0 1 auto; min-height: 3em; overflow-y: auto; }
 .narration h2 { font-size: 1.1em; margin: 0 0 4px; }
 .narration p, .question p, .answer p { margin: 0 0 6px; }
 .question { border: 2px solid #7da2d6; border-radius: 8px; padding: 6px 10px; background: #f3f7fd; }
@@ -120,7 +123,7 @@ body.large .diagram { font-size: 20px; }
 .journey .when { font-variant-numeric: tabular-nums; color: var(--muted); }
 .journey .good { color: #1b5e20; } .journey .bad { color: var(--down); font-weight: 600; } .journey .warn { color: var(--paused); }
 /* Timeline */
-.timeline { flex: none; background: #fff; border-top: 1px solid var(--line); padding: 4px 16px 2px; font-size: 14px; }
+.timeline { flex: none; overflow: hidden; background: #fff; border-top: 1px solid var(--line); padding: 4px 16px 2px; font-size: 14px; }
 body.large .timeline { font-size: 16px; }
 .tl-track { position: relative; background: #f4f6f8; border-radius: 4px; min-height: 24px; }
 .band { position: absolute; height: 22px; background: rgba(216, 27, 96, 0.22); border-left: 3px solid var(--fault); color: #880e4f; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 4px; line-height: 22px; }
@@ -130,7 +133,7 @@ body.large .timeline { font-size: 16px; }
 .tl-steps { position: relative; height: 30px; margin-top: 2px; }
 .tl-step { position: absolute; top: 1px; width: 30px; height: 28px; padding: 0; border-radius: 14px; font-size: 14px; text-align: center; }
 .tl-step.current { background: var(--accent); color: #fff; border-color: var(--accent); }
-.tl-axis { position: relative; height: 22px; border-top: 1px solid #999; }
+.tl-axis { position: relative; height: 1.7em; border-top: 1px solid #999; }
 .tick { position: absolute; top: 0; height: 5px; border-left: 1px solid #777; }
 .tick span { position: absolute; top: 3px; transform: translateX(-50%); white-space: nowrap; color: var(--muted); }
 .tick:first-child span { transform: none; }

@@ -58,8 +58,18 @@ function serverBox(server: ServerView, compact: boolean): HTMLElement {
     server.badges.length > 0 ? h('div', { class: 'badges' }, server.badges.map((b) => h('span', { class: 'badge' }, b))) : null,
     server.cutFrom.length > 0 ? h('div', { class: 'cut-note' }, `✂ cannot reach ${server.cutFrom.join(', ')}`) : null,
     server.strips.length === 0 && server.empty ? h('div', { class: 'detail' }, server.empty) : null,
-    compact && server.strips.length > 0 ? stripTable(server.strips) : server.strips.map(stripRow),
+    compact ? stripGroups(server.strips) : server.strips.map(stripRow),
   );
+}
+
+/** Strips with the same fields (a broker's partition replicas, its consume queues) as one table; a lone strip as it is. */
+function stripGroups(strips: readonly Strip[]): HTMLElement[] {
+  const groups = new Map<string, Strip[]>();
+  for (const strip of strips) {
+    const key = strip.bar ? 'log' : strip.fields.map((f) => f.label).join('|');
+    groups.set(key, [...(groups.get(key) ?? []), strip]);
+  }
+  return [...groups.values()].map((group) => (group.length > 1 ? stripTable(group) : stripRow(group[0]!)));
 }
 
 /**
@@ -73,16 +83,16 @@ function stripTable(strips: readonly Strip[]): HTMLElement {
   return h(
     'table',
     { class: 'strips' },
-    h('thead', {}, h('tr', {}, h('th', {}, '★ leads'), columns.map((c) => h('th', {}, c.term ? term(c.label, c.term) : c.label)))),
+    h('thead', {}, h('tr', {}, h('th', {}, strips.some(leads) ? '★ leads' : ''), columns.map((c) => h('th', {}, c.term ? term(c.label, c.term) : c.label)))),
     h(
       'tbody',
       {},
       strips.map((strip) => {
-        const leads = strip.role === 'leader' || strip.role === 'quorum leader';
+        const first = leads(strip);
         return h(
           'tr',
-          { class: leads ? 'lead' : 'follow', 'data-strip': strip.label },
-          h('th', {}, leads ? `★ ${strip.label}` : strip.label),
+          { class: first ? 'lead' : 'follow', 'data-strip': strip.label },
+          h('th', {}, first ? `★ ${strip.label}` : strip.label),
           columns.map((c) => {
             const field = strip.fields.find((f) => f.label === c.label);
             return h('td', { class: field?.warn ? 'warn' : '' }, field ? field.value : '');
@@ -123,6 +133,10 @@ function logBar(bar: NonNullable<Strip['bar']>): HTMLElement {
     h('div', { class: 'bar-fill', style: `width:${pct(bar.end)}` }),
     bar.marks.map((m) => h('div', { class: 'bar-mark', style: `left:${pct(m.at)}`, title: m.label })),
   );
+}
+
+function leads(strip: Strip): boolean {
+  return strip.role === 'leader' || strip.role === 'quorum leader';
 }
 
 function statusClass(status: string): string {

@@ -89,6 +89,7 @@ function show(page: Page, step: number): void {
   const diagram = $('[data-role="diagram"]');
   fit(diagram, clusterView({ system: page.run.scenario.system, records: page.run.records, nodes: page.run.result.nodes, time: now, gauges: snapshot.gauges, stores: snapshot.stores }));
   renderText(page, current);
+  fitText($('.text'));
   renderTimelineNow(page);
   if (!$('[data-role="inspector"]').hidden) page.inspector.update({ now, faults: page.bands, final });
   ($('[data-role="prev"]') as HTMLButtonElement).disabled = page.step === 0;
@@ -169,6 +170,22 @@ function fit(diagram: HTMLElement, view: ClusterView): void {
     if (fits()) return;
   }
 }
+
+/**
+ * Makes the narration, question and answer fit their column: smaller type step by step, down to
+ * TEXT_FLOOR of the chosen size (large type stays larger than normal type); past that the
+ * narration scrolls inside its box and the question stays in view.
+ */
+function fitText(column: HTMLElement): void {
+  column.style.fontSize = '';
+  const base = parseFloat(getComputedStyle(column).fontSize);
+  for (let size = base; size >= Math.round(base * TEXT_FLOOR); size--) {
+    column.style.fontSize = `${size}px`;
+    if (column.scrollHeight <= column.clientHeight + 1) return;
+  }
+}
+
+const TEXT_FLOOR = 0.8;
 
 /** The smallest text the diagram may use. */
 const MIN_LABEL_PX = 14;
