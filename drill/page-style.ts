@@ -1,15 +1,16 @@
 /**
  * The drill page's stylesheet. The page is one screen that does not scroll: a header bar with the
  * step controls, the diagram pane (left) beside the narration, question and answer (right), and the
- * timeline at the bottom. Diagram text is 17 px (20 px in large type); to fit a big cluster the page
- * shrinks it, never below 14 px, so a projected page reads from the back of a room.
+ * timeline at the bottom. Type grows with the viewport (17 px at 1280 wide, 26 px at 1920); diagram
+ * text is 17 px at 1280 (20 px in large type), and to fit a big cluster the page shrinks it, never
+ * below 14 px, so a projected page reads from the back of a room.
  */
 export const DRILL_PAGE_CSS = `
 :root { color-scheme: light; --up: #2e7d32; --down: #c62828; --paused: #b26a00; --idle: #757575; --ink: #1a1a1a; --muted: #555; --line: #c9c9c9; --accent: #1559b3; --fault: #d81b60; }
 * { box-sizing: border-box; }
 html, body { height: 100%; }
-body { margin: 0; overflow: hidden; display: flex; flex-direction: column; font: 17px/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #fafafa; }
-body.large { font-size: 23px; }
+body { margin: 0; overflow: hidden; display: flex; flex-direction: column; font: max(17px, 1.33vw)/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink); background: #fafafa; }
+body.large { font-size: max(23px, 1.8vw); }
 button { font: inherit; font-size: 0.9em; padding: 4px 12px; border: 1px solid #888; border-radius: 6px; background: #fff; cursor: pointer; color: var(--ink); }
 button:hover:not(:disabled) { background: #eef3fb; }
 button:disabled { opacity: 0.45; cursor: default; }
@@ -31,8 +32,8 @@ button:focus-visible, input:focus-visible, .term:focus-visible { outline: 3px so
 main { flex: 1 1 0; min-height: 0; display: grid; grid-template-columns: minmax(0, 1.6fr) minmax(0, 1fr); min-height: 0; }
 body.large main { grid-template-columns: minmax(0, 1.4fr) minmax(0, 1fr); }
 .stage { position: relative; min-height: 0; border-right: 1px solid var(--line); }
-.diagram { position: absolute; inset: 0; overflow: hidden; padding: 8px 12px; font-size: 17px; }
-body.large .diagram { font-size: 20px; }
+.diagram { position: absolute; inset: 0; overflow: hidden; padding: 8px 12px; font-size: max(17px, 1.33vw); }
+body.large .diagram { font-size: max(20px, 1.56vw); }
 .text { min-height: 0; overflow: hidden; padding: 8px 16px 12px; background: #fff; display: flex; flex-direction: column; gap: 8px; }
 .narration { flex: 0 1 auto; min-height: 3em; overflow-y: auto; }
 .question { flex: none; }
@@ -50,7 +51,7 @@ body.large .diagram { font-size: 20px; }
 .answer-line { font-weight: 600; }
 .error { color: var(--down); font-weight: 700; }
 .term { text-decoration: underline dotted 2px; text-underline-offset: 3px; cursor: help; }
-#tip { position: fixed; z-index: 10; max-width: 420px; background: #263238; color: #fff; font-size: 16px; line-height: 1.35; padding: 8px 10px; border-radius: 6px; box-shadow: 0 4px 14px rgba(0,0,0,0.25); pointer-events: none; }
+#tip { position: fixed; z-index: 10; max-width: 32em; background: #263238; color: #fff; font-size: max(16px, 1.25vw); line-height: 1.35; padding: 8px 10px; border-radius: 6px; box-shadow: 0 4px 14px rgba(0,0,0,0.25); pointer-events: none; }
 #tip[hidden] { display: none; }
 /* Diagram */
 .diagram-body { display: flex; flex-direction: column; gap: 4px; min-height: 100%; }
@@ -123,15 +124,15 @@ body.large .diagram { font-size: 20px; }
 .journey .when { font-variant-numeric: tabular-nums; color: var(--muted); }
 .journey .good { color: #1b5e20; } .journey .bad { color: var(--down); font-weight: 600; } .journey .warn { color: var(--paused); }
 /* Timeline */
-.timeline { flex: none; overflow: hidden; background: #fff; border-top: 1px solid var(--line); padding: 4px 16px 2px; font-size: 14px; }
-body.large .timeline { font-size: 16px; }
-.tl-track { position: relative; background: #f4f6f8; border-radius: 4px; min-height: 24px; }
-.band { position: absolute; height: 22px; background: rgba(216, 27, 96, 0.22); border-left: 3px solid var(--fault); color: #880e4f; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 4px; line-height: 22px; }
+.timeline { flex: none; overflow: hidden; background: #fff; border-top: 1px solid var(--line); padding: 4px 16px 2px; font-size: max(14px, 1.1vw); }
+body.large .timeline { font-size: max(16px, 1.25vw); }
+.tl-track { position: relative; background: #f4f6f8; border-radius: 4px; }
+.band { position: absolute; height: 1.5em; background: rgba(216, 27, 96, 0.22); border-left: 3px solid var(--fault); color: #880e4f; font-weight: 600; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; padding: 0 4px; line-height: 1.5em; }
 .band.ongoing { border-right: 2px dashed var(--fault); }
-.tl-later { position: absolute; top: 0; bottom: 0; background: repeating-linear-gradient(135deg, #eceff1 0 8px, #e0e4e7 8px 16px); color: var(--muted); text-align: center; overflow: hidden; line-height: 22px; white-space: nowrap; }
+.tl-later { position: absolute; top: 0; bottom: 0; background: repeating-linear-gradient(135deg, #eceff1 0 8px, #e0e4e7 8px 16px); color: var(--muted); text-align: center; overflow: hidden; line-height: 1.5em; white-space: nowrap; }
 .tl-now { position: absolute; top: -2px; bottom: -2px; width: 3px; background: var(--accent); }
-.tl-steps { position: relative; height: 30px; margin-top: 2px; }
-.tl-step { position: absolute; top: 1px; width: 30px; height: 28px; padding: 0; border-radius: 14px; font-size: 14px; text-align: center; }
+.tl-steps { position: relative; height: 2.2em; margin-top: 2px; }
+.tl-step { position: absolute; top: 1px; padding: 0; font-size: 1em; text-align: center; }
 .tl-step.current { background: var(--accent); color: #fff; border-color: var(--accent); }
 .tl-axis { position: relative; height: 1.7em; border-top: 1px solid #999; }
 .tick { position: absolute; top: 0; height: 5px; border-left: 1px solid #777; }

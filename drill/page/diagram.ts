@@ -80,10 +80,12 @@ function stripGroups(strips: readonly Strip[]): HTMLElement[] {
 function stripTable(strips: readonly Strip[]): HTMLElement {
   const columns: { label: string; term?: string }[] = [];
   for (const strip of strips) for (const f of strip.fields) if (!columns.some((c) => c.label === f.label)) columns.push(f.term ? { label: f.label, term: f.term } : { label: f.label });
+  // The owner gets a column where the table has room for it (not beside Kafka's four).
+  const owners = columns.length <= 3 && strips.some((s) => s.owner);
   return h(
     'table',
     { class: 'strips' },
-    h('thead', {}, h('tr', {}, h('th', {}, strips.some(leads) ? '★ leads' : ''), columns.map((c) => h('th', {}, c.term ? term(c.label, c.term) : c.label)))),
+    h('thead', {}, h('tr', {}, h('th', {}, strips.some(leads) ? '★ leads' : ''), columns.map((c) => h('th', {}, c.term ? term(c.label, c.term) : c.label)), owners ? h('th', {}, 'read by') : null)),
     h(
       'tbody',
       {},
@@ -97,6 +99,7 @@ function stripTable(strips: readonly Strip[]): HTMLElement {
             const field = strip.fields.find((f) => f.label === c.label);
             return h('td', { class: field?.warn ? 'warn' : '' }, field ? field.value : '');
           }),
+          owners ? h('td', { class: 'owner' }, strip.owner ? `→ ${strip.owner}` : '') : null,
         );
       }),
     ),

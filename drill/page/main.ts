@@ -147,7 +147,8 @@ function renderText(page: Page, step: DrillStep | undefined): void {
 function renderTimelineNow(page: Page): void {
   const timeline = $('[data-role="timeline"]');
   const width = timeline.clientWidth - 32;
-  clear(timeline, renderTimeline({ width, end: page.run.result.virtualTime, now: timeOf(page, page.step), bands: page.bands, steps: page.run.steps, current: page.step, onStep: (k) => show(page, k) }));
+  const marker = Math.round(parseFloat(getComputedStyle(timeline).fontSize) * 2.1);
+  clear(timeline, renderTimeline({ width, end: page.run.result.virtualTime, now: timeOf(page, page.step), bands: page.bands, steps: page.run.steps, current: page.step, marker, onStep: (k) => show(page, k) }));
 }
 
 /**

@@ -14,7 +14,11 @@ export interface FaultBand {
   kind: string;
   /** In words, with the nodes it hit: "crash broker-1", "partition broker-1 | broker-2, broker-3". */
   label: string;
+  /** What fits on the band, the node first: "broker-1 crashed", "partition". */
+  short: string;
 }
+
+const SHORT: Record<string, string> = { crash: 'crashed', kill: 'killed', pause: 'paused' };
 
 const ENDED_BY: Record<string, string> = { crash: 'node.restart', kill: 'node.restart', pause: 'node.resume' };
 
@@ -30,13 +34,13 @@ export function faultBands(records: readonly TraceRecord[], nodes: readonly Node
       for (const node of targets) {
         const endKind = ENDED_BY[kind]!;
         const until = typeof d.until === 'number' ? d.until : findAfter(records, index, (r) => r.kind === endKind && r.node === node)?.t;
-        bands.push({ start, end: until ?? runEnd, kind, label: `${kind} ${node}` });
+        bands.push({ start, end: until ?? runEnd, kind, label: `${kind} ${node}`, short: `${node} ${SHORT[kind]!}` });
       }
     } else if (kind === 'partition') {
       const healed = findAfter(records, index, (r) => r.kind === 'phase' || (r.kind === 'fault' && (dataOf(r).kind === 'heal' || dataOf(r).kind === 'partition')));
-      bands.push({ start, end: healed?.t ?? runEnd, kind, label: describePartition(String(d.description), nodes) });
+      bands.push({ start, end: healed?.t ?? runEnd, kind, label: describePartition(String(d.description), nodes), short: 'partition' });
     } else if (kind === 'slow-disk' || kind === 'disk-full' || kind === 'clock-skew') {
-      bands.push({ start, end: typeof d.until === 'number' ? d.until : runEnd, kind, label: `${kind} ${targets.join(', ')}` });
+      bands.push({ start, end: typeof d.until === 'number' ? d.until : runEnd, kind, label: `${kind} ${targets.join(', ')}`, short: `${targets.join(', ')} ${kind}` });
     }
   });
   return bands;
