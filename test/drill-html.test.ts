@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -92,5 +92,11 @@ describe('drill web page generator', () => {
     const io: CliIo = { stdout: () => {}, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: {}, cwd: REPO_ROOT, exitCode: 0 };
     expect(await main(['drill', DRILL, '--html', join(tmpdir(), 'no-such-dir-mqsim', 'x', 'out.html')], io)).toBe(2);
     expect(stderr).toMatch(/cannot write/);
+  });
+
+  it("README's drill count is what scenarios/drills/ ships", () => {
+    const shipped = readdirSync(join(REPO_ROOT, 'scenarios/drills')).filter((f) => f.endsWith('.yaml')).length;
+    const claimed = /Shipped drills \(`scenarios\/drills\/`, (\d+)\)/.exec(readFileSync(join(REPO_ROOT, 'README.md'), 'utf8'))?.[1];
+    expect(Number(claimed)).toBe(shipped);
   });
 });
