@@ -49,9 +49,12 @@ export function clusterView(input: ViewInput): ClusterView {
         groups = [];
         break;
       case 'net.deliver':
-        if (record.t > input.time - TRAFFIC_WINDOW) {
+      case 'net.drop':
+        // A packet for a node that is down is recorded delivered, then dropped: it does not count.
+        if (record.t > input.time - TRAFFIC_WINDOW && (record.kind === 'net.deliver' || record.reason === 'node-down')) {
           const key = `${String(record.from)}>${String(record.to)}`;
-          traffic.set(key, (traffic.get(key) ?? 0) + 1);
+          traffic.set(key, (traffic.get(key) ?? 0) + (record.kind === 'net.deliver' ? 1 : -1));
+          if (traffic.get(key) === 0) traffic.delete(key);
         }
         break;
     }

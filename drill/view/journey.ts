@@ -53,6 +53,7 @@ export class JourneyIndex {
       }
     }
     const outstanding = new Map<string, { record: TraceRecord; msgs: string[] }[]>();
+    const justDelivered = new Map<string, { record: TraceRecord; msgs: string[] }>();
     for (const record of records) {
       if (record.kind === 'history') this.history(record);
       else if (record.kind === 'note') {
@@ -67,11 +68,15 @@ export class JourneyIndex {
         else outstanding.set(channel, [entry]);
         for (const msg of msgs) this.add(msg, { t: record.t, text: packetText(record, msg, this.brokers), holders: [String(record.from)] });
       } else if (record.kind === 'net.deliver' || record.kind === 'net.drop') {
-        // Connections keep order: a delivery or a drop is the oldest packet still on its way.
-        const sent = outstanding.get(`${String(record.from)}>${String(record.to)}>${String(record.type)}`)?.shift();
+        // Connections keep order: a delivery or a drop is the oldest packet still on its way. A
+        // packet that reaches a node that is down is recorded as delivered, then dropped: the
+        // drop is about the packet just delivered.
+        const channel = `${String(record.from)}>${String(record.to)}>${String(record.type)}`;
+        const sent = record.kind === 'net.drop' && record.reason === 'node-down' ? justDelivered.get(channel) : outstanding.get(channel)?.shift();
+        if (record.kind === 'net.deliver' && sent) justDelivered.set(channel, sent);
         if (!sent || sent.msgs.length === 0) continue;
         for (const msg of sent.msgs) {
-          if (record.kind === 'net.deliver') this.lastHolders(msg, String(record.to));
+          if (record.kind === 'net.deliver') this.lastHolders(msg, String(record.to), record.t);
           else this.add(msg, { t: record.t, text: `the ${String(record.type)} from ${String(record.from)} to ${String(record.to)} was lost on the way (${dropReason(String(record.reason))})`, holders: [], tone: 'bad' });
         }
       }
@@ -124,10 +129,11 @@ export class JourneyIndex {
     this.messages.get(msg)?.events.push(event);
   }
 
-  private lastHolders(msg: string, node: string): void {
+  /** The packet reached `node`: the node holds the message from then on (a fault there may be its cause). */
+  private lastHolders(msg: string, node: string, t: number): void {
     const events = this.messages.get(msg)?.events;
     const last = events?.[events.length - 1];
-    if (last && !last.holders.includes(node)) last.holders.push(node);
+    if (last && last.t <= t && !last.holders.includes(node)) last.holders.push(node);
   }
 
   private history(record: TraceRecord): void {
