@@ -91,7 +91,8 @@ function show(page: Page, step: number): void {
   renderText(page, current);
   fitText($('.text'));
   renderTimelineNow(page);
-  if (!$('[data-role="inspector"]').hidden) page.inspector.update({ now, faults: page.bands, final });
+  // Once the drill is over and its last answer shown, the inspector tells each message's whole story (to the end of the run's drain).
+  if (!$('[data-role="inspector"]').hidden) page.inspector.update({ now: final ? page.run.result.virtualTime : now, faults: page.bands, final });
   ($('[data-role="prev"]') as HTMLButtonElement).disabled = page.step === 0;
   ($('[data-role="next"]') as HTMLButtonElement).disabled = page.step === last;
 }
@@ -250,9 +251,6 @@ function wire(page: Page): void {
   document.addEventListener('focusin', showTip);
   document.addEventListener('mouseout', hideTip);
   document.addEventListener('focusout', hideTip);
-  inspectorPane.addEventListener('click', (event) => {
-    if ((event.target as HTMLElement).closest('[data-msg]')) show(page, page.step);
-  });
 }
 
 // Let the "simulating" message paint before the simulation takes the main thread.

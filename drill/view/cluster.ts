@@ -94,7 +94,7 @@ export function clusterView(input: ViewInput): ClusterView {
     }),
     producers: input.nodes.filter((n) => n.roles.includes('producer')).map((n) => client(n, 'producer')),
     consumers: input.nodes.filter((n) => isClient(n) && !n.roles.includes('producer')).map((n) => client(n, 'consumer')),
-    partitions: groups.length > 0 ? [groups.map((g) => g.join(', ')).join('  |  ')] : [],
+    partitions: groups.length > 0 ? [groups.map((g) => g.join(', ')).join(' | ')] : [],
   };
 }
 
