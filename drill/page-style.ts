@@ -119,6 +119,8 @@ body.large .diagram { font-size: max(20px, 1.56vw); }
 .verdict-line b { text-transform: uppercase; }
 .verdict-lost b, .verdict-failed b { color: var(--down); } .verdict-duplicated b, .verdict-unknown b { color: var(--paused); } .verdict-delivered b { color: var(--up); }
 .causes { color: var(--fault); font-weight: 600; }
+.cause { font-size: 1em; padding: 0 6px; border-color: var(--fault); color: var(--fault); font-weight: 600; }
+.band.flash { outline: 3px solid var(--accent); z-index: 1; }
 .journey { padding-left: 1.4em; margin: 4px 0; }
 .journey li { margin: 2px 0; }
 .journey .when { font-variant-numeric: tabular-nums; color: var(--muted); }

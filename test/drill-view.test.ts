@@ -39,9 +39,10 @@ describe('drill views', () => {
     const during = index.journey(lost, 11_000_000, bands, false)!;
     expect(during.verdict).toBe('pending');
     expect(during.status).toBe('acknowledged, not delivered yet');
-    expect(during.causes).toEqual(['kill broker at 10.000 s']);
+    expect(during.causes).toEqual([{ fault: 'kill broker', text: 'kill broker at 10.000 s' }]);
     const end = index.journey(lost, run.result.virtualTime, bands, true)!;
     expect(end.verdict).toBe('lost');
+    expect(end.causes).toEqual([{ fault: 'kill broker', text: 'kill broker at 10.000 s, until 13.000 s' }]);
     expect(index.anomalies(run.result.virtualTime, bands).lost.length).toBe(run.result.counts.lostAcked);
     // Nothing after the instant leaks into a journey.
     expect(during.events.every((e) => e.t <= 11_000_000)).toBe(true);

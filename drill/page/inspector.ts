@@ -37,6 +37,11 @@ export class Inspector {
     root.addEventListener('click', (event) => {
       const pick = (event.target as HTMLElement).closest('[data-msg]');
       if (pick) this.select(pick.getAttribute('data-msg')!);
+      // A cause points at its band on the timeline.
+      const cause = (event.target as HTMLElement).closest('[data-cause]');
+      if (cause) {
+        for (const band of document.querySelectorAll('.band')) band.classList.toggle('flash', band.getAttribute('data-fault') === cause.getAttribute('data-cause'));
+      }
     });
   }
 
@@ -90,7 +95,9 @@ export class Inspector {
     clear(
       this.result,
       h('p', { class: `verdict-line verdict-${journey.verdict}` }, h('b', { id: 'inspector-verdict' }, journey.verdict), ` · ${journey.id}${journey.key ? ` (key ${journey.key})` : ''}: ${journey.status}`),
-      journey.causes.length > 0 ? h('p', { class: 'causes' }, 'Faults that hit a node holding it: ', journey.causes.join('; ')) : null,
+      journey.causes.length > 0
+        ? h('p', { class: 'causes' }, 'Faults that hit a node holding it: ', journey.causes.flatMap((c, i) => [i > 0 ? '; ' : '', h('button', { type: 'button', class: 'cause', 'data-cause': c.fault, title: 'show it on the timeline' }, c.text)]))
+        : null,
       h('ol', { class: 'journey' }, journey.events.map((e) => h('li', { class: e.tone ?? '' }, h('span', { class: 'when' }, seconds(e.t)), ' ', withTerms(e.text)))),
     );
   }

@@ -34,8 +34,8 @@ export interface Journey {
   /** In words, as of the instant: "not sent yet", "acknowledged, not delivered yet", "delivered twice"... */
   status: string;
   verdict: 'pending' | 'delivered' | 'duplicated' | 'lost' | 'unknown' | 'failed' | 'unsent';
-  /** Faults that hit a node holding the message, after it got there (the likely cause of a loss or duplicate). */
-  causes: string[];
+  /** Faults that hit a node holding the message, after it got there (the likely cause of a loss or duplicate): the band's label, and in words with its times. */
+  causes: { fault: string; text: string }[];
 }
 
 export class JourneyIndex {
@@ -107,7 +107,7 @@ export class JourneyIndex {
     const first = events[0]?.t ?? time;
     const causes = faults
       .filter((f) => f.start >= first && f.start <= time && [...holders].some((h) => f.label.includes(h)))
-      .map((f) => `${f.label} at ${seconds(f.start)}${f.end > f.start && f.end <= time ? `, until ${seconds(f.end)}` : ''}`);
+      .map((f) => ({ fault: f.label, text: `${f.label} at ${seconds(f.start)}${f.end > f.start && f.end <= time ? `, until ${seconds(f.end)}` : ''}` }));
     const journey: Journey = { id, events, status, verdict, causes };
     if (facts.key !== undefined) journey.key = facts.key;
     return journey;
