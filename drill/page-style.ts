@@ -25,7 +25,7 @@ button:focus-visible, input:focus-visible, .term:focus-visible { outline: 3px so
 .title h1 { font-size: 1.05em; margin: 0; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; min-width: 0; }
 .sub { color: var(--muted); font-size: 0.85em; white-space: nowrap; }
 #where { color: var(--ink); font-weight: 600; }
-.counts { grid-area: counts; display: flex; flex-wrap: wrap; gap: 2px 16px; font-size: max(14px, 0.85em); font-variant-numeric: tabular-nums; }
+.counts { grid-area: counts; display: flex; flex-wrap: wrap; gap: 2px 16px; font-size: max(14px, 0.9em); font-variant-numeric: tabular-nums; }
 .count.bad b { color: var(--down); } .count.warn b { color: var(--paused); }
 .controls { grid-area: controls; display: flex; gap: 6px; }
 /* Main: diagram pane beside the text */
@@ -97,7 +97,7 @@ body.large .diagram { font-size: max(20px, 1.56vw); }
 .arrow.idle line { stroke: #b0bec5; } .arrow.idle path { fill: #b0bec5; }
 .flow-label { color: var(--muted); }
 .flow.cut .flow-label { color: var(--fault); font-weight: 700; }
-.strips { border-collapse: collapse; width: 100%; font-size: max(14px, 0.85em); font-variant-numeric: tabular-nums; }
+.strips { border-collapse: collapse; width: 100%; font-size: max(14px, 0.9em); font-variant-numeric: tabular-nums; }
 .strips th, .strips td { text-align: left; padding: 0 4px 0 0; border-top: 1px solid #e2e2e2; white-space: nowrap; }
 .strips thead th { font-weight: 400; color: var(--muted); border-top: none; }
 .strips tr.lead th { color: var(--accent); }

@@ -72,7 +72,8 @@ export function rocketmqView(input: ViewInput): SystemView {
       ],
     });
     const group = brokerGroupOf(node.name);
-    const mine = [...new Set([...queues.keys(), ...owners.keys()])].filter((q) => q.startsWith(`${group}:`) && !q.includes('%')).sort();
+    // Every queue of the group's topics, the retry (%RETRY%group) and dead-letter (%DLQ%group) ones included.
+    const mine = [...new Set([...queues.keys(), ...owners.keys()])].filter((q) => q.startsWith(`${group}:`)).sort();
     const scale = Math.max(1, ...mine.map((q) => queues.get(q)?.max ?? 0));
     for (const name of mine) {
       const q = queues.get(name) ?? { max: 0, consumed: 0 };
@@ -90,12 +91,12 @@ export function rocketmqView(input: ViewInput): SystemView {
     }
   }
   const owned = new Map<string, string[]>();
-  for (const [q, client] of owners) if (!q.includes('%')) push(owned, client, q);
+  for (const [q, client] of owners) push(owned, client, q);
   for (const [client, list] of owned) {
-    // broker-a:TopicTest:0..3 -> "owns broker-a queues 0, 1, 2, 3"
-    const byGroup = new Map<string, string[]>();
-    for (const q of list.sort()) push(byGroup, q.split(':')[0]!, q.split(':').pop()!);
-    for (const [group, ids] of byGroup) push(view.clientDetails, client, `owns ${group} queues ${ids.join(', ')}`);
+    // broker-a:TopicTest:0..3 -> "owns broker-a TopicTest 0, 1, 2, 3"
+    const byTopic = new Map<string, string[]>();
+    for (const q of list.sort()) push(byTopic, q.slice(0, q.lastIndexOf(':')).replace(':', ' '), q.slice(q.lastIndexOf(':') + 1));
+    for (const [topic, ids] of byTopic) push(view.clientDetails, client, `owns ${topic} ${ids.join(', ')}`);
   }
   for (const node of input.nodes) {
     if (!node.roles.includes('namesrv')) continue;
