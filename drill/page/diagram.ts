@@ -34,13 +34,16 @@ function clientCell(client: ClientView): HTMLElement {
   return h('div', { class: 'client-cell' }, client.kind === 'producer' ? [box, arrow] : [arrow, box]);
 }
 
-/** A downward arrow (messages flow producer -> servers -> consumer), dashed red when a partition cuts it. */
+/** A downward arrow (messages flow producer -> servers -> consumer) with the last second's messages, dashed red when a partition cuts it. */
 function flowArrow(client: ClientView): HTMLElement {
-  const total = client.traffic.reduce((n, f) => n + f.messages, 0);
-  const servers = client.traffic.map((f) => f.server);
-  const where = servers.length === 1 ? servers[0]! : `${servers.length} brokers`;
-  const label = client.cut ? '✂ cut off' : total === 0 ? 'no traffic' : `${total} msg/s ${client.kind === 'producer' ? 'to' : 'from'} ${where}`;
-  const cls = client.cut ? 'cut' : total === 0 ? 'idle' : 'busy';
+  const where = client.servers.length === 1 ? client.servers[0]! : `${client.servers.length} brokers`;
+  let label: string;
+  if (client.cut) label = '✂ cut off';
+  else if (client.rate === 0) label = client.kind === 'producer' ? 'sends nothing' : 'receives nothing';
+  else if (client.kind === 'consumer') label = `${client.rate} msg/s from ${where}`;
+  else if (client.acked === 0) label = `${client.rate} msg/s, none acknowledged`;
+  else label = `${client.rate} msg/s to ${where}`;
+  const cls = client.cut ? 'cut' : client.rate === 0 ? 'idle' : 'busy';
   const arrow = svg(
     'svg',
     { class: `arrow ${cls}`, viewBox: '0 0 16 40', width: 16, height: 40, 'aria-hidden': 'true' },

@@ -7,7 +7,7 @@ import { resolveGroup } from './timeline.js';
 
 /**
  * The cluster diagram's content at an instant: every node's status, the network partitions in
- * force, client-to-server traffic in the last second (in the direction messages flow), and the
+ * force, the messages each client sent or received in the last second (client history), and the
  * system's own per-server state (drill/view/<system>.ts). Only records up to the instant are read.
  */
 
@@ -24,7 +24,7 @@ const SYSTEMS: Record<string, (input: ViewInput) => SystemView> = {
 export function clusterView(input: ViewInput): ClusterView {
   const status = new Map<string, NodeStatus>(input.nodes.map((n) => [n.name, 'not started']));
   let groups: string[][] = [];
-  const traffic = new Map<string, number>();
+  const flows = new Map<string, { rate: number; acked: number; servers: Set<string> }>();
   for (const record of input.records) {
     if (record.t > input.time) break;
     switch (record.kind) {
@@ -48,15 +48,18 @@ export function clusterView(input: ViewInput): ClusterView {
       case 'phase':
         groups = [];
         break;
-      case 'net.deliver':
-      case 'net.drop':
-        // A packet for a node that is down is recorded delivered, then dropped: it does not count.
-        if (record.t > input.time - TRAFFIC_WINDOW && (record.kind === 'net.deliver' || record.reason === 'node-down')) {
-          const key = `${String(record.from)}>${String(record.to)}`;
-          traffic.set(key, (traffic.get(key) ?? 0) + (record.kind === 'net.deliver' ? 1 : -1));
-          if (traffic.get(key) === 0) traffic.delete(key);
-        }
+      case 'history': {
+        // Messages per client in the last second: sends (and who acknowledged them), receives (and from whom).
+        const d = dataOf(record);
+        if (record.t <= input.time - TRAFFIC_WINDOW || typeof d.msg !== 'string') break;
+        const flow = flows.get(record.node) ?? { rate: 0, acked: 0, servers: new Set<string>() };
+        if (d.f === 'send' && d.type === 'invoke') flow.rate++;
+        if (d.f === 'send' && d.type === 'ok') flow.acked++;
+        if (d.f === 'receive' && d.type === 'ok') flow.rate++;
+        if (((d.f === 'send' && d.type === 'ok') || (d.f === 'receive' && d.type === 'ok')) && typeof d.node === 'string') flow.servers.add(d.node);
+        flows.set(record.node, flow);
         break;
+      }
     }
   }
   const system = (SYSTEMS[input.system] ?? (() => emptySystemView()))(input);
@@ -70,13 +73,11 @@ export function clusterView(input: ViewInput): ClusterView {
     return groups.filter((g) => g !== mine).flat().filter((n) => n !== name);
   };
   const client = (n: NodeInfo, kind: ClientView['kind']): ClientView => {
-    const flows: ClientView['traffic'] = [];
-    for (const server of serverNames) {
-      const messages = kind === 'producer' ? traffic.get(`${n.name}>${server}`) : traffic.get(`${server}>${n.name}`);
-      if (messages) flows.push({ server, messages });
-    }
+    const flow = flows.get(n.name);
     const cut = cutFrom(n.name).some((other) => serverNames.has(other));
-    return { name: n.name, status: status.get(n.name)!, kind, details: system.clientDetails.get(n.name) ?? [], traffic: flows, cut };
+    const view: ClientView = { name: n.name, status: status.get(n.name)!, kind, details: system.clientDetails.get(n.name) ?? [], rate: flow?.rate ?? 0, servers: [...(flow?.servers ?? [])].sort(), cut };
+    if (kind === 'producer') view.acked = flow?.acked ?? 0;
+    return view;
   };
   return {
     time: input.time,

@@ -53,8 +53,12 @@ export interface ClientView {
   kind: 'producer' | 'consumer';
   /** Lines under the name: what it owns, its mode (autoAck, prefetch...). */
   details: string[];
-  /** The servers it exchanged messages with in the last second, with the count in the flow's direction. */
-  traffic: { server: string; messages: number }[];
+  /** Messages of the last second in the flow's direction: sent by a producer, received by a consumer. */
+  rate: number;
+  /** The servers that acknowledged a producer's messages, or delivered a consumer's, in that second. */
+  servers: string[];
+  /** A producer's messages acknowledged in that second (fewer than sent while a broker is away). */
+  acked?: number;
   cut: boolean;
 }
 
@@ -120,7 +124,12 @@ export function listWords(items: readonly string[]): string {
   return `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
 }
 
-/** Virtual time as the page shows it: 12.345 s. */
+/** Virtual time as the page shows it: 12.345 s, and past two minutes 4 h 46 min 40.040 s. */
 export function seconds(time: Micros): string {
-  return `${(time / 1_000_000).toFixed(3)} s`;
+  const total = time / 1_000_000;
+  if (total < 120) return `${total.toFixed(3)} s`;
+  const hours = Math.floor(total / 3600);
+  const minutes = Math.floor((total % 3600) / 60);
+  const rest = total - hours * 3600 - minutes * 60;
+  return `${hours > 0 ? `${hours} h ` : ''}${minutes} min ${rest.toFixed(3)} s`;
 }

@@ -46,6 +46,10 @@ export function rocketmqView(input: ViewInput): SystemView {
         queue(d.queue).consumed = Math.max(queue(d.queue).consumed, d.offset + 1);
         if (typeof d.node === 'string') brokerOf.set(d.queue, d.node);
       }
+    } else if (record.kind === 'note' && dataOf(record).what === 'dead-lettered' && typeof dataOf(record).group === 'string') {
+      // Past maxReconsumeTimes the broker writes the message to %DLQ%<group> (one queue).
+      const name = `${brokerGroupOf(record.node)}:%DLQ%${String(dataOf(record).group)}:0`;
+      queue(name).max++;
     } else if (record.kind === 'note' && dataOf(record).what === 'store-recovered') {
       const d = dataOf(record);
       const log = commitLog.get(record.node) ?? { max: 0, messages: 0 };
@@ -77,6 +81,8 @@ export function rocketmqView(input: ViewInput): SystemView {
     const scale = Math.max(1, ...mine.map((q) => queues.get(q)?.max ?? 0));
     for (const name of mine) {
       const q = queues.get(name) ?? { max: 0, consumed: 0 };
+      // A queue written by the broker itself (retries) shows no send: it holds at least what was read from it.
+      q.max = Math.max(q.max, q.consumed);
       const strip = {
         label: name.slice(group.length + 1),
         role: 'consume queue',
