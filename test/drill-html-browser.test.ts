@@ -179,7 +179,8 @@ describe.skipIf(!available && !mustRun)('drill pages in headless Chromium', () =
 
   for (const file of scenarioFiles(join(REPO_ROOT, 'scenarios', 'drills'))) {
     const name = file.slice(REPO_ROOT.length + 1);
-    it(`${name}: fits, one step at a time, no spoilers, ≤ 2 MB, the trace of mqsim run`, async () => {
+    // Concurrent: while one page simulates its drill in Chromium, the next is prepared in Node.
+    it.concurrent(`${name}: fits, one step at a time, no spoilers, ≤ 2 MB, the trace of mqsim run`, async ({ expect }) => {
       const run = runDrill(loadScenario(file));
       const { page, errors, requests, bytes } = await open(run);
       expect(bytes, 'page size').toBeLessThanOrEqual(MAX_PAGE_BYTES);

@@ -54,6 +54,8 @@ function boot(): void {
     revealed: new Set(),
   };
   document.body.dataset.traceHash = run.result.traceHash;
+  // The same hash as `mqsim run FILE --json` prints: hover the subtitle to compare.
+  $('.sub').title = `trace hash ${run.result.traceHash} (as mqsim run prints it)`;
   wire(page);
   show(page, 0);
   (globalThis as unknown as { mqsimDrill: unknown }).mqsimDrill = { traceHash: run.result.traceHash, steps: run.steps.length, go: (k: number) => show(page, k) };
