@@ -52,11 +52,26 @@ export class JourneyIndex {
         if (key !== undefined) this.byKey.set(key, [...(this.byKey.get(key) ?? []), d.msg]);
       }
     }
+    // Where each acknowledged record sits (Kafka: partition and offset), for the notes that cut a log.
+    const stored = new Map<string, { offset: number; msg: string }[]>();
     const outstanding = new Map<string, { record: TraceRecord; msgs: string[] }[]>();
     const justDelivered = new Map<string, { record: TraceRecord; msgs: string[] }>();
     for (const record of records) {
-      if (record.kind === 'history') this.history(record);
-      else if (record.kind === 'note') {
+      if (record.kind === 'history') {
+        this.history(record);
+        const d = dataOf(record);
+        if (d.f === 'send' && d.type === 'ok' && typeof d.queue === 'string' && typeof d.offset === 'number' && typeof d.msg === 'string') {
+          stored.set(d.queue, [...(stored.get(d.queue) ?? []), { offset: d.offset, msg: d.msg }]);
+        }
+      } else if (record.kind === 'note' && typeof dataOf(record).partition === 'string' && (dataOf(record).what === 'log-truncated' || dataOf(record).what === 'log-recovered')) {
+        // A replica's log cut (truncation to the HW or to the leader's epoch end) or found shorter
+        // after a crash: the records past that end are gone from that replica.
+        const d = dataOf(record);
+        const end = Number(d.what === 'log-truncated' ? d.to : d.leo);
+        const partition = String(d.partition);
+        const text = d.what === 'log-truncated' ? `${record.node} cut its log of ${partition} at offset ${end} (${String(d.reason ?? 'truncation')}): the record is gone from ${record.node}` : `${record.node} restarted with its log of ${partition} ending at offset ${end}: the record was not on its disk`;
+        for (const entry of stored.get(partition) ?? []) if (entry.offset >= end) this.add(entry.msg, { t: record.t, text: `${text} (it was at offset ${entry.offset})`, holders: [record.node], tone: 'bad' });
+      } else if (record.kind === 'note') {
         const d = dataOf(record);
         if (typeof d.msg === 'string') this.add(d.msg, d.what === 'dead-lettered' ? { t: record.t, text: noteText(record), holders: [record.node], tone: 'warn' } : { t: record.t, text: noteText(record), holders: [record.node] });
       } else if (record.kind === 'net.send') {
@@ -184,7 +199,7 @@ function packetText(record: TraceRecord, msg: string, brokers: ReadonlySet<strin
   const offsetOf = () => ((p.records ?? []) as { msg?: string; offset?: number }[]).find((r) => r.msg === msg)?.offset;
   switch (record.type) {
     case 'Produce':
-      return `${from} sends it to ${to} in a Produce request (acks=${String(p.acks)})`;
+      return `${from} sends it to ${to} in a Produce request (acks=${p.acks === -1 ? 'all' : String(p.acks)})`;
     case 'FetchResponse': {
       const offset = offsetOf();
       return brokers.has(to)
