@@ -44,6 +44,16 @@ export const GLOSSARY: Readonly<Record<string, string>> = {
   backlog: 'Messages acknowledged to a producer and not yet delivered to a consumer.',
   'in flight': 'Messages sent and not answered yet.',
   partition: 'In a fault, a cut in the network between groups of nodes. In Kafka, also a shard of a topic.',
+  'replica.lag.time.max.ms': 'How long (default 30 s) a Kafka follower may fall behind the leader before the leader removes it from the ISR.',
+  'min.insync.replicas': 'With acks=all, how many ISR members a Kafka partition needs to accept a write; with fewer the producer gets NOT_ENOUGH_REPLICAS.',
+  'session.timeout.ms': 'How long a Kafka group coordinator waits without a heartbeat before it drops a consumer from the group and rebalances.',
+  'group.instance.id': 'Makes a Kafka consumer a static member: its restart within session.timeout.ms does not start a rebalance.',
+  ZooKeeper: 'The coordination service older Kafka clusters use to elect the controller and keep broker sessions; a broker is dead to it once its session expires.',
+  'delay level': 'One of RocketMQ\'s 18 fixed delays (1s 5s 10s 30s 1m ... 2h); a retry waits the level of its attempt.',
+  maxReconsumeTimes: 'How many times RocketMQ redelivers a failing message (default 16) before it moves it to %DLQ%<group>.',
+  ASYNC_FLUSH: 'RocketMQ answers SEND_OK once the message is in the page cache and flushes it to disk later: a machine crash loses the unflushed tail.',
+  SEND_OK: 'The RocketMQ broker\'s success answer to a send. With ASYNC_FLUSH it does not mean the message is on disk.',
+  'confirm.select': 'Puts a RabbitMQ channel in publisher-confirm mode: the broker then acks (or nacks) every published message.',
 };
 
 /** The terms, longest first, for matching in text. */
