@@ -191,7 +191,7 @@ function factValue(fact: string, context: FactContext): string {
       const state = rebuildState<Record<string, unknown>>(records, rest[0]!, time);
       let value: unknown = state;
       for (const segment of rest[1]!.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[segment] : undefined;
-      return value === undefined ? 'none' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+      return value === undefined ? 'none' : plainValue(value);
     }
     case 'note': {
       // What happened next: the first such note at or after the step (explanations reveal it),
@@ -219,6 +219,27 @@ function factValue(fact: string, context: FactContext): string {
     default:
       throw new DrillSpecError(`unknown fact ${fact}`);
   }
+}
+
+/**
+ * A piece of state in words, for a narration read aloud or projected: a list as
+ * "broker-1, broker-2", a map as "key: value; key: value", nested maps in parentheses. No JSON.
+ */
+export function plainValue(value: unknown, nested = false): string {
+  if (value === null || value === undefined) return 'none';
+  if (Array.isArray(value)) {
+    if (value.length === 0) return 'none';
+    const items = value.map((v) => plainValue(v, true));
+    return value.every((v) => typeof v === 'number') ? `[${items.join(', ')}]` : items.join(nested ? ' ' : ', ');
+  }
+  if (typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).map(([k, v]) =>
+      v !== null && typeof v === 'object' && !Array.isArray(v) ? `${k} ${plainValue(v, true)}` : `${k}: ${plainValue(v, true)}`,
+    );
+    if (entries.length === 0) return 'none';
+    return nested ? `(${entries.join(', ')})` : entries.join('; ');
+  }
+  return String(value);
 }
 
 function gaugesAt(result: RunResult, time: Micros): Record<string, number> {
