@@ -4,7 +4,10 @@ import './scenario-sections.js';
  * mqsim's library API. `loadScenario` + `simulate` run a scenario file; the kernel pieces
  * (World, Kernel, RandomStreams, Network, Disk, History, CheckerSuite) build simulations by hand.
  */
-export { loadScenario, parseScenario, scenarioJsonSchema, type Scenario } from './models/scenario.js';
+export { loadScenario, loadScenarioFile, parseScenario, estimateScenario, scenarioJsonSchema, type Scenario, type LoadOptions } from './models/scenario.js';
+export { BOUNDS } from './sim/scenario/bounds.js';
+export { DEFAULT_MAX_MESSAGES, type CostEstimate } from './sim/scenario/cost.js';
+export { ConfigError, withPath, type ConfigProblem } from './sim/scenario/config-error.js';
 export { simulate, DeterminismError, type SimulateOptions } from './models/simulate.js';
 export { MODELS, systemNames, modelFor, type ModelDefinition, type ModelRun } from './models/index.js';
 export { flattenMetrics, type RunResult } from './sim/result.js';
