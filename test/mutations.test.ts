@@ -1,0 +1,302 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../check/mutations.js';
+import { scenarioFiles } from '../cli/commands.js';
+import { loadScenarioFile } from '../models/scenario.js';
+import { REPO_ROOT } from '../scripts/golden.js';
+
+/**
+ * Mutation checks (issue #22): every scenario under scenarios/<system>/, demo/ and drills/ shows a
+ * semantic, so it declares `mutations:` (or `mutations: { none: reason }`), and each declared mutant
+ * (the semantic swapped for its neighbour) must make its expectations fail.
+ */
+const FOLDERS = ['kafka', 'rabbitmq', 'rocketmq', 'demo', 'drills'];
+const files = FOLDERS.flatMap((folder) => scenarioFiles(join(REPO_ROOT, 'scenarios', folder))).map((p) => relative(REPO_ROOT, p));
+
+/**
+ * Scenarios whose mutations are still to be written: the debt issue #22 tracks, in plain sight.
+ * The list only shrinks: a listed file that declares mutations fails the test until it is taken off.
+ */
+const NOT_YET_DECLARED: ReadonlySet<string> = new Set([
+  'scenarios/kafka/acks-0-leader-failover.yaml',
+  'scenarios/kafka/acks-1-leader-failover.yaml',
+  'scenarios/kafka/acks-all-leader-failover.yaml',
+  'scenarios/kafka/backlog-consumers-capped-by-partitions.yaml',
+  'scenarios/kafka/broker-failure-detection-kraft.yaml',
+  'scenarios/kafka/broker-failure-detection-zookeeper.yaml',
+  'scenarios/kafka/clean-election-offline.yaml',
+  'scenarios/kafka/controller-failover.yaml',
+  'scenarios/kafka/delay-topic-scheduler-coarse.yaml',
+  'scenarios/kafka/delay-topic-scheduler-crash.yaml',
+  'scenarios/kafka/delay-topic-scheduler.yaml',
+  'scenarios/kafka/dispatcher-fan-out.yaml',
+  'scenarios/kafka/dispatcher-round-robin-reorders.yaml',
+  'scenarios/kafka/flush-every-message-keeps-acked.yaml',
+  'scenarios/kafka/group-autocommit-async-crash-loses.yaml',
+  'scenarios/kafka/group-autocommit-sync-crash-duplicates.yaml',
+  'scenarios/kafka/group-backlog-drain.yaml',
+  'scenarios/kafka/group-commit-after-processing-duplicates.yaml',
+  'scenarios/kafka/group-commit-before-processing-loses.yaml',
+  'scenarios/kafka/group-coordinator-failover.yaml',
+  'scenarios/kafka/group-dynamic-membership-restart.yaml',
+  'scenarios/kafka/group-dynamic-rolling-restart.yaml',
+  'scenarios/kafka/group-max-poll-interval-exceeded.yaml',
+  'scenarios/kafka/group-more-consumers-than-partitions.yaml',
+  'scenarios/kafka/group-partitions-added.yaml',
+  'scenarios/kafka/group-rebalance-cooperative-sticky.yaml',
+  'scenarios/kafka/group-rebalance-range.yaml',
+  'scenarios/kafka/group-rebalance-roundrobin.yaml',
+  'scenarios/kafka/group-static-duplicate-instance-fenced.yaml',
+  'scenarios/kafka/group-static-membership-restart.yaml',
+  'scenarios/kafka/group-static-rolling-restart.yaml',
+  'scenarios/kafka/group-subscribe-vs-assign.yaml',
+  'scenarios/kafka/group-subscription-change.yaml',
+  'scenarios/kafka/hw-truncation-loses-acked.yaml',
+  'scenarios/kafka/idempotent-producer-no-duplicates.yaml',
+  'scenarios/kafka/isr-shrink-lagging-follower.yaml',
+  'scenarios/kafka/kraft-combined-mode-controller-crash.yaml',
+  'scenarios/kafka/kraft-controller-failover.yaml',
+  'scenarios/kafka/kraft-minority-controller-cannot-commit.yaml',
+  'scenarios/kafka/leader-epoch-truncation-keeps-acked.yaml',
+  'scenarios/kafka/min-insync-replicas-refuses.yaml',
+  'scenarios/kafka/producer-retry-duplicates.yaml',
+  'scenarios/kafka/segment-rolling-retention.yaml',
+  'scenarios/kafka/unclean-election-loses-acked.yaml',
+  'scenarios/kafka/unflushed-crash-loses-acked.yaml',
+  'scenarios/rabbitmq/alternate-exchange.yaml',
+  'scenarios/rabbitmq/autoack-consumer-crash.yaml',
+  'scenarios/rabbitmq/cluster-classic-queue-node-crash.yaml',
+  'scenarios/rabbitmq/cluster-partition-autoheal.yaml',
+  'scenarios/rabbitmq/cluster-partition-ignore.yaml',
+  'scenarios/rabbitmq/cluster-partition-pause-minority.yaml',
+  'scenarios/rabbitmq/cluster-quorum-queue-node-crash.yaml',
+  'scenarios/rabbitmq/competing-consumers-failover.yaml',
+  'scenarios/rabbitmq/confirms-broker-crash-outbox.yaml',
+  'scenarios/rabbitmq/delay-delayed-exchange.yaml',
+  'scenarios/rabbitmq/delay-queue-ttl.yaml',
+  'scenarios/rabbitmq/delay-ttl-dlx-head-of-queue.yaml',
+  'scenarios/rabbitmq/delayed-confirmation-both-lost.yaml',
+  'scenarios/rabbitmq/delayed-confirmation-broker-restart.yaml',
+  'scenarios/rabbitmq/delayed-confirmation-consumer-crash.yaml',
+  'scenarios/rabbitmq/delayed-confirmation-off-consumer-crash.yaml',
+  'scenarios/rabbitmq/direct-routing.yaml',
+  'scenarios/rabbitmq/exclusive-consumer.yaml',
+  'scenarios/rabbitmq/fanout-routing.yaml',
+  'scenarios/rabbitmq/headers-routing.yaml',
+  'scenarios/rabbitmq/mandatory-returns.yaml',
+  'scenarios/rabbitmq/manual-ack-consumer-crash.yaml',
+  'scenarios/rabbitmq/nack-dead-letter.yaml',
+  'scenarios/rabbitmq/nack-requeue-loop.yaml',
+  'scenarios/rabbitmq/no-confirms-broker-crash.yaml',
+  'scenarios/rabbitmq/ordering-competing-consumers.yaml',
+  'scenarios/rabbitmq/overflow-drop-head.yaml',
+  'scenarios/rabbitmq/overflow-reject-publish-dlx.yaml',
+  'scenarios/rabbitmq/overflow-reject-publish.yaml',
+  'scenarios/rabbitmq/prefetch-1-fair-dispatch.yaml',
+  'scenarios/rabbitmq/prefetch-unlimited-slow-consumer.yaml',
+  'scenarios/rabbitmq/priority.yaml',
+  'scenarios/rabbitmq/queue-expires.yaml',
+  'scenarios/rabbitmq/quorum-delivery-limit-dlx.yaml',
+  'scenarios/rabbitmq/quorum-single-active-consumer-failover.yaml',
+  'scenarios/rabbitmq/single-active-consumer-failover.yaml',
+  'scenarios/rabbitmq/topic-routing.yaml',
+  'scenarios/rabbitmq/transient-vs-persistent-restart.yaml',
+  'scenarios/rabbitmq/ttl-queue-and-message.yaml',
+  'scenarios/rabbitmq/vhost-isolation-and-refusal.yaml',
+  'scenarios/rocketmq/async-flush-crash-loses-acked.yaml',
+  'scenarios/rocketmq/async-master-loses-unreplicated.yaml',
+  'scenarios/rocketmq/clustering-vs-broadcasting.yaml',
+  'scenarios/rocketmq/consumer-crash-duplicates.yaml',
+  'scenarios/rocketmq/delay-levels.yaml',
+  'scenarios/rocketmq/dledger-failover.yaml',
+  'scenarios/rocketmq/global-order-one-queue.yaml',
+  'scenarios/rocketmq/idempotent-consumer.yaml',
+  'scenarios/rocketmq/idle-consumers.yaml',
+  'scenarios/rocketmq/latency-fault-avoids-dead-broker.yaml',
+  'scenarios/rocketmq/namesrv-crash-no-effect.yaml',
+  'scenarios/rocketmq/ordered-by-key.yaml',
+  'scenarios/rocketmq/pull-assign-no-rebalance.yaml',
+  'scenarios/rocketmq/pull-autocommit-async-pool-loss.yaml',
+  'scenarios/rocketmq/pull-autocommit-sync-duplicates.yaml',
+  'scenarios/rocketmq/pull-manual-commit-duplicates.yaml',
+  'scenarios/rocketmq/pull-seek-replay.yaml',
+  'scenarios/rocketmq/pull-slow-app-backlog.yaml',
+  'scenarios/rocketmq/pull-subscribe-restart-waits-for-expiry.yaml',
+  'scenarios/rocketmq/rebalance-averagely-by-circle.yaml',
+  'scenarios/rocketmq/rebalance-averagely.yaml',
+  'scenarios/rocketmq/rebalance-consistent-hash.yaml',
+  'scenarios/rocketmq/retry-to-dlq.yaml',
+  'scenarios/rocketmq/send-modes-broker-crash.yaml',
+  'scenarios/rocketmq/send-retry-duplicates.yaml',
+  'scenarios/rocketmq/slave-read-while-master-down.yaml',
+  'scenarios/rocketmq/stale-route-after-broker-death.yaml',
+  'scenarios/rocketmq/sync-flush-crash-keeps-acked.yaml',
+  'scenarios/rocketmq/sync-flush-slow-disk-timeouts.yaml',
+  'scenarios/rocketmq/sync-master-keeps-acked.yaml',
+  'scenarios/rocketmq/sync-send-retries-another-broker.yaml',
+  'scenarios/rocketmq/tags-filter.yaml',
+  'scenarios/rocketmq/transaction-check-max-discards.yaml',
+  'scenarios/rocketmq/transaction-commit-rollback.yaml',
+  'scenarios/rocketmq/transaction-producer-crash-check-back.yaml',
+  'scenarios/demo/ack-after-fsync-crash.yaml',
+  'scenarios/demo/ack-before-fsync-crash.yaml',
+  'scenarios/demo/competing-consumers-reorder.yaml',
+  'scenarios/demo/consumer-crash-redelivery.yaml',
+  'scenarios/demo/partition-timeouts.yaml',
+  'scenarios/demo/slow-disk-retry-duplicates.yaml',
+  'scenarios/demo/steady-state.yaml',
+  'scenarios/drills/demo-ack-before-fsync.yaml',
+  'scenarios/drills/demo-consumer-crash.yaml',
+  'scenarios/drills/kafka-acks-1-leader-failover.yaml',
+  'scenarios/drills/kafka-autocommit-async-loss.yaml',
+  'scenarios/drills/kafka-backlog-drain.yaml',
+  'scenarios/drills/kafka-hw-truncation-vs-leader-epoch.yaml',
+  'scenarios/drills/kafka-rebalance-duplicates.yaml',
+  'scenarios/drills/kafka-static-membership.yaml',
+  'scenarios/drills/kafka-unclean-leader-election.yaml',
+  'scenarios/drills/rabbitmq-autoack-loss.yaml',
+  'scenarios/drills/rabbitmq-confirms-outbox.yaml',
+  'scenarios/drills/rabbitmq-delayed-confirmation.yaml',
+  'scenarios/drills/rabbitmq-quorum-leader-failover.yaml',
+  'scenarios/drills/rabbitmq-requeue-loop-vs-dlx.yaml',
+  'scenarios/drills/rabbitmq-ttl-head-of-queue.yaml',
+  'scenarios/drills/rocketmq-async-flush-loss.yaml',
+  'scenarios/drills/rocketmq-retry-to-dlq.yaml',
+  'scenarios/drills/rocketmq-stale-route.yaml',
+  'scenarios/drills/rocketmq-transaction-check-back.yaml',
+]);
+
+const declared = new Map(files.map((file) => [file, loadScenarioFile(join(REPO_ROOT, file)).mutations]));
+
+describe('mutation checks: declarations', () => {
+  it('every shipped scenario declares mutations: or mutations: { none: reason }', () => {
+    const missing = files.filter((f) => declared.get(f) === undefined && !NOT_YET_DECLARED.has(f));
+    expect(missing, 'these scenarios declare no mutations: add a mutations: section (see README, Mutation checks)').toEqual([]);
+  });
+
+  it('the list of scenarios not yet declared only shrinks', () => {
+    const done = [...NOT_YET_DECLARED].filter((f) => declared.get(f) !== undefined);
+    expect(done, 'these now declare mutations: take them off NOT_YET_DECLARED').toEqual([]);
+    const unknown = [...NOT_YET_DECLARED].filter((f) => !declared.has(f));
+    expect(unknown, 'NOT_YET_DECLARED names files that are not shipped scenarios').toEqual([]);
+  });
+});
+
+// The unmutated scenarios' expectations are test/scenarios.test.ts's job: each mutant runs once here.
+const withMutations = files.filter((f) => Array.isArray(declared.get(f)));
+describe.each(withMutations)('mutations of %s', (file) => {
+  it('every mutant is caught by an expectation', () => {
+    const result = runMutations(join(REPO_ROOT, file), { baseline: false });
+    expect(result.mutants.length).toBeGreaterThan(0);
+    const notCaught = result.mutants.filter((m) => m.status !== 'caught')
+      .map((m) => `${file}: mutant "${m.name}" ${m.status === 'survived' ? `survived (every expectation held; semantic: ${m.semantic})` : `${m.status}: ${m.message}`}`);
+    expect(notCaught).toEqual([]);
+  });
+});
+
+describe('mutation checks: the mechanism', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mqsim-mutations-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const write = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  // A small Kafka run: acks=1 and an unclean leader election lose acknowledged records.
+  const scenario = (expect: string, mutations: string): string => `name: t
+system: kafka
+seed: 1
+duration: 20s
+drain: 10s
+cluster: { brokers: 3, config: { unclean.leader.election.enable: true, min.insync.replicas: 1 } }
+topics: [{ name: orders, partitions: 1, replicationFactor: 3 }]
+workload:
+  producers:
+    - { id: p1, topic: orders, rate: 200/s, keys: 10, config: { acks: "1", enable.idempotence: false } }
+  consumers:
+    - { group: g, topic: orders, mode: subscribe, config: { auto.offset.reset: earliest } }
+faults:
+  - { at: 5s, partition: [[broker-1], [broker-2, broker-3]] }
+  - { at: 12s, heal: true }
+expect:
+${expect}
+mutations:
+${mutations}
+`;
+
+  it('reads paths: indexes, dotted config keys, quoted keys', () => {
+    expect(parseMutationPath('workload.consumers[0].config.partition.assignment.strategy')).toEqual([
+      { key: 'workload', quoted: false }, { key: 'consumers', quoted: false }, { index: 0 }, { key: 'config', quoted: false },
+      { key: 'partition', quoted: false }, { key: 'assignment', quoted: false }, { key: 'strategy', quoted: false },
+    ]);
+    expect(parseMutationPath('cluster.config["a.b"]')).toEqual([{ key: 'cluster', quoted: false }, { key: 'config', quoted: false }, { key: 'a.b', quoted: true }]);
+    expect(() => parseMutationPath('a..b')).toThrow();
+    expect(() => parseMutationPath('a[0]b')).toThrow();
+  });
+
+  it('applies set and unset to a copy: an existing dotted key, a new one, a list item', () => {
+    const raw = { workload: { consumers: [{ config: { 'partition.assignment.strategy': 'range' } }] }, faults: [{ at: 1 }, { at: 2 }] };
+    const mutant = applyMutation(raw, {
+      semantic: 's', because: 'b',
+      set: { 'workload.consumers[0].config.partition.assignment.strategy': 'sticky', 'workload.consumers[0].config.enable.auto.commit': false },
+      unset: ['faults[0]'],
+    });
+    expect(mutant).toEqual({ workload: { consumers: [{ config: { 'partition.assignment.strategy': 'sticky', 'enable.auto.commit': false } }] }, faults: [{ at: 2 }] });
+    expect(raw.workload.consumers[0]!.config['partition.assignment.strategy']).toBe('range');
+    expect(() => applyMutation(raw, { semantic: 's', because: 'b', set: { 'workload.consumer[0].x': 1 } })).toThrow(/workload has no key "consumer"/);
+    expect(() => applyMutation(raw, { semantic: 's', because: 'b', set: { 'faults[5].at': 1 } })).toThrow(/faults has 2 items/);
+    expect(() => applyMutation(raw, { semantic: 's', because: 'b', unset: ['workload.producers'] })).toThrow(/no key "producers"/);
+  });
+
+  it('a mutant whose expectation fails is caught; one that changes nothing the expectations see survives', () => {
+    const file = write('caught.yaml', scenario('  lostAcked: "> 0"', `  - semantic: acks=1 loses acknowledged records on failover
+    name: acks=all
+    set: { "workload.producers[0].config.acks": all, "cluster.config.unclean.leader.election.enable": false }
+    because: acks=all waits for the ISR and a clean election keeps what it acknowledged
+  - semantic: a mutant the expectations cannot see
+    name: two consumers
+    set: { "workload.consumers[0].count": 2 }
+    because: consumer count does not change what the producer loses`));
+    const result = runMutations(file);
+    expect(result.baseline).toBe('pass');
+    expect(result.mutants.map((m) => [m.name, m.status, m.message])).toEqual([["acks=all", "caught", undefined], ["two consumers", "survived", undefined]]);
+    expect(result.mutants[0]!.failed[0]).toMatch(/^lostAcked > 0 \(actual 0\)$/);
+    const [score] = mutationScores([result]);
+    expect(score).toMatchObject({ system: 'kafka', mutants: 2, caught: 1, survived: 1, broken: 0 });
+  });
+
+  it('a path not in the file, a no-op and a mutant that does not validate are invalid, with the file position', () => {
+    const file = write('invalid.yaml', scenario('  lostAcked: "> 0"', `  - semantic: s
+    set: { "workload.producer[0].config.acks": all }
+    because: b
+  - semantic: s
+    set: { "workload.producers[0].config.acks": "1" }
+    because: b
+  - semantic: s
+    set: { "workload.producers[0].config.akcs": all }
+    because: b`));
+    const result = runMutations(file);
+    expect(result.mutants.map((m) => m.status)).toEqual(['invalid', 'invalid', 'invalid']);
+    expect(result.mutants[0]!.message).toMatch(/invalid\.yaml:20:\d+: set "workload\.producer\[0\]\.config\.acks": workload has no key "producer"/);
+    expect(result.mutants[1]!.message).toMatch(/is "1" already/);
+    expect(result.mutants[2]!.message).toMatch(/does not validate: .*unknown key "akcs"/);
+  });
+
+  it('a scenario that fails unmutated has its mutants refused', () => {
+    const file = write('failing.yaml', scenario('  lostAcked: 0', `  - semantic: s
+    set: { "workload.producers[0].config.acks": all }
+    because: b`));
+    const result = runMutations(file);
+    expect(result.baseline).toBe('fail');
+    expect(result.problem).toMatch(/fails lostAcked == 0/);
+    expect(result.mutants).toEqual([]);
+  });
+
+  it('mutations: { none: reason } is a declaration without mutants', () => {
+    const file = write('none.yaml', scenario('  lostAcked: "> 0"', '  none: a baseline').replace('mutations:\n  none', 'mutations:\n  none'));
+    const result = runMutations(file);
+    expect(result).toMatchObject({ declared: 'none', reason: 'a baseline', mutants: [] });
+  });
+});
