@@ -26,6 +26,9 @@ const mutation = z.strictObject({
   }),
   unset: z.array(z.string().min(1)).min(1).optional().meta({ description: 'Key paths to remove (e.g. "faults[1]", "cluster.config.min.insync.replicas").' }),
   because: z.string().min(1).meta({ description: 'Why the mutant must fail the expectations: what the neighbour semantic does differently.' }),
+  knownGap: z.string().min(1).optional().meta({
+    description: 'The mutant is known to survive: what the model lacks to tell it apart (e.g. a metric). Counted as survived in the score; the test fails once it is caught, so the note goes.',
+  }),
 }).refine((m) => (m.set !== undefined && Object.keys(m.set).length > 0) || m.unset !== undefined, { error: 'a mutation needs set: or unset:' });
 
 const mutations = z.union([
@@ -41,6 +44,7 @@ export interface MutationSpec {
   set?: Record<string, unknown>;
   unset?: string[];
   because: string;
+  knownGap?: string;
 }
 
 export type MutationsSection = MutationSpec[] | { none: string };

@@ -25,6 +25,8 @@ export interface MutantOutcome {
   name: string;
   semantic: string;
   because: string;
+  /** Declared as known to survive, with what is missing. */
+  knownGap?: string;
   status: MutantStatus;
   /** caught: the expectations that failed, as `metric op value (actual x)`. */
   failed: string[];
@@ -203,6 +205,7 @@ export function runMutations(file: string, options: MutateOptions = {}): Scenari
   section.forEach((mutation, index) => {
     const name = mutantName(mutation);
     const outcome: MutantOutcome = { name, semantic: mutation.semantic, because: mutation.because, status: 'invalid', failed: [] };
+    if (mutation.knownGap !== undefined) outcome.knownGap = mutation.knownGap;
     out.mutants.push(outcome);
     let mutant: Scenario;
     try {
@@ -234,6 +237,8 @@ export interface SystemScore {
   mutants: number;
   caught: number;
   survived: number;
+  /** Of the survivors, those declared as known gaps. */
+  knownGaps: number;
   /** invalid or error. */
   broken: number;
 }
@@ -244,7 +249,7 @@ export function mutationScores(results: readonly ScenarioMutations[]): SystemSco
   for (const r of results) {
     const system = r.system || '?';
     let score = bySystem.get(system);
-    if (!score) bySystem.set(system, score = { system, scenarios: 0, withMutations: 0, none: 0, missing: 0, mutants: 0, caught: 0, survived: 0, broken: 0 });
+    if (!score) bySystem.set(system, score = { system, scenarios: 0, withMutations: 0, none: 0, missing: 0, mutants: 0, caught: 0, survived: 0, knownGaps: 0, broken: 0 });
     score.scenarios++;
     if (r.declared === 'mutations') score.withMutations++;
     else if (r.declared === 'none') score.none++;
@@ -252,7 +257,10 @@ export function mutationScores(results: readonly ScenarioMutations[]): SystemSco
     for (const m of r.mutants) {
       score.mutants++;
       if (m.status === 'caught') score.caught++;
-      else if (m.status === 'survived') score.survived++;
+      else if (m.status === 'survived') {
+        score.survived++;
+        if (m.knownGap !== undefined) score.knownGaps++;
+      }
       else score.broken++;
     }
   }
@@ -265,8 +273,8 @@ function percent(caught: number, of: number): string {
 
 /** The score table, as Markdown (README) or as aligned text (terminal). */
 export function formatScores(scores: readonly SystemScore[], markdown = false): string {
-  const header = ['system', 'scenarios', 'with mutations', 'none', 'missing', 'mutants', 'caught', 'survived', 'invalid/error', 'score'];
-  const rows = scores.map((s) => [s.system, s.scenarios, s.withMutations, s.none, s.missing, s.mutants, s.caught, s.survived, s.broken, percent(s.caught, s.mutants)].map(String));
+  const header = ['system', 'scenarios', 'with mutations', 'none', 'missing', 'mutants', 'caught', 'survived (known gaps)', 'invalid/error', 'score'];
+  const rows = scores.map((s) => [s.system, s.scenarios, s.withMutations, s.none, s.missing, s.mutants, s.caught, `${s.survived} (${s.knownGaps})`, s.broken, percent(s.caught, s.mutants)].map(String));
   if (markdown) {
     return [header, header.map(() => '---'), ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
   }
@@ -282,7 +290,8 @@ export function formatScenarioMutations(r: ScenarioMutations): string {
   if (r.problem) return text + `  PROBLEM   ${r.problem}\n`;
   for (const m of r.mutants) {
     const label = { caught: 'caught  ', survived: 'SURVIVED', invalid: 'INVALID ', error: 'ERROR   ' }[m.status];
-    const detail = m.status === 'caught' ? `by ${m.failed.join(', ')}` : m.status === 'survived' ? `every expectation held; ${m.semantic}` : m.message ?? '';
+    const detail = m.status === 'caught' ? `by ${m.failed.join(', ')}${m.knownGap ? ' (declared a known gap: drop knownGap)' : ''}`
+      : m.status === 'survived' ? (m.knownGap ? `known gap: ${m.knownGap}` : `every expectation held; ${m.semantic}`) : m.message ?? '';
     text += `  ${label}  ${m.name}: ${detail}\n`;
   }
   return text;

@@ -7,7 +7,7 @@ import { EXIT } from './exit.js';
 /**
  * `mqsim mutate FILE...`: runs each file's `mutations:` and prints, per scenario and mutant,
  * whether the mutant was caught (an expectation failed), then the score per system.
- * Exit 0 when every declared mutant is caught, 1 when one survives, 2 when a file or a mutation
+ * Exit 0 when every declared mutant is caught (and every declared known gap survives), 1 otherwise, 2 when a file or a mutation
  * is bad (a path not in the file, a mutant that does not validate, a scenario that fails unmutated).
  */
 export interface MutateCommandOptions {
@@ -37,5 +37,7 @@ export function mutateCommand(files: string[], options: MutateCommandOptions, io
   if (options.json) io.stdout(JSON.stringify({ scenarios: results, scores }, null, 2) + '\n');
   else io.stdout('\nmutation score (caught / mutants) per system:\n' + formatScores(scores, options.markdown));
   if (bad) return EXIT.usage;
-  return results.some((r) => r.mutants.some((m) => m.status === 'survived')) ? EXIT.expectationFailed : EXIT.ok;
+  // A declared known gap is expected to survive; one that is caught now is stale.
+  const unexpected = results.some((r) => r.mutants.some((m) => (m.status === 'survived') !== (m.knownGap !== undefined)));
+  return unexpected ? EXIT.expectationFailed : EXIT.ok;
 }
