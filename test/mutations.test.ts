@@ -14,53 +14,12 @@ import { REPO_ROOT } from '../scripts/golden.js';
  */
 const FOLDERS = ['kafka', 'rabbitmq', 'rocketmq', 'demo', 'drills'];
 const files = FOLDERS.flatMap((folder) => scenarioFiles(join(REPO_ROOT, 'scenarios', folder))).map((p) => relative(REPO_ROOT, p));
-
-/**
- * Scenarios whose mutations are still to be written: the debt issue #22 tracks, in plain sight.
- * The list only shrinks: a listed file that declares mutations fails the test until it is taken off.
- */
-const NOT_YET_DECLARED: ReadonlySet<string> = new Set([
-  'scenarios/demo/ack-after-fsync-crash.yaml',
-  'scenarios/demo/ack-before-fsync-crash.yaml',
-  'scenarios/demo/competing-consumers-reorder.yaml',
-  'scenarios/demo/consumer-crash-redelivery.yaml',
-  'scenarios/demo/partition-timeouts.yaml',
-  'scenarios/demo/slow-disk-retry-duplicates.yaml',
-  'scenarios/demo/steady-state.yaml',
-  'scenarios/drills/demo-ack-before-fsync.yaml',
-  'scenarios/drills/demo-consumer-crash.yaml',
-  'scenarios/drills/kafka-acks-1-leader-failover.yaml',
-  'scenarios/drills/kafka-autocommit-async-loss.yaml',
-  'scenarios/drills/kafka-backlog-drain.yaml',
-  'scenarios/drills/kafka-hw-truncation-vs-leader-epoch.yaml',
-  'scenarios/drills/kafka-rebalance-duplicates.yaml',
-  'scenarios/drills/kafka-static-membership.yaml',
-  'scenarios/drills/kafka-unclean-leader-election.yaml',
-  'scenarios/drills/rabbitmq-autoack-loss.yaml',
-  'scenarios/drills/rabbitmq-confirms-outbox.yaml',
-  'scenarios/drills/rabbitmq-delayed-confirmation.yaml',
-  'scenarios/drills/rabbitmq-quorum-leader-failover.yaml',
-  'scenarios/drills/rabbitmq-requeue-loop-vs-dlx.yaml',
-  'scenarios/drills/rabbitmq-ttl-head-of-queue.yaml',
-  'scenarios/drills/rocketmq-async-flush-loss.yaml',
-  'scenarios/drills/rocketmq-retry-to-dlq.yaml',
-  'scenarios/drills/rocketmq-stale-route.yaml',
-  'scenarios/drills/rocketmq-transaction-check-back.yaml',
-]);
-
 const declared = new Map(files.map((file) => [file, loadScenarioFile(join(REPO_ROOT, file)).mutations]));
 
 describe('mutation checks: declarations', () => {
   it('every shipped scenario declares mutations: or mutations: { none: reason }', () => {
-    const missing = files.filter((f) => declared.get(f) === undefined && !NOT_YET_DECLARED.has(f));
+    const missing = files.filter((f) => declared.get(f) === undefined);
     expect(missing, 'these scenarios declare no mutations: add a mutations: section (see README, Mutation checks)').toEqual([]);
-  });
-
-  it('the list of scenarios not yet declared only shrinks', () => {
-    const done = [...NOT_YET_DECLARED].filter((f) => declared.get(f) !== undefined);
-    expect(done, 'these now declare mutations: take them off NOT_YET_DECLARED').toEqual([]);
-    const unknown = [...NOT_YET_DECLARED].filter((f) => !declared.has(f));
-    expect(unknown, 'NOT_YET_DECLARED names files that are not shipped scenarios').toEqual([]);
   });
 });
 
