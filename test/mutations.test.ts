@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { runCheck } from '../check/index.js';
 import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../check/mutations.js';
 import { scenarioFiles } from '../cli/commands.js';
+import { withDeliberateBug } from '../models/kafka/deliberate-bugs.js';
 import { loadScenarioFile } from '../models/scenario.js';
 import { REPO_ROOT } from '../scripts/golden.js';
 
@@ -141,4 +143,21 @@ ${mutations}
     const result = runMutations(file);
     expect(result).toMatchObject({ declared: 'none', reason: 'a baseline', mutants: [] });
   });
+});
+
+/**
+ * The property search, measured the same way (issue #22): a deliberate model bug behind a test-only
+ * switch (models/kafka/deliberate-bugs.ts) must be found by `mqsim check` with a shipped "holds"
+ * claim within its usual budget (explore.runs), and the same runs must hold without the bug.
+ * `workers: 1` keeps the runs in this process, where the switch is.
+ */
+describe('deliberate bugs: mqsim check finds them with a shipped holding claim', () => {
+  const claim = join(REPO_ROOT, 'scenarios/properties/kafka-acks-all-no-loss.yaml');
+
+  it('Kafka duplicate-sequence-appended (idempotence without its broker half): kafka-acks-all-no-loss fails', async () => {
+    const found = await withDeliberateBug('duplicate-sequence-appended', () => runCheck(claim, { workers: 1, shrink: false }));
+    expect(found.firstFailure, `not found within ${found.runs} runs`).not.toBeNull();
+    const clean = await runCheck(claim, { workers: 1, shrink: false, runs: found.firstFailure! + 1 });
+    expect(clean.firstFailure, 'the same runs fail without the bug: the search did not find the bug but something else').toBeNull();
+  }, 300_000);
 });
