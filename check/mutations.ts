@@ -169,10 +169,11 @@ export function mutantName(mutation: MutationSpec): string {
   return parts.join(', ');
 }
 
-function failedExpectations(scenario: Scenario): { failed: string[]; count: number } {
+/** The expectations a run of `scenario` fails, as `metric op value (actual x)`. */
+function failedExpectations(scenario: Scenario): string[] {
   const result = simulate(scenario);
-  const failed = result.expectations.filter((e) => !e.pass).map((e) => `${e.metric} ${/^[<>=!]/.test(e.text) ? e.text : `== ${e.text}`} (actual ${e.actual ?? "none"})`);
-  return { failed, count: result.expectations.length };
+  return result.expectations.filter((e) => !e.pass)
+    .map((e) => `${e.metric} ${/^[<>=!]/.test(e.text) ? e.text : `== ${e.text}`} (actual ${e.actual ?? 'none'})`);
 }
 
 /** Where a mutation's path is written in the file, for messages: `file:line:column: message`. */
@@ -194,7 +195,7 @@ export function runMutations(file: string, options: MutateOptions = {}): Scenari
   if (!Array.isArray(section)) return { ...out, declared: 'none', reason: section.none };
   out.declared = 'mutations';
   if (options.baseline ?? true) {
-    const { failed } = failedExpectations(scenario);
+    const failed = failedExpectations(scenario);
     out.baseline = failed.length === 0 ? 'pass' : 'fail';
     if (failed.length > 0) {
       out.problem = `the scenario itself fails ${failed.join(', ')}: its mutants prove nothing`;
@@ -217,7 +218,7 @@ export function runMutations(file: string, options: MutateOptions = {}): Scenari
       return;
     }
     try {
-      const { failed } = failedExpectations(mutant);
+      const failed = failedExpectations(mutant);
       outcome.failed = failed;
       outcome.status = failed.length > 0 ? 'caught' : 'survived';
     } catch (error) {
