@@ -4,7 +4,8 @@ import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCheck } from '../check/index.js';
 import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../check/mutations.js';
-import { scenarioFiles } from '../cli/commands.js';
+import { scenarioFiles, type CliIo } from '../cli/commands.js';
+import { main } from '../cli/main.js';
 import { withDeliberateBug } from '../models/kafka/deliberate-bugs.js';
 import { loadScenarioFile } from '../models/scenario.js';
 import { REPO_ROOT } from '../scripts/golden.js';
@@ -109,6 +110,48 @@ ${mutations}
     expect(result.mutants[0]!.failed[0]).toMatch(/^lostAcked > 0 \(actual 0\)$/);
     const [score] = mutationScores([result]);
     expect(score).toMatchObject({ system: 'kafka', mutants: 2, caught: 1, survived: 1, knownGaps: 0, broken: 0 });
+  });
+
+  it('a declared known gap survives and is counted as one; caught, it is reported as stale', () => {
+    const file = write('gap.yaml', scenario('  lostAcked: "> 0"', `  - semantic: s
+    name: gap
+    set: { "workload.consumers[0].count": 2 }
+    because: b
+    knownGap: the expectations do not look at consumers
+  - semantic: s
+    name: stale gap
+    set: { "workload.producers[0].config.acks": all, "cluster.config.unclean.leader.election.enable": false }
+    because: b
+    knownGap: said to survive, but it is caught`));
+    const result = runMutations(file);
+    expect(result.mutants.map((m) => [m.name, m.status, m.knownGap !== undefined])).toEqual([['gap', 'survived', true], ['stale gap', 'caught', true]]);
+    expect(mutationScores([result])[0]).toMatchObject({ mutants: 2, caught: 1, survived: 1, knownGaps: 1 });
+  });
+
+  it('mqsim mutate prints each mutant and the score, and exits 0 only when every mutant is caught (and every known gap survives)', async () => {
+    const run = async (file: string) => {
+      let stdout = '';
+      const io: CliIo = { stdout: (t) => { stdout += t; }, stderr: () => {}, stdoutIsTTY: false, stderrIsTTY: false, env: {}, cwd: dir, exitCode: 0 };
+      return { code: await main(['mutate', file], io), stdout };
+    };
+    write('all-caught.yaml', scenario('  lostAcked: "> 0"', `  - semantic: acks=1 loses acknowledged records
+    name: acks=all
+    set: { "workload.producers[0].config.acks": all, "cluster.config.unclean.leader.election.enable": false }
+    because: b`));
+    const ok = await run('all-caught.yaml');
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/all-caught\.yaml \(kafka\)\n {2}caught {4}acks=all: by lostAcked > 0 \(actual 0\)/);
+    expect(ok.stdout).toMatch(/kafka +1 +1 +0 +0 +1 +1 +0 \(0\) +0 +100%/);
+    write('survives.yaml', scenario('  lostAcked: "> 0"', `  - semantic: s
+    set: { "workload.consumers[0].count": 2 }
+    because: b`));
+    expect((await run('survives.yaml')).code).toBe(1);
+    write('bad-path.yaml', scenario('  lostAcked: "> 0"', `  - semantic: s
+    set: { "workload.producer[0].config.acks": all }
+    because: b`));
+    const bad = await run('bad-path.yaml');
+    expect(bad.code).toBe(2);
+    expect(bad.stdout).toMatch(/INVALID .*workload has no key "producer"/);
   });
 
   it('a path not in the file, a no-op and a mutant that does not validate are invalid, with the file position', () => {
