@@ -56,6 +56,8 @@ export interface KafkaStats {
    * __consumer_offsets partition, hash(group.id) % offsets.topic.num.partitions, moved): summed over members.
    */
   coordinatorMoves: number;
+  /** The longest time, in ms, from a record's send() to its acknowledgement: what acks=all makes a producer wait. */
+  ackLatencyMsMax: number;
 }
 
 export function newStats(): KafkaStats {
@@ -65,6 +67,6 @@ export function newStats(): KafkaStats {
     rebalances: 0, membersRemoved: 0, sessionTimeouts: 0, maxPollLeaves: 0, offsetCommits: 0, coordinatorLoads: 0, idleConsumersMax: 0, revocations: 0,
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
-    recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0,
+    recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
   };
 }
