@@ -6,8 +6,9 @@ import { runCheck } from '../check/index.js';
 import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../check/mutations.js';
 import { scenarioFiles, type CliIo } from '../cli/commands.js';
 import { main } from '../cli/main.js';
-import { withDeliberateBug } from '../models/kafka/deliberate-bugs.js';
-import { loadScenarioFile } from '../models/scenario.js';
+import { withDeliberateBug, type KafkaDeliberateBug } from '../models/kafka/deliberate-bugs.js';
+import { loadScenario, loadScenarioFile } from '../models/scenario.js';
+import { simulate } from '../models/simulate.js';
 import { REPO_ROOT } from '../scripts/golden.js';
 
 /**
@@ -196,6 +197,19 @@ ${mutations}
  */
 describe('deliberate bugs: mqsim check finds them with a shipped holding claim', () => {
   const claim = join(REPO_ROOT, 'scenarios/properties/kafka-acks-all-no-loss.yaml');
+
+  // Each switch does break its guarantee: the shipped scenario that shows it fails with the bug on.
+  const shows: [KafkaDeliberateBug, string, string][] = [
+    ['duplicate-sequence-appended', 'idempotent-producer-no-duplicates', 'duplicateDeliveries'],
+    ['acks-all-answers-on-append', 'acks-all-leader-failover', 'lostAcked'],
+    ['follower-truncates-to-hw', 'leader-epoch-truncation-keeps-acked', 'lostAcked'],
+  ];
+  it.each(shows)('%s breaks scenarios/kafka/%s.yaml (%s)', async (bug, name, metric) => {
+    const scenario = loadScenario(join(REPO_ROOT, 'scenarios/kafka', `${name}.yaml`));
+    const result = await withDeliberateBug(bug, async () => simulate(scenario));
+    expect(result.expectations.filter((e) => !e.pass).map((e) => e.metric)).toContain(metric);
+    expect(simulate(scenario).expectations.every((e) => e.pass)).toBe(true);
+  });
 
   it('Kafka duplicate-sequence-appended (idempotence without its broker half): kafka-acks-all-no-loss fails', async () => {
     const found = await withDeliberateBug('duplicate-sequence-appended', () => runCheck(claim, { workers: 1, shrink: false }));

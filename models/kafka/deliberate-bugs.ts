@@ -11,6 +11,8 @@ export const KAFKA_DELIBERATE_BUGS = {
   'acks-all-answers-on-append': 'acks=all acknowledged on the leader\'s append, before the high watermark passes the batch',
   /** The leader appends a retried batch again instead of recognising its producer id and sequence (idempotence without its broker half). */
   'duplicate-sequence-appended': 'a retried batch with an already written producer id and sequence is appended again',
+  /** A replica becoming follower truncates to its high watermark, as before KIP-101, although leader epochs are on. */
+  'follower-truncates-to-hw': 'a new follower truncates to its high watermark instead of the leader epoch\'s end offset',
 } as const;
 
 export type KafkaDeliberateBug = keyof typeof KAFKA_DELIBERATE_BUGS;

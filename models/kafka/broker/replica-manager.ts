@@ -143,7 +143,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     this.flushParked(replica, 'NOT_LEADER_OR_FOLLOWER');
     this.fetcher.stopFetching(replica);
     if (state.leader === null) return;
-    if (!this.config.leaderEpochs) {
+    if (!this.config.leaderEpochs || deliberateBug('follower-truncates-to-hw')) {
       // Pre-KIP-101: truncate to the local high watermark, then fetch.
       this.fetcher.truncate(replica, replica.hw, 'hw');
       this.fetcher.startFollowing(replica);
