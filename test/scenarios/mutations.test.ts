@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runCheck } from '../check/index.js';
-import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../check/mutations.js';
-import { scenarioFiles, type CliIo } from '../cli/commands.js';
-import { main } from '../cli/main.js';
-import { withDeliberateBug, type KafkaDeliberateBug } from '../models/kafka/deliberate-bugs.js';
-import { loadScenario, loadScenarioFile } from '../models/scenario.js';
-import { simulate } from '../models/simulate.js';
-import { REPO_ROOT } from '../scripts/golden.js';
+import { runCheck } from '../../check/index.js';
+import { applyMutation, mutationScores, parseMutationPath, runMutations } from '../../check/mutations.js';
+import { scenarioFiles, type CliIo } from '../../cli/commands.js';
+import { main } from '../../cli/main.js';
+import { withDeliberateBug, type KafkaDeliberateBug } from '../../models/kafka/deliberate-bugs.js';
+import { loadScenario, loadScenarioFile } from '../../models/scenario.js';
+import { simulate } from '../../models/simulate.js';
+import { REPO_ROOT } from '../../scripts/golden.js';
 
 /**
  * Mutation checks (issue #22): every scenario under scenarios/<system>/, demo/ and drills/ shows a
