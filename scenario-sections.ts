@@ -5,3 +5,4 @@
  */
 import './check/section.js';
 import './drill/schema.js';
+import './check/mutations-section.js';

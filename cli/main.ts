@@ -75,6 +75,18 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('mutate')
+    .description('run the mutations: of scenario files (each must make expect: fail) and print the mutation score per system')
+    .argument('<files...>', 'scenario YAML files with a mutations: section')
+    .option('--json', 'print every scenario\'s mutants and the scores as JSON')
+    .option('--markdown', 'print the score table as Markdown')
+    .addHelpText('after', '\nExample:\n  $ mqsim mutate scenarios/kafka/group-rebalance-sticky.yaml\n  $ mqsim mutate scenarios/*/*.yaml --markdown')
+    .action(async (files: string[], options: { json?: boolean; markdown?: boolean }) => {
+      const { mutateCommand } = await import('./mutate-command.js');
+      io.exitCode = mutateCommand(files, options, io);
+    });
+
+  program
     .command('merge')
     .description('combine the JSON reports of mqsim check --shard i/n runs into one verdict')
     .argument('<reports...>', 'JSON reports from mqsim check --json --shard i/n')

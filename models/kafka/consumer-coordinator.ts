@@ -317,6 +317,12 @@ export abstract class ConsumerCoordinator {
     // a subscription changed meanwhile still needs one.
     this.rejoinNeeded = this.joinedSubscription !== null && !sameTopics(this.joinedSubscription, this.subscription);
     const assigned = response.partitions;
+    // Stickiness, measured: partitions gained by a member that already held some (sticky moves
+    // only what a leaver left or a newcomer needs; range and round-robin reshuffle stayers).
+    if (this.lastAssignment.length > 0 && this.options.stats) {
+      const held = new Set(this.lastAssignment);
+      for (const q of assigned) if (!held.has(q)) this.options.stats.partitionsMovedOnRebalance++;
+    }
     this.lastAssignment = assigned;
     this.ownedGeneration = this.generation;
     const assignedSet = new Set(assigned);

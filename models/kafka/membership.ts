@@ -47,6 +47,17 @@ export class GroupMembership extends ConsumerCoordinator {
   /** close() was called: done once the loop reaches its next poll(). */
   private closeRequested: (() => void) | null = null;
 
+  /** The broker last found as the group's coordinator, to count moves to another one. */
+  private lastCoordinator: string | null = null;
+
+  /** coordinatorMoves: FindCoordinator answered with another broker than the one this member last used. */
+  private countCoordinatorMove(): void {
+    const found = this.coordinator;
+    if (found === null || found === this.lastCoordinator) return;
+    if (this.lastCoordinator !== null && this.options.stats) this.options.stats.coordinatorMoves++;
+    this.lastCoordinator = found;
+  }
+
   /** A MetadataResponse for the pattern's producer: true when it was its own. */
   forwarderReceive(message: MetadataResponse): boolean {
     return this.pattern !== null && this.pattern.forwarder.receive(message);
@@ -73,7 +84,10 @@ export class GroupMembership extends ConsumerCoordinator {
 
   receive(_from: string, message: MembershipInbound): void {
     switch (message.type) {
-      case 'FindCoordinatorResponse': return this.onFindCoordinator(message);
+      case 'FindCoordinatorResponse': {
+        this.onFindCoordinator(message);
+        return this.countCoordinatorMove();
+      }
       case 'JoinGroupResponse': return this.onJoin(message);
       case 'SyncGroupResponse': return this.onSync(message);
       case 'HeartbeatResponse': return this.onHeartbeat(message);

@@ -39,6 +39,8 @@ interface PendingRecord {
   bytes: number;
   timestamp: number;
   seq: number;
+  /** True time of send(), for ackLatencyMsMax. */
+  invokedAt: number;
 }
 
 interface Batch {
@@ -229,7 +231,7 @@ export class KafkaProducer implements Actor {
     if (this.options.delay !== undefined) op.delay = this.options.delay;
     this.options.history.record(op);
     if (partition >= this.options.partitions) this.options.stats.recordsToAddedPartitions++;
-    this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq });
+    this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq, invokedAt: this.ctx.trueNow() });
     this.drain();
     this.scheduleNext();
   }
@@ -418,11 +420,13 @@ export class KafkaProducer implements Actor {
     const time = this.ctx.trueNow();
     const process = this.ctx.name;
     const queueName = this.queueName(batch.partition);
+    const stats = this.options.stats;
     for (let i = 0; i < batch.records.length; i++) {
       const r = batch.records[i]!;
       const op: NewHistoryOp = { time, process, type, f: 'send', msg: r.msg, queue: queueName };
       if (r.key !== undefined) op.key = r.key;
       if (type === 'ok' && baseOffset >= 0) op.offset = baseOffset + i;
+      if (type === 'ok') stats.ackLatencyMsMax = Math.max(stats.ackLatencyMsMax, (time - r.invokedAt) / 1000);
       if (node !== undefined) op.node = node;
       if (error !== undefined) op.error = error;
       this.options.history.record(op);

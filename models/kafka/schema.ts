@@ -283,7 +283,7 @@ export const kafkaParts: ModelScenarioParts = {
     'rebalances', 'membersRemoved', 'sessionTimeouts', 'maxPollLeaves', 'offsetCommits', 'coordinatorLoads', 'idleConsumersMax', 'revocations',
     'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated', 'invariantChecks',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
-    'recordsToAddedPartitions',
+    'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
   ],
 };
 

@@ -45,6 +45,19 @@ export interface KafkaStats {
   partitionsAdded: number;
   /** Records producers sent to partitions beyond the topic's starting count, once their metadata showed them. */
   recordsToAddedPartitions: number;
+  /**
+   * Partitions a consumer received in a rebalance that it did not hold in its previous assignment,
+   * counted only for consumers that held partitions before (a newcomer's or an idle member's first
+   * partitions are not a move): what stickiness (partition.assignment.strategy=sticky) keeps low.
+   */
+  partitionsMovedOnRebalance: number;
+  /**
+   * Times a group member found its coordinator on another broker than before (the leader of the group's
+   * __consumer_offsets partition, hash(group.id) % offsets.topic.num.partitions, moved): summed over members.
+   */
+  coordinatorMoves: number;
+  /** The longest time, in ms, from a record's send() to its acknowledgement: what acks=all makes a producer wait. */
+  ackLatencyMsMax: number;
 }
 
 export function newStats(): KafkaStats {
@@ -54,6 +67,6 @@ export function newStats(): KafkaStats {
     rebalances: 0, membersRemoved: 0, sessionTimeouts: 0, maxPollLeaves: 0, offsetCommits: 0, coordinatorLoads: 0, idleConsumersMax: 0, revocations: 0,
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
-    recordsToAddedPartitions: 0,
+    recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
   };
 }

@@ -1,6 +1,7 @@
 import { DiskFullError, type DiskFile } from '../../../sim/disk.js';
 import type { NodeContext } from '../../../sim/node.js';
 import type { TopicAssignment } from '../controller.js';
+import { deliberateBug } from '../deliberate-bugs.js';
 import { OFFSETS_TOPIC, type GroupCoordinator } from '../group-coordinator.js';
 import type { InvariantProbe } from '../invariants.js';
 import { note } from '../notes.js';
@@ -142,7 +143,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     this.flushParked(replica, 'NOT_LEADER_OR_FOLLOWER');
     this.fetcher.stopFetching(replica);
     if (state.leader === null) return;
-    if (!this.config.leaderEpochs) {
+    if (!this.config.leaderEpochs || deliberateBug('follower-truncates-to-hw')) {
       // Pre-KIP-101: truncate to the local high watermark, then fetch.
       this.fetcher.truncate(replica, replica.hw, 'hw');
       this.fetcher.startFollowing(replica);
@@ -257,7 +258,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     if (request.producerId >= 0) {
       const first = request.baseSequence;
       const check = log.producers.check(request.producerId, first, first + count - 1);
-      if (check.kind === 'duplicate') {
+      if (check.kind === 'duplicate' && !deliberateBug('duplicate-sequence-appended')) {
         // DUPLICATE_SEQUENCE_NUMBER: already written; answer with where it is.
         this.stats.duplicateBatches++;
         note(this.ctx, 'duplicate-batch', { partition: replica.key, producerId: request.producerId, sequence: first });
@@ -292,7 +293,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
 
   private answerAfterAppend(from: string, request: Produce, replica: Partition, baseOffset: number, requiredOffset: number): void {
     if (request.acks === 0) return;
-    if (request.acks === 1) {
+    if (request.acks === 1 || deliberateBug('acks-all-answers-on-append')) {
       this.produceResponse(from, request, 'NONE', baseOffset);
       return;
     }
