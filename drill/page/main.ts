@@ -1,3 +1,4 @@
+import '../../scenario-sections.js';
 import { runDrill, snapshotAt, type DrillRun, type DrillStep } from '../engine.js';
 import { loadScenario } from '../../models/scenario.js';
 import { clusterView } from '../view/cluster.js';

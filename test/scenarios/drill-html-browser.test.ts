@@ -32,6 +32,13 @@ const VIEWPORTS = [
   { width: 1280, height: 720 },
   { width: 1920, height: 1080 },
 ];
+/** The page has simulated its drill, or failed to: then the test fails at once with the page's message. */
+async function ready(page: Page): Promise<void> {
+  await page.waitForSelector('body[data-ready="true"], .error', { timeout: 60_000 });
+  const error = await page.$eval('.error', (e) => e.textContent).catch(() => null);
+  if (error) throw new Error(`the drill page could not simulate its drill: ${error}`);
+}
+
 const SHOTS = join(REPO_ROOT, 'test-output', 'screenshots');
 /**
  * The page's type grows with the viewport's width, so 1920×1080 lays out as 1280×720 scaled by 1.5:
@@ -171,7 +178,7 @@ describe.skipIf(!available && !mustRun)('drill pages in headless Chromium', () =
     page.on('pageerror', (error) => errors.push(error.message));
     page.on('request', (request) => { if (!request.url().startsWith('file:')) requests.push(request.url()); });
     await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    await ready(page);
     return { page, errors, requests, bytes: statSync(path).size };
   }
 
@@ -284,7 +291,7 @@ describe.skipIf(!available && !mustRun)('the drill page: diagram, inspector, tim
     writeFileSync(path, renderDrillHtml(run));
     const page = await browser.newPage({ viewport: VIEWPORTS[0]! });
     await page.goto(pathToFileURL(path).href, { waitUntil: 'load' });
-    await page.waitForSelector('body[data-ready="true"]', { timeout: 60_000 });
+    await ready(page);
     return { run, page };
   }
 
