@@ -1,3 +1,4 @@
+import type { RabbitVersion } from './version.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import type { Permission } from './broker/connection.js';
 import type { BindingDef, ExchangeDef } from './broker/exchange-routing.js';
@@ -44,7 +45,7 @@ export interface RabbitConsumerSpec extends CommonConsumer {
 
 export interface RabbitScenario extends CommonScenario {
   system: 'rabbitmq';
-  cluster?: { brokers?: number; invariants?: boolean; config?: RabbitClusterConfig };
+  cluster?: { version?: RabbitVersion; brokers?: number; invariants?: boolean; config?: RabbitClusterConfig };
   vhosts?: VhostSpec[];
   exchanges?: ExchangeSpec[];
   queues?: QueueSpec[];

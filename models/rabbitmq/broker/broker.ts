@@ -7,6 +7,7 @@ import type { InvariantProbe } from '../invariants.js';
 import { notes } from '../notes.js';
 import { asAmqpFrame, asPeerMessage, FRAME_BYTES, REPLY, type AmqpFrame } from '../protocol.js';
 import type { RabbitStats } from '../stats.js';
+import type { RabbitVersion } from '../version.js';
 import { ChannelHandler, newChannel } from './channel.js';
 import { ConnectionHandler, type Connection, type Permission } from './connection.js';
 import { DeadLettering } from './dead-lettering.js';
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   exchanges: readonly ExchangeDef[];
   queues: readonly QueueDef[];
   bindings: readonly BindingDef[];
+  /** The RabbitMQ version followed where versions differ (version.ts; default 4.0). */
+  version?: RabbitVersion;
   /** Server heartbeat timeout (0: off). */
   heartbeat: Micros;
   fsyncInterval: Micros;
