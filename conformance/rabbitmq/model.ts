@@ -128,6 +128,7 @@ class ProbeClient implements Actor {
     } else {
       const id = 'ack' in step ? step.ack : 'nack' in step ? step.nack : step.reject;
       const deliveryTag = this.last.get(`${channel}|${id}`);
+      this.last.delete(`${channel}|${id}`);
       if (deliveryTag === undefined) this.observed.errors.push({ channel, replyCode: 0, name: `probe: no delivery of ${id} to settle` });
       else if ('ack' in step) this.send({ ...base, type: 'basic.ack', deliveryTag, multiple: step.multiple ?? false });
       else if ('nack' in step) this.send({ ...base, type: 'basic.nack', deliveryTag, multiple: step.multiple ?? false, requeue: step.requeue ?? true });

@@ -288,9 +288,9 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
   },
   {
     id: 'quorum-confirm-and-order',
-    about: 'a quorum queue confirms each publish and delivers in order; a nacked message comes back redelivered with x-delivery-count',
+    about: 'a quorum queue confirms each publish and delivers in order; where a message nacked with requeue goes (prefetch 1), redelivered with x-delivery-count',
     queues: [quorum('qq')],
     confirm: [1],
-    steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'qq', persistent: true }), { wait: 100 }, { consume: 'qq', tag: 'c1', prefetch: 1, channel: 2 }, { nack: 'm1', requeue: true, channel: 2 }, { ack: 'm1', channel: 2 }, { ack: 'm2', channel: 2 }, { ack: 'm3', channel: 2 }],
+    steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'qq', persistent: true }), { wait: 100 }, { consume: 'qq', tag: 'c1', prefetch: 1, channel: 2 }, { nack: 'm1', requeue: true, channel: 2 }, { ack: 'm2', channel: 2 }, { ack: 'm3', channel: 2 }, { ack: 'm1', channel: 2 }],
   },
 ];

@@ -150,7 +150,10 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe): Pro
           }
         } else {
           const id = 'ack' in step ? step.ack : 'nack' in step ? step.nack : step.reject;
+          // The delivery may still be on its way (a loaded machine): wait for it up to a second.
+          for (let waited = 0; !last.has(`${n}|${id}`) && waited < 1_000; waited += 20) await sleep(20);
           const message = last.get(`${n}|${id}`);
+          last.delete(`${n}|${id}`); // settled: the next settle of this id waits for its next delivery
           if (message === undefined) observed.errors.push({ channel: n, replyCode: 0, name: `probe: no delivery of ${id} to settle` });
           else if ('ack' in step) ch.ack(message, step.multiple ?? false);
           else if ('nack' in step) ch.nack(message, step.multiple ?? false, step.requeue ?? true);
