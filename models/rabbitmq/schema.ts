@@ -178,7 +178,7 @@ export const rabbitParts: ModelScenarioParts = {
     + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
   clusterFields: {
-    version: z.enum(RABBIT_VERSIONS).optional().meta({ description: 'mqsim model key: the RabbitMQ version the model follows where versions differ in what users see (3.10: quorum queues have no x-delivery-limit by default; 4.0: 20) (default "4.0").' }),
+    version: z.enum(RABBIT_VERSIONS).optional().meta({ description: 'mqsim model key: the RabbitMQ version the model follows where versions differ in what users see (3.10: a quorum queue has no x-delivery-limit by default and puts a requeued message at the back; 4.0: delivery limit 20, a requeued message back near the head) (default "4.0").' }),
     brokers: nodeCount.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
     invariants: z.boolean().optional().meta({
       description: 'mqsim model key: check the RabbitMQ invariants (one quorum queue leader per term, quorum members agreeing at each applied index, no message both ready and unacked, a delivery unacked on one channel only, ready counts and message stores matching the queues, confirms only after the fsync that made their messages durable) after every control-plane change, stopping the run at the first violation (default false).',
