@@ -4,7 +4,7 @@ import '../scenario-sections.js';
 import { judge, formatResults, loadRecording, recordingPath, type ProbeResult } from './compare.js';
 import { loadDivergences } from './divergences.js';
 import type { Outcome, Recording } from './outcome.js';
-import { CONFORMANCE_SYSTEMS, conformanceSystem, type ConformanceSystem } from './systems.js';
+import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl, type ConformanceSystem } from './systems.js';
 
 /**
  * `npm run conformance` (node dist/conformance/run.js [--system S] [--record]): for each system,
@@ -23,15 +23,22 @@ export interface LiveRun {
 }
 
 /** Every probe of a system against a running broker; compared with the recording when `compareRecording`. */
-export async function runAgainst(system: ConformanceSystem, url: string, version: string, options: { compareRecording?: boolean; progress?: (line: string) => void } = {}): Promise<LiveRun> {
+export async function runAgainst(
+  system: ConformanceSystem, url: string, version: string,
+  options: { compareRecording?: boolean; control?: BrokerControl; progress?: (line: string) => void } = {},
+): Promise<LiveRun> {
   const started = performance.now();
   const divergences = loadDivergences();
   const recording = options.compareRecording ? loadRecording(system.system, version) : undefined;
   const results: ProbeResult[] = [];
   const realOutcomes: Record<string, Outcome> = {};
   for (const probe of system.probes) {
+    if (probe.needsBrokerControl && options.control === undefined) {
+      options.progress?.(`${system.system} ${probe.id}: skipped (it kills the broker: only on the harness's own)`);
+      continue;
+    }
     options.progress?.(`${system.system} ${probe.id}`);
-    const real = await system.runReal(url, probe.id);
+    const real = await system.runReal(url, probe.id, options.control);
     realOutcomes[probe.id] = real;
     results.push(judge(system, probe.id, real, version, divergences, recording === undefined ? undefined : recording?.outcomes[probe.id] ?? null));
   }
@@ -58,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
     let run: LiveRun;
     try {
       process.stdout.write(`${system.system} ${broker.version} started on loopback in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
-      run = await runAgainst(system, broker.url, broker.version, { compareRecording: !record });
+      run = await runAgainst(system, broker.url, broker.version, { compareRecording: !record, control: broker });
     } finally {
       await broker.stop();
     }

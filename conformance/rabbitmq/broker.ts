@@ -12,6 +12,7 @@ import { join } from 'node:path';
  * - AMQP on 127.0.0.1:5673, Erlang distribution on 127.0.0.1:25673, and an epmd we start
  *   ourselves on 127.0.0.1:4370 (so we know its pid and stop it, never another epmd);
  * - a throwaway vhost (`mqsim-conformance`) the probes use, with guest allowed from loopback;
+ * - killed (kill -9) and restarted on the same data when a probe asks for it;
  * - stopped by the pids it wrote (beam, then our epmd); the temp folder is removed.
  */
 
@@ -21,8 +22,8 @@ export const CONFORMANCE_VHOST = 'mqsim-conformance';
 export interface RealBroker {
   readonly url: string;
   readonly version: string;
-  /** kill -9 of the broker process (a fault probes may use). */
-  kill(): void;
+  /** kill -9 of the broker process, then start it again on the same data and wait until it is up (a fault probes use). */
+  killAndRestart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -74,7 +75,12 @@ export async function startRabbitBroker(options: { amqpPort?: number; epmdPort?:
   };
   const epmd = spawn(epmdPath(), ['-port', String(epmdPort), '-address', '127.0.0.1'], { env, stdio: 'ignore' });
   await sleep(200);
-  const server: ChildProcess = spawn(join(RABBIT_BIN, 'rabbitmq-server'), [], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const launch = (): ChildProcess => spawn(join(RABBIT_BIN, 'rabbitmq-server'), [], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  let server = launch();
+  const exited = async (limitMs: number) => {
+    for (let waited = 0; waited < limitMs && server.exitCode === null && server.signalCode === null; waited += 50) await sleep(50);
+    return server.exitCode !== null || server.signalCode !== null;
+  };
   const ctl = (...args: string[]) => {
     const out = spawnSync(join(RABBIT_BIN, 'rabbitmqctl'), ['-n', node, ...args], { env, encoding: 'utf8', timeout: 60_000 });
     if (out.status !== 0) throw new Error(`rabbitmqctl ${args.join(' ')}: ${out.stderr || out.stdout}`);
@@ -111,11 +117,16 @@ export async function startRabbitBroker(options: { amqpPort?: number; epmdPort?:
   return {
     url: `amqp://guest:guest@127.0.0.1:${amqpPort}/${encodeURIComponent(CONFORMANCE_VHOST)}`,
     version,
-    kill: () => killPid('SIGKILL'),
+    async killAndRestart() {
+      killPid('SIGKILL');
+      if (!(await exited(10_000))) throw new Error('rabbitmq-server did not exit after kill -9');
+      rmSync(env.RABBITMQ_PID_FILE!, { force: true });
+      server = launch();
+      waitUp();
+    },
     async stop() {
       killPid('SIGTERM');
-      for (let i = 0; i < 100 && server.exitCode === null && server.signalCode === null; i++) await sleep(100);
-      if (server.exitCode === null && server.signalCode === null) killPid('SIGKILL');
+      if (!(await exited(10_000))) killPid('SIGKILL');
       epmd.kill();
       rmSync(home, { recursive: true, force: true });
     },

@@ -9,7 +9,8 @@ import { probeScenario, type ModelVersion } from './topology.js';
  * A probe through the model: the probe's topology becomes a scenario (no workload) that
  * rabbitmqModel.build turns into the broker node(s), and a scripted client node (`probe`) sends
  * the steps as AMQP frames on one connection, 10ms of virtual time apart (a `wait` adds its
- * time), recording every frame the broker sends back. Links have a constant 1ms latency and
+ * time), recording every frame the broker sends back. A kill -9 is the node crashing with its
+ * page cache kept, restarted 1s later; the client then opens a new connection. Links have a constant 1ms latency and
  * fsync takes 1ms, so the run is exact; it ends 2s of virtual time after the last step, when
  * every fsync batch and confirm is long done.
  */
@@ -17,12 +18,15 @@ import { probeScenario, type ModelVersion } from './topology.js';
 const MS = 1_000;
 const STEP = 10 * MS;
 const TAIL = 2_000 * MS;
+/** A killed broker is back this much later (the real one takes a few seconds; nothing in a probe depends on it). */
+const RESTART = 1_000 * MS;
 const BROKER = 'rabbit-1';
-const CONN = 'probe/1';
 
 class ProbeClient implements Actor {
   ctx!: NodeContext;
   readonly observed: Observed = emptyObserved();
+  /** The connection: probe/1, then probe/2 after the broker's restart... */
+  conn = 'probe/1';
   /** Delivery tag of the last delivery of a message-id, by channel. */
   readonly last = new Map<string, number>();
   readonly opened = new Set<number>();
@@ -41,12 +45,23 @@ class ProbeClient implements Actor {
     this.ctx.send(BROKER, frame, bytes);
   }
 
+  /** The broker was killed and is back: a new connection, its channels opened again on first use. */
+  reconnect(n: number): void {
+    this.conn = `probe/${n}`;
+    this.opened.clear();
+    this.closed.clear();
+    this.last.clear();
+    this.unconfirmed.clear();
+    this.send({ type: 'connection.open', conn: this.conn, vhost: '/', user: 'guest', heartbeat: 0 });
+    for (const channel of this.confirmChannels) this.ensureChannel(channel);
+  }
+
   ensureChannel(channel: number): void {
     if (this.opened.has(channel)) return;
     this.opened.add(channel);
-    this.send({ type: 'channel.open', conn: CONN, channel });
+    this.send({ type: 'channel.open', conn: this.conn, channel });
     if (this.confirmChannels.includes(channel)) {
-      this.send({ type: 'confirm.select', conn: CONN, channel });
+      this.send({ type: 'confirm.select', conn: this.conn, channel });
       this.unconfirmed.set(channel, new Map());
       this.nextSeq.set(channel, 1);
     }
@@ -90,16 +105,16 @@ class ProbeClient implements Actor {
     }
   }
 
-  step(step: Exclude<ProbeStep, { wait: number }>): void {
+  step(step: Exclude<ProbeStep, { wait: number } | { killAndRestart: true } | { reconnect: true }>): void {
     if ('close' in step) {
-      if (this.opened.has(step.close) && !this.closed.has(step.close)) this.send({ type: 'channel.close', conn: CONN, channel: step.close, replyCode: 200, replyText: 'OK' });
+      if (this.opened.has(step.close) && !this.closed.has(step.close)) this.send({ type: 'channel.close', conn: this.conn, channel: step.close, replyCode: 200, replyText: 'OK' });
       this.closed.add(step.close);
       return;
     }
     const channel = step.channel ?? 1;
     if (this.closed.has(channel)) return;
     this.ensureChannel(channel);
-    const base = { conn: CONN, channel };
+    const base = { conn: this.conn, channel };
     if ('publish' in step) {
       const content: Content = {
         properties: {
@@ -149,7 +164,7 @@ function seen(frame: BasicDeliver | BasicGetOk): MessageSeen {
 
 export function runProbeInModel(probe: RabbitProbe, version?: ModelVersion): Observed {
   let end = STEP;
-  for (const step of probe.steps) end += 'wait' in step ? step.wait * MS : STEP;
+  for (const step of probe.steps) end += 'wait' in step ? step.wait * MS : 'killAndRestart' in step ? RESTART + STEP : STEP;
   end += TAIL;
   const scenario = probeScenario(probe, `${Math.ceil(end / MS)}ms`, version);
   const world = new World({ seed: 1, network: { latency: { constant: MS } }, disk: { fsyncLatency: { constant: MS } } });
@@ -157,13 +172,32 @@ export function runProbeInModel(probe: RabbitProbe, version?: ModelVersion): Obs
   const client = new ProbeClient(probe.confirm ?? []);
   world.addNode('probe', () => client);
   world.kernel.at(MS, () => {
-    client.send({ type: 'connection.open', conn: CONN, vhost: '/', user: 'guest', heartbeat: 0 });
+    client.send({ type: 'connection.open', conn: client.conn, vhost: '/', user: 'guest', heartbeat: 0 });
     for (const channel of probe.confirm ?? []) client.ensureChannel(channel);
   }, null);
   let at = STEP;
+  let connections = 1;
   for (const step of probe.steps) {
     if ('wait' in step) {
       at += step.wait * MS;
+      continue;
+    }
+    if ('killAndRestart' in step) {
+      // kill -9 of the process on a machine that stays up: the page cache survives.
+      world.kernel.at(at, () => world.crash(BROKER, true), null);
+      world.kernel.at(at + RESTART, () => world.restart(BROKER), null);
+      const n = ++connections;
+      world.kernel.at(at + RESTART + STEP, () => client.reconnect(n), null);
+      at += RESTART + STEP;
+      continue;
+    }
+    if ('reconnect' in step) {
+      const n = ++connections;
+      world.kernel.at(at, () => {
+        client.send({ type: 'connection.close', conn: client.conn, replyCode: 200, replyText: 'OK' });
+        client.reconnect(n);
+      }, null);
+      at += STEP;
       continue;
     }
     world.kernel.at(at, () => client.step(step), null);

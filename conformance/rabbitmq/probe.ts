@@ -36,7 +36,14 @@ export type ProbeStep =
   /** channel.close sent by the client. */
   | { close: number }
   /** Let time pass (ms): on the real broker in wall-clock time, in the model in virtual time. */
-  | { wait: number };
+  | { wait: number }
+  /**
+   * kill -9 of the broker process, then its restart on the same data; the client connects again
+   * (channels reopened on first use). Needs the harness's own broker: skipped against --url.
+   */
+  | { killAndRestart: true }
+  /** connection.close sent by the client, then a new connection (channels reopened on first use). */
+  | { reconnect: true };
 
 export interface RabbitProbe {
   readonly id: string;
@@ -118,4 +125,9 @@ export function outcomeOf(probe: RabbitProbe, seen: Observed): Record<string, Ou
   }
   outcome.errors = seen.errors.map((e) => `channel ${e.channel}: ${e.replyCode} ${e.name}`);
   return outcome;
+}
+
+/** Does the probe kill and restart the broker (so it needs the harness's own broker)? */
+export function needsBrokerControl(probe: RabbitProbe): boolean {
+  return probe.steps.some((s) => 'killAndRestart' in s);
 }

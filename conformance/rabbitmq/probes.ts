@@ -271,6 +271,35 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     about: 'basic.consume on a queue that does not exist: channel closed 404 NOT_FOUND',
     steps: [{ consume: 'nope', tag: 'c1' }],
   },
+  {
+    id: 'exclusive-consumer-released-on-close',
+    about: 'an exclusive consumer\'s channel closed by the client: the queue takes other consumers again',
+    queues: [q('q1')],
+    steps: [{ consume: 'q1', tag: 'c1', exclusive: true, channel: 1 }, { close: 1 }, { consume: 'q1', tag: 'c2', channel: 2 }, { publish: 'm1', routingKey: 'q1', channel: 3 }],
+  },
+  // ---------------------------------------------------------------- connections, kill -9 and restart
+  {
+    id: 'connection-close-requeues',
+    about: 'connection.close sent by the client: its unacked deliveries go back, redelivered, in order',
+    queues: [q('q1')],
+    steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1' }), { consume: 'q1', tag: 'c1', prefetch: 2 }, { reconnect: true }, { get: 'q1', noAck: true }, { get: 'q1', noAck: true }, { get: 'q1', noAck: true }],
+  },
+  {
+    id: 'kill-restart-durability',
+    about: 'kill -9 and restart: a confirmed persistent message in a durable queue survives, a transient one does not, a non-durable queue is gone (404)',
+    queues: [q('dq', {}, true), q('tq')],
+    confirm: [1],
+    steps: [{ publish: 'm1', routingKey: 'dq', persistent: true }, { publish: 'm2', routingKey: 'dq' }, { publish: 'm3', routingKey: 'tq', persistent: true }, { wait: 300 },
+      { killAndRestart: true }, { get: 'dq', noAck: true, channel: 2 }, { get: 'dq', noAck: true, channel: 2 }, { get: 'tq', noAck: true, channel: 3 }],
+  },
+  {
+    id: 'kill-restart-redelivered-flag',
+    about: 'kill -9 and restart: recovered messages of a durable queue, one delivered (unacked) before the kill and one never delivered: which come back redelivered',
+    queues: [q('dq', {}, true)],
+    confirm: [1],
+    steps: [...publishAll(['m1', 'm2'], { routingKey: 'dq', persistent: true }), { wait: 300 }, { consume: 'dq', tag: 'c1', prefetch: 1, channel: 2 }, { wait: 100 },
+      { killAndRestart: true }, { get: 'dq', noAck: true, channel: 2 }, { get: 'dq', noAck: true, channel: 2 }],
+  },
   // ---------------------------------------------------------------- quorum queues
   {
     id: 'quorum-delivery-limit-default',

@@ -39,14 +39,19 @@ function errorOf(error: unknown): { replyCode: number; name: string } {
   return { replyCode: Number(e.code ?? 0), name: text };
 }
 
-async function declare(conn: ChannelModel, probe: RabbitProbe): Promise<() => Promise<void>> {
+/** Deletes the probe's queues and exchanges (on a channel of its own). */
+async function cleanup(conn: ChannelModel, probe: RabbitProbe): Promise<void> {
   const scenario = probeScenario(probe, '1s');
   const admin = await conn.createChannel();
-  const cleanup = async () => {
-    for (const q of scenario.queues ?? []) await admin.deleteQueue(q.name);
-    for (const x of scenario.exchanges ?? []) await admin.deleteExchange(x.name);
-  };
-  await cleanup();
+  for (const q of scenario.queues ?? []) await admin.deleteQueue(q.name);
+  for (const x of scenario.exchanges ?? []) await admin.deleteExchange(x.name);
+  await admin.close();
+}
+
+async function declare(conn: ChannelModel, probe: RabbitProbe): Promise<void> {
+  const scenario = probeScenario(probe, '1s');
+  await cleanup(conn, probe);
+  const admin = await conn.createChannel();
   for (const x of scenario.exchanges ?? []) {
     const args: Record<string, unknown> = {};
     if (x.arguments?.['x-delayed-type'] !== undefined) args['x-delayed-type'] = x.arguments['x-delayed-type'];
@@ -68,24 +73,37 @@ async function declare(conn: ChannelModel, probe: RabbitProbe): Promise<() => Pr
     if (b.queue !== undefined) await admin.bindQueue(b.queue, b.exchange, b.routingKey ?? '', b.arguments ?? {});
     else await admin.bindExchange(b.toExchange!, b.exchange, b.routingKey ?? '', b.arguments ?? {});
   }
-  return async () => {
-    await cleanup();
-    await admin.close();
-  };
+  await admin.close();
 }
 
-export async function runProbeOnRealBroker(url: string, probe: RabbitProbe): Promise<Observed> {
-  const observed = emptyObserved();
+/** What a probe that kills the broker needs: the harness's own broker. */
+export interface BrokerControl {
+  killAndRestart(): Promise<void>;
+}
+
+const connect = async (url: string): Promise<ChannelModel> => {
   const conn = await amqp.connect(url);
-  conn.on('error', () => { /* a channel error also errors nothing else here; the connection is closed below */ });
+  // A channel error is seen on its channel; a connection lost to kill -9 is the probe's doing.
+  conn.on('error', () => undefined);
+  return conn;
+};
+
+export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, control?: BrokerControl): Promise<Observed> {
+  const observed = emptyObserved();
+  let conn = await connect(url);
+  let generation = 0;
   try {
-    const teardown = await declare(conn, probe);
+    await declare(conn, probe);
     const channels = new Map<number, Channel | ConfirmChannel>();
     const last = new Map<string, Message>();
     const confirmsPending: Promise<void>[] = [];
     // A failed RPC rejects its promise and the channel emits 'error' too: one entry per closed channel.
+    const failed = new Set<string>();
     const channelError = (n: number, error: unknown) => {
-      if (!observed.errors.some((e) => e.channel === n && e.replyCode !== 0)) observed.errors.push({ channel: n, ...errorOf(error) });
+      const key = `${generation}|${n}`;
+      if (failed.has(key)) return;
+      failed.add(key);
+      observed.errors.push({ channel: n, ...errorOf(error) });
     };
     const channel = async (n: number): Promise<Channel | ConfirmChannel> => {
       let ch = channels.get(n);
@@ -103,6 +121,30 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe): Pro
     for (const step of probe.steps) {
       if ('wait' in step) {
         await sleep(step.wait);
+        continue;
+      }
+      if ('killAndRestart' in step) {
+        if (control === undefined) throw new Error(`probe ${probe.id} kills the broker: it needs the harness's own broker`);
+        await Promise.race([Promise.all(confirmsPending), sleep(5_000)]);
+        confirmsPending.length = 0;
+        generation++;
+        channels.clear();
+        last.clear();
+        const old = conn;
+        await control.killAndRestart();
+        await old.close().catch(() => undefined);
+        conn = await connect(url);
+        for (const n of probe.confirm ?? []) await channel(n);
+        continue;
+      }
+      if ('reconnect' in step) {
+        generation++;
+        channels.clear();
+        last.clear();
+        await conn.close().catch(() => undefined);
+        conn = await connect(url);
+        for (const n of probe.confirm ?? []) await channel(n);
+        await sleep(SETTLE_MS);
         continue;
       }
       if ('close' in step) {
@@ -169,7 +211,7 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe): Pro
     await Promise.race([Promise.all(confirmsPending), sleep(5_000)]);
     await sleep(FINAL_SETTLE_MS);
     for (const ch of channels.values()) await ch.close().catch(() => undefined);
-    await teardown();
+    await cleanup(conn, probe);
   } finally {
     await conn.close().catch(() => undefined);
   }

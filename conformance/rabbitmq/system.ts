@@ -2,7 +2,7 @@ import amqp from 'amqplib';
 import type { ConformanceSystem } from '../systems.js';
 import { startRabbitBroker } from './broker.js';
 import { runProbeInModel } from './model.js';
-import { outcomeOf } from './probe.js';
+import { needsBrokerControl, outcomeOf } from './probe.js';
 import { RABBITMQ_PROBES } from './probes.js';
 import { runProbeOnRealBroker } from './real.js';
 import type { ModelVersion } from './topology.js';
@@ -14,7 +14,7 @@ export function modelVersionFor(real: string): ModelVersion {
 
 export const rabbitmqConformance: ConformanceSystem = {
   system: 'rabbitmq',
-  probes: RABBITMQ_PROBES.map((p) => ({ id: p.id, about: p.about })),
+  probes: RABBITMQ_PROBES.map((p) => ({ id: p.id, about: p.about, needsBrokerControl: needsBrokerControl(p) })),
   startBroker: startRabbitBroker,
   async serverVersion(url) {
     const conn = await amqp.connect(url);
@@ -24,9 +24,9 @@ export const rabbitmqConformance: ConformanceSystem = {
       await conn.close();
     }
   },
-  async runReal(url, id) {
+  async runReal(url, id, control) {
     const probe = RABBITMQ_PROBES.find((p) => p.id === id)!;
-    return outcomeOf(probe, await runProbeOnRealBroker(url, probe));
+    return outcomeOf(probe, await runProbeOnRealBroker(url, probe, control));
   },
   runModel(id, realVersion) {
     const probe = RABBITMQ_PROBES.find((p) => p.id === id)!;

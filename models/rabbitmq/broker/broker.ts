@@ -158,9 +158,13 @@ export class RabbitBroker implements Actor, RabbitApp {
         this.send(conn, { type: 'channel.open-ok', conn: conn.id, channel: frame.channel });
         return;
       }
+      case 'connection.close':
+        // Closed by the client: every channel closes (unacked deliveries requeued, consumers
+        // cancelled), then the connection. (connection.close-ok is not modelled.)
+        this.connectionHandler.close(conn);
+        return;
       // Connection-level frames a client does not send to the broker: ignored.
       case 'connection.open-ok':
-      case 'connection.close':
       case 'tcp.rst':
         return;
       default: {
