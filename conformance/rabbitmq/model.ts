@@ -155,7 +155,12 @@ class ProbeClient implements Actor {
 function seen(frame: BasicDeliver | BasicGetOk): MessageSeen {
   const props = frame.content.properties;
   const m: MessageSeen = { id: props.messageId, redelivered: frame.redelivered, exchange: frame.exchange, routingKey: frame.routingKey };
-  if (props.xDeath !== undefined) m.deaths = props.xDeath.map((d) => ({ queue: d.queue, reason: d.reason, count: d.count, exchange: d.exchange, routingKeys: [...d['routing-keys']] }));
+  if (props.xDeath !== undefined) {
+    m.deaths = props.xDeath.map((d) => ({
+      queue: d.queue, reason: d.reason, count: d.count, exchange: d.exchange, routingKeys: [...d['routing-keys']],
+      ...(d['original-expiration'] !== undefined ? { originalExpiration: d['original-expiration'] / MS } : {}),
+    }));
+  }
   const headers = props.headers ?? {};
   if (headers['x-first-death-reason'] !== undefined) m.firstDeath = `${String(headers['x-first-death-reason'])}@${String(headers['x-first-death-queue'])} from ${String(headers['x-first-death-exchange'] || '(default)')}`;
   if (headers['x-delivery-count'] !== undefined) m.deliveryCount = Number(headers['x-delivery-count']);

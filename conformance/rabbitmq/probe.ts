@@ -66,6 +66,8 @@ export interface DeathSeen {
   count: number;
   exchange: string;
   routingKeys: string[];
+  /** The message's expiration property (ms) when it died, if it had one. */
+  originalExpiration?: number;
 }
 
 /** A message as the client got it (basic.deliver or basic.get-ok). */
@@ -98,7 +100,7 @@ function describeMessage(m: MessageSeen): string {
   if (m.redelivered) text += ' redelivered';
   if (m.deliveryCount !== undefined) text += ` x-delivery-count=${m.deliveryCount}`;
   if (m.deaths !== undefined && m.deaths.length > 0) {
-    text += ` x-death=[${m.deaths.map((d) => `${d.reason}@${d.queue}×${d.count} from ${d.exchange === '' ? '(default)' : d.exchange}/${d.routingKeys.join(',')}`).join('; ')}]`;
+    text += ` x-death=[${m.deaths.map((d) => `${d.reason}@${d.queue}×${d.count} from ${d.exchange === '' ? '(default)' : d.exchange}/${d.routingKeys.join(',')}${d.originalExpiration !== undefined ? ` original-expiration=${d.originalExpiration}` : ''}`).join('; ')}]`;
   }
   if (m.firstDeath !== undefined) text += ` x-first-death=${m.firstDeath}`;
   return text;

@@ -229,12 +229,30 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1', bytes: 10 }), { consume: 'q1', tag: 'c1', noAck: true }, { consume: 'dead', tag: 'cd', noAck: true }],
   },
   {
+    id: 'max-length-bytes-drop-head',
+    about: 'x-max-length-bytes with drop-head: the oldest messages go until the bodies fit',
+    queues: [q('q1', { 'x-max-length-bytes': 25 })],
+    steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1', bytes: 10 }), { publish: 'm4', routingKey: 'q1', bytes: 20 }, { consume: 'q1', tag: 'c1', noAck: true }],
+  },
+  {
     id: 'max-length-unacked-not-counted',
     about: 'x-max-length counts ready messages only: unacked deliveries leave room',
     queues: [q('q1', { 'x-max-length': 1 })],
     steps: [{ consume: 'q1', tag: 'c1', prefetch: 1 }, ...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1' }), { ack: 'm1' }, { ack: 'm3' }],
   },
   // ---------------------------------------------------------------- dead-letter cycles and x-death
+  {
+    id: 'message-ttl-dead-letter-original-expiration',
+    about: 'a per-message TTL expiring into a DLX: x-death carries the original expiration, and the message does not expire again',
+    queues: [q('q1', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' }), q('dead')],
+    steps: [{ publish: 'm1', routingKey: 'q1', expiration: 30 }, { wait: 200 }, { get: 'dead' }],
+  },
+  {
+    id: 'nack-multiple-dead-letters-in-order',
+    about: 'basic.nack multiple without requeue dead-letters every unacked delivery up to the tag, in order, reason rejected',
+    queues: [q('q1', { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' }), q('dead')],
+    steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1' }), { consume: 'q1', tag: 'c1' }, { consume: 'dead', tag: 'cd', noAck: true }, { nack: 'm3', multiple: true, requeue: false }],
+  },
   {
     id: 'dead-letter-cycle-with-reject',
     about: 'reject -> DLX -> TTL queue -> back: x-death counts per (queue, reason), most recent first; x-first-death stays',
@@ -265,6 +283,18 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     about: 'basic.consume exclusive on a queue with a consumer: channel closed 403 ACCESS_REFUSED; and others refused while it lasts',
     queues: [q('q1'), q('q2')],
     steps: [{ consume: 'q1', tag: 'c1', channel: 1 }, { consume: 'q1', tag: 'c2', exclusive: true, channel: 2 }, { consume: 'q2', tag: 'c3', exclusive: true, channel: 3 }, { consume: 'q2', tag: 'c4', channel: 4 }],
+  },
+  {
+    id: 'cancel-keeps-unacked',
+    about: 'basic.cancel stops deliveries but leaves what was delivered unacked on the channel; closing the channel requeues it',
+    queues: [q('q1')],
+    steps: [{ consume: 'q1', tag: 'c1', channel: 2 }, { publish: 'm1', routingKey: 'q1' }, { cancel: 'c1', channel: 2 }, { publish: 'm2', routingKey: 'q1' }, { get: 'q1' }, { close: 2 }, { get: 'q1', noAck: true }],
+  },
+  {
+    id: 'publish-errors',
+    about: 'publishing to a missing exchange closes the channel 404 NOT_FOUND; to an internal exchange 403 ACCESS_REFUSED',
+    exchanges: [{ name: 'ix', type: 'fanout', internal: true }],
+    steps: [{ publish: 'm1', exchange: 'nope', channel: 1 }, { publish: 'm2', exchange: 'ix', channel: 2 }],
   },
   {
     id: 'consume-missing-queue',

@@ -23,9 +23,12 @@ function seen(message: Message): MessageSeen {
     exchange: message.fields.exchange,
     routingKey: message.fields.routingKey,
   };
-  const deaths = headers['x-death'] as { queue: string; reason: string; count: number; exchange: string; 'routing-keys': string[] }[] | undefined;
+  const deaths = headers['x-death'] as { queue: string; reason: string; count: number; exchange: string; 'routing-keys': string[]; 'original-expiration'?: string }[] | undefined;
   if (deaths !== undefined) {
-    m.deaths = deaths.map((d): DeathSeen => ({ queue: d.queue, reason: d.reason, count: Number(d.count), exchange: d.exchange, routingKeys: [...d['routing-keys']] }));
+    m.deaths = deaths.map((d): DeathSeen => ({
+      queue: d.queue, reason: d.reason, count: Number(d.count), exchange: d.exchange, routingKeys: [...d['routing-keys']],
+      ...(d['original-expiration'] !== undefined ? { originalExpiration: Number(d['original-expiration']) } : {}),
+    }));
   }
   if (headers['x-first-death-reason'] !== undefined) m.firstDeath = `${String(headers['x-first-death-reason'])}@${String(headers['x-first-death-queue'])} from ${String(headers['x-first-death-exchange'] || '(default)')}`;
   if (headers['x-delivery-count'] !== undefined) m.deliveryCount = Number(headers['x-delivery-count']);
