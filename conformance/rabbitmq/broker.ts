@@ -114,6 +114,17 @@ export async function startRabbitBroker(options: { amqpPort?: number; epmdPort?:
       }
     }
   };
+  // Never leave the broker behind: if this process ends (or is interrupted) before stop(), the
+  // broker and our epmd are killed by their pids and the temp folder goes.
+  const leftovers = () => {
+    killPid('SIGKILL');
+    epmd.kill('SIGKILL');
+    rmSync(home, { recursive: true, force: true });
+  };
+  const interrupted = () => process.exit(130);
+  process.once('exit', leftovers);
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   return {
     url: `amqp://guest:guest@127.0.0.1:${amqpPort}/${encodeURIComponent(CONFORMANCE_VHOST)}`,
     version,
@@ -125,6 +136,9 @@ export async function startRabbitBroker(options: { amqpPort?: number; epmdPort?:
       waitUp();
     },
     async stop() {
+      process.off('exit', leftovers);
+      process.off('SIGINT', interrupted);
+      process.off('SIGTERM', interrupted);
       killPid('SIGTERM');
       if (!(await exited(10_000))) killPid('SIGKILL');
       epmd.kill();
