@@ -112,7 +112,11 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
       let ch = channels.get(n);
       if (ch !== undefined) return ch;
       ch = probe.confirm?.includes(n) ? await conn.createConfirmChannel() : await conn.createChannel();
-      ch.on('error', (error: unknown) => channelError(n, error));
+      // A channel of a connection the probe already left (closed, or lost to kill -9) reports nothing.
+      const opened = generation;
+      ch.on('error', (error: unknown) => {
+        if (opened === generation) channelError(n, error);
+      });
       ch.on('return', (message: Message) => {
         const fields = message.fields as Message['fields'] & { replyCode: number; replyText: string };
         observed.returns.push({ id: String(message.properties.messageId), replyCode: fields.replyCode, replyText: fields.replyText });
