@@ -46,6 +46,7 @@ export async function conformanceCommand(options: { system?: string; url?: strin
   try {
     const run = await runAgainst(system, url, version, { progress: (line) => io.stderr(`${line}\n`), ...(control ? { control } : {}) });
     io.stdout(`${formatResults(run.results, `${name} ${version}: real broker vs model (${run.seconds.toFixed(1)}s)`)}\n`);
+    if (run.skipped.length > 0) io.stdout(`skipped (they kill the broker, so they run only on mqsim's own, without --url): ${run.skipped.join(', ')}\n`);
     return liveRunFailed(run) ? 1 : 0;
   } finally {
     await stop?.();

@@ -19,6 +19,8 @@ export interface LiveRun {
   readonly version: string;
   readonly results: ProbeResult[];
   readonly realOutcomes: Record<string, Outcome>;
+  /** Probes not run: they kill the broker, and this one is not the harness's own. */
+  readonly skipped: string[];
   readonly seconds: number;
 }
 
@@ -32,9 +34,10 @@ export async function runAgainst(
   const recording = options.compareRecording ? loadRecording(system.system, version) : undefined;
   const results: ProbeResult[] = [];
   const realOutcomes: Record<string, Outcome> = {};
+  const skipped: string[] = [];
   for (const probe of system.probes) {
     if (probe.needsBrokerControl && options.control === undefined) {
-      options.progress?.(`${system.system} ${probe.id}: skipped (it kills the broker: only on the harness's own)`);
+      skipped.push(probe.id);
       continue;
     }
     options.progress?.(`${system.system} ${probe.id}`);
@@ -42,7 +45,7 @@ export async function runAgainst(
     realOutcomes[probe.id] = real;
     results.push(judge(system, probe.id, real, version, divergences, recording === undefined ? undefined : recording?.outcomes[probe.id] ?? null));
   }
-  return { system: system.system, version, results, realOutcomes, seconds: (performance.now() - started) / 1000 };
+  return { system: system.system, version, results, realOutcomes, skipped, seconds: (performance.now() - started) / 1000 };
 }
 
 export function liveRunFailed(run: LiveRun): boolean {
