@@ -19,6 +19,8 @@ export interface ProbeResult {
   readonly modelDifferences: readonly FieldDifference[];
   /** Of those, the ones not listed in DIVERGENCES.md. */
   readonly unlisted: readonly FieldDifference[];
+  /** DIVERGENCES.md has a row for this probe. */
+  readonly listed: boolean;
   /** A live run: fields where the real outcome differs from the recording (null: no recording compared). */
   readonly recordingDifferences: readonly FieldDifference[] | null;
 }
@@ -32,7 +34,7 @@ export function loadRecording(system: string, version: string): Recording | null
   return existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Recording : null;
 }
 
-/** Every recording of a system present in conformance/recorded/ (by version). */
+/** One probe's real outcome against the model's, following that real version. */
 export function judge(system: ConformanceSystem, probe: string, real: Outcome, version: string, divergences: readonly Divergence[], recorded?: Outcome | null): ProbeResult {
   const model = system.runModel(probe, version);
   const modelDifferences = compareOutcomes(real, model);
@@ -44,6 +46,7 @@ export function judge(system: ConformanceSystem, probe: string, real: Outcome, v
     model,
     modelDifferences,
     unlisted: modelDifferences.filter((d) => !isListed(divergences, system.system, probe, d.field)),
+    listed: divergences.some((d) => d.system === system.system && d.probe === probe),
     recordingDifferences: recorded === undefined ? null : recorded === null ? [{ field: '*', expected: undefined, actual: 'recorded outcome missing' }] : compareOutcomes(recorded, real),
   };
 }
@@ -75,6 +78,9 @@ export function formatResults(results: readonly ProbeResult[], title: string): s
   const agree = results.filter((r) => r.modelDifferences.length === 0).length;
   const listed = results.filter((r) => r.modelDifferences.length > 0 && r.unlisted.length === 0).length;
   lines.push('', `${results.length} probes: ${agree} agree, ${listed} listed divergences, ${results.length - agree - listed} unlisted disagreements`);
+  for (const r of results) {
+    if (r.modelDifferences.length === 0 && r.listed) lines.push(`  ${r.probe} agrees now but DIVERGENCES.md lists it: remove its rows`);
+  }
   for (const r of results) {
     for (const d of r.modelDifferences) lines.push(`  ${r.probe} ${d.field}${r.unlisted.includes(d) ? '' : ' (listed)'}:\n    real:  ${short(d.expected)}\n    model: ${short(d.actual)}`);
     for (const d of r.recordingDifferences ?? []) lines.push(`  ${r.probe} ${d.field} (recording):\n    recorded: ${short(d.expected)}\n    now:      ${short(d.actual)}`);

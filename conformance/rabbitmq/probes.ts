@@ -279,6 +279,13 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     steps: [{ consume: 'q1', tag: 'c1', channel: 1 }, { consume: 'q1', tag: 'c2', channel: 2 }, ...publishAll(['m1', 'm2', 'm3'], { routingKey: 'q1', channel: 3 }), { ack: 'm1', channel: 1 }, { close: 1 }],
   },
   {
+    id: 'single-active-consumer-cancel',
+    about: 'x-single-active-consumer: basic.cancel of the active consumer hands over to the next; its unacked message follows when its channel closes',
+    queues: [q('q1', { 'x-single-active-consumer': true })],
+    steps: [{ consume: 'q1', tag: 'c1', channel: 1 }, { consume: 'q1', tag: 'c2', channel: 2 }, { publish: 'm1', routingKey: 'q1', channel: 3 }, { cancel: 'c1', channel: 1 },
+      { publish: 'm2', routingKey: 'q1', channel: 3 }, { close: 1 }],
+  },
+  {
     id: 'exclusive-consumer-refused',
     about: 'basic.consume exclusive on a queue with a consumer: channel closed 403 ACCESS_REFUSED; and others refused while it lasts',
     queues: [q('q1'), q('q2')],
@@ -351,5 +358,23 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     queues: [quorum('qq')],
     confirm: [1],
     steps: [...publishAll(['m1', 'm2', 'm3'], { routingKey: 'qq', persistent: true }), { wait: 100 }, { consume: 'qq', tag: 'c1', prefetch: 1, channel: 2 }, { nack: 'm1', requeue: true, channel: 2 }, { ack: 'm2', channel: 2 }, { ack: 'm3', channel: 2 }, { ack: 'm1', channel: 2 }],
+  },
+  {
+    id: 'quorum-single-active-consumer-failover',
+    about: 'a quorum queue with x-single-active-consumer: the waiting consumer takes over when the active one\'s channel closes, with its unacked message',
+    queues: [quorum('qq', { 'x-single-active-consumer': true })],
+    steps: [{ consume: 'qq', tag: 'c1', channel: 1 }, { consume: 'qq', tag: 'c2', channel: 2 }, ...publishAll(['m1', 'm2'], { routingKey: 'qq', channel: 3 }), { wait: 100 }, { ack: 'm1', channel: 1 }, { close: 1 }],
+  },
+  {
+    id: 'quorum-reject-delivery-count',
+    about: 'basic.reject with requeue on a quorum queue counts in x-delivery-count as basic.nack does',
+    queues: [quorum('qq')],
+    steps: [{ consume: 'qq', tag: 'c1' }, { publish: 'm1', routingKey: 'qq' }, { wait: 100 }, { reject: 'm1', requeue: true }, { wait: 50 }, { reject: 'm1', requeue: true }, { wait: 50 }, { ack: 'm1' }],
+  },
+  {
+    id: 'quorum-basic-get',
+    about: 'basic.get on a quorum queue',
+    queues: [quorum('qq')],
+    steps: [{ publish: 'm1', routingKey: 'qq' }, { wait: 100 }, { get: 'qq', noAck: true }, { get: 'qq', noAck: true }],
   },
 ];
