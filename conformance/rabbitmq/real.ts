@@ -10,7 +10,7 @@ import { probeScenario } from './topology.js';
  * connection, settling a moment after each step, and collect what the client saw.
  */
 
-const SETTLE_MS = 40;
+const SETTLE_MS = 50;
 const FINAL_SETTLE_MS = 300;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const MICROS_PER_MS = 1_000;
