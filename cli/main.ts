@@ -124,6 +124,18 @@ export function buildProgram(io: CliIo): Command {
     });
 
   program
+    .command('conformance')
+    .description('put the conformance probes through a real broker and through the model, and print where they agree')
+    .addOption(new Option('--system <name>', 'the system whose probes run').choices(['rabbitmq']).default('rabbitmq'))
+    .option('--url <url>', 'a broker you already run (e.g. amqp://guest:guest@localhost:5672/test; the probes declare and delete their queues and exchanges there); without it, a throwaway broker from the installed package on loopback')
+    .addHelpText('after', '\nExample:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F')
+    .action(async (options: { system: string; url?: string }) => {
+      // Loaded only here: it needs the real client library (amqplib, a development dependency).
+      const { conformanceCommand } = await import('../conformance/cli.js');
+      io.exitCode = await conformanceCommand(options, io);
+    });
+
+  program
     .command('schema')
     .description('print the JSON Schema of scenario files (for editors)')
     .option('--compare', 'the JSON Schema of compare files (scenarios/compare/) instead')

@@ -31,6 +31,7 @@ import { QuorumLeaders } from './quorum/leaders.js';
 import { rabbitNodes, topologyOf, type RabbitScenario } from './scenario.js';
 import { BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, rabbitParts } from './schema.js';
 import { emptyStats } from './stats.js';
+import { DEFAULT_RABBIT_VERSION } from './version.js';
 import { addConsumers, addProducers } from './workload.js';
 import { RABBITMQ_NOTES } from './notes.js';
 
@@ -51,6 +52,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
   build(world: World, scenario: RabbitScenario): ModelRun {
     const topology = topologyOf(scenario);
     const config = scenario.cluster?.config;
+    const version = scenario.cluster?.version ?? DEFAULT_RABBIT_VERSION;
     const heartbeat = config?.heartbeat ?? RABBIT_DEFAULTS.heartbeat;
     const fsyncInterval = config?.['fsync.interval'] ?? RABBIT_DEFAULTS.fsyncInterval;
     const stats = emptyStats();
@@ -101,12 +103,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     for (const name of nodes) {
       if (!clustered) {
         // One node: the broker is the node's actor (no net ticks), as before clustering existed.
-        const options = { ...topology, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants };
+        const options = { ...topology, version, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants };
         world.addNode(name, () => new RabbitBroker(options), { roles: ['broker'] });
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });

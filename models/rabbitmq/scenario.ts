@@ -1,3 +1,4 @@
+import type { RabbitVersion } from './version.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
 import { ConfigError, type ConfigPath, type ConfigProblem } from '../../sim/scenario/config-error.js';
 import type { Permission } from './broker/connection.js';
@@ -45,7 +46,7 @@ export interface RabbitConsumerSpec extends CommonConsumer {
 
 export interface RabbitScenario extends CommonScenario {
   system: 'rabbitmq';
-  cluster?: { brokers?: number; invariants?: boolean; config?: RabbitClusterConfig };
+  cluster?: { version?: RabbitVersion; brokers?: number; invariants?: boolean; config?: RabbitClusterConfig };
   vhosts?: VhostSpec[];
   exchanges?: ExchangeSpec[];
   queues?: QueueSpec[];

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
 import { duration, nodeCount, nonNegativeInt, positiveInt, size } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
+import { RABBIT_VERSIONS } from './version.js';
 
 /**
  * RabbitMQ's part of the scenario schema: the topology (vhosts, exchanges, queues, bindings)
@@ -13,12 +14,10 @@ import type { Micros } from '../../sim/time.js';
 export const BROKER_NODE = 'rabbit-1';
 
 /**
- * Quorum queue and cluster defaults (RabbitMQ 4.0). Timing of Ra (election, heartbeat) and of the
+ * Quorum queue and cluster defaults (the x-delivery-limit default depends on the version: version.ts). Timing of Ra (election, heartbeat) and of the
  * client's command resend are model parameters, not rabbitmq.conf keys.
  */
 export const QUORUM_DEFAULTS = {
-  /** x-delivery-limit: 20 since RabbitMQ 4.0 (unlimited before). */
-  deliveryLimit: 20,
   /** Replicas: up to three, one per node. */
   initialGroupSize: 3,
   electionTimeout: 1_000_000 as Micros,
@@ -71,7 +70,7 @@ const queueArguments = z.strictObject({
   'x-single-active-consumer': z.boolean().optional().meta({ description: 'Single active consumer: only one consumer (the earliest registered still subscribed) gets messages; when it is cancelled or its channel closes, the next registered one takes over and gets the requeued unacked messages (default false).' }),
   'x-queue-type': z.enum(['classic', 'quorum']).optional().meta({ description: 'classic (default) or quorum: a durable queue replicated by Raft over x-quorum-initial-group-size nodes; publishes are confirmed once a majority has fsynced them; must be durable, not exclusive, not auto-delete.' }),
   'x-quorum-initial-group-size': positiveInt.optional().meta({ description: 'Quorum queues: how many nodes hold a replica, from the declaring node on (default: up to three, one per node).' }),
-  'x-delivery-limit': z.number().int().min(-1).optional().meta({ description: 'Quorum queues: a message returned (nack/reject with requeue, consumer gone, leader change) more times than this is dead-lettered (reason delivery_limit) or dropped; the count is the x-delivery-count header (default 20 as in RabbitMQ 4.0; -1: no limit).' }),
+  'x-delivery-limit': z.number().int().min(-1).optional().meta({ description: 'Quorum queues: a message returned (nack/reject with requeue, consumer gone, leader change) more times than this is dead-lettered (reason delivery_limit) or dropped; the count is the x-delivery-count header (default: 20 since RabbitMQ 4.0, no limit in 3.10, after cluster.version; -1: no limit).' }),
 });
 
 const queue = z.strictObject({
@@ -179,6 +178,7 @@ export const rabbitParts: ModelScenarioParts = {
     + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
   clusterFields: {
+    version: z.enum(RABBIT_VERSIONS).optional().meta({ description: 'mqsim model key: the RabbitMQ version the model follows where versions differ in what users see (3.10: a quorum queue has no x-delivery-limit by default and puts a requeued message at the back; 4.0: delivery limit 20, a requeued message back near the head) (default "4.0").' }),
     brokers: nodeCount.optional().meta({ description: 'Number of RabbitMQ nodes in the cluster, named rabbit-1..rabbit-N (default 1).' }),
     invariants: z.boolean().optional().meta({
       description: 'mqsim model key: check the RabbitMQ invariants (one quorum queue leader per term, quorum members agreeing at each applied index, no message both ready and unacked, a delivery unacked on one channel only, ready counts and message stores matching the queues, confirms only after the fsync that made their messages durable) after every control-plane change, stopping the run at the first violation (default false).',

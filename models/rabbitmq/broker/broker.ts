@@ -7,6 +7,7 @@ import type { InvariantProbe } from '../invariants.js';
 import { notes } from '../notes.js';
 import { asAmqpFrame, asPeerMessage, FRAME_BYTES, REPLY, type AmqpFrame } from '../protocol.js';
 import type { RabbitStats } from '../stats.js';
+import type { RabbitVersion } from '../version.js';
 import { ChannelHandler, newChannel } from './channel.js';
 import { ConnectionHandler, type Connection, type Permission } from './connection.js';
 import { DeadLettering } from './dead-lettering.js';
@@ -44,6 +45,8 @@ export interface BrokerOptions {
   exchanges: readonly ExchangeDef[];
   queues: readonly QueueDef[];
   bindings: readonly BindingDef[];
+  /** The RabbitMQ version followed where versions differ (version.ts; default 4.0). */
+  version?: RabbitVersion;
   /** Server heartbeat timeout (0: off). */
   heartbeat: Micros;
   fsyncInterval: Micros;
@@ -155,9 +158,13 @@ export class RabbitBroker implements Actor, RabbitApp {
         this.send(conn, { type: 'channel.open-ok', conn: conn.id, channel: frame.channel });
         return;
       }
+      case 'connection.close':
+        // Closed by the client: every channel closes (unacked deliveries requeued, consumers
+        // cancelled), then the connection. (connection.close-ok is not modelled.)
+        this.connectionHandler.close(conn);
+        return;
       // Connection-level frames a client does not send to the broker: ignored.
       case 'connection.open-ok':
-      case 'connection.close':
       case 'tcp.rst':
         return;
       default: {

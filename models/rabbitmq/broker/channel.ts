@@ -127,10 +127,14 @@ export class ChannelHandler {
         return this.nack(channel, frame.deliveryTag, frame.multiple, frame.requeue);
       case 'basic.reject':
         return this.nack(channel, frame.deliveryTag, false, frame.requeue);
+      case 'channel.close':
+        // Closed by the client: as on any channel close, unacked deliveries are requeued
+        // (redelivered) and its consumers cancelled. (channel.close-ok is not modelled.)
+        this.close(channel);
+        return;
       // Methods a client does not send to the broker (or the model's clients never send).
       case 'channel.open':
       case 'channel.open-ok':
-      case 'channel.close':
       case 'confirm.select-ok':
       case 'basic.qos-ok':
       case 'basic.consume-ok':

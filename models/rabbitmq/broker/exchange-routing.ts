@@ -9,7 +9,8 @@ import { topicMatches } from './exchange-type-topic.js';
  * the routing key; fanout: every binding; topic: topicMatches; headers: x-match all/any over the
  * binding arguments not starting with "x-"); a binding to an exchange routes on through that
  * exchange (each exchange at most once per message); an exchange that routes a message to no
- * queue hands it to its alternate-exchange. The default exchange "" routes to the queue named by
+ * destination (no matching binding to an existing queue or to any exchange) hands it to its
+ * alternate-exchange. The default exchange "" routes to the queue named by
  * the routing key.
  */
 
@@ -203,31 +204,41 @@ export class Topology {
       return;
     }
     const queues = state.queues;
-    const before = queues.length;
+    // The exchange's own destinations (queues and exchanges its matching bindings name): its
+    // alternate-exchange is used only when there are none. An exchange-to-exchange binding that
+    // matched is a destination even if nothing lies behind it, so the message is then unroutable,
+    // not alternate-routed (as RabbitMQ's exchange routing does).
+    let destinations = 0;
     if (name === '') {
       const qkey = vhostKey(state.vhost, state.routingKey);
-      if (state.queueExists(qkey) && !queues.includes(qkey)) queues.push(qkey);
+      if (state.queueExists(qkey)) {
+        destinations++;
+        if (!queues.includes(qkey)) queues.push(qkey);
+      }
     } else if (source !== undefined) {
       const type: RoutingType = def.type === 'x-delayed-message' ? def.delayedType ?? 'direct' : def.type;
       const bindings = source.bindings;
       if (type === 'direct' || type === 'topic') {
-        for (const i of this.matching(source, type, state.routingKey)) this.follow(state, bindings[i]!, source.destinations[i]!);
+        for (const i of this.matching(source, type, state.routingKey)) destinations += this.follow(state, bindings[i]!, source.destinations[i]!);
       } else {
         for (let i = 0; i < bindings.length; i++) {
           const binding = bindings[i]!;
-          if (bindingMatches(type, binding, state.routingKey, state.headers)) this.follow(state, binding, source.destinations[i]!);
+          if (bindingMatches(type, binding, state.routingKey, state.headers)) destinations += this.follow(state, binding, source.destinations[i]!);
         }
       }
     }
-    if (queues.length === before && state.delayedAt === undefined && def.alternateExchange !== undefined) this.visit(state, def.alternateExchange, false);
+    if (destinations === 0 && state.delayedAt === undefined && def.alternateExchange !== undefined) this.visit(state, def.alternateExchange, false);
   }
 
-  private follow(state: RouteState, binding: BindingDef, destination: string): void {
+  /** Follows a matching binding; 1 when it names a destination (an exchange, or a queue that exists), else 0. */
+  private follow(state: RouteState, binding: BindingDef, destination: string): number {
     if (binding.destinationType === 'exchange') {
       this.visit(state, binding.destination, false);
-      return;
+      return 1;
     }
-    if (state.queueExists(destination) && !state.queues.includes(destination)) state.queues.push(destination);
+    if (!state.queueExists(destination)) return 0;
+    if (!state.queues.includes(destination)) state.queues.push(destination);
+    return 1;
   }
 
   /** The queues a routing key reaches through a direct or topic exchange's own bindings, if they all lead to queues. */

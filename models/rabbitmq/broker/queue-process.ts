@@ -19,7 +19,9 @@ import { ReadyMessages, type QueuedMessage } from './ready-messages.js';
  *   reject-publish-dlx refuse the new message, drop-head, the default, drops the oldest ready
  *   one with reason maxlen), then the store for a persistent (delivery-mode 2) message, then the
  *   ready list at the message's priority (x-max-priority).
- * - Delivery: the ready head goes to the queue's consumers in round-robin, skipping consumers at
+ * - Delivery: a message published to an empty queue with a consumer that has room goes straight
+ *   to it (never queued, so neither max-length nor TTL touch it); otherwise
+ *   the ready head goes to the queue's consumers in round-robin, skipping consumers at
  *   their prefetch limit (basic.qos, per consumer); with no-ack the message is gone when sent.
  *   With x-single-active-consumer only the earliest registered consumer still subscribed gets
  *   messages (the next one takes over when it goes); an exclusive basic.consume is refused (403)
@@ -235,6 +237,10 @@ export class QueueProcess {
         return 'rejected';
       }
     }
+    // A consumer waiting on an empty queue gets the message straight away, before it is queued:
+    // max-length (drop-head) and TTL apply only to messages that wait in the queue, so
+    // x-max-length 0 or a TTL of 0 still reach a waiting consumer (RabbitMQ's attempt_delivery).
+    const waiting = queue.ready.count === 0 ? this.nextConsumer(queue) : undefined;
     if (stored) {
       try {
         queue.store!.publish(message, content.bytes + RECORD_OVERHEAD_BYTES);
@@ -244,6 +250,10 @@ export class QueueProcess {
         return 'disk-full';
       }
       broker.storeSync.markDirty();
+    }
+    if (waiting !== undefined) {
+      this.deliver(waiting, message);
+      return stored ? 'stored' : 'queued';
     }
     queue.ready.insert(message);
     if (overflow === 'drop-head') {
@@ -324,6 +334,8 @@ export class QueueProcess {
     queue.lastUsed = broker.ctx.trueNow();
     this.expireHeads(queue);
     const message = queue.ready.shift();
+    // The message-count is of what is left once heads that have expired behind it are dropped.
+    if (message !== undefined) this.expireHeads(queue);
     if (message === undefined) {
       broker.send(conn, { type: 'basic.get-empty', conn: conn.id, channel: channel.number });
     } else {

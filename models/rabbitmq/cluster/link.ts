@@ -11,6 +11,7 @@ import { consumerKey, QuorumFifo, type ConsumerId, type Delivery, type FifoComma
 import { RaftMember, type RaftHost, type RaftRecord, type RaftRole } from '../quorum/raft.js';
 import { BROKER_NODE, QUORUM_DEFAULTS } from '../schema.js';
 import { Delegate } from './delegate.js';
+import { DEFAULT_RABBIT_VERSION, defaultDeliveryLimit, returnsToBack } from '../version.js';
 
 /**
  * What one broker node does for the cluster: queues served by other nodes and quorum queues.
@@ -155,8 +156,9 @@ export class ClusterLink {
   private startMember(key: string, def: QueueDef, restarted: boolean): void {
     const file = this.ctx.disk.file<RaftRecord<FifoCommand>>(`ra:${key}`);
     const random: RandomStream = this.ctx.random(`ra:${key}`);
-    const limit = def.args['x-delivery-limit'] ?? QUORUM_DEFAULTS.deliveryLimit;
-    const fifo = new QuorumFifo(limit, def.args['x-dead-letter-exchange'] !== undefined, def.args['x-single-active-consumer'] === true);
+    const version = this.options.version ?? DEFAULT_RABBIT_VERSION;
+    const limit = def.args['x-delivery-limit'] ?? defaultDeliveryLimit(version);
+    const fifo = new QuorumFifo(limit, def.args['x-dead-letter-exchange'] !== undefined, def.args['x-single-active-consumer'] === true, returnsToBack(version));
     let member!: QuorumMember;
     const host: RaftHost<FifoCommand> = {
       send: (to, message, bytes) => this.ctx.send(to, message, bytes),

@@ -20,7 +20,7 @@ import { ReadyMessages, type QueuedMessage } from '../broker/ready-messages.js';
  *   consumers that still exist get them again, redelivered).
  *
  * Ready messages are ordered by their enqueue index, so a returned message goes back near the
- * head. Each return counts a delivery attempt (`delivery-count`, shown to consumers as the
+ * head (RabbitMQ 4.0), or, following 3.10 (cluster.version), to the back of the queue. Each return counts a delivery attempt (`delivery-count`, shown to consumers as the
  * `x-delivery-count` header, as RabbitMQ 4.0 counts every return); a message returned more than
  * `x-delivery-limit` times (default 20 in RabbitMQ 4.0; -1 for none) is dead-lettered with reason
  * `delivery_limit` (or dropped without a dead-letter exchange). Dispatch is round-robin over the
@@ -95,7 +95,15 @@ export class QuorumFifo {
    * registered consumer still checked out (and not cancelled) gets messages; when it goes, its
    * messages return and the next one takes over.
    */
-  constructor(private readonly deliveryLimit: number, private readonly hasDeadLetterExchange: boolean, private readonly singleActive = false) {}
+  constructor(
+    private readonly deliveryLimit: number, private readonly hasDeadLetterExchange: boolean, private readonly singleActive = false,
+    /** RabbitMQ 3.10: a returned message goes to the back of the queue (version.ts); otherwise back to its place near the head. */
+    private readonly returnsToBack = false,
+  ) {}
+
+  /** The Raft index being applied, and how many messages it returned so far (back-of-queue positions). */
+  private applying = 0;
+  private returnedInApply = 0;
 
   get checkedOut(): number {
     let n = 0;
@@ -120,6 +128,8 @@ export class QuorumFifo {
 
   apply(index: number, cmd: FifoCommand): FifoEffect[] {
     const effects: FifoEffect[] = [];
+    this.applying = index;
+    this.returnedInApply = 0;
     switch (cmd.op) {
       case 'enqueue': {
         const duplicate = !this.firstTime(cmd.enqueuer, cmd.seq);
@@ -224,7 +234,9 @@ export class QuorumFifo {
       return;
     }
     m.redelivered = true;
-    this.ready.insert(m);
+    // Back of the queue: after every message enqueued so far (their positions are lower Raft
+    // indices) and before any enqueued later; several returned by one command keep their order.
+    this.ready.insert(this.returnsToBack ? { ...m, pos: this.applying + ++this.returnedInApply / 1_000_000 } : m);
   }
 
   private dispatch(effects: FifoEffect[]): void {

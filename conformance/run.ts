@@ -1,0 +1,106 @@
+import { writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import '../scenario-sections.js';
+import { judge, formatResults, loadRecording, recordingPath, type ProbeResult } from './compare.js';
+import { loadDivergences } from './divergences.js';
+import { compareOutcomes, type Outcome, type Recording } from './outcome.js';
+import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl, type ConformanceSystem } from './systems.js';
+
+/**
+ * `npm run conformance` (node dist/conformance/run.js [--system S] [--record]): for each system,
+ * start its real broker on loopback, put every probe through it and through the model, and fail
+ * (exit 1) if a real outcome differs from its recording or the model disagrees anywhere not
+ * listed in DIVERGENCES.md. `--record` writes the real outcomes as the recording instead of
+ * comparing them. `runAgainst` is what `mqsim conformance --url` uses on a user's own broker.
+ */
+
+export interface LiveRun {
+  readonly system: string;
+  readonly version: string;
+  readonly results: ProbeResult[];
+  readonly realOutcomes: Record<string, Outcome>;
+  /** Probes not run: they kill the broker, and this one is not the harness's own. */
+  readonly skipped: string[];
+  /** Probes whose first real run differed from the recording and that were run once more. */
+  readonly retried: string[];
+  readonly seconds: number;
+}
+
+/** Every probe of a system against a running broker; compared with the recording when `compareRecording`. */
+export async function runAgainst(
+  system: ConformanceSystem, url: string, version: string,
+  options: { compareRecording?: boolean; control?: BrokerControl; progress?: (line: string) => void } = {},
+): Promise<LiveRun> {
+  const started = performance.now();
+  const divergences = loadDivergences();
+  const recording = options.compareRecording ? loadRecording(system.system, version) : undefined;
+  const results: ProbeResult[] = [];
+  const realOutcomes: Record<string, Outcome> = {};
+  const skipped: string[] = [];
+  const retried: string[] = [];
+  for (const probe of system.probes) {
+    if (probe.needsBrokerControl && options.control === undefined) {
+      skipped.push(probe.id);
+      continue;
+    }
+    options.progress?.(`${system.system} ${probe.id}`);
+    const recorded = recording === undefined ? undefined : recording?.outcomes[probe.id] ?? null;
+    let real = await system.runReal(url, probe.id, options.control);
+    // Real probes run in wall-clock time on a shared machine: one that differs from its
+    // recording runs once more, and fails only if it differs again (the retry is reported).
+    if (recorded && compareOutcomes(recorded, real).length > 0) {
+      retried.push(probe.id);
+      real = await system.runReal(url, probe.id, options.control);
+    }
+    realOutcomes[probe.id] = real;
+    results.push(judge(system, probe.id, real, version, divergences, recorded));
+  }
+  return { system: system.system, version, results, realOutcomes, skipped, retried, seconds: (performance.now() - started) / 1000 };
+}
+
+export function liveRunFailed(run: LiveRun): boolean {
+  return run.results.some((r) => r.unlisted.length > 0 || (r.recordingDifferences !== null && r.recordingDifferences.length > 0));
+}
+
+async function main(argv: string[]): Promise<number> {
+  const record = argv.includes('--record');
+  const at = argv.indexOf('--system');
+  const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map((s) => s.system);
+  let failed = false;
+  for (const name of names) {
+    const system = conformanceSystem(name);
+    if (system === undefined) {
+      process.stderr.write(`unknown system ${name}; known: ${CONFORMANCE_SYSTEMS.map((s) => s.system).join(', ')}\n`);
+      return 2;
+    }
+    const started = performance.now();
+    const broker = await system.startBroker();
+    let run: LiveRun;
+    try {
+      process.stdout.write(`${system.system} ${broker.version} started on loopback in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
+      run = await runAgainst(system, broker.url, broker.version, { compareRecording: !record, control: broker });
+    } finally {
+      await broker.stop();
+    }
+    const total = (performance.now() - started) / 1000;
+    if (record) {
+      const recording: Recording = { system: system.system, version: broker.version, outcomes: run.realOutcomes };
+      writeFileSync(recordingPath(system.system, broker.version), `${JSON.stringify(recording, null, 2)}\n`);
+      process.stdout.write(`recorded ${Object.keys(run.realOutcomes).length} outcomes to ${recordingPath(system.system, broker.version)}\n`);
+    }
+    process.stdout.write(`${formatResults(run.results, `${system.system} ${broker.version}: real broker vs recording vs model`)}\n`);
+    if (run.retried.length > 0) process.stdout.write(`differed from the recording on a first run, so ran twice: ${run.retried.join(', ')}\n`);
+    process.stdout.write(`probes ran in ${run.seconds.toFixed(1)}s (${total.toFixed(1)}s with the broker's start and stop)\n`);
+    if (liveRunFailed(run)) failed = true;
+  }
+  return failed ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, (error: unknown) => {
+    process.stderr.write(`conformance: ${error instanceof Error ? error.stack ?? error.message : String(error)}\n`);
+    process.exitCode = 3;
+  });
+}

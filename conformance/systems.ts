@@ -1,0 +1,30 @@
+import type { Outcome } from './outcome.js';
+import type { BrokerControl } from './rabbitmq/real.js';
+import { rabbitmqConformance } from './rabbitmq/system.js';
+
+/**
+ * The systems conformance knows: each brings its probes, a way to start its real broker on
+ * loopback, a runner against a real broker and a runner through the model. Kafka and RocketMQ
+ * join this list with their own folder beside rabbitmq/.
+ */
+/** Faults on the harness's own broker (kill -9 and restart). */
+export type { BrokerControl };
+
+export interface ConformanceSystem {
+  readonly system: string;
+  /** needsBrokerControl: the probe kills or restarts the broker, so it runs only on the harness's own broker. */
+  readonly probes: readonly { readonly id: string; readonly about: string; readonly needsBrokerControl: boolean }[];
+  /** Start the real broker from the project's own files (loopback only); stop() cleans everything up. */
+  startBroker(): Promise<{ url: string; version: string; stop(): Promise<void> } & BrokerControl>;
+  /** The version a running broker reports. */
+  serverVersion(url: string): Promise<string>;
+  runReal(url: string, probe: string, control?: BrokerControl): Promise<Outcome>;
+  /** The probe through the model, following the given real version where versions differ. */
+  runModel(probe: string, realVersion: string): Outcome;
+}
+
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance];
+
+export function conformanceSystem(name: string): ConformanceSystem | undefined {
+  return CONFORMANCE_SYSTEMS.find((s) => s.system === name);
+}
