@@ -54,6 +54,11 @@ import type { ConsumerSettings, LitePullSettings } from './schema.js';
 
 export interface ConsumerStats {
   rebalances: number;
+  /**
+   * Queues a rebalance took away from a running consumer (each one's in-flight results are lost and
+   * its next owner reads from the committed offset): what the allocation strategies differ in.
+   */
+  queuesMovedOnRebalance: number;
   /** Pulls put off 50 ms because the client's cache was full (pullThresholdForQueue, and for lite pull pullThresholdForAll, consumeMaxSpan). */
   flowControlledPulls: number;
   /** Lite pull: the most messages one consumer held pulled and not yet returned by poll(). */
@@ -313,6 +318,7 @@ export class RocketConsumer implements Actor {
     let changed = false;
     for (const [name, pq] of [...this.pqs]) {
       if (pq.mq.topic !== topic || wanted.has(name)) continue;
+      this.o.stats.queuesMovedOnRebalance++;
       pq.dropped = true;
       this.pqs.delete(name);
       this.persistOne(pq);

@@ -75,7 +75,7 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const nsStats: NamesrvStats = { brokersExpired: 0 };
   const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
   const consumerStats: ConsumerStats = {
-    rebalances: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,
+    rebalances: 0, queuesMovedOnRebalance: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,
   };
   const lines: string[] = [];
 
