@@ -69,7 +69,7 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
   const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
   const brokerStats: BrokerStats = {
-    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
+    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
     transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
   };
   const nsStats: NamesrvStats = { brokersExpired: 0 };

@@ -56,6 +56,11 @@ export interface BrokerStats {
   slaveNotAvailable: number;
   retried: number;
   deadLettered: number;
+  /**
+   * The longest time from a message's birth (bornTime) to its move to %DLQ%, in ms: with the
+   * default levels, 16 retries at delay level 3 + reconsumeTimes take hours, not seconds.
+   */
+  deadLetterAfterMsMax: number;
   delayedDelivered: number;
   commitLogFiles: number;
   slavePulls: number;

@@ -37,6 +37,7 @@ export class SendMessageBack {
       b.topicConfigs.create(dlq, { readQueueNums: 1, writeQueueNums: 1, perm: PERM_WRITE });
       message = { ...base, topic: dlq, queueId: 0 };
       b.o.stats.deadLettered++;
+      b.o.stats.deadLetterAfterMsMax = Math.max(b.o.stats.deadLetterAfterMsMax, Math.round((b.ctx.trueNow() - original.bornTime) / 1000));
       notes.note(b.ctx, 'dead-lettered', { msg: original.msg, group: m.group, reconsumeTimes: original.reconsumeTimes });
     } else {
       const level = m.delayLevel === 0 ? 3 + original.reconsumeTimes : m.delayLevel;
