@@ -164,7 +164,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const txDbs = new Map<string, Map<string, TxState>>();
   const isUp = (node: string) => world.hasNode(node) && world.node(node).status !== 'crashed';
   const defaultTopic = topicSpecs[0]!.name;
-  for (const spec of scenario.workload?.producers ?? []) {
+  for (const [index, spec] of (scenario.workload?.producers ?? []).entries()) {
+    // A key the schema accepts must change the run or be refused: RocketMQ has no outbox here.
+    if (spec.outbox !== undefined) throw ConfigError.at(['workload', 'producers', index, 'outbox'], `producer ${spec.id}: the outbox pattern is not modelled for rocketmq (a transactional producer is RocketMQ's way: transaction:)`);
     const config = resolveProducerSettings(spec.config);
     const plan: ProducerPlanSpec = {};
     if (spec.rate !== undefined) plan.rate = spec.rate;
