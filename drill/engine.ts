@@ -35,11 +35,22 @@ export interface DrillRun {
   steps: DrillStep[];
 }
 
+export type NodeStatus = 'up' | 'down' | 'paused' | 'not started';
+
 export interface NodeView {
   name: string;
   roles: readonly string[];
-  status: 'up' | 'down' | 'paused' | 'not started';
+  status: NodeStatus;
 }
+
+/** A node's status after each lifecycle record of the trace (the terminal drill and the page read it alike). */
+export const NODE_STATUS_AFTER = {
+  'node.start': 'up',
+  'node.restart': 'up',
+  'node.resume': 'up',
+  'node.crash': 'down',
+  'node.pause': 'paused',
+} as const satisfies Record<string, NodeStatus>;
 
 /** The cluster as it was at an instant, rebuilt from the trace. */
 export interface Snapshot {
@@ -271,13 +282,9 @@ export function snapshotAt(run: Pick<DrillRun, 'records' | 'result'>, time: Micr
       case 'node.start':
       case 'node.restart':
       case 'node.resume':
-        status.set(record.node, 'up');
-        break;
       case 'node.crash':
-        status.set(record.node, 'down');
-        break;
       case 'node.pause':
-        status.set(record.node, 'paused');
+        status.set(record.node, NODE_STATUS_AFTER[record.kind]);
         break;
       case 'fault':
         if (data.kind === 'partition') partitions.push(String(data.description));

@@ -1,5 +1,6 @@
 import type { Micros } from '../../sim/time.js';
 import { kafkaView } from './kafka.js';
+import { NODE_STATUS_AFTER } from '../engine.js';
 import { dataOf, emptySystemView, type ClientView, type ClusterView, type NodeInfo, type NodeStatus, type SystemView, type ViewInput } from './model.js';
 import { rabbitmqView } from './rabbitmq.js';
 import { rocketmqView } from './rocketmq.js';
@@ -31,13 +32,9 @@ export function clusterView(input: ViewInput): ClusterView {
       case 'node.start':
       case 'node.restart':
       case 'node.resume':
-        status.set(record.node, 'up');
-        break;
       case 'node.crash':
-        status.set(record.node, 'down');
-        break;
       case 'node.pause':
-        status.set(record.node, 'paused');
+        status.set(record.node, NODE_STATUS_AFTER[record.kind]);
         break;
       case 'fault': {
         const d = dataOf(record);

@@ -7,7 +7,8 @@ import type { TraceRecord } from '../../sim/trace.js';
  * page only lays them out. One module per system fills in the server strips.
  */
 
-export type NodeStatus = 'up' | 'down' | 'paused' | 'not started';
+import type { NodeStatus } from '../engine.js';
+export type { NodeStatus };
 
 /** One labelled value in a strip; `term` names a glossary entry that explains it. */
 export interface Field {
