@@ -30,6 +30,8 @@ export interface NemesisHost {
   allRoles(): string[];
   crash(name: string, keepPageCache?: boolean): boolean;
   restart(name: string): boolean;
+  stop(name: string): boolean;
+  restartWhenDown(name: string): void;
   pause(name: string): boolean;
   resume(name: string): boolean;
 }
@@ -146,6 +148,12 @@ export class Nemesis {
       each(step.kill, (n) => {
         world.crash(n, step.keepPageCache ?? false);
         later(step.for, () => world.restart(n));
+      });
+    } else if ('stop' in step) {
+      each(step.stop, (n) => {
+        world.stop(n);
+        // Restarted once the stop has finished (a service manager's stop-then-start).
+        if (step.for !== undefined) later(step.for, () => world.restartWhenDown(n));
       });
     } else if ('pause' in step) {
       each(step.pause, (n) => {

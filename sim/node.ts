@@ -42,6 +42,16 @@ export interface Actor {
   receive(from: string, message: Message): void;
   /** Typed per actor with `TimerArgs<K>` from sim/timers.ts. */
   onTimer?(tag: string, data: unknown): void;
+  /**
+   * An operator's stop (SIGTERM, `systemctl stop`): the actor runs its real shutdown protocol
+   * (Kafka's controlled shutdown, RabbitMQ's connection.close and leadership transfer,
+   * RocketMQ's UNREGISTER_BROKER) with messages and timers as usual, and calls `done()` when
+   * the process would exit. The world then takes the node down as a clean process exit on a
+   * live machine (the page cache survives; an actor that flushes on shutdown fsyncs first).
+   * An actor without `stop` exits at once. One that never calls `done` is killed after
+   * STOP_TIMEOUT, as a service manager would.
+   */
+  stop?(done: () => void): void;
 }
 
 export type ActorFactory = () => Actor;
