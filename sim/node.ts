@@ -30,6 +30,12 @@ export interface NodeContext {
   readonly disk: Disk;
   /** Writes a note into the trace (a model's semantic event: "isr-shrink", "leader-elected"...). */
   note(what: string, detail?: Record<string, unknown>): void;
+  /**
+   * The process ends itself at once (Java's `Runtime.halt`: Kafka after its last log directory
+   * failed). A process death on a live machine: the page cache survives; nothing restarts it
+   * but a `restart` fault or the liveness phase.
+   */
+  halt(): void;
 }
 
 /**

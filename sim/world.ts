@@ -329,6 +329,13 @@ export class World {
       random(sub?: string) {
         return sub === undefined ? ownRandom : world.random.stream(`node:${slot.name}/${sub}`);
       },
+      halt() {
+        if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
+        // After the current handler returns, as the JVM's halt ends the process between instructions.
+        kernel.after(0, () => {
+          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.crash(slot.name, true);
+        }, null, timerKind, slot.id);
+      },
       note(what: string, detail?: Record<string, unknown>) {
         world.trace.recordValue(noteKind, kernel.now, slot.id, detail ? { what, ...detail } : { what });
         if (world.notes.length < MAX_NOTES) world.notes.push({ at: kernel.now, node: slot.name, what, ...(detail ? { detail } : {}) });
