@@ -1,3 +1,4 @@
+import { RABBITMQ_DELIBERATE_BUGS } from '../deliberate-bugs.js';
 import type { Timer } from '../../../sim/kernel.js';
 import type { RandomStream } from '../../../sim/random.js';
 import { unreachable } from '../../../sim/timers.js';
@@ -405,6 +406,9 @@ export class ClusterLink {
     if (m === undefined) return;
     if (m.raft.role === 'leader') {
       m.raft.propose(cmd);
+      if (cmd.op === 'enqueue' && cmd.reply !== undefined && RABBITMQ_DELIBERATE_BUGS.on('quorum-confirms-before-majority')) {
+        this.perform(m, { kind: 'applied', reply: cmd.reply, duplicate: false });
+      }
       return;
     }
     const leader = m.raft.leader;
