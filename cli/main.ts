@@ -35,7 +35,11 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--check-determinism', 'run each scenario twice and fail on the first differing event').hideHelp(false))
     .option('--explain', 'print the cost estimate (messages, deliveries, events) before running')
     .option('--max-messages <n>', 'the run\'s message budget (default: limits.maxMessages, else 50,000,000): a scenario estimated above it is refused, a run sending more is stopped')
-    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md')
+    .option('--perfetto <run.json>', 'write the run as Chrome/Perfetto trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)')
+    .option('--history <run.edn|run.json>', 'write the client history as Jepsen\'s Kafka workload does (for Elle / elle-cli): EDN or JSON by the extension')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per scenario, failing expectations in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md\n  $ mqsim run scenarios/kafka/acks-1-leader-failover.yaml --perfetto run.json --history run.edn --junit results.xml')
     .action(async (files: string[], options) => {
       io.exitCode = await runWithReport(files, options, io);
     });
@@ -69,6 +73,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--shard <i/n>', 'run the i-th of n disjoint slices of the runs (1-based); merge the JSON reports with mqsim merge')
     .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
     .option('--json', 'print the report as JSON')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per property, the counterexample file in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
     .addHelpText('after', '\nExample:\n  $ mqsim check scenarios/properties/demo-ack-before-fsync.yaml --runs 200\n  $ mqsim check FILE --shard 1/4 --json > shard-1.json   # one CI matrix job\n  $ mqsim merge shard-*.json')
     .action(async (file: string, options) => {
       io.exitCode = await checkCommand(file, options, io);
@@ -92,6 +98,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<reports...>', 'JSON reports from mqsim check --json --shard i/n')
     .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
     .option('--json', 'print the merged report as JSON')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per property, the counterexample file in the failure message')
     .addHelpText('after', '\nExample:\n  $ mqsim merge shard-1.json shard-2.json shard-3.json shard-4.json')
     .action((files: string[], options) => {
       io.exitCode = mergeCommand(files, options, io);
@@ -106,6 +113,8 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--out <report.html>', 'the same as --html (its older name)').hideHelp())
     .option('--md <report.md>', 'write the comparison as a Markdown report, with its SVG charts beside it')
     .option('--json', 'print one JSON row per variant and nothing else on stdout')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per variant, failing expectations in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
     .addHelpText('after', '\nExample:\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --html report.html\n  $ mqsim compare scenarios/compare/demo-consumers.yaml --seeds 5 --md report.md\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --json')
     .action(async (file: string, options) => {
       io.exitCode = await compareCommand(file, options, io);
