@@ -140,11 +140,11 @@ export interface CheckJunitInput {
 
 /**
  * `mqsim check --junit`: one case per property of the scenario's `property:` section (the
- * report names them joined by ", "); the failing one carries the counterexample's message and
+ * report names them joined by "+"); the failing one carries the counterexample's message and
  * the path of the counterexample scenario file that replays it.
  */
 export function checkJunitSuite(report: CheckJunitInput, counterexampleFile: string | null): JunitSuite {
-  const names = report.properties.split(/,\s*/).filter((p) => p.length > 0);
+  const names = report.properties.split(/\s*[+,]\s*/).filter((p) => p.length > 0);
   const example = report.counterexample;
   if (example && !names.includes(example.property)) names.push(example.property);
   if (names.length === 0) names.push('property');

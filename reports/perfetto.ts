@@ -56,7 +56,7 @@ interface Pending {
 export function requestCategory(type: string, payload: Record<string, unknown> | undefined): string {
   const t = type.toLowerCase();
   if (/deliver|push|get-ok|get_ok/.test(t)) return 'deliver';
-  if (/^fetch/.test(t) && payload && ('replica' in payload)) return 'replication';
+  if (/^fetch/.test(t) && typeof payload?.replica === 'string') return 'replication';
   if (/replicat|append_entries|appendentries|ha_|hatransfer|raft/.test(t)) return 'replication';
   if (/fetch|pull|poll|get/.test(t)) return 'fetch';
   if (/produce|publish|send_message|sendmessage|^send/.test(t)) return 'produce';
