@@ -40,6 +40,8 @@ const traceEvent = z.discriminatedUnion('ph', [
 ]);
 const traceFile = z.object({ traceEvents: z.array(traceEvent).min(1), displayTimeUnit: z.enum(['ms', 'ns']).optional(), otherData: z.record(z.string(), z.unknown()).optional() });
 type TraceEvent = z.infer<typeof traceEvent>;
+type Slice = Extract<TraceEvent, { ph: 'X' }>;
+const isSlice = (e: TraceEvent): e is Slice => e.ph === 'X';
 
 /** Complete events on one thread must nest (chrome://tracing and Perfetto drop or misdraw partial overlaps). */
 function overlaps(events: TraceEvent[]): string[] {
@@ -90,7 +92,7 @@ describe('--perfetto: the run as Trace Event Format JSON', () => {
   it('one process per node and client, one track per partition, request slices with ids and messages', () => {
     expect([...processes.values()]).toEqual(expect.arrayContaining(['faults', 'cluster', 'zookeeper', 'broker-1', 'broker-2', 'broker-3', 'p1', 'billing-c1']));
     const pidOf = (name: string) => [...processes].find(([, n]) => n === name)![0];
-    const produce = events.filter((e) => e.ph === 'X' && e.name === 'Produce' && e.pid === pidOf('p1'));
+    const produce = events.filter(isSlice).filter((e) => e.name === 'Produce' && e.pid === pidOf('p1'));
     expect(produce.length).toBeGreaterThan(100);
     expect(produce[0]!.cat).toBe('produce');
     expect(produce[0]!.args).toMatchObject({ from: 'p1', to: 'broker-1', msgs: expect.arrayContaining(['p1-0']) });
@@ -106,7 +108,7 @@ describe('--perfetto: the run as Trace Event Format JSON', () => {
   it('faults as global instants and shaded spans; counters for in-flight, LEO - HW and the sampled series', () => {
     const faults = events.filter((e) => e.ph === 'i' && e.s === 'g' && e.cat === 'fault').map((e) => e.name);
     expect(faults).toEqual(expect.arrayContaining(['partition [broker-1] | [broker-2, broker-3]', 'crash leader-of orders-0']));
-    const spans = events.filter((e) => e.ph === 'X' && e.cat === 'fault');
+    const spans = events.filter(isSlice).filter((e) => e.cat === 'fault');
     expect(spans.map((e) => e.name).sort()).toEqual(['crashed', 'partition']);
     const crashed = spans.find((e) => e.name === 'crashed')!;
     expect(processes.get(crashed.pid)).toBe('broker-1');
