@@ -140,7 +140,7 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F')
     .action(async (options: { system: string; url?: string }) => {
       // Loaded only here: it needs the real client library (amqplib, a development dependency).
-      const { conformanceCommand } = await import('../conformance/cli.js');
+      const { conformanceCommand } = await loadConformance();
       io.exitCode = await conformanceCommand(options, io);
     });
 
@@ -153,6 +153,22 @@ export function buildProgram(io: CliIo): Command {
       io.exitCode = options.compare ? compareSchemaCommand(io) : schemaCommand(io);
     });
   return program;
+}
+
+/**
+ * `mqsim conformance` talks to a real broker through its client library (amqplib), a development
+ * dependency: an installed package (npm install mqsim, npx) has none, which is said plainly.
+ */
+async function loadConformance(): Promise<typeof import('../conformance/cli.js')> {
+  try {
+    return await import('../conformance/cli.js');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e?.code === 'ERR_MODULE_NOT_FOUND' && /amqplib/.test(String(e.message))) {
+      throw new UsageError('conformance needs the AMQP client library amqplib, a development dependency that an installed mqsim does not bring: run it from a clone of the repository after npm ci, or npm install amqplib beside mqsim');
+    }
+    throw error;
+  }
 }
 
 /**
