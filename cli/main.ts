@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import '../scenario-sections.js';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
@@ -142,6 +142,29 @@ export function buildProgram(io: CliIo): Command {
       // Loaded only here: it needs the real client library (amqplib, a development dependency).
       const { conformanceCommand } = await loadConformance();
       io.exitCode = await conformanceCommand(options, io);
+    });
+
+  program
+    .command('explain')
+    .description('print a scenario as the model will run it: the cluster as built, every config with its value and where it came from (file:line:col or the default)')
+    .argument('<file>', 'a scenario YAML file')
+    .option('--json', 'the same as one JSON object')
+    .addHelpText('after', '\nExample:\n  $ mqsim explain scenarios/kafka/acks-1-leader-failover.yaml\n(mqsim run FILE --explain prints the cost estimate before a run.)')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const { explainCommand } = await import('./explain-command.js');
+      io.exitCode = explainCommand(file, options, io);
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter scenario to edit')
+    .addArgument(new Argument('[system]', 'the system to model').choices(['kafka', 'rabbitmq', 'rocketmq', 'demo']).default('kafka'))
+    .option('--out <file>', 'where to write it (default: <system>.mqsim.yaml; - prints it)')
+    .option('--force', 'overwrite an existing file')
+    .addHelpText('after', '\nExample:\n  $ mqsim init kafka\n  $ mqsim init rabbitmq --out scenarios/my-queue.mqsim.yaml')
+    .action(async (system: string | undefined, options: { out?: string; force?: boolean }) => {
+      const { initCommand } = await import('./init-command.js');
+      io.exitCode = initCommand(system, options, io);
     });
 
   program
