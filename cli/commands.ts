@@ -201,7 +201,7 @@ export function runCommand(files: string[], options: RunCommandOptions, io: CliI
   return code;
 }
 
-function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
+export function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
   const usedSeed = seed ?? scenario.seed ?? 1;
   if (error instanceof GuardError && (error.limit === 'maxMessages' || scenario.limits?.[error.limit] !== undefined)) {
     // The user's own budget (limits: in the file, or --max-messages): stopping there is not a bug.

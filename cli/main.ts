@@ -22,8 +22,8 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('run')
-    .description('run scenario files and check their expectations')
-    .argument('<files...>', 'scenario YAML files')
+    .description('run scenario files and check their expectations (or an OpenMessaging Benchmark workload: --omb)')
+    .argument('[files...]', 'scenario YAML files')
     .option('--seed <n>', 'override the scenario seed')
     .option('--json', 'print the result object as JSON and nothing else on stdout')
     .option('--trace <out.jsonl>', 'write every event and state change as JSON lines')
@@ -39,8 +39,22 @@ export function buildProgram(io: CliIo): Command {
     .option('--history <run.edn|run.json>', 'write the client history as Jepsen\'s Kafka workload does (for Elle / elle-cli): EDN or JSON by the extension')
     .option('--junit <results.xml>', 'write JUnit XML: one test case per scenario, failing expectations in the failure message')
     .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
-    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md\n  $ mqsim run scenarios/kafka/acks-1-leader-failover.yaml --perfetto run.json --history run.edn --junit results.xml')
+    .option('--omb <workload.yaml>', 'run an OpenMessaging Benchmark workload file (instead of scenario files) and write OMB\'s result JSON')
+    .option('--driver <driver.yaml>', 'with --omb: an OMB driver file (Kafka, RabbitMQ or RocketMQ; default: OMB\'s Kafka driver settings)')
+    .option('--print-scenario', 'with --omb: print the scenario built from the workload and driver, and run nothing')
+    .option('--result <result.json>', 'with --omb: where to write the OMB result JSON (default: <scenario name>.json)')
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run --omb examples/omb/workloads/1-topic-16-partitions-1kb.yaml --driver examples/omb/drivers/kafka.yaml --result result.json\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md\n  $ mqsim run scenarios/kafka/acks-1-leader-failover.yaml --perfetto run.json --history run.edn --junit results.xml')
     .action(async (files: string[], options) => {
+      if (options.omb !== undefined) {
+        if (files.length > 0) throw new UsageError('run --omb runs the workload file it names: give no scenario files with it');
+        const { ombCommand } = await import('./omb-command.js');
+        io.exitCode = await ombCommand(options, io);
+        return;
+      }
+      for (const flag of ['driver', 'printScenario', 'result'] as const) {
+        if (options[flag] !== undefined) throw new UsageError(`--${flag === 'printScenario' ? 'print-scenario' : flag} goes with --omb <workload.yaml>`);
+      }
+      if (files.length === 0) throw new UsageError('run: give scenario files to run (or --omb <workload.yaml>)');
       io.exitCode = await runWithReport(files, options, io);
     });
 
