@@ -169,7 +169,9 @@ function checkProgress(io: CliIo): { update: (p: { done: number; total: number; 
       const seconds = (Date.now() - started) / 1000;
       const width = 30;
       const filled = Math.round((done / Math.max(1, total)) * width);
-      io.stderr(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${failures} failing, ${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s`);
+      const eta = done > 0 ? (seconds * (total - done)) / done : Number.NaN;
+      const etaText = Number.isFinite(eta) ? `ETA ${eta < 90 ? `${Math.ceil(eta)}s` : `${Math.ceil(eta / 60)}m`}` : 'ETA ?';
+      io.stderr(`\r\u001b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${failures} failing, ${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s, ${etaText}`);
       drawn = true;
     },
     clear() {

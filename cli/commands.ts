@@ -77,13 +77,24 @@ export function useColor(io: CliIo, options: { color?: boolean } = {}): boolean 
   return io.stdoutIsTTY && options.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
 }
 
+/**
+ * A scenario file's path: as given, from the working folder; a `scenarios/...` path that is not
+ * there names a scenario shipped with mqsim (so `npx mqsim run scenarios/demo/steady-state.yaml`
+ * works from any folder, as from the package).
+ */
+export function scenarioPath(file: string, cwd: string): string {
+  const local = resolve(cwd, file);
+  const shipped = /^scenarios[\\/]/.test(file) ? join(bundledScenariosDir(), file.slice('scenarios/'.length)) : null;
+  return !existsSync(local) && shipped !== null && existsSync(shipped) ? shipped : local;
+}
+
 /** Loads every file first: if one is invalid, none runs. */
 function loadAll(files: string[], io: CliIo, maxMessages?: number): Scenario[] | null {
   const scenarios: Scenario[] = [];
   let bad = false;
   for (const file of files) {
     try {
-      scenarios.push(loadScenarioFile(resolve(io.cwd, file), maxMessages !== undefined ? { file, maxMessages } : { file }));
+      scenarios.push(loadScenarioFile(scenarioPath(file, io.cwd), maxMessages !== undefined ? { file, maxMessages } : { file }));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       bad = true;

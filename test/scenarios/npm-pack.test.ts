@@ -65,6 +65,9 @@ describe('npm pack: the package works from an empty folder', () => {
     const r = run(join(app, 'node_modules', '.bin', 'mqsim'), ['run', 'node_modules/mqsim/scenarios/demo/steady-state.yaml', '--quiet'], app);
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^PASS node_modules\/mqsim\/scenarios\/demo\/steady-state\.yaml [0-9a-f]{16} \d+ events\n$/);
+    // npx finds the installed bin (no download); a scenarios/ path not in the folder is a shipped one.
+    const npx = run(process.platform === 'win32' ? 'npx.cmd' : 'npx', ['--no-install', 'mqsim', 'run', 'scenarios/demo/ack-before-fsync-crash.yaml', '--quiet'], app);
+    expect(npx.stdout, npx.stderr).toMatch(/^PASS scenarios\/demo\/ack-before-fsync-crash\.yaml /);
     const list = run(process.execPath, [join(app, 'node_modules', 'mqsim', 'dist', 'cli', 'main.js'), 'list'], app);
     expect(list.stdout).toContain('steady-state.yaml');
   });
