@@ -5,7 +5,8 @@ import { parseScenario, readScenarioText } from '../models/scenario.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
 import { bundledScenariosDir, parseSeedFlag, type CliIo } from './commands.js';
 import { EXIT, UsageError } from './exit.js';
-import { checkOutputDir, writeOutput } from './outputs.js';
+import { checkOutputDir, checkOutputFile, writeOutput } from './outputs.js';
+import { checkJunitSuite, renderJunit } from '../reports/junit.js';
 
 /** `mqsim check` and `mqsim merge`. */
 export interface CheckCommandOptions {
@@ -15,6 +16,8 @@ export interface CheckCommandOptions {
   shard?: string;
   out?: string;
   json?: boolean;
+  junit?: string;
+  color?: boolean;
 }
 
 function positive(name: string, text: string | undefined): number | undefined {
@@ -38,7 +41,8 @@ export async function checkCommand(file: string, options: CheckCommandOptions, i
     const shard = parseShard(options.shard);
     const seed = parseSeedFlag(options.seed);
     checkOutputDir('--out', options.out, io.cwd);
-    const bar = checkProgress(io);
+    checkOutputFile('--junit', options.junit, io.cwd);
+    const bar = options.json ? null : checkProgress(io);
     report = await runCheck(resolve(io.cwd, file), {
       workers,
       ...(runs !== undefined ? { runs } : {}),
@@ -62,8 +66,9 @@ export async function checkCommand(file: string, options: CheckCommandOptions, i
   return finish(report, options, io);
 }
 
-export function mergeCommand(files: string[], options: { out?: string; json?: boolean }, io: CliIo): number {
+export function mergeCommand(files: string[], options: { out?: string; json?: boolean; junit?: string }, io: CliIo): number {
   checkOutputDir('--out', options.out, io.cwd);
+  checkOutputFile('--junit', options.junit, io.cwd);
   let merged: CheckReport;
   try {
     merged = mergeReports(files.map((f) => readShardReport(f, io)));
@@ -108,9 +113,10 @@ function readShardReport(file: string, io: CliIo): CheckReport {
   return parsed.data as CheckReport;
 }
 
-function finish(report: CheckReport, options: { out?: string; json?: boolean }, io: CliIo): number {
+function finish(report: CheckReport, options: { out?: string; json?: boolean; junit?: string }, io: CliIo): number {
   let written: string | null = null;
   if (report.counterexample && !report.shard) written = writeCounterexample(report, options.out ?? '.', io);
+  if (options.junit !== undefined) writeOutput(options.junit, resolve(io.cwd, options.junit), renderJunit([checkJunitSuite(report, written)]));
   if (options.json) io.stdout(JSON.stringify(written ? { ...report, counterexampleFile: written } : report, null, 2) + '\n');
   else io.stdout(formatCheckText(report, written));
   return report.firstFailure === null ? EXIT.ok : EXIT.expectationFailed;
@@ -163,7 +169,9 @@ function checkProgress(io: CliIo): { update: (p: { done: number; total: number; 
       const seconds = (Date.now() - started) / 1000;
       const width = 30;
       const filled = Math.round((done / Math.max(1, total)) * width);
-      io.stderr(`\r[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${failures} failing, ${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s`);
+      const eta = done > 0 ? (seconds * (total - done)) / done : Number.NaN;
+      const etaText = Number.isFinite(eta) ? `ETA ${eta < 90 ? `${Math.ceil(eta)}s` : `${Math.ceil(eta / 60)}m`}` : 'ETA ?';
+      io.stderr(`\r\u001b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${failures} failing, ${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s, ${etaText}`);
       drawn = true;
     },
     clear() {

@@ -13,7 +13,12 @@ import { JsonlFileSink } from '../sim/trace-file.js';
 import type { RunProgress } from '../sim/world.js';
 import { formatEstimate, type CostEstimate } from '../sim/scenario/cost.js';
 import { EXIT, UsageError } from './exit.js';
-import { checkOutputFile } from './outputs.js';
+import { checkOutputFile, openOutputStream, writeOutput } from './outputs.js';
+import { PerfettoTraceSink } from '../reports/perfetto.js';
+import { jepsenHistoryEdn, jepsenHistoryJson, toJepsenHistory } from '../reports/jepsen-history.js';
+import { renderJunit, runJunitSuite } from '../reports/junit.js';
+import type { HistoryOp } from '../sim/history.js';
+import type { TraceRecord, TraceSink } from '../sim/trace.js';
 
 /** Where a command writes, so tests can run commands in-process too. */
 export interface CliIo {
@@ -37,6 +42,14 @@ export interface RunCommandOptions {
   checkDeterminism?: boolean;
   explain?: boolean;
   maxMessages?: string;
+  /** Chrome/Perfetto trace-event JSON of the run (reports/perfetto.ts). */
+  perfetto?: string;
+  /** The client history as Jepsen's Kafka workload writes it: .edn or .json by extension (reports/jepsen-history.ts). */
+  history?: string;
+  /** JUnit XML, one test case per scenario (reports/junit.ts). */
+  junit?: string;
+  /** `--no-color` (commander sets color: false). */
+  color?: boolean;
 }
 
 /**
@@ -59,8 +72,20 @@ export function parseCountFlag(flag: string, text: string | undefined): number |
   return Number(digits);
 }
 
-function useColor(io: CliIo): boolean {
-  return io.stdoutIsTTY && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb';
+/** Colour on a terminal only, unless NO_COLOR is set (https://no-color.org: any non-empty value), TERM=dumb or --no-color. */
+export function useColor(io: CliIo, options: { color?: boolean } = {}): boolean {
+  return io.stdoutIsTTY && options.color !== false && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+}
+
+/**
+ * A scenario file's path: as given, from the working folder; a `scenarios/...` path that is not
+ * there names a scenario shipped with mqsim (so `npx mqsim run scenarios/demo/steady-state.yaml`
+ * works from any folder, as from the package).
+ */
+export function scenarioPath(file: string, cwd: string): string {
+  const local = resolve(cwd, file);
+  const shipped = /^scenarios[\\/]/.test(file) ? join(bundledScenariosDir(), file.slice('scenarios/'.length)) : null;
+  return !existsSync(local) && shipped !== null && existsSync(shipped) ? shipped : local;
 }
 
 /** Loads every file first: if one is invalid, none runs. */
@@ -69,7 +94,7 @@ function loadAll(files: string[], io: CliIo, maxMessages?: number): Scenario[] |
   let bad = false;
   for (const file of files) {
     try {
-      scenarios.push(loadScenarioFile(resolve(io.cwd, file), maxMessages !== undefined ? { file, maxMessages } : { file }));
+      scenarios.push(loadScenarioFile(scenarioPath(file, io.cwd), maxMessages !== undefined ? { file, maxMessages } : { file }));
     } catch (error) {
       if (!(error instanceof ScenarioError)) throw error;
       bad = true;
@@ -77,6 +102,24 @@ function loadAll(files: string[], io: CliIo, maxMessages?: number): Scenario[] |
     }
   }
   return bad ? null : scenarios;
+}
+
+/** `--history run.edn` or `run.json`: the format by the file's extension. */
+export function historyFormatOf(path: string): 'edn' | 'json' {
+  if (/\.edn$/i.test(path)) return 'edn';
+  if (/\.json$/i.test(path)) return 'json';
+  throw new UsageError(`--history ${path}: name a .edn file (Jepsen's history.edn) or a .json file`);
+}
+
+/** One sink that hands each record to every given sink (a JSON-lines trace and a Perfetto file). */
+function teeSinks(...sinks: (TraceSink | undefined)[]): TraceSink | undefined {
+  const present = sinks.filter((s): s is TraceSink => s !== undefined);
+  if (present.length <= 1) return present[0];
+  return {
+    write(record: TraceRecord) {
+      for (const s of present) s.write(record);
+    },
+  };
 }
 
 export function runCommand(files: string[], options: RunCommandOptions, io: CliIo): number {
@@ -93,18 +136,33 @@ export function runCommand(files: string[], options: RunCommandOptions, io: CliI
     io.stderr('mqsim run: --trace writes one file: give one scenario with it\n');
     return EXIT.usage;
   }
+  for (const [flag, value] of [['--perfetto', options.perfetto], ['--history', options.history]] as const) {
+    if (value !== undefined && files.length > 1) {
+      io.stderr(`mqsim run: ${flag} writes one file: give one scenario with it\n`);
+      return EXIT.usage;
+    }
+  }
+  const historyFormat = options.history !== undefined ? historyFormatOf(options.history) : undefined;
   checkOutputFile('--trace', options.trace, io.cwd);
+  checkOutputFile('--perfetto', options.perfetto, io.cwd);
+  checkOutputFile('--history', options.history, io.cwd);
+  checkOutputFile('--junit', options.junit, io.cwd);
   const scenarios = loadAll(files, io, maxMessages);
   if (!scenarios) return EXIT.usage;
   const results: RunResult[] = [];
+  const junitRuns: { source: string; result: RunResult }[] = [];
   let code: number = EXIT.ok;
   for (const scenario of scenarios) {
     if (options.trace !== undefined) mkdirSync(dirname(resolve(io.cwd, options.trace)), { recursive: true });
-    const sink = options.trace !== undefined ? new JsonlFileSink(resolve(io.cwd, options.trace)) : undefined;
+    const jsonl = options.trace !== undefined ? new JsonlFileSink(resolve(io.cwd, options.trace)) : undefined;
+    const perfettoFile = options.perfetto !== undefined ? openOutputStream(options.perfetto, resolve(io.cwd, options.perfetto)) : undefined;
+    const perfetto = perfettoFile ? new PerfettoTraceSink(perfettoFile.write, { scenario: scenario.name }) : undefined;
+    const sink = teeSinks(jsonl, perfetto);
     const simulateOptions: SimulateOptions = {};
     if (seed !== undefined) simulateOptions.seed = seed;
     if (until !== undefined) simulateOptions.until = until;
     if (sink) simulateOptions.traceSink = sink;
+    if (historyFormat !== undefined) simulateOptions.keepHistory = true;
     if (options.checkDeterminism) simulateOptions.checkDeterminism = true;
     if (maxMessages !== undefined) simulateOptions.maxMessages = maxMessages;
     const estimate = estimateScenario(scenario);
@@ -116,27 +174,45 @@ export function runCommand(files: string[], options: RunCommandOptions, io: CliI
       result = simulate(scenario, simulateOptions);
     } catch (error) {
       progress?.clear();
-      sink?.close();
+      jsonl?.close();
+      perfetto?.finish();
+      perfettoFile?.close();
       return reportRunError(error, scenario, seed, io);
     }
     progress?.clear();
-    sink?.close();
+    jsonl?.close();
+    if (perfetto && perfettoFile) {
+      perfetto.finish(result);
+      perfettoFile.close();
+      io.stderr(`wrote ${options.perfetto} (${perfetto.events} trace events; open it in ui.perfetto.dev or chrome://tracing)\n`);
+    }
+    if (historyFormat !== undefined && options.history !== undefined) {
+      const jepsen = toJepsenHistory((result.history ?? []) as HistoryOp[]);
+      writeOutput(options.history, resolve(io.cwd, options.history), historyFormat === 'edn' ? jepsenHistoryEdn(jepsen) : jepsenHistoryJson(jepsen));
+      io.stderr(`wrote ${options.history} (${jepsen.ops.length} ops, Jepsen Kafka workload shape)\n`);
+      delete result.history;
+    }
     results.push(result);
+    junitRuns.push({ source: scenario.source, result });
     if (!result.passed) code = EXIT.expectationFailed;
     if (options.json) continue;
     if (options.quiet) {
       const mark = result.passed ? 'PASS' : 'FAIL';
       io.stdout(`${mark} ${scenario.source} ${result.traceHash} ${result.events} events\n`);
     } else {
-      io.stdout(formatRunText(result, { color: useColor(io) }) + '\n');
+      io.stdout(formatRunText(result, { color: useColor(io, options) }) + '\n');
       if (scenarios.length > 1) io.stdout('\n');
     }
   }
   if (options.json) io.stdout(JSON.stringify(results.length === 1 ? results[0] : results, null, 2) + '\n');
+  if (options.junit !== undefined) {
+    writeOutput(options.junit, resolve(io.cwd, options.junit), renderJunit([runJunitSuite(junitRuns)]));
+    if (!options.json) io.stderr(`wrote ${options.junit}\n`);
+  }
   return code;
 }
 
-function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
+export function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
   const usedSeed = seed ?? scenario.seed ?? 1;
   if (error instanceof GuardError && (error.limit === 'maxMessages' || scenario.limits?.[error.limit] !== undefined)) {
     // The user's own budget (limits: in the file, or --max-messages): stopping there is not a bug.

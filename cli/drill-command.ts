@@ -7,7 +7,7 @@ import { answerProblem, playDrill, type DrillIo } from '../drill/terminal.js';
 import { loadScenarioFile } from '../models/scenario.js';
 import { checkOutputFile } from './outputs.js';
 import { formatProblem, ScenarioError } from '../sim/scenario/load.js';
-import type { CliIo } from './commands.js';
+import { useColor, type CliIo } from './commands.js';
 import { EXIT, UsageError } from './exit.js';
 
 export interface DrillCommandOptions {
@@ -64,7 +64,7 @@ export async function drillCommand(file: string, options: DrillCommandOptions, i
   });
   const drillIo: DrillIo = {
     write: (text) => io.stdout(text),
-    color: io.stdoutIsTTY && !('NO_COLOR' in io.env) && io.env.TERM !== 'dumb',
+    color: useColor(io),
     width: io.columns ?? 80,
     readLine: (prompt) => {
       io.stdout(prompt);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import '../scenario-sections.js';
-import { Command, CommanderError, Option } from 'commander';
+import { Argument, Command, CommanderError, Option } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { realpathSync } from 'node:fs';
 import { validateCommand, listCommand, schemaCommand, type CliIo } from './commands.js';
@@ -22,8 +22,8 @@ export function buildProgram(io: CliIo): Command {
 
   program
     .command('run')
-    .description('run scenario files and check their expectations')
-    .argument('<files...>', 'scenario YAML files')
+    .description('run scenario files and check their expectations (or an OpenMessaging Benchmark workload: --omb)')
+    .argument('[files...]', 'scenario YAML files')
     .option('--seed <n>', 'override the scenario seed')
     .option('--json', 'print the result object as JSON and nothing else on stdout')
     .option('--trace <out.jsonl>', 'write every event and state change as JSON lines')
@@ -35,8 +35,26 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--check-determinism', 'run each scenario twice and fail on the first differing event').hideHelp(false))
     .option('--explain', 'print the cost estimate (messages, deliveries, events) before running')
     .option('--max-messages <n>', 'the run\'s message budget (default: limits.maxMessages, else 50,000,000): a scenario estimated above it is refused, a run sending more is stopped')
-    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md')
+    .option('--perfetto <run.json>', 'write the run as Chrome/Perfetto trace-event JSON (open it in ui.perfetto.dev or chrome://tracing)')
+    .option('--history <run.edn|run.json>', 'write the client history as Jepsen\'s Kafka workload does (for Elle / elle-cli): EDN or JSON by the extension')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per scenario, failing expectations in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
+    .option('--omb <workload.yaml>', 'run an OpenMessaging Benchmark workload file (instead of scenario files) and write OMB\'s result JSON')
+    .option('--driver <driver.yaml>', 'with --omb: an OMB driver file (Kafka, RabbitMQ or RocketMQ; default: OMB\'s Kafka driver settings)')
+    .option('--print-scenario', 'with --omb: print the scenario built from the workload and driver, and run nothing')
+    .option('--result <result.json>', 'with --omb: where to write the OMB result JSON (default: <scenario name>.json)')
+    .addHelpText('after', '\nExample:\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml\n  $ mqsim run --omb examples/omb/workloads/1-topic-16-partitions-1kb.yaml --driver examples/omb/drivers/kafka.yaml --result result.json\n  $ mqsim run scenarios/demo/*.yaml --quiet\n  $ mqsim run scenarios/demo/consumer-crash-redelivery.yaml --json --trace run.jsonl\n  $ mqsim run scenarios/demo/ack-before-fsync-crash.yaml --html run.html --md run.md\n  $ mqsim run scenarios/kafka/acks-1-leader-failover.yaml --perfetto run.json --history run.edn --junit results.xml')
     .action(async (files: string[], options) => {
+      if (options.omb !== undefined) {
+        if (files.length > 0) throw new UsageError('run --omb runs the workload file it names: give no scenario files with it');
+        const { ombCommand } = await import('./omb-command.js');
+        io.exitCode = await ombCommand(options, io);
+        return;
+      }
+      for (const flag of ['driver', 'printScenario', 'result'] as const) {
+        if (options[flag] !== undefined) throw new UsageError(`--${flag === 'printScenario' ? 'print-scenario' : flag} goes with --omb <workload.yaml>`);
+      }
+      if (files.length === 0) throw new UsageError('run: give scenario files to run (or --omb <workload.yaml>)');
       io.exitCode = await runWithReport(files, options, io);
     });
 
@@ -69,6 +87,8 @@ export function buildProgram(io: CliIo): Command {
     .option('--shard <i/n>', 'run the i-th of n disjoint slices of the runs (1-based); merge the JSON reports with mqsim merge')
     .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
     .option('--json', 'print the report as JSON')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per property, the counterexample file in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
     .addHelpText('after', '\nExample:\n  $ mqsim check scenarios/properties/demo-ack-before-fsync.yaml --runs 200\n  $ mqsim check FILE --shard 1/4 --json > shard-1.json   # one CI matrix job\n  $ mqsim merge shard-*.json')
     .action(async (file: string, options) => {
       io.exitCode = await checkCommand(file, options, io);
@@ -92,6 +112,7 @@ export function buildProgram(io: CliIo): Command {
     .argument('<reports...>', 'JSON reports from mqsim check --json --shard i/n')
     .option('--out <dir>', 'where to write counterexample-<property>.yaml (default: .)')
     .option('--json', 'print the merged report as JSON')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per property, the counterexample file in the failure message')
     .addHelpText('after', '\nExample:\n  $ mqsim merge shard-1.json shard-2.json shard-3.json shard-4.json')
     .action((files: string[], options) => {
       io.exitCode = mergeCommand(files, options, io);
@@ -106,6 +127,8 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--out <report.html>', 'the same as --html (its older name)').hideHelp())
     .option('--md <report.md>', 'write the comparison as a Markdown report, with its SVG charts beside it')
     .option('--json', 'print one JSON row per variant and nothing else on stdout')
+    .option('--junit <results.xml>', 'write JUnit XML: one test case per variant, failing expectations in the failure message')
+    .option('--no-color', 'no colour in the output (as NO_COLOR=1)')
     .addHelpText('after', '\nExample:\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --html report.html\n  $ mqsim compare scenarios/compare/demo-consumers.yaml --seeds 5 --md report.md\n  $ mqsim compare scenarios/compare/demo-ack-modes.yaml --json')
     .action(async (file: string, options) => {
       io.exitCode = await compareCommand(file, options, io);
@@ -131,8 +154,31 @@ export function buildProgram(io: CliIo): Command {
     .addHelpText('after', '\nExample:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F')
     .action(async (options: { system: string; url?: string }) => {
       // Loaded only here: it needs the real client library (amqplib, a development dependency).
-      const { conformanceCommand } = await import('../conformance/cli.js');
+      const { conformanceCommand } = await loadConformance();
       io.exitCode = await conformanceCommand(options, io);
+    });
+
+  program
+    .command('explain')
+    .description('print a scenario as the model will run it: the cluster as built, every config with its value and where it came from (file:line:col or the default)')
+    .argument('<file>', 'a scenario YAML file')
+    .option('--json', 'the same as one JSON object')
+    .addHelpText('after', '\nExample:\n  $ mqsim explain scenarios/kafka/acks-1-leader-failover.yaml\n(mqsim run FILE --explain prints the cost estimate before a run.)')
+    .action(async (file: string, options: { json?: boolean }) => {
+      const { explainCommand } = await import('./explain-command.js');
+      io.exitCode = explainCommand(file, options, io);
+    });
+
+  program
+    .command('init')
+    .description('write a commented starter scenario to edit')
+    .addArgument(new Argument('[system]', 'the system to model').choices(['kafka', 'rabbitmq', 'rocketmq', 'demo']).default('kafka'))
+    .option('--out <file>', 'where to write it (default: <system>.mqsim.yaml; - prints it)')
+    .option('--force', 'overwrite an existing file')
+    .addHelpText('after', '\nExample:\n  $ mqsim init kafka\n  $ mqsim init rabbitmq --out scenarios/my-queue.mqsim.yaml')
+    .action(async (system: string | undefined, options: { out?: string; force?: boolean }) => {
+      const { initCommand } = await import('./init-command.js');
+      io.exitCode = initCommand(system, options, io);
     });
 
   program
@@ -144,6 +190,22 @@ export function buildProgram(io: CliIo): Command {
       io.exitCode = options.compare ? compareSchemaCommand(io) : schemaCommand(io);
     });
   return program;
+}
+
+/**
+ * `mqsim conformance` talks to a real broker through its client library (amqplib), a development
+ * dependency: an installed package (npm install mqsim, npx) has none, which is said plainly.
+ */
+async function loadConformance(): Promise<typeof import('../conformance/cli.js')> {
+  try {
+    return await import('../conformance/cli.js');
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e?.code === 'ERR_MODULE_NOT_FOUND' && /amqplib/.test(String(e.message))) {
+      throw new UsageError('conformance needs the AMQP client library amqplib, a development dependency that an installed mqsim does not bring: run it from a clone of the repository after npm ci, or npm install amqplib beside mqsim');
+    }
+    throw error;
+  }
 }
 
 /**

@@ -1,4 +1,4 @@
-import { accessSync, constants, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './exit.js';
 
@@ -99,6 +99,43 @@ export function writeOutput(shown: string, path: string, content: string): void 
   } catch (error) {
     throw new UsageError(`cannot write ${shown}: ${reason(error)}`);
   }
+}
+
+/**
+ * An output file written piece by piece as a run goes (the Perfetto trace), buffered so a long run
+ * makes few system calls; failures are the user's to fix (UsageError), as for writeOutput.
+ */
+export function openOutputStream(shown: string, path: string, flushAt = 1 << 16): { write: (text: string) => void; close: () => void } {
+  let fd: number;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    fd = openSync(path, 'w');
+  } catch (error) {
+    throw new UsageError(`cannot write ${shown}: ${reason(error)}`);
+  }
+  let buffer: string[] = [];
+  let size = 0;
+  const flush = () => {
+    if (buffer.length === 0) return;
+    try {
+      writeSync(fd, buffer.join(''));
+    } catch (error) {
+      throw new UsageError(`cannot write ${shown}: ${reason(error)}`);
+    }
+    buffer = [];
+    size = 0;
+  };
+  return {
+    write(text: string) {
+      buffer.push(text);
+      size += text.length;
+      if (size >= flushAt) flush();
+    },
+    close() {
+      flush();
+      closeSync(fd);
+    },
+  };
 }
 
 /** Whether an error is a file-system error about a path (the user's environment, not a bug). */

@@ -14,6 +14,7 @@ import { parseDuration } from '../sim/time.js';
 import { parseSeedFlag, runCommand, type CliIo, type RunCommandOptions } from './commands.js';
 import { EXIT } from './exit.js';
 import { checkOutputFile, writeOutput } from './outputs.js';
+import { compareJunitSuite, renderJunit } from '../reports/junit.js';
 
 /**
  * `mqsim run FILE --report run.html --md run.md` and `mqsim compare FILE`: thin wiring of the
@@ -78,6 +79,8 @@ export interface CompareOptions {
   out?: string;
   md?: string;
   json?: boolean;
+  junit?: string;
+  color?: boolean;
 }
 
 /** `mqsim compare`: 0 when it ran (and every variant's expect: held), 1 when an expect: failed, 2 for a bad file. */
@@ -93,6 +96,7 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
   const html = options.html ?? options.out;
   checkOutputFile(options.html !== undefined ? '--html' : '--out', html, io.cwd);
   checkOutputFile('--md', options.md, io.cwd);
+  checkOutputFile('--junit', options.junit, io.cwd);
   let comparison: Comparison;
   try {
     comparison = runComparison(loadCompare(resolve(io.cwd, file), file), seeds);
@@ -106,6 +110,10 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
   if (options.json) io.stdout(JSON.stringify(rows, null, 2) + '\n');
   else io.stdout(formatCompareText(facts));
   if (html !== undefined || options.md !== undefined) writeReport(await buildCompareReport(facts), html, options.md, io);
+  if (options.junit !== undefined) {
+    const variants = comparison.variants.map((v) => ({ variant: v.variant.name, system: v.variant.system, results: v.results }));
+    writeOutput(options.junit, resolve(io.cwd, options.junit), renderJunit([compareJunitSuite(file, comparison.compare.name, variants)]));
+  }
   return rows.every((r) => r.passed) ? EXIT.ok : EXIT.expectationFailed;
 }
 
