@@ -83,8 +83,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         continue;
       }
       const home = q.node ?? BROKER_NODE;
-      world.metrics.gauge(`depth.${label}`, () => brokers.get(home)?.queues.get(key)?.ready.count ?? 0);
-      world.metrics.gauge(`unacked.${label}`, () => brokers.get(home)?.queues.get(key)?.unacked ?? 0);
+      // A mirrored queue moves with its leader: the largest copy among the live nodes (two under a split brain).
+      const held = q.mirror === undefined
+        ? () => brokers.get(home)?.queues.get(key)
+        : () => [...brokers.values()].map((b) => b.queues.get(key)).reduce((a, b) => ((b?.ready.count ?? -1) > (a?.ready.count ?? -1) ? b : a), undefined);
+      world.metrics.gauge(`depth.${label}`, () => held()?.ready.count ?? 0);
+      world.metrics.gauge(`unacked.${label}`, () => held()?.unacked ?? 0);
     }
     // cluster.invariants: checked over every live broker after each control-plane change (invariants.ts).
     const checker = scenario.cluster?.invariants ? new InvariantChecker({
@@ -123,7 +127,10 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     for (const q of topology.queues) {
       const args = Object.entries(q.args).map(([k, v]) => `${k}=${typeof v === 'number' && k.endsWith('ttl') || k === 'x-expires' ? formatDuration(v as number) : String(v)}`);
       const where = q.quorum ? ` on ${(q.members ?? []).join(', ')}` : clustered ? ` on ${q.node ?? BROKER_NODE}` : '';
-      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${where}${args.length ? `, ${args.join(', ')}` : ''}`);
+      const m = q.mirror;
+      const mirrored = m === undefined ? ''
+        : `, mirrored by policy ${m.policy} (ha-mode ${m.mode}${m.params === undefined ? '' : ` ${Array.isArray(m.params) ? m.params.join(',') : String(m.params)}`}, ha-sync-mode ${m.syncMode}, ha-promote-on-failure ${m.promoteOnFailure}${m.syncMode === 'automatic' ? `, ha-sync-batch-size ${m.batchSize}` : ''})`;
+      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${where}${mirrored}${args.length ? `, ${args.join(', ')}` : ''}`);
     }
     const clients = { world, scenario, stats, pattern, track };
     lines.push(...addProducers(clients), ...addConsumers(clients));

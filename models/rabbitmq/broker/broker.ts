@@ -106,7 +106,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     this.delayedExchange = new DelayedMessageExchange(this);
     for (const vhost of this.options.vhosts) for (const def of predeclaredExchanges(vhost)) this.topology.addExchange(def);
     if (this.options.cluster !== undefined || this.options.queues.some((q) => q.quorum)) {
-      const link = new ClusterLink(this, this.options);
+      const link = new ClusterLink(this, this.options, restarted);
       this.link = link;
       this.exists = (key) => this.queues.has(key) || link.exists(key);
     }
