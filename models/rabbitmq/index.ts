@@ -112,7 +112,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, netTicktime, ...invariants,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });

@@ -56,6 +56,8 @@ export interface BrokerOptions {
   /** In a cluster (cluster.brokers > 1, or quorum queues): the node's view of its peers and the quorum settings. */
   cluster?: ClusterView;
   quorum?: { electionTimeout: Micros; heartbeat: Micros; commandTimeout: Micros };
+  /** net_ticktime (cluster only): how long a restarted node waits for peers it sees down before deciding who leads its mirrored queues. */
+  netTicktime?: Micros;
   /** A quorum queue member became leader (for the control-plane store). */
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */

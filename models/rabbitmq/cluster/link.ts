@@ -63,7 +63,8 @@ interface PendingCommand {
 }
 
 /** The link's timers, all under the broker's `link` tag: the command-timeout tick, and each quorum member's Raft timers. */
-export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember };
+export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember }
+  | { readonly t: 'mirror-join'; readonly incarnation: number };
 
 export class ClusterLink {
   private readonly self: string;
@@ -155,6 +156,10 @@ export class ClusterLink {
       this.startMember(key, def, restarted);
     }
     this.mirrors?.start(restarted);
+    if (restarted && this.mirrors !== null) {
+      // A restarted node waits this long for peers it sees down to come back and say who leads its mirrored queues.
+      this.broker.timers.set(this.ctx, this.options.netTicktime ?? QUORUM_DEFAULTS.netTicktime, 'link', { t: 'mirror-join', incarnation: this.incarnation });
+    }
     if (restarted) {
       // A transient classic queue homed here did not survive the restart: it is gone cluster-wide.
       for (const [key, def] of this.records) {
@@ -211,6 +216,9 @@ export class ClusterLink {
         return;
       case 'tick':
         return this.tick();
+      case 'mirror-join':
+        if (d.incarnation === this.incarnation) this.mirrors?.joinTimedOut();
+        return;
       default:
         return unreachable(d, 'link timer');
     }
@@ -303,7 +311,8 @@ export class ClusterLink {
       tag: frame.consumerTag, channel, key, queue: def.name, quorum: def.quorum === true, node: this.homeOf(key, def) ?? def.node ?? BROKER_NODE,
       noAck: frame.noAck, prefetch: channel.prefetch,
     };
-    if (!rc.quorum && !this.isUp(rc.node)) {
+    if (!rc.quorum && (!this.isUp(rc.node) || rc.node === this.self)) {
+      // (rc.node is this node only for a mirrored queue with no leader: none promoted, or this node still joining.)
       return this.broker.channels.error(channel, REPLY.NOT_FOUND,
         `NOT_FOUND - home node '${rc.node}' of durable queue '${def.name}' in vhost '${def.vhost}' is down or inaccessible`);
     }
@@ -396,8 +405,9 @@ export class ClusterLink {
     this.mirrors?.nodeDown(node);
   }
 
-  nodeUp(_node: string): void {
+  nodeUp(node: string): void {
     if (this.stopped) return;
+    this.mirrors?.nodeUp(node);
     this.recheckout();
   }
 

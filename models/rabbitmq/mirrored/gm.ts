@@ -38,6 +38,8 @@ export class MirroredQueues {
   private readonly slaves = new Map<string, SlaveQueue>();
   /** Restarted: per queue, the peers still to answer gm.join. */
   private readonly joining = new Map<string, Set<string>>();
+  /** Peers this node saw down when it started (their nodedown at the start says nothing new). */
+  private readonly downAtStart = new Set<string>();
   private readonly host: MasterHost;
 
   constructor(
@@ -89,9 +91,11 @@ export class MirroredQueues {
   }
 
   start(restarted: boolean): void {
+    for (const n of this.nodes) if (n !== this.self && !this.isUp(n)) this.downAtStart.add(n);
     for (const [key, def] of this.defs) {
       if (restarted) {
-        const peers = new Set(this.nodes.filter((n) => n !== this.self && this.isUp(n)));
+        // Ask every peer who leads the queue now; peers seen down are asked again when they come up.
+        const peers = new Set(this.nodes.filter((n) => n !== this.self));
         this.joining.set(key, peers);
         for (const n of peers) this.gm(n, { type: 'gm.join', queue: key }, FRAME_BYTES);
         if (peers.size === 0) this.joinedNobody(key);
@@ -128,7 +132,7 @@ export class MirroredQueues {
     for (const [key, def] of this.defs) {
       const joining = this.joining.get(key);
       if (joining !== undefined) {
-        if (joining.delete(node) && joining.size === 0) this.joinedNobody(key);
+        if (!this.downAtStart.has(node) && joining.delete(node) && joining.size === 0) this.joinedNobody(key);
         continue;
       }
       const master = this.masters.get(key);
@@ -141,10 +145,26 @@ export class MirroredQueues {
       if (view === undefined || view.master !== node || slave === undefined) continue;
       const p = promotion(def.mirror, view.mirrors, view.synced, (n) => n === this.self || this.isUp(n));
       if (p.kind === 'promote' && p.node === this.self) this.promote(key, def, view, slave);
-      else if (p.kind === 'refused' && p.node === this.self) {
+      else if (p.kind === 'refused' && p.node === this.self && slave.refusedAfter !== node) {
+        slave.refusedAfter = node;
         this.broker.stats.promotionsRefused++;
         notes.note(this.broker.ctx, 'mirror-not-promoted', { queue: def.name, mirror: this.self, oldMaster: node, messages: slave.size });
       }
+    }
+  }
+
+  /** A peer is back: a node still joining asks it again (its first gm.join may have been lost in the cut). */
+  nodeUp(node: string): void {
+    this.downAtStart.delete(node);
+    for (const [key, waiting] of this.joining) if (waiting.has(node)) this.gm(node, { type: 'gm.join', queue: key }, FRAME_BYTES);
+  }
+
+  /** net_ticktime after a restart: peers still down will not answer; if nobody else leads a queue, this node does. */
+  joinTimedOut(): void {
+    this.downAtStart.clear();
+    for (const [key, waiting] of [...this.joining]) {
+      for (const n of [...waiting]) if (!this.isUp(n)) waiting.delete(n);
+      if (waiting.size === 0) this.joinedNobody(key);
     }
   }
 

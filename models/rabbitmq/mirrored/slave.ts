@@ -12,6 +12,9 @@ import type { QueuedMessage } from '../broker/ready-messages.js';
 export class SlaveQueue {
   private readonly messages = new Map<number, QueuedMessage>();
 
+  /** ha-promote-on-failure when-synced refused this mirror's promotion after `master` was lost. */
+  refusedAfter: string | null = null;
+
   constructor(readonly key: string, public master: string, public synced: boolean) {}
 
   get size(): number {
