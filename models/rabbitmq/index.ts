@@ -10,6 +10,9 @@
  *   link.ts (queues served by other nodes and quorum queues), delegate.ts (a classic queue's home side).
  * - quorum/: raft.ts (Ra: elections, replication), fifo.ts (rabbit_fifo, the queue's state
  *   machine), leaders.ts (the quorum queues' control-plane store).
+ * - mirrored/: classic queue mirroring before 4.0: misc.ts (placement, promotion), master.ts
+ *   (the leader's gm and synchronisation), slave.ts (a mirror), gm.ts (a node's part: views,
+ *   joining after a restart, promotion).
  * - producer.ts, consumer.ts, client.ts (the AMQP client), patterns/ (delayed confirmation).
  * - protocol.ts (every message on the wire), notes.ts (every trace note), invariants.ts
  *   (cluster.invariants), scenario.ts (the scenario's topology), schema.ts, drill.ts.

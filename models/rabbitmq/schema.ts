@@ -207,6 +207,7 @@ export const rabbitParts: ModelScenarioParts = {
     'RabbitMQ (AMQP 0-9-1) on a cluster of nodes rabbit-1..N (cluster.brokers, default 1): vhosts, exchanges (direct, fanout, topic, headers, '
     + 'default, x-delayed-message), classic queues on their home node with TTL, dead-lettering, max-length overflow and priority, '
     + 'quorum queues (Raft over up to three nodes: confirms after a majority fsync, leader election, x-delivery-limit), '
+    + 'classic mirrored queues before 4.0 (policies with ha-mode, ha-params, ha-sync-mode, ha-promote-on-failure), '
     + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart, '
     + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
