@@ -31,6 +31,7 @@ import { rabbitDrill } from './drill.js';
 import { InvariantChecker } from './invariants.js';
 import { DelayedConfirmationBuilder } from './patterns/delayed-confirmation.js';
 import { QuorumLeaders } from './quorum/leaders.js';
+import { MirrorViews } from './mirrored/views.js';
 import { rabbitNodes, topologyOf, type RabbitScenario } from './scenario.js';
 import { BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, rabbitParts } from './schema.js';
 import { emptyStats } from './stats.js';
@@ -76,6 +77,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const quorumQueues = topology.queues.filter((q) => q.quorum);
     const leaders = new QuorumLeaders(world, quorumQueues, brokers);
     const onLeader = leaders.onLeader;
+    const mirrorViews = new MirrorViews(world, topology.queues.filter((q) => q.mirror !== undefined));
+    const onMirrorView = mirrorViews.onView;
     // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
     for (const q of topology.queues) {
       const key = vhostKey(q.vhost, q.name);
@@ -115,7 +118,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, netTicktime, ...invariants,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, onMirrorView, netTicktime, ...invariants,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });
@@ -140,7 +143,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     lines.push(...pattern.addServices((name, factory) => world.addNode(name, () => track(name, factory()), { roles: ['callback-service'] }), heartbeat));
 
     return {
-      describe: () => [...lines, ...leaders.describe()],
+      describe: () => [...lines, ...leaders.describe(), ...mirrorViews.describe((key) => [...brokers.values()].filter((b) => b.link?.mirrors?.leads(key) === true).map((b) => b.ctx.name))],
       // invariantChecks only with cluster.invariants (how many times the invariants were checked).
       counts: () => ({ ...stats, ...pattern.stats, ...(checker ? { invariantChecks: checker.checks } : {}) }),
       retained: () => {

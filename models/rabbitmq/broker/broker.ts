@@ -7,6 +7,7 @@ import type { InvariantProbe } from '../invariants.js';
 import { notes } from '../notes.js';
 import { asAmqpFrame, asPeerMessage, FRAME_BYTES, REPLY, type AmqpFrame } from '../protocol.js';
 import type { RabbitStats } from '../stats.js';
+import type { MirrorView } from '../protocol.js';
 import type { RabbitVersion } from '../version.js';
 import { ChannelHandler, newChannel } from './channel.js';
 import { ConnectionHandler, type Connection, type Permission } from './connection.js';
@@ -58,6 +59,8 @@ export interface BrokerOptions {
   quorum?: { electionTimeout: Micros; heartbeat: Micros; commandTimeout: Micros };
   /** net_ticktime (cluster only): how long a restarted node waits for peers it sees down before deciding who leads its mirrored queues. */
   netTicktime?: Micros;
+  /** A mirrored classic queue's leader announced a view (for the control-plane store). */
+  onMirrorView?: (queue: string, view: MirrorView) => void;
   /** A quorum queue member became leader (for the control-plane store). */
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */

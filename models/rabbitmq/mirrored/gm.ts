@@ -121,6 +121,11 @@ export class MirroredQueues {
     return false;
   }
 
+  /** Does this node lead the queue now? */
+  leads(key: string): boolean {
+    return this.masters.has(key);
+  }
+
   messageIds(into: Set<string>): void {
     for (const m of this.masters.values()) m.messageIds(into);
     for (const s of this.slaves.values()) s.messageIds(into);
@@ -222,6 +227,7 @@ export class MirroredQueues {
 
   private announce(key: string, view: MirrorView, reset: readonly string[]): void {
     this.views.set(key, view);
+    this.broker.options.onMirrorView?.(key, view);
     for (const n of this.nodes) {
       if (n === this.self) continue;
       this.gm(n, { type: 'gm.view', queue: key, view, reset }, FRAME_BYTES + 16 * view.mirrors.length);
