@@ -106,6 +106,7 @@ export function topologyOf(scenario: RabbitScenario): {
     let best: PolicySpec | undefined;
     for (const p of policies) {
       if ((p.vhost ?? RABBIT_DEFAULTS.vhost) !== vhost(q.vhost)) continue;
+      if (p['apply-to'] === 'exchanges' || p['apply-to'] === 'quorum_queues') continue;
       let matches = false;
       try {
         matches = new RegExp(p.pattern).test(q.name);

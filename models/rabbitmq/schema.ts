@@ -148,7 +148,7 @@ const policy = z.strictObject({
   name: z.string().min(1).meta({ description: 'The policy name (set_policy NAME).' }),
   pattern: z.string().meta({ description: 'Regex of the queue names the policy applies to (matched against the whole name as RabbitMQ does: unanchored, so use ^...$).' }),
   vhost: vhostName.optional(),
-  'apply-to': z.enum(['queues', 'classic_queues', 'all']).optional().meta({ description: 'What the policy applies to (default all); mirroring applies to classic queues only.' }),
+  'apply-to': z.enum(['all', 'queues', 'exchanges', 'classic_queues', 'quorum_queues']).optional().meta({ description: 'What the policy applies to (default all): all, queues or classic_queues reach classic queues, which are the only ones mirroring applies to; exchanges or quorum_queues (3.12+ names) reach none of them.' }),
   priority: z.number().int().optional().meta({ description: 'Of several matching policies the one with the highest priority applies (default 0).' }),
   definition: haDefinition,
 });

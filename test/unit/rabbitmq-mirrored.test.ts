@@ -147,6 +147,11 @@ describe('mirrored queues: runs', () => {
     expect(build(base)).toThrow(/removed in RabbitMQ 4\.0/);
     expect(build({ ...base, cluster: { brokers: 1, version: '3.10' } })).toThrow(/needs a cluster/);
     expect(build({ ...base, cluster: { brokers: 3, version: '3.10' } })).not.toThrow();
+    const describe = (policies: unknown[]) => rabbitmqModel.build(new World({ seed: 1 }), schema.parse({ name: 't', system: 'rabbitmq', ...base, cluster: { brokers: 3, version: '3.10' }, policies }) as RabbitScenario).describe().join('\n');
+    // apply-to and priority decide which policy (if any) mirrors the queue.
+    expect(describe([{ name: 'ex', pattern: '.*', 'apply-to': 'exchanges', definition: { 'ha-mode': 'all' } }])).not.toContain('mirrored by');
+    expect(describe([{ name: 'a', pattern: '^q$', definition: { 'ha-mode': 'all' } }, { name: 'b', pattern: 'q', priority: 5, definition: { 'ha-mode': 'exactly', 'ha-params': 2 } }]))
+      .toContain('mirrored by policy b (ha-mode exactly 2');
     const bad = (definition: Record<string, unknown>) => JSON.stringify(schema.safeParse({ name: 't', system: 'rabbitmq', ...base, policies: [{ name: 'ha', pattern: '.*', definition }] }).error?.issues);
     expect(bad({ 'ha-mode': 'all', 'ha-promote-on-shutdown': 'always' })).toContain('controlled shutdown');
     expect(bad({ 'ha-mode': 'exactly' })).toContain('needs ha-params');
