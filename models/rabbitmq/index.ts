@@ -123,7 +123,7 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });
     }
-    leaders.registerSelector(world);
+    leaders.registerSelector(world, mirrorViews.selector());
     lines.push(
       `broker${clustered ? 's' : ''} ${nodes.join(', ')}: vhosts ${topology.vhosts.join(', ')}; ${topology.exchanges.length} exchanges, ${topology.queues.length} queues, `
       + `${topology.bindings.length} bindings; heartbeat=${formatDuration(heartbeat)}, fsync every ${formatDuration(fsyncInterval)}`

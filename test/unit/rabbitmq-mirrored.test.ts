@@ -113,6 +113,14 @@ describe('mirrored queues: runs', () => {
     expect(automatic.result.check.counts.lostAcked).toBe(0);
   });
 
+  it('{ leader-of: jobs } targets a mirrored queue\'s leader', () => {
+    const byName = mirrored({});
+    const bySelector = mirrored({}, [{ at: '5s', crash: 'rabbit-2' }, { at: '25s', crash: { 'leader-of': 'jobs' } }]);
+    expect(bySelector.model.counts().unsyncedPromotions).toBe(1);
+    expect(bySelector.result.check.counts.lostAcked).toBe(byName.result.check.counts.lostAcked);
+    expect(() => mirrored({}, [{ at: '25s', crash: { 'leader-of': 'nope' } }])).toThrow(/quorum or mirrored queue \(jobs\)/);
+  });
+
   it('a synchronisation blocks the queue: no delivery and no confirm until the last batch is stored, longer with smaller batches', () => {
     const small = mirrored({ 'ha-sync-mode': 'automatic', 'ha-sync-batch-size': 5 }, [{ at: '5s', crash: 'rabbit-2' }]);
     const big = mirrored({ 'ha-sync-mode': 'automatic', 'ha-sync-batch-size': 4096 }, [{ at: '5s', crash: 'rabbit-2' }]);

@@ -1,6 +1,7 @@
 import type { World } from '../../../sim/world.js';
 import type { QueueDef } from '../broker/queue-process.js';
 import type { MirrorView } from '../protocol.js';
+import { BROKER_NODE } from '../schema.js';
 
 /**
  * The control plane of the mirrored classic queues, for drills, reports and the run's
@@ -18,7 +19,7 @@ export class MirrorViews {
 
   constructor(world: World, private readonly mirrored: readonly QueueDef[]) {
     const initial: Views = {
-      queues: Object.fromEntries(mirrored.map((q) => [q.name, { master: q.node ?? null, mirrors: [], synced: [], epoch: 0 }])),
+      queues: Object.fromEntries(mirrored.map((q) => [q.name, { master: q.node ?? BROKER_NODE, mirrors: [], synced: [], epoch: 0 }])),
     };
     this.views = mirrored.length > 0 ? world.store<Views>('rabbitmq-mirrored-queues', initial) : { state: initial, update: () => [] };
   }
@@ -35,6 +36,11 @@ export class MirrorViews {
       q.epoch = view.epoch;
     }, 'mirror-view');
   };
+
+  /** For the `leader-of` fault selector: the queue names, and each one's last announced leader. */
+  selector(): { names: string[]; leaderOf(name: string): string | null } {
+    return { names: this.mirrored.map((q) => q.name), leaderOf: (name) => this.views.state.queues[name]?.master ?? null };
+  }
 
   /** One line per mirrored queue; `leaders(key)`: the live nodes leading it now (two under a split brain). */
   describe(leaders: (key: string) => string[]): string[] {
