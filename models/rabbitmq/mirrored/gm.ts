@@ -1,4 +1,5 @@
 import { DiskFullError } from '../../../sim/disk.js';
+import { unreachable } from '../../../sim/timers.js';
 import type { RabbitBroker } from '../broker/broker.js';
 import type { Channel } from '../broker/channel.js';
 import type { RemoteChannel } from '../broker/message-store.js';
@@ -215,7 +216,7 @@ export class MirroredQueues {
         this.masters.get(msg.queue)?.batchStored(from);
         return;
       default:
-        return msg satisfies never;
+        return unreachable(msg, 'gm message');
     }
   }
 

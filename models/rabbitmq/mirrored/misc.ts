@@ -1,3 +1,4 @@
+import { unreachable } from '../../../sim/timers.js';
 import type { HaMode } from '../schema.js';
 
 /**
@@ -68,7 +69,7 @@ export function suggestedMirrors(
       return kept;
     }
     default:
-      return policy.mode satisfies never;
+      return unreachable(policy.mode, 'ha-mode');
   }
 }
 
