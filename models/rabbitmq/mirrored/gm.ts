@@ -39,6 +39,8 @@ export class MirroredQueues {
   private readonly slaves = new Map<string, SlaveQueue>();
   /** Restarted: per queue, the peers still to answer gm.join. */
   private readonly joining = new Map<string, Set<string>>();
+  /** Restarted: per queue, the leaders peers named in their gm.join-reply (their view is awaited). */
+  private readonly expected = new Map<string, Set<string>>();
   /** Peers this node saw down when it started (their nodedown at the start says nothing new). */
   private readonly downAtStart = new Set<string>();
   private readonly host: MasterHost;
@@ -138,7 +140,8 @@ export class MirroredQueues {
     for (const [key, def] of this.defs) {
       const joining = this.joining.get(key);
       if (joining !== undefined) {
-        if (!this.downAtStart.has(node) && joining.delete(node) && joining.size === 0) this.joinedNobody(key);
+        const answered = !this.downAtStart.has(node) && joining.delete(node);
+        if ((answered || this.expected.get(key)?.has(node) === true) && joining.size === 0 && !this.expectsLeader(key)) this.joinedNobody(key);
         continue;
       }
       const master = this.masters.get(key);
@@ -146,17 +149,30 @@ export class MirroredQueues {
         master.mirrorDown(node);
         continue;
       }
-      const view = this.views.get(key);
-      const slave = this.slaves.get(key);
-      if (view === undefined || view.master !== node || slave === undefined) continue;
-      const p = promotion(def.mirror, view.mirrors, view.synced, (n) => n === this.self || this.isUp(n));
-      if (p.kind === 'promote' && p.node === this.self) this.promote(key, def, view, slave);
-      else if (p.kind === 'refused' && p.node === this.self && slave.refusedAfter !== node) {
-        slave.refusedAfter = node;
-        this.broker.stats.promotionsRefused++;
-        notes.note(this.broker.ctx, 'mirror-not-promoted', { queue: def.name, mirror: this.self, oldMaster: node, messages: slave.size });
-      }
+      this.masterGone(key, def, node);
     }
+  }
+
+  /**
+   * The leader `node` of queue `key` is gone (seen down, or back restarted without its state):
+   * this mirror promotes itself if it is the oldest one up and may. Returns who should lead now
+   * as this node sees it (null: nobody will).
+   */
+  private masterGone(key: string, def: QueueDef & { mirror: MirrorPolicy }, node: string): string | null {
+    const view = this.views.get(key);
+    const slave = this.slaves.get(key);
+    if (view === undefined || view.master !== node) return null;
+    const p = promotion(def.mirror, view.mirrors, view.synced, (n) => n !== node && (n === this.self || this.isUp(n)));
+    if (slave !== undefined && p.kind === 'promote' && p.node === this.self) {
+      this.promote(key, def, view, slave);
+      return this.self;
+    }
+    if (slave !== undefined && p.kind === 'refused' && p.node === this.self && slave.refusedAfter !== node) {
+      slave.refusedAfter = node;
+      this.broker.stats.promotionsRefused++;
+      notes.note(this.broker.ctx, 'mirror-not-promoted', { queue: def.name, mirror: this.self, oldMaster: node, messages: slave.size });
+    }
+    return p.kind === 'promote' ? p.node : null;
   }
 
   /** A peer is back: a node still joining asks it again (its first gm.join may have been lost in the cut). */
@@ -170,8 +186,13 @@ export class MirroredQueues {
     this.downAtStart.clear();
     for (const [key, waiting] of [...this.joining]) {
       for (const n of [...waiting]) if (!this.isUp(n)) waiting.delete(n);
-      if (waiting.size === 0) this.joinedNobody(key);
+      if (waiting.size === 0 && !this.expectsLeader(key)) this.joinedNobody(key);
     }
+  }
+
+  /** A peer named a leader of `key` that is still up: its view will come. */
+  private expectsLeader(key: string): boolean {
+    return [...(this.expected.get(key) ?? [])].some((n) => this.isUp(n));
   }
 
   onMessage(from: string, msg: GmMessage): void {
@@ -194,14 +215,22 @@ export class MirroredQueues {
       case 'gm.view':
         return this.onView(from, msg.queue, msg.view, msg.reset);
       case 'gm.join': {
+        const def = this.defs.get(msg.queue);
+        if (def === undefined) return;
+        // A leader that restarted lost its state (its peers may not have seen it down yet): promote as if it had died.
+        let leader = this.joining.has(msg.queue) ? null : this.views.get(msg.queue)?.master ?? null;
+        if (leader === from) leader = this.masterGone(msg.queue, def, from);
         const master = this.masters.get(msg.queue);
         if (master !== undefined) master.join(from);
-        else this.gm(from, { type: 'gm.join-reply', queue: msg.queue, master: null }, FRAME_BYTES);
+        else this.gm(from, { type: 'gm.join-reply', queue: msg.queue, master: leader !== null && (leader === this.self || this.isUp(leader)) ? leader : null }, FRAME_BYTES);
         return;
       }
       case 'gm.join-reply': {
         const joining = this.joining.get(msg.queue);
-        if (joining !== undefined && joining.delete(from) && joining.size === 0) this.joinedNobody(msg.queue);
+        if (joining === undefined || !joining.delete(from)) return;
+        // A peer names a live leader: wait for its view rather than recover from disk.
+        if (msg.master !== null && msg.master !== this.self) (this.expected.get(msg.queue) ?? this.expected.set(msg.queue, new Set()).get(msg.queue)!).add(msg.master);
+        if (joining.size === 0 && !this.expectsLeader(msg.queue)) this.joinedNobody(msg.queue);
         return;
       }
       case 'sync_msgs': {
@@ -242,6 +271,7 @@ export class MirroredQueues {
     // A leader believes only itself (two leaders after a partition under ignore stay two).
     if (this.masters.has(key)) return;
     const wasJoining = this.joining.delete(key);
+    this.expected.delete(key);
     const known = this.views.get(key);
     if (!wasJoining && known !== undefined && known.master === from && known.epoch > view.epoch) return; // a stale one
     this.views.set(key, view);
@@ -262,6 +292,7 @@ export class MirroredQueues {
   /** Every peer answered gm.join without leading the queue: the last node standing recovers it from its disk. */
   private joinedNobody(key: string): void {
     this.joining.delete(key);
+    this.expected.delete(key);
     const def = this.defs.get(key)!;
     const broker = this.broker;
     const queue = broker.queueProcess.declare(def);
