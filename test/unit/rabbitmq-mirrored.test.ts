@@ -113,6 +113,15 @@ describe('mirrored queues: runs', () => {
     expect(automatic.result.check.counts.lostAcked).toBe(0);
   });
 
+  it('a leader that restarts before its peers see it down rejoins as a mirror: the oldest mirror leads, no second leader', () => {
+    const { model, result } = mirrored({ 'ha-sync-mode': 'automatic' }, [{ at: '5s', crash: 'rabbit-1' }, { at: '12s', restart: 'rabbit-1' }]);
+    expect(model.counts().mirrorPromotions).toBe(1);
+    const line = model.describe().find((l) => l.startsWith('mirrored queue jobs'))!;
+    expect(line).toContain('leader rabbit-2');
+    expect(line).not.toContain('split brain');
+    expect(result.check.counts.lostAcked).toBe(0);
+  });
+
   it('{ leader-of: jobs } targets a mirrored queue\'s leader', () => {
     const byName = mirrored({});
     const bySelector = mirrored({}, [{ at: '5s', crash: 'rabbit-2' }, { at: '25s', crash: { 'leader-of': 'jobs' } }]);
