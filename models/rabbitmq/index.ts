@@ -10,6 +10,9 @@
  *   link.ts (queues served by other nodes and quorum queues), delegate.ts (a classic queue's home side).
  * - quorum/: raft.ts (Ra: elections, replication), fifo.ts (rabbit_fifo, the queue's state
  *   machine), leaders.ts (the quorum queues' control-plane store).
+ * - mirrored/: classic queue mirroring before 4.0: misc.ts (placement, promotion), master.ts
+ *   (the leader's gm and synchronisation), slave.ts (a mirror), gm.ts (a node's part: views,
+ *   joining after a restart, promotion).
  * - producer.ts, consumer.ts, client.ts (the AMQP client), patterns/ (delayed confirmation).
  * - protocol.ts (every message on the wire), notes.ts (every trace note), invariants.ts
  *   (cluster.invariants), scenario.ts (the scenario's topology), schema.ts, drill.ts.
@@ -29,6 +32,7 @@ import { rabbitDrill } from './drill.js';
 import { InvariantChecker } from './invariants.js';
 import { DelayedConfirmationBuilder } from './patterns/delayed-confirmation.js';
 import { QuorumLeaders } from './quorum/leaders.js';
+import { MirrorViews } from './mirrored/views.js';
 import { rabbitNodes, topologyOf, type RabbitScenario } from './scenario.js';
 import { BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, rabbitParts } from './schema.js';
 import { emptyStats } from './stats.js';
@@ -77,6 +81,8 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const quorumQueues = topology.queues.filter((q) => q.quorum);
     const leaders = new QuorumLeaders(world, quorumQueues, brokers);
     const onLeader = leaders.onLeader;
+    const mirrorViews = new MirrorViews(world, topology.queues.filter((q) => q.mirror !== undefined));
+    const onMirrorView = mirrorViews.onView;
     // Queue depths as gauges (sampled, shown by drills and reports; they do not enter the trace).
     for (const q of topology.queues) {
       const key = vhostKey(q.vhost, q.name);
@@ -87,8 +93,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         continue;
       }
       const home = q.node ?? BROKER_NODE;
-      world.metrics.gauge(`depth.${label}`, () => brokers.get(home)?.queues.get(key)?.ready.count ?? 0);
-      world.metrics.gauge(`unacked.${label}`, () => brokers.get(home)?.queues.get(key)?.unacked ?? 0);
+      // A mirrored queue moves with its leader: the largest copy among the live nodes (two under a split brain).
+      const held = q.mirror === undefined
+        ? () => brokers.get(home)?.queues.get(key)
+        : () => [...brokers.values()].map((b) => b.queues.get(key)).reduce((a, b) => ((b?.ready.count ?? -1) > (a?.ready.count ?? -1) ? b : a), undefined);
+      world.metrics.gauge(`depth.${label}`, () => held()?.ready.count ?? 0);
+      world.metrics.gauge(`unacked.${label}`, () => held()?.unacked ?? 0);
     }
     // cluster.invariants: checked over every live broker after each control-plane change (invariants.ts).
     const checker = scenario.cluster?.invariants ? new InvariantChecker({
@@ -112,12 +122,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants, ...diskMonitor,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, onMirrorView, netTicktime, ...invariants, ...diskMonitor,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });
     }
-    leaders.registerSelector(world);
+    leaders.registerSelector(world, mirrorViews.selector());
     lines.push(
       `broker${clustered ? 's' : ''} ${nodes.join(', ')}: vhosts ${topology.vhosts.join(', ')}; ${topology.exchanges.length} exchanges, ${topology.queues.length} queues, `
       + `${topology.bindings.length} bindings; heartbeat=${formatDuration(heartbeat)}, fsync every ${formatDuration(fsyncInterval)}`
@@ -127,14 +137,17 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     for (const q of topology.queues) {
       const args = Object.entries(q.args).map(([k, v]) => `${k}=${typeof v === 'number' && k.endsWith('ttl') || k === 'x-expires' ? formatDuration(v as number) : String(v)}`);
       const where = q.quorum ? ` on ${(q.members ?? []).join(', ')}` : clustered ? ` on ${q.node ?? BROKER_NODE}` : '';
-      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${where}${args.length ? `, ${args.join(', ')}` : ''}`);
+      const m = q.mirror;
+      const mirrored = m === undefined ? ''
+        : `, mirrored by policy ${m.policy} (ha-mode ${m.mode}${m.params === undefined ? '' : ` ${Array.isArray(m.params) ? m.params.join(',') : String(m.params)}`}, ha-sync-mode ${m.syncMode}, ha-promote-on-failure ${m.promoteOnFailure}${m.syncMode === 'automatic' ? `, ha-sync-batch-size ${m.batchSize}` : ''})`;
+      lines.push(`queue ${q.vhost === '/' ? '' : `${q.vhost}/`}${q.name}: ${q.durable ? 'durable' : 'transient'}${where}${mirrored}${args.length ? `, ${args.join(', ')}` : ''}`);
     }
     const clients = { world, scenario, stats, pattern, track };
     lines.push(...addProducers(clients), ...addConsumers(clients));
     lines.push(...pattern.addServices((name, factory) => world.addNode(name, () => track(name, factory()), { roles: ['callback-service'] }), heartbeat));
 
     return {
-      describe: () => [...lines, ...leaders.describe()],
+      describe: () => [...lines, ...leaders.describe(), ...mirrorViews.describe((key) => [...brokers.values()].filter((b) => b.link?.mirrors?.leads(key) === true).map((b) => b.ctx.name))],
       // invariantChecks only with cluster.invariants (how many times the invariants were checked).
       counts: () => ({ ...stats, ...pattern.stats, ...(checker ? { invariantChecks: checker.checks } : {}) }),
       retained: () => {

@@ -69,6 +69,16 @@ export const RABBITMQ_NOTES = {
   'ra-truncate': 'a quorum queue follower dropped log entries that conflicted with the leader\'s',
   'ra-recovered': 'a restarted quorum queue member rebuilt its term, vote and log from disk',
   'delivery-limit': 'a quorum queue message was returned more than x-delivery-limit times (dead-lettered, or dropped)',
+  // Classic queue mirroring (mirrored/)
+  'mirror-added': 'a mirrored classic queue\'s leader added a mirror (at declaration, a node rejoining, or ha-mode exactly replacing a lost one); it starts unsynchronised unless the queue was empty',
+  'mirror-dropped': 'a mirrored classic queue\'s leader saw a mirror\'s node down and dropped it from the group (confirms stop waiting for it)',
+  'mirror-synced': 'a mirror came to hold every message its leader holds (by synchronisation or because the older ones were consumed)',
+  'mirror-sync-started': 'the leader started synchronising a mirror (ha-sync-mode automatic): the queue is blocked until it ends',
+  'mirror-sync-done': 'a synchronisation ended: the queue is unblocked (how long it was blocked, how many messages were sent)',
+  'mirror-promoted': 'the oldest mirror became the queue\'s leader after the leader\'s node went down (unsynced: messages only the old leader had are lost)',
+  'mirror-not-promoted': 'ha-promote-on-failure when-synced: the oldest mirror is unsynchronised and was not promoted; the queue is unavailable until its leader is back',
+  'mirror-rejoined': 'a restarted node joined a mirrored queue as an empty mirror, throwing away what it held before',
+  'mirror-recovered': 'a restarted node found no live leader for a mirrored queue and recovered it from its own disk as leader',
 } as const;
 
 export type RabbitNote = keyof typeof RABBITMQ_NOTES;

@@ -3,6 +3,7 @@ import type { Micros } from '../../sim/time.js';
 import type { ConsumerId, Delivery, FifoCommand } from './quorum/fifo.js';
 import type { RaftMessage } from './quorum/raft.js';
 import type { HeaderValue } from './schema.js';
+import type { QueuedMessage } from './broker/ready-messages.js';
 
 /**
  * The wire protocol of the RabbitMQ model: AMQP 0-9-1 between clients and brokers, and what
@@ -182,7 +183,33 @@ export type DelegateMessage =
  */
 /** rabbit_alarm between nodes: a node's resource alarm set or cleared. */
 export interface AlarmMessage { readonly type: 'rabbit_alarm'; readonly resource: 'disk'; readonly on: boolean }
-export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk | AlarmMessage;
+export type PeerMessage = RaMessage | DelegateMessage | GmMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk | AlarmMessage;
+
+/**
+ * Classic queue mirroring (RabbitMQ before 4.0, mirrored/): the leader's guaranteed-multicast
+ * (gm) traffic to its mirrors, the view of who leads and mirrors a queue, a restarted node
+ * asking to join, and the batches of a synchronisation (rabbit_mirror_queue_sync's sync_msgs).
+ * Messages carry the broker's QueuedMessage as the leader holds it; receivers copy it.
+ */
+export type GmMessage =
+  | { readonly type: 'gm.publish'; readonly queue: string; readonly epoch: number; readonly message: QueuedMessage }
+  | { readonly type: 'gm.ack'; readonly queue: string; readonly epoch: number; readonly id: number }
+  | { readonly type: 'gm.drop'; readonly queue: string; readonly epoch: number; readonly ids: readonly number[] }
+  | { readonly type: 'gm.view'; readonly queue: string; readonly view: MirrorView; readonly reset: readonly string[] }
+  | { readonly type: 'gm.join'; readonly queue: string }
+  | { readonly type: 'gm.join-reply'; readonly queue: string; readonly master: string | null }
+  | { readonly type: 'sync_msgs'; readonly queue: string; readonly epoch: number; readonly messages: readonly QueuedMessage[]; readonly last: boolean }
+  | { readonly type: 'sync_msgs-ok'; readonly queue: string; readonly epoch: number };
+
+/** Who leads and mirrors a mirrored classic queue, as the leader announced it (epoch grows with each change). */
+export interface MirrorView {
+  readonly epoch: number;
+  readonly master: string;
+  /** Mirrors, oldest first (the oldest is promoted). */
+  readonly mirrors: readonly string[];
+  /** The mirrors that hold every message the leader holds. */
+  readonly synced: readonly string[];
+}
 
 /** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
 export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }

@@ -4,9 +4,11 @@ import { ConfigError, type ConfigPath, type ConfigProblem } from '../../sim/scen
 import type { Permission } from './broker/connection.js';
 import type { BindingDef, ExchangeDef } from './broker/exchange-routing.js';
 import type { QueueDef } from './broker/queue-process.js';
+import { initialMaster, MIRRORING_SYNC_BATCH_SIZE, type MirrorPolicy } from './mirrored/misc.js';
+import { DEFAULT_RABBIT_VERSION } from './version.js';
 import {
   BROKER_NODE, QUORUM_DEFAULTS, RABBIT_DEFAULTS, type BindingSpec, type ExchangeSpec, type HeaderValue, type QueueSpec,
-  type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec, type DelayedConfirmationSpec, type ConfirmToSpec,
+  type RabbitClusterConfig, type RabbitConsumerConfig, type RabbitProducerConfig, type VhostSpec, type PolicySpec, type DelayedConfirmationSpec, type ConfirmToSpec,
 } from './schema.js';
 
 /**
@@ -51,6 +53,7 @@ export interface RabbitScenario extends CommonScenario {
   exchanges?: ExchangeSpec[];
   queues?: QueueSpec[];
   bindings?: BindingSpec[];
+  policies?: PolicySpec[];
   workload?: { producers?: RabbitProducerSpec[]; consumers?: RabbitConsumerSpec[] };
 }
 
@@ -82,16 +85,57 @@ export function topologyOf(scenario: RabbitScenario): {
       if (!nodes.includes(n)) problem(Array.isArray(names) ? [...path, k] : path, `no node "${n}" (nodes: ${nodes.join(', ')}; cluster.brokers sets how many)`, nodes, n);
     });
   };
+  const policies = scenario.policies ?? [];
+  const version = scenario.cluster?.version ?? DEFAULT_RABBIT_VERSION;
+  policies.forEach((p, i) => {
+    checkVhost(p.vhost ?? RABBIT_DEFAULTS.vhost, ['policies', i, 'vhost']);
+    try {
+      new RegExp(p.pattern);
+    } catch {
+      problem(['policies', i, 'pattern'], `policy ${p.name}: pattern is not a valid regex: ${p.pattern}`);
+    }
+    if (version !== '3.10') {
+      problem(['policies', i, 'definition', 'ha-mode'], `classic queue mirroring (ha-mode) was removed in RabbitMQ 4.0 (cluster.version ${version}): use a quorum queue (x-queue-type: quorum), or cluster.version "3.10"`, ['3.10'], version);
+    } else if (nodes.length < 2) {
+      problem(['policies', i, 'definition', 'ha-mode'], 'classic queue mirroring needs a cluster: set cluster.brokers to 2 or more (one node has nowhere to put a mirror)');
+    }
+  });
+  const mirrorOf = (q: QueueSpec): MirrorPolicy | undefined => {
+    // Exclusive queues are never mirrored, quorum queues are replicated their own way.
+    if (q.exclusive === true || q.arguments?.['x-queue-type'] === 'quorum') return undefined;
+    let best: PolicySpec | undefined;
+    for (const p of policies) {
+      if ((p.vhost ?? RABBIT_DEFAULTS.vhost) !== vhost(q.vhost)) continue;
+      if (p['apply-to'] === 'exchanges' || p['apply-to'] === 'quorum_queues') continue;
+      let matches = false;
+      try {
+        matches = new RegExp(p.pattern).test(q.name);
+      } catch {
+        continue;
+      }
+      if (matches && (best === undefined || (p.priority ?? 0) > (best.priority ?? 0))) best = p;
+    }
+    if (best === undefined) return undefined;
+    const d = best.definition;
+    return {
+      policy: best.name, mode: d['ha-mode'], ...(d['ha-params'] !== undefined ? { params: d['ha-params'] } : {}),
+      syncMode: d['ha-sync-mode'] ?? 'manual', batchSize: d['ha-sync-batch-size'] ?? MIRRORING_SYNC_BATCH_SIZE,
+      promoteOnFailure: d['ha-promote-on-failure'] ?? 'always',
+    };
+  };
   const queues: QueueDef[] = (scenario.queues ?? []).map((q, i) => {
     checkNodes(q.node, ['queues', i, 'node']);
-    const home = q.node !== undefined && nodes.includes(q.node) ? q.node : nodes[0]!;
+    const mirror = mirrorOf(q);
+    const declaring = q.node !== undefined && nodes.includes(q.node) ? q.node : nodes[0]!;
+    const home = mirror !== undefined && nodes.length > 1 ? initialMaster(mirror, declaring, nodes) : declaring;
     const quorum = q.arguments?.['x-queue-type'] === 'quorum';
     const size = Math.min(nodes.length, q.arguments?.['x-quorum-initial-group-size'] ?? QUORUM_DEFAULTS.initialGroupSize);
     const from = nodes.indexOf(home);
     const def: QueueDef = {
       vhost: vhost(q.vhost), name: q.name, durable: q.durable, exclusive: q.exclusive ?? false, autoDelete: q.autoDelete ?? false, args: q.arguments ?? {},
       ...(quorum ? { quorum: true, members: Array.from({ length: size }, (_, k) => nodes[(from + k) % nodes.length]!) } : {}),
-      ...(q.node !== undefined || quorum ? { node: home } : {}),
+      ...(q.node !== undefined || quorum || (mirror !== undefined && home !== nodes[0]) ? { node: home } : {}),
+      ...(mirror !== undefined && nodes.length > 1 ? { mirror } : {}),
     };
     checkVhost(def.vhost, ['queues', i, 'vhost']);
     return def;

@@ -120,6 +120,39 @@ const vhost = z.strictObject({
   }),
 });
 
+/**
+ * A policy (rabbitmqctl set_policy NAME PATTERN DEFINITION --apply-to ...) carrying the classic
+ * queue mirroring keys (RabbitMQ before 4.0; models/rabbitmq/mirrored/). Only the ha-* keys are
+ * modelled as policy keys; other queue settings are queue arguments.
+ */
+export const HA_MODES = ['all', 'exactly', 'nodes'] as const;
+export type HaMode = (typeof HA_MODES)[number];
+const haDefinition = z.strictObject({
+  'ha-mode': z.enum(HA_MODES).meta({ description: 'Where the queue is mirrored: all (every node), exactly (ha-params replicas, leader included), nodes (the nodes named in ha-params).' }),
+  'ha-params': z.union([positiveInt, z.array(z.string().min(1)).min(1)], { error: 'expected a count (ha-mode exactly) or a list of node names (ha-mode nodes)' }).optional().meta({ description: 'ha-mode exactly: the number of replicas (leader plus mirrors); ha-mode nodes: the node names (rabbit-1...). Not used with all.' }),
+  'ha-sync-mode': z.enum(['manual', 'automatic']).optional().meta({ description: 'manual (default): a new mirror gets only new messages and is unsynchronised until the older ones are consumed; automatic: the leader synchronises a new mirror at once, blocking the queue while it does.' }),
+  'ha-sync-batch-size': positiveInt.optional().meta({ description: 'Messages per synchronisation batch (default: mirroring_sync_batch_size, 4096).' }),
+  'ha-promote-on-failure': z.enum(['always', 'when-synced']).optional().meta({ description: 'When the leader\'s node fails: always (default) promote the oldest mirror, synchronised or not; when-synced: only if it is synchronised, else the queue is unavailable until the leader comes back.' }),
+  'ha-promote-on-shutdown': z.enum(['always', 'when-synced']).optional().meta({ description: 'Refused: applies to a controlled shutdown of the leader\'s node, which no fault models yet.' }),
+}).superRefine((d, ctx) => {
+  const params = d['ha-params'];
+  if (d['ha-mode'] === 'all' && params !== undefined) ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode all takes no ha-params' });
+  if (d['ha-mode'] === 'exactly' && typeof params !== 'number') ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode exactly needs ha-params: a count of replicas (leader plus mirrors), e.g. 2' });
+  if (d['ha-mode'] === 'nodes' && !Array.isArray(params)) ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode nodes needs ha-params: a list of node names, e.g. [rabbit-1, rabbit-2]' });
+  if (d['ha-promote-on-shutdown'] !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ha-promote-on-shutdown'], message: 'ha-promote-on-shutdown applies to a controlled shutdown (rabbitmqctl stop) of the leader\'s node, which no fault of mqsim models yet (crash, kill and partitions are failures: ha-promote-on-failure)' });
+  }
+});
+
+const policy = z.strictObject({
+  name: z.string().min(1).meta({ description: 'The policy name (set_policy NAME).' }),
+  pattern: z.string().meta({ description: 'Regex of the queue names the policy applies to (matched against the whole name as RabbitMQ does: unanchored, so use ^...$).' }),
+  vhost: vhostName.optional(),
+  'apply-to': z.enum(['all', 'queues', 'exchanges', 'classic_queues', 'quorum_queues']).optional().meta({ description: 'What the policy applies to (default all): all, queues or classic_queues reach classic queues, which are the only ones mirroring applies to; exchanges or quorum_queues (3.12+ names) reach none of them.' }),
+  priority: z.number().int().optional().meta({ description: 'Of several matching policies the one with the highest priority applies (default 0).' }),
+  definition: haDefinition,
+});
+
 export const rabbitClusterConfig = z.strictObject({
   heartbeat: duration.optional().meta({ description: 'The server\'s heartbeat timeout (rabbitmq.conf heartbeat, default 60s); the lower of client and server values is used.' }),
   cluster_partition_handling: z.enum(['ignore', 'pause_minority', 'autoheal']).optional().meta({ description: 'What nodes do about a network partition (rabbitmq.conf cluster_partition_handling): ignore (default: both sides keep serving), pause_minority (nodes that see no majority stop serving until they do), autoheal (on heal, the losing side restarts).' }),
@@ -175,6 +208,7 @@ export const rabbitParts: ModelScenarioParts = {
     'RabbitMQ (AMQP 0-9-1) on a cluster of nodes rabbit-1..N (cluster.brokers, default 1): vhosts, exchanges (direct, fanout, topic, headers, '
     + 'default, x-delayed-message), classic queues on their home node with TTL, dead-lettering, max-length overflow and priority, '
     + 'quorum queues (Raft over up to three nodes: confirms after a majority fsync, leader election, x-delivery-limit), '
+    + 'classic mirrored queues before 4.0 (policies with ha-mode, ha-params, ha-sync-mode, ha-promote-on-failure), '
     + 'publisher confirms, mandatory returns, manual/auto ack, prefetch, durability across a broker restart, '
     + 'net_ticktime node monitoring and cluster_partition_handling ignore, pause_minority, autoheal.',
   clusterConfig: rabbitClusterConfig,
@@ -190,6 +224,7 @@ export const rabbitParts: ModelScenarioParts = {
     exchanges: z.array(exchange).optional(),
     queues: z.array(queue).optional(),
     bindings: z.array(binding).optional(),
+    policies: z.array(policy).optional().meta({ description: 'Policies (rabbitmqctl set_policy): classic queue mirroring with ha-mode, ha-params, ha-sync-mode, ha-sync-batch-size, ha-promote-on-failure. RabbitMQ before 4.0 only (cluster.version 3.10): 4.0 removed mirroring.' }),
   },
   producerFields: {
     vhost: vhostName.optional(),
@@ -216,6 +251,8 @@ export const rabbitParts: ModelScenarioParts = {
   },
   consumerConfig: rabbitConsumerConfig,
   metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped', 'connectionsBlocked',
+    // Classic queue mirroring (mirrored/).
+    'mirrorPromotions', 'unsyncedPromotions', 'promotionsRefused', 'mirrorSyncs', 'syncBlockedMsMax',
     // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
     'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };
@@ -231,4 +268,5 @@ export type HeaderValue = z.output<typeof headerValue>;
 export type DelayedConfirmationSpec = z.output<typeof delayedConfirmation>;
 export type ConfirmToSpec = z.output<typeof confirmTo>;
 export type VhostSpec = z.output<typeof vhost>;
+export type PolicySpec = z.output<typeof policy>;
 export type PermissionSpec = z.output<typeof permission>;

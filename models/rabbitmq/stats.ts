@@ -21,12 +21,20 @@ export interface RabbitStats {
   duplicatesSkipped: number;
   /** Connections a resource alarm blocked at a publish (connection.blocked sent). */
   connectionsBlocked: number;
+  /** Classic queue mirroring: mirrors promoted to leader, and how many of them were unsynchronised. */
+  mirrorPromotions: number;
+  unsyncedPromotions: number;
+  /** ha-promote-on-failure when-synced refusing to promote an unsynchronised mirror. */
+  promotionsRefused: number;
+  /** Synchronisations of a mirror (ha-sync-mode automatic) and the longest time one blocked its queue (ms). */
+  mirrorSyncs: number;
+  syncBlockedMsMax: number;
 }
 
 export function emptyStats(): RabbitStats {
   return {
     deadLettered: 0, expired: 0, returned: 0, unroutable: 0, nacked: 0, requeued: 0, confirmed: 0,
     overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0, sacFailovers: 0, standbyDeliveries: 0, consumeRefused: 0,
-    duplicatesSkipped: 0, connectionsBlocked: 0,
+    duplicatesSkipped: 0, connectionsBlocked: 0, mirrorPromotions: 0, unsyncedPromotions: 0, promotionsRefused: 0, mirrorSyncs: 0, syncBlockedMsMax: 0,
   };
 }

@@ -7,6 +7,7 @@ import type { InvariantProbe } from '../invariants.js';
 import { notes } from '../notes.js';
 import { asAmqpFrame, asPeerMessage, FRAME_BYTES, REPLY, type AmqpFrame } from '../protocol.js';
 import type { RabbitStats } from '../stats.js';
+import type { MirrorView } from '../protocol.js';
 import type { RabbitVersion } from '../version.js';
 import { ChannelHandler, newChannel } from './channel.js';
 import { ConnectionHandler, type Connection, type Permission } from './connection.js';
@@ -58,6 +59,10 @@ export interface BrokerOptions {
   /** In a cluster (cluster.brokers > 1, or quorum queues): the node's view of its peers and the quorum settings. */
   cluster?: ClusterView;
   quorum?: { electionTimeout: Micros; heartbeat: Micros; commandTimeout: Micros };
+  /** net_ticktime (cluster only): how long a restarted node waits for peers it sees down before deciding who leads its mirrored queues. */
+  netTicktime?: Micros;
+  /** A mirrored classic queue's leader announced a view (for the control-plane store). */
+  onMirrorView?: (queue: string, view: MirrorView) => void;
   /** A quorum queue member became leader (for the control-plane store). */
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */
@@ -113,7 +118,7 @@ export class RabbitBroker implements Actor, RabbitApp {
     this.delayedExchange = new DelayedMessageExchange(this);
     for (const vhost of this.options.vhosts) for (const def of predeclaredExchanges(vhost)) this.topology.addExchange(def);
     if (this.options.cluster !== undefined || this.options.queues.some((q) => q.quorum)) {
-      const link = new ClusterLink(this, this.options);
+      const link = new ClusterLink(this, this.options, restarted);
       this.link = link;
       this.exists = (key) => this.queues.has(key) || link.exists(key);
     }

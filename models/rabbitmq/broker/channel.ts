@@ -228,6 +228,14 @@ export class ChannelHandler {
         continue;
       }
       const outcome = broker.queueProcess.enqueue(local, frame.exchange, frame.routingKey, content);
+      if (seq > 0 && local.mirror !== undefined && (outcome === 'queued' || outcome === 'stored')) {
+        // A mirrored queue's leader: the confirm also waits for every mirror (mirrored/master.ts).
+        const parts = local.mirror.claim(channel, seq);
+        if (parts.length > 0) {
+          elsewhere += parts.length;
+          (homes ??= []).push(...parts);
+        }
+      }
       if (outcome === 'rejected') rejected = true;
       else if (outcome === 'stored') waitForSync = true;
       else if (outcome === 'disk-full') diskFull = true;

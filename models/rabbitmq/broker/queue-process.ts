@@ -4,10 +4,11 @@ import type { Micros } from '../../../sim/time.js';
 import { notes } from '../notes.js';
 import { FRAME_BYTES, REPLY, type BasicConsume, type Content } from '../protocol.js';
 import type { QueueArguments } from '../schema.js';
+import type { MirrorPolicy } from '../mirrored/misc.js';
 import type { RabbitBroker } from './broker.js';
 import type { Channel } from './channel.js';
 import { vhostKey } from './exchange-routing.js';
-import { QueueStore, RECORD_OVERHEAD_BYTES } from './message-store.js';
+import { QueueStore, RECORD_OVERHEAD_BYTES, type RemoteChannel } from './message-store.js';
 import { ReadyMessages, type QueuedMessage } from './ready-messages.js';
 
 /**
@@ -45,6 +46,23 @@ export interface QueueDef {
   readonly node?: string;
   /** A quorum queue's members (x-quorum-initial-group-size nodes from `node` on). */
   readonly members?: readonly string[];
+  /** A classic queue mirrored by an ha-* policy (RabbitMQ before 4.0; mirrored/). */
+  readonly mirror?: MirrorPolicy;
+}
+
+/**
+ * A mirrored classic queue's leader side (mirrored/master.ts), on the QueueState of its leader:
+ * told of every message that enters or leaves the queue, and blocking delivery while it
+ * synchronises a mirror.
+ */
+export interface QueueMirrorHooks {
+  readonly blocked: boolean;
+  published(message: QueuedMessage): void;
+  removed(message: QueuedMessage): void;
+  /** The publisher confirm of the message just published also waits for the mirrors: their confirm parts. */
+  claim(channel: Channel, seq: number): readonly string[];
+  /** The same for a publish delegated by another node's channel (the delegate.confirm waits). */
+  claimRemote(remote: RemoteChannel, seq: number): void;
 }
 
 export function isDurableQueue(def: QueueDef): boolean {
@@ -69,6 +87,8 @@ export interface QueueState {
   lastUsed: Micros;
   hadConsumer: boolean;
   deleted: boolean;
+  /** Mirrored classic queue: the leader's mirroring (mirrored/master.ts). */
+  mirror?: QueueMirrorHooks;
 }
 
 export interface Consumer {
@@ -240,7 +260,7 @@ export class QueueProcess {
     // A consumer waiting on an empty queue gets the message straight away, before it is queued:
     // max-length (drop-head) and TTL apply only to messages that wait in the queue, so
     // x-max-length 0 or a TTL of 0 still reach a waiting consumer (RabbitMQ's attempt_delivery).
-    const waiting = queue.ready.count === 0 ? this.nextConsumer(queue) : undefined;
+    const waiting = queue.ready.count === 0 && queue.mirror?.blocked !== true ? this.nextConsumer(queue) : undefined;
     if (stored) {
       try {
         queue.store!.publish(message, content.bytes + RECORD_OVERHEAD_BYTES);
@@ -251,6 +271,7 @@ export class QueueProcess {
       }
       broker.storeSync.markDirty();
     }
+    queue.mirror?.published(message);
     if (waiting !== undefined) {
       this.deliver(waiting, message);
       return stored ? 'stored' : 'queued';
@@ -273,7 +294,7 @@ export class QueueProcess {
 
   /** Hands ready messages to consumers with room, round-robin, expiring heads first. */
   dispatch(queue: QueueState): void {
-    if (queue.dispatching || queue.deleted) return;
+    if (queue.dispatching || queue.deleted || queue.mirror?.blocked === true) return;
     queue.dispatching = true;
     for (;;) {
       this.expireHeads(queue);
@@ -395,6 +416,7 @@ export class QueueProcess {
 
   /** Removing a stored message from its queue is an `ack` record in the store. */
   removeStored(queue: QueueState, message: QueuedMessage): void {
+    queue.mirror?.removed(message);
     if (!message.stored || !queue.store || queue.deleted) return;
     const broker = this.broker;
     try {

@@ -28,6 +28,8 @@ export class Delegate {
     }
     const outcome = broker.queueProcess.enqueue(queue, msg.exchange, msg.routingKey, msg.content);
     if (msg.seq === 0) return;
+    // A mirrored queue's leader: the delegate.confirm also waits for every mirror (link.confirmRemote holds it).
+    if (queue.mirror !== undefined && (outcome === 'queued' || outcome === 'stored')) queue.mirror.claimRemote(remote, msg.seq);
     if (outcome === 'stored') broker.storeSync.afterSyncRemote(remote, msg.seq);
     else this.link.confirmRemote(remote, msg.seq, outcome === 'queued');
   }

@@ -13,6 +13,7 @@ import { RaftMember, type RaftHost, type RaftRecord, type RaftRole } from '../qu
 import { BROKER_NODE, QUORUM_DEFAULTS } from '../schema.js';
 import { Delegate } from './delegate.js';
 import { DEFAULT_RABBIT_VERSION, defaultDeliveryLimit, returnsToBack } from '../version.js';
+import { MirroredQueues } from '../mirrored/gm.js';
 
 /**
  * What one broker node does for the cluster: queues served by other nodes and quorum queues.
@@ -63,7 +64,8 @@ interface PendingCommand {
 }
 
 /** The link's timers, all under the broker's `link` tag: the command-timeout tick, and each quorum member's Raft timers. */
-export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember };
+export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember }
+  | { readonly t: 'mirror-join'; readonly incarnation: number };
 
 export class ClusterLink {
   private readonly self: string;
@@ -83,8 +85,10 @@ export class ClusterLink {
   private stopped = false;
   private readonly commandTimeout: number;
   private readonly delegate: Delegate;
+  /** Classic queue mirroring (RabbitMQ before 4.0): null when no queue is mirrored. */
+  readonly mirrors: MirroredQueues | null;
 
-  constructor(private readonly broker: RabbitBroker, private readonly options: BrokerOptions) {
+  constructor(private readonly broker: RabbitBroker, private readonly options: BrokerOptions, private readonly restarted = false) {
     this.self = broker.ctx.name;
     this.nodes = options.cluster?.nodes ?? [this.self];
     this.peers = new Set(this.nodes.filter((n) => n !== this.self));
@@ -95,6 +99,14 @@ export class ClusterLink {
     }
     this.commandTimeout = options.quorum?.commandTimeout ?? QUORUM_DEFAULTS.commandTimeout;
     this.delegate = new Delegate(broker, this);
+    const mirrors = new MirroredQueues(broker, this.self, this.nodes, (n) => this.isUp(n), this);
+    this.mirrors = mirrors.active ? mirrors : null;
+  }
+
+  /** Where a classic queue is served: its home, or a mirrored queue's current leader (null: none). */
+  private homeOf(key: string, def: QueueDef): string | null {
+    if (this.mirrors?.isMirrored(key)) return this.mirrors.masterOf(key);
+    return def.node ?? BROKER_NODE;
   }
 
   private get ctx() {
@@ -122,12 +134,19 @@ export class ClusterLink {
     const def = this.records.get(key);
     if (def === undefined || this.deletedElsewhere.has(key)) return false;
     if (def.quorum) return true;
-    const home = def.node ?? BROKER_NODE;
-    return home !== this.self && this.isUp(home);
+    const home = this.homeOf(key, def);
+    return home !== null && home !== this.self && this.isUp(home);
   }
 
+  /**
+   * Does this node hold the classic queue itself, declared at the first start or recovered at a
+   * restart? A mirrored queue's initial leader declares it; at a restart a mirrored queue is
+   * never recovered straight from disk: the node asks its peers first (mirrored/gm.ts).
+   */
   declaresLocally(def: QueueDef): boolean {
-    return !def.quorum && (def.node ?? BROKER_NODE) === this.self;
+    if (def.quorum) return false;
+    if (def.mirror !== undefined && this.mirrors !== null) return !this.restarted && this.mirrors.leadsAtFirstStart(def);
+    return (def.node ?? BROKER_NODE) === this.self;
   }
 
   start(restarted: boolean): void {
@@ -136,6 +155,11 @@ export class ClusterLink {
       if (!def.quorum || !(def.members ?? []).includes(this.self)) continue;
       const key = `${def.vhost}|${def.name}`;
       this.startMember(key, def, restarted);
+    }
+    this.mirrors?.start(restarted);
+    if (restarted && this.mirrors !== null) {
+      // A restarted node waits this long for peers it sees down to come back and say who leads its mirrored queues.
+      this.broker.timers.set(this.ctx, this.options.netTicktime ?? QUORUM_DEFAULTS.netTicktime, 'link', { t: 'mirror-join', incarnation: this.incarnation });
     }
     if (restarted) {
       // A transient classic queue homed here did not survive the restart: it is gone cluster-wide.
@@ -193,6 +217,9 @@ export class ClusterLink {
         return;
       case 'tick':
         return this.tick();
+      case 'mirror-join':
+        if (d.incarnation === this.incarnation) this.mirrors?.joinTimedOut();
+        return;
       default:
         return unreachable(d, 'link timer');
     }
@@ -249,7 +276,7 @@ export class ClusterLink {
       this.sendCommand(key, cmd);
       return;
     }
-    const home = def.node ?? BROKER_NODE;
+    const home = this.homeOf(key, def) ?? def.node ?? BROKER_NODE;
     if (channel !== null && seq > 0) homes.push(home);
     this.toPeer(home, {
       type: 'delegate.publish', queue: key, exchange, routingKey, content,
@@ -274,6 +301,7 @@ export class ClusterLink {
   }
 
   confirmRemote(remote: RemoteChannel, seq: number, ack: boolean): void {
+    if (this.mirrors?.holdRemoteConfirm(remote, seq, ack)) return; // a mirrored queue's leader: the mirrors are still to ack
     this.toPeer(remote.node, { type: 'delegate.confirm', conn: remote.conn, channel: remote.channel, seq, ack }, FRAME_BYTES);
   }
 
@@ -281,10 +309,11 @@ export class ClusterLink {
     const def = this.records.get(key)!;
     const conn = channel.conn;
     const rc: RemoteConsumer = {
-      tag: frame.consumerTag, channel, key, queue: def.name, quorum: def.quorum === true, node: def.node ?? BROKER_NODE,
+      tag: frame.consumerTag, channel, key, queue: def.name, quorum: def.quorum === true, node: this.homeOf(key, def) ?? def.node ?? BROKER_NODE,
       noAck: frame.noAck, prefetch: channel.prefetch,
     };
-    if (!rc.quorum && !this.isUp(rc.node)) {
+    if (!rc.quorum && (!this.isUp(rc.node) || rc.node === this.self)) {
+      // (rc.node is this node only for a mirrored queue with no leader: none promoted, or this node still joining.)
       return this.broker.channels.error(channel, REPLY.NOT_FOUND,
         `NOT_FOUND - home node '${rc.node}' of durable queue '${def.name}' in vhost '${def.vhost}' is down or inaccessible`);
     }
@@ -345,6 +374,7 @@ export class ClusterLink {
   }
 
   storedMessages(into: Set<string>): void {
+    this.mirrors?.messageIds(into);
     for (const m of this.members.values()) for (const message of m.fifo.messages()) into.add(message.content.properties.messageId);
   }
 
@@ -373,10 +403,12 @@ export class ClusterLink {
       }
     }
     for (const m of this.members.values()) if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
+    this.mirrors?.nodeDown(node);
   }
 
-  nodeUp(_node: string): void {
+  nodeUp(node: string): void {
     if (this.stopped) return;
+    this.mirrors?.nodeUp(node);
     this.recheckout();
   }
 
@@ -568,6 +600,16 @@ export class ClusterLink {
       case 'basic.consume-ok':
       case 'basic.cancel-ok':
         return; // answers to the proxies' basic.consume / basic.cancel
+      case 'gm.publish':
+      case 'gm.ack':
+      case 'gm.drop':
+      case 'gm.view':
+      case 'gm.join':
+      case 'gm.join-reply':
+      case 'sync_msgs':
+      case 'sync_msgs-ok':
+        this.mirrors?.onMessage(from, msg);
+        return;
       default:
         return unreachable(msg, 'peer message');
     }

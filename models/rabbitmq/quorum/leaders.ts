@@ -40,16 +40,22 @@ export class QuorumLeaders {
     return b?.link?.members.get(key)?.raft.role === 'leader' ? b.link.members.get(key) : undefined;
   }
 
-  /** The `leader-of` fault selector: `{ leader-of: orders }` is the node leading quorum queue orders. */
-  registerSelector(world: World): void {
+  /**
+   * The `leader-of` fault selector: `{ leader-of: orders }` is the node leading quorum queue
+   * orders, or (`mirrored`, mirrored/views.ts) the last announced leader of mirrored classic queue orders.
+   */
+  registerSelector(world: World, mirrored?: { names: readonly string[]; leaderOf(name: string): string | null }): void {
     const quorumQueues = this.quorumQueues;
-    if (quorumQueues.length === 0) return;
+    const mirroredNames = mirrored?.names ?? [];
+    if (quorumQueues.length === 0 && mirroredNames.length === 0) return;
+    const names = [...quorumQueues.map((q) => q.name), ...mirroredNames];
+    const known = (arg: string | undefined) => arg !== undefined && (this.leaders.state.queues[arg] !== undefined || mirroredNames.includes(arg));
     world.registerSelector('leader-of', (arg) => {
-      const q = arg === undefined ? undefined : this.leaders.state.queues[arg];
-      if (q === undefined) throw new Error(`leader-of needs a quorum queue, e.g. { leader-of: ${quorumQueues[0]?.name ?? 'orders'} }`);
-      return q.leader === null ? [] : [q.leader];
-    }, (arg) => (arg === undefined || this.leaders.state.queues[arg] === undefined
-      ? `needs a quorum queue (${quorumQueues.map((q) => q.name).join(', ') || 'none declared'})` : null));
+      if (!known(arg)) throw new Error(`leader-of needs a quorum or mirrored queue, e.g. { leader-of: ${names[0] ?? 'orders'} }`);
+      const q = this.leaders.state.queues[arg!];
+      const leader = q !== undefined ? q.leader : mirrored!.leaderOf(arg!);
+      return leader === null ? [] : [leader];
+    }, (arg) => (known(arg) ? null : `needs a quorum or mirrored queue (${names.join(', ') || 'none declared'})`));
   }
 
   describe(): string[] {
