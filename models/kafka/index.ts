@@ -55,6 +55,7 @@ import { checkConsumerSpec, type KafkaScenario } from './scenario.js';
 import { registerSelectors } from './selectors.js';
 import { KafkaResults, type ConsumerGroupPlan } from './results.js';
 import { KAFKA_NOTES } from './notes.js';
+import { PartitionOwnership } from './partition-ownership.js';
 
 export { kafkaParts } from './schema.js';
 export type { KafkaConsumerSpec, KafkaProducerSpec, KafkaScenario } from './scenario.js';
@@ -103,6 +104,9 @@ export const kafkaModel: KafkaModel = {
       if (offline > stats.offlinePartitionsMax) stats.offlinePartitionsMax = offline;
     };
     const live = new Map<string, PhaseAware>();
+    // Which live member holds which partition of each group: the unowned-time counts.
+    const ownership = new PartitionOwnership(() => world.now);
+    world.onCrash((name) => ownership.dropNode(name));
     const brokerActors = new Map<string, KafkaBroker>();
 
     // Failure detection time: from a broker's crash to its session expiring (ZooKeeper) or its fencing (KRaft).
@@ -245,7 +249,7 @@ export const kafkaModel: KafkaModel = {
         const options = {
           group, topic: topic.topic, partitions: topic.partitions.length, brokers, config: cconfig,
           processing: spec.processing, start: spec.start, stop: spec.stop, history, phase: () => world.phase,
-          mode, commit, stats,
+          mode, commit, stats, ownership,
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
@@ -306,7 +310,10 @@ export const kafkaModel: KafkaModel = {
     return {
       stats,
       describe: () => lines.slice(),
-      counts: () => ({ ...stats }),
+      counts: () => {
+        ownership.report(stats);
+        return { ...stats };
+      },
       state: () => store.state,
       groups: () => groupStore?.state ?? {},
       committed,

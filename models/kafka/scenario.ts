@@ -74,10 +74,19 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     if (spec.processingMode === 'async-pool' && (commit === 'manual-sync-after' || commit === 'manual-async-after')) {
       throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
     }
-    if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+    if (cconfig.groupProtocol === 'consumer') {
+      // Kafka's consumer refuses these with group.protocol=consumer: the broker's group.consumer.* configs rule.
+      for (const key of ['session.timeout.ms', 'heartbeat.interval.ms', 'partition.assignment.strategy'] as const) {
+        if (spec.config?.[key] !== undefined) throw ConfigError.at(['config', key], `consumers ${group}: ${key} is not supported with group.protocol=consumer (the coordinator's group.consumer.* broker configs and group.remote.assignor apply)`);
+      }
+    } else {
+      if (cconfig.remoteAssignor !== null) throw ConfigError.at(['config', 'group.remote.assignor'], `consumers ${group}: group.remote.assignor needs group.protocol: consumer`);
+      if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+    }
   } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined
+    || spec.config?.['group.protocol'] !== undefined || spec.config?.['group.remote.assignor'] !== undefined
     || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
-    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
+    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, group.protocol, group.remote.assignor, delayScheduler and dispatch need mode: subscribe`);
   }
   const groupTopics = [topic];
   if (spec.topics !== undefined) {
