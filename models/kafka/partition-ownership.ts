@@ -7,8 +7,10 @@ import type { KafkaStats } from './stats.js';
  * its session times out, held by a static member that is restarting, or moving from one member to
  * another. A partition counts only once some member has held it (the group's first assignment
  * is not a gap). Reported as `partitionsUnownedMs` (time with any partition of a group unowned),
- * `partitionUnownedMsMax` (the longest gap of one partition) and `partitionUnownedMsTotal`
- * (partition-milliseconds). The model's own bookkeeping: nothing of it is in the trace.
+ * `partitionsUnownedMax` (the most partitions of a group unowned at once: all of them in a
+ * stop-the-world rebalance), `partitionUnownedMsMax` (the longest gap of one partition), `partitionUnownedMsTotal`
+ * (partition-milliseconds) and `partitionUnownedMsMean` (that over the partitions: how long the
+ * group as a whole was, in effect, stopped). The model's own bookkeeping: nothing of it is in the trace.
  */
 export class PartitionOwnership {
   /** group -> partition -> members holding it. */
@@ -19,7 +21,7 @@ export class PartitionOwnership {
   private readonly groupGap = new Map<string, { since: number; count: number }>();
   /** member node -> group -> what it holds. */
   private readonly held = new Map<string, Map<string, Set<string>>>();
-  private readonly totals = { any: 0, max: 0, total: 0 };
+  private readonly totals = { any: 0, max: 0, total: 0, most: 0 };
 
   constructor(private readonly now: () => number) {}
 
@@ -69,6 +71,8 @@ export class PartitionOwnership {
     const g = this.groupGap.get(group);
     if (g) g.count++;
     else this.groupGap.set(group, { since: this.now(), count: 1 });
+    const count = g ? g.count : 1;
+    if (count > this.totals.most) this.totals.most = count;
   }
 
   /** The counts as of now (gaps still open count up to now). */
@@ -87,5 +91,9 @@ export class PartitionOwnership {
     stats.partitionsUnownedMs = Math.round(any / 1000);
     stats.partitionUnownedMsMax = Math.round(max / 1000);
     stats.partitionUnownedMsTotal = Math.round(total / 1000);
+    stats.partitionsUnownedMax = this.totals.most;
+    let partitions = 0;
+    for (const byPartition of this.owners.values()) partitions += byPartition.size;
+    stats.partitionUnownedMsMean = partitions === 0 ? 0 : Math.round(total / 1000 / partitions);
   }
 }

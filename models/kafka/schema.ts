@@ -308,7 +308,7 @@ export const kafkaParts: ModelScenarioParts = {
     'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated', 'invariantChecks',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
-    'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionUnownedMsMax', 'partitionUnownedMsTotal',
+    'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
   ],
 };
 

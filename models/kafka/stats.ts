@@ -66,10 +66,14 @@ export interface KafkaStats {
    * over), summed over groups: how long a group was not whole (partition-ownership.ts).
    */
   partitionsUnownedMs: number;
+  /** The most partitions of one group without a live owner at the same moment (all of them in an eager rebalance). */
+  partitionsUnownedMax: number;
   /** The longest stretch, in ms, one partition of a group went without a live owner. */
   partitionUnownedMsMax: number;
   /** Partition-milliseconds without a live owner: the sum over a group's partitions of their unowned time. */
   partitionUnownedMsTotal: number;
+  /** partitionUnownedMsTotal over the number of partitions ever owned: each partition's time without a consumer, on average. */
+  partitionUnownedMsMean: number;
 }
 
 export function newStats(): KafkaStats {
@@ -80,6 +84,6 @@ export function newStats(): KafkaStats {
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
-    fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0,
+    fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
   };
 }

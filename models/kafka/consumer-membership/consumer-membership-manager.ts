@@ -36,6 +36,8 @@ export class ConsumerMembershipManager extends GroupMembership {
   /** The latest assignment from the coordinator not yet reconciled (null: none). */
   private pendingAssignment: string[] | null = null;
   private reconciling = false;
+  /** A reconciled assignment not yet acknowledged (its heartbeat waits for the one in flight). */
+  private ackNeeded = false;
   /** What the last heartbeat said the member owns, and the subscription it last sent. */
   private sentOwned: string | null = null;
   private sentSubscription: string | null = null;
@@ -69,8 +71,16 @@ export class ConsumerMembershipManager extends GroupMembership {
   }
 
   override poll(): void {
-    if (this.pendingAssignment !== null && !this.reconciling && !this.inBatch && this.blockingCommit === 0 && !this.closed) return this.reconcile();
+    if (this.canReconcile()) return this.reconcile();
     super.poll();
+  }
+
+  /**
+   * Reconciliation runs in the consumer's background thread (AsyncKafkaConsumer without a rebalance
+   * listener), so it does not wait for the application's batch; it waits for a commitSync in flight.
+   */
+  private canReconcile(): boolean {
+    return this.pendingAssignment !== null && !this.reconciling && this.blockingCommit === 0 && !this.closed;
   }
 
   // ------------------------------------------------------------------ heartbeats
@@ -115,6 +125,7 @@ export class ConsumerMembershipManager extends GroupMembership {
     };
     this.sentOwned = ownedKey;
     this.sentSubscription = subscriptionKey;
+    this.ackNeeded = false;
     this.send(request, 64 + 16 * (request.topicPartitions?.length ?? 0));
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'cg-heartbeat-timeout', id);
     this.scheduleHeartbeat(this.config.requestTimeout + 1);
@@ -154,12 +165,14 @@ export class ConsumerMembershipManager extends GroupMembership {
     this.memberEpoch = response.memberEpoch;
     this.generation = response.memberEpoch;
     this.stable = true;
+    if (this.options.stats && response.memberEpoch > this.options.stats.generationMax) this.options.stats.generationMax = response.memberEpoch;
     if (response.assignment !== null) {
       this.pendingAssignment = response.assignment;
-      if (this.waiting || (!this.inBatch && this.blockingCommit === 0)) this.poll();
+      if (this.canReconcile()) this.reconcile();
     }
-    if (this.options.stats && response.memberEpoch > this.options.stats.generationMax) this.options.stats.generationMax = response.memberEpoch;
-    if (this.hbPending === 0) this.scheduleHeartbeat(this.heartbeatInterval);
+    if (this.hbPending !== 0) return;
+    if (this.ackNeeded) this.sendHeartbeat();
+    else this.scheduleHeartbeat(this.heartbeatInterval);
   }
 
   /** A coordinator was found: a member that was joined heartbeats to it at once. */
@@ -175,7 +188,10 @@ export class ConsumerMembershipManager extends GroupMembership {
     const wanted = new Set(target);
     const revoked = [...this.cursors.values()].filter((c) => !wanted.has(c.queue));
     const added = target.filter((q) => !this.cursors.get(q));
-    if (revoked.length === 0 && added.length === 0) return this.poll();
+    if (revoked.length === 0 && added.length === 0) {
+      this.acknowledge();
+      return this.poll();
+    }
     this.reconciling = true;
     note(this.ctx, 'member-reconciling', { group: this.options.group, member: this.memberId, epoch: this.memberEpoch, revoked: revoked.map((c) => c.queue), added });
     const finish = () => {
@@ -208,13 +224,24 @@ export class ConsumerMembershipManager extends GroupMembership {
       this.lastAssignment = [...target];
       this.recordAssign();
       if (added.length > 0) this.fetchCommitted();
-      // The acknowledgement: the partitions now owned, at once.
-      if (this.hbPending === 0) this.sendHeartbeat();
+      this.acknowledge();
       this.poll();
     };
     // Revocation: auto-commit commits what was consumed before the partitions go (commitSync).
     if (revoked.length > 0 && this.commitMode === 'auto') this.commitSync(this.consumedOffsets(), finish);
     else finish();
+  }
+
+  /**
+   * The acknowledgement: a heartbeat at once listing the partitions now owned (sent even when they
+   * did not change, as the client's local assignment epoch did), or right after the one in flight.
+   */
+  private acknowledge(): void {
+    this.sentOwned = null;
+    if (this.hbPending === 0) {
+      this.ackNeeded = false;
+      this.sendHeartbeat();
+    } else this.ackNeeded = true;
   }
 
   /** The partitions are lost (fenced): no commit, no callback that could commit. */
