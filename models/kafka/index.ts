@@ -238,7 +238,7 @@ export const kafkaModel: KafkaModel = {
 
     const consumerGroups: ConsumerGroupPlan[] = [];
     for (const spec of consumerSpecs) {
-      const { topic, group, mode, count, cconfig, commit, groupTopics } = withPath(['workload', 'consumers', consumerSpecs.indexOf(spec)], () => checkConsumerSpec(spec, scenario.duration, topicOf));
+      const { topic, group, mode, count, cconfig, commit, groupTopics, errorHandling } = withPath(['workload', 'consumers', consumerSpecs.indexOf(spec)], () => checkConsumerSpec(spec, scenario.duration, topicOf));
       const names: string[] = [];
       // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
       const first = consumerGroups.filter((g) => g.group === group).reduce((n, g) => n + g.names.length, 0);
@@ -254,8 +254,9 @@ export const kafkaModel: KafkaModel = {
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
           ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
+          ...(errorHandling ? { pattern: { errorHandling: { spec: errorHandling.spec, topic: topic.topic, failureRate: errorHandling.failureRate } } } : {}),
           ...(spec.steps ? { steps: spec.steps } : {}),
-          ...(spec.topics ? { topics: spec.topics } : {}),
+          ...(spec.topics ? { topics: spec.topics } : errorHandling && errorHandling.retryTopics.length > 0 ? { topics: [topic.topic, ...errorHandling.retryTopics] } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -264,7 +265,7 @@ export const kafkaModel: KafkaModel = {
         }, { roles: ['consumer'] });
       }
       consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
-      lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names }, config.offsetsTopicPartitions));
+      lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names, errorHandling }, config.offsetsTopicPartitions));
     }
 
     const results = new KafkaResults({

@@ -285,10 +285,13 @@ export class GroupMembership extends ConsumerCoordinator {
     const { record, cursor } = item;
     if (this.pattern !== null) {
       const outcome = this.pattern.handle(item, this.ctx.now());
-      if (outcome !== 'forwarded') return this.pauseAndSeek(cursor, record.offset, outcome);
-      cursor.lastEpoch = record.epoch;
-      if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
-      return;
+      if (typeof outcome === 'number') return this.pauseAndSeek(cursor, record.offset, outcome);
+      if (outcome === 'forwarded') {
+        cursor.lastEpoch = record.epoch;
+        if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+        return;
+      }
+      // 'delivered': the application processed it (the error handler's success).
     }
     const op: NewHistoryOp = {
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: record.msg, queue: cursor.queue,

@@ -293,6 +293,21 @@ export const kafkaParts: ModelScenarioParts = {
     }).optional().meta({
       description: 'mqsim model key (subscribe mode), the seed article\'s Kafka delay recipe: this group reads a delay topic and forwards each record to `target` once due, pausing a partition (consumer.pause + seek) while its head is not due; forward, flush, commitSync: at-least-once. Its own receives are not deliveries: the target topic\'s consumers deliver.',
     }),
+    errorHandling: z.union([
+      z.strictObject({
+        mode: z.literal('blocking').meta({ description: 'Retry in place (Spring Kafka DefaultErrorHandler with a FixedBackOff): the partition is sought back to the failed record, which is processed again after the back-off; records behind it wait.' }),
+        attempts: positiveInt.optional().meta({ description: 'Attempts in all, the first included (Spring: FixedBackOff maxAttempts + 1; default 10).' }),
+        backoff: duration.optional().meta({ description: 'Wait before each new attempt (Spring: FixedBackOff interval; default 0s).' }),
+        dlt: z.boolean().optional().meta({ description: 'After the last attempt, produce the record to <topic>-dlt (DeadLetterPublishingRecoverer); false (default): log it and skip it, its offset committed past.' }),
+      }),
+      z.strictObject({
+        mode: z.literal('retry-topics').meta({ description: 'Non-blocking retries (Spring Kafka @RetryableTopic): a failed record goes to <topic>-retry-<backoff> and the partition goes on; the group also reads each retry topic, holding a record until its timestamp plus that back-off.' }),
+        backoff: z.array(duration).min(1).max(10).meta({ description: 'One retry topic per back-off, in order, e.g. [5s, 30s]: topics orders-retry-5s, orders-retry-30s (declare them under topics:). Attempts = 1 + their number.' }),
+        dlt: z.boolean().optional().meta({ description: 'After the last retry topic, produce the record to <topic>-dlt (default true: Spring\'s DltStrategy ALWAYS_RETRY_ON_ERROR); false: NO_DLT, the record is dropped.' }),
+      }),
+    ], { error: 'expected errorHandling { mode: blocking, attempts, backoff, dlt } or { mode: retry-topics, backoff: [5s, 30s], dlt }' }).optional().meta({
+      description: 'mqsim model key (subscribe mode), in Spring for Apache Kafka\'s vocabulary: what the application does when processing a record fails (failureRate). Kafka itself neither redelivers nor dead-letters. Without it, a consumer with failureRate gets Spring\'s default error handler: 10 attempts in place, no back-off, then the record is logged and skipped.',
+    }),
     dispatch: z.strictObject({
       targets: z.array(topicName).min(1).meta({ description: 'The N topics records are fanned out to, each read by its own group.' }),
       by: z.enum(['key', 'round-robin']).optional().meta({ description: 'key (default): topic toPositive(murmur2(key)) % N, per-key order kept; round-robin: in turn.' }),
@@ -308,7 +323,7 @@ export const kafkaParts: ModelScenarioParts = {
     'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated', 'invariantChecks',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
-    'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
+    'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
   ],
 };
 

@@ -58,6 +58,12 @@ export interface KafkaStats {
   coordinatorMoves: number;
   /** The longest time, in ms, from a record's send() to its acknowledgement: what acks=all makes a producer wait. */
   ackLatencyMsMax: number;
+  /** Failed processings retried (in place, or through a retry topic): attempts after the first. */
+  retried: number;
+  /** Records the application produced to its dead-letter topic after the last attempt. */
+  deadLettered: number;
+  /** Records the application gave up on without a dead-letter topic (logged, offset committed past: never delivered). */
+  recordsSkipped: number;
   /** KIP-848: heartbeats refused with FENCED_MEMBER_EPOCH (the member then drops its partitions and joins again). */
   fencedMemberEpochs: number;
   /**
@@ -84,6 +90,6 @@ export function newStats(): KafkaStats {
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
-    fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
+    retried: 0, deadLettered: 0, recordsSkipped: 0, fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
   };
 }
