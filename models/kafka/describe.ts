@@ -55,7 +55,7 @@ export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPla
   const handling = plan.errorHandling;
   if (handling) {
     const s = handling.spec;
-    const end = s.dlt === true ? `then ${topic.topic}-dlt` : 'then logged and skipped';
+    const end = (s.mode === 'retry-topics' ? s.dlt !== false : s.dlt === true) ? `then ${topic.topic}-dlt` : s.mode === 'retry-topics' ? 'then dropped (no DLT)' : 'then logged and skipped';
     lines.push(s.mode === 'blocking'
       ? `  ${group} fails ${handling.failureRate * 100}% of processings; error handler: blocking retries in place, ${s.attempts ?? 10} attempts, back-off ${formatDuration(s.backoff ?? 0)}, ${end}${spec.errorHandling === undefined ? " (Spring Kafka's default)" : ''}`
       : `  ${group} fails ${handling.failureRate * 100}% of processings; retry topics ${handling.retryTopics.join(', ')} (non-blocking), ${end}`);

@@ -47,7 +47,8 @@ export function dltName(topic: string): string {
 export function errorHandlingTopics(topic: string, spec: ErrorHandlingSpec): { retry: string[]; dlt: string | null } {
   return {
     retry: spec.mode === 'retry-topics' ? spec.backoff.map((b) => retryTopicName(topic, b)) : [],
-    dlt: spec.dlt === true ? dltName(topic) : null,
+    // Blocking: no DLT unless asked (the default recoverer logs); retry topics: a DLT unless NO_DLT.
+    dlt: (spec.mode === 'retry-topics' ? spec.dlt !== false : spec.dlt === true) ? dltName(topic) : null,
   };
 }
 
