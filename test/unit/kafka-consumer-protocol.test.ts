@@ -3,6 +3,7 @@ import { computeTarget } from '../../models/kafka/consumer-group/assignors.js';
 import { newConsumerGroup, setCurrentAssignment, type ConsumerGroupMember } from '../../models/kafka/consumer-group/consumer-group.js';
 import { reconcile } from '../../models/kafka/consumer-group/current-assignment-builder.js';
 import { PartitionOwnership } from '../../models/kafka/partition-ownership.js';
+import { coordinatorPartition } from '../../models/kafka/index.js';
 import { newStats } from '../../models/kafka/stats.js';
 import type { HistoryOp } from '../../sim/history.js';
 import { earliest, parseKafka, runKafka } from '../kafka-helpers.js';
@@ -166,6 +167,20 @@ describe('the consumer group protocol, end to end', () => {
     expect(short.partitionUnownedMsMax).toBeGreaterThan(8_000);
     expect(short.partitionUnownedMsMax).toBeLessThan(16_000);
     expect(long.partitionUnownedMsMax).toBeGreaterThan(24_000); // from the kill: 30s after its last heartbeat, up to 5s before it
+  });
+
+  test('coordinator failover: the new leader of the offsets partition loads the consumer group and its members carry on', () => {
+    const partition = coordinatorPartition('billing', 5);
+    const { model, world } = runKafka({
+      ...base, duration: '60s', workload: { producers: [producer], consumers: consumers({ 'group.protocol': 'consumer' }) },
+      faults: [{ at: '15s', crash: { 'leader-of': `__consumer_offsets-${partition}` } }],
+    });
+    expect(world.notes.some((n) => n.what === 'consumer-group-loaded' && (n.detail as { members: number }).members === 3)).toBe(true);
+    const view = model.groups().billing!;
+    expect(Object.keys(view.members)).toHaveLength(3);
+    expect(model.stats.sessionTimeouts).toBe(0);
+    expect(Object.values(view.members).flatMap((m) => m.assignment).sort()).toEqual(range('orders', 6).sort());
+    neverTwoOwners(world.history.ops);
   });
 
   test('the range assignor on request (group.remote.assignor) gives consecutive ranges', () => {
