@@ -46,6 +46,7 @@ export type MembershipTimer =
   | { tag: 'commit-retry'; data: undefined }
   | { tag: 'group-processed'; data: undefined }
   | { tag: 'worker-done'; data: Work }
+  | { tag: 'cg-heartbeat-timeout'; data: number }
   | ForwarderTimer;
 export const membershipTimers = timersOf<MembershipTimer>();
 
@@ -114,7 +115,7 @@ export abstract class ConsumerCoordinator {
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
     this.subscription = [...new Set(subscription ?? options.topics ?? [options.topic])].sort();
     this.pattern = options.pattern
-      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff })
+      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff }, options.stats)
       : null;
   }
 
@@ -151,8 +152,12 @@ export abstract class ConsumerCoordinator {
     note(this.ctx, 'coordinator-found', { group: this.options.group, coordinator: response.coordinator });
     if (this.blockingCommit === -1) this.sendBlockingCommit();
     if (this.stable && this.offsetFetchPending === -1) this.fetchCommitted();
+    this.coordinatorFound();
     this.poll();
   }
+
+  /** The consumer group protocol heartbeats to a newly found coordinator at once (consumer-membership/). */
+  protected coordinatorFound(): void {}
 
   protected coordinatorUnknown(): void {
     if (this.coordinator !== null) note(this.ctx, 'coordinator-unknown', { group: this.options.group, coordinator: this.coordinator });
@@ -362,6 +367,7 @@ export abstract class ConsumerCoordinator {
 
   protected recordAssign(): void {
     const queues = [...this.cursors.values()].map((c) => c.queue).sort();
+    this.options.ownership?.set(this.ctx.name, this.options.group, queues);
     this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'assign', queues, group: this.options.group });
   }
 

@@ -15,6 +15,8 @@ import type { ConsumerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
 import { GroupMembership, type MembershipInbound } from './membership.js';
 import type { PatternSpec } from './patterns/index.js';
+import type { PartitionOwnership } from './partition-ownership.js';
+import { ConsumerMembershipManager } from './consumer-membership/consumer-membership-manager.js';
 
 /**
  * A consumer using assign() (no group, no rebalance, no committed offsets): it assigns itself
@@ -148,6 +150,8 @@ export interface ConsumerOptions {
   topics?: string[];
   /** Changes at given times (subscription changes). */
   steps?: ConsumerStep[];
+  /** Who owns which partition of the group, for the unowned-time counts. */
+  ownership?: PartitionOwnership;
 }
 
 export type CommitMode = 'auto' | 'manual-sync-after' | 'manual-async-after' | 'manual-before';
@@ -284,7 +288,7 @@ export class KafkaConsumer implements Actor {
       case 'ListOffsetsResponse': return this.onListOffsets(message);
       case 'OffsetsForLeaderEpochResponse': return this.onValidate(message);
       case 'FindCoordinatorResponse': case 'JoinGroupResponse': case 'SyncGroupResponse': case 'HeartbeatResponse':
-      case 'LeaveGroupResponse': case 'OffsetCommitResponse': case 'OffsetFetchResponse': case 'ProduceResponse':
+      case 'LeaveGroupResponse': case 'ConsumerGroupHeartbeatResponse': case 'OffsetCommitResponse': case 'OffsetFetchResponse': case 'ProduceResponse':
         this.group?.receive(from, message);
         return;
       default: return unreachable(message, 'consumer message');
@@ -334,7 +338,7 @@ export class KafkaConsumer implements Actor {
       case 'processed': return this.onProcessed();
       case 'poll': case 'heartbeat': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
       case 'fetch-offsets-timeout': case 'commit-retry': case 'group-processed': case 'worker-done':
-      case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
+      case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake': case 'cg-heartbeat-timeout':
         // The first process's membership (a later process's timers carry its prefix).
         if (this.incarnation === 1) this.group?.onTimer(...args);
         return;
@@ -349,11 +353,30 @@ export class KafkaConsumer implements Actor {
    * own timer tags and request ids, so what the closed one left in flight reaches nobody.
    */
   private newGroup(): GroupMembership {
-    if (this.incarnation === 1) return new GroupMembership(this, this.ctx, this.options, this.cursors, this.work);
+    // group.protocol: consumer is KIP-848's member (consumer-membership/); classic the JoinGroup/SyncGroup one.
+    const Membership = this.options.config.groupProtocol === 'consumer' ? ConsumerMembershipManager : GroupMembership;
+    if (this.incarnation === 1) return new Membership(this, this.ctx, this.options, this.cursors, this.work);
     const prefix = this.timerPrefix;
     const base = this.ctx;
     const ctx: NodeContext = { ...base, setTimer: (delay, tag, data) => base.setTimer(delay, prefix + tag, data) };
-    return new GroupMembership(this, ctx, this.options, this.cursors, this.work, this.subscription ?? undefined, (this.incarnation - 1) * 1_000_000 + 1);
+    return new Membership(this, ctx, this.options, this.cursors, this.work, this.subscription ?? undefined, (this.incarnation - 1) * 1_000_000 + 1);
+  }
+
+  /**
+   * An operator's stop (SIGTERM): what KafkaConsumer.close() does — the loop finishes its batch and
+   * its commit, auto-commit commits synchronously, the member leaves the group (classic: LeaveGroup,
+   * not sent by a static member; consumer protocol: a heartbeat with epoch -1, -2 for a static
+   * member), then the process exits. An assign() consumer just exits.
+   */
+  stop(done: () => void): void {
+    if (!this.group || this.processClosed || this.idle || !this.started) return done();
+    note(this.ctx, 'consumer-closing', { group: this.options.group });
+    this.processClosed = true;
+    this.group.closeGracefully(() => {
+      this.idle = true;
+      note(this.ctx, 'consumer-closed', { group: this.options.group });
+      done();
+    });
   }
 
   // ------------------------------------------------------------------ metadata

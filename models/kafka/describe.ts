@@ -49,6 +49,17 @@ export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPla
     lines.push(`  ${group} is a delay scheduler: each record due ${formatDuration(spec.delayScheduler.delay)} after its timestamp, then forwarded to ${spec.delayScheduler.target} (poll timeout ${formatDuration(spec.delayScheduler.pollTimeout ?? 1_000_000)}; pause and seek until due)`);
   }
   if (spec.dispatch) lines.push(`  ${group} is a dispatcher: every record re-produced to one of ${spec.dispatch.targets.join(', ')} by ${spec.dispatch.by ?? 'key'}`);
+  if (cconfig.groupProtocol === 'consumer') {
+    lines.push(`  ${group} uses group.protocol=consumer (KIP-848): ConsumerGroupHeartbeat, server-side assignor ${cconfig.remoteAssignor ?? 'the broker default'}; the session.timeout.ms above does not apply (group.consumer.session.timeout.ms does)`);
+  }
+  const handling = plan.errorHandling;
+  if (handling) {
+    const s = handling.spec;
+    const end = (s.mode === 'retry-topics' ? s.dlt !== false : s.dlt === true) ? `then ${topic.topic}-dlt` : s.mode === 'retry-topics' ? 'then dropped (no DLT)' : 'then logged and skipped';
+    lines.push(s.mode === 'blocking'
+      ? `  ${group} fails ${handling.failureRate * 100}% of processings; error handler: blocking retries in place, ${s.attempts ?? 10} attempts, back-off ${formatDuration(s.backoff ?? 0)}, ${end}${spec.errorHandling === undefined ? " (Spring Kafka's default)" : ''}`
+      : `  ${group} fails ${handling.failureRate * 100}% of processings; retry topics ${handling.retryTopics.join(', ')} (non-blocking), ${end}`);
+  }
   return lines;
 }
 

@@ -2,12 +2,13 @@ import type { NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { StateStore } from '../../sim/state.js';
 import { coordinatorPartition } from './coordinator.js';
-import { sendTo, HEADER_BYTES, type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
+import { sendTo, HEADER_BYTES, type ConsumerGroupHeartbeat, type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
   type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
 import { note } from './notes.js';
+import { ConsumerGroupCoordinator } from './consumer-group/consumer-group-coordinator.js';
 import { groupMetadataRecord, groupView, newGroup, readOffsetsPartition, sameProtocols, type Group, type GroupsState, type Member } from './group-metadata-manager.js';
 
 export { OFFSETS_TOPIC, type GroupStateName, type GroupView, type GroupsState } from './group-metadata-manager.js';
@@ -64,10 +65,14 @@ export interface CoordinatorHost {
   /** Appends to the leader's offsets partition; `done` once committed to its ISR (or failed). */
   append(partition: number, records: { msg: string; key: string }[], done: (error: KafkaError) => void): void;
   readAll(partition: number): LogRecord[];
+  /** A topic's partition count in this broker's metadata (the consumer group protocol's assignors). */
+  partitionCount(topic: string): number;
 }
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  /** The groups of the consumer group protocol (KIP-848): ConsumerGroupHeartbeat and their offsets. */
+  readonly consumerGroups: ConsumerGroupCoordinator;
 
   constructor(
     private readonly ctx: NodeContext,
@@ -75,7 +80,9 @@ export class GroupCoordinator {
     private readonly config: BrokerConfig,
     private readonly stats: KafkaStats,
     private readonly store: StateStore<GroupsState>,
-  ) {}
+  ) {
+    this.consumerGroups = new ConsumerGroupCoordinator(ctx, host, config, stats, store);
+  }
 
   partitionFor(groupId: string): number {
     return coordinatorPartition(groupId, this.config.offsetsTopicPartitions);
@@ -85,9 +92,12 @@ export class GroupCoordinator {
 
   /** This broker became leader of offsets partition `partition`: load its groups from the log. */
   load(partition: number): void {
-    const { offsets, metadata } = readOffsetsPartition(this.host.readAll(partition));
+    const records = this.host.readAll(partition);
+    const { offsets, metadata } = readOffsetsPartition(records);
+    const modern = this.consumerGroups.load(partition, records, offsets);
     const names = new Set<string>([...metadata.keys(), ...offsets.keys()]);
     for (const name of names) {
+      if (modern.has(name)) continue;
       this.unloadGroup(name);
       const stored = metadata.get(name);
       const group = newGroup(name, partition);
@@ -118,6 +128,7 @@ export class GroupCoordinator {
   /** No longer the leader of `partition`: drop its groups. */
   unload(partition: number): void {
     for (const group of [...this.groups.values()]) if (group.partition === partition) this.unloadGroup(group.id);
+    this.consumerGroups.unload(partition);
   }
 
   private unloadGroup(name: string): void {
@@ -147,6 +158,8 @@ export class GroupCoordinator {
   // ------------------------------------------------------------------ JoinGroup
 
   onJoinGroup(from: string, request: JoinGroup): void {
+    // A classic member joining a consumer-protocol group (Kafka 4's online migration is not modelled).
+    if (this.consumerGroups.has(request.groupId)) return this.joinError(from, request, 'INCONSISTENT_GROUP_PROTOCOL');
     const group = this.groupFor(request.groupId, true);
     if (group === 'not-coordinator' || group === undefined) return this.joinError(from, request, 'NOT_COORDINATOR');
     const instanceId = request.groupInstanceId;
@@ -537,7 +550,15 @@ export class GroupCoordinator {
 
   // ------------------------------------------------------------------ offsets
 
+  /** KIP-848's ConsumerGroupHeartbeat (a non-empty classic group of the same id refuses it). */
+  onConsumerGroupHeartbeat(from: string, request: ConsumerGroupHeartbeat): void {
+    const classic = this.groups.get(request.groupId);
+    this.consumerGroups.onHeartbeat(from, request, this.partitionFor(request.groupId), classic !== undefined && classic.members.size > 0);
+    if (classic !== undefined && classic.members.size === 0 && this.consumerGroups.has(request.groupId)) this.groups.delete(request.groupId);
+  }
+
   onOffsetCommit(from: string, request: OffsetCommit): void {
+    if (this.consumerGroups.has(request.groupId) && this.host.isLeaderOf(this.partitionFor(request.groupId))) return this.consumerGroups.onOffsetCommit(from, request);
     const reply = (error: KafkaError) => this.reply(from, { type: 'OffsetCommitResponse', id: request.id, error });
     const group = this.groupFor(request.groupId, true);
     if (group === 'not-coordinator' || group === undefined) return reply('NOT_COORDINATOR');
@@ -561,6 +582,7 @@ export class GroupCoordinator {
   }
 
   onOffsetFetch(from: string, request: OffsetFetch): void {
+    if (this.consumerGroups.has(request.groupId) && this.host.isLeaderOf(this.partitionFor(request.groupId))) return this.consumerGroups.onOffsetFetch(from, request);
     const group = this.groupFor(request.groupId, false);
     if (group === 'not-coordinator') {
       this.reply(from, { type: 'OffsetFetchResponse', id: request.id, error: 'NOT_COORDINATOR', offsets: [] });
@@ -574,6 +596,7 @@ export class GroupCoordinator {
   committed(): Map<string, Map<string, number>> {
     const out = new Map<string, Map<string, number>>();
     for (const g of this.groups.values()) out.set(g.id, g.offsets);
+    this.consumerGroups.committed(out);
     return out;
   }
 

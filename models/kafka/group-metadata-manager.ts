@@ -13,12 +13,16 @@ import type { JoinGroup, LogRecord, SyncGroup } from './protocol.js';
 export const OFFSETS_TOPIC = '__consumer_offsets';
 
 export type GroupStateName = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable';
+/** A consumer-protocol group's state (KIP-848): Empty, Assigning, Reconciling, Stable. */
+export type GroupViewState = GroupStateName | 'Assigning' | 'Reconciling';
 
 /** The group as shown in world.store('kafka-groups'): what a drill or report can show. */
 export interface GroupView {
   coordinator: string;
   partition: number;
-  state: GroupStateName;
+  /** Classic: the group state; consumer protocol (protocol "consumer"): Empty, Assigning, Reconciling, Stable. */
+  state: GroupViewState;
+  /** Classic: the generation; consumer protocol: the group epoch. */
   generation: number;
   protocol: string | null;
   leader: string | null;

@@ -55,6 +55,7 @@ import { checkConsumerSpec, type KafkaScenario } from './scenario.js';
 import { registerSelectors } from './selectors.js';
 import { KafkaResults, type ConsumerGroupPlan } from './results.js';
 import { KAFKA_NOTES } from './notes.js';
+import { PartitionOwnership } from './partition-ownership.js';
 
 export { kafkaParts } from './schema.js';
 export type { KafkaConsumerSpec, KafkaProducerSpec, KafkaScenario } from './scenario.js';
@@ -103,6 +104,9 @@ export const kafkaModel: KafkaModel = {
       if (offline > stats.offlinePartitionsMax) stats.offlinePartitionsMax = offline;
     };
     const live = new Map<string, PhaseAware>();
+    // Which live member holds which partition of each group: the unowned-time counts.
+    const ownership = new PartitionOwnership(() => world.now);
+    world.onCrash((name) => ownership.dropNode(name));
     const brokerActors = new Map<string, KafkaBroker>();
 
     // Failure detection time: from a broker's crash to its session expiring (ZooKeeper) or its fencing (KRaft).
@@ -234,7 +238,7 @@ export const kafkaModel: KafkaModel = {
 
     const consumerGroups: ConsumerGroupPlan[] = [];
     for (const spec of consumerSpecs) {
-      const { topic, group, mode, count, cconfig, commit, groupTopics } = withPath(['workload', 'consumers', consumerSpecs.indexOf(spec)], () => checkConsumerSpec(spec, scenario.duration, topicOf));
+      const { topic, group, mode, count, cconfig, commit, groupTopics, errorHandling } = withPath(['workload', 'consumers', consumerSpecs.indexOf(spec)], () => checkConsumerSpec(spec, scenario.duration, topicOf));
       const names: string[] = [];
       // Numbered across every consumer entry of the group, so members starting later (`start:`) get their own names.
       const first = consumerGroups.filter((g) => g.group === group).reduce((n, g) => n + g.names.length, 0);
@@ -245,13 +249,14 @@ export const kafkaModel: KafkaModel = {
         const options = {
           group, topic: topic.topic, partitions: topic.partitions.length, brokers, config: cconfig,
           processing: spec.processing, start: spec.start, stop: spec.stop, history, phase: () => world.phase,
-          mode, commit, stats,
+          mode, commit, stats, ownership,
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
           ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
+          ...(errorHandling ? { pattern: { errorHandling: { spec: errorHandling.spec, topic: topic.topic, failureRate: errorHandling.failureRate } } } : {}),
           ...(spec.steps ? { steps: spec.steps } : {}),
-          ...(spec.topics ? { topics: spec.topics } : {}),
+          ...(spec.topics ? { topics: spec.topics } : errorHandling && errorHandling.retryTopics.length > 0 ? { topics: [topic.topic, ...errorHandling.retryTopics] } : {}),
         };
         world.addNode(name, () => {
           const actor = new KafkaConsumer(options);
@@ -260,7 +265,7 @@ export const kafkaModel: KafkaModel = {
         }, { roles: ['consumer'] });
       }
       consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
-      lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names }, config.offsetsTopicPartitions));
+      lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names, errorHandling }, config.offsetsTopicPartitions));
     }
 
     const results = new KafkaResults({
@@ -306,7 +311,10 @@ export const kafkaModel: KafkaModel = {
     return {
       stats,
       describe: () => lines.slice(),
-      counts: () => ({ ...stats }),
+      counts: () => {
+        ownership.report(stats);
+        return { ...stats };
+      },
       state: () => store.state,
       groups: () => groupStore?.state ?? {},
       committed,

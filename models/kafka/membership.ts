@@ -4,13 +4,13 @@ import { type PartitionCursor, type Work } from './consumer.js';
 import { ConsumerCoordinator, membershipTimers, type MembershipTimer } from './consumer-coordinator.js';
 import { note } from './notes.js';
 import type {
-  FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
+  ConsumerGroupHeartbeatResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
   ProduceResponse, SyncGroupResponse,
 } from './protocol.js';
 
 /** What reaches a group member: the coordinator's answers, and its forwarder's Produce answers. */
 export type MembershipInbound =
-  | FindCoordinatorResponse | JoinGroupResponse | SyncGroupResponse | HeartbeatResponse | LeaveGroupResponse
+  | FindCoordinatorResponse | JoinGroupResponse | SyncGroupResponse | HeartbeatResponse | LeaveGroupResponse | ConsumerGroupHeartbeatResponse
   | OffsetCommitResponse | OffsetFetchResponse | ProduceResponse;
 
 /**
@@ -37,7 +37,7 @@ export class GroupMembership extends ConsumerCoordinator {
   /** Sync processing: the batch being processed and where it is. */
   private batch: Work[] = [];
   private batchIndex = 0;
-  private inBatch = false;
+  protected inBatch = false;
   /** Async pool: records handed off, and busy workers. */
   private readonly pool: Work[] = [];
   private poolHead = 0;
@@ -92,6 +92,7 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'SyncGroupResponse': return this.onSync(message);
       case 'HeartbeatResponse': return this.onHeartbeat(message);
       case 'LeaveGroupResponse': return; // LeaveGroup is fire-and-forget (the member has reset itself)
+      case 'ConsumerGroupHeartbeatResponse': return this.onConsumerGroupHeartbeat(message);
       case 'OffsetCommitResponse': return this.onCommit(message);
       case 'OffsetFetchResponse': return this.onOffsetFetch(message);
       case 'ProduceResponse':
@@ -135,6 +136,7 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'group-processed': return this.onProcessed();
       case 'worker-done': return this.onWorkerDone(args[1]);
       case 'commit-retry': return this.sendBlockingCommit();
+      case 'cg-heartbeat-timeout': return this.onHeartbeatTimeout(args[1]);
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
         this.pattern?.forwarder.onTimer(...args);
         return;
@@ -283,10 +285,13 @@ export class GroupMembership extends ConsumerCoordinator {
     const { record, cursor } = item;
     if (this.pattern !== null) {
       const outcome = this.pattern.handle(item, this.ctx.now());
-      if (outcome !== 'forwarded') return this.pauseAndSeek(cursor, record.offset, outcome);
-      cursor.lastEpoch = record.epoch;
-      if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
-      return;
+      if (typeof outcome === 'number') return this.pauseAndSeek(cursor, record.offset, outcome);
+      if (outcome === 'forwarded') {
+        cursor.lastEpoch = record.epoch;
+        if (this.cursors.owns(cursor) && record.offset + 1 > cursor.processed) cursor.processed = record.offset + 1;
+        return;
+      }
+      // 'delivered': the application processed it (the error handler's success).
     }
     const op: NewHistoryOp = {
       time: this.ctx.trueNow(), process: this.ctx.name, type: 'ok', f: 'receive', msg: record.msg, queue: cursor.queue,
@@ -340,13 +345,23 @@ export class GroupMembership extends ConsumerCoordinator {
     }
   }
 
+  /** The consumer group protocol's heartbeat answers (consumer-membership/; a classic member gets none). */
+  protected onConsumerGroupHeartbeat(_response: ConsumerGroupHeartbeatResponse): void {}
+
+  protected onHeartbeatTimeout(_id: number): void {}
+
+  /** Leaving the group on close(): LeaveGroup, which a static member does not send (KIP-345). */
+  protected sendLeave(): void {
+    if (this.coordinator !== null && this.memberId !== '' && this.instanceId === null) {
+      this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
+    }
+  }
+
   /** close(): auto-commit, LeaveGroup (dynamic members only), stop. */
   close(): void {
     if (this.closed) return;
     if (this.commitMode === 'auto' && this.stable) this.commitAsync(this.consumedOffsets());
-    if (this.coordinator !== null && this.memberId !== '' && this.instanceId === null) {
-      this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
-    }
+    this.sendLeave();
     this.resetMember('left');
     this.closed = true;
   }
@@ -368,9 +383,7 @@ export class GroupMembership extends ConsumerCoordinator {
     this.ctx.cancelTimer(this.pollTimer);
     this.pollTimer = null;
     const leave = () => {
-      if (this.coordinator !== null && this.memberId !== '' && this.instanceId === null) {
-        this.send({ type: 'LeaveGroup', groupId: this.options.group, memberId: this.memberId, id: this.nextId++ });
-      }
+      this.sendLeave();
       this.resetMember('left');
       this.joinPending = 0;
       this.syncPending = 0;

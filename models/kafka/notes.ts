@@ -94,6 +94,23 @@ export const KAFKA_NOTES = {
   'group-member-removed': 'the coordinator removed a member (session timeout, LeaveGroup, rebalance timeout)',
   'group-join-complete': 'every member joined: the coordinator answers JoinGroup (CompletingRebalance)',
   'group-stable': "the leader's SyncGroup arrived: every member has its assignment (Stable)",
+  // ---- consumer group protocol, KIP-848 (consumer-group/, consumer-membership/)
+  'consumer-group-loaded': "a broker became leader of a consumer group's __consumer_offsets partition and loaded it (KIP-848)",
+  'consumer-group-member-joined': 'a member joined a consumer group with ConsumerGroupHeartbeat epoch 0 (a new group epoch)',
+  'consumer-group-member-removed': 'the coordinator removed a member: left (epoch -1), session timeout or rebalance timeout (a new group epoch)',
+  'consumer-group-member-fenced': 'the coordinator answered FENCED_MEMBER_EPOCH: the heartbeat carried a stale member epoch',
+  'consumer-group-static-member-left': 'a static member closed (epoch -2): it keeps its partitions until it is back or its session times out',
+  'consumer-group-static-member-replaced': 'a static member came back with a new member id and took its old place and partitions: no new group epoch',
+  'consumer-group-epoch-bumped': 'the group epoch went up (a member joined or went, a subscription or a topic changed)',
+  'consumer-group-target-assignment': 'the server-side assignor computed the target assignment for the group epoch',
+  'member-reconciling': 'a member got a new assignment: it revokes what it lost (commit first), adds what it gained, then acknowledges',
+  'member-fenced': 'a member was fenced (FENCED_MEMBER_EPOCH / UNKNOWN_MEMBER_ID): it drops its partitions and joins again',
+  'member-leaving': 'a member leaves the group with a heartbeat of epoch -1 (-2 for a static member)',
+  // ---- the consumer's failure handling (patterns/retry.ts)
+  'processing-failed': "the application's processing of a record failed (failureRate)",
+  'record-retried-in-place': 'a failed record is processed again in place after its back-off, blocking its partition',
+  'record-to-retry-topic': 'a failed record was produced to the next retry topic',
+  'record-dead-lettered': 'a record that failed its last attempt was produced to the dead-letter topic',
   // ---- admin (admin.ts)
   'admin-partitions-created': 'the admin client created partitions (CreatePartitions succeeded)',
   'admin-create-partitions-failed': 'the admin client gave up on CreatePartitions',

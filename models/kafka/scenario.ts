@@ -4,7 +4,8 @@ import { formatDuration } from '../../sim/time.js';
 import type { AdminStep } from './admin.js';
 import type { CommitMode } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
-import type { DelaySchedulerSpec, DispatchSpec } from './patterns/index.js';
+import type { DelaySchedulerSpec, DispatchSpec, ErrorHandlingSpec } from './patterns/index.js';
+import { errorHandlingTopics, SPRING_DEFAULT } from './patterns/error-handler.js';
 import { resolveConsumerConfig, type KafkaClusterConfig, type KafkaConsumerConfig, type KafkaProducerConfig, type KafkaTopicSpec, type ConsumerConfig as ResolvedConsumerConfig } from './schema.js';
 
 /**
@@ -30,6 +31,8 @@ export interface KafkaConsumerSpec extends CommonConsumer {
   commit?: CommitMode;
   delayScheduler?: DelaySchedulerSpec;
   dispatch?: DispatchSpec;
+  /** mqsim model key: what the application does when processing fails (Spring Kafka's error handlers). */
+  errorHandling?: ErrorHandlingSpec;
   /** mqsim model key: subscription changes, close() and a new process at given times. */
   steps?: { at: number; subscribe?: string[]; close?: true; start?: true }[];
   config?: KafkaConsumerConfig;
@@ -54,6 +57,8 @@ export interface ConsumerSpecPlan {
   commit: CommitMode;
   /** Every topic the group may read (its subscription, its steps' subscriptions). */
   groupTopics: TopicAssignment[];
+  /** failureRate or errorHandling: the error handling the application runs, with the topics it also reads. */
+  errorHandling: { spec: ErrorHandlingSpec; failureRate: number; retryTopics: string[] } | null;
 }
 
 /** Checks a consumer entry; throws with the group's name when it asks for what is not modelled. */
@@ -74,10 +79,19 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     if (spec.processingMode === 'async-pool' && (commit === 'manual-sync-after' || commit === 'manual-async-after')) {
       throw new Error(`consumers ${group}: async-pool with commit ${commit} is not modelled (use auto or manual-before)`);
     }
-    if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+    if (cconfig.groupProtocol === 'consumer') {
+      // Kafka's consumer refuses these with group.protocol=consumer: the broker's group.consumer.* configs rule.
+      for (const key of ['session.timeout.ms', 'heartbeat.interval.ms', 'partition.assignment.strategy'] as const) {
+        if (spec.config?.[key] !== undefined) throw ConfigError.at(['config', key], `consumers ${group}: ${key} is not supported with group.protocol=consumer (the coordinator's group.consumer.* broker configs and group.remote.assignor apply)`);
+      }
+    } else {
+      if (cconfig.remoteAssignor !== null) throw ConfigError.at(['config', 'group.remote.assignor'], `consumers ${group}: group.remote.assignor needs group.protocol: consumer`);
+      if (cconfig.heartbeatInterval >= cconfig.sessionTimeout) throw new Error(`consumers ${group}: heartbeat.interval.ms must be lower than session.timeout.ms`);
+    }
   } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined
+    || spec.config?.['group.protocol'] !== undefined || spec.config?.['group.remote.assignor'] !== undefined
     || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
-    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, delayScheduler and dispatch need mode: subscribe`);
+    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, group.protocol, group.remote.assignor, delayScheduler and dispatch need mode: subscribe`);
   }
   const groupTopics = [topic];
   if (spec.topics !== undefined) {
@@ -117,5 +131,22 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
       topicOf(t, `consumers ${group}`, path);
     }
   }
-  return { topic, group, mode, count, cconfig, commit, groupTopics };
+  let errorHandling: ConsumerSpecPlan['errorHandling'] = null;
+  const failureRate = spec.failureRate ?? 0;
+  if (failureRate > 0 || spec.errorHandling !== undefined) {
+    const what = spec.errorHandling !== undefined ? 'errorHandling' : 'failureRate';
+    const path = [what];
+    if (mode !== 'subscribe') throw ConfigError.at(path, `consumers ${group}: ${what} needs mode: subscribe (the error handling of a consumer group's application)`);
+    if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) throw ConfigError.at(path, `consumers ${group}: ${what} with delayScheduler or dispatch is not modelled (their loop forwards every record)`);
+    if (spec.processingMode === 'async-pool') throw ConfigError.at(path, `consumers ${group}: ${what} runs in the sync poll loop (processingMode: sync), as Spring's listener container does`);
+    if (spec.topics !== undefined || spec.steps?.some((s) => s.subscribe !== undefined)) throw ConfigError.at(path, `consumers ${group}: ${what} with several topics or subscription changes is not modelled`);
+    const handling = spec.errorHandling ?? SPRING_DEFAULT;
+    const topics = errorHandlingTopics(topic.topic, handling);
+    for (const t of [...topics.retry, ...(topics.dlt !== null ? [topics.dlt] : [])]) {
+      const assignment = topicOf(t, `consumers ${group} errorHandling (declare it under topics:)`, ['errorHandling']);
+      if (topics.retry.includes(t) && !groupTopics.includes(assignment)) groupTopics.push(assignment);
+    }
+    errorHandling = { spec: handling, failureRate, retryTopics: topics.retry };
+  }
+  return { topic, group, mode, count, cconfig, commit, groupTopics, errorHandling };
 }

@@ -4,6 +4,7 @@ import { BOUNDS } from '../../sim/scenario/bounds.js';
 import { duration, nodeCount, partitionCount, positiveInt } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 import type { AssignmentStrategy } from './assignors/index.js';
+import { SERVER_ASSIGNORS, type ServerAssignorName } from './consumer-group/assignors.js';
 
 /**
  * Kafka's part of the scenario schema. Config keys are Kafka's own names, with Kafka's units
@@ -50,6 +51,10 @@ export const KAFKA_DEFAULTS = {
   'offsets.topic.replication.factor': 3,
   'offsets.commit.timeout.ms': 5_000,
   'group.initial.rebalance.delay.ms': 3_000,
+  // KIP-848, the consumer group protocol (Kafka 4.x)
+  'group.consumer.heartbeat.interval.ms': 5_000,
+  'group.consumer.session.timeout.ms': 45_000,
+  'group.consumer.assignors': ['uniform', 'range'] as ServerAssignorName[],
   // producer
   acks: 'all' as Acks,
   retries: 2_147_483_647,
@@ -122,6 +127,19 @@ export const kafkaClusterConfig = z.strictObject({
   'offsets.topic.replication.factor': positiveInt.optional().meta({ description: 'Replication factor of __consumer_offsets (default 3, capped here by the broker count).' }),
   'offsets.commit.timeout.ms': ms('How long the coordinator waits for an OffsetCommit to reach every ISR member of its __consumer_offsets partition (default 5000).'),
   'group.initial.rebalance.delay.ms': ms('How long the coordinator waits for more members before the first rebalance of an empty group (default 3000).'),
+  'group.consumer.heartbeat.interval.ms': z.number().int().min(1).optional().meta({
+    description: 'Consumer group protocol (KIP-848, group.protocol=consumer): how often members send ConsumerGroupHeartbeat; the coordinator sends it to them in every response (default 5000).',
+  }),
+  'group.consumer.session.timeout.ms': z.number().int().min(1).optional().meta({
+    description: 'Consumer group protocol (KIP-848): a member without a heartbeat for this long is fenced and its partitions reassigned (default 45000). The client\'s session.timeout.ms does not apply to such groups.',
+  }),
+  'group.consumer.assignors': z.array(z.enum(SERVER_ASSIGNORS)).min(1).optional().meta({
+    description: 'Consumer group protocol (KIP-848): the server-side assignors, the first being the default (default [uniform, range]). uniform spreads partitions evenly and sticks to current owners; range gives each member consecutive ranges per topic (co-partitioning). A member may ask for one with group.remote.assignor.',
+  }),
+}).superRefine((c, ctx) => {
+  const hb = c['group.consumer.heartbeat.interval.ms'] ?? 5_000;
+  const session = c['group.consumer.session.timeout.ms'] ?? 45_000;
+  if (hb >= session) ctx.addIssue({ code: 'custom', path: ['group.consumer.heartbeat.interval.ms'], message: `group.consumer.heartbeat.interval.ms (${hb}) must be lower than group.consumer.session.timeout.ms (${session})` });
 });
 
 const topicName = z.string().regex(/^[A-Za-z0-9._-]+$/, 'a topic name uses letters, digits, ".", "_" and "-"');
@@ -180,6 +198,12 @@ export const kafkaConsumerConfig = z.strictObject({
   'metadata.max.age.ms': ms('How often the consumer refreshes metadata even without an error (default 300000); the group leader notices added partitions then.'),
   'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a group.instance.id uses letters, digits, ".", "_" and "-"').optional().meta({
     description: 'Static membership (KIP-345, subscribe mode): the member keeps this identity across restarts, sends no LeaveGroup on close, and a restart within session.timeout.ms gets its partitions back without a rebalance. With count > 1 each member gets "<id>-<n>" (n = 1..count); two processes with the same id fence each other (FENCED_INSTANCE_ID). Default: none (a dynamic member).',
+  }),
+  'group.protocol': z.enum(['classic', 'consumer']).optional().meta({
+    description: 'The group protocol (subscribe mode): classic (default in Kafka 4.x clients: JoinGroup/SyncGroup/Heartbeat, client-side assignors) or consumer (KIP-848: ConsumerGroupHeartbeat, member and group epochs, server-side assignors, incremental reconciliation, no group-wide rebalance). With consumer, session.timeout.ms, heartbeat.interval.ms and partition.assignment.strategy are refused as Kafka refuses them: the broker\'s group.consumer.* configs rule.',
+  }),
+  'group.remote.assignor': z.enum(SERVER_ASSIGNORS).optional().meta({
+    description: 'group.protocol=consumer: the server-side assignor this member asks for (default none: the first of the broker\'s group.consumer.assignors).',
   }),
   'partition.assignment.strategy': z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']).optional().meta({
     description: 'The assignor the group uses (default range: Kafka 3.x lists [range, cooperative-sticky] and a group uses the first one every member supports, which is range). cooperative-sticky selects the incremental cooperative protocol (KIP-429).',
@@ -269,6 +293,21 @@ export const kafkaParts: ModelScenarioParts = {
     }).optional().meta({
       description: 'mqsim model key (subscribe mode), the seed article\'s Kafka delay recipe: this group reads a delay topic and forwards each record to `target` once due, pausing a partition (consumer.pause + seek) while its head is not due; forward, flush, commitSync: at-least-once. Its own receives are not deliveries: the target topic\'s consumers deliver.',
     }),
+    errorHandling: z.union([
+      z.strictObject({
+        mode: z.literal('blocking').meta({ description: 'Retry in place (Spring Kafka DefaultErrorHandler with a FixedBackOff): the partition is sought back to the failed record, which is processed again after the back-off; records behind it wait.' }),
+        attempts: positiveInt.optional().meta({ description: 'Attempts in all, the first included (Spring: FixedBackOff maxAttempts + 1; default 10).' }),
+        backoff: duration.optional().meta({ description: 'Wait before each new attempt (Spring: FixedBackOff interval; default 0s).' }),
+        dlt: z.boolean().optional().meta({ description: 'After the last attempt, produce the record to <topic>-dlt (DeadLetterPublishingRecoverer); false (default): log it and skip it, its offset committed past.' }),
+      }),
+      z.strictObject({
+        mode: z.literal('retry-topics').meta({ description: 'Non-blocking retries (Spring Kafka @RetryableTopic): a failed record goes to <topic>-retry-<backoff> and the partition goes on; the group also reads each retry topic, holding a record until its timestamp plus that back-off.' }),
+        backoff: z.array(duration).min(1).max(10).meta({ description: 'One retry topic per back-off, in order, e.g. [5s, 30s]: topics orders-retry-5s, orders-retry-30s (declare them under topics:). Attempts = 1 + their number.' }),
+        dlt: z.boolean().optional().meta({ description: 'After the last retry topic, produce the record to <topic>-dlt (default true: Spring\'s DltStrategy ALWAYS_RETRY_ON_ERROR); false: NO_DLT, the record is dropped.' }),
+      }),
+    ], { error: 'expected errorHandling { mode: blocking, attempts, backoff, dlt } or { mode: retry-topics, backoff: [5s, 30s], dlt }' }).optional().meta({
+      description: 'mqsim model key (subscribe mode), in Spring for Apache Kafka\'s vocabulary: what the application does when processing a record fails (failureRate). Kafka itself neither redelivers nor dead-letters. Without it, a consumer with failureRate gets Spring\'s default error handler: 10 attempts in place, no back-off, then the record is logged and skipped.',
+    }),
     dispatch: z.strictObject({
       targets: z.array(topicName).min(1).meta({ description: 'The N topics records are fanned out to, each read by its own group.' }),
       by: z.enum(['key', 'round-robin']).optional().meta({ description: 'key (default): topic toPositive(murmur2(key)) % N, per-key order kept; round-robin: in turn.' }),
@@ -284,6 +323,7 @@ export const kafkaParts: ModelScenarioParts = {
     'brokerFencings', 'brokerFailureDetectionMsMax', 'controllerFailoverMsMax', 'metadataRecordsTruncated', 'invariantChecks',
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
+    'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
   ],
 };
 
@@ -327,6 +367,9 @@ export interface BrokerConfig {
   offsetsTopicReplicationFactor: number;
   offsetsCommitTimeout: Micros;
   groupInitialRebalanceDelay: Micros;
+  consumerHeartbeatInterval: Micros;
+  consumerSessionTimeout: Micros;
+  consumerAssignors: readonly ServerAssignorName[];
 }
 
 /** Whether a version string is at least 0.11.0 (leader-epoch truncation). */
@@ -372,6 +415,9 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     offsetsTopicReplicationFactor: c?.['offsets.topic.replication.factor'] ?? d['offsets.topic.replication.factor'],
     offsetsCommitTimeout: (c?.['offsets.commit.timeout.ms'] ?? d['offsets.commit.timeout.ms']) * MS,
     groupInitialRebalanceDelay: (c?.['group.initial.rebalance.delay.ms'] ?? d['group.initial.rebalance.delay.ms']) * MS,
+    consumerHeartbeatInterval: (c?.['group.consumer.heartbeat.interval.ms'] ?? d['group.consumer.heartbeat.interval.ms']) * MS,
+    consumerSessionTimeout: (c?.['group.consumer.session.timeout.ms'] ?? d['group.consumer.session.timeout.ms']) * MS,
+    consumerAssignors: c?.['group.consumer.assignors'] ?? d['group.consumer.assignors'],
   };
 }
 
@@ -425,6 +471,8 @@ export interface ConsumerConfig {
   maxPollRecords: number;
   strategy: AssignmentStrategy;
   metadataMaxAge: Micros;
+  groupProtocol: 'classic' | 'consumer';
+  remoteAssignor: ServerAssignorName | null;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -444,5 +492,7 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     maxPollRecords: c?.['max.poll.records'] ?? d['max.poll.records'],
     strategy: c?.['partition.assignment.strategy'] ?? d['partition.assignment.strategy'],
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
+    groupProtocol: c?.['group.protocol'] ?? 'classic',
+    remoteAssignor: c?.['group.remote.assignor'] ?? null,
   };
 }

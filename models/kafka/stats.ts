@@ -58,6 +58,28 @@ export interface KafkaStats {
   coordinatorMoves: number;
   /** The longest time, in ms, from a record's send() to its acknowledgement: what acks=all makes a producer wait. */
   ackLatencyMsMax: number;
+  /** Failed processings retried (in place, or through a retry topic): attempts after the first. */
+  retried: number;
+  /** Records the application produced to its dead-letter topic after the last attempt. */
+  deadLettered: number;
+  /** Records the application gave up on without a dead-letter topic (logged, offset committed past: never delivered). */
+  recordsSkipped: number;
+  /** KIP-848: heartbeats refused with FENCED_MEMBER_EPOCH (the member then drops its partitions and joins again). */
+  fencedMemberEpochs: number;
+  /**
+   * Wall time, in ms, during which at least one partition a group had consumed had no live member
+   * consuming it (revoked in a rebalance, held by a dead or departed member, waiting to be handed
+   * over), summed over groups: how long a group was not whole (partition-ownership.ts).
+   */
+  partitionsUnownedMs: number;
+  /** The most partitions of one group without a live owner at the same moment (all of them in an eager rebalance). */
+  partitionsUnownedMax: number;
+  /** The longest stretch, in ms, one partition of a group went without a live owner. */
+  partitionUnownedMsMax: number;
+  /** Partition-milliseconds without a live owner: the sum over a group's partitions of their unowned time. */
+  partitionUnownedMsTotal: number;
+  /** partitionUnownedMsTotal over the number of partitions ever owned: each partition's time without a consumer, on average. */
+  partitionUnownedMsMean: number;
 }
 
 export function newStats(): KafkaStats {
@@ -68,5 +90,6 @@ export function newStats(): KafkaStats {
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
+    retried: 0, deadLettered: 0, recordsSkipped: 0, fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
   };
 }

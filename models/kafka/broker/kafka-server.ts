@@ -3,6 +3,7 @@ import type { StateStore } from '../../../sim/state.js';
 import { unreachable, type TimerArgs } from '../../../sim/timers.js';
 import type { TopicAssignment } from '../controller.js';
 import { GroupCoordinator, type GroupCoordinatorTimer, type GroupsState } from '../group-coordinator.js';
+import type { ConsumerGroupTimer } from '../consumer-group/consumer-group-coordinator.js';
 import type { InvariantProbe } from '../invariants.js';
 import { sendTo, HEADER_BYTES, type BrokerInbound, type CreatePartitions, type CreatePartitionsResponse, type KafkaError, type LeaderAndIsr } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
@@ -36,7 +37,7 @@ import { BrokerZkClient } from './zk-client.js';
  */
 
 /** Every timer a broker node fires: its own, and those of the components it hosts. */
-export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer;
+export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | ConsumerGroupTimer;
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -100,6 +101,7 @@ export class KafkaBroker implements Actor {
         isLeaderOf: (p) => rm.isLeaderOf(`__consumer_offsets-${p}`),
         append: (p, records, done) => rm.appendInternal(p, records, done),
         readAll: (p) => rm.readAll(p),
+        partitionCount: (topic) => this.metadata.partitionCount(topic),
       }, this.config, options.stats, options.groups);
     }
     if (options.kraft?.controller) {
@@ -226,6 +228,7 @@ export class KafkaBroker implements Actor {
       case 'SyncGroup': return this.coordinator?.onSyncGroup(from, message);
       case 'Heartbeat': return this.coordinator?.onHeartbeat(from, message);
       case 'LeaveGroup': return this.coordinator?.onLeaveGroup(from, message);
+      case 'ConsumerGroupHeartbeat': return this.coordinator?.onConsumerGroupHeartbeat(from, message);
       case 'OffsetCommit': return this.coordinator?.onOffsetCommit(from, message);
       case 'OffsetFetch': return this.coordinator?.onOffsetFetch(from, message);
       default: return unreachable(message, 'broker message');
@@ -270,6 +273,9 @@ export class KafkaBroker implements Actor {
         return this.kraftController?.onTimer(...args);
       case 'group-initial-delay': case 'group-join-timeout': case 'group-session':
         this.coordinator?.onTimer(...args);
+        return;
+      case 'cg-session': case 'cg-rebalance-timeout':
+        this.coordinator?.consumerGroups.onTimer(...args);
         return;
       default: return unreachable(args[0], 'broker timer');
     }

@@ -35,6 +35,13 @@ export class MetadataCache {
     sendTo(this.ctx(), from, { type: 'UpdateMetadataResponse', correlationId: request.correlationId, error: 'NONE' });
   }
 
+  /** A topic's partition count as this broker knows it (0: unknown topic). */
+  partitionCount(topic: string): number {
+    let count = 0;
+    for (const s of this.partitions.values()) if (s.topic === topic) count++;
+    return count;
+  }
+
   onMetadata(from: string, request: MetadataRequest): void {
     const partitions = [];
     for (const s of this.partitions.values()) {
