@@ -1,6 +1,7 @@
 import type { Outcome } from './outcome.js';
 import type { BrokerControl } from './rabbitmq/real.js';
 import { rabbitmqConformance } from './rabbitmq/system.js';
+import { rocketmqConformance } from './rocketmq/system.js';
 
 /**
  * The systems conformance knows: each brings its probes, a way to start its real broker on
@@ -23,7 +24,7 @@ export interface ConformanceSystem {
   runModel(probe: string, realVersion: string): Outcome;
 }
 
-export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance];
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, rocketmqConformance];
 
 export function conformanceSystem(name: string): ConformanceSystem | undefined {
   return CONFORMANCE_SYSTEMS.find((s) => s.system === name);
