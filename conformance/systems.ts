@@ -22,6 +22,11 @@ export interface ConformanceSystem {
   runReal(url: string, probe: string, control?: BrokerControl): Promise<Outcome>;
   /** The probe through the model, following the given real version where versions differ. */
   runModel(probe: string, realVersion: string): Outcome;
+  /**
+   * How many probes that leave the broker alone may run against it at once (default 1). Probes
+   * that kill or stop the broker always run alone, after the others.
+   */
+  readonly concurrency?: number;
 }
 
 export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, rocketmqConformance];

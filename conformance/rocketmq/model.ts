@@ -4,7 +4,7 @@ import type { RocketModelRun } from '../../models/rocketmq/index.js';
 import type { RocketScenario } from '../../models/rocketmq/scenario.js';
 import { scenarioSchema } from '../../sim/scenario/schema.js';
 import { World } from '../../sim/world.js';
-import { compareIds, emptyObserved, ROCKETMQ_BROKER_CONFIG, type Observed, type RocketProbe } from './probe.js';
+import { compareIds, emptyObserved, localName, qualified, ROCKETMQ_BROKER_CONFIG, type Observed, type RocketProbe } from './probe.js';
 
 /**
  * A probe through the RocketMQ model: the probe's steps become one scenario on a virtual
@@ -56,7 +56,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
   for (const step of probe.steps) {
     if ('send' in step) {
       producers.push({
-        id: step.send, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`, config: { producerGroup: `PG_${step.send}` },
+        id: step.send, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`, config: { producerGroup: `PG_${qualified(probe, step.send)}` },
         ...(step.tags ? { tags: step.tags } : {}), ...(step.delayLevels ? { delayLevels: step.delayLevels } : {}),
         ...(step.keys !== undefined ? { keys: step.keys } : {}), ...(step.selectByHash ? { orderly: true } : {}),
       });
@@ -65,7 +65,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       // commit share 1 or 0; UNKNOW first when the local transaction answers UNKNOW, then the check-back answers from the "database".
       const outcome = step.local === 'UNKNOW' ? step.check : step.local;
       producers.push({
-        id: step.transaction, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`, config: { producerGroup: `PG_${step.transaction}` },
+        id: step.transaction, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`, config: { producerGroup: `PG_${qualified(probe, step.transaction)}` },
         transaction: { commit: outcome === 'COMMIT_MESSAGE' ? 1 : 0, unknown: step.local === 'UNKNOW' ? 1 : 0, checkUnknown: step.local === 'UNKNOW' && step.check === 'UNKNOW' ? 1 : 0, duration: `${step.localMs}ms` },
       });
       at += step.count * (step.localMs + SEND_INTERVAL) + 100;
@@ -75,13 +75,14 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       if (step.strategy) config.allocateMessageQueueStrategy = step.strategy;
       if (step.maxReconsumeTimes !== undefined) config.maxReconsumeTimes = step.maxReconsumeTimes;
       if (step.pollNameServerInterval !== undefined) config.pollNameServerInterval = step.pollNameServerInterval;
+      const group = qualified(probe, step.consume);
       consumers.push({
-        group: step.consume, topic: step.topic, count: step.count, start: `${at}ms`, subscription: step.subscription ?? '*',
+        group, topic: step.topic, count: step.count, start: `${at}ms`, subscription: step.subscription ?? '*',
         ...(step.fail ? { failureRate: 1 } : {}), config,
       });
-      for (const name of consumerNames(step.consume, step.count)) {
+      for (const name of consumerNames(group, step.count)) {
         groupOfConsumer.set(name, step.consume);
-        running.set(name, { group: step.consume, topic: step.topic });
+        running.set(name, { group, topic: step.topic });
       }
       at += STEP;
     } else if ('wait' in step) {
@@ -94,7 +95,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
           const state = run.stores.assignments.state;
           const seen: Record<string, number[]> = {};
           for (const [name, c] of names) {
-            seen[name] = (state[c.group]?.[name] ?? []).filter((q) => topicOf(q) === topic).map(parseQueueId).sort((a, b) => a - b);
+            seen[localName(probe, name)] = (state[c.group]?.[name] ?? []).filter((q) => topicOf(q) === topic).map(parseQueueId).sort((a, b) => a - b);
           }
           observed.assignments.push(seen);
         },
@@ -111,7 +112,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       });
       at += STEP;
     } else if ('dlq' in step) {
-      const topic = `%DLQ%${step.dlq}`;
+      const topic = `%DLQ%${qualified(probe, step.dlq)}`;
       actions.push({
         at, run: (world) => {
           const actor = world.node(BROKER).actor;
@@ -169,7 +170,8 @@ export function runProbeInModel(probe: RocketProbe): Observed {
         seen.status = 'SEND_OK';
         seen.local = op.type === 'ok' ? 'COMMIT_MESSAGE' : op.type === 'fail' ? String(op.error) : 'UNKNOW';
       } else if (op.type === 'ok') seen.status = 'SEND_OK';
-      else seen.error = op.error ?? op.type;
+      // The model's error text for a send with no route is the real client's MQClientException message; its code is NOT_FOUND_TOPIC_EXCEPTION.
+      else seen.error = op.error?.startsWith('No route info of this topic') ? 'NOT_FOUND_TOPIC_EXCEPTION' : op.error ?? op.type;
       if (op.queue !== undefined && (op.type === 'ok' || tx)) seen.queueId = parseQueueId(op.queue);
       if (op.offset !== undefined && !tx) seen.queueOffset = op.offset;
       observed.sends.push(seen);
@@ -179,7 +181,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       const k = `${group}|${op.msg}`;
       const before = delivered.get(k) ?? 0;
       delivered.set(k, before + 1);
-      observed.deliveries.push({ consumer: op.process, group, id: op.msg, queueId: parseQueueId(op.queue), reconsumeTimes: before, at: op.time / MS });
+      observed.deliveries.push({ consumer: localName(probe, op.process), group, id: op.msg, queueId: parseQueueId(op.queue), reconsumeTimes: before, at: op.time / MS });
     }
   }
   for (const note of world.notes) {

@@ -83,6 +83,21 @@ export function emptyObserved(): Observed {
   return { sends: [], deliveries: [], checks: [], assignments: [], routes: [], dlq: [] };
 }
 
+/**
+ * Group names as the broker sees them: prefixed with the probe's id, so that probes running at
+ * once on one broker never share a consumer or producer group (a group's consumer list and its
+ * transaction check-backs are per group, whatever the topic). Outcomes use the short names.
+ */
+export function qualified(probe: RocketProbe, name: string): string {
+  return `${probe.id.replace(/-/g, '_')}_${name}`;
+}
+
+/** A qualified group or consumer name back to the probe's own (`tags_or_expression_billing-c1` -> `billing-c1`). */
+export function localName(probe: RocketProbe, name: string): string {
+  const prefix = `${probe.id.replace(/-/g, '_')}_`;
+  return name.startsWith(prefix) ? name.slice(prefix.length) : name;
+}
+
 export function needsBrokerControl(probe: RocketProbe): boolean {
   return probe.steps.some((s) => 'broker' in s);
 }

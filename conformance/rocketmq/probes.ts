@@ -30,6 +30,20 @@ const sendAndConsume = (id: string, send: Omit<Extract<RocketStep, { send: strin
   { wait },
 ];
 
+/**
+ * A consumer that always answers RECONSUME_LATER. It learns the route of %RETRY%<group> (made by
+ * its first HEART_BEAT) within a second (pollNameServerInterval 1000) but takes the queue only at
+ * its next rebalance (every 20 s), so the messages are sent 22 s after it starts: every retry
+ * then waits only its delay level.
+ */
+const retryScript = (id: string, maxReconsumeTimes: number, wait: number): RocketStep[] => [
+  { consume: 'failing', topic: topic(id), count: 1, fail: true, maxReconsumeTimes, pollNameServerInterval: 1000 },
+  { wait: 22_000 },
+  { send: 'p1', topic: topic(id), count: 2 },
+  { wait },
+  { dlq: 'failing' },
+];
+
 export const ROCKETMQ_PROBES: readonly RocketProbe[] = [
   // ---------------------------------------------------------------- rebalance: the real strategies
   allocation('alloc-averagely-3c-8q', 'averagely', 3, 8),
@@ -109,22 +123,16 @@ export const ROCKETMQ_PROBES: readonly RocketProbe[] = [
   // ---------------------------------------------------------------- retries and %DLQ%
   {
     id: 'retry-to-dlq-max2',
-    about: 'RECONSUME_LATER every time with maxReconsumeTimes 2: through %RETRY% at levels 3 and 4 (3s, 1s), then %DLQ% with reconsumeTimes 2... ',
+    about: 'RECONSUME_LATER every time, maxReconsumeTimes 2: retried through %RETRY%<group> at delay levels 3 and 4 (3s, 1s here), then %DLQ%<group> with reconsumeTimes 3',
     topics: [{ name: topic('retry-to-dlq-max2'), queues: 4 }],
-    steps: [
-      ...sendAndConsume('retry-to-dlq-max2', { send: 'p1', count: 2 }, [{ consume: 'failing', count: 1, fail: true, maxReconsumeTimes: 2, pollNameServerInterval: 1000 }], 12000),
-      { dlq: 'failing' },
-    ],
+    steps: retryScript('retry-to-dlq-max2', 2, 8000),
     outcome: ['deliveryCounts', 'reconsumeTimes', 'retryDelays', 'dlq'],
   },
   {
     id: 'retry-max0-straight-to-dlq',
-    about: 'maxReconsumeTimes 0: the first RECONSUME_LATER sends the message to %DLQ% at once, no retry',
+    about: 'maxReconsumeTimes 0: the first RECONSUME_LATER sends the message to %DLQ%<group>, no retry',
     topics: [{ name: topic('retry-max0-straight-to-dlq'), queues: 4 }],
-    steps: [
-      ...sendAndConsume('retry-max0-straight-to-dlq', { send: 'p1', count: 2 }, [{ consume: 'failing', count: 1, fail: true, maxReconsumeTimes: 0, pollNameServerInterval: 1000 }], 8000),
-      { dlq: 'failing' },
-    ],
+    steps: retryScript('retry-max0-straight-to-dlq', 0, 6000),
     outcome: ['deliveryCounts', 'reconsumeTimes', 'retryDelays', 'dlq'],
   },
   {

@@ -1,7 +1,7 @@
 import type { RocketBrokerControl } from './broker.js';
 import { runDriver, type DriverStep } from './driver.js';
 import { consumerNames, keyNames, messageIds } from './model.js';
-import { emptyObserved, type Observed, type RocketProbe, type RocketStep } from './probe.js';
+import { emptyObserved, localName, qualified, type Observed, type RocketProbe, type RocketStep } from './probe.js';
 
 /**
  * A probe against a real RocketMQ: its client steps go, segment by segment (a broker fault ends
@@ -11,20 +11,20 @@ import { emptyObserved, type Observed, type RocketProbe, type RocketStep } from 
  */
 
 /** A probe step as the driver's JSON. */
-function driverStep(step: Exclude<RocketStep, { broker: string }>): DriverStep {
+function driverStep(probe: RocketProbe, step: Exclude<RocketStep, { broker: string }>): DriverStep {
   if ('send' in step) {
     return {
-      op: 'send', id: step.send, group: `PG_${step.send}`, topic: step.topic, ids: messageIds(step.send, step.count),
+      op: 'send', id: step.send, group: `PG_${qualified(probe, step.send)}`, topic: step.topic, ids: messageIds(step.send, step.count),
       ...(step.tags ? { tags: step.tags } : {}), ...(step.delayLevels ? { delayLevels: step.delayLevels } : {}),
       ...(step.keys !== undefined ? { keys: keyNames(step.keys) } : {}), selectByHash: step.selectByHash ?? false,
     };
   }
   if ('transaction' in step) {
-    return { op: 'txsend', id: step.transaction, group: `PG_${step.transaction}`, topic: step.topic, ids: messageIds(step.transaction, step.count), local: step.local, check: step.check, localMs: step.localMs };
+    return { op: 'txsend', id: step.transaction, group: `PG_${qualified(probe, step.transaction)}`, topic: step.topic, ids: messageIds(step.transaction, step.count), local: step.local, check: step.check, localMs: step.localMs };
   }
   if ('consume' in step) {
     return {
-      op: 'consume', group: step.consume, topic: step.topic, names: consumerNames(step.consume, step.count), instanceName: '0', subscription: step.subscription ?? '*',
+      op: 'consume', group: qualified(probe, step.consume), topic: step.topic, names: consumerNames(qualified(probe, step.consume), step.count), instanceName: '0', subscription: step.subscription ?? '*',
       messageModel: step.messageModel ?? 'CLUSTERING', strategy: step.strategy ?? 'averagely', fromWhere: step.fromWhere ?? 'CONSUME_FROM_LAST_OFFSET',
       fail: step.fail ?? false, ...(step.maxReconsumeTimes !== undefined ? { maxReconsumeTimes: step.maxReconsumeTimes } : {}),
       ...(step.pollNameServerInterval !== undefined ? { pollNameServerInterval: step.pollNameServerInterval } : {}),
@@ -33,7 +33,7 @@ function driverStep(step: Exclude<RocketStep, { broker: string }>): DriverStep {
   if ('wait' in step) return { op: 'wait', ms: step.wait };
   if ('assignments' in step) return { op: 'assignments', topic: step.assignments };
   if ('route' in step) return { op: 'route', topic: step.route };
-  return { op: 'dlq', group: step.dlq };
+  return { op: 'dlq', group: qualified(probe, step.dlq) };
 }
 
 export async function runProbeOnRealBroker(url: string, probe: RocketProbe, control?: RocketBrokerControl): Promise<Observed> {
@@ -46,15 +46,15 @@ export async function runProbeOnRealBroker(url: string, probe: RocketProbe, cont
     const result = await runDriver(url, segment.splice(0));
     if (result.failure !== undefined) observed.failure = result.failure;
     for (const s of result.sends) observed.sends.push({ ...s, at: s.at + offset });
-    for (const d of result.deliveries) observed.deliveries.push({ consumer: d.consumer, group: d.group, id: d.id, queueId: d.queueId, reconsumeTimes: d.reconsumeTimes, at: d.at + offset });
+    for (const d of result.deliveries) observed.deliveries.push({ consumer: localName(probe, d.consumer), group: localName(probe, d.group), id: d.id, queueId: d.queueId, reconsumeTimes: d.reconsumeTimes, at: d.at + offset });
     for (const c of result.checks) observed.checks.push({ id: c.id, at: c.at + offset });
-    if (Object.keys(result.assignments).length > 0) observed.assignments.push(result.assignments);
+    if (Object.keys(result.assignments).length > 0) observed.assignments.push(Object.fromEntries(Object.entries(result.assignments).map(([c, q]) => [localName(probe, c), q])));
     for (const r of result.routes) observed.routes.push(r.brokers ?? r.error ?? 'none');
     for (const d of Object.values(result.dlq)) observed.dlq.push(d.messages ?? d.error ?? 'none');
   };
   for (const step of probe.steps) {
     if (!('broker' in step)) {
-      segment.push(driverStep(step));
+      segment.push(driverStep(probe, step));
       continue;
     }
     await flush();

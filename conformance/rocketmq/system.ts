@@ -15,6 +15,8 @@ export const rocketmqConformance: ConformanceSystem = {
   system: 'rocketmq',
   probes: ROCKETMQ_PROBES.map((p) => ({ id: p.id, about: p.about, needsBrokerControl: needsBrokerControl(p) })),
   startBroker: startRocketBroker,
+  // Each probe has topics and groups of its own and mostly waits (rebalances, delay levels): three at a time.
+  concurrency: 3,
   async serverVersion(url) {
     // What the cluster's brokers report (brokerVersionDesc, V5_3_3 -> 5.3.3).
     const result = await runDriver(url, [{ op: 'version' }]);

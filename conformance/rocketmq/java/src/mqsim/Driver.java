@@ -397,9 +397,9 @@ public final class Driver {
 
   private void readDlq(JSONObject s) throws MQClientException {
     String topic = "%DLQ%" + s.getString("group");
-    DefaultMQPullConsumer c = new DefaultMQPullConsumer("mqsim_dlq_reader");
+    DefaultMQPullConsumer c = new DefaultMQPullConsumer("mqsim_dlq_reader_" + s.getString("group"));
     c.setNamesrvAddr(namesrv);
-    c.setInstanceName("dlq-reader");
+    c.setInstanceName("dlq-reader-" + s.getString("group"));
     c.start();
     JSONObject r = new JSONObject();
     try {
