@@ -46,7 +46,7 @@ export interface DriverResult {
   dlq: Record<string, { messages?: string[]; error?: string }>;
 }
 
-export function runDriver(url: string, steps: DriverStep[]): Promise<DriverResult> {
+export function runDriver(url: string, steps: DriverStep[], run = ''): Promise<DriverResult> {
   const home = mkdtempSync(join(tmpdir(), 'mqsim-rocketmq-driver-'));
   return new Promise<DriverResult>((resolve, reject) => {
     // user.home: the client's logs and a broadcasting consumer's local offsets, thrown away after.
@@ -63,7 +63,7 @@ export function runDriver(url: string, steps: DriverStep[]): Promise<DriverResul
       if (line === undefined) reject(new Error(`the RocketMQ driver printed no result: ${stderr.slice(-2000)}`));
       else resolve(JSON.parse(line.slice('MQSIM-RESULT '.length)) as DriverResult);
     });
-    child.stdin.end(JSON.stringify({ namesrv: url, steps }));
+    child.stdin.end(JSON.stringify({ namesrv: url, steps, run }));
   });
 }
 

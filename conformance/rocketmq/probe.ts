@@ -17,12 +17,11 @@ import type { Outcome, OutcomeValue } from '../outcome.js';
 /**
  * Broker settings both sides use (broker.conf and the model's cluster.config): delay levels of a
  * few seconds instead of 1s..2h, so delay and retry probes take seconds, and transaction checks
- * every second for half messages older than one second.
+ * every second (for half messages older than transactionTimeOut, 6 s by default on both sides).
  */
 export const ROCKETMQ_BROKER_CONFIG = {
   messageDelayLevel: '1s 2s 3s 1s 2s 3s 1s 2s 3s 1s 2s 3s 1s 2s 3s 1s 2s 4s',
   transactionCheckInterval: 1000,
-  transactionTimeOut: 1000,
 } as const;
 
 export type Strategy = 'averagely' | 'averagely-by-circle' | 'consistent-hash';

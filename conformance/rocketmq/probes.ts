@@ -145,30 +145,30 @@ export const ROCKETMQ_PROBES: readonly RocketProbe[] = [
   // ---------------------------------------------------------------- transactions
   {
     id: 'tx-commit',
-    about: 'half message, local transaction COMMIT_MESSAGE after 800ms: delivered about 1s after the send, no check-back',
+    about: 'half message, local transaction COMMIT_MESSAGE after 800ms: delivered about 1s after the send (the half message is invisible until then), never checked back',
     topics: [{ name: topic('tx-commit'), queues: 4 }],
-    steps: [{ consume: 'g', topic: topic('tx-commit'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-commit'), count: 2, local: 'COMMIT_MESSAGE', check: 'COMMIT_MESSAGE', localMs: 800 }, { wait: 4000 }],
+    steps: [{ consume: 'g', topic: topic('tx-commit'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-commit'), count: 2, local: 'COMMIT_MESSAGE', check: 'COMMIT_MESSAGE', localMs: 800 }, { wait: 9000 }],
     outcome: ['delivered', 'delays', 'checks', 'localStates'],
   },
   {
     id: 'tx-rollback',
-    about: 'local transaction ROLLBACK_MESSAGE: the half message is never delivered',
+    about: 'local transaction ROLLBACK_MESSAGE: the half message is never delivered, never checked back',
     topics: [{ name: topic('tx-rollback'), queues: 4 }],
-    steps: [{ consume: 'g', topic: topic('tx-rollback'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-rollback'), count: 2, local: 'ROLLBACK_MESSAGE', check: 'COMMIT_MESSAGE', localMs: 0 }, { wait: 5000 }],
+    steps: [{ consume: 'g', topic: topic('tx-rollback'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-rollback'), count: 2, local: 'ROLLBACK_MESSAGE', check: 'ROLLBACK_MESSAGE', localMs: 0 }, { wait: 9000 }],
     outcome: ['delivered', 'checks', 'localStates'],
   },
   {
     id: 'tx-unknown-check-commit',
-    about: 'local transaction UNKNOW: the broker checks back (transactionCheckInterval 1s, transactionTimeOut 1s), the check answers COMMIT_MESSAGE, the message is delivered',
+    about: 'local transaction UNKNOW: the broker checks back (every transactionCheckInterval, 1s here, once the half message is transactionTimeOut, 6s, old), the check answers COMMIT_MESSAGE, the message is delivered',
     topics: [{ name: topic('tx-unknown-check-commit'), queues: 4 }],
-    steps: [{ consume: 'g', topic: topic('tx-unknown-check-commit'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-unknown-check-commit'), count: 2, local: 'UNKNOW', check: 'COMMIT_MESSAGE', localMs: 0 }, { wait: 8000 }],
+    steps: [{ consume: 'g', topic: topic('tx-unknown-check-commit'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-unknown-check-commit'), count: 2, local: 'UNKNOW', check: 'COMMIT_MESSAGE', localMs: 0 }, { wait: 10000 }],
     outcome: ['delivered', 'checks', 'localStates'],
   },
   {
     id: 'tx-unknown-check-rollback',
     about: 'local transaction UNKNOW, the check-back answers ROLLBACK_MESSAGE: never delivered',
     topics: [{ name: topic('tx-unknown-check-rollback'), queues: 4 }],
-    steps: [{ consume: 'g', topic: topic('tx-unknown-check-rollback'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-unknown-check-rollback'), count: 2, local: 'UNKNOW', check: 'ROLLBACK_MESSAGE', localMs: 0 }, { wait: 8000 }],
+    steps: [{ consume: 'g', topic: topic('tx-unknown-check-rollback'), count: 1 }, { wait: 4000 }, { transaction: 'tx1', topic: topic('tx-unknown-check-rollback'), count: 2, local: 'UNKNOW', check: 'ROLLBACK_MESSAGE', localMs: 0 }, { wait: 10000 }],
     outcome: ['delivered', 'checks', 'localStates'],
   },
   // ---------------------------------------------------------------- consumer start positions, models

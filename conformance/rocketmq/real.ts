@@ -36,14 +36,18 @@ function driverStep(probe: RocketProbe, step: Exclude<RocketStep, { broker: stri
   return { op: 'dlq', group: qualified(probe, step.dlq) };
 }
 
+/** Tells the messages of one run of a probe from those an earlier run (a retry, or an earlier `npm run conformance` on the same broker) left. */
+let runs = 0;
+
 export async function runProbeOnRealBroker(url: string, probe: RocketProbe, control?: RocketBrokerControl): Promise<Observed> {
   const observed = emptyObserved();
+  const run = `${process.pid}-${Date.now()}-${++runs}`;
   const started = performance.now();
   const segment: DriverStep[] = probe.topics.map((t) => ({ op: 'createTopic', topic: t.name, queues: t.queues }));
   const flush = async () => {
     if (segment.length === 0) return;
     const offset = performance.now() - started;
-    const result = await runDriver(url, segment.splice(0));
+    const result = await runDriver(url, segment.splice(0), run);
     if (result.failure !== undefined) observed.failure = result.failure;
     for (const s of result.sends) observed.sends.push({ ...s, at: s.at + offset });
     for (const d of result.deliveries) observed.deliveries.push({ consumer: localName(probe, d.consumer), group: localName(probe, d.group), id: d.id, queueId: d.queueId, reconsumeTimes: d.reconsumeTimes, at: d.at + offset });

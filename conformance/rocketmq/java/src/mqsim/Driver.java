@@ -57,6 +57,9 @@ import org.apache.rocketmq.remoting.protocol.route.TopicRouteData;
 public final class Driver {
   private static final long T0 = System.nanoTime();
   private static final String ID = "mqsimId";
+  /** The probe run a message belongs to: a probe run again on the same broker ignores what an earlier run left there. */
+  private static final String RUN = "mqsimRun";
+  private static String run = "";
 
   private static long now() {
     return (System.nanoTime() - T0) / 1_000_000;
@@ -82,6 +85,7 @@ public final class Driver {
     in.transferTo(buffer);
     JSONObject probe = JSON.parseObject(buffer.toString(StandardCharsets.UTF_8));
     Driver driver = new Driver(probe.getString("namesrv"));
+    run = probe.getString("run") == null ? "" : probe.getString("run");
     JSONObject out = new JSONObject();
     try {
       for (Object step : probe.getJSONArray("steps")) driver.step((JSONObject) step);
@@ -167,6 +171,7 @@ public final class Driver {
     if (keys != null) m.setKeys(keys.getString(i % keys.size()));
     if (levels != null) m.setDelayTimeLevel(levels.getIntValue(i % levels.size()));
     m.putUserProperty(ID, id);
+    m.putUserProperty(RUN, run);
     return m;
   }
 
@@ -215,6 +220,7 @@ public final class Driver {
 
       @Override
       public LocalTransactionState checkLocalTransaction(MessageExt msg) {
+        if (!run.equals(msg.getUserProperty(RUN))) return LocalTransactionState.ROLLBACK_MESSAGE;
         JSONObject c = new JSONObject();
         c.put("id", msg.getUserProperty(ID));
         c.put("at", now());
@@ -271,6 +277,7 @@ public final class Driver {
       if (s.containsKey("pollNameServerInterval")) c.setPollNameServerInterval(s.getIntValue("pollNameServerInterval"));
       c.registerMessageListener((MessageListenerConcurrently) (msgs, context) -> {
         for (MessageExt m : msgs) {
+          if (!run.equals(m.getUserProperty(RUN))) continue;
           JSONObject d = new JSONObject();
           d.put("consumer", name);
           d.put("group", group);
@@ -407,7 +414,7 @@ public final class Driver {
       List<String> ids = new ArrayList<>();
       for (MessageQueue mq : c.fetchSubscribeMessageQueues(topic)) {
         PullResult result = c.pull(mq, "*", 0, 64, 3000);
-        if (result.getMsgFoundList() != null) for (MessageExt m : result.getMsgFoundList()) ids.add(m.getUserProperty(ID) + " reconsumeTimes=" + m.getReconsumeTimes());
+        if (result.getMsgFoundList() != null) for (MessageExt m : result.getMsgFoundList()) if (run.equals(m.getUserProperty(RUN))) ids.add(m.getUserProperty(ID) + " reconsumeTimes=" + m.getReconsumeTimes());
       }
       Collections.sort(ids);
       r.put("messages", ids);
