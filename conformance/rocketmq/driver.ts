@@ -12,10 +12,6 @@ import { fileURLToPath } from 'node:url';
 
 const JAVA_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'conformance', 'rocketmq', 'java');
 
-export function javaDir(): string {
-  return JAVA_DIR;
-}
-
 export function classpath(): string {
   const lib = join(JAVA_DIR, 'target', 'lib');
   if (!existsSync(join(JAVA_DIR, 'target', 'classes', 'mqsim', 'Driver.class')) || !existsSync(lib)) {
@@ -44,6 +40,8 @@ export interface DriverResult {
   assignments: Record<string, number[]>;
   routes: { brokers?: string[]; error?: string }[];
   dlq: Record<string, { messages?: string[]; error?: string }>;
+  /** The `version` step: brokerVersionDesc of each broker (V5_3_3). */
+  versions: string[];
 }
 
 export function runDriver(url: string, steps: DriverStep[], run = ''): Promise<DriverResult> {

@@ -20,7 +20,7 @@ export const rocketmqConformance: ConformanceSystem = {
   async serverVersion(url) {
     // What the cluster's brokers report (brokerVersionDesc, V5_3_3 -> 5.3.3).
     const result = await runDriver(url, [{ op: 'version' }]);
-    const versions = (result.routes[0] as { versions?: string[] } | undefined)?.versions ?? [];
+    const versions = result.versions ?? [];
     if (result.failure !== undefined || versions.length === 0) throw new Error(result.failure ?? 'no broker registered with that NameServer');
     return versions[0]!.replace(/^V/, '').replace(/_/g, '.');
   },

@@ -72,6 +72,7 @@ public final class Driver {
   private final Map<String, Object> assignments = new TreeMap<>();
   private final List<Object> routes = new ArrayList<>();
   private final Map<String, Object> dlq = new TreeMap<>();
+  private final List<String> versions = new ArrayList<>();
   private final Map<String, DefaultMQPushConsumer> consumers = new LinkedHashMap<>();
   private final Map<String, String> consumerTopic = new LinkedHashMap<>();
 
@@ -100,6 +101,7 @@ public final class Driver {
     out.put("assignments", driver.assignments);
     out.put("routes", driver.routes);
     out.put("dlq", driver.dlq);
+    out.put("versions", driver.versions);
     System.out.println("MQSIM-RESULT " + out.toJSONString());
     System.out.flush();
     Runtime.getRuntime().halt(0);
@@ -397,9 +399,7 @@ public final class Driver {
       versions.add(admin.fetchBrokerRuntimeStats(bd.getBrokerAddrs().get(0L)).getTable().get("brokerVersionDesc"));
     }
     Collections.sort(versions);
-    JSONObject r = new JSONObject();
-    r.put("versions", versions);
-    routes.add(r);
+    this.versions.addAll(versions);
   }
 
   private void readDlq(JSONObject s) throws MQClientException {
