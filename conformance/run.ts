@@ -38,23 +38,33 @@ export async function runAgainst(
   const realOutcomes: Record<string, Outcome> = {};
   const skipped: string[] = [];
   const retried: string[] = [];
-  for (const probe of system.probes) {
-    if (probe.needsBrokerControl && options.control === undefined) {
-      skipped.push(probe.id);
-      continue;
-    }
-    options.progress?.(`${system.system} ${probe.id}`);
-    const recorded = recording === undefined ? undefined : recording?.outcomes[probe.id] ?? null;
-    let real = await system.runReal(url, probe.id, options.control);
+  const runOne = async (id: string): Promise<ProbeResult> => {
+    options.progress?.(`${system.system} ${id}`);
+    const recorded = recording === undefined ? undefined : recording?.outcomes[id] ?? null;
+    let real = await system.runReal(url, id, options.control);
     // Real probes run in wall-clock time on a shared machine: one that differs from its
     // recording runs once more, and fails only if it differs again (the retry is reported).
     if (recorded && compareOutcomes(recorded, real).length > 0) {
-      retried.push(probe.id);
-      real = await system.runReal(url, probe.id, options.control);
+      retried.push(id);
+      real = await system.runReal(url, id, options.control);
     }
-    realOutcomes[probe.id] = real;
-    results.push(judge(system, probe.id, real, version, divergences, recorded));
-  }
+    realOutcomes[id] = real;
+    return judge(system, id, real, version, divergences, recorded);
+  };
+  const byId = new Map<string, ProbeResult>();
+  const runnable = system.probes.filter((p) => {
+    if (p.needsBrokerControl && options.control === undefined) skipped.push(p.id);
+    return !(p.needsBrokerControl && options.control === undefined);
+  });
+  // One at a time in the probes' order; or with `concurrency`, the probes that leave the broker
+  // alone that many at a time, then those that kill or stop it, alone.
+  const lanes = Math.max(1, system.concurrency ?? 1);
+  const shared = runnable.filter((p) => lanes > 1 && !p.needsBrokerControl).map((p) => p.id);
+  await Promise.all(Array.from({ length: Math.min(lanes, shared.length) }, async () => {
+    for (let id = shared.shift(); id !== undefined; id = shared.shift()) byId.set(id, await runOne(id));
+  }));
+  for (const p of runnable.filter((q) => !byId.has(q.id))) byId.set(p.id, await runOne(p.id));
+  for (const p of runnable) results.push(byId.get(p.id)!);
   return { system: system.system, version, results, realOutcomes, skipped, retried, seconds: (performance.now() - started) / 1000 };
 }
 

@@ -1,6 +1,7 @@
 import type { Outcome } from './outcome.js';
 import type { BrokerControl } from './rabbitmq/real.js';
 import { rabbitmqConformance } from './rabbitmq/system.js';
+import { rocketmqConformance } from './rocketmq/system.js';
 
 /**
  * The systems conformance knows: each brings its probes, a way to start its real broker on
@@ -21,9 +22,14 @@ export interface ConformanceSystem {
   runReal(url: string, probe: string, control?: BrokerControl): Promise<Outcome>;
   /** The probe through the model, following the given real version where versions differ. */
   runModel(probe: string, realVersion: string): Outcome;
+  /**
+   * How many probes that leave the broker alone may run against it at once (default 1). Probes
+   * that kill or stop the broker always run alone, after the others.
+   */
+  readonly concurrency?: number;
 }
 
-export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance];
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, rocketmqConformance];
 
 export function conformanceSystem(name: string): ConformanceSystem | undefined {
   return CONFORMANCE_SYSTEMS.find((s) => s.system === name);

@@ -17,6 +17,8 @@ const ROUTE_TIMEOUT: Micros = 3_000_000;
 
 export interface RouteListener {
   onRoute(topic: string, route: TopicRouteData): void;
+  /** The NameServer answered TOPIC_NOT_EXIST (no broker has the topic). */
+  onNoRoute?(topic: string): void;
 }
 
 export class RouteTable {
@@ -46,7 +48,11 @@ export class RouteTable {
         notes.note(this.ctx, 'namesrv-unreachable', { namesrv: ns, topic });
         return;
       }
-      if (response.code !== 'SUCCESS') return; // TOPIC_NOT_EXIST: keep what we had
+      if (response.code !== 'SUCCESS') {
+        // TOPIC_NOT_EXIST: keep what we had
+        this.listener.onNoRoute?.(topic);
+        return;
+      }
       const route = response.route!;
       this.routes.set(topic, route);
       this.rebuildAddrs();

@@ -146,6 +146,7 @@ export class RocketProducer implements Actor {
     this.remoting = new Remoting(ctx);
     this.routes = new RouteTable(ctx, this.remoting, this.o.nameServers, {
       onRoute: (topic: string, route: TopicRouteData) => this.onRoute(topic, route),
+      onNoRoute: () => this.onNoRoute(),
     });
     this.sendWhichQueue = ctx.random('sendWhichQueue').int(1 << 30);
     this.clientId = `${ctx.name}@${Math.floor(ctx.trueNow() / 1000)}`;
@@ -246,6 +247,17 @@ export class RocketProducer implements Actor {
       this.started = true;
       this.scheduleNext();
     }
+  }
+
+  /**
+   * No broker has the topic: sends no longer wait for a route. Each fails at once as
+   * tryToFindTopicPublishInfo finds nothing ("No route info of this topic", the real client's
+   * MQClientException NOT_FOUND_TOPIC_EXCEPTION); a route that appears later is used from then on.
+   */
+  private onNoRoute(): void {
+    if (this.started || !this.sends?.planning || this.queues.length > 0) return;
+    this.started = true;
+    this.scheduleNext();
   }
 
   private scheduleNext(): void {
