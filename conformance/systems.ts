@@ -1,5 +1,6 @@
 import type { Outcome } from './outcome.js';
 import type { BrokerControl } from './rabbitmq/real.js';
+import { kafkaConformance } from './kafka/system.js';
 import { rabbitmqConformance } from './rabbitmq/system.js';
 
 /**
@@ -23,7 +24,7 @@ export interface ConformanceSystem {
   runModel(probe: string, realVersion: string): Outcome;
 }
 
-export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance];
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, kafkaConformance];
 
 export function conformanceSystem(name: string): ConformanceSystem | undefined {
   return CONFORMANCE_SYSTEMS.find((s) => s.system === name);
