@@ -2,7 +2,6 @@ import { kafkaModel } from '../../models/kafka/index.js';
 import { partitionForKey } from '../../models/kafka/partitioner.js';
 import { assignReplicas } from '../../models/kafka/replica-assignment.js';
 import { parseScenario } from '../../models/scenario.js';
-import type { HistoryOp } from '../../sim/history.js';
 import { World } from '../../sim/world.js';
 import { PROBE_BROKER_CONFIG } from './broker.js';
 import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
@@ -25,6 +24,8 @@ import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
 
 const MS = 1_000;
 const GAP = 100;
+/** How long an await-stable step waits for the group to settle (a cooperative rebalance takes two rounds, each noticed on a heartbeat). */
+const AWAIT_WINDOW = 10_000;
 /** How long a read's consumer has (it may have to find a new leader first); the real driver reads up to the end offsets it saw when it started. */
 const READ_WINDOW = 12_000;
 const ASSIGNOR_NAMES: Record<string, string> = {
@@ -73,7 +74,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'wait': at += step.ms; break;
       case 'flush': at += step.modelMs ?? 500; break;
       case 'read': at += READ_WINDOW; break;
-      case 'await-stable': at += step.withinMs ?? 5_000; break;
+      case 'await-stable': at += step.withinMs ?? AWAIT_WINDOW; break;
       case 'received': break;
       default: at += GAP;
     }
@@ -166,16 +167,18 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   const parsed = parseScenario(JSON.stringify(scenario), `conformance/kafka/${probe.id}`);
   const world = new World({ seed: 1, network: { latency: { constant: MS } }, keepHistory: true, maxTime: (end + 1_000) * MS });
   kafkaModel.build(world, parsed as never);
-  // The generation each member was in when it got an assignment (the real driver asks groupMetadata()).
-  const generations = new Map<number, number>();
-  world.history.subscribe((op) => {
-    if (op.f !== 'assign') return;
-    // The consumer's group membership (KafkaConsumer.group, a ConsumerCoordinator) holds the generation it synced in.
-    const actor = world.node(op.process).actor as unknown as { group?: { generation?: number } | null } | null;
-    generations.set(op.index, actor?.group?.generation ?? -1);
-  });
+  // Each member's SyncGroup outcome (the generation and the partitions it owns from then on), as
+  // the model's consumer notes it (`group-synced`), the way the real driver notes the assignment
+  // and groupMetadata().generationId() after each rebalance callback.
   world.run({ duration: end * MS, drain: 0, faults: parsed.faults ?? [] });
   const ops = world.history.ops;
+  if (world.notes.length >= 10_000) throw new Error(`probe ${probe.id}: the model's notes overflowed; the group-synced notes are incomplete`);
+  // Each member's SyncGroup outcome (the generation and the partitions it owns from then on), as
+  // the model's consumer notes it (group-synced), the way the real driver notes the assignment and
+  // groupMetadata().generationId() after each rebalance callback.
+  const synced: Synced[] = world.notes.filter((n) => n.what === 'group-synced').map((n) => ({
+    time: n.at, member: n.node, generation: Number(n.detail?.generation), partitions: [...(n.detail?.partitions as string[] ?? [])],
+  }));
 
   // Sends: the last outcome of each message.
   for (const op of ops) {
@@ -202,7 +205,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
     if (step.op === 'close' || step.op === 'kill-member') alive.delete(step.member);
     if (step.op === 'kill-member' || step.op === 'close' || step.op === 'fault') markAt = t;
     if (step.op === 'await-stable') {
-      const stable = stableAssignment(ops, generations, alive, step.partitions, t * MS, (t + (step.withinMs ?? 5_000)) * MS);
+      const stable = stableAssignment(synced, alive, step.partitions, t * MS, (t + (step.withinMs ?? AWAIT_WINDOW)) * MS);
       if (stable === null) observed.assignments[step.label] = 'timeout';
       else {
         const value: Record<string, string[] | number> = { ...stable.members, '@generation': stable.generation };
@@ -222,9 +225,16 @@ function partitionOf(queue: string | undefined): number {
   return Number(queue?.slice(queue.lastIndexOf('-') + 1) ?? -1);
 }
 
-function stableAssignment(ops: readonly HistoryOp[], generations: ReadonlyMap<number, number>, alive: ReadonlySet<string>, partitions: number, from: number, to: number):
+interface Synced {
+  time: number;
+  member: string;
+  generation: number;
+  partitions: string[];
+}
+
+function stableAssignment(synced: readonly Synced[], alive: ReadonlySet<string>, partitions: number, from: number, to: number):
   { members: Record<string, string[]>; generation: number; time: number } | null {
-  const last = new Map<string, { queues: string[]; generation: number }>();
+  const last = new Map<string, Synced>();
   const check = (time: number) => {
     const gens = new Set<number>();
     const seen = new Set<string>();
@@ -233,25 +243,25 @@ function stableAssignment(ops: readonly HistoryOp[], generations: ReadonlyMap<nu
       const a = last.get(name);
       if (a === undefined) return null;
       gens.add(a.generation);
-      for (const q of a.queues) {
+      for (const q of a.partitions) {
         if (seen.has(q)) return null;
         seen.add(q);
       }
-      members[name] = [...a.queues].sort(byTopicPartition);
+      members[name] = [...a.partitions].sort(byTopicPartition);
     }
     return seen.size === partitions && gens.size === 1 ? { members, generation: [...gens][0]!, time } : null;
   };
   let checkedFrom = false;
-  for (const op of ops) {
-    if (op.time > to) break;
-    if (op.time >= from && !checkedFrom) {
+  for (const s of synced) {
+    if (s.time > to) break;
+    if (s.time >= from && !checkedFrom) {
       checkedFrom = true;
       const stable = check(from);
       if (stable) return stable;
     }
-    if (op.f === 'assign' && alive.has(op.process)) last.set(op.process, { queues: op.queues ?? [], generation: generations.get(op.index) ?? -1 });
-    if (op.time >= from) {
-      const stable = check(op.time);
+    if (alive.has(s.member)) last.set(s.member, s);
+    if (s.time >= from) {
+      const stable = check(s.time);
       if (stable) return stable;
     }
   }

@@ -32,7 +32,7 @@ export type KafkaStep =
   /**
    * Until the live members own every one of `partitions` exactly once in one generation; notes
    * the assignment. `timed`: how long since the last fault, kill or close, judged against `around`
-   * (ms) within `tolerance` (ms). The model looks for that instant within `withinMs` (default 5000).
+   * (ms) within `tolerance` (ms). The model looks for that instant within `withinMs` (default 10000).
    */
   | { op: 'await-stable'; label: string; partitions: number; timed?: { around: number; tolerance: number }; withinMs?: number }
   /** The records a member has received so far. */

@@ -70,7 +70,7 @@ const joinProbe = (strategy: string): KafkaProbe => ({
     member('g-c2', ['a', 'b'], ASSIGNORS[strategy]!),
     { op: 'await-stable', label: 'two', partitions: 8 },
     member('g-c3', ['a', 'b'], ASSIGNORS[strategy]!),
-    { op: 'await-stable', label: 'three', partitions: 8 },
+    { op: 'await-stable', label: 'three', partitions: 8, withinMs: 30_000 },
   ],
 });
 
@@ -259,8 +259,8 @@ export const KAFKA_PROBES: readonly KafkaProbe[] = [
       { op: 'fault', action: 'kill', brokers: [1, 2] },
       { op: 'fault', action: 'restart', brokers: [3] },
       { op: 'wait', ms: FENCED },
-      { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 3_000, 'request.timeout.ms': 2_000 } },
-      { op: 'flush', modelMs: 4_000 },
+      { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 15_000, 'request.timeout.ms': 2_000 } },
+      { op: 'flush', modelMs: 16_000 },
       { op: 'read', label: 'broker-3-alone', topic: 'u' },
       { op: 'fault', action: 'restart', brokers: [1, 2] },
       { op: 'wait', ms: FENCED },

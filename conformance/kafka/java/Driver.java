@@ -132,8 +132,12 @@ public class Driver {
     // Wait until every partition has a leader in the metadata the clients will see.
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
-      var d = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
-      if (d.partitions().stream().allMatch((p) -> p.leader() != null && p.isr().size() == p.replicas().size())) return;
+      try {
+        var d = admin.describeTopics(List.of(name)).allTopicNames().get().get(name);
+        if (d.partitions().stream().allMatch((p) -> p.leader() != null && p.isr().size() == p.replicas().size())) return;
+      } catch (ExecutionException e) {
+        // not in the metadata yet (UNKNOWN_TOPIC_OR_PARTITION): ask again
+      }
       Thread.sleep(100);
     }
     throw new IllegalStateException("topic " + name + " has no leaders");
@@ -236,7 +240,11 @@ public class Driver {
     observed.with("partitions").put(s.get("label").asText(), partitions.toString());
   }
 
-  /** Everything in the topic's partitions from the start to the end offsets: ids with offsets, per partition. */
+  /**
+   * Everything in the topic's partitions from the start to the end offsets: ids with offsets, per
+   * partition; "error <name>" when the end offsets cannot be had (no leader), and "timeout" when
+   * the records up to them did not all come within 15 s (the consumer is woken up to stop waiting).
+   */
   void read(JsonNode s) throws Exception {
     Properties p = new Properties();
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -246,29 +254,51 @@ public class Driver {
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
     String topic = s.get("topic").asText();
+    String label = s.get("label").asText();
     ObjectNode result = JSON.createObjectNode();
+    ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
+      ScheduledFuture<?> wake = timer.schedule(consumer::wakeup, 15, TimeUnit.SECONDS);
       List<TopicPartition> tps = new ArrayList<>();
       for (var info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) tps.add(new TopicPartition(topic, info.partition()));
       tps.sort(Comparator.comparingInt(TopicPartition::partition));
       consumer.assign(tps);
-      consumer.seekToBeginning(tps);
       Map<TopicPartition, Long> end;
       try {
-        end = consumer.endOffsets(tps, Duration.ofSeconds(s.path("timeoutMs").asLong(5000)));
+        end = consumer.endOffsets(tps, Duration.ofSeconds(5));
+      } catch (org.apache.kafka.common.errors.WakeupException e) {
+        observed.with("reads").put(label, "timeout");
+        return;
       } catch (Exception e) {
-        observed.with("reads").put(s.get("label").asText(), "error " + errorName(e));
+        observed.with("reads").put(label, "error " + errorName(e));
         return;
       }
+      consumer.seekToBeginning(tps);
       Map<TopicPartition, ArrayNode> got = new HashMap<>();
-      for (TopicPartition tp : tps) got.put(tp, JSON.createArrayNode());
-      long deadline = System.currentTimeMillis() + 15_000;
-      while (System.currentTimeMillis() < deadline && tps.stream().anyMatch((tp) -> consumer.position(tp) < end.get(tp))) {
-        for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) got.get(new TopicPartition(r.topic(), r.partition())).add(r.value() + "@" + r.offset());
+      Map<TopicPartition, Long> next = new HashMap<>();
+      for (TopicPartition tp : tps) {
+        got.put(tp, JSON.createArrayNode());
+        next.put(tp, 0L);
       }
+      try {
+        while (tps.stream().anyMatch((tp) -> next.get(tp) < end.get(tp))) {
+          for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
+            TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+            if (r.offset() >= end.get(tp)) continue;
+            got.get(tp).add(r.value() + "@" + r.offset());
+            next.put(tp, r.offset() + 1);
+          }
+        }
+      } catch (org.apache.kafka.common.errors.WakeupException e) {
+        observed.with("reads").put(label, "timeout");
+        return;
+      }
+      wake.cancel(false);
       for (TopicPartition tp : tps) result.set(String.valueOf(tp.partition()), got.get(tp));
+    } finally {
+      timer.shutdownNow();
     }
-    observed.with("reads").set(s.get("label").asText(), result);
+    observed.with("reads").set(label, result);
   }
 
   /** Until every live member's last assignment covers the topics' partitions once, in one generation; records them. */
@@ -426,16 +456,27 @@ public class Driver {
       if (!alive) return;
       alive = false;
       if (kill) process.destroyForcibly(); // SIGKILL
-      else process.destroy();
+      else {
+        process.getOutputStream().write("close\n".getBytes());
+        process.getOutputStream().flush();
+      }
       process.waitFor();
     }
   }
 
   static void member(JsonNode s) {
-    // The driver holds our stdin: when it ends (or is killed), so do we.
+    boolean[] running = {true};
+    KafkaConsumer<String, String> consumer = new KafkaConsumer<>(memberProps(s));
+    // The driver holds our stdin: a "close" line is consumer.close() (the poll loop ends and the
+    // consumer closes, leaving the group if dynamic); the end of stdin (the driver ended or was
+    // killed) ends this process at once.
     Thread watchdog = new Thread(() -> {
       try {
-        while (System.in.read() >= 0) { }
+        BufferedReader in = new BufferedReader(new InputStreamReader(System.in));
+        String line;
+        while ((line = in.readLine()) != null) {
+          if (line.equals("close")) running[0] = false;
+        }
       } catch (Exception ignored) {
         // closed
       }
@@ -443,17 +484,15 @@ public class Driver {
     });
     watchdog.setDaemon(true);
     watchdog.start();
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(memberProps(s))) {
-      Runtime.getRuntime().addShutdownHook(new Thread(consumer::wakeup));
-      pollLoop(consumer, s, () -> true, (a) -> {
+    try (consumer) {
+      pollLoop(consumer, s, () -> running[0], (a) -> {
         ObjectNode n = JSON.createObjectNode();
         n.put("generation", a.generation());
         ArrayNode list = n.putArray("partitions");
         a.partitions().forEach(list::add);
         emit(n);
       }, (r) -> emit(JSON.createObjectNode().put("record", r)));
-    } catch (Exception ignored) {
-      // SIGTERM: wakeup
     }
+    System.exit(0);
   }
 }
