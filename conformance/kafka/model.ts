@@ -75,7 +75,8 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'flush': at += step.modelMs ?? 500; break;
       case 'read': at += READ_WINDOW; break;
       case 'await-stable': at += step.withinMs ?? AWAIT_WINDOW; break;
-      case 'received': break;
+      case 'received':
+      case 'open': break;
       default: at += GAP;
     }
   }
@@ -90,9 +91,11 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   for (const [i, { at: t, step }] of timed.entries()) {
     const later = timed.slice(i + 1);
     switch (step.op) {
-      case 'produce':
-        producers.push({ id: step.producer, topic: step.topic, count: step.count, rate: '1000/s', start: `${t}ms`, config: modelConfig(step.config) });
+      case 'produce': {
+        const opened = timed.slice(0, i).find((s) => s.step.op === 'open' && s.step.producer === step.producer)?.step as { config?: Config } | undefined;
+        producers.push({ id: step.producer, topic: step.topic, count: step.count, rate: '1000/s', start: `${t}ms`, config: modelConfig(opened?.config ?? step.config) });
         break;
+      }
       case 'fault':
         for (const id of step.brokers) {
           const node = `broker-${id}`;

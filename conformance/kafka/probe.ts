@@ -14,7 +14,13 @@ import type { Outcome, OutcomeValue } from '../outcome.js';
 export type KafkaStep =
   /** The default partitioner: send one record per key, note the partition of each (library API on the model side). */
   | { op: 'keys'; producer: string; topic: string; label: string; keys: string[]; config?: Record<string, string | number | boolean> }
-  /** `count` records with ids <producer>-<seq>, key = id; results come back asynchronously. */
+  /**
+   * Create a producer and fetch the topic's metadata now, sending nothing (the model's producers
+   * exist from the start of the run and fetch metadata then): its later sends go to the leader
+   * this metadata names.
+   */
+  | { op: 'open'; producer: string; topic: string; config?: Record<string, string | number | boolean> }
+  /** `count` records with ids <producer>-<seq>, key = id, with the config of the producer's first step; results come back asynchronously. */
   | { op: 'produce'; producer: string; topic: string; count: number; config?: Record<string, string | number | boolean> }
   /** Wait for every outstanding send's result (producer.flush); the model allows `modelMs` of virtual time for it. */
   | { op: 'flush'; modelMs?: number }
