@@ -27,7 +27,9 @@ const GAP = 100;
 /** How long an await-stable step waits for the group to settle (a cooperative rebalance takes two rounds, each noticed on a heartbeat). */
 const AWAIT_WINDOW = 10_000;
 /** How long a read's consumer has (it may have to find a new leader first); the real driver reads up to the end offsets it saw when it started. */
-const READ_WINDOW = 12_000;
+const READ_WINDOW = 20_000;
+/** The real read's endOffsets timeout. */
+const END_OFFSETS_TIMEOUT = 15_000;
 const ASSIGNOR_NAMES: Record<string, string> = {
   'org.apache.kafka.clients.consumer.RangeAssignor': 'range',
   'org.apache.kafka.clients.consumer.RoundRobinAssignor': 'roundrobin',
@@ -101,7 +103,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
           const node = `broker-${id}`;
           if (step.action === 'kill') {
             const back = later.find((s) => s.step.op === 'fault' && s.step.action === 'restart' && s.step.brokers.includes(id));
-            faults.push({ at: `${t}ms`, kill: node, for: `${(back?.at ?? end + 3_600_000) - t}ms` });
+            faults.push({ at: `${t}ms`, kill: node, for: `${(back?.at ?? end + 3_600_000) - t}ms`, keepPageCache: true });
           } else if (step.action === 'pause') faults.push({ at: `${t}ms`, pause: node });
           else if (step.action === 'resume') faults.push({ at: `${t}ms`, resume: node });
         }
@@ -173,6 +175,17 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   // Each member's SyncGroup outcome (the generation and the partitions it owns from then on), as
   // the model's consumer notes it (`group-synced`), the way the real driver notes the assignment
   // and groupMetadata().generationId() after each rebalance callback.
+  // The real read asks for the end offsets first (ListOffsets to the leader) and gives up after
+  // 15 s with REQUEST_TIMED_OUT (no leader): a reader whose partitions have no position 15 s after
+  // it started ran into the same (its cursors are KafkaConsumer.cursors).
+  const noPosition = new Set<string>();
+  for (const read of reads) {
+    world.kernel.at((read.at + END_OFFSETS_TIMEOUT) * MS, () => {
+      const actor = world.node(read.process).actor as unknown as { cursors?: { values(): Iterable<{ position: number }> } } | null;
+      const cursors = [...(actor?.cursors?.values() ?? [])];
+      if (cursors.length === 0 || cursors.some((c) => c.position < 0)) noPosition.add(read.label);
+    }, null);
+  }
   world.run({ duration: end * MS, drain: 0, faults: parsed.faults ?? [] });
   const ops = world.history.ops;
   if (world.notes.length >= 10_000) throw new Error(`probe ${probe.id}: the model's notes overflowed; the group-synced notes are incomplete`);
@@ -198,7 +211,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       if (op.f !== 'receive' || op.process !== read.process || op.time >= (read.at + READ_WINDOW) * MS) continue;
       result[String(partitionOf(op.queue))]!.push(`${op.msg}@${op.offset}`);
     }
-    observed.reads[read.label] = result;
+    observed.reads[read.label] = noPosition.has(read.label) ? 'error REQUEST_TIMED_OUT' : result;
   }
   // Assignments: the first instant in the step's window when the live members own every partition once, in one generation.
   let markAt = 0;

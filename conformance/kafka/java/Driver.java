@@ -244,7 +244,7 @@ public class Driver {
   /**
    * Everything in the topic's partitions from the start to the end offsets: ids with offsets, per
    * partition; "error <name>" when the end offsets cannot be had (no leader), and "timeout" when
-   * the records up to them did not all come within 20 s (the consumer is woken up to stop waiting).
+   * the records up to them did not all come within 30 s (the consumer is woken up to stop waiting).
    */
   void read(JsonNode s) throws Exception {
     Properties p = new Properties();
@@ -253,20 +253,20 @@ public class Driver {
     p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
-    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "10000");
+    p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
     String topic = s.get("topic").asText();
     String label = s.get("label").asText();
     ObjectNode result = JSON.createObjectNode();
     ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor();
     try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      ScheduledFuture<?> wake = timer.schedule(consumer::wakeup, 20, TimeUnit.SECONDS);
+      ScheduledFuture<?> wake = timer.schedule(consumer::wakeup, 30, TimeUnit.SECONDS);
       List<TopicPartition> tps = new ArrayList<>();
       for (var info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) tps.add(new TopicPartition(topic, info.partition()));
       tps.sort(Comparator.comparingInt(TopicPartition::partition));
       consumer.assign(tps);
       Map<TopicPartition, Long> end;
       try {
-        end = consumer.endOffsets(tps, Duration.ofSeconds(10));
+        end = consumer.endOffsets(tps, Duration.ofSeconds(15));
       } catch (org.apache.kafka.common.errors.WakeupException e) {
         observed.with("reads").put(label, "timeout");
         return;
