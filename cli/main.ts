@@ -126,9 +126,9 @@ export function buildProgram(io: CliIo): Command {
   program
     .command('conformance')
     .description('put the conformance probes through a real broker and through the model, and print where they agree')
-    .addOption(new Option('--system <name>', 'the system whose probes run').choices(['rabbitmq']).default('rabbitmq'))
-    .option('--url <url>', 'a broker you already run (e.g. amqp://guest:guest@localhost:5672/test; the probes declare and delete their queues and exchanges there); without it, a throwaway broker from the installed package on loopback')
-    .addHelpText('after', '\nExample:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F')
+    .addOption(new Option('--system <name>', 'the system whose probes run').choices(['rabbitmq', 'kafka']).default('rabbitmq'))
+    .option('--url <url>', 'a broker you already run (e.g. amqp://guest:guest@localhost:5672/test; the probes declare and delete their queues and exchanges there; for kafka, kafka://host:9092: the probes create topics and groups named mqsim-*); without it, a throwaway broker on loopback (RabbitMQ from the installed package, Kafka from the jars conformance/kafka/java/pom.xml pins)')
+    .addHelpText('after', '\nExamples:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F\n  $ mqsim conformance --system kafka --url kafka://127.0.0.1:9092')
     .action(async (options: { system: string; url?: string }) => {
       // Loaded only here: it needs the real client library (amqplib, a development dependency).
       const { conformanceCommand } = await import('../conformance/cli.js');
