@@ -74,6 +74,17 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
     expect((closed['assignments.after-close'] as { after: string }).after).toBe('1500ms ± 1500ms');
   });
 
+  it('kills only members that run in a process of their own (a kill -9 of the driver would end the probe)', () => {
+    for (const probe of KAFKA_PROBES) {
+      probe.steps.forEach((step, i) => {
+        if (step.op !== 'kill-member') return;
+        const joined = probe.steps.slice(0, i).filter((s) => s.op === 'join' && s.member === step.member);
+        expect(joined.length, `${probe.id}: ${step.member} never joined`).toBeGreaterThan(0);
+        expect(joined.every((s) => s.op === 'join' && s.process === true), `${probe.id}: ${step.member} runs in the driver's JVM`).toBe(true);
+      });
+    }
+  });
+
   it('pins the Kafka version the pom.xml copies, when the jars are there', () => {
     const installed = installedKafkaVersion();
     if (installed !== null) expect(installed).toBe(VERSION);
