@@ -14,12 +14,14 @@ import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
  * assign-mode consumer reading from the earliest offset, broker faults and kill-member the
  * scenario's `kill` (kill -9, page cache kept; restarted when a later step restarts or re-joins
  * it), `pause` and `resume`. What the client history records (sends with their offsets or
- * error names, receives, assignments) becomes the same `Observed` the real driver prints; the
- * generation of an assignment is the member's own, as the real client's groupMetadata() reports.
- * The key partitioner runs through the library API (partitionForKey).
+ * error names, receives) and the members' SyncGroup outcomes (their `group-synced` notes: the
+ * generation and partitions, as the real client's rebalance callbacks and groupMetadata() give
+ * them) become the same `Observed` the real driver prints. The key partitioner runs through the
+ * library API (partitionForKey).
  *
- * The model follows the real version where versions differ; every difference it has from
- * Kafka 4.0 that a probe shows is listed in conformance/DIVERGENCES.md.
+ * The Kafka model has no version switch yet: it behaves as 3.7 and 4.0 alike in everything these
+ * probes show; every difference from Kafka 4.0.2 a probe shows is listed in
+ * conformance/DIVERGENCES.md.
  */
 
 const MS = 1_000;
