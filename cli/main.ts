@@ -149,9 +149,9 @@ export function buildProgram(io: CliIo): Command {
   program
     .command('conformance')
     .description('put the conformance probes through a real broker and through the model, and print where they agree')
-    .addOption(new Option('--system <name>', 'the system whose probes run').choices(['rabbitmq', 'rocketmq']).default('rabbitmq'))
-    .option('--url <url>', 'a broker you already run (RabbitMQ: e.g. amqp://guest:guest@localhost:5672/test, the probes declare and delete their queues and exchanges there; RocketMQ: a NameServer host:port of a fresh cluster, the probes create their topics and groups there); without it, a throwaway broker on loopback')
-    .addHelpText('after', '\nExample:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F\n  $ mqsim conformance --system rocketmq --url 127.0.0.1:9876')
+    .addOption(new Option('--system <name>', 'the system whose probes run').choices(['rabbitmq', 'kafka', 'rocketmq']).default('rabbitmq'))
+    .option('--url <url>', 'a broker you already run (RabbitMQ: e.g. amqp://guest:guest@localhost:5672/test, the probes declare and delete their queues and exchanges there; Kafka: kafka://host:9092, the probes create topics and groups named mqsim-*; RocketMQ: a NameServer host:port of a fresh cluster, the probes create their topics and groups there); without it, a throwaway broker on loopback (RabbitMQ from the installed package, Kafka and RocketMQ from the jars conformance/<system>/java/pom.xml pins)')
+    .addHelpText('after', '\nExamples:\n  $ mqsim conformance --url amqp://guest:guest@localhost:5672/%2F\n  $ mqsim conformance --system kafka --url kafka://127.0.0.1:9092\n  $ mqsim conformance --system rocketmq --url 127.0.0.1:9876')
     .action(async (options: { system: string; url?: string }) => {
       // Loaded only here: it needs the real client library (amqplib, a development dependency).
       const { conformanceCommand } = await loadConformance();

@@ -1,5 +1,6 @@
 import type { Outcome } from './outcome.js';
 import type { BrokerControl } from './rabbitmq/real.js';
+import { kafkaConformance } from './kafka/system.js';
 import { rabbitmqConformance } from './rabbitmq/system.js';
 import { rocketmqConformance } from './rocketmq/system.js';
 
@@ -29,7 +30,7 @@ export interface ConformanceSystem {
   readonly concurrency?: number;
 }
 
-export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, rocketmqConformance];
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, kafkaConformance, rocketmqConformance];
 
 export function conformanceSystem(name: string): ConformanceSystem | undefined {
   return CONFORMANCE_SYSTEMS.find((s) => s.system === name);

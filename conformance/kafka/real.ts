@@ -1,0 +1,165 @@
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import type { BrokerControl } from '../systems.js';
+import { kafkaClasspath, logTail, startCluster, startSingle, type KafkaCluster } from './broker.js';
+import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
+
+/**
+ * A probe against real Kafka: the Java driver (conformance/kafka/java/Driver.java, the real
+ * kafka-clients) runs the probe's steps and prints what it saw; when a step is a broker fault it
+ * prints the step and waits, and we kill -9 / restart / SIGSTOP / SIGCONT the broker process by
+ * its pid, then answer "ok".
+ *
+ * The harness's own brokers (KafkaHarness) start once per run and are shared by every probe
+ * (each probe has its own topics and groups): the single combined-mode node for client-side
+ * probes, then, when the first replication probe comes, the single node is stopped and the
+ * controller with three brokers is started. After each probe every broker is brought back up.
+ */
+
+export interface KafkaBrokerControl extends BrokerControl {
+  /** The bootstrap servers of the kind of cluster a probe needs, started on first use. */
+  bootstrapFor(kind: KafkaProbe['cluster']): Promise<string>;
+  fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void>;
+  /** Every broker of the current cluster running and not paused, all registered. */
+  heal(): Promise<void>;
+}
+
+export class KafkaHarness implements KafkaBrokerControl {
+  private current: { kind: KafkaProbe['cluster']; cluster: KafkaCluster } | null = null;
+
+  constructor(private readonly first: KafkaCluster) {
+    this.current = { kind: 'single', cluster: first };
+  }
+
+  get url(): string {
+    return `kafka://${this.first.bootstrap}`;
+  }
+
+  async bootstrapFor(kind: KafkaProbe['cluster']): Promise<string> {
+    if (this.current?.kind !== kind) {
+      await this.current?.cluster.stop();
+      this.current = null;
+      this.current = { kind, cluster: kind === 'single' ? await startSingle() : await startCluster() };
+    }
+    return this.current.cluster.bootstrap;
+  }
+
+  private get cluster(): KafkaCluster {
+    if (this.current === null) throw new Error('no kafka cluster running');
+    return this.current.cluster;
+  }
+
+  async fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void> {
+    for (const id of brokers) {
+      const node = this.cluster.node(id);
+      if (action === 'kill') await node.kill();
+      else if (action === 'restart') {
+        if (node.proc === null) node.start();
+      } else if (action === 'pause') node.pause();
+      else node.resume();
+    }
+  }
+
+  async heal(): Promise<void> {
+    let restarted = false;
+    for (const node of this.cluster.nodes) {
+      if (node.paused) node.resume();
+      if (node.proc === null) {
+        node.start();
+        restarted = true;
+      }
+    }
+    if (restarted || this.current?.kind === 'cluster') await this.cluster.waitReady(this.current?.kind === 'cluster' ? 3 : 1);
+  }
+
+  /** kill -9 and restart of the single node (the interface every system's control has). */
+  async killAndRestart(): Promise<void> {
+    await this.fault('kill', [1]);
+    await this.fault('restart', [1]);
+    await this.cluster.waitReady(1);
+  }
+
+  async stop(): Promise<void> {
+    await this.current?.cluster.stop();
+    this.current = null;
+  }
+
+  logTail(id: number): string {
+    return this.current ? logTail(this.current.cluster, id) : '';
+  }
+}
+
+export async function startKafkaHarness(): Promise<KafkaHarness> {
+  return new KafkaHarness(await startSingle());
+}
+
+/**
+ * The brokers are shared by every probe of a run (and a user's own broker by runs): the driver
+ * gets topic and group names with a prefix unique to the run and the probe, and the prefix is
+ * taken off what it observed.
+ */
+const RUN = Date.now().toString(36);
+const PROBE_TIMEOUT_MS = 180_000;
+
+function prefixed(probe: KafkaProbe, prefix: string): { topics: KafkaProbe['topics']; steps: KafkaProbe['steps'] } {
+  return {
+    topics: probe.topics.map((t) => ({ ...t, name: prefix + t.name })),
+    steps: probe.steps.map((s) => ({
+      ...s,
+      ...('topic' in s ? { topic: prefix + s.topic } : {}),
+      ...('topics' in s ? { topics: s.topics.map((t) => prefix + t) } : {}),
+      ...('group' in s ? { group: prefix + s.group } : {}),
+    }) as KafkaProbe['steps'][number]),
+  };
+}
+
+function unprefixed(observed: Observed, prefix: string): Observed {
+  const strip = (text: string) => (text.startsWith(prefix) ? text.slice(prefix.length) : text);
+  const assignments: Observed['assignments'] = {};
+  for (const [label, value] of Object.entries(observed.assignments)) {
+    assignments[label] = typeof value === 'string' ? value
+      : Object.fromEntries(Object.entries(value).map(([m, v]) => [m, Array.isArray(v) ? v.map(strip) : v]));
+  }
+  return { ...observed, assignments };
+}
+
+/** One probe through the driver against `bootstrap`; faults through `control` (required when the probe has any). */
+export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, control?: KafkaBrokerControl): Promise<Observed> {
+  const servers = control ? await control.bootstrapFor(probe.cluster) : bootstrap.replace(/^kafka:\/\//, '');
+  const driver = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error',
+    '-cp', kafkaClasspath(), 'Driver', 'probe', servers], { stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  driver.stderr.on('data', (chunk: Buffer) => {
+    stderr = (stderr + chunk.toString()).slice(-4000);
+  });
+  const exited = new Promise<number | null>((resolve) => driver.once('exit', (code) => resolve(code)));
+  // A probe that hangs (a client stuck on a broker that never answers) ends as an error, not a stuck run.
+  const timeout = setTimeout(() => {
+    stderr += `\nprobe ${probe.id} still running after ${PROBE_TIMEOUT_MS / 1000}s: killed`;
+    driver.kill('SIGKILL');
+  }, PROBE_TIMEOUT_MS);
+  driver.stdin.write(`${JSON.stringify(prefixed(probe, `mqsim-${RUN}-${probe.id}.`))}\n`);
+  let observed: Observed | null = null;
+  const lines = createInterface({ input: driver.stdout });
+  try {
+    for await (const line of lines) {
+      const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: 'kill' | 'restart' | 'pause' | 'resume'; brokers?: number[] };
+      if (message.observed) {
+        observed = unprefixed({ ...emptyObserved(), ...message.observed }, `mqsim-${RUN}-${probe.id}.`);
+      } else if (message.op === 'fault') {
+        if (control === undefined) throw new Error(`probe ${probe.id} has a broker fault: it runs only on the harness's own brokers`);
+        await control.fault(message.action!, message.brokers!);
+        driver.stdin.write('ok\n');
+      }
+    }
+  } catch (error) {
+    driver.kill('SIGKILL');
+    throw error;
+  } finally {
+    const code = await exited;
+    clearTimeout(timeout);
+    if (control) await control.heal();
+    if (observed === null) throw new Error(`kafka driver for ${probe.id} ended (exit ${code}) without an outcome:\n${stderr}`);
+  }
+  return observed;
+}

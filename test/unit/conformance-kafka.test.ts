@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { formatResults, judgeRecording, loadRecording } from '../../conformance/compare.js';
+import { loadDivergences } from '../../conformance/divergences.js';
+import { installedKafkaVersion } from '../../conformance/kafka/broker.js';
+import { runProbeInModel } from '../../conformance/kafka/model.js';
+import { outcomeOf } from '../../conformance/kafka/probe.js';
+import { KAFKA_PROBES, probeKeys } from '../../conformance/kafka/probes.js';
+import { kafkaConformance } from '../../conformance/kafka/system.js';
+import { compareOutcomes } from '../../conformance/outcome.js';
+import { partitionForKey } from '../../models/kafka/partitioner.js';
+
+/**
+ * The Kafka model against real Kafka's recorded outcomes (conformance/recorded/kafka-<version>.json,
+ * written by `npm run conformance:record -- --system kafka` against the pinned KRaft brokers), no
+ * broker needed: every probe's model outcome equals the recording field by field, except where
+ * conformance/DIVERGENCES.md lists the difference.
+ */
+
+const VERSION = '4.0.2';
+
+describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, () => {
+  const recording = loadRecording('kafka', VERSION);
+
+  it('has a recorded outcome for every probe, and at least 25 probes', () => {
+    expect(recording).not.toBeNull();
+    expect(KAFKA_PROBES.length).toBeGreaterThanOrEqual(25);
+    expect(Object.keys(recording!.outcomes).sort()).toEqual(KAFKA_PROBES.map((p) => p.id).sort());
+    expect(new Set(KAFKA_PROBES.map((p) => p.id)).size).toBe(KAFKA_PROBES.length);
+  });
+
+  it('agrees with every recorded outcome not listed in DIVERGENCES.md', () => {
+    const results = judgeRecording(kafkaConformance, recording!, loadDivergences());
+    const unlisted = results.filter((r) => r.unlisted.length > 0);
+    expect(unlisted.map((r) => r.probe), formatResults(results, `kafka ${VERSION} (recorded) vs model`)).toEqual([]);
+  });
+
+  it('lists in DIVERGENCES.md only Kafka disagreements that still exist, each with its reason', () => {
+    const results = judgeRecording(kafkaConformance, recording!, loadDivergences());
+    for (const d of loadDivergences().filter((row) => row.system === 'kafka')) {
+      const result = results.find((r) => r.probe === d.probe);
+      expect(result, `DIVERGENCES.md names an unknown kafka probe ${d.probe}`).toBeDefined();
+      const differs = result!.modelDifferences.some((m) => d.field === '*' || m.field === d.field);
+      expect(differs, `${d.probe} ${d.field} is listed in DIVERGENCES.md but the model agrees now: remove the row`).toBe(true);
+      expect(d.why.length).toBeGreaterThan(10);
+    }
+  });
+
+  it('records thousands of keys per partition count, and the model places each the way the recording says', () => {
+    const keys = probeKeys();
+    expect(keys.length).toBeGreaterThan(2000);
+    const real = String(recording!.outcomes['partitioner-keys-50-partitions']!['partitions.p50']).split(',').map(Number);
+    expect(real).toHaveLength(keys.length);
+    expect(new Set(real).size).toBe(50);
+    // One key moved to another partition is caught in its field.
+    const model = kafkaConformance.runModel('partitioner-keys-50-partitions', VERSION);
+    const tampered = { ...model, 'partitions.p50': real.map((p, i) => (i === 7 ? (partitionForKey(keys[7]!, 50) + 1) % 50 : p)).join(',') };
+    expect(compareOutcomes(recording!.outcomes['partitioner-keys-50-partitions']!, tampered).map((d) => d.field)).toEqual(['partitions.p50']);
+  });
+
+  it('compares assignments field by field: a different owner or generation in the recording is caught', () => {
+    const id = 'range-join-then-leave';
+    const real = recording!.outcomes[id]!;
+    const model = kafkaConformance.runModel(id, VERSION);
+    expect(compareOutcomes(real, model)).toEqual([]);
+    const after = real['assignments.after-leave'] as { members: Record<string, string[]>; generation: string };
+    const tampered = { ...real, 'assignments.after-leave': { ...after, generation: '+0' } };
+    expect(compareOutcomes(tampered, model).map((d) => d.field)).toEqual(['assignments.after-leave']);
+  });
+
+  it('judges timings within the stated tolerance: a member killed without leaving is replaced after about session.timeout.ms, a closed one at once', () => {
+    const killed = outcomeOf(KAFKA_PROBES.find((p) => p.id === 'consumer-killed-without-leaving')!, runProbeInModel(KAFKA_PROBES.find((p) => p.id === 'consumer-killed-without-leaving')!));
+    expect((killed['assignments.after-kill'] as { after: string }).after).toBe('11000ms ± 3000ms');
+    const closed = kafkaConformance.runModel('consumer-close-leaves-at-once', VERSION);
+    expect((closed['assignments.after-close'] as { after: string }).after).toBe('1500ms ± 1500ms');
+  });
+
+  it('kills only members that run in a process of their own (a kill -9 of the driver would end the probe)', () => {
+    for (const probe of KAFKA_PROBES) {
+      probe.steps.forEach((step, i) => {
+        if (step.op !== 'kill-member') return;
+        const joined = probe.steps.slice(0, i).filter((s) => s.op === 'join' && s.member === step.member);
+        expect(joined.length, `${probe.id}: ${step.member} never joined`).toBeGreaterThan(0);
+        expect(joined.every((s) => s.op === 'join' && s.process === true), `${probe.id}: ${step.member} runs in the driver's JVM`).toBe(true);
+      });
+    }
+  });
+
+  it('pins the Kafka version the pom.xml copies, when the jars are there', () => {
+    const installed = installedKafkaVersion();
+    if (installed !== null) expect(installed).toBe(VERSION);
+  });
+});
