@@ -4,6 +4,7 @@ import type { KafkaBroker } from './broker/kafka-server.js';
 import { KafkaConsumer } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
 import { OFFSETS_TOPIC } from './group-coordinator.js';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction/transaction-coordinator.js';
 import type { KafkaStats } from './stats.js';
 import type { KafkaControlState } from './zookeeper.js';
 
@@ -88,7 +89,7 @@ export class KafkaResults {
     const { topics, consumerGroups, store, brokers } = this.from;
     const out = new Set<string>();
     for (const t of topics) {
-      if (t.topic === OFFSETS_TOPIC) continue;
+      if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) continue;
       const readers = consumerGroups.filter((g) => g.topics.includes(t));
       for (let p = 0; p < t.partitions.length; p++) {
         const tp = `${t.topic}-${p}`;
@@ -112,7 +113,7 @@ export class KafkaResults {
           }
         }
         const start = Math.max(from, source.log.logStartOffset);
-        for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) out.add(r.msg);
+        for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) if (r.control === undefined) out.add(r.msg);
       }
     }
     return out;

@@ -58,6 +58,19 @@ export interface KafkaStats {
   coordinatorMoves: number;
   /** The longest time, in ms, from a record's send() to its acknowledgement: what acks=all makes a producer wait. */
   ackLatencyMsMax: number;
+  /** Transactions that reached CompleteCommit / CompleteAbort at their coordinator. */
+  transactionsCommitted: number;
+  transactionsAborted: number;
+  /** Transactions the coordinator aborted because they were open longer than transaction.timeout.ms. */
+  transactionsTimedOut: number;
+  /** Open transactions aborted because a new instance of their transactional.id called InitProducerId (the old one fenced). */
+  transactionsFenced: number;
+  /** Produce requests refused with INVALID_PRODUCER_EPOCH (a fenced producer's batches). */
+  fencedProduceRequests: number;
+  /** AddPartitionsToTxn / EndTxn refused with PRODUCER_FENCED. */
+  fencedTxnRequests: number;
+  /** KIP-890: transactional Produce requests refused because their partition was not in an ongoing transaction. */
+  unverifiedTxnProduces: number;
 }
 
 export function newStats(): KafkaStats {
@@ -68,5 +81,7 @@ export function newStats(): KafkaStats {
     brokerFencings: 0, brokerFailureDetectionMsMax: 0, controllerFailoverMsMax: 0, metadataRecordsTruncated: 0, invariantChecks: 0,
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
+    transactionsCommitted: 0, transactionsAborted: 0, transactionsTimedOut: 0, transactionsFenced: 0, fencedProduceRequests: 0,
+    fencedTxnRequests: 0, unverifiedTxnProduces: 0,
   };
 }

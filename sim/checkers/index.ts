@@ -9,6 +9,7 @@ import { ReorderChecker } from './order.js';
 import { PollChecker } from './poll.js';
 import { ProducerTable } from './producers.js';
 import { NonmonotonicSendChecker } from './send-order.js';
+import { AbortedReadChecker } from './txn.js';
 import type { CheckResult } from './types.js';
 
 export { BacklogChecker, type BacklogPoint, type BacklogReport } from './backlog.js';
@@ -23,6 +24,7 @@ export { ReorderChecker } from './order.js';
 export { PollChecker, type PollResult } from './poll.js';
 export { ProducerTable, type ProducerRecord } from './producers.js';
 export { NonmonotonicSendChecker } from './send-order.js';
+export { AbortedReadChecker } from './txn.js';
 export { AnomalyTally, MAX_EXAMPLES, type CheckResult, type Example } from './types.js';
 
 /** Jepsen's names for the queue anomalies the suite reports. */
@@ -33,7 +35,8 @@ export type AnomalyName =
   | 'nonmonotonic-poll'
   | 'nonmonotonic-send'
   | 'reorder'
-  | 'unseen';
+  | 'unseen'
+  | 'aborted-read';
 
 export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'lost-write',
@@ -43,6 +46,7 @@ export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'nonmonotonic-send',
   'reorder',
   'unseen',
+  'aborted-read',
 ];
 
 export interface CheckCounts {
@@ -72,6 +76,8 @@ export interface CheckCounts {
   nonmonotonicSends: number;
   failedButDelivered: number;
   unknownDelivered: number;
+  /** Receives of records written in a transaction that aborted (Jepsen's aborted read). */
+  abortedReads: number;
 }
 
 export interface CheckReport {
@@ -98,6 +104,7 @@ export class CheckerSuite {
   private readonly latency = new LatencyChecker();
   private readonly delay = new DelayChecker();
   private readonly backlog = new BacklogChecker();
+  private readonly abortedReads = new AbortedReadChecker();
   private readonly tally = { sent: 0, acked: 0, failed: 0, unknown: 0, delivered: 0, deliveries: 0 };
   private unsubscribe: (() => void) | undefined;
 
@@ -136,10 +143,14 @@ export class CheckerSuite {
     switch (op.f) {
       case 'send':
         this.observeSend(op);
+        if (op.txn !== undefined) this.abortedReads.send(op);
         break;
       case 'receive':
         // A receive invoke (a poll that may return nothing) says nothing about messages.
-        if (op.type === 'ok') this.observeReceive(op);
+        if (op.type === 'ok') {
+          this.observeReceive(op);
+          this.abortedReads.receive(op);
+        }
         break;
       case 'assign':
         if (op.type !== 'fail') this.poll.assign(op);
@@ -151,6 +162,7 @@ export class CheckerSuite {
         break;
       case 'ack':
       case 'commit':
+      case 'txn':
         break; // recorded for reports and drills; no checker judges them yet
     }
   }
@@ -170,6 +182,7 @@ export class CheckerSuite {
     const reorders = this.order.finish();
     const poll = this.poll.finish();
     const sends = this.sends.finish();
+    const abortedReads = this.abortedReads.finish();
     return {
       counts: {
         ...this.tally,
@@ -184,6 +197,7 @@ export class CheckerSuite {
         nonmonotonicSends: sends.count,
         failedButDelivered: lost.failedButDelivered,
         unknownDelivered: lost.unknownDelivered,
+        abortedReads: abortedReads.count,
       },
       latency: this.latency.finish(),
       delay: this.delay.finish(),
@@ -196,6 +210,7 @@ export class CheckerSuite {
         'nonmonotonic-send': sends,
         reorder: reorders,
         unseen: lost.unseen,
+        'aborted-read': abortedReads,
       },
     };
   }
