@@ -33,6 +33,9 @@ import type { ProducerConfig } from './schema.js';
 
 export type TxnManagerState = 'UNINITIALIZED' | 'INITIALIZING' | 'READY' | 'IN_TRANSACTION' | 'COMMITTING' | 'ABORTING' | 'FATAL_ERROR';
 
+/** The Java client's ADD_PARTITIONS_RETRY_BACKOFF_MS (20 ms). */
+const ADD_PARTITIONS_RETRY_BACKOFF = 20_000;
+
 export type TxnRequest = 'find' | 'init' | 'add' | 'end';
 export type TransactionManagerTimer =
   | { tag: 'txn-request-timeout'; data: number }
@@ -233,10 +236,10 @@ export class TransactionManager {
     this.retryLater('find');
   }
 
-  /** Sends `kind` again after retry.backoff.ms; nothing else is sent meanwhile. */
-  private retryLater(kind: TxnRequest): void {
+  /** Sends `kind` again after retry.backoff.ms (or `backoff`); nothing else is sent meanwhile. */
+  private retryLater(kind: TxnRequest, backoff = this.host.config.retryBackoff): void {
     this.pending = { id: 0, kind };
-    timers.set(this.host.ctx, this.host.config.retryBackoff, 'txn-retry', kind);
+    timers.set(this.host.ctx, backoff, 'txn-retry', kind);
   }
 
   private retryAfterFind: TxnRequest | null = null;
@@ -263,7 +266,12 @@ export class TransactionManager {
       case 'NOT_COORDINATOR': case 'COORDINATOR_NOT_AVAILABLE': case 'REQUEST_TIMED_OUT':
         this.rediscover(kind);
         return true;
-      case 'CONCURRENT_TRANSACTIONS': case 'COORDINATOR_LOAD_IN_PROGRESS': case 'NOT_ENOUGH_REPLICAS':
+      case 'CONCURRENT_TRANSACTIONS':
+        // The Java client retries the transaction's first AddPartitionsToTxn after 20 ms
+        // (ADD_PARTITIONS_RETRY_BACKOFF_MS): the previous transaction is still completing.
+        this.retryLater(kind, kind === 'add' && this.added.size === 0 ? ADD_PARTITIONS_RETRY_BACKOFF : this.host.config.retryBackoff);
+        return true;
+      case 'COORDINATOR_LOAD_IN_PROGRESS': case 'NOT_ENOUGH_REPLICAS':
         this.retryLater(kind);
         return true;
       default:
