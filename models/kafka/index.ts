@@ -309,7 +309,7 @@ export const kafkaModel: KafkaModel = {
     return {
       stats,
       describe: () => lines.slice(),
-      counts: () => ({ ...stats }),
+      counts: () => ({ ...stats, unstablePartitionsAtEnd: results.unstablePartitions() }),
       state: () => store.state,
       groups: () => groupStore?.state ?? {},
       committed,

@@ -80,6 +80,26 @@ export class KafkaResults {
   }
 
   /**
+   * Partitions whose last stable offset is below the high watermark at the end of the run (on
+   * their leader): a transaction still open there (a hanging or undecided transaction), so
+   * read_committed consumers cannot read past it.
+   */
+  unstablePartitions(): number {
+    const { topics, store, brokers } = this.from;
+    let n = 0;
+    for (const t of topics) {
+      if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) continue;
+      for (let p = 0; p < t.partitions.length; p++) {
+        const tp = `${t.topic}-${p}`;
+        const leader = store.state.partitions[tp]?.leader ?? null;
+        const r = leader ? brokers.get(leader)?.inspect(tp) : undefined;
+        if (r && r.log.txns.firstUnstableOffset < r.hw) n++;
+      }
+    }
+    return n;
+  }
+
+  /**
    * The final read: per partition, the records below the high watermark of its leader (or,
    * when offline, of the replica with the longest log) that some group reading the topic has
    * not consumed yet: past its committed offset (subscribe) or the consumer's fetch position
