@@ -373,6 +373,8 @@ export interface AddPartitionsToTxn {
   /** "topic-partition" */
   partitions: string[];
   id: number;
+  /** KIP-890 (v4, broker to coordinator): only verify that the partitions are in the ongoing transaction of this epoch. */
+  verifyOnly?: true;
 }
 export interface AddPartitionsToTxnResponse { type: 'AddPartitionsToTxnResponse'; id: number; error: KafkaError }
 export interface EndTxn {
@@ -463,7 +465,7 @@ export type BrokerInbound =
   | CreatePartitions | CreatePartitionsResponse
   | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | OffsetCommit | OffsetFetch
   // transactions
-  | AddPartitionsToTxn | EndTxn | WriteTxnMarkers | WriteTxnMarkersResponse;
+  | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | WriteTxnMarkers | WriteTxnMarkersResponse;
 
 /** Sends a protocol message through a node context. */
 export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {

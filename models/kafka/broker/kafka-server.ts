@@ -16,6 +16,7 @@ import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
 import { brokerTimers, type BrokerTimer } from './timers.js';
 import { BrokerZkClient } from './zk-client.js';
+import { AddPartitionsToTxnManager, type VerifyTimer } from './add-partitions-to-txn-manager.js';
 import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TransactionCoordinatorTimer } from '../coordinator/transaction/transaction-coordinator.js';
 
 /**
@@ -37,7 +38,7 @@ import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TransactionCoordi
  */
 
 /** Every timer a broker node fires: its own, and those of the components it hosts. */
-export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | TransactionCoordinatorTimer;
+export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | TransactionCoordinatorTimer | VerifyTimer;
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -70,6 +71,7 @@ export class KafkaBroker implements Actor {
   private nextId = 1;
   private coordinator: GroupCoordinator | null = null;
   private txnCoordinator: TransactionCoordinator | null = null;
+  private verifier: AddPartitionsToTxnManager | null = null;
   private kraft: BrokerKraftClient | null = null;
   /** Combined mode: the KRaft controller this broker process also runs. */
   private kraftController: KraftController | null = null;
@@ -85,7 +87,11 @@ export class KafkaBroker implements Actor {
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     const options = this.options;
+    if (options.transactions && this.config.transactionPartitionVerification) {
+      this.verifier = new AddPartitionsToTxnManager(ctx, this.config.transactionStatePartitions, (p) => this.metadata.leaderOf(`${TRANSACTION_STATE_TOPIC}-${p}`));
+    }
     this.replicaManager = new ReplicaManager({
+      verifier: this.verifier,
       ctx, config: options.config, stats: options.stats, invariants: options.invariants, topics: options.topics,
       nextId: () => this.nextId++,
       coordinator: () => this.coordinator,
@@ -260,6 +266,7 @@ export class KafkaBroker implements Actor {
         return sendTo(this.ctx, from, { type: 'EndTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
       case 'WriteTxnMarkers': return rm.onWriteTxnMarkers(from, message);
       case 'WriteTxnMarkersResponse': return this.txnCoordinator?.onWriteTxnMarkersResponse(message);
+      case 'AddPartitionsToTxnResponse': return this.verifier?.onResponse(message);
       default: return unreachable(message, 'broker message');
     }
   }
@@ -306,6 +313,7 @@ export class KafkaBroker implements Actor {
       case 'txn-abort-timed-out': case 'txn-marker-retry': case 'txn-marker-timeout':
         this.txnCoordinator?.onTimer(...args);
         return;
+      case 'txn-verify-timeout': return this.verifier?.onTimeout(args[1]);
       default: return unreachable(args[0], 'broker timer');
     }
   }

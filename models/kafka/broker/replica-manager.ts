@@ -15,6 +15,7 @@ import {
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
 import { PartitionLog } from './log.js';
+import type { AddPartitionsToTxnManager } from './add-partitions-to-txn-manager.js';
 import { Partition, type DelayedProduce, type InternalWaiter, type ParkedFetch, type PartitionHost } from './partition.js';
 import { ReplicaFetcher, type ReplicaFetcherHost } from './replica-fetcher.js';
 import { brokerTimers } from './timers.js';
@@ -55,6 +56,8 @@ export interface ReplicaManagerHost {
   coordinator(): GroupCoordinator | null;
   /** The transaction coordinator (__transaction_state partitions load and unload with leadership). */
   txnCoordinator(): TransactionCoordinator | null;
+  /** KIP-890 partition verification (null when off: transaction.partition.verification.enable=false or an older inter.broker.protocol.version). */
+  readonly verifier: AddPartitionsToTxnManager | null;
   alterPartition(request: AlterPartition): void;
 }
 
@@ -258,10 +261,22 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
 
   // ------------------------------------------------------------------ Produce on the leader (produce purgatory)
 
-  onProduce(from: string, request: Produce): void {
+  onProduce(from: string, request: Produce, verified = false): void {
     const replica = this.partitions.get(`${request.topic}-${request.partition}`);
     const me = this.ctx.name;
     if (!replica || !replica.isLeaderOn(me)) return this.produceResponse(from, request, 'NOT_LEADER_OR_FOLLOWER', -1);
+    if (!verified && request.transactionalId !== undefined && this.host.verifier !== null && !this.inOpenTransaction(replica, request)) {
+      // KIP-890: ask the coordinator first whether this partition is in the producer's ongoing transaction.
+      this.host.verifier.verify(request.transactionalId, request.producerId, request.producerEpoch ?? 0, replica.key, (error) => {
+        if (error === 'NONE') return this.onProduce(from, request, true);
+        if (error === 'INVALID_TXN_STATE' || error === 'PRODUCER_FENCED' || error === 'INVALID_PRODUCER_ID_MAPPING') {
+          this.stats.unverifiedTxnProduces++;
+          note(this.ctx, 'txn-partition-verification-failed', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, error });
+        }
+        this.produceResponse(from, request, error === 'PRODUCER_FENCED' ? 'INVALID_PRODUCER_EPOCH' : error, -1);
+      });
+      return;
+    }
     const minIsr = this.minIsrOf(request.topic);
     if (request.acks === -1 && replica.isr.length < minIsr) {
       this.stats.notEnoughReplicas++;
@@ -314,6 +329,11 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     this.wakeParked(replica);
     replica.maybeAdvanceHw();
     this.answerAfterAppend(from, request, replica, baseOffset, baseOffset + count);
+  }
+
+  /** The producer already has a transaction open here at this epoch (no verification needed). */
+  private inOpenTransaction(replica: Partition, request: Produce): boolean {
+    return replica.log.txns.isOpen(request.producerId) && replica.log.producers.get(request.producerId)?.epoch === (request.producerEpoch ?? 0);
   }
 
   private answerAfterAppend(from: string, request: Produce, replica: Partition, baseOffset: number, requiredOffset: number): void {

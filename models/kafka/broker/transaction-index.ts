@@ -33,6 +33,11 @@ export class TransactionIndex {
     if (record.txn === true && !this.ongoing.has(record.pid)) this.ongoing.set(record.pid, record.offset);
   }
 
+  /** Whether `producerId` has a transaction open on this partition. */
+  isOpen(producerId: number): boolean {
+    return this.ongoing.has(producerId);
+  }
+
   /** The smallest first offset of a transaction still open here, or +Infinity. */
   get firstUnstableOffset(): number {
     let first = Number.POSITIVE_INFINITY;

@@ -174,6 +174,7 @@ export class TransactionCoordinator {
     const found = this.owned(request.transactionalId);
     if (typeof found === 'string') return answer(found);
     const txn = found.txn;
+    if (request.verifyOnly) return answer(this.verify(txn, request));
     const error = this.check(txn, request.producerId, request.producerEpoch);
     if (error !== 'NONE') {
       if (error === 'PRODUCER_FENCED') this.stats.fencedTxnRequests++;
@@ -184,6 +185,14 @@ export class TransactionCoordinator {
     if (t.state === 'Ongoing' && added.length === 0) return answer('NONE');
     const startTime = t.state === 'Ongoing' ? t.startTime : this.ctx.now();
     this.write(t, { state: 'Ongoing', partitions: [...(t.state === 'Ongoing' ? t.partitions : []), ...added], startTime }, answer);
+  }
+
+  /** KIP-890 verification from a partition leader: are these partitions in the ongoing transaction of this producer epoch? */
+  private verify(txn: Loaded | undefined, request: AddPartitionsToTxn): KafkaError {
+    if (!txn || txn.producerId !== request.producerId) return 'INVALID_PRODUCER_ID_MAPPING';
+    if (request.producerEpoch !== txn.producerEpoch) return 'PRODUCER_FENCED';
+    if (txn.state !== 'Ongoing' || !request.partitions.every((p) => txn.partitions.includes(p))) return 'INVALID_TXN_STATE';
+    return 'NONE';
   }
 
   onEndTxn(from: string, request: EndTxn): void {
