@@ -269,7 +269,11 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       // KIP-890: ask the coordinator first whether this partition is in the producer's ongoing transaction.
       this.host.verifier.verify(request.transactionalId, request.producerId, request.producerEpoch ?? 0, replica.key, (error) => {
         if (error === 'NONE') return this.onProduce(from, request, true);
-        if (error === 'INVALID_TXN_STATE' || error === 'PRODUCER_FENCED' || error === 'INVALID_PRODUCER_ID_MAPPING') {
+        if (error === 'PRODUCER_FENCED') {
+          // The coordinator knows a newer epoch: a fenced zombie, refused as the epoch check would.
+          this.stats.fencedProduceRequests++;
+          note(this.ctx, 'invalid-producer-epoch', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, currentEpoch: -1 });
+        } else if (error === 'INVALID_TXN_STATE' || error === 'INVALID_PRODUCER_ID_MAPPING') {
           this.stats.unverifiedTxnProduces++;
           note(this.ctx, 'txn-partition-verification-failed', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, error });
         }
