@@ -386,9 +386,9 @@ export class KafkaBroker implements Actor {
   }
 
   /** The replica state of a partition on this broker. */
-  inspect(key: string): { leo: number; hw: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
+  inspect(key: string): { leo: number; hw: number; lso: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
     const r = this.replicaManager.partition(key);
-    return r ? { leo: r.log.logEndOffset, hw: r.hw, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
+    return r ? { leo: r.log.logEndOffset, hw: r.hw, lso: r.lastStableOffset, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
   }
 
   get isController(): boolean {
