@@ -262,7 +262,7 @@ export const kafkaModel: KafkaModel = {
           return actor;
         }, { roles: ['consumer'] });
       }
-      consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
+      consumerGroups.push({ group, topic, topics: groupTopics, mode, names, ...(cconfig.readCommitted ? { readCommitted: true } : {}) });
       lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names }, config.offsetsTopicPartitions));
     }
 

@@ -15,6 +15,8 @@ export interface ConsumerGroupPlan {
   topics: TopicAssignment[];
   mode: 'subscribe' | 'assign';
   names: string[];
+  /** isolation.level=read_committed: its lag is measured against the last stable offset. */
+  readCommitted?: boolean;
 }
 
 export interface ResultSources {
@@ -34,7 +36,7 @@ export interface ResultSources {
 /**
  * What the Kafka model reports beyond the client history: each group's committed offsets (from
  * its current coordinator), the `lag.<group>.<topic-partition>` gauges (high watermark minus the
- * committed offset), and the final read of what is still retained for some reader.
+ * committed offset; the last stable offset for a read_committed group, as Kafka's consumer reports it), and the final read of what is still retained for some reader.
  */
 export class KafkaResults {
   private readonly lagGauges = new Set<string>();
@@ -48,16 +50,19 @@ export class KafkaResults {
     return broker?.committedOffsets().get(group) ?? new Map();
   }
 
-  private highWatermark(tp: string): number {
+  /** The leader's high watermark, or its last stable offset for a read_committed group (-1: no leader). */
+  private highWatermark(tp: string, readCommitted = false): number {
     const leader = this.from.store.state.partitions[tp]?.leader;
     const broker = leader ? this.from.brokers.get(leader) : undefined;
-    return broker?.inspect(tp)?.hw ?? -1;
+    const r = broker?.inspect(tp);
+    if (!r) return -1;
+    return readCommitted ? r.lso : r.hw;
   }
 
-  private lagGauge(group: string, tp: string): void {
+  private lagGauge(group: string, tp: string, readCommitted: boolean): void {
     const stats = this.from.stats;
     this.from.world.metrics.gauge(`lag.${group}.${tp}`, () => {
-      const hw = this.highWatermark(tp);
+      const hw = this.highWatermark(tp, readCommitted);
       if (hw < 0) return 0;
       const offset = this.committed(group).get(tp) ?? 0;
       const lag = Math.max(0, hw - offset);
@@ -74,7 +79,7 @@ export class KafkaResults {
         const key = `${g.group}|${t.topic}-${p}`;
         if (this.lagGauges.has(key)) continue;
         this.lagGauges.add(key);
-        this.lagGauge(g.group, `${t.topic}-${p}`);
+        this.lagGauge(g.group, `${t.topic}-${p}`, g.readCommitted === true);
       }
     }
   }

@@ -148,3 +148,26 @@ describe('aborted-read checker', () => {
     expect(report.counts.abortedReads).toBe(0);
   });
 });
+
+describe('lag of a read_committed group', () => {
+  test('is measured against the LSO: an open transaction is not lag for read_committed, it is for read_uncommitted', () => {
+    const { result } = runKafka({
+      duration: '8s', drain: '15s',
+      cluster: { brokers: 3, config: { 'transaction.state.log.num.partitions': 1, 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 } },
+      topics: [{ name: 'orders', partitions: 1, replicationFactor: 3 }],
+      network: { latency: { uniform: ['1ms', '3ms'] } },
+      workload: {
+        // One transaction of 500 records at 100/s: open from 0 s to about 5 s.
+        producers: [{ id: 'p1', topic: 'orders', rate: '100/s', count: 500, transactions: { records: 500 }, config: { 'transactional.id': 'tx' } }],
+        consumers: [
+          { group: 'rc', topic: 'orders', mode: 'subscribe', config: { ...earliest, 'isolation.level': 'read_committed', 'auto.commit.interval.ms': 500 } },
+          { group: 'ru', topic: 'orders', mode: 'subscribe', processing: '20ms', config: { ...earliest, 'auto.commit.interval.ms': 500 } },
+        ],
+      },
+    });
+    const during = (name: string) => result.series[name]!.filter((p) => p.time > 2_000_000 && p.time < 4_500_000).map((p) => p.value);
+    expect(during('lag.rc.orders-0').length).toBeGreaterThan(0);
+    expect(Math.max(...during('lag.rc.orders-0'))).toBe(0);
+    expect(Math.max(...during('lag.ru.orders-0'))).toBeGreaterThan(50);
+  });
+});
