@@ -274,6 +274,7 @@ export const kafkaModel: KafkaModel = {
     });
     const committed = (group: string) => results.committed(group);
     for (const t of topics) results.addLagGauges(t);
+    if (transactionsUsed) for (const t of topics) results.addLsoGauges(t);
 
     // Admin operations (CreatePartitions) at given times.
     const adminSteps = scenario.admin ?? [];

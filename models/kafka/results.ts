@@ -85,6 +85,32 @@ export class KafkaResults {
   }
 
   /**
+   * With transactions: a gauge `lso-behind.<topic-partition>` (high watermark minus last stable
+   * offset: records read_committed consumers may not read yet) per partition of `t`, and at each
+   * sample the time the LSO has stood still below the HW, whose largest value is the count
+   * `lsoStuckMsMax` (a stuck LSO: read_committed consumers make no progress there).
+   */
+  addLsoGauges(t: TopicAssignment): void {
+    if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) return;
+    const { world, stats } = this.from;
+    for (let p = 0; p < t.partitions.length; p++) {
+      const tp = `${t.topic}-${p}`;
+      let stuck: { lso: number; since: number } | null = null;
+      world.metrics.gauge(`lso-behind.${tp}`, () => {
+        const hw = this.highWatermark(tp);
+        const lso = this.highWatermark(tp, true);
+        if (hw < 0 || lso >= hw) {
+          stuck = null;
+          return 0;
+        }
+        if (stuck === null || stuck.lso !== lso) stuck = { lso, since: world.now };
+        stats.lsoStuckMsMax = Math.max(stats.lsoStuckMsMax, (world.now - stuck.since) / 1000);
+        return hw - lso;
+      });
+    }
+  }
+
+  /**
    * Partitions whose last stable offset is below the high watermark at the end of the run (on
    * their leader): a transaction still open there (a hanging or undecided transaction), so
    * read_committed consumers cannot read past it.

@@ -329,7 +329,7 @@ export const kafkaParts: ModelScenarioParts = {
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
-    'fencedTxnRequests', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd',
+    'fencedTxnRequests', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 

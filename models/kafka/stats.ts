@@ -71,6 +71,12 @@ export interface KafkaStats {
   fencedTxnRequests: number;
   /** KIP-890: transactional Produce requests refused because their partition was not in an ongoing transaction. */
   unverifiedTxnProduces: number;
+  /**
+   * The longest time, in ms, a partition's last stable offset stood still below its high watermark
+   * (sampled every second): how long read_committed consumers made no progress there. A stuck LSO
+   * far longer than transaction.timeout.ms is a hanging transaction.
+   */
+  lsoStuckMsMax: number;
 }
 
 export function newStats(): KafkaStats {
@@ -82,6 +88,6 @@ export function newStats(): KafkaStats {
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
     transactionsCommitted: 0, transactionsAborted: 0, transactionsTimedOut: 0, transactionsFenced: 0, fencedProduceRequests: 0,
-    fencedTxnRequests: 0, unverifiedTxnProduces: 0,
+    fencedTxnRequests: 0, unverifiedTxnProduces: 0, lsoStuckMsMax: 0,
   };
 }
