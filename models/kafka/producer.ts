@@ -300,10 +300,9 @@ export class KafkaProducer implements Actor {
         this.maybeCloseTransaction();
       },
       stop: () => {
+        // Nothing more is sent: records waiting for the next transaction were never handed to send().
         this.sends?.stop(this.ctx);
-        for (const send of this.held.splice(0)) {
-          this.options.history.record({ time: this.ctx.trueNow(), process: this.ctx.name, type: 'fail', f: 'send', msg: messageId(this.ctx.name, send.seq), error: 'producer fenced' });
-        }
+        this.held.length = 0;
         for (const queue of this.queues) {
           for (const batch of queue) if (batch.inflight) this.settle(batch);
           queue.length = 0;
