@@ -9,7 +9,7 @@ import { ReorderChecker } from './order.js';
 import { PollChecker } from './poll.js';
 import { ProducerTable } from './producers.js';
 import { NonmonotonicSendChecker } from './send-order.js';
-import { AbortedReadChecker } from './txn.js';
+import { AbortedReadChecker, NonAtomicReadChecker } from './txn.js';
 import type { CheckResult } from './types.js';
 
 export { BacklogChecker, type BacklogPoint, type BacklogReport } from './backlog.js';
@@ -24,7 +24,7 @@ export { ReorderChecker } from './order.js';
 export { PollChecker, type PollResult } from './poll.js';
 export { ProducerTable, type ProducerRecord } from './producers.js';
 export { NonmonotonicSendChecker } from './send-order.js';
-export { AbortedReadChecker } from './txn.js';
+export { AbortedReadChecker, NonAtomicReadChecker } from './txn.js';
 export { AnomalyTally, MAX_EXAMPLES, type CheckResult, type Example } from './types.js';
 
 /** Jepsen's names for the queue anomalies the suite reports. */
@@ -36,7 +36,8 @@ export type AnomalyName =
   | 'nonmonotonic-send'
   | 'reorder'
   | 'unseen'
-  | 'aborted-read';
+  | 'aborted-read'
+  | 'non-atomic-read';
 
 export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'lost-write',
@@ -47,6 +48,7 @@ export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'reorder',
   'unseen',
   'aborted-read',
+  'non-atomic-read',
 ];
 
 export interface CheckCounts {
@@ -78,6 +80,8 @@ export interface CheckCounts {
   unknownDelivered: number;
   /** Receives of records written in a transaction that aborted (Jepsen's aborted read). */
   abortedReads: number;
+  /** (committed transaction, group) pairs where the group read part of the transaction and never the rest. */
+  nonAtomicReads: number;
 }
 
 export interface CheckReport {
@@ -105,6 +109,7 @@ export class CheckerSuite {
   private readonly delay = new DelayChecker();
   private readonly backlog = new BacklogChecker();
   private readonly abortedReads = new AbortedReadChecker();
+  private readonly nonAtomic = new NonAtomicReadChecker();
   private readonly tally = { sent: 0, acked: 0, failed: 0, unknown: 0, delivered: 0, deliveries: 0 };
   private unsubscribe: (() => void) | undefined;
 
@@ -143,13 +148,17 @@ export class CheckerSuite {
     switch (op.f) {
       case 'send':
         this.observeSend(op);
-        if (op.txn !== undefined) this.abortedReads.send(op);
+        if (op.txn !== undefined) {
+          this.abortedReads.send(op);
+          this.nonAtomic.send(op);
+        }
         break;
       case 'receive':
         // A receive invoke (a poll that may return nothing) says nothing about messages.
         if (op.type === 'ok') {
           this.observeReceive(op);
           this.abortedReads.receive(op);
+          this.nonAtomic.receive(op);
         }
         break;
       case 'assign':
@@ -183,6 +192,7 @@ export class CheckerSuite {
     const poll = this.poll.finish();
     const sends = this.sends.finish();
     const abortedReads = this.abortedReads.finish();
+    const nonAtomic = this.nonAtomic.finish();
     return {
       counts: {
         ...this.tally,
@@ -198,6 +208,7 @@ export class CheckerSuite {
         failedButDelivered: lost.failedButDelivered,
         unknownDelivered: lost.unknownDelivered,
         abortedReads: abortedReads.count,
+        nonAtomicReads: nonAtomic.count,
       },
       latency: this.latency.finish(),
       delay: this.delay.finish(),
@@ -211,6 +222,7 @@ export class CheckerSuite {
         reorder: reorders,
         unseen: lost.unseen,
         'aborted-read': abortedReads,
+        'non-atomic-read': nonAtomic,
       },
     };
   }

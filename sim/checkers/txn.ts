@@ -65,3 +65,78 @@ export class AbortedReadChecker {
     return this.tally.result();
   }
 }
+
+/**
+ * Non-atomic read: a consumer group read part of a committed transaction and, by the end of the
+ * run (after the drain), never the rest. Records of one transaction on different partitions
+ * become visible at slightly different times (each partition gets its marker on its own), so only
+ * what is still missing at the end counts: a partition whose marker never came, for instance.
+ *
+ * Memory: the ids of the run's transactional messages (sends outside transactions cost nothing).
+ */
+export class NonAtomicReadChecker {
+  /** Committed transactions: their messages, and per group the ones it received. */
+  private readonly committed = new Map<string, { msgs: Set<string>; op: HistoryOp; groups: Map<string, Set<string>> }>();
+  /** Transaction of each message sent in one (until its transaction is decided and fully read). */
+  private readonly txnOf = new Map<string, string>();
+  /** Messages received before their transaction committed, by group. */
+  private readonly early = new Map<string, Set<string>>();
+
+  send(op: HistoryOp): void {
+    if (op.txn === undefined || op.txn === '' || op.msg === undefined) return;
+    if (op.type === 'invoke') {
+      this.txnOf.set(op.msg, op.txn);
+      return;
+    }
+    if (op.type !== 'ok') {
+      this.txnOf.delete(op.msg);
+      this.early.delete(op.msg);
+      return;
+    }
+    let txn = this.committed.get(op.txn);
+    if (!txn) this.committed.set(op.txn, (txn = { msgs: new Set(), op, groups: new Map() }));
+    txn.msgs.add(op.msg);
+    const early = this.early.get(op.msg);
+    this.early.delete(op.msg);
+    if (early) for (const group of early) this.add(txn, group, op.msg);
+  }
+
+  receive(op: HistoryOp): void {
+    const msg = op.msg;
+    if (msg === undefined) return;
+    const id = this.txnOf.get(msg);
+    if (id === undefined) return;
+    const group = groupOf(op);
+    const txn = this.committed.get(id);
+    if (txn && txn.msgs.has(msg)) return this.add(txn, group, msg);
+    let groups = this.early.get(msg);
+    if (!groups) this.early.set(msg, (groups = new Set()));
+    groups.add(group);
+  }
+
+  private add(txn: { msgs: Set<string>; groups: Map<string, Set<string>> }, group: string, msg: string): void {
+    let got = txn.groups.get(group);
+    if (!got) txn.groups.set(group, (got = new Set()));
+    got.add(msg);
+  }
+
+  finish(): CheckResult {
+    const tally = new AnomalyTally();
+    for (const [id, txn] of this.committed) {
+      for (const [group, got] of txn.groups) {
+        if (got.size === 0 || got.size >= txn.msgs.size) continue;
+        tally.count++;
+        if (!tally.wantsExample) continue;
+        const missing = [...txn.msgs].filter((m) => !got.has(m));
+        tally.examples.push({
+          msg: missing[0]!,
+          process: txn.op.process,
+          time: txn.op.time,
+          ops: [txn.op.index],
+          description: `group ${group} read ${got.size} of the ${txn.msgs.size} records of transaction ${id} (committed at ${formatTimestamp(txn.op.time)}) and never ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}`,
+        });
+      }
+    }
+    return tally.result();
+  }
+}

@@ -493,8 +493,9 @@ describe('CheckerSuite', () => {
       failedButDelivered: 0,
       unknownDelivered: 0,
       abortedReads: 0,
+      nonAtomicReads: 0,
     });
-    expect(Object.keys(report.anomalies)).toEqual(['lost-write', 'duplicate', 'poll-skip', 'nonmonotonic-poll', 'nonmonotonic-send', 'reorder', 'unseen', 'aborted-read']);
+    expect(Object.keys(report.anomalies)).toEqual(['lost-write', 'duplicate', 'poll-skip', 'nonmonotonic-poll', 'nonmonotonic-send', 'reorder', 'unseen', 'aborted-read', 'non-atomic-read']);
   });
 
   it('the final read: acked, undelivered messages still stored are backlog (stillQueued), the others lost', () => {

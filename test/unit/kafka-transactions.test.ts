@@ -143,6 +143,15 @@ describe('aborted-read checker', () => {
     expect(report.anomalies['aborted-read'].examples[0]!.description).toContain('of transaction tx.1');
   });
 
+  test('non-atomic read: a group that read part of a committed transaction and never the rest', () => {
+    const ok = (msg: string): NewHistoryOp => ({ time: 5, process: 'p1', type: 'ok', f: 'send', msg, queue: 'q-0', txn: 'tx.1' });
+    const partial = judge([send('invoke', 'p1-0', 0), send('invoke', 'p1-1', 1), receive('p1-0', 2), ok('p1-0'), ok('p1-1')]);
+    expect(partial.counts.nonAtomicReads).toBe(1);
+    expect(partial.anomalies['non-atomic-read'].examples[0]!.description).toContain('read 1 of the 2 records of transaction tx.1');
+    const whole = judge([send('invoke', 'p1-0', 0), send('invoke', 'p1-1', 1), receive('p1-0', 2), ok('p1-0'), ok('p1-1'), receive('p1-1', 6)]);
+    expect(whole.counts.nonAtomicReads).toBe(0);
+  });
+
   test('receives of committed records do not count', () => {
     const report = judge([send('invoke', 'p1-0', 0), receive('p1-0', 2), send('ok', 'p1-0', 3)]);
     expect(report.counts.abortedReads).toBe(0);
