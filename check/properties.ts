@@ -59,6 +59,18 @@ export const noDuplicates: Property = property('noDuplicates', (result) => {
   };
 });
 
+/** No consumer is handed a record written in a transaction that aborted (Jepsen's aborted read). */
+export const noAbortedReads: Property = property('noAbortedReads', (result) => {
+  const aborted = result.anomalies['aborted-read'];
+  if (aborted.count === 0) return { ok: true };
+  return {
+    ok: false,
+    property: 'noAbortedReads',
+    message: `${aborted.count} read${aborted.count === 1 ? '' : 's'} of aborted transactions' records:\n${describeExamples(result, aborted.examples)}`,
+    expect: { abortedReads: 0 },
+  };
+});
+
 /** Each group receives each key's messages (from one producer) in the order they were sent. */
 export const orderedPerKey: Property = property('orderedPerKey', (result) => {
   const reorders = result.anomalies.reorder;
@@ -117,6 +129,7 @@ export function propertiesOf(specs: readonly PropertySpec[]): Property[] {
     if (spec === 'noLostAcked') return noLostAcked;
     if (spec === 'noDuplicates') return noDuplicates;
     if (spec === 'orderedPerKey') return orderedPerKey;
+    if (spec === 'noAbortedReads') return noAbortedReads;
     if ('delayWithin' in spec) return delayWithin(spec.delayWithin);
     return latencyBelow(spec.latencyBelow.p, spec.latencyBelow.limit);
   });

@@ -16,7 +16,7 @@ export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
  * `skip`: an idempotent consumer was handed a message it had already processed (found in its
  * store of processed ids) and did not process it again; counted apart from receives.
  */
-export type OpFunction = 'send' | 'receive' | 'ack' | 'commit' | 'assign' | 'skip';
+export type OpFunction = 'send' | 'receive' | 'ack' | 'commit' | 'assign' | 'skip' | 'txn';
 
 export interface HistoryOp {
   /** Position in the history, assigned by History.record. */
@@ -44,6 +44,16 @@ export interface HistoryOp {
   redelivered?: boolean;
   /** On f:'assign': the queues now assigned to this process (resets its poll tracking). */
   queues?: string[];
+  /**
+   * The transaction the op belongs to (a send of a transactional producer, or the f:'txn' op
+   * itself). An f:'txn' op is `invoke` when the transaction begins and `ok` (committed), `fail`
+   * (aborted) or `info` (outcome unknown) when it ends; the sends of a transaction get their
+   * outcome with it: ok when committed, fail when aborted.
+   */
+  txn?: string;
+  /** On f:'txn': the producer id and epoch the transaction ran under (systems that have them). */
+  producerId?: number;
+  producerEpoch?: number;
 }
 
 /** What a caller passes to record: an op whose index is assigned by the history. */

@@ -9,7 +9,7 @@ import type { Micros } from '../../sim/time.js';
 import type { Phase } from '../../sim/world.js';
 import { sendTo,
   HEADER_BYTES,
-  type Fetch, type FetchResponse, type ListOffsetsResponse, type LogRecord, type MetadataResponse, type OffsetsForLeaderEpochResponse,
+  type AbortedTransaction, type Fetch, type FetchResponse, type ListOffsetsResponse, type LogRecord, type MetadataResponse, type OffsetsForLeaderEpochResponse,
 } from './protocol.js';
 import type { ConsumerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
@@ -487,7 +487,10 @@ export class KafkaConsumer implements Actor {
     const topic = cursor.topic;
     if (cursor.position < 0) {
       cursor.pendingKind = 'list';
-      sendTo(this.ctx, leader, { type: 'ListOffsets', topic, partition: cursor.partition, timestamp: this.options.config.autoOffsetReset === 'earliest' ? -2 : -1, id }, HEADER_BYTES);
+      sendTo(this.ctx, leader, {
+        type: 'ListOffsets', topic, partition: cursor.partition, timestamp: this.options.config.autoOffsetReset === 'earliest' ? -2 : -1, id,
+        ...(this.options.config.readCommitted ? { isolationLevel: 1 as const } : {}),
+      }, HEADER_BYTES);
     } else if (cursor.needsValidation) {
       cursor.pendingKind = 'validate';
       sendTo(this.ctx, leader, {
@@ -499,6 +502,7 @@ export class KafkaConsumer implements Actor {
         type: 'Fetch', replica: null, topic, partition: cursor.partition, fetchOffset: cursor.position, currentLeaderEpoch: cursor.leaderEpoch,
         maxWait: this.options.config.fetchMaxWait, maxBytes: this.options.config.maxPartitionFetchBytes, id,
       };
+      if (this.options.config.readCommitted) fetch.isolationLevel = 1;
       sendTo(this.ctx, leader, fetch, HEADER_BYTES);
     }
     cursor.timer = timers.set(this.ctx, this.options.config.requestTimeout + this.options.config.fetchMaxWait, 'request-timeout', { cursor, id });
@@ -551,13 +555,24 @@ export class KafkaConsumer implements Actor {
     if (response.error !== 'NONE') return this.failed(cursor);
     const records = response.records;
     if (records.length === 0) return this.next(cursor);
+    const aborted = response.abortedTransactions !== undefined && response.abortedTransactions.length > 0 ? new AbortedFilter(response.abortedTransactions) : null;
+    let handed = 0;
+    let skipped = 0;
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       if (record.offset < cursor.position) continue;
+      // Control records (transaction markers) and, read_committed, aborted transactions' records are skipped.
+      if ((aborted !== null && aborted.skip(record)) || record.control !== undefined) {
+        cursor.position = record.offset + 1;
+        skipped++;
+        continue;
+      }
+      handed++;
       this.work.push({ cursor, record, node: from });
       cursor.buffered++;
       cursor.position = record.offset + 1;
     }
+    if (handed === 0 && skipped > 0) return this.next(cursor);
     if (this.group) this.group.dataArrived();
     else this.process();
     this.next(cursor);
@@ -600,5 +615,31 @@ export class KafkaConsumer implements Actor {
     this.busy = false;
     this.done();
     this.process();
+  }
+}
+
+/**
+ * READ_COMMITTED filtering, as the Java consumer does it with a FetchResponse's aborted
+ * transactions: walking the records in offset order, a producer id joins the aborted set when the
+ * walk reaches the first offset of one of its aborted transactions, its transactional records are
+ * dropped while it is in the set, and its ABORT marker takes it out again.
+ */
+export class AbortedFilter {
+  private readonly pending: AbortedTransaction[];
+  private next = 0;
+  private readonly abortedProducers = new Set<number>();
+
+  constructor(list: readonly AbortedTransaction[]) {
+    this.pending = [...list].sort((a, b) => a.firstOffset - b.firstOffset);
+  }
+
+  /** Whether `record` is dropped (records must come in offset order). */
+  skip(record: LogRecord): boolean {
+    while (this.next < this.pending.length && this.pending[this.next]!.firstOffset <= record.offset) this.abortedProducers.add(this.pending[this.next++]!.producerId);
+    if (record.control === 'ABORT') {
+      this.abortedProducers.delete(record.pid);
+      return true;
+    }
+    return record.txn === true && this.abortedProducers.has(record.pid);
   }
 }

@@ -2,6 +2,7 @@ import { formatDuration } from '../../sim/time.js';
 import { coordinatorPartition } from './coordinator.js';
 import type { TopicAssignment } from './controller.js';
 import { OFFSETS_TOPIC } from './group-coordinator.js';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction/transaction-coordinator.js';
 import type { ConsumerSpecPlan, KafkaConsumerSpec } from './scenario.js';
 import type { BrokerConfig, ProducerConfig } from './schema.js';
 
@@ -17,8 +18,8 @@ export function describeCluster(c: {
     + `min.insync.replicas=${config.minInsyncReplicas}, unclean.leader.election.enable=${config.uncleanLeaderElection}, replica.lag.time.max.ms=${config.replicaLagTimeMax / 1000}`,
   ];
   for (const t of c.topics) {
-    if (t.topic === OFFSETS_TOPIC) {
-      lines.push(`topic ${OFFSETS_TOPIC} (internal): ${plural(t.partitions.length, 'partition')}, RF ${t.partitions[0]!.length}`);
+    if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) {
+      lines.push(`topic ${t.topic} (internal): ${plural(t.partitions.length, 'partition')}, RF ${t.partitions[0]!.length}`);
       continue;
     }
     lines.push(`topic ${t.topic}: ${plural(t.partitions.length, 'partition')}, RF ${t.partitions[0]!.length}, replicas ${t.partitions.map((r, p) => `${p}:[${r.join(',')}]`).join(' ')}`);
@@ -27,7 +28,8 @@ export function describeCluster(c: {
 }
 
 export function describeProducer(id: string, topic: string, producerConfig: ProducerConfig): string {
-  return `producer ${id} -> ${topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}`;
+  const txn = producerConfig.transactionalId === null ? '' : `, transactional.id=${producerConfig.transactionalId}, transaction.timeout.ms=${producerConfig.transactionTimeoutMs}`;
+  return `producer ${id} -> ${topic}: acks=${producerConfig.acks}, enable.idempotence=${producerConfig.idempotence}, linger.ms=${producerConfig.linger / 1000}, max.in.flight=${producerConfig.maxInFlight}${txn}`;
 }
 
 export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPlan & { names: readonly string[] }, offsetsTopicPartitions: number): string[] {

@@ -93,7 +93,8 @@ export const kafkaModel: KafkaModel = {
     const brokers = Array.from({ length: brokerCount }, (_, i) => `broker-${i + 1}`);
     const consumerSpecs = scenario.workload?.consumers ?? [];
     const groupsUsed = consumerSpecs.some((c) => c.mode === 'subscribe');
-    const { topics, topicOf } = planTopics(scenario.topics ?? [{ name: 'orders' }], brokers, config, groupsUsed);
+    const transactionsUsed = (scenario.workload?.producers ?? []).some((p) => p.config?.['transactional.id'] !== undefined);
+    const { topics, topicOf } = planTopics(scenario.topics ?? [{ name: 'orders' }], brokers, config, groupsUsed, transactionsUsed);
 
     const stats = newStats();
     const store = world.store<KafkaControlState>('kafka', { controller: null, controllerEpoch: 0, liveBrokers: [], partitions: {} });
@@ -200,7 +201,7 @@ export const kafkaModel: KafkaModel = {
     for (const name of brokers) {
       world.addNode(name, () => {
         const broker = new KafkaBroker({
-          config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}),
+          config, topics, stats, zk: 'zookeeper', ...(groupStore ? { groups: groupStore } : {}), ...(transactionsUsed ? { transactions: true } : {}),
           ...(metadataMode === 'kraft' ? { kraft: { voters, ...(hostedControllers.has(name) ? { controller: hostedControllers.get(name)! } : {}) } } : {}),
           ...(checker ? { invariants: checker } : {}),
         });
@@ -215,8 +216,9 @@ export const kafkaModel: KafkaModel = {
     for (const [index, spec] of (scenario.workload?.producers ?? []).entries()) withPath(['workload', 'producers', index], () => {
       const topic = topicOf(spec.topic, `producer ${spec.id}`, ['topic']);
       const producerConfig = resolveProducerConfig(spec.config);
-      const { id, topic: _t, config: _c, outbox, delay, ...plan } = spec;
+      const { id, topic: _t, config: _c, outbox, delay, transactions, ...plan } = spec;
       if (outbox) throw new Error(`producer ${id}: the outbox pattern is not modelled for kafka`);
+      if (transactions && producerConfig.transactionalId === null) throw ConfigError.at(['transactions'], `producer ${id}: transactions needs config transactional.id (only a transactional producer has transactions)`);
       if (delay !== undefined) {
         const scheduler = consumerSpecs.find((c) => c.delayScheduler !== undefined && (c.topic ?? topics[0]!.topic) === topic.topic);
         if (!scheduler) throw new Error(`producer ${id}: delay needs a consumer group with delayScheduler reading its topic ${topic.topic} (Kafka has no delayed delivery of its own)`);
@@ -227,6 +229,7 @@ export const kafkaModel: KafkaModel = {
       const options = {
         plan, duration: scenario.duration, topic: topic.topic, partitions: topic.partitions.length, brokers, config: producerConfig, history, stats,
         ...(delay !== undefined ? { delay } : {}),
+        ...(transactions ? { transactions: { records: transactions.records, abortEvery: transactions.abortEvery ?? 0 } } : {}),
       };
       world.addNode(id, () => {
         const actor = new KafkaProducer(options);
@@ -264,7 +267,7 @@ export const kafkaModel: KafkaModel = {
           return actor;
         }, { roles: ['consumer'] });
       }
-      consumerGroups.push({ group, topic, topics: groupTopics, mode, names });
+      consumerGroups.push({ group, topic, topics: groupTopics, mode, names, ...(cconfig.readCommitted ? { readCommitted: true } : {}) });
       lines.push(...describeConsumers(spec, { group, topic, groupTopics, mode, count, cconfig, commit, names, errorHandling }, config.offsetsTopicPartitions));
     }
 
@@ -276,6 +279,7 @@ export const kafkaModel: KafkaModel = {
     });
     const committed = (group: string) => results.committed(group);
     for (const t of topics) results.addLagGauges(t);
+    if (transactionsUsed) for (const t of topics) results.addLsoGauges(t);
 
     // Admin operations (CreatePartitions) at given times.
     const adminSteps = scenario.admin ?? [];
@@ -313,7 +317,7 @@ export const kafkaModel: KafkaModel = {
       describe: () => lines.slice(),
       counts: () => {
         ownership.report(stats);
-        return { ...stats };
+        return { ...stats, unstablePartitionsAtEnd: results.unstablePartitions() };
       },
       state: () => store.state,
       groups: () => groupStore?.state ?? {},

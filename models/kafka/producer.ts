@@ -10,10 +10,12 @@ import type { Phase } from '../../sim/world.js';
 import { partitionForKey } from './partitioner.js';
 import { sendTo,
   HEADER_BYTES, RECORD_OVERHEAD, RETRIABLE,
+  type AddPartitionsToTxnResponse, type EndTxnResponse, type FindCoordinatorResponse,
   type InitProducerIdResponse, type KafkaError, type MetadataResponse, type Produce, type ProduceBatchRecord, type ProduceResponse,
 } from './protocol.js';
 import type { ProducerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
+import { TransactionManager, type TransactionManagerTimer, type TransactionShape } from './transaction-manager.js';
 
 /**
  * The Kafka producer (Java client semantics). send() puts the record into the accumulator: a
@@ -77,6 +79,8 @@ export interface ProducerOptions {
    * recorded with each send so the delay checker measures the accuracy.
    */
   delay?: Micros;
+  /** With transactional.id: how the application groups records into transactions (transaction-manager.ts). */
+  transactions?: TransactionShape;
 }
 
 /** How long the client waits for a Metadata or InitProducerId answer before asking another broker. */
@@ -103,7 +107,7 @@ export function sendProduce(ctx: NodeContext, leader: string, request: Omit<Prod
 }
 
 /** What reaches a producer. */
-export type ProducerInbound = ProduceResponse | MetadataResponse | InitProducerIdResponse;
+export type ProducerInbound = ProduceResponse | MetadataResponse | InitProducerIdResponse | FindCoordinatorResponse | AddPartitionsToTxnResponse | EndTxnResponse;
 
 /** The producer's timers ('send' is the workload plan's, set by sim/workload.ts). */
 export type ProducerTimer =
@@ -113,7 +117,9 @@ export type ProducerTimer =
   | { tag: 'metadata-timeout'; data: number }
   | { tag: 'metadata-retry'; data: undefined }
   | { tag: 'metadata-max-age'; data: undefined }
-  | { tag: 'pid-timeout'; data: number };
+  | { tag: 'pid-timeout'; data: number }
+  | { tag: 'txn-init'; data: undefined }
+  | TransactionManagerTimer;
 const timers = timersOf<ProducerTimer>();
 
 export class KafkaProducer implements Actor {
@@ -144,6 +150,10 @@ export class KafkaProducer implements Actor {
   private wakeTimer: Timer | null = null;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly acks: 0 | 1 | -1;
+  /** transactional.id: the client's transaction manager, and the sends waiting for the next transaction. */
+  private txn: TransactionManager | null = null;
+  private producerEpoch = 0;
+  private readonly held: PlannedSend[] = [];
 
   /** The plan's send timers; null before start and after a restart (the plan lived in memory). */
   private sends: PlannedSends | null = null;
@@ -168,20 +178,35 @@ export class KafkaProducer implements Actor {
     this.sends = new PlannedSends(new ProducerPlan(this.options.plan, ctx.random('plan'), this.options.duration));
     this.requestMetadata();
     timers.set(ctx, this.options.config.metadataMaxAge, 'metadata-max-age', undefined);
-    if (this.options.config.idempotence) this.initProducerId();
+    if (this.options.config.transactionalId !== null) {
+      // initTransactions() when the application starts (the plan's start).
+      this.txn = this.newTransactionManager();
+      timers.set(ctx, Math.max(0, (this.options.plan.start ?? 0) - ctx.trueNow()), 'txn-init', undefined);
+    } else if (this.options.config.idempotence) this.initProducerId();
     this.scheduleNext();
   }
 
   onPhase(phase: Phase): void {
     if (phase === 'safety') return;
     this.sends?.stop(this.ctx);
+    this.maybeCloseTransaction();
+  }
+
+  /** Planning is over and nothing waits: the application commits (or aborts) the last, shorter transaction. */
+  private maybeCloseTransaction(): void {
+    if (this.txn !== null && this.held.length === 0 && this.sends !== null && !this.sends.planning) this.txn.endOpen();
   }
 
   receive(from: string, message: ProducerInbound): void {
     switch (message.type) {
       case 'ProduceResponse': return this.onProduceResponse(from, message);
       case 'MetadataResponse': return this.onMetadata(message);
-      case 'InitProducerIdResponse': return this.onInitProducerId(message);
+      case 'InitProducerIdResponse':
+        if (this.txn) return this.txn.onInitProducerId(message);
+        return this.onInitProducerId(message);
+      case 'FindCoordinatorResponse': return this.txn?.onFindCoordinator(message);
+      case 'AddPartitionsToTxnResponse': return this.txn?.onAddPartitions(message);
+      case 'EndTxnResponse': return this.txn?.onEndTxn(message);
       default: return unreachable(message, 'producer message');
     }
   }
@@ -212,6 +237,9 @@ export class KafkaProducer implements Actor {
           this.initProducerId();
         }
         return;
+      case 'txn-init': return this.txn?.init();
+      case 'txn-request-timeout': case 'txn-retry':
+        return this.txn?.onTimer(...([tag, data] as Parameters<TransactionManager['onTimer']>));
       default: return unreachable(tag, 'producer timer');
     }
   }
@@ -224,16 +252,63 @@ export class KafkaProducer implements Actor {
 
   private onSend(send: PlannedSend): void {
     if (!this.sends!.fired()) return;
+    if (this.txn !== null && (this.held.length > 0 || !this.txn.accepting())) {
+      // Between transactions (committing, or not initialised yet): the record waits for the next one.
+      if (this.txn.state !== 'FATAL_ERROR') this.held.push(send);
+      this.scheduleNext();
+      return;
+    }
+    this.accept(send);
+    this.scheduleNext();
+    this.maybeCloseTransaction();
+  }
+
+  /** send(): the record goes into the accumulator (and, transactional, into the open transaction). */
+  private accept(send: PlannedSend): void {
     const msg = messageId(this.ctx.name, send.seq);
     const partition = send.key !== undefined ? partitionForKey(send.key, this.partitionCount) : this.sticky;
     const op: NewHistoryOp = { time: this.ctx.trueNow(), process: this.ctx.name, type: 'invoke', f: 'send', msg, queue: this.queueName(partition) };
     if (send.key !== undefined) op.key = send.key;
     if (this.options.delay !== undefined) op.delay = this.options.delay;
+    if (this.txn !== null) op.txn = this.txn.currentTxn;
     this.options.history.record(op);
     if (partition >= this.options.partitions) this.options.stats.recordsToAddedPartitions++;
     this.append(partition, { msg, key: send.key, bytes: send.bytes, timestamp: this.ctx.now(), seq: send.seq, invokedAt: this.ctx.trueNow() });
+    this.txn?.appended({ msg, key: send.key, queue: this.queueName(partition), offset: -1, node: undefined, failed: false });
     this.drain();
-    this.scheduleNext();
+  }
+
+  private newTransactionManager(): TransactionManager {
+    const shape = this.options.transactions ?? { records: 1, abortEvery: 0 };
+    return new TransactionManager({
+      ctx: this.ctx, history: this.options.history, brokers: this.options.brokers, config: this.options.config,
+      producerIdChanged: (producerId, epoch) => {
+        this.producerId = producerId;
+        this.producerEpoch = epoch;
+        this.nextSequence.fill(0);
+        this.lastAcked.fill(-1);
+      },
+      outstandingBatches: () => {
+        let n = 0;
+        for (const q of this.queues) n += q.length;
+        return n;
+      },
+      drain: () => this.drain(),
+      resume: () => {
+        // beginTransaction(): the records that waited go into the new transaction.
+        while (this.held.length > 0 && this.txn!.accepting()) this.accept(this.held.shift()!);
+        this.maybeCloseTransaction();
+      },
+      stop: () => {
+        // Nothing more is sent: records waiting for the next transaction were never handed to send().
+        this.sends?.stop(this.ctx);
+        this.held.length = 0;
+        for (const queue of this.queues) {
+          for (const batch of queue) if (batch.inflight) this.settle(batch);
+          queue.length = 0;
+        }
+      },
+    }, shape);
   }
 
   private queueName(partition: number): string {
@@ -277,6 +352,7 @@ export class KafkaProducer implements Actor {
       const leader = this.leaders[p] ?? null;
       if (!this.metadataReady || leader === null) continue;
       if (config.idempotence && this.producerId < 0) continue;
+      if (this.txn !== null && !this.txn.maySend(this.queueName(p))) continue;
       // With idempotence at most max.in.flight batches per partition are unresolved, across
       // connections too, so a resent batch is always among the last 5 the leader remembers.
       let unresolved = 0;
@@ -319,6 +395,7 @@ export class KafkaProducer implements Actor {
     sendProduce(this.ctx, leader, {
       topic: this.options.topic, partition: batch.partition, acks: this.acks, timeout: config.requestTimeout,
       producerId: config.idempotence ? this.producerId : -1, baseSequence: config.idempotence ? batch.baseSequence : -1, records, id,
+      ...(this.txn !== null ? { producerEpoch: this.producerEpoch, transactionalId: config.transactionalId! } : {}),
     }, batch.bytes);
     if (batch.partition === this.sticky && this.partitionCount > 1) {
       // Sticky partitioner: the sticky partition's batch went out; pick another one.
@@ -353,6 +430,9 @@ export class KafkaProducer implements Actor {
         this.lastAcked[batch.partition] = Math.max(this.lastAcked[batch.partition]!, batch.baseSequence + batch.records.length - 1);
       }
       this.finish(batch, 'ok', undefined, response.baseOffset, from);
+    } else if (this.txn !== null && (response.error === 'INVALID_PRODUCER_EPOCH' || response.error === 'PRODUCER_FENCED')) {
+      // A newer epoch exists for this producer id: this instance is a fenced zombie.
+      return this.txn.fenced(response.error);
     } else {
       this.retryOrFail(batch, response.error);
     }
@@ -417,6 +497,11 @@ export class KafkaProducer implements Actor {
     const queue = this.queues[batch.partition]!;
     const index = queue.indexOf(batch);
     if (index >= 0) queue.splice(index, 1);
+    if (this.txn !== null) {
+      // Transactional: the records' outcome is the transaction's (recorded when it ends).
+      this.txn.batchDone(this.queueName(batch.partition), batch.records.map((r) => r.msg), baseOffset, node, type === 'ok');
+      return;
+    }
     const time = this.ctx.trueNow();
     const process = this.ctx.name;
     const queueName = this.queueName(batch.partition);

@@ -34,6 +34,12 @@ export interface LogRecord {
    * clock at send(), in microseconds. Used by the time index and time-based retention.
    */
   time: number;
+  /** KIP-98: the producer epoch of the record's batch (absent: not written by a transactional producer). */
+  producerEpoch?: number;
+  /** KIP-98: the record's batch has the transactional flag (its producer's transaction is not over until a marker). */
+  txn?: true;
+  /** KIP-98: a control record (transaction marker) written by the transaction coordinator; never handed to an application. */
+  control?: 'COMMIT' | 'ABORT';
 }
 
 export type KafkaError =
@@ -64,7 +70,15 @@ export type KafkaError =
   | 'FENCED_MEMBER_EPOCH'
   | 'UNRELEASED_INSTANCE_ID'
   | 'STALE_MEMBER_EPOCH'
-  | 'GROUP_ID_NOT_FOUND';
+  | 'GROUP_ID_NOT_FOUND'
+  // transactions (KIP-98, KIP-588, KIP-890)
+  | 'INVALID_PRODUCER_EPOCH'
+  | 'PRODUCER_FENCED'
+  | 'INVALID_TXN_STATE'
+  | 'INVALID_PRODUCER_ID_MAPPING'
+  | 'CONCURRENT_TRANSACTIONS'
+  | 'INVALID_TRANSACTION_TIMEOUT'
+  | 'INVALID_RECORD';
 
 /** Errors a producer retries. */
 export const RETRIABLE: ReadonlySet<KafkaError> = new Set<KafkaError>([
@@ -146,6 +160,14 @@ export interface Fetch {
   maxWait: number;
   maxBytes: number;
   id: number;
+  /** Fetch's isolation_level: 1 is READ_COMMITTED (up to the last stable offset); absent is READ_UNCOMMITTED (up to the HW). */
+  isolationLevel?: 1;
+}
+
+/** One entry of a FetchResponse's aborted_transactions (READ_COMMITTED only). */
+export interface AbortedTransaction {
+  producerId: number;
+  firstOffset: number;
 }
 
 export interface FetchResponse {
@@ -158,6 +180,9 @@ export interface FetchResponse {
   logEndOffset: number;
   logStartOffset: number;
   records: LogRecord[];
+  /** READ_COMMITTED fetches only: the partition's last stable offset and the aborted transactions in the range read. */
+  lastStableOffset?: number;
+  abortedTransactions?: AbortedTransaction[];
 }
 
 export interface OffsetsForLeaderEpoch {
@@ -188,6 +213,8 @@ export interface ListOffsets {
   /** -2 earliest, -1 latest, or a timestamp (microseconds): the first offset at or after it. */
   timestamp: number;
   id: number;
+  /** 1: READ_COMMITTED, "latest" is the last stable offset. */
+  isolationLevel?: 1;
 }
 
 export interface ListOffsetsResponse {
@@ -222,6 +249,9 @@ export interface MetadataResponse {
 export interface InitProducerId {
   type: 'InitProducerId';
   id: number;
+  /** A transactional producer's transactional.id (to its transaction coordinator) and transaction.timeout.ms. */
+  transactionalId?: string;
+  transactionTimeoutMs?: number;
 }
 
 export interface InitProducerIdResponse {
@@ -250,6 +280,9 @@ export interface Produce {
   baseSequence: number;
   records: ProduceBatchRecord[];
   id: number;
+  /** KIP-98: the batch's producer epoch, and its transactional flag with the producer's transactional.id. */
+  producerEpoch?: number;
+  transactionalId?: string;
 }
 
 export interface ProduceResponse {
@@ -272,7 +305,8 @@ export interface GroupSubscriptionMetadata {
   generation: number;
 }
 
-export interface FindCoordinator { type: 'FindCoordinator'; key: string; id: number }
+/** keyType 1 (TRANSACTION): the key is a transactional.id, the coordinator leads its __transaction_state partition. */
+export interface FindCoordinator { type: 'FindCoordinator'; key: string; id: number; keyType?: 1 }
 export interface FindCoordinatorResponse { type: 'FindCoordinatorResponse'; id: number; error: KafkaError; coordinator: string | null }
 
 export interface JoinGroup {
@@ -365,6 +399,43 @@ export interface ConsumerGroupHeartbeatResponse {
 export interface OffsetFetch { type: 'OffsetFetch'; groupId: string; partitions: string[]; id: number }
 export interface OffsetFetchResponse { type: 'OffsetFetchResponse'; id: number; error: KafkaError; offsets: { partition: string; offset: number }[] }
 
+// ------------------------------------------------------------------ transactions (KIP-98, KIP-447)
+
+export interface AddPartitionsToTxn {
+  type: 'AddPartitionsToTxn';
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** "topic-partition" */
+  partitions: string[];
+  id: number;
+  /** KIP-890 (v4, broker to coordinator): only verify that the partitions are in the ongoing transaction of this epoch. */
+  verifyOnly?: true;
+}
+export interface AddPartitionsToTxnResponse { type: 'AddPartitionsToTxnResponse'; id: number; error: KafkaError }
+export interface EndTxn {
+  type: 'EndTxn';
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** commitTransaction (true) or abortTransaction (false). */
+  committed: boolean;
+  id: number;
+}
+export interface EndTxnResponse { type: 'EndTxnResponse'; id: number; error: KafkaError }
+/** From a transaction coordinator to a partition leader: append a COMMIT or ABORT control record for the producer. */
+export interface WriteTxnMarkers {
+  type: 'WriteTxnMarkers';
+  producerId: number;
+  producerEpoch: number;
+  committed: boolean;
+  /** The leader epoch of the coordinator's __transaction_state partition. */
+  coordinatorEpoch: number;
+  partitions: string[];
+  id: number;
+}
+export interface WriteTxnMarkersResponse { type: 'WriteTxnMarkersResponse'; id: number; errors: { partition: string; error: KafkaError }[] }
+
 // ------------------------------------------------------------------ admin
 
 /**
@@ -406,7 +477,9 @@ export type KafkaMessage =
   | Heartbeat | HeartbeatResponse | LeaveGroup | LeaveGroupResponse | ConsumerGroupHeartbeat | ConsumerGroupHeartbeatResponse | OffsetCommit | OffsetCommitResponse | OffsetFetch | OffsetFetchResponse
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
-  | CreatePartitions | CreatePartitionsResponse;
+  | CreatePartitions | CreatePartitionsResponse
+  | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | EndTxnResponse
+  | WriteTxnMarkers | WriteTxnMarkersResponse;
 
 /** Every message of the model, ZooKeeper and KRaft modes, as one union discriminated by `type`. */
 export type KafkaWireMessage = KafkaMessage | KraftMessage;
@@ -426,7 +499,9 @@ export type BrokerInbound =
   | BrokerRegistration | BrokerHeartbeat | AllocateProducerIds
   // admin and consumer groups
   | CreatePartitions | CreatePartitionsResponse
-  | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | ConsumerGroupHeartbeat | OffsetCommit | OffsetFetch;
+  | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | ConsumerGroupHeartbeat | OffsetCommit | OffsetFetch
+  // transactions
+  | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | WriteTxnMarkers | WriteTxnMarkersResponse;
 
 /** Sends a protocol message through a node context. */
 export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {

@@ -1,4 +1,5 @@
 import { OFFSETS_TOPIC } from './group-coordinator.js';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction/transaction-coordinator.js';
 import { ConfigError, type ConfigPath } from '../../sim/scenario/config-error.js';
 import type { TopicAssignment } from './controller.js';
 import type { BrokerConfig, KafkaTopicSpec } from './schema.js';
@@ -30,7 +31,7 @@ export function assignReplicas(brokers: readonly string[], partitions: number, r
  * subscribes: offsets.topic.num.partitions, offsets.topic.replication.factor capped by the
  * broker count), and a lookup by name for the workload's entries.
  */
-export function planTopics(topicSpecs: readonly KafkaTopicSpec[], brokers: readonly string[], config: BrokerConfig, groupsUsed: boolean): {
+export function planTopics(topicSpecs: readonly KafkaTopicSpec[], brokers: readonly string[], config: BrokerConfig, groupsUsed: boolean, transactionsUsed = false): {
   topics: TopicAssignment[];
   topicOf: (name: string | undefined, what: string, path?: ConfigPath) => TopicAssignment;
 } {
@@ -57,12 +58,21 @@ export function planTopics(topicSpecs: readonly KafkaTopicSpec[], brokers: reado
       uncleanLeaderElection: config.uncleanLeaderElection,
     });
   }
+  if (transactionsUsed) {
+    topics.push({
+      topic: TRANSACTION_STATE_TOPIC,
+      partitions: assignReplicas(brokers, config.transactionStatePartitions, Math.min(config.transactionStateReplicationFactor, brokerCount)),
+      minInsyncReplicas: config.minInsyncReplicas,
+      uncleanLeaderElection: config.uncleanLeaderElection,
+    });
+  }
+  const internal = (t: string) => t === OFFSETS_TOPIC || t === TRANSACTION_STATE_TOPIC;
   /** A topic by name; `path` is where the name stands in the scenario entry being checked (see withPath). */
   const topicOf = (name: string | undefined, what: string, path: ConfigPath = []): TopicAssignment => {
     if (name === undefined) return topics[0]!;
-    const topic = topics.find((t) => t.topic === name && t.topic !== OFFSETS_TOPIC);
+    const topic = topics.find((t) => t.topic === name && !internal(t.topic));
     if (!topic) {
-      const names = topics.filter((t) => t.topic !== OFFSETS_TOPIC).map((t) => t.topic);
+      const names = topics.filter((t) => !internal(t.topic)).map((t) => t.topic);
       throw ConfigError.at(path, `${what}: no topic named "${name}" (topics: ${names.join(', ')})`, names, name);
     }
     return topic;

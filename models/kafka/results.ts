@@ -4,6 +4,7 @@ import type { KafkaBroker } from './broker/kafka-server.js';
 import { KafkaConsumer } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
 import { OFFSETS_TOPIC } from './group-coordinator.js';
+import { TRANSACTION_STATE_TOPIC } from './coordinator/transaction/transaction-coordinator.js';
 import type { KafkaStats } from './stats.js';
 import type { KafkaControlState } from './zookeeper.js';
 
@@ -14,6 +15,8 @@ export interface ConsumerGroupPlan {
   topics: TopicAssignment[];
   mode: 'subscribe' | 'assign';
   names: string[];
+  /** isolation.level=read_committed: its lag is measured against the last stable offset. */
+  readCommitted?: boolean;
 }
 
 export interface ResultSources {
@@ -33,7 +36,7 @@ export interface ResultSources {
 /**
  * What the Kafka model reports beyond the client history: each group's committed offsets (from
  * its current coordinator), the `lag.<group>.<topic-partition>` gauges (high watermark minus the
- * committed offset), and the final read of what is still retained for some reader.
+ * committed offset; the last stable offset for a read_committed group, as Kafka's consumer reports it), and the final read of what is still retained for some reader.
  */
 export class KafkaResults {
   private readonly lagGauges = new Set<string>();
@@ -47,16 +50,19 @@ export class KafkaResults {
     return broker?.committedOffsets().get(group) ?? new Map();
   }
 
-  private highWatermark(tp: string): number {
+  /** The leader's high watermark, or its last stable offset for a read_committed group (-1: no leader). */
+  private highWatermark(tp: string, readCommitted = false): number {
     const leader = this.from.store.state.partitions[tp]?.leader;
     const broker = leader ? this.from.brokers.get(leader) : undefined;
-    return broker?.inspect(tp)?.hw ?? -1;
+    const r = broker?.inspect(tp);
+    if (!r) return -1;
+    return readCommitted ? r.lso : r.hw;
   }
 
-  private lagGauge(group: string, tp: string): void {
+  private lagGauge(group: string, tp: string, readCommitted: boolean): void {
     const stats = this.from.stats;
     this.from.world.metrics.gauge(`lag.${group}.${tp}`, () => {
-      const hw = this.highWatermark(tp);
+      const hw = this.highWatermark(tp, readCommitted);
       if (hw < 0) return 0;
       const offset = this.committed(group).get(tp) ?? 0;
       const lag = Math.max(0, hw - offset);
@@ -73,9 +79,55 @@ export class KafkaResults {
         const key = `${g.group}|${t.topic}-${p}`;
         if (this.lagGauges.has(key)) continue;
         this.lagGauges.add(key);
-        this.lagGauge(g.group, `${t.topic}-${p}`);
+        this.lagGauge(g.group, `${t.topic}-${p}`, g.readCommitted === true);
       }
     }
+  }
+
+  /**
+   * With transactions: a gauge `lso-behind.<topic-partition>` (high watermark minus last stable
+   * offset: records read_committed consumers may not read yet) per partition of `t`, and at each
+   * sample the time the LSO has stood still below the HW, whose largest value is the count
+   * `lsoStuckMsMax` (a stuck LSO: read_committed consumers make no progress there).
+   */
+  addLsoGauges(t: TopicAssignment): void {
+    if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) return;
+    const { world, stats } = this.from;
+    for (let p = 0; p < t.partitions.length; p++) {
+      const tp = `${t.topic}-${p}`;
+      let stuck: { lso: number; since: number } | null = null;
+      world.metrics.gauge(`lso-behind.${tp}`, () => {
+        const hw = this.highWatermark(tp);
+        const lso = this.highWatermark(tp, true);
+        if (hw < 0 || lso >= hw) {
+          stuck = null;
+          return 0;
+        }
+        if (stuck === null || stuck.lso !== lso) stuck = { lso, since: world.now };
+        stats.lsoStuckMsMax = Math.max(stats.lsoStuckMsMax, (world.now - stuck.since) / 1000);
+        return hw - lso;
+      });
+    }
+  }
+
+  /**
+   * Partitions whose last stable offset is below the high watermark at the end of the run (on
+   * their leader): a transaction still open there (a hanging or undecided transaction), so
+   * read_committed consumers cannot read past it.
+   */
+  unstablePartitions(): number {
+    const { topics, store, brokers } = this.from;
+    let n = 0;
+    for (const t of topics) {
+      if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) continue;
+      for (let p = 0; p < t.partitions.length; p++) {
+        const tp = `${t.topic}-${p}`;
+        const leader = store.state.partitions[tp]?.leader ?? null;
+        const r = leader ? brokers.get(leader)?.inspect(tp) : undefined;
+        if (r && r.log.txns.firstUnstableOffset < r.hw) n++;
+      }
+    }
+    return n;
   }
 
   /**
@@ -88,7 +140,7 @@ export class KafkaResults {
     const { topics, consumerGroups, store, brokers } = this.from;
     const out = new Set<string>();
     for (const t of topics) {
-      if (t.topic === OFFSETS_TOPIC) continue;
+      if (t.topic === OFFSETS_TOPIC || t.topic === TRANSACTION_STATE_TOPIC) continue;
       const readers = consumerGroups.filter((g) => g.topics.includes(t));
       for (let p = 0; p < t.partitions.length; p++) {
         const tp = `${t.topic}-${p}`;
@@ -112,7 +164,7 @@ export class KafkaResults {
           }
         }
         const start = Math.max(from, source.log.logStartOffset);
-        for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) out.add(r.msg);
+        for (const r of source.log.read(start, source.hw, Number.POSITIVE_INFINITY)) if (r.control === undefined) out.add(r.msg);
       }
     }
     return out;

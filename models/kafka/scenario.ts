@@ -19,6 +19,8 @@ export interface KafkaProducerSpec extends CommonProducer {
   /** mqsim model key: the requested delivery delay (through a delay topic and a delay scheduler). */
   delay?: number;
   config?: KafkaProducerConfig;
+  /** mqsim key (with transactional.id): records per transaction, and every n-th transaction aborted by the application. */
+  transactions?: { records: number; abortEvery?: number };
 }
 
 export interface KafkaConsumerSpec extends CommonConsumer {

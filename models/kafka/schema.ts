@@ -55,6 +55,11 @@ export const KAFKA_DEFAULTS = {
   'group.consumer.heartbeat.interval.ms': 5_000,
   'group.consumer.session.timeout.ms': 45_000,
   'group.consumer.assignors': ['uniform', 'range'] as ServerAssignorName[],
+  'transaction.state.log.num.partitions': 50,
+  'transaction.state.log.replication.factor': 3,
+  'transaction.max.timeout.ms': 900_000,
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 10_000,
+  'transaction.partition.verification.enable': true,
   // producer
   acks: 'all' as Acks,
   retries: 2_147_483_647,
@@ -64,6 +69,7 @@ export const KAFKA_DEFAULTS = {
   'max.in.flight.requests.per.connection': 5,
   'linger.ms': 0,
   'batch.size': 16_384,
+  'transaction.timeout.ms': 60_000,
   // consumer
   'fetch.max.wait.ms': 500,
   'fetch.min.bytes': 1,
@@ -127,6 +133,17 @@ export const kafkaClusterConfig = z.strictObject({
   'offsets.topic.replication.factor': positiveInt.optional().meta({ description: 'Replication factor of __consumer_offsets (default 3, capped here by the broker count).' }),
   'offsets.commit.timeout.ms': ms('How long the coordinator waits for an OffsetCommit to reach every ISR member of its __consumer_offsets partition (default 5000).'),
   'group.initial.rebalance.delay.ms': ms('How long the coordinator waits for more members before the first rebalance of an empty group (default 3000).'),
+  'transaction.state.log.num.partitions': partitionCount.optional().meta({
+    description: 'Partitions of the internal __transaction_state topic (default 50); a transactional.id\'s coordinator is the leader of partition abs(transactionalId.hashCode()) % this. The topic is created when a producer sets transactional.id.',
+  }),
+  'transaction.state.log.replication.factor': positiveInt.optional().meta({ description: 'Replication factor of __transaction_state (default 3, capped here by the broker count).' }),
+  'transaction.max.timeout.ms': z.number().int().min(1).optional().meta({ description: 'The largest transaction.timeout.ms a producer may ask for; InitProducerId with more is refused with INVALID_TRANSACTION_TIMEOUT (default 900000).' }),
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': z.number().int().min(1).optional().meta({
+    description: 'How often the transaction coordinator aborts transactions open longer than their transaction.timeout.ms (default 10000).',
+  }),
+  'transaction.partition.verification.enable': z.boolean().optional().meta({
+    description: 'KIP-890 (Kafka 3.6+): a partition leader asks the transaction coordinator whether a transactional Produce\'s partition is in an ongoing transaction of that producer epoch before appending, and refuses it (INVALID_TXN_STATE) if not, so a late Produce cannot open a hanging transaction (default true; takes effect only with inter.broker.protocol.version >= 3.6).',
+  }),
   'group.consumer.heartbeat.interval.ms': z.number().int().min(1).optional().meta({
     description: 'Consumer group protocol (KIP-848, group.protocol=consumer): how often members send ConsumerGroupHeartbeat; the coordinator sends it to them in every response (default 5000).',
   }),
@@ -171,7 +188,25 @@ export const kafkaProducerConfig = z.strictObject({
   'enable.idempotence': z.boolean().optional().meta({
     description: 'Producer id and per-partition sequence numbers so the leader drops a resent batch it already has (default true when acks=all, retries > 0 and max.in.flight <= 5, as in Kafka 3.x; requires acks=all).',
   }),
+  'transactional.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a transactional.id uses letters, digits, ".", "_" and "-"').optional().meta({
+    description: 'Makes the producer transactional (KIP-98): initTransactions() finds the coordinator of this id and gets its producer id with a bumped epoch (fencing any older instance); records are written in transactions (mqsim key `transactions` says how many records each holds and which the application aborts). Requires enable.idempotence (acks=all, max.in.flight.requests.per.connection <= 5). Default: none.',
+  }),
+  'transaction.timeout.ms': z.number().int().min(1).optional().meta({
+    description: 'How long a transaction may stay open before the coordinator aborts it and bumps the epoch (the producer is then fenced); at most the broker\'s transaction.max.timeout.ms (default 60000).',
+  }),
 }).superRefine((c, ctx) => {
+  if (c['transactional.id'] !== undefined && c['enable.idempotence'] === false) {
+    ctx.addIssue({ code: 'custom', path: ['enable.idempotence'], message: 'transactional.id requires enable.idempotence=true (Kafka: "Cannot set a transactional.id without also enabling idempotence")' });
+  }
+  if (c['transactional.id'] !== undefined && c.acks !== undefined && c.acks !== 'all') {
+    ctx.addIssue({ code: 'custom', path: ['acks'], message: 'transactional.id requires acks=all (idempotence does)' });
+  }
+  if (c['transactional.id'] !== undefined && (c['max.in.flight.requests.per.connection'] ?? 5) > 5) {
+    ctx.addIssue({ code: 'custom', path: ['max.in.flight.requests.per.connection'], message: 'transactional.id requires max.in.flight.requests.per.connection <= 5 (idempotence does)' });
+  }
+  if (c['transactional.id'] === undefined && c['transaction.timeout.ms'] !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['transaction.timeout.ms'], message: 'transaction.timeout.ms needs transactional.id (only a transactional producer has transactions)' });
+  }
   if (c['enable.idempotence'] === true && c.acks !== undefined && c.acks !== 'all') {
     ctx.addIssue({ code: 'custom', path: ['enable.idempotence'], message: 'enable.idempotence=true requires acks=all (Kafka refuses this config)' });
   }
@@ -204,6 +239,9 @@ export const kafkaConsumerConfig = z.strictObject({
   }),
   'group.remote.assignor': z.enum(SERVER_ASSIGNORS).optional().meta({
     description: 'group.protocol=consumer: the server-side assignor this member asks for (default none: the first of the broker\'s group.consumer.assignors).',
+  }),
+  'isolation.level': z.enum(['read_uncommitted', 'read_committed']).optional().meta({
+    description: 'read_uncommitted (default): fetch up to the high watermark, records of open and aborted transactions included; read_committed: fetch up to the last stable offset and drop the records of aborted transactions (the FetchResponse lists them).',
   }),
   'partition.assignment.strategy': z.enum(['range', 'roundrobin', 'sticky', 'cooperative-sticky']).optional().meta({
     description: 'The assignor the group uses (default range: Kafka 3.x lists [range, cooperative-sticky] and a group uses the first one every member supports, which is range). cooperative-sticky selects the incremental cooperative protocol (KIP-429).',
@@ -254,6 +292,12 @@ export const kafkaParts: ModelScenarioParts = {
     topic: topicName.optional().meta({ description: 'Topic the producer writes to (default the first topic).' }),
     delay: duration.optional().meta({
       description: 'mqsim model key: the delivery delay the application wants (Kafka has none built in). The producer writes to its topic, a delay topic that a consumer group with `delayScheduler: { delay: <the same>, target: ... }` forwards when due; the delay is recorded with each send so delay accuracy is measured.',
+    }),
+    transactions: z.strictObject({
+      records: positiveInt.meta({ description: 'Records per transaction: the application calls beginTransaction(), sends this many records, then commitTransaction().' }),
+      abortEvery: positiveInt.optional().meta({ description: 'The application calls abortTransaction() instead of committing every n-th transaction (default never).' }),
+    }).optional().meta({
+      description: 'mqsim model key (needs config transactional.id): how the application groups its records into transactions. Default with transactional.id: one record per transaction, all committed.',
     }),
   },
   producerConfig: kafkaProducerConfig,
@@ -324,6 +368,8 @@ export const kafkaParts: ModelScenarioParts = {
     'staticMemberReplacements', 'fencedInstanceRequests', 'generationMax', 'lagMax', 'partitionsAdded',
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
+    'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
+    'fencedTxnRequests', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 
@@ -370,6 +416,19 @@ export interface BrokerConfig {
   consumerHeartbeatInterval: Micros;
   consumerSessionTimeout: Micros;
   consumerAssignors: readonly ServerAssignorName[];
+  transactionStatePartitions: number;
+  transactionStateReplicationFactor: number;
+  transactionMaxTimeoutMs: number;
+  transactionAbortTimedOutInterval: Micros;
+  /** KIP-890 partition verification: transaction.partition.verification.enable and an inter.broker.protocol.version >= 3.6. */
+  transactionPartitionVerification: boolean;
+}
+
+/** Whether a version string is at least major.minor. */
+export function ibpAtLeast(version: string, major: number, minor: number): boolean {
+  const [ma, mi] = version.split('.').map((p) => Number.parseInt(p, 10));
+  if (ma === undefined || Number.isNaN(ma)) return true;
+  return ma > major || (ma === major && (mi ?? 0) >= minor);
 }
 
 /** Whether a version string is at least 0.11.0 (leader-epoch truncation). */
@@ -418,6 +477,11 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     consumerHeartbeatInterval: (c?.['group.consumer.heartbeat.interval.ms'] ?? d['group.consumer.heartbeat.interval.ms']) * MS,
     consumerSessionTimeout: (c?.['group.consumer.session.timeout.ms'] ?? d['group.consumer.session.timeout.ms']) * MS,
     consumerAssignors: c?.['group.consumer.assignors'] ?? d['group.consumer.assignors'],
+    transactionStatePartitions: c?.['transaction.state.log.num.partitions'] ?? d['transaction.state.log.num.partitions'],
+    transactionStateReplicationFactor: c?.['transaction.state.log.replication.factor'] ?? d['transaction.state.log.replication.factor'],
+    transactionMaxTimeoutMs: c?.['transaction.max.timeout.ms'] ?? d['transaction.max.timeout.ms'],
+    transactionAbortTimedOutInterval: (c?.['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? d['transaction.abort.timed.out.transaction.cleanup.interval.ms']) * MS,
+    transactionPartitionVerification: (c?.['transaction.partition.verification.enable'] ?? d['transaction.partition.verification.enable']) && ibpAtLeast(ibp, 3, 6),
   };
 }
 
@@ -432,6 +496,9 @@ export interface ProducerConfig {
   batchSize: number;
   idempotence: boolean;
   metadataMaxAge: Micros;
+  /** transactional.id (null: not transactional) and transaction.timeout.ms. */
+  transactionalId: string | null;
+  transactionTimeoutMs: number;
 }
 
 export function resolveProducerConfig(c: KafkaProducerConfig | undefined): ProducerConfig {
@@ -440,7 +507,8 @@ export function resolveProducerConfig(c: KafkaProducerConfig | undefined): Produ
   const retries = c?.retries ?? d.retries;
   const maxInFlight = c?.['max.in.flight.requests.per.connection'] ?? d['max.in.flight.requests.per.connection'];
   // Kafka 3.x: idempotence is on by default unless the other settings conflict with it.
-  const idempotence = c?.['enable.idempotence'] ?? (acksValue === 'all' && retries > 0 && maxInFlight <= 5);
+  // A transactional producer is idempotent (the schema refuses enable.idempotence=false with transactional.id).
+  const idempotence = c?.['enable.idempotence'] ?? (c?.['transactional.id'] !== undefined || (acksValue === 'all' && retries > 0 && maxInFlight <= 5));
   return {
     acks: acksValue,
     retries,
@@ -452,6 +520,8 @@ export function resolveProducerConfig(c: KafkaProducerConfig | undefined): Produ
     batchSize: c?.['batch.size'] ?? d['batch.size'],
     idempotence,
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
+    transactionalId: c?.['transactional.id'] ?? null,
+    transactionTimeoutMs: c?.['transaction.timeout.ms'] ?? d['transaction.timeout.ms'],
   };
 }
 
@@ -473,6 +543,7 @@ export interface ConsumerConfig {
   metadataMaxAge: Micros;
   groupProtocol: 'classic' | 'consumer';
   remoteAssignor: ServerAssignorName | null;
+  readCommitted: boolean;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -494,5 +565,6 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
     groupProtocol: c?.['group.protocol'] ?? 'classic',
     remoteAssignor: c?.['group.remote.assignor'] ?? null,
+    readCommitted: c?.['isolation.level'] === 'read_committed',
   };
 }

@@ -80,6 +80,25 @@ export interface KafkaStats {
   partitionUnownedMsTotal: number;
   /** partitionUnownedMsTotal over the number of partitions ever owned: each partition's time without a consumer, on average. */
   partitionUnownedMsMean: number;
+  /** Transactions that reached CompleteCommit / CompleteAbort at their coordinator. */
+  transactionsCommitted: number;
+  transactionsAborted: number;
+  /** Transactions the coordinator aborted because they were open longer than transaction.timeout.ms. */
+  transactionsTimedOut: number;
+  /** Open transactions aborted because a new instance of their transactional.id called InitProducerId (the old one fenced). */
+  transactionsFenced: number;
+  /** Produce requests refused with INVALID_PRODUCER_EPOCH (a fenced producer's batches). */
+  fencedProduceRequests: number;
+  /** AddPartitionsToTxn / EndTxn refused with PRODUCER_FENCED. */
+  fencedTxnRequests: number;
+  /** KIP-890: transactional Produce requests refused because their partition was not in an ongoing transaction. */
+  unverifiedTxnProduces: number;
+  /**
+   * The longest time, in ms, a partition's last stable offset stood still below its high watermark
+   * (sampled every second): how long read_committed consumers made no progress there. A stuck LSO
+   * far longer than transaction.timeout.ms is a hanging transaction.
+   */
+  lsoStuckMsMax: number;
 }
 
 export function newStats(): KafkaStats {
@@ -91,5 +110,7 @@ export function newStats(): KafkaStats {
     staticMemberReplacements: 0, fencedInstanceRequests: 0, generationMax: 0, lagMax: 0, partitionsAdded: 0,
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
     retried: 0, deadLettered: 0, recordsSkipped: 0, fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
+    transactionsCommitted: 0, transactionsAborted: 0, transactionsTimedOut: 0, transactionsFenced: 0, fencedProduceRequests: 0,
+    fencedTxnRequests: 0, unverifiedTxnProduces: 0, lsoStuckMsMax: 0,
   };
 }

@@ -9,6 +9,7 @@ import { ReorderChecker } from './order.js';
 import { PollChecker } from './poll.js';
 import { ProducerTable } from './producers.js';
 import { NonmonotonicSendChecker } from './send-order.js';
+import { AbortedReadChecker, NonAtomicReadChecker } from './txn.js';
 import type { CheckResult } from './types.js';
 
 export { BacklogChecker, type BacklogPoint, type BacklogReport } from './backlog.js';
@@ -23,6 +24,7 @@ export { ReorderChecker } from './order.js';
 export { PollChecker, type PollResult } from './poll.js';
 export { ProducerTable, type ProducerRecord } from './producers.js';
 export { NonmonotonicSendChecker } from './send-order.js';
+export { AbortedReadChecker, NonAtomicReadChecker } from './txn.js';
 export { AnomalyTally, MAX_EXAMPLES, type CheckResult, type Example } from './types.js';
 
 /** Jepsen's names for the queue anomalies the suite reports. */
@@ -33,7 +35,9 @@ export type AnomalyName =
   | 'nonmonotonic-poll'
   | 'nonmonotonic-send'
   | 'reorder'
-  | 'unseen';
+  | 'unseen'
+  | 'aborted-read'
+  | 'non-atomic-read';
 
 export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'lost-write',
@@ -43,6 +47,8 @@ export const ANOMALY_NAMES: readonly AnomalyName[] = [
   'nonmonotonic-send',
   'reorder',
   'unseen',
+  'aborted-read',
+  'non-atomic-read',
 ];
 
 export interface CheckCounts {
@@ -72,6 +78,10 @@ export interface CheckCounts {
   nonmonotonicSends: number;
   failedButDelivered: number;
   unknownDelivered: number;
+  /** Receives of records written in a transaction that aborted (Jepsen's aborted read). */
+  abortedReads: number;
+  /** (committed transaction, group) pairs where the group read part of the transaction and never the rest. */
+  nonAtomicReads: number;
 }
 
 export interface CheckReport {
@@ -98,6 +108,8 @@ export class CheckerSuite {
   private readonly latency = new LatencyChecker();
   private readonly delay = new DelayChecker();
   private readonly backlog = new BacklogChecker();
+  private readonly abortedReads = new AbortedReadChecker();
+  private readonly nonAtomic = new NonAtomicReadChecker();
   private readonly tally = { sent: 0, acked: 0, failed: 0, unknown: 0, delivered: 0, deliveries: 0 };
   private unsubscribe: (() => void) | undefined;
 
@@ -136,10 +148,18 @@ export class CheckerSuite {
     switch (op.f) {
       case 'send':
         this.observeSend(op);
+        if (op.txn !== undefined) {
+          this.abortedReads.send(op);
+          this.nonAtomic.send(op);
+        }
         break;
       case 'receive':
         // A receive invoke (a poll that may return nothing) says nothing about messages.
-        if (op.type === 'ok') this.observeReceive(op);
+        if (op.type === 'ok') {
+          this.observeReceive(op);
+          this.abortedReads.receive(op);
+          this.nonAtomic.receive(op);
+        }
         break;
       case 'assign':
         if (op.type !== 'fail') this.poll.assign(op);
@@ -151,6 +171,7 @@ export class CheckerSuite {
         break;
       case 'ack':
       case 'commit':
+      case 'txn':
         break; // recorded for reports and drills; no checker judges them yet
     }
   }
@@ -170,6 +191,8 @@ export class CheckerSuite {
     const reorders = this.order.finish();
     const poll = this.poll.finish();
     const sends = this.sends.finish();
+    const abortedReads = this.abortedReads.finish();
+    const nonAtomic = this.nonAtomic.finish();
     return {
       counts: {
         ...this.tally,
@@ -184,6 +207,8 @@ export class CheckerSuite {
         nonmonotonicSends: sends.count,
         failedButDelivered: lost.failedButDelivered,
         unknownDelivered: lost.unknownDelivered,
+        abortedReads: abortedReads.count,
+        nonAtomicReads: nonAtomic.count,
       },
       latency: this.latency.finish(),
       delay: this.delay.finish(),
@@ -196,6 +221,8 @@ export class CheckerSuite {
         'nonmonotonic-send': sends,
         reorder: reorders,
         unseen: lost.unseen,
+        'aborted-read': abortedReads,
+        'non-atomic-read': nonAtomic,
       },
     };
   }

@@ -43,7 +43,7 @@ export interface ModelScenarioParts {
 export const COMMON_METRICS = [
   'sent', 'acked', 'failed', 'unknown', 'delivered', 'deliveries', 'lostAcked', 'unseen', 'stillQueued', 'duplicateDeliveries',
   'duplicatedMessages', 'reorders', 'pollSkips', 'nonmonotonicPolls', 'nonmonotonicSends', 'failedButDelivered',
-  'unknownDelivered',
+  'unknownDelivered', 'abortedReads', 'nonAtomicReads',
   'latency.count', 'latency.mean', 'latency.p50', 'latency.p90', 'latency.p99', 'latency.p999', 'latency.max',
   'delay.count', 'delay.early', 'delay.p50', 'delay.p99', 'delay.max',
   'backlog.max', 'backlog.final',

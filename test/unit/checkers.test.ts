@@ -492,8 +492,10 @@ describe('CheckerSuite', () => {
       nonmonotonicSends: 0,
       failedButDelivered: 0,
       unknownDelivered: 0,
+      abortedReads: 0,
+      nonAtomicReads: 0,
     });
-    expect(Object.keys(report.anomalies)).toEqual(['lost-write', 'duplicate', 'poll-skip', 'nonmonotonic-poll', 'nonmonotonic-send', 'reorder', 'unseen']);
+    expect(Object.keys(report.anomalies)).toEqual(['lost-write', 'duplicate', 'poll-skip', 'nonmonotonic-poll', 'nonmonotonic-send', 'reorder', 'unseen', 'aborted-read', 'non-atomic-read']);
   });
 
   it('the final read: acked, undelivered messages still stored are backlog (stillQueued), the others lost', () => {

@@ -149,7 +149,7 @@ describe('kafka log: crash recovery', () => {
     disk.crash(false);
     const recovered = PartitionLog.recover(disk, 'orders-0', { segmentBytes: 100_000, indexIntervalBytes: 4_096 }, stats());
     expect(recovered.epochs).toEqual([{ epoch: 0, startOffset: 0 }, { epoch: 3, startOffset: 5 }]);
-    expect(recovered.producers.get(7)).toEqual({ lastSeq: 0, batches: [{ first: 0, last: 0, lastOffset: 10 }] });
+    expect(recovered.producers.get(7)).toEqual({ epoch: 0, lastSeq: 0, batches: [{ first: 0, last: 0, lastOffset: 10 }] });
   });
 });
 

@@ -17,6 +17,8 @@ import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
 import { brokerTimers, type BrokerTimer } from './timers.js';
 import { BrokerZkClient } from './zk-client.js';
+import { AddPartitionsToTxnManager, type VerifyTimer } from './add-partitions-to-txn-manager.js';
+import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TransactionCoordinatorTimer } from '../coordinator/transaction/transaction-coordinator.js';
 
 /**
  * A Kafka broker node (Kafka's KafkaServer / BrokerServer, with KafkaApis' request dispatch):
@@ -37,7 +39,7 @@ import { BrokerZkClient } from './zk-client.js';
  */
 
 /** Every timer a broker node fires: its own, and those of the components it hosts. */
-export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | ConsumerGroupTimer;
+export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | ConsumerGroupTimer | TransactionCoordinatorTimer | VerifyTimer;
 
 export interface BrokerOptions {
   config: BrokerConfig;
@@ -46,6 +48,8 @@ export interface BrokerOptions {
   zk: string;
   /** The consumer groups' state store, when the scenario uses groups (the broker then coordinates). */
   groups?: StateStore<GroupsState>;
+  /** Whether some producer is transactional (the broker then runs a transaction coordinator). */
+  transactions?: boolean;
   /** KRaft mode: the controller quorum voters (the broker registers with, heartbeats to and fetches metadata from them; no ZooKeeper). */
   kraft?: {
     voters: readonly string[];
@@ -67,6 +71,8 @@ export class KafkaBroker implements Actor {
   private zk: BrokerZkClient | null = null;
   private nextId = 1;
   private coordinator: GroupCoordinator | null = null;
+  private txnCoordinator: TransactionCoordinator | null = null;
+  private verifier: AddPartitionsToTxnManager | null = null;
   private kraft: BrokerKraftClient | null = null;
   /** Combined mode: the KRaft controller this broker process also runs. */
   private kraftController: KraftController | null = null;
@@ -82,10 +88,15 @@ export class KafkaBroker implements Actor {
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     const options = this.options;
+    if (options.transactions && this.config.transactionPartitionVerification) {
+      this.verifier = new AddPartitionsToTxnManager(ctx, this.config.transactionStatePartitions, (p) => this.metadata.leaderOf(`${TRANSACTION_STATE_TOPIC}-${p}`));
+    }
     this.replicaManager = new ReplicaManager({
+      verifier: this.verifier,
       ctx, config: options.config, stats: options.stats, invariants: options.invariants, topics: options.topics,
       nextId: () => this.nextId++,
       coordinator: () => this.coordinator,
+      txnCoordinator: () => this.txnCoordinator,
       alterPartition: (request) => {
         const controller = this.metadata.controller;
         if (controller === null) return;
@@ -103,6 +114,17 @@ export class KafkaBroker implements Actor {
         readAll: (p) => rm.readAll(p),
         partitionCount: (topic) => this.metadata.partitionCount(topic),
       }, this.config, options.stats, options.groups);
+    }
+    if (options.transactions) {
+      const rm = this.replicaManager;
+      this.txnCoordinator = new TransactionCoordinator(ctx, {
+        isLeaderOf: (p) => rm.isLeaderOf(`${TRANSACTION_STATE_TOPIC}-${p}`),
+        append: (p, records, done) => rm.appendInternal(p, records, done, TRANSACTION_STATE_TOPIC),
+        readAll: (p) => rm.readAll(p, TRANSACTION_STATE_TOPIC),
+        allocateProducerId: (done) => this.producerIds.allocate(done),
+        leaderOf: (p) => this.metadata.leaderOf(p),
+      }, this.config, options.stats);
+      // Partitions this broker already leads (a restart rebuilt them) load when it becomes their leader again.
     }
     if (options.kraft?.controller) {
       this.kraftController = options.kraft.controller({ leaderChanged: (leader, epoch) => this.kraft?.leaderHint(leader, epoch) });
@@ -174,7 +196,12 @@ export class KafkaBroker implements Actor {
       case 'OffsetsForLeaderEpochResponse': return rm.fetcher.onOffsetsForLeaderEpochResponse(message);
       case 'ListOffsets': return rm.onListOffsets(from, message);
       case 'Metadata': return this.metadata.onMetadata(from, message);
-      case 'InitProducerId': return this.producerIds.onInitProducerId(from, message);
+      case 'InitProducerId':
+        if (message.transactionalId !== undefined) {
+          if (this.txnCoordinator) return this.txnCoordinator.onInitProducerId(from, message);
+          return sendTo(this.ctx, from, { type: 'InitProducerIdResponse', id: message.id, error: 'NOT_COORDINATOR', producerId: -1, producerEpoch: -1 });
+        }
+        return this.producerIds.onInitProducerId(from, message);
       // ---- from the ZooKeeper-mode controller (held until registered)
       case 'LeaderAndIsr':
         if (!this.registered) return this.zk!.holdUntilRegistered(from, message);
@@ -223,7 +250,9 @@ export class KafkaBroker implements Actor {
       case 'CreatePartitions': return this.onCreatePartitions(from, message);
       case 'CreatePartitionsResponse': return this.onForwardedResponse(message);
       // ---- consumer groups
-      case 'FindCoordinator': return this.metadata.onFindCoordinator(from, message, this.coordinator?.partitionFor(message.key) ?? -1);
+      case 'FindCoordinator':
+        if (message.keyType === 1) return this.metadata.onFindCoordinator(from, message, this.txnCoordinator?.partitionFor(message.key) ?? -1, TRANSACTION_STATE_TOPIC);
+        return this.metadata.onFindCoordinator(from, message, this.coordinator?.partitionFor(message.key) ?? -1);
       case 'JoinGroup': return this.coordinator?.onJoinGroup(from, message);
       case 'SyncGroup': return this.coordinator?.onSyncGroup(from, message);
       case 'Heartbeat': return this.coordinator?.onHeartbeat(from, message);
@@ -231,6 +260,16 @@ export class KafkaBroker implements Actor {
       case 'ConsumerGroupHeartbeat': return this.coordinator?.onConsumerGroupHeartbeat(from, message);
       case 'OffsetCommit': return this.coordinator?.onOffsetCommit(from, message);
       case 'OffsetFetch': return this.coordinator?.onOffsetFetch(from, message);
+      // ---- transactions
+      case 'AddPartitionsToTxn':
+        if (this.txnCoordinator) return this.txnCoordinator.onAddPartitionsToTxn(from, message);
+        return sendTo(this.ctx, from, { type: 'AddPartitionsToTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'EndTxn':
+        if (this.txnCoordinator) return this.txnCoordinator.onEndTxn(from, message);
+        return sendTo(this.ctx, from, { type: 'EndTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'WriteTxnMarkers': return rm.onWriteTxnMarkers(from, message);
+      case 'WriteTxnMarkersResponse': return this.txnCoordinator?.onWriteTxnMarkersResponse(message);
+      case 'AddPartitionsToTxnResponse': return this.verifier?.onResponse(message);
       default: return unreachable(message, 'broker message');
     }
   }
@@ -277,6 +316,10 @@ export class KafkaBroker implements Actor {
       case 'cg-session': case 'cg-rebalance-timeout':
         this.coordinator?.consumerGroups.onTimer(...args);
         return;
+      case 'txn-abort-timed-out': case 'txn-marker-retry': case 'txn-marker-timeout':
+        this.txnCoordinator?.onTimer(...args);
+        return;
+      case 'txn-verify-timeout': return this.verifier?.onTimeout(args[1]);
       default: return unreachable(args[0], 'broker timer');
     }
   }
@@ -343,10 +386,15 @@ export class KafkaBroker implements Actor {
     return this.coordinator?.committed() ?? new Map();
   }
 
+  /** The transaction coordinator this broker runs (when some producer is transactional). */
+  get transactionCoordinator(): TransactionCoordinator | null {
+    return this.txnCoordinator;
+  }
+
   /** The replica state of a partition on this broker. */
-  inspect(key: string): { leo: number; hw: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
+  inspect(key: string): { leo: number; hw: number; lso: number; leader: string | null; leaderEpoch: number; isr: string[]; log: PartitionLog } | undefined {
     const r = this.replicaManager.partition(key);
-    return r ? { leo: r.log.logEndOffset, hw: r.hw, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
+    return r ? { leo: r.log.logEndOffset, hw: r.hw, lso: r.lastStableOffset, leader: r.leader, leaderEpoch: r.leaderEpoch, isr: r.isr, log: r.log } : undefined;
   }
 
   get isController(): boolean {

@@ -2,6 +2,7 @@ import type { Disk, DiskFile } from '../../../sim/disk.js';
 import { RECORD_OVERHEAD, type LogRecord } from '../protocol.js';
 import { LeaderEpochCache, type EpochEntry } from './leader-epoch-cache.js';
 import { ProducerStateManager } from './producer-state-manager.js';
+import { TransactionIndex } from './transaction-index.js';
 
 export { epochTruncationOffset, type EpochEntry } from './leader-epoch-cache.js';
 export { PRODUCER_BATCHES_KEPT, type ProducerEntry } from './producer-state-manager.js';
@@ -69,6 +70,8 @@ export class PartitionLog {
   private readonly epochCache: LeaderEpochCache;
   /** Idempotent producers' last sequences on this partition. */
   readonly producers = new ProducerStateManager();
+  /** Open and aborted transactions on this partition (transaction-index.ts). */
+  readonly txns = new TransactionIndex();
   private unflushed = 0;
 
   constructor(
@@ -122,7 +125,12 @@ export class PartitionLog {
       log.logEndOffset = expected;
     }
     log.epochCache.recover(log.logEndOffset);
-    for (const segment of log.segments) for (const record of segment.log.records) log.producers.update(record);
+    for (const segment of log.segments) {
+      for (const record of segment.log.records) {
+        log.producers.update(record);
+        log.txns.update(record);
+      }
+    }
     return log;
   }
 
@@ -173,6 +181,7 @@ export class PartitionLog {
       this.logEndOffset = record.offset + 1;
       if (record.epoch > this.latestEpoch) this.assignEpoch(record.epoch, record.offset);
       this.producers.update(record);
+      this.txns.update(record);
     }
     this.unflushed += records.length;
   }
@@ -349,6 +358,7 @@ export class PartitionLog {
     this.logEndOffset = offset;
     this.epochCache.truncateFromEnd(0);
     this.producers.clear();
+    this.txns.clear();
     return removed;
   }
 
@@ -372,7 +382,13 @@ export class PartitionLog {
 
   private rebuildProducers(): void {
     this.producers.clear();
-    for (const segment of this.segments) for (const record of segment.log.records) this.producers.update(record);
+    this.txns.clear();
+    for (const segment of this.segments) {
+      for (const record of segment.log.records) {
+        this.producers.update(record);
+        this.txns.update(record);
+      }
+    }
   }
 
   // ---------------------------------------------------------------- retention

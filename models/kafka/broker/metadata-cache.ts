@@ -53,9 +53,14 @@ export class MetadataCache {
     }, HEADER_BYTES + 16 * partitions.length);
   }
 
-  /** FindCoordinator: the leader of __consumer_offsets-`partition` (-1 when this broker coordinates no groups). */
-  onFindCoordinator(from: string, request: FindCoordinator, partition: number): void {
-    const state = this.partitions.get(`${OFFSETS_TOPIC}-${partition}`);
+  /** A partition's leader as this broker knows it ("topic-partition"; null: offline or unknown). */
+  leaderOf(key: string): string | null {
+    return this.partitions.get(key)?.leader ?? null;
+  }
+
+  /** FindCoordinator: the leader of __consumer_offsets-`partition` (or __transaction_state-`partition` for keyType TRANSACTION) (-1 when this broker coordinates no groups). */
+  onFindCoordinator(from: string, request: FindCoordinator, partition: number, topic = OFFSETS_TOPIC): void {
+    const state = this.partitions.get(`${topic}-${partition}`);
     const coordinator = state?.leader ?? null;
     sendTo(this.ctx(), from, {
       type: 'FindCoordinatorResponse', id: request.id, error: coordinator === null ? 'COORDINATOR_NOT_AVAILABLE' : 'NONE', coordinator,

@@ -71,6 +71,14 @@ export class Partition {
   pendingIsrTimer: Timer | null = null;
   replicas: string[] = [];
   hw = 0;
+  /**
+   * The last stable offset (KIP-98): below it every transaction is decided; READ_COMMITTED
+   * consumers read up to it. min(HW, the first offset of a transaction still open here).
+   */
+  get lastStableOffset(): number {
+    return Math.min(this.hw, this.log.txns.firstUnstableOffset);
+  }
+
   /** Log end offset when this broker became leader (the start of its epoch). */
   epochStartOffset = 0;
   readonly followers = new Map<string, FollowerState>();

@@ -9,19 +9,26 @@ import { sendTo, HEADER_BYTES, type InitProducerId } from '../protocol.js';
  */
 export class ProducerIdManager {
   private block: { next: number; end: number } | null = null;
-  private waiters: { from: string; request: InitProducerId }[] = [];
+  private waiters: ((producerId: number) => void)[] = [];
   private requested = false;
 
   /** `requestBlock` asks ZooKeeper or the controller for a block; the answer comes to `onBlock`. */
   constructor(private readonly ctx: () => NodeContext, private readonly requestBlock: () => void) {}
 
+  /** InitProducerId of an idempotent (not transactional) producer: a new producer id, epoch 0. */
   onInitProducerId(from: string, request: InitProducerId): void {
-    if (this.block && this.block.next < this.block.end) {
-      const producerId = this.block.next++;
+    this.allocate((producerId) => {
       sendTo(this.ctx(), from, { type: 'InitProducerIdResponse', id: request.id, error: 'NONE', producerId, producerEpoch: 0 }, HEADER_BYTES);
+    });
+  }
+
+  /** The next producer id, now or once a block arrives (also used by the transaction coordinator). */
+  allocate(done: (producerId: number) => void): void {
+    if (this.block && this.block.next < this.block.end) {
+      done(this.block.next++);
       return;
     }
-    this.waiters.push({ from, request });
+    this.waiters.push(done);
     if (!this.requested) {
       this.requested = true;
       this.requestBlock();
@@ -33,6 +40,6 @@ export class ProducerIdManager {
     this.block = { next: first, end: first + count };
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) this.onInitProducerId(w.from, w.request);
+    for (const w of waiters) this.allocate(w);
   }
 }

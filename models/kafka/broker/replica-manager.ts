@@ -3,6 +3,7 @@ import type { NodeContext } from '../../../sim/node.js';
 import type { TopicAssignment } from '../controller.js';
 import { deliberateBug } from '../deliberate-bugs.js';
 import { OFFSETS_TOPIC, type GroupCoordinator } from '../group-coordinator.js';
+import { TRANSACTION_STATE_TOPIC, type TransactionCoordinator } from '../coordinator/transaction/transaction-coordinator.js';
 import type { InvariantProbe } from '../invariants.js';
 import { note } from '../notes.js';
 import { logDirFailure } from './log-dir-failure-channel.js';
@@ -10,10 +11,12 @@ import {
   sendTo, HEADER_BYTES, RECORD_OVERHEAD,
   type AlterPartition, type AlterPartitionResponse, type Fetch, type FetchResponse, type KafkaError, type ListOffsets,
   type LogRecord, type OffsetsForLeaderEpoch, type PartitionState, type Produce, type ProduceResponse,
+  type WriteTxnMarkers, type WriteTxnMarkersResponse,
 } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
 import { PartitionLog } from './log.js';
+import type { AddPartitionsToTxnManager } from './add-partitions-to-txn-manager.js';
 import { Partition, type DelayedProduce, type InternalWaiter, type ParkedFetch, type PartitionHost } from './partition.js';
 import { ReplicaFetcher, type ReplicaFetcherHost } from './replica-fetcher.js';
 import { brokerTimers } from './timers.js';
@@ -36,6 +39,9 @@ import { brokerTimers } from './timers.js';
  * The follower side is replica-fetcher.ts, the per-partition leader state (ISR, HW) partition.ts.
  */
 
+/** WriteTxnMarkers are appended with acks=all and the broker's request.timeout.ms (default 30000). */
+const MARKER_APPEND_TIMEOUT = 30_000_000;
+
 interface HwCheckpoint {
   hws: [string, number][];
 }
@@ -49,6 +55,10 @@ export interface ReplicaManagerHost {
   nextId(): number;
   /** The group coordinator, when this broker runs one (offsets partitions load and unload with leadership). */
   coordinator(): GroupCoordinator | null;
+  /** The transaction coordinator (__transaction_state partitions load and unload with leadership). */
+  txnCoordinator(): TransactionCoordinator | null;
+  /** KIP-890 partition verification (null when off: transaction.partition.verification.enable=false or an older inter.broker.protocol.version). */
+  readonly verifier: AddPartitionsToTxnManager | null;
   alterPartition(request: AlterPartition): void;
 }
 
@@ -128,6 +138,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     this.fetcher.stopFetching(replica);
     replica.makeLeader(state);
     if (replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.load(replica.partition);
+    if (replica.topic === TRANSACTION_STATE_TOPIC) this.host.txnCoordinator()?.load(replica.partition, replica.leaderEpoch);
   }
 
   private makeFollower(replica: Partition, state: PartitionState): void {
@@ -140,6 +151,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       replica.delayed = [];
       this.failInternal(replica);
       if (replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.unload(replica.partition);
+      if (replica.topic === TRANSACTION_STATE_TOPIC) this.host.txnCoordinator()?.unload(replica.partition);
     }
     this.flushParked(replica, 'NOT_LEADER_OR_FOLLOWER');
     this.fetcher.stopFetching(replica);
@@ -176,7 +188,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       return this.fetchError(from, request, 'OFFSET_OUT_OF_RANGE', replica);
     }
     if (request.replica !== null) replica.updateFollower(request.replica, request.fetchOffset);
-    const upTo = request.replica !== null ? log.logEndOffset : replica.hw;
+    const upTo = fetchLimit(request, replica);
     if (request.fetchOffset < upTo || request.maxWait <= 0) {
       this.respondFetch(from, request, replica);
       return;
@@ -196,7 +208,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
 
   private respondFetch(from: string, request: Fetch, replica: Partition): void {
     const log = replica.log;
-    const upTo = request.replica !== null ? log.logEndOffset : replica.hw;
+    const upTo = fetchLimit(request, replica);
     const records = log.read(request.fetchOffset, upTo, request.maxBytes);
     const invariants = this.invariants;
     if (request.replica === null && invariants !== undefined && records.length > 0) invariants.consumerRead(this.ctx.name, replica.key, records, replica.hw);
@@ -206,6 +218,13 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       type: 'FetchResponse', topic: request.topic, partition: request.partition, id: request.id, error: 'NONE',
       highWatermark: replica.hw, logEndOffset: log.logEndOffset, logStartOffset: log.logStartOffset, records,
     };
+    if (request.isolationLevel === 1) {
+      // READ_COMMITTED: the LSO, and the aborted transactions the records read overlap.
+      response.lastStableOffset = replica.lastStableOffset;
+      const end = records.length > 0 ? records[records.length - 1]!.offset + 1 : request.fetchOffset;
+      response.abortedTransactions = log.txns.abortedIn(request.fetchOffset, end);
+      bytes += 12 * response.abortedTransactions.length;
+    }
     sendTo(this.ctx, from, response, bytes);
   }
 
@@ -224,7 +243,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     if (replica.parked.length === 0) return;
     const keep: ParkedFetch[] = [];
     for (const p of replica.parked) {
-      const upTo = p.request.replica !== null ? replica.log.logEndOffset : replica.hw;
+      const upTo = fetchLimit(p.request, replica);
       if (p.request.fetchOffset < upTo) {
         this.ctx.cancelTimer(p.timer);
         this.respondFetch(p.from, p.request, replica);
@@ -243,10 +262,26 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
 
   // ------------------------------------------------------------------ Produce on the leader (produce purgatory)
 
-  onProduce(from: string, request: Produce): void {
+  onProduce(from: string, request: Produce, verified = false): void {
     const replica = this.partitions.get(`${request.topic}-${request.partition}`);
     const me = this.ctx.name;
     if (!replica || !replica.isLeaderOn(me)) return this.produceResponse(from, request, 'NOT_LEADER_OR_FOLLOWER', -1);
+    if (!verified && request.transactionalId !== undefined && this.host.verifier !== null && !this.inOpenTransaction(replica, request)) {
+      // KIP-890: ask the coordinator first whether this partition is in the producer's ongoing transaction.
+      this.host.verifier.verify(request.transactionalId, request.producerId, request.producerEpoch ?? 0, replica.key, (error) => {
+        if (error === 'NONE') return this.onProduce(from, request, true);
+        if (error === 'PRODUCER_FENCED') {
+          // The coordinator knows a newer epoch: a fenced zombie, refused as the epoch check would.
+          this.stats.fencedProduceRequests++;
+          note(this.ctx, 'invalid-producer-epoch', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, currentEpoch: -1 });
+        } else if (error === 'INVALID_TXN_STATE' || error === 'INVALID_PRODUCER_ID_MAPPING') {
+          this.stats.unverifiedTxnProduces++;
+          note(this.ctx, 'txn-partition-verification-failed', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, error });
+        }
+        this.produceResponse(from, request, error === 'PRODUCER_FENCED' ? 'INVALID_PRODUCER_EPOCH' : error, -1);
+      });
+      return;
+    }
     const minIsr = this.minIsrOf(request.topic);
     if (request.acks === -1 && replica.isr.length < minIsr) {
       this.stats.notEnoughReplicas++;
@@ -256,9 +291,16 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     const log = replica.log;
     const count = request.records.length;
     const baseOffset = log.logEndOffset;
+    const transactional = request.transactionalId !== undefined;
     if (request.producerId >= 0) {
       const first = request.baseSequence;
-      const check = log.producers.check(request.producerId, first, first + count - 1);
+      const check = log.producers.check(request.producerId, first, first + count - 1, request.producerEpoch ?? 0);
+      if (check.kind === 'fenced') {
+        // A zombie: the coordinator bumped this producer id's epoch (a new instance, or a transaction timeout).
+        this.stats.fencedProduceRequests++;
+        note(this.ctx, 'invalid-producer-epoch', { partition: replica.key, producerId: request.producerId, epoch: request.producerEpoch ?? 0, currentEpoch: check.currentEpoch });
+        return this.produceResponse(from, request, 'INVALID_PRODUCER_EPOCH', -1);
+      }
       if (check.kind === 'duplicate' && !deliberateBug('duplicate-sequence-appended')) {
         // DUPLICATE_SEQUENCE_NUMBER: already written; answer with where it is.
         this.stats.duplicateBatches++;
@@ -278,6 +320,8 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
         pid: request.producerId, seq: request.producerId >= 0 ? request.baseSequence + i : -1,
         batchFirst: request.baseSequence, last: i === count - 1, time: r.timestamp,
       };
+      if (request.producerEpoch !== undefined) records[i]!.producerEpoch = request.producerEpoch;
+      if (transactional) records[i]!.txn = true;
     }
     try {
       log.append(records);
@@ -291,6 +335,11 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     this.wakeParked(replica);
     replica.maybeAdvanceHw();
     this.answerAfterAppend(from, request, replica, baseOffset, baseOffset + count);
+  }
+
+  /** The producer already has a transaction open here at this epoch (no verification needed). */
+  private inOpenTransaction(replica: Partition, request: Produce): boolean {
+    return replica.log.txns.isOpen(request.producerId) && replica.log.producers.get(request.producerId)?.epoch === (request.producerEpoch ?? 0);
   }
 
   private answerAfterAppend(from: string, request: Produce, replica: Partition, baseOffset: number, requiredOffset: number): void {
@@ -351,17 +400,28 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
    * `done` once the high watermark passes them (acks=all), NOT_ENOUGH_REPLICAS below
    * min.insync.replicas, REQUEST_TIMED_OUT after offsets.commit.timeout.ms.
    */
-  appendInternal(partition: number, items: { msg: string; key: string }[], done: (error: KafkaError) => void): void {
-    const replica = this.partitions.get(`${OFFSETS_TOPIC}-${partition}`);
+  appendInternal(partition: number, items: { msg: string; key: string }[], done: (error: KafkaError) => void, topic = OFFSETS_TOPIC): void {
+    const replica = this.partitions.get(`${topic}-${partition}`);
     if (!replica || !replica.isLeaderOn(this.ctx.name)) return done('NOT_LEADER_OR_FOLLOWER');
-    if (replica.isr.length < this.minIsrOf(OFFSETS_TOPIC)) return done('NOT_ENOUGH_REPLICAS');
-    const log = replica.log;
-    const base = log.logEndOffset;
     const now = this.ctx.now();
+    const base = replica.log.logEndOffset;
     const records: LogRecord[] = items.map((item, i) => ({
       offset: base + i, epoch: replica.leaderEpoch, msg: item.msg, key: item.key, bytes: item.msg.length + item.key.length,
       pid: -1, seq: -1, batchFirst: -1, last: i === items.length - 1, time: now,
     }));
+    this.appendAsLeader(replica, records, this.config.offsetsCommitTimeout, done);
+  }
+
+  /**
+   * Appends `records` (offsets from the log end) on a partition this broker leads and calls
+   * `done` once the high watermark passes them (acks=all), NOT_ENOUGH_REPLICAS below
+   * min.insync.replicas, REQUEST_TIMED_OUT after `timeout`: the coordinators' writes.
+   */
+  private appendAsLeader(replica: Partition, records: LogRecord[], timeout: number, done: (error: KafkaError) => void): void {
+    if (replica.isr.length < this.minIsrOf(replica.topic)) return done('NOT_ENOUGH_REPLICAS');
+    const log = replica.log;
+    const base = log.logEndOffset;
+    const items = records;
     try {
       log.append(records);
     } catch (error) {
@@ -371,7 +431,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     }
     replica.maybeFlush();
     const waiter: InternalWaiter = { requiredOffset: base + items.length, done, timer: null as unknown as InternalWaiter['timer'] };
-    waiter.timer = brokerTimers.set(this.ctx, this.config.offsetsCommitTimeout, 'internal-timeout', { replica, waiter });
+    waiter.timer = brokerTimers.set(this.ctx, timeout, 'internal-timeout', { replica, waiter });
     replica.internal.push(waiter);
     this.wakeParked(replica);
     replica.maybeAdvanceHw();
@@ -405,9 +465,39 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     }
   }
 
-  /** Every record of an __consumer_offsets partition this broker hosts (the coordinator's load). */
-  readAll(partition: number): LogRecord[] {
-    const r = this.partitions.get(`${OFFSETS_TOPIC}-${partition}`);
+  /**
+   * WriteTxnMarkers (from a transaction coordinator): a COMMIT or ABORT control record for the
+   * producer on each partition this broker leads, answered per partition once replicated
+   * (the markers are written with acks=all).
+   */
+  onWriteTxnMarkers(from: string, request: WriteTxnMarkers): void {
+    const errors: { partition: string; error: KafkaError }[] = [];
+    let waiting = request.partitions.length;
+    const answer = (partition: string, error: KafkaError) => {
+      errors.push({ partition, error });
+      if (--waiting > 0) return;
+      const response: WriteTxnMarkersResponse = { type: 'WriteTxnMarkersResponse', id: request.id, errors };
+      sendTo(this.ctx, from, response, HEADER_BYTES + 8 * errors.length);
+    };
+    for (const key of request.partitions) {
+      const replica = this.partitions.get(key);
+      if (!replica || !replica.isLeaderOn(this.ctx.name)) {
+        answer(key, 'NOT_LEADER_OR_FOLLOWER');
+        continue;
+      }
+      const control = request.committed ? 'COMMIT' : 'ABORT';
+      const record: LogRecord = {
+        offset: replica.log.logEndOffset, epoch: replica.leaderEpoch, msg: '', key: undefined, bytes: 6,
+        pid: request.producerId, seq: -1, batchFirst: -1, last: true, time: this.ctx.now(), producerEpoch: request.producerEpoch, control,
+      };
+      note(this.ctx, 'txn-marker-written', { partition: key, producerId: request.producerId, epoch: request.producerEpoch, control, offset: record.offset });
+      this.appendAsLeader(replica, [record], MARKER_APPEND_TIMEOUT, (error) => answer(key, error));
+    }
+  }
+
+  /** Every record of an __consumer_offsets (or __transaction_state) partition this broker hosts (a coordinator's load). */
+  readAll(partition: number, topic = OFFSETS_TOPIC): LogRecord[] {
+    const r = this.partitions.get(`${topic}-${partition}`);
     return r ? r.log.read(r.log.logStartOffset, r.log.logEndOffset, Number.POSITIVE_INFINITY) : [];
   }
 
@@ -437,7 +527,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       error: ok ? 'NONE' : 'NOT_LEADER_OR_FOLLOWER',
       offset: !ok ? -1
         : request.timestamp === -2 ? replica.log.logStartOffset
-        : request.timestamp === -1 ? replica.hw
+        : request.timestamp === -1 ? (request.isolationLevel === 1 ? replica.lastStableOffset : replica.hw)
         : replica.log.offsetForTimestamp(request.timestamp, replica.hw),
     }, HEADER_BYTES);
   }
@@ -502,9 +592,15 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     const now = this.ctx.trueNow();
     for (const r of this.partitions.values()) {
       // __consumer_offsets is compacted in Kafka (cleanup.policy=compact), never deleted by time or size.
-      if (r.topic === OFFSETS_TOPIC) continue;
+      if (r.topic === OFFSETS_TOPIC || r.topic === TRANSACTION_STATE_TOPIC) continue;
       const deleted = r.log.applyRetention(now, this.config.retentionMs, this.config.retentionBytes, r.hw);
       if (deleted > 0) note(this.ctx, 'segments-deleted', { partition: r.key, deleted, logStartOffset: r.log.logStartOffset });
     }
   }
+}
+
+/** How far a Fetch may read: a follower to the log end, a READ_COMMITTED consumer to the LSO, any other consumer to the HW. */
+function fetchLimit(request: Fetch, replica: Partition): number {
+  if (request.replica !== null) return replica.log.logEndOffset;
+  return request.isolationLevel === 1 ? replica.lastStableOffset : replica.hw;
 }
