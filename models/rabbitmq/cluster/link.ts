@@ -75,13 +75,6 @@ export class ClusterLink {
   /** Per quorum queue: the highest leader term deliveries came from. */
   private readonly deliveryTerm = new Map<string, number>();
   private readonly pending = new Map<string, PendingCommand>();
-  /**
-   * Per quorum queue: commands that reached this node's member while it knew no leader (before
-   * the queue's first election, or during one). Ra postpones them and hands them on once a leader
-   * is known (proposes them if this member won), instead of dropping them for the channel to
-   * resend a command timeout later.
-   */
-  private readonly postponed = new Map<string, FifoCommand[]>();
   private nextReq = 0;
   private dlxSeq = 0;
   private incarnation = 0;
@@ -379,21 +372,6 @@ export class ClusterLink {
       }
     }
     for (const m of this.members.values()) if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
-    // rabbit_fifo_client monitors the member it sends to: commands waiting on the node that went
-    // down go at once to the next member (which hands them to the leader, or keeps them until
-    // one is elected), not a command timeout later.
-    const moved = new Set<string>();
-    for (const p of this.pending.values()) {
-      if (this.commandTarget(p.key) !== node && !moved.has(p.key)) continue;
-      if (!moved.has(p.key)) {
-        moved.add(p.key);
-        const members = this.records.get(p.key)?.members ?? [];
-        const at = members.indexOf(node);
-        if (members.length > 1) this.leaderHint.set(p.key, members[(at + 1) % members.length]!);
-      }
-      p.sentAt = this.ctx.trueNow();
-      this.sendCommand(p.key, p.cmd);
-    }
   }
 
   nodeUp(_node: string): void {
@@ -416,13 +394,8 @@ export class ClusterLink {
     this.sendCommand(key, cmd);
   }
 
-  /** The member this node sends queue `key`'s commands to: the leader it believes in, at first the declaring node. */
-  private commandTarget(key: string): string {
-    return this.leaderHint.get(key) ?? this.records.get(key)?.members?.[0] ?? this.self;
-  }
-
   private sendCommand(key: string, cmd: FifoCommand): void {
-    const target = this.commandTarget(key);
+    const target = this.leaderHint.get(key) ?? this.records.get(key)?.members?.[0] ?? this.self;
     if (target === this.self) this.onCommand(key, cmd, false);
     else this.toPeer(target, { type: 'ra.command', queue: key, cmd, forwarded: false }, cmd.op === 'enqueue' ? cmd.content.bytes + FRAME_BYTES : FRAME_BYTES);
   }
@@ -435,23 +408,9 @@ export class ClusterLink {
       return;
     }
     const leader = m.raft.leader;
-    if (leader === null) {
-      const queue = this.postponed.get(key);
-      if (queue === undefined) this.postponed.set(key, [cmd]);
-      else queue.push(cmd);
-      return;
-    }
-    if (!forwarded && leader !== this.self) {
+    if (!forwarded && leader !== null && leader !== this.self) {
       this.toPeer(leader, { type: 'ra.command', queue: key, cmd, forwarded: true }, cmd.op === 'enqueue' ? cmd.content.bytes + FRAME_BYTES : FRAME_BYTES);
     }
-  }
-
-  /** A leader is known for `member`'s queue: the commands postponed without one go to it now. */
-  private releasePostponed(member: QuorumMember): void {
-    const queue = this.postponed.get(member.key);
-    if (queue === undefined || member.raft.leader === null) return;
-    this.postponed.delete(member.key);
-    for (const cmd of queue) this.onCommand(member.key, cmd, false);
   }
 
   // ------------------------------------------------------------------ quorum members
@@ -504,7 +463,6 @@ export class ClusterLink {
       }
     }
     this.broker.changed(`ra ${role} of ${member.key}`);
-    this.releasePostponed(member);
     if (role !== 'leader') return;
     this.options.invariants?.leaderElected(member.key, this.self, term);
     this.options.onLeader?.(member.key, this.self, term);

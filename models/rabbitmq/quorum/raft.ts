@@ -306,10 +306,8 @@ export class RaftMember<C> {
       this.inflight.set(peer, false);
     }
     this.host.note('ra-leader-elected', { queue: this.queue, leader: this.self, term: this.term, lastIndex: this.lastIndex });
-    // The term's no-op first: commands the host hands on when it hears of the election (its
-    // postponed and resent ones) come after it, so they are this term's to act on.
-    this.leaderSince = this.appendAsLeader(this.host.noop());
     this.host.onRoleChange('leader', this.term, this.self);
+    this.leaderSince = this.appendAsLeader(this.host.noop());
     this.host.cancelTimer(this.heartbeatTimer);
     this.heartbeatTimer = this.host.setTimer(this.timing.heartbeat, 'heartbeat');
   }
