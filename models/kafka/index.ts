@@ -130,6 +130,13 @@ export const kafkaModel: KafkaModel = {
     });
 
     const metadataMode = scenario.cluster?.metadata ?? 'zookeeper';
+    if (metadataMode === 'kraft') {
+      for (const key of ['controlled.shutdown.enable', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms'] as const) {
+        if (scenario.cluster?.config?.[key] !== undefined) {
+          throw ConfigError.at(['cluster', 'config', key], `${key} is a ZooKeeper-mode setting: KRaft brokers shut down through their heartbeat (wantShutDown), which this model does not yet have; remove it or use cluster.metadata: zookeeper`);
+        }
+      }
+    }
     if (metadataMode !== 'kraft' && scenario.cluster?.controllers !== undefined) {
       throw ConfigError.at(['cluster', 'controllers'], 'cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
     }
