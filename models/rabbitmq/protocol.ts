@@ -181,6 +181,8 @@ export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelCl
 /** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
 export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }
 export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; readonly upTo: number }
+/** A stopping node closes its distribution connections (TCP FIN): the peer sees it down at once. */
+export interface DistClose { readonly type: 'dist.close' }
 
 /**
  * The network hands an actor a `Message`; every message a RabbitMQ node gets from a client is
@@ -195,6 +197,9 @@ export function isNetTick(message: Message): message is NetTick {
 }
 export function isDistAck(message: Message): message is DistAck {
   return message.type === 'dist.ack';
+}
+export function isDistClose(message: Message): message is DistClose {
+  return message.type === 'dist.close';
 }
 export function asPeerMessage(message: Message): PeerMessage {
   return message as PeerMessage;

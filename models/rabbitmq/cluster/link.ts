@@ -147,6 +147,19 @@ export class ClusterLink {
     this.tickTimer = this.broker.timers.set(this.ctx, this.commandTimeout, 'link', { t: 'tick' });
   }
 
+  /** `rabbitmqctl stop`: every quorum queue this node leads hands its leadership to a caught-up member. Returns how many were handed over. */
+  transferLeaderships(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.raft.transferLeadership() !== null) n++;
+    return n;
+  }
+
+  /** Whether a member on this node still leads its queue. */
+  leadsAny(): boolean {
+    for (const m of this.members.values()) if (m.raft.role === 'leader') return true;
+    return false;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const m of this.members.values()) m.raft.stop();
@@ -516,6 +529,7 @@ export class ClusterLink {
       case 'ra.append_entries_reply':
       case 'ra.request_vote':
       case 'ra.request_vote_reply':
+      case 'ra.timeout_now':
         this.members.get(msg.queue)?.raft.receive(from, msg);
         return;
       case 'ra.command':
