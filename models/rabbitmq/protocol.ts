@@ -163,6 +163,8 @@ export type RaMessage = RaftMessage<FifoCommand>;
 export type DelegateMessage =
   | { readonly type: 'ra.command'; readonly queue: string; readonly cmd: FifoCommand; readonly forwarded: boolean }
   | { readonly type: 'ra.applied'; readonly queue: string; readonly req: string }
+  /** rabbit_fifo's leader_change: a new leader tells the cluster's nodes, whose clients resend what waits on the old one. */
+  | { readonly type: 'ra.leader_change'; readonly queue: string; readonly term: number }
   | { readonly type: 'ra.deliver'; readonly queue: string; readonly term: number; readonly cid: ConsumerId; readonly deliveries: readonly Delivery[] }
   | { readonly type: 'delegate.publish'; readonly queue: string; readonly exchange: string; readonly routingKey: string; readonly content: Content; readonly conn: string; readonly channel: number; readonly seq: number }
   | { readonly type: 'delegate.confirm'; readonly conn: string; readonly channel: number; readonly seq: number; readonly ack: boolean }

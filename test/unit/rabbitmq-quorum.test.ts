@@ -400,6 +400,21 @@ describe('quorum queues and clusters: runs', () => {
     expect(result.check.counts.lostAcked).toBe(0);
   });
 
+  it('a new leader tells the nodes (leader_change): a client on a node without a member resends to it at once, not a command timeout later', () => {
+    const { result, world } = run({
+      duration: '6s', drain: '10s', cluster: { brokers: 5 },
+      queues: [{ name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 } }],
+      workload: { producers: [{ id: 'p1', node: 'rabbit-5', rate: '100/s', routingKey: 'jobs', persistent: true, config: { confirm: true } }] },
+      faults: [{ at: '1ms', kill: 'rabbit-1', for: '30s' }],
+    });
+    expect(result.check.counts.lostAcked).toBe(0);
+    const invoked = new Map(world.history.ops.filter((op) => op.f === 'send' && op.type === 'invoke').map((op) => [op.msg, op.time]));
+    const waits = world.history.ops.filter((op) => op.f === 'send' && op.type === 'ok').map((op) => op.time - invoked.get(op.msg)!);
+    expect(waits.length).toBe(600);
+    // The election takes 1-2 s (quorum.election.timeout 1s); the command timeout is 5 s.
+    expect(Math.max(...waits)).toBeLessThan(2_500_000);
+  });
+
   it('pause_minority pauses the cut-off node (its clients are closed out) and resumes it on heal; ignore does not', () => {
     const partitioned = (handling: string) => run({
       duration: '40s', drain: '10s', cluster: { brokers: 3, config: { cluster_partition_handling: handling, net_ticktime: '8s' } },

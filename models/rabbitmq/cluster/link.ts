@@ -465,21 +465,30 @@ export class ClusterLink {
   }
 
   private roleChanged(member: QuorumMember, role: RaftRole, term: number, leader: string | null): void {
-    if (leader !== null && this.leaderHint.get(member.key) !== leader) {
-      // A member learns the new leader first: what this node's channels sent to the old one goes again, now.
-      this.leaderHint.set(member.key, leader);
-      const now = this.ctx.trueNow();
-      for (const p of this.pending.values()) {
-        if (p.key !== member.key) continue;
-        p.sentAt = now;
-        this.sendCommand(p.key, p.cmd);
-      }
-    }
+    // A member learns the new leader first: what this node's channels sent to the old one goes again, now.
+    if (leader !== null) this.onLeaderChange(member.key, leader);
     this.broker.changed(`ra ${role} of ${member.key}`);
     if (role !== 'leader') return;
+    // rabbit_fifo's state_enter(leader): the clients hear of the new leader (leader_change) and
+    // resend to it what they sent to the old one (the model tells every node of the cluster).
+    for (const node of this.nodes) {
+      if (node !== this.self && this.isUp(node)) this.toPeer(node, { type: 'ra.leader_change', queue: member.key, term }, FRAME_BYTES);
+    }
     this.options.invariants?.leaderElected(member.key, this.self, term);
     this.options.onLeader?.(member.key, this.self, term);
     for (const node of this.nodes) if (!this.isUp(node)) member.raft.propose({ op: 'down', node });
+  }
+
+  /** The leader of queue `key` is `leader` now: commands of this node's clients that wait on another member go to it at once. */
+  private onLeaderChange(key: string, leader: string): void {
+    if (this.leaderHint.get(key) === leader) return;
+    this.leaderHint.set(key, leader);
+    const now = this.ctx.trueNow();
+    for (const p of this.pending.values()) {
+      if (p.key !== key) continue;
+      p.sentAt = now;
+      this.sendCommand(p.key, p.cmd);
+    }
   }
 
   private onApplied(key: string, req: string, from: string): void {
@@ -536,6 +545,8 @@ export class ClusterLink {
         return this.onCommand(msg.queue, msg.cmd, msg.forwarded);
       case 'ra.applied':
         return this.onApplied(msg.queue, msg.req, from);
+      case 'ra.leader_change':
+        return this.onLeaderChange(msg.queue, from);
       case 'ra.deliver':
         return this.onDeliver(msg.queue, msg.term, msg.cid, msg.deliveries, from);
       case 'delegate.publish':
