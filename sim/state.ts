@@ -13,6 +13,7 @@ enablePatches();
 export class StateStore<S extends object> {
   private current: S;
   private readonly changeKind: TraceKind;
+  private readonly listeners: ((state: S) => void)[] = [];
   changes = 0;
 
   constructor(
@@ -31,6 +32,11 @@ export class StateStore<S extends object> {
     return this.current;
   }
 
+  /** Calls `listener` with the new state after every change (for metrics; it must not update this store). */
+  onChange(listener: (state: S) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Applies `recipe` to a draft; records the patches (if any) and returns them. */
   update(recipe: (draft: Draft<S>) => void, reason?: string): Patch[] {
     const [next, patches] = produceWithPatches(this.current, recipe);
@@ -40,6 +46,7 @@ export class StateStore<S extends object> {
     const data: StateChange = { store: this.name, patches };
     if (reason !== undefined) data.reason = reason;
     this.trace.recordValue(this.changeKind, this.clock(), this.node, data);
+    for (const listener of this.listeners) listener(this.current);
     return patches;
   }
 }

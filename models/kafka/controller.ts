@@ -39,6 +39,8 @@ interface PendingRequest {
 
 export class Controller {
   readonly live = new Set<string>();
+  /** Brokers in a controlled shutdown: never elected again until their session goes. */
+  private readonly shuttingDown = new Set<string>();
   readonly states = new Map<string, PartitionState>();
   private correlation = 0;
   private readonly pending = new Map<number, PendingRequest>();
@@ -108,7 +110,7 @@ export class Controller {
 
   /** Leader election shared with the KRaft controller (electPartitionLeader), with this controller's notes and counts. */
   private elect(state: PartitionState, topic: TopicAssignment): PartitionState | null {
-    const result = electPartitionLeader(state, (r) => this.live.has(r), topic.uncleanLeaderElection);
+    const result = electPartitionLeader(state, (r) => this.live.has(r) && !this.shuttingDown.has(r), topic.uncleanLeaderElection);
     if (result === null) return null;
     this.states.set(`${state.topic}-${state.partition}`, result.state);
     reportElection(this.ctx, this.stats, state, result);
@@ -123,12 +125,13 @@ export class Controller {
     const changed = new Map<string, PartitionState>();
     for (const b of dead) {
       this.live.delete(b);
+      this.shuttingDown.delete(b);
       for (const [id, request] of [...this.pending]) if (request.to === b) this.pending.delete(id);
     }
     if (dead.length > 0) {
       note(this.ctx, 'brokers-failed', { brokers: dead });
       const gone = (b: string) => dead.includes(b);
-      for (const { before, result } of partitionChangesOnFailure([...this.states.values()], gone, (r) => this.live.has(r), (t) => this.topicOf(t).uncleanLeaderElection, true)) {
+      for (const { before, result } of partitionChangesOnFailure([...this.states.values()], gone, (r) => this.live.has(r) && !this.shuttingDown.has(r), (t) => this.topicOf(t).uncleanLeaderElection, true)) {
         const key = `${before.topic}-${before.partition}`;
         this.states.set(key, result.state);
         if (before.leader !== null && gone(before.leader)) reportElection(this.ctx, this.stats, before, result);
@@ -147,6 +150,41 @@ export class Controller {
     }
     const list = [...changed.values()];
     this.writeZk(list, () => this.announce(list, started));
+  }
+
+  /**
+   * ControlledShutdown (KafkaController.doControlledShutdown): every partition `broker` leads gets
+   * the first other live, in-sync replica as leader (ControlledShutdownPartitionLeaderElection),
+   * every ISR it is a follower in drops it, the new states go to ZooKeeper and to the replicas;
+   * the answer names the partitions it still leads (no other in-sync replica). Until its session
+   * goes, the broker is not elected anywhere.
+   */
+  controlledShutdown(broker: string, reply: (error: 'NONE' | 'BROKER_NOT_AVAILABLE', remaining: string[]) => void): void {
+    if (!this.live.has(broker)) return reply('BROKER_NOT_AVAILABLE', []);
+    this.shuttingDown.add(broker);
+    const eligible = (r: string) => this.live.has(r) && !this.shuttingDown.has(r);
+    const changed: PartitionState[] = [];
+    for (const [key, state] of this.states) {
+      if (state.leader === broker) {
+        const leader = state.replicas.find((r) => eligible(r) && state.isr.includes(r));
+        if (leader === undefined) continue;
+        const next = { ...state, leader, isr: state.isr.filter((r) => r !== broker), leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
+        this.states.set(key, next);
+        reportElection(this.ctx, this.stats, state, { state: next, kind: 'clean' });
+        changed.push(next);
+      } else if (state.leader !== null && state.isr.includes(broker)) {
+        const next = { ...state, isr: state.isr.filter((r) => r !== broker), leaderEpoch: state.leaderEpoch + 1, partitionEpoch: state.partitionEpoch + 1 };
+        this.states.set(key, next);
+        changed.push(next);
+      }
+    }
+    note(this.ctx, 'controlled-shutdown-requested', { broker, moved: changed.filter((s) => s.leader !== broker).length });
+    const remaining = () => [...this.states.values()].filter((s) => s.leader === broker).map((s) => `${s.topic}-${s.partition}`);
+    if (changed.length === 0) return reply('NONE', remaining());
+    this.writeZk(changed, () => {
+      this.announce(changed, []);
+      reply('NONE', remaining());
+    });
   }
 
   /** After ZooKeeper took the new states: LeaderAndIsr to their replicas, metadata to everyone. */
@@ -185,7 +223,7 @@ export class Controller {
     const key = `${request.topic}-${request.partition}`;
     const state = this.states.get(key);
     const reply = (response: AlterPartitionResponse) => sendTo(this.ctx, from, response);
-    const checked = validateAlterPartition(state, request, (r) => this.live.has(r));
+    const checked = validateAlterPartition(state, request, (r) => this.live.has(r) && !this.shuttingDown.has(r));
     if (checked.error !== 'NONE' || !state) {
       reply({ type: 'AlterPartitionResponse', topic: request.topic, partition: request.partition, error: checked.error, ...(checked.state ? { state: checked.state } : {}) });
       return;

@@ -8,6 +8,8 @@ export const KAFKA_DELIBERATE_BUGS = new DeliberateBugs({
   'duplicate-sequence-appended': 'a retried batch with an already written producer id and sequence is appended again',
   /** A replica becoming follower truncates to its high watermark, as before KIP-101, although leader epochs are on. */
   'follower-truncates-to-hw': 'a new follower truncates to its high watermark instead of the leader epoch\'s end offset',
+  /** The leader answers OffsetsForLeaderEpoch for an epoch older than its whole cache with "undefined" (the model before issue #15) instead of the requested epoch and its first epoch's start offset. */
+  'epoch-below-first-undefined': 'OffsetsForLeaderEpoch for an epoch below the leader\'s first cached epoch answers undefined, and the follower falls back to its high watermark',
 });
 
 export type KafkaDeliberateBug = keyof typeof KAFKA_DELIBERATE_BUGS.catalogue;

@@ -32,6 +32,7 @@
  * This file only wires the nodes together; what each piece does is in the files named above,
  * the scenario's types and consumer checks in scenario.ts, the report lines in describe.ts.
  */
+import { FailureTimings } from './failure-timings.js';
 import { ConfigError, withPath } from '../../sim/scenario/config-error.js';
 import type { History } from '../../sim/history.js';
 import type { Phase, World } from '../../sim/world.js';
@@ -110,14 +111,10 @@ export const kafkaModel: KafkaModel = {
     world.onCrash((name) => ownership.dropNode(name));
     const brokerActors = new Map<string, KafkaBroker>();
 
-    // Failure detection time: from a broker's crash to its session expiring (ZooKeeper) or its fencing (KRaft).
-    const crashedAt = new Map<string, number>();
-    const detected = (broker: string) => {
-      const t = crashedAt.get(broker);
-      if (t === undefined) return;
-      crashedAt.delete(broker);
-      stats.brokerFailureDetectionMsMax = Math.max(stats.brokerFailureDetectionMsMax, (world.now - t) / 1000);
-    };
+    // Failure detection and controller failover times, for every fault kind (failure-timings.ts).
+    const timings = new FailureTimings(world, stats);
+    const detected = timings.brokerDetected;
+    store.onChange((state) => timings.controllerIs(state.controller));
     const replicasOf = new Map<string, readonly string[]>();
     for (const t of topics) t.partitions.forEach((replicas, p) => replicasOf.set(`${t.topic}-${p}`, replicas));
     // cluster.invariants: the replication invariants after every control-plane change (invariants.ts).
@@ -129,12 +126,8 @@ export const kafkaModel: KafkaModel = {
       replica: (b, p) => brokerActors.get(b)?.inspect(p),
       safe: (p) => config.leaderEpochs && !(topics.find((t) => t.topic === p.slice(0, p.lastIndexOf('-')))?.uncleanLeaderElection ?? config.uncleanLeaderElection),
     }, stats) : undefined;
-    // KRaft: from the active controller's crash to the next activation.
-    let controllerCrash: { name: string; at: number } | null = null;
     world.onCrash((name) => {
-      if (name === store.state.controller && voters.includes(name)) controllerCrash = { name, at: world.now };
       if (!brokers.includes(name)) return;
-      crashedAt.set(name, world.now);
       checker?.beforeCrash(name, [...replicasOf.keys()]);
     });
     world.onStart((name, restarted) => {
@@ -142,6 +135,13 @@ export const kafkaModel: KafkaModel = {
     });
 
     const metadataMode = scenario.cluster?.metadata ?? 'zookeeper';
+    if (metadataMode === 'kraft') {
+      for (const key of ['controlled.shutdown.enable', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms'] as const) {
+        if (scenario.cluster?.config?.[key] !== undefined) {
+          throw ConfigError.at(['cluster', 'config', key], `${key} is a ZooKeeper-mode setting: KRaft brokers shut down through their heartbeat (wantShutDown), which this model does not yet have; remove it or use cluster.metadata: zookeeper`);
+        }
+      }
+    }
     if (metadataMode !== 'kraft' && scenario.cluster?.controllers !== undefined) {
       throw ConfigError.at(['cluster', 'controllers'], 'cluster.controllers needs cluster.metadata: kraft (in ZooKeeper mode the controller is one of the brokers)');
     }
@@ -163,10 +163,6 @@ export const kafkaModel: KafkaModel = {
           if (t && state.partition === t.partitions.length) t.partitions.push([...state.replicas]);
         },
         after: (node) => {
-        if (controllerCrash !== null && store.state.controller !== controllerCrash.name) {
-          stats.controllerFailoverMsMax = Math.max(stats.controllerFailoverMsMax, (world.now - controllerCrash.at) / 1000);
-          controllerCrash = null;
-        }
         countOffline();
         checker?.changed(node, 'metadata records committed');
       } });

@@ -65,6 +65,7 @@ export type KafkaError =
   | 'INCONSISTENT_GROUP_PROTOCOL'
   | 'FENCED_INSTANCE_ID'
   | 'NOT_CONTROLLER'
+  | 'BROKER_NOT_AVAILABLE'
   | 'INVALID_PARTITIONS'
   // KIP-848 (the consumer group protocol)
   | 'FENCED_MEMBER_EPOCH'
@@ -466,6 +467,12 @@ export interface ZkBrokersChanged { type: 'ZkBrokersChanged'; liveBrokers: strin
 export interface ZkSetPartitions { type: 'ZkSetPartitions'; id: number; controllerEpoch: number; partitions: PartitionState[] }
 export interface ZkSetPartitionsResponse { type: 'ZkSetPartitionsResponse'; id: number; ok: boolean }
 export interface ZkAllocateProducerIds { type: 'ZkAllocateProducerIds'; broker: string }
+/** A broker closing its ZooKeeper session on a clean exit: its ephemeral znodes go at once. */
+export interface ZkCloseSession { type: 'ZkCloseSession'; session: number }
+/** ZooKeeper mode: a stopping broker asks the controller to move its leaderships (KafkaController.doControlledShutdown). */
+export interface ControlledShutdown { type: 'ControlledShutdown'; brokerId: string; id: number }
+/** The partitions the broker still leads (none: it may exit). */
+export interface ControlledShutdownResponse { type: 'ControlledShutdownResponse'; id: number; error: KafkaError; remainingPartitions: string[] }
 export interface ZkAllocateProducerIdsResponse { type: 'ZkAllocateProducerIdsResponse'; first: number; count: number }
 
 /** Every message of the model (so sends are type-checked against the protocol). */
@@ -477,6 +484,7 @@ export type KafkaMessage =
   | Heartbeat | HeartbeatResponse | LeaveGroup | LeaveGroupResponse | ConsumerGroupHeartbeat | ConsumerGroupHeartbeatResponse | OffsetCommit | OffsetCommitResponse | OffsetFetch | OffsetFetchResponse
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
+  | ZkCloseSession | ControlledShutdown | ControlledShutdownResponse
   | CreatePartitions | CreatePartitionsResponse
   | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | EndTxnResponse
   | WriteTxnMarkers | WriteTxnMarkersResponse;
@@ -492,7 +500,7 @@ export type BrokerInbound =
   // ZooKeeper-mode controller and ZooKeeper
   | LeaderAndIsr | UpdateMetadata | ControlResponse | AlterPartition | AlterPartitionResponse
   | ZkConnectResponse | ZkPingResponse | ZkCreateControllerResponse | ZkControllerChanged | ZkBrokersChanged
-  | ZkSetPartitionsResponse | ZkAllocateProducerIdsResponse
+  | ZkSetPartitionsResponse | ZkAllocateProducerIdsResponse | ControlledShutdown | ControlledShutdownResponse
   // KRaft: the broker's lifecycle, and a combined-mode broker's hosted voter
   | BrokerRegistrationResponse | BrokerHeartbeatResponse | AllocateProducerIdsResponse
   | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse

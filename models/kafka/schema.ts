@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { ModelScenarioParts } from '../../sim/scenario/schema.js';
 import { BOUNDS } from '../../sim/scenario/bounds.js';
-import { duration, nodeCount, partitionCount, positiveInt } from '../../sim/scenario/fields.js';
+import { duration, nodeCount, nonNegativeInt, partitionCount, positiveInt } from '../../sim/scenario/fields.js';
 import type { Micros } from '../../sim/time.js';
 import type { AssignmentStrategy } from './assignors/index.js';
 import { SERVER_ASSIGNORS, type ServerAssignorName } from './consumer-group/assignors.js';
@@ -29,6 +29,9 @@ export const KAFKA_DEFAULTS = {
   'replica.high.watermark.checkpoint.interval.ms': 5_000,
   'zookeeper.session.timeout.ms': 18_000,
   'controller.socket.timeout.ms': 30_000,
+  'controlled.shutdown.enable': true,
+  'controlled.shutdown.max.retries': 3,
+  'controlled.shutdown.retry.backoff.ms': 5_000,
   // KRaft (KIP-595, KIP-631)
   controllers: 3,
   'controller.quorum.election.timeout.ms': 1_000,
@@ -103,6 +106,9 @@ export const kafkaClusterConfig = z.strictObject({
   'replica.high.watermark.checkpoint.interval.ms': ms('How often each broker writes its high watermarks to replication-offset-checkpoint (default 5000).'),
   'zookeeper.session.timeout.ms': ms('A broker whose ZooKeeper session has not heartbeated for this long is dead: its ephemeral nodes go (default 18000).'),
   'controller.socket.timeout.ms': ms('How long the controller waits for a broker to answer LeaderAndIsr / UpdateMetadata before sending it again (default 30000).'),
+  'controlled.shutdown.enable': z.boolean().optional().meta({ description: 'ZooKeeper mode: on an operator\'s stop the broker first asks the controller (ControlledShutdown) to move its partition leaderships to other in-sync replicas, so producers see a metadata refresh instead of an outage; false: it just exits and the controller acts when its session goes (default true). KRaft brokers always shut down through their heartbeat (wantShutDown).' }),
+  'controlled.shutdown.max.retries': nonNegativeInt.optional().meta({ description: 'How many times a ControlledShutdown that left partitions behind (or got no answer) is sent again before the broker exits anyway (default 3).' }),
+  'controlled.shutdown.retry.backoff.ms': ms('The wait between ControlledShutdown attempts (default 5000).'),
   'controller.quorum.election.timeout.ms': ms('KRaft: a voter that hears from no leader for this long (randomised between 1x and 2x) starts an election; a candidate that has not won by then backs off and tries again (default 1000).'),
   'controller.quorum.fetch.timeout.ms': ms('KRaft: a follower voter that gets no Fetch response from the leader for this long starts an election; a leader not fetched from by a majority for 1.5x this resigns (default 2000).'),
   'controller.quorum.election.backoff.max.ms': ms('KRaft: the longest random backoff before a candidate that lost an election tries again (default 1000).'),
@@ -391,6 +397,9 @@ export interface BrokerConfig {
   hwCheckpointInterval: Micros;
   zkSessionTimeout: Micros;
   controllerSocketTimeout: Micros;
+  controlledShutdown: boolean;
+  controlledShutdownMaxRetries: number;
+  controlledShutdownRetryBackoff: Micros;
   quorumElectionTimeout: Micros;
   quorumFetchTimeout: Micros;
   quorumElectionBackoffMax: Micros;
@@ -453,6 +462,9 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     hwCheckpointInterval: (c?.['replica.high.watermark.checkpoint.interval.ms'] ?? d['replica.high.watermark.checkpoint.interval.ms']) * MS,
     zkSessionTimeout: (c?.['zookeeper.session.timeout.ms'] ?? d['zookeeper.session.timeout.ms']) * MS,
     controllerSocketTimeout: (c?.['controller.socket.timeout.ms'] ?? d['controller.socket.timeout.ms']) * MS,
+    controlledShutdown: c?.['controlled.shutdown.enable'] ?? d['controlled.shutdown.enable'],
+    controlledShutdownMaxRetries: c?.['controlled.shutdown.max.retries'] ?? d['controlled.shutdown.max.retries'],
+    controlledShutdownRetryBackoff: (c?.['controlled.shutdown.retry.backoff.ms'] ?? d['controlled.shutdown.retry.backoff.ms']) * MS,
     quorumElectionTimeout: (c?.['controller.quorum.election.timeout.ms'] ?? d['controller.quorum.election.timeout.ms']) * MS,
     quorumFetchTimeout: (c?.['controller.quorum.fetch.timeout.ms'] ?? d['controller.quorum.fetch.timeout.ms']) * MS,
     quorumElectionBackoffMax: (c?.['controller.quorum.election.backoff.max.ms'] ?? d['controller.quorum.election.backoff.max.ms']) * MS,

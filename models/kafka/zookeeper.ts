@@ -3,7 +3,7 @@ import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { note } from './notes.js';
 import type { StateStore } from '../../sim/state.js';
 import type { Micros } from '../../sim/time.js';
-import { sendTo, type PartitionState, type ZkAllocateProducerIds, type ZkConnect, type ZkCreateController, type ZkPing, type ZkSetPartitions } from './protocol.js';
+import { sendTo, type PartitionState, type ZkAllocateProducerIds, type ZkCloseSession, type ZkConnect, type ZkCreateController, type ZkPing, type ZkSetPartitions } from './protocol.js';
 
 /**
  * The ZooKeeper ensemble Kafka's ZooKeeper mode depends on, as one node `zookeeper`. It keeps
@@ -18,7 +18,7 @@ import { sendTo, type PartitionState, type ZkAllocateProducerIds, type ZkConnect
  */
 
 /** What reaches the ZooKeeper node: the znode operations of Kafka's ZooKeeper client. */
-export type ZkRequest = ZkConnect | ZkPing | ZkCreateController | ZkSetPartitions | ZkAllocateProducerIds;
+export type ZkRequest = ZkConnect | ZkPing | ZkCreateController | ZkSetPartitions | ZkAllocateProducerIds | ZkCloseSession;
 
 /** The session tracker's tick. */
 export type ZooKeeperTimer = { tag: 'expire-check'; data: undefined };
@@ -81,6 +81,7 @@ export class ZooKeeperNode implements Actor {
       case 'ZkCreateController': return this.onCreateController(from, message);
       case 'ZkSetPartitions': return this.onSetPartitions(from, message);
       case 'ZkAllocateProducerIds': return this.onAllocate(from, message);
+      case 'ZkCloseSession': return this.closeSession(message.session);
       default: return unreachable(message, 'ZooKeeper request');
     }
   }
@@ -176,18 +177,33 @@ export class ZooKeeperNode implements Actor {
     let changed = false;
     for (const session of [...data.sessions.values()]) {
       if (now - session.lastPing < this.sessionTimeout) continue;
-      data.sessions.delete(session.id);
-      if (data.brokers.get(session.broker) === session.id) data.brokers.delete(session.broker);
       note(this.ctx, 'zk-session-expired', { broker: session.broker, session: session.id });
       this.onSessionExpired?.(session.broker);
+      this.endSession(session.id, 'controller session expired');
       changed = true;
-      if (data.controller?.session === session.id) {
-        data.controller = null;
-        this.store.update((s) => { s.controller = null; }, 'controller session expired');
-        for (const other of data.sessions.values()) sendTo(this.ctx, other.broker, { type: 'ZkControllerChanged', controller: null });
-      }
     }
     if (changed) this.brokersChanged();
+  }
+
+  /** A broker's clean exit closed its session: its ephemeral znodes go now, not a session timeout later. */
+  private closeSession(id: number): void {
+    const session = this.data.sessions.get(id);
+    if (session === undefined) return;
+    note(this.ctx, 'zk-session-closed', { broker: session.broker, session: id });
+    this.endSession(id, 'controller session closed');
+    this.brokersChanged();
+  }
+
+  private endSession(id: number, why: string): void {
+    const data = this.data;
+    const session = data.sessions.get(id)!;
+    data.sessions.delete(id);
+    if (data.brokers.get(session.broker) === id) data.brokers.delete(session.broker);
+    if (data.controller?.session === id) {
+      data.controller = null;
+      this.store.update((s) => { s.controller = null; }, why);
+      for (const other of data.sessions.values()) sendTo(this.ctx, other.broker, { type: 'ZkControllerChanged', controller: null });
+    }
   }
 
   private liveBrokers(): string[] {

@@ -57,13 +57,15 @@ export const RABBITMQ_NOTES = {
   'delayed-check-unconfirmed': 'a check message found its main message unconfirmed: the callback service asked the producer to resend',
   'delayed-check-gave-up': 'a check message found its main message still unconfirmed after the last attempt: no more resends',
   // Cluster (cluster/node.ts)
-  'nodedown': 'a node saw a peer down (net_ticktime passed in silence, or it restarted)',
+  'nodedown': 'a node saw a peer down (net_ticktime passed in silence, it restarted, or it stopped and closed its distribution connections)',
+  'node-stopping': 'rabbitmqctl stop: the node hands over its quorum queue leaderships, closes its client connections (320 CONNECTION_FORCED) and its distribution connections, and exits',
   'nodeup': 'a node heard from a peer it had seen down',
   'partition-detected': 'a peer seen down came back without having restarted: there was a network partition',
   'pause_minority': 'cluster_partition_handling pause_minority stopped (or resumed) this node\'s RabbitMQ application',
   'autoheal': 'cluster_partition_handling autoheal picked the winning side of a healed partition (the losers restart)',
   // Quorum queues (quorum/raft.ts, quorum/fifo.ts, cluster/link.ts)
   'ra-election': 'a quorum queue member timed out waiting for a leader and stood for election in a new term',
+  'ra-transfer-leadership': 'a quorum queue leader on a stopping node told a caught-up member to elect itself now (ra.timeout_now)',
   'ra-leader-elected': 'a quorum queue member won an election: it is the queue\'s leader for that term',
   'ra-step-down': 'a quorum queue leader saw a higher term and became a follower',
   'ra-truncate': 'a quorum queue follower dropped log entries that conflicted with the leader\'s',

@@ -168,6 +168,8 @@ export type RaMessage = RaftMessage<FifoCommand>;
 export type DelegateMessage =
   | { readonly type: 'ra.command'; readonly queue: string; readonly cmd: FifoCommand; readonly forwarded: boolean }
   | { readonly type: 'ra.applied'; readonly queue: string; readonly req: string }
+  /** rabbit_fifo's leader_change: a new leader tells the cluster's nodes, whose clients resend what waits on the old one. */
+  | { readonly type: 'ra.leader_change'; readonly queue: string; readonly term: number }
   | { readonly type: 'ra.deliver'; readonly queue: string; readonly term: number; readonly cid: ConsumerId; readonly deliveries: readonly Delivery[] }
   | { readonly type: 'delegate.publish'; readonly queue: string; readonly exchange: string; readonly routingKey: string; readonly content: Content; readonly conn: string; readonly channel: number; readonly seq: number }
   | { readonly type: 'delegate.confirm'; readonly conn: string; readonly channel: number; readonly seq: number; readonly ack: boolean }
@@ -214,6 +216,8 @@ export interface MirrorView {
 /** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
 export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }
 export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; readonly upTo: number }
+/** A stopping node closes its distribution connections (TCP FIN): the peer sees it down at once. */
+export interface DistClose { readonly type: 'dist.close' }
 
 /**
  * The network hands an actor a `Message`; every message a RabbitMQ node gets from a client is
@@ -228,6 +232,9 @@ export function isNetTick(message: Message): message is NetTick {
 }
 export function isDistAck(message: Message): message is DistAck {
   return message.type === 'dist.ack';
+}
+export function isDistClose(message: Message): message is DistClose {
+  return message.type === 'dist.close';
 }
 export function asPeerMessage(message: Message): PeerMessage {
   return message as PeerMessage;

@@ -56,6 +56,7 @@ export class NameServer implements Actor {
       case 'REGISTER_BROKER':
         return this.register(from, message);
       case 'UNREGISTER_BROKER':
+        if (this.live.has(message.brokerAddr)) notes.note(this.ctx, 'broker-unregistered', { broker: message.brokerAddr });
         return this.remove(message.brokerAddr, 'UNREGISTER_BROKER');
       case 'GET_ROUTEINFO_BY_TOPIC':
         return this.route(from, message);

@@ -7,6 +7,8 @@ import { notesOf } from '../../sim/notes.js';
 export const ROCKETMQ_NOTES = {
   // NameServer
   'broker-expired': 'a NameServer dropped a broker it had not heard from for 120 s (scanNotActiveBroker)',
+  'broker-unregistered': 'a NameServer dropped a broker that unregistered on its way out (UNREGISTER_BROKER)',
+  'broker-shutdown': 'a broker stopped cleanly: UNREGISTER_BROKER sent to every NameServer, offsets persisted, store flushed',
   // broker: store and topics
   'store-recovered': 'a restarted broker rebuilt its commit log and consume queues from what its disk kept',
   'topic-created': 'a broker created a topic (auto-created %RETRY% and %DLQ% topics too) and registered it',

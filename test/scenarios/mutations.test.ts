@@ -205,6 +205,7 @@ describe('deliberate bugs: mqsim check finds them with a shipped holding claim',
     ['duplicate-sequence-appended', 'idempotent-producer-no-duplicates', 'duplicateDeliveries'],
     ['acks-all-answers-on-append', 'acks-all-leader-failover', 'lostAcked'],
     ['follower-truncates-to-hw', 'leader-epoch-truncation-keeps-acked', 'lostAcked'],
+    ['epoch-below-first-undefined', 'leader-epoch-empty-leader-keeps-logs-matching', 'lostAcked'],
   ];
   it.each(shows)('%s breaks scenarios/kafka/%s.yaml (%s)', async (bug, name, metric) => {
     const scenario = loadScenario(join(REPO_ROOT, 'scenarios/kafka', `${name}.yaml`));

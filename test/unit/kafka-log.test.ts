@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Disk } from '../../sim/disk.js';
+import { LeaderEpochCache } from '../../models/kafka/broker/leader-epoch-cache.js';
 import { epochTruncationOffset, PartitionLog, PRODUCER_BATCHES_KEPT, segmentName } from '../../models/kafka/broker/log.js';
 import type { LogRecord } from '../../models/kafka/protocol.js';
 
@@ -180,12 +181,91 @@ describe('kafka log: leader epochs and truncation', () => {
     expect(leader.endOffsetFor(-1)).toEqual({ epoch: -1, endOffset: -1 });
   });
 
+  describe('the epoch cache lookup (LeaderEpochFileCache.endOffsetFor), branch by branch', () => {
+    // Epochs 2 from offset 10, 4 from 30, 7 from 50; log end 80.
+    function cache(): LeaderEpochCache {
+      const c = new LeaderEpochCache(testDisk().disk, 'orders-0');
+      c.assign(2, 10);
+      c.assign(4, 30);
+      c.assign(7, 50);
+      return c;
+    }
+    it('the undefined epoch: undefined', () => {
+      expect(cache().endOffsetFor(-1, 80)).toEqual({ epoch: -1, endOffset: -1 });
+    });
+    it('the latest epoch: it, and the log end offset', () => {
+      expect(cache().endOffsetFor(7, 80)).toEqual({ epoch: 7, endOffset: 80 });
+    });
+    it('a cached epoch that is not the latest: it, and the next epoch\'s start', () => {
+      expect(cache().endOffsetFor(4, 80)).toEqual({ epoch: 4, endOffset: 50 });
+    });
+    it('between two cached epochs: the one below, and the start of the one above', () => {
+      expect(cache().endOffsetFor(5, 80)).toEqual({ epoch: 4, endOffset: 50 });
+      expect(cache().endOffsetFor(3, 80)).toEqual({ epoch: 2, endOffset: 30 });
+    });
+    it('below the first cached epoch: the requested epoch, and the first epoch\'s start offset', () => {
+      expect(cache().endOffsetFor(1, 80)).toEqual({ epoch: 1, endOffset: 10 });
+      expect(cache().endOffsetFor(0, 80)).toEqual({ epoch: 0, endOffset: 10 });
+    });
+    it('above the last cached epoch: undefined', () => {
+      expect(cache().endOffsetFor(8, 80)).toEqual({ epoch: -1, endOffset: -1 });
+    });
+    it('an empty cache: undefined for any epoch', () => {
+      const c = new LeaderEpochCache(testDisk().disk, 'orders-0');
+      expect(c.endOffsetFor(0, 0)).toEqual({ epoch: -1, endOffset: -1 });
+      expect(c.endOffsetFor(3, 0)).toEqual({ epoch: -1, endOffset: -1 });
+    });
+  });
+
+  describe('the follower\'s truncation (AbstractFetcherThread.getOffsetTruncationState), branch by branch', () => {
+    /** A follower log whose epochs are 0 from 0 and 3 from 5, log end 9. */
+    function follower() {
+      const log = new PartitionLog(testDisk().disk, 'orders-0', { segmentBytes: 100_000, indexIntervalBytes: 4_096 }, stats());
+      log.append(records(0, 5, 0));
+      log.append(records(5, 4, 3));
+      return log;
+    }
+    it('the leader\'s end offset is undefined: no answer (the caller truncates to its high watermark)', () => {
+      expect(epochTruncationOffset(follower(), -1, -1)).toBeUndefined();
+    });
+    it('the same epoch: the smallest of the leader\'s end, its own end of that epoch and its log end', () => {
+      expect(epochTruncationOffset(follower(), 3, 7)).toEqual({ offset: 7, done: true });
+      expect(epochTruncationOffset(follower(), 3, 20)).toEqual({ offset: 9, done: true });
+      expect(epochTruncationOffset(follower(), 0, 4)).toEqual({ offset: 4, done: true });
+    });
+    it('an epoch it never saw: truncate to the end of its epoch below it and ask again', () => {
+      // Epoch 2 is unknown here; its largest epoch at or below 2 is 0, which ends at 5.
+      expect(epochTruncationOffset(follower(), 2, 8)).toEqual({ offset: 5, done: false });
+    });
+    it('an epoch below all of its own: the start of its first epoch (it holds nothing that old)', () => {
+      const log = new PartitionLog(testDisk().disk, 'orders-0', { segmentBytes: 100_000, indexIntervalBytes: 4_096 }, stats());
+      log.append(records(4, 6, 5));
+      expect(epochTruncationOffset(log, 2, 7)).toEqual({ offset: 4, done: true });
+    });
+    it('its own lookup is undefined (no epochs, or the answer is above its latest): the leader\'s end, capped by its log end', () => {
+      const empty = new PartitionLog(testDisk().disk, 'orders-0', { segmentBytes: 100_000, indexIntervalBytes: 4_096 }, stats());
+      expect(epochTruncationOffset(empty, 2, 3)).toEqual({ offset: 0, done: true });
+      expect(epochTruncationOffset(follower(), 5, 7)).toEqual({ offset: 7, done: true });
+      expect(epochTruncationOffset(follower(), 5, 30)).toEqual({ offset: 9, done: true });
+    });
+    it('a leader that took over with an empty log: the follower truncates to the leader\'s first epoch start', () => {
+      // The follower wrote offsets 0-5 in epoch 1; the new leader (epoch 2) began at offset 0.
+      const leader = new LeaderEpochCache(testDisk().disk, 'orders-0');
+      leader.assign(2, 0);
+      const log = new PartitionLog(testDisk().disk, 'orders-0', { segmentBytes: 100_000, indexIntervalBytes: 4_096 }, stats());
+      log.append(records(0, 6, 1));
+      const answer = leader.endOffsetFor(log.latestEpoch, 3);
+      expect(answer).toEqual({ epoch: 1, endOffset: 0 });
+      expect(epochTruncationOffset(log, answer.epoch, answer.endOffset)).toEqual({ offset: 0, done: true });
+    });
+  });
+
   it('leader-epoch truncation removes exactly the divergent suffix; the logs then match', () => {
     const { leader, follower } = divergence();
     const answer = leader.endOffsetFor(follower.latestEpoch);
     const to = epochTruncationOffset(follower, answer.epoch, answer.endOffset);
-    expect(to).toBe(5);
-    expect(follower.truncateTo(to)).toBe(2);
+    expect(to).toEqual({ offset: 5, done: true });
+    expect(follower.truncateTo(to!.offset)).toBe(2);
     follower.append(leader.read(follower.logEndOffset, leader.logEndOffset, 1_000_000));
     expect(follower.read(0, 8, 1_000_000).map((r) => r.msg)).toEqual(leader.read(0, 8, 1_000_000).map((r) => r.msg));
     expect(follower.epochs).toEqual(leader.epochs);

@@ -133,6 +133,26 @@ describe('quorum queues: Raft', () => {
     expect(h.members.get('b')!.commitIndex).toBe(4);
   });
 
+  it('leadership transfer: the leader takes no more commands, brings the most caught-up follower up to date and tells it to elect itself at once', () => {
+    const h = new Harness(['a', 'b', 'c']);
+    h.run(50_000);
+    const a = h.members.get('a')!;
+    for (const c of ['x1', 'x2']) a.propose(c);
+    const start = h.now;
+    expect(a.transferLeadership()).not.toBeNull();
+    expect(a.propose('refused')).toBe(0);
+    // Long before an election timeout (100-200 ms): a new leader, with everything a had.
+    h.run(start + 20_000);
+    const leader = h.leader()!;
+    expect(leader.self).not.toBe('a');
+    expect(leader.term).toBe(2);
+    expect(a.role).toBe('follower');
+    h.run(start + 100_000);
+    for (const n of ['a', 'b', 'c']) expect(h.applied.get(n)!.filter((c) => c !== 'noop')).toEqual(['x1', 'x2']);
+    // A member that does not lead has nothing to hand over.
+    expect(h.members.get('a')!.transferLeadership()).toBeNull();
+  });
+
   it('commits only what a majority has fsynced: with the followers\' disks stalled nothing is applied', () => {
     const h = new Harness(['a', 'b', 'c']);
     h.run(50_000);
@@ -359,6 +379,40 @@ describe('quorum queues and clusters: runs', () => {
     expect(oks.filter((op) => op.time > 5_500_000 && op.time < 12_000_000)).toEqual([]);
     expect(oks.length).toBeGreaterThan(900);
     expect(world.notes.some((n) => n.what === 'ra-leader-elected' && n.node !== 'rabbit-1')).toBe(true);
+  });
+
+  it('rabbitmqctl stop: the stopping leader hands its queue over at once, its clients get 320 CONNECTION_FORCED, its peers see it down at once', () => {
+    const { result, world } = run({
+      ...base, cluster: { brokers: 3 },
+      workload: { ...base.workload, producers: [{ ...base.workload.producers[0], node: 'rabbit-1' }] },
+      faults: [{ at: '5s', stop: 'rabbit-1', for: '5s' }],
+    });
+    const transfer = world.notes.find((n) => n.what === 'ra-transfer-leadership')!;
+    expect(transfer.node).toBe('rabbit-1');
+    expect(transfer.at).toBe(5_000_000);
+    const elected = world.notes.find((n) => n.what === 'ra-leader-elected' && n.at >= 5_000_000)!;
+    expect(elected.node).not.toBe('rabbit-1');
+    expect(elected.at - 5_000_000).toBeLessThan(100_000);
+    const downs = world.notes.filter((n) => n.what === 'nodedown' && n.detail?.node === 'rabbit-1');
+    expect(downs.map((n) => n.detail?.reason)).toEqual(['connection_closed', 'connection_closed']);
+    for (const d of downs) expect(d.at - 5_000_000).toBeLessThan(100_000);
+    expect(world.notes.some((n) => n.what === 'connection-lost' && n.node === 'p1' && String(n.detail?.why).includes('320'))).toBe(true);
+    expect(result.check.counts.lostAcked).toBe(0);
+  });
+
+  it('a new leader tells the nodes (leader_change): a client on a node without a member resends to it at once, not a command timeout later', () => {
+    const { result, world } = run({
+      duration: '6s', drain: '10s', cluster: { brokers: 5 },
+      queues: [{ name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum', 'x-quorum-initial-group-size': 3 } }],
+      workload: { producers: [{ id: 'p1', node: 'rabbit-5', rate: '100/s', routingKey: 'jobs', persistent: true, config: { confirm: true } }] },
+      faults: [{ at: '1ms', kill: 'rabbit-1', for: '30s' }],
+    });
+    expect(result.check.counts.lostAcked).toBe(0);
+    const invoked = new Map(world.history.ops.filter((op) => op.f === 'send' && op.type === 'invoke').map((op) => [op.msg, op.time]));
+    const waits = world.history.ops.filter((op) => op.f === 'send' && op.type === 'ok').map((op) => op.time - invoked.get(op.msg)!);
+    expect(waits.length).toBe(600);
+    // The election takes 1-2 s (quorum.election.timeout 1s); the command timeout is 5 s.
+    expect(Math.max(...waits)).toBeLessThan(2_500_000);
   });
 
   it('pause_minority pauses the cut-off node (its clients are closed out) and resumes it on heal; ignore does not', () => {

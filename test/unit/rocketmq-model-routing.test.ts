@@ -39,6 +39,20 @@ describe('rocketmq nodes and routes', () => {
     void world;
   });
 
+  it('a stopped broker unregisters from every NameServer on its way out (UNREGISTER_BROKER), flushes and exits', () => {
+    const { result } = runRocket({
+      duration: '60s', drain: '1s', cluster: { nameServers: 2, brokerGroups: 2, slavesPerGroup: 0 },
+      faults: [{ at: '40s', stop: 'broker-a-0' }],
+    }, 1, true);
+    const dropped = result.notes.filter((n) => n.what === 'broker-unregistered');
+    expect(dropped.map((n) => [n.node, (n.detail as { broker: string }).broker])).toEqual([['namesrv-1', 'broker-a-0'], ['namesrv-2', 'broker-a-0']]);
+    for (const n of dropped) expect(n.at - 40_000_000).toBeLessThan(100_000);
+    expect(result.notes.filter((n) => n.what === 'broker-expired')).toEqual([]);
+    const shutdown = result.notes.find((n) => n.what === 'broker-shutdown')!;
+    expect(shutdown.node).toBe('broker-a-0');
+    expect(shutdown.at).toBeGreaterThanOrEqual(40_000_000);
+  });
+
   it('a NameServer keeps the group of a dead master while its slave registers, and forgets a group with no broker left', () => {
     const world = new World({ seed: 2 });
     const scenario = parseRocket({ duration: '300s', drain: '1s', cluster: { nameServers: 1, brokerGroups: 2, slavesPerGroup: 1 } });

@@ -12,6 +12,7 @@ import { BrokerKraftClient, type KraftBrokerTimer } from '../kraft/broker-client
 import type { KraftController, KraftControllerTimer } from '../kraft/controller.js';
 import { isMetadataFetch, isMetadataFetchResponse } from '../kraft/protocol.js';
 import type { PartitionLog } from './log.js';
+import { note } from '../notes.js';
 import { MetadataCache } from './metadata-cache.js';
 import { ProducerIdManager } from './producer-id-manager.js';
 import { ReplicaManager } from './replica-manager.js';
@@ -19,6 +20,7 @@ import { brokerTimers, type BrokerTimer } from './timers.js';
 import { BrokerZkClient } from './zk-client.js';
 import { AddPartitionsToTxnManager, type VerifyTimer } from './add-partitions-to-txn-manager.js';
 import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TransactionCoordinatorTimer } from '../coordinator/transaction/transaction-coordinator.js';
+import { ControlledShutdownManager } from './controlled-shutdown.js';
 
 /**
  * A Kafka broker node (Kafka's KafkaServer / BrokerServer, with KafkaApis' request dispatch):
@@ -37,6 +39,9 @@ import { TRANSACTION_STATE_TOPIC, TransactionCoordinator, type TransactionCoordi
  *
  * After a crash the broker rebuilds everything from its disk.
  */
+
+/** Written by a clean shutdown (Kafka's .kafka_cleanshutdown in each log dir); a restart removes it. */
+export const CLEAN_SHUTDOWN_FILE = '.kafka_cleanshutdown';
 
 /** Every timer a broker node fires: its own, and those of the components it hosts. */
 export type KafkaBrokerTimer = BrokerTimer | KraftBrokerTimer | KraftControllerTimer | GroupCoordinatorTimer | ConsumerGroupTimer | TransactionCoordinatorTimer | VerifyTimer;
@@ -78,6 +83,8 @@ export class KafkaBroker implements Actor {
   private kraftController: KraftController | null = null;
   /** KRaft: admin requests forwarded to the active controller, by forwarded id (Kafka's ForwardingManager). */
   private readonly forwarded = new Map<number, { from: string; id: number }>();
+  /** An operator's stop: controlled shutdown, then a clean exit (controlled-shutdown.ts). */
+  private shutdown!: ControlledShutdownManager;
 
   constructor(private readonly options: BrokerOptions) {}
 
@@ -105,7 +112,18 @@ export class KafkaBroker implements Actor {
         else sendTo(ctx, controller, request, HEADER_BYTES);
       },
     });
-    if (restarted) this.replicaManager.recover();
+    if (restarted) {
+      // Kafka reads and deletes the marker at startup (a clean shutdown needs no log recovery).
+      if (ctx.disk.fileNames().includes(CLEAN_SHUTDOWN_FILE)) ctx.disk.deleteFile(CLEAN_SHUTDOWN_FILE);
+      this.replicaManager.recover();
+    }
+    this.shutdown = new ControlledShutdownManager({
+      ctx, config: options.config,
+      controller: () => (this.zk === null || !this.zk.registered ? undefined : this.metadata.controller),
+      localController: () => this.zk?.controller ?? null,
+      nextId: () => this.nextId++,
+      finish: (exited) => this.cleanExit(exited),
+    });
     if (options.groups) {
       const rm = this.replicaManager;
       this.coordinator = new GroupCoordinator(ctx, {
@@ -168,6 +186,31 @@ export class KafkaBroker implements Actor {
       producerIds: (first, count) => this.producerIds.onBlock(first, count),
     });
     this.kraft.start();
+  }
+
+  /**
+   * An operator's stop (SIGTERM): controlled shutdown first (ZooKeeper mode, controlled.shutdown.enable),
+   * then the clean exit. KRaft brokers exit cleanly without it here (their heartbeat's wantShutDown
+   * is not modelled): the controller fences them after broker.session.timeout.ms.
+   */
+  stop(done: () => void): void {
+    this.shutdown.start(done);
+  }
+
+  /** LogManager.shutdown and the rest: stop fetching, flush every log, write the clean-shutdown marker, close the ZooKeeper session. */
+  private cleanExit(exited: () => void): void {
+    const rm = this.replicaManager;
+    for (const replica of rm.all) rm.fetcher.stopFetching(replica);
+    rm.checkpointHighWatermarks();
+    this.ctx.disk.fsync(() => {
+      const marker = this.ctx.disk.file<{ at: number }>(CLEAN_SHUTDOWN_FILE);
+      marker.append({ at: this.ctx.now() }, 1);
+      this.ctx.disk.fsync(() => {
+        this.zk?.close();
+        note(this.ctx, 'clean-shutdown', {});
+        exited();
+      }, [marker]);
+    });
   }
 
   /** Until it is registered in ZooKeeper the broker takes no orders from a controller (KRaft: always registered). */
@@ -238,6 +281,13 @@ export class KafkaBroker implements Actor {
         return;
       }
       case 'ZkAllocateProducerIdsResponse': return this.producerIds.onBlock(message.first, message.count);
+      case 'ControlledShutdown': {
+        const controller = this.zk?.controller;
+        const reply = (error: KafkaError, remainingPartitions: string[]) => sendTo(this.ctx, from, { type: 'ControlledShutdownResponse', id: message.id, error, remainingPartitions });
+        if (!controller) return reply('NOT_CONTROLLER', []);
+        return controller.controlledShutdown(message.brokerId, reply);
+      }
+      case 'ControlledShutdownResponse': return this.shutdown.onResponse(message);
       // ---- KRaft: this broker's lifecycle, and (combined mode) the hosted voter's quorum traffic
       case 'BrokerRegistrationResponse': return this.kraft?.onRegistrationResponse(message);
       case 'BrokerHeartbeatResponse': return this.kraft?.onHeartbeatResponse(message);
@@ -303,6 +353,7 @@ export class KafkaBroker implements Actor {
       case 'replica-fetch': return rm.fetcher.sendReplicaFetch(args[1]);
       case 'replica-fetch-timeout': return rm.fetcher.onFetchTimeout(args[1].replica, args[1].id);
       case 'alter-partition-retry': return args[1].retryAlterPartition();
+      case 'controlled-shutdown-retry': return this.shutdown.onTimer(args[1]);
       case 'kraft-fetch': case 'kraft-fetch-timeout': case 'kraft-heartbeat': case 'kraft-register-timeout':
       case 'kraft-register-retry': case 'kraft-pid-retry':
         return this.kraft?.onTimer(...args);

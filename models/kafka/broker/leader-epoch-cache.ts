@@ -1,4 +1,5 @@
 import type { Disk, DiskFile } from '../../../sim/disk.js';
+import { deliberateBug } from '../deliberate-bugs.js';
 
 /**
  * A partition's leader epoch cache (Kafka's LeaderEpochFileCache, KIP-101): which leader epoch
@@ -11,6 +12,11 @@ export interface EpochEntry {
   epoch: number;
   startOffset: number;
 }
+
+/** Kafka's UNDEFINED_EPOCH and UNDEFINED_EPOCH_OFFSET. */
+export const UNDEFINED_EPOCH = -1;
+export const UNDEFINED_EPOCH_OFFSET = -1;
+const UNDEFINED = { epoch: UNDEFINED_EPOCH, endOffset: UNDEFINED_EPOCH_OFFSET } as const;
 
 export class LeaderEpochCache {
   readonly epochs: EpochEntry[] = [];
@@ -40,20 +46,31 @@ export class LeaderEpochCache {
   }
 
   /**
-   * OffsetsForLeaderEpoch on this log: the largest epoch <= `epoch` it knows and that epoch's
-   * end offset (the start of the next epoch, or the log end for the latest); -1/-1 if none.
+   * OffsetsForLeaderEpoch on this log (Kafka's LeaderEpochFileCache.endOffsetFor), as
+   * [epoch, end offset]:
+   * - the undefined epoch (-1), or an epoch above every cached one: -1/-1 (undefined);
+   * - the latest epoch: it and the log end offset (the epoch is still being written);
+   * - an epoch between two cached ones: the largest cached epoch at or below it, and the start
+   *   offset of the first cached epoch above it;
+   * - an epoch below every cached one (the leader's log holds nothing from it, e.g. it was empty
+   *   when it took over): the requested epoch itself and the start offset of the first cached
+   *   epoch, so the follower truncates there and replicates the leader's log from that point.
    */
   endOffsetFor(epoch: number, logEndOffset: number): { epoch: number; endOffset: number } {
-    let found = -1;
-    for (let i = this.epochs.length - 1; i >= 0; i--) {
-      if (this.epochs[i]!.epoch <= epoch) {
-        found = i;
+    if (epoch === UNDEFINED_EPOCH) return UNDEFINED;
+    if (this.epochs.length > 0 && epoch === this.latestEpoch) return { epoch, endOffset: logEndOffset };
+    let higher = -1;
+    for (let i = 0; i < this.epochs.length; i++) {
+      if (this.epochs[i]!.epoch > epoch) {
+        higher = i;
         break;
       }
     }
-    if (found < 0) return { epoch: -1, endOffset: -1 };
-    const next = this.epochs[found + 1];
-    return { epoch: this.epochs[found]!.epoch, endOffset: next ? next.startOffset : logEndOffset };
+    if (higher < 0) return UNDEFINED;
+    if (deliberateBug('epoch-below-first-undefined') && higher === 0) return UNDEFINED;
+    const startOfHigher = this.epochs[higher]!.startOffset;
+    if (higher === 0) return { epoch, endOffset: startOfHigher };
+    return { epoch: this.epochs[higher - 1]!.epoch, endOffset: startOfHigher };
   }
 
   /** Drops the epochs that start at or after `offset` (the log was truncated there). */
@@ -71,18 +88,24 @@ export class LeaderEpochCache {
 }
 
 /**
- * Where a follower truncates after OffsetsForLeaderEpoch (KIP-101 with KIP-279's refinement):
- * the leader answered with the largest epoch it has at or below the follower's latest and that
- * epoch's end offset; the follower keeps the smaller of that end offset and its own end offset
- * for the same epoch. Returns -1 when the leader knows no such epoch (the caller falls back to
- * the high watermark).
+ * Where a follower truncates after the leader's OffsetsForLeaderEpoch answer (Kafka's
+ * AbstractFetcherThread.getOffsetTruncationState, KIP-101 with KIP-279), given its own log:
+ * - the leader's end offset is undefined: `undefined` (the caller truncates to its high watermark);
+ * - the follower knows no epoch at or below the one answered: the smaller of the leader's end
+ *   offset and its own log end, done;
+ * - its largest epoch at or below the answered one is another epoch (it never saw the answered
+ *   one): its own end of that epoch, not done (ask the leader again with the new latest epoch);
+ * - the same epoch: the smallest of the leader's end offset, its own end of the epoch and its
+ *   log end, done.
  */
 export function epochTruncationOffset(
   log: { endOffsetFor(epoch: number): { epoch: number; endOffset: number }; readonly logEndOffset: number },
   leaderEpoch: number, leaderEndOffset: number,
-): number {
-  if (leaderEpoch < 0 || leaderEndOffset < 0) return -1;
+): { offset: number; done: boolean } | undefined {
+  if (leaderEndOffset === UNDEFINED_EPOCH_OFFSET) return undefined;
+  if (leaderEpoch === UNDEFINED_EPOCH) return { offset: Math.min(leaderEndOffset, log.logEndOffset), done: true };
   const own = log.endOffsetFor(leaderEpoch);
-  const ownEnd = own.epoch === leaderEpoch ? own.endOffset : leaderEndOffset;
-  return Math.min(leaderEndOffset, ownEnd, log.logEndOffset);
+  if (own.endOffset === UNDEFINED_EPOCH_OFFSET) return { offset: Math.min(leaderEndOffset, log.logEndOffset), done: true };
+  if (own.epoch !== leaderEpoch) return { offset: Math.min(own.endOffset, log.logEndOffset), done: false };
+  return { offset: Math.min(leaderEndOffset, own.endOffset, log.logEndOffset), done: true };
 }

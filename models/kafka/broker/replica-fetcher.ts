@@ -121,8 +121,11 @@ export class ReplicaFetcher {
       return;
     }
     const target = epochTruncationOffset(replica.log, response.leaderEpoch, response.endOffset);
-    if (target < 0) this.truncate(replica, replica.hw, 'no-epoch');
-    else this.truncate(replica, target, 'leader-epoch');
+    if (target === undefined) this.truncate(replica, replica.hw, 'no-epoch');
+    else this.truncate(replica, target.offset, 'leader-epoch');
+    // KIP-279: the leader answered an epoch this log never saw; truncated to the end of the
+    // epoch before it, ask again with the new latest epoch.
+    if (target !== undefined && !target.done) return this.startFollowing(replica);
     this.sendReplicaFetch(replica);
   }
 

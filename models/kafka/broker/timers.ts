@@ -24,6 +24,8 @@ export type BrokerTimer =
   | { tag: 'replica-fetch'; data: Partition }
   | { tag: 'replica-fetch-timeout'; data: { replica: Partition; id: number } }
   // ISR proposals (partition.ts)
-  | { tag: 'alter-partition-retry'; data: Partition };
+  | { tag: 'alter-partition-retry'; data: Partition }
+  // graceful stop (controlled-shutdown.ts)
+  | { tag: 'controlled-shutdown-retry'; data: { id: number; backoff: boolean } };
 
 export const brokerTimers = timersOf<BrokerTimer>();

@@ -117,6 +117,15 @@ export class BrokerZkClient {
     }
   }
 
+  /** A clean exit closes the session: ZooKeeper deletes /brokers/ids/N (and /controller) at once. */
+  close(): void {
+    if (this.session < 0) return;
+    sendTo(this.ctx, this.host.zk, { type: 'ZkCloseSession', session: this.session });
+    this.session = -1;
+    this.registered = false;
+    this.resign();
+  }
+
   resign(): void {
     if (!this.controller) return;
     note(this.ctx, 'controller-resigned', { epoch: this.controller.epoch });

@@ -274,6 +274,20 @@ export class RabbitBroker implements Actor, RabbitApp {
     this.checkInvariants();
   }
 
+  transferLeaderships(): number {
+    return this.link?.transferLeaderships() ?? 0;
+  }
+
+  leadsAny(): boolean {
+    return this.link?.leadsAny() ?? false;
+  }
+
+  /** A single node's `rabbitmqctl stop`: clients get connection.close (320 CONNECTION_FORCED), then the node exits. */
+  stop(done: () => void): void {
+    this.shutdown('shutdown');
+    done();
+  }
+
   /** The application stops (pause_minority, autoheal): clients are told (320 CONNECTION_FORCED), quorum members stop. */
   shutdown(why: string): void {
     for (const conn of [...this.connections.values()]) {

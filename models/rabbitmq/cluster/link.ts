@@ -172,6 +172,19 @@ export class ClusterLink {
     this.tickTimer = this.broker.timers.set(this.ctx, this.commandTimeout, 'link', { t: 'tick' });
   }
 
+  /** `rabbitmqctl stop`: every quorum queue this node leads hands its leadership to a caught-up member. Returns how many were handed over. */
+  transferLeaderships(): number {
+    let n = 0;
+    for (const m of this.members.values()) if (m.raft.transferLeadership() !== null) n++;
+    return n;
+  }
+
+  /** Whether a member on this node still leads its queue. */
+  leadsAny(): boolean {
+    for (const m of this.members.values()) if (m.raft.role === 'leader') return true;
+    return false;
+  }
+
   stop(): void {
     this.stopped = true;
     for (const m of this.members.values()) m.raft.stop();
@@ -488,21 +501,30 @@ export class ClusterLink {
   }
 
   private roleChanged(member: QuorumMember, role: RaftRole, term: number, leader: string | null): void {
-    if (leader !== null && this.leaderHint.get(member.key) !== leader) {
-      // A member learns the new leader first: what this node's channels sent to the old one goes again, now.
-      this.leaderHint.set(member.key, leader);
-      const now = this.ctx.trueNow();
-      for (const p of this.pending.values()) {
-        if (p.key !== member.key) continue;
-        p.sentAt = now;
-        this.sendCommand(p.key, p.cmd);
-      }
-    }
+    // A member learns the new leader first: what this node's channels sent to the old one goes again, now.
+    if (leader !== null) this.onLeaderChange(member.key, leader);
     this.broker.changed(`ra ${role} of ${member.key}`);
     if (role !== 'leader') return;
+    // rabbit_fifo's state_enter(leader): the clients hear of the new leader (leader_change) and
+    // resend to it what they sent to the old one (the model tells every node of the cluster).
+    for (const node of this.nodes) {
+      if (node !== this.self && this.isUp(node)) this.toPeer(node, { type: 'ra.leader_change', queue: member.key, term }, FRAME_BYTES);
+    }
     this.options.invariants?.leaderElected(member.key, this.self, term);
     this.options.onLeader?.(member.key, this.self, term);
     for (const node of this.nodes) if (!this.isUp(node)) member.raft.propose({ op: 'down', node });
+  }
+
+  /** The leader of queue `key` is `leader` now: commands of this node's clients that wait on another member go to it at once. */
+  private onLeaderChange(key: string, leader: string): void {
+    if (this.leaderHint.get(key) === leader) return;
+    this.leaderHint.set(key, leader);
+    const now = this.ctx.trueNow();
+    for (const p of this.pending.values()) {
+      if (p.key !== key) continue;
+      p.sentAt = now;
+      this.sendCommand(p.key, p.cmd);
+    }
   }
 
   private onApplied(key: string, req: string, from: string): void {
@@ -563,12 +585,15 @@ export class ClusterLink {
       case 'ra.append_entries_reply':
       case 'ra.request_vote':
       case 'ra.request_vote_reply':
+      case 'ra.timeout_now':
         this.members.get(msg.queue)?.raft.receive(from, msg);
         return;
       case 'ra.command':
         return this.onCommand(msg.queue, msg.cmd, msg.forwarded);
       case 'ra.applied':
         return this.onApplied(msg.queue, msg.req, from);
+      case 'ra.leader_change':
+        return this.onLeaderChange(msg.queue, from);
       case 'ra.deliver':
         return this.onDeliver(msg.queue, msg.term, msg.cid, msg.deliveries, from);
       case 'delegate.publish':

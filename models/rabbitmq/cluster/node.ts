@@ -2,7 +2,7 @@ import type { Actor, Message, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
 import { notes } from '../notes.js';
-import { FRAME_BYTES, isDistAck, isNetTick, type DistAck, type NetTick, type TcpRst } from '../protocol.js';
+import { FRAME_BYTES, isDistAck, isDistClose, isNetTick, type DistAck, type DistClose, type NetTick, type TcpRst } from '../protocol.js';
 
 /**
  * One RabbitMQ node of a cluster (rabbit-1..rabbit-N): the Erlang VM around the rabbit
@@ -42,6 +42,10 @@ import { FRAME_BYTES, isDistAck, isNetTick, type DistAck, type NetTick, type Tcp
 
 export type PartitionHandling = 'ignore' | 'pause_minority' | 'autoheal';
 
+/** How often a stopping node checks that its quorum leaderships were handed over, and how long it waits at most (model constants). */
+const STOP_POLL: Micros = 10_000;
+const STOP_TRANSFER_WAIT: Micros = 5_000_000;
+
 export interface ClusterView {
   readonly self: string;
   readonly nodes: readonly string[];
@@ -52,8 +56,12 @@ export interface ClusterView {
 export interface RabbitApp extends Actor {
   nodeDown(node: string): void;
   nodeUp(node: string): void;
-  /** The application is stopping (pause_minority, autoheal restart): close connections, stop members. */
+  /** The application is stopping (pause_minority, autoheal restart, rabbitmqctl stop): close connections, stop members. */
   shutdown(why: string): void;
+  /** rabbitmqctl stop: hand every quorum queue leadership on this node to a caught-up member; how many were handed over. */
+  transferLeaderships(): number;
+  /** Whether a quorum queue member on this node still leads its queue. */
+  leadsAny(): boolean;
 }
 
 /**
@@ -65,7 +73,8 @@ type NodeTimer =
   | { tag: 'tick'; data: undefined }
   | { tag: 'dist-rto'; data: undefined }
   | { tag: 'dist-ack'; data: string }
-  | { tag: 'app'; data: { readonly gen: number; readonly tag: string; readonly data: unknown } };
+  | { tag: 'app'; data: { readonly gen: number; readonly tag: string; readonly data: unknown } }
+  | { tag: 'stop-wait'; data: number };
 const timers = timersOf<NodeTimer>();
 
 interface Peer {
@@ -180,6 +189,10 @@ export class RabbitNode implements Actor {
     if (tick) return;
     if (peer) {
       if (isDistAck(message)) return this.onDistAck(from, message);
+      if (isDistClose(message)) {
+        if (peer.up) this.down(from, peer, 'connection_closed');
+        return;
+      }
       if (!this.distReceive(from, message)) return; // a duplicate
     }
     if (this.app) {
@@ -204,9 +217,47 @@ export class RabbitNode implements Actor {
       case 'app':
         if (data.gen === this.generation && this.app) this.app.onTimer?.(data.tag, data.data);
         return;
+      case 'stop-wait':
+        return this.stopWait(data);
       default:
         return unreachable(tag, 'node timer');
     }
+  }
+
+  /**
+   * `rabbitmqctl stop`: the quorum queue leaders on this node hand over to caught-up members
+   * (ra.timeout_now) and the node waits until none leads any more (at most STOP_TRANSFER_WAIT);
+   * then the rabbit application stops (clients get connection.close 320 CONNECTION_FORCED, reason
+   * 'shutdown'), the distribution connections close (the peers see it down at once, not
+   * net_ticktime later) and the VM exits.
+   */
+  stop(done: () => void): void {
+    notes.note(this.ctx, 'node-stopping', { node: this.ctx.name });
+    this.stopDone = done;
+    const handed = this.app?.transferLeaderships() ?? 0;
+    if (handed === 0) return this.exit();
+    timers.set(this.ctx, STOP_POLL, 'stop-wait', 0);
+  }
+
+  private stopDone: (() => void) | null = null;
+
+  /** 'stop-wait': leaderships handed over (or the wait is over): exit. */
+  private stopWait(waited: number): void {
+    if (this.stopDone === null) return;
+    if (this.app?.leadsAny() && (waited + 1) * STOP_POLL < STOP_TRANSFER_WAIT) {
+      timers.set(this.ctx, STOP_POLL, 'stop-wait', waited + 1);
+      return;
+    }
+    this.exit();
+  }
+
+  private exit(): void {
+    const done = this.stopDone!;
+    this.stopDone = null;
+    this.stopApp('shutdown');
+    const close: DistClose = { type: 'dist.close' };
+    for (const [name, peer] of this.peers) if (peer.up) this.ctx.send(name, close, 16);
+    done();
   }
 
   private heard(name: string, peer: Peer, incarnation: Micros | null): void {

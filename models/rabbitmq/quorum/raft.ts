@@ -74,7 +74,13 @@ export interface RequestVoteReply {
   readonly term: number;
   readonly granted: boolean;
 }
-export type RaftMessage<C> = AppendEntries<C> | AppendEntriesReply | RequestVote | RequestVoteReply;
+/** Leadership transfer (Raft thesis 3.10, Ra's transfer_leadership): the leader tells an up-to-date follower to start an election now. */
+export interface TimeoutNow {
+  readonly type: 'ra.timeout_now';
+  readonly queue: string;
+  readonly term: number;
+}
+export type RaftMessage<C> = AppendEntries<C> | AppendEntriesReply | RequestVote | RequestVoteReply | TimeoutNow;
 
 
 export interface RaftTiming {
@@ -131,6 +137,8 @@ export class RaftMember<C> {
   private syncedTo = 0;
   private readonly afterSync: { upTo: number; done: () => void }[] = [];
   private stopped = false;
+  /** A leadership transfer to this member is under way: no new commands. */
+  private transferring: string | null = null;
 
   constructor(
     readonly queue: string,
@@ -217,9 +225,33 @@ export class RaftMember<C> {
     this.heartbeatTimer = this.host.setTimer(this.timing.heartbeat, 'heartbeat');
   }
 
+  /**
+   * Leadership transfer before the node stops (Raft thesis 3.10): the leader takes no more
+   * commands, picks the follower that has the most of its log (the first in member order on a
+   * tie), brings it up to date and then tells it to elect itself now (`ra.timeout_now`).
+   * Returns the chosen follower, or null when this member does not lead.
+   */
+  transferLeadership(): string | null {
+    if (this.stopped || this.role !== 'leader') return null;
+    let target: string | null = null;
+    for (const p of this.peers) if (target === null || (this.matchIndex.get(p) ?? 0) > (this.matchIndex.get(target) ?? 0)) target = p;
+    if (target === null) return null;
+    this.transferring = target;
+    this.host.note('ra-transfer-leadership', { queue: this.queue, from: this.self, to: target, term: this.term });
+    this.maybeTimeoutNow();
+    return target;
+  }
+
+  /** The transfer target has the whole log: it may elect itself. */
+  private maybeTimeoutNow(): void {
+    const target = this.transferring;
+    if (target === null || this.role !== 'leader' || (this.matchIndex.get(target) ?? 0) < this.lastIndex) return;
+    this.host.send(target, { type: 'ra.timeout_now', queue: this.queue, term: this.term }, 48);
+  }
+
   /** A command from a client (via the broker): appended when leader. Returns its index, or 0 when not leader. */
   propose(cmd: C): number {
-    if (this.stopped || this.role !== 'leader') return 0;
+    if (this.stopped || this.role !== 'leader' || this.transferring !== null) return 0;
     return this.appendAsLeader(cmd);
   }
 
@@ -238,6 +270,10 @@ export class RaftMember<C> {
         return this.onAppend(from, message);
       case 'ra.append_entries_reply':
         return this.onAppendReply(from, message);
+      case 'ra.timeout_now':
+        // The leader hands over: elect at once, without waiting for an election timeout.
+        if (message.term === this.term && this.role === 'follower') this.startElection();
+        return;
       default:
         return unreachable(message, 'raft message');
     }
@@ -314,6 +350,7 @@ export class RaftMember<C> {
 
   private becomeFollower(term: number, leader: string | null): void {
     const was = this.role;
+    this.transferring = null;
     const changed = term !== this.term || leader !== this.leader || was !== 'follower';
     this.term = term;
     this.role = 'follower';
@@ -441,6 +478,7 @@ export class RaftMember<C> {
       if (m.index > (this.matchIndex.get(from) ?? 0)) this.matchIndex.set(from, m.index);
       this.nextIndex.set(from, Math.max(this.nextIndex.get(from) ?? 1, m.index + 1));
       this.advanceCommit();
+      if (from === this.transferring) this.maybeTimeoutNow();
     } else {
       this.nextIndex.set(from, Math.max(1, Math.min((this.nextIndex.get(from) ?? 1) - 1, m.index + 1)));
     }

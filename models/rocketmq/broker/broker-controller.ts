@@ -5,7 +5,7 @@ import type { Micros } from '../../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
 import type { RocketInvariantProbe } from '../invariants.js';
 import { notes } from '../notes.js';
-import { HEADER_BYTES, RETRY_PREFIX, SCHEDULE_TOPIC, type BrokerInbound, type RegisterBrokerRequest } from '../protocol.js';
+import { HEADER_BYTES, RETRY_PREFIX, SCHEDULE_TOPIC, type BrokerInbound, type RegisterBrokerRequest, type UnregisterBrokerRequest } from '../protocol.js';
 import { respond } from '../remoting.js';
 import type { BrokerSettings } from '../schema.js';
 import { CommitLog } from './commit-log.js';
@@ -345,6 +345,25 @@ export class BrokerController implements Actor {
       default:
         return unreachable(tag, 'broker timer');
     }
+  }
+
+  /**
+   * An operator's stop (BrokerController.shutdown): UNREGISTER_BROKER to every NameServer, so
+   * clients drop it from their routes at their next refresh instead of after the NameServers'
+   * 120 s channel expiry; then the store's shutdown: consumer offsets (and, on the master, delay
+   * offsets) persisted, commit log and consume queues flushed; then the process exits.
+   */
+  stop(done: () => void): void {
+    for (const ns of this.o.nameServers) {
+      const request: UnregisterBrokerRequest = { type: 'UNREGISTER_BROKER', opaque: 0, brokerAddr: this.ctx.name };
+      this.ctx.send(ns, request, HEADER_BYTES);
+    }
+    this.offsets.persist();
+    if (this.isMaster) this.schedule.persist();
+    this.ctx.disk.fsync(() => {
+      notes.note(this.ctx, 'broker-shutdown', { nameServers: this.o.nameServers.length });
+      done();
+    });
   }
 
   // ------------------------------------------------------------------ registration and config files
