@@ -1,4 +1,5 @@
 import { CheckerSuite, type CheckReport } from './checkers/index.js';
+import { Connections, type CloseReason } from './connection.js';
 import { Disk, OS_FLUSH_POLICY, type FlushPolicy } from './disk.js';
 import type { FaultEvent, FaultStep, Target } from './faults.js';
 import { Nemesis, type Selector, type SelectorArgumentCheck } from './nemesis.js';
@@ -66,6 +67,10 @@ export class NodeSlot {
   incarnation = 0;
   actor: Actor | null = null;
   context: NodeContext | null = null;
+  /** The machine itself is down (a crash), not only the process (a kill): its kernel answers nothing. */
+  machineDown = false;
+  /** The current actor has `onConnectionClosed`: its sends open connections. */
+  connects = false;
   /** Clock skew applied to the node's local clock. */
   skew: Micros = 0;
   started = false;
@@ -149,6 +154,7 @@ export class World {
   readonly trace: Trace;
   readonly random: RandomStreams;
   readonly network: Network;
+  readonly connections: Connections;
   readonly history: History;
   readonly checks: CheckerSuite;
   readonly metrics = new Metrics();
@@ -198,6 +204,14 @@ export class World {
     this.network = new Network(this.kernel, this.random, trace, { ...DEFAULT_LINK, ...options.network }, {
       incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
       deliver: (from, to, message) => this.deliver(from, to, message),
+    });
+    this.connections = new Connections(this.kernel, this.network, trace, {
+      incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
+      processAlive: (node) => this.slotsById.get(node)?.status !== 'crashed',
+      machineUp: (node) => !(this.slotsById.get(node)?.machineDown ?? false),
+      deliver: (from, to, message) => this.deliver(from, to, message),
+      opened: (node, incarnation, peer) => this.connectionEvent(node, incarnation, peer, null),
+      closed: (node, incarnation, peer, reason) => this.connectionEvent(node, incarnation, peer, reason),
     });
     this.nemesis = new Nemesis(this, this.random.stream('nemesis'), this.kinds.fault);
     this.history = new History({ keep: options.keepHistory ?? false });
@@ -276,6 +290,7 @@ export class World {
   private startNode(slot: NodeSlot, restarted: boolean): void {
     slot.status = 'up';
     slot.started = true;
+    slot.machineDown = false;
     const incarnation = slot.incarnation;
     slot.disk.attach({
       nodeName: slot.name,
@@ -287,6 +302,7 @@ export class World {
     const context = this.makeContext(slot, incarnation);
     slot.context = context;
     slot.actor = slot.factory();
+    slot.connects = typeof slot.actor.onConnectionClosed === 'function';
     this.trace.record(restarted ? this.kinds.restart : this.kinds.start, this.kernel.now, slot.id, incarnation);
     slot.actor.start(context, restarted);
     for (const listener of this.startListeners) listener(slot.name, restarted);
@@ -296,6 +312,7 @@ export class World {
     const world = this;
     const kernel = this.kernel;
     const network = this.network;
+    const connections = this.connections;
     const timerKind = this.kinds.timer.id;
     const noteKind = this.kinds.note;
     const ownRandom = this.random.stream(`node:${slot.name}`);
@@ -310,7 +327,17 @@ export class World {
         if (slot.incarnation !== incarnation || slot.status === 'crashed') return; // a dead incarnation says nothing
         const target = world.slotsByName.get(to);
         if (!target) throw new Error(`${slot.name} sent ${message.type} to unknown node ${to}`);
-        network.send(slot.id, target.id, message, bytes);
+        if (slot.connects) connections.connect(slot.id, target.id);
+        if (!connections.send(slot.id, target.id, message, bytes)) network.send(slot.id, target.id, message, bytes);
+      },
+      connect(peer: string) {
+        if (slot.incarnation === incarnation && slot.status !== 'crashed') connections.connect(slot.id, world.node(peer).id);
+      },
+      disconnect(peer: string) {
+        if (slot.incarnation === incarnation && slot.status !== 'crashed') connections.disconnect(slot.id, world.node(peer).id);
+      },
+      connection(peer: string) {
+        return connections.state(slot.id, world.node(peer).id);
       },
       setTimer(delay: Micros, tag: string, data?: unknown): Timer {
         return kernel.after(delay, world.timerHandler, { slot, incarnation, tag, data, callback: null }, timerKind, slot.id);
@@ -351,16 +378,50 @@ export class World {
     slot.actor!.receive(this.trace.nameOf(from), message);
   }
 
+  /** Tells a node's actor that its connection to `peer` opened (reason null) or ended. */
+  private connectionEvent(node: number, incarnation: number, peer: number, reason: CloseReason | null): void {
+    const slot = this.slotsById.get(node)!;
+    if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
+    if (slot.status === 'paused') {
+      slot.deferred.push(() => this.connectionEvent(node, incarnation, peer, reason));
+      return;
+    }
+    const name = this.trace.nameOf(peer);
+    if (reason === null) slot.actor!.onConnectionOpened?.(name);
+    else slot.actor!.onConnectionClosed?.(name, reason);
+  }
+
   // ---------------------------------------------------------------- lifecycle faults
 
   /**
-   * Crashes a node: its actor, timers and in-flight connections are gone. By default the
-   * machine goes down with it and the page cache is lost; `keepPageCache` models a process
-   * kill on a machine that stays up (unflushed writes survive in the OS).
+   * Crashes a node's machine: its actor and timers are gone and nobody is told (its peers'
+   * connections go silent). The page cache is lost unless `keepPageCache`.
    */
   crash(name: string, keepPageCache = false): boolean {
     const slot = this.node(name);
+    if (slot.status === 'crashed') {
+      // A killed process's machine can still crash: from now on it answers nothing.
+      slot.machineDown = true;
+      return false;
+    }
+    this.connections.machineDown(slot.id, slot.incarnation);
+    slot.machineDown = true;
+    return this.endProcess(slot, keepPageCache);
+  }
+
+  /**
+   * Kills a node's process on a machine that stays up: its kernel closes the process's sockets,
+   * so every peer sees its connection reset one latency later.
+   */
+  kill(name: string, keepPageCache = false): boolean {
+    const slot = this.node(name);
     if (slot.status === 'crashed') return false;
+    this.connections.processEnded(slot.id, slot.incarnation, 'reset');
+    return this.endProcess(slot, keepPageCache);
+  }
+
+  private endProcess(slot: NodeSlot, keepPageCache: boolean): boolean {
+    const name = slot.name;
     slot.status = 'crashed';
     slot.incarnation++;
     slot.crashes++;
