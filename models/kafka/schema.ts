@@ -56,6 +56,8 @@ export const KAFKA_DEFAULTS = {
   'delivery.timeout.ms': 120_000,
   'request.timeout.ms': 30_000,
   'retry.backoff.ms': 100,
+  'reconnect.backoff.ms': 50,
+  'reconnect.backoff.max.ms': 1_000,
   'max.in.flight.requests.per.connection': 5,
   'linger.ms': 0,
   'batch.size': 16_384,
@@ -150,6 +152,8 @@ export const kafkaProducerConfig = z.strictObject({
   'linger.ms': ms('How long a batch waits for more records before it is sent (default 0).'),
   'batch.size': bytes('Bytes at which a partition\'s batch is full and sent (default 16384).'),
   'metadata.max.age.ms': ms('How often the producer refreshes metadata even without an error (default 300000).'),
+  'reconnect.backoff.ms': ms('Wait before connecting again to a broker whose connection closed or was refused (default 50); doubles with each failure, with 20% jitter.'),
+  'reconnect.backoff.max.ms': ms('The most the reconnect back-off grows to (default 1000).'),
   'enable.idempotence': z.boolean().optional().meta({
     description: 'Producer id and per-partition sequence numbers so the leader drops a resent batch it already has (default true when acks=all, retries > 0 and max.in.flight <= 5, as in Kafka 3.x; requires acks=all).',
   }),
@@ -386,6 +390,8 @@ export interface ProducerConfig {
   batchSize: number;
   idempotence: boolean;
   metadataMaxAge: Micros;
+  reconnectBackoff: Micros;
+  reconnectBackoffMax: Micros;
 }
 
 export function resolveProducerConfig(c: KafkaProducerConfig | undefined): ProducerConfig {
@@ -406,6 +412,8 @@ export function resolveProducerConfig(c: KafkaProducerConfig | undefined): Produ
     batchSize: c?.['batch.size'] ?? d['batch.size'],
     idempotence,
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
+    reconnectBackoff: (c?.['reconnect.backoff.ms'] ?? d['reconnect.backoff.ms']) * MS,
+    reconnectBackoffMax: (c?.['reconnect.backoff.max.ms'] ?? d['reconnect.backoff.max.ms']) * MS,
   };
 }
 
