@@ -27,9 +27,10 @@ import type { Trace, TraceKind } from './trace.js';
  *   that is down or cut off: the SYN is retried 1 s, 2 s, ... (tcp_syn_retries = 6, 127 s) and
  *   then `timeout`.
  *
- * One connection per pair of nodes: the first to send (or `connect`) opens it, the other end
- * accepts, and both send on it. A node's sends go on its connection to the peer when it has one;
- * without one they are datagrams on the link (sim/network.ts), so models can move one at a time.
+ * One connection per pair of nodes: the one that calls `connect` opens it, the other end accepts,
+ * and both send on it. A node's sends go on its connection to the peer when it has one (messages
+ * sent while the handshake runs wait for it); without one they are datagrams on the link
+ * (sim/network.ts), so models move onto connections one at a time.
  */
 
 export type CloseReason = 'reset' | 'refused' | 'fin' | 'timeout';

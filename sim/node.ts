@@ -23,8 +23,8 @@ export interface NodeContext {
   trueNow(): Micros;
   /**
    * Sends over the simulated network; `bytes` is the message's size on the wire. It goes on the
-   * node's connection to `to` when there is one (sim/connection.ts); an actor with
-   * `onConnectionClosed` opens that connection on its first send. Otherwise it is a datagram.
+   * node's connection to `to` when there is one (sim/connection.ts: opened by this node with
+   * `connect`, or accepted from the peer); otherwise it is a datagram (lost when the link loses it).
    */
   send(to: string, message: Message, bytes?: number): void;
   /** Opens a connection to `peer` (TCP handshake) unless one is open or opening; `onConnectionOpened` follows. */
@@ -56,12 +56,12 @@ export interface Actor {
   /**
    * The node's connection to `peer` ended: `reset` (the peer's process died on a live machine,
    * or the machine answered RST after a restart), `refused` (nothing listens there), `fin` (the
-   * peer closed it in order), `timeout` (TCP gave up retransmitting or connecting). An actor
-   * that has this hook sends over connections (its first send to a peer connects). What was
+   * peer closed it in order), `timeout` (TCP gave up retransmitting or connecting). What was
    * sent on the connection and not answered is the actor's to fail, as the real client does.
+   * A client calls `connect(peer)` before sending (it does nothing when connected already).
    */
   onConnectionClosed?(peer: string, reason: CloseReason): void;
-  /** A connection this node opened (`connect`, or its first send) is established. */
+  /** A connection this node opened with `connect` is established. */
   onConnectionOpened?(peer: string): void;
 }
 

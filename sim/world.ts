@@ -69,8 +69,6 @@ export class NodeSlot {
   context: NodeContext | null = null;
   /** The machine itself is down (a crash), not only the process (a kill): its kernel answers nothing. */
   machineDown = false;
-  /** The current actor has `onConnectionClosed`: its sends open connections. */
-  connects = false;
   /** Clock skew applied to the node's local clock. */
   skew: Micros = 0;
   started = false;
@@ -302,7 +300,6 @@ export class World {
     const context = this.makeContext(slot, incarnation);
     slot.context = context;
     slot.actor = slot.factory();
-    slot.connects = typeof slot.actor.onConnectionClosed === 'function';
     this.trace.record(restarted ? this.kinds.restart : this.kinds.start, this.kernel.now, slot.id, incarnation);
     slot.actor.start(context, restarted);
     for (const listener of this.startListeners) listener(slot.name, restarted);
@@ -327,7 +324,6 @@ export class World {
         if (slot.incarnation !== incarnation || slot.status === 'crashed') return; // a dead incarnation says nothing
         const target = world.slotsByName.get(to);
         if (!target) throw new Error(`${slot.name} sent ${message.type} to unknown node ${to}`);
-        if (slot.connects) connections.connect(slot.id, target.id);
         if (!connections.send(slot.id, target.id, message, bytes)) network.send(slot.id, target.id, message, bytes);
       },
       connect(peer: string) {

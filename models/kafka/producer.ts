@@ -500,6 +500,7 @@ export class KafkaProducer implements Actor {
     const id = this.nextId++;
     this.metadataPending = id;
     this.metadataBroker = this.brokerFor();
+    this.ctx.connect(this.metadataBroker);
     sendTo(this.ctx, this.metadataBroker, { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
     timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'metadata-timeout', id);
   }
@@ -538,6 +539,7 @@ export class KafkaProducer implements Actor {
     const id = this.nextId++;
     this.pidPending = id;
     this.pidBroker = this.brokerFor();
+    this.ctx.connect(this.pidBroker);
     sendTo(this.ctx, this.pidBroker, { type: 'InitProducerId', id }, HEADER_BYTES);
     timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'pid-timeout', id);
   }

@@ -93,6 +93,7 @@ export abstract class AmqpClient implements Actor {
   }
 
   protected sendFrame(frame: AmqpFrame, bytes = FRAME_BYTES): void {
+    this.ctx.connect(this.broker);
     this.ctx.send(this.broker, frame, bytes);
   }
 

@@ -21,6 +21,7 @@ class Client implements Actor {
   }
   request(n: number): void {
     this.inflight.set(n, this.ctx.trueNow());
+    this.ctx.connect('server');
     this.ctx.send('server', { type: 'Req', n } as Req);
   }
   receive(_from: string, message: Message): void {
