@@ -109,6 +109,9 @@ function layOut(
       case 'kill':
         push(startMs, { kill: e.node, for: length, ...page });
         break;
+      case 'stop':
+        push(startMs, { stop: e.node, for: length });
+        break;
       case 'pause':
         push(startMs, { pause: e.node, for: length });
         break;

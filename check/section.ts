@@ -9,7 +9,7 @@ import type { Micros } from '../sim/time.js';
  * module loads; `mqsim run` validates and ignores them.
  */
 /** Fault kinds `explore:` may generate (each heals itself or is healed by a later step). */
-export const EXPLORABLE_FAULT_KINDS = ['crash', 'kill', 'pause', 'partition', 'slow-disk', 'disk-full', 'clock-skew'] as const;
+export const EXPLORABLE_FAULT_KINDS = ['crash', 'kill', 'stop', 'pause', 'partition', 'slow-disk', 'disk-full', 'clock-skew'] as const;
 
 /** What `mqsim check` may vary: fault schedules, config values, workload values. */
 const explore = z.strictObject({

@@ -26,6 +26,8 @@ export function parseCondition(text: string, aliases: Aliases = {}): RecordTest 
   switch (head) {
     case 'crash':
     case 'restart':
+    case 'stop':
+    case 'exit':
     case 'pause':
     case 'resume': {
       const node = need(rest[0], `${head} needs a node name: ${head} broker-1`);

@@ -49,6 +49,7 @@ export const NODE_STATUS_AFTER = {
   'node.restart': 'up',
   'node.resume': 'up',
   'node.crash': 'down',
+  'node.exit': 'down',
   'node.pause': 'paused',
 } as const satisfies Record<string, NodeStatus>;
 
@@ -283,6 +284,7 @@ export function snapshotAt(run: Pick<DrillRun, 'records' | 'result'>, time: Micr
       case 'node.restart':
       case 'node.resume':
       case 'node.crash':
+      case 'node.exit':
       case 'node.pause':
         status.set(record.node, NODE_STATUS_AFTER[record.kind]);
         break;

@@ -216,6 +216,7 @@ export function faultClause(step: RawRecord): string {
   switch (kind) {
     case 'crash': return `${who} crashes${span}`;
     case 'kill': return `${who} is killed${span}`;
+    case 'stop': return step.for !== undefined ? `${who} is stopped and restarted after ${text(step.for)}` : `${who} is stopped`;
     case 'restart': return `${who} restarts`;
     case 'pause': return `${who} is paused${span}`;
     case 'resume': return `${who} resumes`;

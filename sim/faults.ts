@@ -20,6 +20,7 @@ export type FaultStep =
   | { at: Micros; crash: Target; keepPageCache?: boolean }
   | { at: Micros; restart: Target }
   | { at: Micros; kill: Target; for: Micros; keepPageCache?: boolean }
+  | { at: Micros; stop: Target; for?: Micros }
   | { at: Micros; pause: Target; for?: Micros }
   | { at: Micros; resume: Target }
   | { at: Micros; partition: PartitionTargets }
@@ -35,7 +36,7 @@ export function isGroups(spec: PartitionTargets): spec is readonly (readonly Tar
   return Array.isArray(spec);
 }
 
-export const FAULT_KINDS = ['crash', 'restart', 'kill', 'pause', 'resume', 'partition', 'heal', 'slow-disk', 'disk-full', 'clock-skew'] as const;
+export const FAULT_KINDS = ['crash', 'restart', 'kill', 'stop', 'pause', 'resume', 'partition', 'heal', 'slow-disk', 'disk-full', 'clock-skew'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 export function faultKind(step: FaultStep): FaultKind {
@@ -109,7 +110,7 @@ export function describeStep(step: FaultStep): string {
 /** A fault as it fired: what the nemesis did, to whom (resolved names), and when. */
 export interface FaultEvent {
   at: Micros;
-  /** When a fault with `for:` undoes itself (kill, pause, slow-disk, disk-full); absent otherwise. */
+  /** When a fault with `for:` undoes itself (kill, stop, pause, slow-disk, disk-full); absent otherwise. */
   until?: Micros;
   kind: FaultKind | 'liveness';
   targets: string[];

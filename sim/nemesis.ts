@@ -31,6 +31,8 @@ export interface NemesisHost {
   crash(name: string, keepPageCache?: boolean): boolean;
   kill(name: string, keepPageCache?: boolean): boolean;
   restart(name: string): boolean;
+  stop(name: string): boolean;
+  restartWhenDown(name: string): void;
   pause(name: string): boolean;
   resume(name: string): boolean;
 }
@@ -147,6 +149,12 @@ export class Nemesis {
       each(step.kill, (n) => {
         world.kill(n, step.keepPageCache ?? false);
         later(step.for, () => world.restart(n));
+      });
+    } else if ('stop' in step) {
+      each(step.stop, (n) => {
+        world.stop(n);
+        // Restarted once the stop has finished (a service manager's stop-then-start).
+        if (step.for !== undefined) later(step.for, () => world.restartWhenDown(n));
       });
     } else if ('pause' in step) {
       each(step.pause, (n) => {

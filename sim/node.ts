@@ -41,6 +41,12 @@ export interface NodeContext {
   readonly disk: Disk;
   /** Writes a note into the trace (a model's semantic event: "isr-shrink", "leader-elected"...). */
   note(what: string, detail?: Record<string, unknown>): void;
+  /**
+   * The process ends itself at once (Java's `Runtime.halt`: Kafka after its last log directory
+   * failed). A process death on a live machine: the page cache survives; nothing restarts it
+   * but a `restart` fault or the liveness phase.
+   */
+  halt(): void;
 }
 
 /**
@@ -63,6 +69,16 @@ export interface Actor {
   onConnectionClosed?(peer: string, reason: CloseReason): void;
   /** A connection this node opened with `connect` is established. */
   onConnectionOpened?(peer: string): void;
+  /**
+   * An operator's stop (SIGTERM, `systemctl stop`): the actor runs its real shutdown protocol
+   * (Kafka's controlled shutdown, RabbitMQ's connection.close and leadership transfer,
+   * RocketMQ's UNREGISTER_BROKER) with messages and timers as usual, and calls `done()` when
+   * the process would exit. The world then takes the node down as a clean process exit on a
+   * live machine (the page cache survives; an actor that flushes on shutdown fsyncs first).
+   * An actor without `stop` exits at once. One that never calls `done` is killed after
+   * STOP_TIMEOUT, as a service manager would.
+   */
+  stop?(done: () => void): void;
 }
 
 export type ActorFactory = () => Actor;

@@ -75,6 +75,10 @@ export class NodeSlot {
   crashes = 0;
   /** Messages and timers that arrived while the node was paused, handed over on resume. */
   deferred: (() => void)[] = [];
+  /** Between an operator's stop and the process's exit: the shutdown protocol is running. */
+  stopping = false;
+  /** A `stop ... for` whose restart came due before the process had exited. */
+  restartAfterExit = false;
 
   constructor(
     readonly name: string,
@@ -146,6 +150,8 @@ export interface NoteEvent {
 }
 
 const MAX_NOTES = 10_000;
+/** How long a graceful stop may run before the process is killed: systemd's DefaultTimeoutStopSec (90 s). */
+export const STOP_TIMEOUT: Micros = 90_000_000;
 
 export class World {
   readonly kernel: Kernel;
@@ -173,6 +179,8 @@ export class World {
   private readonly sampleEvery: Micros;
   private readonly kinds: Record<'start' | 'timer' | 'crash' | 'restart' | 'pause' | 'resume' | 'fault' | 'phase' | 'note' | 'sample' | 'flush', TraceKind>;
   private readonly timerHandler = (fire: TimerFire) => this.fireTimer(fire);
+  /** Registered on the first stop, so runs without one keep their trace hashes. */
+  private stopKinds: { stop: TraceKind; exit: TraceKind } | null = null;
 
   constructor(readonly options: WorldOptions) {
     this.trace = new Trace();
@@ -344,6 +352,13 @@ export class World {
       random(sub?: string) {
         return sub === undefined ? ownRandom : world.random.stream(`node:${slot.name}/${sub}`);
       },
+      halt() {
+        if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
+        // After the current handler returns, as the JVM's halt ends the process between instructions.
+        kernel.after(0, () => {
+          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.kill(slot.name, true);
+        }, null, timerKind, slot.id);
+      },
       note(what: string, detail?: Record<string, unknown>) {
         world.trace.recordValue(noteKind, kernel.now, slot.id, detail ? { what, ...detail } : { what });
         if (world.notes.length < MAX_NOTES) world.notes.push({ at: kernel.now, node: slot.name, what, ...(detail ? { detail } : {}) });
@@ -402,7 +417,8 @@ export class World {
     }
     this.connections.machineDown(slot.id, slot.incarnation);
     slot.machineDown = true;
-    return this.endProcess(slot, keepPageCache);
+    this.takeDown(slot, keepPageCache, this.kinds.crash);
+    return true;
   }
 
   /**
@@ -413,21 +429,70 @@ export class World {
     const slot = this.node(name);
     if (slot.status === 'crashed') return false;
     this.connections.processEnded(slot.id, slot.incarnation, 'reset');
-    return this.endProcess(slot, keepPageCache);
+    this.takeDown(slot, keepPageCache, this.kinds.crash);
+    return true;
   }
 
-  private endProcess(slot: NodeSlot, keepPageCache: boolean): boolean {
-    const name = slot.name;
+  private takeDown(slot: NodeSlot, keepPageCache: boolean, kind: TraceKind): void {
     slot.status = 'crashed';
     slot.incarnation++;
     slot.crashes++;
     slot.actor = null;
     slot.context = null;
     slot.deferred = [];
+    slot.stopping = false;
     slot.disk.crash(keepPageCache);
-    this.trace.record(this.kinds.crash, this.kernel.now, slot.id, slot.incarnation);
-    for (const listener of this.crashListeners) listener(name);
+    this.trace.record(kind, this.kernel.now, slot.id, slot.incarnation);
+    for (const listener of this.crashListeners) listener(slot.name);
+    if (slot.restartAfterExit) {
+      slot.restartAfterExit = false;
+      this.restart(slot.name);
+    }
+  }
+
+  /**
+   * An operator's stop: the actor's `stop` runs its shutdown protocol and calls `done` when the
+   * process would exit; then the node goes down as a clean exit on a live machine (page cache
+   * kept). A shutdown still running after STOP_TIMEOUT is killed, as systemd does after
+   * `TimeoutStopSec`. A paused or down node cannot run a shutdown: the stop does nothing.
+   */
+  stop(name: string): boolean {
+    const slot = this.node(name);
+    if (slot.status !== 'up' || slot.stopping) return false;
+    const kinds = (this.stopKinds ??= {
+      stop: this.trace.kind('node.stop', { incarnation: 'int' }),
+      exit: this.trace.kind('node.exit', { incarnation: 'int' }),
+    });
+    slot.stopping = true;
+    const incarnation = slot.incarnation;
+    this.trace.record(kinds.stop, this.kernel.now, slot.id, incarnation);
+    let exited = false;
+    const exit = () => {
+      if (exited || slot.incarnation !== incarnation || slot.status === 'crashed') return;
+      exited = true;
+      // The process closes its sockets on the way out: its peers see an orderly close (FIN).
+      this.connections.processEnded(slot.id, incarnation, 'fin');
+      this.takeDown(slot, true, kinds.exit);
+    };
+    const killAfterTimeout = () => {
+      if (exited || slot.incarnation !== incarnation || slot.status === 'crashed') return;
+      slot.context?.note('stop-timeout', { after: STOP_TIMEOUT });
+      exited = true;
+      this.connections.processEnded(slot.id, incarnation, 'reset');
+      this.takeDown(slot, true, this.kinds.crash);
+    };
+    this.kernel.after(STOP_TIMEOUT, killAfterTimeout, null, this.kinds.timer.id, slot.id);
+    const actor = slot.actor!;
+    if (actor.stop) actor.stop(() => this.kernel.after(0, exit, null, this.kinds.timer.id, slot.id));
+    else exit();
     return true;
+  }
+
+  /** Restarts a node that is down, or as soon as its running stop has exited. */
+  restartWhenDown(name: string): void {
+    const slot = this.node(name);
+    if (slot.stopping) slot.restartAfterExit = true;
+    else this.restart(name);
   }
 
   /** Starts a crashed node again: a fresh actor rebuilt from what its disk kept. */
@@ -575,6 +640,7 @@ export class World {
       slot.skew = 0;
       if (slot.status === 'paused' && this.resume(slot.name)) restored.push(slot.name);
       if (slot.status === 'crashed' && this.restart(slot.name)) restored.push(slot.name);
+      if (slot.stopping) slot.restartAfterExit = true; // back up once its shutdown has exited
     }
     const event: FaultEvent = { at: this.kernel.now, kind: 'liveness', targets: restored, description: 'liveness phase: heal all, restart and resume every node, stop producers' };
     this.faultLog.push(event);

@@ -18,9 +18,9 @@ export interface FaultBand {
   short: string;
 }
 
-const SHORT: Record<string, string> = { crash: 'crashed', kill: 'killed', pause: 'paused' };
+const SHORT: Record<string, string> = { crash: 'crashed', kill: 'killed', stop: 'stopped', pause: 'paused' };
 
-const ENDED_BY: Record<string, string> = { crash: 'node.restart', kill: 'node.restart', pause: 'node.resume' };
+const ENDED_BY: Record<string, string> = { crash: 'node.restart', kill: 'node.restart', stop: 'node.restart', pause: 'node.resume' };
 
 export function faultBands(records: readonly TraceRecord[], nodes: readonly NodeInfo[], runEnd: Micros): FaultBand[] {
   const bands: FaultBand[] = [];

@@ -34,6 +34,7 @@ export const KAFKA_NOTES = {
   'duplicate-batch': 'an idempotent producer resent a batch already written: answered with its offset, not written again',
   'out-of-order-sequence': "a batch's sequence number does not follow the producer's last one (OUT_OF_ORDER_SEQUENCE_NUMBER)",
   'disk-full': 'an append failed because the disk is full (KAFKA_STORAGE_ERROR)',
+  'log-dir-failed': "a write failed in the broker's only log directory (disk full): the directory went offline and the broker halts (KIP-112)",
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',
   'log-reset': "a follower behind the leader's log start dropped its log and restarted at that offset",

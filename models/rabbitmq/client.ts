@@ -156,6 +156,13 @@ export abstract class AmqpClient implements Actor {
       case 'basic.get':
       case 'basic.reject':
         return;
+      case 'connection.blocked':
+        // amqplib emits 'blocked': the application's publishes keep going into the socket, where
+        // they wait unread; the model's clients go on the same way.
+        notes.note(this.ctx, 'client-blocked', { conn: frame.conn, reason: frame.reason });
+        return;
+      case 'connection.unblocked':
+        return;
       default:
         return unreachable(frame, 'frame to a client');
     }

@@ -23,6 +23,7 @@ import { LiveActors } from '../../sim/live-actors.js';
 import type { ModelDefinition, ModelRun } from '../model.js';
 import { RabbitBroker, type BrokerOptions } from './broker/broker.js';
 import { vhostKey } from './broker/exchange-routing.js';
+import { DISK_MONITOR } from './broker/disk-monitor.js';
 import { RabbitNode, type PartitionHandling } from './cluster/node.js';
 import { rabbitDrill } from './drill.js';
 import { InvariantChecker } from './invariants.js';
@@ -55,6 +56,9 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     const version = scenario.cluster?.version ?? DEFAULT_RABBIT_VERSION;
     const heartbeat = config?.heartbeat ?? RABBIT_DEFAULTS.heartbeat;
     const fsyncInterval = config?.['fsync.interval'] ?? RABBIT_DEFAULTS.fsyncInterval;
+    // rabbit_disk_monitor, where a disk can fill (disk-monitor.ts says why only there).
+    const diskCanFill = Number.isFinite(scenario.disk?.capacity ?? Number.POSITIVE_INFINITY) || (scenario.faults ?? []).some((f) => 'disk-full' in f);
+    const diskMonitor: Pick<BrokerOptions, 'diskFreeLimit'> = diskCanFill ? { diskFreeLimit: config?.['disk_free_limit.absolute'] ?? DISK_MONITOR.defaultLimit } : {};
     const stats = emptyStats();
     const lines: string[] = [];
     const live = new LiveActors(world);
@@ -103,12 +107,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     for (const name of nodes) {
       if (!clustered) {
         // One node: the broker is the node's actor (no net ticks), as before clustering existed.
-        const options = { ...topology, version, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants };
+        const options = { ...topology, version, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants, ...diskMonitor };
         world.addNode(name, () => new RabbitBroker(options), { roles: ['broker'] });
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, ...invariants, ...diskMonitor,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });

@@ -15,6 +15,12 @@ export const RABBITMQ_NOTES = {
   'broker-recovered': 'a restarted broker rebuilt its durable definitions, queues and delayed messages from disk',
   'queue-recovered': 'a restarted broker rebuilt a durable classic queue from its message store (how many messages it found)',
   'disk-full': 'a write to the broker\'s disk failed because the disk is full (a publish, an ack record or a definition)',
+  // Resource alarms (disk-monitor.ts, resource-alarms.ts)
+  'disk-alarm-set': 'the disk monitor found free disk space below disk_free_limit: the disk alarm blocks publishers on every node',
+  'disk-alarm-cleared': 'free disk space is back above disk_free_limit: the disk alarm is cleared',
+  'connection-blocked': 'a publish arrived on a connection while a resource alarm is in force: connection.blocked sent, the connection is no longer read',
+  'connection-unblocked': 'no resource alarm is left: connection.unblocked sent, the frames that waited are read in order',
+  'client-blocked': 'a client got connection.blocked: its publishes wait in the socket until connection.unblocked',
   // Connections and channels (connection.ts, channel.ts, client.ts)
   'connection-refused': 'the broker refused connection.open: unknown vhost or no permission for the user (530 NOT_ALLOWED)',
   'missed-heartbeats': 'one side heard nothing on a connection for a heartbeat timeout and gave it up (the broker requeues its unacked messages)',

@@ -128,11 +128,15 @@ export interface BasicNack extends ChannelFrame { readonly type: 'basic.nack'; r
 export interface BasicReject extends ChannelFrame { readonly type: 'basic.reject'; readonly deliveryTag: number; readonly requeue: boolean }
 export interface Heartbeat extends Frame { readonly type: 'heartbeat' }
 export interface TcpRst extends Frame { readonly type: 'tcp.rst' }
+/** A resource alarm blocked the connection (sent to clients with the connection.blocked capability). */
+export interface ConnectionBlocked extends Frame { readonly type: 'connection.blocked'; readonly reason: string }
+export interface ConnectionUnblocked extends Frame { readonly type: 'connection.unblocked' }
 
 export type AmqpFrame =
   | ConnectionOpen | ConnectionOpenOk | ConnectionClose | ChannelOpen | ChannelOpenOk | ChannelClose | ConfirmSelect | ConfirmSelectOk
   | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
-  | BasicDeliver | BasicGet | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst;
+  | BasicDeliver | BasicGet | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst
+  | ConnectionBlocked | ConnectionUnblocked;
 
 /** What a broker sends a client on an open channel once it is set up (the client hands these to its application). */
 export type ServerChannelMethod = BasicDeliver | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReturn | BasicCancelOk;
@@ -176,7 +180,9 @@ export type DelegateMessage =
  * Everything a broker gets from another broker node: Ra messages, link messages, and the AMQP
  * frames a queue's home node sends on a proxy channel back to the channel's node.
  */
-export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk;
+/** rabbit_alarm between nodes: a node's resource alarm set or cleared. */
+export interface AlarmMessage { readonly type: 'rabbit_alarm'; readonly resource: 'disk'; readonly on: boolean }
+export type PeerMessage = RaMessage | DelegateMessage | BasicDeliver | ChannelClose | BasicConsumeOk | BasicCancelOk | AlarmMessage;
 
 /** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
 export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }

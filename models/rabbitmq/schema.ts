@@ -127,6 +127,7 @@ export const rabbitClusterConfig = z.strictObject({
   'quorum.election.timeout': duration.optional().meta({ description: 'Model parameter: a quorum queue follower that hears no leader for a random time in [t, 2t) starts an election (default 1s).' }),
   'quorum.heartbeat': duration.optional().meta({ description: 'Model parameter: how often a quorum queue leader sends append_entries to idle followers (default 250ms).' }),
   'quorum.command.timeout': duration.optional().meta({ description: 'Model parameter: a channel resends a quorum queue command (enqueue, checkout) unanswered this long, to the next member (default 5s).' }),
+  'disk_free_limit.absolute': size.optional().meta({ description: 'rabbitmq.conf disk_free_limit.absolute (default 50MB, 50,000,000 bytes): below this much free disk space the disk alarm blocks every publishing connection of the cluster (connection.blocked) until space returns. The monitor runs where a disk can fill: a finite disk.capacity or a disk-full fault.' }),
   'fsync.interval': duration.optional().meta({ description: 'Model parameter, not a rabbitmq.conf key: the message store fsyncs persistent messages in batches this far apart (default 200ms); confirms of persistent messages in durable queues wait for it.' }),
 });
 
@@ -214,7 +215,7 @@ export const rabbitParts: ModelScenarioParts = {
     confirmTo: confirmTo.optional(),
   },
   consumerConfig: rabbitConsumerConfig,
-  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped',
+  metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped', 'connectionsBlocked',
     // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
     'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };

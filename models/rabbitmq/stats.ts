@@ -19,12 +19,14 @@ export interface RabbitStats {
   consumeRefused: number;
   /** Deliveries an idempotent consumer found already in its group's processed-ids table and did not process. */
   duplicatesSkipped: number;
+  /** Connections a resource alarm blocked at a publish (connection.blocked sent). */
+  connectionsBlocked: number;
 }
 
 export function emptyStats(): RabbitStats {
   return {
     deadLettered: 0, expired: 0, returned: 0, unroutable: 0, nacked: 0, requeued: 0, confirmed: 0,
     overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0, sacFailovers: 0, standbyDeliveries: 0, consumeRefused: 0,
-    duplicatesSkipped: 0,
+    duplicatesSkipped: 0, connectionsBlocked: 0,
   };
 }

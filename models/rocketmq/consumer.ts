@@ -1,3 +1,4 @@
+import { ROCKETMQ_DELIBERATE_BUGS } from './deliberate-bugs.js';
 import type { CloseReason } from '../../sim/connection.js';
 import { DiskFullError, type DiskFile } from '../../sim/disk.js';
 import type { History } from '../../sim/history.js';
@@ -491,7 +492,7 @@ export class RocketConsumer implements Actor {
   commitIdempotent(task: Task, dedupe: Set<string>, failed: boolean): void {
     if (failed) return;
     const { pq, m } = task;
-    if (task.skipped || dedupe.has(m.msg)) {
+    if (task.skipped || (dedupe.has(m.msg) && !ROCKETMQ_DELIBERATE_BUGS.on('idempotent-check-then-insert'))) {
       this.o.stats.duplicatesSkipped++;
       this.recordConsume(pq, m, task.addr, 'skip');
       return;

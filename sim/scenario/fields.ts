@@ -157,6 +157,7 @@ const FAULT_VARIANTS = {
   crash: z.strictObject({ at: duration, crash: target, keepPageCache: z.boolean().optional() }),
   restart: z.strictObject({ at: duration, restart: target }),
   kill: z.strictObject({ at: duration, kill: target, for: duration, keepPageCache: z.boolean().optional() }),
+  stop: z.strictObject({ at: duration, stop: target, for: duration.optional() }),
   pause: z.strictObject({ at: duration, pause: target, for: duration.optional() }),
   resume: z.strictObject({ at: duration, resume: target }),
   partition: z.strictObject({

@@ -7,6 +7,8 @@ import { applyMutation, mutationScores, parseMutationPath, runMutations } from '
 import { scenarioFiles, type CliIo } from '../../cli/commands.js';
 import { main } from '../../cli/main.js';
 import { withDeliberateBug, type KafkaDeliberateBug } from '../../models/kafka/deliberate-bugs.js';
+import { RABBITMQ_DELIBERATE_BUGS } from '../../models/rabbitmq/deliberate-bugs.js';
+import { ROCKETMQ_DELIBERATE_BUGS } from '../../models/rocketmq/deliberate-bugs.js';
 import { loadScenario, loadScenarioFile } from '../../models/scenario.js';
 import { simulate } from '../../models/simulate.js';
 import { REPO_ROOT } from '../../scripts/golden.js';
@@ -217,4 +219,24 @@ describe('deliberate bugs: mqsim check finds them with a shipped holding claim',
     const clean = await runCheck(claim, { workers: 1, shrink: false, runs: found.firstFailure! + 1 });
     expect(clean.firstFailure, 'the same runs fail without the bug: the search did not find the bug but something else').toBeNull();
   }, 300_000);
+
+  // The other systems' switches, each with the shipped claim that must find it.
+  type Report = Awaited<ReturnType<typeof runCheck>>;
+  const searched: [string, string, (body: () => Promise<Report>) => Promise<Report>][] = [
+    ['RabbitMQ quorum-confirms-before-majority', 'rabbitmq-quorum-no-loss', (body) => RABBITMQ_DELIBERATE_BUGS.with('quorum-confirms-before-majority', body)],
+    ['RocketMQ idempotent-check-then-insert', 'rocketmq-idempotent-no-duplicates', (body) => ROCKETMQ_DELIBERATE_BUGS.with('idempotent-check-then-insert', body)],
+  ];
+  it.each(searched)('%s: scenarios/properties/%s.yaml fails within its runs, and the same runs hold without the bug', async (_, name, withBug) => {
+    const file = join(REPO_ROOT, 'scenarios/properties', `${name}.yaml`);
+    const found = await withBug(() => runCheck(file, { workers: 1, shrink: false }));
+    expect(found.firstFailure, `not found within ${found.runs} runs`).not.toBeNull();
+    const clean = await runCheck(file, { workers: 1, shrink: false, runs: found.firstFailure! + 1 });
+    expect(clean.firstFailure, 'the same runs fail without the bug').toBeNull();
+  }, 300_000);
+
+  it('RocketMQ sync-master-ignores-slave breaks scenarios/rocketmq/sync-master-keeps-acked.yaml (lostAcked)', async () => {
+    const scenario = loadScenario(join(REPO_ROOT, 'scenarios/rocketmq/sync-master-keeps-acked.yaml'));
+    const result = await ROCKETMQ_DELIBERATE_BUGS.with('sync-master-ignores-slave', async () => simulate(scenario));
+    expect(result.expectations.filter((e) => !e.pass).map((e) => e.metric)).toContain('lostAcked');
+  });
 });

@@ -1,4 +1,5 @@
 import { DiskFullError } from '../../../sim/disk.js';
+import { logDirFailure } from './log-dir-failure-channel.js';
 import type { NodeContext } from '../../../sim/node.js';
 import type { InvariantProbe } from '../invariants.js';
 import { note } from '../notes.js';
@@ -159,8 +160,7 @@ export class ReplicaFetcher {
       } catch (error) {
         if (!(error instanceof DiskFullError)) throw error;
         note(this.ctx, 'disk-full', { partition: replica.key });
-        this.backoffFetch(replica);
-        return;
+        return logDirFailure(this.ctx, replica.key, 'replica-fetch');
       }
       replica.maybeFlush();
     }

@@ -5,6 +5,7 @@ import { deliberateBug } from '../deliberate-bugs.js';
 import { OFFSETS_TOPIC, type GroupCoordinator } from '../group-coordinator.js';
 import type { InvariantProbe } from '../invariants.js';
 import { note } from '../notes.js';
+import { logDirFailure } from './log-dir-failure-channel.js';
 import {
   sendTo, HEADER_BYTES, RECORD_OVERHEAD,
   type AlterPartition, type AlterPartitionResponse, type Fetch, type FetchResponse, type KafkaError, type ListOffsets,
@@ -283,7 +284,8 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
       note(this.ctx, 'disk-full', { partition: replica.key });
-      return this.produceResponse(from, request, 'KAFKA_STORAGE_ERROR', -1);
+      this.produceResponse(from, request, 'KAFKA_STORAGE_ERROR', -1);
+      return logDirFailure(this.ctx, replica.key, 'append');
     }
     replica.maybeFlush();
     this.wakeParked(replica);
@@ -364,7 +366,8 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       log.append(records);
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
-      return done('KAFKA_STORAGE_ERROR');
+      done('KAFKA_STORAGE_ERROR');
+      return logDirFailure(this.ctx, replica.key, 'offset-commit');
     }
     replica.maybeFlush();
     const waiter: InternalWaiter = { requiredOffset: base + items.length, done, timer: null as unknown as InternalWaiter['timer'] };
@@ -461,7 +464,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       this.hwFile.append({ hws }, 16 * hws.length);
     } catch (error) {
       if (!(error instanceof DiskFullError)) throw error;
-      return;
+      return logDirFailure(this.ctx, hws[0]![0], 'hw-checkpoint');
     }
     this.ctx.disk.fsync(undefined, [this.hwFile]);
   }

@@ -11,6 +11,8 @@ import type { RabbitVersion } from '../version.js';
 import { ChannelHandler, newChannel } from './channel.js';
 import { ConnectionHandler, type Connection, type Permission } from './connection.js';
 import { DeadLettering } from './dead-lettering.js';
+import { DiskMonitor } from './disk-monitor.js';
+import { ResourceAlarms } from './resource-alarms.js';
 import { DelayedMessageExchange } from './delayed-message-exchange.js';
 import { Definitions } from './definitions.js';
 import { predeclaredExchanges, Topology, type BindingDef, type ExchangeDef } from './exchange-routing.js';
@@ -60,6 +62,8 @@ export interface BrokerOptions {
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */
   invariants?: InvariantProbe;
+  /** disk_free_limit in bytes, with the disk monitor on (disk-monitor.ts); absent, no monitor runs. */
+  diskFreeLimit?: number;
 }
 
 /** The broker's timers: tags as they appear in the trace. */
@@ -69,6 +73,7 @@ export type BrokerTimer =
   | { tag: 'expire'; data: QueueState }
   | { tag: 'queue-expires'; data: QueueState }
   | { tag: 'delayed'; data: number }
+  | { tag: 'disk-check'; data: undefined }
   | { tag: 'link'; data: LinkTimer };
 
 export class RabbitBroker implements Actor, RabbitApp {
@@ -93,6 +98,8 @@ export class RabbitBroker implements Actor, RabbitApp {
   readonly queueProcess = new QueueProcess(this);
   readonly deadLettering = new DeadLettering(this);
   readonly storeSync = new StoreSync(this);
+  readonly alarms = new ResourceAlarms(this);
+  private diskMonitor: DiskMonitor | null = null;
   definitions!: Definitions;
   delayedExchange!: DelayedMessageExchange;
 
@@ -113,6 +120,10 @@ export class RabbitBroker implements Actor, RabbitApp {
     if (restarted) this.recover();
     else this.definitions.declareAll();
     this.link?.start(restarted);
+    if (this.options.diskFreeLimit !== undefined) {
+      this.diskMonitor = new DiskMonitor(this, this.options.diskFreeLimit);
+      this.diskMonitor.start();
+    }
     this.options.onStart?.(this);
     this.changed(restarted ? 'recovery' : 'declaration');
     this.checkInvariants();
@@ -146,6 +157,13 @@ export class RabbitBroker implements Actor, RabbitApp {
       this.sendTo(from, { type: 'tcp.rst', conn: frame.conn }, FRAME_BYTES);
       return;
     }
+    this.readFrame(conn, frame);
+  }
+
+  /** A frame on an open connection, read now unless a resource alarm holds it (resource-alarms.ts). */
+  readFrame(conn: Connection, frame: AmqpFrame): void {
+    if (this.alarms.holds(conn, frame)) return;
+    const from = conn.client;
     conn.lastSeen = this.ctx.trueNow();
     switch (frame.type) {
       case 'heartbeat':
@@ -164,7 +182,10 @@ export class RabbitBroker implements Actor, RabbitApp {
         this.connectionHandler.close(conn);
         return;
       // Connection-level frames a client does not send to the broker: ignored.
+      case 'connection.open':
       case 'connection.open-ok':
+      case 'connection.blocked':
+      case 'connection.unblocked':
       case 'tcp.rst':
         return;
       default: {
@@ -191,6 +212,9 @@ export class RabbitBroker implements Actor, RabbitApp {
         break;
       case 'delayed':
         this.delayedExchange.release(data);
+        break;
+      case 'disk-check':
+        this.diskMonitor?.check();
         break;
       case 'link':
         this.link?.onTimer(data);
@@ -232,12 +256,14 @@ export class RabbitBroker implements Actor, RabbitApp {
   // ------------------------------------------------------------------ cluster (cluster/node.ts calls these)
 
   nodeDown(node: string): void {
+    this.alarms.nodeDown(node);
     this.link?.nodeDown(node);
     this.changed(`nodedown ${node}`);
     this.checkInvariants();
   }
 
   nodeUp(node: string): void {
+    this.alarms.nodeUp(node);
     this.link?.nodeUp(node);
     this.changed(`nodeup ${node}`);
     this.checkInvariants();

@@ -1,6 +1,6 @@
 import type { Micros } from '../../../sim/time.js';
 import { notes } from '../notes.js';
-import { FRAME_BYTES, REPLY } from '../protocol.js';
+import { FRAME_BYTES, REPLY, type AmqpFrame } from '../protocol.js';
 import type { RabbitBroker } from './broker.js';
 import type { Channel } from './channel.js';
 
@@ -32,6 +32,10 @@ export interface Connection {
   lastSeen: Micros;
   readonly channels: Map<number, Channel>;
   open: boolean;
+  /** rabbit_reader's flow state under resource alarms (resource-alarms.ts). */
+  flow: 'running' | 'blocking' | 'blocked';
+  /** Frames not yet read because the connection is blocked, in arrival order. */
+  held: AmqpFrame[];
 }
 
 export class ConnectionHandler {
@@ -51,7 +55,7 @@ export class ConnectionHandler {
     const server = broker.options.heartbeat;
     // Negotiation: the lower of the two non-zero values; zero on one side means the other's.
     const heartbeat = server === 0 ? clientHeartbeat : clientHeartbeat === 0 ? server : Math.min(server, clientHeartbeat);
-    const conn: Connection = { id, client: from, vhost, user, heartbeat, lastSeen: ctx.trueNow(), channels: new Map(), open: true };
+    const conn: Connection = { id, client: from, vhost, user, heartbeat, lastSeen: ctx.trueNow(), channels: new Map(), open: true, flow: broker.alarms.initialFlow(), held: [] };
     broker.connections.set(id, conn);
     broker.changed('connection.open');
     if (heartbeat > 0) broker.timers.set(ctx, heartbeat, 'heartbeat-check', conn);
@@ -76,6 +80,11 @@ export class ConnectionHandler {
   checkHeartbeat(conn: Connection): void {
     if (!conn.open) return;
     const ctx = this.broker.ctx;
+    if (conn.flow === 'blocked') {
+      // A blocked connection is not read, so its heartbeats are not either: monitoring pauses.
+      this.broker.timers.set(ctx, conn.heartbeat, 'heartbeat-check', conn);
+      return;
+    }
     const silent = ctx.trueNow() - conn.lastSeen;
     if (silent >= conn.heartbeat) {
       notes.note(ctx, 'missed-heartbeats', { conn: conn.id, client: conn.client, silentFor: silent });

@@ -1,3 +1,4 @@
+import { RABBITMQ_DELIBERATE_BUGS } from '../deliberate-bugs.js';
 import type { Timer } from '../../../sim/kernel.js';
 import type { RandomStream } from '../../../sim/random.js';
 import { unreachable } from '../../../sim/timers.js';
@@ -6,7 +7,7 @@ import type { Channel, RemoteConsumer, RemoteUnacked } from '../broker/channel.j
 import type { RemoteChannel } from '../broker/message-store.js';
 import type { QueueDef } from '../broker/queue-process.js';
 import { notes } from '../notes.js';
-import { FRAME_BYTES, REPLY, type Content, type DelegateMessage, type PeerMessage } from '../protocol.js';
+import { type AlarmMessage, FRAME_BYTES, REPLY, type Content, type DelegateMessage, type PeerMessage } from '../protocol.js';
 import { consumerKey, QuorumFifo, type ConsumerId, type Delivery, type FifoCommand, type FifoEffect } from '../quorum/fifo.js';
 import { RaftMember, type RaftHost, type RaftRecord, type RaftRole } from '../quorum/raft.js';
 import { BROKER_NODE, QUORUM_DEFAULTS } from '../schema.js';
@@ -379,7 +380,7 @@ export class ClusterLink {
     this.recheckout();
   }
 
-  toPeer(to: string, message: DelegateMessage, bytes: number): void {
+  toPeer(to: string, message: DelegateMessage | AlarmMessage, bytes: number): void {
     this.ctx.send(to, message, bytes);
   }
 
@@ -405,6 +406,9 @@ export class ClusterLink {
     if (m === undefined) return;
     if (m.raft.role === 'leader') {
       m.raft.propose(cmd);
+      if (cmd.op === 'enqueue' && cmd.reply !== undefined && RABBITMQ_DELIBERATE_BUGS.on('quorum-confirms-before-majority')) {
+        this.perform(m, { kind: 'applied', reply: cmd.reply, duplicate: false });
+      }
       return;
     }
     const leader = m.raft.leader;
@@ -509,9 +513,20 @@ export class ClusterLink {
 
   // ------------------------------------------------------------------ messages from peers
 
+  /** rabbit_alarm: this node's resource alarm, to every other node. */
+  broadcastAlarm(on: boolean): void {
+    for (const peer of this.peers) this.sendAlarm(peer, on);
+  }
+
+  sendAlarm(peer: string, on: boolean): void {
+    this.toPeer(peer, { type: 'rabbit_alarm', resource: 'disk', on }, FRAME_BYTES);
+  }
+
   onPeer(from: string, msg: PeerMessage): void {
     if (this.stopped) return;
     switch (msg.type) {
+      case 'rabbit_alarm':
+        return this.broker.alarms.remote(from, msg.on);
       case 'ra.append_entries':
       case 'ra.append_entries_reply':
       case 'ra.request_vote':

@@ -1,3 +1,4 @@
+import { ROCKETMQ_DELIBERATE_BUGS } from '../deliberate-bugs.js';
 import { DiskFullError } from '../../../sim/disk.js';
 import { notes } from '../notes.js';
 import type { PutCode, SendMessageRequest, StoredMessage } from '../protocol.js';
@@ -95,7 +96,7 @@ export class CommitLog {
       b.dledger.advanceCommit();
       return;
     }
-    if (b.o.settings.brokerRole !== 'SYNC_MASTER') {
+    if (b.o.settings.brokerRole !== 'SYNC_MASTER' || ROCKETMQ_DELIBERATE_BUGS.on('sync-master-ignores-slave')) {
       done(arg, 'SUCCESS', stored);
       return;
     }
