@@ -220,6 +220,18 @@ export class Connections {
     }
   }
 
+  /**
+   * A datagram from `from` reached `to`. If `to` still holds a connection to an earlier
+   * incarnation of `from` (half-open since a crash), that socket is not the one a newer process
+   * talks on: `to` stops answering into it (it would only be reset).
+   */
+  datagramArrived(from: number, to: number): void {
+    const conn = this.sides.get(sideKey(to, from));
+    if (conn === undefined || conn.state === 'closed') return;
+    const peerIncarnation = conn.a === from ? conn.incA : conn.incB;
+    if (peerIncarnation >= 0 && peerIncarnation !== this.host.incarnation(from)) this.end(conn, -1, 'reset');
+  }
+
   // ---------------------------------------------------------------- handshake
 
   private sendSyn(conn: Connection): void {

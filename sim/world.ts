@@ -209,7 +209,10 @@ export class World {
     };
     this.network = new Network(this.kernel, this.random, trace, { ...DEFAULT_LINK, ...options.network }, {
       incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
-      deliver: (from, to, message) => this.deliver(from, to, message),
+      deliver: (from, to, message) => {
+        this.connections.datagramArrived(from, to);
+        this.deliver(from, to, message);
+      },
     });
     this.connections = new Connections(this.kernel, this.network, trace, {
       incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,

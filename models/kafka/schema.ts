@@ -182,6 +182,8 @@ export const kafkaConsumerConfig = z.strictObject({
   'max.poll.interval.ms': ms('A member that does not call poll() for this long leaves the group (KIP-62; default 300000); also its rebalance timeout.'),
   'max.poll.records': positiveInt.optional().meta({ description: 'The most records one poll() returns (default 500).' }),
   'metadata.max.age.ms': ms('How often the consumer refreshes metadata even without an error (default 300000); the group leader notices added partitions then.'),
+  'reconnect.backoff.ms': ms('Wait before connecting again to a broker whose connection closed or was refused (default 50); doubles with each failure, with 20% jitter.'),
+  'reconnect.backoff.max.ms': ms('The most the reconnect back-off grows to (default 1000).'),
   'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a group.instance.id uses letters, digits, ".", "_" and "-"').optional().meta({
     description: 'Static membership (KIP-345, subscribe mode): the member keeps this identity across restarts, sends no LeaveGroup on close, and a restart within session.timeout.ms gets its partitions back without a rebalance. With count > 1 each member gets "<id>-<n>" (n = 1..count); two processes with the same id fence each other (FENCED_INSTANCE_ID). Default: none (a dynamic member).',
   }),
@@ -433,6 +435,8 @@ export interface ConsumerConfig {
   maxPollRecords: number;
   strategy: AssignmentStrategy;
   metadataMaxAge: Micros;
+  reconnectBackoff: Micros;
+  reconnectBackoffMax: Micros;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -452,5 +456,7 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     maxPollRecords: c?.['max.poll.records'] ?? d['max.poll.records'],
     strategy: c?.['partition.assignment.strategy'] ?? d['partition.assignment.strategy'],
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
+    reconnectBackoff: (c?.['reconnect.backoff.ms'] ?? d['reconnect.backoff.ms']) * MS,
+    reconnectBackoffMax: (c?.['reconnect.backoff.max.ms'] ?? d['reconnect.backoff.max.ms']) * MS,
   };
 }

@@ -189,6 +189,35 @@ describe('connections (sim/connection.ts)', () => {
     expect(clients[0]!.answered.map((a) => a.n)).toEqual([1, 2]);
   });
 
+  it('a stopped process closes its connections in order: its peers see fin when it exits, after what it sent', () => {
+    const t = pair();
+    t.at(100_000, () => t.client().request(1));
+    t.run(3_000_000, [{ at: 1_000_000, stop: 'server' }]);
+    expect(t.client().closes).toEqual([{ peer: 'server', reason: 'fin', at: 1_001_000 }]);
+  });
+
+  it('a process that halts itself (Runtime.halt on a live machine) resets its peers like a kill', () => {
+    const t = pair();
+    t.at(100_000, () => t.client().request(1));
+    t.at(1_000_000, () => t.servers[0]!.ctx.halt());
+    t.run(3_000_000);
+    expect(t.client().closes).toEqual([{ peer: 'server', reason: 'reset', at: 1_001_000 }]);
+  });
+
+  it('a restarted peer that sends datagrams is answered as datagrams, not into its dead incarnation\'s half-open connection', () => {
+    const t = pair();
+    t.at(100_000, () => t.client().request(1));
+    // The restarted client sends without connecting (a model path still on datagrams).
+    t.at(3_000_000, () => {
+      const c = t.client();
+      c.inflight.set(2, c.ctx.trueNow());
+      c.ctx.send('server', { type: 'Req', n: 2 } as Req);
+    });
+    t.run(5_000_000, [{ at: 1_000_000, crash: 'client' }, { at: 2_000_000, restart: 'client' }]);
+    expect(t.clients.length).toBe(2);
+    expect(t.client().answered).toEqual([{ n: 2, at: 3_002_000 }]);
+  });
+
   it('reconnect back-off grows from reconnect.backoff.ms to reconnect.backoff.max.ms, with ±20% jitter', () => {
     const backoff = new ExponentialBackoff(50_000, 2, 1_000_000, 0.2);
     const random = new RandomStreams(1).stream('test');
