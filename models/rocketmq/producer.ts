@@ -346,7 +346,11 @@ export class RocketProducer implements Actor {
         else this.finish(out, out.maybeStored ? 'info' : 'fail', mq, 'RemotingConnectException', addr);
         return;
       }
-      if (failure === 'timeout') this.o.stats.sendTimeouts++;
+      if (failure === 'timeout') {
+        this.o.stats.sendTimeouts++;
+        // invokeSync with clientCloseSocketIfTimeout (default true): the channel is closed, the next request opens a new one.
+        if (sync) this.ctx.disconnect(addr);
+      }
       out.maybeStored = true;
       if (canRetry) this.attempt(out);
       else this.finish(out, 'info', mq, failure === 'timeout' ? 'RemotingTimeoutException' : 'RemotingSendRequestException', addr);
