@@ -199,7 +199,7 @@ export class Connections {
     for (const conn of this.connectionsOf(node, incarnation)) {
       const dir = conn.a === node ? conn.ab : conn.ba;
       this.sides.delete(sideKey(node, conn.a === node ? conn.b : conn.a));
-      dir.queue = [];
+      this.discard(dir, false);
       this.cancel(dir);
       if (conn.state === 'connecting' && conn.a === node) this.end(conn, -1, reason);
       else this.notifyPeer(conn, dir, reason);
@@ -213,7 +213,7 @@ export class Connections {
   machineDown(node: number, incarnation: number): void {
     for (const conn of this.connectionsOf(node, incarnation)) {
       const out = conn.a === node ? conn.ab : conn.ba;
-      out.queue = [];
+      this.discard(out, false);
       this.cancel(out);
       const inbound = conn.a === node ? conn.ba : conn.ab;
       if (inbound.inflight.length > 0) this.lose(inbound);
@@ -403,17 +403,24 @@ export class Connections {
     this.cancel(conn.ab);
     this.cancel(conn.ba);
     this.kernel.cancel(conn.syn);
-    for (const dir of [conn.ab, conn.ba]) {
-      dir.queue = [];
-      dir.inflight = [];
-      dir.epoch++;
-    }
+    this.discard(conn.ab, true);
+    this.discard(conn.ba, true);
     if (this.sides.get(sideKey(conn.a, conn.b)) === conn) this.sides.delete(sideKey(conn.a, conn.b));
     if (this.sides.get(sideKey(conn.b, conn.a)) === conn) this.sides.delete(sideKey(conn.b, conn.a));
     if (node < 0) return;
     const peer = node === conn.a ? conn.b : conn.a;
     this.trace.record(this.closeKind, this.kernel.now, node, node, peer, this.reasonIds[reason]);
     this.host.closed(node, node === conn.a ? conn.incA : conn.incB, peer, reason);
+  }
+
+  /** Drops what the direction had not delivered (its queue; with `wire`, what is on the wire too), counted as network drops. */
+  private discard(dir: Direction, wire: boolean): void {
+    for (const segment of dir.queue) this.network.drop(dir.from, dir.to, segment.typeId, this.closedDrop);
+    dir.queue = [];
+    if (!wire) return;
+    for (const segment of dir.inflight) this.network.drop(dir.from, dir.to, segment.typeId, this.closedDrop);
+    dir.inflight = [];
+    dir.epoch++;
   }
 
   private cancel(dir: Direction): void {

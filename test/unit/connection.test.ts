@@ -118,6 +118,10 @@ describe('connections (sim/connection.ts)', () => {
     t.run(3_000_000, [{ at: 1_000_000, kill: 'server', for: 10_000_000 }]);
     expect(t.client().closes).toEqual([{ peer: 'server', reason: 'refused', at: 2_002_000 }]);
     expect(t.client().failed.map((f) => f.n)).toEqual([1]);
+    // The request queued behind the handshake is counted as dropped: every send is delivered or dropped.
+    const { sent, delivered, dropped } = t.world.network;
+    expect(dropped).toBeGreaterThanOrEqual(1);
+    expect(sent).toBe(delivered + dropped);
   });
 
   it('a crashed machine is silence: an idle client learns nothing; a request is retransmitted until tcp_retries2 gives up', () => {
