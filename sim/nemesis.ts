@@ -29,6 +29,7 @@ export interface NemesisHost {
   nodesWithRole(role: string): NodeSlot[];
   allRoles(): string[];
   crash(name: string, keepPageCache?: boolean): boolean;
+  kill(name: string, keepPageCache?: boolean): boolean;
   restart(name: string): boolean;
   stop(name: string): boolean;
   restartWhenDown(name: string): void;
@@ -146,7 +147,7 @@ export class Nemesis {
     else if ('restart' in step) each(step.restart, (n) => world.restart(n));
     else if ('kill' in step) {
       each(step.kill, (n) => {
-        world.crash(n, step.keepPageCache ?? false);
+        world.kill(n, step.keepPageCache ?? false);
         later(step.for, () => world.restart(n));
       });
     } else if ('stop' in step) {

@@ -37,7 +37,8 @@ export interface NetworkEndpoints {
   deliver(from: number, to: number, message: Message): void;
 }
 
-interface Link {
+/** One directed link's state (also read by sim/connection.ts, which sends over it). */
+export interface Link {
   readonly config: LinkConfig;
   readonly latency: Sampler;
   readonly random: RandomStream;
@@ -83,6 +84,8 @@ export class Network {
   sent = 0;
   delivered = 0;
   dropped = 0;
+  /** Called for each directed link a partition cuts (sim/connection.ts requeues what was on the wire). */
+  onCut: ((from: number, to: number) => void) | null = null;
 
   constructor(
     private readonly kernel: Kernel,
@@ -109,7 +112,8 @@ export class Network {
     this.links.delete(key);
   }
 
-  private link(from: number, to: number): Link {
+  /** The directed link from -> to (created with its configuration and random stream on first use). */
+  link(from: number, to: number): Link {
     const key = linkKey(from, to);
     let link = this.links.get(key);
     if (!link) {
@@ -168,7 +172,8 @@ export class Network {
     this.drop(from, to, this.trace.intern(message.type), this.reasons.nodeDown);
   }
 
-  private drop(from: number, to: number, typeId: number, reason: number): void {
+  /** Counts and traces a message lost on the way (sim/connection.ts reports its own drops here). */
+  drop(from: number, to: number, typeId: number, reason: number): void {
     this.dropped++;
     this.trace.record(this.dropKind, this.kernel.now, from, from, to, typeId, reason);
   }
@@ -201,6 +206,7 @@ export class Network {
       const link = this.link(from, to);
       link.cuts++;
       link.cutGeneration++;
+      this.onCut?.(from, to);
     }
     this.partitions.set(spec.id, spec);
     return spec;

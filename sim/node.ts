@@ -1,3 +1,4 @@
+import type { CloseReason, ConnectionState } from './connection.js';
 import type { Disk } from './disk.js';
 import type { Timer } from './kernel.js';
 import type { RandomStream } from './random.js';
@@ -20,8 +21,18 @@ export interface NodeContext {
   now(): Micros;
   /** Virtual time without skew, for trace records. */
   trueNow(): Micros;
-  /** Sends over the simulated network; `bytes` is the message's size on the wire. */
+  /**
+   * Sends over the simulated network; `bytes` is the message's size on the wire. It goes on the
+   * node's connection to `to` when there is one (sim/connection.ts: opened by this node with
+   * `connect`, or accepted from the peer); otherwise it is a datagram (lost when the link loses it).
+   */
   send(to: string, message: Message, bytes?: number): void;
+  /** Opens a connection to `peer` (TCP handshake) unless one is open or opening; `onConnectionOpened` follows. */
+  connect(peer: string): void;
+  /** Closes the connection to `peer` in order (the peer sees `fin`); the next send opens a new one. */
+  disconnect(peer: string): void;
+  /** This node's connection to `peer`: none, connecting (handshake under way) or open. */
+  connection(peer: string): ConnectionState;
   /** Calls the actor's `onTimer(tag, data)` after `delay`, unless cancelled or the node crashes first. */
   setTimer(delay: Micros, tag: string, data?: unknown): Timer;
   cancelTimer(timer: Timer | null | undefined): void;
@@ -48,6 +59,16 @@ export interface Actor {
   receive(from: string, message: Message): void;
   /** Typed per actor with `TimerArgs<K>` from sim/timers.ts. */
   onTimer?(tag: string, data: unknown): void;
+  /**
+   * The node's connection to `peer` ended: `reset` (the peer's process died on a live machine,
+   * or the machine answered RST after a restart), `refused` (nothing listens there), `fin` (the
+   * peer closed it in order), `timeout` (TCP gave up retransmitting or connecting). What was
+   * sent on the connection and not answered is the actor's to fail, as the real client does.
+   * A client calls `connect(peer)` before sending (it does nothing when connected already).
+   */
+  onConnectionClosed?(peer: string, reason: CloseReason): void;
+  /** A connection this node opened with `connect` is established. */
+  onConnectionOpened?(peer: string): void;
   /**
    * An operator's stop (SIGTERM, `systemctl stop`): the actor runs its real shutdown protocol
    * (Kafka's controlled shutdown, RabbitMQ's connection.close and leadership transfer,

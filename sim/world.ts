@@ -1,4 +1,5 @@
 import { CheckerSuite, type CheckReport } from './checkers/index.js';
+import { Connections, type CloseReason } from './connection.js';
 import { Disk, OS_FLUSH_POLICY, type FlushPolicy } from './disk.js';
 import type { FaultEvent, FaultStep, Target } from './faults.js';
 import { Nemesis, type Selector, type SelectorArgumentCheck } from './nemesis.js';
@@ -66,6 +67,8 @@ export class NodeSlot {
   incarnation = 0;
   actor: Actor | null = null;
   context: NodeContext | null = null;
+  /** The machine itself is down (a crash), not only the process (a kill): its kernel answers nothing. */
+  machineDown = false;
   /** Clock skew applied to the node's local clock. */
   skew: Micros = 0;
   started = false;
@@ -155,6 +158,7 @@ export class World {
   readonly trace: Trace;
   readonly random: RandomStreams;
   readonly network: Network;
+  readonly connections: Connections;
   readonly history: History;
   readonly checks: CheckerSuite;
   readonly metrics = new Metrics();
@@ -205,7 +209,18 @@ export class World {
     };
     this.network = new Network(this.kernel, this.random, trace, { ...DEFAULT_LINK, ...options.network }, {
       incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
+      deliver: (from, to, message) => {
+        this.connections.datagramArrived(from, to);
+        this.deliver(from, to, message);
+      },
+    });
+    this.connections = new Connections(this.kernel, this.network, trace, {
+      incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
+      processAlive: (node) => this.slotsById.get(node)?.status !== 'crashed',
+      machineUp: (node) => !(this.slotsById.get(node)?.machineDown ?? false),
       deliver: (from, to, message) => this.deliver(from, to, message),
+      opened: (node, incarnation, peer) => this.connectionEvent(node, incarnation, peer, null),
+      closed: (node, incarnation, peer, reason) => this.connectionEvent(node, incarnation, peer, reason),
     });
     this.nemesis = new Nemesis(this, this.random.stream('nemesis'), this.kinds.fault);
     this.history = new History({ keep: options.keepHistory ?? false });
@@ -284,6 +299,7 @@ export class World {
   private startNode(slot: NodeSlot, restarted: boolean): void {
     slot.status = 'up';
     slot.started = true;
+    slot.machineDown = false;
     const incarnation = slot.incarnation;
     slot.disk.attach({
       nodeName: slot.name,
@@ -304,6 +320,7 @@ export class World {
     const world = this;
     const kernel = this.kernel;
     const network = this.network;
+    const connections = this.connections;
     const timerKind = this.kinds.timer.id;
     const noteKind = this.kinds.note;
     const ownRandom = this.random.stream(`node:${slot.name}`);
@@ -318,7 +335,16 @@ export class World {
         if (slot.incarnation !== incarnation || slot.status === 'crashed') return; // a dead incarnation says nothing
         const target = world.slotsByName.get(to);
         if (!target) throw new Error(`${slot.name} sent ${message.type} to unknown node ${to}`);
-        network.send(slot.id, target.id, message, bytes);
+        if (!connections.send(slot.id, target.id, message, bytes)) network.send(slot.id, target.id, message, bytes);
+      },
+      connect(peer: string) {
+        if (slot.incarnation === incarnation && slot.status !== 'crashed') connections.connect(slot.id, world.node(peer).id);
+      },
+      disconnect(peer: string) {
+        if (slot.incarnation === incarnation && slot.status !== 'crashed') connections.disconnect(slot.id, world.node(peer).id);
+      },
+      connection(peer: string) {
+        return connections.state(slot.id, world.node(peer).id);
       },
       setTimer(delay: Micros, tag: string, data?: unknown): Timer {
         return kernel.after(delay, world.timerHandler, { slot, incarnation, tag, data, callback: null }, timerKind, slot.id);
@@ -333,7 +359,7 @@ export class World {
         if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
         // After the current handler returns, as the JVM's halt ends the process between instructions.
         kernel.after(0, () => {
-          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.crash(slot.name, true);
+          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.kill(slot.name, true);
         }, null, timerKind, slot.id);
       },
       note(what: string, detail?: Record<string, unknown>) {
@@ -366,16 +392,46 @@ export class World {
     slot.actor!.receive(this.trace.nameOf(from), message);
   }
 
+  /** Tells a node's actor that its connection to `peer` opened (reason null) or ended. */
+  private connectionEvent(node: number, incarnation: number, peer: number, reason: CloseReason | null): void {
+    const slot = this.slotsById.get(node)!;
+    if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
+    if (slot.status === 'paused') {
+      slot.deferred.push(() => this.connectionEvent(node, incarnation, peer, reason));
+      return;
+    }
+    const name = this.trace.nameOf(peer);
+    if (reason === null) slot.actor!.onConnectionOpened?.(name);
+    else slot.actor!.onConnectionClosed?.(name, reason);
+  }
+
   // ---------------------------------------------------------------- lifecycle faults
 
   /**
-   * Crashes a node: its actor, timers and in-flight connections are gone. By default the
-   * machine goes down with it and the page cache is lost; `keepPageCache` models a process
-   * kill on a machine that stays up (unflushed writes survive in the OS).
+   * Crashes a node's machine: its actor and timers are gone and nobody is told (its peers'
+   * connections go silent). The page cache is lost unless `keepPageCache`.
    */
   crash(name: string, keepPageCache = false): boolean {
     const slot = this.node(name);
+    if (slot.status === 'crashed') {
+      // A killed process's machine can still crash: from now on it answers nothing.
+      slot.machineDown = true;
+      return false;
+    }
+    this.connections.machineDown(slot.id, slot.incarnation);
+    slot.machineDown = true;
+    this.takeDown(slot, keepPageCache, this.kinds.crash);
+    return true;
+  }
+
+  /**
+   * Kills a node's process on a machine that stays up: its kernel closes the process's sockets,
+   * so every peer sees its connection reset one latency later.
+   */
+  kill(name: string, keepPageCache = false): boolean {
+    const slot = this.node(name);
     if (slot.status === 'crashed') return false;
+    this.connections.processEnded(slot.id, slot.incarnation, 'reset');
     this.takeDown(slot, keepPageCache, this.kinds.crash);
     return true;
   }
@@ -417,12 +473,15 @@ export class World {
     const exit = () => {
       if (exited || slot.incarnation !== incarnation || slot.status === 'crashed') return;
       exited = true;
+      // The process closes its sockets on the way out: its peers see an orderly close (FIN).
+      this.connections.processEnded(slot.id, incarnation, 'fin');
       this.takeDown(slot, true, kinds.exit);
     };
     const killAfterTimeout = () => {
       if (exited || slot.incarnation !== incarnation || slot.status === 'crashed') return;
       slot.context?.note('stop-timeout', { after: STOP_TIMEOUT });
       exited = true;
+      this.connections.processEnded(slot.id, incarnation, 'reset');
       this.takeDown(slot, true, this.kinds.crash);
     };
     this.kernel.after(STOP_TIMEOUT, killAfterTimeout, null, this.kinds.timer.id, slot.id);

@@ -1,7 +1,9 @@
+import type { CloseReason } from '../../sim/connection.js';
 import type { History, NewHistoryOp } from '../../sim/history.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs, type TimerKind } from '../../sim/timers.js';
+import { ClusterConnectionStates } from './cluster-connection-states.js';
 import { note } from './notes.js';
 import type { MembershipTimer } from './consumer-coordinator.js';
 import { sampler, type Distribution, type Sampler } from '../../sim/random.js';
@@ -51,6 +53,8 @@ export interface PartitionCursor {
   /** Request in flight (0: none), and what it is. */
   pending: number;
   pendingKind: 'fetch' | 'list' | 'validate' | null;
+  /** The broker the pending request went to (its connection's close fails it). */
+  pendingBroker: string;
   timer: Timer | null;
   /** Records fetched and not yet processed. */
   buffered: number;
@@ -68,7 +72,7 @@ export interface PartitionCursor {
 
 export function newCursor(topic: string, partition: number, queue: string): PartitionCursor {
   return {
-    topic, partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, timer: null,
+    topic, partition, queue, leader: null, leaderEpoch: -1, position: -1, lastEpoch: -1, pending: 0, pendingKind: null, pendingBroker: '', timer: null,
     buffered: 0, needsValidation: false, backoff: null, consumed: -1, processed: -1, paused: false, dueAt: 0,
   };
 }
@@ -194,6 +198,7 @@ function unprefixed(tag: string, data: unknown): TimerArgs<MembershipTimer> {
 
 export class KafkaConsumer implements Actor {
   private ctx!: NodeContext;
+  private connections!: ClusterConnectionStates;
   private processing!: Sampler;
   private readonly cursors = new CursorTable();
   /** Metadata request in flight per topic (0: none). */
@@ -224,6 +229,7 @@ export class KafkaConsumer implements Actor {
 
   start(ctx: NodeContext, _restarted: boolean): void {
     this.ctx = ctx;
+    this.connections = new ClusterConnectionStates(ctx, this.options.config.reconnectBackoff, this.options.config.reconnectBackoffMax, ctx.random('reconnect'));
     this.processing = sampler(this.options.processing ?? { constant: 0 }, ctx.random('processing'));
     this.bootstrap = ctx.random('bootstrap').int(this.options.brokers.length);
     const start = this.options.start ?? 0;
@@ -277,6 +283,34 @@ export class KafkaConsumer implements Actor {
       if (w.cursor === cursor && w.record.offset < pos) pos = w.record.offset;
     }
     return pos;
+  }
+
+  onConnectionOpened(broker: string): void {
+    this.connections.connected(broker);
+  }
+
+  /**
+   * NetworkClient: a closed connection fails the requests in flight on it (NETWORK_EXCEPTION):
+   * their partitions refresh metadata and retry once the reconnect back-off has passed.
+   */
+  onConnectionClosed(broker: string, reason: CloseReason): void {
+    const wait = this.connections.disconnected(broker, reason);
+    note(this.ctx, 'connection-closed', { broker, reason, reconnectBackoffMs: wait / 1000 });
+    const brokers = this.options.brokers;
+    if (brokers[this.bootstrap % brokers.length] === broker) {
+      this.bootstrap++;
+      this.metadataPending.clear();
+    }
+    this.requestMetadata();
+    for (const cursor of this.cursors.values()) {
+      if (cursor.pending === 0 || cursor.pendingBroker !== broker) continue;
+      cursor.pending = 0;
+      cursor.pendingKind = null;
+      this.ctx.cancelTimer(cursor.timer);
+      cursor.timer = null;
+      this.ctx.cancelTimer(cursor.backoff);
+      cursor.backoff = timers.set(this.ctx, Math.max(this.options.config.retryBackoff, wait), 'retry', cursor);
+    }
   }
 
   receive(from: string, message: ConsumerInbound): void {
@@ -388,7 +422,9 @@ export class KafkaConsumer implements Actor {
       const id = this.nextId++;
       this.metadataPending.set(topic, id);
       const brokers = this.options.brokers;
-      sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'Metadata', topic, id }, HEADER_BYTES);
+      const broker = brokers[this.bootstrap % brokers.length]!;
+      this.ctx.connect(broker);
+      sendTo(this.ctx, broker, { type: 'Metadata', topic, id }, HEADER_BYTES);
       timers.set(this.ctx, 10_000_000, 'metadata-timeout', { topic, id });
     }
   }
@@ -482,8 +518,14 @@ export class KafkaConsumer implements Actor {
     if (cursor.pending !== 0 || cursor.backoff !== null || cursor.buffered > 0 || this.idle || !this.started || cursor.position === AWAITING_COMMITTED || cursor.paused) return;
     const leader = cursor.leader;
     if (leader === null) return;
+    if (this.connections.blackedOut(leader)) {
+      cursor.backoff = timers.set(this.ctx, this.connections.blackoutEnd(leader) - this.ctx.trueNow(), 'retry', cursor);
+      return;
+    }
+    this.ctx.connect(leader);
     const id = this.nextId++;
     cursor.pending = id;
+    cursor.pendingBroker = leader;
     const topic = cursor.topic;
     if (cursor.position < 0) {
       cursor.pendingKind = 'list';

@@ -80,6 +80,7 @@ export const KAFKA_NOTES = {
   'producer-restarted': 'a producer process started again after a crash (unacknowledged sends are gone)',
   'producer-id': 'the idempotent producer got its producer id (InitProducerId)',
   'producer-id-reset': 'the producer dropped its producer id and sequences after an unresolvable error',
+  'connection-closed': "a client's connection to a broker closed (reset: the broker's process died; refused: nothing listens; timeout: TCP gave up): requests in flight fail with NETWORK_EXCEPTION, metadata is refreshed, reconnect after reconnect.backoff.ms",
   'produce-retry': 'a Produce failed with a retriable error and the batch is sent again',
   'batch-resolved-by-later-ack': 'an idempotent batch answered OUT_OF_ORDER_SEQUENCE_NUMBER counts as written: a later sequence of the same producer id was acknowledged',
   'partitions-discovered': "a producer's metadata refresh found more partitions",

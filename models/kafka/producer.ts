@@ -1,4 +1,5 @@
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
+import type { CloseReason } from '../../sim/connection.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
@@ -7,6 +8,7 @@ import type { RandomStream } from '../../sim/random.js';
 import type { Micros } from '../../sim/time.js';
 import { PlannedSends, ProducerPlan, type PlannedSend, type ProducerPlanSpec } from '../../sim/workload.js';
 import type { Phase } from '../../sim/world.js';
+import { ClusterConnectionStates } from './cluster-connection-states.js';
 import { partitionForKey } from './partitioner.js';
 import { sendTo,
   HEADER_BYTES, RECORD_OVERHEAD, RETRIABLE,
@@ -33,6 +35,13 @@ import { TransactionManager, type TransactionManagerTimer, type TransactionShape
  * timed out and may have been). With enable.idempotence the producer first gets a producer id
  * (InitProducerId) and numbers each partition's records; a resent batch keeps its sequence
  * numbers so the leader recognises it and does not write it twice.
+ *
+ * Requests go over one connection per broker (NetworkClient): a batch is sent only when the
+ * leader's connection is open. When a connection closes (the broker's process was killed, or a
+ * connect is refused), the requests in flight on it fail with NETWORK_EXCEPTION (retriable,
+ * possibly written), metadata is refreshed, and the broker is not tried again before the reconnect
+ * back-off (reconnect.backoff.ms .. reconnect.backoff.max.ms); meanwhile batches wait in the
+ * accumulator. A broker that went silent (crash, partition) is noticed only by request.timeout.ms.
  */
 
 interface PendingRecord {
@@ -136,6 +145,10 @@ export class KafkaProducer implements Actor {
   private partitionCount: number;
   private metadataReady = false;
   private metadataPending = 0;
+  /** The broker the pending Metadata / InitProducerId request went to. */
+  private metadataBroker = '';
+  private pidBroker = '';
+  private connections!: ClusterConnectionStates;
   private bootstrap = 0;
   private producerId = -1;
   private pidPending = 0;
@@ -168,6 +181,7 @@ export class KafkaProducer implements Actor {
 
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
+    this.connections = new ClusterConnectionStates(ctx, this.options.config.reconnectBackoff, this.options.config.reconnectBackoffMax, ctx.random('reconnect'));
     this.stickyRandom = ctx.random('sticky');
     this.sticky = this.stickyRandom.int(this.partitionCount);
     if (restarted) {
@@ -242,6 +256,35 @@ export class KafkaProducer implements Actor {
         return this.txn?.onTimer(...([tag, data] as Parameters<TransactionManager['onTimer']>));
       default: return unreachable(tag, 'producer timer');
     }
+  }
+
+  onConnectionOpened(broker: string): void {
+    this.connections.connected(broker);
+    this.drain();
+  }
+
+  onConnectionClosed(broker: string, reason: CloseReason): void {
+    const wait = this.connections.disconnected(broker, reason);
+    note(this.ctx, 'connection-closed', { broker, reason, reconnectBackoffMs: wait / 1000 });
+    // NetworkClient fails every request in flight on the connection (NetworkException).
+    for (const batch of [...this.requests.values()]) {
+      if (batch.leader !== broker) continue;
+      this.settle(batch);
+      batch.unknown = true;
+      this.retryOrFail(batch, 'NETWORK_EXCEPTION');
+    }
+    if (this.pidPending !== 0 && this.pidBroker === broker) {
+      this.pidPending = 0;
+      this.bootstrap++;
+      this.initProducerId();
+    }
+    if (this.metadataPending !== 0 && this.metadataBroker === broker) {
+      this.metadataPending = 0;
+      this.bootstrap++;
+    }
+    // handleServerDisconnect: the cluster view may be stale.
+    this.requestMetadata();
+    this.drain();
   }
 
   // ------------------------------------------------------------------ plan -> accumulator
@@ -368,6 +411,10 @@ export class KafkaProducer implements Actor {
           break;
         }
         if ((this.inflight.get(leader) ?? 0) >= config.maxInFlight) break;
+        if (!this.connections.ready(leader)) {
+          if (this.connections.blackedOut(leader)) wake = Math.min(wake, this.connections.blackoutEnd(leader));
+          break;
+        }
         this.sendBatch(batch, leader);
         if (this.acks === 0) i--;
       }
@@ -520,8 +567,16 @@ export class KafkaProducer implements Actor {
 
   // ------------------------------------------------------------------ metadata and producer id
 
+  /** The broker for Metadata and InitProducerId: the current bootstrap one, skipping brokers in reconnect back-off (leastLoadedNode). */
   private brokerFor(): string {
     const brokers = this.options.brokers;
+    for (let i = 0; i < brokers.length; i++) {
+      const broker = brokers[(this.bootstrap + i) % brokers.length]!;
+      if (!this.connections.blackedOut(broker)) {
+        this.bootstrap += i;
+        return broker;
+      }
+    }
     return brokers[this.bootstrap % brokers.length]!;
   }
 
@@ -529,7 +584,9 @@ export class KafkaProducer implements Actor {
     if (this.metadataPending !== 0) return;
     const id = this.nextId++;
     this.metadataPending = id;
-    sendTo(this.ctx, this.brokerFor(), { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
+    this.metadataBroker = this.brokerFor();
+    this.ctx.connect(this.metadataBroker);
+    sendTo(this.ctx, this.metadataBroker, { type: 'Metadata', topic: this.options.topic, id }, HEADER_BYTES);
     timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'metadata-timeout', id);
   }
 
@@ -566,7 +623,9 @@ export class KafkaProducer implements Actor {
   private initProducerId(): void {
     const id = this.nextId++;
     this.pidPending = id;
-    sendTo(this.ctx, this.brokerFor(), { type: 'InitProducerId', id }, HEADER_BYTES);
+    this.pidBroker = this.brokerFor();
+    this.ctx.connect(this.pidBroker);
+    sendTo(this.ctx, this.pidBroker, { type: 'InitProducerId', id }, HEADER_BYTES);
     timers.set(this.ctx, CONNECTION_SETUP_TIMEOUT, 'pid-timeout', id);
   }
 

@@ -79,13 +79,15 @@ export type KafkaError =
   | 'INVALID_PRODUCER_ID_MAPPING'
   | 'CONCURRENT_TRANSACTIONS'
   | 'INVALID_TRANSACTION_TIMEOUT'
-  | 'INVALID_RECORD';
+  | 'INVALID_RECORD'
+  /** The client's connection to the broker closed with the request in flight (NetworkException, retriable). */
+  | 'NETWORK_EXCEPTION';
 
 /** Errors a producer retries. */
 export const RETRIABLE: ReadonlySet<KafkaError> = new Set<KafkaError>([
   'NOT_LEADER_OR_FOLLOWER', 'NOT_ENOUGH_REPLICAS', 'NOT_ENOUGH_REPLICAS_AFTER_APPEND', 'REQUEST_TIMED_OUT',
   'FENCED_LEADER_EPOCH', 'UNKNOWN_LEADER_EPOCH', 'OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_TOPIC_OR_PARTITION',
-  'KAFKA_STORAGE_ERROR',
+  'KAFKA_STORAGE_ERROR', 'NETWORK_EXCEPTION',
 ]);
 
 export const HEADER_BYTES = 64;

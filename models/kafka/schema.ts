@@ -69,6 +69,8 @@ export const KAFKA_DEFAULTS = {
   'delivery.timeout.ms': 120_000,
   'request.timeout.ms': 30_000,
   'retry.backoff.ms': 100,
+  'reconnect.backoff.ms': 50,
+  'reconnect.backoff.max.ms': 1_000,
   'max.in.flight.requests.per.connection': 5,
   'linger.ms': 0,
   'batch.size': 16_384,
@@ -191,6 +193,8 @@ export const kafkaProducerConfig = z.strictObject({
   'linger.ms': ms('How long a batch waits for more records before it is sent (default 0).'),
   'batch.size': bytes('Bytes at which a partition\'s batch is full and sent (default 16384).'),
   'metadata.max.age.ms': ms('How often the producer refreshes metadata even without an error (default 300000).'),
+  'reconnect.backoff.ms': ms('Wait before connecting again to a broker whose connection closed or was refused (default 50); doubles with each failure, with 20% jitter.'),
+  'reconnect.backoff.max.ms': ms('The most the reconnect back-off grows to (default 1000).'),
   'enable.idempotence': z.boolean().optional().meta({
     description: 'Producer id and per-partition sequence numbers so the leader drops a resent batch it already has (default true when acks=all, retries > 0 and max.in.flight <= 5, as in Kafka 3.x; requires acks=all).',
   }),
@@ -237,6 +241,8 @@ export const kafkaConsumerConfig = z.strictObject({
   'max.poll.interval.ms': ms('A member that does not call poll() for this long leaves the group (KIP-62; default 300000); also its rebalance timeout.'),
   'max.poll.records': positiveInt.optional().meta({ description: 'The most records one poll() returns (default 500).' }),
   'metadata.max.age.ms': ms('How often the consumer refreshes metadata even without an error (default 300000); the group leader notices added partitions then.'),
+  'reconnect.backoff.ms': ms('Wait before connecting again to a broker whose connection closed or was refused (default 50); doubles with each failure, with 20% jitter.'),
+  'reconnect.backoff.max.ms': ms('The most the reconnect back-off grows to (default 1000).'),
   'group.instance.id': z.string().regex(/^[A-Za-z0-9._-]+$/, 'a group.instance.id uses letters, digits, ".", "_" and "-"').optional().meta({
     description: 'Static membership (KIP-345, subscribe mode): the member keeps this identity across restarts, sends no LeaveGroup on close, and a restart within session.timeout.ms gets its partitions back without a rebalance. With count > 1 each member gets "<id>-<n>" (n = 1..count); two processes with the same id fence each other (FENCED_INSTANCE_ID). Default: none (a dynamic member).',
   }),
@@ -511,6 +517,8 @@ export interface ProducerConfig {
   /** transactional.id (null: not transactional) and transaction.timeout.ms. */
   transactionalId: string | null;
   transactionTimeoutMs: number;
+  reconnectBackoff: Micros;
+  reconnectBackoffMax: Micros;
 }
 
 export function resolveProducerConfig(c: KafkaProducerConfig | undefined): ProducerConfig {
@@ -534,6 +542,8 @@ export function resolveProducerConfig(c: KafkaProducerConfig | undefined): Produ
     metadataMaxAge: (c?.['metadata.max.age.ms'] ?? 300_000) * MS,
     transactionalId: c?.['transactional.id'] ?? null,
     transactionTimeoutMs: c?.['transaction.timeout.ms'] ?? d['transaction.timeout.ms'],
+    reconnectBackoff: (c?.['reconnect.backoff.ms'] ?? d['reconnect.backoff.ms']) * MS,
+    reconnectBackoffMax: (c?.['reconnect.backoff.max.ms'] ?? d['reconnect.backoff.max.ms']) * MS,
   };
 }
 
@@ -556,6 +566,8 @@ export interface ConsumerConfig {
   groupProtocol: 'classic' | 'consumer';
   remoteAssignor: ServerAssignorName | null;
   readCommitted: boolean;
+  reconnectBackoff: Micros;
+  reconnectBackoffMax: Micros;
 }
 
 export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): ConsumerConfig {
@@ -578,5 +590,7 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
     groupProtocol: c?.['group.protocol'] ?? 'classic',
     remoteAssignor: c?.['group.remote.assignor'] ?? null,
     readCommitted: c?.['isolation.level'] === 'read_committed',
+    reconnectBackoff: (c?.['reconnect.backoff.ms'] ?? d['reconnect.backoff.ms']) * MS,
+    reconnectBackoffMax: (c?.['reconnect.backoff.max.ms'] ?? d['reconnect.backoff.max.ms']) * MS,
   };
 }

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../sim/connection.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
@@ -13,10 +14,15 @@ import { BROKER_NODE, RABBIT_DEFAULTS } from './schema.js';
  * negotiated heartbeat) -> channel.open -> channel.open-ok -> the subclass's setup methods, each
  * sent when the previous one's -ok arrives (confirm.select, basic.qos, basic.consume) -> ready.
  *
- * Heartbeat frames go out every heartbeat/2; the broker answers each. A connection from which
- * nothing was heard for a whole heartbeat timeout, or one the broker resets (tcp.rst after a
- * restart), is dead: the subclass is told, and the client reconnects after RECONNECT_DELAY (the
- * automatic recovery of the Java client waits 5s). A channel.close from the broker (a channel
+ * The AMQP connection runs on a TCP connection (sim/connection.ts). When the TCP connection
+ * closes - the node's process was killed (its kernel resets the connection: the client learns at
+ * once), a connect is refused, or TCP gave up - the AMQP connection is dead. A node that went
+ * silent (machine crash, partition, pause) is noticed only by heartbeats: frames go out every
+ * heartbeat/2, the broker answers each, and a connection from which nothing was heard for a whole
+ * heartbeat timeout is given up (the client closes its socket). A connection the broker resets
+ * (tcp.rst after a restart) is dead too. The subclass is told, and the client reconnects, on a new
+ * TCP connection, after RECONNECT_DELAY (the Java client's automatic recovery,
+ * networkRecoveryInterval 5s). A channel.close from the broker (a channel
  * error) closes the channel only: a new one is opened after the same RECONNECT_DELAY.
  */
 
@@ -87,6 +93,7 @@ export abstract class AmqpClient implements Actor {
   }
 
   protected sendFrame(frame: AmqpFrame, bytes = FRAME_BYTES): void {
+    this.ctx.connect(this.broker);
     this.ctx.send(this.broker, frame, bytes);
   }
 
@@ -161,6 +168,12 @@ export abstract class AmqpClient implements Actor {
     }
   }
 
+  /** The TCP connection under the AMQP connection closed (or could not be opened). */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    if (peer !== this.broker || this.conn === null) return;
+    this.lose(`tcp ${reason}`);
+  }
+
   /** The connection's timers; a subclass's onTimer passes them on here. */
   protected onConnectionTimer(...[tag, data]: TimerArgs<ClientTimer>): void {
     switch (tag) {
@@ -212,6 +225,8 @@ export abstract class AmqpClient implements Actor {
   protected lose(why: string): void {
     if (this.conn === null) return;
     notes.note(this.ctx, 'connection-lost', { conn: this.conn, why });
+    // The client closes its socket (a no-op when TCP already closed it): the reconnect opens a new one.
+    this.ctx.disconnect(this.broker);
     this.conn = null;
     this.ready = false;
     this.ctx.cancelTimer(this.heartbeatTimer);

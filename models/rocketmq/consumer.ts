@@ -1,4 +1,5 @@
 import { ROCKETMQ_DELIBERATE_BUGS } from './deliberate-bugs.js';
+import type { CloseReason } from '../../sim/connection.js';
 import { DiskFullError, type DiskFile } from '../../sim/disk.js';
 import type { History } from '../../sim/history.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
@@ -192,6 +193,11 @@ export class RocketConsumer implements Actor {
 
   onPhase(_phase: Phase): void {
     // Consumers keep consuming in the liveness phase; a consumer shut down at `stop` stays down.
+  }
+
+  /** A channel closed: its requests in flight (pulls, heartbeats, commits) fail now (failFast). */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    this.remoting.failFast(peer, reason);
   }
 
   receive(_from: string, message: ConsumerInbound): void {

@@ -72,7 +72,7 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
     transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
   };
-  const nsStats: NamesrvStats = { brokersExpired: 0 };
+  const nsStats: NamesrvStats = { brokersExpired: 0, brokerChannelsClosed: 0 };
   const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
   const consumerStats: ConsumerStats = {
     rebalances: 0, queuesMovedOnRebalance: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,

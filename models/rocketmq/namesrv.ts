@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../sim/connection.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
 import type { StateStore } from '../../sim/state.js';
 import type { Micros } from '../../sim/time.js';
@@ -14,7 +15,10 @@ import { respond } from './remoting.js';
  * registerNameServerPeriod; a master's registration writes its topics' QueueData, a slave's only
  * adds its address. scanNotActiveBroker runs every 10 s and drops a broker address not heard from
  * for 120 s (BROKER_CHANNEL_EXPIRED_TIME); when a broker group has no address left its QueueData
- * goes too. Clients ask GET_ROUTEINFO_BY_TOPIC. Everything is in memory: a restarted NameServer
+ * goes too. A broker whose channel closes (its process was killed: its kernel resets the
+ * connection) is dropped at once (BrokerHousekeepingService.onChannelClose -> onChannelDestroy);
+ * one that went silent (machine crash, partition) waits for the scan. Clients ask
+ * GET_ROUTEINFO_BY_TOPIC. Everything is in memory: a restarted NameServer
  * knows nothing until the brokers register again.
  */
 
@@ -35,6 +39,8 @@ export interface NamesrvView {
 
 export interface NamesrvStats {
   brokersExpired: number;
+  /** Brokers dropped because their channel closed (onChannelDestroy), not by the 120 s scan. */
+  brokerChannelsClosed: number;
 }
 
 export class NameServer implements Actor {
@@ -63,6 +69,14 @@ export class NameServer implements Actor {
       default:
         return unreachable(message, 'NameServer request');
     }
+  }
+
+  /** BrokerHousekeepingService.onChannelClose: a broker's channel is gone, and so is the broker. */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    if (!this.live.has(peer)) return;
+    this.stats.brokerChannelsClosed++;
+    notes.note(this.ctx, 'broker-channel-closed', { broker: peer, reason });
+    this.remove(peer, 'onChannelDestroy');
   }
 
   onTimer(...[tag]: TimerArgs<NamesrvTimer>): void {

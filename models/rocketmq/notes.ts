@@ -32,6 +32,7 @@ export const ROCKETMQ_NOTES = {
   'transaction-discarded': 'a half message was still unresolved after transactionCheckMax check-backs and is dropped',
   'end-transaction-no-half': 'END_TRANSACTION named a half message the broker does not have at that offset',
   // clients
+  'broker-channel-closed': "a NameServer saw a broker's channel close (its process died: connection reset) and dropped the broker at once (onChannelDestroy)",
   'namesrv-unreachable': 'a client\'s route request timed out: it moves to the next NameServer',
   'latency-fault': 'a producer marked a broker unavailable for a while after a slow or failed send (sendLatencyFaultEnable)',
   'producer-restarted': 'a restarted producer: it does not resume the sends planned before the crash',

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../sim/connection.js';
 import { messageId, type History, type NewHistoryOp } from '../../sim/history.js';
 import type { Actor, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
@@ -165,6 +166,11 @@ export class RocketProducer implements Actor {
     this.sends?.stop(this.ctx);
     this.backlog = [];
     this.backlogHead = 0;
+  }
+
+  /** A channel closed: its requests in flight fail now (failFast); the next request to that address opens a new one. */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    this.remoting.failFast(peer, reason);
   }
 
   receive(from: string, message: ProducerInbound): void {
@@ -345,10 +351,21 @@ export class RocketProducer implements Actor {
       return;
     }
     if (response === null) {
-      this.o.stats.sendTimeouts++;
+      const failure = this.remoting.lastFailure;
+      if (failure === 'connect') {
+        // The channel could not be opened (connection refused): nothing was sent.
+        if (canRetry) this.attempt(out);
+        else this.finish(out, out.maybeStored ? 'info' : 'fail', mq, 'RemotingConnectException', addr);
+        return;
+      }
+      if (failure === 'timeout') {
+        this.o.stats.sendTimeouts++;
+        // invokeSync with clientCloseSocketIfTimeout (default true): the channel is closed, the next request opens a new one.
+        if (sync) this.ctx.disconnect(addr);
+      }
       out.maybeStored = true;
       if (canRetry) this.attempt(out);
-      else this.finish(out, 'info', mq, 'RemotingTimeoutException', addr);
+      else this.finish(out, 'info', mq, failure === 'timeout' ? 'RemotingTimeoutException' : 'RemotingSendRequestException', addr);
       return;
     }
     const code = response.code;

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../sim/connection.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { Message, NodeContext } from '../../sim/node.js';
 import type { Micros } from '../../sim/time.js';
@@ -9,7 +10,15 @@ import {
  * The remoting layer (NettyRemotingAbstract / NettyRemotingClient): invokeAsync with a timeout
  * and invokeOneway on the client side, and the RESPONSE a server writes back with the request's
  * opaque. Request and response shapes are the typed union of protocol.ts.
+ *
+ * The client keeps one channel (TCP connection) per address, created on the first request to it
+ * (getAndCreateChannel) and again on the next request after it closed. When a channel closes,
+ * failFast completes every request in flight on it at once (no response, sendRequestOK false)
+ * instead of waiting for its timeout.
  */
+
+/** Why a request got no response: its timeout, its channel closed after it was written, or the channel could not be opened. */
+export type RemotingFailure = 'timeout' | 'send-request' | 'connect';
 
 /** What a request's answer (or null: timed out) is handed to, with the argument given at invoke. */
 export type ResponseHandler<C extends RequestCode, A> = (arg: A, response: ResponseTo<C> | null) => void;
@@ -43,7 +52,10 @@ export class Remoting {
   private handlers: (AnyHandler | undefined)[] = new Array<AnyHandler | undefined>(16).fill(undefined);
   private args: unknown[] = new Array<unknown>(16).fill(undefined);
   private timers: (Timer | undefined)[] = new Array<Timer | undefined>(16).fill(undefined);
+  private peers: (string | undefined)[] = new Array<string | undefined>(16).fill(undefined);
   private mask = 15;
+  /** Why the latest request handed a null response failed (read by its handler). */
+  lastFailure: RemotingFailure = 'timeout';
 
   constructor(private readonly ctx: NodeContext) {}
 
@@ -62,11 +74,35 @@ export class Remoting {
     this.handlers[slot] = handler as unknown as AnyHandler;
     this.args[slot] = arg;
     this.timers[slot] = timer;
+    this.peers[slot] = to;
+    this.ctx.connect(to);
     this.ctx.send(to, stamp(body, type, opaque), bytes);
   }
 
   oneway<C extends RequestCode>(to: string, type: C, body: RequestBody<C>, bytes = HEADER_BYTES): void {
+    this.ctx.connect(to);
     this.ctx.send(to, stamp(body, type, 0), bytes);
+  }
+
+  /**
+   * The channel to `peer` closed: every request in flight on it fails now. A connect that never
+   * succeeded (refused, timed out) sent nothing (RemotingConnectException); a reset after the
+   * requests went out leaves their outcome unknown (RemotingSendRequestException).
+   */
+  failFast(peer: string, reason: CloseReason): void {
+    const failed: number[] = [];
+    for (let slot = 0; slot < this.opaques.length; slot++) {
+      if (this.opaques[slot] !== 0 && this.peers[slot] === peer) failed.push(this.opaques[slot]!);
+    }
+    // A handler may send again (a retry on another broker), which can grow the table: look each up anew.
+    for (const opaque of failed) {
+      const slot = this.take(opaque);
+      if (slot < 0) continue;
+      this.ctx.cancelTimer(this.timers[slot]!);
+      this.lastFailure = reason === 'refused' ? 'connect' : 'send-request';
+      this.complete(slot, null);
+    }
+    this.lastFailure = 'timeout';
   }
 
   /** An older request still waits in the new one's slot: doubles the table until every request has its own. Returns the new one's slot. */
@@ -92,6 +128,7 @@ export class Remoting {
       const handlers = new Array<AnyHandler | undefined>(size).fill(undefined);
       const args = new Array<unknown>(size).fill(undefined);
       const timers = new Array<Timer | undefined>(size).fill(undefined);
+      const peers = new Array<string | undefined>(size).fill(undefined);
       for (let i = 0; i < old.length; i++) {
         const o = old[i]!;
         if (o === 0) continue;
@@ -100,11 +137,13 @@ export class Remoting {
         handlers[at] = this.handlers[i];
         args[at] = this.args[i];
         timers[at] = this.timers[i];
+        peers[at] = this.peers[i];
       }
       this.opaques = opaques;
       this.handlers = handlers;
       this.args = args;
       this.timers = timers;
+      this.peers = peers;
       this.mask = mask;
       return opaque & mask;
     }
@@ -125,6 +164,7 @@ export class Remoting {
     this.handlers[slot] = undefined;
     this.args[slot] = undefined;
     this.timers[slot] = undefined;
+    this.peers[slot] = undefined;
     handler(arg, response);
   }
 

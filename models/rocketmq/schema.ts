@@ -230,7 +230,7 @@ export const rocketmqParts: ModelScenarioParts = {
   consumerConfig: rocketmqConsumerConfig,
   metrics: [
     'sendRetries', 'sendTimeouts', 'flushDiskTimeouts', 'flushSlaveTimeouts', 'slaveNotAvailable', 'staleRouteSends', 'latencyFaultAvoided',
-    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'slavePulls', 'offsetResets', 'delayedDelivered',
+    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'brokerChannelsClosed', 'slavePulls', 'offsetResets', 'delayedDelivered',
     'duplicatesSkipped', 'commitLogFiles', 'tagFiltered', 'clientTagFiltered', 'idleConsumers', 'sendBackFailed',
     'transactionChecks', 'transactionCommitted', 'transactionRolledBack', 'transactionDiscarded', 'dledgerElections',
     'flowControlledPulls', 'pullCacheMax',

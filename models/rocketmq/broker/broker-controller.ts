@@ -376,6 +376,8 @@ export class BrokerController implements Actor {
         type: 'REGISTER_BROKER', opaque: 0, clusterName: this.o.clusterName, brokerName: this.o.brokerName,
         brokerId: this.registeredId, brokerAddr: this.ctx.name, topics,
       };
+      // The broker's channel to the NameServer: its close tells the NameServer the broker is gone.
+      this.ctx.connect(ns);
       this.ctx.send(ns, request, HEADER_BYTES + 64 * this.topicConfigs.size);
     }
   }
