@@ -201,7 +201,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   // Sends: the last outcome of each message.
   for (const op of ops) {
     if (op.f !== 'send' || op.type === 'invoke' || op.msg === undefined) continue;
-    observed.sends[op.msg] = op.type === 'ok' ? `ok ${partitionOf(op.queue)}@${op.offset}` : `error ${op.error ?? 'UNKNOWN'}`;
+    observed.sends[op.msg] = op.type === 'ok' ? `ok ${partitionOf(op.queue)}@${op.offset}` : `error ${errorName(op.error)}`;
   }
   // Reads: what each reader received in its window, per partition.
   for (const read of reads) {
@@ -291,4 +291,13 @@ function byTopicPartition(a: string, b: string): number {
   const db = b.lastIndexOf('-');
   const c = a.slice(0, da).localeCompare(b.slice(0, db));
   return c !== 0 ? c : Number(a.slice(da + 1)) - Number(b.slice(db + 1));
+}
+
+/**
+ * The model's error as the driver names the real one (Errors.forException): a batch that expired
+ * (delivery.timeout.ms) fails with a TimeoutException in the Java client, which is REQUEST_TIMED_OUT.
+ */
+function errorName(error: string | undefined): string {
+  if (error === undefined) return 'UNKNOWN';
+  return error === 'delivery.timeout.ms expired' ? 'REQUEST_TIMED_OUT' : error;
 }

@@ -11,8 +11,9 @@ import { compareIds, emptyObserved, localName, qualified, ROCKETMQ_BROKER_CONFIG
  * timeline (one NameServer, broker group broker-a with no slave, the probe's topics, the same
  * broker settings as the real broker.conf): each send step a producer starting then (100
  * messages/s, sync), each consume step a consumer entry starting then, each wait moves the
- * timeline on; broker faults are the world's: kill -9 a crash that keeps the page cache (the
- * machine stays up), a clean stop the same for now, pause/resume the node's. Reads
+ * timeline on; broker faults are the world's: kill -9 a process kill (the machine stays up: the
+ * page cache survives, peers' connections are reset), a clean stop the world's graceful stop
+ * (the broker's shutdown: UNREGISTER_BROKER, then exit), pause/resume the node's. Reads
  * (assignments, route, %DLQ%) look at the model's state at their time. What the run saw comes
  * from the client history (sends, deliveries), the trace notes (transaction check-backs) and
  * the broker's store. A message's reconsume times in the model are the number of earlier
@@ -134,8 +135,9 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       const fault = step.broker;
       actions.push({
         at, run: (world) => {
-          if (fault === 'kill9' || fault === 'stop') world.crash(BROKER, true);
-          else if (fault === 'restart' || fault === 'start') world.restart(BROKER);
+          if (fault === 'kill9') world.kill(BROKER, true);
+          else if (fault === 'stop') world.stop(BROKER);
+          else if (fault === 'restart' || fault === 'start') world.restartWhenDown(BROKER);
           else if (fault === 'pause') world.pause(BROKER);
           else world.resume(BROKER);
         },
