@@ -1,3 +1,4 @@
+import { assignFromSubscribed } from './subscription-state.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { NodeContext } from '../../sim/node.js';
 import { timersOf } from '../../sim/timers.js';
@@ -5,7 +6,7 @@ import { note } from './notes.js';
 import type { ForwarderTimer } from './patterns/forwarder.js';
 import { sampler, type Sampler } from '../../sim/random.js';
 import { assignPartitions, type MemberSubscription } from './assignors/index.js';
-import { AWAITING_COMMITTED, newCursor, type CommitMode, type ConsumerOptions, type CursorTable, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
+import { AWAITING_COMMITTED, type CommitMode, type ConsumerOptions, type CursorTable, type KafkaConsumer, type PartitionCursor, type Work } from './consumer.js';
 import { makePattern, type RecordPattern } from './patterns/index.js';
 import { sendTo,
   HEADER_BYTES,
@@ -338,24 +339,7 @@ export abstract class ConsumerCoordinator {
       // KIP-429: partitions revoked in a cooperative rebalance go to their new owner in the next one.
       this.rejoinNeeded = true;
     }
-    let added = false;
-    for (const q of assigned) {
-      if (this.cursors.get(q)) continue;
-      const { topic, partition } = parsePartition(q);
-      const cursor = newCursor(topic, partition, q);
-      cursor.position = AWAITING_COMMITTED;
-      const leader = this.consumer.leaders.get(q);
-      if (leader) {
-        cursor.leader = leader.leader;
-        cursor.leaderEpoch = leader.leaderEpoch;
-      }
-      if (!this.consumer.topics.has(topic)) {
-        this.consumer.topics.add(topic);
-        this.consumer.requestMetadata();
-      }
-      this.cursors.add(cursor);
-      added = true;
-    }
+    const added = assignFromSubscribed(this.consumer, this.cursors, assigned) > 0;
     if (added || revoked.length > 0 || !this.cooperative || !this.assignedOnce) this.recordAssign();
     this.assignedOnce = true;
     this.stable = true;

@@ -1,8 +1,7 @@
 import { membershipTimers } from '../consumer-coordinator.js';
 import { GroupMembership } from '../membership.js';
 import { note } from '../notes.js';
-import { AWAITING_COMMITTED, newCursor } from '../consumer.js';
-import { parsePartition } from '../consumer-coordinator.js';
+import { assignFromSubscribed } from '../subscription-state.js';
 import type { ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse } from '../protocol.js';
 
 /**
@@ -205,22 +204,7 @@ export class ConsumerMembershipManager extends GroupMembership {
         const held = new Set(this.lastAssignment);
         for (const q of added) if (!held.has(q)) this.options.stats.partitionsMovedOnRebalance++;
       }
-      for (const q of added) {
-        if (this.cursors.get(q)) continue;
-        const { topic, partition } = parsePartition(q);
-        const cursor = newCursor(topic, partition, q);
-        cursor.position = AWAITING_COMMITTED;
-        const leader = this.consumer.leaders.get(q);
-        if (leader) {
-          cursor.leader = leader.leader;
-          cursor.leaderEpoch = leader.leaderEpoch;
-        }
-        if (!this.consumer.topics.has(topic)) {
-          this.consumer.topics.add(topic);
-          this.consumer.requestMetadata();
-        }
-        this.cursors.add(cursor);
-      }
+      assignFromSubscribed(this.consumer, this.cursors, added);
       this.lastAssignment = [...target];
       this.recordAssign();
       if (added.length > 0) this.fetchCommitted();
