@@ -160,7 +160,11 @@ export function formatCheckText(report: CheckReport, written: string | null): st
   return lines.join('\n') + '\n';
 }
 
-function checkProgress(io: CliIo): { update: (p: { done: number; total: number; failures: number }) => void; clear: () => void } | null {
+/**
+ * Progress of a number of runs on stderr, on a TTY only (`check`, `compare --seeds`): done/total,
+ * runs per second and an ETA; failures too when the runs can fail (a check's property).
+ */
+export function checkProgress(io: CliIo, showFailures = true): { update: (p: { done: number; total: number; failures: number }) => void; clear: () => void } | null {
   if (!io.stderrIsTTY) return null;
   const started = Date.now();
   let drawn = false;
@@ -171,7 +175,7 @@ function checkProgress(io: CliIo): { update: (p: { done: number; total: number; 
       const filled = Math.round((done / Math.max(1, total)) * width);
       const eta = done > 0 ? (seconds * (total - done)) / done : Number.NaN;
       const etaText = Number.isFinite(eta) ? `ETA ${eta < 90 ? `${Math.ceil(eta)}s` : `${Math.ceil(eta / 60)}m`}` : 'ETA ?';
-      io.stderr(`\r\u001b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${failures} failing, ${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s, ${etaText}`);
+      io.stderr(`\r\u001b[2K[${'#'.repeat(filled)}${' '.repeat(width - filled)}] ${done}/${total} runs, ${showFailures ? `${failures} failing, ` : ''}${(done / Math.max(0.001, seconds)).toFixed(1)} runs/s, ${etaText}`);
       drawn = true;
     },
     clear() {

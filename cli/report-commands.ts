@@ -1,3 +1,4 @@
+import { checkProgress } from './check-commands.js';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { loadScenarioFile, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
@@ -99,7 +100,13 @@ export async function compareCommand(file: string, options: CompareOptions, io: 
   checkOutputFile('--junit', options.junit, io.cwd);
   let comparison: Comparison;
   try {
-    comparison = runComparison(loadCompare(resolve(io.cwd, file), file), seeds);
+    // Progress on a TTY (never on a pipe or with --json): the runs are variants x seeds.
+    const bar = options.json ? null : checkProgress(io, false);
+    try {
+      comparison = runComparison(loadCompare(resolve(io.cwd, file), file), seeds, bar ? (done, total) => bar.update({ done, total, failures: 0 }) : undefined);
+    } finally {
+      bar?.clear();
+    }
   } catch (error) {
     if (!(error instanceof ScenarioError)) throw error;
     for (const problem of error.problems) io.stderr(`${formatProblem(problem)}\n`);

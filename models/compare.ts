@@ -347,7 +347,7 @@ export function compareSeeds(compare: CompareFile, count: number): number[] {
  * same results, in variant order. Every run keeps its client history, which does not change it
  * (same trace hash) and lets the report count each message's outcome once, resends included.
  */
-export function runComparison(compare: CompareFile, seedCount: number): Comparison {
+export function runComparison(compare: CompareFile, seedCount: number, onRun?: (done: number, total: number) => void): Comparison {
   const parsed: { variant: CompareVariant; scenario: RawRecord; parsed: Scenario }[] = [];
   const problems: ScenarioProblem[] = [];
   compare.variants.forEach((variant, index) => {
@@ -361,9 +361,15 @@ export function runComparison(compare: CompareFile, seedCount: number): Comparis
   });
   if (problems.length > 0) throw new ScenarioError(problems);
   const seeds = compareSeeds(compare, seedCount);
+  const total = parsed.length * seeds.length;
+  let done = 0;
   const variants = parsed.map(({ variant, scenario, parsed: s }): VariantRuns => ({
     variant, scenario, seeds,
-    results: seeds.map((seed) => simulate(s, { seed, keepHistory: true })),
+    results: seeds.map((seed) => {
+      const result = simulate(s, { seed, keepHistory: true });
+      onRun?.(++done, total);
+      return result;
+    }),
     planned: plannedSends(s),
   }));
   return { compare, seeds, variants };

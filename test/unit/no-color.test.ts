@@ -36,4 +36,20 @@ describe('colour: on a terminal unless NO_COLOR or --no-color', () => {
     expect(() => JSON.parse(json.stdout)).not.toThrow();
     expect(json.stderr).toBe('');
   });
+
+  it('mqsim compare --seeds shows its runs on a terminal\'s stderr (variants x seeds, rate, ETA), never with --json or on a pipe', async () => {
+    const file = 'scenarios/compare/demo-ack-modes.yaml';
+    const shown = await onTerminal(['compare', file, '--seeds', '2'], {});
+    expect(shown.code).toBe(0);
+    expect(shown.stderr).toMatch(/\] \d+\/\d+ runs, [\d.]+ runs\/s, ETA/);
+    expect(shown.stderr).not.toMatch(/failing/);
+    const last = /(\d+)\/(\d+) runs/g;
+    const counts = [...shown.stderr.matchAll(last)].map((m) => [Number(m[1]), Number(m[2])]);
+    expect(counts.at(-1)![0]).toBe(counts.at(-1)![1]);
+    expect((await onTerminal(['compare', file, '--seeds', '2', '--json'], {})).stderr).toBe('');
+    let stderr = '';
+    const pipe: CliIo = { stdout: () => {}, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: {}, cwd: ROOT, exitCode: 0 };
+    expect(await main(['compare', file, '--seeds', '2'], pipe)).toBe(0);
+    expect(stderr).toBe('');
+  });
 });
