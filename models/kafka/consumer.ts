@@ -357,11 +357,13 @@ export class KafkaConsumer implements Actor {
       case 'request-timeout': {
         const { cursor, id } = args[1];
         if (cursor.pending !== id || !this.cursors.owns(cursor)) return;
-        cursor.pending = 0;
-        cursor.pendingKind = null;
+        // NetworkClient.handleTimedOutRequests: the node of a timed-out request is disconnected
+        // (its other requests fail too) and backs off, so the metadata refresh and the next fetch
+        // go to a node with a live connection (leastLoadedNode), not to the silent one again.
+        const broker = cursor.pendingBroker;
         cursor.timer = null;
-        this.requestMetadata();
-        return this.next(cursor);
+        this.ctx.disconnect(broker);
+        return this.onConnectionClosed(broker, 'timeout');
       }
       case 'retry': {
         const cursor = args[1];
@@ -416,13 +418,25 @@ export class KafkaConsumer implements Actor {
   // ------------------------------------------------------------------ metadata
 
   /** Metadata for every topic the consumer needs (one request per topic). */
+  /** leastLoadedNode, as far as the model goes: the bootstrap broker, skipping brokers in reconnect back-off. */
+  private leastLoadedNode(): string {
+    const brokers = this.options.brokers;
+    for (let i = 0; i < brokers.length; i++) {
+      const broker = brokers[(this.bootstrap + i) % brokers.length]!;
+      if (!this.connections.blackedOut(broker)) {
+        this.bootstrap += i;
+        return broker;
+      }
+    }
+    return brokers[this.bootstrap % brokers.length]!;
+  }
+
   requestMetadata(): void {
     for (const topic of this.topics) {
       if (this.metadataPending.has(topic)) continue;
       const id = this.nextId++;
       this.metadataPending.set(topic, id);
-      const brokers = this.options.brokers;
-      const broker = brokers[this.bootstrap % brokers.length]!;
+      const broker = this.leastLoadedNode();
       this.ctx.connect(broker);
       sendTo(this.ctx, broker, { type: 'Metadata', topic, id }, HEADER_BYTES);
       timers.set(this.ctx, 10_000_000, 'metadata-timeout', { topic, id });
