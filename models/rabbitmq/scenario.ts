@@ -121,6 +121,7 @@ export function topologyOf(scenario: RabbitScenario): {
       policy: best.name, mode: d['ha-mode'], ...(d['ha-params'] !== undefined ? { params: d['ha-params'] } : {}),
       syncMode: d['ha-sync-mode'] ?? 'manual', batchSize: d['ha-sync-batch-size'] ?? MIRRORING_SYNC_BATCH_SIZE,
       promoteOnFailure: d['ha-promote-on-failure'] ?? 'always',
+      promoteOnShutdown: d['ha-promote-on-shutdown'] ?? 'when-synced',
     };
   };
   const queues: QueueDef[] = (scenario.queues ?? []).map((q, i) => {

@@ -133,15 +133,12 @@ const haDefinition = z.strictObject({
   'ha-sync-mode': z.enum(['manual', 'automatic']).optional().meta({ description: 'manual (default): a new mirror gets only new messages and is unsynchronised until the older ones are consumed; automatic: the leader synchronises a new mirror at once, blocking the queue while it does.' }),
   'ha-sync-batch-size': positiveInt.optional().meta({ description: 'Messages per synchronisation batch (default: mirroring_sync_batch_size, 4096).' }),
   'ha-promote-on-failure': z.enum(['always', 'when-synced']).optional().meta({ description: 'When the leader\'s node fails: always (default) promote the oldest mirror, synchronised or not; when-synced: only if it is synchronised, else the queue is unavailable until the leader comes back.' }),
-  'ha-promote-on-shutdown': z.enum(['always', 'when-synced']).optional().meta({ description: 'Refused: applies to a controlled shutdown of the leader\'s node, which no fault models yet.' }),
+  'ha-promote-on-shutdown': z.enum(['always', 'when-synced']).optional().meta({ description: 'When the leader\'s node is stopped in order (the `stop` fault: rabbitmqctl stop): when-synced (default) promotes the oldest mirror only if it is synchronised, else the queue is unavailable until the leader comes back; always promotes it anyway.' }),
 }).superRefine((d, ctx) => {
   const params = d['ha-params'];
   if (d['ha-mode'] === 'all' && params !== undefined) ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode all takes no ha-params' });
   if (d['ha-mode'] === 'exactly' && typeof params !== 'number') ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode exactly needs ha-params: a count of replicas (leader plus mirrors), e.g. 2' });
   if (d['ha-mode'] === 'nodes' && !Array.isArray(params)) ctx.addIssue({ code: 'custom', path: ['ha-params'], message: 'ha-mode nodes needs ha-params: a list of node names, e.g. [rabbit-1, rabbit-2]' });
-  if (d['ha-promote-on-shutdown'] !== undefined) {
-    ctx.addIssue({ code: 'custom', path: ['ha-promote-on-shutdown'], message: 'ha-promote-on-shutdown applies to a controlled shutdown (rabbitmqctl stop) of the leader\'s node, which no fault of mqsim models yet (crash, kill and partitions are failures: ha-promote-on-failure)' });
-  }
 });
 
 const policy = z.strictObject({

@@ -13,7 +13,7 @@ import { World } from '../../sim/world.js';
 const nodes = ['rabbit-1', 'rabbit-2', 'rabbit-3', 'rabbit-4', 'rabbit-5'];
 const up = (...down: string[]) => (n: string) => !down.includes(n);
 const policy = (p: Partial<MirrorPolicy> & Pick<MirrorPolicy, 'mode'>): MirrorPolicy => ({
-  policy: 'ha', syncMode: 'manual', batchSize: 4096, promoteOnFailure: 'always', ...p,
+  policy: 'ha', syncMode: 'manual', batchSize: 4096, promoteOnFailure: 'always', promoteOnShutdown: 'when-synced', ...p,
 });
 
 describe('mirror placement (rabbit_mirror_queue_misc)', () => {
@@ -54,6 +54,11 @@ describe('promotion (the oldest mirror)', () => {
   it('when-synced refuses an unsynchronised oldest mirror and does not fall back to a younger synchronised one', () => {
     expect(promotion(whenSynced, ['rabbit-3', 'rabbit-2'], ['rabbit-2'], up())).toEqual({ kind: 'refused', node: 'rabbit-3' });
     expect(promotion(whenSynced, ['rabbit-3', 'rabbit-2'], ['rabbit-3', 'rabbit-2'], up())).toEqual({ kind: 'promote', node: 'rabbit-3', synced: true });
+  });
+  it('after a controlled shutdown of the leader\'s node ha-promote-on-shutdown rules (when-synced by default), not ha-promote-on-failure', () => {
+    expect(promotion(always, ['rabbit-3'], [], up(), true)).toEqual({ kind: 'refused', node: 'rabbit-3' });
+    expect(promotion(policy({ mode: 'all', promoteOnShutdown: 'always' }), ['rabbit-3'], [], up(), true)).toEqual({ kind: 'promote', node: 'rabbit-3', synced: false });
+    expect(promotion(policy({ mode: 'all', promoteOnFailure: 'when-synced', promoteOnShutdown: 'always' }), ['rabbit-3'], [], up(), false)).toEqual({ kind: 'refused', node: 'rabbit-3' });
   });
 });
 
@@ -155,7 +160,7 @@ describe('mirrored queues: runs', () => {
     expect(received.filter((op) => op.time > 25_100_000 && op.time < 45_000_000)).toEqual([]);
   });
 
-  it('refuses ha-* policies on RabbitMQ 4.0, on one node, ha-promote-on-shutdown, and ha-params that do not fit the mode', () => {
+  it('refuses ha-* policies on RabbitMQ 4.0, on one node, and ha-params that do not fit the mode', () => {
     const base = {
       duration: '1s', cluster: { brokers: 3 }, queues: [{ name: 'q', durable: true }],
       policies: [{ name: 'ha', pattern: '.*', definition: { 'ha-mode': 'all' } }],
@@ -170,7 +175,7 @@ describe('mirrored queues: runs', () => {
     expect(describe([{ name: 'a', pattern: '^q$', definition: { 'ha-mode': 'all' } }, { name: 'b', pattern: 'q', priority: 5, definition: { 'ha-mode': 'exactly', 'ha-params': 2 } }]))
       .toContain('mirrored by policy b (ha-mode exactly 2');
     const bad = (definition: Record<string, unknown>) => JSON.stringify(schema.safeParse({ name: 't', system: 'rabbitmq', ...base, policies: [{ name: 'ha', pattern: '.*', definition }] }).error?.issues);
-    expect(bad({ 'ha-mode': 'all', 'ha-promote-on-shutdown': 'always' })).toContain('controlled shutdown');
+    expect(bad({ 'ha-mode': 'all', 'ha-promote-on-shutdown': 'always' })).toBeUndefined();
     expect(bad({ 'ha-mode': 'exactly' })).toContain('needs ha-params');
     expect(bad({ 'ha-mode': 'nodes', 'ha-params': 2 })).toContain('list of node names');
     expect(bad({ 'ha-mode': 'all', 'ha-params': 2 })).toContain('takes no ha-params');

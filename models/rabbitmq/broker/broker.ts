@@ -260,9 +260,10 @@ export class RabbitBroker implements Actor, RabbitApp {
 
   // ------------------------------------------------------------------ cluster (cluster/node.ts calls these)
 
-  nodeDown(node: string): void {
+  /** `shutdown`: the node stopped in order (rabbitmqctl stop), not failed. */
+  nodeDown(node: string, shutdown = false): void {
     this.alarms.nodeDown(node);
-    this.link?.nodeDown(node);
+    this.link?.nodeDown(node, shutdown);
     this.changed(`nodedown ${node}`);
     this.checkInvariants();
   }

@@ -391,7 +391,7 @@ export class ClusterLink {
     for (const m of this.members.values()) for (const message of m.fifo.messages()) into.add(message.content.properties.messageId);
   }
 
-  nodeDown(node: string): void {
+  nodeDown(node: string, shutdown = false): void {
     if (this.stopped) return;
     for (const conn of [...this.broker.connections.values()]) {
       if (conn.client === node) {
@@ -416,7 +416,7 @@ export class ClusterLink {
       }
     }
     for (const m of this.members.values()) if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
-    this.mirrors?.nodeDown(node);
+    this.mirrors?.nodeDown(node, shutdown);
   }
 
   nodeUp(node: string): void {

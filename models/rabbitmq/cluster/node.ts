@@ -54,7 +54,8 @@ export interface ClusterView {
 
 /** What the node needs of the application it runs (RabbitBroker). */
 export interface RabbitApp extends Actor {
-  nodeDown(node: string): void;
+  /** `shutdown`: the peer stopped in order (its distribution connections closed: dist.close), not failed. */
+  nodeDown(node: string, shutdown?: boolean): void;
   nodeUp(node: string): void;
   /** The application is stopping (pause_minority, autoheal restart, rabbitmqctl stop): close connections, stop members. */
   shutdown(why: string): void;
@@ -290,7 +291,7 @@ export class RabbitNode implements Actor {
     this.outbound.delete(name);
     this.inbound.delete(name);
     notes.note(this.ctx, 'nodedown', { node: name, reason });
-    this.app?.nodeDown(name);
+    this.app?.nodeDown(name, reason === 'connection_closed');
     if (this.handling === 'pause_minority' && !this.paused && !this.inMajority()) {
       this.paused = true;
       notes.note(this.ctx, 'pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'pause' });

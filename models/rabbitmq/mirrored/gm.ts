@@ -33,6 +33,8 @@ import { SlaveQueue } from './slave.js';
  *   disk as leader (the last node standing).
  */
 export class MirroredQueues {
+  /** Queues whose leader (the value) was seen to stop in order and no new leader has been announced since. */
+  private readonly stoppedMasters = new Map<string, string>();
   private readonly defs = new Map<string, QueueDef & { mirror: MirrorPolicy }>();
   private readonly views = new Map<string, MirrorView>();
   private readonly masters = new Map<string, MasterQueue>();
@@ -136,7 +138,8 @@ export class MirroredQueues {
 
   // ------------------------------------------------------------------ cluster events
 
-  nodeDown(node: string): void {
+  /** `shutdown`: the node stopped in order (its distribution connections closed): ha-promote-on-shutdown rules. */
+  nodeDown(node: string, shutdown = false): void {
     for (const [key, def] of this.defs) {
       const joining = this.joining.get(key);
       if (joining !== undefined) {
@@ -149,7 +152,7 @@ export class MirroredQueues {
         master.mirrorDown(node);
         continue;
       }
-      this.masterGone(key, def, node);
+      this.masterGone(key, def, node, shutdown);
     }
   }
 
@@ -158,11 +161,15 @@ export class MirroredQueues {
    * this mirror promotes itself if it is the oldest one up and may. Returns who should lead now
    * as this node sees it (null: nobody will).
    */
-  private masterGone(key: string, def: QueueDef & { mirror: MirrorPolicy }, node: string): string | null {
+  private masterGone(key: string, def: QueueDef & { mirror: MirrorPolicy }, node: string, shutdown = false): string | null {
     const view = this.views.get(key);
+    // A leader seen to stop in order stays stopped in order: when it comes back and asks to join,
+    // ha-promote-on-shutdown still decides, not ha-promote-on-failure.
+    if (shutdown && view?.master === node) this.stoppedMasters.set(key, node);
+    shutdown ||= this.stoppedMasters.get(key) === node && view?.master === node;
     const slave = this.slaves.get(key);
     if (view === undefined || view.master !== node) return null;
-    const p = promotion(def.mirror, view.mirrors, view.synced, (n) => n !== node && (n === this.self || this.isUp(n)));
+    const p = promotion(def.mirror, view.mirrors, view.synced, (n) => n !== node && (n === this.self || this.isUp(n)), shutdown);
     if (slave !== undefined && p.kind === 'promote' && p.node === this.self) {
       this.promote(key, def, view, slave);
       return this.self;
@@ -268,6 +275,7 @@ export class MirroredQueues {
   private onView(from: string, key: string, view: MirrorView, reset: readonly string[]): void {
     const def = this.defs.get(key);
     if (def === undefined || view.master !== from) return;
+    this.stoppedMasters.delete(key); // a leader announced itself: the stop is over
     // A leader believes only itself (two leaders after a partition under ignore stay two).
     if (this.masters.has(key)) return;
     const wasJoining = this.joining.delete(key);

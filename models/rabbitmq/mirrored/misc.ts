@@ -29,6 +29,8 @@ export interface MirrorPolicy {
   readonly syncMode: 'manual' | 'automatic';
   readonly batchSize: number;
   readonly promoteOnFailure: 'always' | 'when-synced';
+  /** ha-promote-on-shutdown: the rule when the leader's node stopped in order (default when-synced). */
+  readonly promoteOnShutdown: 'always' | 'when-synced';
 }
 
 /** mirroring_sync_batch_size, the default ha-sync-batch-size. */
@@ -83,10 +85,11 @@ export type Promotion =
  * ha-promote-on-failure is always; refused when it is unsynchronised and the policy says
  * when-synced (RabbitMQ does not fall back to a younger mirror).
  */
-export function promotion(policy: MirrorPolicy, mirrors: readonly string[], synced: readonly string[], isUp: (node: string) => boolean): Promotion {
+export function promotion(policy: MirrorPolicy, mirrors: readonly string[], synced: readonly string[], isUp: (node: string) => boolean, shutdown = false): Promotion {
   const oldest = mirrors.find(isUp);
   if (oldest === undefined) return { kind: 'none' };
   const inSync = synced.includes(oldest);
-  if (!inSync && policy.promoteOnFailure === 'when-synced') return { kind: 'refused', node: oldest };
+  const rule = shutdown ? policy.promoteOnShutdown : policy.promoteOnFailure;
+  if (!inSync && rule === 'when-synced') return { kind: 'refused', node: oldest };
   return { kind: 'promote', node: oldest, synced: inSync };
 }
