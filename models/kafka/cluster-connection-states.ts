@@ -36,6 +36,16 @@ export class ClusterConnectionStates {
     return this.ctx.trueNow() < (this.blackoutUntil.get(node) ?? 0);
   }
 
+  /**
+   * leastLoadedNode, as far as the model goes: from the client's current bootstrap position
+   * `from` (an index into `brokers`, taken modulo their count), the position of the first broker
+   * not in reconnect back-off; `from` itself when every broker is.
+   */
+  leastLoadedNode(brokers: readonly string[], from: number): number {
+    for (let i = 0; i < brokers.length; i++) if (!this.blackedOut(brokers[(from + i) % brokers.length]!)) return from + i;
+    return from;
+  }
+
   /** When the back-off for `node` ends (0 when none). */
   blackoutEnd(node: string): Micros {
     return this.blackoutUntil.get(node) ?? 0;

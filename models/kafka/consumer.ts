@@ -418,16 +418,10 @@ export class KafkaConsumer implements Actor {
   // ------------------------------------------------------------------ metadata
 
   /** Metadata for every topic the consumer needs (one request per topic). */
-  /** leastLoadedNode, as far as the model goes: the bootstrap broker, skipping brokers in reconnect back-off. */
+  /** The broker for Metadata: the bootstrap one, skipping brokers in reconnect back-off (ClusterConnectionStates.leastLoadedNode). */
   private leastLoadedNode(): string {
     const brokers = this.options.brokers;
-    for (let i = 0; i < brokers.length; i++) {
-      const broker = brokers[(this.bootstrap + i) % brokers.length]!;
-      if (!this.connections.blackedOut(broker)) {
-        this.bootstrap += i;
-        return broker;
-      }
-    }
+    this.bootstrap = this.connections.leastLoadedNode(brokers, this.bootstrap);
     return brokers[this.bootstrap % brokers.length]!;
   }
 

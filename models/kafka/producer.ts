@@ -570,13 +570,7 @@ export class KafkaProducer implements Actor {
   /** The broker for Metadata and InitProducerId: the current bootstrap one, skipping brokers in reconnect back-off (leastLoadedNode). */
   private brokerFor(): string {
     const brokers = this.options.brokers;
-    for (let i = 0; i < brokers.length; i++) {
-      const broker = brokers[(this.bootstrap + i) % brokers.length]!;
-      if (!this.connections.blackedOut(broker)) {
-        this.bootstrap += i;
-        return broker;
-      }
-    }
+    this.bootstrap = this.connections.leastLoadedNode(brokers, this.bootstrap);
     return brokers[this.bootstrap % brokers.length]!;
   }
 

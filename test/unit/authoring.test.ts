@@ -1,22 +1,12 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { STARTERS } from '../../cli/init-command.js';
 import type { Explanation } from '../../cli/explain-command.js';
 import { loadScenarioFile } from '../../models/scenario.js';
 import { simulate } from '../../models/simulate.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
+import { mqsim } from '../cli-helpers.js';
 
 describe('mqsim init', () => {
   it('writes a commented starter per system that validates, runs and meets its own expectations', async () => {

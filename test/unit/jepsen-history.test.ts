@@ -1,22 +1,12 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { CheckerSuite } from '../../sim/checkers/index.js';
 import { History, type HistoryOp, type NewHistoryOp } from '../../sim/history.js';
 import { EdnSyntaxError, kw, Keyword, readEdnAll, writeEdn } from '../../reports/edn.js';
 import { fromJepsenHistory, jepsenHistoryEdn, jepsenHistoryJson, readJepsenEdn, toJepsenHistory, type JepsenOp } from '../../reports/jepsen-history.js';
-
-const ROOT = resolve(import.meta.dirname, '..', '..');
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
+import { mqsim } from '../cli-helpers.js';
 
 function judge(ops: readonly NewHistoryOp[]) {
   const history = new History();

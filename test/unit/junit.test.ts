@@ -3,18 +3,10 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { checkJunitSuite, renderJunit, xmlEscape } from '../../reports/junit.js';
+import { mqsim } from '../cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
 
 interface Case { name: string; classname: string; failure: { message: string; type: string; text: string } | null }
 

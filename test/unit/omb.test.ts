@@ -2,20 +2,12 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { DEFAULT_KAFKA_DRIVER, ombScenario, parseProperties, readOmbDriver, readOmbWorkload, type OmbWorkload } from '../../cli/omb-workload.js';
 import { parseScenario } from '../../models/scenario.js';
+import { mqsim } from '../cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const OMB = join(ROOT, 'examples', 'omb');
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
 
 const WORKLOAD: OmbWorkload = {
   name: '2 topics / 4 partitions / 1Kb', topics: 2, partitionsPerTopic: 4, messageSize: 1024, subscriptionsPerTopic: 2,

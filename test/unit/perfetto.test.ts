@@ -3,20 +3,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { loadScenario } from '../../models/scenario.js';
 import { simulate } from '../../models/simulate.js';
 import { PerfettoTraceSink, requestCategory } from '../../reports/perfetto.js';
+import { mqsim } from '../cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
 
 /**
  * The Trace Event Format (the JSON Object Format with `traceEvents`), as chrome://tracing and

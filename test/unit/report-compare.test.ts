@@ -2,8 +2,6 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../cli/main.js';
-import type { CliIo } from '../../cli/commands.js';
 import { compareJsonSchema, loadCompare, parseCompare, plannedSends, runComparison, variantScenario, variantScenarioYaml } from '../../models/compare.js';
 import { MODELS } from '../../models/index.js';
 import { parseScenario } from '../../models/scenario.js';
@@ -11,18 +9,10 @@ import { simulate } from '../../models/simulate.js';
 import { comparisonFacts, type CompareJsonRow } from '../../reports/comparison.js';
 import { sendOutcomes, SUMMARY_FIELDS, summaryRow } from '../../reports/facts.js';
 import { ScenarioError } from '../../sim/scenario/load.js';
+import { mqsim } from '../cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const ACK_MODES = 'scenarios/compare/demo-ack-modes.yaml';
-
-/** Runs the CLI in-process, capturing its output. */
-async function mqsim(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd: ROOT, exitCode: 0 };
-  const code = await main(args, io);
-  return { code, stdout, stderr };
-}
 
 function tempFile(name: string, text: string): string {
   const path = join(mkdtempSync(join(tmpdir(), 'mqsim-compare-')), name);

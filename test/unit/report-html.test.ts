@@ -2,8 +2,6 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { CliIo } from '../../cli/commands.js';
-import { main } from '../../cli/main.js';
 import { parseCompare, runComparison } from '../../models/compare.js';
 import { loadScenario } from '../../models/scenario.js';
 import { simulate } from '../../models/simulate.js';
@@ -13,17 +11,11 @@ import { escapeHtml, escapeMarkdown } from '../../reports/escape.js';
 import { renderHtml } from '../../reports/html.js';
 import { renderMarkdown } from '../../reports/markdown.js';
 import { buildRunReport } from '../../reports/run-report.js';
+import { mqsim } from '../cli-helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const CRASH = 'scenarios/demo/ack-before-fsync-crash.yaml';
 const EVIL = '<script>alert(1)</script>';
-
-async function mqsim(args: string[], cwd = ROOT) {
-  let stdout = '';
-  let stderr = '';
-  const io: CliIo = { stdout: (s) => { stdout += s; }, stderr: (s) => { stderr += s; }, stdoutIsTTY: false, stderrIsTTY: false, env: { NO_COLOR: '1' }, cwd, exitCode: 0 };
-  return { code: await main(args, io), stdout, stderr };
-}
 
 /**
  * No reference to anything outside the file: the only URLs allowed are SVG namespace declarations.

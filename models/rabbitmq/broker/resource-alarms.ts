@@ -57,6 +57,7 @@ export class ResourceAlarms {
    * waits (the connection is blocked, or this publish blocks it).
    */
   holds(conn: Connection, frame: AmqpFrame): boolean {
+    if (conn.flow === 'running') return false; // every frame, so the usual case first
     // The server's heartbeats go on while blocked (a process of their own): the client hears them.
     if (frame.type === 'heartbeat') return false;
     if (conn.flow === 'blocked') {
