@@ -37,6 +37,7 @@ import {
 import type { RocketScenario, RocketTopicSpec } from './scenario.js';
 import { ROCKETMQ_NOTES } from './notes.js';
 import { ConfigError } from '../../sim/scenario/config-error.js';
+import { DEFAULT_ROCKET_VERSION, scanSchedule } from './version.js';
 
 export * from './public.js';
 export { rocketmqParts } from './schema.js';
@@ -66,13 +67,20 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
   const d = ROCKETMQ_DEFAULTS;
   const settings = resolveBrokerSettings(scenario.cluster?.config);
   const nsCount = scenario.cluster?.nameServers ?? d.nameServers;
+  const version = scenario.cluster?.version ?? DEFAULT_ROCKET_VERSION;
+  const scanInterval = scenario.cluster?.config?.scanNotActiveBrokerInterval;
+  if (version === '4.9' && scanInterval !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'scanNotActiveBrokerInterval'],
+      `scanNotActiveBrokerInterval is a NamesrvConfig key of RocketMQ 5.x; 4.x scans every 10 s, fixed (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  const scan = scanSchedule(version, scanInterval);
   const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
   const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
   const brokerStats: BrokerStats = {
     flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
     transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
   };
-  const nsStats: NamesrvStats = { brokersExpired: 0, brokerChannelsClosed: 0 };
+  const nsStats: NamesrvStats = { brokersExpired: 0, brokerExpiredAfterMsMax: 0, brokerChannelsClosed: 0 };
   const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
   const consumerStats: ConsumerStats = {
     rebalances: 0, queuesMovedOnRebalance: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,
@@ -89,9 +97,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     nameServers.push(name);
     const store = world.store<NamesrvView>(name, { brokers: {}, topics: {} });
     namesrvStores[name] = store;
-    world.addNode(name, () => track(name, new NameServer(store, nsStats)), { roles: ['namesrv'] });
+    world.addNode(name, () => track(name, new NameServer(store, nsStats, scan)), { roles: ['namesrv'] });
   }
-  lines.push(`namesrv: ${nsCount} (${nameServers.join(', ')}), independent`);
+  lines.push(`namesrv: ${nsCount} (${nameServers.join(', ')}), independent, scanNotActiveBroker every ${formatDuration(scan.every)} (RocketMQ ${version})`);
 
   const brokerNames = Array.from({ length: groupCount }, (_, i) => `broker-${String.fromCharCode(97 + i)}`);
   const topicSpecs: RocketTopicSpec[] = scenario.topics ?? [{ name: 'TopicTest' }];

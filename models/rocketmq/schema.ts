@@ -5,6 +5,7 @@ import { duration, nodeCount, nonNegativeInt, partitionCount, positiveInt, proba
 import type { Micros } from '../../sim/time.js';
 import type { AllocateStrategy } from './allocate.js';
 import { DEFAULT_DELAY_LEVELS } from './delay-levels.js';
+import { ROCKET_VERSIONS, SCAN_NOT_ACTIVE_BROKER_INTERVAL_5X } from './version.js';
 
 /**
  * The RocketMQ (4.x) part of the scenario schema. Config keys are RocketMQ's own names
@@ -107,6 +108,10 @@ export const rocketmqClusterConfig = z.strictObject({
   transactionCheckInterval: ms('How often the broker checks unresolved half messages with CHECK_TRANSACTION_STATE (default 60000).'),
   transactionCheckMax: nonNegativeInt.optional().meta({ description: 'Checks of one half message before it is discarded (default 15).' }),
   transactionTimeOut: ms('A half message younger than this is not checked yet (default 6000).'),
+  scanNotActiveBrokerInterval: positiveInt.optional().meta({
+    description: `NamesrvConfig (namesrv.conf), RocketMQ 5.x only (cluster.version "5.3"): how often each NameServer runs scanNotActiveBroker, which drops a broker not heard from for 120 s (default ${SCAN_NOT_ACTIVE_BROKER_INTERVAL_5X}; `
+      + '4.x scans every 10 s, not settable). In milliseconds.',
+  }),
   enableDLegerCommitLog: z.boolean().optional().meta({
     description: 'DLedger (4.5+): each broker group is a Raft group (1 + slavesPerGroup members; 3 is usual) that elects its master; '
       + 'SEND_OK once a majority has the message, consumers see only committed messages, a new master is elected when the leader dies (default false).',
@@ -175,6 +180,10 @@ export const rocketmqParts: ModelScenarioParts = {
     + 'push consumers (long polling, rebalance, clustering/broadcasting, offsets) and lite pull consumers (poll, autoCommit, assign), retries with delay levels and %DLQ%.',
   clusterConfig: rocketmqClusterConfig,
   clusterFields: {
+    version: z.enum(ROCKET_VERSIONS).optional().meta({
+      description: 'mqsim model key: the RocketMQ version the model follows where 4.x and 5.x differ in what users see (4.9: the NameServer scans for expired brokers every 10 s, fixed; '
+        + '5.3: every scanNotActiveBrokerInterval, 5 s by default) (default "4.9").',
+    }),
     nameServers: nodeCount.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
     brokerGroups: positiveInt.max(26).optional().meta({ description: 'Broker groups broker-a, broker-b, ... (default 2); the master of broker-a is node broker-a-0.' }),
     slavesPerGroup: nonNegativeInt.optional().meta({ description: 'Slaves per group, nodes broker-a-1... (default 1).' }),
@@ -230,7 +239,7 @@ export const rocketmqParts: ModelScenarioParts = {
   consumerConfig: rocketmqConsumerConfig,
   metrics: [
     'sendRetries', 'sendTimeouts', 'flushDiskTimeouts', 'flushSlaveTimeouts', 'slaveNotAvailable', 'staleRouteSends', 'latencyFaultAvoided',
-    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'brokerChannelsClosed', 'slavePulls', 'offsetResets', 'delayedDelivered',
+    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'brokerExpiredAfterMsMax', 'brokerChannelsClosed', 'slavePulls', 'offsetResets', 'delayedDelivered',
     'duplicatesSkipped', 'commitLogFiles', 'tagFiltered', 'clientTagFiltered', 'idleConsumers', 'sendBackFailed',
     'transactionChecks', 'transactionCommitted', 'transactionRolledBack', 'transactionDiscarded', 'dledgerElections',
     'flowControlledPulls', 'pullCacheMax',
