@@ -65,7 +65,6 @@ export const rocketmqModel: ModelDefinition<RocketScenario> = {
 export function buildRocketmq(world: World, scenario: RocketScenario): RocketModelRun {
   const history: History = world.history;
   const d = ROCKETMQ_DEFAULTS;
-  const settings = resolveBrokerSettings(scenario.cluster?.config);
   const nsCount = scenario.cluster?.nameServers ?? d.nameServers;
   const version = scenario.cluster?.version ?? DEFAULT_ROCKET_VERSION;
   const scanInterval = scenario.cluster?.config?.scanNotActiveBrokerInterval;
@@ -74,10 +73,19 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
       `scanNotActiveBrokerInterval is a NamesrvConfig key of RocketMQ 5.x; 4.x scans every 10 s, fixed (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
   }
   const scan = scanSchedule(version, scanInterval);
+  if (version === '4.9' && scenario.cluster?.config?.slaveReadEnable !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'slaveReadEnable'],
+      `slaveReadEnable in RocketMQ 4.x only lets a master point lagging consumers at a slave, which this model does not do; 5.x slaves refuse every pull without it (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  if (version === '4.9' && scenario.cluster?.config?.inSyncReplicas !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'inSyncReplicas'],
+      `inSyncReplicas is a MessageStoreConfig key of RocketMQ 5.x; 4.x's SYNC_MASTER always waits for one slave (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  const settings = resolveBrokerSettings(scenario.cluster?.config, version);
   const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
   const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
   const brokerStats: BrokerStats = {
-    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
+    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, slavePullsRejected: 0, tagFiltered: 0,
     transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
   };
   const nsStats: NamesrvStats = { brokersExpired: 0, brokerExpiredAfterMsMax: 0, brokerChannelsClosed: 0 };

@@ -9,6 +9,14 @@ import type { Micros } from '../../sim/time.js';
  *   every NamesrvConfig.scanNotActiveBrokerInterval (default 5000 ms, settable in namesrv.conf),
  *   the first time 5 ms after start. A broker not heard from for 120 s (BROKER_CHANNEL_EXPIRED_TIME,
  *   a constant in both) is dropped at the first scan after that.
+ * - SYNC_MASTER (CommitLog.handleHA): 4.x waits for one slave (FLUSH_SLAVE_TIMEOUT after
+ *   slaveTimeout) and answers SLAVE_NOT_AVAILABLE at once when none is connected and close
+ *   enough; 5.x waits for inSyncReplicas - 1 slaves (MessageStoreConfig, default 1: none) and
+ *   never answers SLAVE_NOT_AVAILABLE. Seen on a real 5.3.3: conformance probes
+ *   sync-master-slave-killed, sync-master-insync2-slave-killed.
+ * - Reading from a slave: a 4.x slave serves PULL_MESSAGE; a 5.x one refuses every pull
+ *   (PullMessageProcessor.rejectRequest: SYSTEM_BUSY) unless slaveReadEnable. Seen on 5.3.3:
+ *   master-kill9-slave-refuses-pulls.
  *
  * The default is 4.9 (what the model followed before the switch existed); conformance runs each
  * probe at the version of the real broker it is compared with (5.3 for the pinned 5.3.3).
