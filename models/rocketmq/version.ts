@@ -13,7 +13,7 @@ import type { Micros } from '../../sim/time.js';
  *   slaveTimeout) and answers SLAVE_NOT_AVAILABLE at once when none is connected and close
  *   enough; 5.x waits for inSyncReplicas - 1 slaves (MessageStoreConfig, default 1: none) and
  *   never answers SLAVE_NOT_AVAILABLE. Seen on a real 5.3.3: conformance probes
- *   sync-master-slave-killed, sync-master-insync2-slave-killed.
+ *   sync-master-slave-killed, slave-restart-catches-up.
  * - Reading from a slave: a 4.x slave serves PULL_MESSAGE; a 5.x one refuses every pull
  *   (PullMessageProcessor.rejectRequest: SYSTEM_BUSY) unless slaveReadEnable. Seen on 5.3.3:
  *   master-kill9-slave-refuses-pulls.
