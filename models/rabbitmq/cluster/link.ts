@@ -415,7 +415,10 @@ export class ClusterLink {
         }
       }
     }
-    for (const m of this.members.values()) if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
+    for (const m of this.members.values()) {
+      if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
+      else m.raft.leaderNodeDown(node);
+    }
     this.mirrors?.nodeDown(node, shutdown);
   }
 
