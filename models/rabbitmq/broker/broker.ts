@@ -64,6 +64,8 @@ export interface BrokerOptions {
   netTicktime?: Micros;
   /** A mirrored classic queue's leader announced a view (for the control-plane store). */
   onMirrorView?: (queue: string, view: MirrorView) => void;
+  /** The broker closed a dead client's connection (TCP closed, or silent past the heartbeat checks): for clientDropMsMax. */
+  onClientDropped?: (client: string) => void;
   /** A quorum queue member became leader (for the control-plane store). */
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */

@@ -98,6 +98,7 @@ export class ConnectionHandler {
     } else if (++conn.quietChecks >= 2) {
       notes.note(ctx, 'missed-heartbeats', { conn: conn.id, client: conn.client, silentFor: now - conn.lastSeen });
       this.close(conn);
+      this.broker.options.onClientDropped?.(conn.client);
       return;
     }
     this.broker.timers.set(ctx, conn.heartbeat, 'heartbeat-check', conn);
@@ -109,6 +110,7 @@ export class ConnectionHandler {
       if (conn.client !== client || !conn.open) continue;
       notes.note(this.broker.ctx, 'client-tcp-closed', { conn: conn.id, client, reason });
       this.close(conn);
+      this.broker.options.onClientDropped?.(client);
     }
   }
 
