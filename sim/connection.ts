@@ -262,16 +262,21 @@ export class Connections {
     }
     conn.incB = this.host.incarnation(b);
     const previous = this.current(b, conn.a);
-    // The incarnation of `a` that b's current connection talks to (-1: b's own connect to it is not accepted yet).
-    const known = previous === undefined ? -1 : previous.a === conn.a ? previous.incA : previous.incB;
     if (!previous) this.sides.set(sideKey(b, conn.a), conn);
-    else if (known >= 0 && known !== conn.incA) {
+    else if (previous.state === 'connecting' && previous.a === b) {
+      // Both ends connecting at once (Erlang distribution does): b takes a's connection and gives
+      // up its own attempt; what it had queued there goes out on a's connection instead.
+      for (const segment of previous.ab.queue) conn.ba.queue.push({ ...segment, conn, dir: conn.ba });
+      previous.ab.queue = [];
+      this.sides.set(sideKey(b, conn.a), conn);
+      this.end(previous, -1, 'reset');
+    } else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
       // The peer restarted and connects again: b's old socket to its earlier incarnation is dead,
       // which b learns now (its next write there would be answered with RST).
       this.sides.set(sideKey(b, conn.a), conn);
       this.end(previous, b, 'reset');
     }
-    // else a simultaneous open (both ends connecting at once): b keeps sending on its own connection, a on this one.
+    // else b's open connection to this same process of a: b keeps sending on it, a on this one.
     this.kernel.at(this.kernel.now + delay, this.synAckHandler, conn, this.openKind.id, conn.a);
   }
 
