@@ -263,13 +263,20 @@ export class Connections {
     conn.incB = this.host.incarnation(b);
     const previous = this.current(b, conn.a);
     if (!previous) this.sides.set(sideKey(b, conn.a), conn);
-    else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
+    else if (previous.state === 'connecting' && previous.a === b) {
+      // Both ends connecting at once (Erlang distribution does): b takes a's connection and gives
+      // up its own attempt; what it had queued there goes out on a's connection instead.
+      for (const segment of previous.ab.queue) conn.ba.queue.push({ ...segment, conn, dir: conn.ba });
+      previous.ab.queue = [];
+      this.sides.set(sideKey(b, conn.a), conn);
+      this.end(previous, -1, 'reset');
+    } else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
       // The peer restarted and connects again: b's old socket to its earlier incarnation is dead,
       // which b learns now (its next write there would be answered with RST).
       this.sides.set(sideKey(b, conn.a), conn);
       this.end(previous, b, 'reset');
     }
-    // else a simultaneous open: b keeps sending on its own connection, a on this one.
+    // else b's open connection to this same process of a: b keeps sending on it, a on this one.
     this.kernel.at(this.kernel.now + delay, this.synAckHandler, conn, this.openKind.id, conn.a);
   }
 

@@ -250,6 +250,8 @@ export const rabbitParts: ModelScenarioParts = {
   metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped', 'connectionsBlocked',
     // Classic queue mirroring (mirrored/).
     'mirrorPromotions', 'unsyncedPromotions', 'promotionsRefused', 'mirrorSyncs', 'syncBlockedMsMax',
+    // Failure timings (failure-timings.ts).
+    'leaderFailoverMsMax', 'clientDropMsMax',
     // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
     'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };

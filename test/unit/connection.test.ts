@@ -222,6 +222,31 @@ describe('connections (sim/connection.ts)', () => {
     expect(t.client().answered).toEqual([{ n: 2, at: 3_002_000 }]);
   });
 
+  it('a simultaneous open (both ends connect at once, as Erlang distribution does) is not taken for a restarted peer: no close, both directions deliver', () => {
+    const world = new World({ seed: 7, network: { latency: { constant: 1_000 } } });
+    const log: string[] = [];
+    const peer = (self: string, other: string): Actor => {
+      let ctx!: NodeContext;
+      return {
+        start(c) {
+          ctx = c;
+          ctx.connect(other);
+          ctx.send(other, { type: 'Req', n: 1 } as Req);
+        },
+        receive(from) {
+          log.push(`${self}<-${from}@${ctx.trueNow()}`);
+        },
+        onConnectionClosed(from, reason) {
+          log.push(`${self} closed ${from} ${reason}`);
+        },
+      };
+    };
+    world.addNode('a', () => peer('a', 'b'));
+    world.addNode('b', () => peer('b', 'a'));
+    world.run({ duration: 100_000, drain: 0 });
+    expect(log.sort()).toEqual(['a<-b@3000', 'b<-a@3000']);
+  });
+
   it('reconnect back-off grows from reconnect.backoff.ms to reconnect.backoff.max.ms, with ±20% jitter', () => {
     const backoff = new ExponentialBackoff(50_000, 2, 1_000_000, 0.2);
     const random = new RandomStreams(1).stream('test');
