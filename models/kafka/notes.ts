@@ -80,6 +80,8 @@ export const KAFKA_NOTES = {
   'producer-restarted': 'a producer process started again after a crash (unacknowledged sends are gone)',
   'producer-id': 'the idempotent producer got its producer id (InitProducerId)',
   'producer-id-reset': 'the producer dropped its producer id and sequences after an unresolvable error',
+  'replica-fetch-failed': "a follower's connection to its leader closed (reset: the leader's process died; refused: nothing listens; fin: it stopped; timeout: a Fetch went unanswered for replica.socket.timeout.ms): its fetches from that leader wait replica.fetch.backoff.ms",
+  'coordinator-disconnected': "a group member's connection to its coordinator closed, or a group request timed out and closed it (reset: the broker's process died; timeout: request.timeout.ms passed): requests in flight fail, the coordinator is marked unknown and looked up again after retry.backoff.ms",
   'connection-closed': "a client's connection to a broker closed (reset: the broker's process died; refused: nothing listens; timeout: TCP gave up): requests in flight fail with NETWORK_EXCEPTION, metadata is refreshed, reconnect after reconnect.backoff.ms",
   'produce-retry': 'a Produce failed with a retriable error and the batch is sent again',
   'batch-resolved-by-later-ack': 'an idempotent batch answered OUT_OF_ORDER_SEQUENCE_NUMBER counts as written: a later sequence of the same producer id was acknowledged',

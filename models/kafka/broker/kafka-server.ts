@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { StateStore } from '../../../sim/state.js';
 import { unreachable, type TimerArgs } from '../../../sim/timers.js';
@@ -219,6 +220,14 @@ export class KafkaBroker implements Actor {
   }
 
   // ------------------------------------------------------------------ dispatch (KafkaApis)
+
+  /**
+   * A connection of this broker closed. The replica fetcher's requests to that broker fail; a
+   * client's closing needs nothing here (the client asks again on a new one).
+   */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    this.replicaManager.fetcher.leaderDisconnected(peer, reason);
+  }
 
   receive(from: string, message: BrokerInbound): void {
     const rm = this.replicaManager;
