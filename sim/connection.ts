@@ -262,14 +262,17 @@ export class Connections {
     }
     conn.incB = this.host.incarnation(b);
     const previous = this.current(b, conn.a);
+    // The incarnation of conn.a that b's own connection talks to; -1 while b's SYN is unanswered.
+    const known = previous === undefined ? -1 : previous.a === conn.a ? previous.incA : previous.incB;
     if (!previous) this.sides.set(sideKey(b, conn.a), conn);
-    else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
+    else if (known >= 0 && known !== conn.incA) {
       // The peer restarted and connects again: b's old socket to its earlier incarnation is dead,
       // which b learns now (its next write there would be answered with RST).
       this.sides.set(sideKey(b, conn.a), conn);
       this.end(previous, b, 'reset');
     }
-    // else a simultaneous open: b keeps sending on its own connection, a on this one.
+    // else a simultaneous open (both SYNs crossed, or b's is not answered yet): b keeps sending on
+    // its own connection, a on this one.
     this.kernel.at(this.kernel.now + delay, this.synAckHandler, conn, this.openKind.id, conn.a);
   }
 
