@@ -92,7 +92,8 @@ export abstract class ConsumerCoordinator {
   protected blockingThen: (() => void) | null = null;
   protected blockingAttempts = 0;
   protected blockingOffsets: { partition: string; offset: number }[] = [];
-  protected readonly commits = new Map<number, { offsets: { partition: string; offset: number }[] }>();
+  /** OffsetCommits in flight, with the coordinator each went to. */
+  protected readonly commits = new Map<number, { offsets: { partition: string; offset: number }[]; to: string }>();
   protected pollTimer: Timer | null = null;
   protected waiting = false;
   /** Last assignment from SyncGroup (the sticky assignors' user data). */
@@ -571,7 +572,7 @@ export abstract class ConsumerCoordinator {
   protected commitAsync(offsets: { partition: string; offset: number }[]): void {
     if (offsets.length === 0 || this.coordinator === null || this.generation < 0) return;
     const id = this.nextId++;
-    this.commits.set(id, { offsets });
+    this.commits.set(id, { offsets, to: this.coordinator });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }
@@ -593,7 +594,7 @@ export abstract class ConsumerCoordinator {
     }
     const id = this.nextId++;
     this.blockingCommit = id;
-    this.commits.set(id, { offsets: this.blockingOffsets });
+    this.commits.set(id, { offsets: this.blockingOffsets, to: this.coordinator });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets: this.blockingOffsets, id });
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }

@@ -122,9 +122,13 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'join-timeout':
         if (this.joinPending === data || this.syncPending === data) this.coordinatorRequestTimedOut();
         return;
-      case 'commit-timeout':
-        if (this.commits.has(args[1])) this.coordinatorRequestTimedOut();
-        return;
+      case 'commit-timeout': {
+        const commit = this.commits.get(args[1]);
+        if (commit === undefined) return;
+        // Sent to a coordinator since forgotten (an error answer moved it): it just fails.
+        if (commit.to !== this.coordinator) return this.onCommit({ type: 'OffsetCommitResponse', id: args[1], error: 'REQUEST_TIMED_OUT' });
+        return this.coordinatorRequestTimedOut();
+      }
       case 'fetch-offsets-timeout':
         if (this.offsetFetchPending === data) this.coordinatorRequestTimedOut();
         return;
