@@ -262,6 +262,8 @@ export class Connections {
     }
     conn.incB = this.host.incarnation(b);
     const previous = this.current(b, conn.a);
+    // The incarnation of conn.a that b's own connection talks to; -1 while b's SYN is unanswered.
+    const known = previous === undefined ? -1 : previous.a === conn.a ? previous.incA : previous.incB;
     if (!previous) this.sides.set(sideKey(b, conn.a), conn);
     else if (previous.state === 'connecting' && previous.a === b) {
       // Both ends connecting at once (Erlang distribution does): b takes a's connection and gives
@@ -270,7 +272,7 @@ export class Connections {
       previous.ab.queue = [];
       this.sides.set(sideKey(b, conn.a), conn);
       this.end(previous, -1, 'reset');
-    } else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
+    } else if (known >= 0 && known !== conn.incA) {
       // The peer restarted and connects again: b's old socket to its earlier incarnation is dead,
       // which b learns now (its next write there would be answered with RST).
       this.sides.set(sideKey(b, conn.a), conn);

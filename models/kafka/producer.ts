@@ -282,6 +282,7 @@ export class KafkaProducer implements Actor {
       this.metadataPending = 0;
       this.bootstrap++;
     }
+    this.txn?.connectionClosed(broker);
     // handleServerDisconnect: the cluster view may be stale.
     this.requestMetadata();
     this.drain();

@@ -112,6 +112,32 @@ describe('connections (sim/connection.ts)', () => {
     expect(t.client().failed).toEqual([{ n: 2, at: 1_001_000, reason: 'reset' }]);
   });
 
+  it('a simultaneous open (both peers connect at once, SYNs crossing) resets neither: each sends on its own connection', () => {
+    const world = new World({ seed: 7, network: { latency: { constant: 1_000 } } });
+    const peers: Client[] = [];
+    // Two clients that also answer: each requests from the other at the same instant.
+    class Peer extends Client {
+      constructor(private readonly other: string) { super(); }
+      override request(n: number): void {
+        this.inflight.set(n, this.ctx.trueNow());
+        this.ctx.connect(this.other);
+        this.ctx.send(this.other, { type: 'Req', n } as Req);
+      }
+      override receive(from: string, message: Message): void {
+        if (message.type === 'Req') return this.ctx.send(from, { type: 'Res', n: (message as Req).n } as Res);
+        super.receive(from, message);
+      }
+    }
+    world.addNode('x', () => { const p = new Peer('y'); peers[0] = p; return p; });
+    world.addNode('y', () => { const p = new Peer('x'); peers[1] = p; return p; });
+    world.kernel.at(100_000, () => { peers[0]!.request(1); peers[1]!.request(2); }, null);
+    world.run({ duration: 1_000_000, drain: 0 });
+    expect(peers[0]!.closes).toEqual([]);
+    expect(peers[1]!.closes).toEqual([]);
+    expect(peers[0]!.answered.map((a) => a.n)).toEqual([1]);
+    expect(peers[1]!.answered.map((a) => a.n)).toEqual([2]);
+  });
+
   it('connecting to a machine whose process is dead is refused after one round trip', () => {
     const t = pair();
     t.at(2_000_000, () => t.client().request(1));

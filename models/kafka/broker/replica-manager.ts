@@ -90,6 +90,10 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     return this.host.invariants;
   }
 
+  following(): Iterable<Partition> {
+    return this.all;
+  }
+
   nextId(): number {
     return this.host.nextId();
   }
