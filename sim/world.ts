@@ -170,7 +170,8 @@ export class World {
 
   private readonly slots: NodeSlot[] = [];
   private readonly slotsByName = new Map<string, NodeSlot>();
-  private readonly slotsById = new Map<number, NodeSlot>();
+  /** Slots by node id (an interned name: a small integer), as an array: the connections ask per message. */
+  private readonly slotsById: (NodeSlot | undefined)[] = [];
   private readonly crashListeners: ((node: string) => void)[] = [];
   private readonly startListeners: ((node: string, restarted: boolean) => void)[] = [];
   private readonly phaseListeners: ((phase: Phase) => void)[] = [];
@@ -208,16 +209,16 @@ export class World {
       flush: trace.kind('disk.writeback'),
     };
     this.network = new Network(this.kernel, this.random, trace, { ...DEFAULT_LINK, ...options.network }, {
-      incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
+      incarnation: (node) => this.slotsById[node]?.incarnation ?? 0,
       deliver: (from, to, message) => {
         this.connections.datagramArrived(from, to);
         this.deliver(from, to, message);
       },
     });
     this.connections = new Connections(this.kernel, this.network, trace, {
-      incarnation: (node) => this.slotsById.get(node)?.incarnation ?? 0,
-      processAlive: (node) => this.slotsById.get(node)?.status !== 'crashed',
-      machineUp: (node) => !(this.slotsById.get(node)?.machineDown ?? false),
+      incarnation: (node) => this.slotsById[node]?.incarnation ?? 0,
+      processAlive: (node) => this.slotsById[node]?.status !== 'crashed',
+      machineUp: (node) => !(this.slotsById[node]?.machineDown ?? false),
       deliver: (from, to, message) => this.deliver(from, to, message),
       opened: (node, incarnation, peer) => this.connectionEvent(node, incarnation, peer, null),
       closed: (node, incarnation, peer, reason) => this.connectionEvent(node, incarnation, peer, reason),
@@ -257,7 +258,7 @@ export class World {
     const slot = new NodeSlot(name, this.trace.intern(name), options.roles ?? [], factory, disk);
     this.slots.push(slot);
     this.slotsByName.set(name, slot);
-    this.slotsById.set(slot.id, slot);
+    this.slotsById[slot.id] = slot;
     return slot;
   }
 
@@ -382,7 +383,7 @@ export class World {
   }
 
   private deliver(from: number, to: number, message: Message): void {
-    const slot = this.slotsById.get(to)!;
+    const slot = this.slotsById[to]!;
     if (slot.status === 'crashed') return this.network.dropAtNode(from, to, message);
     if (slot.status === 'paused') {
       // The process is stopped but its socket buffers still take the bytes.
@@ -394,7 +395,7 @@ export class World {
 
   /** Tells a node's actor that its connection to `peer` opened (reason null) or ended. */
   private connectionEvent(node: number, incarnation: number, peer: number, reason: CloseReason | null): void {
-    const slot = this.slotsById.get(node)!;
+    const slot = this.slotsById[node]!;
     if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
     if (slot.status === 'paused') {
       slot.deferred.push(() => this.connectionEvent(node, incarnation, peer, reason));
