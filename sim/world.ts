@@ -51,6 +51,13 @@ export interface WorldOptions {
   keepHistory?: boolean;
   /** Record the hash after every event (the determinism self-check). */
   checkpoints?: boolean;
+  /**
+   * Benchmarks only (bench/trace-share.ts), to measure what each costs: `false` leaves the trace
+   * hash out (the result's traceHash is "off") ...
+   */
+  hashTrace?: boolean;
+  /** ... and `false` leaves the checkers off the history (the result's counts are then all 0). */
+  checkHistory?: boolean;
 }
 
 export interface NodeOptions {
@@ -184,7 +191,7 @@ export class World {
   private stopKinds: { stop: TraceKind; exit: TraceKind } | null = null;
 
   constructor(readonly options: WorldOptions) {
-    this.trace = new Trace();
+    this.trace = new Trace({ hashing: options.hashTrace ?? true });
     if (options.traceSink) this.trace.sink = options.traceSink;
     if (options.checkpoints) this.trace.checkpoints = [];
     const kernelOptions: { trace: Trace; maxEvents?: number; maxTime?: Micros } = { trace: this.trace };
@@ -225,7 +232,7 @@ export class World {
     });
     this.nemesis = new Nemesis(this, this.random.stream('nemesis'), this.kinds.fault);
     this.history = new History({ keep: options.keepHistory ?? false });
-    this.checks = new CheckerSuite(this.history);
+    this.checks = new CheckerSuite(options.checkHistory === false ? undefined : this.history);
     this.metrics.gauge('backlog', () => this.checks.currentBacklog);
     // Acked only: a send that timed out and was never written would keep `backlog` above 0 forever.
     this.metrics.gauge('backlog.acked', () => this.checks.ackedBacklog);
