@@ -28,6 +28,9 @@ export interface SimulateOptions {
   maxMessages?: number;
   /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
   checkDeterminism?: boolean;
+  /** Benchmarks only: leave out the trace hash (traceHash "off") or the history's checkers (counts 0); see WorldOptions. */
+  hashTrace?: boolean;
+  checkHistory?: boolean;
 }
 
 /** Runs a validated scenario to its end and checks its expectations. */
@@ -59,6 +62,8 @@ function worldOptions(scenario: Scenario, options: SimulateOptions, extra: Parti
   if (maxMessages !== undefined) result.maxMessages = maxMessages;
   if (options.traceSink) result.traceSink = options.traceSink;
   if (options.keepHistory) result.keepHistory = true;
+  if (options.hashTrace === false) result.hashTrace = false;
+  if (options.checkHistory === false) result.checkHistory = false;
   return result;
 }
 
