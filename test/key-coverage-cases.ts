@@ -15,7 +15,12 @@
 export type Json = Record<string, unknown>;
 
 export interface KeyCase {
-  /** Merged into the system's base scenario for every run of this key: what makes the key matter. */
+  /**
+   * A shipped scenario (under scenarios/) to start from instead of the system's base, where the
+   * key already matters; its expect:, mutations: and other commands' sections are dropped.
+   */
+  from?: string;
+  /** Merged into the base (the system's, or `from`) for every run of this key: what makes the key matter. */
   base?: Json;
   /** Then written into it: slash-separated path (numbers index arrays) -> value, e.g. 'workload/producers/0/keys'. */
   set?: Record<string, unknown>;
@@ -26,6 +31,13 @@ export interface KeyCase {
    * only value is a literal, such as `heal: true`, compared with the scenario without it).
    */
   fragments?: Json[];
+  /** Instead of values: `set` maps, one run each (written into the base after `set`). */
+  sets?: Record<string, unknown>[];
+  /**
+   * The key is rejected for this system (it validates, but the model refuses it where it is set,
+   * exit 2): every run must be refused at this key (`outbox` for outbox/resendAfter).
+   */
+  rejected?: string;
   /** Some runs are refused at load on purpose (a budget below the scenario's cost): the refusal is that run's outcome. */
   refuses?: boolean;
 }
@@ -48,7 +60,7 @@ export const BASES: Record<string, Json> = {
     drain: '5s',
     cluster: { brokers: 3, config: { 'group.initial.rebalance.delay.ms': 0 } },
     topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }],
-    network: { latency: { uniform: ['1ms', '3ms'] } },
+    network: { latency: '2ms' },
     workload: {
       producers: [{ id: 'p1', topic: 'orders', rate: '50/s', keys: 10 }],
       consumers: [{ group: 'g1', topic: 'orders', mode: 'subscribe', count: 2, processing: '2ms', config: { 'auto.offset.reset': 'earliest' } }],
@@ -69,7 +81,7 @@ export const BASES: Record<string, Json> = {
     duration: '4s',
     drain: '4s',
     cluster: { brokerGroups: 2, slavesPerGroup: 1 },
-    network: { latency: { uniform: ['500us', '2ms'] } },
+    network: { latency: '1ms' },
     workload: {
       producers: [{ id: 'p1', rate: '50/s', keys: 10 }],
       consumers: [{ group: 'billing', count: 2, processing: '5ms' }],
@@ -123,7 +135,8 @@ const EVERY_SYSTEM: Record<string, KeyCase> = {
   'network/latency{weighted}/weighted[]/weight': { base: latency({ weighted: [{ value: '1ms', weight: 1 }, { value: '5ms', weight: 1 }] }), values: [1, 5] },
   'network/loss': { values: [0, 0.05] },
   'network/duplicate': { values: [0, 0.05] },
-  'network/reorder': { values: [0, 0.05] },
+  // Reordering shows only where latency varies.
+  'network/reorder': { base: latency({ uniform: ['1ms', '5ms'] }), values: [0, 0.05] },
   'network/bandwidth': { values: ['100KB/s', '10MB/s'] },
   'disk/fsync': { values: ['1ms', '20ms'] },
   'disk/flush': { values: ['os', 'every-write'] },
@@ -159,7 +172,7 @@ function nodeCases(n: { a: string; b: string; c: string; disk: string; unflushed
     'network/links[]/latency': { ...links({}), values: ['1ms', '20ms'] },
     'network/links[]/loss': { ...links({}), values: [0, 0.2] },
     'network/links[]/duplicate': { ...links({}), values: [0, 0.2] },
-    'network/links[]/reorder': { ...links({}), values: [0, 0.2] },
+    'network/links[]/reorder': { ...links({ latency: { uniform: ['1ms', '9ms'] } }), values: [0, 0.2] },
     'network/links[]/bandwidth': { ...links({}), values: ['10KB/s', '10MB/s'] },
     'faults[]{crash}/at': at({ at: '2s', crash: n.a }),
     'faults[]{crash}/crash': who('crash'),
@@ -206,6 +219,139 @@ function nodeCases(n: { a: string; b: string; c: string; disk: string; unflushed
   };
 }
 
+const kafkaConfig = (config: Json): Json => ({ cluster: { config } });
+/** KRaft with the active controller's machine crashing at 2s: the quorum's timeouts decide what follows. */
+const KRAFT_CONTROLLER_CRASH: Json = { cluster: { metadata: 'kraft' }, faults: [{ at: '2s', crash: 'controller' }] };
+/** A broker of a KRaft cluster crashing: the controller fences it after broker.session.timeout.ms. */
+const KRAFT_BROKER_CRASH: Json = { cluster: { metadata: 'kraft' }, faults: [{ at: '1s', crash: 'broker-1' }] };
+/** Small segments, retention checked every second: segments roll and are deleted within the run. */
+const KAFKA_RETENTION: Json = kafkaConfig({ 'log.segment.bytes': 4096, 'log.retention.check.interval.ms': 500, 'log.retention.ms': 1000 });
+/** A transactional producer: five records a transaction. */
+const KAFKA_TXN = { 'workload/producers/0/config': { 'transactional.id': 'tx-1' }, 'workload/producers/0/transactions': { records: 5 } };
+/** The consumer group protocol (KIP-848). */
+const KAFKA_KIP848 = { 'workload/consumers/0/config': { 'auto.offset.reset': 'earliest', 'group.protocol': 'consumer' } };
+/** The preferred leader comes back at 2s: who leads afterwards depends on auto leader rebalancing. */
+const KAFKA_PREFERRED_BACK: Json = { faults: [{ at: '1s', kill: 'broker-1', for: '1s' }] };
+const KAFKA_TWO_TOPICS = { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }, { name: 'payments', partitions: 2, replicationFactor: 3 }] };
+
+const KAFKA: Record<string, KeyCase> = {
+  // ZooKeeper-mode cluster keys that KRaft needs.
+  'cluster/controllers': { base: KRAFT_CONTROLLER_CRASH, values: [1, 3] },
+  'cluster/combined': { base: KRAFT_BROKER_CRASH, values: [true, false] },
+  // Follower fetches: at most this many bytes a partition; 2000 bytes is two records of 1 KB.
+  'cluster/config/replica.fetch.max.bytes': { set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '500/s' }, values: [1_048_576, 2000] },
+  // The followers' fetches fail when the leader's machine dies: they wait this long before the next.
+  // A stopping leader hands its partitions over (controlled shutdown): a follower's Fetch to it is answered NOT_LEADER_OR_FOLLOWER, and it waits this long.
+  'cluster/config/replica.fetch.backoff.ms': { base: { faults: [{ at: '2s', stop: 'broker-1', for: '1s' }] }, values: [100, 3000] },
+  // A paused broker does not answer the controller's LeaderAndIsr after the leader crash.
+  // The controller is paused while broker-2 stops: its ControlledShutdown goes unanswered for this long, then is sent again.
+  'cluster/config/controller.socket.timeout.ms': { base: { faults: [{ at: '1s', pause: 'controller', for: '3s' }, { at: '1500ms', stop: 'broker-2', for: '1s' }] }, values: [300, 30000] },
+  'cluster/config/controlled.shutdown.enable': { base: { faults: [{ at: '2s', stop: 'broker-1', for: '1s' }] }, values: [true, false] },
+  // A ControlledShutdown the controller cannot complete (the other replicas are paused, so out of reach) is retried.
+  // Replication factor 1: a stopping broker's partitions cannot move, so its ControlledShutdown leaves them behind and is retried.
+  'cluster/config/controlled.shutdown.max.retries': { base: { topics: [{ name: 'orders', partitions: 3, replicationFactor: 1 }], faults: [{ at: '1s', stop: 'broker-1', for: '3s' }] }, values: [0, 3] },
+  'cluster/config/controlled.shutdown.retry.backoff.ms': { base: { topics: [{ name: 'orders', partitions: 3, replicationFactor: 1 }], faults: [{ at: '1s', stop: 'broker-1', for: '3s' }] }, values: [100, 5000] },
+  'cluster/config/controller.quorum.election.timeout.ms': { base: KRAFT_CONTROLLER_CRASH, values: [300, 2000] },
+  'cluster/config/controller.quorum.fetch.timeout.ms': { base: KRAFT_CONTROLLER_CRASH, values: [800, 3000] },
+  'cluster/config/controller.quorum.election.backoff.max.ms': { base: { cluster: { metadata: 'kraft', controllers: 3 }, faults: [{ at: '2s', crash: 'controller' }, { at: '2s', partition: [['controller-1'], ['controller-2'], ['controller-3']] }, { at: '3s', heal: true }] }, values: [50, 2000] },
+  'cluster/config/controller.quorum.request.timeout.ms': { base: KRAFT_CONTROLLER_CRASH, values: [300, 4000] },
+  'cluster/config/broker.heartbeat.interval.ms': { base: KRAFT_BROKER_CRASH, values: [500, 2000] },
+  'cluster/config/broker.session.timeout.ms': { base: KRAFT_BROKER_CRASH, values: [3000, 9000] },
+  'cluster/config/auto.leader.rebalance.enable': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }) }, values: [true, false] },
+  'cluster/config/leader.imbalance.check.interval.seconds': { base: KAFKA_PREFERRED_BACK, values: [1, 300] },
+  'cluster/config/leader.imbalance.per.broker.percentage': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }), topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }] }, values: [0, 99] },
+  // Index entries take disk space: a nearly full disk fills sooner with an entry every record.
+  'cluster/config/index.interval.bytes': { base: { disk: { capacity: '150KB' } }, set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '100/s' }, values: [100, 4096] },
+  'cluster/config/log.retention.ms': { base: KAFKA_RETENTION, values: [1000, 604_800_000] },
+  'cluster/config/log.retention.bytes': { base: KAFKA_RETENTION, values: [-1, 5000] },
+  'cluster/config/log.retention.check.interval.ms': { base: KAFKA_RETENTION, values: [500, 300_000] },
+  // Capped by the broker count: 1 against 3.
+  'cluster/config/offsets.topic.replication.factor': { values: [1, 3] },
+  // The followers of __consumer_offsets paused: a commit waits for them until the timeout.
+  // The other replicas of the one __consumer_offsets partition crash (still in the ISR for 30s): a commit waits for them until the timeout.
+  'cluster/config/offsets.commit.timeout.ms': {
+    base: { ...kafkaConfig({ 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 }), faults: [{ at: '1s', crash: 'broker-2' }, { at: '1s', crash: 'broker-3' }] },
+    set: { 'workload/consumers/0/config/enable.auto.commit': false },
+    values: [100, 5000],
+  },
+  'cluster/config/transaction.state.log.num.partitions': { set: KAFKA_TXN, values: [1, 50] },
+  'cluster/config/transaction.state.log.replication.factor': { set: KAFKA_TXN, values: [1, 3] },
+  // Below the producer's transaction.timeout.ms (60000) InitProducerId is refused.
+  'cluster/config/transaction.max.timeout.ms': { set: KAFKA_TXN, values: [1000, 900_000] },
+  'cluster/config/transaction.abort.timed.out.transaction.cleanup.interval.ms': { from: 'kafka/txn-timeout-abort.yaml', values: [1000, 10_000] },
+  'cluster/config/transaction.partition.verification.enable': { from: 'kafka/txn-hanging-transaction-kip890.yaml', values: [true, false] },
+  'cluster/config/group.consumer.heartbeat.interval.ms': { set: KAFKA_KIP848, values: [500, 5000] },
+  // A member's machine crashes at 1s: fenced after the session timeout.
+  'cluster/config/group.consumer.session.timeout.ms': { base: { ...kafkaConfig({ 'group.consumer.heartbeat.interval.ms': 500 }), faults: [{ at: '1s', crash: 'g1-c1' }] }, set: KAFKA_KIP848, values: [2000, 45_000] },
+  // Two topics of two partitions, two members: range co-partitions, uniform spreads.
+  'cluster/config/group.consumer.assignors': { base: KAFKA_TWO_TOPICS, set: { ...KAFKA_KIP848, 'workload/consumers/0/topics': ['orders', 'payments'], 'workload/consumers/0/topic': undefined }, values: [['uniform'], ['range']] },
+  'workload/consumers[]/config/group.remote.assignor': { base: KAFKA_TWO_TOPICS, set: { ...KAFKA_KIP848, 'workload/consumers/0/topics': ['orders', 'payments'], 'workload/consumers/0/topic': undefined }, values: ['uniform', 'range'] },
+  'topics[]/name': { base: { faults: [] }, set: { 'workload/producers/0/topic': undefined, 'workload/consumers/0/topic': undefined }, values: ['orders', 'payments'] },
+  'topics[]/replicationFactor': { values: [1, 3] },
+  // The only other replica is down when the leader crashes: an unclean election or none.
+  'topics[]/config/unclean.leader.election.enable': { base: { ...kafkaConfig({ 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', crash: 'broker-2' }, { at: '2s', crash: 'broker-1' }, { at: '3s', restart: 'broker-2' }] }, values: [true, false] },
+  'admin[]/at': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: ['1s', '3s'] },
+  'admin[]/addPartitions/topic': { base: { ...KAFKA_TWO_TOPICS, admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, values: ['orders', 'payments'] },
+  'admin[]/addPartitions/count': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: [3, 6] },
+  'workload/producers[]/topic': { base: KAFKA_TWO_TOPICS, values: ['orders', 'payments'] },
+  // With the delay recorded, delay accuracy is measured; without it, not.
+  'workload/producers[]/delay': { from: 'kafka/delay-topic-scheduler.yaml', base: { duration: '12s', drain: '5s' }, sets: [{ 'workload/producers/0/delay': '10s' }, { 'workload/producers/0/delay': undefined }] },
+  'workload/consumers[]/delayScheduler/delay': {
+    from: 'kafka/delay-topic-scheduler.yaml', base: { duration: '12s', drain: '5s' },
+    sets: [{ 'workload/producers/0/delay': '10s', 'workload/consumers/0/delayScheduler/delay': '10s' }, { 'workload/producers/0/delay': '2s', 'workload/consumers/0/delayScheduler/delay': '2s' }],
+  },
+  'workload/consumers[]/delayScheduler/target': {
+    from: 'kafka/delay-topic-scheduler.yaml', base: { duration: '12s', drain: '5s' }, set: { 'topics/2': { name: 'orders-b', partitions: 1, replicationFactor: 3 } }, values: ['orders', 'orders-b'],
+  },
+  'workload/consumers[]/dispatch/targets': { from: 'kafka/dispatcher-fan-out.yaml', base: { duration: '4s', drain: '4s' }, values: [['orders.0', 'orders.1', 'orders.2', 'orders.3'], ['orders.0', 'orders.1']] },
+  // Spring's blocking retries (DefaultErrorHandler) of a consumer failing one record in five.
+  'workload/consumers[]/errorHandling{mode=blocking}/mode': { set: { 'workload/consumers/0/failureRate': 0.2 }, sets: [{ 'workload/consumers/0/errorHandling': { mode: 'blocking', attempts: 2 } }, { 'workload/consumers/0/errorHandling': undefined }] },
+  'workload/consumers[]/errorHandling{mode=blocking}/attempts': { set: { 'workload/consumers/0/failureRate': 0.2, 'workload/consumers/0/errorHandling': { mode: 'blocking' } }, values: [1, 5] },
+  'workload/consumers[]/errorHandling{mode=blocking}/backoff': { set: { 'workload/consumers/0/failureRate': 0.2, 'workload/consumers/0/errorHandling': { mode: 'blocking' } }, values: ['0s', '100ms'] },
+  'workload/consumers[]/errorHandling{mode=blocking}/dlt': {
+    base: { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }, { name: 'orders-dlt', partitions: 1, replicationFactor: 3 }] },
+    set: { 'workload/consumers/0/failureRate': 0.2, 'workload/consumers/0/errorHandling': { mode: 'blocking', attempts: 2 } }, values: [true, false],
+  },
+  'workload/consumers[]/errorHandling{mode=retry-topics}/mode': { from: 'kafka/consumer-retry-topics.yaml', base: { duration: '10s', drain: '10s' }, sets: [{}, { 'workload/consumers/0/errorHandling': undefined }] },
+  // One retry topic of 1s: its name follows the back-off, so the scenario declares it.
+  'workload/consumers[]/errorHandling{mode=retry-topics}/backoff': {
+    from: 'kafka/consumer-retry-topics.yaml', base: { duration: '10s', drain: '10s' }, set: { 'topics/4': { name: 'orders-retry-1s', partitions: 1, replicationFactor: 3 } }, values: [['5s', '30s'], ['1s']],
+  },
+  'workload/consumers[]/errorHandling{mode=retry-topics}/dlt': { from: 'kafka/consumer-retry-topics.yaml', base: { duration: '10s', drain: '40s' }, values: [true, false] },
+  // Not modelled for Kafka: refused at the producer or consumer that sets it.
+  'workload/producers[]/outbox/resendAfter': { rejected: 'outbox', values: ['1s'] },
+  'workload/producers[]/outbox/maxAttempts': { rejected: 'outbox', set: { 'workload/producers/0/outbox': { resendAfter: '1s' } }, values: [3] },
+  'workload/consumers[]/idempotent': { rejected: 'idempotent', values: [true] },
+  // 2000 bytes a partition is one record of 1 KB a Fetch.
+  'workload/consumers[]/config/max.partition.fetch.bytes': { set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '300/s' }, values: [1_048_576, 2000] },
+  // A backlog (slow processing): a poll returns up to this many records.
+  'workload/consumers[]/config/max.poll.records': { set: { 'workload/consumers/0/processing': '30ms' }, values: [500, 2] },
+  'workload/producers[]/transactions/records': { set: KAFKA_TXN, values: [1, 5] },
+  'workload/producers[]/transactions/abortEvery': { set: KAFKA_TXN, values: [2, 5] },
+  'workload/producers[]/config/transaction.timeout.ms': { set: KAFKA_TXN, values: [1000, 60_000] },
+  // The leader's machine crashes: unanswered batches are retried (or fail at once), until delivery.timeout.ms.
+  'workload/producers[]/config/retries': { values: [0, 5] },
+  'workload/producers[]/config/delivery.timeout.ms': { base: { faults: [{ at: '1s', crash: 'broker-1' }, { at: '1s', crash: 'broker-2' }] }, set: { 'workload/producers/0/config/request.timeout.ms': 500 }, values: [1000, 120_000] },
+  'workload/producers[]/config/metadata.max.age.ms': { values: [500, 300_000] },
+  // Killed (connections refused) for 3s: the reconnect back-off grows to its max.
+  'workload/producers[]/config/reconnect.backoff.max.ms': { base: { faults: [{ at: '1s', kill: 'broker-1', for: '3s' }] }, values: [100, 1000] },
+  'workload/consumers[]/config/reconnect.backoff.max.ms': { base: { faults: [{ at: '1s', kill: 'broker-1', for: '3s' }] }, values: [100, 1000] },
+  'workload/consumers[]/config/metadata.max.age.ms': { values: [500, 300_000] },
+  'workload/consumers[]/group': { values: ['g1', 'g2'] },
+  'workload/consumers[]/topic': { base: KAFKA_TWO_TOPICS, set: { 'workload/producers/1': { id: 'p2', topic: 'payments', rate: '10/s' } }, values: ['orders', 'payments'] },
+  'workload/consumers[]/topics': { base: KAFKA_TWO_TOPICS, set: { 'workload/producers/1': { id: 'p2', topic: 'payments', rate: '10/s' }, 'workload/consumers/0/topic': undefined }, values: [['orders'], ['orders', 'payments']] },
+  'workload/consumers[]/workers': { set: { 'workload/consumers/0/processingMode': 'async-pool', 'workload/consumers/0/processing': '30ms' }, values: [1, 4] },
+  'workload/consumers[]/steps[]{subscribe}/at': { base: KAFKA_TWO_TOPICS, set: { 'workload/consumers/0/steps': [{ at: '2s', subscribe: ['payments'] }] }, values: ['1s', '3s'] },
+  'workload/consumers[]/steps[]{subscribe}/subscribe': { base: KAFKA_TWO_TOPICS, set: { 'workload/consumers/0/steps': [{ at: '2s', subscribe: ['payments'] }] }, values: [['payments'], ['orders', 'payments']] },
+  'workload/consumers[]/steps[]{close}/at': { set: { 'workload/consumers/0/steps': [{ at: '2s', close: true }] }, values: ['1s', '3s'] },
+  // close: true and start: true are their keys' only values: the run with the step against the run without.
+  'workload/consumers[]/steps[]{close}/close': { sets: [{ 'workload/consumers/0/steps': [{ at: '2s', close: true }] }, {}] },
+  'workload/consumers[]/steps[]{start}/at': { set: { 'workload/consumers/0/steps': [{ at: '2s', start: true }, { at: '1s', close: true }] }, values: ['2s', '3s'] },
+  'workload/consumers[]/steps[]{start}/start': {
+    sets: [{ 'workload/consumers/0/steps': [{ at: '1s', close: true }, { at: '2s', start: true }] }, { 'workload/consumers/0/steps': [{ at: '1s', close: true }] }],
+  },
+};
+
 /** Per system: key label -> case. Keys of every system go under '*'. */
 export const CASES: Record<string, Record<string, KeyCase>> = {
   '*': EVERY_SYSTEM,
@@ -214,6 +360,7 @@ export const CASES: Record<string, Record<string, KeyCase>> = {
   },
   kafka: {
     ...nodeCases({ a: 'broker-1', b: 'broker-2', c: 'broker-3', disk: 'broker-1' }),
+    ...KAFKA,
   },
   rabbitmq: {
     ...nodeCases({ a: 'rabbit-1', b: 'jobs-c1', c: 'p1', disk: 'rabbit-1' }),

@@ -265,7 +265,8 @@ function plainLabels(path: string): string[] {
       readings = readings.map((r) => `${r}[]`);
       continue;
     }
-    const previousIsKey = i > 0 && !('index' in tokens[i - 1]!) && !tokens[i - 1]!.quoted && !token.quoted;
+    const previous = i > 0 ? tokens[i - 1]! : undefined;
+    const previousIsKey = previous !== undefined && 'key' in previous && !previous.quoted && !token.quoted;
     readings = readings.flatMap((r) => {
       const next = r === '' ? token.key : `${r}/${token.key}`;
       return previousIsKey ? [next, `${r}.${token.key}`] : [next];

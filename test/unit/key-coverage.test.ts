@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { systemNames } from '../../models/index.js';
 import { parseDuration } from '../../sim/time.js';
 import { BASES, CASES, DOC_ONLY, OTHER_COMMANDS, type Json, type KeyCase } from '../key-coverage-cases.js';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { scenarioFiles } from '../../cli/commands.js';
 import { REPO_ROOT } from '../../scripts/golden.js';
 import { merge, mutationEvidence, outcome, schemaKeys, withValue, type SchemaKey } from '../key-coverage.js';
@@ -15,6 +17,13 @@ const SHIPPED = ['kafka', 'rabbitmq', 'rocketmq', 'demo', 'drills'].flatMap((fol
  * is set to two or more values in a small scenario, and the runs must differ (trace hash or
  * result), or the key is allow-listed as documentation only (test/key-coverage-cases.ts).
  */
+
+/** A shipped scenario's data as written, without what a run does not read (expect:, the other commands' sections). */
+function shipped(file: string): Json {
+  const raw = parse(readFileSync(join(REPO_ROOT, 'scenarios', file), 'utf8')) as Json;
+  for (const key of ['expect', ...Object.keys(OTHER_COMMANDS)]) delete raw[key];
+  return raw;
+}
 
 /** The default a key's description states, e.g. "(default 30000)" or "default 60s". */
 function statedDefault(description: string | undefined): string | undefined {
@@ -51,7 +60,7 @@ export function genericValues(key: SchemaKey): unknown[] | undefined {
 }
 
 /** One key's runs, built when its test runs (a base without the entry a key needs fails that test only). */
-interface Plan { key: SchemaKey; runs: () => Json[]; shown: unknown[]; refuses: boolean }
+interface Plan { key: SchemaKey; runs: () => Json[]; shown: unknown[]; refuses: boolean; rejected?: string | undefined }
 
 function plans(system: string): { plans: Plan[]; uncovered: SchemaKey[]; keys: SchemaKey[]; byMutants: Map<string, string> } {
   const keys = schemaKeys(system);
@@ -65,11 +74,17 @@ function plans(system: string): { plans: Plan[]; uncovered: SchemaKey[]; keys: S
     const c = cases[key.label];
     // A case of its own wins; else a shipped scenario's caught mutant is the evidence.
     if (!c && byMutants.has(key.label)) continue;
-    let base = merge(BASES[system]!, c?.base ?? {});
-    for (const [path, value] of Object.entries(c?.set ?? {})) base = withValue(base, path.split('/').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), value);
+    const apply = (scenario: Json, set: Record<string, unknown>): Json =>
+      Object.entries(set).reduce((s, [path, value]) => withValue(s, path.split('/').map((p) => (/^\d+$/.test(p) ? Number(p) : p)), value), scenario);
+    const start = (): Json => apply(merge(c?.from ? shipped(c.from) : BASES[system]!, c?.base ?? {}), c?.set ?? {});
+    if (c?.sets) {
+      const sets = c.sets;
+      out.push({ key, runs: () => sets.map((set) => apply(start(), set)), shown: sets, refuses: c.refuses ?? false });
+      continue;
+    }
     if (c?.fragments) {
       const fragments = c.fragments;
-      out.push({ key, runs: () => fragments.map((f) => merge(base, f)), shown: fragments, refuses: c.refuses ?? false });
+      out.push({ key, runs: () => fragments.map((f) => merge(start(), f)), shown: fragments, refuses: c.refuses ?? false });
       continue;
     }
     const values = c?.values ?? genericValues(key);
@@ -77,7 +92,7 @@ function plans(system: string): { plans: Plan[]; uncovered: SchemaKey[]; keys: S
       uncovered.push(key);
       continue;
     }
-    out.push({ key, runs: () => values.map((v) => withValue(base, key.path, v)), shown: values, refuses: c?.refuses ?? false });
+    out.push({ key, runs: () => { const base = start(); return values.map((v) => withValue(base, key.path, v)); }, shown: values, refuses: c?.refuses ?? false, rejected: c?.rejected });
   }
   return { plans: out, uncovered, keys, byMutants };
 }
@@ -113,6 +128,12 @@ describe.each(systemNames())('%s: every key the schema accepts changes the run',
   it.each(runs.map((p) => [p.key.label, p] as const))('%s', (_label, plan) => {
     const runs = plan.runs();
     const results = runs.map(outcome);
+    if (plan.rejected !== undefined) {
+      // Rejected where it is set: refused at load (exit 2) with the problem at that key.
+      const at = `.${plan.rejected}: `;
+      expect(results.filter((r) => !(r.startsWith('refused:') && r.includes(at))), `${plan.key.label} is declared rejected: each run must be refused at ${plan.rejected}`).toEqual([]);
+      return;
+    }
     const refused = results.filter((r) => r.startsWith('refused:'));
     if (refused.length > 0 && !plan.refuses) throw new Error(`${plan.key.label}: a run of its case does not load, fix the case:\n${refused.join('\n')}`);
     for (let i = 0; i < results.length; i++) {
