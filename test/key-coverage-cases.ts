@@ -162,13 +162,14 @@ const EVERY_SYSTEM: Record<string, KeyCase> = {
  * system's base, `c` a third; `disk` a node whose disk the run uses; `unflushed` a fragment
  * under which a machine crash loses what its page cache held.
  */
-function nodeCases(n: { a: string; b: string; c: string; disk: string; unflushed?: Json }): Record<string, KeyCase> {
+function nodeCases(n: { a: string; b: string; c: string; disk: string; unflushed?: Json; link?: [string, string, string] }): Record<string, KeyCase> {
+  const [from, to, other] = n.link ?? [n.a, n.b, n.c];
   const at = (step: Json) => ({ base: { faults: [step] }, values: ['1s', '3s'] });
   const who = (kind: string, extra: Json = {}) => ({ base: { faults: [{ at: '2s', [kind]: n.a, ...extra }] }, values: [n.a, n.b] });
-  const links = (link: Json) => ({ base: { network: { links: [{ from: [n.a], to: [n.b], ...link }] } } });
+  const links = (link: Json) => ({ base: { network: { links: [{ from: [from], to: [to], ...link }] } } });
   return {
-    'network/links[]/from': { ...links({ latency: '20ms' }), values: [[n.a], [n.c]] },
-    'network/links[]/to': { ...links({ latency: '20ms' }), values: [[n.b], [n.c]] },
+    'network/links[]/from': { ...links({ latency: '20ms' }), values: [[from], [other]] },
+    'network/links[]/to': { ...links({ latency: '20ms' }), values: [[to], [other]] },
     'network/links[]/latency': { ...links({}), values: ['1ms', '20ms'] },
     'network/links[]/loss': { ...links({}), values: [0, 0.2] },
     'network/links[]/duplicate': { ...links({}), values: [0, 0.2] },
@@ -259,7 +260,8 @@ const KAFKA: Record<string, KeyCase> = {
   'cluster/config/broker.session.timeout.ms': { base: KRAFT_BROKER_CRASH, values: [3000, 9000] },
   'cluster/config/auto.leader.rebalance.enable': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }) }, values: [true, false] },
   'cluster/config/leader.imbalance.check.interval.seconds': { base: KAFKA_PREFERRED_BACK, values: [1, 300] },
-  'cluster/config/leader.imbalance.per.broker.percentage': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }), topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }] }, values: [0, 99] },
+  // broker-1's preferred partitions are all led elsewhere (100%): rebalanced above 0%, not above 100%.
+  'cluster/config/leader.imbalance.per.broker.percentage': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }) }, values: [0, 100] },
   // Index entries take disk space: a nearly full disk fills sooner with an entry every record.
   'cluster/config/index.interval.bytes': { base: { disk: { capacity: '150KB' } }, set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '100/s' }, values: [100, 4096] },
   'cluster/config/log.retention.ms': { base: KAFKA_RETENTION, values: [1000, 604_800_000] },
@@ -289,7 +291,11 @@ const KAFKA: Record<string, KeyCase> = {
   'topics[]/name': { base: { faults: [] }, set: { 'workload/producers/0/topic': undefined, 'workload/consumers/0/topic': undefined }, values: ['orders', 'payments'] },
   'topics[]/replicationFactor': { values: [1, 3] },
   // The only other replica is down when the leader crashes: an unclean election or none.
-  'topics[]/config/unclean.leader.election.enable': { base: { ...kafkaConfig({ 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', crash: 'broker-2' }, { at: '2s', crash: 'broker-1' }, { at: '3s', restart: 'broker-2' }] }, values: [true, false] },
+  // The follower is out of the ISR (killed for 2s, lag 300ms) when the leader is killed; back at 3s, it is the only replica.
+  'topics[]/config/unclean.leader.election.enable': {
+    base: { ...kafkaConfig({ 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', kill: 'broker-2', for: '2s' }, { at: '2s', kill: 'broker-1', for: '10s' }] },
+    values: [true, false],
+  },
   'admin[]/at': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: ['1s', '3s'] },
   'admin[]/addPartitions/topic': { base: { ...KAFKA_TWO_TOPICS, admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, values: ['orders', 'payments'] },
   'admin[]/addPartitions/count': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: [3, 6] },
@@ -352,6 +358,164 @@ const KAFKA: Record<string, KeyCase> = {
   },
 };
 
+/** RabbitMQ: a cluster of three with the queue `jobs` a quorum queue. */
+const RABBIT_QUORUM: Json = { cluster: { brokers: 3 }, queues: [{ name: 'jobs', durable: true, arguments: { 'x-queue-type': 'quorum' } }], faults: [] };
+/** RabbitMQ 3.10, three nodes, `jobs` mirrored everywhere by the policy ha; its leader's node crashes at 2s (noticed within net_ticktime 2s). */
+const RABBIT_MIRRORED: Json = {
+  cluster: { brokers: 3, version: '3.10', config: { net_ticktime: '2s' } },
+  policies: [{ name: 'ha', pattern: '^jobs$', definition: { 'ha-mode': 'all' } }],
+  queues: [{ name: 'jobs', durable: true, node: 'rabbit-1' }],
+  faults: [{ at: '2s', crash: 'rabbit-1' }],
+};
+const RABBIT_CONSUMER_NODES = { 'workload/consumers/0/node': ['rabbit-1', 'rabbit-2'], 'workload/producers/0/node': ['rabbit-1', 'rabbit-2'] };
+/** Publishing through the direct exchange ex, bound to jobs. */
+const RABBIT_EXCHANGE: Json = {
+  exchanges: [{ name: 'ex', type: 'direct' }, { name: 'ex2', type: 'fanout' }],
+  queues: [{ name: 'jobs', durable: true }, { name: 'spare', durable: true }],
+  bindings: [{ exchange: 'ex', queue: 'jobs', routingKey: 'jobs' }, { exchange: 'ex2', queue: 'jobs' }],
+};
+/** A second vhost v2 with its own jobs queue. */
+const RABBIT_VHOSTS: Json = { vhosts: [{ name: '/' }, { name: 'v2' }], queues: [{ name: 'jobs', durable: true }, { name: 'jobs', vhost: 'v2', durable: true }] };
+const RABBIT_DLX = {
+  queues: [{ name: 'jobs', durable: true, arguments: { 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': 'dead' } }, { name: 'dead', durable: true }],
+};
+const RABBIT_FAILING = { 'workload/consumers/0/failureRate': 0.3, 'workload/consumers/0/config/requeue': false };
+
+const RABBITMQ: Record<string, KeyCase> = {
+  // 3.10 puts a requeued quorum-queue message at the back and has no delivery limit; 4.0 does both otherwise.
+  'cluster/version': { base: RABBIT_QUORUM, set: { 'workload/consumers/0/failureRate': 0.3, 'workload/consumers/0/processing': '30ms' }, values: ['3.10', '4.0'] },
+  // The producer stops at 1s: idle followers get the leader's heartbeats.
+  'cluster/config/quorum.heartbeat': { base: RABBIT_QUORUM, set: { 'workload/producers/0/stop': '1s' }, values: ['100ms', '250ms'] },
+  // The quorum leader's node crashes: commands to it go unanswered until this timeout, then to the next member.
+  'cluster/config/quorum.command.timeout': { base: { ...RABBIT_QUORUM, faults: [{ at: '2s', crash: 'rabbit-1' }] }, values: ['1s', '5s'] },
+  // 10 KB messages fill a 2 MB disk: the alarm sets in when free space falls below the limit.
+  'cluster/config/disk_free_limit.absolute': { base: { disk: { capacity: '2MB' } }, set: { 'workload/producers/0/payload': '10KB' }, values: ['100KB', '1500KB'] },
+  // The producer publishes into v2 when it exists; renamed, v2 is gone and the producer refused.
+  'vhosts[]/name': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2' }, { name: '/' }], queues: [{ name: 'jobs', durable: true }] }, values: ['v2', 'v3'], refuses: true },
+  // Permissions on v2: the producer's user may write or not.
+  'vhosts[]/permissions[]/user': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, set: { 'workload/producers/0/vhost': 'v2', 'workload/consumers/0/vhost': 'v2' }, values: ['guest', 'other'] },
+  // No client declares or deletes anything: refused (models/rabbitmq/schema.ts).
+  'vhosts[]/permissions[]/configure': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, rejected: 'configure', values: ['.*'] },
+  'vhosts[]/permissions[]/write': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, set: { 'workload/producers/0/vhost': 'v2', 'workload/consumers/0/vhost': 'v2' }, values: ['.*', ''] },
+  'vhosts[]/permissions[]/read': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, set: { 'workload/producers/0/vhost': 'v2', 'workload/consumers/0/vhost': 'v2' }, values: ['.*', ''] },
+  // Renaming or moving the exchange the producer names leaves the producer without it: refused.
+  'exchanges[]/name': { base: RABBIT_EXCHANGE, set: { 'workload/producers/0/exchange': 'ex' }, values: ['ex', 'ex3'], refuses: true },
+  'exchanges[]/vhost': { base: { ...RABBIT_EXCHANGE, vhosts: [{ name: '/' }, { name: 'v2' }] }, set: { 'workload/producers/0/exchange': 'ex', 'bindings/0/exchange': 'ex2' }, values: ['/', 'v2'], refuses: true },
+  // The broker restarts at 2s: a transient exchange is gone, publishes to it fail.
+  'exchanges[]/durable': { base: { ...RABBIT_EXCHANGE, faults: [{ at: '1s', crash: 'rabbit-1' }, { at: '1500ms', restart: 'rabbit-1' }] }, set: { 'workload/producers/0/exchange': 'ex' }, values: [true, false] },
+  'exchanges[]/internal': { base: RABBIT_EXCHANGE, set: { 'workload/producers/0/exchange': 'ex' }, values: [true, false] },
+  'exchanges[]/arguments/alternate-exchange': { from: 'rabbitmq/alternate-exchange.yaml', values: ['unrouted', 'regional'] },
+  // A delayed exchange routing, once due, as direct (key jobs only) or fanout (every bound queue).
+  'exchanges[]/arguments/x-delayed-type': {
+    base: { ...RABBIT_EXCHANGE, exchanges: [{ name: 'ex', type: 'x-delayed-message', arguments: { 'x-delayed-type': 'direct' } }, { name: 'ex2', type: 'fanout' }], bindings: [{ exchange: 'ex', queue: 'jobs', routingKey: 'jobs' }, { exchange: 'ex', queue: 'spare', routingKey: 'other' }] },
+    set: { 'workload/producers/0/exchange': 'ex', 'workload/producers/0/delay': '100ms' },
+    values: ['direct', 'fanout'],
+  },
+  'queues[]/name': { base: { queues: [{ name: 'spare', durable: true }, { name: 'jobs', durable: true }] }, values: ['spare', 'spare2'] },
+  'queues[]/vhost': { base: { vhosts: [{ name: '/' }, { name: 'v2' }], queues: [{ name: 'jobs', durable: true }, { name: 'jobs', vhost: 'v2', durable: true }] }, set: { 'queues/1/vhost': undefined, 'queues/0/name': 'other' }, values: ['/', 'v2'] },
+  // The consumer stops at 2s: an auto-delete queue goes with its last consumer.
+  'queues[]/autoDelete': { base: { faults: [] }, set: { 'workload/consumers/0/stop': '2s' }, values: [true, false] },
+  // An unused queue expires.
+  'queues[]/arguments/x-expires': { base: { queues: [{ name: 'idle', durable: true, arguments: { 'x-expires': '1s' } }, { name: 'jobs', durable: true }] }, values: ['1s', '10s'] },
+  'queues[]/arguments/x-dead-letter-exchange': { base: { ...RABBIT_DLX, exchanges: [{ name: 'dlx', type: 'fanout' }], bindings: [{ exchange: 'dlx', queue: 'dead' }] }, set: { ...RABBIT_FAILING, 'queues/0/arguments/x-dead-letter-routing-key': 'nowhere' }, values: ['', 'dlx'] },
+  'queues[]/arguments/x-dead-letter-routing-key': { base: RABBIT_DLX, set: RABBIT_FAILING, values: ['dead', 'nowhere'] },
+  'queues[]/arguments/x-quorum-initial-group-size': { base: RABBIT_QUORUM, values: [1, 3] },
+  'queues[]/node': { base: { cluster: { brokers: 2 } }, set: RABBIT_CONSUMER_NODES, values: ['rabbit-1', 'rabbit-2'] },
+  'bindings[]/vhost': { base: { ...RABBIT_EXCHANGE, vhosts: [{ name: '/' }, { name: 'v2' }], exchanges: [{ name: 'ex', type: 'direct' }, { name: 'ex', type: 'direct', vhost: 'v2' }, { name: 'ex2', type: 'fanout' }], queues: [{ name: 'jobs', durable: true }, { name: 'jobs', vhost: 'v2', durable: true }, { name: 'spare', durable: true }] }, set: { 'workload/producers/0/exchange': 'ex' }, values: ['/', 'v2'] },
+  'bindings[]/exchange': { base: RABBIT_EXCHANGE, set: { 'workload/producers/0/exchange': 'ex' }, values: ['ex', 'ex2'] },
+  'bindings[]/queue': { base: RABBIT_EXCHANGE, set: { 'workload/producers/0/exchange': 'ex' }, values: ['jobs', 'spare'] },
+  // ex routes to ex2 (an exchange-to-exchange binding), which routes to jobs; or to ex itself, which does not.
+  'bindings[]/toExchange': { base: { ...RABBIT_EXCHANGE, exchanges: [{ name: 'ex', type: 'direct' }, { name: 'ex2', type: 'fanout' }, { name: 'ex3', type: 'fanout' }], bindings: [{ exchange: 'ex', toExchange: 'ex2', routingKey: 'jobs' }, { exchange: 'ex2', queue: 'jobs' }] }, set: { 'workload/producers/0/exchange': 'ex' }, values: ['ex2', 'ex3'] },
+  'bindings[]/arguments{*}': { from: 'rabbitmq/headers-routing.yaml', sets: [{ 'bindings/0/arguments/type': 'report' }, { 'bindings/0/arguments/type': 'log' }] },
+  'policies[]/name': { base: { ...RABBIT_MIRRORED, policies: [{ name: 'ha', pattern: '^jobs$', definition: { 'ha-mode': 'all' } }, { name: 'hb', pattern: '^jobs$', definition: { 'ha-mode': 'exactly', 'ha-params': 2 } }] }, values: ['ha', 'hc'] },
+  'policies[]/pattern': { base: RABBIT_MIRRORED, values: ['^jobs$', '^other$'] },
+  'policies[]/vhost': { base: { ...RABBIT_MIRRORED, vhosts: [{ name: '/' }, { name: 'v2' }] }, values: ['/', 'v2'] },
+  'policies[]/apply-to': { base: RABBIT_MIRRORED, values: ['all', 'exchanges'] },
+  'policies[]/priority': { base: { ...RABBIT_MIRRORED, policies: [{ name: 'ha', pattern: '^jobs$', definition: { 'ha-mode': 'all' } }, { name: 'hb', pattern: '^jobs$', priority: 1, definition: { 'ha-mode': 'nodes', 'ha-params': ['rabbit-1'] } }] }, values: [0, 5] },
+  'policies[]/definition/ha-mode': { base: RABBIT_MIRRORED, sets: [{ 'policies/0/definition': { 'ha-mode': 'all' } }, { 'policies/0/definition': { 'ha-mode': 'exactly', 'ha-params': 1 } }] },
+  'policies[]/definition/ha-params': { base: RABBIT_MIRRORED, set: { 'policies/0/definition/ha-mode': 'exactly' }, values: [1, 3] },
+  'workload/producers[]/vhost': { base: RABBIT_VHOSTS, values: ['/', 'v2'] },
+  'workload/producers[]/node': { base: { cluster: { brokers: 2 } }, values: ['rabbit-1', 'rabbit-2'] },
+  'workload/producers[]/exchange': { base: RABBIT_EXCHANGE, values: ['', 'ex2'] },
+  'workload/producers[]/routingKey': { base: RABBIT_EXCHANGE, values: ['jobs', 'spare'] },
+  // A slow consumer: messages wait, and a short TTL expires them.
+  'workload/producers[]/expiration': { set: { 'workload/consumers/0/processing': '50ms' }, values: ['10ms', '10s'] },
+  'workload/producers[]/priority': { base: { queues: [{ name: 'jobs', durable: true, arguments: { 'x-max-priority': 10 } }] }, set: { 'workload/consumers/0/processing': '50ms' }, values: [1, [1, 9]] },
+  'workload/producers[]/headers{*}': { from: 'rabbitmq/headers-routing.yaml', sets: [{ 'workload/producers/0/headers/type': 'report' }, { 'workload/producers/0/headers/type': 'log' }] },
+  // A slow consumer: a 1s per-message TTL (expiration) expires waiting messages, an x-delay header on a plain exchange does nothing.
+  'workload/producers[]/delayBy': { set: { 'workload/producers/0/delay': '1s', 'workload/consumers/0/processing': '50ms' }, values: ['x-delay', 'expiration'] },
+  // The broker's machine crashes at 1s: confirms stop coming, and the wait for them ends after this.
+  'workload/producers[]/config/confirm.timeout': { base: { faults: [{ at: '1s', crash: 'rabbit-1' }] }, values: ['300ms', '30s'] },
+  ...Object.fromEntries(Object.entries({
+    checkExchange: ['', 'amq.direct'],
+    checkRoutingKey: ['check.delay', 'orders'],
+    checkDelay: ['1s', '3s'],
+    checkDelayBy: ['expiration', 'queue-ttl'],
+    checkPersistent: [true, false],
+    callbackQueue: ['callback', 'orders'],
+    maxResends: [1, 5],
+    service: ['svc-a', 'svc-b'],
+  }).map(([key, values]) => [`workload/producers[]/delayedConfirmation/${key}`, {
+    // Check messages delayed by a per-message TTL into the callback queue, with a consumer killed at 5s.
+    from: 'rabbitmq/delayed-confirmation-consumer-crash.yaml', base: { duration: '8s', drain: '10s' }, set: { 'workload/producers/0/delayedConfirmation/checkDelayBy': 'expiration' }, values,
+  }])),
+  ...Object.fromEntries(Object.entries({ exchange: ['', 'amq.direct'], routingKey: ['callback', 'orders'], persistent: [true, false] }).map(([key, values]) => [`workload/consumers[]/confirmTo/${key}`, {
+    from: 'rabbitmq/delayed-confirmation-consumer-crash.yaml', base: { duration: '8s', drain: '10s' }, values,
+  }])),
+  'workload/consumers[]/group': { base: { faults: [] }, values: ['a', 'b'] },
+  'workload/consumers[]/vhost': { base: RABBIT_VHOSTS, values: ['/', 'v2'] },
+  'workload/consumers[]/user': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, set: { 'workload/producers/0/vhost': 'v2', 'workload/consumers/0/vhost': 'v2' }, values: ['guest', 'nobody'] },
+  'workload/consumers[]/node': { base: { cluster: { brokers: 2 } }, values: ['rabbit-1', 'rabbit-2'] },
+  'workload/consumers[]/queue': { base: { queues: [{ name: 'jobs', durable: true }, { name: 'spare', durable: true }], faults: [] }, values: ['jobs', 'spare'] },
+  'workload/consumers[]/config/reject': { set: RABBIT_FAILING, values: [true, false] },
+  'workload/producers[]/user': { base: { ...RABBIT_VHOSTS, vhosts: [{ name: 'v2', permissions: [{ user: 'guest', write: '.*', read: '.*' }] }, { name: '/' }] }, set: { 'workload/producers/0/vhost': 'v2', 'workload/consumers/0/vhost': 'v2' }, values: ['guest', 'nobody'] },
+};
+
+const ROCKET_PULL = { 'workload/consumers/0/consumerType': 'pull' };
+/** A backlog: the consumer handles 20 messages a second of 200. */
+const ROCKET_BACKLOG = { 'workload/producers/0/rate': '200/s', 'workload/consumers/0/processing': '50ms' };
+const ROCKET_TXN = { 'workload/producers/0/transaction': { unknown: 1 } };
+const rocketConfig = (config: Json): Json => ({ cluster: { config } });
+
+const ROCKETMQ: Record<string, KeyCase> = {
+  'cluster/config/messageDelayLevel': { set: { 'workload/producers/0/delayLevel': 1 }, values: ['1s 5s', '2s 5s'] },
+  // A SYNC_MASTER whose slave crashed: it answers SLAVE_NOT_AVAILABLE once it considers the slave gone.
+  'cluster/config/haHousekeepingInterval': { base: { ...rocketConfig({ brokerRole: 'SYNC_MASTER' }), faults: [{ at: '1s', crash: 'broker-a-1' }] }, values: [1000, 20_000] },
+  // A paused slave falls behind its SYNC_MASTER.
+  'cluster/config/haSlaveFallbehindMax': { base: { ...rocketConfig({ brokerRole: 'SYNC_MASTER' }), faults: [{ at: '1s', pause: 'broker-a-1', for: '2s' }] }, set: { 'workload/producers/0/payload': '10KB' }, values: ['1KiB', '1GiB'] },
+  // A consumer's machine dies: the broker drops its channel after this long without a heartbeat.
+  // billing-c1's machine dies at 20s: the broker drops it (and rebalances the group) once this has passed, checked every 10s.
+  'cluster/config/channelExpiredTimeout': { from: 'rocketmq/consumer-crash-duplicates.yaml', base: { duration: '25s', drain: '30s', faults: [{ at: '20s', crash: 'billing-c1' }] }, values: [10_000, 120_000] },
+  // Every local transaction answers UNKNOW: the broker checks half messages older than this.
+  'cluster/config/transactionTimeOut': { base: rocketConfig({ transactionCheckInterval: 500 }), set: ROCKET_TXN, values: [100, 6000] },
+  'workload/producers[]/transaction/checkUnknown': { base: rocketConfig({ transactionCheckInterval: 500, transactionTimeOut: 100 }), set: ROCKET_TXN, values: [0, 1] },
+  'topics[]/name': { base: { topics: [{ name: 'TopicTest' }, { name: 'Other' }] }, values: ['TopicTest', 'Third'] },
+  'topics[]/readQueueNums': { base: { topics: [{ name: 'TopicTest' }] }, values: [1, 4] },
+  'topics[]/writeQueueNums': { base: { topics: [{ name: 'TopicTest' }] }, values: [1, 4] },
+  'topics[]/brokerGroups': { base: { topics: [{ name: 'TopicTest' }] }, values: [['broker-a'], ['broker-a', 'broker-b']] },
+  'workload/producers[]/outbox/resendAfter': { rejected: 'outbox', values: ['1s'] },
+  'workload/producers[]/outbox/maxAttempts': { rejected: 'outbox', set: { 'workload/producers/0/outbox': { resendAfter: '1s' } }, values: [3] },
+  'workload/producers[]/topic': { base: { topics: [{ name: 'TopicTest' }, { name: 'Other' }] }, values: ['TopicTest', 'Other'] },
+  'workload/producers[]/tags': { set: { 'workload/consumers/0/subscription': 'A' }, values: [['A'], ['B']] },
+  'workload/consumers[]/subscription': { set: { 'workload/producers/0/tags': ['A', 'B'] }, values: ['*', 'A'] },
+  'workload/consumers[]/topic': { base: { topics: [{ name: 'TopicTest' }, { name: 'Other' }] }, values: ['TopicTest', 'Other'] },
+  'workload/consumers[]/group': { base: { faults: [] }, values: ['g1', 'g2'] },
+  // Clients start 1s after the cluster (models/rocketmq/producer.ts, CLIENT_START_DELAY): earlier is refused.
+  'workload/consumers[]/start': { values: ['1500ms', '3s'] },
+  'workload/consumers[]/stop': { values: ['1500ms', '3s'] },
+  'workload/consumers[]/processingMode': { set: { ...ROCKET_PULL, ...ROCKET_BACKLOG }, values: ['sync', 'async-pool'] },
+  'workload/consumers[]/workers': { set: { ...ROCKET_PULL, ...ROCKET_BACKLOG, 'workload/consumers/0/processingMode': 'async-pool' }, values: [1, 4] },
+  'workload/consumers[]/seek[]/at': { set: { ...ROCKET_PULL, 'workload/consumers/0/seek': [{ at: '2s', offset: 'begin' }] }, values: ['2s', '3s'] },
+  'workload/consumers[]/seek[]/offset': { set: { ...ROCKET_PULL, 'workload/consumers/0/seek': [{ at: '3s', offset: 'begin' }] }, values: ['begin', 'end'] },
+  'workload/consumers[]/config/pullBatchSize': { set: { ...ROCKET_BACKLOG, 'workload/consumers/0/config/consumeThreadMin': 1 }, values: [32, 3] },
+  'workload/consumers[]/config/pullThresholdForQueue': { set: { ...ROCKET_BACKLOG, 'workload/consumers/0/config/consumeThreadMin': 1 }, values: [1000, 10] },
+  'workload/producers[]/delayLevels': { values: [[1], [1, 2]] },
+  ...Object.fromEntries(([
+    ['autoCommit', [true, false]], ['autoCommitIntervalMillis', [500, 5000]], ['pollTimeoutMillis', [10, 5000]], ['pullThresholdForAll', [10, 10_000]],
+    ['consumeMaxSpan', [5, 2000]], ['brokerSuspendMaxTimeMillis', [100, 20_000]], ['consumerTimeoutMillisWhenSuspend', [200, 30_000]], ['pullTimeDelayMillsWhenException', [100, 3000]],
+  ] as const).map(([key, values]) => [`workload/consumers[]/config/${key}`, { set: { ...ROCKET_PULL, ...ROCKET_BACKLOG }, values: [...values] }])),
+};
+
 /** Per system: key label -> case. Keys of every system go under '*'. */
 export const CASES: Record<string, Record<string, KeyCase>> = {
   '*': EVERY_SYSTEM,
@@ -363,9 +527,12 @@ export const CASES: Record<string, Record<string, KeyCase>> = {
     ...KAFKA,
   },
   rabbitmq: {
-    ...nodeCases({ a: 'rabbit-1', b: 'jobs-c1', c: 'p1', disk: 'rabbit-1' }),
+    ...nodeCases({ a: 'rabbit-1', b: 'jobs-c1', c: 'p1', disk: 'rabbit-1', unflushed: { cluster: { config: { 'fsync.interval': '2s' } } } }),
+    ...RABBITMQ,
   },
   rocketmq: {
-    ...nodeCases({ a: 'broker-a-0', b: 'broker-b-0', c: 'broker-a-1', disk: 'broker-a-0' }),
+    // The producer talks to the masters: its links to them are the ones that carry traffic.
+    ...nodeCases({ a: 'broker-a-0', b: 'broker-b-0', c: 'broker-a-1', disk: 'broker-a-0', link: ['p1', 'broker-a-0', 'broker-b-0'] }),
+    ...ROCKETMQ,
   },
 };
