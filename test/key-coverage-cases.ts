@@ -101,6 +101,18 @@ export const DOC_ONLY: Record<string, string> = {
 };
 
 /**
+ * Keys the model reads (the comment says where) for which no case has been found yet that makes
+ * them change a small run. Debt, not coverage: the test lists each as a todo, and fails when one
+ * is no longer in the schema or gets a case. Empty it, do not grow it.
+ */
+export const UNPROVEN: Record<string, Record<string, string>> = {
+  kafka: {
+    'cluster/config/replica.fetch.backoff.ms': 'broker/replica-fetcher.ts backoffFetch, after a FetchResponse with an error; the leader changes tried (kill, stop, pause) reach the followers through LeaderAndIsr before a second fetch',
+    'cluster/config/offsets.commit.timeout.ms': 'broker/replica-manager.ts appendAsLeader of an OffsetCommit; needs the followers of the group coordinator\'s __consumer_offsets partition silent while it stays up, and no fault selector names them',
+  },
+};
+
+/**
  * Top-level sections that `mqsim run` does not read: other commands own them and their tests
  * cover them (sim/scenario/sections.ts registers them). Every key under them is allow-listed.
  */
@@ -233,6 +245,8 @@ const KAFKA_TXN = { 'workload/producers/0/config': { 'transactional.id': 'tx-1' 
 const KAFKA_KIP848 = { 'workload/consumers/0/config': { 'auto.offset.reset': 'earliest', 'group.protocol': 'consumer' } };
 /** The preferred leader comes back at 2s: who leads afterwards depends on auto leader rebalancing. */
 const KAFKA_PREFERRED_BACK: Json = { faults: [{ at: '1s', kill: 'broker-1', for: '1s' }] };
+/** A killed broker's ZooKeeper session outlives its connection (18s by default): 1s here, so leaderships move within the run. */
+const ZK_SESSION_1S = { 'zookeeper.session.timeout.ms': 1000 };
 const KAFKA_TWO_TOPICS = { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }, { name: 'payments', partitions: 2, replicationFactor: 3 }] };
 
 const KAFKA: Record<string, KeyCase> = {
@@ -242,8 +256,6 @@ const KAFKA: Record<string, KeyCase> = {
   // Follower fetches: at most this many bytes a partition; 2000 bytes is two records of 1 KB.
   'cluster/config/replica.fetch.max.bytes': { set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '500/s' }, values: [1_048_576, 2000] },
   // The followers' fetches fail when the leader's machine dies: they wait this long before the next.
-  // A stopping leader hands its partitions over (controlled shutdown): a follower's Fetch to it is answered NOT_LEADER_OR_FOLLOWER, and it waits this long.
-  'cluster/config/replica.fetch.backoff.ms': { base: { faults: [{ at: '2s', stop: 'broker-1', for: '1s' }] }, values: [100, 3000] },
   // A paused broker does not answer the controller's LeaderAndIsr after the leader crash.
   // The controller is paused while broker-2 stops: its ControlledShutdown goes unanswered for this long, then is sent again.
   'cluster/config/controller.socket.timeout.ms': { base: { faults: [{ at: '1s', pause: 'controller', for: '3s' }, { at: '1500ms', stop: 'broker-2', for: '1s' }] }, values: [300, 30000] },
@@ -258,10 +270,10 @@ const KAFKA: Record<string, KeyCase> = {
   'cluster/config/controller.quorum.request.timeout.ms': { base: KRAFT_CONTROLLER_CRASH, values: [300, 4000] },
   'cluster/config/broker.heartbeat.interval.ms': { base: KRAFT_BROKER_CRASH, values: [500, 2000] },
   'cluster/config/broker.session.timeout.ms': { base: KRAFT_BROKER_CRASH, values: [3000, 9000] },
-  'cluster/config/auto.leader.rebalance.enable': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }) }, values: [true, false] },
-  'cluster/config/leader.imbalance.check.interval.seconds': { base: KAFKA_PREFERRED_BACK, values: [1, 300] },
+  'cluster/config/auto.leader.rebalance.enable': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ ...ZK_SESSION_1S, 'leader.imbalance.check.interval.seconds': 1 }) }, values: [true, false] },
+  'cluster/config/leader.imbalance.check.interval.seconds': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig(ZK_SESSION_1S) }, values: [1, 300] },
   // broker-1's preferred partitions are all led elsewhere (100%): rebalanced above 0%, not above 100%.
-  'cluster/config/leader.imbalance.per.broker.percentage': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ 'leader.imbalance.check.interval.seconds': 1 }) }, values: [0, 100] },
+  'cluster/config/leader.imbalance.per.broker.percentage': { base: { ...KAFKA_PREFERRED_BACK, ...kafkaConfig({ ...ZK_SESSION_1S, 'leader.imbalance.check.interval.seconds': 1 }) }, values: [0, 100] },
   // Index entries take disk space: a nearly full disk fills sooner with an entry every record.
   'cluster/config/index.interval.bytes': { base: { disk: { capacity: '150KB' } }, set: { 'workload/producers/0/payload': '1KB', 'workload/producers/0/rate': '100/s' }, values: [100, 4096] },
   'cluster/config/log.retention.ms': { base: KAFKA_RETENTION, values: [1000, 604_800_000] },
@@ -270,12 +282,6 @@ const KAFKA: Record<string, KeyCase> = {
   // Capped by the broker count: 1 against 3.
   'cluster/config/offsets.topic.replication.factor': { values: [1, 3] },
   // The followers of __consumer_offsets paused: a commit waits for them until the timeout.
-  // The other replicas of the one __consumer_offsets partition crash (still in the ISR for 30s): a commit waits for them until the timeout.
-  'cluster/config/offsets.commit.timeout.ms': {
-    base: { ...kafkaConfig({ 'offsets.topic.num.partitions': 1, 'group.initial.rebalance.delay.ms': 0 }), faults: [{ at: '1s', crash: 'broker-2' }, { at: '1s', crash: 'broker-3' }] },
-    set: { 'workload/consumers/0/config/enable.auto.commit': false },
-    values: [100, 5000],
-  },
   'cluster/config/transaction.state.log.num.partitions': { set: KAFKA_TXN, values: [1, 50] },
   'cluster/config/transaction.state.log.replication.factor': { set: KAFKA_TXN, values: [1, 3] },
   // Below the producer's transaction.timeout.ms (60000) InitProducerId is refused.
@@ -293,7 +299,7 @@ const KAFKA: Record<string, KeyCase> = {
   // The only other replica is down when the leader crashes: an unclean election or none.
   // The follower is out of the ISR (killed for 2s, lag 300ms) when the leader is killed; back at 3s, it is the only replica.
   'topics[]/config/unclean.leader.election.enable': {
-    base: { ...kafkaConfig({ 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', kill: 'broker-2', for: '2s' }, { at: '2s', kill: 'broker-1', for: '10s' }] },
+    base: { ...kafkaConfig({ ...ZK_SESSION_1S, 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', kill: 'broker-2', for: '2s' }, { at: '2s', kill: 'broker-1', for: '10s' }] },
     values: [true, false],
   },
   'admin[]/at': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: ['1s', '3s'] },
@@ -507,7 +513,11 @@ const ROCKETMQ: Record<string, KeyCase> = {
   'workload/consumers[]/workers': { set: { ...ROCKET_PULL, ...ROCKET_BACKLOG, 'workload/consumers/0/processingMode': 'async-pool' }, values: [1, 4] },
   'workload/consumers[]/seek[]/at': { set: { ...ROCKET_PULL, 'workload/consumers/0/seek': [{ at: '2s', offset: 'begin' }] }, values: ['2s', '3s'] },
   'workload/consumers[]/seek[]/offset': { set: { ...ROCKET_PULL, 'workload/consumers/0/seek': [{ at: '3s', offset: 'begin' }] }, values: ['begin', 'end'] },
-  'workload/consumers[]/config/pullBatchSize': { set: { ...ROCKET_BACKLOG, 'workload/consumers/0/config/consumeThreadMin': 1 }, values: [32, 3] },
+  // The client's cache is capped at 10 messages a queue, so messages wait at the broker and each pull takes up to a batch.
+  'workload/consumers[]/config/pullBatchSize': { set: { ...ROCKET_BACKLOG, 'workload/consumers/0/config/pullThresholdForQueue': 10, 'workload/consumers/0/config/consumeThreadMin': 1 }, values: [32, 3] },
+  'workload/producers[]/transaction/commit': { set: { 'workload/producers/0/transaction': {} }, values: [0, 1] },
+  // Every local transaction answers UNKNOW: the broker checks back with a producer of the half message's group.
+  'workload/producers[]/config/producerGroup': { base: rocketConfig({ transactionCheckInterval: 500, transactionTimeOut: 100 }), set: ROCKET_TXN, values: ['DEFAULT_PRODUCER', 'orders'] },
   'workload/consumers[]/config/pullThresholdForQueue': { set: { ...ROCKET_BACKLOG, 'workload/consumers/0/config/consumeThreadMin': 1 }, values: [1000, 10] },
   'workload/producers[]/delayLevels': { values: [[1], [1, 2]] },
   ...Object.fromEntries(([
@@ -520,6 +530,9 @@ const ROCKETMQ: Record<string, KeyCase> = {
 export const CASES: Record<string, Record<string, KeyCase>> = {
   '*': EVERY_SYSTEM,
   demo: {
+    'workload/producers[]/queue': { values: ['jobs', 'other'] },
+    'workload/consumers[]/queue': { values: ['jobs', 'other'] },
+    'workload/consumers[]/group': { values: ['workers', 'pool'] },
     ...nodeCases({ a: 'broker', b: 'workers-c1', c: 'p1', disk: 'broker', unflushed: { cluster: { config: { 'ack.after': 'receive' } } } }),
   },
   kafka: {
@@ -531,8 +544,8 @@ export const CASES: Record<string, Record<string, KeyCase>> = {
     ...RABBITMQ,
   },
   rocketmq: {
-    // The producer talks to the masters: its links to them are the ones that carry traffic.
-    ...nodeCases({ a: 'broker-a-0', b: 'broker-b-0', c: 'broker-a-1', disk: 'broker-a-0', link: ['p1', 'broker-a-0', 'broker-b-0'] }),
+    // Master to slave: the HA transfer, which carries the commit log (a link between masters carries nothing).
+    ...nodeCases({ a: 'broker-a-0', b: 'broker-b-0', c: 'broker-a-1', disk: 'broker-a-0', link: ['broker-a-0', 'broker-a-1', 'broker-b-0'] }),
     ...ROCKETMQ,
   },
 };
