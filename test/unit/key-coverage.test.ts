@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { systemNames } from '../../models/index.js';
 import { CASES, DOC_ONLY, OTHER_COMMANDS } from '../key-coverage-cases.js';
-import { schemaKeys } from '../key-coverage.js';
+import { REPO_ROOT } from '../../scripts/golden.js';
+import { mutationEvidence, schemaKeys } from '../key-coverage.js';
 
 /**
  * Issue #15, keys that validate but do nothing: the checks over every system. Each system's own
@@ -24,3 +25,18 @@ describe('the allow-lists', () => {
   });
 });
 
+describe('the schema walker', () => {
+  it('reaches into config records, lists, union variants, distributions and fault kinds', () => {
+    const labels = schemaKeys('kafka').map((k) => k.label);
+    for (const label of [
+      'workload/consumers[]/config/fetch.min.bytes', 'topics[]/config/unclean.leader.election.enable', 'faults[]{crash}/keepPageCache',
+      'workload/consumers[]/errorHandling{mode=blocking}/attempts', 'network/latency{normal}/normal/min', 'workload/producers[]/keys{count}/zipf',
+    ]) expect(labels).toContain(label);
+  });
+
+  it('reads a shipped mutant\'s dotted path as the key it sets', () => {
+    const labels = schemaKeys('kafka').map((k) => k.label);
+    const evidence = mutationEvidence('kafka', labels, [join(REPO_ROOT, 'scenarios', 'kafka', 'acks-1-leader-failover.yaml')]);
+    expect(evidence.get('workload/producers[]/config/acks')).toMatch(/acks-1-leader-failover\.yaml: mutant "acks=all"/);
+  });
+});
