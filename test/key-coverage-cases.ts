@@ -1,14 +1,18 @@
 /**
- * The key-coverage table (issue #15): data for test/unit/key-coverage.test.ts.
+ * The key-coverage table (issue #15): data for test/key-coverage-suite.ts, which runs it per
+ * system from test/unit/key-coverage-<system>.test.ts.
  *
  * For every system, every key its scenario schema accepts must be one of:
  * - covered generically: booleans (true against false), enums (every member against every
  *   other), numbers, durations and sizes (the default read from the key's description against a
- *   tenth of it) set in the system's small base scenario, each run giving a different trace hash
- *   or result;
+ *   tenth of it) set in the system's small base scenario, the runs giving different trace hashes
+ *   or results;
  * - covered by a CASE below: a base fragment that makes the key matter (a fault, a mode, a
- *   workload) and the values to try, each with a comment saying why;
- * - allow-listed in DOC_ONLY, with the reason it cannot change a run.
+ *   backlog) and the values to try, with a comment saying why where it is not plain;
+ * - set on its own by a caught mutant of a shipped scenario (test/scenarios/mutations.test.ts);
+ * - `rejected` for the system (refused at the key, exit 2);
+ * - listed in DOC_ONLY or OTHER_COMMANDS with the reason it cannot change a run, or in UNPROVEN
+ *   (debt: read by the model, no case found yet).
  * A key that is none of these fails the test with the line to add.
  */
 
@@ -90,10 +94,7 @@ export const BASES: Record<string, Json> = {
   }),
 };
 
-/**
- * Keys that cannot change a run, each with why. Whole sections read by other commands are
- * listed key by key, so a key added to them is noticed here too.
- */
+/** Keys that cannot change a run, each with why. */
 export const DOC_ONLY: Record<string, string> = {
   name: 'the scenario\'s name: reports and messages show it; a run does not depend on it',
   description: 'prose for readers and reports',
