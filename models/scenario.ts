@@ -225,10 +225,6 @@ function checkLimits(scenario: Scenario, source: ProblemPlacer, options: LoadOpt
   const problems: ScenarioProblem[] = [];
   const estimate = estimateScenario(scenario);
   const limits = scenario.limits;
-  const end = estimate.virtualTime;
-  if (limits?.maxTime !== undefined && limits.maxTime < end) {
-    problems.push(source.problem(['limits', 'maxTime'], `maxTime ${formatDuration(limits.maxTime)} is before the run's end (duration + drain = ${formatDuration(end)}): the run would always stop there; raise it or leave it out`));
-  }
   if (limits?.maxEvents !== undefined && limits.maxEvents < estimate.messages) {
     problems.push(source.problem(['limits', 'maxEvents'], `maxEvents ${limits.maxEvents} is below the ${estimate.messages} messages the producers send (each is at least one event): the run would always stop there; raise it or leave it out`));
   }

@@ -56,8 +56,8 @@ function worldOptions(scenario: Scenario, options: SimulateOptions, extra: Parti
   const result: WorldOptions = { seed, network, disk, ...extra };
   if (scenario.sampleEvery !== undefined) result.sampleEvery = scenario.sampleEvery;
   if (scenario.limits?.maxEvents !== undefined) result.maxEvents = scenario.limits.maxEvents;
-  // A runaway guard on virtual time: never past the planned end unless the scenario says so.
-  result.maxTime = scenario.limits?.maxTime ?? scenario.duration + (scenario.drain ?? 30_000_000);
+  // A runaway guard on virtual time: never past the planned end (a run ends there, so no scenario key sets it).
+  result.maxTime = scenario.duration + (scenario.drain ?? 30_000_000);
   const maxMessages = options.maxMessages ?? scenario.limits?.maxMessages;
   if (maxMessages !== undefined) result.maxMessages = maxMessages;
   if (options.traceSink) result.traceSink = options.traceSink;

@@ -558,6 +558,7 @@ export class KafkaConsumer implements Actor {
         type: 'Fetch', replica: null, topic, partition: cursor.partition, fetchOffset: cursor.position, currentLeaderEpoch: cursor.leaderEpoch,
         maxWait: this.options.config.fetchMaxWait, maxBytes: this.options.config.maxPartitionFetchBytes, id,
       };
+      if (this.options.config.fetchMinBytes > 1) fetch.minBytes = this.options.config.fetchMinBytes;
       if (this.options.config.readCommitted) fetch.isolationLevel = 1;
       sendTo(this.ctx, leader, fetch, HEADER_BYTES);
     }

@@ -29,7 +29,7 @@ import { rocketDrill } from './drill-aliases.js';
 import { RocketInvariantChecker } from './invariants.js';
 import { RocketLitePullConsumer } from './lite-pull-consumer.js';
 import { NameServer, type NamesrvStats, type NamesrvView } from './namesrv.js';
-import { RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
+import { CLIENT_START_DELAY, RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
 import { PERM_READ, PERM_WRITE } from './protocol.js';
 import {
   LITE_PULL_ONLY_KEYS, resolveBrokerSettings, resolveConsumerSettings, resolveLitePullSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
@@ -241,6 +241,13 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
       }
     }
     if (spec.workers !== undefined && spec.processingMode !== 'async-pool') throw at(['workers'], `${what}: workers needs processingMode: async-pool`);
+    // Clients start CLIENT_START_DELAY after the cluster: an earlier start would silently be that one,
+    // and a stop before it would never happen (the consumer would run to the end).
+    const earliest = formatDuration(CLIENT_START_DELAY);
+    if (spec.start !== undefined && spec.start < CLIENT_START_DELAY) throw at(['start'], `${what}: start ${formatDuration(spec.start)} is before RocketMQ clients start (${earliest} after the cluster); use at least ${earliest}`);
+    if (spec.stop !== undefined && spec.stop <= Math.max(spec.start ?? 0, CLIENT_START_DELAY)) {
+      throw at(['stop'], `${what}: stop ${formatDuration(spec.stop)} is not after the consumer starts (${formatDuration(Math.max(spec.start ?? 0, CLIENT_START_DELAY))}); a consumer that never runs is not in the scenario`);
+    }
     const lite = isPull ? resolveLitePullSettings(spec.config, spec) : undefined;
     const topic = spec.topic ?? defaultTopic;
     const subscription = spec.subscription ?? '*';
