@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadScenario, scenarioJsonSchema } from '../../models/scenario.js';
@@ -49,6 +49,18 @@ describe('shipped scenarios', () => {
       // Every note the run wrote is in its system's catalogue (models/<system>/notes.ts).
       const catalogue = modelFor(result.system)!.notes;
       expect([...new Set(result.notes.map((n) => n.what))].filter((what) => !Object.hasOwn(catalogue, what)), 'notes missing from the catalogue').toEqual([]);
+    });
+  });
+
+  // A drill is a scenario too: its expect: is what the lesson claims (the loss it teaches, the stuck
+  // LSO), so a model change that quietly removes the lesson must fail here, not in a classroom.
+  const drills = scenarioFiles(join(REPO_ROOT, 'scenarios', 'drills')).map((path) => relative(REPO_ROOT, path));
+  describe.each(drills)('%s', (path) => {
+    it('runs and the expectations its lesson rests on hold', () => {
+      const result = simulate(loadScenario(join(REPO_ROOT, path), { file: path }));
+      const failed = result.expectations.filter((e) => !e.pass).map((e) => `${e.metric} ${e.op} ${e.value} (actual ${e.actual})`);
+      expect(failed).toEqual([]);
+      expect(result.expectations.length).toBeGreaterThan(0);
     });
   });
 });
