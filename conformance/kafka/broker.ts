@@ -167,6 +167,15 @@ export const PROBE_BROKER_CONFIG = {
   'auto.create.topics.enable': 'false',
 } as const;
 
+/**
+ * The single node's transaction settings, the same in the model's scenarios: the coordinator
+ * looks for timed-out transactions every second (default 10 s), so a transaction.timeout.ms
+ * probe waits seconds, not tens of seconds.
+ */
+export const PROBE_TXN_CONFIG = {
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000,
+} as const;
+
 /** One node in combined mode (broker and controller), for the client-side probes. */
 export async function startSingle(port = 19092): Promise<KafkaCluster> {
   kafkaClasspath();
@@ -179,6 +188,8 @@ export async function startSingle(port = 19092): Promise<KafkaCluster> {
     'offsets.topic.num.partitions': 5,
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 5,
+    ...PROBE_TXN_CONFIG,
   });
   const node = new KafkaProcess(spec, file, join(home, 'node-1.log'));
   cluster.nodes.push(node);

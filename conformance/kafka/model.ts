@@ -3,8 +3,8 @@ import { partitionForKey } from '../../models/kafka/partitioner.js';
 import { assignReplicas } from '../../models/kafka/replica-assignment.js';
 import { parseScenario } from '../../models/scenario.js';
 import { World } from '../../sim/world.js';
-import { PROBE_BROKER_CONFIG } from './broker.js';
-import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
+import { PROBE_BROKER_CONFIG, PROBE_TXN_CONFIG } from './broker.js';
+import { emptyObserved, type KafkaProbe, type KafkaStep, type Observed } from './probe.js';
 
 /**
  * A probe through the Kafka model. The probe's steps become one scenario: each step at a
@@ -32,6 +32,10 @@ const AWAIT_WINDOW = 10_000;
 const READ_WINDOW = 20_000;
 /** The real read's endOffsets timeout. */
 const END_OFFSETS_TIMEOUT = 15_000;
+/** A transaction's records go out this far apart (ms), so "open" can stop the producer between its last record's answer and the next. */
+const TXN_RECORD_GAP = 50;
+/** How long a txn or txn-end step has: initTransactions, the records, the commit or abort and its markers. */
+const TXN_WINDOW = 2_000;
 const ASSIGNOR_NAMES: Record<string, string> = {
   'org.apache.kafka.clients.consumer.RangeAssignor': 'range',
   'org.apache.kafka.clients.consumer.RoundRobinAssignor': 'roundrobin',
@@ -78,6 +82,8 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'wait': at += step.ms; break;
       case 'flush': at += step.modelMs ?? 500; break;
       case 'read': at += READ_WINDOW; break;
+      case 'txn': case 'txn-end': at += TXN_WINDOW; break;
+      case 'offsets': break;
       case 'await-stable': at += step.withinMs ?? AWAIT_WINDOW; break;
       case 'received':
       case 'open': break;
@@ -91,11 +97,14 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   const faults: unknown[] = [];
   const joined: string[] = [];
   const memberEntry = new Map<string, { steps: unknown[] }>();
-  const reads: { label: string; at: number; process: string }[] = [];
+  const reads: { label: string; at: number; process: string; ids: boolean }[] = [];
+  const txns: { label: string; producer: string; at: number; until: number; open: boolean; count: number }[] = [];
+  const offsets: { label: string; at: number; topic: string; committed: boolean }[] = [];
   for (const [i, { at: t, step }] of timed.entries()) {
     const later = timed.slice(i + 1);
     switch (step.op) {
       case 'produce': {
+        if (probe.steps.some((s) => s.op === 'txn' && s.producer === step.producer)) throw new Error(`probe ${probe.id}: ${step.producer} is a transactional producer`);
         const opened = timed.slice(0, i).find((s) => s.step.op === 'open' && s.step.producer === step.producer)?.step as { config?: Config } | undefined;
         producers.push({ id: step.producer, topic: step.topic, count: step.count, rate: '1000/s', start: `${t}ms`, config: modelConfig(opened?.config ?? step.config) });
         break;
@@ -134,8 +143,38 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
         break;
       }
       case 'read':
-        consumers.push({ group: `read-${step.label}`, topic: step.topic, mode: 'assign', start: `${t}ms`, config: { 'auto.offset.reset': 'earliest' } });
-        reads.push({ label: step.label, at: t, process: `read-${step.label}-c1` });
+        consumers.push({
+          group: `read-${step.label}`, topic: step.topic, mode: 'assign', start: `${t}ms`,
+          config: { 'auto.offset.reset': 'earliest', ...(step.isolation ? { 'isolation.level': step.isolation } : {}) },
+        });
+        reads.push({ label: step.label, at: t, process: `read-${step.label}-c1`, ids: step.ids === true });
+        break;
+      case 'txn': {
+        // One application per transactional producer: its transaction is its records; "open"
+        // pauses it after its last record's answer and, with a later txn-end, resumes it then: it
+        // sends the txn-end's records and commits (or aborts) as the real application does.
+        const ending = later.find((s) => s.step.op === 'txn-end' && s.step.producer === step.producer) as Timed<Extract<KafkaStep, { op: 'txn-end' }>> | undefined;
+        if (timed.slice(0, i).some((s) => s.step.op === 'txn' && s.step.producer === step.producer)) throw new Error(`probe ${probe.id}: producer ${step.producer} has two txn steps; the model runner gives each producer one transaction`);
+        if (step.end === 'open' && ending !== undefined && (ending.step.count ?? 0) === 0) throw new Error(`probe ${probe.id}: the txn-end of ${step.producer} sends no record; the model's paused producer ends its transaction when its next record is due`);
+        const extra = ending?.step.count ?? 0;
+        const total = step.count + extra;
+        const aborts = (step.end === 'open' ? ending?.step.end : step.end) === 'abort';
+        producers.push({
+          id: step.producer, topic: step.topic, count: step.end === 'open' && ending === undefined ? step.count + 1 : total,
+          rate: `${1000 / TXN_RECORD_GAP}/s`, start: `${t}ms`,
+          transactions: { records: step.end === 'open' && ending === undefined ? step.count + 1 : total, ...(aborts ? { abortEvery: 1 } : {}) },
+          config: modelConfig(step.config),
+        });
+        if (step.end === 'open') {
+          const pauseAt = t + (step.count - 1) * TXN_RECORD_GAP + TXN_RECORD_GAP / 2;
+          faults.push({ at: `${pauseAt}ms`, pause: step.producer, for: `${(ending?.at ?? end + 3_600_000) - pauseAt}ms` });
+        }
+        txns.push({ label: step.label, producer: step.producer, at: t, until: ending?.at ?? end, open: step.end === 'open', count: step.count });
+        if (ending) txns.push({ label: ending.step.label, producer: step.producer, at: ending.at, until: end, open: false, count: extra });
+        break;
+      }
+      case 'offsets':
+        offsets.push({ label: step.label, at: t, topic: step.topic, committed: step.isolation === 'read_committed' });
         break;
       default:
         break;
@@ -155,6 +194,10 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       config: {
         'group.initial.rebalance.delay.ms': PROBE_BROKER_CONFIG['group.initial.rebalance.delay.ms'],
         'offsets.topic.num.partitions': 5, 'offsets.topic.replication.factor': brokers,
+        ...(probe.steps.some((s) => s.op === 'txn') ? {
+          'transaction.state.log.num.partitions': 5, 'transaction.state.log.replication.factor': brokers,
+          ...PROBE_TXN_CONFIG,
+        } : {}),
       },
     },
     topics: topics.map((t) => {
@@ -188,6 +231,26 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       if (cursors.length === 0 || cursors.some((c) => c.position < 0)) noPosition.add(read.label);
     }, null);
   }
+  // endOffsets under an isolation level: ListOffsets (latest) to each partition's leader answers
+  // its high watermark, or under read_committed its last stable offset (the model's partition state).
+  for (const o of offsets) {
+    world.kernel.at(o.at * MS, () => {
+      const topic = probe.topics.find((t) => t.name === o.topic)!;
+      const count = topic.replicas ? topic.replicas.length : topic.partitions ?? 1;
+      const ends: string[] = [];
+      for (let p = 0; p < count; p++) {
+        const key = `${o.topic}-${p}`;
+        let leader: { hw: number; lso: number } | undefined;
+        for (let b = 1; b <= brokers && leader === undefined; b++) {
+          const actor = world.node(`broker-${b}`).actor as unknown as { inspect?: (k: string) => { hw: number; lso: number; leader: string | null } | undefined } | null;
+          const replica = actor?.inspect?.(key);
+          if (replica?.leader === `broker-${b}`) leader = replica;
+        }
+        ends.push(`${p}:${leader === undefined ? 'none' : o.committed ? leader.lso : leader.hw}`);
+      }
+      observed.offsets[o.label] = ends.join(',');
+    }, null);
+  }
   world.run({ duration: end * MS, drain: 0, faults: parsed.faults ?? [] });
   const ops = world.history.ops;
   if (world.notes.length >= 10_000) throw new Error(`probe ${probe.id}: the model's notes overflowed; the group-synced notes are incomplete`);
@@ -199,8 +262,10 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   }));
 
   // Sends: the last outcome of each message.
+  // (a transactional producer's records are judged by its transaction and the reads, not here)
+  const transactional = new Set(txns.map((t) => t.producer));
   for (const op of ops) {
-    if (op.f !== 'send' || op.type === 'invoke' || op.msg === undefined) continue;
+    if (op.f !== 'send' || op.type === 'invoke' || op.msg === undefined || transactional.has(op.process)) continue;
     observed.sends[op.msg] = op.type === 'ok' ? `ok ${partitionOf(op.queue)}@${op.offset}` : `error ${errorName(op.error)}`;
   }
   // Reads: what each reader received in its window, per partition.
@@ -213,7 +278,24 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       if (op.f !== 'receive' || op.process !== read.process || op.time >= (read.at + READ_WINDOW) * MS) continue;
       result[String(partitionOf(op.queue))]!.push(`${op.msg}@${op.offset}`);
     }
-    observed.reads[read.label] = noPosition.has(read.label) ? 'error REQUEST_TIMED_OUT' : result;
+    if (read.ids) {
+      const all = Object.values(result).flat().map((r) => r.slice(0, r.lastIndexOf('@'))).sort();
+      observed.reads[read.label] = noPosition.has(read.label) ? 'error REQUEST_TIMED_OUT' : { all };
+    } else observed.reads[read.label] = noPosition.has(read.label) ? 'error REQUEST_TIMED_OUT' : result;
+  }
+  // Transactions: how each producer's transaction ended (its f:'txn' history op), as the real
+  // application sees its calls end. A transaction still undecided when the step's window ends is
+  // "open". A fenced producer's error is the one the Java client's commitTransaction() rethrows
+  // (TransactionManager.maybeFailWithError): INVALID_PRODUCER_EPOCH comes only from a partition
+  // leader's Produce answer, so the step's send failed with it first.
+  for (const txn of txns) {
+    const done = ops.find((op) => op.f === 'txn' && op.type !== 'invoke' && op.process === txn.producer && op.time >= txn.at * MS && op.time < txn.until * MS);
+    const fence = world.notes.find((n) => n.what === 'txn-producer-fenced' && n.node === txn.producer && n.at >= txn.at * MS && n.at < txn.until * MS);
+    if (fence !== undefined) {
+      const error = String(fence.detail?.error);
+      observed.txns[txn.label] = txn.count > 0 ? `send ${error}; commit ${error}` : `commit ${error}`;
+    } else if (done === undefined) observed.txns[txn.label] = 'open';
+    else observed.txns[txn.label] = done.type === 'ok' ? 'committed' : done.type === 'fail' ? 'aborted' : `commit ${errorName(done.error)}`;
   }
   // Assignments: the first instant in the step's window when the live members own every partition once, in one generation.
   let markAt = 0;

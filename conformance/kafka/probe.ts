@@ -27,8 +27,23 @@ export type KafkaStep =
   | { op: 'wait'; ms: number }
   /** kill -9, restart, SIGSTOP, SIGCONT of brokers (node ids 1..3 = broker-1..3). */
   | { op: 'fault'; action: 'kill' | 'restart' | 'pause' | 'resume'; brokers: number[] }
-  /** A fresh assign() consumer reads every partition from the start to the end offsets. */
-  | { op: 'read'; label: string; topic: string }
+  /**
+   * A fresh assign() consumer reads every partition from the start to the end offsets (under
+   * `isolation`, default read_uncommitted). `ids`: only the ids read, sorted, over all partitions
+   * (for records whose partition the two sides choose differently).
+   */
+  | { op: 'read'; label: string; topic: string; isolation?: Isolation; ids?: boolean }
+  /**
+   * A transaction of a transactional producer (config with transactional.id; initTransactions()
+   * on its first): beginTransaction(), `count` records (ids <producer>-<seq>, key = id; `spread`:
+   * record i to partition i % partitions), flush, then commitTransaction(), abortTransaction(), or
+   * the transaction left open.
+   */
+  | { op: 'txn'; label: string; producer: string; topic: string; count: number; end: 'commit' | 'abort' | 'open'; spread?: boolean; config?: Record<string, string | number | boolean> }
+  /** The producer's open transaction: `count` more records (default none), then commit or abort it. */
+  | { op: 'txn-end'; label: string; producer: string; topic: string; count?: number; end: 'commit' | 'abort' }
+  /** endOffsets of every partition under `isolation` (read_committed: the last stable offset). */
+  | { op: 'offsets'; label: string; topic: string; isolation: Isolation }
   /** A group member: subscribe and poll; `process`: in its own JVM (so kill-member is a kill -9); `commit`: commitSync after each poll. */
   | { op: 'join'; member: string; group: string; topics: string[]; config?: Record<string, string | number | boolean>; process?: boolean; commit?: boolean }
   /** consumer.close() (a dynamic member sends LeaveGroup, a static one does not). */
@@ -43,6 +58,8 @@ export type KafkaStep =
   | { op: 'await-stable'; label: string; partitions: number; timed?: { around: number; tolerance: number }; withinMs?: number }
   /** The records a member has received so far. */
   | { op: 'received'; member: string; label: string };
+
+export type Isolation = 'read_uncommitted' | 'read_committed';
 
 export interface KafkaTopicSpec {
   name: string;
@@ -70,10 +87,14 @@ export interface Observed {
   reads: Record<string, Record<string, string[]> | string>;
   assignments: Record<string, Record<string, string[] | number> | string>;
   received: Record<string, string[]>;
+  /** Per txn / txn-end label: committed, aborted, open, or "<call> <error>" (send, commit, abort, init). */
+  txns: Record<string, string>;
+  /** Per offsets label: "<partition>:<end offset>,...". */
+  offsets: Record<string, string>;
 }
 
 export function emptyObserved(): Observed {
-  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {} };
+  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {}, txns: {}, offsets: {} };
 }
 
 /** A probe needs the harness's own brokers: it uses the three-broker cluster, or faults. */
@@ -91,7 +112,8 @@ function timing(ms: number, around: number, tolerance: number): string {
  * The compared fields: `partitions.<label>` (the partition of each key, comma-separated),
  * `sends` (id -> result), `reads.<label>` (per partition the ids with offsets, or an error),
  * `assignments.<label>` (member -> partitions and the generation relative to the first
- * assignment; or their shape), `received.<label>`.
+ * assignment; or their shape), `received.<label>`, `txns.<label>` (how a transaction ended, or
+ * the call that failed and its error) and `offsets.<label>` (end offsets under an isolation level).
  */
 export function outcomeOf(probe: KafkaProbe, observed: Observed): Outcome {
   const outcome: Outcome = {};
@@ -129,5 +151,9 @@ export function outcomeOf(probe: KafkaProbe, observed: Observed): Outcome {
     previous = members;
   }
   for (const [label, ids] of Object.entries(observed.received)) outcome[`received.${label}`] = ids;
+  for (const step of probe.steps) {
+    if (step.op === 'txn' || step.op === 'txn-end') outcome[`txns.${step.label}`] = observed.txns[step.label] ?? 'absent';
+    if (step.op === 'offsets') outcome[`offsets.${step.label}`] = observed.offsets[step.label] ?? 'absent';
+  }
   return outcome;
 }

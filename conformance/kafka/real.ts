@@ -109,6 +109,8 @@ function prefixed(probe: KafkaProbe, prefix: string): { topics: KafkaProbe['topi
       ...('topic' in s ? { topic: prefix + s.topic } : {}),
       ...('topics' in s ? { topics: s.topics.map((t) => prefix + t) } : {}),
       ...('group' in s ? { group: prefix + s.group } : {}),
+      // A transactional.id is the broker's too: a run's ids are its own.
+      ...('config' in s && s.config?.['transactional.id'] !== undefined ? { config: { ...s.config, 'transactional.id': prefix + String(s.config['transactional.id']) } } : {}),
     }) as KafkaProbe['steps'][number]),
   };
 }

@@ -78,6 +78,20 @@ public class Driver {
     return org.apache.kafka.common.protocol.Errors.forException(e).name();
   }
 
+  /**
+   * The protocol error a transactional call failed with: the client wraps the broker's error
+   * (a KafkaException "Cannot execute transactional method because we are in an error state"
+   * around ProducerFencedException, for one), so the first cause that names a protocol error.
+   */
+  static String causeName(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String name = org.apache.kafka.common.protocol.Errors.forException(t).name();
+      if (!name.equals("UNKNOWN_SERVER_ERROR")) return name;
+      if (t.getCause() == t) break;
+    }
+    return e.getClass().getSimpleName();
+  }
+
   static void putAll(Properties p, JsonNode config) {
     if (config == null) return;
     config.fields().forEachRemaining((f) -> p.put(f.getKey(), f.getValue().asText()));
@@ -158,6 +172,9 @@ public class Driver {
       case "flush" -> flush();
       case "keys" -> keys(s);
       case "read" -> read(s);
+      case "txn" -> txn(s);
+      case "txn-end" -> txnEnd(s);
+      case "offsets" -> offsets(s);
       case "join" -> {
         Member m = s.path("process").asBoolean(false) ? new ChildMember(s) : new ThreadMember(s);
         members.put(s.get("member").asText(), m);
@@ -254,6 +271,7 @@ public class Driver {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, s.path("isolation").asText("read_uncommitted"));
     String topic = s.get("topic").asText();
     String label = s.get("label").asText();
     ObjectNode result = JSON.createObjectNode();
@@ -276,18 +294,15 @@ public class Driver {
       }
       consumer.seekToBeginning(tps);
       Map<TopicPartition, ArrayNode> got = new HashMap<>();
-      Map<TopicPartition, Long> next = new HashMap<>();
-      for (TopicPartition tp : tps) {
-        got.put(tp, JSON.createArrayNode());
-        next.put(tp, 0L);
-      }
+      for (TopicPartition tp : tps) got.put(tp, JSON.createArrayNode());
       try {
-        while (tps.stream().anyMatch((tp) -> next.get(tp) < end.get(tp))) {
+        // Until the position passes the end offset: under read_committed a transaction's control
+        // record or aborted records are skipped, so no record need sit at end - 1.
+        while (tps.stream().anyMatch((tp) -> consumer.position(tp) < end.get(tp))) {
           for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
             if (r.offset() >= end.get(tp)) continue;
             got.get(tp).add(r.value() + "@" + r.offset());
-            next.put(tp, r.offset() + 1);
           }
         }
       } catch (org.apache.kafka.common.errors.WakeupException e) {
@@ -295,11 +310,125 @@ public class Driver {
         return;
       }
       wake.cancel(false);
-      for (TopicPartition tp : tps) result.set(String.valueOf(tp.partition()), got.get(tp));
+      if (s.path("ids").asBoolean(false)) {
+        List<String> ids = new ArrayList<>();
+        for (TopicPartition tp : tps) for (JsonNode r : got.get(tp)) ids.add(r.asText().substring(0, r.asText().lastIndexOf('@')));
+        Collections.sort(ids);
+        ArrayNode all = result.putArray("all");
+        ids.forEach(all::add);
+      } else {
+        for (TopicPartition tp : tps) result.set(String.valueOf(tp.partition()), got.get(tp));
+      }
     } finally {
       timer.shutdownNow();
     }
     observed.with("reads").set(label, result);
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  /** Each transactional producer's sends so far (ids go on across its transactions). */
+  final Map<String, Integer> sent = new HashMap<>();
+
+  /** `count` records of the producer's open transaction (ids <producer>-<seq>); flush; the first send error or null. */
+  String sendInTxn(KafkaProducer<String, String> producer, JsonNode s, int count) {
+    String name = s.get("producer").asText();
+    String topic = s.get("topic").asText();
+    int partitions = s.path("spread").asBoolean(false) ? producer.partitionsFor(topic).size() : 0;
+    List<Future<RecordMetadata>> results = new ArrayList<>();
+    for (int i = 0; i < count; i++) {
+      int seq = sent.merge(name, 1, Integer::sum) - 1;
+      String id = name + "-" + seq;
+      ProducerRecord<String, String> record = partitions > 0
+          ? new ProducerRecord<>(topic, i % partitions, id, id)
+          : new ProducerRecord<>(topic, id, id);
+      try {
+        results.add(producer.send(record));
+      } catch (Exception e) {
+        return causeName(e);
+      }
+    }
+    try {
+      producer.flush();
+    } catch (Exception e) {
+      return causeName(e);
+    }
+    for (Future<RecordMetadata> r : results) {
+      try {
+        r.get();
+      } catch (Exception e) {
+        return causeName(e);
+      }
+    }
+    return null;
+  }
+
+  /** commitTransaction() or abortTransaction(): "committed" / "aborted", or "<call> <error>". */
+  static String endTxn(KafkaProducer<String, String> producer, String end) {
+    try {
+      if (end.equals("commit")) producer.commitTransaction();
+      else producer.abortTransaction();
+      return end.equals("commit") ? "committed" : "aborted";
+    } catch (Exception e) {
+      return end + " " + causeName(e);
+    }
+  }
+
+  /**
+   * A transaction of a transactional producer (config transactional.id): initTransactions() on
+   * its first, beginTransaction(), `count` records, flush, then commit, abort or leave it open.
+   * Notes `txns.<label>`: committed / aborted / open, or the call that failed and its error.
+   */
+  void txn(JsonNode s) {
+    String name = s.get("producer").asText();
+    String label = s.get("label").asText();
+    boolean fresh = !producers.containsKey(name);
+    KafkaProducer<String, String> producer = producer(s);
+    String result;
+    try {
+      if (fresh) producer.initTransactions();
+    } catch (Exception e) {
+      observed.with("txns").put(label, "init " + causeName(e));
+      return;
+    }
+    try {
+      producer.beginTransaction();
+    } catch (Exception e) {
+      observed.with("txns").put(label, "begin " + causeName(e));
+      return;
+    }
+    String error = sendInTxn(producer, s, s.get("count").asInt());
+    String end = s.get("end").asText();
+    if (error != null) result = "send " + error + (end.equals("open") ? "" : "; " + endTxn(producer, end));
+    else result = end.equals("open") ? "open" : endTxn(producer, end);
+    observed.with("txns").put(label, result);
+  }
+
+  /** The producer's open transaction: `count` more records (default none), then commit or abort it. */
+  void txnEnd(JsonNode s) {
+    KafkaProducer<String, String> producer = producers.get(s.get("producer").asText());
+    String error = s.path("count").asInt(0) > 0 ? sendInTxn(producer, s, s.get("count").asInt()) : null;
+    String end = endTxn(producer, s.get("end").asText());
+    observed.with("txns").put(s.get("label").asText(), error != null ? "send " + error + "; " + end : end);
+  }
+
+  /** endOffsets under an isolation level (read_committed: the last stable offset), per partition "p:offset". */
+  void offsets(JsonNode s) throws Exception {
+    Properties p = new Properties();
+    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, s.path("isolation").asText("read_uncommitted"));
+    String topic = s.get("topic").asText();
+    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (var info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) tps.add(new TopicPartition(topic, info.partition()));
+      tps.sort(Comparator.comparingInt(TopicPartition::partition));
+      Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(15));
+      StringBuilder text = new StringBuilder();
+      for (TopicPartition tp : tps) text.append(text.length() > 0 ? "," : "").append(tp.partition()).append(':').append(end.get(tp));
+      observed.with("offsets").put(s.get("label").asText(), text.toString());
+    }
   }
 
   /** Until every live member's last assignment covers the topics' partitions once, in one generation; records them. */
