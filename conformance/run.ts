@@ -4,7 +4,7 @@ import '../scenario-sections.js';
 import { judge, formatResults, loadRecording, recordingPath, type ProbeResult } from './compare.js';
 import { loadDivergences } from './divergences.js';
 import { compareOutcomes, type Outcome, type Recording } from './outcome.js';
-import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl, type ConformanceSystem } from './systems.js';
+import { CONFORMANCE_SYSTEMS, conformanceSystem, systemName, type BrokerControl, type ConformanceSystem } from './systems.js';
 
 /**
  * `npm run conformance` (node dist/conformance/run.js [--system S] [--record]): for each system,
@@ -75,12 +75,12 @@ export function liveRunFailed(run: LiveRun): boolean {
 async function main(argv: string[]): Promise<number> {
   const record = argv.includes('--record');
   const at = argv.indexOf('--system');
-  const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map((s) => s.system);
+  const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map(systemName);
   let failed = false;
   for (const name of names) {
     const system = conformanceSystem(name);
     if (system === undefined) {
-      process.stderr.write(`unknown system ${name}; known: ${CONFORMANCE_SYSTEMS.map((s) => s.system).join(', ')}\n`);
+      process.stderr.write(`unknown system ${name}; known: ${CONFORMANCE_SYSTEMS.map(systemName).join(', ')}\n`);
       return 2;
     }
     const started = performance.now();
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const total = (performance.now() - started) / 1000;
     if (record) {
-      const recording: Recording = { system: system.system, version: broker.version, outcomes: run.realOutcomes };
+      const recording: Recording = { system: system.system, version: broker.version, ...(system.mode ? { mode: system.mode } : {}), outcomes: run.realOutcomes };
       writeFileSync(recordingPath(system.system, broker.version), `${JSON.stringify(recording, null, 2)}\n`);
       process.stdout.write(`recorded ${Object.keys(run.realOutcomes).length} outcomes to ${recordingPath(system.system, broker.version)}\n`);
     }

@@ -4,6 +4,7 @@ import { assignReplicas } from '../../models/kafka/replica-assignment.js';
 import { parseScenario } from '../../models/scenario.js';
 import { World } from '../../sim/world.js';
 import { PROBE_BROKER_CONFIG, PROBE_TXN_CONFIG } from './broker.js';
+import { PROBE_ZK_CONFIG } from './broker-zk.js';
 import { emptyObserved, type KafkaProbe, type KafkaStep, type Observed } from './probe.js';
 
 /**
@@ -34,6 +35,10 @@ const READ_WINDOW = 20_000;
 const END_OFFSETS_TIMEOUT = 15_000;
 /** A transaction's records go out this far apart (ms), so "open" can stop the producer between its last record's answer and the next. */
 const TXN_RECORD_GAP = 50;
+/** How long an await-leader step waits for a new leader. */
+const LEADER_WINDOW = 20_000;
+/** An operator's stop: the broker's controlled shutdown runs to its exit within this (the real harness waits for the exit). */
+const STOP_WINDOW = 5_000;
 /** How long a txn or txn-end step has: initTransactions, the records, the commit or abort and its markers. */
 const TXN_WINDOW = 2_000;
 const ASSIGNOR_NAMES: Record<string, string> = {
@@ -83,10 +88,12 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'flush': at += step.modelMs ?? 500; break;
       case 'read': at += READ_WINDOW; break;
       case 'txn': case 'txn-end': at += TXN_WINDOW; break;
-      case 'offsets': break;
+      case 'offsets': case 'leaders': break;
+      case 'await-leader': at += step.withinMs ?? LEADER_WINDOW; break;
       case 'await-stable': at += step.withinMs ?? AWAIT_WINDOW; break;
       case 'received':
       case 'open': break;
+      case 'fault': at += step.action === 'stop' ? STOP_WINDOW : GAP; break;
       default: at += GAP;
     }
   }
@@ -100,6 +107,8 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
   const reads: { label: string; at: number; process: string; ids: boolean }[] = [];
   const txns: { label: string; producer: string; at: number; until: number; open: boolean; count: number }[] = [];
   const offsets: { label: string; at: number; topic: string; committed: boolean }[] = [];
+  const leaderChecks: { label: string; at: number; topic: string }[] = [];
+  const leaderWaits: { label: string; at: number; until: number; topic: string; partition: number; from: number; markAt: number }[] = [];
   for (const [i, { at: t, step }] of timed.entries()) {
     const later = timed.slice(i + 1);
     switch (step.op) {
@@ -112,9 +121,10 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'fault':
         for (const id of step.brokers) {
           const node = `broker-${id}`;
-          if (step.action === 'kill') {
+          if (step.action === 'kill' || step.action === 'stop') {
             const back = later.find((s) => s.step.op === 'fault' && s.step.action === 'restart' && s.step.brokers.includes(id));
-            faults.push({ at: `${t}ms`, kill: node, for: `${(back?.at ?? end + 3_600_000) - t}ms`, keepPageCache: true });
+            const until = `${(back?.at ?? end + 3_600_000) - t}ms`;
+            faults.push(step.action === 'kill' ? { at: `${t}ms`, kill: node, for: until, keepPageCache: true } : { at: `${t}ms`, stop: node, for: until });
           } else if (step.action === 'pause') faults.push({ at: `${t}ms`, pause: node });
           else if (step.action === 'resume') faults.push({ at: `${t}ms`, resume: node });
         }
@@ -176,6 +186,14 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       case 'offsets':
         offsets.push({ label: step.label, at: t, topic: step.topic, committed: step.isolation === 'read_committed' });
         break;
+      case 'leaders':
+        leaderChecks.push({ label: step.label, at: t, topic: step.topic });
+        break;
+      case 'await-leader': {
+        const fault = timed.slice(0, i).reverse().find((s) => s.step.op === 'fault');
+        leaderWaits.push({ label: step.label, at: t, until: t + (step.withinMs ?? LEADER_WINDOW), topic: step.topic, partition: step.partition, from: step.from, markAt: fault?.at ?? t });
+        break;
+      }
       default:
         break;
     }
@@ -190,8 +208,10 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
     duration: `${end}ms`,
     drain: '0ms',
     cluster: {
-      brokers, metadata: 'kraft', controllers: 1, ...(probe.cluster === 'single' ? { combined: true } : {}),
+      brokers,
+      ...(probe.metadata === 'zookeeper' ? { metadata: 'zookeeper' } : { metadata: 'kraft', controllers: 1, ...(probe.cluster === 'single' ? { combined: true } : {}) }),
       config: {
+        ...(probe.metadata === 'zookeeper' ? PROBE_ZK_CONFIG : {}),
         'group.initial.rebalance.delay.ms': PROBE_BROKER_CONFIG['group.initial.rebalance.delay.ms'],
         'offsets.topic.num.partitions': 5, 'offsets.topic.replication.factor': brokers,
         ...(probe.steps.some((s) => s.op === 'txn') ? {
@@ -240,18 +260,35 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
       const ends: string[] = [];
       for (let p = 0; p < count; p++) {
         const key = `${o.topic}-${p}`;
-        let leader: { hw: number; lso: number } | undefined;
-        for (let b = 1; b <= brokers && leader === undefined; b++) {
-          const actor = world.node(`broker-${b}`).actor as unknown as { inspect?: (k: string) => { hw: number; lso: number; leader: string | null } | undefined } | null;
-          const replica = actor?.inspect?.(key);
-          if (replica?.leader === `broker-${b}`) leader = replica;
-        }
+        const leader = leaderReplica(world, brokers, key);
         ends.push(`${p}:${leader === undefined ? 'none' : o.committed ? leader.lso : leader.hw}`);
       }
       observed.offsets[o.label] = ends.join(',');
     }, null);
   }
+  // The leaders the metadata names: the live broker leading each partition at its latest leader epoch.
+  const topicPartitions = (name: string) => {
+    const topic = probe.topics.find((t) => t.name === name)!;
+    return topic.replicas ? topic.replicas.length : topic.partitions ?? 1;
+  };
+  const leaderName = (key: string) => leaderReplica(world, brokers, key)?.name.replace('broker-', '') ?? 'none';
+  for (const c of leaderChecks) {
+    world.kernel.at(c.at * MS, () => {
+      observed.leaders[c.label] = Array.from({ length: topicPartitions(c.topic) }, (_, p) => `${p}:${leaderName(`${c.topic}-${p}`)}`).join(',');
+    }, null);
+  }
+  // An await-leader: looked at every 50 ms, as the real driver asks for the metadata.
+  for (const w of leaderWaits) {
+    const look = (time: number) => {
+      if (time > w.until || observed.leaders[w.label] !== undefined) return;
+      const leader = leaderName(`${w.topic}-${w.partition}`);
+      if (leader !== 'none' && leader !== String(w.from)) observed.leaders[w.label] = { leader, ms: time - w.markAt };
+      else world.kernel.at((time + 50) * MS, () => look(time + 50), null);
+    };
+    world.kernel.at(w.at * MS, () => look(w.at), null);
+  }
   world.run({ duration: end * MS, drain: 0, faults: parsed.faults ?? [] });
+  for (const w of leaderWaits) observed.leaders[w.label] ??= 'timeout';
   const ops = world.history.ops;
   if (world.notes.length >= 10_000) throw new Error(`probe ${probe.id}: the model's notes overflowed; the group-synced notes are incomplete`);
   // Each member's SyncGroup outcome (the generation and the partitions it owns from then on), as
@@ -319,6 +356,19 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
     }
   }
   return observed;
+}
+
+/** The live broker that leads `key` at the highest leader epoch (a stopped or killed one says nothing). */
+function leaderReplica(world: World, brokers: number, key: string): { name: string; hw: number; lso: number } | undefined {
+  let best: { name: string; hw: number; lso: number; leaderEpoch: number } | undefined;
+  for (let b = 1; b <= brokers; b++) {
+    const name = `broker-${b}`;
+    const slot = world.node(name);
+    if (slot.status !== 'up') continue;
+    const replica = (slot.actor as unknown as { inspect?: (k: string) => { hw: number; lso: number; leader: string | null; leaderEpoch: number } | undefined } | null)?.inspect?.(key);
+    if (replica?.leader === name && (best === undefined || replica.leaderEpoch > best.leaderEpoch)) best = { name, hw: replica.hw, lso: replica.lso, leaderEpoch: replica.leaderEpoch };
+  }
+  return best;
 }
 
 function partitionOf(queue: string | undefined): number {

@@ -25,8 +25,15 @@ export type KafkaStep =
   /** Wait for every outstanding send's result (producer.flush); the model allows `modelMs` of virtual time for it. */
   | { op: 'flush'; modelMs?: number }
   | { op: 'wait'; ms: number }
-  /** kill -9, restart, SIGSTOP, SIGCONT of brokers (node ids 1..3 = broker-1..3). */
-  | { op: 'fault'; action: 'kill' | 'restart' | 'pause' | 'resume'; brokers: number[] }
+  /** kill -9, an operator's stop (SIGTERM; a broker's controlled shutdown runs until it exits), restart, SIGSTOP, SIGCONT of brokers (node ids 1..3 = broker-1..3). */
+  | { op: 'fault'; action: 'kill' | 'stop' | 'restart' | 'pause' | 'resume'; brokers: number[] }
+  /** The leader of each partition as the cluster's metadata says now ("<partition>:<broker id or none>"). */
+  | { op: 'leaders'; label: string; topic: string }
+  /**
+   * Until `partition`'s leader is a broker other than `from`: which, and how long since the last
+   * fault, judged against `timed`. The model looks for it within `withinMs` (default 20000).
+   */
+  | { op: 'await-leader'; label: string; topic: string; partition: number; from: number; timed: { around: number; tolerance: number }; withinMs?: number }
   /**
    * A fresh assign() consumer reads every partition from the start to the end offsets (under
    * `isolation`, default read_uncommitted). `ids`: only the ids read, sorted, over all partitions
@@ -72,8 +79,10 @@ export interface KafkaTopicSpec {
 export interface KafkaProbe {
   id: string;
   about: string;
-  /** single: one combined-mode node; cluster: a controller and three brokers. */
+  /** single: one combined-mode node; cluster: a controller and three brokers (ZooKeeper mode: ZooKeeper and three brokers). */
   cluster: 'single' | 'cluster';
+  /** kraft (default): Kafka 4.0.2; zookeeper: Kafka 3.9.1 in ZooKeeper mode (cluster only). */
+  metadata?: 'kraft' | 'zookeeper';
   topics: KafkaTopicSpec[];
   steps: KafkaStep[];
   /** How assignments are compared: exact (who owns what) or shape (sizes and how many partitions moved; for assignors whose ties depend on random member ids). */
@@ -91,10 +100,12 @@ export interface Observed {
   txns: Record<string, string>;
   /** Per offsets label: "<partition>:<end offset>,...". */
   offsets: Record<string, string>;
+  /** Per leaders label: "<partition>:<leader>,..."; per await-leader label: the new leader and "@ms" since the last fault. */
+  leaders: Record<string, string | { leader: string; ms: number }>;
 }
 
 export function emptyObserved(): Observed {
-  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {}, txns: {}, offsets: {} };
+  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {}, txns: {}, offsets: {}, leaders: {} };
 }
 
 /** A probe needs the harness's own brokers: it uses the three-broker cluster, or faults. */
@@ -154,6 +165,12 @@ export function outcomeOf(probe: KafkaProbe, observed: Observed): Outcome {
   for (const step of probe.steps) {
     if (step.op === 'txn' || step.op === 'txn-end') outcome[`txns.${step.label}`] = observed.txns[step.label] ?? 'absent';
     if (step.op === 'offsets') outcome[`offsets.${step.label}`] = observed.offsets[step.label] ?? 'absent';
+    if (step.op === 'leaders') outcome[`leaders.${step.label}`] = (observed.leaders[step.label] as string | undefined) ?? 'absent';
+    if (step.op === 'await-leader') {
+      const got = observed.leaders[step.label];
+      outcome[`leaders.${step.label}`] = got === undefined || typeof got === 'string' ? got ?? 'absent'
+        : { leader: got.leader, after: timing(got.ms, step.timed.around, step.timed.tolerance) };
+    }
   }
   return outcome;
 }

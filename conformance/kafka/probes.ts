@@ -182,6 +182,34 @@ const TXN_PROBES: readonly KafkaProbe[] = [
 /** Long enough for the controller to fence a killed broker (broker.session.timeout.ms 9000) and act on it. */
 const FENCED = 12_000;
 
+/**
+ * Only an out-of-sync replica left: broker 3 killed before 3 acks=all records, then 1 and 2 killed
+ * and 3 restarted. `dead`: how long until the cluster has acted on a killed broker (KRaft: fenced
+ * after broker.session.timeout.ms; ZooKeeper mode: its session expired).
+ */
+export const uncleanProbe = (unclean: boolean, dead: number, metadata: 'kraft' | 'zookeeper' = 'kraft'): KafkaProbe => ({
+  id: `${metadata === 'zookeeper' ? 'zk-' : ''}unclean-election-${unclean ? 'enabled-loses' : 'disabled-offline'}`,
+  about: `only an out-of-sync replica left (broker 3, killed before 3 acks=all records): unclean.leader.election.enable=${unclean}`,
+  cluster: 'cluster',
+  ...(metadata === 'zookeeper' ? { metadata } : {}),
+  topics: [{ name: 'u', replicas: R3, config: { 'unclean.leader.election.enable': unclean } }],
+  steps: [
+    { op: 'fault', action: 'kill', brokers: [3] },
+    { op: 'wait', ms: dead },
+    { op: 'produce', producer: 'p1', topic: 'u', count: 3, config: { acks: 'all' } },
+    { op: 'flush' },
+    { op: 'fault', action: 'kill', brokers: [1, 2] },
+    { op: 'fault', action: 'restart', brokers: [3] },
+    { op: 'wait', ms: dead },
+    { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 15_000, 'request.timeout.ms': 2_000 } },
+    { op: 'flush', modelMs: 16_000 },
+    { op: 'read', label: 'broker-3-alone', topic: 'u' },
+    { op: 'fault', action: 'restart', brokers: [1, 2] },
+    { op: 'wait', ms: dead },
+    { op: 'read', label: 'all-back', topic: 'u' },
+  ],
+});
+
 export const KAFKA_PROBES: readonly KafkaProbe[] = [
   ...[2, 3, 6, 12, 50].map(partitionerProbe),
   ...TXN_PROBES,
@@ -337,27 +365,7 @@ export const KAFKA_PROBES: readonly KafkaProbe[] = [
       { op: 'fault', action: 'restart', brokers: [2, 3] },
     ],
   },
-  ...[false, true].map((unclean): KafkaProbe => ({
-    id: `unclean-election-${unclean ? 'enabled-loses' : 'disabled-offline'}`,
-    about: `only an out-of-sync replica left (broker 3, killed before 3 acks=all records): unclean.leader.election.enable=${unclean}`,
-    cluster: 'cluster',
-    topics: [{ name: 'u', replicas: R3, config: { 'unclean.leader.election.enable': unclean } }],
-    steps: [
-      { op: 'fault', action: 'kill', brokers: [3] },
-      { op: 'wait', ms: FENCED },
-      { op: 'produce', producer: 'p1', topic: 'u', count: 3, config: { acks: 'all' } },
-      { op: 'flush' },
-      { op: 'fault', action: 'kill', brokers: [1, 2] },
-      { op: 'fault', action: 'restart', brokers: [3] },
-      { op: 'wait', ms: FENCED },
-      { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 15_000, 'request.timeout.ms': 2_000 } },
-      { op: 'flush', modelMs: 16_000 },
-      { op: 'read', label: 'broker-3-alone', topic: 'u' },
-      { op: 'fault', action: 'restart', brokers: [1, 2] },
-      { op: 'wait', ms: FENCED },
-      { op: 'read', label: 'all-back', topic: 'u' },
-    ],
-  })),
+  ...[false, true].map((unclean) => uncleanProbe(unclean, FENCED)),
   // request.timeout.ms 5000 (default 30000): a request in flight to the killed leader is given up sooner.
   ...([['acks-1', { acks: '1', 'enable.idempotence': false, 'request.timeout.ms': 5_000 }], ['acks-all-idempotent', { acks: 'all', 'enable.idempotence': true, 'request.timeout.ms': 5_000 }]] as const).map(([name, config]): KafkaProbe => ({
     id: `leader-kill-${name}`,

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { BrokerControl } from '../systems.js';
-import { kafkaClasspath, logTail, startCluster, startSingle, type KafkaCluster } from './broker.js';
+import { kafkaClasspath, logTail, startCluster, startSingle, type KafkaCluster, type KafkaFlavour } from './broker.js';
+import { startZkCluster } from './broker-zk.js';
 import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
 
 /**
@@ -16,19 +17,26 @@ import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
  * controller with three brokers is started. After each probe every broker is brought back up.
  */
 
+/** kill -9, an operator's stop (SIGTERM, until it exits), restart, SIGSTOP, SIGCONT. */
+export type FaultAction = 'kill' | 'stop' | 'restart' | 'pause' | 'resume';
+
 export interface KafkaBrokerControl extends BrokerControl {
   /** The bootstrap servers of the kind of cluster a probe needs, started on first use. */
   bootstrapFor(kind: KafkaProbe['cluster']): Promise<string>;
-  fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void>;
+  fault(action: FaultAction, brokers: number[]): Promise<void>;
   /** Every broker of the current cluster running and not paused, all registered. */
   heal(): Promise<void>;
 }
 
+/** How each kind of cluster is started (ZooKeeper mode has only the three-broker cluster). */
+type Starters = Partial<Record<KafkaProbe['cluster'], () => Promise<KafkaCluster>>>;
+
 export class KafkaHarness implements KafkaBrokerControl {
   private current: { kind: KafkaProbe['cluster']; cluster: KafkaCluster } | null = null;
 
-  constructor(private readonly first: KafkaCluster) {
-    this.current = { kind: 'single', cluster: first };
+  constructor(private readonly first: KafkaCluster, firstKind: KafkaProbe['cluster'] = 'single',
+    private readonly starters: Starters = { single: startSingle, cluster: startCluster }) {
+    this.current = { kind: firstKind, cluster: first };
   }
 
   get url(): string {
@@ -37,9 +45,11 @@ export class KafkaHarness implements KafkaBrokerControl {
 
   async bootstrapFor(kind: KafkaProbe['cluster']): Promise<string> {
     if (this.current?.kind !== kind) {
+      const start = this.starters[kind];
+      if (start === undefined) throw new Error(`this harness has no ${kind} cluster`);
       await this.current?.cluster.stop();
       this.current = null;
-      this.current = { kind, cluster: kind === 'single' ? await startSingle() : await startCluster() };
+      this.current = { kind, cluster: await start() };
     }
     return this.current.cluster.bootstrap;
   }
@@ -49,10 +59,11 @@ export class KafkaHarness implements KafkaBrokerControl {
     return this.current.cluster;
   }
 
-  async fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void> {
+  async fault(action: FaultAction, brokers: number[]): Promise<void> {
     for (const id of brokers) {
       const node = this.cluster.node(id);
       if (action === 'kill') await node.kill();
+      else if (action === 'stop') await node.stop();
       else if (action === 'restart') {
         if (node.proc === null) node.start();
       } else if (action === 'pause') node.pause();
@@ -70,6 +81,11 @@ export class KafkaHarness implements KafkaBrokerControl {
       }
     }
     if (restarted || this.current?.kind === 'cluster') await this.cluster.waitReady(this.current?.kind === 'cluster' ? 3 : 1);
+  }
+
+  /** The flavour of Kafka this harness runs (the driver is compiled against the same jars). */
+  get flavour(): KafkaFlavour {
+    return this.first.flavour;
   }
 
   /** kill -9 and restart of the single node (the interface every system's control has). */
@@ -91,6 +107,11 @@ export class KafkaHarness implements KafkaBrokerControl {
 
 export async function startKafkaHarness(): Promise<KafkaHarness> {
   return new KafkaHarness(await startSingle());
+}
+
+/** ZooKeeper mode (Kafka 3.9.1): ZooKeeper and three brokers, shared by every probe of the run. */
+export async function startZkHarness(): Promise<KafkaHarness> {
+  return new KafkaHarness(await startZkCluster(), 'cluster', { cluster: startZkCluster });
 }
 
 /**
@@ -128,8 +149,9 @@ function unprefixed(observed: Observed, prefix: string): Observed {
 /** One probe through the driver against `bootstrap`; faults through `control` (required when the probe has any). */
 export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, control?: KafkaBrokerControl): Promise<Observed> {
   const servers = control ? await control.bootstrapFor(probe.cluster) : bootstrap.replace(/^kafka:\/\//, '');
+  const flavour: KafkaFlavour = probe.metadata ?? 'kraft';
   const driver = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error',
-    '-cp', kafkaClasspath(), 'Driver', 'probe', servers], { stdio: ['pipe', 'pipe', 'pipe'] });
+    '-cp', kafkaClasspath(flavour), 'Driver', 'probe', servers], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   driver.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -145,7 +167,7 @@ export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, 
   const lines = createInterface({ input: driver.stdout });
   try {
     for await (const line of lines) {
-      const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: 'kill' | 'restart' | 'pause' | 'resume'; brokers?: number[] };
+      const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: FaultAction; brokers?: number[] };
       if (message.observed) {
         observed = unprefixed({ ...emptyObserved(), ...message.observed }, `mqsim-${RUN}-${probe.id}.`);
       } else if (message.op === 'fault') {

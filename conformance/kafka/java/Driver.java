@@ -175,6 +175,8 @@ public class Driver {
       case "txn" -> txn(s);
       case "txn-end" -> txnEnd(s);
       case "offsets" -> offsets(s);
+      case "leaders" -> observed.with("leaders").put(s.get("label").asText(), leaders(s.get("topic").asText()));
+      case "await-leader" -> awaitLeader(s);
       case "join" -> {
         Member m = s.path("process").asBoolean(false) ? new ChildMember(s) : new ThreadMember(s);
         members.put(s.get("member").asText(), m);
@@ -410,6 +412,37 @@ public class Driver {
     String error = s.path("count").asInt(0) > 0 ? sendInTxn(producer, s, s.get("count").asInt()) : null;
     String end = endTxn(producer, s.get("end").asText());
     observed.with("txns").put(s.get("label").asText(), error != null ? "send " + error + "; " + end : end);
+  }
+
+  /** Each partition's leader as the metadata says: "<partition>:<broker id or none>,...". */
+  String leaders(String topic) throws Exception {
+    var d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
+    StringBuilder text = new StringBuilder();
+    d.partitions().stream().sorted(Comparator.comparingInt((p) -> p.partition())).forEach((p) ->
+        text.append(text.length() > 0 ? "," : "").append(p.partition()).append(':').append(p.leader() == null || p.leader().isEmpty() ? "none" : String.valueOf(p.leader().id())));
+    return text.toString();
+  }
+
+  /** Until the partition's leader is a live broker other than `from`: which one, and the ms since the last fault. */
+  void awaitLeader(JsonNode s) throws Exception {
+    String topic = s.get("topic").asText();
+    int partition = s.get("partition").asInt();
+    int from = s.get("from").asInt();
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      try {
+        var d = admin.describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic);
+        var leader = d.partitions().get(partition).leader();
+        if (leader != null && !leader.isEmpty() && leader.id() != from) {
+          observed.with("leaders").set(s.get("label").asText(), JSON.createObjectNode().put("leader", String.valueOf(leader.id())).put("ms", now() - markAt));
+          return;
+        }
+      } catch (ExecutionException | TimeoutException e) {
+        // the broker asked was the one that died: ask again
+      }
+      Thread.sleep(50);
+    }
+    observed.with("leaders").put(s.get("label").asText(), "timeout");
   }
 
   /** endOffsets under an isolation level (read_committed: the last stable offset), per partition "p:offset". */
