@@ -2,6 +2,7 @@ import { kafkaModel } from '../../models/kafka/index.js';
 import { partitionForKey } from '../../models/kafka/partitioner.js';
 import { assignReplicas } from '../../models/kafka/replica-assignment.js';
 import { parseScenario } from '../../models/scenario.js';
+import { kafkaVersionOf } from '../../models/kafka/version.js';
 import { World } from '../../sim/world.js';
 import { PROBE_BROKER_CONFIG, PROBE_TXN_CONFIG } from './broker.js';
 import { PROBE_ZK_CONFIG } from './broker-zk.js';
@@ -20,9 +21,9 @@ import { emptyObserved, type KafkaProbe, type KafkaStep, type Observed } from '.
  * them) become the same `Observed` the real driver prints. The key partitioner runs through the
  * library API (partitionForKey).
  *
- * The Kafka model has no version switch yet: it behaves as 3.7 and 4.0 alike in everything these
- * probes show; every difference from Kafka 4.0.2 a probe shows is listed in
- * conformance/DIVERGENCES.md.
+ * The scenario sets `cluster.version` to the real broker's (models/kafka/version.ts): 4.0 for
+ * Kafka 4.0.2 (KRaft), 3.9 for Kafka 3.9.1 (ZooKeeper mode); every difference from the real
+ * broker a probe shows is listed in conformance/DIVERGENCES.md.
  */
 
 const MS = 1_000;
@@ -66,7 +67,10 @@ interface Timed<T> {
   step: T;
 }
 
-export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Observed {
+export function runProbeInModel(probe: KafkaProbe, realVersion?: string): Observed {
+  // The model follows the real broker's version (models/kafka/version.ts): 4.0 for the KRaft
+  // probes, 3.9 for the ZooKeeper-mode ones.
+  const version = realVersion !== undefined ? kafkaVersionOf(realVersion) : probe.metadata === 'zookeeper' ? '3.9' : '4.0';
   const observed = emptyObserved();
   const brokers = probe.cluster === 'single' ? 1 : 3;
   // The key partitioner, through the library API.
@@ -208,7 +212,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
     duration: `${end}ms`,
     drain: '0ms',
     cluster: {
-      brokers,
+      brokers, version,
       ...(probe.metadata === 'zookeeper' ? { metadata: 'zookeeper' } : { metadata: 'kraft', controllers: 1, ...(probe.cluster === 'single' ? { combined: true } : {}) }),
       config: {
         ...(probe.metadata === 'zookeeper' ? PROBE_ZK_CONFIG : {}),
