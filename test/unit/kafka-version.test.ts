@@ -1,7 +1,7 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_KAFKA_VERSION, defaultMetadataMode, hasZooKeeper, kafkaVersionOf } from '../../models/kafka/version.js';
 import { mqsim } from '../cli-helpers.js';
 
@@ -14,8 +14,14 @@ cluster: ${cluster}
 topics: [{ name: t, partitions: 1, replicationFactor: 3 }]
 `;
 
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 function file(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'mqsim-kafka-version-'));
+  dirs.push(dir);
   const path = join(dir, 'v.yaml');
   writeFileSync(path, text);
   return path;
