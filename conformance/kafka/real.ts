@@ -120,6 +120,8 @@ export async function startZkHarness(): Promise<KafkaHarness> {
  * taken off what it observed.
  */
 const RUN = Date.now().toString(36);
+/** Runs of each probe so far: a probe run again (the retry of one that differed from its recording) gets fresh topics, groups and transactional ids. */
+const attempts = new Map<string, number>();
 const PROBE_TIMEOUT_MS = 180_000;
 
 function prefixed(probe: KafkaProbe, prefix: string): { topics: KafkaProbe['topics']; steps: KafkaProbe['steps'] } {
@@ -162,14 +164,17 @@ export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, 
     stderr += `\nprobe ${probe.id} still running after ${PROBE_TIMEOUT_MS / 1000}s: killed`;
     driver.kill('SIGKILL');
   }, PROBE_TIMEOUT_MS);
-  driver.stdin.write(`${JSON.stringify(prefixed(probe, `mqsim-${RUN}-${probe.id}.`))}\n`);
+  const attempt = attempts.get(probe.id) ?? 0;
+  attempts.set(probe.id, attempt + 1);
+  const prefix = `mqsim-${RUN}${attempt > 0 ? `-${attempt}` : ''}-${probe.id}.`;
+  driver.stdin.write(`${JSON.stringify(prefixed(probe, prefix))}\n`);
   let observed: Observed | null = null;
   const lines = createInterface({ input: driver.stdout });
   try {
     for await (const line of lines) {
       const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: FaultAction; brokers?: number[] };
       if (message.observed) {
-        observed = unprefixed({ ...emptyObserved(), ...message.observed }, `mqsim-${RUN}-${probe.id}.`);
+        observed = unprefixed({ ...emptyObserved(), ...message.observed }, prefix);
       } else if (message.op === 'fault') {
         if (control === undefined) throw new Error(`probe ${probe.id} has a broker fault: it runs only on the harness's own brokers`);
         await control.fault(message.action!, message.brokers!);

@@ -7,9 +7,7 @@
  *   4.0 cluster is KRaft, and `cluster.metadata: zookeeper` with version 4.0 is refused.
  *
  * Checked against real brokers by conformance/ (4.0.2 in KRaft mode, 3.9.1 in ZooKeeper mode;
- * conformance/recorded/kafka-*.json). Seen there and not switched yet: a fenced transactional
- * producer's refused record is INVALID_TXN_STATE on 3.9.1 and INVALID_PRODUCER_EPOCH on 4.0.2
- * (conformance/DIVERGENCES.md).
+ * conformance/recorded/kafka-*.json): no other difference the probes show needs a switch.
  *
  * The default is 3.9 (what the model followed before the switch existed: ZooKeeper mode unless
  * the scenario says kraft).
