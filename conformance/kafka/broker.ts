@@ -41,18 +41,20 @@ export function installedKafkaVersion(flavour: KafkaFlavour = 'kraft'): string |
   return jar ? jar.slice('kafka-clients-'.length, -'.jar'.length) : null;
 }
 
-/** The jars, then the compiled driver (Driver.java compiled once into target/classes when newer). */
+/** The jars, then the compiled driver (java/*.java compiled into the flavour's target/classes when a source is newer). */
 export function kafkaClasspath(flavour: KafkaFlavour = 'kraft'): string {
   const libs = KAFKA_LIBS(flavour);
   if (installedKafkaVersion(flavour) === null) {
     throw new Error(`Kafka jars missing: run mvn -q -f ${join(KAFKA_JAVA_DIR(flavour), 'pom.xml')} dependency:copy-dependencies`);
   }
   const classes = join(KAFKA_JAVA_DIR(flavour), 'target', 'classes');
-  const source = join(KAFKA_JAVA_DIR('kraft'), 'Driver.java');
+  // The driver's sources (Driver.java and the classes it uses) live in java/; compiled again when one is newer.
+  const sources = KAFKA_JAVA_DIR('kraft');
+  const newest = Math.max(...readdirSync(sources).filter((f) => f.endsWith('.java')).map((f) => statSync(join(sources, f)).mtimeMs));
   const compiled = join(classes, 'Driver.class');
-  if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+  if (!existsSync(compiled) || statSync(compiled).mtimeMs < newest) {
     mkdirSync(classes, { recursive: true });
-    const out = spawnSync('javac', ['-nowarn', '-cp', `${libs}/*`, '-d', classes, source], { encoding: 'utf8' });
+    const out = spawnSync('javac', ['-nowarn', '-cp', `${libs}/*`, '-sourcepath', sources, '-d', classes, join(sources, 'Driver.java')], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(`javac Driver.java failed:\n${out.stderr}`);
   }
   return `${classes}:${libs}/*`;

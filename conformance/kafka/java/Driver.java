@@ -105,6 +105,7 @@ public class Driver {
   final Map<String, Member> members = new LinkedHashMap<>();
   final List<Future<?>> pendingSends = new ArrayList<>();
   final Map<String, KafkaProducer<String, String>> producers = new LinkedHashMap<>();
+  final TxnAndMetadataSteps steps = new TxnAndMetadataSteps(this);
   /** When the last fault or member kill happened (for timing outcomes). */
   long markAt = 0;
 
@@ -172,11 +173,11 @@ public class Driver {
       case "flush" -> flush();
       case "keys" -> keys(s);
       case "read" -> read(s);
-      case "txn" -> txn(s);
-      case "txn-end" -> txnEnd(s);
-      case "offsets" -> offsets(s);
-      case "leaders" -> observed.with("leaders").put(s.get("label").asText(), leaders(s.get("topic").asText()));
-      case "await-leader" -> awaitLeader(s);
+      case "txn" -> steps.txn(s);
+      case "txn-end" -> steps.txnEnd(s);
+      case "offsets" -> steps.offsets(s);
+      case "leaders" -> observed.with("leaders").put(s.get("label").asText(), steps.leaders(s.get("topic").asText()));
+      case "await-leader" -> steps.awaitLeader(s);
       case "join" -> {
         Member m = s.path("process").asBoolean(false) ? new ChildMember(s) : new ThreadMember(s);
         members.put(s.get("member").asText(), m);
@@ -325,143 +326,6 @@ public class Driver {
       timer.shutdownNow();
     }
     observed.with("reads").set(label, result);
-  }
-
-  // ---------------------------------------------------------------- transactions
-
-  /** Each transactional producer's sends so far (ids go on across its transactions). */
-  final Map<String, Integer> sent = new HashMap<>();
-
-  /** `count` records of the producer's open transaction (ids <producer>-<seq>); flush; the first send error or null. */
-  String sendInTxn(KafkaProducer<String, String> producer, JsonNode s, int count) {
-    String name = s.get("producer").asText();
-    String topic = s.get("topic").asText();
-    int partitions = s.path("spread").asBoolean(false) ? producer.partitionsFor(topic).size() : 0;
-    List<Future<RecordMetadata>> results = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      int seq = sent.merge(name, 1, Integer::sum) - 1;
-      String id = name + "-" + seq;
-      ProducerRecord<String, String> record = partitions > 0
-          ? new ProducerRecord<>(topic, i % partitions, id, id)
-          : new ProducerRecord<>(topic, id, id);
-      try {
-        results.add(producer.send(record));
-      } catch (Exception e) {
-        return causeName(e);
-      }
-    }
-    try {
-      producer.flush();
-    } catch (Exception e) {
-      return causeName(e);
-    }
-    for (Future<RecordMetadata> r : results) {
-      try {
-        r.get();
-      } catch (Exception e) {
-        return causeName(e);
-      }
-    }
-    return null;
-  }
-
-  /** commitTransaction() or abortTransaction(): "committed" / "aborted", or "<call> <error>". */
-  static String endTxn(KafkaProducer<String, String> producer, String end) {
-    try {
-      if (end.equals("commit")) producer.commitTransaction();
-      else producer.abortTransaction();
-      return end.equals("commit") ? "committed" : "aborted";
-    } catch (Exception e) {
-      return end + " " + causeName(e);
-    }
-  }
-
-  /**
-   * A transaction of a transactional producer (config transactional.id): initTransactions() on
-   * its first, beginTransaction(), `count` records, flush, then commit, abort or leave it open.
-   * Notes `txns.<label>`: committed / aborted / open, or the call that failed and its error.
-   */
-  void txn(JsonNode s) {
-    String name = s.get("producer").asText();
-    String label = s.get("label").asText();
-    boolean fresh = !producers.containsKey(name);
-    KafkaProducer<String, String> producer = producer(s);
-    String result;
-    try {
-      if (fresh) producer.initTransactions();
-    } catch (Exception e) {
-      observed.with("txns").put(label, "init " + causeName(e));
-      return;
-    }
-    try {
-      producer.beginTransaction();
-    } catch (Exception e) {
-      observed.with("txns").put(label, "begin " + causeName(e));
-      return;
-    }
-    String error = sendInTxn(producer, s, s.get("count").asInt());
-    String end = s.get("end").asText();
-    if (error != null) result = "send " + error + (end.equals("open") ? "" : "; " + endTxn(producer, end));
-    else result = end.equals("open") ? "open" : endTxn(producer, end);
-    observed.with("txns").put(label, result);
-  }
-
-  /** The producer's open transaction: `count` more records (default none), then commit or abort it. */
-  void txnEnd(JsonNode s) {
-    KafkaProducer<String, String> producer = producers.get(s.get("producer").asText());
-    String error = s.path("count").asInt(0) > 0 ? sendInTxn(producer, s, s.get("count").asInt()) : null;
-    String end = endTxn(producer, s.get("end").asText());
-    observed.with("txns").put(s.get("label").asText(), error != null ? "send " + error + "; " + end : end);
-  }
-
-  /** Each partition's leader as the metadata says: "<partition>:<broker id or none>,...". */
-  String leaders(String topic) throws Exception {
-    var d = admin.describeTopics(List.of(topic)).allTopicNames().get(10, TimeUnit.SECONDS).get(topic);
-    StringBuilder text = new StringBuilder();
-    d.partitions().stream().sorted(Comparator.comparingInt((p) -> p.partition())).forEach((p) ->
-        text.append(text.length() > 0 ? "," : "").append(p.partition()).append(':').append(p.leader() == null || p.leader().isEmpty() ? "none" : String.valueOf(p.leader().id())));
-    return text.toString();
-  }
-
-  /** Until the partition's leader is a live broker other than `from`: which one, and the ms since the last fault. */
-  void awaitLeader(JsonNode s) throws Exception {
-    String topic = s.get("topic").asText();
-    int partition = s.get("partition").asInt();
-    int from = s.get("from").asInt();
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      try {
-        var d = admin.describeTopics(List.of(topic)).allTopicNames().get(5, TimeUnit.SECONDS).get(topic);
-        var leader = d.partitions().get(partition).leader();
-        if (leader != null && !leader.isEmpty() && leader.id() != from) {
-          observed.with("leaders").set(s.get("label").asText(), JSON.createObjectNode().put("leader", String.valueOf(leader.id())).put("ms", now() - markAt));
-          return;
-        }
-      } catch (ExecutionException | TimeoutException e) {
-        // the broker asked was the one that died: ask again
-      }
-      Thread.sleep(50);
-    }
-    observed.with("leaders").put(s.get("label").asText(), "timeout");
-  }
-
-  /** endOffsets under an isolation level (read_committed: the last stable offset), per partition "p:offset". */
-  void offsets(JsonNode s) throws Exception {
-    Properties p = new Properties();
-    p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    p.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    p.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
-    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, s.path("isolation").asText("read_uncommitted"));
-    String topic = s.get("topic").asText();
-    try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(p)) {
-      List<TopicPartition> tps = new ArrayList<>();
-      for (var info : consumer.partitionsFor(topic, Duration.ofSeconds(10))) tps.add(new TopicPartition(topic, info.partition()));
-      tps.sort(Comparator.comparingInt(TopicPartition::partition));
-      Map<TopicPartition, Long> end = consumer.endOffsets(tps, Duration.ofSeconds(15));
-      StringBuilder text = new StringBuilder();
-      for (TopicPartition tp : tps) text.append(text.length() > 0 ? "," : "").append(tp.partition()).append(':').append(end.get(tp));
-      observed.with("offsets").put(s.get("label").asText(), text.toString());
-    }
   }
 
   /** Until every live member's last assignment covers the topics' partitions once, in one generation; records them. */
