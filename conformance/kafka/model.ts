@@ -109,7 +109,7 @@ export function runProbeInModel(probe: KafkaProbe, realVersion?: string): Observ
   const joined: string[] = [];
   const memberEntry = new Map<string, { steps: unknown[] }>();
   const reads: { label: string; at: number; process: string; ids: boolean }[] = [];
-  const txns: { label: string; producer: string; at: number; until: number; open: boolean; count: number }[] = [];
+  const txns: { label: string; producer: string; at: number; until: number; count: number }[] = [];
   const offsets: { label: string; at: number; topic: string; committed: boolean }[] = [];
   const leaderChecks: { label: string; at: number; topic: string }[] = [];
   const leaderWaits: { label: string; at: number; until: number; topic: string; partition: number; from: number; markAt: number }[] = [];
@@ -183,8 +183,8 @@ export function runProbeInModel(probe: KafkaProbe, realVersion?: string): Observ
           const pauseAt = t + (step.count - 1) * TXN_RECORD_GAP + TXN_RECORD_GAP / 2;
           faults.push({ at: `${pauseAt}ms`, pause: step.producer, for: `${(ending?.at ?? end + 3_600_000) - pauseAt}ms` });
         }
-        txns.push({ label: step.label, producer: step.producer, at: t, until: ending?.at ?? end, open: step.end === 'open', count: step.count });
-        if (ending) txns.push({ label: ending.step.label, producer: step.producer, at: ending.at, until: end, open: false, count: extra });
+        txns.push({ label: step.label, producer: step.producer, at: t, until: ending?.at ?? end, count: step.count });
+        if (ending) txns.push({ label: ending.step.label, producer: step.producer, at: ending.at, until: end, count: extra });
         break;
       }
       case 'offsets':

@@ -25,6 +25,7 @@ describe(`conformance: the Kafka model's ZooKeeper mode against Kafka ${VERSION}
     expect(recording!.mode).toBe('zookeeper');
     expect(loadRecording('kafka', '4.0.2')!.mode).toBe('kraft');
     expect(Object.keys(recording!.outcomes).sort()).toEqual(KAFKA_ZK_PROBES.map((p) => p.id).sort());
+    expect(KAFKA_ZK_PROBES).toHaveLength(9);
     expect(KAFKA_ZK_PROBES.every((p) => p.metadata === 'zookeeper' && p.cluster === 'cluster')).toBe(true);
     expect(conformanceSystem('kafka-zk')).toBe(kafkaZkConformance);
   });
