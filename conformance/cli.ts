@@ -1,7 +1,7 @@
 import '../scenario-sections.js';
 import { formatResults } from './compare.js';
 import { liveRunFailed, runAgainst } from './run.js';
-import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl } from './systems.js';
+import { CONFORMANCE_SYSTEMS, conformanceSystem, systemName, type BrokerControl } from './systems.js';
 
 /**
  * `mqsim conformance [--system S] [--url URL]`: the probes against a real broker and through the
@@ -22,7 +22,7 @@ export async function conformanceCommand(options: { system?: string; url?: strin
   const name = options.system ?? 'rabbitmq';
   const system = conformanceSystem(name);
   if (system === undefined) {
-    io.stderr(`mqsim conformance: unknown system "${name}"; probes exist for: ${CONFORMANCE_SYSTEMS.map((s) => s.system).join(', ')}\n`);
+    io.stderr(`mqsim conformance: unknown system "${name}"; probes exist for: ${CONFORMANCE_SYSTEMS.map(systemName).join(', ')}\n`);
     return 2;
   }
   let url = options.url;

@@ -39,5 +39,7 @@ export function compareOutcomes(expected: Outcome, actual: Outcome): FieldDiffer
 export interface Recording {
   readonly system: string;
   readonly version: string;
+  /** Where a system has several: the mode the broker ran in (Kafka: kraft or zookeeper). */
+  readonly mode?: string;
   readonly outcomes: Record<string, Outcome>;
 }

@@ -4,7 +4,7 @@ import '../scenario-sections.js';
 import { judge, formatResults, loadRecording, recordingPath, type ProbeResult } from './compare.js';
 import { loadDivergences } from './divergences.js';
 import { compareOutcomes, type Outcome, type Recording } from './outcome.js';
-import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl, type ConformanceSystem } from './systems.js';
+import { CONFORMANCE_SYSTEMS, conformanceSystem, systemName, type BrokerControl, type ConformanceSystem } from './systems.js';
 
 /**
  * `npm run conformance` (node dist/conformance/run.js [--system S] [--record]): for each system,
@@ -78,12 +78,12 @@ async function main(argv: string[]): Promise<number> {
   // --probe a,b: only those probes (with --record, their outcomes replace theirs in the recording).
   const probeAt = argv.indexOf('--probe');
   const only = probeAt >= 0 ? (argv[probeAt + 1] ?? '').split(',').filter((id) => id !== '') : undefined;
-  const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map((s) => s.system);
+  const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map(systemName);
   let failed = false;
   for (const name of names) {
     const system = conformanceSystem(name);
     if (system === undefined) {
-      process.stderr.write(`unknown system ${name}; known: ${CONFORMANCE_SYSTEMS.map((s) => s.system).join(', ')}\n`);
+      process.stderr.write(`unknown system ${name}; known: ${CONFORMANCE_SYSTEMS.map(systemName).join(', ')}\n`);
       return 2;
     }
     const started = performance.now();
@@ -103,7 +103,7 @@ async function main(argv: string[]): Promise<number> {
       // The recording's order kept (a small diff), new probes after.
       const ids = [...Object.keys(earlier), ...system.probes.map((p) => p.id).filter((id) => !(id in earlier) && id in run.realOutcomes)];
       const outcomes = Object.fromEntries(ids.map((id) => [id, run.realOutcomes[id] ?? earlier[id]!]));
-      const recording: Recording = { system: system.system, version: broker.version, outcomes };
+      const recording: Recording = { system: system.system, version: broker.version, ...(system.mode ? { mode: system.mode } : {}), outcomes };
       writeFileSync(recordingPath(system.system, broker.version), `${JSON.stringify(recording, null, 2)}\n`);
       process.stdout.write(`recorded ${Object.keys(run.realOutcomes).length} outcomes to ${recordingPath(system.system, broker.version)}\n`);
     }

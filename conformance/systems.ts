@@ -1,6 +1,6 @@
 import type { Outcome } from './outcome.js';
 import type { BrokerControl } from './rabbitmq/real.js';
-import { kafkaConformance } from './kafka/system.js';
+import { kafkaConformance, kafkaZkConformance } from './kafka/system.js';
 import { rabbitmqConformance } from './rabbitmq/system.js';
 import { rocketmqConformance } from './rocketmq/system.js';
 
@@ -14,6 +14,14 @@ export type { BrokerControl };
 
 export interface ConformanceSystem {
   readonly system: string;
+  /**
+   * What `--system` selects, when one system has several (Kafka: `kafka` for 4.0.2 in KRaft mode,
+   * `kafka-zk` for 3.9.1 in ZooKeeper mode); default `system`. Recordings and DIVERGENCES.md rows
+   * go by `system` and the version.
+   */
+  readonly name?: string;
+  /** The metadata mode a recording carries (Kafka: kraft or zookeeper). */
+  readonly mode?: string;
   /** needsBrokerControl: the probe kills or restarts the broker, so it runs only on the harness's own broker. */
   readonly probes: readonly { readonly id: string; readonly about: string; readonly needsBrokerControl: boolean }[];
   /** Start the real broker from the project's own files (loopback only); stop() cleans everything up. */
@@ -30,8 +38,13 @@ export interface ConformanceSystem {
   readonly concurrency?: number;
 }
 
-export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, kafkaConformance, rocketmqConformance];
+export const CONFORMANCE_SYSTEMS: readonly ConformanceSystem[] = [rabbitmqConformance, kafkaConformance, kafkaZkConformance, rocketmqConformance];
+
+/** The name `--system` selects a system by. */
+export function systemName(system: ConformanceSystem): string {
+  return system.name ?? system.system;
+}
 
 export function conformanceSystem(name: string): ConformanceSystem | undefined {
-  return CONFORMANCE_SYSTEMS.find((s) => s.system === name);
+  return CONFORMANCE_SYSTEMS.find((s) => systemName(s) === name);
 }

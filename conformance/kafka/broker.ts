@@ -21,53 +21,75 @@ import { conformanceDir } from '../divergences.js';
  * `java -cp ... kafka.Kafka server.properties`, and stopped by its pid.
  */
 
-export const KAFKA_JAVA_DIR = (): string => join(conformanceDir(), 'kafka', 'java');
-export const KAFKA_LIBS = (): string => join(KAFKA_JAVA_DIR(), 'target', 'dependency');
+/**
+ * Which pinned Kafka: `kraft` (conformance/kafka/java/pom.xml, 4.0.2) or `zookeeper`
+ * (conformance/kafka/java-zk/pom.xml, 3.9.1, the last line with ZooKeeper mode). One pom cannot
+ * carry two Kafka versions; the driver source (java/Driver.java) is compiled against each.
+ */
+export type KafkaFlavour = 'kraft' | 'zookeeper';
+
+export const KAFKA_JAVA_DIR = (flavour: KafkaFlavour = 'kraft'): string => join(conformanceDir(), 'kafka', flavour === 'kraft' ? 'java' : 'java-zk');
+export const KAFKA_LIBS = (flavour: KafkaFlavour = 'kraft'): string => join(KAFKA_JAVA_DIR(flavour), 'target', 'dependency');
 const CLUSTER_ID = 'bXFzaW1Db25mb3JtYW5jZQ';
 const BROKER_HEAP = '-Xmx320m';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The pinned Kafka version: the kafka-clients jar copied from the pom. */
-export function installedKafkaVersion(): string | null {
-  if (!existsSync(KAFKA_LIBS())) return null;
-  const jar = readdirSync(KAFKA_LIBS()).find((f) => /^kafka-clients-[0-9.]+\.jar$/.test(f));
+export function installedKafkaVersion(flavour: KafkaFlavour = 'kraft'): string | null {
+  if (!existsSync(KAFKA_LIBS(flavour))) return null;
+  const jar = readdirSync(KAFKA_LIBS(flavour)).find((f) => /^kafka-clients-[0-9.]+\.jar$/.test(f));
   return jar ? jar.slice('kafka-clients-'.length, -'.jar'.length) : null;
 }
 
-/** The jars, then the compiled driver (Driver.java compiled once into target/classes when newer). */
-export function kafkaClasspath(): string {
-  const libs = KAFKA_LIBS();
-  if (installedKafkaVersion() === null) {
-    throw new Error(`Kafka jars missing: run mvn -q -f ${join(KAFKA_JAVA_DIR(), 'pom.xml')} dependency:copy-dependencies`);
+/** The jars, then the compiled driver (java/*.java compiled into the flavour's target/classes when a source is newer). */
+export function kafkaClasspath(flavour: KafkaFlavour = 'kraft'): string {
+  const libs = KAFKA_LIBS(flavour);
+  if (installedKafkaVersion(flavour) === null) {
+    throw new Error(`Kafka jars missing: run mvn -q -f ${join(KAFKA_JAVA_DIR(flavour), 'pom.xml')} dependency:copy-dependencies`);
   }
-  const classes = join(KAFKA_JAVA_DIR(), 'target', 'classes');
-  const source = join(KAFKA_JAVA_DIR(), 'Driver.java');
+  const classes = join(KAFKA_JAVA_DIR(flavour), 'target', 'classes');
+  // The driver's sources (Driver.java and the classes it uses) live in java/; compiled again when one is newer.
+  const sources = KAFKA_JAVA_DIR('kraft');
+  const newest = Math.max(...readdirSync(sources).filter((f) => f.endsWith('.java')).map((f) => statSync(join(sources, f)).mtimeMs));
   const compiled = join(classes, 'Driver.class');
-  if (!existsSync(compiled) || statSync(compiled).mtimeMs < statSync(source).mtimeMs) {
+  if (!existsSync(compiled) || statSync(compiled).mtimeMs < newest) {
     mkdirSync(classes, { recursive: true });
-    const out = spawnSync('javac', ['-nowarn', '-cp', `${libs}/*`, '-d', classes, source], { encoding: 'utf8' });
+    const out = spawnSync('javac', ['-nowarn', '-cp', `${libs}/*`, '-sourcepath', sources, '-d', classes, join(sources, 'Driver.java')], { encoding: 'utf8' });
     if (out.status !== 0) throw new Error(`javac Driver.java failed:\n${out.stderr}`);
   }
   return `${classes}:${libs}/*`;
 }
 
-interface NodeSpec {
+export interface NodeSpec {
   readonly id: number;
   readonly roles: 'broker,controller' | 'broker' | 'controller';
   readonly port: number;
   readonly controllerPort?: number;
 }
 
-class KafkaProcess {
+export class KafkaProcess {
   proc: ChildProcess | null = null;
   paused = false;
-  constructor(readonly spec: NodeSpec, readonly props: string, readonly log: string) {}
+  /** The main class and heap (ZooKeeper's server runs from the same jars with another main class). */
+  constructor(readonly spec: NodeSpec, readonly props: string, readonly log: string,
+    readonly flavour: KafkaFlavour = 'kraft', readonly main = 'kafka.Kafka', readonly heap = BROKER_HEAP) {}
 
   start(): void {
     const out = openSync(this.log, 'a');
-    this.proc = spawn('java', [BROKER_HEAP, '-Xms64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
-      '-cp', `${KAFKA_LIBS()}/*`, 'kafka.Kafka', this.props], { stdio: ['ignore', out, out] });
+    this.proc = spawn('java', [this.heap, '-Xms64m', '-XX:+UseSerialGC', '-XX:TieredStopAtLevel=1', '-Dorg.slf4j.simpleLogger.defaultLogLevel=warn',
+      '-cp', `${KAFKA_LIBS(this.flavour)}/*`, this.main, this.props], { stdio: ['ignore', out, out] });
     this.paused = false;
+  }
+
+  /** An operator's stop: SIGTERM, and the process's own shutdown (a broker's controlled shutdown) until it exits. */
+  async stop(): Promise<void> {
+    const proc = this.proc;
+    if (proc === null || proc.exitCode !== null || proc.signalCode !== null) return;
+    if (this.paused) this.resume();
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    process.kill(proc.pid!, 'SIGTERM');
+    await exited;
+    this.proc = null;
   }
 
   get pid(): number {
@@ -99,7 +121,7 @@ class KafkaProcess {
 /** One set of Kafka processes (the single node, or the controller and three brokers). */
 export class KafkaCluster {
   readonly nodes: KafkaProcess[] = [];
-  constructor(readonly home: string, readonly bootstrap: string) {}
+  constructor(readonly home: string, readonly bootstrap: string, readonly flavour: KafkaFlavour = 'kraft') {}
 
   node(id: number): KafkaProcess {
     const node = this.nodes.find((n) => n.spec.id === id);
@@ -111,7 +133,7 @@ export class KafkaCluster {
   async waitReady(brokers: number, timeoutMs = 60_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const out = spawnSync('java', ['-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', kafkaClasspath(), 'Driver', 'ready', this.bootstrap, String(brokers)], { encoding: 'utf8', timeout: 20_000 });
+      const out = spawnSync('java', ['-Xmx64m', '-XX:TieredStopAtLevel=1', '-cp', kafkaClasspath(this.flavour), 'Driver', 'ready', this.bootstrap, String(brokers)], { encoding: 'utf8', timeout: 20_000 });
       if (out.status === 0) return;
       if (Date.now() > deadline) throw new Error(`kafka at ${this.bootstrap} not ready with ${brokers} brokers: ${out.stdout}${out.stderr}`);
       await sleep(500);
@@ -167,6 +189,15 @@ export const PROBE_BROKER_CONFIG = {
   'auto.create.topics.enable': 'false',
 } as const;
 
+/**
+ * The single node's transaction settings, the same in the model's scenarios: the coordinator
+ * looks for timed-out transactions every second (default 10 s), so a transaction.timeout.ms
+ * probe waits seconds, not tens of seconds.
+ */
+export const PROBE_TXN_CONFIG = {
+  'transaction.abort.timed.out.transaction.cleanup.interval.ms': 1_000,
+} as const;
+
 /** One node in combined mode (broker and controller), for the client-side probes. */
 export async function startSingle(port = 19092): Promise<KafkaCluster> {
   kafkaClasspath();
@@ -179,6 +210,8 @@ export async function startSingle(port = 19092): Promise<KafkaCluster> {
     'offsets.topic.num.partitions': 5,
     'transaction.state.log.replication.factor': 1,
     'transaction.state.log.min.isr': 1,
+    'transaction.state.log.num.partitions': 5,
+    ...PROBE_TXN_CONFIG,
   });
   const node = new KafkaProcess(spec, file, join(home, 'node-1.log'));
   cluster.nodes.push(node);

@@ -25,10 +25,32 @@ export type KafkaStep =
   /** Wait for every outstanding send's result (producer.flush); the model allows `modelMs` of virtual time for it. */
   | { op: 'flush'; modelMs?: number }
   | { op: 'wait'; ms: number }
-  /** kill -9, restart, SIGSTOP, SIGCONT of brokers (node ids 1..3 = broker-1..3). */
-  | { op: 'fault'; action: 'kill' | 'restart' | 'pause' | 'resume'; brokers: number[] }
-  /** A fresh assign() consumer reads every partition from the start to the end offsets. */
-  | { op: 'read'; label: string; topic: string }
+  /** kill -9, an operator's stop (SIGTERM; a broker's controlled shutdown runs until it exits), restart, SIGSTOP, SIGCONT of brokers (node ids 1..3 = broker-1..3). */
+  | { op: 'fault'; action: 'kill' | 'stop' | 'restart' | 'pause' | 'resume'; brokers: number[] }
+  /** The leader of each partition as the cluster's metadata says now ("<partition>:<broker id or none>"). */
+  | { op: 'leaders'; label: string; topic: string }
+  /**
+   * Until `partition`'s leader is a broker other than `from`: which, and how long since the last
+   * fault, judged against `timed`. The model looks for it within `withinMs` (default 20000).
+   */
+  | { op: 'await-leader'; label: string; topic: string; partition: number; from: number; timed: { around: number; tolerance: number }; withinMs?: number }
+  /**
+   * A fresh assign() consumer reads every partition from the start to the end offsets (under
+   * `isolation`, default read_uncommitted). `ids`: only the ids read, sorted, over all partitions
+   * (for records whose partition the two sides choose differently).
+   */
+  | { op: 'read'; label: string; topic: string; isolation?: Isolation; ids?: boolean }
+  /**
+   * A transaction of a transactional producer (config with transactional.id; initTransactions()
+   * on its first): beginTransaction(), `count` records (ids <producer>-<seq>, key = id; `spread`:
+   * record i to partition i % partitions), flush, then commitTransaction(), abortTransaction(), or
+   * the transaction left open.
+   */
+  | { op: 'txn'; label: string; producer: string; topic: string; count: number; end: 'commit' | 'abort' | 'open'; spread?: boolean; config?: Record<string, string | number | boolean> }
+  /** The producer's open transaction: `count` more records (default none), then commit or abort it. */
+  | { op: 'txn-end'; label: string; producer: string; topic: string; count?: number; end: 'commit' | 'abort' }
+  /** endOffsets of every partition under `isolation` (read_committed: the last stable offset). */
+  | { op: 'offsets'; label: string; topic: string; isolation: Isolation }
   /** A group member: subscribe and poll; `process`: in its own JVM (so kill-member is a kill -9); `commit`: commitSync after each poll. */
   | { op: 'join'; member: string; group: string; topics: string[]; config?: Record<string, string | number | boolean>; process?: boolean; commit?: boolean }
   /** consumer.close() (a dynamic member sends LeaveGroup, a static one does not). */
@@ -44,6 +66,8 @@ export type KafkaStep =
   /** The records a member has received so far. */
   | { op: 'received'; member: string; label: string };
 
+export type Isolation = 'read_uncommitted' | 'read_committed';
+
 export interface KafkaTopicSpec {
   name: string;
   partitions?: number;
@@ -55,8 +79,10 @@ export interface KafkaTopicSpec {
 export interface KafkaProbe {
   id: string;
   about: string;
-  /** single: one combined-mode node; cluster: a controller and three brokers. */
+  /** single: one combined-mode node; cluster: a controller and three brokers (ZooKeeper mode: ZooKeeper and three brokers). */
   cluster: 'single' | 'cluster';
+  /** kraft (default): Kafka 4.0.2; zookeeper: Kafka 3.9.1 in ZooKeeper mode (cluster only). */
+  metadata?: 'kraft' | 'zookeeper';
   topics: KafkaTopicSpec[];
   steps: KafkaStep[];
   /** How assignments are compared: exact (who owns what) or shape (sizes and how many partitions moved; for assignors whose ties depend on random member ids). */
@@ -70,10 +96,16 @@ export interface Observed {
   reads: Record<string, Record<string, string[]> | string>;
   assignments: Record<string, Record<string, string[] | number> | string>;
   received: Record<string, string[]>;
+  /** Per txn / txn-end label: committed, aborted, open, or "<call> <error>" (send, commit, abort, init). */
+  txns: Record<string, string>;
+  /** Per offsets label: "<partition>:<end offset>,...". */
+  offsets: Record<string, string>;
+  /** Per leaders label: "<partition>:<leader>,..."; per await-leader label: the new leader and "@ms" since the last fault. */
+  leaders: Record<string, string | { leader: string; ms: number }>;
 }
 
 export function emptyObserved(): Observed {
-  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {} };
+  return { partitions: {}, sends: {}, reads: {}, assignments: {}, received: {}, txns: {}, offsets: {}, leaders: {} };
 }
 
 /** A probe needs the harness's own brokers: it uses the three-broker cluster, or faults. */
@@ -91,7 +123,8 @@ function timing(ms: number, around: number, tolerance: number): string {
  * The compared fields: `partitions.<label>` (the partition of each key, comma-separated),
  * `sends` (id -> result), `reads.<label>` (per partition the ids with offsets, or an error),
  * `assignments.<label>` (member -> partitions and the generation relative to the first
- * assignment; or their shape), `received.<label>`.
+ * assignment; or their shape), `received.<label>`, `txns.<label>` (how a transaction ended, or
+ * the call that failed and its error) and `offsets.<label>` (end offsets under an isolation level).
  */
 export function outcomeOf(probe: KafkaProbe, observed: Observed): Outcome {
   const outcome: Outcome = {};
@@ -129,5 +162,15 @@ export function outcomeOf(probe: KafkaProbe, observed: Observed): Outcome {
     previous = members;
   }
   for (const [label, ids] of Object.entries(observed.received)) outcome[`received.${label}`] = ids;
+  for (const step of probe.steps) {
+    if (step.op === 'txn' || step.op === 'txn-end') outcome[`txns.${step.label}`] = observed.txns[step.label] ?? 'absent';
+    if (step.op === 'offsets') outcome[`offsets.${step.label}`] = observed.offsets[step.label] ?? 'absent';
+    if (step.op === 'leaders') outcome[`leaders.${step.label}`] = (observed.leaders[step.label] as string | undefined) ?? 'absent';
+    if (step.op === 'await-leader') {
+      const got = observed.leaders[step.label];
+      outcome[`leaders.${step.label}`] = got === undefined || typeof got === 'string' ? got ?? 'absent'
+        : { leader: got.leader, after: timing(got.ms, step.timed.around, step.timed.tolerance) };
+    }
+  }
   return outcome;
 }

@@ -89,11 +89,130 @@ const unevenProbe = (strategy: string): KafkaProbe => ({
 });
 
 const R3 = [[1, 2, 3]];
+
+/** A transactional producer's config: its transactional.id (the harness prefixes it per run). */
+const tx = (id: string, extra: Record<string, string | number | boolean> = {}) => ({ 'transactional.id': id, ...extra });
+
+/**
+ * Transactions (KIP-98) on the single node: what read_committed and read_uncommitted readers see
+ * and where their end offsets are (a transaction's COMMIT / ABORT marker takes an offset), the
+ * last stable offset held by an open transaction, a second instance fencing the first, the
+ * coordinator aborting a transaction open past transaction.timeout.ms, and a transaction over two
+ * partitions seen all at once. Every producer is its own application (one transactional.id each,
+ * except the fencing probe's two instances).
+ */
+const TXN_PROBES: readonly KafkaProbe[] = [
+  {
+    id: 'txn-read-committed-skips-aborted',
+    about: 'a committed, an aborted and a committed transaction (2, 2, 1 records): read_committed skips the aborted records, read_uncommitted returns them; each marker takes an offset',
+    cluster: 'single',
+    topics: [{ name: 't', partitions: 1 }],
+    steps: [
+      { op: 'txn', label: 'first', producer: 'ta', topic: 't', count: 2, end: 'commit', config: tx('ta') },
+      { op: 'txn', label: 'second', producer: 'tb', topic: 't', count: 2, end: 'abort', config: tx('tb') },
+      { op: 'txn', label: 'third', producer: 'tc', topic: 't', count: 1, end: 'commit', config: tx('tc') },
+      { op: 'offsets', label: 'read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'offsets', label: 'read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+      { op: 'read', label: 'read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'read', label: 'read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+    ],
+  },
+  {
+    id: 'txn-open-holds-last-stable-offset',
+    about: 'an open transaction (2 records) then 2 plain records: read_committed ends at the last stable offset (the open transaction\'s first) and reads nothing, read_uncommitted reads all 4; after the commit read_committed reads all',
+    cluster: 'single',
+    topics: [{ name: 't', partitions: 1 }],
+    steps: [
+      { op: 'txn', label: 'open', producer: 'to', topic: 't', count: 2, end: 'open', config: tx('to') },
+      { op: 'produce', producer: 'p1', topic: 't', count: 2 },
+      { op: 'flush' },
+      { op: 'offsets', label: 'open-read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'offsets', label: 'open-read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+      { op: 'read', label: 'open-read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'read', label: 'open-read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+      { op: 'txn-end', label: 'commit', producer: 'to', topic: 't', count: 1, end: 'commit' },
+      { op: 'offsets', label: 'committed-read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'read', label: 'committed-read_committed', topic: 't', isolation: 'read_committed' },
+    ],
+  },
+  {
+    id: 'txn-zombie-fenced',
+    about: 'z1 leaves a transaction open; z2 with the same transactional.id calls initTransactions (fencing z1, aborting its transaction) and commits one; z1 then sends and commits: refused',
+    cluster: 'single',
+    topics: [{ name: 't', partitions: 1 }],
+    steps: [
+      { op: 'txn', label: 'z1-open', producer: 'z1', topic: 't', count: 2, end: 'open', config: tx('z') },
+      { op: 'txn', label: 'z2', producer: 'z2', topic: 't', count: 1, end: 'commit', config: tx('z') },
+      { op: 'txn-end', label: 'z1-commit', producer: 'z1', topic: 't', count: 1, end: 'commit' },
+      { op: 'read', label: 'read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'read', label: 'read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+    ],
+  },
+  {
+    id: 'txn-timeout-coordinator-aborts',
+    about: 'transaction.timeout.ms 2000 and a transaction left open: the coordinator aborts it (checked every second here), the last stable offset moves past the ABORT marker; the producer\'s later send and commit are refused',
+    cluster: 'single',
+    topics: [{ name: 't', partitions: 1 }],
+    steps: [
+      { op: 'txn', label: 'open', producer: 'tt', topic: 't', count: 2, end: 'open', config: tx('tt', { 'transaction.timeout.ms': 2_000 }) },
+      { op: 'wait', ms: 5_000 },
+      { op: 'offsets', label: 'after-timeout-read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'txn-end', label: 'late-commit', producer: 'tt', topic: 't', count: 1, end: 'commit' },
+      { op: 'read', label: 'read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'read', label: 'read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+    ],
+  },
+  {
+    id: 'txn-two-partitions-atomic',
+    about: 'a transaction over two partitions (4 records, alternating): while open read_committed sees none of it on either partition (both end at offset 0), after one more record and the commit all of it (ids only: the fifth record\'s partition is the partitioner\'s)',
+    cluster: 'single',
+    topics: [{ name: 't', partitions: 2 }],
+    steps: [
+      { op: 'txn', label: 'open', producer: 'ts', topic: 't', count: 4, end: 'open', spread: true, config: tx('ts') },
+      { op: 'offsets', label: 'open-read_committed', topic: 't', isolation: 'read_committed' },
+      { op: 'offsets', label: 'open-read_uncommitted', topic: 't', isolation: 'read_uncommitted' },
+      { op: 'read', label: 'open-read_committed', topic: 't', isolation: 'read_committed', ids: true },
+      { op: 'read', label: 'open-read_uncommitted', topic: 't', isolation: 'read_uncommitted', ids: true },
+      // One more record, then the commit (the model's paused application ends its transaction when its next record is due).
+      { op: 'txn-end', label: 'commit', producer: 'ts', topic: 't', count: 1, end: 'commit' },
+      { op: 'read', label: 'committed-read_committed', topic: 't', isolation: 'read_committed', ids: true },
+    ],
+  },
+];
 /** Long enough for the controller to fence a killed broker (broker.session.timeout.ms 9000) and act on it. */
 const FENCED = 12_000;
 
+/**
+ * Only an out-of-sync replica left: broker 3 killed before 3 acks=all records, then 1 and 2 killed
+ * and 3 restarted. `dead`: how long until the cluster has acted on a killed broker (KRaft: fenced
+ * after broker.session.timeout.ms; ZooKeeper mode: its session expired).
+ */
+export const uncleanProbe = (unclean: boolean, dead: number, metadata: 'kraft' | 'zookeeper' = 'kraft'): KafkaProbe => ({
+  id: `${metadata === 'zookeeper' ? 'zk-' : ''}unclean-election-${unclean ? 'enabled-loses' : 'disabled-offline'}`,
+  about: `only an out-of-sync replica left (broker 3, killed before 3 acks=all records): unclean.leader.election.enable=${unclean}`,
+  cluster: 'cluster',
+  ...(metadata === 'zookeeper' ? { metadata } : {}),
+  topics: [{ name: 'u', replicas: R3, config: { 'unclean.leader.election.enable': unclean } }],
+  steps: [
+    { op: 'fault', action: 'kill', brokers: [3] },
+    { op: 'wait', ms: dead },
+    { op: 'produce', producer: 'p1', topic: 'u', count: 3, config: { acks: 'all' } },
+    { op: 'flush' },
+    { op: 'fault', action: 'kill', brokers: [1, 2] },
+    { op: 'fault', action: 'restart', brokers: [3] },
+    { op: 'wait', ms: dead },
+    { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 15_000, 'request.timeout.ms': 2_000 } },
+    { op: 'flush', modelMs: 16_000 },
+    { op: 'read', label: 'broker-3-alone', topic: 'u' },
+    { op: 'fault', action: 'restart', brokers: [1, 2] },
+    { op: 'wait', ms: dead },
+    { op: 'read', label: 'all-back', topic: 'u' },
+  ],
+});
+
 export const KAFKA_PROBES: readonly KafkaProbe[] = [
   ...[2, 3, 6, 12, 50].map(partitionerProbe),
+  ...TXN_PROBES,
   leaveProbe('range'),
   leaveProbe('roundrobin'),
   leaveProbe('sticky'),
@@ -246,27 +365,7 @@ export const KAFKA_PROBES: readonly KafkaProbe[] = [
       { op: 'fault', action: 'restart', brokers: [2, 3] },
     ],
   },
-  ...[false, true].map((unclean): KafkaProbe => ({
-    id: `unclean-election-${unclean ? 'enabled-loses' : 'disabled-offline'}`,
-    about: `only an out-of-sync replica left (broker 3, killed before 3 acks=all records): unclean.leader.election.enable=${unclean}`,
-    cluster: 'cluster',
-    topics: [{ name: 'u', replicas: R3, config: { 'unclean.leader.election.enable': unclean } }],
-    steps: [
-      { op: 'fault', action: 'kill', brokers: [3] },
-      { op: 'wait', ms: FENCED },
-      { op: 'produce', producer: 'p1', topic: 'u', count: 3, config: { acks: 'all' } },
-      { op: 'flush' },
-      { op: 'fault', action: 'kill', brokers: [1, 2] },
-      { op: 'fault', action: 'restart', brokers: [3] },
-      { op: 'wait', ms: FENCED },
-      { op: 'produce', producer: 'p2', topic: 'u', count: 1, config: { acks: '1', 'delivery.timeout.ms': 15_000, 'request.timeout.ms': 2_000 } },
-      { op: 'flush', modelMs: 16_000 },
-      { op: 'read', label: 'broker-3-alone', topic: 'u' },
-      { op: 'fault', action: 'restart', brokers: [1, 2] },
-      { op: 'wait', ms: FENCED },
-      { op: 'read', label: 'all-back', topic: 'u' },
-    ],
-  })),
+  ...[false, true].map((unclean) => uncleanProbe(unclean, FENCED)),
   // request.timeout.ms 5000 (default 30000): a request in flight to the killed leader is given up sooner.
   ...([['acks-1', { acks: '1', 'enable.idempotence': false, 'request.timeout.ms': 5_000 }], ['acks-all-idempotent', { acks: 'all', 'enable.idempotence': true, 'request.timeout.ms': 5_000 }]] as const).map(([name, config]): KafkaProbe => ({
     id: `leader-kill-${name}`,

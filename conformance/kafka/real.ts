@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import type { BrokerControl } from '../systems.js';
-import { kafkaClasspath, logTail, startCluster, startSingle, type KafkaCluster } from './broker.js';
+import { kafkaClasspath, logTail, startCluster, startSingle, type KafkaCluster, type KafkaFlavour } from './broker.js';
+import { startZkCluster } from './broker-zk.js';
 import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
 
 /**
@@ -16,19 +17,26 @@ import { emptyObserved, type KafkaProbe, type Observed } from './probe.js';
  * controller with three brokers is started. After each probe every broker is brought back up.
  */
 
+/** kill -9, an operator's stop (SIGTERM, until it exits), restart, SIGSTOP, SIGCONT. */
+export type FaultAction = 'kill' | 'stop' | 'restart' | 'pause' | 'resume';
+
 export interface KafkaBrokerControl extends BrokerControl {
   /** The bootstrap servers of the kind of cluster a probe needs, started on first use. */
   bootstrapFor(kind: KafkaProbe['cluster']): Promise<string>;
-  fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void>;
+  fault(action: FaultAction, brokers: number[]): Promise<void>;
   /** Every broker of the current cluster running and not paused, all registered. */
   heal(): Promise<void>;
 }
 
+/** How each kind of cluster is started (ZooKeeper mode has only the three-broker cluster). */
+type Starters = Partial<Record<KafkaProbe['cluster'], () => Promise<KafkaCluster>>>;
+
 export class KafkaHarness implements KafkaBrokerControl {
   private current: { kind: KafkaProbe['cluster']; cluster: KafkaCluster } | null = null;
 
-  constructor(private readonly first: KafkaCluster) {
-    this.current = { kind: 'single', cluster: first };
+  constructor(private readonly first: KafkaCluster, firstKind: KafkaProbe['cluster'] = 'single',
+    private readonly starters: Starters = { single: startSingle, cluster: startCluster }) {
+    this.current = { kind: firstKind, cluster: first };
   }
 
   get url(): string {
@@ -37,9 +45,11 @@ export class KafkaHarness implements KafkaBrokerControl {
 
   async bootstrapFor(kind: KafkaProbe['cluster']): Promise<string> {
     if (this.current?.kind !== kind) {
+      const start = this.starters[kind];
+      if (start === undefined) throw new Error(`this harness has no ${kind} cluster`);
       await this.current?.cluster.stop();
       this.current = null;
-      this.current = { kind, cluster: kind === 'single' ? await startSingle() : await startCluster() };
+      this.current = { kind, cluster: await start() };
     }
     return this.current.cluster.bootstrap;
   }
@@ -49,10 +59,11 @@ export class KafkaHarness implements KafkaBrokerControl {
     return this.current.cluster;
   }
 
-  async fault(action: 'kill' | 'restart' | 'pause' | 'resume', brokers: number[]): Promise<void> {
+  async fault(action: FaultAction, brokers: number[]): Promise<void> {
     for (const id of brokers) {
       const node = this.cluster.node(id);
       if (action === 'kill') await node.kill();
+      else if (action === 'stop') await node.stop();
       else if (action === 'restart') {
         if (node.proc === null) node.start();
       } else if (action === 'pause') node.pause();
@@ -70,6 +81,11 @@ export class KafkaHarness implements KafkaBrokerControl {
       }
     }
     if (restarted || this.current?.kind === 'cluster') await this.cluster.waitReady(this.current?.kind === 'cluster' ? 3 : 1);
+  }
+
+  /** The flavour of Kafka this harness runs (the driver is compiled against the same jars). */
+  get flavour(): KafkaFlavour {
+    return this.first.flavour;
   }
 
   /** kill -9 and restart of the single node (the interface every system's control has). */
@@ -93,12 +109,19 @@ export async function startKafkaHarness(): Promise<KafkaHarness> {
   return new KafkaHarness(await startSingle());
 }
 
+/** ZooKeeper mode (Kafka 3.9.1): ZooKeeper and three brokers, shared by every probe of the run. */
+export async function startZkHarness(): Promise<KafkaHarness> {
+  return new KafkaHarness(await startZkCluster(), 'cluster', { cluster: startZkCluster });
+}
+
 /**
  * The brokers are shared by every probe of a run (and a user's own broker by runs): the driver
  * gets topic and group names with a prefix unique to the run and the probe, and the prefix is
  * taken off what it observed.
  */
 const RUN = Date.now().toString(36);
+/** Runs of each probe so far: a probe run again (the retry of one that differed from its recording) gets fresh topics, groups and transactional ids. */
+const attempts = new Map<string, number>();
 const PROBE_TIMEOUT_MS = 180_000;
 
 function prefixed(probe: KafkaProbe, prefix: string): { topics: KafkaProbe['topics']; steps: KafkaProbe['steps'] } {
@@ -109,6 +132,8 @@ function prefixed(probe: KafkaProbe, prefix: string): { topics: KafkaProbe['topi
       ...('topic' in s ? { topic: prefix + s.topic } : {}),
       ...('topics' in s ? { topics: s.topics.map((t) => prefix + t) } : {}),
       ...('group' in s ? { group: prefix + s.group } : {}),
+      // A transactional.id is the broker's too: a run's ids are its own.
+      ...('config' in s && s.config?.['transactional.id'] !== undefined ? { config: { ...s.config, 'transactional.id': prefix + String(s.config['transactional.id']) } } : {}),
     }) as KafkaProbe['steps'][number]),
   };
 }
@@ -126,8 +151,9 @@ function unprefixed(observed: Observed, prefix: string): Observed {
 /** One probe through the driver against `bootstrap`; faults through `control` (required when the probe has any). */
 export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, control?: KafkaBrokerControl): Promise<Observed> {
   const servers = control ? await control.bootstrapFor(probe.cluster) : bootstrap.replace(/^kafka:\/\//, '');
+  const flavour: KafkaFlavour = probe.metadata ?? 'kraft';
   const driver = spawn('java', ['-Xmx192m', '-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC', '-Dorg.slf4j.simpleLogger.defaultLogLevel=error',
-    '-cp', kafkaClasspath(), 'Driver', 'probe', servers], { stdio: ['pipe', 'pipe', 'pipe'] });
+    '-cp', kafkaClasspath(flavour), 'Driver', 'probe', servers], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   driver.stderr.on('data', (chunk: Buffer) => {
     stderr = (stderr + chunk.toString()).slice(-4000);
@@ -138,14 +164,17 @@ export async function runProbeOnRealKafka(bootstrap: string, probe: KafkaProbe, 
     stderr += `\nprobe ${probe.id} still running after ${PROBE_TIMEOUT_MS / 1000}s: killed`;
     driver.kill('SIGKILL');
   }, PROBE_TIMEOUT_MS);
-  driver.stdin.write(`${JSON.stringify(prefixed(probe, `mqsim-${RUN}-${probe.id}.`))}\n`);
+  const attempt = attempts.get(probe.id) ?? 0;
+  attempts.set(probe.id, attempt + 1);
+  const prefix = `mqsim-${RUN}${attempt > 0 ? `-${attempt}` : ''}-${probe.id}.`;
+  driver.stdin.write(`${JSON.stringify(prefixed(probe, prefix))}\n`);
   let observed: Observed | null = null;
   const lines = createInterface({ input: driver.stdout });
   try {
     for await (const line of lines) {
-      const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: 'kill' | 'restart' | 'pause' | 'resume'; brokers?: number[] };
+      const message = JSON.parse(line) as { observed?: Partial<Observed>; op?: string; action?: FaultAction; brokers?: number[] };
       if (message.observed) {
-        observed = unprefixed({ ...emptyObserved(), ...message.observed }, `mqsim-${RUN}-${probe.id}.`);
+        observed = unprefixed({ ...emptyObserved(), ...message.observed }, prefix);
       } else if (message.op === 'fault') {
         if (control === undefined) throw new Error(`probe ${probe.id} has a broker fault: it runs only on the harness's own brokers`);
         await control.fault(message.action!, message.brokers!);

@@ -1,7 +1,8 @@
 /**
  * The Kafka model. Nodes:
  *
- * - `zookeeper` (role zookeeper; cluster.metadata: zookeeper, the default): broker sessions,
+ * - `zookeeper` (role zookeeper; cluster.metadata: zookeeper, the default for cluster.version
+ *   3.9; version 4.0 has no ZooKeeper, version.ts): broker sessions,
  *   /controller election, partition state znodes;
  * - or, with cluster.metadata: kraft, `controller-1..N` (role controller, cluster.controllers):
  *   the KRaft quorum (kraft/controller.ts), whose Raft leader is the active controller; brokers
@@ -57,6 +58,7 @@ import { registerSelectors } from './selectors.js';
 import { KafkaResults, type ConsumerGroupPlan } from './results.js';
 import { KAFKA_NOTES } from './notes.js';
 import { PartitionOwnership } from './partition-ownership.js';
+import { DEFAULT_KAFKA_VERSION, defaultMetadataMode, hasZooKeeper } from './version.js';
 
 export { kafkaParts } from './schema.js';
 export type { KafkaConsumerSpec, KafkaProducerSpec, KafkaScenario } from './scenario.js';
@@ -134,7 +136,11 @@ export const kafkaModel: KafkaModel = {
       if (restarted && brokers.includes(name)) checker?.afterRestart(name);
     });
 
-    const metadataMode = scenario.cluster?.metadata ?? 'zookeeper';
+    const version = scenario.cluster?.version ?? DEFAULT_KAFKA_VERSION;
+    const metadataMode = scenario.cluster?.metadata ?? defaultMetadataMode(version);
+    if (metadataMode === 'zookeeper' && !hasZooKeeper(version)) {
+      throw ConfigError.at(['cluster', 'metadata'], `cluster.metadata zookeeper with cluster.version ${version}: Kafka 4 removed ZooKeeper mode (a 4.x cluster runs KRaft); use cluster.metadata: kraft, or cluster.version: "3.9"`);
+    }
     if (metadataMode === 'kraft') {
       for (const key of ['controlled.shutdown.enable', 'controlled.shutdown.max.retries', 'controlled.shutdown.retry.backoff.ms'] as const) {
         if (scenario.cluster?.config?.[key] !== undefined) {

@@ -6,6 +6,7 @@ import type { CommitMode } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
 import type { DelaySchedulerSpec, DispatchSpec, ErrorHandlingSpec } from './patterns/index.js';
 import { errorHandlingTopics, SPRING_DEFAULT } from './patterns/error-handler.js';
+import type { KafkaVersion } from './version.js';
 import { resolveConsumerConfig, type KafkaClusterConfig, type KafkaConsumerConfig, type KafkaProducerConfig, type KafkaTopicSpec, type ConsumerConfig as ResolvedConsumerConfig } from './schema.js';
 
 /**
@@ -42,7 +43,7 @@ export interface KafkaConsumerSpec extends CommonConsumer {
 
 export interface KafkaScenario extends CommonScenario {
   system: 'kafka';
-  cluster?: { brokers?: number; metadata?: 'zookeeper' | 'kraft'; controllers?: number; combined?: boolean; invariants?: boolean; config?: KafkaClusterConfig };
+  cluster?: { brokers?: number; version?: KafkaVersion; metadata?: 'zookeeper' | 'kraft'; controllers?: number; combined?: boolean; invariants?: boolean; config?: KafkaClusterConfig };
   topics?: KafkaTopicSpec[];
   /** Admin client operations at given times (CreatePartitions). */
   admin?: AdminStep[];

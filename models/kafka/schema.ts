@@ -5,6 +5,7 @@ import { duration, nodeCount, nonNegativeInt, partitionCount, positiveInt } from
 import type { Micros } from '../../sim/time.js';
 import type { AssignmentStrategy } from './assignors/index.js';
 import { SERVER_ASSIGNORS, type ServerAssignorName } from './consumer-group/assignors.js';
+import { KAFKA_VERSIONS } from './version.js';
 
 /**
  * Kafka's part of the scenario schema. Config keys are Kafka's own names, with Kafka's units
@@ -273,8 +274,11 @@ export const kafkaParts: ModelScenarioParts = {
   clusterConfig: kafkaClusterConfig,
   clusterFields: {
     brokers: nodeCount.optional().meta({ description: 'Number of brokers, named broker-1..broker-N (default 3).' }),
+    version: z.enum(KAFKA_VERSIONS, { error: `expected cluster.version ${KAFKA_VERSIONS.map((v) => `"${v}"`).join(' or ')}` }).optional().meta({
+      description: 'mqsim model key: the Kafka version the model follows where versions differ in what users see (default "3.9"). "3.9": ZooKeeper mode is there and is the default metadata mode; "4.0": Kafka 4 removed ZooKeeper, so the cluster runs KRaft and cluster.metadata: zookeeper is refused.',
+    }),
     metadata: metadataMode.optional().meta({
-      description: 'Cluster metadata mode: zookeeper (default: a `zookeeper` node, the controller elected by the ephemeral /controller znode) or kraft (KIP-500: dedicated controller nodes controller-1..N form a Raft quorum, KIP-595, whose leader is the active controller; brokers register and heartbeat, KIP-631, and learn metadata by fetching __cluster_metadata).',
+      description: 'Cluster metadata mode: zookeeper (default with cluster.version 3.9; refused with 4.0: a `zookeeper` node, the controller elected by the ephemeral /controller znode) or kraft (KIP-500: dedicated controller nodes controller-1..N form a Raft quorum, KIP-595, whose leader is the active controller; brokers register and heartbeat, KIP-631, and learn metadata by fetching __cluster_metadata).',
     }),
     controllers: nodeCount.optional().meta({
       description: 'KRaft: the controller quorum voters (controller.quorum.voters), dedicated controller nodes named controller-1..controller-N (default 3; a majority must be up to elect a leader or commit a metadata record). Only with metadata: kraft.',

@@ -3,8 +3,9 @@ import { formatResults, judgeRecording, loadRecording } from '../../conformance/
 import { loadDivergences } from '../../conformance/divergences.js';
 import { installedKafkaVersion } from '../../conformance/kafka/broker.js';
 import { runProbeInModel } from '../../conformance/kafka/model.js';
-import { outcomeOf } from '../../conformance/kafka/probe.js';
+import { outcomeOf, type KafkaProbe } from '../../conformance/kafka/probe.js';
 import { KAFKA_PROBES, probeKeys } from '../../conformance/kafka/probes.js';
+import { KAFKA_ZK_PROBES } from '../../conformance/kafka/probes-zk.js';
 import { kafkaConformance } from '../../conformance/kafka/system.js';
 import { compareOutcomes } from '../../conformance/outcome.js';
 import { partitionForKey } from '../../models/kafka/partitioner.js';
@@ -23,7 +24,7 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
 
   it('has a recorded outcome for every probe, and at least 25 probes', () => {
     expect(recording).not.toBeNull();
-    expect(KAFKA_PROBES.length).toBeGreaterThanOrEqual(25);
+    expect(KAFKA_PROBES.length).toBeGreaterThanOrEqual(32);
     expect(Object.keys(recording!.outcomes).sort()).toEqual(KAFKA_PROBES.map((p) => p.id).sort());
     expect(new Set(KAFKA_PROBES.map((p) => p.id)).size).toBe(KAFKA_PROBES.length);
   });
@@ -36,7 +37,8 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
 
   it('lists in DIVERGENCES.md only Kafka disagreements that still exist, each with its reason', () => {
     const results = judgeRecording(kafkaConformance, recording!, loadDivergences());
-    for (const d of loadDivergences().filter((row) => row.system === 'kafka')) {
+    // (rows for the ZooKeeper-mode probes are conformance-kafka-zk.test.ts's)
+    for (const d of loadDivergences().filter((row) => row.system === 'kafka' && !KAFKA_ZK_PROBES.some((p) => p.id === row.probe))) {
       const result = results.find((r) => r.probe === d.probe);
       expect(result, `DIVERGENCES.md names an unknown kafka probe ${d.probe}`).toBeDefined();
       const differs = result!.modelDifferences.some((m) => d.field === '*' || m.field === d.field);
@@ -83,6 +85,32 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
         expect(joined.every((s) => s.op === 'join' && s.process === true), `${probe.id}: ${step.member} runs in the driver's JVM`).toBe(true);
       });
     }
+  });
+
+  it('records the transaction probes: markers take offsets, read_committed skips aborted records and stops at an open transaction', () => {
+    const skips = recording!.outcomes['txn-read-committed-skips-aborted']!;
+    expect(skips['reads.read_committed']).toEqual({ 0: ['ta-0@0', 'ta-1@1', 'tc-0@6'] });
+    expect(skips['offsets.read_committed']).toBe('0:8');
+    const open = recording!.outcomes['txn-open-holds-last-stable-offset']!;
+    expect(open['offsets.open-read_committed']).toBe('0:0');
+    expect(open['offsets.open-read_uncommitted']).toBe('0:4');
+    expect(recording!.outcomes['txn-zombie-fenced']!['txns.z1-commit']).toBe('send INVALID_PRODUCER_EPOCH; commit INVALID_PRODUCER_EPOCH');
+  });
+
+  it('catches a model that gets transactions wrong: no fencing, no read_committed filtering', () => {
+    const zombie = KAFKA_PROBES.find((p) => p.id === 'txn-zombie-fenced')!;
+    // z2 with a transactional.id of its own fences nothing: z1 commits, and its records become visible.
+    const unfenced: KafkaProbe = {
+      ...zombie,
+      steps: zombie.steps.map((s) => (s.op === 'txn' && s.producer === 'z2' ? { ...s, config: { 'transactional.id': 'other' } } : s)),
+    };
+    const wrong = outcomeOf(unfenced, runProbeInModel(unfenced));
+    expect(wrong['txns.z1-commit']).toBe('committed');
+    expect(compareOutcomes(recording!.outcomes['txn-zombie-fenced']!, wrong).map((d) => d.field)).toEqual(expect.arrayContaining(['txns.z1-commit', 'reads.read_committed']));
+    const skips = KAFKA_PROBES.find((p) => p.id === 'txn-read-committed-skips-aborted')!;
+    const uncommitted: KafkaProbe = { ...skips, steps: skips.steps.map((s) => (s.op === 'read' ? { ...s, isolation: 'read_uncommitted' as const } : s)) };
+    const read = outcomeOf(uncommitted, runProbeInModel(uncommitted));
+    expect(compareOutcomes(recording!.outcomes[skips.id]!, read).map((d) => d.field)).toEqual(['reads.read_committed']);
   });
 
   it('pins the Kafka version the pom.xml copies, when the jars are there', () => {

@@ -78,6 +78,20 @@ public class Driver {
     return org.apache.kafka.common.protocol.Errors.forException(e).name();
   }
 
+  /**
+   * The protocol error a transactional call failed with: the client wraps the broker's error
+   * (a KafkaException "Cannot execute transactional method because we are in an error state"
+   * around ProducerFencedException, for one), so the first cause that names a protocol error.
+   */
+  static String causeName(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String name = org.apache.kafka.common.protocol.Errors.forException(t).name();
+      if (!name.equals("UNKNOWN_SERVER_ERROR")) return name;
+      if (t.getCause() == t) break;
+    }
+    return e.getClass().getSimpleName();
+  }
+
   static void putAll(Properties p, JsonNode config) {
     if (config == null) return;
     config.fields().forEachRemaining((f) -> p.put(f.getKey(), f.getValue().asText()));
@@ -91,6 +105,7 @@ public class Driver {
   final Map<String, Member> members = new LinkedHashMap<>();
   final List<Future<?>> pendingSends = new ArrayList<>();
   final Map<String, KafkaProducer<String, String>> producers = new LinkedHashMap<>();
+  final TxnAndMetadataSteps steps = new TxnAndMetadataSteps(this);
   /** When the last fault or member kill happened (for timing outcomes). */
   long markAt = 0;
 
@@ -158,6 +173,11 @@ public class Driver {
       case "flush" -> flush();
       case "keys" -> keys(s);
       case "read" -> read(s);
+      case "txn" -> steps.txn(s);
+      case "txn-end" -> steps.txnEnd(s);
+      case "offsets" -> steps.offsets(s);
+      case "leaders" -> observed.with("leaders").put(s.get("label").asText(), steps.leaders(s.get("topic").asText()));
+      case "await-leader" -> steps.awaitLeader(s);
       case "join" -> {
         Member m = s.path("process").asBoolean(false) ? new ChildMember(s) : new ThreadMember(s);
         members.put(s.get("member").asText(), m);
@@ -254,6 +274,7 @@ public class Driver {
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, "false");
     p.put(ConsumerConfig.REQUEST_TIMEOUT_MS_CONFIG, "5000");
     p.put(ConsumerConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "15000");
+    p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, s.path("isolation").asText("read_uncommitted"));
     String topic = s.get("topic").asText();
     String label = s.get("label").asText();
     ObjectNode result = JSON.createObjectNode();
@@ -276,18 +297,15 @@ public class Driver {
       }
       consumer.seekToBeginning(tps);
       Map<TopicPartition, ArrayNode> got = new HashMap<>();
-      Map<TopicPartition, Long> next = new HashMap<>();
-      for (TopicPartition tp : tps) {
-        got.put(tp, JSON.createArrayNode());
-        next.put(tp, 0L);
-      }
+      for (TopicPartition tp : tps) got.put(tp, JSON.createArrayNode());
       try {
-        while (tps.stream().anyMatch((tp) -> next.get(tp) < end.get(tp))) {
+        // Until the position passes the end offset: under read_committed a transaction's control
+        // record or aborted records are skipped, so no record need sit at end - 1.
+        while (tps.stream().anyMatch((tp) -> consumer.position(tp) < end.get(tp))) {
           for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(200))) {
             TopicPartition tp = new TopicPartition(r.topic(), r.partition());
             if (r.offset() >= end.get(tp)) continue;
             got.get(tp).add(r.value() + "@" + r.offset());
-            next.put(tp, r.offset() + 1);
           }
         }
       } catch (org.apache.kafka.common.errors.WakeupException e) {
@@ -295,7 +313,15 @@ public class Driver {
         return;
       }
       wake.cancel(false);
-      for (TopicPartition tp : tps) result.set(String.valueOf(tp.partition()), got.get(tp));
+      if (s.path("ids").asBoolean(false)) {
+        List<String> ids = new ArrayList<>();
+        for (TopicPartition tp : tps) for (JsonNode r : got.get(tp)) ids.add(r.asText().substring(0, r.asText().lastIndexOf('@')));
+        Collections.sort(ids);
+        ArrayNode all = result.putArray("all");
+        ids.forEach(all::add);
+      } else {
+        for (TopicPartition tp : tps) result.set(String.valueOf(tp.partition()), got.get(tp));
+      }
     } finally {
       timer.shutdownNow();
     }
