@@ -251,6 +251,10 @@ const ZK_SESSION_1S = { 'zookeeper.session.timeout.ms': 1000 };
 const KAFKA_TWO_TOPICS = { topics: [{ name: 'orders', partitions: 2, replicationFactor: 3 }, { name: 'payments', partitions: 2, replicationFactor: 3 }] };
 
 const KAFKA: Record<string, KeyCase> = {
+  // Datagram effects need datagram traffic: brokers, replica fetchers and clients are on TCP
+  // connections; KRaft's broker heartbeats to the controllers are not (yet).
+  'network/links[]/duplicate': { base: { cluster: { metadata: 'kraft' }, network: { links: [{ from: ['broker-1'], to: ['controller-1'] }] } }, values: [0, 0.2] },
+  'network/links[]/reorder': { base: { cluster: { metadata: 'kraft' }, network: { links: [{ from: ['broker-1'], to: ['controller-1'], latency: { uniform: ['1ms', '9ms'] } }] } }, values: [0, 0.2] },
   // ZooKeeper-mode cluster keys that KRaft needs.
   'cluster/controllers': { base: KRAFT_CONTROLLER_CRASH, values: [1, 3] },
   'cluster/combined': { base: KRAFT_BROKER_CRASH, values: [true, false] },
@@ -388,7 +392,19 @@ const RABBIT_DLX = {
 };
 const RABBIT_FAILING = { 'workload/consumers/0/failureRate': 0.3, 'workload/consumers/0/config/requeue': false };
 
+/** A consumer that requeues one delivery in three: requeued messages come back behind later ones. */
+const RABBIT_REQUEUEING = { 'workload/consumers/0/failureRate': 0.3, 'workload/consumers/0/config/requeue': true };
+
 const RABBITMQ: Record<string, KeyCase> = {
+  // Datagram effects: RabbitMQ has no datagram traffic, so they are refused where written.
+  'network/duplicate': { rejected: 'duplicate', values: [0.05] },
+  'network/reorder': { rejected: 'reorder', values: [0.05] },
+  'network/links[]/duplicate': { rejected: 'duplicate', base: { network: { links: [{ from: ['p1'], to: ['rabbit-1'] }] } }, values: [0.2] },
+  'network/links[]/reorder': { rejected: 'reorder', base: { network: { links: [{ from: ['p1'], to: ['rabbit-1'] }] } }, values: [0.2] },
+  // Keys matter to the per-key order checker: requeues reorder one key more than ten.
+  'workload/producers[]/keys': { set: RABBIT_REQUEUEING, values: [1, 10] },
+  'workload/producers[]/keys{count}/count': { set: { ...RABBIT_REQUEUEING, 'workload/producers/0/keys': { count: 10 } }, values: [1, 10] },
+  'workload/producers[]/keys{count}/zipf': { set: { ...RABBIT_REQUEUEING, 'workload/producers/0/keys': { count: 10 } }, values: [0.5, 2] },
   // 3.10 puts a requeued quorum-queue message at the back and has no delivery limit; 4.0 does both otherwise.
   'cluster/version': { base: RABBIT_QUORUM, set: { 'workload/consumers/0/failureRate': 0.3, 'workload/consumers/0/processing': '30ms' }, values: ['3.10', '4.0'] },
   // The producer stops at 1s: idle followers get the leader's heartbeats.
@@ -485,6 +501,8 @@ const ROCKET_TXN = { 'workload/producers/0/transaction': { unknown: 1 } };
 const rocketConfig = (config: Json): Json => ({ cluster: { config } });
 
 const ROCKETMQ: Record<string, KeyCase> = {
+  // 5.x only: a crashed broker is dropped 120 s after its last heartbeat, at the next scan.
+  'cluster/config/scanNotActiveBrokerInterval': { from: 'rocketmq/namesrv-scan-interval.yaml', values: [5000, 60_000] },
   'cluster/config/messageDelayLevel': { set: { 'workload/producers/0/delayLevel': 1 }, values: ['1s 5s', '2s 5s'] },
   // A SYNC_MASTER whose slave crashed: it answers SLAVE_NOT_AVAILABLE once it considers the slave gone.
   'cluster/config/haHousekeepingInterval': { base: { ...rocketConfig({ brokerRole: 'SYNC_MASTER' }), faults: [{ at: '1s', crash: 'broker-a-1' }] }, values: [1000, 20_000] },
