@@ -105,7 +105,7 @@ export function runProbeInModel(probe: KafkaProbe, _realVersion?: string): Obser
           const node = `broker-${id}`;
           if (step.action === 'kill') {
             const back = later.find((s) => s.step.op === 'fault' && s.step.action === 'restart' && s.step.brokers.includes(id));
-            faults.push({ at: `${t}ms`, kill: node, for: `${(back?.at ?? end + 3_600_000) - t}ms`, keepPageCache: true });
+            faults.push({ at: `${t}ms`, kill: node, for: `${(back?.at ?? end + 3_600_000) - t}ms` });
           } else if (step.action === 'pause') faults.push({ at: `${t}ms`, pause: node });
           else if (step.action === 'resume') faults.push({ at: `${t}ms`, resume: node });
         }

@@ -135,7 +135,7 @@ export function runProbeInModel(probe: RocketProbe): Observed {
       const fault = step.broker;
       actions.push({
         at, run: (world) => {
-          if (fault === 'kill9') world.kill(BROKER, true);
+          if (fault === 'kill9') world.kill(BROKER);
           else if (fault === 'stop') world.stop(BROKER);
           else if (fault === 'restart' || fault === 'start') world.restartWhenDown(BROKER);
           else if (fault === 'pause') world.pause(BROKER);

@@ -32,7 +32,7 @@ function run(fsyncEvery: number, disk: Partial<DiskConfig>, crashAt: number) {
   const world = new World({ seed: 1, disk: { fsyncLatency: { constant: 1_000 }, ...disk } });
   const starts: { restarted: boolean; durable: number[] }[] = [];
   world.addNode('w', () => new Writer(fsyncEvery, starts), { roles: ['broker'] });
-  world.run({ duration: crashAt + 1_000_000, drain: 0, faults: [{ at: crashAt, kill: 'w', for: 500_000 }] });
+  world.run({ duration: crashAt + 1_000_000, drain: 0, faults: [{ at: crashAt, crash: 'w' }, { at: crashAt + 500_000, restart: 'w' }] });
   return { world, starts };
 }
 
@@ -62,12 +62,20 @@ describe('disk', () => {
     expect(starts[1]!.durable.length).toBe(99);
   });
 
-  it('a crash with keepPageCache (process kill, machine up) keeps unflushed writes', () => {
+  it('a kill (the process dies, the machine stays up) keeps unflushed writes in the page cache', () => {
     const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 3_600_000_000 } } });
     const starts: { restarted: boolean; durable: number[] }[] = [];
     world.addNode('w', () => new Writer(0, starts));
-    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 100_000, keepPageCache: true }] });
+    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 100_000 }] });
     expect(starts[1]!.durable.length).toBe(25);
+  });
+
+  it('a machine crash while its killed process is down loses the writes the kill left in the page cache', () => {
+    const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 3_600_000_000 } } });
+    const starts: { restarted: boolean; durable: number[] }[] = [];
+    world.addNode('w', () => new Writer(0, starts));
+    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 200_000 }, { at: 2_600_000, crash: 'w' }] });
+    expect(starts[1]!.durable.length).toBe(0);
   });
 
   it('a full disk makes writes fail with DiskFullError, and they resume when it clears', () => {

@@ -78,17 +78,21 @@ describe('rocketmq property', () => {
       node: fc.constantFrom(...brokers),
       at: fc.integer({ min: 2, max: 25 }),
       down: fc.integer({ min: 1, max: 10 }),
-      keepPageCache: fc.boolean(),
+      machine: fc.boolean(),
     });
     fc.assert(
       fc.property(fc.array(fault, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 1000 }), (faults, seed) => {
         // One at a time: each fault starts after the previous one healed.
         let next = 0;
-        const steps = faults.map((f) => {
+        // A process kill (RST to peers, page cache kept) or a machine crash (silence, cache lost).
+        const steps = faults.flatMap((f) => {
           const at = Math.max(f.at, next);
           next = at + f.down + 1;
-          return { at: `${at}s`, kill: f.node, for: `${f.down}s`, keepPageCache: f.keepPageCache };
-        }).filter((s) => Number.parseInt(s.at, 10) < 40);
+          if (at >= 40) return [];
+          return f.machine
+            ? [{ at: `${at}s`, crash: f.node }, { at: `${at + f.down}s`, restart: f.node }]
+            : [{ at: `${at}s`, kill: f.node, for: `${f.down}s` }];
+        });
         const { counts } = runRocket({
           duration: '40s', drain: '30s',
           cluster: { brokerGroups: 2, slavesPerGroup: 1, config: { brokerRole: 'SYNC_MASTER', flushDiskType: 'SYNC_FLUSH' } },
@@ -150,12 +154,14 @@ describe('rocketmq DLedger', () => {
 
   it('property: no SEND_OK message is lost when the leader of a DLedger group crashes, one crash at a time', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.integer({ min: 1, max: 1000 }), (at, down, keepPageCache, seed) => {
+      fc.property(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.integer({ min: 1, max: 1000 }), (at, down, machine, seed) => {
         const { counts } = runRocket({
           duration: '45s', drain: '30s',
           cluster: { brokerGroups: 2, slavesPerGroup: 2, config: { enableDLegerCommitLog: true } },
           workload: { producers: [{ id: 'p1', rate: '50/s', sendMode: 'async' }], consumers: [{ group: 'g', count: 2 }] },
-          faults: [{ at: `${at}s`, kill: { 'master-of': 'broker-a' }, for: `${down}s`, keepPageCache }],
+          faults: machine
+            ? [{ at: `${at}s`, crash: { 'master-of': 'broker-a' } }, { at: `${at + down}s`, restart: 'broker-a-0' }, { at: `${at + down}s`, restart: 'broker-a-1' }, { at: `${at + down}s`, restart: 'broker-a-2' }]
+            : [{ at: `${at}s`, kill: { 'master-of': 'broker-a' }, for: `${down}s` }],
         }, seed);
         expect(counts['acked']).toBeGreaterThan(500);
         expect(counts['lostAcked']).toBe(0);
