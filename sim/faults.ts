@@ -91,6 +91,10 @@ export function describeStep(step: FaultStep): string {
       const s = step as { kill: Target; for: Micros };
       return `kill ${describeTarget(s.kill)} (restart after ${formatDuration(s.for)})`;
     }
+    case 'crash': {
+      const s = step as { crash: Target; for?: Micros };
+      return `crash ${describeTarget(s.crash)}${s.for !== undefined ? ` (restart after ${formatDuration(s.for)})` : ''}`;
+    }
     case 'slow-disk': {
       const s = step as { 'slow-disk': Target; factor: number; for?: Micros };
       return `slow-disk ${describeTarget(s['slow-disk'])} x${s.factor}${s.for !== undefined ? ` for ${formatDuration(s.for)}` : ''}`;
