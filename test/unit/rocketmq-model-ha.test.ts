@@ -126,13 +126,11 @@ describe('rocketmq property', () => {
         // One at a time: each fault starts after the previous one healed.
         let next = 0;
         // A process kill (RST to peers, page cache kept) or a machine crash (silence, cache lost).
-        const steps = faults.flatMap((f) => {
+        const steps = faults.flatMap((f): Record<string, string>[] => {
           const at = Math.max(f.at, next);
           next = at + f.down + 1;
           if (at >= 40) return [];
-          return f.machine
-            ? [{ at: `${at}s`, crash: f.node }, { at: `${at + f.down}s`, restart: f.node }]
-            : [{ at: `${at}s`, kill: f.node, for: `${f.down}s` }];
+          return [{ at: `${at}s`, [f.machine ? 'crash' : 'kill']: f.node, for: `${f.down}s` }];
         });
         const { counts } = runRocket({
           duration: '40s', drain: '30s',
@@ -214,9 +212,7 @@ describe('rocketmq DLedger', () => {
           duration: '45s', drain: '30s',
           cluster: { brokerGroups: 2, slavesPerGroup: 2, config: { enableDLegerCommitLog: true } },
           workload: { producers: [{ id: 'p1', rate: '50/s', sendMode: 'async' }], consumers: [{ group: 'g', count: 2 }] },
-          faults: machine
-            ? [{ at: `${at}s`, crash: { 'master-of': 'broker-a' } }, { at: `${at + down}s`, restart: 'broker-a-0' }, { at: `${at + down}s`, restart: 'broker-a-1' }, { at: `${at + down}s`, restart: 'broker-a-2' }]
-            : [{ at: `${at}s`, kill: { 'master-of': 'broker-a' }, for: `${down}s` }],
+          faults: [{ at: `${at}s`, [machine ? 'crash' : 'kill']: { 'master-of': 'broker-a' }, for: `${down}s` }],
         }, seed);
         expect(counts['acked']).toBeGreaterThan(500);
         expect(counts['lostAcked']).toBe(0);
