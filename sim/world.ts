@@ -659,8 +659,8 @@ export class World {
     const interval = slot.disk.backgroundInterval;
     if (interval <= 0) return;
     const tick = () => {
-      // The OS flusher runs while the machine is up, even when the process is paused.
-      if (slot.status !== 'crashed') slot.disk.backgroundFlush(this.kernel.now);
+      // The OS flusher runs while the machine is up, even when the process is paused or was killed.
+      if (!slot.machineDown) slot.disk.backgroundFlush(this.kernel.now);
       this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);
     };
     this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);

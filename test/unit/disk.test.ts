@@ -78,6 +78,16 @@ describe('disk', () => {
     expect(starts[1]!.durable.length).toBe(0);
   });
 
+  it('the OS keeps writing back a killed process\'s dirty pages while its machine is up', () => {
+    // Flushed every second: 20 records at 2 s; the kill at 2.55 s leaves 25 in the page cache,
+    // the flush at 3 s writes them (the machine is up), and the machine crash at 4 s loses none.
+    const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 1_000_000 } } });
+    const starts: { restarted: boolean; durable: number[] }[] = [];
+    world.addNode('w', () => new Writer(0, starts));
+    world.run({ duration: 6_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 3_000_000 }, { at: 4_000_000, crash: 'w' }] });
+    expect(starts[1]!.durable.length).toBe(25);
+  });
+
   it('a full disk makes writes fail with DiskFullError, and they resume when it clears', () => {
     const world = new World({ seed: 1, disk: { policy: { kind: 'every-write' } } });
     const starts: { restarted: boolean; durable: number[] }[] = [];
