@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { stringify } from 'yaml';
-import { parseScenario, type Scenario } from '../models/scenario.js';
+import { scenarioFromData, type Scenario } from '../models/scenario.js';
 import { EXPLORABLE_FAULT_KINDS } from './section.js';
 import { formatDuration, toMicros, type Micros } from '../sim/time.js';
 
@@ -205,7 +204,7 @@ export function applyVariant(
 
 /** Parses a raw variant exactly as `mqsim run` would parse it written to a file. */
 export function scenarioOf(raw: RawScenario, source: string): Scenario {
-  return parseScenario(stringify(raw), source);
+  return scenarioFromData(raw, source);
 }
 
 /** Variants of a base scenario, parsed and ready for `simulate`. */

@@ -214,7 +214,7 @@ export function runCommand(files: string[], options: RunCommandOptions, io: CliI
 
 export function reportRunError(error: unknown, scenario: Scenario, seed: number | string | undefined, io: CliIo): number {
   const usedSeed = seed ?? scenario.seed ?? 1;
-  if (error instanceof GuardError && (error.limit === 'maxMessages' || scenario.limits?.[error.limit] !== undefined)) {
+  if (error instanceof GuardError && (error.limit === 'maxMessages' || (error.limit === 'maxEvents' && scenario.limits?.maxEvents !== undefined))) {
     // The user's own budget (limits: in the file, or --max-messages): stopping there is not a bug.
     const how = error.limit === 'maxMessages' ? 'raise limits.maxMessages or --max-messages' : `raise limits.${error.limit}`;
     io.stderr(`mqsim: ${scenario.source}: the run stopped at ${formatTimestamp(error.time)}: ${error.message.replace(/^guard: /, '')}. It is over its budget: ${how} if the run is meant to be this large.\n`);
@@ -222,7 +222,7 @@ export function reportRunError(error: unknown, scenario: Scenario, seed: number 
   }
   if (error instanceof GuardError) {
     io.stderr(`mqsim: ${scenario.source}: ${error.message} at ${formatTimestamp(error.time)} (event ${error.event} on ${error.node}).\n` +
-      `Raise limits.maxEvents / limits.maxTime in the scenario if the run is meant to be this long; otherwise please report it with the scenario and seed ${usedSeed}.\n`);
+      `Raise limits.maxEvents in the scenario if the run is meant to be this long; otherwise please report it with the scenario and seed ${usedSeed}.\n`);
     return EXIT.internal;
   }
   if (error instanceof SimulationError) {

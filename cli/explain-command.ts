@@ -108,7 +108,6 @@ export function explainScenario(scenario: Scenario, text: string, file: string):
     { key: 'drain', value: formatDuration(drain), source: from('drain', 'default (30s)') },
     { key: 'sampleEvery', value: formatDuration(scenario.sampleEvery ?? 1_000_000), source: from('sampleEvery', 'default (1s)') },
     { key: 'limits.maxMessages', value: scenario.limits?.maxMessages ?? DEFAULT_MAX_MESSAGES, source: scenario.limits?.maxMessages !== undefined ? from('limits', 'file') : `default (${DEFAULT_MAX_MESSAGES})` },
-    { key: 'limits.maxTime', value: formatDuration(scenario.limits?.maxTime ?? scenario.duration + drain), source: scenario.limits?.maxTime !== undefined ? from('limits', 'file') : 'default (duration + drain)' },
     { key: 'disk.flush', value: scenario.disk?.flush ?? 'os', source: scenario.disk?.flush !== undefined ? from('disk', 'file') : 'default (os: Linux writeback every 5s of pages dirty for 30s)' },
     { key: 'network.latency', value: scenario.network?.latency ?? 'the kernel default', source: scenario.network?.latency !== undefined ? from('network', 'file') : 'default (sim/network.ts DEFAULT_LINK)' },
   ];

@@ -4,7 +4,7 @@ import { loadScenarioFile, type Scenario } from '../models/scenario.js';
 import { simulate, type SimulateOptions } from '../models/simulate.js';
 import { compareJsonSchema, loadCompare, runComparison, type Comparison } from '../models/compare.js';
 import { buildCompareReport } from '../reports/compare-report.js';
-import { comparisonFacts, comparisonJson, type ComparisonFacts } from '../reports/comparison.js';
+import { comparisonFacts, comparisonJson, formatMeasure, type ComparisonFacts } from '../reports/comparison.js';
 import type { ReportDocument } from '../reports/document.js';
 import { renderHtml } from '../reports/html.js';
 import { renderMarkdown } from '../reports/markdown.js';
@@ -135,7 +135,8 @@ function formatCompareText(facts: ComparisonFacts): string {
   const lines = [`${input.compare.name}: ${input.variants.length} variants, ${seeds}`, `  ${facts.question}`];
   const width = Math.max(...facts.ranked.map((v) => v.name.length));
   for (const [i, v] of facts.ranked.entries()) {
-    lines.push(`  ${i + 1}. ${v.unsafe ? 'UNSAFE' : 'safe  '} ${v.name.padEnd(width)} ${v.input.variant.system.padEnd(8)} ${v.verdict}`);
+    const measures = v.measures.map((m) => `${m.measure.label}: ${formatMeasure(m.measure, m.median)}. `).join('');
+    lines.push(`  ${i + 1}. ${v.unsafe ? 'UNSAFE' : 'safe  '} ${v.name.padEnd(width)} ${v.input.variant.system.padEnd(8)} ${measures}${v.verdict}`);
   }
   lines.push('  expectation of this file (model check):');
   for (const v of facts.variants) lines.push(`     ${v.matchesExpectation ? 'PASS' : 'FAIL'} ${v.name}`);

@@ -8,7 +8,7 @@ import { CONFORMANCE_SYSTEMS, conformanceSystem, type BrokerControl, type Confor
 
 /**
  * `npm run conformance` (node dist/conformance/run.js [--system S] [--record]): for each system,
- * start its real broker on loopback, put every probe through it and through the model, and fail
+ * start its real broker on loopback, put every probe (or those of --probe a,b) through it and through the model, and fail
  * (exit 1) if a real outcome differs from its recording or the model disagrees anywhere not
  * listed in DIVERGENCES.md. `--record` writes the real outcomes as the recording instead of
  * comparing them. `runAgainst` is what `mqsim conformance --url` uses on a user's own broker.
@@ -29,7 +29,7 @@ export interface LiveRun {
 /** Every probe of a system against a running broker; compared with the recording when `compareRecording`. */
 export async function runAgainst(
   system: ConformanceSystem, url: string, version: string,
-  options: { compareRecording?: boolean; control?: BrokerControl; progress?: (line: string) => void } = {},
+  options: { compareRecording?: boolean; control?: BrokerControl; progress?: (line: string) => void; only?: readonly string[] } = {},
 ): Promise<LiveRun> {
   const started = performance.now();
   const divergences = loadDivergences();
@@ -52,7 +52,7 @@ export async function runAgainst(
     return judge(system, id, real, version, divergences, recorded);
   };
   const byId = new Map<string, ProbeResult>();
-  const runnable = system.probes.filter((p) => {
+  const runnable = system.probes.filter((p) => options.only === undefined || options.only.includes(p.id)).filter((p) => {
     if (p.needsBrokerControl && options.control === undefined) skipped.push(p.id);
     return !(p.needsBrokerControl && options.control === undefined);
   });
@@ -75,6 +75,9 @@ export function liveRunFailed(run: LiveRun): boolean {
 async function main(argv: string[]): Promise<number> {
   const record = argv.includes('--record');
   const at = argv.indexOf('--system');
+  // --probe a,b: only those probes (with --record, their outcomes replace theirs in the recording).
+  const probeAt = argv.indexOf('--probe');
+  const only = probeAt >= 0 ? (argv[probeAt + 1] ?? '').split(',').filter((id) => id !== '') : undefined;
   const names = at >= 0 ? [argv[at + 1] ?? ''] : CONFORMANCE_SYSTEMS.map((s) => s.system);
   let failed = false;
   for (const name of names) {
@@ -88,13 +91,19 @@ async function main(argv: string[]): Promise<number> {
     let run: LiveRun;
     try {
       process.stdout.write(`${system.system} ${broker.version} started on loopback in ${((performance.now() - started) / 1000).toFixed(1)}s\n`);
-      run = await runAgainst(system, broker.url, broker.version, { compareRecording: !record, control: broker });
+      const unknown = only?.filter((id) => !system.probes.some((p) => p.id === id)) ?? [];
+      if (unknown.length > 0) throw new Error(`no ${system.system} probe ${unknown.join(', ')}`);
+      run = await runAgainst(system, broker.url, broker.version, { compareRecording: !record, control: broker, ...(only ? { only } : {}) });
     } finally {
       await broker.stop();
     }
     const total = (performance.now() - started) / 1000;
     if (record) {
-      const recording: Recording = { system: system.system, version: broker.version, outcomes: run.realOutcomes };
+      const earlier = only ? loadRecording(system.system, broker.version)?.outcomes ?? {} : {};
+      // The recording's order kept (a small diff), new probes after.
+      const ids = [...Object.keys(earlier), ...system.probes.map((p) => p.id).filter((id) => !(id in earlier) && id in run.realOutcomes)];
+      const outcomes = Object.fromEntries(ids.map((id) => [id, run.realOutcomes[id] ?? earlier[id]!]));
+      const recording: Recording = { system: system.system, version: broker.version, outcomes };
       writeFileSync(recordingPath(system.system, broker.version), `${JSON.stringify(recording, null, 2)}\n`);
       process.stdout.write(`recorded ${Object.keys(run.realOutcomes).length} outcomes to ${recordingPath(system.system, broker.version)}\n`);
     }

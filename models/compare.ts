@@ -2,13 +2,15 @@ import { stringify } from 'yaml';
 import { z } from 'zod';
 import { FAULT_KINDS, type FaultKind } from '../sim/faults.js';
 import { RandomStream } from '../sim/random.js';
-import type { RunResult } from '../sim/result.js';
+import { impliedUnit, type CompareMeasure, type CompareVariant, type VerdictProperty } from '../sim/comparison.js';
+import { flattenMetrics, type RunResult } from '../sim/result.js';
 import { duration, faultStep, faultStepForJsonSchema, target } from '../sim/scenario/fields.js';
 import { capProblems, ScenarioError, validateWith, YamlSource, type ScenarioProblem } from '../sim/scenario/load.js';
 import {
   COMMON_CONSUMER_FIELDS, COMMON_PRODUCER_FIELDS, hasRateOrCount, RATE_OR_COUNT, scenarioSchema,
   type CommonProducer, type ModelScenarioParts,
 } from '../sim/scenario/schema.js';
+import { closest } from '../sim/scenario/suggest.js';
 import { ProducerPlan } from '../sim/workload.js';
 import { MODELS } from './index.js';
 import { parseScenario, readScenarioText, type Scenario } from './scenario.js';
@@ -33,15 +35,6 @@ const name = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'use letters, digi
 const logicalProducer = z.strictObject(COMMON_PRODUCER_FIELDS).refine(hasRateOrCount, RATE_OR_COUNT);
 const logicalConsumer = z.strictObject(COMMON_CONSUMER_FIELDS);
 
-/**
- * The safety property a comparison's verdict ranks by: the guarantees `mqsim check` knows, by the
- * same names (a compare file states which one its question is about; it searches nothing).
- */
-export type VerdictProperty =
-  | 'noLostAcked' | 'noDuplicates' | 'orderedPerKey'
-  | { delayWithin: number }
-  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: number } };
-
 const VERDICT_PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey'] as const;
 const verdictProperty = z.array(z.union([
   z.enum(VERDICT_PROPERTY_NAMES),
@@ -49,13 +42,21 @@ const verdictProperty = z.array(z.union([
   z.strictObject({ latencyBelow: z.strictObject({ p: z.union([z.literal(50), z.literal(90), z.literal(99), z.literal(999)]), limit: duration }) }),
 ], { error: `expected one of ${VERDICT_PROPERTY_NAMES.join(', ')}, { delayWithin: 0.1 }, { latencyBelow: { p: 99, limit: 10s } }` })).min(1);
 
+/** A count the verdict table shows and ranks by after safety (`measures:`). */
+const measure = z.strictObject({
+  count: z.string().min(1).meta({ description: 'A number of the run by the name expect: uses: a model count (partitionUnownedMsMean, rebalances...), latency.p99, backlog.max...' }),
+  label: z.string().min(1).max(80).meta({ description: 'The column heading, in the reader\'s words ("mean time a partition had no consumer").' }),
+  better: z.enum(['lower', 'higher']).optional().meta({ description: 'Which way ranks first (default lower).' }),
+  unit: z.enum(['ms', 'us', 'count']).optional().meta({ description: 'How the number reads (default from the name: ...Ms in ms, latencies in µs, else a count).' }),
+});
+
 /** A role maps to one target, or to several (to stand for a group in a partition). */
 const roleTarget = z.union([target, z.array(target).min(1)], {
   error: 'expected a node name, a selector such as { leader-of: orders-0 }, or a list of them',
 });
 
 /** Keys a variant may not set: they come from the compare file's top level, the same for every variant. */
-const RESERVED = ['seed', 'duration', 'drain', 'sampleEvery', 'workload', 'faults', 'explore', 'property', 'limits'] as const;
+const RESERVED = ['seed', 'duration', 'drain', 'sampleEvery', 'workload', 'faults', 'explore', 'property', 'measures', 'limits'] as const;
 
 const variantSchema = z.object({
   name,
@@ -78,6 +79,7 @@ export const compareSchema = z.strictObject({
   description: z.string().optional().meta({ description: 'What the comparison shows and why, under the verdict in the report.' }),
   question: z.string().optional().meta({ description: 'The reader\'s question, in plain words: the report\'s first line, above the verdict table ("Which configuration loses no acknowledged message when the broker crashes?").' }),
   property: verdictProperty.optional().meta({ description: 'The safety property the verdict orders the variants by, safest first (default [noLostAcked]); a variant that breaks it gets no "best" mark in the report.' }),
+  measures: z.array(measure).min(1).max(4).optional().meta({ description: 'Up to four numbers of the run that answer the question when it is not only about safety: shown in the verdict table beside the property, and, among variants equally safe, ranked by in order (the median over the seeds).' }),
   seed: z.number().int().optional().meta({ description: 'The seed of every variant (default 1); --seeds N runs seed, seed+1, ...' }),
   duration: duration.meta({ description: 'The safety phase, the same for every variant: the workload runs and the faults fire.' }),
   drain: duration.optional().meta({ description: 'The liveness phase: faults healed, nodes restarted, producers stopped; consumers keep going.' }),
@@ -95,20 +97,7 @@ export const compareSchema = z.strictObject({
 
 type RawRecord = Record<string, unknown>;
 
-export interface CompareVariant {
-  name: string;
-  system: string;
-  description?: string;
-  roles: Record<string, unknown>;
-  producer: RawRecord;
-  consumer: RawRecord;
-  /** Per logical producer id, fields merged into that producer only (after `producer`). */
-  producers: Record<string, RawRecord>;
-  /** Consumers only this variant has (a pattern's plumbing), appended to the logical ones as written. */
-  extraConsumers: RawRecord[];
-  /** The variant's system sections as written (cluster, topics, queues, exchanges...), expect included. */
-  sections: RawRecord;
-}
+export type { CompareMeasure, CompareVariant, VerdictProperty } from '../sim/comparison.js';
 
 /** A validated compare file. Values are kept as written (`10s`), since they become scenario data. */
 export interface CompareFile {
@@ -118,6 +107,8 @@ export interface CompareFile {
   question?: string;
   /** The safety property the verdict orders variants by (`property:`, default [noLostAcked]). */
   property: VerdictProperty[];
+  /** Numbers shown beside safety and ranked by after it (`measures:`, default none). */
+  measures: CompareMeasure[];
   seed: number;
   source: string;
   /** The file's data as written. */
@@ -179,7 +170,8 @@ export function parseCompare(text: string, file: string): CompareFile {
   });
   if (semantic.length > 0) throw new ScenarioError(semantic);
   const property: VerdictProperty[] = data.property ?? ['noLostAcked'];
-  const compare: CompareFile = { name: data.name, property, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
+  const measures: CompareMeasure[] = (data.measures ?? []).map((m) => ({ count: m.count, label: m.label, better: m.better ?? 'lower', unit: m.unit ?? impliedUnit(m.count) }));
+  const compare: CompareFile = { name: data.name, property, measures, seed: data.seed ?? 1, source: file, raw, variants, roles, yaml: source };
   if (data.description !== undefined) compare.description = data.description;
   if (data.question !== undefined) compare.question = data.question;
   return compare;
@@ -372,7 +364,27 @@ export function runComparison(compare: CompareFile, seedCount: number, onRun?: (
     }),
     planned: plannedSends(s),
   }));
+  checkMeasures(compare, variants);
   return { compare, seeds, variants };
+}
+
+/**
+ * A measure must name a number every variant's run reports (as expect: names them): a name no run
+ * has is a typo or a count of another system, refused at the measure (exit 2) with the names the
+ * runs do have. Known only once the variants ran: which counts a model reports is the model's.
+ */
+function checkMeasures(compare: CompareFile, variants: VariantRuns[]): void {
+  const problems: ScenarioProblem[] = [];
+  compare.measures.forEach((m, index) => {
+    const missing = variants.filter((v) => v.results.some((r) => !(m.count in flattenMetrics(r))));
+    if (missing.length === 0) return;
+    const allowed = Object.keys(flattenMetrics(missing[0]!.results[0]!)).sort();
+    const suggestion = closest(m.count, allowed);
+    problems.push(compare.yaml.problem(['measures', index, 'count'],
+      `no run of variant${missing.length > 1 ? 's' : ''} ${missing.map((v) => `"${v.variant.name}" (${v.variant.system})`).join(', ')} reports "${m.count}" (a measure names a number as expect: does: a count of \`mqsim run --json\`, latency.p99, backlog.max...)`,
+      { allowed, ...(suggestion ? { suggestion } : {}) }));
+  });
+  if (problems.length > 0) throw new ScenarioError(capProblems(problems));
 }
 
 /**

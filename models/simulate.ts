@@ -28,6 +28,9 @@ export interface SimulateOptions {
   maxMessages?: number;
   /** Run the scenario twice in this process and throw DeterminismError at the first difference. */
   checkDeterminism?: boolean;
+  /** Benchmarks only: leave out the trace hash (traceHash "off") or the history's checkers (counts 0); see WorldOptions. */
+  hashTrace?: boolean;
+  checkHistory?: boolean;
 }
 
 /** Runs a validated scenario to its end and checks its expectations. */
@@ -53,12 +56,14 @@ function worldOptions(scenario: Scenario, options: SimulateOptions, extra: Parti
   const result: WorldOptions = { seed, network, disk, ...extra };
   if (scenario.sampleEvery !== undefined) result.sampleEvery = scenario.sampleEvery;
   if (scenario.limits?.maxEvents !== undefined) result.maxEvents = scenario.limits.maxEvents;
-  // A runaway guard on virtual time: never past the planned end unless the scenario says so.
-  result.maxTime = scenario.limits?.maxTime ?? scenario.duration + (scenario.drain ?? 30_000_000);
+  // A runaway guard on virtual time: never past the planned end (a run ends there, so no scenario key sets it).
+  result.maxTime = scenario.duration + (scenario.drain ?? 30_000_000);
   const maxMessages = options.maxMessages ?? scenario.limits?.maxMessages;
   if (maxMessages !== undefined) result.maxMessages = maxMessages;
   if (options.traceSink) result.traceSink = options.traceSink;
   if (options.keepHistory) result.keepHistory = true;
+  if (options.hashTrace === false) result.hashTrace = false;
+  if (options.checkHistory === false) result.checkHistory = false;
   return result;
 }
 

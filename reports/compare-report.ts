@@ -4,7 +4,7 @@ import type { HistoryOp } from '../sim/history.js';
 import type { RunResult } from '../sim/result.js';
 import { formatDuration, formatTimestamp, parseDuration } from '../sim/time.js';
 import { latencyChart, renderAll, timeSeriesChart, type ChartSpec, type SeriesPoint } from './charts.js';
-import { causeIndex, causePhrase, describeLogicalFault, propertyLabel, type ComparisonFacts, type VariantFacts } from './comparison.js';
+import { causeIndex, causePhrase, describeLogicalFault, formatMeasure, propertyLabel, type ComparisonFacts, type VariantFacts } from './comparison.js';
 import type { Block, Cell, ReportDocument } from './document.js';
 import {
   deliverableBacklog, faultMarks, FIELD_LABELS, formatField, inFlightSeries, latencyOverTime, median, OPTIONAL_FIELDS,
@@ -157,16 +157,25 @@ const num = (n: number) => n.toLocaleString('en-US');
 
 function verdictTable(facts: ComparisonFacts): Block {
   const property = facts.input.compare.property.map(propertyLabel).join('; ');
+  const measures = facts.input.compare.measures;
+  const manySeeds = facts.input.seeds.length > 1;
   const rows: Cell[][] = facts.ranked.map((v, i) => [
     String(i + 1),
     `${v.name} (${v.input.variant.system})`,
     v.unsafe ? { text: 'no', bad: true } : 'yes',
+    ...v.measures.map((m): Cell => {
+      const range = manySeeds && m.spread[0] !== m.spread[1] ? ` (${formatMeasure(m.measure, m.spread[0])}–${formatMeasure(m.measure, m.spread[1])})` : '';
+      return `${formatMeasure(m.measure, m.median)}${range}`;
+    }),
     v.unsafe ? { text: v.verdict, bad: true } : v.verdict,
   ]);
   const several = facts.input.seeds.length > 1 ? ` Over seeds ${facts.input.seeds[0]}–${facts.input.seeds.at(-1)}: a variant is safe only if it is safe in every seed; counts are the first seed's, ranges in brackets.` : '';
   return {
-    kind: 'table', id: 'verdict', role: 'verdict', headers: ['rank', 'variant', `safe: ${property}`, 'verdict, from the run'], rows,
-    caption: `Safest first by the property this file names (${property}); losing an acknowledged message is never safe.${several}`,
+    kind: 'table', id: 'verdict', role: 'verdict',
+    headers: ['rank', 'variant', `safe: ${property}`, ...measures.map((m) => `${m.label} (${m.better} is better)`), 'verdict, from the run'], rows,
+    caption: `Safest first by the property this file names (${property}); losing an acknowledged message is never safe.`
+      + (measures.length > 0 ? ` Among equally safe variants, ranked by ${measures.map((m) => m.label).join(', then ')}${manySeeds ? ' (median over the seeds, range in brackets)' : ''}.` : '')
+      + several,
   };
 }
 

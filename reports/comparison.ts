@@ -1,5 +1,6 @@
 import { FAULT_KINDS, type FaultEvent, type FaultKind } from '../sim/faults.js';
-import type { RunResult } from '../sim/result.js';
+import type { CompareMeasure, CompareVariant, VerdictProperty } from '../sim/comparison.js';
+import { flattenMetrics, type RunResult } from '../sim/result.js';
 import { formatDuration } from '../sim/time.js';
 import { drainTime, formatLatency, formatRelative, median, sendOutcomes, SUMMARY_FIELDS, summaryRow, type SendOutcomes, type SummaryField, type SummaryRow } from './facts.js';
 
@@ -16,10 +17,7 @@ import { drainTime, formatLatency, formatRelative, median, sendOutcomes, SUMMARY
 type RawRecord = Record<string, unknown>;
 
 /** The property a verdict ranks by (a compare file's `property:`): the names `mqsim check` uses. */
-export type PropertySpec =
-  | 'noLostAcked' | 'noDuplicates' | 'orderedPerKey'
-  | { delayWithin: number }
-  | { latencyBelow: { p: 50 | 90 | 99 | 999; limit: number } };
+export type PropertySpec = VerdictProperty;
 
 export interface ComparisonInput {
   compare: {
@@ -27,6 +25,8 @@ export interface ComparisonInput {
     description?: string;
     question?: string;
     property: PropertySpec[];
+    /** Numbers shown beside safety and ranked by after it (`measures:`). */
+    measures: CompareMeasure[];
     /** The compare file's data as written (workload, faults with role names). */
     raw: RawRecord;
     /** Role names the faults use. */
@@ -37,17 +37,8 @@ export interface ComparisonInput {
 }
 
 export interface VariantInput {
-  variant: {
-    name: string;
-    system: string;
-    description?: string;
-    roles: Record<string, unknown>;
-    producer: RawRecord;
-    consumer: RawRecord;
-    producers: Record<string, RawRecord>;
-    extraConsumers: RawRecord[];
-    sections: RawRecord;
-  };
+  variant: CompareVariant;
+
   /** The generated scenario's data: its faults are the file's with this variant's targets. */
   scenario: RawRecord;
   seeds: number[];
@@ -72,24 +63,32 @@ export interface VariantFacts {
   matchesExpectation: boolean;
   /** Per property of the file: its worst value over the seeds and whether it is broken. */
   properties: { property: PropertySpec; label: string; worst: number; broken: boolean }[];
+  /** Per measure of the file (`measures:`): its median over the seeds and [min, max]. */
+  measures: MeasureValue[];
   /** Breaks a property the file names, or loses acknowledged messages (never safe). */
   unsafe: boolean;
   /** The verdict in plain words, computed from the run. */
   verdict: string;
 }
 
+export interface MeasureValue {
+  measure: CompareMeasure;
+  median: number;
+  spread: [number, number];
+}
+
 export interface ComparisonFacts {
   input: ComparisonInput;
   /** In the file's order. */
   variants: VariantFacts[];
-  /** Safest first by the file's property, then in the file's order. */
+  /** Safest first by the file's property, then by its measures in order, then in the file's order. */
   ranked: VariantFacts[];
   question: string;
 }
 
 export function comparisonFacts(input: ComparisonInput): ComparisonFacts {
   const variants = input.variants.map((v) => variantFacts(input, v));
-  const ranked = [...variants].sort((a, b) => compareSafety(a, b) || variants.indexOf(a) - variants.indexOf(b));
+  const ranked = [...variants].sort((a, b) => compareSafety(a, b) || compareMeasures(a, b) || variants.indexOf(a) - variants.indexOf(b));
   return { input, variants, ranked, question: input.compare.question ?? defaultQuestion(input.compare.property) };
 }
 
@@ -107,6 +106,11 @@ function variantFacts(input: ComparisonInput, v: VariantInput): VariantFacts {
     drained: v.results.every((r) => drainTime(r) !== null),
     matchesExpectation: v.results.every((r) => r.passed),
     properties,
+    measures: input.compare.measures.map((measure) => {
+      // runComparison refuses a measure a run does not report, so every run has it.
+      const values = v.results.map((r) => flattenMetrics(r)[measure.count]!);
+      return { measure, median: median(values), spread: [Math.min(...values), Math.max(...values)] as [number, number] };
+    }),
     unsafe: lost || properties.some((p) => p.broken),
     verdict: '',
   };
@@ -124,6 +128,23 @@ function compareSafety(a: VariantFacts, b: VariantFacts): number {
   // Losing acknowledged messages ranks last among equals whatever the file's property.
   const lost = (f: VariantFacts) => Math.max(...f.rows.map((r) => r.lostAcked));
   return lost(a) - lost(b);
+}
+
+/** Among equally safe variants: the first measure that tells them apart, in its better direction. */
+function compareMeasures(a: VariantFacts, b: VariantFacts): number {
+  for (let i = 0; i < a.measures.length; i++) {
+    const ma = a.measures[i]!;
+    const mb = b.measures[i]!;
+    if (ma.median !== mb.median) return ma.measure.better === 'lower' ? ma.median - mb.median : mb.median - ma.median;
+  }
+  return 0;
+}
+
+/** A measure's value as the reader reads it: `16.6s`, `3,240`. */
+export function formatMeasure(measure: CompareMeasure, value: number): string {
+  if (measure.unit === 'count') return Number.isInteger(value) ? value.toLocaleString('en-US') : value.toLocaleString('en-US', { maximumFractionDigits: 2 });
+  const micros = measure.unit === 'ms' ? value * 1000 : value;
+  return formatLatency(micros);
 }
 
 /** The property's measure in one run: lower is safer, and above its bound it is broken. */
@@ -326,6 +347,8 @@ export interface CompareJsonRow extends SummaryRow {
   /** 1 = safest by the file's property. */
   rank: number;
   verdict: string;
+  /** The file's `measures:`, by count name: the median over the seeds (absent when the file has none). */
+  measures?: Record<string, number>;
   /** With more than one seed: [min, max] per field; the row's fields are then medians. */
   spread?: Record<SummaryField, [number, number] | null>;
   /** With more than one seed: each seed's own row. */
@@ -348,6 +371,7 @@ export function comparisonJson(facts: ComparisonFacts): CompareJsonRow[] {
       rank: facts.ranked.indexOf(v) + 1,
       verdict: v.verdict,
     };
+    if (v.measures.length > 0) row.measures = Object.fromEntries(v.measures.map((m) => [m.measure.count, m.median]));
     if (v.input.seeds.length > 1) {
       row.spread = v.spread;
       row.runs = v.rows.map((r, i) => ({ seed: v.input.seeds[i]!, traceHash: v.input.results[i]!.traceHash, ...r }));

@@ -31,7 +31,7 @@ td.best::after { content: " \\2605"; color: #2e7d32; }
 .table-scroll { overflow-x: auto; max-width: 100%; }
 p.lead { font-size: 19px; font-weight: 600; margin: 14px 0 8px; }
 table[data-role="verdict"] { width: 100%; font-size: 15px; }
-table[data-role="verdict"] td:nth-child(4) { min-width: 24em; }
+table[data-role="verdict"] td:last-child { min-width: 24em; }
 @media screen and (min-width: 1000px) { table[data-role="verdict"] td:nth-child(2) { white-space: nowrap; } }
 td.bad { color: #a31515; }
 .range-toggle { margin: 6px 0; }
@@ -47,7 +47,7 @@ figure.chart svg { width: 100%; height: auto; }
   .table-scroll { overflow: visible; }
   table { width: 100%; font-size: 8pt; }
   table[data-role="verdict"] { font-size: 9pt; }
-  table[data-role="verdict"] td:nth-child(4) { min-width: 0; }
+  table[data-role="verdict"] td:last-child { min-width: 0; }
   /* Cells may break anywhere so a table always fits the page; headers keep their words whole. */
   th, td { padding: 2px 4px; overflow-wrap: anywhere; }
   th { overflow-wrap: normal; hyphens: auto; }

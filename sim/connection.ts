@@ -81,8 +81,13 @@ interface Direction {
   readonly link: Link;
   /** Not yet on the wire: waiting for the handshake, or behind a segment being retransmitted. */
   queue: Segment[];
-  /** On the wire, in arrival order. */
+  /**
+   * On the wire, in arrival order: `inflight[inflightHead..]`. Segments arrive in the order they
+   * left, so an arrival takes the head by moving an index (a splice from the front per message
+   * moved every segment behind it: 6% of a RabbitMQ benchmark's CPU profile).
+   */
   inflight: Segment[];
+  inflightHead: number;
   /** Bumped when what is on the wire is lost (cut, machine down): older arrivals are ignored. */
   epoch: number;
   rto: Micros;
@@ -216,7 +221,7 @@ export class Connections {
       this.discard(out, false);
       this.cancel(out);
       const inbound = conn.a === node ? conn.ba : conn.ab;
-      if (inbound.inflight.length > 0) this.lose(inbound);
+      if (onWire(inbound) > 0) this.lose(inbound);
     }
   }
 
@@ -262,14 +267,23 @@ export class Connections {
     }
     conn.incB = this.host.incarnation(b);
     const previous = this.current(b, conn.a);
+    // The incarnation of conn.a that b's own connection talks to; -1 while b's SYN is unanswered.
+    const known = previous === undefined ? -1 : previous.a === conn.a ? previous.incA : previous.incB;
     if (!previous) this.sides.set(sideKey(b, conn.a), conn);
-    else if ((previous.a === conn.a ? previous.incA : previous.incB) !== conn.incA) {
+    else if (previous.state === 'connecting' && previous.a === b) {
+      // Both ends connecting at once (Erlang distribution does): b takes a's connection and gives
+      // up its own attempt; what it had queued there goes out on a's connection instead.
+      for (const segment of previous.ab.queue) conn.ba.queue.push({ ...segment, conn, dir: conn.ba });
+      previous.ab.queue = [];
+      this.sides.set(sideKey(b, conn.a), conn);
+      this.end(previous, -1, 'reset');
+    } else if (known >= 0 && known !== conn.incA) {
       // The peer restarted and connects again: b's old socket to its earlier incarnation is dead,
       // which b learns now (its next write there would be answered with RST).
       this.sides.set(sideKey(b, conn.a), conn);
       this.end(previous, b, 'reset');
     }
-    // else a simultaneous open: b keeps sending on its own connection, a on this one.
+    // else b's open connection to this same process of a: b keeps sending on it, a on this one.
     this.kernel.at(this.kernel.now + delay, this.synAckHandler, conn, this.openKind.id, conn.a);
   }
 
@@ -350,8 +364,9 @@ export class Connections {
 
   /** What is on the wire in this direction is lost: it goes back to the head of the queue. */
   private lose(dir: Direction): void {
-    dir.queue = dir.inflight.concat(dir.queue);
+    dir.queue = wireSegments(dir).concat(dir.queue);
     dir.inflight = [];
+    dir.inflightHead = 0;
     dir.epoch++;
     this.stall(dir);
   }
@@ -359,13 +374,12 @@ export class Connections {
   private arrive(segment: Segment): void {
     const dir = segment.dir;
     if (segment.epoch !== dir.epoch) return;
-    const index = dir.inflight.indexOf(segment);
-    if (index >= 0) dir.inflight.splice(index, 1);
+    takeFromWire(dir, segment);
     const conn = segment.conn;
     const { from, to } = dir;
     if (conn.state === 'closed') return this.network.drop(from, to, segment.typeId, this.closedDrop);
     if (!this.host.machineUp(to)) {
-      dir.inflight.unshift(segment);
+      putBackOnWire(dir, segment);
       return this.lose(dir);
     }
     const expected = to === conn.a ? conn.incA : conn.incB;
@@ -379,7 +393,7 @@ export class Connections {
     this.network.drop(from, to, segment.typeId, this.reasonIds.reset);
     const back = to === conn.a ? conn.ab : conn.ba;
     if (back.link.cuts > 0) {
-      dir.inflight.unshift(segment);
+      putBackOnWire(dir, segment);
       return this.lose(dir);
     }
     this.kernel.at(this.kernel.now + Math.round(back.link.latency()), this.endHandler, { conn, node: from, reason: 'reset' as const }, this.closeKind.id, from);
@@ -418,8 +432,9 @@ export class Connections {
     for (const segment of dir.queue) this.network.drop(dir.from, dir.to, segment.typeId, this.closedDrop);
     dir.queue = [];
     if (!wire) return;
-    for (const segment of dir.inflight) this.network.drop(dir.from, dir.to, segment.typeId, this.closedDrop);
+    for (const segment of wireSegments(dir)) this.network.drop(dir.from, dir.to, segment.typeId, this.closedDrop);
     dir.inflight = [];
+    dir.inflightHead = 0;
     dir.epoch++;
   }
 
@@ -435,7 +450,7 @@ export class Connections {
       const conn = this.sides.get(key);
       if (!conn || conn.state === 'closed') continue;
       const dir = conn.a === from ? conn.ab : conn.ba;
-      if (dir.inflight.length > 0) this.lose(dir);
+      if (onWire(dir) > 0) this.lose(dir);
     }
   }
 
@@ -464,8 +479,47 @@ export class Connections {
   }
 
   private direction(from: number, to: number): Direction {
-    return { conn: null as unknown as Connection, from, to, link: this.network.link(from, to), queue: [], inflight: [], epoch: 0, rto: TCP.rtoMin, stalledSince: -1, retransmit: null };
+    return { conn: null as unknown as Connection, from, to, link: this.network.link(from, to), queue: [], inflight: [], inflightHead: 0, epoch: 0, rto: TCP.rtoMin, stalledSince: -1, retransmit: null };
   }
+}
+
+/** Segments on the wire in this direction. */
+function onWire(dir: Direction): number {
+  return dir.inflight.length - dir.inflightHead;
+}
+
+/** The segments on the wire, in arrival order (a copy; for the rare paths that lose or drop them). */
+function wireSegments(dir: Direction): Segment[] {
+  return dir.inflightHead === 0 ? dir.inflight : dir.inflight.slice(dir.inflightHead);
+}
+
+/** Removes an arriving segment from the wire: in practice the head, since segments arrive in the order they left. */
+function takeFromWire(dir: Direction, segment: Segment): void {
+  const inflight = dir.inflight;
+  const head = dir.inflightHead;
+  if (inflight[head] === segment) {
+    if (head + 1 === inflight.length) {
+      inflight.length = 0;
+      dir.inflightHead = 0;
+    } else if (head >= 1024 && head * 2 >= inflight.length) {
+      // Mostly consumed: drop the consumed prefix so the array does not grow with the run.
+      dir.inflight = inflight.slice(head + 1);
+      dir.inflightHead = 0;
+    } else {
+      inflight[head] = undefined as unknown as Segment;
+      dir.inflightHead = head + 1;
+    }
+    return;
+  }
+  const index = inflight.indexOf(segment, head);
+  if (index >= 0) inflight.splice(index, 1);
+}
+
+/** Puts a segment that could not be delivered back at the head of the wire (it is then lost with the rest). */
+function putBackOnWire(dir: Direction, segment: Segment): void {
+  const live = wireSegments(dir);
+  dir.inflight = [segment].concat(live);
+  dir.inflightHead = 0;
 }
 
 function sideKey(node: number, peer: number): number {

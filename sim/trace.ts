@@ -47,6 +47,15 @@ export class Trace {
   sink: TraceSink | null = null;
   /** When set, the hash after each record/event is appended here (the determinism self-check). */
   checkpoints: number[] | null = null;
+  /**
+   * False only in the benchmark that measures what the hash costs (bench/trace-share.ts): records
+   * are then counted and written to a sink, if any, but not folded, and hex() says "off".
+   */
+  readonly hashing: boolean;
+
+  constructor(options: { hashing?: boolean } = {}) {
+    this.hashing = options.hashing ?? true;
+  }
 
   private readonly names: string[] = [];
   private readonly nameHashes: number[] = [];
@@ -98,6 +107,10 @@ export class Trace {
 
   /** Folds a kernel event (time, kind, node) into the hash; writes nothing to the sink. */
   foldEvent(kindId: number, time: Micros, node: number): void {
+    if (!this.hashing) {
+      this.eventsFolded++;
+      return;
+    }
     const hash = this.hash;
     hash.fold32(this.kinds[kindId]?.hash ?? kindId);
     hash.fold(time);
@@ -111,6 +124,7 @@ export class Trace {
    * trace file as is and is not folded: the numeric fields carry what the hash must see.
    */
   record(kind: TraceKind, time: Micros, node: number, f0 = 0, f1 = 0, f2 = 0, f3 = 0, payload?: unknown): void {
+    if (!this.hashing) return this.write(kind, time, node, f0, f1, f2, f3, payload);
     const hash = this.hash;
     hash.fold32(kind.hash);
     hash.fold(time);
@@ -122,8 +136,15 @@ export class Trace {
     if (count > 2) this.foldField(types[2]!, f2);
     if (count > 3) this.foldField(types[3]!, f3);
     if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    this.write(kind, time, node, f0, f1, f2, f3, payload);
+  }
+
+  /** Counts a record and writes it to the sink, if any. */
+  private write(kind: TraceKind, time: Micros, node: number, f0: number, f1: number, f2: number, f3: number, payload: unknown): void {
     const index = this.records++;
     if (this.sink !== null) {
+      const types = kind.types;
+      const count = types.length;
       const line: TraceRecord = { i: index, t: time, kind: kind.name, node: this.nameOf(node) };
       const values = [f0, f1, f2, f3];
       for (let i = 0; i < count; i++) {
@@ -137,12 +158,14 @@ export class Trace {
 
   /** Records a record whose data is a JSON-like value (state changes, faults); the value is folded whole. */
   recordValue(kind: TraceKind, time: Micros, node: number, value: unknown): void {
-    const hash = this.hash;
-    hash.fold32(kind.hash);
-    hash.fold(time);
-    hash.fold32(this.nameHash(node));
-    foldValue(hash, value);
-    if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    if (this.hashing) {
+      const hash = this.hash;
+      hash.fold32(kind.hash);
+      hash.fold(time);
+      hash.fold32(this.nameHash(node));
+      foldValue(hash, value);
+      if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    }
     const index = this.records++;
     if (this.sink !== null) {
       this.sink.write({ i: index, t: time, kind: kind.name, node: this.nameOf(node), data: value });
@@ -154,16 +177,18 @@ export class Trace {
    * message, queue, offset) rather than walking the object: this runs for every op of a run.
    */
   recordOp(kind: TraceKind, op: { time: Micros; type: string; f: string; process: string; msg?: string; queue?: string; offset?: number }): void {
-    const hash = this.hash;
-    hash.fold32(kind.hash);
-    hash.fold(op.time);
-    hash.foldString(op.type);
-    hash.foldString(op.f);
-    hash.foldString(op.process);
-    if (op.msg !== undefined) hash.foldString(op.msg);
-    if (op.queue !== undefined) hash.foldString(op.queue);
-    if (op.offset !== undefined) hash.fold(op.offset);
-    if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    if (this.hashing) {
+      const hash = this.hash;
+      hash.fold32(kind.hash);
+      hash.fold(op.time);
+      hash.foldString(op.type);
+      hash.foldString(op.f);
+      hash.foldString(op.process);
+      if (op.msg !== undefined) hash.foldString(op.msg);
+      if (op.queue !== undefined) hash.foldString(op.queue);
+      if (op.offset !== undefined) hash.fold(op.offset);
+      if (this.checkpoints !== null) this.checkpoints.push(hash.lo, hash.hi);
+    }
     const index = this.records++;
     if (this.sink !== null) this.sink.write({ i: index, t: op.time, kind: kind.name, node: op.process, data: op });
   }
@@ -174,6 +199,6 @@ export class Trace {
   }
 
   hex(): string {
-    return this.hash.hex();
+    return this.hashing ? this.hash.hex() : 'off';
   }
 }

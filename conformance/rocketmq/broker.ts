@@ -4,7 +4,8 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { classpath, pinnedRocketmqVersion, runDriver } from './driver.js';
-import { ROCKETMQ_BROKER_CONFIG } from './probe.js';
+import { startRocketGroup, type RocketGroupControl } from './group.js';
+import { ROCKETMQ_BROKER_CONFIG, type GroupSpec } from './probe.js';
 
 /**
  * A real Apache RocketMQ for the conformance probes: the NameServer
@@ -30,11 +31,16 @@ export interface RocketBrokerControl {
   startBroker(): Promise<void>;
   pause(): Promise<void>;
   resume(): Promise<void>;
+  /**
+   * The master/slave group (group.ts) a probe with `group` runs on, all its brokers up; started
+   * on first use, started afresh when the probe asks for another master role; stopped with the rest.
+   */
+  group(spec: GroupSpec): Promise<RocketGroupControl>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-function portOpen(port: number): Promise<boolean> {
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {
@@ -124,6 +130,7 @@ export async function startRocketBroker(): Promise<{ url: string; version: strin
     broker = launchBroker();
     await waitBroker();
   };
+  let group: RocketGroupControl | undefined;
   return {
     url: `127.0.0.1:${NAMESRV_PORT}`,
     version,
@@ -146,7 +153,18 @@ export async function startRocketBroker(): Promise<{ url: string; version: strin
     async resume() {
       broker.kill('SIGCONT');
     },
+    async group(spec) {
+      if (group !== undefined && JSON.stringify(group.spec) === JSON.stringify(spec)) {
+        await group.ensureUp();
+        return group;
+      }
+      await group?.stop();
+      group = undefined;
+      group = await startRocketGroup(spec);
+      return group;
+    },
     async stop() {
+      await group?.stop();
       process.off('exit', leftovers);
       process.off('SIGINT', interrupted);
       process.off('SIGTERM', interrupted);

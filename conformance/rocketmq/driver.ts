@@ -42,6 +42,8 @@ export interface DriverResult {
   dlq: Record<string, { messages?: string[]; error?: string }>;
   /** The `version` step: brokerVersionDesc of each broker (V5_3_3). */
   versions: string[];
+  /** The `cluster` and `waitLeaderNot` steps: a group's addresses by brokerId, and when. */
+  clusters?: { at: number; addrs: Record<string, string> }[];
 }
 
 export function runDriver(url: string, steps: DriverStep[], run = ''): Promise<DriverResult> {

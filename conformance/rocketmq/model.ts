@@ -4,11 +4,13 @@ import type { RocketModelRun } from '../../models/rocketmq/index.js';
 import type { RocketScenario } from '../../models/rocketmq/scenario.js';
 import { scenarioSchema } from '../../sim/scenario/schema.js';
 import { World } from '../../sim/world.js';
+import type { RocketVersion } from '../../models/rocketmq/version.js';
 import { compareIds, emptyObserved, localName, qualified, ROCKETMQ_BROKER_CONFIG, type Observed, type RocketProbe } from './probe.js';
 
 /**
  * A probe through the RocketMQ model: the probe's steps become one scenario on a virtual
- * timeline (one NameServer, broker group broker-a with no slave, the probe's topics, the same
+ * timeline (one NameServer, broker group broker-a with no slave, or with a slave broker-a-1 and the
+ * probe's brokerRole for a `group` probe, the probe's topics, the same
  * broker settings as the real broker.conf): each send step a producer starting then (100
  * messages/s, sync), each consume step a consumer entry starting then, each wait moves the
  * timeline on; broker faults are the world's: kill -9 a process kill (the machine stays up: the
@@ -46,7 +48,16 @@ export function consumerNames(group: string, count: number): string[] {
 const parseQueueId = (queue: string | undefined): number => Number(queue?.slice(queue.lastIndexOf(':') + 1) ?? -1);
 const topicOf = (queue: string | undefined): string => queue?.split(':')[1] ?? '';
 
-export function runProbeInModel(probe: RocketProbe): Observed {
+/** The DLedger group's leader now (the node to kill for a `node: leader` step). */
+function leaderOf(world: World): string {
+  for (const name of ['broker-a-0', 'broker-a-1', 'broker-a-2']) {
+    const slot = world.node(name);
+    if (slot.status === 'up' && slot.actor instanceof BrokerController && slot.actor.dledger?.role === 'leader') return name;
+  }
+  throw new Error('no DLedger leader to kill');
+}
+
+export function runProbeInModel(probe: RocketProbe, version: RocketVersion): Observed {
   const producers: Record<string, unknown>[] = [];
   const consumers: Record<string, unknown>[] = [];
   const actions: { at: number; run: (world: World, run: RocketModelRun) => void }[] = [];
@@ -54,14 +65,20 @@ export function runProbeInModel(probe: RocketProbe): Observed {
   const groupOfConsumer = new Map<string, string>();
   const running = new Map<string, { group: string; topic: string }>();
   let at = START;
+  let afterFault = false;
   for (const step of probe.steps) {
     if ('send' in step) {
+      // The real driver starts a new producer at the step, which asks the NameServer for the route
+      // then; the model's producers start with the cluster and poll routes every 30 s, so one that
+      // sends after a broker fault polls every 500 ms to send on as fresh a route.
+      const fresh = afterFault ? { pollNameServerInterval: 500 } : {};
       producers.push({
-        id: step.send, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`, config: { producerGroup: `PG_${qualified(probe, step.send)}` },
+        id: step.send, topic: step.topic, count: step.count, rate: `${1000 / SEND_INTERVAL}/s`, start: `${at}ms`,
+        config: { producerGroup: `PG_${qualified(probe, step.send)}`, ...fresh, ...(step.sendMsgTimeout !== undefined ? { sendMsgTimeout: step.sendMsgTimeout } : {}) },
         ...(step.tags ? { tags: step.tags } : {}), ...(step.delayLevels ? { delayLevels: step.delayLevels } : {}),
         ...(step.keys !== undefined ? { keys: step.keys } : {}), ...(step.selectByHash ? { orderly: true } : {}),
       });
-      at += step.count * SEND_INTERVAL + 100;
+      at += (step.takes ?? step.count * SEND_INTERVAL) + 100;
     } else if ('transaction' in step) {
       // commit share 1 or 0; UNKNOW first when the local transaction answers UNKNOW, then the check-back answers from the "database".
       const outcome = step.local === 'UNKNOW' ? step.check : step.local;
@@ -131,15 +148,46 @@ export function runProbeInModel(probe: RocketProbe): Observed {
         },
       });
       at += STEP;
+    } else if ('cluster' in step) {
+      const poll = step.cluster === 'new-leader';
+      const snapshot = (run: RocketModelRun) => {
+        const group = Object.values(run.stores.namesrv)[0]!.state.brokers['broker-a'] ?? {};
+        return { ...group };
+      };
+      actions.push({
+        at, run: (world, run) => {
+          // new-leader: as the real driver, look every 100 ms until another node is brokerId 0.
+          const look = () => {
+            const byId = snapshot(run);
+            if (poll && (byId['0'] === undefined || byId['0'] === observed.killed?.node)) {
+              world.kernel.after(100 * MS, look, null);
+              return;
+            }
+            observed.clusters.push({ at: world.now / MS, byId });
+          };
+          look();
+        },
+      });
+      at += poll ? step.takes ?? 10_000 : STEP;
     } else {
       const fault = step.broker;
+      const named = step.node;
+      afterFault = true;
+      // A broker fault ends the real driver's segment: its JVM exits, and the consumers it ran with it.
+      const ended = [...running.keys()];
+      running.clear();
       actions.push({
         at, run: (world) => {
-          if (fault === 'kill9') world.kill(BROKER);
-          else if (fault === 'stop') world.stop(BROKER);
-          else if (fault === 'restart' || fault === 'start') world.restartWhenDown(BROKER);
-          else if (fault === 'pause') world.pause(BROKER);
-          else world.resume(BROKER);
+          for (const consumer of ended) world.kill(consumer);
+          const node = named === 'leader' ? leaderOf(world) : named === 'killed' ? observed.killed!.node : named ?? BROKER;
+          if (fault === 'kill9') {
+            world.kill(node);
+            observed.killed = { node, at: world.now / MS };
+          }
+          else if (fault === 'stop') world.stop(node);
+          else if (fault === 'restart' || fault === 'start') world.restartWhenDown(node);
+          else if (fault === 'pause') world.pause(node);
+          else world.resume(node);
         },
       });
       at += fault === 'restart' || fault === 'start' ? 3_000 : STEP;
@@ -148,7 +196,16 @@ export function runProbeInModel(probe: RocketProbe): Observed {
   const end = at + TAIL;
   const raw: Record<string, unknown> = {
     name: `conformance-${probe.id}`, system: 'rocketmq', seed: 1, duration: `${end}ms`,
-    cluster: { nameServers: 1, brokerGroups: 1, slavesPerGroup: 0, config: { ...ROCKETMQ_BROKER_CONFIG } },
+    cluster: {
+      version, nameServers: 1, brokerGroups: 1, slavesPerGroup: probe.group?.dledger ? 2 : probe.group ? 1 : 0,
+      config: {
+        ...ROCKETMQ_BROKER_CONFIG,
+        ...(probe.group?.dledger ? { enableDLegerCommitLog: true } : {}),
+        ...(probe.group ? { brokerRole: probe.group.brokerRole, flushDiskType: probe.group.flushDiskType ?? 'ASYNC_FLUSH' } : {}),
+        ...(probe.group?.inSyncReplicas !== undefined ? { inSyncReplicas: probe.group.inSyncReplicas } : {}),
+        ...(probe.group?.slaveReadEnable !== undefined ? { slaveReadEnable: probe.group.slaveReadEnable } : {}),
+      },
+    },
     topics: probe.topics.map((t) => ({ name: t.name, readQueueNums: t.queues, writeQueueNums: t.queues })),
     workload: { producers, consumers },
   };

@@ -29,7 +29,9 @@ export type TxState = 'COMMIT_MESSAGE' | 'ROLLBACK_MESSAGE' | 'UNKNOW';
 
 export type RocketStep =
   /** Sync sends of `count` messages from producer `send` (ids send-0...). */
-  | { send: string; topic: string; count: number; tags?: string[]; delayLevels?: number[]; keys?: number; selectByHash?: boolean }
+  | { send: string; topic: string; count: number; tags?: string[]; delayLevels?: number[]; keys?: number; selectByHash?: boolean; sendMsgTimeout?: number;
+    /** Model timeline only: how long the real sends take when each waits (default count x 10 ms); the model's next step comes after. */
+    takes?: number }
   /** TransactionMQProducer: each message's local transaction takes localMs and answers `local`; a check-back answers `check`. */
   | { transaction: string; topic: string; count: number; local: TxState; check: TxState; localMs: number }
   /** Push consumers `${group}-c1..count` start. */
@@ -46,16 +48,40 @@ export type RocketStep =
   | { route: string }
   /** What %DLQ%<group> holds (pulled from offset 0). */
   | { dlq: string }
-  | { broker: 'kill9' | 'restart' | 'stop' | 'start' | 'pause' | 'resume' };
+  /** A fault to a broker: the lone master, or in a `group` probe the node named (default broker-a-0, the master). */
+  | { broker: 'kill9' | 'restart' | 'stop' | 'start' | 'pause' | 'resume'; node?: 'broker-a-0' | 'broker-a-1' | 'broker-a-2' | 'leader' | 'killed' }
+  /**
+   * The group's members at the NameServer (brokerId -> node), now; with new-leader, once brokerId
+   * 0 is another node than the one killed (a DLedger failover; the model's timeline gives it `takes` ms).
+   */
+  | { cluster: 'now' | 'new-leader'; takes?: number };
+
+/**
+ * A broker group of a master and a slave (broker-a-0 brokerId 0, broker-a-1 brokerId 1 with
+ * brokerRole SLAVE) and a NameServer of its own, instead of the lone master: the master's role
+ * and both brokers' flushDiskType.
+ */
+export interface GroupSpec {
+  readonly brokerRole: 'ASYNC_MASTER' | 'SYNC_MASTER';
+  readonly flushDiskType?: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
+  /** MessageStoreConfig.inSyncReplicas (5.x; default 1): replicas, the master included, a SYNC_MASTER write waits for. */
+  readonly inSyncReplicas?: number;
+  /** BrokerConfig.slaveReadEnable (default false): a 5.x slave serves pulls only with it. */
+  readonly slaveReadEnable?: boolean;
+  /** A DLedger group of three (enableDLegerCommitLog; broker-a-0..2 are n0..n2) instead of a master and a slave. */
+  readonly dledger?: boolean;
+}
 
 export type OutcomeField =
   | 'assignments' | 'queueByKey' | 'sendResults' | 'queueSteps' | 'queueOffsets' | 'delivered' | 'deliveryCounts' | 'perConsumer'
-  | 'delays' | 'retryDelays' | 'reconsumeTimes' | 'dlq' | 'checks' | 'localStates' | 'routes';
+  | 'delays' | 'retryDelays' | 'reconsumeTimes' | 'dlq' | 'checks' | 'localStates' | 'routes' | 'cluster';
 
 export interface RocketProbe {
   readonly id: string;
   readonly about: string;
   readonly topics: readonly { name: string; queues: number }[];
+  /** Run on a master/slave group (group.ts) instead of the lone master. */
+  readonly group?: GroupSpec;
   readonly steps: readonly RocketStep[];
   readonly outcome: readonly OutcomeField[];
 }
@@ -74,12 +100,16 @@ export interface Observed {
   routes: (string[] | string)[];
   /** Per `dlq` step: `${id} reconsumeTimes=N` sorted, or the error's name. */
   dlq: (string[] | string)[];
+  /** Per `cluster` step: when, and the group's nodes by brokerId. */
+  clusters: { at: number; byId: Record<string, string> }[];
+  /** The node the last `kill9` of the leader (or of a named node) took down, and when. */
+  killed?: { node: string; at: number };
   /** Something went wrong outside the probe (the driver failed). */
   failure?: string;
 }
 
 export function emptyObserved(): Observed {
-  return { sends: [], deliveries: [], checks: [], assignments: [], routes: [], dlq: [] };
+  return { sends: [], deliveries: [], checks: [], assignments: [], routes: [], dlq: [], clusters: [] };
 }
 
 /**
@@ -98,7 +128,7 @@ export function localName(probe: RocketProbe, name: string): string {
 }
 
 export function needsBrokerControl(probe: RocketProbe): boolean {
-  return probe.steps.some((s) => 'broker' in s);
+  return probe.group !== undefined || probe.steps.some((s) => 'broker' in s);
 }
 
 const seconds = (ms: number) => Math.round(ms / 1000);
@@ -214,6 +244,24 @@ export function outcomeOf(probe: RocketProbe, o: Observed): Outcome {
           out[`route.${i + 1}`] = r;
         });
         break;
+      case 'cluster':
+        // Which node leads is an election's outcome, so each snapshot is told relative to the killed node.
+        o.clusters.forEach((c, i) => {
+          const killed = o.killed?.node;
+          const leader = c.byId['0'];
+          const killedId = Object.keys(c.byId).find((id) => c.byId[id] === killed);
+          out[`cluster.${i + 1}`] = {
+            leader: leader === undefined ? 'none' : killed === undefined ? 'elected' : leader === killed ? 'the killed node' : 'another node',
+            ...(killed === undefined ? {} : { killed: killedId === undefined ? 'absent' : killedId === '0' ? 'leader' : 'follower' }),
+            registered: new Set(Object.values(c.byId)).size,
+          };
+        });
+        {
+          // Failover: from the kill to the NameServer having another master, within the stated window.
+          const after = o.killed === undefined ? undefined : o.clusters.find((c) => c.at > o.killed!.at && c.byId['0'] !== undefined && c.byId['0'] !== o.killed!.node);
+          if (after !== undefined) out.failover = failoverWindow(after.at - o.killed!.at);
+        }
+        break;
       default: {
         const unknown: never = field;
         throw new Error(`unknown outcome field ${String(unknown)}`);
@@ -221,6 +269,19 @@ export function outcomeOf(probe: RocketProbe, o: Observed): Outcome {
     }
   }
   return out;
+}
+
+/**
+ * The tolerance of a DLedger failover time: a follower stands for election once the leader's
+ * heartbeats stopped for maxHeartBeatLeak x heartBeatTimeIntervalMs (3 x 2 s), 4 to 6 s after a
+ * kill depending on when the last heartbeat went; votes (300-1000 ms apart), the switch to
+ * master and its REGISTER_BROKER may take up to 6 s more. Measured: 9.3 s on the real 5.3.3
+ * (loaded two-core machine), 8 s in the model.
+ */
+export const FAILOVER_WINDOW_MS = [4_000, 12_000] as const;
+
+function failoverWindow(ms: number): string {
+  return ms >= FAILOVER_WINDOW_MS[0] && ms <= FAILOVER_WINDOW_MS[1] ? `${FAILOVER_WINDOW_MS[0] / 1000}-${FAILOVER_WINDOW_MS[1] / 1000} s` : `${seconds(ms)} s`;
 }
 
 /** p1-2 before p1-10. */

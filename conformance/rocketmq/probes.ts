@@ -1,3 +1,4 @@
+import { GROUP_PROBES } from './group-probes.js';
 import type { RocketProbe, RocketStep, Strategy } from './probe.js';
 
 /**
@@ -235,4 +236,6 @@ export const ROCKETMQ_PROBES: readonly RocketProbe[] = [
     steps: [{ route: topic('route-while-paused') }, { broker: 'pause' }, { wait: 5000 }, { route: topic('route-while-paused') }, { broker: 'resume' }, { wait: 1000 }, { route: topic('route-while-paused') }],
     outcome: ['routes'],
   },
+  // ---------------------------------------------------------------- a master and its slave (group-probes.ts)
+  ...GROUP_PROBES,
 ];

@@ -5,11 +5,11 @@ import { runProbeInModel } from './model.js';
 import { needsBrokerControl, outcomeOf } from './probe.js';
 import { ROCKETMQ_PROBES } from './probes.js';
 import { runProbeOnRealBroker } from './real.js';
+import { rocketVersionOf } from '../../models/rocketmq/version.js';
 
 /**
- * RocketMQ in the conformance harness. The model follows RocketMQ 4.x where 4.x and 5.x differ
- * in what these probes see; so far none of the probes' outcomes depends on the major version
- * (the recordings are of 5.x), and the version is passed on for when one does.
+ * RocketMQ in the conformance harness. Each probe runs in the model at the version of the real
+ * broker it is compared with (cluster.version "5.3" for 5.3.3: models/rocketmq/version.ts).
  */
 export const rocketmqConformance: ConformanceSystem = {
   system: 'rocketmq',
@@ -28,8 +28,8 @@ export const rocketmqConformance: ConformanceSystem = {
     const probe = ROCKETMQ_PROBES.find((p) => p.id === id)!;
     return outcomeOf(probe, await runProbeOnRealBroker(url, probe, control as RocketBrokerControl | undefined));
   },
-  runModel(id) {
+  runModel(id, realVersion) {
     const probe = ROCKETMQ_PROBES.find((p) => p.id === id)!;
-    return outcomeOf(probe, runProbeInModel(probe));
+    return outcomeOf(probe, runProbeInModel(probe, rocketVersionOf(realVersion)));
   },
 };

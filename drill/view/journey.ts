@@ -238,5 +238,8 @@ function noteText(record: TraceRecord): string {
 function dropReason(reason: string): string {
   if (reason === 'node-down') return 'the receiver was down';
   if (reason === 'partition') return 'a network partition';
+  // sim/connection.ts: what a connection had not delivered when it ended (a crash, a reset).
+  if (reason === 'connection-closed') return 'its connection ended before delivering it';
+  if (reason === 'reset') return 'the receiver\'s process was gone: reset';
   return reason;
 }

@@ -1,4 +1,5 @@
 import { assignFromSubscribed } from './subscription-state.js';
+import type { CloseReason } from '../../sim/connection.js';
 import type { Timer } from '../../sim/kernel.js';
 import type { NodeContext } from '../../sim/node.js';
 import { timersOf } from '../../sim/timers.js';
@@ -34,11 +35,21 @@ import { sendTo,
  *   FENCED_INSTANCE_ID is fatal (FencedInstanceIdException ends the poll loop).
  * - Commits: commitAsync, and commitSync that the loop waits for (retried a few times through
  *   coordinator rediscovery); each successful commit is recorded in the history.
+ * - Transport (ConsumerNetworkClient): the group's requests go on the consumer's connection to
+ *   the coordinator. When it closes (the coordinator's process was killed: RST; it stopped: FIN)
+ *   or one of them goes unanswered for its timeout (request.timeout.ms; the consumer then closes
+ *   the connection, as NetworkClient.handleTimedOutRequests does), every request in flight on it
+ *   fails with a DisconnectException and the coordinator is marked unknown
+ *   (markCoordinatorUnknown); FindCoordinator follows after retry.backoff.ms. A crashed or
+ *   cut-off coordinator is silence, noticed only by those timeouts or the session timeout.
+ *   The kernel keeps one connection per consumer and broker (the real consumer keeps a separate
+ *   one to the coordinator), so a Fetch timing out on the coordinator's broker counts too.
  */
 /** A group member's timers (the poll loop's included), and its pattern's forwarder's. */
 export type MembershipTimer =
   | { tag: 'poll'; data: undefined }
   | { tag: 'heartbeat'; data: undefined }
+  | { tag: 'heartbeat-timeout'; data: number }
   | { tag: 'find-timeout'; data: number }
   | { tag: 'find-retry'; data: undefined }
   | { tag: 'join-timeout'; data: number }
@@ -64,6 +75,10 @@ export abstract class ConsumerCoordinator {
   protected nextId = 1;
   protected heartbeatTimer: Timer | null = null;
   protected heartbeatPending = 0;
+  /** Heartbeats sent to the current coordinator and not answered yet (each times out after request.timeout.ms). */
+  protected readonly heartbeatsUnanswered = new Set<number>();
+  /** The broker the FindCoordinator in flight went to. */
+  protected findBroker = '';
   protected nextHeartbeat = 0;
   protected lastHeartbeatOk = 0;
   protected lastPoll = 0;
@@ -77,7 +92,8 @@ export abstract class ConsumerCoordinator {
   protected blockingThen: (() => void) | null = null;
   protected blockingAttempts = 0;
   protected blockingOffsets: { partition: string; offset: number }[] = [];
-  protected readonly commits = new Map<number, { offsets: { partition: string; offset: number }[] }>();
+  /** OffsetCommits in flight, with the coordinator each went to. */
+  protected readonly commits = new Map<number, { offsets: { partition: string; offset: number }[]; to: string }>();
   protected pollTimer: Timer | null = null;
   protected waiting = false;
   /** Last assignment from SyncGroup (the sticky assignors' user data). */
@@ -135,7 +151,12 @@ export abstract class ConsumerCoordinator {
     const id = this.nextId++;
     this.findPending = id;
     const brokers = this.options.brokers;
-    sendTo(this.ctx, brokers[this.bootstrap % brokers.length]!, { type: 'FindCoordinator', key: this.options.group, id });
+    // leastLoadedNode: a broker not in reconnect back-off.
+    this.bootstrap = this.consumer.leastLoadedFrom(this.bootstrap);
+    const broker = brokers[this.bootstrap % brokers.length]!;
+    this.findBroker = broker;
+    this.ctx.connect(broker);
+    sendTo(this.ctx, broker, { type: 'FindCoordinator', key: this.options.group, id });
     // A dead bootstrap broker: the connection attempt fails after socket.connection.setup.timeout.ms (10000).
     membershipTimers.set(this.ctx, Math.min(this.config.requestTimeout, 10_000_000), 'find-timeout', id);
   }
@@ -161,17 +182,61 @@ export abstract class ConsumerCoordinator {
   protected coordinatorFound(): void {}
 
   protected coordinatorUnknown(): void {
+    this.forgetCoordinator();
+    this.findCoordinator();
+  }
+
+  /** markCoordinatorUnknown without the lookup that usually follows at once. */
+  private forgetCoordinator(): void {
     if (this.coordinator !== null) note(this.ctx, 'coordinator-unknown', { group: this.options.group, coordinator: this.coordinator });
     this.coordinator = null;
     this.joinPending = 0;
     this.syncPending = 0;
+    this.heartbeatsUnanswered.clear();
     if (this.offsetFetchPending > 0) this.offsetFetchPending = -1;
-    this.findCoordinator();
   }
 
   protected send(message: Parameters<typeof sendTo>[2], bytes = HEADER_BYTES): void {
+    this.ctx.connect(this.coordinator!);
     sendTo(this.ctx, this.coordinator!, message, bytes);
   }
+
+  /**
+   * A request to the coordinator went unanswered for its timeout: the consumer closes the
+   * connection (NetworkClient.handleTimedOutRequests), which fails everything in flight on it.
+   */
+  protected coordinatorRequestTimedOut(): void {
+    const broker = this.coordinator;
+    if (broker === null) return;
+    this.ctx.disconnect(broker);
+    this.consumer.onConnectionClosed(broker, 'timeout');
+  }
+
+  /**
+   * The consumer's connection to `broker` closed. A FindCoordinator in flight there fails (the
+   * lookup moves on to another broker after retry.backoff.ms); if `broker` is the coordinator,
+   * every group request in flight fails with a DisconnectException and the coordinator is marked
+   * unknown: JoinGroup / SyncGroup are sent again to the next one, a commitSync retries there.
+   */
+  connectionClosed(broker: string, reason: CloseReason): void {
+    if (this.findPending !== 0 && this.findBroker === broker) {
+      this.findPending = 0;
+      this.bootstrap++;
+      membershipTimers.set(this.ctx, this.config.retryBackoff, 'find-retry', undefined);
+    }
+    if (this.coordinator !== broker) return;
+    note(this.ctx, 'coordinator-disconnected', { group: this.options.group, coordinator: broker, reason });
+    if (this.joinPending !== 0 || this.syncPending !== 0) this.rejoinNeeded = true;
+    const commits = [...this.commits.keys()];
+    this.forgetCoordinator();
+    this.coordinatorRequestsFailed();
+    // ensureCoordinatorReady: the coordinator is unavailable, back off before the lookup.
+    membershipTimers.set(this.ctx, this.config.retryBackoff, 'find-retry', undefined);
+    for (const id of commits) this.onCommit({ type: 'OffsetCommitResponse', id, error: 'NETWORK_EXCEPTION' });
+  }
+
+  /** The requests in flight to the old coordinator failed (the consumer group protocol's heartbeat). */
+  protected coordinatorRequestsFailed(): void {}
 
   // ------------------------------------------------------------------ join / sync
 
@@ -442,15 +507,24 @@ export abstract class ConsumerCoordinator {
     if (this.coordinator !== null && this.generation >= 0 && now >= this.nextHeartbeat) {
       const id = this.nextId++;
       this.heartbeatPending = id;
+      this.heartbeatsUnanswered.add(id);
       this.nextHeartbeat = now + this.config.heartbeatInterval;
       this.send({ type: 'Heartbeat', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, id });
+      membershipTimers.set(this.ctx, this.config.requestTimeout, 'heartbeat-timeout', id);
     }
     // The heartbeat thread wakes for the next heartbeat or the poll deadline, whichever comes first.
     const pollDeadline = this.lastPoll + this.config.maxPollInterval + 1;
     this.heartbeatTimer = membershipTimers.set(this.ctx, Math.max(1, Math.min(this.nextHeartbeat, pollDeadline) - now), 'heartbeat', undefined);
   }
 
+  /** 'heartbeat-timeout': this Heartbeat went unanswered for request.timeout.ms. */
+  protected onClassicHeartbeatTimeout(id: number): void {
+    if (this.heartbeatsUnanswered.has(id)) this.coordinatorRequestTimedOut();
+  }
+
   protected onHeartbeat(response: HeartbeatResponse): void {
+    // Answers come in order on the connection: this one answers every earlier heartbeat too.
+    for (const id of this.heartbeatsUnanswered) if (id <= response.id) this.heartbeatsUnanswered.delete(id);
     if (response.id !== this.heartbeatPending) return;
     this.heartbeatPending = 0;
     if (response.error !== 'NONE' && (this.joinPending !== 0 || this.syncPending !== 0 || !this.stable)) {
@@ -498,7 +572,7 @@ export abstract class ConsumerCoordinator {
   protected commitAsync(offsets: { partition: string; offset: number }[]): void {
     if (offsets.length === 0 || this.coordinator === null || this.generation < 0) return;
     const id = this.nextId++;
-    this.commits.set(id, { offsets });
+    this.commits.set(id, { offsets, to: this.coordinator });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets, id }, HEADER_BYTES + 16 * offsets.length);
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }
@@ -520,7 +594,7 @@ export abstract class ConsumerCoordinator {
     }
     const id = this.nextId++;
     this.blockingCommit = id;
-    this.commits.set(id, { offsets: this.blockingOffsets });
+    this.commits.set(id, { offsets: this.blockingOffsets, to: this.coordinator });
     this.send({ type: 'OffsetCommit', groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId, offsets: this.blockingOffsets, id });
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'commit-timeout', id);
   }
@@ -535,9 +609,10 @@ export abstract class ConsumerCoordinator {
       }
     } else note(this.ctx, 'commit-failed', { group: this.options.group, error: response.error });
     if (response.id !== this.blockingCommit) return;
-    const retriable = response.error === 'NOT_COORDINATOR' || response.error === 'COORDINATOR_NOT_AVAILABLE' || response.error === 'REQUEST_TIMED_OUT';
+    const retriable = response.error === 'NOT_COORDINATOR' || response.error === 'COORDINATOR_NOT_AVAILABLE' || response.error === 'REQUEST_TIMED_OUT' || response.error === 'NETWORK_EXCEPTION';
     if (retriable) {
-      if (response.error !== 'COORDINATOR_NOT_AVAILABLE') this.coordinatorUnknown();
+      // NETWORK_EXCEPTION: the disconnect marked the coordinator unknown already.
+      if (response.error !== 'COORDINATOR_NOT_AVAILABLE' && response.error !== 'NETWORK_EXCEPTION') this.coordinatorUnknown();
       if (++this.blockingAttempts < 5) {
         this.blockingCommit = -2;
         membershipTimers.set(this.ctx, this.config.retryBackoff, 'commit-retry', undefined);

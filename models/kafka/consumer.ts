@@ -311,6 +311,12 @@ export class KafkaConsumer implements Actor {
       this.ctx.cancelTimer(cursor.backoff);
       cursor.backoff = timers.set(this.ctx, Math.max(this.options.config.retryBackoff, wait), 'retry', cursor);
     }
+    this.group?.connectionClosed(broker, reason);
+  }
+
+  /** leastLoadedNode from a bootstrap position: the first broker at or after it not in reconnect back-off. */
+  leastLoadedFrom(position: number): number {
+    return this.connections.leastLoadedNode(this.options.brokers, position);
   }
 
   receive(from: string, message: ConsumerInbound): void {
@@ -372,7 +378,7 @@ export class KafkaConsumer implements Actor {
         return this.next(cursor);
       }
       case 'processed': return this.onProcessed();
-      case 'poll': case 'heartbeat': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
+      case 'poll': case 'heartbeat': case 'heartbeat-timeout': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
       case 'fetch-offsets-timeout': case 'commit-retry': case 'group-processed': case 'worker-done':
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake': case 'cg-heartbeat-timeout':
         // The first process's membership (a later process's timers carry its prefix).
@@ -552,6 +558,7 @@ export class KafkaConsumer implements Actor {
         type: 'Fetch', replica: null, topic, partition: cursor.partition, fetchOffset: cursor.position, currentLeaderEpoch: cursor.leaderEpoch,
         maxWait: this.options.config.fetchMaxWait, maxBytes: this.options.config.maxPartitionFetchBytes, id,
       };
+      if (this.options.config.fetchMinBytes > 1) fetch.minBytes = this.options.config.fetchMinBytes;
       if (this.options.config.readCommitted) fetch.isolationLevel = 1;
       sendTo(this.ctx, leader, fetch, HEADER_BYTES);
     }

@@ -1,4 +1,6 @@
+import type { CloseReason } from '../../sim/connection.js';
 import type { NodeContext } from '../../sim/node.js';
+import { brokerTimers } from './broker/timers.js';
 import type { Micros } from '../../sim/time.js';
 import { sendTo, type AlterPartition, type AlterPartitionResponse, type ControlResponse, type LeaderAndIsr, type PartitionState, type UpdateMetadata, type ZkCreateControllerResponse, type ZkSetPartitionsResponse } from './protocol.js';
 import type { KafkaStats } from './stats.js';
@@ -21,8 +23,15 @@ import { note } from './notes.js';
  *   partition epoch (zkVersion), written to ZooKeeper, answered, broadcast in UpdateMetadata.
  *
  * Requests to brokers are kept until answered and sent again after controller.socket.timeout.ms,
- * as the controller's per-broker request threads do.
+ * as the controller's per-broker request threads do (ControllerChannelManager's RequestSendThread).
+ * They go on the controller's connection to each broker: when it closes (the broker's process was
+ * killed: RST; refused; stopped: FIN) the thread backs off 100 ms and sends what is unanswered
+ * again on a new connection, for as long as the broker counts as live; a crashed or cut-off broker
+ * is silence, and what is on the wire is retransmitted by TCP or resent after the timeout.
  */
+
+/** RequestSendThread's pause before it tries a broker again after a failed send. */
+export const CONTROLLER_CHANNEL_BACKOFF: Micros = 100_000;
 
 export interface TopicAssignment {
   topic: string;
@@ -244,12 +253,39 @@ export class Controller {
     this.pending.delete(response.correlationId);
   }
 
+  /** The channel's connection to `broker` closed: what it has not answered goes again after the back-off. */
+  brokerDisconnected(broker: string, reason: CloseReason): void {
+    if (this.fenced || !this.live.has(broker)) return;
+    let unanswered = 0;
+    for (const request of this.pending.values()) if (request.to === broker) unanswered++;
+    if (unanswered === 0) return;
+    note(this.ctx, 'controller-channel-failed', { broker, reason, unanswered, backoffMs: CONTROLLER_CHANNEL_BACKOFF / 1000 });
+    brokerTimers.set(this.ctx, CONTROLLER_CHANNEL_BACKOFF, 'controller-channel-retry', { broker, epoch: this.epoch });
+  }
+
+  /** 'controller-channel-retry': send the broker's unanswered requests again on a new connection. */
+  retryBroker(broker: string, epoch: number): void {
+    if (epoch !== this.epoch || this.fenced || !this.live.has(broker)) return;
+    const now = this.ctx.trueNow();
+    for (const request of this.pending.values()) {
+      if (request.to !== broker) continue;
+      request.sentAt = now;
+      this.send(broker, request.message, 256);
+    }
+  }
+
+  /** On the controller's connection to the broker (to itself: local delivery). */
+  private send(broker: string, message: LeaderAndIsr | UpdateMetadata, bytes: number): void {
+    if (broker !== this.ctx.name) this.ctx.connect(broker);
+    sendTo(this.ctx, broker, message, bytes);
+  }
+
   /** Called periodically: resend what brokers have not answered within controller.socket.timeout.ms. */
   resendUnanswered(now: Micros): void {
     for (const request of this.pending.values()) {
       if (now - request.sentAt < this.socketTimeout || !this.live.has(request.to)) continue;
       request.sentAt = now;
-      sendTo(this.ctx, request.to, request.message, 256);
+      this.send(request.to, request.message, 256);
     }
   }
 
@@ -280,7 +316,7 @@ export class Controller {
     const correlationId = ++this.correlation;
     const message: LeaderAndIsr = { type: 'LeaderAndIsr', controller: this.ctx.name, controllerEpoch: this.epoch, correlationId, partitions };
     this.pending.set(correlationId, { to: broker, message, sentAt: this.ctx.trueNow() });
-    sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
+    this.send(broker, message, 128 + 64 * partitions.length);
   }
 
   /**
@@ -330,7 +366,7 @@ export class Controller {
       const correlationId = ++this.correlation;
       const message: UpdateMetadata = { type: 'UpdateMetadata', controller: this.ctx.name, controllerEpoch: this.epoch, correlationId, liveBrokers, partitions };
       this.pending.set(correlationId, { to: broker, message, sentAt: this.ctx.trueNow() });
-      sendTo(this.ctx, broker, message, 128 + 64 * partitions.length);
+      this.send(broker, message, 128 + 64 * partitions.length);
     }
   }
 }

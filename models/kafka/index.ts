@@ -213,7 +213,7 @@ export const kafkaModel: KafkaModel = {
       const topic = topicOf(spec.topic, `producer ${spec.id}`, ['topic']);
       const producerConfig = resolveProducerConfig(spec.config);
       const { id, topic: _t, config: _c, outbox, delay, transactions, ...plan } = spec;
-      if (outbox) throw new Error(`producer ${id}: the outbox pattern is not modelled for kafka`);
+      if (outbox) throw ConfigError.at(['outbox'], `producer ${id}: the outbox pattern is not modelled for kafka`);
       if (transactions && producerConfig.transactionalId === null) throw ConfigError.at(['transactions'], `producer ${id}: transactions needs config transactional.id (only a transactional producer has transactions)`);
       if (delay !== undefined) {
         const scheduler = consumerSpecs.find((c) => c.delayScheduler !== undefined && (c.topic ?? topics[0]!.topic) === topic.topic);

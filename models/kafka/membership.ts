@@ -109,6 +109,7 @@ export class GroupMembership extends ConsumerCoordinator {
         this.pollTimer = null;
         return this.poll();
       case 'heartbeat': return this.heartbeat();
+      case 'heartbeat-timeout': return this.onClassicHeartbeatTimeout(args[1]);
       case 'find-timeout':
         if (this.findPending === data) {
           this.findPending = 0;
@@ -117,21 +118,19 @@ export class GroupMembership extends ConsumerCoordinator {
         }
         return;
       case 'find-retry': return this.findCoordinator();
+      // A group request unanswered for its timeout closes the coordinator's connection (all in flight fail).
       case 'join-timeout':
-        if (this.joinPending === data || this.syncPending === data) {
-          this.joinPending = 0;
-          this.syncPending = 0;
-          this.coordinatorUnknown();
-        }
+        if (this.joinPending === data || this.syncPending === data) this.coordinatorRequestTimedOut();
         return;
-      case 'commit-timeout':
-        if (this.commits.has(args[1])) this.onCommit({ type: 'OffsetCommitResponse', id: args[1], error: 'REQUEST_TIMED_OUT' });
-        return;
+      case 'commit-timeout': {
+        const commit = this.commits.get(args[1]);
+        if (commit === undefined) return;
+        // Sent to a coordinator since forgotten (an error answer moved it): it just fails.
+        if (commit.to !== this.coordinator) return this.onCommit({ type: 'OffsetCommitResponse', id: args[1], error: 'REQUEST_TIMED_OUT' });
+        return this.coordinatorRequestTimedOut();
+      }
       case 'fetch-offsets-timeout':
-        if (this.offsetFetchPending === data) {
-          this.offsetFetchPending = 0;
-          this.coordinatorUnknown();
-        }
+        if (this.offsetFetchPending === data) this.coordinatorRequestTimedOut();
         return;
       case 'group-processed': return this.onProcessed();
       case 'worker-done': return this.onWorkerDone(args[1]);

@@ -18,6 +18,7 @@ export const KAFKA_NOTES = {
   'became-controller': 'this node activated as the controller (ZooKeeper election won, or KRaft Raft leader caught up)',
   'controller-resigned': 'this node stopped being the controller',
   // ---- controller duties (controller.ts, kraft/controller.ts)
+  'controller-channel-failed': "the controller's connection to a broker closed with LeaderAndIsr / UpdateMetadata unanswered (reset, refused, fin): its request thread sends them again after 100 ms on a new connection, while the broker is live",
   'brokers-failed': 'the controller saw brokers leave (sessions expired / fenced) and moves their leaderships',
   'controlled-shutdown-requested': 'ZooKeeper mode: the controller moves the leaderships of a broker that is stopping (ControlledShutdown) to other in-sync replicas and takes it out of the ISRs',
   'controlled-shutdown-attempt': 'a stopping broker sent ControlledShutdown to the controller (attempt n of controlled.shutdown.max.retries + 1)',
@@ -56,6 +57,7 @@ export const KAFKA_NOTES = {
   'txn-producer-fenced': 'a transactional producer was fenced (PRODUCER_FENCED or INVALID_PRODUCER_EPOCH): a fatal error, it sends nothing more',
   'txn-partition-verification-failed': 'KIP-890: a transactional Produce for a partition not in an ongoing transaction was refused (INVALID_TXN_STATE)',
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
+  'replica-fetch-failed': "a follower's connection to its leader closed (reset: the leader's process died; refused: nothing listens; fin: it stopped; timeout: a Fetch went unanswered for replica.socket.timeout.ms): its fetches from that leader wait replica.fetch.backoff.ms",
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',
   'log-reset': "a follower behind the leader's log start dropped its log and restarted at that offset",
   'log-recovered': 'after a restart a broker rebuilt a partition log from what its disk kept',
@@ -85,6 +87,7 @@ export const KAFKA_NOTES = {
   'batch-resolved-by-later-ack': 'an idempotent batch answered OUT_OF_ORDER_SEQUENCE_NUMBER counts as written: a later sequence of the same producer id was acknowledged',
   'partitions-discovered': "a producer's metadata refresh found more partitions",
   // ---- consumer, group member (consumer.ts, membership.ts)
+  'coordinator-disconnected': "a group member's connection to its coordinator closed, or a group request timed out and closed it (reset: the broker's process died; timeout: request.timeout.ms passed): requests in flight fail, the coordinator is marked unknown and looked up again after retry.backoff.ms",
   'metadata-partitions-changed': "a consumer's metadata refresh saw a topic's partition count change",
   'subscription-changed': 'a group member changed its subscription (a rebalance trigger)',
   'consumer-closing': 'a consumer started close(): commit, then LeaveGroup',

@@ -16,7 +16,11 @@ const MURMUR2_R = 24;
  * Math.imul keeps every multiplication in 32 bits the way Java's int overflow does.
  */
 export function murmur2(data: Uint8Array): number {
-  const length = data.length;
+  return murmur2Prefix(data, data.length);
+}
+
+/** murmur2 of data[0..length). */
+function murmur2Prefix(data: Uint8Array, length: number): number {
   let hash = (MURMUR2_SEED ^ length) | 0;
   const wholeWords = length >>> 2;
 
@@ -61,25 +65,46 @@ export function toPositive(n: number): number {
  * unpaired surrogate as '?' (0x3f), TextEncoder as U+FFFD (3 bytes), and the hash would differ.
  */
 export function javaUtf8Bytes(text: string): Uint8Array {
-  const bytes: number[] = [];
+  const length = encodeJavaUtf8(text);
+  return scratch.slice(0, length);
+}
+
+/**
+ * Encodes `text` as javaUtf8Bytes does into the module's scratch buffer and returns the byte
+ * count. partitionForKey runs once per keyed record, so it hashes the scratch bytes in place
+ * rather than building an array and a Uint8Array per record.
+ */
+function encodeJavaUtf8(text: string): number {
+  // At most 3 bytes per UTF-16 unit (a surrogate pair: 4 bytes for 2 units).
+  if (scratch.length < text.length * 3) scratch = new Uint8Array(text.length * 3);
+  const bytes = scratch;
+  let n = 0;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);
     if (unit < 0x80) {
-      bytes.push(unit);
+      bytes[n++] = unit;
     } else if (unit < 0x800) {
-      bytes.push(0xc0 | (unit >> 6), 0x80 | (unit & 0x3f));
+      bytes[n++] = 0xc0 | (unit >> 6);
+      bytes[n++] = 0x80 | (unit & 0x3f);
     } else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && isLowSurrogate(text.charCodeAt(i + 1))) {
       const codePoint = 0x10000 + ((unit - 0xd800) << 10) + (text.charCodeAt(i + 1) - 0xdc00);
-      bytes.push(0xf0 | (codePoint >> 18), 0x80 | ((codePoint >> 12) & 0x3f), 0x80 | ((codePoint >> 6) & 0x3f), 0x80 | (codePoint & 0x3f));
+      bytes[n++] = 0xf0 | (codePoint >> 18);
+      bytes[n++] = 0x80 | ((codePoint >> 12) & 0x3f);
+      bytes[n++] = 0x80 | ((codePoint >> 6) & 0x3f);
+      bytes[n++] = 0x80 | (codePoint & 0x3f);
       i++;
     } else if (unit >= 0xd800 && unit <= 0xdfff) {
-      bytes.push(0x3f);
+      bytes[n++] = 0x3f;
     } else {
-      bytes.push(0xe0 | (unit >> 12), 0x80 | ((unit >> 6) & 0x3f), 0x80 | (unit & 0x3f));
+      bytes[n++] = 0xe0 | (unit >> 12);
+      bytes[n++] = 0x80 | ((unit >> 6) & 0x3f);
+      bytes[n++] = 0x80 | (unit & 0x3f);
     }
   }
-  return Uint8Array.from(bytes);
+  return n;
 }
+
+let scratch = new Uint8Array(256);
 
 function isLowSurrogate(unit: number): boolean {
   return unit >= 0xdc00 && unit <= 0xdfff;
@@ -94,6 +119,7 @@ export function partitionForKey(key: string | Uint8Array, numPartitions: number)
   if (!Number.isInteger(numPartitions) || numPartitions < 1) {
     throw new RangeError(`numPartitions must be a positive integer, got ${numPartitions}`);
   }
-  const keyBytes = typeof key === 'string' ? javaUtf8Bytes(key) : key;
-  return toPositive(murmur2(keyBytes)) % numPartitions;
+  if (typeof key !== 'string') return toPositive(murmur2(key)) % numPartitions;
+  const length = encodeJavaUtf8(key); // may replace the scratch buffer by a larger one: read it after
+  return toPositive(murmur2Prefix(scratch, length)) % numPartitions;
 }

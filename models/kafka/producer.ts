@@ -282,6 +282,7 @@ export class KafkaProducer implements Actor {
       this.metadataPending = 0;
       this.bootstrap++;
     }
+    this.txn?.connectionClosed(broker);
     // handleServerDisconnect: the cluster view may be stale.
     this.requestMetadata();
     this.drain();
@@ -354,9 +355,12 @@ export class KafkaProducer implements Actor {
     }, shape);
   }
 
+  /** `${topic}-${partition}`, built once per partition: the history and its checkers key maps by it for every record. */
   private queueName(partition: number): string {
-    return `${this.options.topic}-${partition}`;
+    return (this.queueNames[partition] ??= `${this.options.topic}-${partition}`);
   }
+
+  private readonly queueNames: string[] = [];
 
   private append(partition: number, record: PendingRecord): void {
     const queue = this.queues[partition]!;

@@ -162,6 +162,8 @@ export interface Fetch {
   currentLeaderEpoch: number;
   maxWait: number;
   maxBytes: number;
+  /** min_bytes: the leader holds the Fetch (up to maxWait) until this many bytes can be read; absent is 1. */
+  minBytes?: number;
   id: number;
   /** Fetch's isolation_level: 1 is READ_COMMITTED (up to the last stable offset); absent is READ_UNCOMMITTED (up to the HW). */
   isolationLevel?: 1;

@@ -227,7 +227,7 @@ export const kafkaProducerConfig = z.strictObject({
 
 export const kafkaConsumerConfig = z.strictObject({
   'fetch.max.wait.ms': ms('How long the leader holds a consumer Fetch when nothing new is below the high watermark (default 500).'),
-  'fetch.min.bytes': bytes('Accepted for completeness; the leader answers as soon as one record is available (default 1).'),
+  'fetch.min.bytes': bytes('The least data the leader answers a Fetch with: it holds the Fetch, up to fetch.max.wait.ms, until this many bytes can be read (default 1: as soon as there is a record). Kafka counts the bytes over all partitions of a request; here each partition\'s Fetch counts its own.'),
   'max.partition.fetch.bytes': bytes('The most bytes fetched per partition in one Fetch (default 1048576).'),
   'auto.offset.reset': z.enum(['earliest', 'latest']).optional().meta({ description: 'Where a consumer without a position starts: earliest (log start) or latest (high watermark; default).' }),
   'request.timeout.ms': ms('How long the consumer waits for a response (default 30000).'),
@@ -549,6 +549,7 @@ export function resolveProducerConfig(c: KafkaProducerConfig | undefined): Produ
 
 export interface ConsumerConfig {
   fetchMaxWait: Micros;
+  fetchMinBytes: number;
   maxPartitionFetchBytes: number;
   autoOffsetReset: 'earliest' | 'latest';
   requestTimeout: Micros;
@@ -574,6 +575,7 @@ export function resolveConsumerConfig(c: KafkaConsumerConfig | undefined): Consu
   const d = KAFKA_DEFAULTS;
   return {
     fetchMaxWait: (c?.['fetch.max.wait.ms'] ?? d['fetch.max.wait.ms']) * MS,
+    fetchMinBytes: c?.['fetch.min.bytes'] ?? d['fetch.min.bytes'],
     maxPartitionFetchBytes: c?.['max.partition.fetch.bytes'] ?? d['max.partition.fetch.bytes'],
     autoOffsetReset: c?.['auto.offset.reset'] ?? d['auto.offset.reset'],
     requestTimeout: (c?.['request.timeout.ms'] ?? 30_000) * MS,

@@ -206,8 +206,24 @@ export class TransactionManager {
         message = { type: 'EndTxn', transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, committed: this.state === 'COMMITTING', id };
         break;
     }
+    this.pendingTo = to;
+    ctx.connect(to);
     sendTo(ctx, to, message, HEADER_BYTES);
     timers.set(ctx, this.host.config.requestTimeout, 'txn-request-timeout', id);
+  }
+
+  /** The broker the request in flight went to. */
+  private pendingTo = '';
+
+  /**
+   * The producer's connection to `broker` closed: a transactional request in flight there fails
+   * (NetworkException, retriable), and the coordinator is looked up again before it is resent.
+   */
+  connectionClosed(broker: string): void {
+    if (this.pending === null || this.pending.id === 0 || this.pendingTo !== broker) return;
+    const kind = this.pending.kind;
+    this.pending = null;
+    this.rediscover(kind);
   }
 
   private take(id: number, kind: TxnRequest): boolean {

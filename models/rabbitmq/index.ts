@@ -39,6 +39,7 @@ import { emptyStats } from './stats.js';
 import { DEFAULT_RABBIT_VERSION } from './version.js';
 import { addConsumers, addProducers } from './workload.js';
 import { RABBITMQ_NOTES } from './notes.js';
+import { RabbitFailureTimings } from './failure-timings.js';
 
 export * from './public.js';
 export { rabbitParts, BROKER_NODE } from './schema.js';
@@ -79,7 +80,9 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
       brokers.set(live.ctx.name, live);
     };
     const quorumQueues = topology.queues.filter((q) => q.quorum);
-    const leaders = new QuorumLeaders(world, quorumQueues, brokers);
+    const timings = new RabbitFailureTimings(world, stats);
+    const onClientDropped = timings.clientDropped;
+    const leaders = new QuorumLeaders(world, quorumQueues, brokers, timings);
     const onLeader = leaders.onLeader;
     const mirrorViews = new MirrorViews(world, topology.queues.filter((q) => q.mirror !== undefined));
     const onMirrorView = mirrorViews.onView;
@@ -117,12 +120,12 @@ export const rabbitmqModel: ModelDefinition<RabbitScenario> = {
     for (const name of nodes) {
       if (!clustered) {
         // One node: the broker is the node's actor (no net ticks), as before clustering existed.
-        const options = { ...topology, version, heartbeat, fsyncInterval, stats, onStart, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants, ...diskMonitor };
+        const options = { ...topology, version, heartbeat, fsyncInterval, stats, onStart, onClientDropped, ...(quorumQueues.length > 0 ? { quorum, onLeader } : {}), ...invariants, ...diskMonitor };
         world.addNode(name, () => new RabbitBroker(options), { roles: ['broker'] });
         continue;
       }
       world.addNode(name, () => new RabbitNode(nodes, netTicktime, partitionHandling, (view) => new RabbitBroker({
-        ...topology, version, heartbeat, fsyncInterval, stats, onStart, cluster: view, quorum, onLeader, onMirrorView, netTicktime, ...invariants, ...diskMonitor,
+        ...topology, version, heartbeat, fsyncInterval, stats, onStart, onClientDropped, cluster: view, quorum, onLeader, onMirrorView, netTicktime, ...invariants, ...diskMonitor,
       }), (app) => {
         if (app === null) brokers.delete(name);
       }), { roles: ['broker'] });

@@ -23,7 +23,8 @@ export const RABBITMQ_NOTES = {
   'client-blocked': 'a client got connection.blocked: its publishes wait in the socket until connection.unblocked',
   // Connections and channels (connection.ts, channel.ts, client.ts)
   'connection-refused': 'the broker refused connection.open: unknown vhost or no permission for the user (530 NOT_ALLOWED)',
-  'missed-heartbeats': 'one side heard nothing on a connection for a heartbeat timeout and gave it up (the broker requeues its unacked messages)',
+  'missed-heartbeats': 'one side gave up a silent connection: the client after a heartbeat timeout, the broker at its second look in a row (every heartbeat timeout) that found nothing received; the broker requeues its unacked messages',
+  'client-tcp-closed': 'the broker saw a client\'s TCP connection end (reset by the kernel of a killed client process, or closed): the AMQP connection closes at once and its unacked messages are requeued',
   'channel-error': 'the broker closed a channel with an error (404 NOT_FOUND, 403 ACCESS_REFUSED, 406 PRECONDITION_FAILED)',
   'unexpected-frame': 'the broker got a frame it does not handle on a channel (ignored)',
   'connection-closed': 'a client got connection.close from the broker (e.g. 320 CONNECTION_FORCED when the node stops)',

@@ -213,10 +213,9 @@ export interface MirrorView {
   readonly synced: readonly string[];
 }
 
-/** Erlang distribution between nodes (cluster/node.ts): the net tick, and the acknowledgement of numbered messages. */
+/** Erlang distribution between nodes (cluster/node.ts): the net tick. */
 export interface NetTick { readonly type: 'tick'; readonly incarnation: Micros }
-export interface DistAck { readonly type: 'dist.ack'; readonly depoch: number; readonly upTo: number }
-/** A stopping node closes its distribution connections (TCP FIN): the peer sees it down at once. */
+/** A stopping node says so on each distribution connection before it closes them (rabbit_node_monitor's notification of an orderly shutdown). */
 export interface DistClose { readonly type: 'dist.close' }
 
 /**
@@ -229,9 +228,6 @@ export function asAmqpFrame(message: Message): AmqpFrame {
 }
 export function isNetTick(message: Message): message is NetTick {
   return message.type === 'tick';
-}
-export function isDistAck(message: Message): message is DistAck {
-  return message.type === 'dist.ack';
 }
 export function isDistClose(message: Message): message is DistClose {
   return message.type === 'dist.close';

@@ -108,9 +108,14 @@ const binding = z.strictObject({
 
 const permission = z.strictObject({
   user: z.string().min(1),
-  configure: z.string().optional().meta({ description: 'Regex of resource names the user may declare/delete (default "": none).' }),
+  configure: z.string().optional().meta({ description: 'Refused: the regex of resource names the user may declare or delete. The scenario declares the topology (as an administrator loads definitions) and no modelled client declares or deletes anything, so it could change no run.' }),
   write: z.string().optional().meta({ description: 'Regex of exchange names the user may publish to (default "": none; the default exchange is "amq.default").' }),
   read: z.string().optional().meta({ description: 'Regex of queue names the user may consume from (default "": none).' }),
+}).superRefine((p, ctx) => {
+  // A key the schema takes must change the run (issue #15): no client here issues queue.declare or exchange.declare.
+  if (p.configure !== undefined) {
+    ctx.addIssue({ code: 'custom', path: ['configure'], message: 'configure is not modelled: the scenario declares every queue and exchange and no client declares or deletes one, so the configure permission would change nothing; leave it out (write and read are checked)' });
+  }
 });
 
 const vhost = z.strictObject({
@@ -250,6 +255,8 @@ export const rabbitParts: ModelScenarioParts = {
   metrics: ['deadLettered', 'expired', 'returned', 'unroutable', 'nacked', 'requeued', 'confirmed', 'overflowDropped', 'rejectedPublishes', 'redelivered', 'queuesDeleted', 'sacFailovers', 'standbyDeliveries', 'consumeRefused', 'duplicatesSkipped', 'connectionsBlocked',
     // Classic queue mirroring (mirrored/).
     'mirrorPromotions', 'unsyncedPromotions', 'promotionsRefused', 'mirrorSyncs', 'syncBlockedMsMax',
+    // Failure timings (failure-timings.ts).
+    'leaderFailoverMsMax', 'clientDropMsMax',
     // The delayed-confirmation pattern (PATTERN_METRICS in patterns/delayed-confirmation.ts).
     'checksSent', 'confirmationsSent', 'confirmationsRecorded', 'checksPassed', 'checksUnconfirmed', 'resendRequests', 'resends', 'checksGaveUp'],
 };

@@ -29,6 +29,10 @@ export interface RabbitStats {
   /** Synchronisations of a mirror (ha-sync-mode automatic) and the longest time one blocked its queue (ms). */
   mirrorSyncs: number;
   syncBlockedMsMax: number;
+  /** Quorum queues: the longest time from a fault cutting a queue's leader off to another member leading it (ms). */
+  leaderFailoverMsMax: number;
+  /** The longest time from a fault cutting a client off to the broker closing its connection (ms): reset at once, silence after the heartbeat checks. */
+  clientDropMsMax: number;
 }
 
 export function emptyStats(): RabbitStats {
@@ -36,5 +40,6 @@ export function emptyStats(): RabbitStats {
     deadLettered: 0, expired: 0, returned: 0, unroutable: 0, nacked: 0, requeued: 0, confirmed: 0,
     overflowDropped: 0, rejectedPublishes: 0, redelivered: 0, queuesDeleted: 0, sacFailovers: 0, standbyDeliveries: 0, consumeRefused: 0,
     duplicatesSkipped: 0, connectionsBlocked: 0, mirrorPromotions: 0, unsyncedPromotions: 0, promotionsRefused: 0, mirrorSyncs: 0, syncBlockedMsMax: 0,
+    leaderFailoverMsMax: 0, clientDropMsMax: 0,
   };
 }

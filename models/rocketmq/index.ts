@@ -29,7 +29,7 @@ import { rocketDrill } from './drill-aliases.js';
 import { RocketInvariantChecker } from './invariants.js';
 import { RocketLitePullConsumer } from './lite-pull-consumer.js';
 import { NameServer, type NamesrvStats, type NamesrvView } from './namesrv.js';
-import { RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
+import { CLIENT_START_DELAY, RocketProducer, type ProducerOptions, type ProducerStats, type TransactionSpec, type TxState } from './producer.js';
 import { PERM_READ, PERM_WRITE } from './protocol.js';
 import {
   LITE_PULL_ONLY_KEYS, resolveBrokerSettings, resolveConsumerSettings, resolveLitePullSettings, resolveProducerSettings, ROCKETMQ_DEFAULTS, rocketmqParts,
@@ -37,6 +37,7 @@ import {
 import type { RocketScenario, RocketTopicSpec } from './scenario.js';
 import { ROCKETMQ_NOTES } from './notes.js';
 import { ConfigError } from '../../sim/scenario/config-error.js';
+import { DEFAULT_ROCKET_VERSION, scanSchedule } from './version.js';
 
 export * from './public.js';
 export { rocketmqParts } from './schema.js';
@@ -64,15 +65,30 @@ export const rocketmqModel: ModelDefinition<RocketScenario> = {
 export function buildRocketmq(world: World, scenario: RocketScenario): RocketModelRun {
   const history: History = world.history;
   const d = ROCKETMQ_DEFAULTS;
-  const settings = resolveBrokerSettings(scenario.cluster?.config);
   const nsCount = scenario.cluster?.nameServers ?? d.nameServers;
+  const version = scenario.cluster?.version ?? DEFAULT_ROCKET_VERSION;
+  const scanInterval = scenario.cluster?.config?.scanNotActiveBrokerInterval;
+  if (version === '4.9' && scanInterval !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'scanNotActiveBrokerInterval'],
+      `scanNotActiveBrokerInterval is a NamesrvConfig key of RocketMQ 5.x; 4.x scans every 10 s, fixed (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  const scan = scanSchedule(version, scanInterval);
+  if (version === '4.9' && scenario.cluster?.config?.slaveReadEnable !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'slaveReadEnable'],
+      `slaveReadEnable in RocketMQ 4.x only lets a master point lagging consumers at a slave, which this model does not do; 5.x slaves refuse every pull without it (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  if (version === '4.9' && scenario.cluster?.config?.inSyncReplicas !== undefined) {
+    throw ConfigError.at(['cluster', 'config', 'inSyncReplicas'],
+      `inSyncReplicas is a MessageStoreConfig key of RocketMQ 5.x; 4.x's SYNC_MASTER always waits for one slave (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
+  }
+  const settings = resolveBrokerSettings(scenario.cluster?.config, version);
   const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
   const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
   const brokerStats: BrokerStats = {
-    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, tagFiltered: 0,
+    flushDiskTimeouts: 0, flushSlaveTimeouts: 0, slaveNotAvailable: 0, retried: 0, deadLettered: 0, deadLetterAfterMsMax: 0, delayedDelivered: 0, commitLogFiles: 0, slavePulls: 0, slavePullsRejected: 0, tagFiltered: 0,
     transactionChecks: 0, transactionCommitted: 0, transactionRolledBack: 0, transactionDiscarded: 0, dledgerElections: 0,
   };
-  const nsStats: NamesrvStats = { brokersExpired: 0, brokerChannelsClosed: 0 };
+  const nsStats: NamesrvStats = { brokersExpired: 0, brokerExpiredAfterMsMax: 0, brokerChannelsClosed: 0 };
   const producerStats: ProducerStats = { sendRetries: 0, sendTimeouts: 0, staleRouteSends: 0, latencyFaultAvoided: 0 };
   const consumerStats: ConsumerStats = {
     rebalances: 0, queuesMovedOnRebalance: 0, flowControlledPulls: 0, pullCacheMax: 0, offsetResets: 0, duplicatesSkipped: 0, clientTagFiltered: 0, sendBackFailed: 0,
@@ -89,9 +105,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     nameServers.push(name);
     const store = world.store<NamesrvView>(name, { brokers: {}, topics: {} });
     namesrvStores[name] = store;
-    world.addNode(name, () => track(name, new NameServer(store, nsStats)), { roles: ['namesrv'] });
+    world.addNode(name, () => track(name, new NameServer(store, nsStats, scan)), { roles: ['namesrv'] });
   }
-  lines.push(`namesrv: ${nsCount} (${nameServers.join(', ')}), independent`);
+  lines.push(`namesrv: ${nsCount} (${nameServers.join(', ')}), independent, scanNotActiveBroker every ${formatDuration(scan.every)} (RocketMQ ${version})`);
 
   const brokerNames = Array.from({ length: groupCount }, (_, i) => `broker-${String.fromCharCode(97 + i)}`);
   const topicSpecs: RocketTopicSpec[] = scenario.topics ?? [{ name: 'TopicTest' }];
@@ -225,6 +241,13 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
       }
     }
     if (spec.workers !== undefined && spec.processingMode !== 'async-pool') throw at(['workers'], `${what}: workers needs processingMode: async-pool`);
+    // Clients start CLIENT_START_DELAY after the cluster: an earlier start would silently be that one,
+    // and a stop before it would never happen (the consumer would run to the end).
+    const earliest = formatDuration(CLIENT_START_DELAY);
+    if (spec.start !== undefined && spec.start < CLIENT_START_DELAY) throw at(['start'], `${what}: start ${formatDuration(spec.start)} is before RocketMQ clients start (${earliest} after the cluster); use at least ${earliest}`);
+    if (spec.stop !== undefined && spec.stop <= Math.max(spec.start ?? 0, CLIENT_START_DELAY)) {
+      throw at(['stop'], `${what}: stop ${formatDuration(spec.stop)} is not after the consumer starts (${formatDuration(Math.max(spec.start ?? 0, CLIENT_START_DELAY))}); a consumer that never runs is not in the scenario`);
+    }
     const lite = isPull ? resolveLitePullSettings(spec.config, spec) : undefined;
     const topic = spec.topic ?? defaultTopic;
     const subscription = spec.subscription ?? '*';

@@ -8,13 +8,15 @@ import {
   HEADER_BYTES, type BrokerData, type GetRouteInfoByTopicRequest, type NamesrvInbound, type QueueData, type RegisterBrokerRequest, type TopicRouteData,
 } from './protocol.js';
 import { respond } from './remoting.js';
+import type { ScanSchedule } from './version.js';
 
 /**
  * A NameServer (NamesrvController + RouteInfoManager): a stateless route registry that never
  * talks to the other NameServers. Brokers send REGISTER_BROKER (with their topic configs) every
  * registerNameServerPeriod; a master's registration writes its topics' QueueData, a slave's only
- * adds its address. scanNotActiveBroker runs every 10 s and drops a broker address not heard from
- * for 120 s (BROKER_CHANNEL_EXPIRED_TIME); when a broker group has no address left its QueueData
+ * adds its address. scanNotActiveBroker runs every 10 s (4.x; 5.x: every scanNotActiveBrokerInterval,
+ * 5 s by default: version.ts) and drops a broker address not heard from for 120 s
+ * (BROKER_CHANNEL_EXPIRED_TIME, a constant in both); when a broker group has no address left its QueueData
  * goes too. A broker whose channel closes (its process was killed: its kernel resets the
  * connection) is dropped at once (BrokerHousekeepingService.onChannelClose -> onChannelDestroy);
  * one that went silent (machine crash, partition) waits for the scan. Clients ask
@@ -22,8 +24,8 @@ import { respond } from './remoting.js';
  * knows nothing until the brokers register again.
  */
 
+/** RouteInfoManager's BROKER_CHANNEL_EXPIRED_TIME (4.x) / DEFAULT_BROKER_CHANNEL_EXPIRED_TIME (5.x): not a setting. */
 export const BROKER_CHANNEL_EXPIRED_TIME: Micros = 120_000_000;
-export const SCAN_NOT_ACTIVE_BROKER_INTERVAL: Micros = 10_000_000;
 
 /** The NameServer's one timer: scanNotActiveBroker. */
 export type NamesrvTimer = { tag: 'scan'; data: undefined };
@@ -39,6 +41,8 @@ export interface NamesrvView {
 
 export interface NamesrvStats {
   brokersExpired: number;
+  /** The longest a broker had been silent when a scan dropped it, in ms (120 s plus up to one scan interval). */
+  brokerExpiredAfterMsMax: number;
   /** Brokers dropped because their channel closed (onChannelDestroy), not by the 120 s scan. */
   brokerChannelsClosed: number;
 }
@@ -49,12 +53,12 @@ export class NameServer implements Actor {
   private readonly brokerAddrTable = new Map<string, Map<number, string>>();
   private readonly topicQueueTable = new Map<string, Map<string, QueueData>>();
 
-  constructor(private readonly store: StateStore<NamesrvView>, private readonly stats: NamesrvStats) {}
+  constructor(private readonly store: StateStore<NamesrvView>, private readonly stats: NamesrvStats, private readonly scan: ScanSchedule) {}
 
   start(ctx: NodeContext, restarted: boolean): void {
     this.ctx = ctx;
     if (restarted) this.store.update((d) => { d.brokers = {}; d.topics = {}; }, 'namesrv restarted (in-memory tables lost)');
-    timers.set(ctx, 5_000_000, 'scan', undefined);
+    timers.set(ctx, this.scan.first, 'scan', undefined);
   }
 
   receive(from: string, message: NamesrvInbound): void {
@@ -94,11 +98,12 @@ export class NameServer implements Actor {
     for (const [addr, info] of [...this.live]) {
       if (info.lastUpdate + BROKER_CHANNEL_EXPIRED_TIME < now) {
         this.stats.brokersExpired++;
+        this.stats.brokerExpiredAfterMsMax = Math.max(this.stats.brokerExpiredAfterMsMax, Math.round((now - info.lastUpdate) / 1000));
         notes.note(this.ctx, 'broker-expired', { broker: addr, silentFor: now - info.lastUpdate });
         this.remove(addr, 'scanNotActiveBroker');
       }
     }
-    timers.set(this.ctx, SCAN_NOT_ACTIVE_BROKER_INTERVAL, 'scan', undefined);
+    timers.set(this.ctx, this.scan.every, 'scan', undefined);
   }
 
   private register(from: string, req: RegisterBrokerRequest): void {

@@ -1,4 +1,5 @@
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import type { RocketVersion } from './version.js';
 import type { RocketClusterConfig, RocketConsumerConfig, RocketProducerConfig } from './schema.js';
 
 /** A validated RocketMQ scenario's shape (schema.ts validates it; index.ts builds the cluster from it). */
@@ -35,7 +36,7 @@ export interface RocketConsumerSpec extends CommonConsumer {
 
 export interface RocketScenario extends CommonScenario {
   system: 'rocketmq';
-  cluster?: { nameServers?: number; brokerGroups?: number; slavesPerGroup?: number; invariants?: boolean; config?: RocketClusterConfig };
+  cluster?: { version?: RocketVersion; nameServers?: number; brokerGroups?: number; slavesPerGroup?: number; invariants?: boolean; config?: RocketClusterConfig };
   topics?: RocketTopicSpec[];
   workload?: { producers?: RocketProducerSpec[]; consumers?: RocketConsumerSpec[] };
 }

@@ -5,6 +5,7 @@ import { duration, nodeCount, nonNegativeInt, partitionCount, positiveInt, proba
 import type { Micros } from '../../sim/time.js';
 import type { AllocateStrategy } from './allocate.js';
 import { DEFAULT_DELAY_LEVELS } from './delay-levels.js';
+import { ROCKET_VERSIONS, SCAN_NOT_ACTIVE_BROKER_INTERVAL_5X, type RocketVersion } from './version.js';
 
 /**
  * The RocketMQ (4.x) part of the scenario schema. Config keys are RocketMQ's own names
@@ -28,6 +29,9 @@ export const ROCKETMQ_DEFAULTS = {
   flushCommitLogThoroughInterval: 10_000,
   flushIntervalConsumeQueue: 1000,
   syncFlushTimeout: 5000,
+  slaveTimeout: 3000,
+  inSyncReplicas: 1,
+  slaveReadEnable: false,
   haSendHeartbeatInterval: 5000,
   haHousekeepingInterval: 20_000,
   haSlaveFallbehindMax: 256 * 1024 * 1024,
@@ -93,7 +97,13 @@ export const rocketmqClusterConfig = z.strictObject({
   flushCommitLogLeastPages: nonNegativeInt.optional().meta({ description: 'The async flush service fsyncs only when this many 4 KiB pages are dirty (default 4), or after flushCommitLogThoroughInterval.' }),
   flushCommitLogThoroughInterval: ms('The async flush service fsyncs whatever is dirty at least this often (default 10000).'),
   flushIntervalConsumeQueue: ms('How often consume queues are fsynced (default 1000); a crash rebuilds them from the commit log.'),
-  syncFlushTimeout: ms('How long a SYNC_FLUSH write or a SYNC_MASTER write waits before answering FLUSH_DISK_TIMEOUT / FLUSH_SLAVE_TIMEOUT (default 5000).'),
+  syncFlushTimeout: ms('How long a SYNC_FLUSH write waits for its fsync before answering FLUSH_DISK_TIMEOUT (default 5000); with DLedger, how long a write waits for a majority.'),
+  slaveTimeout: ms('How long a SYNC_MASTER write waits for its slave(s) before answering FLUSH_SLAVE_TIMEOUT (default 3000; RocketMQ 4.9 and 5.x).'),
+  inSyncReplicas: positiveInt.optional().meta({
+    description: 'RocketMQ 5.x only (cluster.version "5.3"): replicas, the master included, that must have a SYNC_MASTER write before SEND_OK (default 1: '
+      + '5.x\'s SYNC_MASTER then waits for no slave; 2: for one slave, FLUSH_SLAVE_TIMEOUT after slaveTimeout). 4.x\'s SYNC_MASTER always waits for one slave, '
+      + 'and answers SLAVE_NOT_AVAILABLE at once when none is connected and close enough.',
+  }),
   haSendHeartbeatInterval: ms('How often a slave reports its commit log offset to its master when idle (default 5000).'),
   haHousekeepingInterval: ms('A master considers a slave gone after this long without a report (default 20000).'),
   haSlaveFallbehindMax: size.optional().meta({ description: 'A SYNC_MASTER answers SLAVE_NOT_AVAILABLE when its slave is this far behind (default 256MiB).' }),
@@ -107,6 +117,14 @@ export const rocketmqClusterConfig = z.strictObject({
   transactionCheckInterval: ms('How often the broker checks unresolved half messages with CHECK_TRANSACTION_STATE (default 60000).'),
   transactionCheckMax: nonNegativeInt.optional().meta({ description: 'Checks of one half message before it is discarded (default 15).' }),
   transactionTimeOut: ms('A half message younger than this is not checked yet (default 6000).'),
+  scanNotActiveBrokerInterval: positiveInt.optional().meta({
+    description: `NamesrvConfig (namesrv.conf), RocketMQ 5.x only (cluster.version "5.3"): how often each NameServer runs scanNotActiveBroker, which drops a broker not heard from for 120 s (default ${SCAN_NOT_ACTIVE_BROKER_INTERVAL_5X}; `
+      + '4.x scans every 10 s, not settable). In milliseconds.',
+  }),
+  slaveReadEnable: z.boolean().optional().meta({
+    description: 'RocketMQ 5.x only (cluster.version "5.3"): a slave serves PULL_MESSAGE only when true (default false: it answers SYSTEM_BUSY, so consumers of a group whose master is down read nothing). '
+      + '4.x slaves always serve pulls.',
+  }),
   enableDLegerCommitLog: z.boolean().optional().meta({
     description: 'DLedger (4.5+): each broker group is a Raft group (1 + slavesPerGroup members; 3 is usual) that elects its master; '
       + 'SEND_OK once a majority has the message, consumers see only committed messages, a new master is elected when the leader dies (default false).',
@@ -175,6 +193,12 @@ export const rocketmqParts: ModelScenarioParts = {
     + 'push consumers (long polling, rebalance, clustering/broadcasting, offsets) and lite pull consumers (poll, autoCommit, assign), retries with delay levels and %DLQ%.',
   clusterConfig: rocketmqClusterConfig,
   clusterFields: {
+    version: z.enum(ROCKET_VERSIONS).optional().meta({
+      description: 'mqsim model key: the RocketMQ version the model follows where 4.x and 5.x differ in what users see (default "4.9"). '
+        + '4.9: the NameServer scans for expired brokers every 10 s, fixed; a SYNC_MASTER waits for one slave and answers SLAVE_NOT_AVAILABLE when none is fit; slaves serve pulls. '
+        + '5.3: the scan runs every scanNotActiveBrokerInterval (5 s); a SYNC_MASTER waits for inSyncReplicas - 1 slaves (none by default), never SLAVE_NOT_AVAILABLE; '
+        + 'slaves refuse pulls unless slaveReadEnable.',
+    }),
     nameServers: nodeCount.optional().meta({ description: 'NameServers namesrv-1..N (default 2); they never talk to each other.' }),
     brokerGroups: positiveInt.max(26).optional().meta({ description: 'Broker groups broker-a, broker-b, ... (default 2); the master of broker-a is node broker-a-0.' }),
     slavesPerGroup: nonNegativeInt.optional().meta({ description: 'Slaves per group, nodes broker-a-1... (default 1).' }),
@@ -230,7 +254,7 @@ export const rocketmqParts: ModelScenarioParts = {
   consumerConfig: rocketmqConsumerConfig,
   metrics: [
     'sendRetries', 'sendTimeouts', 'flushDiskTimeouts', 'flushSlaveTimeouts', 'slaveNotAvailable', 'staleRouteSends', 'latencyFaultAvoided',
-    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'brokerChannelsClosed', 'slavePulls', 'offsetResets', 'delayedDelivered',
+    'retried', 'deadLettered', 'deadLetterAfterMsMax', 'rebalances', 'queuesMovedOnRebalance', 'brokersExpired', 'brokerExpiredAfterMsMax', 'brokerChannelsClosed', 'slavePulls', 'slavePullsRejected', 'offsetResets', 'delayedDelivered',
     'duplicatesSkipped', 'commitLogFiles', 'tagFiltered', 'clientTagFiltered', 'idleConsumers', 'sendBackFailed',
     'transactionChecks', 'transactionCommitted', 'transactionRolledBack', 'transactionDiscarded', 'dledgerElections',
     'flowControlledPulls', 'pullCacheMax',
@@ -242,6 +266,8 @@ export type RocketProducerConfig = z.output<typeof rocketmqProducerConfig>;
 export type RocketConsumerConfig = z.output<typeof rocketmqConsumerConfig>;
 
 export interface BrokerSettings {
+  /** The RocketMQ version followed where 4.x and 5.x differ (version.ts). */
+  version: RocketVersion;
   brokerRole: 'ASYNC_MASTER' | 'SYNC_MASTER';
   flushDiskType: 'ASYNC_FLUSH' | 'SYNC_FLUSH';
   mappedFileSizeCommitLog: number;
@@ -250,6 +276,9 @@ export interface BrokerSettings {
   flushCommitLogThoroughInterval: Micros;
   flushIntervalConsumeQueue: Micros;
   syncFlushTimeout: Micros;
+  slaveTimeout: Micros;
+  inSyncReplicas: number;
+  slaveReadEnable: boolean;
   haSendHeartbeatInterval: Micros;
   haHousekeepingInterval: Micros;
   haSlaveFallbehindMax: number;
@@ -274,9 +303,10 @@ export function parseDelayLevels(text: string): number[] {
   return text.trim().split(/\s+/).map((level) => Number(level.slice(0, -1)) * UNIT_MS[level.slice(-1)]! * MS);
 }
 
-export function resolveBrokerSettings(c: RocketClusterConfig | undefined): BrokerSettings {
+export function resolveBrokerSettings(c: RocketClusterConfig | undefined, version: RocketVersion): BrokerSettings {
   const d = ROCKETMQ_DEFAULTS;
   return {
+    version,
     brokerRole: c?.brokerRole ?? d.brokerRole,
     flushDiskType: c?.flushDiskType ?? d.flushDiskType,
     mappedFileSizeCommitLog: c?.mappedFileSizeCommitLog ?? d.mappedFileSizeCommitLog,
@@ -285,6 +315,9 @@ export function resolveBrokerSettings(c: RocketClusterConfig | undefined): Broke
     flushCommitLogThoroughInterval: (c?.flushCommitLogThoroughInterval ?? d.flushCommitLogThoroughInterval) * MS,
     flushIntervalConsumeQueue: (c?.flushIntervalConsumeQueue ?? d.flushIntervalConsumeQueue) * MS,
     syncFlushTimeout: (c?.syncFlushTimeout ?? d.syncFlushTimeout) * MS,
+    slaveTimeout: (c?.slaveTimeout ?? d.slaveTimeout) * MS,
+    inSyncReplicas: c?.inSyncReplicas ?? d.inSyncReplicas,
+    slaveReadEnable: c?.slaveReadEnable ?? d.slaveReadEnable,
     haSendHeartbeatInterval: (c?.haSendHeartbeatInterval ?? d.haSendHeartbeatInterval) * MS,
     haHousekeepingInterval: (c?.haHousekeepingInterval ?? d.haHousekeepingInterval) * MS,
     haSlaveFallbehindMax: c?.haSlaveFallbehindMax ?? d.haSlaveFallbehindMax,

@@ -40,7 +40,8 @@ export class AbortedReadChecker {
 
   receive(op: HistoryOp): void {
     const msg = op.msg;
-    if (msg === undefined) return;
+    // Without transactional sends both maps stay empty: skip hashing the id of every receive.
+    if (msg === undefined || (this.aborted.size === 0 && this.open.size === 0)) return;
     const abort = this.aborted.get(msg);
     if (abort !== undefined) return this.count(op, abort);
     this.open.get(msg)?.push(op);
@@ -103,7 +104,7 @@ export class NonAtomicReadChecker {
 
   receive(op: HistoryOp): void {
     const msg = op.msg;
-    if (msg === undefined) return;
+    if (msg === undefined || this.txnOf.size === 0) return;
     const id = this.txnOf.get(msg);
     if (id === undefined) return;
     const group = groupOf(op);

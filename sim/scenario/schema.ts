@@ -91,8 +91,6 @@ const keys = z.union([
 const limits = z.strictObject({
   maxEvents: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional()
     .meta({ description: 'Stop the run (exit 2) when it has processed this many events (default 200,000,000).' }),
-  maxTime: duration.optional()
-    .meta({ description: 'Stop the run (exit 2) at this virtual time; must be at least duration + drain.' }),
   maxMessages: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional()
     .meta({ description: 'The run\'s message budget: refuse a scenario whose cost estimate is above it, and stop a run whose producers send more (default 50,000,000; mqsim run --max-messages overrides).' }),
 });
@@ -235,7 +233,7 @@ export interface CommonScenario extends ScenarioSections {
   disk?: { fsync?: Distribution; flush?: 'os' | 'every-write' | { interval: Micros }; capacity?: number };
   faults?: FaultStep[];
   expect?: Expectation[];
-  limits?: { maxEvents?: number; maxTime?: Micros; maxMessages?: number };
+  limits?: { maxEvents?: number; maxMessages?: number };
 }
 
 export function flushPolicyOf(flush: 'os' | 'every-write' | { interval: Micros } | undefined): FlushPolicy | undefined {

@@ -374,15 +374,15 @@ describe.skipIf(!available && !mustRun)('the drill page: diagram, inspector, tim
     let text = fold((await result.textContent()) ?? '');
     expect(text).toContain('basic.publish');
     expect(text).toMatch(/rabbit-1 delivers it to auto-c1 \(basic.deliver\)/);
-    expect(text).toMatch(/kill auto-c1 at 5\.000 s/);
+    expect(text).toMatch(/crash auto-c1 at 5\.000 s/);
     // The cause points at its band on the timeline.
     await page.locator('[data-role="inspector"] .cause').first().click();
-    expect(await page.locator('[data-role="timeline"] .band.flash').getAttribute('data-fault')).toBe('kill auto-c1');
+    expect(await page.locator('[data-role="timeline"] .band.flash').getAttribute('data-fault')).toBe('crash auto-c1');
     await page.locator('[data-role="inspector"] .chip.dup').first().click();
     expect(await page.locator('#inspector-verdict').textContent()).toBe('duplicated');
     text = fold((await result.textContent()) ?? '');
     expect(text).toContain('redelivered=true');
-    expect(text).toMatch(/kill manual-c1 at 5\.000 s/);
+    expect(text).toMatch(/crash manual-c1 at 5\.000 s/);
     await page.close();
   });
 

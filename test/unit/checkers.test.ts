@@ -202,6 +202,21 @@ describe('lost and unseen', () => {
     });
   });
 
+  it('lists undelivered messages of several producers in the order they first appeared, whatever the seqs', () => {
+    const report = check([
+      invoke(0, 'p2-7'),
+      invoke(1, 'billing-p1-3'),
+      ok(2, 'billing-p1-0'), // an ok without its invoke
+      invoke(3, 'p2-1'), // a lower seq after a higher one of the same producer
+      ok(4, 'p2-7'),
+      ok(5, 'billing-p1-3'),
+      ok(6, 'p2-1'),
+      recv(7, 'c1', 'billing-p1-3'),
+    ]);
+    expect(report.counts.lostAcked).toBe(3);
+    expect(report.anomalies['lost-write'].examples.map((e) => e.msg)).toEqual(['p2-7', 'billing-p1-0', 'p2-1']);
+  });
+
   it('keeps at most 5 examples but counts all', () => {
     const ops: NewHistoryOp[] = [];
     for (let i = 0; i < 12; i++) ops.push(...sent(i * 10, `p1-${i}`));

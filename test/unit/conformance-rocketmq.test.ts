@@ -63,7 +63,7 @@ describe('conformance: the RocketMQ model against RocketMQ 5.3.3 as recorded', (
         { consumer: 'g-c1', group: 'g', id: 'p1-1', queueId: 0, reconsumeTimes: 0, at: 2_650 },
         { consumer: 'g-c1', group: 'g', id: 'p1-0', queueId: 0, reconsumeTimes: 1, at: 4_600 },
       ],
-      checks: [], assignments: [], routes: [], dlq: [],
+      checks: [], assignments: [], routes: [], dlq: [], clusters: [],
     };
     expect(outcomeOf(probe, observed)).toEqual({
       'delays.g': { 'p1-0': 1, 'p1-1': 3 },

@@ -81,6 +81,23 @@ describe('connections (sim/connection.ts)', () => {
     expect(t.world.network.dropped).toBe(0);
   });
 
+  it('thousands of segments on the wire arrive in order and once, also when a cut loses them halfway through', () => {
+    // 50 ms each way; 3,000 requests sent 10 us apart are all on the wire at once. The cut at
+    // 1.06 s comes after about a thousand arrived: the rest is retransmitted after the heal.
+    const t = pair({ network: { latency: { constant: 50_000 } } });
+    t.at(100_000, () => t.client().request(-1));
+    for (let n = 0; n < 3_000; n++) t.at(1_000_000 + n * 10, () => t.client().request(n));
+    t.run(20_000_000, [{ at: 1_060_000, partition: [['client'], ['server']] }, { at: 2_000_000, heal: true }]);
+    const seen = t.servers[0]!.seen;
+    expect(seen.map((s) => s.n)).toEqual([-1, ...Array.from({ length: 3_000 }, (_, n) => n)]);
+    const arrivedBeforeCut = seen.filter((s) => s.n >= 0 && s.at < 1_060_000).length;
+    expect(arrivedBeforeCut).toBeGreaterThan(900);
+    expect(arrivedBeforeCut).toBeLessThan(1_100);
+    expect(seen.filter((s) => s.n >= 0 && s.at > 2_000_000).length).toBe(3_000 - arrivedBeforeCut);
+    expect(t.client().answered.length).toBe(3_001);
+    expect(t.client().closes).toEqual([]);
+  });
+
   it('a datagram sender (no connection hook) still loses messages on the same link', () => {
     const world = new World({ seed: 7, network: { latency: { constant: 1_000 }, loss: 0.2 } });
     const received: number[] = [];
@@ -110,6 +127,32 @@ describe('connections (sim/connection.ts)', () => {
     t.run(3_000_000, [{ at: 1_000_000, kill: 'server', for: 10_000_000 }]);
     expect(t.client().closes).toEqual([{ peer: 'server', reason: 'reset', at: 1_001_000 }]);
     expect(t.client().failed).toEqual([{ n: 2, at: 1_001_000, reason: 'reset' }]);
+  });
+
+  it('a simultaneous open (both peers connect at once, SYNs crossing) resets neither: each sends on its own connection', () => {
+    const world = new World({ seed: 7, network: { latency: { constant: 1_000 } } });
+    const peers: Client[] = [];
+    // Two clients that also answer: each requests from the other at the same instant.
+    class Peer extends Client {
+      constructor(private readonly other: string) { super(); }
+      override request(n: number): void {
+        this.inflight.set(n, this.ctx.trueNow());
+        this.ctx.connect(this.other);
+        this.ctx.send(this.other, { type: 'Req', n } as Req);
+      }
+      override receive(from: string, message: Message): void {
+        if (message.type === 'Req') return this.ctx.send(from, { type: 'Res', n: (message as Req).n } as Res);
+        super.receive(from, message);
+      }
+    }
+    world.addNode('x', () => { const p = new Peer('y'); peers[0] = p; return p; });
+    world.addNode('y', () => { const p = new Peer('x'); peers[1] = p; return p; });
+    world.kernel.at(100_000, () => { peers[0]!.request(1); peers[1]!.request(2); }, null);
+    world.run({ duration: 1_000_000, drain: 0 });
+    expect(peers[0]!.closes).toEqual([]);
+    expect(peers[1]!.closes).toEqual([]);
+    expect(peers[0]!.answered.map((a) => a.n)).toEqual([1]);
+    expect(peers[1]!.answered.map((a) => a.n)).toEqual([2]);
   });
 
   it('connecting to a machine whose process is dead is refused after one round trip', () => {
@@ -220,6 +263,31 @@ describe('connections (sim/connection.ts)', () => {
     t.run(5_000_000, [{ at: 1_000_000, crash: 'client' }, { at: 2_000_000, restart: 'client' }]);
     expect(t.clients.length).toBe(2);
     expect(t.client().answered).toEqual([{ n: 2, at: 3_002_000 }]);
+  });
+
+  it('a simultaneous open (both ends connect at once, as Erlang distribution does) is not taken for a restarted peer: no close, both directions deliver', () => {
+    const world = new World({ seed: 7, network: { latency: { constant: 1_000 } } });
+    const log: string[] = [];
+    const peer = (self: string, other: string): Actor => {
+      let ctx!: NodeContext;
+      return {
+        start(c) {
+          ctx = c;
+          ctx.connect(other);
+          ctx.send(other, { type: 'Req', n: 1 } as Req);
+        },
+        receive(from) {
+          log.push(`${self}<-${from}@${ctx.trueNow()}`);
+        },
+        onConnectionClosed(from, reason) {
+          log.push(`${self} closed ${from} ${reason}`);
+        },
+      };
+    };
+    world.addNode('a', () => peer('a', 'b'));
+    world.addNode('b', () => peer('b', 'a'));
+    world.run({ duration: 100_000, drain: 0 });
+    expect(log.sort()).toEqual(['a<-b@3000', 'b<-a@3000']);
   });
 
   it('reconnect back-off grows from reconnect.backoff.ms to reconnect.backoff.max.ms, with ±20% jitter', () => {

@@ -119,6 +119,16 @@ describe('partitionForKey', () => {
     );
   });
 
+  it('keys longer than the encoder\'s scratch buffer, and short keys after them, hash as the reference does', () => {
+    // 300 three-byte characters (900 bytes) outgrow the initial 256-byte buffer; the short keys
+    // after it must not see the long key's leftover bytes.
+    for (const key of ['€'.repeat(300), 'x'.repeat(5_000), 'k1', 'ключ', '']) {
+      const expected = (referenceMurmur2(new Uint8Array(Buffer.from(key, 'utf8'))) & 0x7fffffff) % 97;
+      expect(partitionForKey(key, 97)).toBe(expected);
+      expect([...javaUtf8Bytes(key)]).toEqual([...Buffer.from(key, 'utf8')]);
+    }
+  });
+
   it("encodes an unpaired surrogate as '?' like Java's String.getBytes(UTF_8)", () => {
     expect([...javaUtf8Bytes('a\uD800b')]).toEqual([0x61, 0x3f, 0x62]);
     expect(partitionForKey('\uDC00', 97)).toBe(partitionForKey('?', 97));

@@ -151,19 +151,47 @@ describe('rabbitmq broker: consumers', () => {
     expect(h.stats.requeued).toBe(3);
   });
 
-  it('a connection that misses heartbeats is closed and its unacked messages requeued', () => {
+  it('a connection silent at two heartbeat checks in a row (rabbit_heartbeat: 2-3 timeouts) is closed and its unacked messages requeued', () => {
     const h = harness({ queues: [queue('q')], heartbeat: 10_000 * MS });
     h.open(1 * MS, false, 10_000 * MS);
     h.publish(5 * MS, 'q', content('m0'));
     h.consume(10 * MS, 'q', 1);
     h.run(9_000 * MS);
     expect(h.broker().queues.get('/|q')!.unacked).toBe(1);
-    h.world.kernel.run(11_000 * MS);
+    // The check at 10s saw the consume, the one at 20s is the first quiet one: still open.
+    h.world.kernel.run(21_000 * MS);
+    expect(h.broker().queues.get('/|q')!.unacked).toBe(1);
+    h.world.kernel.run(31_000 * MS);
     const q = h.broker().queues.get('/|q')!;
     expect(q.unacked).toBe(0);
     expect(q.ready.count).toBe(1);
     expect([...q.ready][0]!.redelivered).toBe(true);
   });
+});
+
+describe('rabbitmq broker: a client that dies', () => {
+  // The client talks over a TCP connection (sim/connection.ts) here, so its end shows at the broker.
+  for (const fault of ['kill', 'crash'] as const) {
+    it(`${fault}: ${fault === 'kill' ? 'its kernel resets the connection and the broker requeues at once' : 'silence: the broker requeues at its second quiet heartbeat check (30s)'}`, () => {
+      const h = harness({ queues: [queue('q')], heartbeat: 10_000 * MS });
+      h.at(500, () => h.client.ctx.connect('rabbit-1'));
+      h.open(1 * MS, false, 10_000 * MS);
+      h.publish(5 * MS, 'q', content('m0'));
+      h.consume(10 * MS, 'q', 1);
+      h.at(100 * MS, () => (fault === 'kill' ? h.world.kill('c') : h.world.crash('c')));
+      h.run(200 * MS);
+      const q = h.broker().queues.get('/|q')!;
+      expect(q.unacked).toBe(fault === 'kill' ? 0 : 1);
+      h.world.kernel.run(29_000 * MS);
+      expect(q.unacked).toBe(fault === 'kill' ? 0 : 1);
+      h.world.kernel.run(31_000 * MS);
+      expect(q.unacked).toBe(0);
+      expect(q.ready.count).toBe(1);
+      const closed = h.world.notes.filter((n) => n.what === 'client-tcp-closed' || n.what === 'missed-heartbeats');
+      // The connection opened at 3.5ms (after the TCP handshake): checks at 10s, 20s, 30s after it.
+      expect(closed.map((n) => [n.what, n.at])).toEqual([fault === 'kill' ? ['client-tcp-closed', 101 * MS] : ['missed-heartbeats', 30_003.5 * MS]]);
+    });
+  }
 });
 
 describe('rabbitmq broker: basic.get', () => {

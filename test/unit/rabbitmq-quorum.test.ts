@@ -467,6 +467,39 @@ describe('quorum queues and clusters: runs', () => {
     }
   });
 
+  it('Erlang distribution on TCP: a killed peer is seen down at once (its connections reset), a crashed one only after net_ticktime', () => {
+    for (const fault of ['kill', 'crash'] as const) {
+      const { world } = run({
+        duration: '30s', cluster: { brokers: 2, config: { net_ticktime: '20s' } }, queues: [{ name: 'q', durable: true }],
+        faults: [{ at: '2s', [fault]: 'rabbit-2', ...(fault === 'kill' ? { for: '25s' } : {}) }],
+      });
+      // (The killed node is back at 27s.)
+      const downs = world.notes.filter((n) => n.what === 'nodedown' && n.node === 'rabbit-1' && n.at < 27_000_000);
+      expect(downs.length).toBe(1);
+      if (fault === 'kill') {
+        expect(downs[0]!.at).toBeLessThan(2_010_000);
+        expect(downs[0]!.detail?.reason).toBe('connection_closed');
+      } else {
+        expect(downs[0]!.at).toBeGreaterThanOrEqual(22_000_000);
+        expect(downs[0]!.detail?.reason).toBe('net_tick_timeout');
+      }
+    }
+  });
+
+  it('a quorum follower whose leader\'s node is killed elects after Ra\'s short timeout (under 1 s); after a crash it waits its election timeout', () => {
+    const failover = (fault: 'kill' | 'crash') => {
+      const { model } = run({
+        ...base, cluster: { brokers: 3 },
+        faults: fault === 'kill' ? [{ at: '5s', kill: 'rabbit-1', for: '10s' }] : [{ at: '5s', crash: 'rabbit-1' }, { at: '15s', restart: 'rabbit-1' }],
+      });
+      return model.counts().leaderFailoverMsMax as number;
+    };
+    const killed = failover('kill');
+    expect(killed).toBeGreaterThan(100);
+    expect(killed).toBeLessThan(700);
+    expect(failover('crash')).toBeGreaterThan(1000);
+  });
+
   it('autoheal restarts the losing side\'s application: its transient classic queue and messages are gone', () => {
     const { world, result } = run({
       duration: '30s', drain: '10s', cluster: { brokers: 3, config: { cluster_partition_handling: 'autoheal', net_ticktime: '8s' } },

@@ -84,6 +84,37 @@ describe('mqsim compare', () => {
     expect(marks).toBeGreaterThan(0);
   });
 
+  it('measures: among equally safe variants rank by the named numbers, in their better direction, and show in the verdict table and --json', async () => {
+    const text = readFileSync(join(ROOT, 'scenarios/compare/demo-consumers.yaml'), 'utf8').replace('property: [orderedPerKey]', 'property: [noLostAcked]');
+    const withMeasure = (better: string) => text.replace('seed: 11', `measures:\n  - { count: latency.p99, label: latency p99, better: ${better} }\n  - { count: reorders, label: out of key order }\nseed: 11`);
+    const lower = comparisonFacts(runComparison(parseCompare(withMeasure('lower'), 'm.yaml'), 1));
+    // Both are safe by noLostAcked; three consumers keep latency down, so "lower is better" ranks them first.
+    expect(lower.ranked.map((v) => [v.name, v.unsafe])).toEqual([['three-consumers', false], ['one-consumer', false]]);
+    expect(lower.variants[0]!.measures[0]!.measure).toEqual({ count: 'latency.p99', label: 'latency p99', better: 'lower', unit: 'us' });
+    expect(lower.variants[0]!.measures[0]!.median).toBeGreaterThan(lower.variants[1]!.measures[0]!.median);
+    const higher = comparisonFacts(runComparison(parseCompare(withMeasure('higher'), 'm.yaml'), 1));
+    expect(higher.ranked.map((v) => v.name)).toEqual(['one-consumer', 'three-consumers']);
+    const { buildCompareReport } = await import('../../reports/compare-report.js');
+    const verdict = (await buildCompareReport(lower)).blocks.find((b) => b.kind === 'table' && b.id === 'verdict');
+    expect(verdict && verdict.kind === 'table' && verdict.headers).toEqual(['rank', 'variant', 'safe: no acknowledged message lost', 'latency p99 (lower is better)', 'out of key order (lower is better)', 'verdict, from the run']);
+    const path = tempFile('m.yaml', withMeasure('lower'));
+    const { code, stdout } = await mqsim(['compare', path, '--json']);
+    expect(code).toBe(0);
+    const rows = JSON.parse(stdout) as CompareJsonRow[];
+    expect(rows[1]!.measures).toEqual({ 'latency.p99': lower.variants[1]!.measures[0]!.median, reorders: rows[1]!.reorders });
+    expect(rows.map((r) => r.rank)).toEqual([2, 1]);
+  });
+
+  it('a measure no variant reports is refused at its line, exit 2', async () => {
+    const text = readFileSync(join(ROOT, 'scenarios/compare/demo-consumers.yaml'), 'utf8').replace('seed: 11', 'measures:\n  - { count: reorder, label: out of order }\nseed: 11');
+    const path = tempFile('bad-measure.yaml', text);
+    const { code, stderr } = await mqsim(['compare', path]);
+    expect(code).toBe(2);
+    const line = text.split('\n').findIndex((l) => l.includes('count: reorder')) + 1;
+    expect(stderr).toContain(`bad-measure.yaml:${line}:`);
+    expect(stderr).toMatch(/measures\[0\]\.count: no run of variants "one-consumer" \(demo\), "three-consumers" \(demo\) reports "reorder".*did you mean "reorders"/s);
+  });
+
   it('the generated variant scenario is a plain scenario: system sections, merged producer/consumer fields, roles resolved', () => {
     const compare = loadCompare(join(ROOT, 'scenarios/compare/demo-consumers.yaml'));
     const three = variantScenario(compare, compare.variants[1]!);

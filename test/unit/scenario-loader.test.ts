@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { parseScenario } from '../../models/scenario.js';
+import { parseScenario, scenarioFromData, type Scenario } from '../../models/scenario.js';
 import { formatProblem, ScenarioError } from '../../sim/scenario/load.js';
 
 function problemsOf(text: string): string[] {
@@ -15,6 +15,35 @@ function problemsOf(text: string): string[] {
 }
 
 const BASE = 'name: x\nsystem: demo\nduration: 10s\n';
+
+/** A scenario's validated data without the raw copy, or the problems as formatted for the user. */
+function outcome(load: () => Scenario): unknown {
+  try {
+    const { raw: _raw, ...data } = load();
+    return data;
+  } catch (error) {
+    if (error instanceof ScenarioError) return error.problems.map((p) => formatProblem(p));
+    throw error;
+  }
+}
+
+/** Objects shaped like scenarios, valid or not. */
+function scenarioShaped() {
+  const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('10s', '-1s', '1000/s', '64KiB', 'broker', 'random-broker'));
+  const leaf = fc.oneof(value, fc.array(value, { maxLength: 3 }), fc.dictionary(fc.constantFrom('at', 'crash', 'kill', 'for', 'partition', 'heal', 'id', 'rate', 'count', 'uniform'), value, { maxKeys: 3 }));
+  const scenario = fc.record({
+    name: fc.oneof(fc.constant('fuzz'), value),
+    system: fc.oneof(fc.constant('demo'), value),
+    duration: fc.oneof(fc.constant('10s'), value),
+    workload: fc.option(fc.record({ producers: fc.array(fc.dictionary(fc.constantFrom('id', 'rate', 'count', 'keys', 'payload', 'config', 'queue'), leaf, { maxKeys: 4 }), { maxLength: 2 }) }), { nil: undefined }),
+    faults: fc.option(fc.array(fc.dictionary(fc.constantFrom('at', 'crash', 'kill', 'for', 'partition', 'heal', 'pause', 'slow-disk', 'factor'), leaf, { maxKeys: 3 }), { maxLength: 3 }), { nil: undefined }),
+    expect: fc.option(fc.dictionary(fc.constantFrom('lostAcked', 'latency.p99', 'nope'), value, { maxKeys: 2 }), { nil: undefined }),
+    network: fc.option(leaf, { nil: undefined }),
+  }, { requiredKeys: [] });
+  return scenario;
+}
+
+
 
 describe('bad scenario files', () => {
   it.each([
@@ -105,17 +134,14 @@ describe('loader robustness', () => {
   });
 
   it('random objects shaped like scenarios never throw anything but ScenarioError', () => {
-    const value = fc.oneof(fc.string({ maxLength: 12 }), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.constantFrom('10s', '-1s', '1000/s', '64KiB', 'broker', 'random-broker'));
-    const leaf = fc.oneof(value, fc.array(value, { maxLength: 3 }), fc.dictionary(fc.constantFrom('at', 'crash', 'kill', 'for', 'partition', 'heal', 'id', 'rate', 'count', 'uniform'), value, { maxKeys: 3 }));
-    const scenario = fc.record({
-      name: fc.oneof(fc.constant('fuzz'), value),
-      system: fc.oneof(fc.constant('demo'), value),
-      duration: fc.oneof(fc.constant('10s'), value),
-      workload: fc.option(fc.record({ producers: fc.array(fc.dictionary(fc.constantFrom('id', 'rate', 'count', 'keys', 'payload', 'config', 'queue'), leaf, { maxKeys: 4 }), { maxLength: 2 }) }), { nil: undefined }),
-      faults: fc.option(fc.array(fc.dictionary(fc.constantFrom('at', 'crash', 'kill', 'for', 'partition', 'heal', 'pause', 'slow-disk', 'factor'), leaf, { maxKeys: 3 }), { maxLength: 3 }), { nil: undefined }),
-      expect: fc.option(fc.dictionary(fc.constantFrom('lostAcked', 'latency.p99', 'nope'), value, { maxKeys: 2 }), { nil: undefined }),
-      network: fc.option(leaf, { nil: undefined }),
-    }, { requiredKeys: [] });
-    fc.assert(fc.property(scenario, (object) => onlyScenarioErrors(stringify(object))), { numRuns: 400 });
+    fc.assert(fc.property(scenarioShaped(), (object) => onlyScenarioErrors(stringify(object))), { numRuns: 400 });
+  });
+
+  it('scenarioFromData (data without a file: mqsim check variants) judges data as parseScenario judges it written as YAML', () => {
+    fc.assert(fc.property(scenarioShaped(), (object) => {
+      const viaYaml = outcome(() => parseScenario(stringify(object), 'data.yaml'));
+      const direct = outcome(() => scenarioFromData(object as Record<string, unknown>, 'data.yaml'));
+      expect(direct).toEqual(viaYaml);
+    }), { numRuns: 400 });
   });
 });

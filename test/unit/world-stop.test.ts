@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Actor, Message, NodeContext } from '../../sim/node.js';
+import type { TraceRecord } from '../../sim/trace.js';
 import { STOP_TIMEOUT, World } from '../../sim/world.js';
 
 /** A broker-like actor whose shutdown tells a peer it is leaving and exits after `shutdownFor`. */
@@ -44,6 +45,26 @@ describe('graceful stop', () => {
     expect(log).toContain('1001000 peer got ControlledShutdown from broker-1');
     expect(log).toContain('3000000 broker-1 down');
     expect(w.node('broker-1').crashes).toBe(1);
+  });
+
+  it('traces node.stop when the shutdown begins and node.exit when the process exits, with the incarnation that ran it', () => {
+    const { w } = world(2_000_000);
+    const records: TraceRecord[] = [];
+    w.trace.sink = { write: (r) => { if (r.kind.startsWith('node.')) records.push(r); } };
+    w.run({ duration: 10_000_000, drain: 0, faults: [{ at: 1_000_000, stop: 'broker-1', for: 1_000_000 }] });
+    const lifecycle = records.map((r) => `${r.t} ${r.kind} ${r.node} ${String(r.incarnation ?? '')}`.trim());
+    const stop = lifecycle.findIndex((l) => l.startsWith('1000000 node.stop broker-1'));
+    const exit = lifecycle.findIndex((l) => l.startsWith('3000000 node.exit broker-1'));
+    expect(stop, lifecycle.join('\n')).toBeGreaterThanOrEqual(0);
+    expect(exit, lifecycle.join('\n')).toBeGreaterThan(stop);
+    // The stop names the incarnation that is running; the exit, like a crash record, the next one.
+    expect(records[exit]!.incarnation).toBe((records[stop]!.incarnation as number) + 1);
+    // A stop of a node without a shutdown protocol still records both, at the same instant.
+    const bare = world(null, false);
+    const bareRecords: TraceRecord[] = [];
+    bare.w.trace.sink = { write: (r) => { if (r.kind === 'node.stop' || r.kind === 'node.exit') bareRecords.push(r); } };
+    bare.w.run({ duration: 1_500_000, drain: 0, faults: [{ at: 1_000_000, stop: 'broker-1' }] });
+    expect(bareRecords.map((r) => `${r.t} ${r.kind}`)).toEqual(['1000000 node.stop', '1000000 node.exit']);
   });
 
   it('a stop still running when the safety phase ends exits, then comes back for the liveness phase', () => {

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { StateStore } from '../../../sim/state.js';
 import { unreachable, type TimerArgs } from '../../../sim/timers.js';
@@ -220,6 +221,16 @@ export class KafkaBroker implements Actor {
 
   // ------------------------------------------------------------------ dispatch (KafkaApis)
 
+  /**
+   * A connection of this broker closed. The replica fetcher's requests to that broker fail, and
+   * so do the controller's (ZooKeeper mode, when this broker is it); a client's closing needs
+   * nothing here (the client asks again on a new one).
+   */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    this.replicaManager.fetcher.leaderDisconnected(peer, reason);
+    this.zk?.controller?.brokerDisconnected(peer, reason);
+  }
+
   receive(from: string, message: BrokerInbound): void {
     const rm = this.replicaManager;
     switch (message.type) {
@@ -354,6 +365,7 @@ export class KafkaBroker implements Actor {
       case 'replica-fetch-timeout': return rm.fetcher.onFetchTimeout(args[1].replica, args[1].id);
       case 'alter-partition-retry': return args[1].retryAlterPartition();
       case 'controlled-shutdown-retry': return this.shutdown.onTimer(args[1]);
+      case 'controller-channel-retry': return this.zk?.controller?.retryBroker(args[1].broker, args[1].epoch);
       case 'kraft-fetch': case 'kraft-fetch-timeout': case 'kraft-heartbeat': case 'kraft-register-timeout':
       case 'kraft-register-retry': case 'kraft-pid-retry':
         return this.kraft?.onTimer(...args);

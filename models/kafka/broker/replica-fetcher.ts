@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import { DiskFullError } from '../../../sim/disk.js';
 import { logDirFailure } from './log-dir-failure-channel.js';
 import type { NodeContext } from '../../../sim/node.js';
@@ -19,8 +20,20 @@ import { brokerTimers } from './timers.js';
  *   without, the replica manager truncated to the local high watermark (the old way);
  * - then Fetch from its log end offset, append what comes back, take the HW from the response;
  *   OFFSET_OUT_OF_RANGE truncates to the leader's log end (or restarts at its log start);
- * - a Fetch unanswered for replica.socket.timeout.ms starts over; an error backs off
- *   replica.fetch.backoff.ms.
+ * - requests go on the follower's connection to the leader (ReplicaFetcherBlockingSend's
+ *   NetworkClient, no reconnect back-off of its own). A Fetch unanswered for
+ *   replica.socket.timeout.ms closes that connection; a closed connection (the leader's process
+ *   was killed: RST; it stopped: FIN; or the connect is refused) fails every request in flight on
+ *   it. Either way the fetcher thread puts its partitions in error and delays them
+ *   replica.fetch.backoff.ms (AbstractFetcherThread.handlePartitionsWithErrors), then fetches
+ *   again from the leader it knows; the controller's LeaderAndIsr (KRaft: the metadata log) moves
+ *   it to a new leader. A crashed, paused or cut-off leader is silence: the Fetch waits for the
+ *   timeout (or is retransmitted and answered late once the path is back). An error answer
+ *   backs off replica.fetch.backoff.ms too.
+ *
+ * The kernel keeps one connection per pair of brokers, which both sides' fetchers share (the real
+ * brokers hold one per direction): a follower closing it on a timeout also fails the other
+ * side's fetches in flight on it, which then back off once.
  */
 
 export interface ReplicaFetcherHost {
@@ -29,6 +42,8 @@ export interface ReplicaFetcherHost {
   readonly stats: KafkaStats;
   readonly invariants: InvariantProbe | undefined;
   partition(key: string): Partition | undefined;
+  /** Every partition this broker holds a replica of (the fetcher skips those it leads). */
+  following(): Iterable<Partition>;
   nextId(): number;
 }
 
@@ -65,6 +80,7 @@ export class ReplicaFetcher {
       const id = this.host.nextId();
       replica.fetchId = id;
       replica.truncating = true;
+      ctx.connect(replica.leader);
       sendTo(ctx, replica.leader, {
         type: 'OffsetsForLeaderEpoch', topic: replica.topic, partition: replica.partition,
         leaderEpoch: replica.log.latestEpoch, currentLeaderEpoch: replica.leaderEpoch, id,
@@ -81,12 +97,31 @@ export class ReplicaFetcher {
     this.startFollowing(replica);
   }
 
-  /** 'replica-fetch-timeout': the request went unanswered; start over. */
+  /**
+   * 'replica-fetch-timeout': the request went unanswered for replica.socket.timeout.ms.
+   * ReplicaFetcherBlockingSend closes its connection to the leader on any failure, which fails
+   * the leader's other requests in flight too; all of them back off.
+   */
   onFetchTimeout(replica: Partition, id: number): void {
-    if (replica.fetchId === id) {
-      replica.fetchId = 0;
-      this.startFollowing(replica);
+    if (replica.fetchId !== id || replica.leader === null) return;
+    replica.fetchTimer = null;
+    const leader = replica.leader;
+    this.ctx.disconnect(leader);
+    this.leaderDisconnected(leader, 'timeout');
+  }
+
+  /**
+   * The connection to `leader` closed (or this broker closed it on a timeout): every fetch in
+   * flight to it fails and its partition waits replica.fetch.backoff.ms before trying again.
+   */
+  leaderDisconnected(leader: string, reason: CloseReason): void {
+    const failed: string[] = [];
+    for (const replica of this.host.following()) {
+      if (replica.fetchId === 0 || replica.leader !== leader) continue;
+      failed.push(replica.key);
+      this.backoffFetch(replica);
     }
+    if (failed.length > 0) note(this.ctx, 'replica-fetch-failed', { leader, reason, partitions: failed.length, backoffMs: this.host.config.replicaFetchBackoff / 1000 });
   }
 
   sendReplicaFetch(replica: Partition): void {
@@ -100,14 +135,20 @@ export class ReplicaFetcher {
       fetchOffset: replica.log.logEndOffset, currentLeaderEpoch: replica.leaderEpoch,
       maxWait: config.replicaFetchWaitMax, maxBytes: config.replicaFetchMaxBytes, id,
     };
+    ctx.connect(replica.leader);
     sendTo(ctx, replica.leader, fetch, HEADER_BYTES);
     replica.fetchTimer = brokerTimers.set(ctx, config.replicaSocketTimeout, 'replica-fetch-timeout', { replica, id });
   }
 
+  /** The partition is in error: fetch (or, mid-truncation, ask for the epoch's end) again after replica.fetch.backoff.ms. */
   private backoffFetch(replica: Partition): void {
     replica.fetchId = 0;
     this.ctx.cancelTimer(replica.fetchTimer);
-    replica.fetchTimer = brokerTimers.set(this.ctx, this.host.config.replicaFetchBackoff, 'replica-fetch', replica);
+    const backoff = this.host.config.replicaFetchBackoff;
+    replica.fetchTimer = replica.truncating
+      ? brokerTimers.set(this.ctx, backoff, 'replica-follow', replica)
+      : brokerTimers.set(this.ctx, backoff, 'replica-fetch', replica);
+    replica.truncating = false;
   }
 
   onOffsetsForLeaderEpochResponse(response: OffsetsForLeaderEpochResponse): void {

@@ -90,6 +90,10 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     return this.host.invariants;
   }
 
+  following(): Iterable<Partition> {
+    return this.all;
+  }
+
   nextId(): number {
     return this.host.nextId();
   }
@@ -188,8 +192,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
       return this.fetchError(from, request, 'OFFSET_OUT_OF_RANGE', replica);
     }
     if (request.replica !== null) replica.updateFollower(request.replica, request.fetchOffset);
-    const upTo = fetchLimit(request, replica);
-    if (request.fetchOffset < upTo || request.maxWait <= 0) {
+    if (enoughToAnswer(request, replica) || request.maxWait <= 0) {
       this.respondFetch(from, request, replica);
       return;
     }
@@ -243,8 +246,7 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
     if (replica.parked.length === 0) return;
     const keep: ParkedFetch[] = [];
     for (const p of replica.parked) {
-      const upTo = fetchLimit(p.request, replica);
-      if (p.request.fetchOffset < upTo) {
+      if (enoughToAnswer(p.request, replica)) {
         this.ctx.cancelTimer(p.timer);
         this.respondFetch(p.from, p.request, replica);
       } else keep.push(p);
@@ -600,6 +602,25 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
 }
 
 /** How far a Fetch may read: a follower to the log end, a READ_COMMITTED consumer to the LSO, any other consumer to the HW. */
+/**
+ * Whether a Fetch can be answered now: something to read, and with min_bytes (fetch.min.bytes)
+ * at least that many bytes of it (DelayedFetch.tryComplete). Kafka counts the bytes over every
+ * partition of the request; a Fetch here is one partition, so the count is that partition's.
+ */
+function enoughToAnswer(request: Fetch, replica: Partition): boolean {
+  const upTo = fetchLimit(request, replica);
+  if (request.fetchOffset >= upTo) return false;
+  const minBytes = request.minBytes ?? 1;
+  if (minBytes <= 1) return true;
+  // read() stops before the record that would take it past minBytes: records left over mean there is enough.
+  const records = replica.log.read(request.fetchOffset, upTo, minBytes);
+  const last = records[records.length - 1];
+  if (last !== undefined && last.offset + 1 < upTo) return true;
+  let bytes = 0;
+  for (const record of records) bytes += record.bytes + RECORD_OVERHEAD;
+  return bytes >= minBytes;
+}
+
 function fetchLimit(request: Fetch, replica: Partition): number {
   if (request.replica !== null) return replica.log.logEndOffset;
   return request.isolationLevel === 1 ? replica.lastStableOffset : replica.hw;

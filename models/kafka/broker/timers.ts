@@ -25,6 +25,8 @@ export type BrokerTimer =
   | { tag: 'replica-fetch-timeout'; data: { replica: Partition; id: number } }
   // ISR proposals (partition.ts)
   | { tag: 'alter-partition-retry'; data: Partition }
+  // the controller's channel to a broker (../controller.ts)
+  | { tag: 'controller-channel-retry'; data: { broker: string; epoch: number } }
   // graceful stop (controlled-shutdown.ts)
   | { tag: 'controlled-shutdown-retry'; data: { id: number; backoff: boolean } };
 

@@ -133,8 +133,12 @@ export class ConsumerMembershipManager extends GroupMembership {
   /** 'cg-heartbeat-timeout': no answer within request.timeout.ms. */
   override onHeartbeatTimeout(id: number): void {
     if (this.hbPending !== id) return;
+    this.coordinatorRequestTimedOut();
+  }
+
+  /** The heartbeat in flight to the old coordinator failed with the connection: the next goes to the new one. */
+  protected override coordinatorRequestsFailed(): void {
     this.hbPending = 0;
-    this.coordinatorUnknown();
   }
 
   protected override onConsumerGroupHeartbeat(response: ConsumerGroupHeartbeatResponse): void {

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import type { Actor, Message, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
@@ -63,6 +64,8 @@ export interface BrokerOptions {
   netTicktime?: Micros;
   /** A mirrored classic queue's leader announced a view (for the control-plane store). */
   onMirrorView?: (queue: string, view: MirrorView) => void;
+  /** The broker closed a dead client's connection (TCP closed, or silent past the heartbeat checks): for clientDropMsMax. */
+  onClientDropped?: (client: string) => void;
   /** A quorum queue member became leader (for the control-plane store). */
   onLeader?: (queue: string, leader: string, term: number) => void;
   /** cluster.invariants: the checker, told after every step of this broker; absent, nothing is checked. */
@@ -132,6 +135,13 @@ export class RabbitBroker implements Actor, RabbitApp {
     this.options.onStart?.(this);
     this.changed(restarted ? 'recovery' : 'declaration');
     this.checkInvariants();
+  }
+
+  /** A client's TCP connection ended (sim/connection.ts): rabbit_reader sees the socket close and the AMQP connection goes at once. */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    if (this.link?.isPeer(peer)) return; // distribution connections are the node's (cluster/node.ts)
+    this.connectionHandler.tcpClosed(peer, reason);
+    if (this.pendingChange !== null) this.checkInvariants();
   }
 
   receive(from: string, message: Message): void {

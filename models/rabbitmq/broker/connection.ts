@@ -10,8 +10,12 @@ import type { Channel } from './channel.js';
  * configure/write/read permission regexes of set_permissions).
  *
  * Heartbeat: the lower of the client's and the server's non-zero values (zero on one side means
- * the other's). A connection from which nothing arrived for a whole heartbeat timeout is dead
- * (`missed-heartbeats`): its channels close and their unacked deliveries are requeued.
+ * the other's). rabbit_heartbeat's receiver looks at the socket's received-bytes count every
+ * heartbeat timeout and gives up at the second look in a row that finds it unchanged, so a
+ * silent client (machine crashed, partitioned away) is dropped 2 to 3 timeouts after its last
+ * frame (`missed-heartbeats`): its channels close and their unacked deliveries are requeued.
+ * A client whose TCP connection ends (its process killed: its kernel resets the connection; or
+ * it closed the socket) is dropped at once (`client-tcp-closed`): the reader sees the socket close.
  */
 
 /** One set_permissions entry: regexes over resource names (an empty one grants nothing). */
@@ -30,6 +34,9 @@ export interface Connection {
   readonly user: string;
   readonly heartbeat: Micros;
   lastSeen: Micros;
+  /** rabbit_heartbeat's receiver: when it last looked, and how many looks in a row found nothing new. */
+  lastCheck: Micros;
+  quietChecks: number;
   readonly channels: Map<number, Channel>;
   open: boolean;
   /** rabbit_reader's flow state under resource alarms (resource-alarms.ts). */
@@ -55,7 +62,7 @@ export class ConnectionHandler {
     const server = broker.options.heartbeat;
     // Negotiation: the lower of the two non-zero values; zero on one side means the other's.
     const heartbeat = server === 0 ? clientHeartbeat : clientHeartbeat === 0 ? server : Math.min(server, clientHeartbeat);
-    const conn: Connection = { id, client: from, vhost, user, heartbeat, lastSeen: ctx.trueNow(), channels: new Map(), open: true, flow: broker.alarms.initialFlow(), held: [] };
+    const conn: Connection = { id, client: from, vhost, user, heartbeat, lastSeen: ctx.trueNow(), lastCheck: ctx.trueNow(), quietChecks: 0, channels: new Map(), open: true, flow: broker.alarms.initialFlow(), held: [] };
     broker.connections.set(id, conn);
     broker.changed('connection.open');
     if (heartbeat > 0) broker.timers.set(ctx, heartbeat, 'heartbeat-check', conn);
@@ -77,21 +84,34 @@ export class ConnectionHandler {
     return new RegExp(permission[kind]).test(resource);
   }
 
+  /** rabbit_heartbeat's receiver, every heartbeat timeout: the second look in a row with nothing received closes the connection. */
   checkHeartbeat(conn: Connection): void {
     if (!conn.open) return;
     const ctx = this.broker.ctx;
-    if (conn.flow === 'blocked') {
-      // A blocked connection is not read, so its heartbeats are not either: monitoring pauses.
-      this.broker.timers.set(ctx, conn.heartbeat, 'heartbeat-check', conn);
-      return;
-    }
-    const silent = ctx.trueNow() - conn.lastSeen;
-    if (silent >= conn.heartbeat) {
-      notes.note(ctx, 'missed-heartbeats', { conn: conn.id, client: conn.client, silentFor: silent });
+    const now = ctx.trueNow();
+    const heard = conn.lastSeen > conn.lastCheck;
+    conn.lastCheck = now;
+    if (conn.flow === 'blocked' || heard) {
+      // A blocked connection is not read, so its heartbeats are not either: monitoring pauses
+      // (rabbit_heartbeat:pause_monitor) and starts afresh when it is read again.
+      conn.quietChecks = 0;
+    } else if (++conn.quietChecks >= 2) {
+      notes.note(ctx, 'missed-heartbeats', { conn: conn.id, client: conn.client, silentFor: now - conn.lastSeen });
       this.close(conn);
+      this.broker.options.onClientDropped?.(conn.client);
       return;
     }
-    this.broker.timers.set(ctx, conn.heartbeat - silent, 'heartbeat-check', conn);
+    this.broker.timers.set(ctx, conn.heartbeat, 'heartbeat-check', conn);
+  }
+
+  /** The client's TCP connection ended (reset by its killed process's kernel, closed by it, or given up by TCP): its AMQP connections close now. */
+  tcpClosed(client: string, reason: string): void {
+    for (const conn of [...this.broker.connections.values()]) {
+      if (conn.client !== client || !conn.open) continue;
+      notes.note(this.broker.ctx, 'client-tcp-closed', { conn: conn.id, client, reason });
+      this.close(conn);
+      this.broker.options.onClientDropped?.(client);
+    }
   }
 
   close(conn: Connection): void {

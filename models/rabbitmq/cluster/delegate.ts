@@ -39,7 +39,7 @@ export class Delegate {
     const broker = this.broker;
     let conn = broker.connections.get(msg.conn);
     if (conn === undefined) {
-      conn = { id: msg.conn, client: from, vhost: msg.vhost, user: msg.user, heartbeat: 0, lastSeen: broker.ctx.trueNow(), channels: new Map(), open: true, flow: 'running', held: [] };
+      conn = { id: msg.conn, client: from, vhost: msg.vhost, user: msg.user, heartbeat: 0, lastSeen: broker.ctx.trueNow(), lastCheck: broker.ctx.trueNow(), quietChecks: 0, channels: new Map(), open: true, flow: 'running', held: [] };
       broker.connections.set(conn.id, conn);
     }
     let ch = conn.channels.get(msg.channel);

@@ -63,8 +63,15 @@ interface PendingCommand {
   readonly confirm: { channel: Channel; seq: number } | null;
 }
 
+/**
+ * A quorum member's timer. `cancelled`: a timer that fired while the node was paused is run when
+ * it resumes, after what arrived during the pause; if that reset it (an append_entries from the
+ * leader), it must not fire any more.
+ */
+interface RaftTimer { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember; cancelled: boolean }
+
 /** The link's timers, all under the broker's `link` tag: the command-timeout tick, and each quorum member's Raft timers. */
-export type LinkTimer = { readonly t: 'tick' } | { readonly t: 'raft'; readonly key: string; readonly kind: 'election' | 'heartbeat'; readonly member: QuorumMember }
+export type LinkTimer = { readonly t: 'tick' } | RaftTimer
   | { readonly t: 'mirror-join'; readonly incarnation: number };
 
 export class ClusterLink {
@@ -200,8 +207,16 @@ export class ClusterLink {
     let member!: QuorumMember;
     const host: RaftHost<FifoCommand> = {
       send: (to, message, bytes) => this.ctx.send(to, message, bytes),
-      setTimer: (delay, kind) => this.broker.timers.set(this.ctx, delay, 'link', { t: 'raft', key, kind, member }),
-      cancelTimer: (handle) => this.ctx.cancelTimer(handle as Timer | null),
+      setTimer: (delay, kind) => {
+        const data: RaftTimer = { t: 'raft', key, kind, member, cancelled: false };
+        return { timer: this.broker.timers.set(this.ctx, delay, 'link', data), data };
+      },
+      cancelTimer: (handle) => {
+        const h = handle as { timer: Timer; data: RaftTimer } | null;
+        if (h === null) return;
+        h.data.cancelled = true;
+        this.ctx.cancelTimer(h.timer);
+      },
       random: () => random.next(),
       file,
       fsync: (done) => this.ctx.disk.fsync(done),
@@ -226,7 +241,7 @@ export class ClusterLink {
     if (this.stopped) return;
     switch (d.t) {
       case 'raft':
-        if (this.members.get(d.key) === d.member) d.member.raft.onTimer(d.kind);
+        if (this.members.get(d.key) === d.member && !d.cancelled) d.member.raft.onTimer(d.kind);
         return;
       case 'tick':
         return this.tick();
@@ -415,7 +430,10 @@ export class ClusterLink {
         }
       }
     }
-    for (const m of this.members.values()) if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
+    for (const m of this.members.values()) {
+      if (m.raft.role === 'leader') m.raft.propose({ op: 'down', node });
+      else m.raft.leaderNodeDown(node);
+    }
     this.mirrors?.nodeDown(node, shutdown);
   }
 

@@ -2,7 +2,8 @@ import type { Actor, Message, NodeContext } from '../../../sim/node.js';
 import type { Micros } from '../../../sim/time.js';
 import { timersOf, unreachable, type TimerArgs } from '../../../sim/timers.js';
 import { notes } from '../notes.js';
-import { FRAME_BYTES, isDistAck, isDistClose, isNetTick, type DistAck, type DistClose, type NetTick, type TcpRst } from '../protocol.js';
+import type { CloseReason } from '../../../sim/connection.js';
+import { FRAME_BYTES, isDistClose, isNetTick, type DistClose, type NetTick, type TcpRst } from '../protocol.js';
 
 /**
  * One RabbitMQ node of a cluster (rabbit-1..rabbit-N): the Erlang VM around the rabbit
@@ -10,21 +11,22 @@ import { FRAME_BYTES, isDistAck, isDistClose, isNetTick, type DistAck, type Dist
  * quorum queue members) may be stopped and started again, which is what pause_minority and
  * autoheal do; a crash of the node (a fault) takes both.
  *
- * Node-to-node traffic is Erlang distribution: one TCP connection per pair of nodes, so a
- * message is not lost to a short network cut: it is retransmitted (after 200ms, then backing off
- * by doubling up to 30s while the peer stays silent, like TCP's retransmission timer) until the
- * peer acknowledges it, and only a connection torn down (the peer seen down) loses what was in
- * flight; while a peer is down, messages to it are sent once and lost if they do not arrive (the
- * connection attempt fails). The model numbers each message to a peer (`dseq`, per connection
- * `depoch`), drops duplicates on arrival and acknowledges with `dist.ack`.
- *
- * Peer liveness is Erlang's net ticktime (`net_ticktime`, default 60s): every net_ticktime/4
- * the node sends a `tick` to each peer, and a peer from which nothing (tick or other traffic)
- * arrived for net_ticktime (four tick periods) is down (`nodedown` note, reason
- * net_tick_timeout). Anything heard from a down peer brings it back up (`nodeup`); a peer that
- * comes back with a new incarnation (it restarted) was down in between. A peer seen down and
- * then up again without having restarted means there was a network partition
- * (`partition-detected`).
+ * Node-to-node traffic is Erlang distribution: one TCP connection per pair of nodes, a kernel
+ * connection (sim/connection.ts), opened by the first message or tick to the peer. While it is
+ * up its messages arrive in order and once, across short cuts (TCP retransmits); when it ends,
+ * what was on it is lost. Peer liveness (rabbit_node_monitor over net_kernel):
+ * - the connection ends (the peer's process was killed and its kernel reset the connection, it
+ *   closed it, or TCP gave up): the peer is down at once (`nodedown`, reason connection_closed);
+ * - silence (the peer's machine crashed, paused, or a partition cut the path): Erlang's net
+ *   ticktime (`net_ticktime`, default 60s) sends a `tick` to each peer every net_ticktime/4, and a
+ *   peer from which nothing arrived for net_ticktime (four tick periods) is down (reason
+ *   net_tick_timeout); the node then closes its side of the connection.
+ * Ticks go on to a peer seen down (each opens a new connection: refused while nothing listens,
+ * retried through a partition), so a peer is up again (`nodeup`) as soon as anything arrives
+ * from it; a peer that comes back with a new incarnation (it restarted) was down in between. A
+ * peer seen down and then up again without having restarted means there was a network
+ * partition (`partition-detected`). The application's messages to a peer seen down are sent only
+ * on a connection that is open again: Erlang drops a message whose connection setup fails.
  *
  * `cluster_partition_handling`:
  * - `ignore` (default): nothing; both sides keep serving their clients (split brain for
@@ -66,14 +68,11 @@ export interface RabbitApp extends Actor {
 }
 
 /**
- * The node's timers: the net tick, the distribution retransmission and delayed-ack timers, and
- * the application's timers (`app`, tagged with the application's generation so a stopped
+ * The node's timers: the net tick, and the application's timers (`app`, tagged with the application's generation so a stopped
  * application's timers die with it; the application's own tag and data inside).
  */
 type NodeTimer =
   | { tag: 'tick'; data: undefined }
-  | { tag: 'dist-rto'; data: undefined }
-  | { tag: 'dist-ack'; data: string }
   | { tag: 'app'; data: { readonly gen: number; readonly tag: string; readonly data: unknown } }
   | { tag: 'stop-wait'; data: number };
 const timers = timersOf<NodeTimer>();
@@ -84,30 +83,6 @@ interface Peer {
   incarnation: Micros | null;
 }
 
-/** The sending side of the distribution connection to one peer. */
-interface Outbound {
-  epoch: number;
-  next: number;
-  /** Current retransmission timeout (doubles while unanswered) and when this peer's entries were last resent. */
-  rto: Micros;
-  lastResend: Micros;
-  readonly unacked: Map<number, { wire: Message; bytes: number; sentAt: Micros }>;
-}
-
-/** The receiving side: what arrived of the peer's connection `epoch`. */
-interface Inbound {
-  epoch: number;
-  upTo: number;
-  readonly above: Set<number>;
-  ackPending: boolean;
-}
-
-const RETRANSMIT: Micros = 200_000;
-const MAX_RETRANSMIT: Micros = 30_000_000;
-const ACK_DELAY: Micros = 20_000;
-
-interface Wire { readonly dseq?: number; readonly depoch?: number }
-
 export class RabbitNode implements Actor {
   private ctx!: NodeContext;
   private app: RabbitApp | null = null;
@@ -115,10 +90,6 @@ export class RabbitNode implements Actor {
   private incarnation: Micros = 0;
   private readonly peers = new Map<string, Peer>();
   private paused = false;
-  private readonly outbound = new Map<string, Outbound>();
-  private readonly inbound = new Map<string, Inbound>();
-  private epochs = 0;
-  private retransmitArmed = false;
   /** autoheal: this split's decision is taken (until every peer is back). */
   private autohealDecided = false;
   readonly view: ClusterView;
@@ -188,13 +159,9 @@ export class RabbitNode implements Actor {
     const tick = isNetTick(message);
     if (peer) this.heard(from, peer, tick ? message.incarnation : null);
     if (tick) return;
-    if (peer) {
-      if (isDistAck(message)) return this.onDistAck(from, message);
-      if (isDistClose(message)) {
-        if (peer.up) this.down(from, peer, 'connection_closed');
-        return;
-      }
-      if (!this.distReceive(from, message)) return; // a duplicate
+    if (peer && isDistClose(message)) {
+      if (peer.up) this.down(from, peer, 'connection_closed', true);
+      return;
     }
     if (this.app) {
       this.app.receive(from, message);
@@ -207,14 +174,24 @@ export class RabbitNode implements Actor {
     }
   }
 
+  /**
+   * A connection ended. To a peer: the distribution connection is gone, and with it the peer
+   * (net_kernel's nodedown at once, not net_ticktime later). To a client: the application's.
+   */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    const p = this.peers.get(peer);
+    if (p === undefined) {
+      this.app?.onConnectionClosed?.(peer, reason);
+      return;
+    }
+    // An older connection of a peer that talks to us on a newer one (both ends opened one after a cut) is nothing to go by.
+    if (p.up && this.ctx.connection(peer) !== 'open') this.down(peer, p, 'connection_closed');
+  }
+
   onTimer(...[tag, data]: TimerArgs<NodeTimer>): void {
     switch (tag) {
       case 'tick':
         return this.tick();
-      case 'dist-rto':
-        return this.retransmit();
-      case 'dist-ack':
-        return this.sendAck(data);
       case 'app':
         if (data.gen === this.generation && this.app) this.app.onTimer?.(data.tag, data.data);
         return;
@@ -279,19 +256,22 @@ export class RabbitNode implements Actor {
     const now = this.ctx.trueNow();
     for (const [name, peer] of this.peers) {
       const tick: NetTick = { type: 'tick', incarnation: this.incarnation };
+      this.ctx.connect(name);
       this.ctx.send(name, tick, 16);
-      if (peer.up && now - peer.lastHeard >= this.netTicktime) this.down(name, peer, 'net_tick_timeout');
+      if (peer.up && now - peer.lastHeard >= this.netTicktime) {
+        this.down(name, peer, 'net_tick_timeout');
+        // net_kernel closes the silent connection; the next tick opens a new one.
+        this.ctx.disconnect(name);
+      }
     }
     timers.set(this.ctx, Math.max(1, Math.round(this.netTicktime / 4)), 'tick', undefined);
   }
 
-  private down(name: string, peer: Peer, reason: string): void {
+  /** `shutdown`: the peer said it stops in order (dist.close) before closing its connections. */
+  private down(name: string, peer: Peer, reason: string, shutdown = false): void {
     peer.up = false;
-    // The distribution connection is torn down: what was in flight on it is gone.
-    this.outbound.delete(name);
-    this.inbound.delete(name);
     notes.note(this.ctx, 'nodedown', { node: name, reason });
-    this.app?.nodeDown(name, reason === 'connection_closed');
+    this.app?.nodeDown(name, shutdown);
     if (this.handling === 'pause_minority' && !this.paused && !this.inMajority()) {
       this.paused = true;
       notes.note(this.ctx, 'pause_minority', { node: this.ctx.name, reachable: this.reachable().join(','), action: 'pause' });
@@ -333,95 +313,14 @@ export class RabbitNode implements Actor {
 
   // ------------------------------------------------------------------ distribution connections
 
+  /** An application message to a peer: on the distribution connection (opened if need be); to a peer seen down, only once that is open again. */
   private distSend(to: string, message: Message, bytes: number): void {
-    if (!this.peers.get(to)!.up) {
-      this.ctx.send(to, message, bytes);
+    if (!this.peers.get(to)!.up && this.ctx.connection(to) !== 'open') {
+      this.ctx.connect(to);
       return;
     }
-    let out = this.outbound.get(to);
-    if (!out) {
-      out = { epoch: distEpochBase(this.incarnation) + ++this.epochs, next: 0, rto: RETRANSMIT, lastResend: this.ctx.trueNow(), unacked: new Map() };
-      this.outbound.set(to, out);
-    }
-    const seq = ++out.next;
-    const wire: Message & Wire = { ...message, dseq: seq, depoch: out.epoch };
-    out.unacked.set(seq, { wire, bytes, sentAt: this.ctx.trueNow() });
-    this.ctx.send(to, wire, bytes);
-    if (!this.retransmitArmed) {
-      this.retransmitArmed = true;
-      timers.set(this.ctx, RETRANSMIT, 'dist-rto', undefined);
-    }
-  }
-
-  private retransmit(): void {
-    this.retransmitArmed = false;
-    const now = this.ctx.trueNow();
-    let waiting = false;
-    for (const [to, out] of this.outbound) {
-      if (out.unacked.size === 0) continue;
-      waiting = true;
-      if (now - out.lastResend < out.rto) continue;
-      let resent = false;
-      for (const entry of out.unacked.values()) {
-        if (now - entry.sentAt < out.rto) continue;
-        entry.sentAt = now;
-        resent = true;
-        this.ctx.send(to, entry.wire, entry.bytes);
-      }
-      if (resent) {
-        out.lastResend = now;
-        out.rto = Math.min(out.rto * 2, MAX_RETRANSMIT);
-      }
-    }
-    if (waiting) {
-      this.retransmitArmed = true;
-      timers.set(this.ctx, RETRANSMIT, 'dist-rto', undefined);
-    }
-  }
-
-  /** False for a message already received on this connection (a retransmission). */
-  private distReceive(from: string, wire: Message & Wire): boolean {
-    if (wire.dseq === undefined || wire.depoch === undefined) return true;
-    let inb = this.inbound.get(from);
-    if (inb && wire.depoch < inb.epoch) return false; // an older connection's straggler
-    if (!inb || wire.depoch > inb.epoch) this.inbound.set(from, (inb = { epoch: wire.depoch, upTo: 0, above: new Set(), ackPending: false }));
-    const seq = wire.dseq;
-    if (seq <= inb.upTo || inb.above.has(seq)) {
-      this.scheduleAck(from, inb);
-      return false;
-    }
-    if (seq === inb.upTo + 1) {
-      inb.upTo++;
-      while (inb.above.delete(inb.upTo + 1)) inb.upTo++;
-    } else {
-      inb.above.add(seq);
-    }
-    this.scheduleAck(from, inb);
-    return true;
-  }
-
-  private scheduleAck(from: string, inb: Inbound): void {
-    if (inb.ackPending) return;
-    inb.ackPending = true;
-    timers.set(this.ctx, ACK_DELAY, 'dist-ack', from);
-  }
-
-  private sendAck(to: string): void {
-    const inb = this.inbound.get(to);
-    if (!inb) return;
-    inb.ackPending = false;
-    const ack: DistAck = { type: 'dist.ack', depoch: inb.epoch, upTo: inb.upTo };
-    this.ctx.send(to, ack, 16);
-  }
-
-  private onDistAck(from: string, ack: DistAck): void {
-    const out = this.outbound.get(from);
-    if (!out || out.epoch !== ack.depoch) return;
-    out.rto = RETRANSMIT;
-    for (const seq of out.unacked.keys()) {
-      if (seq > ack.upTo) break;
-      out.unacked.delete(seq);
-    }
+    this.ctx.connect(to);
+    this.ctx.send(to, message, bytes);
   }
 
   private reachable(): string[] {
@@ -431,10 +330,6 @@ export class RabbitNode implements Actor {
   private inMajority(): boolean {
     return this.reachable().length * 2 > this.nodes.length;
   }
-}
-
-export function distEpochBase(incarnation: Micros): number {
-  return incarnation * 1024;
 }
 
 function minName(names: readonly string[]): string {

@@ -2,6 +2,7 @@ import type { World } from '../../../sim/world.js';
 import type { RabbitBroker } from '../broker/broker.js';
 import type { QueueDef } from '../broker/queue-process.js';
 import type { QuorumMember } from '../cluster/link.js';
+import type { RabbitFailureTimings } from '../failure-timings.js';
 
 /**
  * The control plane of the quorum queues, for drills, reports and fault selectors: each quorum
@@ -14,7 +15,7 @@ type LeaderState = { queues: Record<string, { members: string[]; leader: string 
 export class QuorumLeaders {
   private readonly leaders: { readonly state: LeaderState; update(recipe: (draft: LeaderState) => void, why: string): unknown };
 
-  constructor(world: World, private readonly quorumQueues: readonly QueueDef[], private readonly brokers: ReadonlyMap<string, RabbitBroker>) {
+  constructor(world: World, private readonly quorumQueues: readonly QueueDef[], private readonly brokers: ReadonlyMap<string, RabbitBroker>, private readonly timings: RabbitFailureTimings) {
     const initial: LeaderState = { queues: Object.fromEntries(quorumQueues.map((q) => [q.name, { members: [...(q.members ?? [])], leader: null, term: 0 }])) };
     this.leaders = quorumQueues.length > 0 ? world.store<LeaderState>('rabbitmq-queues', initial) : { state: initial, update: () => [] };
   }
@@ -23,6 +24,7 @@ export class QuorumLeaders {
   readonly onLeader = (key: string, leader: string, term: number): void => {
     const name = key.slice(key.indexOf('|') + 1);
     if ((this.leaders.state.queues[name]?.term ?? 0) > term) return;
+    this.timings.leaderElected(key, leader);
     this.leaders.update((draft) => {
       const q = draft.queues[name];
       if (q) {

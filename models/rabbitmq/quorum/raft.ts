@@ -32,6 +32,10 @@ import type { RabbitNote } from '../notes.js';
 
 export type RaftRole = 'follower' | 'candidate' | 'leader';
 
+/** Ra's DEFAULT_BROADCAST_TIME (100 ms; RabbitMQ leaves it) and DEFAULT_ELECTION_MULT (5), which size its election timeouts. */
+export const RA_BROADCAST_TIME: Micros = 100_000;
+export const RA_ELECTION_MULT = 5;
+
 export interface LogEntry<C> {
   readonly term: number;
   readonly cmd: C;
@@ -280,6 +284,21 @@ export class RaftMember<C> {
   }
 
   // ------------------------------------------------------------------ election
+
+  /**
+   * Ra's follower monitors its leader's process; the monitor fires with `noconnection` when the
+   * distribution connection to the leader's node closes (its process was killed: the kernel reset
+   * the connection; or net_ticktime gave it up). The follower then waits Ra's `short` election
+   * timeout, broadcast_time + uniform(5 x broadcast_time) (100 ms + 1..500 ms), not the silence.
+   */
+  leaderNodeDown(node: string): void {
+    if (this.stopped || this.role !== 'follower' || this.leader !== node) return;
+    this.host.cancelTimer(this.electionTimer);
+    // rand:uniform(N) is a whole number of milliseconds in 1..N.
+    const spreadMs = RA_ELECTION_MULT * (RA_BROADCAST_TIME / 1000);
+    const wait = RA_BROADCAST_TIME + (1 + Math.floor(spreadMs * this.host.random())) * 1000;
+    this.electionTimer = this.host.setTimer(wait, 'election');
+  }
 
   private resetElectionTimer(): void {
     this.host.cancelTimer(this.electionTimer);

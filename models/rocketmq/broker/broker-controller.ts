@@ -65,6 +65,8 @@ export interface BrokerStats {
   delayedDelivered: number;
   commitLogFiles: number;
   slavePulls: number;
+  /** Pulls a 5.x slave refused (slaveReadEnable false). */
+  slavePullsRejected: number;
   /** Consume queue entries a pull skipped because their tag hash code was not subscribed. */
   tagFiltered: number;
   transactionChecks: number;

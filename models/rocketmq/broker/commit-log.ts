@@ -12,9 +12,12 @@ import type { NewMessage } from './message-store.js';
  * - flushDiskType SYNC_FLUSH: handleDiskFlush hands the put to GroupCommitService (flush-service.ts)
  *   and answers once the record is fsynced, or FLUSH_DISK_TIMEOUT after syncFlushTimeout.
  *   ASYNC_FLUSH answers at once; FlushRealTimeService flushes later.
- * - brokerRole SYNC_MASTER: handleHA waits for a slave to report the record (GroupTransferService,
- *   ha-service.ts): FLUSH_SLAVE_TIMEOUT after syncFlushTimeout, SLAVE_NOT_AVAILABLE when no slave
- *   is connected and close enough. ASYNC_MASTER answers without waiting.
+ * - brokerRole SYNC_MASTER, 4.x: handleHA waits for a slave to report the record
+ *   (GroupTransferService, ha-service.ts): FLUSH_SLAVE_TIMEOUT after slaveTimeout (4.9; 4.5
+ *   waited syncFlushTimeout), SLAVE_NOT_AVAILABLE when no slave is connected and close enough.
+ *   5.x: it waits for inSyncReplicas - 1 slaves, so not at all by default (inSyncReplicas 1),
+ *   FLUSH_SLAVE_TIMEOUT after slaveTimeout, never SLAVE_NOT_AVAILABLE. ASYNC_MASTER answers
+ *   without waiting.
  * - DLedger (enableDLegerCommitLog): SEND_OK once a majority of the group has the entry (dledger.ts).
  *
  * The message stays stored whatever the answer.
@@ -92,7 +95,7 @@ export class CommitLog {
       b.ha.waitForTransfer(end, (ok) => {
         if (!ok) b.o.stats.flushSlaveTimeouts++;
         done(arg, ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
-      });
+      }, b.o.settings.syncFlushTimeout);
       b.dledger.advanceCommit();
       return;
     }
@@ -100,15 +103,27 @@ export class CommitLog {
       done(arg, 'SUCCESS', stored);
       return;
     }
+    const replicaDone = (ok: boolean) => {
+      if (!ok) b.o.stats.flushSlaveTimeouts++;
+      done(arg, ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
+    };
+    if (b.o.settings.version === '5.3') {
+      // 5.x handleHA: wait for inSyncReplicas - 1 slaves (none by default), never SLAVE_NOT_AVAILABLE.
+      const slaves = b.o.settings.inSyncReplicas - 1;
+      if (slaves <= 0) {
+        done(arg, 'SUCCESS', stored);
+        return;
+      }
+      b.ha.waitForTransfer(end, replicaDone, b.o.settings.slaveTimeout, slaves);
+      b.ha.resolve();
+      return;
+    }
     if (!b.ha.slaveOk(end)) {
       b.o.stats.slaveNotAvailable++;
       done(arg, 'SLAVE_NOT_AVAILABLE', stored);
       return;
     }
-    b.ha.waitForTransfer(end, (ok) => {
-      if (!ok) b.o.stats.flushSlaveTimeouts++;
-      done(arg, ok ? 'SUCCESS' : 'FLUSH_SLAVE_TIMEOUT', stored);
-    });
+    b.ha.waitForTransfer(end, replicaDone, b.o.settings.slaveTimeout);
     b.ha.resolve();
   }
 }

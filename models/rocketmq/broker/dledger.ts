@@ -21,9 +21,18 @@ import { HA_TRANSFER_BATCH_SIZE } from './ha-service.js';
  *   committed entries only, and a put is answered SEND_OK once committed (commit-log.ts).
  */
 
-/** DLedger: heartBeatTimeIntervalMs 2000, maxHeartBeatLeak 3; the election check runs every 100 ms. */
+/**
+ * DLedgerConfig's timings, at their defaults (DLedger 0.3.1.2, the one RocketMQ 5.3.3 ships; the
+ * same in 4.x): heartBeatTimeIntervalMs 2000, maxHeartBeatLeak 3, a candidate's next vote after
+ * minVoteIntervalMs..maxVoteIntervalMs (300..1000 ms). Constants, not scenario keys: a broker
+ * builds its DLedgerConfig in DLedgerCommitLog from MessageStoreConfig and copies only
+ * dLegerGroup, dLegerPeers, dLegerSelfId, the store paths and sizes, preferredLeaderId and
+ * enableBatchPush, so broker.conf cannot change these. The election check runs every 100 ms.
+ */
 const DLEDGER_HEARTBEAT: Micros = 2_000_000;
 const DLEDGER_MAX_HEARTBEAT_LEAK = 3;
+const DLEDGER_MIN_VOTE_INTERVAL: Micros = 300_000;
+const DLEDGER_MAX_VOTE_INTERVAL: Micros = 1_000_000;
 export const DLEDGER_TICK: Micros = 100_000;
 const timers = timersOf<BrokerTimer>();
 
@@ -91,7 +100,7 @@ export class DLedger {
     this.leader = null;
     this.votes = new Set([b.ctx.name]);
     this.persistTerm();
-    this.nextVoteAt = now + 300_000 + b.ctx.random('election').int(700_000);
+    this.nextVoteAt = now + DLEDGER_MIN_VOTE_INTERVAL + b.ctx.random('election').int(DLEDGER_MAX_VOTE_INTERVAL - DLEDGER_MIN_VOTE_INTERVAL);
     notes.note(b.ctx, 'dledger-candidate', { term: this.term });
     for (const peer of this.peers()) {
       const vote: DledgerVote = { type: 'DLEDGER_VOTE', term: this.term, lastPhy: b.store.maxPhy, lastTerm: this.lastTerm() };

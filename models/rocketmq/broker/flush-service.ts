@@ -22,6 +22,8 @@ export interface Waiter {
   end: number;
   done: (ok: boolean) => void;
   timer: Timer | null;
+  /** A SYNC_MASTER put: how many slaves must have it (inSyncReplicas - 1; 1 in 4.x). */
+  slaves?: number;
 }
 
 const PAGE = 4096;

@@ -14,9 +14,10 @@ import type { Waiter } from './flush-service.js';
  *   (HA_TRANSFER) from the offset the slave last reported, at most haTransferBatchSize (32 KiB)
  *   at a time, one transfer in flight until the slave reports it; its ReadSocketService takes the
  *   slave's HA_REPORT_OFFSET (its ack).
- * - GroupTransferService: a SYNC_MASTER put waits until a slave has reported an offset at or past
- *   it (FLUSH_SLAVE_TIMEOUT after syncFlushTimeout); SLAVE_NOT_AVAILABLE when no slave reported
- *   within haHousekeepingInterval or the best one is haSlaveFallbehindMax behind (isSlaveOK).
+ * - GroupTransferService: a SYNC_MASTER put waits until a slave (5.x: inSyncReplicas - 1 slaves)
+ *   has reported an offset at or past it (FLUSH_SLAVE_TIMEOUT after slaveTimeout); 4.x answers
+ *   SLAVE_NOT_AVAILABLE when no slave reported within haHousekeepingInterval or the best one is
+ *   haSlaveFallbehindMax behind (isSlaveOK); commit-log.ts decides which.
  *   With DLedger the same waiters wait for the group's commit point (dledger.ts).
  * - Slave side (HAClient): appends what the master sends at the same offsets and reports its end,
  *   at once and every haSendHeartbeatInterval; data from any other offset than its end is a
@@ -65,9 +66,10 @@ export class HAService {
     return this.slaves;
   }
 
-  waitForTransfer(end: number, done: (ok: boolean) => void): void {
-    const waiter: Waiter = { end, done, timer: null };
-    waiter.timer = timers.set(this.b.ctx, this.b.o.settings.syncFlushTimeout, 'ha-timeout', waiter);
+  /** A put waiting for `slaves` slaves (DLedger: the commit point) to have `end`, for at most `timeout`. */
+  waitForTransfer(end: number, done: (ok: boolean) => void, timeout: Micros, slaves = 1): void {
+    const waiter: Waiter = { end, done, timer: null, slaves };
+    waiter.timer = timers.set(this.b.ctx, timeout, 'ha-timeout', waiter);
     this.waiters.push(waiter);
   }
 
@@ -118,12 +120,19 @@ export class HAService {
     else for (const slave of this.slaves.values()) best = Math.max(best, slave.ack);
     const still: Waiter[] = [];
     for (const w of this.waiters) {
-      if (w.end <= best) {
+      if (w.end <= best && (b.dledger !== null || (w.slaves ?? 1) <= 1 || this.slavesAt(w.end) >= w.slaves!)) {
         b.ctx.cancelTimer(w.timer);
         w.done(true);
       } else still.push(w);
     }
     this.waiters = still;
+  }
+
+  /** How many slaves have reported `end` (5.x GroupTransferService counting acks for inSyncReplicas). */
+  private slavesAt(end: number): number {
+    let n = 0;
+    for (const slave of this.slaves.values()) if (slave.ack >= end) n++;
+    return n;
   }
 
   /** After an append: every slave heard from lately gets what it misses (DLedger: every peer). */

@@ -9,7 +9,8 @@ import { offsetKey } from './consumer-offset-manager.js';
  * answers SUCCESS with the messages, PULL_RETRY_IMMEDIATELY when everything scanned was filtered,
  * PULL_OFFSET_MOVED (master) for an offset past the queue's end, or, at the end, holds the
  * request (long polling, pull-request-hold-service.ts) or answers PULL_NOT_FOUND. The commit
- * offset a pull carries is stored on the master (consumer-offset-manager.ts).
+ * offset a pull carries is stored on the master (consumer-offset-manager.ts). A 5.x slave
+ * rejects every pull unless slaveReadEnable (SYSTEM_BUSY); a 4.x slave serves them.
  */
 
 const MAX_FILTER_ENTRIES = 800;
@@ -19,6 +20,13 @@ export class PullMessageProcessor {
 
   process(from: string, req: PullMessageRequest, allowSuspend: boolean): void {
     const b = this.b;
+    if (!b.isMaster && b.o.settings.version === '5.3' && !b.o.settings.slaveReadEnable) {
+      // 5.x PullMessageProcessor.rejectRequest: a slave serves no pulls unless slaveReadEnable; the
+      // remoting layer answers SYSTEM_BUSY and the consumer tries again after 3 s (4.x slaves serve them).
+      b.o.stats.slavePullsRejected++;
+      respond(b.ctx, from, req, 'SYSTEM_BUSY', { remark: '[REJECTREQUEST]system busy, start flow control for a while' });
+      return;
+    }
     if (allowSuspend && !b.isMaster) b.o.stats.slavePulls++;
     if (req.commitOffset >= 0 && b.isMaster) b.offsets.commit(offsetKey(req.group, req.topic, req.queueId), req.commitOffset);
     const config = b.topicConfigs.get(req.topic);

@@ -73,6 +73,7 @@ public final class Driver {
   private final List<Object> routes = new ArrayList<>();
   private final Map<String, Object> dlq = new TreeMap<>();
   private final List<String> versions = new ArrayList<>();
+  private final List<Object> clusters = new ArrayList<>();
   private final Map<String, DefaultMQPushConsumer> consumers = new LinkedHashMap<>();
   private final Map<String, String> consumerTopic = new LinkedHashMap<>();
 
@@ -102,6 +103,7 @@ public final class Driver {
     out.put("routes", driver.routes);
     out.put("dlq", driver.dlq);
     out.put("versions", driver.versions);
+    out.put("clusters", driver.clusters);
     System.out.println("MQSIM-RESULT " + out.toJSONString());
     System.out.flush();
     Runtime.getRuntime().halt(0);
@@ -120,6 +122,10 @@ public final class Driver {
       case "createTopic" -> createTopic(s);
       case "version" -> version();
       case "waitRegistered" -> waitRegistered();
+      case "waitBroker" -> waitBroker(s.getString("brokerName"), s.getLongValue("brokerId"));
+      case "waitAddr" -> waitAddr(s.getString("brokerName"), s.getString("addr"));
+      case "cluster" -> cluster(s.getString("brokerName"), null);
+      case "waitLeaderNot" -> cluster(s.getString("brokerName"), s.getString("addr"));
       default -> throw new IllegalArgumentException("unknown op " + s.getString("op"));
     }
   }
@@ -385,6 +391,79 @@ public final class Driver {
   }
 
   private static final String CLUSTER_TOPIC = "DefaultCluster";
+
+  private DefaultMQAdminExt admin() throws MQClientException {
+    if (admin == null) {
+      admin = new DefaultMQAdminExt();
+      admin.setNamesrvAddr(namesrv);
+      admin.setInstanceName("mqsim-admin");
+      admin.start();
+    }
+    return admin;
+  }
+
+  /** The group's addresses by brokerId at the NameServer (empty when it has none). */
+  private Map<Long, String> addrsOf(String brokerName) throws Exception {
+    BrokerData bd = admin().examineBrokerClusterInfo().getBrokerAddrTable().get(brokerName);
+    return bd == null ? Map.of() : new TreeMap<>(bd.getBrokerAddrs());
+  }
+
+  /** Until the NameServer has `addr` in the group, under any brokerId (a DLedger member registers under the id its role gives it). */
+  private void waitAddr(String brokerName, String addr) throws Exception {
+    for (int i = 0; i < 900; i++) {
+      try {
+        if (addrsOf(brokerName).containsValue(addr)) return;
+      } catch (Exception notYet) {
+        // the NameServer has no cluster yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(addr + " did not register in " + brokerName + " within 90 s");
+  }
+
+  /**
+   * A snapshot of the group's addresses by brokerId, with its time; with `notLeader`, first wait
+   * (up to 60 s, polling every 100 ms) until brokerId 0 is registered at another address: a new
+   * master elected and registered.
+   */
+  private void cluster(String brokerName, String notLeader) throws Exception {
+    Map<Long, String> addrs = Map.of();
+    for (int i = 0; i < 600; i++) {
+      try {
+        addrs = addrsOf(brokerName);
+      } catch (Exception notYet) {
+        addrs = Map.of();
+      }
+      if (notLeader == null || (addrs.containsKey(0L) && !addrs.get(0L).equals(notLeader))) break;
+      Thread.sleep(100);
+    }
+    JSONObject c = new JSONObject();
+    c.put("at", now());
+    JSONObject byId = new JSONObject();
+    for (Map.Entry<Long, String> e : addrs.entrySet()) byId.put(String.valueOf(e.getKey()), e.getValue());
+    c.put("addrs", byId);
+    clusters.add(c);
+  }
+
+  /** Until the NameServer has an address for brokerId in the group brokerName (a master or a slave registered). */
+  private void waitBroker(String brokerName, long brokerId) throws Exception {
+    if (admin == null) {
+      admin = new DefaultMQAdminExt();
+      admin.setNamesrvAddr(namesrv);
+      admin.setInstanceName("mqsim-admin");
+      admin.start();
+    }
+    for (int i = 0; i < 600; i++) {
+      try {
+        BrokerData bd = admin.examineBrokerClusterInfo().getBrokerAddrTable().get(brokerName);
+        if (bd != null && bd.getBrokerAddrs().containsKey(brokerId)) return;
+      } catch (Exception notYet) {
+        // the NameServer has no cluster yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(brokerName + " brokerId " + brokerId + " did not register with the NameServer within 60 s");
+  }
 
   /** The version every broker of the cluster reports (brokerVersionDesc, e.g. V5_3_3). */
   private void version() throws Exception {
