@@ -34,7 +34,7 @@ export interface FaultScheduleOptions {
    * catch up): a spacing lets the system recover, so "one fault at a time" holds for it too.
    */
   spacing?: Micros | string;
-  /** Crashes and kills are process kills that keep the page cache (default false: machine crashes). */
+  /** Machine crashes keep the page cache (default false: they lose unflushed writes; a kill always keeps it). */
   keepPageCache?: boolean;
 }
 
@@ -106,7 +106,7 @@ function layOut(
         push(healMs, { restart: e.node });
         break;
       case 'kill':
-        push(startMs, { kill: e.node, for: length, ...page });
+        push(startMs, { kill: e.node, for: length });
         break;
       case 'stop':
         push(startMs, { stop: e.node, for: length });

@@ -23,7 +23,10 @@ const explore = z.strictObject({
     window: z.tuple([duration, duration]).optional().meta({ description: 'When faults may start (default: the whole safety phase).' }),
     for: z.tuple([duration, duration]).optional().meta({ description: 'How long a fault lasts before it heals (default [1s, 10s]).' }),
     spacing: duration.optional().meta({ description: 'One at a time: quiet time after a fault heals before the next starts (default 0s), so the system can recover.' }),
-    keepPageCache: z.boolean().optional().meta({ description: 'Crashes and kills are process kills that keep the page cache (default false: machine crashes lose unflushed writes).' }),
+    keepPageCache: z.boolean().optional().meta({ description: 'Machine crashes keep the page cache (default false: a crash loses unflushed writes; a kill, a process kill on a live machine, always keeps it).' }),
+  }).refine((f) => f.keepPageCache === undefined || f.kinds.includes('crash'), {
+    path: ['keepPageCache'],
+    message: 'keepPageCache applies to crash faults only (a killed process keeps its page cache anyway); add crash to kinds or remove keepPageCache',
   }).optional(),
   config: z.record(z.string(), z.array(z.union([z.string(), z.number(), z.boolean()])).min(1)).optional()
     .meta({ description: 'cluster.config keys and the values to try for each.' }),

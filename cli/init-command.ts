@@ -115,7 +115,7 @@ workload:
     - { id: p1, rate: 100/s, keys: 10 }
   consumers:
     - { group: workers, count: 1, processing: 20ms }
-${COMMON_TAIL}  - { at: 10s, kill: broker, for: 3s }
+${COMMON_TAIL}  - { at: 10s, crash: broker, for: 3s }
 # What must hold: counts by name, or dotted metrics (latency.p99: "< 50ms"). mqsim validate lists them.
 expect:
   lostAcked: "> 0"

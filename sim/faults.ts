@@ -17,9 +17,9 @@ import { formatDuration, type Micros } from './time.js';
 export type Target = string | { readonly [selector: string]: string };
 
 export type FaultStep =
-  | { at: Micros; crash: Target; keepPageCache?: boolean }
+  | { at: Micros; crash: Target; keepPageCache?: boolean; for?: Micros }
   | { at: Micros; restart: Target }
-  | { at: Micros; kill: Target; for: Micros; keepPageCache?: boolean }
+  | { at: Micros; kill: Target; for: Micros }
   | { at: Micros; stop: Target; for?: Micros }
   | { at: Micros; pause: Target; for?: Micros }
   | { at: Micros; resume: Target }
@@ -91,6 +91,10 @@ export function describeStep(step: FaultStep): string {
       const s = step as { kill: Target; for: Micros };
       return `kill ${describeTarget(s.kill)} (restart after ${formatDuration(s.for)})`;
     }
+    case 'crash': {
+      const s = step as { crash: Target; for?: Micros };
+      return `crash ${describeTarget(s.crash)}${s.for !== undefined ? ` (restart after ${formatDuration(s.for)})` : ''}`;
+    }
     case 'slow-disk': {
       const s = step as { 'slow-disk': Target; factor: number; for?: Micros };
       return `slow-disk ${describeTarget(s['slow-disk'])} x${s.factor}${s.for !== undefined ? ` for ${formatDuration(s.for)}` : ''}`;
@@ -110,7 +114,7 @@ export function describeStep(step: FaultStep): string {
 /** A fault as it fired: what the nemesis did, to whom (resolved names), and when. */
 export interface FaultEvent {
   at: Micros;
-  /** When a fault with `for:` undoes itself (kill, stop, pause, slow-disk, disk-full); absent otherwise. */
+  /** When a fault with `for:` undoes itself (crash, kill, stop, pause, slow-disk, disk-full); absent otherwise. */
   until?: Micros;
   kind: FaultKind | 'liveness';
   targets: string[];

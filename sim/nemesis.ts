@@ -29,7 +29,7 @@ export interface NemesisHost {
   nodesWithRole(role: string): NodeSlot[];
   allRoles(): string[];
   crash(name: string, keepPageCache?: boolean): boolean;
-  kill(name: string, keepPageCache?: boolean): boolean;
+  kill(name: string): boolean;
   restart(name: string): boolean;
   stop(name: string): boolean;
   restartWhenDown(name: string): void;
@@ -143,11 +143,17 @@ export class Nemesis {
     const later = (delay: Micros, undo: () => void) => {
       this.pending.push(kernel.after(delay, undo, null, this.faultKind.id));
     };
-    if ('crash' in step) each(step.crash, (n) => world.crash(n, step.keepPageCache ?? false));
+    if ('crash' in step) {
+      each(step.crash, (n) => {
+        world.crash(n, step.keepPageCache ?? false);
+        // The machine boots again after `for` (a selector target is resolved once, at the crash).
+        if (step.for !== undefined) later(step.for, () => world.restart(n));
+      });
+    }
     else if ('restart' in step) each(step.restart, (n) => world.restart(n));
     else if ('kill' in step) {
       each(step.kill, (n) => {
-        world.kill(n, step.keepPageCache ?? false);
+        world.kill(n);
         later(step.for, () => world.restart(n));
       });
     } else if ('stop' in step) {

@@ -374,7 +374,7 @@ export class World {
         if (slot.incarnation !== incarnation || slot.status === 'crashed') return;
         // After the current handler returns, as the JVM's halt ends the process between instructions.
         kernel.after(0, () => {
-          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.kill(slot.name, true);
+          if (slot.incarnation === incarnation && slot.status !== 'crashed') world.kill(slot.name);
         }, null, timerKind, slot.id);
       },
       note(what: string, detail?: Record<string, unknown>) {
@@ -424,12 +424,14 @@ export class World {
 
   /**
    * Crashes a node's machine: its actor and timers are gone and nobody is told (its peers'
-   * connections go silent). The page cache is lost unless `keepPageCache`.
+   * connections go silent). The page cache (RAM) is lost unless `keepPageCache`.
    */
   crash(name: string, keepPageCache = false): boolean {
     const slot = this.node(name);
     if (slot.status === 'crashed') {
-      // A killed process's machine can still crash: from now on it answers nothing.
+      // A killed process's machine can still crash: from now on it answers nothing, and the
+      // dirty pages the killed process left in the kernel's cache go with the machine's RAM.
+      if (!slot.machineDown && !keepPageCache) slot.disk.crash(false);
       slot.machineDown = true;
       return false;
     }
@@ -440,14 +442,16 @@ export class World {
   }
 
   /**
-   * Kills a node's process on a machine that stays up: its kernel closes the process's sockets,
-   * so every peer sees its connection reset one latency later.
+   * Kills a node's process on a machine that stays up (`kill -9`, an OOM kill): its kernel closes
+   * the process's sockets, so every peer sees its connection reset one latency later, and the
+   * writes it left in the kernel's page cache stay there (and reach the disk by writeback), as
+   * the machine does not lose its RAM. Losing them takes a machine crash (`crash`).
    */
-  kill(name: string, keepPageCache = false): boolean {
+  kill(name: string): boolean {
     const slot = this.node(name);
     if (slot.status === 'crashed') return false;
     this.connections.processEnded(slot.id, slot.incarnation, 'reset');
-    this.takeDown(slot, keepPageCache, this.kinds.crash);
+    this.takeDown(slot, true, this.kinds.crash);
     return true;
   }
 
@@ -670,8 +674,8 @@ export class World {
     const interval = slot.disk.backgroundInterval;
     if (interval <= 0) return;
     const tick = () => {
-      // The OS flusher runs while the machine is up, even when the process is paused.
-      if (slot.status !== 'crashed') slot.disk.backgroundFlush(this.kernel.now);
+      // The OS flusher runs while the machine is up, even when the process is paused or was killed.
+      if (!slot.machineDown) slot.disk.backgroundFlush(this.kernel.now);
       this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);
     };
     this.kernel.after(interval, tick, null, this.kinds.flush.id, slot.id);

@@ -192,14 +192,14 @@ function nodeCases(n: { a: string; b: string; c: string; disk: string; unflushed
     'faults[]{crash}/crash': who('crash'),
     // A machine crash drops the page cache unless keepPageCache; restarted, the node has only what was flushed.
     'faults[]{crash}/keepPageCache': { base: { ...n.unflushed, faults: [{ at: '2s', crash: n.disk }, { at: '2500ms', restart: n.disk }] }, values: [true, false] },
+    // The crashed machine boots again after `for`.
+    'faults[]{crash}/for': { base: { faults: [{ at: '2s', crash: n.a, for: '1s' }] }, values: ['500ms', '1500ms'] },
     // Both crashed at 1s: which one comes back, and when.
     'faults[]{restart}/at': { base: { faults: [{ at: '2s', restart: n.a }, { at: '1s', crash: n.a }] }, values: ['1500ms', '3s'] },
     'faults[]{restart}/restart': { base: { faults: [{ at: '2s', restart: n.a }, { at: '1s', crash: n.a }, { at: '1s', crash: n.b }] }, values: [n.a, n.b] },
     'faults[]{kill}/at': at({ at: '2s', kill: n.a, for: '1s' }),
     'faults[]{kill}/kill': who('kill', { for: '1s' }),
     'faults[]{kill}/for': { base: { faults: [{ at: '2s', kill: n.a, for: '1s' }] }, values: ['500ms', '1500ms'] },
-    // A killed process's machine keeps its page cache unless keepPageCache: false.
-    'faults[]{kill}/keepPageCache': { base: { ...n.unflushed, faults: [{ at: '2s', kill: n.disk, for: '500ms' }] }, values: [true, false] },
     'faults[]{stop}/at': at({ at: '2s', stop: n.a }),
     'faults[]{stop}/stop': who('stop'),
     'faults[]{stop}/for': { base: { faults: [{ at: '2s', stop: n.a, for: '1s' }] }, values: ['500ms', '1500ms'] },

@@ -128,7 +128,7 @@ export function runProbeInModel(probe: KafkaProbe, realVersion?: string): Observ
           if (step.action === 'kill' || step.action === 'stop') {
             const back = later.find((s) => s.step.op === 'fault' && s.step.action === 'restart' && s.step.brokers.includes(id));
             const until = `${(back?.at ?? end + 3_600_000) - t}ms`;
-            faults.push(step.action === 'kill' ? { at: `${t}ms`, kill: node, for: until, keepPageCache: true } : { at: `${t}ms`, stop: node, for: until });
+            faults.push(step.action === 'kill' ? { at: `${t}ms`, kill: node, for: until } : { at: `${t}ms`, stop: node, for: until });
           } else if (step.action === 'pause') faults.push({ at: `${t}ms`, pause: node });
           else if (step.action === 'resume') faults.push({ at: `${t}ms`, resume: node });
         }

@@ -181,7 +181,7 @@ export function runProbeInModel(probe: RocketProbe, version: RocketVersion): Obs
           for (const consumer of ended) world.kill(consumer);
           const node = named === 'leader' ? leaderOf(world) : named === 'killed' ? observed.killed!.node : named ?? BROKER;
           if (fault === 'kill9') {
-            world.kill(node, true);
+            world.kill(node);
             observed.killed = { node, at: world.now / MS };
           }
           else if (fault === 'stop') world.stop(node);

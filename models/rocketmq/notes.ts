@@ -17,6 +17,7 @@ export const ROCKETMQ_NOTES = {
   // broker: HA (master / slave)
   'ha-slave-connected': 'a master saw a slave (re)connect and report its commit log offset',
   'ha-offset-mismatch': 'a slave got commit log data from an offset other than its end and reconnects',
+  'ha-slave-disconnected': "a master's HA channel to a slave closed (the slave's process died, stopped, or TCP gave up): its HAConnection ended at once",
   // broker: DLedger
   'dledger-candidate': 'a DLedger member started an election for a new term',
   'dledger-leader': 'a DLedger member won the election: it is the group\'s master now',

@@ -154,9 +154,9 @@ export const target: z.ZodType<Target> = z.union(
 const targets = z.array(target).min(1);
 
 const FAULT_VARIANTS = {
-  crash: z.strictObject({ at: duration, crash: target, keepPageCache: z.boolean().optional() }),
+  crash: z.strictObject({ at: duration, crash: target, keepPageCache: z.boolean().optional(), for: duration.optional() }),
   restart: z.strictObject({ at: duration, restart: target }),
-  kill: z.strictObject({ at: duration, kill: target, for: duration, keepPageCache: z.boolean().optional() }),
+  kill: z.strictObject({ at: duration, kill: target, for: duration }),
   stop: z.strictObject({ at: duration, stop: target, for: duration.optional() }),
   pause: z.strictObject({ at: duration, pause: target, for: duration.optional() }),
   resume: z.strictObject({ at: duration, resume: target }),
@@ -198,6 +198,16 @@ export const faultStep = z
           ? `a fault needs exactly one kind key: ${FAULT_KINDS.join(', ')}`
           : `a fault has one kind, not ${kinds.join(' and ')}`,
         params: { allowed: [...FAULT_KINDS, 'at'] },
+      });
+      return z.NEVER;
+    }
+    if (kinds[0] === 'kill' && 'keepPageCache' in value) {
+      // A process kill leaves the machine, and so its page cache, up: keeping it is not a choice, and
+      // losing it is a machine crash, which peers see as silence, not the reset a kill sends.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['keepPageCache'],
+        message: 'keepPageCache does not apply to kill: a killed process\'s machine stays up and keeps its page cache; to lose unflushed writes, crash the machine (crash: and restart:)',
       });
       return z.NEVER;
     }

@@ -403,7 +403,7 @@ describe.skipIf(!available && !mustRun)('the drill page: diagram, inspector, tim
     const text = fold((await page.locator('[data-role="inspector"] .inspect-result').textContent()) ?? '');
     expect(text).toMatch(/p1 sends it to broker-a-0, queue \d \(SEND_MESSAGE\)/);
     expect(text).toContain('broker-a-0 acknowledged the send');
-    expect(text).toMatch(/kill broker-a-0 at 10\.000 s/);
+    expect(text).toMatch(/crash broker-a-0 at 10\.000 s/);
     await page.close();
   });
 

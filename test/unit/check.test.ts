@@ -61,7 +61,7 @@ describe('properties', () => {
     expect(verdict.ok).toBe(false);
     if (!verdict.ok) {
       expect(verdict.message).toMatch(/^505 acknowledged messages were never delivered:\n  p1-495 acked at 4\.952s/);
-      expect(verdict.message).toContain('kill broker');
+      expect(verdict.message).toContain('crash broker');
       expect(verdict.expect).toEqual({ lostAcked: 0 });
     }
   });

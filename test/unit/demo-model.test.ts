@@ -80,7 +80,7 @@ describe('demo model: runs', () => {
     duration: '15s',
     cluster: { config: { 'ack.after': ackAfter } },
     workload: { producers: [producer], consumers: [{ start: '10s' }] },
-    faults: [{ at: '5s', kill: 'random-broker', for: '2s' }],
+    faults: [{ at: '5s', crash: 'random-broker', for: '2s' }],
   });
 
   it('ack.after=receive: a broker machine crash loses messages acked from the page cache', () => {

@@ -32,7 +32,7 @@ function run(fsyncEvery: number, disk: Partial<DiskConfig>, crashAt: number) {
   const world = new World({ seed: 1, disk: { fsyncLatency: { constant: 1_000 }, ...disk } });
   const starts: { restarted: boolean; durable: number[] }[] = [];
   world.addNode('w', () => new Writer(fsyncEvery, starts), { roles: ['broker'] });
-  world.run({ duration: crashAt + 1_000_000, drain: 0, faults: [{ at: crashAt, kill: 'w', for: 500_000 }] });
+  world.run({ duration: crashAt + 1_000_000, drain: 0, faults: [{ at: crashAt, crash: 'w' }, { at: crashAt + 500_000, restart: 'w' }] });
   return { world, starts };
 }
 
@@ -62,11 +62,29 @@ describe('disk', () => {
     expect(starts[1]!.durable.length).toBe(99);
   });
 
-  it('a crash with keepPageCache (process kill, machine up) keeps unflushed writes', () => {
+  it('a kill (the process dies, the machine stays up) keeps unflushed writes in the page cache', () => {
     const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 3_600_000_000 } } });
     const starts: { restarted: boolean; durable: number[] }[] = [];
     world.addNode('w', () => new Writer(0, starts));
-    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 100_000, keepPageCache: true }] });
+    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 100_000 }] });
+    expect(starts[1]!.durable.length).toBe(25);
+  });
+
+  it('a machine crash while its killed process is down loses the writes the kill left in the page cache', () => {
+    const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 3_600_000_000 } } });
+    const starts: { restarted: boolean; durable: number[] }[] = [];
+    world.addNode('w', () => new Writer(0, starts));
+    world.run({ duration: 3_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 200_000 }, { at: 2_600_000, crash: 'w' }] });
+    expect(starts[1]!.durable.length).toBe(0);
+  });
+
+  it('the OS keeps writing back a killed process\'s dirty pages while its machine is up', () => {
+    // Flushed every second: 20 records at 2 s; the kill at 2.55 s leaves 25 in the page cache,
+    // the flush at 3 s writes them (the machine is up), and the machine crash at 4 s loses none.
+    const world = new World({ seed: 1, disk: { policy: { kind: 'interval', every: 1_000_000 } } });
+    const starts: { restarted: boolean; durable: number[] }[] = [];
+    world.addNode('w', () => new Writer(0, starts));
+    world.run({ duration: 6_000_000, drain: 0, faults: [{ at: 2_550_000, kill: 'w', for: 3_000_000 }, { at: 4_000_000, crash: 'w' }] });
     expect(starts[1]!.durable.length).toBe(25);
   });
 

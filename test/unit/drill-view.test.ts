@@ -18,20 +18,20 @@ describe('drill views', () => {
     return clusterView({ system: 'demo', records: run.records, nodes: run.result.nodes, time, gauges: snapshot.gauges, stores: snapshot.stores });
   };
 
-  it('a kill with for: is a band from the kill to the restart', () => {
-    expect(bands).toEqual([{ start: 10_000_000, end: 13_000_000, kind: 'kill', label: 'kill broker', short: 'broker killed' }]);
+  it('a crash with for: is a band from the crash to the restart', () => {
+    expect(bands).toEqual([{ start: 10_000_000, end: 13_000_000, kind: 'crash', label: 'crash broker', short: 'broker crashed' }]);
   });
 
-  it('the cluster view at an instant: the broker down during the kill, messages of the last second, acknowledged or not', () => {
+  it('the cluster view at an instant: the broker down during the crash, messages of the last second, acknowledged or not', () => {
     expect(view(11_000_000).servers.map((s) => [s.name, s.status])).toEqual([['broker', 'down']]);
     expect(view(9_000_000).servers[0]!.status).toBe('up');
-    // p1 sends 100 a second; the broker acknowledges them until it is killed at 10 s, none while it is down.
+    // p1 sends 100 a second; the broker acknowledges them until its machine crashes at 10 s, none while it is down.
     expect(view(9_000_000).producers[0]).toMatchObject({ rate: 100, acked: 100, servers: ['broker'] });
     expect(view(12_500_000).producers[0]).toMatchObject({ rate: 100, acked: 0, servers: [] });
     expect(view(9_000_000).consumers[0]!.rate).toBeGreaterThan(40);
   });
 
-  it('a lost message: pending while the drill runs, lost only with final verdicts, its cause the kill', () => {
+  it('a lost message: pending while the drill runs, lost only with final verdicts, its cause the crash', () => {
     const index = new JourneyIndex(run.records, new Set(['broker']));
     const lost = run.result.anomalies['lost-write']!.examples[0]!.msg!;
     const ackedAt = index.messages.get(lost)!.events.find((e) => e.outcome === 'acked')!.t;
@@ -40,10 +40,10 @@ describe('drill views', () => {
     const during = index.journey(lost, 11_000_000, bands, false)!;
     expect(during.verdict).toBe('pending');
     expect(during.status).toBe('acknowledged, not delivered yet');
-    expect(during.causes).toEqual([{ fault: 'kill broker', text: 'kill broker at 10.000 s' }]);
+    expect(during.causes).toEqual([{ fault: 'crash broker', text: 'crash broker at 10.000 s' }]);
     const end = index.journey(lost, run.result.virtualTime, bands, true)!;
     expect(end.verdict).toBe('lost');
-    expect(end.causes).toEqual([{ fault: 'kill broker', text: 'kill broker at 10.000 s, until 13.000 s' }]);
+    expect(end.causes).toEqual([{ fault: 'crash broker', text: 'crash broker at 10.000 s, until 13.000 s' }]);
     expect(index.anomalies(run.result.virtualTime, bands).lost.length).toBe(run.result.counts.lostAcked);
     // Nothing after the instant leaks into a journey.
     expect(during.events.every((e) => e.t <= 11_000_000)).toBe(true);

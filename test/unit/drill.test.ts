@@ -50,7 +50,7 @@ describe('drill engine', () => {
     expect(snapshotAt(run, 9_000_000).nodes.find((n) => n.name === 'broker')!.status).toBe('up');
     expect(snapshotAt(run, 11_000_000).nodes.find((n) => n.name === 'broker')!.status).toBe('down');
     expect(snapshotAt(run, 14_000_000).nodes.find((n) => n.name === 'broker')!.status).toBe('up');
-    expect(snapshotAt(run, 10_000_000).events.some((e) => e.includes('nemesis: kill broker'))).toBe(true);
+    expect(snapshotAt(run, 10_000_000).events.some((e) => e.includes('nemesis: crash broker'))).toBe(true);
   });
 
   it('places `when:` steps at the first matching record and fills facts from the run', () => {

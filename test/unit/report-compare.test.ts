@@ -56,7 +56,7 @@ describe('mqsim compare', () => {
     // Lost messages are not backlog: the lossy variant drained (every acked message delivered or counted as lost).
     expect(rows[0]!.drained).toBe(true);
     expect(rows[0]!.drainTime).not.toBeNull();
-    expect(rows[0]!.verdict).toMatch(/^Loses acknowledged messages: \d+ of [\d,]+ when main-broker is killed for 3s at 10s/);
+    expect(rows[0]!.verdict).toMatch(/^Loses acknowledged messages: \d+ of [\d,]+ when main-broker crashes for 3s at 10s/);
     expect(rows[1]!.verdict).toMatch(/^No loss/);
   });
 
@@ -121,7 +121,7 @@ describe('mqsim compare', () => {
     expect(three).toMatchObject({ name: 'demo-consumers.three-consumers', system: 'demo', seed: 11, duration: '10s' });
     expect((three.workload as { consumers: unknown[] }).consumers).toEqual([{ group: 'workers', count: 3, processing: { uniform: ['1ms', '12ms'] } }]);
     const modes = loadCompare(join(ROOT, ACK_MODES));
-    expect(variantScenario(modes, modes.variants[0]!).faults).toEqual([{ at: '10s', kill: 'broker', for: '3s' }]);
+    expect(variantScenario(modes, modes.variants[0]!).faults).toEqual([{ at: '10s', crash: 'broker', for: '3s' }]);
   });
 
   it('is deterministic: the same file and seeds give the same JSON; --seeds N adds medians, spread and each run', async () => {

@@ -84,7 +84,7 @@ describe('HTML and Markdown reports', () => {
     expect(charts).toHaveLength(5);
     expect(html.match(/<svg\b/g)).toHaveLength(5);
     for (const id of ['throughput', 'backlog', 'inflight', 'latency-time', 'latency']) expect(html).toContain(`id="chart-${id}"`);
-    expect(html).toContain('kill broker (restart after 3s)');
+    expect(html).toContain('crash broker (restart after 3s)');
     expect(html).toContain('lost-write: first 5 of 505');
     expect(externalUrls(html)).toEqual([]);
     const markdown = readFileSync(join(dir, 'run.md'), 'utf8');
@@ -120,7 +120,7 @@ describe('HTML and Markdown reports', () => {
     expect(externalUrls(html)).toEqual([]);
     const markdown = readFileSync(join(dir, 'c.md'), 'utf8');
     for (const id of ['backlog', 'inflight', 'deliveries', 'acks', 'latency-time', 'latency']) expect(existsSync(join(dir, `c-${id}.svg`)), id).toBe(true);
-    expect(markdown).toContain('kill main-broker, for 3s');
+    expect(markdown).toContain('crash main-broker, for 3s');
     writeFileSync(join(dir, 'done'), '');
   });
 });

@@ -4,10 +4,10 @@ import { buildCompareReport } from '../../reports/compare-report.js';
 import { comparisonFacts } from '../../reports/comparison.js';
 import { renderMarkdown } from '../../reports/markdown.js';
 
-/** A small fixed comparison: two demo configurations, a short broker kill, three seconds of load. */
+/** A small fixed comparison: two demo configurations, a short broker machine crash, three seconds of load. */
 const SMALL = `
 name: small
-description: A short broker kill with acks from the page cache and after fsync.
+description: A short broker machine crash with acks from the page cache and after fsync.
 seed: 5
 duration: 3s
 drain: 10s
@@ -16,7 +16,7 @@ workload:
   producers: [{ id: p1, rate: 20/s, keys: 2 }]
   consumers: [{ group: g, count: 1, processing: 5ms }]
 faults:
-  - { at: 1s, kill: the-broker, for: 500ms }
+  - { at: 1s, crash: the-broker, for: 500ms }
 variants:
   - { name: receive, system: demo, cluster: { config: { ack.after: receive } }, roles: { the-broker: broker } }
   - { name: fsync, system: demo, cluster: { config: { ack.after: fsync } }, roles: { the-broker: broker } }
@@ -34,6 +34,6 @@ describe('Markdown comparison report', () => {
     expect(lines[firstTable]).toMatch(/^\| rank \| variant \| safe: no acknowledged message lost \| verdict, from the run \|$/);
     expect(lines.slice(0, firstTable).join('\n')).toContain('**Which variant keeps no acknowledged message lost, and at what cost?**');
     expect(lines[firstTable + 2]).toMatch(/^\| 1 \| fsync \(demo\) \| yes \|/);
-    expect(lines[firstTable + 3]).toMatch(/^\| 2 \| receive \(demo\) \| no \| Loses acknowledged messages: \d+ of \d+ when the-broker is killed for 500ms at 1s/);
+    expect(lines[firstTable + 3]).toMatch(/^\| 2 \| receive \(demo\) \| no \| Loses acknowledged messages: \d+ of \d+ when the-broker crashes for 500ms at 1s/);
   });
 });

@@ -50,6 +50,47 @@ describe('rocketmq replication', () => {
     expect(run.counts['slaveNotAvailable']).toBeGreaterThan(100); // the rest of the pause
   });
 
+  // The HA channel is a connection the slave's HAClient opens to its master: a kill resets it, a crash is silence.
+  const slaveDown = (fault: 'kill' | 'crash') => runRocket({
+    duration: '60s', drain: '5s',
+    cluster: { brokerGroups: 1, slavesPerGroup: 1, config: { brokerRole: 'SYNC_MASTER' } },
+    workload: { producers: [{ id: 'p1', rate: '10/s', sendMode: 'async', config: { sendMsgTimeout: 10000 } }] },
+    faults: [{ at: '10s', [fault]: 'broker-a-1', for: '40s' }],
+  }, 1, true);
+  const firstNotAvailable = (run: ReturnType<typeof slaveDown>) =>
+    run.world.history.ops.find((o) => o.type === 'info' && o.error === 'SLAVE_NOT_AVAILABLE')!.time;
+
+  it('a killed slave resets the HA channel: the master drops its HAConnection at once and answers SLAVE_NOT_AVAILABLE', () => {
+    const run = slaveDown('kill');
+    const dropped = run.world.notes.filter((n) => n.what === 'ha-slave-disconnected');
+    expect(dropped.map((n) => [n.node, n.detail?.['slave'], n.detail?.['reason']])).toEqual([['broker-a-0', 'broker-a-1', 'reset']]);
+    expect(dropped[0]!.at - 10_000_000).toBeLessThan(10_000); // one link latency
+    expect(firstNotAvailable(run) - 10_000_000).toBeLessThan(200_000);
+    expect(run.counts['flushSlaveTimeouts']).toBeLessThanOrEqual(1); // at most the put in flight at the kill
+    // Back at 50 s, the slave's HAClient connects again and reports: SEND_OK again.
+    expect(run.world.history.ops.some((o) => o.f === 'send' && o.type === 'ok' && o.time > 51_000_000)).toBe(true);
+  });
+
+  it('a crashed slave is silence: FLUSH_SLAVE_TIMEOUT until haHousekeepingInterval (20 s) passed without a report', () => {
+    const run = slaveDown('crash');
+    expect(run.world.notes.some((n) => n.what === 'ha-slave-disconnected' && n.at < 50_000_000)).toBe(false);
+    expect(run.counts['flushSlaveTimeouts']).toBeGreaterThan(50);
+    expect(firstNotAvailable(run)).toBeGreaterThan(29_000_000);
+  });
+
+  it('a slave whose master was killed reconnects on its next report (haSendHeartbeatInterval) to the restarted master', () => {
+    const run = runRocket({
+      duration: '40s', drain: '5s',
+      cluster: { brokerGroups: 1, slavesPerGroup: 1, config: { brokerRole: 'SYNC_MASTER' } },
+      workload: { producers: [{ id: 'p1', rate: '10/s', sendMode: 'async' }], consumers: [{ group: 'g' }] },
+      faults: [{ at: '10s', kill: 'broker-a-0', for: '5s' }],
+    }, 1, true);
+    const again = run.world.notes.filter((n) => n.what === 'ha-slave-connected' && n.at > 15_000_000);
+    expect(again.length).toBe(1);
+    expect(again[0]!.at).toBeLessThan(20_100_000);
+    expect(run.counts['lostAcked']).toBe(0);
+  });
+
   it('a slave stores the messages at the master\'s queue offsets, and consumers read them there while the master is down', () => {
     const run = runRocket({
       duration: '220s', drain: '5s',
@@ -78,17 +119,19 @@ describe('rocketmq property', () => {
       node: fc.constantFrom(...brokers),
       at: fc.integer({ min: 2, max: 25 }),
       down: fc.integer({ min: 1, max: 10 }),
-      keepPageCache: fc.boolean(),
+      machine: fc.boolean(),
     });
     fc.assert(
       fc.property(fc.array(fault, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 1000 }), (faults, seed) => {
         // One at a time: each fault starts after the previous one healed.
         let next = 0;
-        const steps = faults.map((f) => {
+        // A process kill (RST to peers, page cache kept) or a machine crash (silence, cache lost).
+        const steps = faults.flatMap((f): Record<string, string>[] => {
           const at = Math.max(f.at, next);
           next = at + f.down + 1;
-          return { at: `${at}s`, kill: f.node, for: `${f.down}s`, keepPageCache: f.keepPageCache };
-        }).filter((s) => Number.parseInt(s.at, 10) < 40);
+          if (at >= 40) return [];
+          return [{ at: `${at}s`, [f.machine ? 'crash' : 'kill']: f.node, for: `${f.down}s` }];
+        });
         const { counts } = runRocket({
           duration: '40s', drain: '30s',
           cluster: { brokerGroups: 2, slavesPerGroup: 1, config: { brokerRole: 'SYNC_MASTER', flushDiskType: 'SYNC_FLUSH' } },
@@ -148,14 +191,28 @@ describe('rocketmq DLedger', () => {
     expect(run.counts['lostAcked']).toBe(0);
   });
 
+  it('a killed follower\'s channel reset ends the append in flight to it: back, it catches up and counts for the majority again', () => {
+    const run = runRocket({
+      duration: '45s', drain: '5s', cluster: dledger,
+      workload: { producers: [{ id: 'p1', rate: '10/s', sendMode: 'async', config: { sendMsgTimeout: 10000 } }], consumers: [{ group: 'g' }] },
+      faults: [{ at: '10s', kill: 'broker-a-1', for: '3s' }, { at: '20s', kill: 'broker-a-0', for: '20s' }],
+    }, 1, true);
+    expect(run.world.notes.filter((n) => n.what === 'dledger-leader').map((n) => n.node)).toEqual(['broker-a-2']);
+    // While broker-a-0 is down the majority is the leader and broker-a-1, which must have caught up.
+    const acked = run.world.history.ops.filter((o) => o.f === 'send' && o.type === 'ok' && o.time > 21_000_000 && o.time < 40_000_000);
+    expect(acked.length).toBeGreaterThan(150);
+    expect(run.counts['flushSlaveTimeouts']).toBe(0);
+    expect(run.counts['lostAcked']).toBe(0);
+  });
+
   it('property: no SEND_OK message is lost when the leader of a DLedger group crashes, one crash at a time', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.integer({ min: 1, max: 1000 }), (at, down, keepPageCache, seed) => {
+      fc.property(fc.integer({ min: 5, max: 30 }), fc.integer({ min: 1, max: 20 }), fc.boolean(), fc.integer({ min: 1, max: 1000 }), (at, down, machine, seed) => {
         const { counts } = runRocket({
           duration: '45s', drain: '30s',
           cluster: { brokerGroups: 2, slavesPerGroup: 2, config: { enableDLegerCommitLog: true } },
           workload: { producers: [{ id: 'p1', rate: '50/s', sendMode: 'async' }], consumers: [{ group: 'g', count: 2 }] },
-          faults: [{ at: `${at}s`, kill: { 'master-of': 'broker-a' }, for: `${down}s`, keepPageCache }],
+          faults: [{ at: `${at}s`, [machine ? 'crash' : 'kill']: { 'master-of': 'broker-a' }, for: `${down}s` }],
         }, seed);
         expect(counts['acked']).toBeGreaterThan(500);
         expect(counts['lostAcked']).toBe(0);

@@ -72,7 +72,7 @@ describe('rocketmq flush: SYNC_FLUSH versus ASYNC_FLUSH across a machine crash',
     duration: '20s', drain: '20s',
     cluster: { brokerGroups: 1, slavesPerGroup: 0, config: { flushDiskType } },
     workload: { producers: [{ id: 'p1', rate: '200/s' }], consumers: [{ group: 'g', start: '15s' }] },
-    faults: [{ at: '8s', kill: 'broker-a-0', for: '2s' }],
+    faults: [{ at: '8s', crash: 'broker-a-0', for: '2s' }],
   });
 
   it('ASYNC_FLUSH loses SEND_OK messages of the unflushed tail', () => {

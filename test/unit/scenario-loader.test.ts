@@ -72,6 +72,8 @@ describe('bad scenario files', () => {
       ['bad.yaml:5:24: cluster.config.ack.after: Invalid option: expected one of "receive"|"fsync"']],
     ['an unknown key inside a fault', `${BASE}faults:\n  - { at: 1s, crash: broker, keepPagecache: true }\n`,
       ['bad.yaml:5:30: faults[0].keepPagecache: unknown key "keepPagecache" (did you mean "keepPageCache"?)']],
+    ['keepPageCache on a kill (a killed process\'s machine keeps its page cache)', `${BASE}faults:\n  - { at: 1s, kill: broker, for: 1s, keepPageCache: false }\n`,
+      ['bad.yaml:5:53: faults[0].keepPageCache: keepPageCache does not apply to kill: a killed process\'s machine stays up and keeps its page cache; to lose unflushed writes, crash the machine (crash: and restart:)']],
     ['an expectation on an unknown metric', `${BASE}expect:\n  lostAked: 0\n`,
       ['bad.yaml:5:3: expect.lostAked: unknown metric "lostAked" (did you mean "lostAcked"?)']],
     ['a link naming an unknown node', `${BASE}workload: { producers: [{ id: p1, rate: 1/s }] }\nnetwork:\n  links:\n    - { from: [p1], to: [brokr], loss: 0.1 }\n`,

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import { DiskFullError, type DiskFile } from '../../../sim/disk.js';
 import type { Actor, NodeContext } from '../../../sim/node.js';
 import type { StateStore } from '../../../sim/state.js';
@@ -231,6 +232,12 @@ export class BrokerController implements Actor {
   receive(from: string, message: BrokerInbound): void {
     this.dispatch(from, message);
     this.o.invariants?.check(this, message.type);
+  }
+
+  /** A channel to a peer broker closed: the HA channel (master / slave) or DLedger's peer RPC channel. */
+  onConnectionClosed(peer: string, reason: CloseReason): void {
+    this.ha.onChannelClosed(peer, reason);
+    this.dledger?.onChannelClosed(peer);
   }
 
   private dispatch(from: string, message: BrokerInbound): void {

@@ -104,6 +104,7 @@ export class DLedger {
     notes.note(b.ctx, 'dledger-candidate', { term: this.term });
     for (const peer of this.peers()) {
       const vote: DledgerVote = { type: 'DLEDGER_VOTE', term: this.term, lastPhy: b.store.maxPhy, lastTerm: this.lastTerm() };
+      b.ctx.connect(peer);
       b.ctx.send(peer, vote, 64);
     }
     if (this.votes.size * 2 > b.o.groupNodes.length) this.becomeLeader();
@@ -194,6 +195,7 @@ export class DLedger {
     let bytes = HEADER_BYTES;
     for (const r of records) bytes += r.size;
     const append: DledgerAppend = { type: 'DLEDGER_APPEND', term: this.term, prevPhy, prevTerm: prev?.term ?? 0, records, commitPhy: this.commitPhy };
+    this.b.ctx.connect(peer);
     this.b.ctx.send(peer, append, bytes);
   }
 
@@ -271,5 +273,16 @@ export class DLedger {
       b.store.dispatchUpTo(quorum);
       b.ha.resolve();
     }
+  }
+
+  /**
+   * The RPC channel to `peer` closed (DLedgerRpcNettyService over rocketmq-remoting): the append in
+   * flight to it failed at once instead of waiting for an answer, so the next push (the heartbeat)
+   * sends from the peer's last known position again. Followers and candidates do nothing: the
+   * election waits for maxHeartBeatLeak missed heartbeats whether the leader died or went silent.
+   */
+  onChannelClosed(peer: string): void {
+    const st = this.peerState.get(peer);
+    if (st) st.inFlight = false;
   }
 }

@@ -1,3 +1,4 @@
+import type { CloseReason } from '../../../sim/connection.js';
 import { DiskFullError } from '../../../sim/disk.js';
 import type { Micros } from '../../../sim/time.js';
 import { timersOf } from '../../../sim/timers.js';
@@ -21,6 +22,13 @@ import type { Waiter } from './flush-service.js';
  * - Slave side (HAClient): appends what the master sends at the same offsets and reports its end,
  *   at once and every haSendHeartbeatInterval; data from any other offset than its end is a
  *   mismatch: it reconnects (a new session) and reports again. A slave never takes writes.
+ * - The HA channel is a TCP connection the slave opens to its master (connectMaster). A slave
+ *   process killed on a live machine resets it: the master's HAConnection ends at once
+ *   (removeConnection), so with no slave left isSlaveOK is false and SYNC_MASTER puts get
+ *   SLAVE_NOT_AVAILABLE. A slave whose machine crashed, paused or was cut off is silence: its
+ *   HAConnection lasts until haHousekeepingInterval passed without a report, and puts meanwhile
+ *   wait syncFlushTimeout for FLUSH_SLAVE_TIMEOUT. A slave whose channel closed opens a new one
+ *   (a new session) on its next report.
  */
 
 interface SlaveState {
@@ -166,10 +174,32 @@ export class HAService {
     slave.inFlight = true;
   }
 
-  /** HAClient.reportSlaveMaxOffset. */
+  /** HAClient.reportSlaveMaxOffset, on the channel to the master (connectMaster opens it when there is none). */
   reportOffset(): void {
     const report: HaReportOffset = { type: 'HA_REPORT_OFFSET', offset: this.b.store.maxPhy, session: this.session };
+    this.b.ctx.connect(this.b.o.master);
     this.b.ctx.send(this.b.o.master, report, 16);
+  }
+
+  /**
+   * The channel to `peer` closed (reset, fin, refused or TCP's timeout). Master: that slave's
+   * HAConnection ends (removeConnection) and what it had in flight is gone. Slave: HAClient's
+   * closeMaster; the next report (haSendHeartbeatInterval, the real client's 5 s wait before it
+   * connects again) opens a new channel, which the master serves with a new HAConnection.
+   */
+  onChannelClosed(peer: string, reason: CloseReason): void {
+    const b = this.b;
+    if (b.dledger !== null) return;
+    if (b.isMaster) {
+      const at = this.slaveNames.indexOf(peer);
+      if (at < 0) return;
+      this.slaves.delete(peer);
+      this.slaveNames.splice(at, 1);
+      this.slaveStates.splice(at, 1);
+      notes.note(b.ctx, 'ha-slave-disconnected', { slave: peer, reason });
+    } else if (peer === b.o.master) {
+      this.session++;
+    }
   }
 
   /** HAClient: the master's data, appended at the same offsets (a SYNC_FLUSH slave then flushes it). */
