@@ -501,6 +501,11 @@ const ROCKET_TXN = { 'workload/producers/0/transaction': { unknown: 1 } };
 const rocketConfig = (config: Json): Json => ({ cluster: { config } });
 
 const ROCKETMQ: Record<string, KeyCase> = {
+  // Datagram effects: every RocketMQ channel is on TCP (remoting, HA, DLedger): refused where written.
+  'network/duplicate': { rejected: 'duplicate', values: [0.05] },
+  'network/reorder': { rejected: 'reorder', values: [0.05] },
+  'network/links[]/duplicate': { rejected: 'duplicate', base: { network: { links: [{ from: ['broker-a-0'], to: ['broker-a-1'] }] } }, values: [0.2] },
+  'network/links[]/reorder': { rejected: 'reorder', base: { network: { links: [{ from: ['broker-a-0'], to: ['broker-a-1'] }] } }, values: [0.2] },
   // 5.x only: a crashed broker is dropped 120 s after its last heartbeat, at the next scan.
   'cluster/config/scanNotActiveBrokerInterval': { from: 'rocketmq/namesrv-scan-interval.yaml', values: [5000, 60_000] },
   'cluster/config/messageDelayLevel': { set: { 'workload/producers/0/delayLevel': 1 }, values: ['1s 5s', '2s 5s'] },

@@ -1,5 +1,6 @@
 import type { RabbitVersion } from './version.js';
 import type { CommonConsumer, CommonProducer, CommonScenario } from '../../sim/scenario/schema.js';
+import { datagramEffectProblems, type NetworkSection } from '../../sim/scenario/tcp-only.js';
 import { ConfigError, type ConfigPath, type ConfigProblem } from '../../sim/scenario/config-error.js';
 import type { Permission } from './broker/connection.js';
 import type { BindingDef, ExchangeDef } from './broker/exchange-routing.js';
@@ -68,15 +69,8 @@ export function topologyOf(scenario: RabbitScenario): {
   const checkVhost = (v: string, path: ConfigPath) => {
     if (!vhosts.includes(v)) problem(path, `no vhost "${v}" (vhosts: ${vhosts.join(', ')})`, vhosts, v);
   };
-  // Every RabbitMQ channel is a TCP connection (AMQP clients, the Erlang distribution carrying Ra
-  // and the node monitor), which hands its bytes over in order and once: the network's datagram
-  // effects could change nothing, so they are refused where they are written.
-  const network = (scenario as { network?: { duplicate?: number; reorder?: number; links?: { duplicate?: number; reorder?: number }[] } }).network;
-  const tcpOnly = (key: 'duplicate' | 'reorder') => `network ${key} does nothing on RabbitMQ: every channel (AMQP clients, the Erlang distribution) is a TCP connection, which delivers in order and once, and loss shows as retransmission delay; use loss:, latency: or a partition fault`;
-  for (const key of ['duplicate', 'reorder'] as const) {
-    if (network?.[key] !== undefined) problem(['network', key], tcpOnly(key));
-    network?.links?.forEach((link, i) => { if (link[key] !== undefined) problem(['network', 'links', i, key], tcpOnly(key)); });
-  }
+  // Every RabbitMQ channel is a TCP connection: the datagram effects could change nothing.
+  problems.push(...datagramEffectProblems((scenario as { network?: NetworkSection }).network, 'RabbitMQ', 'AMQP clients, the Erlang distribution carrying Ra and the node monitor'));
   const exchanges: ExchangeDef[] = (scenario.exchanges ?? []).map((e, i) => {
     const def: ExchangeDef = {
       vhost: vhost(e.vhost), name: e.name, type: e.type, durable: e.durable ?? RABBIT_DEFAULTS.exchangeDurable, internal: e.internal ?? false,

@@ -37,6 +37,7 @@ import {
 import type { RocketScenario, RocketTopicSpec } from './scenario.js';
 import { ROCKETMQ_NOTES } from './notes.js';
 import { ConfigError } from '../../sim/scenario/config-error.js';
+import { datagramEffectProblems } from '../../sim/scenario/tcp-only.js';
 import { DEFAULT_ROCKET_VERSION, scanSchedule } from './version.js';
 
 export * from './public.js';
@@ -81,6 +82,9 @@ export function buildRocketmq(world: World, scenario: RocketScenario): RocketMod
     throw ConfigError.at(['cluster', 'config', 'inSyncReplicas'],
       `inSyncReplicas is a MessageStoreConfig key of RocketMQ 5.x; 4.x's SYNC_MASTER always waits for one slave (cluster.version ${version}): set cluster.version "5.3", or drop the key`, ['5.3'], version);
   }
+  // Every RocketMQ channel is a TCP connection: the datagram effects could change nothing.
+  const datagram = datagramEffectProblems(scenario.network, 'RocketMQ', 'remoting between clients, brokers and NameServers, master-slave HA, DLedger RPC');
+  if (datagram.length > 0) throw new ConfigError(datagram);
   const settings = resolveBrokerSettings(scenario.cluster?.config, version);
   const groupCount = scenario.cluster?.brokerGroups ?? d.brokerGroups;
   const slaves = scenario.cluster?.slavesPerGroup ?? d.slavesPerGroup;
