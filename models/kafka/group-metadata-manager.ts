@@ -1,4 +1,5 @@
 import type { Timer } from '../../sim/kernel.js';
+import type { PendingTxnOffsets } from './group-txn-offsets.js';
 import type { JoinGroup, LogRecord, SyncGroup } from './protocol.js';
 
 /**
@@ -60,6 +61,8 @@ export interface Group {
   joinTimer: Timer | null;
   delaying: boolean;
   offsets: Map<string, number>;
+  /** TxnOffsetCommit offsets waiting for their producer's transaction marker (group-txn-offsets.ts). */
+  pendingTxnOffsets: PendingTxnOffsets;
   nextMember: number;
 }
 
@@ -73,7 +76,7 @@ export interface StoredGroup {
 export function newGroup(id: string, partition: number): Group {
   return {
     id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), staticMembers: new Map(), joinTimer: null, delaying: false,
-    offsets: new Map(), nextMember: 1,
+    offsets: new Map(), pendingTxnOffsets: new Map(), nextMember: 1,
   };
 }
 

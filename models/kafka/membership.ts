@@ -133,6 +133,12 @@ export class GroupMembership extends ConsumerCoordinator {
           this.coordinatorUnknown();
         }
         return;
+      case 'fetch-offsets-retry':
+        if (this.offsetFetchPending === -1 && this.coordinator !== null && !this.closed) {
+          this.offsetFetchPending = 0;
+          this.fetchCommitted();
+        }
+        return;
       case 'group-processed': return this.onProcessed();
       case 'worker-done': return this.onWorkerDone(args[1]);
       case 'commit-retry': return this.sendBlockingCommit();

@@ -54,6 +54,10 @@ export const KAFKA_NOTES = {
   'txn-begin': 'a transactional producer began a transaction (beginTransaction)',
   'txn-end': "a transactional producer's transaction ended as it sees it (committed, aborted, or unknown when fenced)",
   'txn-producer-fenced': 'a transactional producer was fenced (PRODUCER_FENCED or INVALID_PRODUCER_EPOCH): a fatal error, it sends nothing more',
+  'txn-offset-commit-fenced': 'KIP-447: the group coordinator refused a TxnOffsetCommit from a member of an older generation, an unknown member or a replaced static member (a zombie)',
+  'txn-offsets-completed': "a transaction marker reached the group's __consumer_offsets partition: the producer's pending transactional offsets became the committed offsets (COMMIT) or were dropped (ABORT)",
+  'txn-offsets-sent': 'sendOffsetsToTransaction: the consumed offsets were written in the open transaction (AddOffsetsToTxn, then TxnOffsetCommit)',
+  'offset-fetch-unstable': 'OffsetFetch answered UNSTABLE_OFFSET_COMMIT (a transaction has an offset pending for the partition): the consumer asks again after retry.backoff.ms',
   'txn-partition-verification-failed': 'KIP-890: a transactional Produce for a partition not in an ongoing transaction was refused (INVALID_TXN_STATE)',
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',

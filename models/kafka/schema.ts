@@ -381,7 +381,7 @@ export const kafkaParts: ModelScenarioParts = {
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
     'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
-    'fencedTxnRequests', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
+    'fencedTxnRequests', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 

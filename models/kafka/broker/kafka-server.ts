@@ -314,6 +314,12 @@ export class KafkaBroker implements Actor {
       case 'AddPartitionsToTxn':
         if (this.txnCoordinator) return this.txnCoordinator.onAddPartitionsToTxn(from, message);
         return sendTo(this.ctx, from, { type: 'AddPartitionsToTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'AddOffsetsToTxn':
+        if (this.txnCoordinator) return this.txnCoordinator.onAddOffsetsToTxn(from, message);
+        return sendTo(this.ctx, from, { type: 'AddOffsetsToTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'TxnOffsetCommit':
+        if (this.coordinator) return this.coordinator.onTxnOffsetCommit(from, message);
+        return sendTo(this.ctx, from, { type: 'TxnOffsetCommitResponse', id: message.id, error: 'NOT_COORDINATOR' });
       case 'EndTxn':
         if (this.txnCoordinator) return this.txnCoordinator.onEndTxn(from, message);
         return sendTo(this.ctx, from, { type: 'EndTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });

@@ -491,7 +491,11 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
         pid: request.producerId, seq: -1, batchFirst: -1, last: true, time: this.ctx.now(), producerEpoch: request.producerEpoch, control,
       };
       note(this.ctx, 'txn-marker-written', { partition: key, producerId: request.producerId, epoch: request.producerEpoch, control, offset: record.offset });
-      this.appendAsLeader(replica, [record], MARKER_APPEND_TIMEOUT, (error) => answer(key, error));
+      this.appendAsLeader(replica, [record], MARKER_APPEND_TIMEOUT, (error) => {
+        // A marker on __consumer_offsets completes the producer's transactional offset commits there.
+        if (error === 'NONE' && replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.onTxnCompletion(replica.partition, request.producerId, request.committed);
+        answer(key, error);
+      });
     }
   }
 

@@ -1,10 +1,11 @@
 import type { NodeContext } from '../../../../sim/node.js';
 import { timersOf } from '../../../../sim/timers.js';
 import { coordinatorPartition } from '../../coordinator.js';
+import { OFFSETS_TOPIC } from '../../group-metadata-manager.js';
 import { note } from '../../notes.js';
 import {
   sendTo, HEADER_BYTES,
-  type AddPartitionsToTxn, type EndTxn, type InitProducerId, type KafkaError, type KafkaMessage, type LogRecord, type WriteTxnMarkersResponse,
+  type AddOffsetsToTxn, type AddPartitionsToTxn, type EndTxn, type InitProducerId, type KafkaError, type KafkaMessage, type LogRecord, type WriteTxnMarkersResponse,
 } from '../../protocol.js';
 import type { BrokerConfig } from '../../schema.js';
 import type { KafkaStats } from '../../stats.js';
@@ -16,7 +17,10 @@ import { encodeMetadata, readTransactionLog, validTransition, type Loaded, type 
  * a transactional.id's coordinator is the leader of `__transaction_state` partition
  * abs(transactionalId.hashCode) % transaction.state.log.num.partitions. It answers
  * InitProducerId (a producer id per transactional.id, its epoch bumped at every new instance,
- * which fences the older one and aborts its open transaction), AddPartitionsToTxn and EndTxn;
+ * which fences the older one and aborts its open transaction), AddPartitionsToTxn, AddOffsetsToTxn
+ * (KIP-98: the group's `__consumer_offsets` partition joins the transaction like any other, so it
+ * gets the transaction's marker, which is what makes the group coordinator's pending
+ * TxnOffsetCommit offsets visible or drops them) and EndTxn;
  * writes each state change to its partition's log before acting on it
  * (transaction-state-manager.ts); has the markers written by the marker channel
  * (transaction-marker-channel-manager.ts); aborts transactions open longer than their
@@ -185,6 +189,23 @@ export class TransactionCoordinator {
     if (t.state === 'Ongoing' && added.length === 0) return answer('NONE');
     const startTime = t.state === 'Ongoing' ? t.startTime : this.ctx.now();
     this.write(t, { state: 'Ongoing', partitions: [...(t.state === 'Ongoing' ? t.partitions : []), ...added], startTime }, answer);
+  }
+
+  /** AddOffsetsToTxn: the partition of __consumer_offsets that holds `groupId` joins the transaction (TransactionCoordinator.handleAddPartitionsToTransaction). */
+  onAddOffsetsToTxn(from: string, request: AddOffsetsToTxn): void {
+    const partition = `${OFFSETS_TOPIC}-${coordinatorPartition(request.groupId, this.config.offsetsTopicPartitions)}`;
+    const answer = (error: KafkaError) => this.reply(from, { type: 'AddOffsetsToTxnResponse', id: request.id, error });
+    const found = this.owned(request.transactionalId);
+    if (typeof found === 'string') return answer(found);
+    const error = this.check(found.txn, request.producerId, request.producerEpoch);
+    if (error !== 'NONE') {
+      if (error === 'PRODUCER_FENCED') this.stats.fencedTxnRequests++;
+      return answer(error);
+    }
+    const t = found.txn!;
+    if (t.state === 'Ongoing' && t.partitions.includes(partition)) return answer('NONE');
+    const startTime = t.state === 'Ongoing' ? t.startTime : this.ctx.now();
+    this.write(t, { state: 'Ongoing', partitions: [...(t.state === 'Ongoing' ? t.partitions : []), partition], startTime }, answer);
   }
 
   /** KIP-890 verification from a partition leader: are these partitions in the ongoing transaction of this producer epoch? */
