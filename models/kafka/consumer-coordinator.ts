@@ -117,7 +117,7 @@ export abstract class ConsumerCoordinator {
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
     this.subscription = [...new Set(subscription ?? options.topics ?? [options.topic])].sort();
     this.pattern = options.pattern
-      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff }, options.stats)
+      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff }, options.stats, options.history)
       : null;
   }
 

@@ -323,6 +323,7 @@ export class KafkaConsumer implements Actor {
       case 'OffsetsForLeaderEpochResponse': return this.onValidate(message);
       case 'FindCoordinatorResponse': case 'JoinGroupResponse': case 'SyncGroupResponse': case 'HeartbeatResponse':
       case 'LeaveGroupResponse': case 'ConsumerGroupHeartbeatResponse': case 'OffsetCommitResponse': case 'OffsetFetchResponse': case 'ProduceResponse':
+      case 'InitProducerIdResponse': case 'AddPartitionsToTxnResponse': case 'AddOffsetsToTxnResponse': case 'TxnOffsetCommitResponse': case 'EndTxnResponse':
         this.group?.receive(from, message);
         return;
       default: return unreachable(message, 'consumer message');

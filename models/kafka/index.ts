@@ -94,7 +94,8 @@ export const kafkaModel: KafkaModel = {
     const brokers = Array.from({ length: brokerCount }, (_, i) => `broker-${i + 1}`);
     const consumerSpecs = scenario.workload?.consumers ?? [];
     const groupsUsed = consumerSpecs.some((c) => c.mode === 'subscribe');
-    const transactionsUsed = (scenario.workload?.producers ?? []).some((p) => p.config?.['transactional.id'] !== undefined);
+    const transactionsUsed = (scenario.workload?.producers ?? []).some((p) => p.config?.['transactional.id'] !== undefined)
+      || (scenario.workload?.consumers ?? []).some((c) => c.pipeline?.['processing.guarantee'] === 'exactly_once_v2');
     const { topics, topicOf } = planTopics(scenario.topics ?? [{ name: 'orders' }], brokers, config, groupsUsed, transactionsUsed);
 
     const stats = newStats();
@@ -252,7 +253,7 @@ export const kafkaModel: KafkaModel = {
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
-          ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
+          ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : spec.pipeline ? { pattern: { pipeline: spec.pipeline } } : {}),
           ...(errorHandling ? { pattern: { errorHandling: { spec: errorHandling.spec, topic: topic.topic, failureRate: errorHandling.failureRate } } } : {}),
           ...(spec.steps ? { steps: spec.steps } : {}),
           ...(spec.topics ? { topics: spec.topics } : errorHandling && errorHandling.retryTopics.length > 0 ? { topics: [topic.topic, ...errorHandling.retryTopics] } : {}),

@@ -58,6 +58,8 @@ export const KAFKA_NOTES = {
   'txn-offsets-completed': "a transaction marker reached the group's __consumer_offsets partition: the producer's pending transactional offsets became the committed offsets (COMMIT) or were dropped (ABORT)",
   'txn-offsets-sent': 'sendOffsetsToTransaction: the consumed offsets were written in the open transaction (AddOffsetsToTxn, then TxnOffsetCommit)',
   'offset-fetch-unstable': 'OffsetFetch answered UNSTABLE_OFFSET_COMMIT (a transaction has an offset pending for the partition): the consumer asks again after retry.backoff.ms',
+  'pipeline-task-migrated': "an exactly_once_v2 pipeline instance's transaction aborted (a fenced TxnOffsetCommit: the group moved on) or its producer was fenced: it drops its partitions and rejoins, starting again from the committed offsets",
+  'pipeline-producer-recreated': 'an exactly_once_v2 pipeline instance closed its fenced producer and made a new one with the same transactional.id (InitProducerId bumps the epoch)',
   'txn-partition-verification-failed': 'KIP-890: a transactional Produce for a partition not in an ongoing transaction was refused (INVALID_TXN_STATE)',
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',

@@ -364,6 +364,15 @@ export const kafkaParts: ModelScenarioParts = {
     ], { error: 'expected errorHandling { mode: blocking, attempts, backoff, dlt } or { mode: retry-topics, backoff: [5s, 30s], dlt }' }).optional().meta({
       description: 'mqsim model key (subscribe mode), in Spring for Apache Kafka\'s vocabulary: what the application does when processing a record fails (failureRate). Kafka itself neither redelivers nor dead-letters. Without it, a consumer with failureRate gets Spring\'s default error handler: 10 attempts in place, no back-off, then the record is logged and skipped.',
     }),
+    pipeline: z.strictObject({
+      output: topicName.meta({ description: 'The topic each record read is written to (same key, same message id).' }),
+      'processing.guarantee': z.enum(['at_least_once', 'exactly_once_v2']).optional().meta({
+        description: 'Kafka Streams\' processing.guarantee. at_least_once (default): produce, flush(), then commitSync() the consumed offsets. exactly_once_v2 (KIP-447): one transactional producer per instance (transactional.id <consumer>-txn); each poll\'s records and the consumed offsets (sendOffsetsToTransaction with the consumer\'s group metadata) are committed in one transaction; the consumer reads read_committed.',
+      }),
+      'transaction.timeout.ms': positiveInt.optional().meta({ description: 'exactly_once_v2: transaction.timeout.ms of the instances\' producers (Kafka Streams\' default 10000): how long a crashed instance\'s open transaction holds the output\'s LSO before its coordinator aborts it.' }),
+    }).optional().meta({
+      description: 'mqsim model key (subscribe mode): the consume-transform-produce application (a one-processor Kafka Streams topology): this group reads its topic and writes each record to `output`. As Kafka Streams, it sets enable.auto.commit=false (and isolation.level=read_committed with exactly_once_v2). Its own receives are not deliveries: the output topic\'s consumers deliver.',
+    }),
     dispatch: z.strictObject({
       targets: z.array(topicName).min(1).meta({ description: 'The N topics records are fanned out to, each read by its own group.' }),
       by: z.enum(['key', 'round-robin']).optional().meta({ description: 'key (default): topic toPositive(murmur2(key)) % N, per-key order kept; round-robin: in turn.' }),
