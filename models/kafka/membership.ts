@@ -5,6 +5,7 @@ import { ConsumerCoordinator, membershipTimers, type MembershipTimer } from './c
 import { note } from './notes.js';
 import type { RecordPattern } from './patterns/index.js';
 import type { TxnInbound } from './patterns/forwarder.js';
+import type { ConsumerGroupMetadata } from './transaction-manager.js';
 import type {
   ConsumerGroupHeartbeatResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
   ProduceResponse, SyncGroupResponse,
@@ -44,6 +45,9 @@ export class GroupMembership extends ConsumerCoordinator {
   private readonly pool: Work[] = [];
   private poolHead = 0;
   private busyWorkers = 0;
+  /** exactly_once_v2: the consumer group metadata of the open transaction's batch. */
+  private txnGroup: ConsumerGroupMetadata | null = null;
+  private txnCursors: PartitionCursor[] = [];
   /** producer.flush() before the commit: the loop waits. */
   private flushing = false;
   /** close() was called: done once the loop reaches its next poll(). */
@@ -234,7 +238,13 @@ export class GroupMembership extends ConsumerCoordinator {
     this.batch = batch;
     this.batchIndex = 0;
     this.inBatch = true;
-    eos?.begin();
+    if (eos !== null) {
+      eos.begin();
+      // The group metadata the records were fetched under: what sendOffsetsToTransaction sends,
+      // so the coordinator fences the commit if the group moved on meanwhile (KIP-447).
+      this.txnGroup = { groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId };
+      this.txnCursors = [...new Set(batch.map((w) => w.cursor))];
+    }
     if (this.commitMode === 'manual-before') {
       this.commitSync(this.consumedOffsets(), () => this.processNext());
       return;
@@ -298,8 +308,13 @@ export class GroupMembership extends ConsumerCoordinator {
    */
   private commitTransaction(eos: NonNullable<RecordPattern['transactional']>): void {
     this.flushing = true;
-    const group = { groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId };
-    eos.commit(this.processedOffsets(), group, (outcome) => {
+    const group = this.txnGroup ?? { groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId };
+    this.txnGroup = null;
+    // Partitions lost during the transaction (the heartbeat found the member gone): Streams closes
+    // their tasks dirty, which aborts the transaction; their records are processed again by the new owner.
+    const lost = this.txnCursors.some((c) => !this.cursors.owns(c));
+    this.txnCursors = [];
+    eos.commit(lost ? null : this.processedOffsets(), group, (outcome) => {
       this.flushing = false;
       if (outcome !== 'committed') {
         note(this.ctx, 'pipeline-task-migrated', { group: this.options.group, outcome });

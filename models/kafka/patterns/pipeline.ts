@@ -45,8 +45,11 @@ export interface TransactionalLoop {
   /** The producer is initialized and no transaction is completing: a batch may begin. */
   ready(): boolean;
   begin(): void;
-  /** sendOffsetsToTransaction + commitTransaction (or abort after an abortable error): `done` with the outcome. */
-  commit(offsets: { partition: string; offset: number }[], group: ConsumerGroupMetadata, done: (outcome: 'committed' | 'aborted' | 'fenced') => void): void;
+  /**
+   * sendOffsetsToTransaction + commitTransaction (or abort after an abortable error, or when
+   * `offsets` is null: the batch's partitions were lost): `done` with the outcome.
+   */
+  commit(offsets: { partition: string; offset: number }[] | null, group: ConsumerGroupMetadata, done: (outcome: 'committed' | 'aborted' | 'fenced') => void): void;
   /** Set by the loop: called when the producer becomes ready (initialized, or re-initialized after fencing). */
   onReady: (() => void) | null;
 }
@@ -129,10 +132,11 @@ class PipelineTransactions implements TransactionalLoop {
     this.txn.beginTransaction();
   }
 
-  commit(offsets: { partition: string; offset: number }[], group: ConsumerGroupMetadata, done: (outcome: 'committed' | 'aborted' | 'fenced') => void): void {
+  commit(offsets: { partition: string; offset: number }[] | null, group: ConsumerGroupMetadata, done: (outcome: 'committed' | 'aborted' | 'fenced') => void): void {
     const txn = this.txn;
     if (txn.state === 'FATAL_ERROR') return this.fenced(done);
     this.done = (outcome) => (outcome === 'fenced' ? this.fenced(done) : done(outcome));
+    if (offsets === null) return txn.abortTransaction('partitions lost');
     if (txn.mustAbort) return txn.abortTransaction('batch failed');
     txn.sendOffsetsToTransaction(offsets, group);
     txn.commitTransaction();
