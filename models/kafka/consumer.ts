@@ -376,7 +376,7 @@ export class KafkaConsumer implements Actor {
       case 'poll': case 'heartbeat': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
       case 'fetch-offsets-timeout': case 'fetch-offsets-retry': case 'commit-retry': case 'group-processed': case 'worker-done':
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake': case 'cg-heartbeat-timeout':
-      case 'txn-request-timeout': case 'txn-retry':
+      case 'txn-request-timeout': case 'txn-retry': case 'fwd-pid-timeout':
         // The first process's membership (a later process's timers carry its prefix).
         if (this.incarnation === 1) this.group?.onTimer(...args);
         return;

@@ -112,7 +112,10 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'ProduceResponse':
         this.pattern?.forwarder.receive(message);
         return;
-      case 'InitProducerIdResponse': case 'AddPartitionsToTxnResponse': case 'AddOffsetsToTxnResponse': case 'TxnOffsetCommitResponse': case 'EndTxnResponse':
+      case 'InitProducerIdResponse':
+        if (!this.pattern?.forwarder.receivePid(message)) this.pattern?.forwarder.receiveTxn(message);
+        return;
+      case 'AddPartitionsToTxnResponse': case 'AddOffsetsToTxnResponse': case 'TxnOffsetCommitResponse': case 'EndTxnResponse':
         this.pattern?.forwarder.receiveTxn(message);
         return;
       default: return unreachable(message, 'group member message');
@@ -161,7 +164,7 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'commit-retry': return this.sendBlockingCommit();
       case 'cg-heartbeat-timeout': return this.onHeartbeatTimeout(args[1]);
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
-      case 'txn-request-timeout': case 'txn-retry':
+      case 'txn-request-timeout': case 'txn-retry': case 'fwd-pid-timeout':
         this.pattern?.forwarder.onTimer(...args);
         return;
       default: return unreachable(args[0], 'group member timer');

@@ -29,6 +29,11 @@ import type { TransactionManager, TransactionManagerTimer } from '../transaction
  * the offsets it consumed: a crash between the two forwards the records again (duplicates
  * downstream), never loses them.
  *
+ * Idempotent (a pipeline with enable.idempotence, pipeline.ts): InitProducerId first, then batches
+ * carry the producer id and per-partition sequence numbers, so a batch resent after a lost
+ * response is not written twice; a new process gets a new producer id, so what it reprocesses is
+ * written again all the same.
+ *
  * Transactional (an exactly-once pipeline, pipeline.ts): the same producer with transactional.id:
  * a partition's first batch of a transaction waits for AddPartitionsToTxn, batches carry the
  * producer id, epoch and per-partition sequence numbers (a resent batch keeps its sequence, alone),
@@ -67,6 +72,7 @@ export type ForwarderTimer =
   | { tag: 'fwd-metadata-retry'; data: Target }
   | { tag: 'fwd-request-timeout'; data: { tp: TargetPartition; id: number } }
   | { tag: 'fwd-wake'; data: undefined }
+  | { tag: 'fwd-pid-timeout'; data: number }
   | TransactionManagerTimer;
 const timers = timersOf<ForwarderTimer>();
 
@@ -81,6 +87,8 @@ export interface ForwarderConfig {
   retryBackoff: Micros;
   /** exactly_once_v2: the pipeline instance's transactional.id. */
   transactionalId?: string;
+  /** enable.idempotence without a transactional.id: a producer id from InitProducerId, sequence numbers. */
+  idempotent?: boolean;
 }
 
 export class Forwarder {
@@ -95,9 +103,36 @@ export class Forwarder {
   forwarded = 0;
   /** exactly_once_v2: the transactional producer's transaction manager (set by the pipeline). */
   txn: TransactionManager | null = null;
+  /** Idempotent (not transactional): the producer id, and the InitProducerId in flight. */
+  private producerId = -1;
+  private pidRequest = 0;
 
   constructor(private readonly ctx: NodeContext, private readonly config: ForwarderConfig) {
     this.bootstrap = ctx.random('forwarder-bootstrap').int(config.brokers.length);
+    if (config.idempotent === true && config.transactionalId === undefined) this.initProducerId();
+  }
+
+  /** An idempotent producer's InitProducerId (any broker allocates one). */
+  private initProducerId(): void {
+    const id = this.nextId++;
+    this.pidRequest = id;
+    sendTo(this.ctx, this.config.brokers[this.bootstrap % this.config.brokers.length]!, { type: 'InitProducerId', id }, HEADER_BYTES);
+    timers.set(this.ctx, this.config.requestTimeout, 'fwd-pid-timeout', id);
+  }
+
+  /** The idempotent producer's InitProducerIdResponse; false when not its own. */
+  receivePid(message: InitProducerIdResponse): boolean {
+    if (this.pidRequest === 0 || message.id !== this.pidRequest) return false;
+    this.pidRequest = 0;
+    if (message.error !== 'NONE') {
+      this.bootstrap++;
+      this.initProducerId();
+      return true;
+    }
+    this.producerId = message.producerId;
+    note(this.ctx, 'producer-id', { producerId: message.producerId, epoch: message.producerEpoch });
+    this.drainAll();
+    return true;
   }
 
   /** producer.send(new ProducerRecord(topic, key, value)). */
@@ -206,6 +241,12 @@ export class Forwarder {
       case 'txn-request-timeout': case 'txn-retry':
         this.txn?.onTimer(...([tag, data] as Parameters<TransactionManager['onTimer']>));
         return;
+      case 'fwd-pid-timeout':
+        if (this.pidRequest === data) {
+          this.bootstrap++;
+          this.initProducerId();
+        }
+        return;
       case 'fwd-metadata-timeout': {
         const { target, id } = data;
         if (target.metadataPending === id) {
@@ -303,6 +344,8 @@ export class Forwarder {
     if (tp.inflight !== null || (tp.queue.length === 0 && tp.resend === null) || tp.leader === null) return;
     const txn = this.txn;
     if (txn !== null && !txn.maySend(`${tp.topic}-${tp.partition}`)) return;
+    const idempotent = txn === null && this.config.idempotent === true;
+    if (idempotent && this.producerId < 0) return;
     const now = this.ctx.trueNow();
     if (tp.retryAt > now) {
       if (this.wake === null) this.wake = timers.set(this.ctx, tp.retryAt - now, 'fwd-wake', undefined);
@@ -328,6 +371,8 @@ export class Forwarder {
         topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: txn.producerId, baseSequence: tp.seq, records, id,
         producerEpoch: txn.producerEpoch, transactionalId: this.config.transactionalId!,
       });
+    } else if (idempotent) {
+      sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: this.producerId, baseSequence: tp.seq, records, id });
     } else {
       sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id });
     }
@@ -346,7 +391,7 @@ export class Forwarder {
     if (response.error !== 'NONE') return this.failed(tp, response.error);
     const done = tp.inflight.length;
     tp.inflight = null;
-    if (this.txn !== null) tp.seq += done;
+    if (this.txn !== null || this.config.idempotent === true) tp.seq += done;
     this.forwarded += done;
     this.outstanding -= done;
     if (this.outstanding === 0 && this.flushWaiters.length > 0) {
@@ -363,7 +408,7 @@ export class Forwarder {
     tp.requestId = 0;
     // Resent in front of what queued meanwhile, so the partition's order holds (transactional: on
     // its own, with its sequence numbers, so the leader recognises a batch it already wrote).
-    if (this.txn !== null) tp.resend = tp.inflight;
+    if (this.txn !== null || this.config.idempotent === true) tp.resend = tp.inflight;
     else tp.queue = [...tp.inflight!, ...tp.queue];
     tp.inflight = null;
     tp.retryAt = this.ctx.trueNow() + this.config.retryBackoff;

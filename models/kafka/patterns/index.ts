@@ -49,7 +49,8 @@ export interface PatternSpec {
 export function makePattern(spec: PatternSpec, ctx: NodeContext, config: ForwarderConfig, stats?: KafkaStats, history?: History): RecordPattern | null {
   if (spec.pipeline) {
     const transactional = spec.pipeline['processing.guarantee'] === 'exactly_once_v2';
-    const forwarder = new Forwarder(ctx, transactional ? { ...config, transactionalId: `${ctx.name}-txn` } : config);
+    const idempotent = spec.pipeline['enable.idempotence'] ?? true;
+    const forwarder = new Forwarder(ctx, transactional ? { ...config, transactionalId: `${ctx.name}-txn` } : { ...config, idempotent });
     return new Pipeline(spec.pipeline, forwarder, { ctx, history: history!, brokers: config.brokers, requestTimeout: config.requestTimeout, retryBackoff: config.retryBackoff });
   }
   if (spec.delayScheduler) return new DelayScheduler(spec.delayScheduler, new Forwarder(ctx, config));

@@ -14,7 +14,8 @@ import type { RecordPattern } from './index.js';
  *
  * - at_least_once: forward the records poll() returned, flush(), then commitSync() the consumed
  *   positions. A crash or a fenced commit between the two writes the records again: duplicates
- *   in the output.
+ *   in the output. With enable.idempotence (the default) a batch resent after a lost response is
+ *   not written twice, but a record processed again is a new send: still a duplicate.
  * - exactly_once_v2 (KIP-447): one transactional producer per instance (transactional.id
  *   `<group>-<instance>`, transaction.timeout.ms 10000 as Streams sets it). Each poll's records
  *   are written in a transaction, and the consumed positions go into the same transaction with
@@ -36,6 +37,8 @@ export type ProcessingGuarantee = 'at_least_once' | 'exactly_once_v2';
 export interface PipelineSpec {
   output: string;
   'processing.guarantee'?: ProcessingGuarantee;
+  /** The producers' enable.idempotence (default true; exactly_once_v2 needs it). */
+  'enable.idempotence'?: boolean;
   /** transaction.timeout.ms of the instances' producers (Kafka Streams' default with exactly-once: 10000). */
   'transaction.timeout.ms'?: number;
 }
