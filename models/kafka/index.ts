@@ -284,6 +284,14 @@ export const kafkaModel: KafkaModel = {
       const counts = new Map<string, number>();
       for (const step of [...adminSteps].sort((a, b) => a.at - b.at)) {
         const i = adminSteps.indexOf(step);
+        if (step.at > scenario.duration) throw ConfigError.at(['admin', i, 'at'], `admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
+        if ('abortTransaction' in step) {
+          const t = topicOf(step.abortTransaction.topic, `admin[${i}]`, ['admin', i, 'abortTransaction', 'topic']);
+          const count = counts.get(t.topic) ?? t.partitions.length;
+          if (step.abortTransaction.partition >= count) throw ConfigError.at(['admin', i, 'abortTransaction', 'partition'], `admin[${i}]: ${t.topic} has ${count} partitions (0..${count - 1})`);
+          lines.push(`admin at ${formatDuration(step.at)}: kafka-transactions.sh abort of the open transaction on ${t.topic}-${step.abortTransaction.partition} (DescribeProducers, WriteTxnMarkers ABORT)`);
+          continue;
+        }
         const t = topicOf(step.addPartitions.topic, `admin[${i}]`, ['admin', i, 'addPartitions', 'topic']);
         const current = counts.get(t.topic) ?? t.partitions.length;
         if (step.addPartitions.count <= current) {

@@ -60,6 +60,10 @@ export const KAFKA_NOTES = {
   'offset-fetch-unstable': 'OffsetFetch answered UNSTABLE_OFFSET_COMMIT (a transaction has an offset pending for the partition): the consumer asks again after retry.backoff.ms',
   'pipeline-task-migrated': "an exactly_once_v2 pipeline instance's transaction aborted (a fenced TxnOffsetCommit: the group moved on) or its producer was fenced: it drops its partitions and rejoins, starting again from the committed offsets",
   'pipeline-producer-recreated': 'an exactly_once_v2 pipeline instance closed its fenced producer and made a new one with the same transactional.id (InitProducerId bumps the epoch)',
+  'admin-abort-transaction': 'kafka-transactions.sh abort (KIP-664): the admin client found the open transaction holding the partition\'s LSO (DescribeProducers) and sends the leader an ABORT marker for that producer (WriteTxnMarkers)',
+  'admin-transaction-aborted': "the partition leader wrote the admin's ABORT marker: the hanging transaction is over and the last stable offset moves on",
+  'admin-no-open-transaction': 'kafka-transactions.sh abort found no open transaction on the partition (DescribeProducers): nothing to abort',
+  'admin-abort-transaction-failed': 'the admin client gave up aborting a transaction (no leader or no answer after many tries)',
   'txn-partition-verification-failed': 'KIP-890: a transactional Produce for a partition not in an ongoing transaction was refused (INVALID_TXN_STATE)',
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',

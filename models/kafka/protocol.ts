@@ -487,6 +487,15 @@ export interface WriteTxnMarkersResponse { type: 'WriteTxnMarkersResponse'; id: 
  */
 export interface CreatePartitions { type: 'CreatePartitions'; topic: string; count: number; assignments: string[][]; id: number }
 export interface CreatePartitionsResponse { type: 'CreatePartitionsResponse'; id: number; error: KafkaError; message?: string }
+/** KIP-664 (kafka-transactions.sh describe-producers / find-hanging): a partition leader's active producers. */
+export interface DescribeProducers { type: 'DescribeProducers'; topic: string; partition: number; id: number }
+export interface DescribeProducersResponse {
+  type: 'DescribeProducersResponse';
+  id: number;
+  error: KafkaError;
+  /** currentTxnStartOffset -1: no transaction open on the partition. */
+  producers: { producerId: number; producerEpoch: number; currentTxnStartOffset: number }[];
+}
 
 // ------------------------------------------------------------------ ZooKeeper
 
@@ -526,7 +535,7 @@ export type KafkaMessage =
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
   | ZkCloseSession | ControlledShutdown | ControlledShutdownResponse
-  | CreatePartitions | CreatePartitionsResponse
+  | CreatePartitions | CreatePartitionsResponse | DescribeProducers | DescribeProducersResponse
   | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | EndTxnResponse
   | AddOffsetsToTxn | AddOffsetsToTxnResponse | TxnOffsetCommit | TxnOffsetCommitResponse
   | WriteTxnMarkers | WriteTxnMarkersResponse;
@@ -548,7 +557,7 @@ export type BrokerInbound =
   | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
   | BrokerRegistration | BrokerHeartbeat | AllocateProducerIds
   // admin and consumer groups
-  | CreatePartitions | CreatePartitionsResponse
+  | CreatePartitions | CreatePartitionsResponse | DescribeProducers
   | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | ConsumerGroupHeartbeat | OffsetCommit | OffsetFetch
   // transactions
   | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | AddOffsetsToTxn | TxnOffsetCommit | WriteTxnMarkers | WriteTxnMarkersResponse;

@@ -290,14 +290,20 @@ export const kafkaParts: ModelScenarioParts = {
     topics: z.array(kafkaTopic).min(1)
       .refine((topics) => topics.reduce((n, t) => n + (t.partitions ?? 1), 0) <= BOUNDS.partitions, `at most ${BOUNDS.partitions.toLocaleString('en-US')} partitions in the cluster, over all topics`)
       .optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
-    admin: z.array(z.strictObject({
+    admin: z.array(z.union([z.strictObject({
       at: duration,
       addPartitions: z.strictObject({
         topic: topicName,
         count: partitionCount.meta({ description: 'The new partition count (must be larger than the current one).' }),
       }).meta({ description: 'CreatePartitions (kafka-topics --alter --partitions N) to the controller: the topic grows to `count` partitions.' }),
-    })).optional().meta({
-      description: 'Admin client operations at given times (ZooKeeper mode), e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',
+    }), z.strictObject({
+      at: duration,
+      abortTransaction: z.strictObject({
+        topic: topicName,
+        partition: z.number().int().min(0).meta({ description: 'The partition whose open transaction is aborted.' }),
+      }).meta({ description: 'kafka-transactions.sh find-hanging then abort (KIP-664): DescribeProducers to the partition\'s leader, then WriteTxnMarkers with an ABORT marker for the producer whose open transaction starts first (the one holding the LSO).' }),
+    })], { error: 'expected an admin step: { at: 10s, addPartitions: { topic: orders, count: 6 } } or { at: 30s, abortTransaction: { topic: orders, partition: 2 } }' })).optional().meta({
+      description: 'Admin client operations at given times, e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } } (ZooKeeper mode) or { at: 30s, abortTransaction: { topic: orders, partition: 2 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',
     }),
   },
   producerFields: {
@@ -391,7 +397,7 @@ export const kafkaParts: ModelScenarioParts = {
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
     'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
-    'fencedTxnRequests', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
+    'fencedTxnRequests', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'transactionsAbortedByAdmin', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 

@@ -299,6 +299,7 @@ export class KafkaBroker implements Actor {
       // ---- admin
       case 'CreatePartitions': return this.onCreatePartitions(from, message);
       case 'CreatePartitionsResponse': return this.onForwardedResponse(message);
+      case 'DescribeProducers': return rm.onDescribeProducers(from, message);
       // ---- consumer groups
       case 'FindCoordinator':
         if (message.keyType === 1) return this.metadata.onFindCoordinator(from, message, this.txnCoordinator?.partitionFor(message.key) ?? -1, TRANSACTION_STATE_TOPIC);
