@@ -64,6 +64,7 @@ export const KAFKA_NOTES = {
   'admin-transaction-aborted': "the partition leader wrote the admin's ABORT marker: the hanging transaction is over and the last stable offset moves on",
   'admin-no-open-transaction': 'kafka-transactions.sh abort found no open transaction on the partition (DescribeProducers): nothing to abort',
   'admin-abort-transaction-failed': 'the admin client gave up aborting a transaction (no leader or no answer after many tries)',
+  'txn-id-expired': 'the transaction coordinator expired a transactional.id idle longer than transactional.id.expiration.ms (a tombstone in __transaction_state): its next InitProducerId gets a new producer id',
   'txn-partition-verification-failed': 'KIP-890: a transactional Produce for a partition not in an ongoing transaction was refused (INVALID_TXN_STATE)',
   // ---- follower and log (broker/replica-fetcher.ts, broker/log.ts)
   'log-truncated': 'a replica cut records off its log end (reason: hw, leader-epoch, no-epoch, out-of-range)',

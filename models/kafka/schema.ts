@@ -62,6 +62,8 @@ export const KAFKA_DEFAULTS = {
   'transaction.state.log.replication.factor': 3,
   'transaction.max.timeout.ms': 900_000,
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': 10_000,
+  'transactional.id.expiration.ms': 604_800_000,
+  'transaction.remove.expired.transaction.cleanup.interval.ms': 3_600_000,
   'transaction.partition.verification.enable': true,
   // producer
   acks: 'all' as Acks,
@@ -148,6 +150,12 @@ export const kafkaClusterConfig = z.strictObject({
   'transaction.max.timeout.ms': z.number().int().min(1).optional().meta({ description: 'The largest transaction.timeout.ms a producer may ask for; InitProducerId with more is refused with INVALID_TRANSACTION_TIMEOUT (default 900000).' }),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': z.number().int().min(1).optional().meta({
     description: 'How often the transaction coordinator aborts transactions open longer than their transaction.timeout.ms (default 10000).',
+  }),
+  'transactional.id.expiration.ms': z.number().int().min(1).optional().meta({
+    description: 'How long the transaction coordinator keeps a transactional.id with no transaction open and no update (default 604800000, 7 days); then it writes a tombstone to __transaction_state and forgets it: the next InitProducerId for that id gets a new producer id, and an old instance\'s requests get INVALID_PRODUCER_ID_MAPPING.',
+  }),
+  'transaction.remove.expired.transaction.cleanup.interval.ms': z.number().int().min(1).optional().meta({
+    description: 'How often the transaction coordinator looks for transactional.ids to expire (default 3600000).',
   }),
   'transaction.partition.verification.enable': z.boolean().optional().meta({
     description: 'KIP-890 (Kafka 3.6+): a partition leader asks the transaction coordinator whether a transactional Produce\'s partition is in an ongoing transaction of that producer epoch before appending, and refuses it (INVALID_TXN_STATE) if not, so a late Produce cannot open a hanging transaction (default true; takes effect only with inter.broker.protocol.version >= 3.6).',
@@ -397,7 +405,7 @@ export const kafkaParts: ModelScenarioParts = {
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
     'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
-    'fencedTxnRequests', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'transactionsAbortedByAdmin', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
+    'fencedTxnRequests', 'transactionalIdsExpired', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'transactionsAbortedByAdmin', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 
@@ -451,6 +459,8 @@ export interface BrokerConfig {
   transactionStateReplicationFactor: number;
   transactionMaxTimeoutMs: number;
   transactionAbortTimedOutInterval: Micros;
+  transactionalIdExpiration: Micros;
+  transactionRemoveExpiredInterval: Micros;
   /** KIP-890 partition verification: transaction.partition.verification.enable and an inter.broker.protocol.version >= 3.6. */
   transactionPartitionVerification: boolean;
 }
@@ -515,6 +525,8 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     transactionStateReplicationFactor: c?.['transaction.state.log.replication.factor'] ?? d['transaction.state.log.replication.factor'],
     transactionMaxTimeoutMs: c?.['transaction.max.timeout.ms'] ?? d['transaction.max.timeout.ms'],
     transactionAbortTimedOutInterval: (c?.['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? d['transaction.abort.timed.out.transaction.cleanup.interval.ms']) * MS,
+    transactionalIdExpiration: (c?.['transactional.id.expiration.ms'] ?? d['transactional.id.expiration.ms']) * MS,
+    transactionRemoveExpiredInterval: (c?.['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? d['transaction.remove.expired.transaction.cleanup.interval.ms']) * MS,
     transactionPartitionVerification: (c?.['transaction.partition.verification.enable'] ?? d['transaction.partition.verification.enable']) && ibpAtLeast(ibp, 3, 6),
   };
 }

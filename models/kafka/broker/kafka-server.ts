@@ -374,7 +374,7 @@ export class KafkaBroker implements Actor {
       case 'cg-session': case 'cg-rebalance-timeout':
         this.coordinator?.consumerGroups.onTimer(...args);
         return;
-      case 'txn-abort-timed-out': case 'txn-marker-retry': case 'txn-marker-timeout':
+      case 'txn-abort-timed-out': case 'txn-remove-expired': case 'txn-marker-retry': case 'txn-marker-timeout':
         this.txnCoordinator?.onTimer(...args);
         return;
       case 'txn-verify-timeout': return this.verifier?.onTimeout(args[1]);
