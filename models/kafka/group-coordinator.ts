@@ -2,7 +2,7 @@ import type { NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { StateStore } from '../../sim/state.js';
 import { coordinatorPartition } from './coordinator.js';
-import { addPending, completeTxn, hasPending, replayTxnOffsets, txnOffsetRecords } from './group-txn-offsets.js';
+import { addPending, applyCommit, completeTxn, hasPending, replayTxnOffsets, txnOffsetRecords } from './group-txn-offsets.js';
 import { sendTo, HEADER_BYTES, type ConsumerGroupHeartbeat, type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
   type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup, type TxnOffsetCommit,
 } from './protocol.js';
@@ -75,6 +75,11 @@ export interface CoordinatorHost {
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  /**
+   * Order of this coordinator's appends to its offsets partitions (above every loaded record's
+   * offset): which of a plain commit and a transaction's offsets was written last.
+   */
+  private appendOrder = 0;
   /** The groups of the consumer group protocol (KIP-848): ConsumerGroupHeartbeat and their offsets. */
   readonly consumerGroups: ConsumerGroupCoordinator;
 
@@ -98,7 +103,9 @@ export class GroupCoordinator {
   load(partition: number): void {
     const records = this.host.readAll(partition);
     const { offsets, metadata } = readOffsetsPartition(records);
-    const pending = replayTxnOffsets(records, offsets);
+    const { pending, order } = replayTxnOffsets(records, offsets);
+    const last = records[records.length - 1];
+    if (last !== undefined && last.offset >= this.appendOrder) this.appendOrder = last.offset + 1;
     const modern = this.consumerGroups.load(partition, records, offsets);
     const names = new Set<string>([...metadata.keys(), ...offsets.keys(), ...pending.keys()]);
     for (const name of names) {
@@ -108,6 +115,7 @@ export class GroupCoordinator {
       const group = newGroup(name, partition);
       group.offsets = offsets.get(name) ?? new Map();
       group.pendingTxnOffsets = pending.get(name) ?? new Map();
+      group.offsetOrder = order.get(name) ?? new Map();
       if (stored) {
         group.generation = stored.generation;
         group.protocol = stored.protocol;
@@ -576,12 +584,13 @@ export class GroupCoordinator {
       this.touch(group, group.members.get(request.memberId)!);
     }
     const records = request.offsets.map((o) => ({ msg: `O|${group.id}|${o.partition}|${o.offset}`, key: `offset:${group.id}:${o.partition}` }));
+    const order = this.appendOrder++;
     this.host.append(group.partition, records, (error) => {
       if (error !== 'NONE') {
         reply(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : error === 'REQUEST_TIMED_OUT' ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE');
         return;
       }
-      if (this.groups.get(group.id) === group) for (const o of request.offsets) group.offsets.set(o.partition, o.offset);
+      if (this.groups.get(group.id) === group) applyCommit({ offsets: group.offsets, order: group.offsetOrder }, request.offsets, order);
       this.stats.offsetCommits++;
       reply('NONE');
     });
@@ -607,9 +616,10 @@ export class GroupCoordinator {
       note(this.ctx, 'txn-offset-commit-fenced', { group: group.id, member: request.memberId, generation: request.generationId, current: group.generation, error });
       return reply(error);
     }
+    const order = this.appendOrder++;
     this.host.append(group.partition, txnOffsetRecords(request), (e) => {
       if (e !== 'NONE') return reply(e === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : e === 'REQUEST_TIMED_OUT' ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE');
-      if (this.groups.get(group.id) === group) addPending(group.pendingTxnOffsets, request.producerId, request.offsets);
+      if (this.groups.get(group.id) === group) addPending(group.pendingTxnOffsets, request.producerId, request.offsets, order);
       reply('NONE');
     });
   }
@@ -618,7 +628,7 @@ export class GroupCoordinator {
   onTxnCompletion(partition: number, producerId: number, committed: boolean): void {
     for (const group of this.groups.values()) {
       if (group.partition !== partition || !group.pendingTxnOffsets.has(producerId)) continue;
-      const applied = completeTxn(group.pendingTxnOffsets, group.offsets, producerId, committed);
+      const applied = completeTxn(group.pendingTxnOffsets, { offsets: group.offsets, order: group.offsetOrder }, producerId, committed);
       if (applied > 0) this.stats.offsetCommits++;
       note(this.ctx, 'txn-offsets-completed', { group: group.id, producerId, outcome: committed ? 'committed' : 'aborted', partitions: applied });
     }

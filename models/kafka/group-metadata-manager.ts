@@ -63,6 +63,8 @@ export interface Group {
   offsets: Map<string, number>;
   /** TxnOffsetCommit offsets waiting for their producer's transaction marker (group-txn-offsets.ts). */
   pendingTxnOffsets: PendingTxnOffsets;
+  /** Append order of the record behind each committed offset (a transaction's COMMIT does not undo a newer commit). */
+  offsetOrder: Map<string, number>;
   nextMember: number;
 }
 
@@ -76,7 +78,7 @@ export interface StoredGroup {
 export function newGroup(id: string, partition: number): Group {
   return {
     id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), staticMembers: new Map(), joinTimer: null, delaying: false,
-    offsets: new Map(), pendingTxnOffsets: new Map(), nextMember: 1,
+    offsets: new Map(), pendingTxnOffsets: new Map(), offsetOrder: new Map(), nextMember: 1,
   };
 }
 
