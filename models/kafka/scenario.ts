@@ -81,6 +81,7 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     if (spec.commit !== undefined) throw ConfigError.at(['commit'], `consumers ${group}: a pipeline commits as its processing.guarantee says; commit is not used with it`);
     cconfig.enableAutoCommit = false;
     if (spec.pipeline['processing.guarantee'] === 'exactly_once_v2') {
+      if (cconfig.groupProtocol === 'consumer') throw ConfigError.at(['config', 'group.protocol'], `consumers ${group}: exactly_once_v2 with group.protocol=consumer is not modelled (its TxnOffsetCommit is checked against member epochs)`);
       if (spec.pipeline['enable.idempotence'] === false) throw ConfigError.at(['pipeline', 'enable.idempotence'], `consumers ${group}: exactly_once_v2 needs an idempotent producer (a transactional producer is idempotent)`);
       if (spec.config?.['isolation.level'] === 'read_uncommitted') throw ConfigError.at(['config', 'isolation.level'], `consumers ${group}: exactly_once_v2 reads with isolation.level=read_committed (Kafka Streams sets it)`);
       cconfig.readCommitted = true;
