@@ -249,5 +249,5 @@ export function mergeReports(reports: readonly CheckReport[]): CheckReport {
 }
 
 export { faultSchedule, workload, scenarioVariant, rawVariant, choices, type RawFaultStep, type FaultScheduleOptions, type VariantOptions } from './arbitraries.js';
-export { noLostAcked, noDuplicates, noAbortedReads, orderedPerKey, delayWithin, latencyBelow, allOf, propertiesOf, type Property, type Verdict } from './properties.js';
+export { noLostAcked, noDuplicates, noAbortedReads, eachInputOnce, orderedPerKey, delayWithin, latencyBelow, allOf, propertiesOf, type Property, type Verdict } from './properties.js';
 export { planCheck, evaluateRun, shrinkFailure, CheckSetupError, type CheckPlan, type Counterexample, type RunEvaluation } from './runner.js';

@@ -71,6 +71,30 @@ export const noAbortedReads: Property = property('noAbortedReads', (result) => {
   };
 });
 
+/**
+ * An exactly-once pipeline produces each input once: every input record acknowledged to its
+ * producer reaches the consumers of the pipeline's output (read_committed) exactly once. The
+ * pipeline's own group records no deliveries (it forwards), so the output's consumers are the
+ * ones judged: a record written twice to the output is a duplicate there, one never written (or
+ * stuck behind a hanging transaction) is lost or unseen.
+ */
+export const eachInputOnce: Property = property('eachInputOnce', (result) => {
+  const duplicates = result.anomalies.duplicate;
+  const lost = result.anomalies['lost-write'];
+  const unseen = result.anomalies.unseen;
+  if (duplicates.count === 0 && lost.count === 0 && unseen.count === 0) return { ok: true };
+  const parts: string[] = [];
+  if (duplicates.count > 0) parts.push(`${duplicates.count} input record${duplicates.count === 1 ? '' : 's'} read more than once from the output:\n${describeExamples(result, duplicates.examples)}`);
+  if (lost.count > 0) parts.push(`${lost.count} acknowledged input record${lost.count === 1 ? '' : 's'} never reached the output's consumers:\n${describeExamples(result, lost.examples)}`);
+  if (unseen.count > 0) parts.push(`${unseen.count} input record${unseen.count === 1 ? '' : 's'} not read from the output by the end:\n${describeExamples(result, unseen.examples)}`);
+  return {
+    ok: false,
+    property: 'eachInputOnce',
+    message: parts.join('\n'),
+    expect: { duplicateDeliveries: 0, lostAcked: 0, unseen: 0 },
+  };
+});
+
 /** Each group receives each key's messages (from one producer) in the order they were sent. */
 export const orderedPerKey: Property = property('orderedPerKey', (result) => {
   const reorders = result.anomalies.reorder;
@@ -130,6 +154,7 @@ export function propertiesOf(specs: readonly PropertySpec[]): Property[] {
     if (spec === 'noDuplicates') return noDuplicates;
     if (spec === 'orderedPerKey') return orderedPerKey;
     if (spec === 'noAbortedReads') return noAbortedReads;
+    if (spec === 'eachInputOnce') return eachInputOnce;
     if ('delayWithin' in spec) return delayWithin(spec.delayWithin);
     return latencyBelow(spec.latencyBelow.p, spec.latencyBelow.limit);
   });

@@ -36,7 +36,7 @@ const explore = z.strictObject({
   }).optional().meta({ description: 'Producer and consumer fields and the values to try, applied to every producer / consumer.' }),
 });
 
-export const PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey', 'noAbortedReads'] as const;
+export const PROPERTY_NAMES = ['noLostAcked', 'noDuplicates', 'orderedPerKey', 'noAbortedReads', 'eachInputOnce'] as const;
 
 /** The guarantees `mqsim check` searches counterexamples for. */
 const property = z.array(z.union([

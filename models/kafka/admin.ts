@@ -2,8 +2,9 @@ import type { Actor, NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import { note } from './notes.js';
 import type { Micros } from '../../sim/time.js';
-import { sendTo, HEADER_BYTES, type CreatePartitionsResponse } from './protocol.js';
+import { sendTo, HEADER_BYTES, type CreatePartitionsResponse, type DescribeProducersResponse, type MetadataResponse, type WriteTxnMarkersResponse } from './protocol.js';
 import type { KafkaStats } from './stats.js';
+import { TransactionsAdmin, type AbortTransactionStep, type TransactionsAdminTimer } from './admin-transactions.js';
 
 /**
  * An admin client (Admin.createPartitions, what `kafka-topics --alter --partitions N` does) run
@@ -13,11 +14,13 @@ import type { KafkaStats } from './stats.js';
  * through Metadata). The controller creates the partitions and tells the brokers; clients learn
  * the new partition count from their next Metadata (consumers: metadata.max.age.ms), and a
  * consumer group's leader that sees a subscribed topic grow rejoins, so the group rebalances.
+ * An `abortTransaction` step is kafka-transactions.sh's find-hanging and abort (admin-transactions.ts).
  */
-export interface AdminStep {
+export interface AddPartitionsStep {
   at: Micros;
   addPartitions: { topic: string; count: number };
 }
+export type AdminStep = AddPartitionsStep | AbortTransactionStep;
 
 export interface AdminOptions {
   brokers: readonly string[];
@@ -35,11 +38,12 @@ const REQUEST_TIMEOUT: Micros = 5_000_000;
 export type AdminTimer =
   | { tag: 'admin-step'; data: AdminStep }
   | { tag: 'admin-retry'; data: Pending }
-  | { tag: 'admin-timeout'; data: Pending };
+  | { tag: 'admin-timeout'; data: Pending }
+  | TransactionsAdminTimer;
 const timers = timersOf<AdminTimer>();
 
 interface Pending {
-  step: AdminStep;
+  step: AddPartitionsStep;
   id: number;
   broker: number;
   attempts: number;
@@ -50,8 +54,11 @@ export class KafkaAdmin implements Actor {
   private ctx!: NodeContext;
   private nextId = 1;
   private readonly pending = new Map<number, Pending>();
+  private readonly transactions: TransactionsAdmin;
 
-  constructor(private readonly options: AdminOptions) {}
+  constructor(private readonly options: AdminOptions) {
+    this.transactions = new TransactionsAdmin(() => this.ctx, options.brokers, options.stats);
+  }
 
   start(ctx: NodeContext, _restarted: boolean): void {
     this.ctx = ctx;
@@ -59,10 +66,13 @@ export class KafkaAdmin implements Actor {
     for (const step of this.options.steps) if (step.at >= now) timers.set(ctx, step.at - now, 'admin-step', step);
   }
 
-  receive(_from: string, response: CreatePartitionsResponse): void {
+  receive(_from: string, response: CreatePartitionsResponse | MetadataResponse | DescribeProducersResponse | WriteTxnMarkersResponse): void {
     switch (response.type) {
       case 'CreatePartitionsResponse': return this.onCreatePartitionsResponse(response);
-      default: return unreachable(response.type, 'admin message');
+      case 'MetadataResponse': case 'DescribeProducersResponse': case 'WriteTxnMarkersResponse':
+        this.transactions.receive(response);
+        return;
+      default: return unreachable(response, 'admin message');
     }
   }
 
@@ -86,7 +96,10 @@ export class KafkaAdmin implements Actor {
 
   onTimer(...[tag, data]: TimerArgs<AdminTimer>): void {
     switch (tag) {
-      case 'admin-step': return this.send(data, 0, 0);
+      case 'admin-step':
+        if ('abortTransaction' in data) return this.transactions.start(data);
+        return this.send(data, 0, 0);
+      case 'admin-txn-next': return this.transactions.onTimer(data);
       case 'admin-retry': {
         const p = data;
         return this.send(p.step, p.broker, p.attempts);
@@ -101,7 +114,7 @@ export class KafkaAdmin implements Actor {
     }
   }
 
-  private send(step: AdminStep, broker: number, attempts: number): void {
+  private send(step: AddPartitionsStep, broker: number, attempts: number): void {
     const { topic, count } = step.addPartitions;
     const { current, assignments } = this.options.assignments(topic, count);
     const id = this.nextId++;

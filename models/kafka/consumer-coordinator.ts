@@ -55,6 +55,7 @@ export type MembershipTimer =
   | { tag: 'join-timeout'; data: number }
   | { tag: 'commit-timeout'; data: number }
   | { tag: 'fetch-offsets-timeout'; data: number }
+  | { tag: 'fetch-offsets-retry'; data: undefined }
   | { tag: 'commit-retry'; data: undefined }
   | { tag: 'group-processed'; data: undefined }
   | { tag: 'worker-done'; data: Work }
@@ -132,7 +133,7 @@ export abstract class ConsumerCoordinator {
     this.processing = sampler(options.processing ?? { constant: 0 }, ctx.random('group-processing'));
     this.subscription = [...new Set(subscription ?? options.topics ?? [options.topic])].sort();
     this.pattern = options.pattern
-      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff }, options.stats)
+      ? makePattern(options.pattern, ctx, { brokers: options.brokers, requestTimeout: options.config.requestTimeout, retryBackoff: options.config.retryBackoff }, options.stats, options.history)
       : null;
   }
 
@@ -458,7 +459,8 @@ export abstract class ConsumerCoordinator {
     if (partitions.length === 0) return;
     const id = this.nextId++;
     this.offsetFetchPending = id;
-    this.send({ type: 'OffsetFetch', groupId: this.options.group, partitions, id });
+    // KIP-447: the Java consumer always asks for stable offsets (require_stable).
+    this.send({ type: 'OffsetFetch', groupId: this.options.group, partitions, id, requireStable: true });
     membershipTimers.set(this.ctx, this.config.requestTimeout, 'fetch-offsets-timeout', id);
   }
 
@@ -469,14 +471,27 @@ export abstract class ConsumerCoordinator {
       this.offsetFetchPending = -1;
       return this.coordinatorUnknown();
     }
+    let unstable = 0;
     for (const o of response.offsets) {
       const cursor = this.cursors.get(o.partition);
       if (!cursor || cursor.position !== AWAITING_COMMITTED) continue;
+      if (o.error === 'UNSTABLE_OFFSET_COMMIT') {
+        // A transaction has this partition's offset pending: ask again after retry.backoff.ms
+        // (ConsumerCoordinator: UnstableOffsetCommitException is retriable).
+        unstable++;
+        continue;
+      }
       if (o.offset >= 0) {
         cursor.position = o.offset;
         cursor.consumed = cursor.processed = o.offset;
       } else cursor.position = -1;
       this.consumer.next(cursor);
+    }
+    if (unstable > 0) {
+      if (this.options.stats) this.options.stats.unstableOffsetFetches++;
+      note(this.ctx, 'offset-fetch-unstable', { group: this.options.group, partitions: unstable });
+      this.offsetFetchPending = -1;
+      membershipTimers.set(this.ctx, this.config.retryBackoff, 'fetch-offsets-retry', undefined);
     }
     if ([...this.cursors.values()].some((c) => c.leader === null)) this.consumer.requestMetadata();
   }

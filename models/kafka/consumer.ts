@@ -329,6 +329,7 @@ export class KafkaConsumer implements Actor {
       case 'OffsetsForLeaderEpochResponse': return this.onValidate(message);
       case 'FindCoordinatorResponse': case 'JoinGroupResponse': case 'SyncGroupResponse': case 'HeartbeatResponse':
       case 'LeaveGroupResponse': case 'ConsumerGroupHeartbeatResponse': case 'OffsetCommitResponse': case 'OffsetFetchResponse': case 'ProduceResponse':
+      case 'InitProducerIdResponse': case 'AddPartitionsToTxnResponse': case 'AddOffsetsToTxnResponse': case 'TxnOffsetCommitResponse': case 'EndTxnResponse':
         this.group?.receive(from, message);
         return;
       default: return unreachable(message, 'consumer message');
@@ -379,8 +380,9 @@ export class KafkaConsumer implements Actor {
       }
       case 'processed': return this.onProcessed();
       case 'poll': case 'heartbeat': case 'heartbeat-timeout': case 'find-timeout': case 'find-retry': case 'join-timeout': case 'commit-timeout':
-      case 'fetch-offsets-timeout': case 'commit-retry': case 'group-processed': case 'worker-done':
+      case 'fetch-offsets-timeout': case 'fetch-offsets-retry': case 'commit-retry': case 'group-processed': case 'worker-done':
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake': case 'cg-heartbeat-timeout':
+      case 'txn-request-timeout': case 'txn-retry': case 'fwd-pid-timeout':
         // The first process's membership (a later process's timers carry its prefix).
         if (this.incarnation === 1) this.group?.onTimer(...args);
         return;

@@ -51,6 +51,12 @@ export function describeConsumers(spec: KafkaConsumerSpec, plan: ConsumerSpecPla
     lines.push(`  ${group} is a delay scheduler: each record due ${formatDuration(spec.delayScheduler.delay)} after its timestamp, then forwarded to ${spec.delayScheduler.target} (poll timeout ${formatDuration(spec.delayScheduler.pollTimeout ?? 1_000_000)}; pause and seek until due)`);
   }
   if (spec.dispatch) lines.push(`  ${group} is a dispatcher: every record re-produced to one of ${spec.dispatch.targets.join(', ')} by ${spec.dispatch.by ?? 'key'}`);
+  if (spec.pipeline) {
+    const p = spec.pipeline;
+    lines.push((p['processing.guarantee'] ?? 'at_least_once') === 'exactly_once_v2'
+      ? `  ${group} is a pipeline to ${p.output}, processing.guarantee=exactly_once_v2: each poll's records and offsets in one transaction (transactional.id <consumer>-txn, transaction.timeout.ms=${p['transaction.timeout.ms'] ?? 10_000}, isolation.level=read_committed); the commit line above does not apply`
+      : `  ${group} is a pipeline to ${p.output}, processing.guarantee=at_least_once: produce (enable.idempotence=${p['enable.idempotence'] ?? true}), flush, commitSync`);
+  }
   if (cconfig.groupProtocol === 'consumer') {
     lines.push(`  ${group} uses group.protocol=consumer (KIP-848): ConsumerGroupHeartbeat, server-side assignor ${cconfig.remoteAssignor ?? 'the broker default'}; the session.timeout.ms above does not apply (group.consumer.session.timeout.ms does)`);
   }

@@ -2,8 +2,9 @@ import type { NodeContext } from '../../sim/node.js';
 import { timersOf, unreachable, type TimerArgs } from '../../sim/timers.js';
 import type { StateStore } from '../../sim/state.js';
 import { coordinatorPartition } from './coordinator.js';
+import { addPending, applyCommit, completeTxn, hasPending, replayTxnOffsets, txnOffsetRecords } from './group-txn-offsets.js';
 import { sendTo, HEADER_BYTES, type ConsumerGroupHeartbeat, type GroupSubscriptionMetadata, type Heartbeat, type JoinGroup, type JoinGroupResponse, type KafkaError, type LeaveGroup,
-  type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup,
+  type LogRecord, type OffsetCommit, type OffsetFetch, type SyncGroup, type TxnOffsetCommit,
 } from './protocol.js';
 import type { BrokerConfig } from './schema.js';
 import type { KafkaStats } from './stats.js';
@@ -46,7 +47,10 @@ export { OFFSETS_TOPIC, type GroupStateName, type GroupView, type GroupsState } 
  * - OffsetCommit: written to the offsets partition as records, answered once the partition's
  *   high watermark passes them (every ISR member has them, like acks=all; NOT_ENOUGH_REPLICAS
  *   below min.insync.replicas), within offsets.commit.timeout.ms.
- * - OffsetFetch: the committed offsets (-1: none).
+ * - OffsetFetch: the committed offsets (-1: none); with require_stable, UNSTABLE_OFFSET_COMMIT for
+ *   a partition whose offset a transaction has pending.
+ * - TxnOffsetCommit: offsets written in a producer's transaction, visible at its COMMIT marker
+ *   (group-txn-offsets.ts).
  *
  * Failover: a broker that becomes leader of an offsets partition loads its groups from the log
  * (group-metadata-manager.ts), session timers started afresh; when it stops leading it unloads
@@ -71,6 +75,11 @@ export interface CoordinatorHost {
 
 export class GroupCoordinator {
   private readonly groups = new Map<string, Group>();
+  /**
+   * Order of this coordinator's appends to its offsets partitions (above every loaded record's
+   * offset): which of a plain commit and a transaction's offsets was written last.
+   */
+  private appendOrder = 0;
   /** The groups of the consumer group protocol (KIP-848): ConsumerGroupHeartbeat and their offsets. */
   readonly consumerGroups: ConsumerGroupCoordinator;
 
@@ -94,14 +103,19 @@ export class GroupCoordinator {
   load(partition: number): void {
     const records = this.host.readAll(partition);
     const { offsets, metadata } = readOffsetsPartition(records);
+    const { pending, order } = replayTxnOffsets(records, offsets);
+    const last = records[records.length - 1];
+    if (last !== undefined && last.offset >= this.appendOrder) this.appendOrder = last.offset + 1;
     const modern = this.consumerGroups.load(partition, records, offsets);
-    const names = new Set<string>([...metadata.keys(), ...offsets.keys()]);
+    const names = new Set<string>([...metadata.keys(), ...offsets.keys(), ...pending.keys()]);
     for (const name of names) {
       if (modern.has(name)) continue;
       this.unloadGroup(name);
       const stored = metadata.get(name);
       const group = newGroup(name, partition);
       group.offsets = offsets.get(name) ?? new Map();
+      group.pendingTxnOffsets = pending.get(name) ?? new Map();
+      group.offsetOrder = order.get(name) ?? new Map();
       if (stored) {
         group.generation = stored.generation;
         group.protocol = stored.protocol;
@@ -570,15 +584,54 @@ export class GroupCoordinator {
       this.touch(group, group.members.get(request.memberId)!);
     }
     const records = request.offsets.map((o) => ({ msg: `O|${group.id}|${o.partition}|${o.offset}`, key: `offset:${group.id}:${o.partition}` }));
+    const order = this.appendOrder++;
     this.host.append(group.partition, records, (error) => {
       if (error !== 'NONE') {
         reply(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : error === 'REQUEST_TIMED_OUT' ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE');
         return;
       }
-      if (this.groups.get(group.id) === group) for (const o of request.offsets) group.offsets.set(o.partition, o.offset);
+      if (this.groups.get(group.id) === group) applyCommit({ offsets: group.offsets, order: group.offsetOrder }, request.offsets, order);
       this.stats.offsetCommits++;
       reply('NONE');
     });
+  }
+
+  /**
+   * TxnOffsetCommit (GroupCoordinator.handleTxnCommitOffsets): KIP-447 fences a zombie by the
+   * consumer group metadata the producer sends: a static member replaced by another
+   * (FENCED_INSTANCE_ID), a member id the group no longer has (UNKNOWN_MEMBER_ID), an older
+   * generation (ILLEGAL_GENERATION). The offsets are written and wait for the transaction's marker.
+   */
+  onTxnOffsetCommit(from: string, request: TxnOffsetCommit): void {
+    const reply = (error: KafkaError) => this.reply(from, { type: 'TxnOffsetCommitResponse', id: request.id, error });
+    const group = this.groupFor(request.groupId, true);
+    if (group === 'not-coordinator' || group === undefined) return reply('NOT_COORDINATOR');
+    let error: KafkaError = 'NONE';
+    const current = request.groupInstanceId ? group.staticMembers.get(request.groupInstanceId) : undefined;
+    if (current !== undefined && current !== request.memberId) error = 'FENCED_INSTANCE_ID';
+    else if (request.memberId !== '' && !group.members.has(request.memberId)) error = 'UNKNOWN_MEMBER_ID';
+    else if (request.generationId >= 0 && request.generationId !== group.generation) error = 'ILLEGAL_GENERATION';
+    if (error !== 'NONE') {
+      this.stats.txnOffsetCommitsFenced++;
+      note(this.ctx, 'txn-offset-commit-fenced', { group: group.id, member: request.memberId, generation: request.generationId, current: group.generation, error });
+      return reply(error);
+    }
+    const order = this.appendOrder++;
+    this.host.append(group.partition, txnOffsetRecords(request), (e) => {
+      if (e !== 'NONE') return reply(e === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : e === 'REQUEST_TIMED_OUT' ? 'REQUEST_TIMED_OUT' : 'COORDINATOR_NOT_AVAILABLE');
+      if (this.groups.get(group.id) === group) addPending(group.pendingTxnOffsets, request.producerId, request.offsets, order);
+      reply('NONE');
+    });
+  }
+
+  /** A transaction marker was written on offsets partition `partition` (GroupCoordinator.scheduleHandleTxnCompletion). */
+  onTxnCompletion(partition: number, producerId: number, committed: boolean): void {
+    for (const group of this.groups.values()) {
+      if (group.partition !== partition || !group.pendingTxnOffsets.has(producerId)) continue;
+      const applied = completeTxn(group.pendingTxnOffsets, { offsets: group.offsets, order: group.offsetOrder }, producerId, committed);
+      if (applied > 0) this.stats.offsetCommits++;
+      note(this.ctx, 'txn-offsets-completed', { group: group.id, producerId, outcome: committed ? 'committed' : 'aborted', partitions: applied });
+    }
   }
 
   onOffsetFetch(from: string, request: OffsetFetch): void {
@@ -588,7 +641,9 @@ export class GroupCoordinator {
       this.reply(from, { type: 'OffsetFetchResponse', id: request.id, error: 'NOT_COORDINATOR', offsets: [] });
       return;
     }
-    const offsets = request.partitions.map((partition) => ({ partition, offset: group?.offsets.get(partition) ?? -1 }));
+    const offsets = request.partitions.map((partition) => (request.requireStable === true && group !== undefined && hasPending(group.pendingTxnOffsets, partition)
+      ? { partition, offset: -1, error: 'UNSTABLE_OFFSET_COMMIT' as const }
+      : { partition, offset: group?.offsets.get(partition) ?? -1 }));
     this.reply(from, { type: 'OffsetFetchResponse', id: request.id, error: 'NONE', offsets }, HEADER_BYTES + 16 * offsets.length);
   }
 

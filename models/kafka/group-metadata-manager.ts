@@ -1,4 +1,5 @@
 import type { Timer } from '../../sim/kernel.js';
+import type { PendingTxnOffsets } from './group-txn-offsets.js';
 import type { JoinGroup, LogRecord, SyncGroup } from './protocol.js';
 
 /**
@@ -60,6 +61,10 @@ export interface Group {
   joinTimer: Timer | null;
   delaying: boolean;
   offsets: Map<string, number>;
+  /** TxnOffsetCommit offsets waiting for their producer's transaction marker (group-txn-offsets.ts). */
+  pendingTxnOffsets: PendingTxnOffsets;
+  /** Append order of the record behind each committed offset (a transaction's COMMIT does not undo a newer commit). */
+  offsetOrder: Map<string, number>;
   nextMember: number;
 }
 
@@ -73,7 +78,7 @@ export interface StoredGroup {
 export function newGroup(id: string, partition: number): Group {
   return {
     id, partition, state: 'Empty', generation: 0, protocol: null, leader: null, members: new Map(), staticMembers: new Map(), joinTimer: null, delaying: false,
-    offsets: new Map(), nextMember: 1,
+    offsets: new Map(), pendingTxnOffsets: new Map(), offsetOrder: new Map(), nextMember: 1,
   };
 }
 

@@ -96,7 +96,8 @@ export const kafkaModel: KafkaModel = {
     const brokers = Array.from({ length: brokerCount }, (_, i) => `broker-${i + 1}`);
     const consumerSpecs = scenario.workload?.consumers ?? [];
     const groupsUsed = consumerSpecs.some((c) => c.mode === 'subscribe');
-    const transactionsUsed = (scenario.workload?.producers ?? []).some((p) => p.config?.['transactional.id'] !== undefined);
+    const transactionsUsed = (scenario.workload?.producers ?? []).some((p) => p.config?.['transactional.id'] !== undefined)
+      || (scenario.workload?.consumers ?? []).some((c) => c.pipeline?.['processing.guarantee'] === 'exactly_once_v2');
     const { topics, topicOf } = planTopics(scenario.topics ?? [{ name: 'orders' }], brokers, config, groupsUsed, transactionsUsed);
 
     const stats = newStats();
@@ -258,7 +259,7 @@ export const kafkaModel: KafkaModel = {
           ...(spec.processingMode ? { processingMode: spec.processingMode } : {}),
           ...(spec.workers ? { workers: spec.workers } : {}),
           ...(instanceId !== undefined ? { groupInstanceId: count > 1 ? `${instanceId}-${i - first}` : instanceId } : {}),
-          ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : {}),
+          ...(spec.delayScheduler ? { pattern: { delayScheduler: spec.delayScheduler } } : spec.dispatch ? { pattern: { dispatch: spec.dispatch } } : spec.pipeline ? { pattern: { pipeline: spec.pipeline } } : {}),
           ...(errorHandling ? { pattern: { errorHandling: { spec: errorHandling.spec, topic: topic.topic, failureRate: errorHandling.failureRate } } } : {}),
           ...(spec.steps ? { steps: spec.steps } : {}),
           ...(spec.topics ? { topics: spec.topics } : errorHandling && errorHandling.retryTopics.length > 0 ? { topics: [topic.topic, ...errorHandling.retryTopics] } : {}),
@@ -289,6 +290,14 @@ export const kafkaModel: KafkaModel = {
       const counts = new Map<string, number>();
       for (const step of [...adminSteps].sort((a, b) => a.at - b.at)) {
         const i = adminSteps.indexOf(step);
+        if (step.at > scenario.duration) throw ConfigError.at(['admin', i, 'at'], `admin[${i}]: at ${formatDuration(step.at)} is after the scenario's duration`);
+        if ('abortTransaction' in step) {
+          const t = topicOf(step.abortTransaction.topic, `admin[${i}]`, ['admin', i, 'abortTransaction', 'topic']);
+          const count = counts.get(t.topic) ?? t.partitions.length;
+          if (step.abortTransaction.partition >= count) throw ConfigError.at(['admin', i, 'abortTransaction', 'partition'], `admin[${i}]: ${t.topic} has ${count} partitions (0..${count - 1})`);
+          lines.push(`admin at ${formatDuration(step.at)}: kafka-transactions.sh abort of the open transaction on ${t.topic}-${step.abortTransaction.partition} (DescribeProducers, WriteTxnMarkers ABORT)`);
+          continue;
+        }
         const t = topicOf(step.addPartitions.topic, `admin[${i}]`, ['admin', i, 'addPartitions', 'topic']);
         const current = counts.get(t.topic) ?? t.partitions.length;
         if (step.addPartitions.count <= current) {

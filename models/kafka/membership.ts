@@ -3,15 +3,18 @@ import { unreachable, type TimerArgs } from '../../sim/timers.js';
 import { type PartitionCursor, type Work } from './consumer.js';
 import { ConsumerCoordinator, membershipTimers, type MembershipTimer } from './consumer-coordinator.js';
 import { note } from './notes.js';
+import type { RecordPattern } from './patterns/index.js';
+import type { TxnInbound } from './patterns/forwarder.js';
+import type { ConsumerGroupMetadata } from './transaction-manager.js';
 import type {
   ConsumerGroupHeartbeatResponse, FindCoordinatorResponse, HeartbeatResponse, JoinGroupResponse, LeaveGroupResponse, MetadataResponse, OffsetCommitResponse, OffsetFetchResponse,
   ProduceResponse, SyncGroupResponse,
 } from './protocol.js';
 
-/** What reaches a group member: the coordinator's answers, and its forwarder's Produce answers. */
+/** What reaches a group member: the coordinator's answers, and its forwarder's Produce and transaction answers. */
 export type MembershipInbound =
   | FindCoordinatorResponse | JoinGroupResponse | SyncGroupResponse | HeartbeatResponse | LeaveGroupResponse | ConsumerGroupHeartbeatResponse
-  | OffsetCommitResponse | OffsetFetchResponse | ProduceResponse;
+  | OffsetCommitResponse | OffsetFetchResponse | ProduceResponse | Exclude<TxnInbound, FindCoordinatorResponse>;
 
 /**
  * A subscribe()-mode consumer's poll loop (KafkaConsumer.poll and the application around it) on
@@ -42,6 +45,9 @@ export class GroupMembership extends ConsumerCoordinator {
   private readonly pool: Work[] = [];
   private poolHead = 0;
   private busyWorkers = 0;
+  /** exactly_once_v2: the consumer group metadata of the open transaction's batch. */
+  private txnGroup: ConsumerGroupMetadata | null = null;
+  private txnCursors: PartitionCursor[] = [];
   /** producer.flush() before the commit: the loop waits. */
   private flushing = false;
   /** close() was called: done once the loop reaches its next poll(). */
@@ -64,6 +70,12 @@ export class GroupMembership extends ConsumerCoordinator {
   }
 
   start(): void {
+    const eos = this.pattern?.transactional ?? null;
+    if (eos) {
+      eos.onReady = () => {
+        if (!this.inBatch && !this.flushing) this.poll();
+      };
+    }
     const now = this.ctx.trueNow();
     this.lastPoll = now;
     this.nextAutoCommit = now + this.config.autoCommitInterval;
@@ -85,6 +97,8 @@ export class GroupMembership extends ConsumerCoordinator {
   receive(_from: string, message: MembershipInbound): void {
     switch (message.type) {
       case 'FindCoordinatorResponse': {
+        // The pipeline's transactional producer looks up its own coordinators.
+        if (this.pattern?.forwarder.receiveTxn(message)) return;
         this.onFindCoordinator(message);
         return this.countCoordinatorMove();
       }
@@ -97,6 +111,12 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'OffsetFetchResponse': return this.onOffsetFetch(message);
       case 'ProduceResponse':
         this.pattern?.forwarder.receive(message);
+        return;
+      case 'InitProducerIdResponse':
+        if (!this.pattern?.forwarder.receivePid(message)) this.pattern?.forwarder.receiveTxn(message);
+        return;
+      case 'AddPartitionsToTxnResponse': case 'AddOffsetsToTxnResponse': case 'TxnOffsetCommitResponse': case 'EndTxnResponse':
+        this.pattern?.forwarder.receiveTxn(message);
         return;
       default: return unreachable(message, 'group member message');
     }
@@ -132,11 +152,18 @@ export class GroupMembership extends ConsumerCoordinator {
       case 'fetch-offsets-timeout':
         if (this.offsetFetchPending === data) this.coordinatorRequestTimedOut();
         return;
+      case 'fetch-offsets-retry':
+        if (this.offsetFetchPending === -1 && this.coordinator !== null && !this.closed) {
+          this.offsetFetchPending = 0;
+          this.fetchCommitted();
+        }
+        return;
       case 'group-processed': return this.onProcessed();
       case 'worker-done': return this.onWorkerDone(args[1]);
       case 'commit-retry': return this.sendBlockingCommit();
       case 'cg-heartbeat-timeout': return this.onHeartbeatTimeout(args[1]);
       case 'fwd-metadata-timeout': case 'fwd-metadata-retry': case 'fwd-request-timeout': case 'fwd-wake':
+      case 'txn-request-timeout': case 'txn-retry': case 'fwd-pid-timeout':
         this.pattern?.forwarder.onTimer(...args);
         return;
       default: return unreachable(args[0], 'group member timer');
@@ -175,6 +202,12 @@ export class GroupMembership extends ConsumerCoordinator {
       this.waiting = true; // the hand-off queue is full: the poll thread is blocked in put()
       return;
     }
+    const eos = this.pattern?.transactional ?? null;
+    if (eos !== null && canConsume && this.buffer.length > 0 && !eos.ready()) {
+      // exactly_once_v2: no record is processed outside a transaction (initTransactions pending).
+      this.waiting = true;
+      return;
+    }
     const batch: Work[] = [];
     if (canConsume && this.buffer.length > 0) {
       const max = this.config.maxPollRecords;
@@ -207,6 +240,13 @@ export class GroupMembership extends ConsumerCoordinator {
     this.batch = batch;
     this.batchIndex = 0;
     this.inBatch = true;
+    if (eos !== null) {
+      eos.begin();
+      // The group metadata the records were fetched under: what sendOffsetsToTransaction sends,
+      // so the coordinator fences the commit if the group moved on meanwhile (KIP-447).
+      this.txnGroup = { groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId };
+      this.txnCursors = [...new Set(batch.map((w) => w.cursor))];
+    }
     if (this.commitMode === 'manual-before') {
       this.commitSync(this.consumedOffsets(), () => this.processNext());
       return;
@@ -252,12 +292,39 @@ export class GroupMembership extends ConsumerCoordinator {
   }
 
   private afterBatch(): void {
+    const eos = this.pattern?.transactional ?? null;
+    if (eos !== null) return this.commitTransaction(eos);
     if (this.commitMode === 'manual-sync-after') {
       this.commitSync(this.processedOffsets(), () => this.poll());
       return;
     }
     if (this.commitMode === 'manual-async-after') this.commitAsync(this.processedOffsets());
     this.poll();
+  }
+
+  /**
+   * exactly_once_v2: the processed positions go into the transaction (sendOffsetsToTransaction
+   * with this member's group metadata), then commitTransaction(). An abort or a fenced producer
+   * is Streams' task migration: every partition is dropped and the member rejoins, so it starts
+   * again from the committed offsets.
+   */
+  private commitTransaction(eos: NonNullable<RecordPattern['transactional']>): void {
+    this.flushing = true;
+    const group = this.txnGroup ?? { groupId: this.options.group, generationId: this.generation, memberId: this.memberId, groupInstanceId: this.instanceId };
+    this.txnGroup = null;
+    // Partitions lost during the transaction (the heartbeat found the member gone): Streams closes
+    // their tasks dirty, which aborts the transaction; their records are processed again by the new owner.
+    const lost = this.txnCursors.some((c) => !this.cursors.owns(c));
+    this.txnCursors = [];
+    eos.commit(lost ? null : this.processedOffsets(), group, (outcome) => {
+      this.flushing = false;
+      if (outcome !== 'committed') {
+        note(this.ctx, 'pipeline-task-migrated', { group: this.options.group, outcome });
+        if (this.cursors.size > 0) this.revoke([...this.cursors.values()], 'lost');
+        this.rejoinNeeded = true;
+      }
+      if (!this.closed) this.poll();
+    });
   }
 
   private startWorkers(): void {

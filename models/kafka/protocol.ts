@@ -80,6 +80,8 @@ export type KafkaError =
   | 'CONCURRENT_TRANSACTIONS'
   | 'INVALID_TRANSACTION_TIMEOUT'
   | 'INVALID_RECORD'
+  /** KIP-447: OffsetFetch with require_stable for a partition with a pending transactional offset commit (retriable). */
+  | 'UNSTABLE_OFFSET_COMMIT'
   /** The client's connection to the broker closed with the request in flight (NetworkException, retriable). */
   | 'NETWORK_EXCEPTION';
 
@@ -401,8 +403,15 @@ export interface ConsumerGroupHeartbeatResponse {
   /** The member's assignment (its partitions, "topic-partition"); null when unchanged. */
   assignment: string[] | null;
 }
-export interface OffsetFetch { type: 'OffsetFetch'; groupId: string; partitions: string[]; id: number }
-export interface OffsetFetchResponse { type: 'OffsetFetchResponse'; id: number; error: KafkaError; offsets: { partition: string; offset: number }[] }
+export interface OffsetFetch {
+  type: 'OffsetFetch';
+  groupId: string;
+  partitions: string[];
+  id: number;
+  /** KIP-447 (v7): answer UNSTABLE_OFFSET_COMMIT for a partition with a pending transactional offset (a read_committed consumer asks this). */
+  requireStable?: boolean;
+}
+export interface OffsetFetchResponse { type: 'OffsetFetchResponse'; id: number; error: KafkaError; offsets: { partition: string; offset: number; error?: KafkaError }[] }
 
 // ------------------------------------------------------------------ transactions (KIP-98, KIP-447)
 
@@ -428,6 +437,36 @@ export interface EndTxn {
   id: number;
 }
 export interface EndTxnResponse { type: 'EndTxnResponse'; id: number; error: KafkaError }
+/** sendOffsetsToTransaction, first step: the transaction coordinator adds the group's __consumer_offsets partition to the transaction. */
+export interface AddOffsetsToTxn {
+  type: 'AddOffsetsToTxn';
+  transactionalId: string;
+  producerId: number;
+  producerEpoch: number;
+  groupId: string;
+  id: number;
+}
+export interface AddOffsetsToTxnResponse { type: 'AddOffsetsToTxnResponse'; id: number; error: KafkaError }
+/**
+ * sendOffsetsToTransaction, second step, to the group coordinator: offsets written to
+ * __consumer_offsets as part of the producer's transaction, visible once its COMMIT marker is
+ * written there. KIP-447 (v3): the consumer's group metadata, so a zombie of an older generation
+ * is fenced by the group coordinator.
+ */
+export interface TxnOffsetCommit {
+  type: 'TxnOffsetCommit';
+  transactionalId: string;
+  groupId: string;
+  producerId: number;
+  producerEpoch: number;
+  /** -1 and memberId '' without group metadata (the pre-KIP-447 sendOffsetsToTransaction(offsets, groupId)). */
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+  offsets: { partition: string; offset: number }[];
+  id: number;
+}
+export interface TxnOffsetCommitResponse { type: 'TxnOffsetCommitResponse'; id: number; error: KafkaError }
 /** From a transaction coordinator to a partition leader: append a COMMIT or ABORT control record for the producer. */
 export interface WriteTxnMarkers {
   type: 'WriteTxnMarkers';
@@ -450,6 +489,15 @@ export interface WriteTxnMarkersResponse { type: 'WriteTxnMarkersResponse'; id: 
  */
 export interface CreatePartitions { type: 'CreatePartitions'; topic: string; count: number; assignments: string[][]; id: number }
 export interface CreatePartitionsResponse { type: 'CreatePartitionsResponse'; id: number; error: KafkaError; message?: string }
+/** KIP-664 (kafka-transactions.sh describe-producers / find-hanging): a partition leader's active producers. */
+export interface DescribeProducers { type: 'DescribeProducers'; topic: string; partition: number; id: number }
+export interface DescribeProducersResponse {
+  type: 'DescribeProducersResponse';
+  id: number;
+  error: KafkaError;
+  /** currentTxnStartOffset -1: no transaction open on the partition. */
+  producers: { producerId: number; producerEpoch: number; currentTxnStartOffset: number }[];
+}
 
 // ------------------------------------------------------------------ ZooKeeper
 
@@ -489,8 +537,9 @@ export type KafkaMessage =
   | ZkConnect | ZkConnectResponse | ZkPing | ZkPingResponse | ZkCreateController | ZkCreateControllerResponse
   | ZkControllerChanged | ZkBrokersChanged | ZkSetPartitions | ZkSetPartitionsResponse | ZkAllocateProducerIds | ZkAllocateProducerIdsResponse
   | ZkCloseSession | ControlledShutdown | ControlledShutdownResponse
-  | CreatePartitions | CreatePartitionsResponse
+  | CreatePartitions | CreatePartitionsResponse | DescribeProducers | DescribeProducersResponse
   | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | EndTxnResponse
+  | AddOffsetsToTxn | AddOffsetsToTxnResponse | TxnOffsetCommit | TxnOffsetCommitResponse
   | WriteTxnMarkers | WriteTxnMarkersResponse;
 
 /** Every message of the model, ZooKeeper and KRaft modes, as one union discriminated by `type`. */
@@ -510,10 +559,10 @@ export type BrokerInbound =
   | Vote | VoteResponse | BeginQuorumEpoch | BeginQuorumEpochResponse | EndQuorumEpoch | EndQuorumEpochResponse
   | BrokerRegistration | BrokerHeartbeat | AllocateProducerIds
   // admin and consumer groups
-  | CreatePartitions | CreatePartitionsResponse
+  | CreatePartitions | CreatePartitionsResponse | DescribeProducers
   | FindCoordinator | JoinGroup | SyncGroup | Heartbeat | LeaveGroup | ConsumerGroupHeartbeat | OffsetCommit | OffsetFetch
   // transactions
-  | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | WriteTxnMarkers | WriteTxnMarkersResponse;
+  | AddPartitionsToTxn | AddPartitionsToTxnResponse | EndTxn | AddOffsetsToTxn | TxnOffsetCommit | WriteTxnMarkers | WriteTxnMarkersResponse;
 
 /** Sends a protocol message through a node context. */
 export function sendTo(ctx: { send(to: string, message: { type: string }, bytes?: number): void }, to: string, message: KafkaMessage, bytes = HEADER_BYTES): void {

@@ -4,7 +4,7 @@ import { formatDuration } from '../../sim/time.js';
 import type { AdminStep } from './admin.js';
 import type { CommitMode } from './consumer.js';
 import type { TopicAssignment } from './controller.js';
-import type { DelaySchedulerSpec, DispatchSpec, ErrorHandlingSpec } from './patterns/index.js';
+import type { DelaySchedulerSpec, DispatchSpec, ErrorHandlingSpec, PipelineSpec } from './patterns/index.js';
 import { errorHandlingTopics, SPRING_DEFAULT } from './patterns/error-handler.js';
 import type { KafkaVersion } from './version.js';
 import { resolveConsumerConfig, type KafkaClusterConfig, type KafkaConsumerConfig, type KafkaProducerConfig, type KafkaTopicSpec, type ConsumerConfig as ResolvedConsumerConfig } from './schema.js';
@@ -34,6 +34,8 @@ export interface KafkaConsumerSpec extends CommonConsumer {
   commit?: CommitMode;
   delayScheduler?: DelaySchedulerSpec;
   dispatch?: DispatchSpec;
+  /** mqsim model key: the consume-transform-produce application (processing.guarantee). */
+  pipeline?: PipelineSpec;
   /** mqsim model key: what the application does when processing fails (Spring Kafka's error handlers). */
   errorHandling?: ErrorHandlingSpec;
   /** mqsim model key: subscription changes, close() and a new process at given times. */
@@ -74,6 +76,18 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
   const mode = spec.mode ?? 'assign';
   const count = spec.count ?? 1;
   const cconfig = resolveConsumerConfig(spec.config);
+  if (spec.pipeline !== undefined) {
+    // Kafka Streams overrides these consumer configs: it commits itself, and reads committed data under exactly-once.
+    if (cconfig.autoCommitExplicit && cconfig.enableAutoCommit) throw ConfigError.at(['config', 'enable.auto.commit'], `consumers ${group}: a pipeline commits itself (Kafka Streams sets enable.auto.commit=false)`);
+    if (spec.commit !== undefined) throw ConfigError.at(['commit'], `consumers ${group}: a pipeline commits as its processing.guarantee says; commit is not used with it`);
+    cconfig.enableAutoCommit = false;
+    if (spec.pipeline['processing.guarantee'] === 'exactly_once_v2') {
+      if (cconfig.groupProtocol === 'consumer') throw ConfigError.at(['config', 'group.protocol'], `consumers ${group}: exactly_once_v2 with group.protocol=consumer is not modelled (its TxnOffsetCommit is checked against member epochs)`);
+      if (spec.pipeline['enable.idempotence'] === false) throw ConfigError.at(['pipeline', 'enable.idempotence'], `consumers ${group}: exactly_once_v2 needs an idempotent producer (a transactional producer is idempotent)`);
+      if (spec.config?.['isolation.level'] === 'read_uncommitted') throw ConfigError.at(['config', 'isolation.level'], `consumers ${group}: exactly_once_v2 reads with isolation.level=read_committed (Kafka Streams sets it)`);
+      cconfig.readCommitted = true;
+    }
+  }
   if (mode === 'assign' && count > 1) throw new Error(`consumers ${group}: count > 1 needs mode: subscribe (an assign() consumer reads every partition)`);
   const commit: CommitMode = spec.commit ?? (cconfig.enableAutoCommit ? 'auto' : 'manual-sync-after');
   if (mode === 'subscribe') {
@@ -93,8 +107,8 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     }
   } else if (spec.commit !== undefined || spec.processingMode !== undefined || spec.config?.['group.instance.id'] !== undefined
     || spec.config?.['group.protocol'] !== undefined || spec.config?.['group.remote.assignor'] !== undefined
-    || spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
-    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, group.protocol, group.remote.assignor, delayScheduler and dispatch need mode: subscribe`);
+    || spec.delayScheduler !== undefined || spec.dispatch !== undefined || spec.pipeline !== undefined) {
+    throw new Error(`consumers ${group}: commit, processingMode, group.instance.id, group.protocol, group.remote.assignor, delayScheduler, dispatch and pipeline need mode: subscribe`);
   }
   const groupTopics = [topic];
   if (spec.topics !== undefined) {
@@ -123,13 +137,13 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
       }
     }
   }
-  if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) {
-    if (spec.steps !== undefined || spec.topics !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch read one topic; steps and topics are not supported with them`);
-    if (spec.delayScheduler !== undefined && spec.dispatch !== undefined) throw new Error(`consumers ${group}: delayScheduler and dispatch are two applications; give each its own group`);
-    if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler and dispatch run in the sync poll loop (processingMode: sync)`);
-    const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.dispatch!.targets;
+  if (spec.delayScheduler !== undefined || spec.dispatch !== undefined || spec.pipeline !== undefined) {
+    if (spec.steps !== undefined || spec.topics !== undefined) throw new Error(`consumers ${group}: delayScheduler, dispatch and pipeline read one topic; steps and topics are not supported with them`);
+    if ([spec.delayScheduler, spec.dispatch, spec.pipeline].filter((x) => x !== undefined).length > 1) throw new Error(`consumers ${group}: delayScheduler, dispatch and pipeline are different applications; give each its own group`);
+    if (spec.processingMode === 'async-pool') throw new Error(`consumers ${group}: delayScheduler, dispatch and pipeline run in the sync poll loop (processingMode: sync)`);
+    const targets = spec.delayScheduler ? [spec.delayScheduler.target] : spec.pipeline ? [spec.pipeline.output] : spec.dispatch!.targets;
     for (const [k, t] of targets.entries()) {
-      const path = spec.delayScheduler ? ['delayScheduler', 'target'] : ['dispatch', 'targets', k];
+      const path = spec.delayScheduler ? ['delayScheduler', 'target'] : spec.pipeline ? ['pipeline', 'output'] : ['dispatch', 'targets', k];
       if (t === topic.topic) throw ConfigError.at(path, `consumers ${group}: forwarding ${topic.topic} to itself`);
       topicOf(t, `consumers ${group}`, path);
     }
@@ -140,7 +154,7 @@ export function checkConsumerSpec(spec: KafkaConsumerSpec, duration: number, top
     const what = spec.errorHandling !== undefined ? 'errorHandling' : 'failureRate';
     const path = [what];
     if (mode !== 'subscribe') throw ConfigError.at(path, `consumers ${group}: ${what} needs mode: subscribe (the error handling of a consumer group's application)`);
-    if (spec.delayScheduler !== undefined || spec.dispatch !== undefined) throw ConfigError.at(path, `consumers ${group}: ${what} with delayScheduler or dispatch is not modelled (their loop forwards every record)`);
+    if (spec.delayScheduler !== undefined || spec.dispatch !== undefined || spec.pipeline !== undefined) throw ConfigError.at(path, `consumers ${group}: ${what} with delayScheduler, dispatch or pipeline is not modelled (their loop forwards every record)`);
     if (spec.processingMode === 'async-pool') throw ConfigError.at(path, `consumers ${group}: ${what} runs in the sync poll loop (processingMode: sync), as Spring's listener container does`);
     if (spec.topics !== undefined || spec.steps?.some((s) => s.subscribe !== undefined)) throw ConfigError.at(path, `consumers ${group}: ${what} with several topics or subscription changes is not modelled`);
     const handling = spec.errorHandling ?? SPRING_DEFAULT;

@@ -63,6 +63,8 @@ export const KAFKA_DEFAULTS = {
   'transaction.state.log.replication.factor': 3,
   'transaction.max.timeout.ms': 900_000,
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': 10_000,
+  'transactional.id.expiration.ms': 604_800_000,
+  'transaction.remove.expired.transaction.cleanup.interval.ms': 3_600_000,
   'transaction.partition.verification.enable': true,
   // producer
   acks: 'all' as Acks,
@@ -149,6 +151,12 @@ export const kafkaClusterConfig = z.strictObject({
   'transaction.max.timeout.ms': z.number().int().min(1).optional().meta({ description: 'The largest transaction.timeout.ms a producer may ask for; InitProducerId with more is refused with INVALID_TRANSACTION_TIMEOUT (default 900000).' }),
   'transaction.abort.timed.out.transaction.cleanup.interval.ms': z.number().int().min(1).optional().meta({
     description: 'How often the transaction coordinator aborts transactions open longer than their transaction.timeout.ms (default 10000).',
+  }),
+  'transactional.id.expiration.ms': z.number().int().min(1).optional().meta({
+    description: 'How long the transaction coordinator keeps a transactional.id with no transaction open and no update (default 604800000, 7 days); then it writes a tombstone to __transaction_state and forgets it: the next InitProducerId for that id gets a new producer id, and an old instance\'s requests get INVALID_PRODUCER_ID_MAPPING.',
+  }),
+  'transaction.remove.expired.transaction.cleanup.interval.ms': z.number().int().min(1).optional().meta({
+    description: 'How often the transaction coordinator looks for transactional.ids to expire (default 3600000).',
   }),
   'transaction.partition.verification.enable': z.boolean().optional().meta({
     description: 'KIP-890 (Kafka 3.6+): a partition leader asks the transaction coordinator whether a transactional Produce\'s partition is in an ongoing transaction of that producer epoch before appending, and refuses it (INVALID_TXN_STATE) if not, so a late Produce cannot open a hanging transaction (default true; takes effect only with inter.broker.protocol.version >= 3.6).',
@@ -294,14 +302,20 @@ export const kafkaParts: ModelScenarioParts = {
     topics: z.array(kafkaTopic).min(1)
       .refine((topics) => topics.reduce((n, t) => n + (t.partitions ?? 1), 0) <= BOUNDS.partitions, `at most ${BOUNDS.partitions.toLocaleString('en-US')} partitions in the cluster, over all topics`)
       .optional().meta({ description: 'Topics created at start (default one topic "orders" with 1 partition).' }),
-    admin: z.array(z.strictObject({
+    admin: z.array(z.union([z.strictObject({
       at: duration,
       addPartitions: z.strictObject({
         topic: topicName,
         count: partitionCount.meta({ description: 'The new partition count (must be larger than the current one).' }),
       }).meta({ description: 'CreatePartitions (kafka-topics --alter --partitions N) to the controller: the topic grows to `count` partitions.' }),
-    })).optional().meta({
-      description: 'Admin client operations at given times (ZooKeeper mode), e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',
+    }), z.strictObject({
+      at: duration,
+      abortTransaction: z.strictObject({
+        topic: topicName,
+        partition: z.number().int().min(0).meta({ description: 'The partition whose open transaction is aborted.' }),
+      }).meta({ description: 'kafka-transactions.sh find-hanging then abort (KIP-664): DescribeProducers to the partition\'s leader, then WriteTxnMarkers with an ABORT marker for the producer whose open transaction starts first (the one holding the LSO).' }),
+    })], { error: 'expected an admin step: { at: 10s, addPartitions: { topic: orders, count: 6 } } or { at: 30s, abortTransaction: { topic: orders, partition: 2 } }' })).optional().meta({
+      description: 'Admin client operations at given times, e.g. { at: 10s, addPartitions: { topic: orders, count: 6 } } (ZooKeeper mode) or { at: 30s, abortTransaction: { topic: orders, partition: 2 } }. Producers keep the partition count they started with; consumer group leaders notice the change on their next metadata refresh (metadata.max.age.ms) and rebalance.',
     }),
   },
   producerFields: {
@@ -368,6 +382,16 @@ export const kafkaParts: ModelScenarioParts = {
     ], { error: 'expected errorHandling { mode: blocking, attempts, backoff, dlt } or { mode: retry-topics, backoff: [5s, 30s], dlt }' }).optional().meta({
       description: 'mqsim model key (subscribe mode), in Spring for Apache Kafka\'s vocabulary: what the application does when processing a record fails (failureRate). Kafka itself neither redelivers nor dead-letters. Without it, a consumer with failureRate gets Spring\'s default error handler: 10 attempts in place, no back-off, then the record is logged and skipped.',
     }),
+    pipeline: z.strictObject({
+      output: topicName.meta({ description: 'The topic each record read is written to (same key, same message id).' }),
+      'processing.guarantee': z.enum(['at_least_once', 'exactly_once_v2']).optional().meta({
+        description: 'Kafka Streams\' processing.guarantee. at_least_once (default): produce, flush(), then commitSync() the consumed offsets. exactly_once_v2 (KIP-447): one transactional producer per instance (transactional.id <consumer>-txn); each poll\'s records and the consumed offsets (sendOffsetsToTransaction with the consumer\'s group metadata) are committed in one transaction; the consumer reads read_committed.',
+      }),
+      'enable.idempotence': z.boolean().optional().meta({ description: 'The instances\' producers\' enable.idempotence (default true, the Kafka 3.x producer default; always true with exactly_once_v2): a batch resent after a lost response is not written twice. It does not stop a record processed again after a crash from being written again.' }),
+      'transaction.timeout.ms': positiveInt.optional().meta({ description: 'exactly_once_v2: transaction.timeout.ms of the instances\' producers (Kafka Streams\' default 10000): how long a crashed instance\'s open transaction holds the output\'s LSO before its coordinator aborts it.' }),
+    }).optional().meta({
+      description: 'mqsim model key (subscribe mode): the consume-transform-produce application (a one-processor Kafka Streams topology): this group reads its topic and writes each record to `output`. As Kafka Streams, it sets enable.auto.commit=false (and isolation.level=read_committed with exactly_once_v2). Its own receives are not deliveries: the output topic\'s consumers deliver.',
+    }),
     dispatch: z.strictObject({
       targets: z.array(topicName).min(1).meta({ description: 'The N topics records are fanned out to, each read by its own group.' }),
       by: z.enum(['key', 'round-robin']).optional().meta({ description: 'key (default): topic toPositive(murmur2(key)) % N, per-key order kept; round-robin: in turn.' }),
@@ -385,7 +409,7 @@ export const kafkaParts: ModelScenarioParts = {
     'recordsToAddedPartitions', 'partitionsMovedOnRebalance', 'coordinatorMoves', 'ackLatencyMsMax',
     'retried', 'deadLettered', 'recordsSkipped', 'fencedMemberEpochs', 'partitionsUnownedMs', 'partitionsUnownedMax', 'partitionUnownedMsMax', 'partitionUnownedMsTotal', 'partitionUnownedMsMean',
     'transactionsCommitted', 'transactionsAborted', 'transactionsTimedOut', 'transactionsFenced', 'fencedProduceRequests',
-    'fencedTxnRequests', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
+    'fencedTxnRequests', 'transactionalIdsExpired', 'txnOffsetCommitsFenced', 'unstableOffsetFetches', 'transactionsAbortedByAdmin', 'unverifiedTxnProduces', 'unstablePartitionsAtEnd', 'lsoStuckMsMax',
   ],
 };
 
@@ -439,6 +463,8 @@ export interface BrokerConfig {
   transactionStateReplicationFactor: number;
   transactionMaxTimeoutMs: number;
   transactionAbortTimedOutInterval: Micros;
+  transactionalIdExpiration: Micros;
+  transactionRemoveExpiredInterval: Micros;
   /** KIP-890 partition verification: transaction.partition.verification.enable and an inter.broker.protocol.version >= 3.6. */
   transactionPartitionVerification: boolean;
 }
@@ -503,6 +529,8 @@ export function resolveBrokerConfig(c: KafkaClusterConfig | undefined): BrokerCo
     transactionStateReplicationFactor: c?.['transaction.state.log.replication.factor'] ?? d['transaction.state.log.replication.factor'],
     transactionMaxTimeoutMs: c?.['transaction.max.timeout.ms'] ?? d['transaction.max.timeout.ms'],
     transactionAbortTimedOutInterval: (c?.['transaction.abort.timed.out.transaction.cleanup.interval.ms'] ?? d['transaction.abort.timed.out.transaction.cleanup.interval.ms']) * MS,
+    transactionalIdExpiration: (c?.['transactional.id.expiration.ms'] ?? d['transactional.id.expiration.ms']) * MS,
+    transactionRemoveExpiredInterval: (c?.['transaction.remove.expired.transaction.cleanup.interval.ms'] ?? d['transaction.remove.expired.transaction.cleanup.interval.ms']) * MS,
     transactionPartitionVerification: (c?.['transaction.partition.verification.enable'] ?? d['transaction.partition.verification.enable']) && ibpAtLeast(ibp, 3, 6),
   };
 }

@@ -91,6 +91,14 @@ export interface KafkaStats {
   fencedProduceRequests: number;
   /** AddPartitionsToTxn / EndTxn refused with PRODUCER_FENCED. */
   fencedTxnRequests: number;
+  /** transactional.ids the coordinator expired (idle longer than transactional.id.expiration.ms). */
+  transactionalIdsExpired: number;
+  /** KIP-664: open transactions an admin aborted (kafka-transactions.sh abort: an ABORT marker written for a hanging producer). */
+  transactionsAbortedByAdmin: number;
+  /** KIP-447: TxnOffsetCommit refused by the group coordinator (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID): a zombie's offsets. */
+  txnOffsetCommitsFenced: number;
+  /** OffsetFetch answers with UNSTABLE_OFFSET_COMMIT a consumer waited out (a partition's offset was pending in a transaction). */
+  unstableOffsetFetches: number;
   /** KIP-890: transactional Produce requests refused because their partition was not in an ongoing transaction. */
   unverifiedTxnProduces: number;
   /**
@@ -111,6 +119,6 @@ export function newStats(): KafkaStats {
     recordsToAddedPartitions: 0, partitionsMovedOnRebalance: 0, coordinatorMoves: 0, ackLatencyMsMax: 0,
     retried: 0, deadLettered: 0, recordsSkipped: 0, fencedMemberEpochs: 0, partitionsUnownedMs: 0, partitionsUnownedMax: 0, partitionUnownedMsMax: 0, partitionUnownedMsTotal: 0, partitionUnownedMsMean: 0,
     transactionsCommitted: 0, transactionsAborted: 0, transactionsTimedOut: 0, transactionsFenced: 0, fencedProduceRequests: 0,
-    fencedTxnRequests: 0, unverifiedTxnProduces: 0, lsoStuckMsMax: 0,
+    fencedTxnRequests: 0, txnOffsetCommitsFenced: 0, transactionalIdsExpired: 0, transactionsAbortedByAdmin: 0, unstableOffsetFetches: 0, unverifiedTxnProduces: 0, lsoStuckMsMax: 0,
   };
 }

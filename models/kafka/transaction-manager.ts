@@ -4,8 +4,10 @@ import { timersOf } from '../../sim/timers.js';
 import { note } from './notes.js';
 import {
   sendTo, HEADER_BYTES,
-  type AddPartitionsToTxnResponse, type EndTxnResponse, type FindCoordinatorResponse, type InitProducerIdResponse, type KafkaError, type KafkaMessage,
+  type AddOffsetsToTxnResponse, type AddPartitionsToTxnResponse, type EndTxnResponse, type FindCoordinatorResponse, type InitProducerIdResponse,
+  type KafkaError, type KafkaMessage, type TxnOffsetCommitResponse,
 } from './protocol.js';
+import { OFFSETS_TOPIC } from './group-metadata-manager.js';
 import type { ProducerConfig } from './schema.js';
 
 /**
@@ -18,6 +20,12 @@ import type { ProducerConfig } from './schema.js';
  *   and its (bumped) epoch;
  * - beginTransaction(); each partition's first batch waits for AddPartitionsToTxn; Produce
  *   carries the epoch and the transactional flag;
+ * - sendOffsetsToTransaction(offsets, groupMetadata) (KIP-98, KIP-447): AddOffsetsToTxn to the
+ *   transaction coordinator (the group's __consumer_offsets partition joins the transaction), then
+ *   FindCoordinator for the group and TxnOffsetCommit to the group coordinator, with the consumer's
+ *   generation, member id and group.instance.id. ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID and
+ *   FENCED_INSTANCE_ID (the group moved on: a zombie) make the transaction abortable
+ *   (CommitFailedException);
  * - commitTransaction() / abortTransaction(): once every batch is answered, EndTxn(commit|abort).
  *   A failed batch makes the transaction abortable: it is aborted;
  * - PRODUCER_FENCED (coordinator) or INVALID_PRODUCER_EPOCH (partition leader) is fatal: another
@@ -36,7 +44,23 @@ export type TxnManagerState = 'UNINITIALIZED' | 'INITIALIZING' | 'READY' | 'IN_T
 /** The Java client's ADD_PARTITIONS_RETRY_BACKOFF_MS (20 ms). */
 const ADD_PARTITIONS_RETRY_BACKOFF = 20_000;
 
-export type TxnRequest = 'find' | 'init' | 'add' | 'end';
+export type TxnRequest = 'find' | 'init' | 'add' | 'end' | 'add-offsets' | 'find-group' | 'offset-commit';
+
+/** The consumer's group metadata (consumer.groupMetadata()) that sendOffsetsToTransaction carries (KIP-447). */
+export interface ConsumerGroupMetadata {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  groupInstanceId: string | null;
+}
+
+/** What sendOffsetsToTransaction asked for, until the group coordinator took it. */
+interface OffsetsToSend {
+  offsets: { partition: string; offset: number }[];
+  group: ConsumerGroupMetadata;
+  /** AddOffsetsToTxn done: next is TxnOffsetCommit. */
+  added: boolean;
+}
 export type TransactionManagerTimer =
   | { tag: 'txn-request-timeout'; data: number }
   | { tag: 'txn-retry'; data: TxnRequest };
@@ -75,6 +99,8 @@ export interface TxnProducerHost {
   resume(): void;
   /** Fatal: the producer stops sending (drop every batch). */
   stop(): void;
+  /** The application drives the transactions (an exactly-once pipeline): told when one ended. */
+  ended?(outcome: 'committed' | 'aborted'): void;
 }
 
 export class TransactionManager {
@@ -93,8 +119,13 @@ export class TransactionManager {
   private records: TxnRecord[] = [];
   private abortable = false;
   private commit = true;
+  private offsetsToSend: OffsetsToSend | null = null;
+  private groupCoordinator: string | null = null;
+  /** Why the open transaction must abort (an abortable error), for the history. */
+  private abortCause: string | null = null;
 
-  constructor(private readonly host: TxnProducerHost, private readonly shape: TransactionShape) {}
+  /** `shape` null: the application calls beginTransaction / sendOffsetsToTransaction / commitTransaction itself. */
+  constructor(private readonly host: TxnProducerHost, private readonly shape: TransactionShape | null) {}
 
   private get transactionalId(): string {
     return this.host.config.transactionalId!;
@@ -117,13 +148,55 @@ export class TransactionManager {
     return this.state === 'IN_TRANSACTION';
   }
 
+  /** beginTransaction() (an application driving its transactions): false when not READY. */
+  beginTransaction(): boolean {
+    if (this.state !== 'READY') return false;
+    this.begin();
+    return true;
+  }
+
+  /** Whether the open transaction had an abortable error (it can only be aborted). */
+  get mustAbort(): boolean {
+    return this.abortable;
+  }
+
+  /**
+   * sendOffsetsToTransaction(offsets, consumer.groupMetadata()): the consumed positions are
+   * committed with the transaction. The caller then commits (or aborts).
+   */
+  sendOffsetsToTransaction(offsets: { partition: string; offset: number }[], group: ConsumerGroupMetadata): void {
+    if (this.state !== 'IN_TRANSACTION' || offsets.length === 0) return;
+    this.offsetsToSend = { offsets, group, added: false };
+    if (this.pending === null) this.sendNext();
+  }
+
+  /** commitTransaction(): EndTxn(commit) once every batch and the offsets are answered (abort instead after an abortable error). */
+  commitTransaction(): void {
+    if (this.state !== 'IN_TRANSACTION') return;
+    this.commit = true;
+    this.state = 'COMMITTING';
+    this.maybeEnd();
+  }
+
+  /** abortTransaction(): EndTxn(abort) once the batches in flight are answered. */
+  abortTransaction(cause: string): void {
+    if (this.state !== 'IN_TRANSACTION' && this.state !== 'COMMITTING') return;
+    this.commit = false;
+    this.abortCause ??= cause;
+    this.offsetsToSend = null;
+    this.state = 'ABORTING';
+    this.maybeEnd();
+  }
+
   private begin(): void {
     this.state = 'IN_TRANSACTION';
     this.count++;
     this.txnId = `${this.transactionalId}.${this.count}`;
     this.records = [];
     this.abortable = false;
-    this.commit = this.shape.abortEvery <= 0 || this.count % this.shape.abortEvery !== 0;
+    this.abortCause = null;
+    this.offsetsToSend = null;
+    this.commit = this.shape === null || this.shape.abortEvery <= 0 || this.count % this.shape.abortEvery !== 0;
     this.added.clear();
     note(this.host.ctx, 'txn-begin', { transactionalId: this.transactionalId, txn: this.txnId, producerId: this.producerId, epoch: this.producerEpoch });
     this.host.history.record({ time: this.host.ctx.trueNow(), process: this.host.ctx.name, type: 'invoke', f: 'txn', txn: this.txnId, producerId: this.producerId, producerEpoch: this.producerEpoch });
@@ -132,7 +205,7 @@ export class TransactionManager {
   /** A record went into the accumulator; after the transaction's last one the application commits (or aborts). */
   appended(record: TxnRecord): void {
     this.records.push(record);
-    if (this.records.length >= this.shape.records) {
+    if (this.shape !== null && this.records.length >= this.shape.records) {
       this.state = this.commit ? 'COMMITTING' : 'ABORTING';
       this.maybeEnd();
     }
@@ -176,6 +249,11 @@ export class TransactionManager {
   maybeEnd(): void {
     if ((this.state !== 'COMMITTING' && this.state !== 'ABORTING') || this.pending !== null) return;
     if (this.host.outstandingBatches() > 0) return;
+    if (this.offsetsToSend !== null && this.state === 'COMMITTING' && !this.abortable) {
+      // sendOffsetsToTransaction's requests go first (sendNext sends them once the coordinator is known).
+      if (this.coordinator !== null) this.sendNext();
+      return;
+    }
     if (this.abortable && this.state === 'COMMITTING') {
       // commitTransaction() on a failed batch: the application aborts.
       this.state = 'ABORTING';
@@ -191,7 +269,9 @@ export class TransactionManager {
     const ctx = this.host.ctx;
     const id = this.nextId++;
     this.pending = { id, kind };
-    const to = kind === 'find' || this.coordinator === null ? this.host.brokers[this.bootstrap % this.host.brokers.length]! : this.coordinator;
+    const bootstrap = this.host.brokers[this.bootstrap % this.host.brokers.length]!;
+    const to = kind === 'find' || kind === 'find-group' || this.coordinator === null ? bootstrap
+      : kind === 'offset-commit' ? this.groupCoordinator ?? bootstrap : this.coordinator;
     const transactionalId = this.transactionalId;
     let message: KafkaMessage;
     switch (kind) {
@@ -205,6 +285,18 @@ export class TransactionManager {
       case 'end':
         message = { type: 'EndTxn', transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, committed: this.state === 'COMMITTING', id };
         break;
+      case 'add-offsets':
+        message = { type: 'AddOffsetsToTxn', transactionalId, producerId: this.producerId, producerEpoch: this.producerEpoch, groupId: this.offsetsToSend!.group.groupId, id };
+        break;
+      case 'find-group': message = { type: 'FindCoordinator', key: this.offsetsToSend!.group.groupId, id }; break;
+      case 'offset-commit': {
+        const { group, offsets } = this.offsetsToSend!;
+        message = {
+          type: 'TxnOffsetCommit', transactionalId, groupId: group.groupId, producerId: this.producerId, producerEpoch: this.producerEpoch,
+          generationId: group.generationId, memberId: group.memberId, groupInstanceId: group.groupInstanceId, offsets, id,
+        };
+        break;
+      }
     }
     this.pendingTo = to;
     ctx.connect(to);
@@ -226,6 +318,11 @@ export class TransactionManager {
     this.rediscover(kind);
   }
 
+  /** Whether `id` is the request this manager waits an answer for. */
+  owns(id: number): boolean {
+    return this.pending !== null && this.pending.id === id;
+  }
+
   private take(id: number, kind: TxnRequest): boolean {
     if (this.pending === null || this.pending.id !== id || this.pending.kind !== kind) return false;
     this.pending = null;
@@ -244,8 +341,28 @@ export class TransactionManager {
     this.rediscover(kind);
   }
 
+  /** After an answer: the next request the transaction needs (partitions to add, offsets to send), else EndTxn when due. */
+  private sendNext(): void {
+    if (this.pending !== null || this.state === 'FATAL_ERROR') return;
+    if (this.wanted.size > 0 && this.coordinator !== null) return this.send('add');
+    const offsets = this.offsetsToSend;
+    if (offsets !== null && this.state !== 'ABORTING') {
+      if (this.producerId < 0 || this.coordinator === null) return;
+      if (!offsets.added) return this.send('add-offsets');
+      return this.send(this.groupCoordinator === null ? 'find-group' : 'offset-commit');
+    }
+    this.maybeEnd();
+  }
+
   /** The coordinator moved or did not answer: find it again, then resend. */
   private rediscover(kind: TxnRequest): void {
+    if (kind === 'find-group' || kind === 'offset-commit') {
+      // The group coordinator: FindCoordinator(group) again, then TxnOffsetCommit.
+      this.bootstrap++;
+      this.groupCoordinator = null;
+      this.retryLater('find-group');
+      return;
+    }
     this.bootstrap++;
     this.coordinator = null;
     this.retryAfterFind = kind === 'find' ? null : kind;
@@ -261,6 +378,11 @@ export class TransactionManager {
   private retryAfterFind: TxnRequest | null = null;
 
   onFindCoordinator(response: FindCoordinatorResponse): void {
+    if (this.take(response.id, 'find-group')) {
+      if (response.error !== 'NONE' || response.coordinator === null) return this.rediscover('find-group');
+      this.groupCoordinator = response.coordinator;
+      return this.sendNext();
+    }
     if (!this.take(response.id, 'find')) return;
     if (response.error !== 'NONE' || response.coordinator === null) {
       this.bootstrap++;
@@ -272,6 +394,7 @@ export class TransactionManager {
     this.retryAfterFind = null;
     if (next !== null) this.send(next);
     else if (this.wanted.size > 0 || this.adding.size > 0) this.send('add');
+    else if (this.offsetsToSend !== null) this.sendNext();
     else this.maybeEnd();
   }
 
@@ -313,6 +436,7 @@ export class TransactionManager {
       for (const q of this.adding) this.added.add(q);
       this.adding.clear();
       if (this.wanted.size > 0) this.send('add');
+      else if (this.offsetsToSend !== null) this.sendNext();
       this.host.drain();
       return;
     }
@@ -320,6 +444,41 @@ export class TransactionManager {
     for (const q of this.adding) this.wanted.add(q);
     this.adding.clear();
     this.failed('add', response.error);
+  }
+
+  onAddOffsetsToTxn(response: AddOffsetsToTxnResponse): void {
+    if (!this.take(response.id, 'add-offsets')) return;
+    if (this.failed('add-offsets', response.error)) return;
+    const offsets = this.offsetsToSend;
+    if (offsets !== null) {
+      offsets.added = true;
+      // The group's offsets partition is in the transaction now: it gets the marker at EndTxn.
+      this.added.add(`${OFFSETS_TOPIC}(${offsets.group.groupId})`);
+    }
+    this.sendNext();
+  }
+
+  onTxnOffsetCommit(response: TxnOffsetCommitResponse): void {
+    if (!this.take(response.id, 'offset-commit')) return;
+    const offsets = this.offsetsToSend;
+    switch (response.error) {
+      case 'NONE':
+        note(this.host.ctx, 'txn-offsets-sent', { txn: this.txnId, group: offsets?.group.groupId ?? '', partitions: offsets?.offsets.length ?? 0 });
+        this.offsetsToSend = null;
+        return this.sendNext();
+      case 'NOT_COORDINATOR': case 'COORDINATOR_NOT_AVAILABLE':
+        return this.rediscover('offset-commit');
+      case 'COORDINATOR_LOAD_IN_PROGRESS': case 'REQUEST_TIMED_OUT': case 'UNKNOWN_TOPIC_OR_PARTITION': case 'NOT_ENOUGH_REPLICAS': case 'CONCURRENT_TRANSACTIONS':
+        return this.retryLater('offset-commit');
+      case 'ILLEGAL_GENERATION': case 'UNKNOWN_MEMBER_ID': case 'FENCED_INSTANCE_ID':
+        // CommitFailedException: an abortable error, the application aborts the transaction.
+        this.abortable = true;
+        this.abortCause = response.error;
+        this.offsetsToSend = null;
+        return this.sendNext();
+      default:
+        return this.fenced(response.error);
+    }
   }
 
   onEndTxn(response: EndTxnResponse): void {
@@ -339,8 +498,10 @@ export class TransactionManager {
   }
 
   private finish(outcome: 'ok' | 'fail'): void {
-    this.record(outcome, outcome === 'fail' ? 'transaction aborted' : undefined);
+    this.record(outcome, outcome === 'fail' ? this.abortCause ?? 'transaction aborted' : undefined);
     this.state = 'READY';
+    this.offsetsToSend = null;
+    this.host.ended?.(outcome === 'ok' ? 'committed' : 'aborted');
     this.host.resume();
   }
 

@@ -310,6 +310,7 @@ export class KafkaBroker implements Actor {
       // ---- admin
       case 'CreatePartitions': return this.onCreatePartitions(from, message);
       case 'CreatePartitionsResponse': return this.onForwardedResponse(message);
+      case 'DescribeProducers': return rm.onDescribeProducers(from, message);
       // ---- consumer groups
       case 'FindCoordinator':
         if (message.keyType === 1) return this.metadata.onFindCoordinator(from, message, this.txnCoordinator?.partitionFor(message.key) ?? -1, TRANSACTION_STATE_TOPIC);
@@ -325,6 +326,12 @@ export class KafkaBroker implements Actor {
       case 'AddPartitionsToTxn':
         if (this.txnCoordinator) return this.txnCoordinator.onAddPartitionsToTxn(from, message);
         return sendTo(this.ctx, from, { type: 'AddPartitionsToTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'AddOffsetsToTxn':
+        if (this.txnCoordinator) return this.txnCoordinator.onAddOffsetsToTxn(from, message);
+        return sendTo(this.ctx, from, { type: 'AddOffsetsToTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
+      case 'TxnOffsetCommit':
+        if (this.coordinator) return this.coordinator.onTxnOffsetCommit(from, message);
+        return sendTo(this.ctx, from, { type: 'TxnOffsetCommitResponse', id: message.id, error: 'NOT_COORDINATOR' });
       case 'EndTxn':
         if (this.txnCoordinator) return this.txnCoordinator.onEndTxn(from, message);
         return sendTo(this.ctx, from, { type: 'EndTxnResponse', id: message.id, error: 'NOT_COORDINATOR' });
@@ -379,7 +386,7 @@ export class KafkaBroker implements Actor {
       case 'cg-session': case 'cg-rebalance-timeout':
         this.coordinator?.consumerGroups.onTimer(...args);
         return;
-      case 'txn-abort-timed-out': case 'txn-marker-retry': case 'txn-marker-timeout':
+      case 'txn-abort-timed-out': case 'txn-remove-expired': case 'txn-marker-retry': case 'txn-marker-timeout':
         this.txnCoordinator?.onTimer(...args);
         return;
       case 'txn-verify-timeout': return this.verifier?.onTimeout(args[1]);

@@ -31,6 +31,11 @@ const APPEND: SequenceCheck = { kind: 'append' };
 export class ProducerStateManager {
   private readonly producers = new Map<number, ProducerEntry>();
 
+  /** Every producer id with its entry, in id order (DescribeProducers). */
+  entries(): [number, ProducerEntry][] {
+    return [...this.producers].sort((a, b) => a[0] - b[0]);
+  }
+
   get(producerId: number): ProducerEntry | undefined {
     return this.producers.get(producerId);
   }

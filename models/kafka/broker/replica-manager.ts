@@ -11,7 +11,7 @@ import {
   sendTo, HEADER_BYTES, RECORD_OVERHEAD,
   type AlterPartition, type AlterPartitionResponse, type Fetch, type FetchResponse, type KafkaError, type ListOffsets,
   type LogRecord, type OffsetsForLeaderEpoch, type PartitionState, type Produce, type ProduceResponse,
-  type WriteTxnMarkers, type WriteTxnMarkersResponse,
+  type WriteTxnMarkers, type WriteTxnMarkersResponse, type DescribeProducers, type DescribeProducersResponse,
 } from '../protocol.js';
 import type { BrokerConfig } from '../schema.js';
 import type { KafkaStats } from '../stats.js';
@@ -493,8 +493,27 @@ export class ReplicaManager implements PartitionHost, ReplicaFetcherHost {
         pid: request.producerId, seq: -1, batchFirst: -1, last: true, time: this.ctx.now(), producerEpoch: request.producerEpoch, control,
       };
       note(this.ctx, 'txn-marker-written', { partition: key, producerId: request.producerId, epoch: request.producerEpoch, control, offset: record.offset });
-      this.appendAsLeader(replica, [record], MARKER_APPEND_TIMEOUT, (error) => answer(key, error));
+      this.appendAsLeader(replica, [record], MARKER_APPEND_TIMEOUT, (error) => {
+        // A marker on __consumer_offsets completes the producer's transactional offset commits there.
+        if (error === 'NONE' && replica.topic === OFFSETS_TOPIC) this.host.coordinator()?.onTxnCompletion(replica.partition, request.producerId, request.committed);
+        answer(key, error);
+      });
     }
+  }
+
+  /**
+   * DescribeProducers (KIP-664): the producers the leader's producer state knows for the
+   * partition, with the first offset of the transaction each has open here (-1: none). What
+   * `kafka-transactions.sh find-hanging` reads to find a transaction that holds the LSO.
+   */
+  onDescribeProducers(from: string, request: DescribeProducers): void {
+    const replica = this.partitions.get(`${request.topic}-${request.partition}`);
+    const reply = (error: KafkaError, producers: DescribeProducersResponse['producers']) => sendTo(this.ctx, from, { type: 'DescribeProducersResponse', id: request.id, error, producers }, HEADER_BYTES + 24 * producers.length);
+    if (!replica || !replica.isLeaderOn(this.ctx.name)) return reply('NOT_LEADER_OR_FOLLOWER', []);
+    const open = new Map(replica.log.txns.openTransactions().map((t) => [t.producerId, t.firstOffset]));
+    const producers: DescribeProducersResponse['producers'] = [];
+    for (const [producerId, entry] of replica.log.producers.entries()) producers.push({ producerId, producerEpoch: entry.epoch, currentTxnStartOffset: open.get(producerId) ?? -1 });
+    reply('NONE', producers);
   }
 
   /** Every record of an __consumer_offsets (or __transaction_state) partition this broker hosts (a coordinator's load). */

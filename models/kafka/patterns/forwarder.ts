@@ -7,8 +7,10 @@ import { sendProduce } from '../producer.js';
 import { partitionForKey } from '../partitioner.js';
 import { sendTo,
   HEADER_BYTES, RETRIABLE,
-  type KafkaError, type LogRecord, type MetadataResponse, type ProduceBatchRecord, type ProduceResponse,
+  type AddOffsetsToTxnResponse, type AddPartitionsToTxnResponse, type EndTxnResponse, type FindCoordinatorResponse, type InitProducerIdResponse,
+  type KafkaError, type LogRecord, type MetadataResponse, type ProduceBatchRecord, type ProduceResponse, type TxnOffsetCommitResponse,
 } from '../protocol.js';
+import type { TransactionManager, TransactionManagerTimer } from '../transaction-manager.js';
 
 /**
  * The KafkaProducer a pattern consumer (the delay scheduler, the dispatcher) owns to write what it
@@ -26,6 +28,16 @@ import { sendTo,
  * back once everything handed to send() is acknowledged, which is when the application commits
  * the offsets it consumed: a crash between the two forwards the records again (duplicates
  * downstream), never loses them.
+ *
+ * Idempotent (a pipeline with enable.idempotence, pipeline.ts): InitProducerId first, then batches
+ * carry the producer id and per-partition sequence numbers, so a batch resent after a lost
+ * response is not written twice; a new process gets a new producer id, so what it reprocesses is
+ * written again all the same.
+ *
+ * Transactional (an exactly-once pipeline, pipeline.ts): the same producer with transactional.id:
+ * a partition's first batch of a transaction waits for AddPartitionsToTxn, batches carry the
+ * producer id, epoch and per-partition sequence numbers (a resent batch keeps its sequence, alone),
+ * and INVALID_PRODUCER_EPOCH / PRODUCER_FENCED are fatal for the transaction manager.
  */
 
 interface Pending {
@@ -41,6 +53,9 @@ interface TargetPartition {
   requestId: number;
   timer: Timer | null;
   retryAt: Micros;
+  /** Transactional: the next sequence number, and a failed batch resent on its own with its sequence. */
+  seq: number;
+  resend: Pending[] | null;
 }
 
 interface Target {
@@ -56,16 +71,24 @@ export type ForwarderTimer =
   | { tag: 'fwd-metadata-timeout'; data: { target: Target; id: number } }
   | { tag: 'fwd-metadata-retry'; data: Target }
   | { tag: 'fwd-request-timeout'; data: { tp: TargetPartition; id: number } }
-  | { tag: 'fwd-wake'; data: undefined };
+  | { tag: 'fwd-wake'; data: undefined }
+  | { tag: 'fwd-pid-timeout'; data: number }
+  | TransactionManagerTimer;
 const timers = timersOf<ForwarderTimer>();
 
 /** Responses that may be the forwarder's (its own request ids tell). */
 export type ForwarderInbound = ProduceResponse | MetadataResponse;
+/** The transaction manager's answers (a transactional forwarder). */
+export type TxnInbound = InitProducerIdResponse | FindCoordinatorResponse | AddPartitionsToTxnResponse | AddOffsetsToTxnResponse | TxnOffsetCommitResponse | EndTxnResponse;
 
 export interface ForwarderConfig {
   brokers: readonly string[];
   requestTimeout: Micros;
   retryBackoff: Micros;
+  /** exactly_once_v2: the pipeline instance's transactional.id. */
+  transactionalId?: string;
+  /** enable.idempotence without a transactional.id: a producer id from InitProducerId, sequence numbers. */
+  idempotent?: boolean;
 }
 
 export class Forwarder {
@@ -78,13 +101,44 @@ export class Forwarder {
   private wake: Timer | null = null;
   /** Records forwarded and acknowledged. */
   forwarded = 0;
+  /** exactly_once_v2: the transactional producer's transaction manager (set by the pipeline). */
+  txn: TransactionManager | null = null;
+  /** Idempotent (not transactional): the producer id, and the InitProducerId in flight. */
+  private producerId = -1;
+  private pidRequest = 0;
 
   constructor(private readonly ctx: NodeContext, private readonly config: ForwarderConfig) {
     this.bootstrap = ctx.random('forwarder-bootstrap').int(config.brokers.length);
+    if (config.idempotent === true && config.transactionalId === undefined) this.initProducerId();
+  }
+
+  /** An idempotent producer's InitProducerId (any broker allocates one). */
+  private initProducerId(): void {
+    const id = this.nextId++;
+    this.pidRequest = id;
+    sendTo(this.ctx, this.config.brokers[this.bootstrap % this.config.brokers.length]!, { type: 'InitProducerId', id }, HEADER_BYTES);
+    timers.set(this.ctx, this.config.requestTimeout, 'fwd-pid-timeout', id);
+  }
+
+  /** The idempotent producer's InitProducerIdResponse; false when not its own. */
+  receivePid(message: InitProducerIdResponse): boolean {
+    if (this.pidRequest === 0 || message.id !== this.pidRequest) return false;
+    this.pidRequest = 0;
+    if (message.error !== 'NONE') {
+      this.bootstrap++;
+      this.initProducerId();
+      return true;
+    }
+    this.producerId = message.producerId;
+    note(this.ctx, 'producer-id', { producerId: message.producerId, epoch: message.producerEpoch });
+    this.drainAll();
+    return true;
   }
 
   /** producer.send(new ProducerRecord(topic, key, value)). */
   send(topic: string, record: LogRecord): void {
+    // A fenced transactional producer takes nothing more: the loop aborts the batch and starts over.
+    if (this.txn !== null && this.txn.state === 'FATAL_ERROR') return;
     const target = this.target(topic);
     this.outstanding++;
     const pending: Pending = { record: { msg: record.msg, key: record.key, bytes: record.bytes, timestamp: this.ctx.now() } };
@@ -127,9 +181,72 @@ export class Forwarder {
     }
   }
 
+  /** A transactional forwarder's coordinator answers; false when not its own. */
+  receiveTxn(message: TxnInbound): boolean {
+    const txn = this.txn;
+    if (txn === null || !txn.owns(message.id)) return false;
+    switch (message.type) {
+      case 'InitProducerIdResponse': txn.onInitProducerId(message); break;
+      case 'FindCoordinatorResponse': txn.onFindCoordinator(message); break;
+      case 'AddPartitionsToTxnResponse': txn.onAddPartitions(message); break;
+      case 'AddOffsetsToTxnResponse': txn.onAddOffsetsToTxn(message); break;
+      case 'TxnOffsetCommitResponse': txn.onTxnOffsetCommit(message); break;
+      case 'EndTxnResponse': txn.onEndTxn(message); break;
+      default: return unreachable(message, 'transaction manager message');
+    }
+    return true;
+  }
+
+  /** A new producer id or epoch: sequence numbers start again at 0. */
+  producerIdChanged(): void {
+    for (const target of this.targets.values()) for (const tp of target.partitions) tp.seq = 0;
+  }
+
+  /** Lets every partition send (a partition joined the transaction). */
+  drainAll(): void {
+    for (const target of this.targets.values()) for (const tp of target.partitions) this.drain(tp);
+  }
+
+  /**
+   * The producer was fenced (closed by the application): everything not acknowledged is dropped;
+   * whoever waits in flush() is let go (it then finds the transaction manager fatal).
+   */
+  dropAll(): void {
+    for (const target of this.targets.values()) {
+      for (const tp of target.partitions) {
+        if (tp.requestId !== 0) this.byRequest.delete(tp.requestId);
+        this.ctx.cancelTimer(tp.timer);
+        tp.timer = null;
+        tp.queue = [];
+        tp.inflight = null;
+        tp.resend = null;
+        tp.requestId = 0;
+      }
+    }
+    this.waiting.clear();
+    this.outstanding = 0;
+    const waiters = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Records handed to send() and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.outstanding;
+  }
+
   /** The forwarder's timers. */
   onTimer(...[tag, data]: TimerArgs<ForwarderTimer>): void {
     switch (tag) {
+      case 'txn-request-timeout': case 'txn-retry':
+        this.txn?.onTimer(...([tag, data] as Parameters<TransactionManager['onTimer']>));
+        return;
+      case 'fwd-pid-timeout':
+        if (this.pidRequest === data) {
+          this.bootstrap++;
+          this.initProducerId();
+        }
+        return;
       case 'fwd-metadata-timeout': {
         const { target, id } = data;
         if (target.metadataPending === id) {
@@ -205,7 +322,7 @@ export class Forwarder {
     for (const p of response.partitions) {
       let tp = target.partitions[p.partition];
       if (!tp) {
-        tp = { topic: target.name, partition: p.partition, leader: null, queue: [], inflight: null, requestId: 0, timer: null, retryAt: 0 };
+        tp = { topic: target.name, partition: p.partition, leader: null, queue: [], inflight: null, requestId: 0, timer: null, retryAt: 0, seq: 0, resend: null };
         target.partitions[p.partition] = tp;
       }
       tp.leader = p.leader;
@@ -224,22 +341,41 @@ export class Forwarder {
   }
 
   private drain(tp: TargetPartition): void {
-    if (tp.inflight !== null || tp.queue.length === 0 || tp.leader === null) return;
+    if (tp.inflight !== null || (tp.queue.length === 0 && tp.resend === null) || tp.leader === null) return;
+    const txn = this.txn;
+    if (txn !== null && !txn.maySend(`${tp.topic}-${tp.partition}`)) return;
+    const idempotent = txn === null && this.config.idempotent === true;
+    if (idempotent && this.producerId < 0) return;
     const now = this.ctx.trueNow();
     if (tp.retryAt > now) {
       if (this.wake === null) this.wake = timers.set(this.ctx, tp.retryAt - now, 'fwd-wake', undefined);
       return;
     }
-    const batch = tp.queue;
-    tp.queue = [];
+    let batch: Pending[];
+    if (tp.resend !== null) {
+      batch = tp.resend;
+      tp.resend = null;
+    } else {
+      batch = tp.queue;
+      tp.queue = [];
+    }
     tp.inflight = batch;
     const id = this.nextId++;
     tp.requestId = id;
     this.byRequest.set(id, tp);
     const records: ProduceBatchRecord[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) records[i] = batch[i]!.record;
-    // acks=all, not idempotent (producer id -1), through the producer's own request builder.
-    sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id });
+    // acks=all, not idempotent (producer id -1) unless transactional, through the producer's own request builder.
+    if (txn !== null) {
+      sendProduce(this.ctx, tp.leader, {
+        topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: txn.producerId, baseSequence: tp.seq, records, id,
+        producerEpoch: txn.producerEpoch, transactionalId: this.config.transactionalId!,
+      });
+    } else if (idempotent) {
+      sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: this.producerId, baseSequence: tp.seq, records, id });
+    } else {
+      sendProduce(this.ctx, tp.leader, { topic: tp.topic, partition: tp.partition, acks: -1, timeout: this.config.requestTimeout, producerId: -1, baseSequence: -1, records, id });
+    }
     tp.timer = timers.set(this.ctx, this.config.requestTimeout, 'fwd-request-timeout', { tp, id });
   }
 
@@ -248,9 +384,14 @@ export class Forwarder {
     this.byRequest.delete(response.id);
     this.ctx.cancelTimer(tp.timer);
     tp.timer = null;
+    if (this.txn !== null && (response.error === 'INVALID_PRODUCER_EPOCH' || response.error === 'PRODUCER_FENCED')) {
+      tp.inflight = null;
+      return this.txn.fenced(response.error);
+    }
     if (response.error !== 'NONE') return this.failed(tp, response.error);
     const done = tp.inflight.length;
     tp.inflight = null;
+    if (this.txn !== null || this.config.idempotent === true) tp.seq += done;
     this.forwarded += done;
     this.outstanding -= done;
     if (this.outstanding === 0 && this.flushWaiters.length > 0) {
@@ -259,13 +400,16 @@ export class Forwarder {
       for (const w of waiters) w();
     }
     this.drain(tp);
+    this.txn?.maybeEnd();
   }
 
   private failed(tp: TargetPartition, error: KafkaError): void {
     this.byRequest.delete(tp.requestId);
     tp.requestId = 0;
-    // Resent in front of what queued meanwhile, so the partition's order holds.
-    tp.queue = [...tp.inflight!, ...tp.queue];
+    // Resent in front of what queued meanwhile, so the partition's order holds (transactional: on
+    // its own, with its sequence numbers, so the leader recognises a batch it already wrote).
+    if (this.txn !== null || this.config.idempotent === true) tp.resend = tp.inflight;
+    else tp.queue = [...tp.inflight!, ...tp.queue];
     tp.inflight = null;
     tp.retryAt = this.ctx.trueNow() + this.config.retryBackoff;
     note(this.ctx, 'forward-retry', { partition: `${tp.topic}-${tp.partition}`, error });

@@ -5,11 +5,14 @@ import { DelayScheduler, type DelaySchedulerSpec } from './delay-scheduler.js';
 import { Dispatcher, type DispatchSpec } from './dispatcher.js';
 import { Forwarder, type ForwarderConfig } from './forwarder.js';
 import { ErrorHandler, type ErrorHandlingSpec } from './error-handler.js';
+import { Pipeline, type PipelineSpec, type TransactionalLoop } from './pipeline.js';
+import type { History } from '../../../sim/history.js';
 import type { KafkaStats } from '../stats.js';
 
 export type { DelaySchedulerSpec } from './delay-scheduler.js';
 export type { DispatchSpec } from './dispatcher.js';
 export type { ErrorHandlingSpec } from './error-handler.js';
+export type { PipelineSpec } from './pipeline.js';
 
 /**
  * Patterns from the seed article that a consumer group's application runs instead of delivering
@@ -30,6 +33,8 @@ export interface RecordPattern {
   readonly pollTimeout: Micros;
   /** Partitions paused until due (the scheduler), resumed by the loop. */
   readonly paused: Set<PartitionCursor>;
+  /** exactly_once_v2 (pipeline.ts): the loop runs each poll's records in a transaction. */
+  readonly transactional?: TransactionalLoop | null;
   describe(): string;
 }
 
@@ -38,9 +43,16 @@ export interface PatternSpec {
   dispatch?: DispatchSpec;
   /** failureRate > 0 or errorHandling: how the application handles a failed processing. */
   errorHandling?: { spec: ErrorHandlingSpec; topic: string; failureRate: number };
+  pipeline?: PipelineSpec;
 }
 
-export function makePattern(spec: PatternSpec, ctx: NodeContext, config: ForwarderConfig, stats?: KafkaStats): RecordPattern | null {
+export function makePattern(spec: PatternSpec, ctx: NodeContext, config: ForwarderConfig, stats?: KafkaStats, history?: History): RecordPattern | null {
+  if (spec.pipeline) {
+    const transactional = spec.pipeline['processing.guarantee'] === 'exactly_once_v2';
+    const idempotent = spec.pipeline['enable.idempotence'] ?? true;
+    const forwarder = new Forwarder(ctx, transactional ? { ...config, transactionalId: `${ctx.name}-txn` } : { ...config, idempotent });
+    return new Pipeline(spec.pipeline, forwarder, { ctx, history: history!, brokers: config.brokers, requestTimeout: config.requestTimeout, retryBackoff: config.retryBackoff });
+  }
   if (spec.delayScheduler) return new DelayScheduler(spec.delayScheduler, new Forwarder(ctx, config));
   if (spec.dispatch) return new Dispatcher(spec.dispatch, new Forwarder(ctx, config));
   if (spec.errorHandling) {

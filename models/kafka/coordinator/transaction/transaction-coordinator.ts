@@ -1,33 +1,38 @@
 import type { NodeContext } from '../../../../sim/node.js';
 import { timersOf } from '../../../../sim/timers.js';
 import { coordinatorPartition } from '../../coordinator.js';
+import { OFFSETS_TOPIC } from '../../group-metadata-manager.js';
 import { note } from '../../notes.js';
 import {
   sendTo, HEADER_BYTES,
-  type AddPartitionsToTxn, type EndTxn, type InitProducerId, type KafkaError, type KafkaMessage, type LogRecord, type WriteTxnMarkersResponse,
+  type AddOffsetsToTxn, type AddPartitionsToTxn, type EndTxn, type InitProducerId, type KafkaError, type KafkaMessage, type LogRecord, type WriteTxnMarkersResponse,
 } from '../../protocol.js';
 import type { BrokerConfig } from '../../schema.js';
 import type { KafkaStats } from '../../stats.js';
 import { TransactionMarkerChannelManager, type MarkerJob, type MarkerTimer } from './transaction-marker-channel-manager.js';
-import { encodeMetadata, readTransactionLog, validTransition, type Loaded, type TransactionState } from './transaction-state-manager.js';
+import { encodeMetadata, encodeTombstone, readTransactionLog, validTransition, type Loaded, type TransactionState } from './transaction-state-manager.js';
 
 /**
  * The transaction coordinator (Kafka's TransactionCoordinator, KIP-98): every broker runs one;
  * a transactional.id's coordinator is the leader of `__transaction_state` partition
  * abs(transactionalId.hashCode) % transaction.state.log.num.partitions. It answers
  * InitProducerId (a producer id per transactional.id, its epoch bumped at every new instance,
- * which fences the older one and aborts its open transaction), AddPartitionsToTxn and EndTxn;
+ * which fences the older one and aborts its open transaction), AddPartitionsToTxn, AddOffsetsToTxn
+ * (KIP-98: the group's `__consumer_offsets` partition joins the transaction like any other, so it
+ * gets the transaction's marker, which is what makes the group coordinator's pending
+ * TxnOffsetCommit offsets visible or drops them) and EndTxn;
  * writes each state change to its partition's log before acting on it
  * (transaction-state-manager.ts); has the markers written by the marker channel
  * (transaction-marker-channel-manager.ts); aborts transactions open longer than their
  * transaction.timeout.ms (checked every transaction.abort.timed.out.transaction.cleanup.interval.ms),
- * bumping the epoch; and when it takes a partition over completes the transactions the log
- * shows in PrepareCommit / PrepareAbort.
+ * bumping the epoch; expires transactional.ids idle for transactional.id.expiration.ms (checked
+ * every transaction.remove.expired.transaction.cleanup.interval.ms); and when it takes a
+ * partition over completes the transactions the log shows in PrepareCommit / PrepareAbort.
  */
 
 export const TRANSACTION_STATE_TOPIC = '__transaction_state';
 
-export type TransactionCoordinatorTimer = MarkerTimer | { tag: 'txn-abort-timed-out'; data: undefined };
+export type TransactionCoordinatorTimer = MarkerTimer | { tag: 'txn-abort-timed-out'; data: undefined } | { tag: 'txn-remove-expired'; data: undefined };
 const timers = timersOf<TransactionCoordinatorTimer>();
 
 export interface TransactionCoordinatorHost {
@@ -56,13 +61,18 @@ export class TransactionCoordinator {
   ) {
     this.markers = new TransactionMarkerChannelManager(ctx, (p) => host.leaderOf(p));
     timers.set(ctx, config.transactionAbortTimedOutInterval, 'txn-abort-timed-out', undefined);
+    timers.set(ctx, config.transactionRemoveExpiredInterval, 'txn-remove-expired', undefined);
   }
 
   partitionFor(transactionalId: string): number {
     return coordinatorPartition(transactionalId, this.config.transactionStatePartitions);
   }
 
-  onTimer(...args: [tag: 'txn-abort-timed-out', data: undefined] | [tag: 'txn-marker-retry', data: MarkerJob] | [tag: 'txn-marker-timeout', data: number]): void {
+  onTimer(...args: [tag: 'txn-abort-timed-out', data: undefined] | [tag: 'txn-remove-expired', data: undefined] | [tag: 'txn-marker-retry', data: MarkerJob] | [tag: 'txn-marker-timeout', data: number]): void {
+    if (args[0] === 'txn-remove-expired') {
+      timers.set(this.ctx, this.config.transactionRemoveExpiredInterval, 'txn-remove-expired', undefined);
+      return this.removeExpired();
+    }
     if (args[0] === 'txn-abort-timed-out') {
       timers.set(this.ctx, this.config.transactionAbortTimedOutInterval, 'txn-abort-timed-out', undefined);
       return this.abortTimedOut();
@@ -81,7 +91,7 @@ export class TransactionCoordinator {
     this.unload(partition);
     this.loaded.set(partition, coordinatorEpoch);
     for (const m of readTransactionLog(this.host.readAll(partition)).values()) {
-      const txn: Loaded = { ...m, partition, pending: null };
+      const txn: Loaded = { ...m, partition, pending: null, lastUpdate: m.startTime };
       this.txns.set(m.transactionalId, txn);
       note(this.ctx, 'txn-coordinator-loaded', { transactionalId: m.transactionalId, partition, state: m.state, producerId: m.producerId, epoch: m.producerEpoch });
       if (m.state === 'PrepareCommit' || m.state === 'PrepareAbort') this.writeMarkers(txn, m.state === 'PrepareCommit');
@@ -130,7 +140,7 @@ export class TransactionCoordinator {
         const again = this.owned(transactionalId);
         if (typeof again === 'string') return answer(again);
         if (again.txn) return answer('CONCURRENT_TRANSACTIONS');
-        const fresh: Loaded = { transactionalId, producerId, producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], startTime: this.ctx.now(), partition: found.partition, pending: null };
+        const fresh: Loaded = { transactionalId, producerId, producerEpoch: 0, timeoutMs, state: 'Empty', partitions: [], startTime: this.ctx.now(), partition: found.partition, pending: null, lastUpdate: this.ctx.now() };
         this.txns.set(transactionalId, fresh);
         this.write(fresh, {}, (error) => {
           if (error !== 'NONE') {
@@ -185,6 +195,23 @@ export class TransactionCoordinator {
     if (t.state === 'Ongoing' && added.length === 0) return answer('NONE');
     const startTime = t.state === 'Ongoing' ? t.startTime : this.ctx.now();
     this.write(t, { state: 'Ongoing', partitions: [...(t.state === 'Ongoing' ? t.partitions : []), ...added], startTime }, answer);
+  }
+
+  /** AddOffsetsToTxn: the partition of __consumer_offsets that holds `groupId` joins the transaction (TransactionCoordinator.handleAddPartitionsToTransaction). */
+  onAddOffsetsToTxn(from: string, request: AddOffsetsToTxn): void {
+    const partition = `${OFFSETS_TOPIC}-${coordinatorPartition(request.groupId, this.config.offsetsTopicPartitions)}`;
+    const answer = (error: KafkaError) => this.reply(from, { type: 'AddOffsetsToTxnResponse', id: request.id, error });
+    const found = this.owned(request.transactionalId);
+    if (typeof found === 'string') return answer(found);
+    const error = this.check(found.txn, request.producerId, request.producerEpoch);
+    if (error !== 'NONE') {
+      if (error === 'PRODUCER_FENCED') this.stats.fencedTxnRequests++;
+      return answer(error);
+    }
+    const t = found.txn!;
+    if (t.state === 'Ongoing' && t.partitions.includes(partition)) return answer('NONE');
+    const startTime = t.state === 'Ongoing' ? t.startTime : this.ctx.now();
+    this.write(t, { state: 'Ongoing', partitions: [...(t.state === 'Ongoing' ? t.partitions : []), partition], startTime }, answer);
   }
 
   /** KIP-890 verification from a partition leader: are these partitions in the ongoing transaction of this producer epoch? */
@@ -242,6 +269,28 @@ export class TransactionCoordinator {
     }
   }
 
+  /**
+   * 'txn-remove-expired' (TransactionStateManager.removeExpiredTransactionalIds): a
+   * transactional.id with no transaction open (Empty, CompleteCommit, CompleteAbort) and no
+   * update for transactional.id.expiration.ms gets a tombstone in its __transaction_state
+   * partition and is forgotten once that is written.
+   */
+  private removeExpired(): void {
+    const now = this.ctx.now();
+    for (const txn of [...this.txns.values()]) {
+      if (txn.pending !== null || (txn.state !== 'Empty' && txn.state !== 'CompleteCommit' && txn.state !== 'CompleteAbort')) continue;
+      if (now - txn.lastUpdate < this.config.transactionalIdExpiration || !this.host.isLeaderOf(txn.partition)) continue;
+      txn.pending = txn.state; // no request for this id meanwhile (CONCURRENT_TRANSACTIONS)
+      this.host.append(txn.partition, [encodeTombstone(txn.transactionalId)], (error) => {
+        txn.pending = null;
+        if (error !== 'NONE' || this.txns.get(txn.transactionalId) !== txn) return;
+        this.txns.delete(txn.transactionalId);
+        this.stats.transactionalIdsExpired++;
+        note(this.ctx, 'txn-id-expired', { transactionalId: txn.transactionalId, producerId: txn.producerId, idleMs: Math.round((now - txn.lastUpdate) / 1000) });
+      });
+    }
+  }
+
   private writeMarkers(txn: Loaded, committed: boolean): void {
     const job: MarkerJob = {
       transactionalId: txn.transactionalId, producerId: txn.producerId, producerEpoch: txn.producerEpoch, committed,
@@ -277,6 +326,7 @@ export class TransactionCoordinator {
       if (error !== 'NONE') return done(error === 'NOT_LEADER_OR_FOLLOWER' ? 'NOT_COORDINATOR' : error);
       if (this.txns.get(txn.transactionalId) !== txn) return done('NOT_COORDINATOR');
       Object.assign(txn, change);
+      txn.lastUpdate = this.ctx.now();
       done('NONE');
     });
   }

@@ -50,6 +50,16 @@ export interface Loaded extends TransactionMetadata {
   /** The __transaction_state partition it lives on. */
   partition: number;
   pending: TransactionState | null;
+  /**
+   * The last state write (Kafka's txnLastUpdateTimestamp), for transactional.id.expiration.ms.
+   * Kept in memory: a coordinator that loads the entry starts from its transaction's start time.
+   */
+  lastUpdate: Micros;
+}
+
+/** The tombstone an expired transactional.id gets (Kafka writes a null value). */
+export function encodeTombstone(transactionalId: string): { key: string; msg: string } {
+  return { key: transactionalId, msg: '' };
 }
 
 export function encodeMetadata(m: TransactionMetadata): { key: string; msg: string } {
@@ -62,6 +72,10 @@ export function readTransactionLog(records: readonly LogRecord[]): Map<string, T
   const out = new Map<string, TransactionMetadata>();
   for (const r of records) {
     if (r.key === undefined || r.control !== undefined) continue;
+    if (r.msg === '') {
+      out.delete(r.key); // an expired transactional.id's tombstone
+      continue;
+    }
     const v = JSON.parse(r.msg) as Omit<TransactionMetadata, 'transactionalId'>;
     out.set(r.key, { transactionalId: r.key, ...v, partitions: [...v.partitions] });
   }
