@@ -399,4 +399,38 @@ export const KAFKA_PROBES: readonly KafkaProbe[] = [
       { op: 'fault', action: 'restart', brokers: [2, 3] },
     ],
   })),
+  {
+    id: 'leader-epoch-truncation-divergent-log',
+    about: 'two replicas (1 leads, 2 follows), min.insync.replicas 1: the follower paused (SIGSTOP), 3 acks=1 records only the leader has (offsets 2-4), the leader killed, the follower resumed and elected (epoch 1, its log ends at 2); 2 new records take offsets 2-3 there; the old leader restarts, asks the new leader for its epoch-0 end offset (2), truncates its 3 records and fetches the new ones: alone, it serves those',
+    cluster: 'cluster',
+    topics: [{ name: 'e', replicas: [[1, 2]], config: { 'min.insync.replicas': 1 } }],
+    steps: [
+      { op: 'produce', producer: 'p0', topic: 'e', count: 2, config: { acks: 'all' } },
+      { op: 'flush' },
+      // p1 has the topic's metadata (leader: broker 1) before the follower stops answering.
+      { op: 'open', producer: 'p1', topic: 'e', config: { acks: '1', 'enable.idempotence': false, 'request.timeout.ms': 5_000 } },
+      { op: 'wait', ms: 500 },
+      { op: 'fault', action: 'pause', brokers: [2] },
+      // Longer than replica.fetch.wait.max.ms (500): no follower Fetch is parked at the leader.
+      { op: 'wait', ms: 1_000 },
+      { op: 'produce', producer: 'p1', topic: 'e', count: 3 },
+      { op: 'flush' },
+      { op: 'fault', action: 'kill', brokers: [1] },
+      { op: 'fault', action: 'resume', brokers: [2] },
+      { op: 'wait', ms: FENCED },
+      { op: 'produce', producer: 'p2', topic: 'e', count: 2, config: { acks: 'all' } },
+      { op: 'flush' },
+      { op: 'offsets', label: 'new-leader', topic: 'e', isolation: 'read_uncommitted' },
+      { op: 'read', label: 'new-leader', topic: 'e' },
+      { op: 'fault', action: 'restart', brokers: [1] },
+      { op: 'wait', ms: FENCED },
+      { op: 'read', label: 'old-leader-back', topic: 'e' },
+      // Broker 1 caught up and is in the ISR again: with 2 gone it leads, and its log shows what it kept.
+      { op: 'fault', action: 'kill', brokers: [2] },
+      { op: 'wait', ms: FENCED },
+      { op: 'offsets', label: 'old-leader-alone', topic: 'e', isolation: 'read_uncommitted' },
+      { op: 'read', label: 'old-leader-alone', topic: 'e' },
+      { op: 'fault', action: 'restart', brokers: [2] },
+    ],
+  },
 ];

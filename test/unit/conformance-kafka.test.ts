@@ -24,7 +24,7 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
 
   it('has a recorded outcome for every probe, and at least 25 probes', () => {
     expect(recording).not.toBeNull();
-    expect(KAFKA_PROBES.length).toBeGreaterThanOrEqual(32);
+    expect(KAFKA_PROBES.length).toBeGreaterThanOrEqual(33);
     expect(Object.keys(recording!.outcomes).sort()).toEqual(KAFKA_PROBES.map((p) => p.id).sort());
     expect(new Set(KAFKA_PROBES.map((p) => p.id)).size).toBe(KAFKA_PROBES.length);
   });
@@ -111,6 +111,16 @@ describe(`conformance: the Kafka model against Kafka ${VERSION} as recorded`, ()
     const uncommitted: KafkaProbe = { ...skips, steps: skips.steps.map((s) => (s.op === 'read' ? { ...s, isolation: 'read_uncommitted' as const } : s)) };
     const read = outcomeOf(uncommitted, runProbeInModel(uncommitted));
     expect(compareOutcomes(recording!.outcomes[skips.id]!, read).map((d) => d.field)).toEqual(['reads.read_committed']);
+  });
+
+  it('records leader-epoch truncation: the restarted old leader drops the acks=1 records only it had, and serves the new leader\'s at their offsets', () => {
+    const outcome = recording!.outcomes['leader-epoch-truncation-divergent-log']!;
+    // Acknowledged by the old leader alone at offsets 2-4, then the new leader's two records at 2-3.
+    expect(['p1-0', 'p1-1', 'p1-2', 'p2-0', 'p2-1'].map((id) => (outcome.sends as Record<string, string>)[id])).toEqual(['ok 0@2', 'ok 0@3', 'ok 0@4', 'ok 0@2', 'ok 0@3']);
+    expect(outcome['reads.old-leader-alone']).toEqual({ 0: ['p0-0@0', 'p0-1@1', 'p2-0@2', 'p2-1@3'] });
+    expect(outcome['offsets.old-leader-alone']).toBe('0:4');
+    // The model run gives the same, field by field.
+    expect(compareOutcomes(outcome, kafkaConformance.runModel('leader-epoch-truncation-divergent-log', VERSION))).toEqual([]);
   });
 
   it('pins the Kafka version the pom.xml copies, when the jars are there', () => {
