@@ -307,9 +307,27 @@ const KAFKA: Record<string, KeyCase> = {
     base: { ...kafkaConfig({ ...ZK_SESSION_1S, 'replica.lag.time.max.ms': 300 }), topics: [{ name: 'orders', partitions: 1, replicationFactor: 2 }], faults: [{ at: '1s', kill: 'broker-2', for: '2s' }, { at: '2s', kill: 'broker-1', for: '10s' }] },
     values: [true, false],
   },
-  'admin[]/at': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: ['1s', '3s'] },
-  'admin[]/addPartitions/topic': { base: { ...KAFKA_TWO_TOPICS, admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, values: ['orders', 'payments'] },
-  'admin[]/addPartitions/count': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: [3, 6] },
+  'admin[]{addPartitions}/at': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: ['1s', '3s'] },
+  'admin[]{addPartitions}/addPartitions/topic': { base: { ...KAFKA_TWO_TOPICS, admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, values: ['orders', 'payments'] },
+  'admin[]{addPartitions}/addPartitions/count': { base: { admin: [{ at: '2s', addPartitions: { topic: 'orders', count: 4 } }] }, set: { 'workload/consumers/0/config/metadata.max.age.ms': 500 }, values: [3, 6] },
+  // kafka-transactions.sh abort of the hanging transaction: earlier frees the stuck LSO sooner.
+  'admin[]{abortTransaction}/at': { from: 'kafka/txn-hanging-transaction-admin-abort.yaml', values: ['25s', '35s'] },
+  // An abort on another topic's partition leaves orders-2's hanging transaction where it is.
+  'admin[]{abortTransaction}/abortTransaction/topic': {
+    from: 'kafka/txn-hanging-transaction-admin-abort.yaml',
+    base: { topics: [{ name: 'orders', partitions: 3, replicationFactor: 3 }, { name: 'audit', partitions: 3, replicationFactor: 3 }] },
+    values: ['orders', 'audit'],
+  },
+  // The pipeline writes to another topic: the read_committed reader of output sees nothing.
+  'workload/consumers[]/pipeline/output': {
+    from: 'kafka/eos-pipeline-instance-crash.yaml',
+    base: { topics: [{ name: 'input', partitions: 3, replicationFactor: 3 }, { name: 'output', partitions: 3, replicationFactor: 3 }, { name: 'elsewhere', partitions: 3, replicationFactor: 3 }] },
+    values: ['output', 'elsewhere'],
+  },
+  // At least once, the pipeline's producer retries: idempotence drops the resent batches.
+  'workload/consumers[]/pipeline/enable.idempotence': { from: 'kafka/eos-pipeline-instance-crash.yaml', set: { 'workload/consumers/0/pipeline/processing.guarantee': 'at_least_once' }, values: [true, false] },
+  // Idle ids expire at the next cleanup: every second against every hour.
+  'cluster/config/transaction.remove.expired.transaction.cleanup.interval.ms': { from: 'kafka/txn-transactional-id-expired.yaml', values: [1000, 3_600_000] },
   'workload/producers[]/topic': { base: KAFKA_TWO_TOPICS, values: ['orders', 'payments'] },
   // With the delay recorded, delay accuracy is measured; without it, not.
   'workload/producers[]/delay': { from: 'kafka/delay-topic-scheduler.yaml', base: { duration: '12s', drain: '5s' }, sets: [{ 'workload/producers/0/delay': '10s' }, { 'workload/producers/0/delay': undefined }] },
