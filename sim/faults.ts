@@ -120,3 +120,20 @@ export interface FaultEvent {
   targets: string[];
   description: string;
 }
+
+/** The fault kinds that cut a node off from its peers (a node's failure, in a failure timing). */
+const CUTS_OFF: ReadonlySet<string> = new Set(['crash', 'kill', 'pause', 'partition', 'stop']);
+
+/**
+ * The latest fault in `log` at or after `since` that cut `node` off (crash, kill, pause,
+ * partition, stop), or undefined: where a failure timing (detection, failover, a dropped client)
+ * starts counting from.
+ */
+export function latestCutOff(log: readonly FaultEvent[], node: string, since: number): FaultEvent | undefined {
+  for (let i = log.length - 1; i >= 0; i--) {
+    const event = log[i]!;
+    if (event.at < since) return undefined;
+    if (CUTS_OFF.has(event.kind) && event.targets.includes(node)) return event;
+  }
+  return undefined;
+}

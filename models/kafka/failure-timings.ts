@@ -1,4 +1,4 @@
-import type { FaultEvent } from '../../sim/faults.js';
+import { latestCutOff, type FaultEvent } from '../../sim/faults.js';
 import type { World } from '../../sim/world.js';
 import type { KafkaStats } from './stats.js';
 
@@ -11,7 +11,6 @@ import type { KafkaStats } from './stats.js';
  * next active controller). Faults are read from the world's fault log, so a partition or a pause
  * counts as a crash does.
  */
-const CUTS_OFF: ReadonlySet<string> = new Set(['crash', 'kill', 'pause', 'partition', 'stop']);
 
 export class FailureTimings {
   /** Per broker: when its last failure was detected (faults before it are counted). */
@@ -25,13 +24,7 @@ export class FailureTimings {
 
   /** The latest fault at or after `since` that cut `node` off. */
   private cutOff(node: string, since: number): FaultEvent | undefined {
-    const log = this.world.faultLog;
-    for (let i = log.length - 1; i >= 0; i--) {
-      const event = log[i]!;
-      if (event.at < since) return undefined;
-      if (CUTS_OFF.has(event.kind) && event.targets.includes(node)) return event;
-    }
-    return undefined;
+    return latestCutOff(this.world.faultLog, node, since);
   }
 
   /** `broker`'s session expired (ZooKeeper) or it was fenced (KRaft). */

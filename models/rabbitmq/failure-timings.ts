@@ -1,4 +1,4 @@
-import type { FaultEvent } from '../../sim/faults.js';
+import { latestCutOff, type FaultEvent } from '../../sim/faults.js';
 import type { World } from '../../sim/world.js';
 import type { RabbitStats } from './stats.js';
 
@@ -10,7 +10,6 @@ import type { RabbitStats } from './stats.js';
  *   connection (and requeueing what it held): at once for a killed client (its kernel resets the
  *   TCP connection), after the heartbeat checks for a silent one.
  */
-const CUTS_OFF: ReadonlySet<string> = new Set(['crash', 'kill', 'pause', 'partition', 'stop']);
 
 export class RabbitFailureTimings {
   /** Per quorum queue: its leader and since when it led. */
@@ -22,13 +21,7 @@ export class RabbitFailureTimings {
 
   /** The latest fault at or after `since` that cut `node` off. */
   private cutOff(node: string, since: number): FaultEvent | undefined {
-    const log = this.world.faultLog;
-    for (let i = log.length - 1; i >= 0; i--) {
-      const event = log[i]!;
-      if (event.at < since) return undefined;
-      if (CUTS_OFF.has(event.kind) && event.targets.includes(node)) return event;
-    }
-    return undefined;
+    return latestCutOff(this.world.faultLog, node, since);
   }
 
   /** Queue `key`'s leader is `leader` now (a newer term's). */
