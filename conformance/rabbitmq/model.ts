@@ -8,7 +8,9 @@ import { probeScenario, type ModelVersion } from './topology.js';
 /**
  * A probe through the model: the probe's topology becomes a scenario (no workload) that
  * rabbitmqModel.build turns into the broker node(s), and a scripted client node (`probe`) sends
- * the steps as AMQP frames on one connection, 10ms of virtual time apart (a `wait` adds its
+ * the steps as AMQP frames on one connection (the probe's connections 2, 3...: client nodes
+ * probe-2... of their own, on TCP connections, so that a dropConnection is that node's process
+ * killed and its kernel's reset reaches the broker), 10ms of virtual time apart (a `wait` adds its
  * time), recording every frame the broker sends back. A kill -9 is the node crashing with its
  * page cache kept, restarted 1s later; the client then opens a new connection. Links have a constant 1ms latency and
  * fsync takes 1ms, so the run is exact; it ends 2s of virtual time after the last step, when

@@ -7,7 +7,8 @@ import { probeScenario } from './topology.js';
 /**
  * A probe against a real RabbitMQ through amqplib: declare the topology (each queue and exchange
  * deleted first, so a run starts clean, and deleted again afterwards), run the steps on one
- * connection, settling a moment after each step, and collect what the client saw.
+ * connection (and the probe's others, opened on first use), settling a moment after each step,
+ * and collect what the client saw.
  */
 
 const SETTLE_MS = 50;
