@@ -314,6 +314,13 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     queues: [q('q1')],
     steps: [{ consume: 'q1', tag: 'c1', exclusive: true, channel: 1 }, { close: 1 }, { consume: 'q1', tag: 'c2', channel: 2 }, { publish: 'm1', routingKey: 'q1', channel: 3 }],
   },
+  {
+    id: 'exclusive-queue-redeclare',
+    about: 'queue.declare of an existing queue must match its exclusivity: the owner redeclaring its exclusive queue without exclusive, or anyone declaring a plain queue exclusive, gets 405 RESOURCE_LOCKED',
+    queues: [q('nq')],
+    steps: [{ declare: 'xq', exclusive: true, conn: 2, channel: 2 }, { declare: 'xq', conn: 2, channel: 3 }, { declare: 'xq', exclusive: true, conn: 2, channel: 4 },
+      { declare: 'nq', exclusive: true, conn: 1, channel: 5 }, { declare: 'nq', conn: 1, channel: 6 }, { declare: 'xq', exclusive: true, conn: 1, channel: 7 }],
+  },
   // ---------------------------------------------------------------- connections, kill -9 and restart
   {
     id: 'exclusive-queue-deleted-on-connection-close',
