@@ -8,7 +8,9 @@ import { probeScenario, type ModelVersion } from './topology.js';
 /**
  * A probe through the model: the probe's topology becomes a scenario (no workload) that
  * rabbitmqModel.build turns into the broker node(s), and a scripted client node (`probe`) sends
- * the steps as AMQP frames on one connection, 10ms of virtual time apart (a `wait` adds its
+ * the steps as AMQP frames on one connection (the probe's connections 2, 3...: client nodes
+ * probe-2... of their own, on TCP connections, so that a dropConnection is that node's process
+ * killed and its kernel's reset reaches the broker), 10ms of virtual time apart (a `wait` adds its
  * time), recording every frame the broker sends back. A kill -9 is the node crashing with its
  * page cache kept, restarted 1s later; the client then opens a new connection. Links have a constant 1ms latency and
  * fsync takes 1ms, so the run is exact; it ends 2s of virtual time after the last step, when
@@ -24,9 +26,8 @@ const BROKER = 'rabbit-1';
 
 class ProbeClient implements Actor {
   ctx!: NodeContext;
-  readonly observed: Observed = emptyObserved();
-  /** The connection: probe/1, then probe/2 after the broker's restart... */
-  conn = 'probe/1';
+  /** The connection: probe/1, then probe/2 after the broker's restart... (probe-2/1 for the probe's connection 2, on node probe-2). */
+  conn: string;
   /** Delivery tag of the last delivery of a message-id, by channel. */
   readonly last = new Map<string, number>();
   readonly opened = new Set<number>();
@@ -35,10 +36,15 @@ class ProbeClient implements Actor {
   readonly unconfirmed = new Map<number, Map<number, string>>();
   readonly nextSeq = new Map<number, number>();
 
-  constructor(private readonly confirmChannels: readonly number[]) {}
+  constructor(private readonly confirmChannels: readonly number[], readonly observed: Observed, private readonly node: string) {
+    this.conn = `${node}/1`;
+  }
 
   start(ctx: NodeContext): void {
     this.ctx = ctx;
+    // The probe's connections 2, 3...: on a TCP connection of their own (sim/connection.ts), so
+    // that its reset (dropConnection) reaches the broker as the real one's does.
+    if (this.node !== 'probe') ctx.connect(BROKER);
   }
 
   send(frame: AmqpFrame, bytes = 64): void {
@@ -47,7 +53,7 @@ class ProbeClient implements Actor {
 
   /** The broker was killed and is back: a new connection, its channels opened again on first use. */
   reconnect(n: number): void {
-    this.conn = `probe/${n}`;
+    this.conn = `${this.node}/${n}`;
     this.opened.clear();
     this.closed.clear();
     this.last.clear();
@@ -81,6 +87,9 @@ class ProbeClient implements Actor {
       case 'basic.get-empty':
         this.observed.gets.push('empty');
         return;
+      case 'queue.declare-ok':
+        this.observed.declares.push({ queue: frame.queue, messageCount: frame.messageCount, consumerCount: frame.consumerCount });
+        return;
       case 'basic.return':
         this.observed.returns.push({ id: frame.content.properties.messageId, replyCode: frame.replyCode, replyText: frame.replyText });
         return;
@@ -105,7 +114,7 @@ class ProbeClient implements Actor {
     }
   }
 
-  step(step: Exclude<ProbeStep, { wait: number } | { killAndRestart: true } | { reconnect: true }>): void {
+  step(step: Exclude<ProbeStep, { wait: number } | { killAndRestart: true } | { reconnect: true } | { closeConnection: number } | { dropConnection: number }>): void {
     if ('close' in step) {
       if (this.opened.has(step.close) && !this.closed.has(step.close)) this.send({ type: 'channel.close', conn: this.conn, channel: step.close, replyCode: 200, replyText: 'OK' });
       this.closed.add(step.close);
@@ -115,7 +124,9 @@ class ProbeClient implements Actor {
     if (this.closed.has(channel)) return;
     this.ensureChannel(channel);
     const base = { conn: this.conn, channel };
-    if ('publish' in step) {
+    if ('declare' in step) {
+      this.send({ ...base, type: 'queue.declare', queue: step.declare, passive: step.passive ?? false, durable: false, exclusive: step.exclusive ?? false, autoDelete: false });
+    } else if ('publish' in step) {
       const content: Content = {
         properties: {
           deliveryMode: step.persistent ? 2 : 1, messageId: step.publish, timestamp: 0,
@@ -174,12 +185,25 @@ export function runProbeInModel(probe: RabbitProbe, version?: ModelVersion): Obs
   const scenario = probeScenario(probe, `${Math.ceil(end / MS)}ms`, version);
   const world = new World({ seed: 1, network: { latency: { constant: MS } }, disk: { fsyncLatency: { constant: MS } } });
   rabbitmqModel.build(world, scenario);
-  const client = new ProbeClient(probe.confirm ?? []);
+  const observed = emptyObserved();
+  const client = new ProbeClient(probe.confirm ?? [], observed, 'probe');
   world.addNode('probe', () => client);
   world.kernel.at(MS, () => {
     client.send({ type: 'connection.open', conn: client.conn, vhost: '/', user: 'guest', heartbeat: 0 });
     for (const channel of probe.confirm ?? []) client.ensureChannel(channel);
   }, null);
+  // The probe's other connections: each a client node of its own (probe-2...), so that resetting
+  // its TCP connection (the node's process killed) leaves the others alone.
+  const others = new Map<number, ProbeClient>();
+  for (const step of probe.steps) {
+    const c = 'conn' in step ? step.conn ?? 1 : 1;
+    if (c === 1 || others.has(c)) continue;
+    const other = new ProbeClient([], observed, `probe-${c}`);
+    others.set(c, other);
+    world.addNode(`probe-${c}`, () => other);
+    world.kernel.at(MS, () => other.send({ type: 'connection.open', conn: other.conn, vhost: '/', user: 'guest', heartbeat: 0 }), null);
+  }
+  const clientOf = (c: number): ProbeClient => (c === 1 ? client : others.get(c)!);
   let at = STEP;
   let connections = 1;
   for (const step of probe.steps) {
@@ -205,9 +229,22 @@ export function runProbeInModel(probe: RabbitProbe, version?: ModelVersion): Obs
       at += STEP;
       continue;
     }
-    world.kernel.at(at, () => client.step(step), null);
+    if ('closeConnection' in step) {
+      const other = clientOf(step.closeConnection);
+      world.kernel.at(at, () => other.send({ type: 'connection.close', conn: other.conn, replyCode: 200, replyText: 'OK' }), null);
+      at += STEP;
+      continue;
+    }
+    if ('dropConnection' in step) {
+      // The client's process gone on a live machine: its kernel resets the TCP connection.
+      world.kernel.at(at, () => world.kill(`probe-${step.dropConnection}`), null);
+      at += STEP;
+      continue;
+    }
+    const on = clientOf('conn' in step ? step.conn ?? 1 : 1);
+    world.kernel.at(at, () => on.step(step), null);
     at += STEP;
   }
   world.run({ duration: end, drain: 0 });
-  return client.observed;
+  return observed;
 }

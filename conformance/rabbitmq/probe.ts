@@ -22,17 +22,36 @@ export interface PublishStep {
   /** Body size in bytes (default 10). */
   bytes?: number;
   channel?: number;
+  /** The connection (default 1): a probe may open several; channel numbers are the probe's own labels, unique across them. */
+  conn?: number;
+}
+
+/** On which connection a step runs (default 1). */
+export interface OnConnection {
+  conn?: number;
 }
 
 export type ProbeStep =
   | PublishStep
-  | { consume: string; tag: string; prefetch?: number; noAck?: boolean; exclusive?: boolean; channel?: number }
-  | { cancel: string; channel?: number }
+  | { consume: string; tag: string; prefetch?: number; noAck?: boolean; exclusive?: boolean; channel?: number } & OnConnection
+  | { cancel: string; channel?: number } & OnConnection
   /** Settle the last delivery of this message-id on the channel. */
-  | { ack: string; multiple?: boolean; channel?: number }
-  | { nack: string; requeue?: boolean; multiple?: boolean; channel?: number }
-  | { reject: string; requeue?: boolean; channel?: number }
-  | { get: string; noAck?: boolean; channel?: number }
+  | { ack: string; multiple?: boolean; channel?: number } & OnConnection
+  | { nack: string; requeue?: boolean; multiple?: boolean; channel?: number } & OnConnection
+  | { reject: string; requeue?: boolean; channel?: number } & OnConnection
+  | { get: string; noAck?: boolean; channel?: number } & OnConnection
+  /**
+   * queue.declare of a classic, non-durable queue (passive: only check that it exists); the
+   * answer's message and consumer counts go in the outcome's `declares`.
+   */
+  | { declare: string; exclusive?: boolean; passive?: boolean; channel?: number } & OnConnection
+  /** connection.close sent by the client on connection `closeConnection` (not connection 1); no new connection. */
+  | { closeConnection: number }
+  /**
+   * The client's TCP connection `dropConnection` (not connection 1) reset under it: the
+   * client's process gone, its kernel answering with RST. No connection.close is sent.
+   */
+  | { dropConnection: number }
   /** channel.close sent by the client. */
   | { close: number }
   /** Let time pass (ms): on the real broker in wall-clock time, in the model in virtual time. */
@@ -89,10 +108,12 @@ export interface Observed {
   confirms: Map<string, 'ack' | 'nack'>;
   /** Channels the broker closed: code and the reply text's leading name (e.g. 406 PRECONDITION_FAILED). */
   errors: { channel: number; replyCode: number; name: string }[];
+  /** queue.declare-ok answers, in order. */
+  declares: { queue: string; messageCount: number; consumerCount: number }[];
 }
 
 export function emptyObserved(): Observed {
-  return { deliveries: [], gets: [], returns: [], confirms: new Map(), errors: [] };
+  return { deliveries: [], gets: [], returns: [], confirms: new Map(), errors: [], declares: [] };
 }
 
 function describeMessage(m: MessageSeen): string {
@@ -107,7 +128,7 @@ function describeMessage(m: MessageSeen): string {
 }
 
 /**
- * The outcome compared field by field: `deliveries.<consumer tag>` (in order), `gets`,
+ * The outcome compared field by field: `deliveries.<consumer tag>` (in order), `gets`, `declares`,
  * `returns`, `confirms` (by message-id, only with confirm channels) and `errors`.
  */
 export function outcomeOf(probe: RabbitProbe, seen: Observed): Record<string, OutcomeValue> {
@@ -119,6 +140,7 @@ export function outcomeOf(probe: RabbitProbe, seen: Observed): Record<string, Ou
     list.push(describeMessage(d.message));
   }
   if (probe.steps.some((s) => 'get' in s)) outcome.gets = seen.gets.map((g) => (g === 'empty' ? 'basic.get-empty' : `${describeMessage(g)} message-count=${g.messageCount}`));
+  if (probe.steps.some((s) => 'declare' in s)) outcome.declares = seen.declares.map((d) => `${d.queue} declare-ok message-count=${d.messageCount} consumer-count=${d.consumerCount}`);
   outcome.returns = seen.returns.map((r) => `${r.id} ${r.replyCode} ${r.replyText}`);
   if (probe.confirm !== undefined && probe.confirm.length > 0) {
     const confirms: Record<string, OutcomeValue> = {};

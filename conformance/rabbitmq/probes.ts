@@ -314,7 +314,29 @@ export const RABBITMQ_PROBES: readonly RabbitProbe[] = [
     queues: [q('q1')],
     steps: [{ consume: 'q1', tag: 'c1', exclusive: true, channel: 1 }, { close: 1 }, { consume: 'q1', tag: 'c2', channel: 2 }, { publish: 'm1', routingKey: 'q1', channel: 3 }],
   },
+  {
+    id: 'exclusive-queue-redeclare',
+    about: 'queue.declare of an existing queue must match its exclusivity: the owner redeclaring its exclusive queue without exclusive, or anyone declaring a plain queue exclusive, gets 405 RESOURCE_LOCKED',
+    queues: [q('nq')],
+    steps: [{ declare: 'xq', exclusive: true, conn: 2, channel: 2 }, { declare: 'xq', conn: 2, channel: 3 }, { declare: 'xq', exclusive: true, conn: 2, channel: 4 },
+      { declare: 'nq', exclusive: true, conn: 1, channel: 5 }, { declare: 'nq', conn: 1, channel: 6 }, { declare: 'xq', exclusive: true, conn: 1, channel: 7 }],
+  },
   // ---------------------------------------------------------------- connections, kill -9 and restart
+  {
+    id: 'exclusive-queue-deleted-on-connection-close',
+    about: 'a queue declared exclusive belongs to its connection: another connection\'s queue.declare (passive too), basic.consume and basic.get get 405 RESOURCE_LOCKED, its publishes get in; the owner\'s connection.close deletes the queue, which another connection may then declare afresh',
+    steps: [{ declare: 'xq', exclusive: true, conn: 2, channel: 2 }, { publish: 'm1', routingKey: 'xq', conn: 2, channel: 2 },
+      { declare: 'xq', conn: 1, channel: 3 }, { declare: 'xq', passive: true, conn: 1, channel: 4 }, { consume: 'xq', tag: 'c1', conn: 1, channel: 5 }, { get: 'xq', conn: 1, channel: 6 },
+      { publish: 'm2', routingKey: 'xq', conn: 1, channel: 1 }, { declare: 'xq', passive: true, conn: 2, channel: 2 },
+      { closeConnection: 2 }, { declare: 'xq', passive: true, conn: 1, channel: 7 }, { declare: 'xq', exclusive: true, conn: 1, channel: 8 }],
+  },
+  {
+    id: 'exclusive-queue-deleted-on-connection-reset',
+    about: 'an exclusive queue whose owner\'s TCP connection is reset (no connection.close): deleted at once with its consumer and unacked message; RESOURCE_LOCKED for others until then',
+    steps: [{ declare: 'xq', exclusive: true, conn: 2, channel: 2 }, { publish: 'm1', routingKey: 'xq', conn: 2, channel: 2 }, { consume: 'xq', tag: 'c1', conn: 2, channel: 2 },
+      { declare: 'xq', passive: true, conn: 2, channel: 2 }, { consume: 'xq', tag: 'c2', conn: 1, channel: 3 },
+      { dropConnection: 2 }, { wait: 200 }, { declare: 'xq', passive: true, conn: 1, channel: 4 }, { declare: 'xq', exclusive: true, conn: 1, channel: 5 }],
+  },
   {
     id: 'connection-close-requeues',
     about: 'connection.close sent by the client: its unacked deliveries go back, redelivered, in order',

@@ -7,7 +7,8 @@ import { probeScenario } from './topology.js';
 /**
  * A probe against a real RabbitMQ through amqplib: declare the topology (each queue and exchange
  * deleted first, so a run starts clean, and deleted again afterwards), run the steps on one
- * connection, settling a moment after each step, and collect what the client saw.
+ * connection (and the probe's others, opened on first use), settling a moment after each step,
+ * and collect what the client saw.
  */
 
 const SETTLE_MS = 50;
@@ -95,6 +96,20 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
   const observed = emptyObserved();
   let conn = await connect(url);
   let generation = 0;
+  // Connections 2, 3...: opened on first use; closed (or reset) by their steps, or at the end.
+  const others = new Map<number, ChannelModel>();
+  const gone = new Set<number>();
+  /** The connection each channel label was opened on. */
+  const channelConn = new Map<number, number>();
+  const connection = async (c: number): Promise<ChannelModel> => {
+    if (c === 1) return conn;
+    let other = others.get(c);
+    if (other === undefined) {
+      other = await connect(url);
+      others.set(c, other);
+    }
+    return other;
+  };
   try {
     await declare(conn, probe);
     const channels = new Map<number, Channel | ConfirmChannel>();
@@ -108,20 +123,22 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
       failed.add(key);
       observed.errors.push({ channel: n, ...errorOf(error) });
     };
-    const channel = async (n: number): Promise<Channel | ConfirmChannel> => {
+    const channel = async (n: number, c = 1): Promise<Channel | ConfirmChannel> => {
       let ch = channels.get(n);
       if (ch !== undefined) return ch;
-      ch = probe.confirm?.includes(n) ? await conn.createConfirmChannel() : await conn.createChannel();
+      const on = await connection(c);
+      ch = probe.confirm?.includes(n) ? await on.createConfirmChannel() : await on.createChannel();
       // A channel of a connection the probe already left (closed, or lost to kill -9) reports nothing.
       const opened = generation;
       ch.on('error', (error: unknown) => {
-        if (opened === generation) channelError(n, error);
+        if (opened === generation && !gone.has(c)) channelError(n, error);
       });
       ch.on('return', (message: Message) => {
         const fields = message.fields as Message['fields'] & { replyCode: number; replyText: string };
         observed.returns.push({ id: String(message.properties.messageId), replyCode: fields.replyCode, replyText: fields.replyText });
       });
       channels.set(n, ch);
+      channelConn.set(n, c);
       return ch;
     };
     for (const n of probe.confirm ?? []) await channel(n);
@@ -154,6 +171,24 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
         await sleep(SETTLE_MS);
         continue;
       }
+      if ('closeConnection' in step || 'dropConnection' in step) {
+        const c = 'closeConnection' in step ? step.closeConnection : step.dropConnection;
+        const other = others.get(c);
+        others.delete(c);
+        gone.add(c);
+        // Its channels are gone with it (amqplib would never answer a close on a reset socket).
+        for (const [label, on] of channelConn) if (on === c) channels.delete(label);
+        if (other !== undefined) {
+          if ('closeConnection' in step) await other.close().catch(() => undefined);
+          else {
+            // The socket reset under the client (RST, as the kernel of a killed process sends).
+            const socket = (other.connection as unknown as { stream: import('node:net').Socket }).stream;
+            socket.resetAndDestroy();
+          }
+        }
+        await sleep(SETTLE_MS);
+        continue;
+      }
       if ('close' in step) {
         const ch = channels.get(step.close);
         channels.delete(step.close);
@@ -162,9 +197,13 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
         continue;
       }
       const n = step.channel ?? 1;
-      const ch = await channel(n);
+      if (gone.has(step.conn ?? 1)) continue;
+      const ch = await channel(n, step.conn ?? 1);
       try {
-        if ('publish' in step) {
+        if ('declare' in step) {
+          const ok = step.passive ? await ch.checkQueue(step.declare) : await ch.assertQueue(step.declare, { durable: false, exclusive: step.exclusive ?? false, autoDelete: false });
+          observed.declares.push({ queue: ok.queue, messageCount: ok.messageCount, consumerCount: ok.consumerCount });
+        } else if ('publish' in step) {
           const options: amqp.Options.Publish = { messageId: step.publish, mandatory: step.mandatory ?? false, persistent: step.persistent ?? false };
           if (step.expiration !== undefined) options.expiration = String(step.expiration);
           if (step.priority !== undefined) options.priority = step.priority;
@@ -220,6 +259,7 @@ export async function runProbeOnRealBroker(url: string, probe: RabbitProbe, cont
     for (const ch of channels.values()) await ch.close().catch(() => undefined);
     await cleanup(conn, probe);
   } finally {
+    for (const other of others.values()) await other.close().catch(() => undefined);
     await conn.close().catch(() => undefined);
   }
   return observed;

@@ -155,6 +155,9 @@ export abstract class AmqpClient implements Actor {
       case 'basic.publish':
       case 'basic.get':
       case 'basic.reject':
+      // The model's clients never declare queues (the scenario does).
+      case 'queue.declare':
+      case 'queue.declare-ok':
         return;
       case 'connection.blocked':
         // amqplib emits 'blocked': the application's publishes keep going into the socket, where

@@ -70,6 +70,20 @@ export interface ChannelOpenOk extends ChannelFrame { readonly type: 'channel.op
 export interface ChannelClose extends ChannelFrame { readonly type: 'channel.close'; readonly replyCode: number; readonly replyText: string }
 export interface ConfirmSelect extends ChannelFrame { readonly type: 'confirm.select' }
 export interface ConfirmSelectOk extends ChannelFrame { readonly type: 'confirm.select-ok' }
+/**
+ * queue.declare of a classic queue (the model's clients declare their queues in the scenario;
+ * the conformance probes declare exclusive ones): passive only asks whether it exists.
+ */
+export interface QueueDeclare extends ChannelFrame {
+  readonly type: 'queue.declare';
+  readonly queue: string;
+  readonly passive: boolean;
+  readonly durable: boolean;
+  /** Owned by the declaring connection: others get 405 RESOURCE_LOCKED; deleted when the connection goes. */
+  readonly exclusive: boolean;
+  readonly autoDelete: boolean;
+}
+export interface QueueDeclareOk extends ChannelFrame { readonly type: 'queue.declare-ok'; readonly queue: string; readonly messageCount: number; readonly consumerCount: number }
 export interface BasicQos extends ChannelFrame { readonly type: 'basic.qos'; readonly prefetchCount: number }
 export interface BasicQosOk extends ChannelFrame { readonly type: 'basic.qos-ok' }
 export interface BasicConsume extends ChannelFrame {
@@ -135,7 +149,7 @@ export interface ConnectionUnblocked extends Frame { readonly type: 'connection.
 
 export type AmqpFrame =
   | ConnectionOpen | ConnectionOpenOk | ConnectionClose | ChannelOpen | ChannelOpenOk | ChannelClose | ConfirmSelect | ConfirmSelectOk
-  | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
+  | QueueDeclare | QueueDeclareOk | BasicQos | BasicQosOk | BasicConsume | BasicConsumeOk | BasicCancel | BasicCancelOk | BasicPublish | BasicReturn
   | BasicDeliver | BasicGet | BasicGetOk | BasicGetEmpty | BasicAck | BasicNack | BasicReject | Heartbeat | TcpRst
   | ConnectionBlocked | ConnectionUnblocked;
 
@@ -245,6 +259,7 @@ export const REPLY = {
   NO_ROUTE: 312,
   NOT_FOUND: 404,
   ACCESS_REFUSED: 403,
+  RESOURCE_LOCKED: 405,
   PRECONDITION_FAILED: 406,
   CONNECTION_FORCED: 320,
   NOT_IMPLEMENTED: 540,

@@ -1,11 +1,11 @@
 import { DiskFullError } from '../../../sim/disk.js';
 import { notes } from '../notes.js';
-import type { BasicAck, BasicConsume, BasicGet, BasicPublish, ChannelMethod } from '../protocol.js';
+import type { BasicAck, BasicConsume, BasicGet, BasicPublish, ChannelMethod, QueueDeclare } from '../protocol.js';
 import { FRAME_BYTES, REPLY } from '../protocol.js';
 import { unreachable } from '../../../sim/timers.js';
 import type { RabbitBroker } from './broker.js';
 import type { Connection } from './connection.js';
-import type { Consumer, QueueState } from './queue-process.js';
+import { isDurableQueue, type Consumer, type QueueState } from './queue-process.js';
 import type { QueuedMessage } from './ready-messages.js';
 import { vhostKey } from './exchange-routing.js';
 
@@ -108,6 +108,8 @@ export class ChannelHandler {
         channel.prefetch = frame.prefetchCount;
         broker.send(conn, { type: 'basic.qos-ok', conn: conn.id, channel: channel.number });
         return;
+      case 'queue.declare':
+        return this.declareQueue(channel, frame);
       case 'basic.consume':
         return this.consume(channel, frame);
       case 'basic.cancel': {
@@ -136,6 +138,7 @@ export class ChannelHandler {
       case 'channel.open':
       case 'channel.open-ok':
       case 'confirm.select-ok':
+      case 'queue.declare-ok':
       case 'basic.qos-ok':
       case 'basic.consume-ok':
       case 'basic.cancel-ok':
@@ -150,6 +153,50 @@ export class ChannelHandler {
     }
   }
 
+  /**
+   * queue.declare, after rabbit_channel and rabbit_amqqueue (3.10): a passive one answers with
+   * the counts if the queue exists (404 otherwise); another declares the queue, or, when it
+   * exists, checks that it is the same queue. A queue another connection declared exclusive is
+   * refused with 405 RESOURCE_LOCKED (passive too); so is, for a non-passive declare, one whose
+   * exclusivity differs from the declare's (the check is strict there). Then durable and
+   * auto-delete must match (406). Declaring at run time is modelled on a single node only.
+   */
+  private declareQueue(channel: Channel, frame: QueueDeclare): void {
+    const broker = this.broker;
+    const conn = channel.conn;
+    const vhost = conn.vhost;
+    const key = vhostKey(vhost, frame.queue);
+    if (broker.link !== null) return this.error(channel, REPLY.NOT_IMPLEMENTED, `NOT_IMPLEMENTED - queue.declare of queue '${frame.queue}' in vhost '${vhost}' in a cluster is not modelled`);
+    let queue = broker.queues.get(key);
+    if (frame.passive && !queue) return this.error(channel, REPLY.NOT_FOUND, `NOT_FOUND - no queue '${frame.queue}' in vhost '${vhost}'`);
+    if (!frame.passive && !broker.connectionHandler.allowed(conn, 'configure', frame.queue)) {
+      return this.error(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${vhost}' refused for user '${conn.user}'`);
+    }
+    if (queue) {
+      // rabbit_amqqueue:check_exclusive_access: lax for a passive declare (an owned queue is refused
+      // to other connections only), strict otherwise (the owner must be the declare's: none unless exclusive).
+      const refused = frame.passive ? queue.owner !== null && queue.owner !== conn.id : queue.owner !== (frame.exclusive ? conn.id : null);
+      if (refused) return this.locked(channel, frame.queue);
+      if (!frame.passive) {
+        for (const [arg, received, current] of [['durable', frame.durable, queue.def.durable], ['auto_delete', frame.autoDelete, queue.def.autoDelete]] as const) {
+          if (received !== current) return this.error(channel, REPLY.PRECONDITION_FAILED, `PRECONDITION_FAILED - inequivalent arg '${arg}' for queue '${frame.queue}' in vhost '${vhost}': received '${received}' but current is '${current}'`);
+        }
+      }
+    } else {
+      queue = broker.queueProcess.declare({ vhost, name: frame.queue, durable: frame.durable, exclusive: frame.exclusive, autoDelete: frame.autoDelete, args: {}, node: broker.ctx.name });
+      if (frame.exclusive) queue.owner = conn.id;
+      else if (isDurableQueue(queue.def)) broker.definitions.append({ kind: 'queue', def: queue.def });
+      notes.note(broker.ctx, 'queue.declare', { vhost, queue: frame.queue, durable: frame.durable });
+      broker.changed('queue.declare');
+    }
+    broker.send(conn, { type: 'queue.declare-ok', conn: conn.id, channel: channel.number, queue: frame.queue, messageCount: queue.ready.count, consumerCount: queue.consumers.length });
+  }
+
+  /** A queue another connection declared exclusive: 405, whatever the method. */
+  private locked(channel: Channel, name: string): void {
+    this.error(channel, REPLY.RESOURCE_LOCKED, `RESOURCE_LOCKED - cannot obtain exclusive access to locked queue '${name}' in vhost '${channel.conn.vhost}'. It could be originally declared on another connection or the exclusive property value does not match that of the original declaration.`);
+  }
+
   consume(channel: Channel, frame: BasicConsume): void {
     const broker = this.broker;
     const queue = broker.queues.get(vhostKey(channel.conn.vhost, frame.queue));
@@ -160,6 +207,7 @@ export class ChannelHandler {
       return broker.link.consume(channel, frame, vhostKey(channel.conn.vhost, frame.queue));
     }
     if (!queue) return this.error(channel, REPLY.NOT_FOUND, `NOT_FOUND - no queue '${frame.queue}' in vhost '${channel.conn.vhost}'`);
+    if (queue.owner !== null && queue.owner !== channel.conn.id) return this.locked(channel, frame.queue);
     if (!broker.connectionHandler.allowed(channel.conn, 'read', frame.queue)) {
       return this.error(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${channel.conn.vhost}' refused for user '${channel.conn.user}'`);
     }
@@ -176,6 +224,7 @@ export class ChannelHandler {
       return this.error(channel, REPLY.NOT_IMPLEMENTED, `NOT_IMPLEMENTED - basic.get of queue '${frame.queue}' in vhost '${vhost}' (on another node, or a quorum queue) is not modelled`);
     }
     if (!queue) return this.error(channel, REPLY.NOT_FOUND, `NOT_FOUND - no queue '${frame.queue}' in vhost '${vhost}'`);
+    if (queue.owner !== null && queue.owner !== channel.conn.id) return this.locked(channel, frame.queue);
     if (!broker.connectionHandler.allowed(channel.conn, 'read', frame.queue)) {
       return this.error(channel, REPLY.ACCESS_REFUSED, `ACCESS_REFUSED - access to queue '${frame.queue}' in vhost '${vhost}' refused for user '${channel.conn.user}'`);
     }

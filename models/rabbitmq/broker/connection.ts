@@ -16,6 +16,7 @@ import type { Channel } from './channel.js';
  * frame (`missed-heartbeats`): its channels close and their unacked deliveries are requeued.
  * A client whose TCP connection ends (its process killed: its kernel resets the connection; or
  * it closed the socket) is dropped at once (`client-tcp-closed`): the reader sees the socket close.
+ * However a connection goes, the queues it declared exclusive are deleted with it.
  */
 
 /** One set_permissions entry: regexes over resource names (an empty one grants nothing). */
@@ -117,6 +118,8 @@ export class ConnectionHandler {
   close(conn: Connection): void {
     conn.open = false;
     for (const channel of conn.channels.values()) this.broker.channels.close(channel);
+    // The queues it declared exclusive go with it (each queue process monitors its owner).
+    for (const queue of [...this.broker.queues.values()]) if (queue.owner === conn.id) this.broker.queueProcess.delete(queue, 'exclusive-owner-closed');
     this.broker.connections.delete(conn.id);
     this.broker.changed('connection closed');
   }

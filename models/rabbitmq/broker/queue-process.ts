@@ -87,6 +87,12 @@ export interface QueueState {
   lastUsed: Micros;
   hadConsumer: boolean;
   deleted: boolean;
+  /**
+   * The connection that declared it exclusive with queue.declare (null for every other queue,
+   * those the scenario declares included): other connections get 405 RESOURCE_LOCKED, and the
+   * queue is deleted when that connection goes (connection.ts).
+   */
+  owner: string | null;
   /** Mirrored classic queue: the leader's mirroring (mirrored/master.ts). */
   mirror?: QueueMirrorHooks;
 }
@@ -117,7 +123,7 @@ export class QueueProcess {
       key, def, ready: new ReadyMessages(maxPriority), maxPriority, single: def.args['x-single-active-consumer'] === true,
       store: isDurableQueue(def) ? new QueueStore(broker.ctx.disk, key) : null,
       nextPos: 0, consumers: [], rr: 0, unacked: 0, expiryTimer: null, expiryAt: Number.POSITIVE_INFINITY,
-      dispatching: false, lastUsed: broker.ctx.trueNow(), hadConsumer: false, deleted: false,
+      dispatching: false, lastUsed: broker.ctx.trueNow(), hadConsumer: false, deleted: false, owner: null,
     };
     broker.queues.set(key, queue);
     this.armQueueExpires(queue);
