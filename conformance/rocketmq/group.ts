@@ -60,6 +60,9 @@ async function exited(p: ChildProcess, limitMs: number): Promise<boolean> {
   return !alive(p);
 }
 
+/** The harness's own topic, to learn that a SYNC_MASTER's slave is in sync before a probe sends. */
+const WARMUP_TOPIC = 'mqsim-ha-warmup';
+
 export async function startRocketGroup(spec: GroupSpec): Promise<RocketGroupControl> {
   const cp = classpath();
   const NODES = groupNodes(spec);
@@ -67,7 +70,12 @@ export async function startRocketGroup(spec: GroupSpec): Promise<RocketGroupCont
     if (await portOpen(port)) throw new Error(`port ${port} on 127.0.0.1 is taken: another RocketMQ running? stop it first`);
   }
   const home = mkdtempSync(join(tmpdir(), 'mqsim-rocketmq-group-'));
-  const topicTable = Object.fromEntries(GROUP_PROBES.filter((p) => JSON.stringify(p.group) === JSON.stringify(spec)).flatMap((p) => p.topics).map((t) => [t.name, {
+  // With inSyncReplicas 2 every send waits for the slave: a topic of the harness's own lets it
+  // wait until one send comes back SEND_OK (the slave's HAClient connected and caught up) before
+  // a probe sends, however long the slave's first connection takes on a loaded machine.
+  const waitsForSlave = !spec.dledger && (spec.inSyncReplicas ?? 1) >= 2;
+  const warmupTopics = waitsForSlave ? [{ name: WARMUP_TOPIC, queues: 1 }] : [];
+  const topicTable = Object.fromEntries([...GROUP_PROBES.filter((p) => JSON.stringify(p.group) === JSON.stringify(spec)).flatMap((p) => p.topics), ...warmupTopics].map((t) => [t.name, {
     topicName: t.name, readQueueNums: t.queues, writeQueueNums: t.queues, perm: 6, topicFilterType: 'SINGLE_TAG', topicSysFlag: 0, order: false, attributes: {},
   }]));
   const url = `127.0.0.1:${GROUP_NAMESRV_PORT}`;
@@ -124,6 +132,17 @@ export async function startRocketGroup(spec: GroupSpec): Promise<RocketGroupCont
     // A slave's HAClient learns its master's HA address from its registration's answer; a first
     // attempt before that waits 5 s for the next: give it the time to connect and catch up.
     if (!spec.dledger && node === 'broker-a-1') await sleep(6000);
+    if (waitsForSlave && node === 'broker-a-1' && alive(procs.get('broker-a-0'))) await slaveInSync();
+  };
+  let warmups = 0;
+  const slaveInSync = async () => {
+    for (const started = Date.now(); Date.now() - started < 90_000;) {
+      const id = `warmup-${++warmups}`;
+      const result = await runDriver(url, [{ op: 'send', id: 'warmup', group: 'PG_mqsim_warmup', topic: WARMUP_TOPIC, ids: [id], selectByHash: false, sendMsgTimeout: 10_000 }], 'warmup');
+      if (result.sends.some((s) => s.status === 'SEND_OK')) return;
+      await sleep(1000);
+    }
+    throw new Error('the slave did not catch up with its SYNC_MASTER within 90 s (no SEND_OK with inSyncReplicas 2)');
   };
   // The group's stores are thrown away: kill -9 every process at once (a clean stop of three
   // DLedger members one after the other took 48 s).
@@ -175,10 +194,16 @@ export async function startRocketGroup(spec: GroupSpec): Promise<RocketGroupCont
       proc(node).kill('SIGCONT');
     },
     async ensureUp() {
+      let restarted = false;
       for (const node of NODES) {
         proc(node).kill('SIGCONT');
-        if (!alive(proc(node))) await start(node);
+        if (!alive(proc(node))) {
+          await start(node);
+          restarted = true;
+        }
       }
+      // A restarted master: its slave reconnects on its own schedule; wait until it is in sync.
+      if (restarted && waitsForSlave) await slaveInSync();
     },
     async stop() {
       process.off('exit', leftovers);
