@@ -10,6 +10,15 @@ import { NOTES_DOC, notesDocument } from '../../scripts/notes-doc.js';
 
 const files = runnableScenarios();
 
+/** Runs a shipped file once and requires that it has expectations and that every one holds. */
+function runAndCheckExpectations(path: string): ReturnType<typeof simulate> {
+  const result = simulate(loadScenario(join(REPO_ROOT, path), { file: path }));
+  const failed = result.expectations.filter((e) => !e.pass).map((e) => `${e.metric} ${e.op} ${e.value} (actual ${e.actual})`);
+  expect(failed).toEqual([]);
+  expect(result.expectations.length).toBeGreaterThan(0);
+  return result;
+}
+
 describe('shipped scenarios', () => {
   it('there are scenarios to run', () => {
     expect(files.length).toBeGreaterThan(0);
@@ -41,10 +50,7 @@ describe('shipped scenarios', () => {
   describe.each(files)('%s', (path) => {
     it('runs, its expectations hold, and its trace hash is the golden one', () => {
       // Simulated once here; test/scenarios/determinism-sample.test.ts runs a sample again in another process.
-      const result = simulate(loadScenario(join(REPO_ROOT, path), { file: path }));
-      const failed = result.expectations.filter((e) => !e.pass).map((e) => `${e.metric} ${e.op} ${e.value} (actual ${e.actual})`);
-      expect(failed).toEqual([]);
-      expect(result.expectations.length).toBeGreaterThan(0);
+      const result = runAndCheckExpectations(path);
       expect(result.traceHash, `trace hash of ${path} changed: if the change is intended, run npm run golden:update`).toBe(golden[path]);
       // Every note the run wrote is in its system's catalogue (models/<system>/notes.ts).
       const catalogue = modelFor(result.system)!.notes;
@@ -57,10 +63,7 @@ describe('shipped scenarios', () => {
   const drills = scenarioFiles(join(REPO_ROOT, 'scenarios', 'drills')).map((path) => relative(REPO_ROOT, path));
   describe.each(drills)('%s', (path) => {
     it('runs and the expectations its lesson rests on hold', () => {
-      const result = simulate(loadScenario(join(REPO_ROOT, path), { file: path }));
-      const failed = result.expectations.filter((e) => !e.pass).map((e) => `${e.metric} ${e.op} ${e.value} (actual ${e.actual})`);
-      expect(failed).toEqual([]);
-      expect(result.expectations.length).toBeGreaterThan(0);
+      runAndCheckExpectations(path);
     });
   });
 });
